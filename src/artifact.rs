@@ -1,0 +1,176 @@
+//! Artifact references: an image (or any artifact) pinned by digest, never by tag.
+
+use std::fmt;
+
+use crate::error::Error;
+
+/// A digest-pinned artifact: `NAME@sha256:<64 hex>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub name: String,
+    /// The 64 lowercase hex characters after `sha256:`.
+    hex: String,
+}
+
+impl Artifact {
+    /// Parse what a user passed to `--artifact`: `NAME@sha256:…` or a bare `sha256:…`,
+    /// where NAME must be the plan's artifact name.
+    pub fn parse(input: &str, plan_name: &str) -> Result<Artifact, Error> {
+        let input = input.trim();
+        let (name, digest) = match input.rsplit_once('@') {
+            Some((name, digest)) => (name, digest),
+            None if input.starts_with("sha256:") => (plan_name, input),
+            None => return Err(tag_error(input)),
+        };
+        if name != plan_name {
+            return Err(Error::usage(format!(
+                "artifact `{name}` is not this plan's artifact `{plan_name}`"
+            ))
+            .with_hint(format!("pass {plan_name}@sha256:<digest>, or the bare sha256:<digest>")));
+        }
+        let Some(hex) = digest.strip_prefix("sha256:") else {
+            return Err(Error::usage(format!(
+                "artifact digest `{digest}` is not a sha256 digest"
+            ))
+            .with_hint("digests look like sha256:<64 hex characters>"));
+        };
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::usage(format!(
+                "artifact digest `sha256:{hex}` must have 64 hex characters, it has {}",
+                hex.chars().count()
+            ))
+            .with_hint("short digests are ambiguous; copy the full digest (e.g. `crane digest IMAGE:TAG`)"));
+        }
+        Ok(Artifact {
+            name: name.to_string(),
+            hex: hex.to_ascii_lowercase(),
+        })
+    }
+
+    /// `sha256:<64 hex>`.
+    pub fn digest(&self) -> String {
+        format!("sha256:{}", self.hex)
+    }
+
+    /// The first 12 hex characters, as in release ids and tables.
+    pub fn short(&self) -> &str {
+        &self.hex[..12]
+    }
+
+    /// The release id of this artifact in an app: `<app>-<first 12 hex>`.
+    pub fn release_id(&self, app: &str) -> String {
+        format!("{app}-{}", self.short())
+    }
+}
+
+impl fmt::Display for Artifact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@sha256:{}", self.name, self.hex)
+    }
+}
+
+fn tag_error(input: &str) -> Error {
+    let what = if input.rsplit('/').next().is_some_and(|last| last.contains(':')) {
+        "is pinned by a tag, not a digest"
+    } else {
+        "has no digest"
+    };
+    Error::usage(format!("artifact `{input}` {what}"))
+        .with_hint("tags move; pass NAME@sha256:<64 hex> (e.g. from `crane digest IMAGE:TAG`)")
+}
+
+/// Checks an artifact *name* as the plan declares it (an OCI-style repository path,
+/// optionally with a registry host and port). Returns the problem, if any.
+pub fn check_name(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("artifact name is empty".into());
+    }
+    if name.contains('@') {
+        return Some(format!(
+            "artifact name `{name}` must not carry a digest; the digest is given to promote"
+        ));
+    }
+    let mut parts = name.split('/').peekable();
+    let mut first = true;
+    while let Some(part) = parts.next() {
+        let is_registry = first && parts.peek().is_some() && (part.contains('.') || part.contains(':') || part == "localhost");
+        first = false;
+        if is_registry {
+            let (host, port) = part.split_once(':').unwrap_or((part, ""));
+            let host_ok = !host.is_empty()
+                && host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            let port_ok = port.is_empty() || port.bytes().all(|b| b.is_ascii_digit());
+            if !host_ok || !port_ok {
+                return Some(format!("artifact name `{name}` has an invalid registry `{part}`"));
+            }
+            continue;
+        }
+        if part.contains(':') {
+            return Some(format!(
+                "artifact name `{name}` must not carry a tag; releases are pinned by digest"
+            ));
+        }
+        if !is_path_component(part) {
+            return Some(format!(
+                "artifact name `{name}`: `{part}` must be lowercase letters and digits, separated by `.`, `_`, `__` or `-`"
+            ));
+        }
+    }
+    None
+}
+
+fn is_path_component(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if alnum(first) && alnum(last) => {}
+        _ => return false,
+    }
+    bytes
+        .iter()
+        .all(|b| alnum(b) || matches!(b, b'.' | b'_' | b'-'))
+        && !part.contains("..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEX: &str = "4f2a9c1be0d3a7f6e5c4b3a2918070605040302010f0e0d0c0b0a09080706050";
+
+    #[test]
+    fn accepts_full_and_bare_digests() {
+        let full = Artifact::parse(&format!("ghcr.io/acme/checkout@sha256:{HEX}"), "ghcr.io/acme/checkout").unwrap();
+        let bare = Artifact::parse(&format!("sha256:{HEX}"), "ghcr.io/acme/checkout").unwrap();
+        assert_eq!(full, bare);
+        assert_eq!(full.release_id("checkout"), "checkout-4f2a9c1be0d3");
+        assert_eq!(full.digest(), format!("sha256:{HEX}"));
+    }
+
+    #[test]
+    fn refuses_tags_short_digests_and_other_names() {
+        let name = "ghcr.io/acme/checkout";
+        for bad in [
+            "ghcr.io/acme/checkout:1.2.3",
+            "ghcr.io/acme/checkout",
+            "ghcr.io/acme/checkout@sha256:4f2a9c1b",
+            &format!("ghcr.io/acme/other@sha256:{HEX}"),
+            &format!("ghcr.io/acme/checkout@md5:{HEX}"),
+            &format!("ghcr.io/acme/checkout@sha256:{}", HEX.replace('4', "g")),
+        ] {
+            let err = Artifact::parse(bad, name).unwrap_err();
+            assert_eq!(err.exit, crate::error::Exit::Usage, "{bad}");
+            assert!(err.hint().is_some(), "{bad} has no hint");
+        }
+    }
+
+    #[test]
+    fn checks_plan_artifact_names() {
+        for ok in ["ghcr.io/acme/checkout", "checkout", "localhost:5000/a/b-c", "acme/check_out.v2"] {
+            assert_eq!(check_name(ok), None, "{ok}");
+        }
+        for bad in ["", "Acme/Checkout", "acme/checkout:latest", "acme//x", "-x", "acme/checkout@sha256:00"] {
+            assert!(check_name(bad).is_some(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! One module per subcommand: its `Args` and its `run`. Dispatch is the single match below.
+
+pub mod abort;
+pub mod approve;
+pub mod completions;
+pub mod demo;
+pub mod history;
+pub mod man;
+pub mod notes;
+pub mod plan;
+pub mod promote;
+pub mod reject;
+pub mod report;
+pub mod resume;
+pub mod rollback;
+pub mod status;
+pub mod unlock;
+pub mod validate;
+
+use crate::cli::{Command, GlobalArgs};
+use crate::ui::Printer;
+
+/// What every command gets: the global flags and the printer.
+pub struct Context<'a> {
+    pub global: &'a GlobalArgs,
+    pub printer: &'a Printer,
+}
+
+pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
+    match command {
+        Command::Validate(args) => validate::run(args, ctx),
+        Command::Plan(args) => plan::run(args, ctx),
+        Command::Promote(args) => promote::run(args, ctx),
+        Command::Resume(args) => resume::run(args, ctx),
+        Command::Approve(args) => approve::run(args, ctx),
+        Command::Reject(args) => reject::run(args, ctx),
+        Command::Abort(args) => abort::run(args, ctx),
+        Command::Rollback(args) => rollback::run(args, ctx),
+        Command::Status(args) => status::run(args, ctx),
+        Command::History(args) => history::run(args, ctx),
+        Command::Notes(args) => notes::run(args, ctx),
+        Command::Report(args) => report::run(args, ctx),
+        Command::Unlock(args) => unlock::run(args, ctx),
+        Command::Demo(args) => demo::run(args, ctx),
+        Command::Completions(args) => completions::run(args, ctx),
+        Command::Man(args) => man::run(args, ctx),
+    }
+}

@@ -1,0 +1,56 @@
+//! `relctl validate`: check the plan and report every problem with its position.
+
+use anyhow::Context as _;
+use serde_json::json;
+
+use super::Context;
+use crate::cli::OutputMode;
+use crate::error::Error;
+use crate::plan;
+
+/// Check the plan: syntax, unknown keys, references, templates, jq, durations
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let path = &ctx.global.plan;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::usage(format!("cannot read the plan {}: {e}", path.display())))
+        .context("validating the plan")?;
+    let result = plan::parse(path, &bytes);
+    let json = ctx.printer.mode() == OutputMode::Json;
+    match result {
+        Ok(plan) => {
+            if json {
+                ctx.printer.json(&json!({
+                    "valid": true,
+                    "file": path.display().to_string(),
+                    "environments": plan.environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+                }))?;
+            } else {
+                let names: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
+                ctx.printer.status(&format!(
+                    "{} is valid: app `{}`, environments {}",
+                    path.display(),
+                    plan.app,
+                    names.join(" → ")
+                ));
+            }
+            Ok(())
+        }
+        Err(diagnostics) => {
+            if json {
+                for d in &diagnostics.list {
+                    ctx.printer.json(&json!({
+                        "file": path.display().to_string(),
+                        "line": d.pos.map(|p| p.line),
+                        "column": d.pos.map(|p| p.col),
+                        "message": d.message,
+                    }))?;
+                }
+                ctx.printer.json(&json!({ "valid": false, "problems": diagnostics.list.len() }))?;
+            }
+            Err(Error::usage(plan::describe(&diagnostics)).into())
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! relctl: promote one immutable artifact through environments, gate by gate, and
+//! keep every step as a release record in git.
+//!
+//! The engine decides, providers act, the record remembers.
+
+pub mod artifact;
+pub mod cli;
+pub mod cmd;
+pub mod duration;
+pub mod error;
+pub mod generated;
+pub mod plan;
+pub mod ui;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::error::{exit_of, Exit};
+use crate::ui::{Printer, Terminal};
+
+/// Parse the command line, run the command, and turn the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { Exit::Usage.code() } else { 0 });
+        }
+    };
+    init_logging(cli.global.verbose);
+    let printer = Printer::new(&cli.global, Terminal::detect());
+    let ctx = cmd::Context {
+        global: &cli.global,
+        printer: &printer,
+    };
+    match cmd::dispatch(cli.command, &ctx) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if ui::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            printer.error(&err);
+            ExitCode::from(exit_of(&err).code())
+        }
+    }
+}
+
+/// Diagnostics go to stderr through `tracing`: `-v` debug, `-vv` trace, `RELCTL_LOG` overrides.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "relctl=debug",
+        _ => "relctl=trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RELCTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}

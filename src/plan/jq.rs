@@ -1,0 +1,124 @@
+//! jq expressions (`success`, `failure`, `verify_digest`, `value`), compiled and run with jaq.
+
+use jaq_core::load::{Arena, File, Loader};
+use jaq_core::{data, unwrap_valr, Compiler, Ctx, Vars};
+use jaq_json::Val;
+
+type Filter = jaq_core::Filter<data::JustLut<Val>>;
+
+fn compile(code: &str) -> Result<Filter, String> {
+    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
+    let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs());
+    let arena = Arena::default();
+    let modules = Loader::new(defs)
+        .load(&arena, File { code, path: () })
+        .map_err(|errs| describe_load(code, errs))?;
+    Compiler::default()
+        .with_funs(funs)
+        .compile(modules)
+        .map_err(|errs| {
+            let names: Vec<String> = errs
+                .into_iter()
+                .flat_map(|(_, list)| list)
+                .map(|(name, undefined)| format!("undefined {} `{name}`", undefined.as_str()))
+                .collect();
+            format!("invalid jq expression `{code}`: {}", names.join(", "))
+        })
+}
+
+fn describe_load(code: &str, errs: jaq_core::load::Errors<&str, ()>) -> String {
+    use jaq_core::load::Error;
+    let offset = |s: &str| (s.as_ptr() as usize).saturating_sub(code.as_ptr() as usize) + 1;
+    let mut problems = Vec::new();
+    for (_, err) in errs {
+        match err {
+            Error::Io(list) => problems.extend(list.into_iter().map(|(_, msg)| msg)),
+            Error::Lex(list) => problems.extend(list.into_iter().map(|(expect, at)| {
+                format!("expected {} at character {}", expect.as_str(), offset(at))
+            })),
+            Error::Parse(list) => problems.extend(list.into_iter().map(|(expect, at)| {
+                format!("expected {} at character {}", expect.as_str(), offset(at))
+            })),
+        }
+    }
+    format!("invalid jq expression `{code}`: {}", problems.join("; "))
+}
+
+/// Checks that an expression compiles.
+pub fn check(code: &str) -> Result<(), String> {
+    compile(code).map(|_| ())
+}
+
+/// Runs an expression on a JSON value and returns every output.
+pub fn eval(code: &str, input: &serde_json::Value) -> Result<Vec<serde_json::Value>, String> {
+    let filter = compile(code)?;
+    let input = jaq_json::read::parse_single(input.to_string().as_bytes())
+        .map_err(|e| format!("cannot read the input of `{code}`: {e:?}"))?;
+    let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
+    filter
+        .id
+        .run((ctx, input))
+        .map(unwrap_valr)
+        .map(|out| match out {
+            Ok(val) => serde_json::from_str(&val.to_string())
+                .map_err(|e| format!("`{code}` gave a value that is not JSON: {e}")),
+            Err(e) => Err(format!("`{code}` failed: {e}")),
+        })
+        .collect()
+}
+
+/// Runs an expression that must give exactly one boolean (`success`, `failure`).
+pub fn eval_bool(code: &str, input: &serde_json::Value) -> Result<bool, String> {
+    match eval(code, input)?.as_slice() {
+        [serde_json::Value::Bool(b)] => Ok(*b),
+        [serde_json::Value::Null] | [] => Ok(false),
+        other => Err(format!("`{code}` must give true or false, it gave {}", show(other))),
+    }
+}
+
+/// Runs an expression that must give exactly one number (a metric's `value`).
+pub fn eval_number(code: &str, input: &serde_json::Value) -> Result<Option<f64>, String> {
+    match eval(code, input)?.as_slice() {
+        [serde_json::Value::Number(n)] => Ok(n.as_f64()),
+        [serde_json::Value::String(s)] if s.trim().parse::<f64>().is_ok() => Ok(s.trim().parse().ok()),
+        [serde_json::Value::Null] | [] => Ok(None),
+        other => Err(format!("`{code}` must give a number, it gave {}", show(other))),
+    }
+}
+
+/// Runs an expression that must give one string (`verify_digest`).
+pub fn eval_string(code: &str, input: &serde_json::Value) -> Result<String, String> {
+    match eval(code, input)?.as_slice() {
+        [serde_json::Value::String(s)] => Ok(s.clone()),
+        other => Err(format!("`{code}` must give a string, it gave {}", show(other))),
+    }
+}
+
+fn show(values: &[serde_json::Value]) -> String {
+    match values {
+        [] => "nothing".into(),
+        [one] => one.to_string(),
+        many => format!("{} values", many.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn compiles_and_runs() {
+        assert!(check(r#".state == "ready""#).is_ok());
+        assert!(check(".a | length > 2 and (.b | test(\"x\"))").is_ok());
+        assert!(check(".state ==").is_err());
+        assert!(check("nosuchfn(1)").unwrap_err().contains("undefined"));
+        let doc = json!({"state": "ready", "rate": 0.5, "digest": "sha256:ab"});
+        assert_eq!(eval_bool(r#".state == "ready""#, &doc), Ok(true));
+        assert_eq!(eval_number(".rate", &doc), Ok(Some(0.5)));
+        assert_eq!(eval_number(".missing", &doc), Ok(None));
+        assert!(eval_number(".state", &doc).is_err());
+        assert_eq!(eval_string(".digest", &doc).as_deref(), Ok("sha256:ab"));
+        assert!(eval("error(\"boom\")", &doc).is_err());
+    }
+}

@@ -1,0 +1,635 @@
+//! From the positioned YAML tree to the typed plan. Shape problems (unknown keys, wrong
+//! types, bad durations) are found here; references between names in `check`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::diag::Diagnostics;
+use super::read::{self, Fields};
+use super::types::*;
+use super::yaml::{key_text, Node, Value};
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything of the plan that could be read; `None` only when the root is not a mapping.
+pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> Option<Plan> {
+    let mut f = Fields::of(root, "the plan", d)?;
+    if let Some(v) = f.require("version", d) {
+        if read::uint(v, "version", d).is_some_and(|v| v != 1) {
+            d.at(v.pos, "unsupported plan `version`; this relctl reads version 1");
+        }
+    }
+    let app = f.require("app", d).and_then(|n| {
+        let app = read::string(n, "app", d)?;
+        let ok = !app.is_empty() && app.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            d.at(n.pos, format!("`app` must be lowercase letters, digits and dashes, found `{app}`"));
+        }
+        Some(app)
+    });
+    let artifact_name = f.require("artifact", d).and_then(|n| artifact(n, d));
+    let record = f.get("record").map_or_else(|| Some(default_record()), |n| record(n, d));
+    let vars = f.get("vars").map(|n| vars(n, d)).unwrap_or_default();
+    let (deploy_providers, metrics_providers) = f.get("providers").map(|n| providers(n, d)).unwrap_or_default();
+    let environments = f
+        .require("environments", d)
+        .and_then(|n| read::list(n, "environments", d))
+        .map(|items| items.iter().filter_map(|n| environment(n, d)).collect())
+        .unwrap_or_default();
+    let analyses = f
+        .get("analyses")
+        .and_then(|n| read::entries(n, "analyses", d))
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((key_text(k), analysis(&key_text(k), v, d)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let notify = f
+        .get("notify")
+        .and_then(|n| read::list(n, "notify", d))
+        .map(|items| items.iter().filter_map(|n| notify(n, d)).collect())
+        .unwrap_or_default();
+    f.finish(d);
+    Some(Plan {
+        path,
+        digest,
+        app: app.unwrap_or_default(),
+        artifact_name: artifact_name.unwrap_or_default(),
+        record: record.unwrap_or_else(default_record),
+        vars,
+        deploy_providers,
+        metrics_providers,
+        environments,
+        analyses,
+        notify,
+    })
+}
+
+fn artifact(node: &Node, d: &mut Diagnostics) -> Option<String> {
+    let mut f = Fields::of(node, "`artifact`", d)?;
+    let name = f.require("name", d).and_then(|n| {
+        let name = read::string(n, "name", d)?;
+        if let Some(problem) = crate::artifact::check_name(&name) {
+            d.at(n.pos, problem);
+        }
+        Some(name)
+    });
+    f.finish(d);
+    name
+}
+
+fn default_record() -> RecordSpec {
+    RecordSpec {
+        repo: PathBuf::from("."),
+        branch: "relctl/records".into(),
+        remote: None,
+    }
+}
+
+fn record(node: &Node, d: &mut Diagnostics) -> Option<RecordSpec> {
+    let mut f = Fields::of(node, "`record`", d)?;
+    let mut spec = default_record();
+    if let Some(s) = f.get("repo").and_then(|n| read::string(n, "repo", d)) {
+        spec.repo = PathBuf::from(s);
+    }
+    if let Some(n) = f.get("branch") {
+        if let Some(b) = read::string(n, "branch", d) {
+            if !git2::Reference::is_valid_name(&format!("refs/heads/{b}")) {
+                d.at(n.pos, format!("`branch` `{b}` is not a valid git branch name"));
+            }
+            spec.branch = b;
+        }
+    }
+    spec.remote = f.get("remote").and_then(|n| read::string(n, "remote", d));
+    f.finish(d);
+    Some(spec)
+}
+
+fn vars(node: &Node, d: &mut Diagnostics) -> BTreeMap<String, String> {
+    read::entries(node, "vars", d)
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((key_text(k), read::scalar(v, &key_text(k), d)?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+type ProviderMaps = (BTreeMap<String, DeployProvider>, BTreeMap<String, MetricsProvider>);
+
+fn providers(node: &Node, d: &mut Diagnostics) -> ProviderMaps {
+    let Some(mut f) = Fields::of(node, "`providers`", d) else {
+        return Default::default();
+    };
+    let named = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| -> Vec<(String, Node)> {
+        f.get(key)
+            .and_then(|n| read::entries(n, key, d))
+            .map(|e| e.iter().map(|(k, v)| (key_text(k), v.clone())).collect())
+            .unwrap_or_default()
+    };
+    let deploy_nodes = named("deploy", &mut f, d);
+    let metrics_nodes = named("metrics", &mut f, d);
+    f.finish(d);
+    let deploy = deploy_nodes
+        .iter()
+        .filter_map(|(name, n)| Some((name.clone(), deploy_provider(name, n, d)?)))
+        .collect();
+    let metrics = metrics_nodes
+        .iter()
+        .filter_map(|(name, n)| Some((name.clone(), metrics_provider(name, n, d)?)))
+        .collect();
+    (deploy, metrics)
+}
+
+fn provider_type(f: &mut Fields, choices: &[&'static str], d: &mut Diagnostics) -> Option<&'static str> {
+    let n = f.require("type", d)?;
+    let pairs: Vec<(&str, &'static str)> = choices.iter().map(|c| (*c, *c)).collect();
+    read::choice(n, "type", &pairs, d)
+}
+
+fn deploy_provider(name: &str, node: &Node, d: &mut Diagnostics) -> Option<DeployProvider> {
+    let mut f = Fields::of(node, format!("deploy provider `{name}`"), d)?;
+    let provider = match provider_type(&mut f, &["http", "exec"], d)? {
+        "http" => {
+            let request = f.require("request", d).and_then(|n| request(n, "POST", d));
+            let wait = f.get("wait").and_then(|n| wait(n, d));
+            let verify_digest = f.get("verify_digest").and_then(|n| read::text(n, "verify_digest", d));
+            DeployProvider::Http(HttpDeploy {
+                request: request?,
+                wait,
+                verify_digest,
+            })
+        }
+        _ => DeployProvider::Exec(exec_fields(&mut f, d)?),
+    };
+    f.finish(d);
+    Some(provider)
+}
+
+fn metrics_provider(name: &str, node: &Node, d: &mut Diagnostics) -> Option<MetricsProvider> {
+    let mut f = Fields::of(node, format!("metrics provider `{name}`"), d)?;
+    let provider = match provider_type(&mut f, &["prometheus", "http"], d)? {
+        "prometheus" => {
+            let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
+            let timeout = f.get("timeout").and_then(|n| read::duration(n, "timeout", d));
+            let auth = f.get("auth").and_then(|n| auth(n, d));
+            MetricsProvider::Prometheus {
+                url: url?,
+                timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+                auth,
+            }
+        }
+        _ => {
+            let request = f.require("request", d).and_then(|n| request(n, "GET", d));
+            let value = f.require("value", d).and_then(|n| read::text(n, "value", d));
+            MetricsProvider::Http {
+                request: request?,
+                value: value?,
+            }
+        }
+    };
+    f.finish(d);
+    Some(provider)
+}
+
+fn auth(node: &Node, d: &mut Diagnostics) -> Option<Auth> {
+    let mut f = Fields::of(node, "`auth`", d)?;
+    let bearer = f.get("bearer").and_then(|n| read::text(n, "bearer", d));
+    let username = f.get("username").and_then(|n| read::text(n, "username", d));
+    let password = f.get("password").and_then(|n| read::text(n, "password", d));
+    let pos = f.pos;
+    f.finish(d);
+    match (bearer, username, password) {
+        (Some(token), None, None) => Some(Auth::Bearer(token)),
+        (None, Some(username), Some(password)) => Some(Auth::Basic { username, password }),
+        _ => {
+            d.at(pos, "`auth` takes either `bearer`, or `username` and `password`");
+            None
+        }
+    }
+}
+
+fn headers(node: &Node, d: &mut Diagnostics) -> Vec<(String, Text)> {
+    read::entries(node, "headers", d)
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((key_text(k), read::text(v, &key_text(k), d)?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn method(node: &Node, d: &mut Diagnostics) -> Option<String> {
+    let m = read::string(node, "method", d)?.to_ascii_uppercase();
+    const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    if !METHODS.contains(&m.as_str()) {
+        d.at(node.pos, format!("`method` must be one of {}, found `{m}`", METHODS.join(", ")));
+        return None;
+    }
+    Some(m)
+}
+
+fn request(node: &Node, default_method: &str, d: &mut Diagnostics) -> Option<Request> {
+    let mut f = Fields::of(node, "`request`", d)?;
+    let method = f.get("method").map_or(Some(default_method.to_string()), |n| method(n, d));
+    let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
+    let headers = f.get("headers").map(|n| headers(n, d)).unwrap_or_default();
+    let body = f.get("body").map(body);
+    let timeout = f.get("timeout").and_then(|n| read::duration(n, "timeout", d));
+    let retries = f.get("retries").and_then(|n| read::uint(n, "retries", d));
+    f.finish(d);
+    Some(Request {
+        method: method?,
+        url: url?,
+        headers,
+        body,
+        timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+        retries: retries.unwrap_or(3),
+    })
+}
+
+fn body(node: &Node) -> Body {
+    match &node.value {
+        Value::Null => Body::Null,
+        Value::Bool(b) => Body::Bool(*b),
+        Value::Int(i) => Body::Number((*i).into()),
+        Value::Float(x) => serde_json::Number::from_f64(*x).map_or(Body::Null, Body::Number),
+        Value::Str(s) => Body::Text(Text { raw: s.clone(), pos: node.pos }),
+        Value::Seq(items) => Body::List(items.iter().map(body).collect()),
+        Value::Map(entries) => Body::Map(entries.iter().map(|(k, v)| (key_text(k), body(v))).collect()),
+    }
+}
+
+fn wait(node: &Node, d: &mut Diagnostics) -> Option<Wait> {
+    let mut f = Fields::of(node, "`wait`", d)?;
+    let method = f.get("method").map_or(Some("GET".to_string()), |n| method(n, d));
+    let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
+    let headers = f.get("headers").map(|n| headers(n, d)).unwrap_or_default();
+    let interval = f.get("interval").and_then(|n| read::duration(n, "interval", d));
+    let timeout = f.get("timeout").and_then(|n| read::duration(n, "timeout", d));
+    let success = f.require("success", d).and_then(|n| read::text(n, "success", d));
+    let failure = f.get("failure").and_then(|n| read::text(n, "failure", d));
+    f.finish(d);
+    Some(Wait {
+        method: method?,
+        url: url?,
+        headers,
+        interval: interval.unwrap_or(Duration::from_secs(2)),
+        timeout: timeout.unwrap_or(Duration::from_secs(600)),
+        success: success?,
+        failure,
+    })
+}
+
+fn exec_fields(f: &mut Fields, d: &mut Diagnostics) -> Option<Exec> {
+    let command = f.require("command", d).and_then(|n| {
+        let items = read::list(n, "command", d)?;
+        if items.is_empty() {
+            d.at(n.pos, "`command` must name a program");
+            return None;
+        }
+        items.iter().map(|i| read::text(i, "command", d)).collect::<Option<Vec<_>>>()
+    });
+    let env = f.get("env").map(|n| headers(n, d)).unwrap_or_default();
+    let timeout = f.get("timeout").and_then(|n| read::duration(n, "timeout", d));
+    Some(Exec {
+        command: command?,
+        env,
+        timeout: timeout.unwrap_or(Duration::from_secs(600)),
+    })
+}
+
+fn exec(node: &Node, what: &str, d: &mut Diagnostics) -> Option<Exec> {
+    let mut f = Fields::of(node, what, d)?;
+    let exec = exec_fields(&mut f, d);
+    f.finish(d);
+    exec
+}
+
+fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
+    let mut f = Fields::of(node, "an environment", d)?;
+    let name = f.require("name", d).and_then(|n| read::string(n, "name", d));
+    if let Some(name) = &name {
+        f.rename(format!("environment `{name}`"));
+    }
+    let deploy = f.require("deploy", d).and_then(|n| read::text(n, "deploy", d));
+    let steps = f
+        .get("steps")
+        .and_then(|n| read::list(n, "steps", d))
+        .map(|items| items.iter().filter_map(|n| step(n, d)).collect::<Vec<_>>());
+    let soak = f.get("requires").and_then(|n| {
+        let mut r = Fields::of(n, "`requires`", d)?;
+        let soak = r.get("soak").and_then(|s| read::duration(s, "soak", d));
+        r.finish(d);
+        soak
+    });
+    let approval = f.get("approval").and_then(|n| approval(n, d));
+    let freeze = f
+        .get("freeze")
+        .and_then(|n| read::list(n, "freeze", d))
+        .map(|items| items.iter().filter_map(|n| freeze(n, d)).collect())
+        .unwrap_or_default();
+    let rollback_on_failure = f
+        .get("rollback")
+        .and_then(|n| {
+            let mut r = Fields::of(n, "`rollback`", d)?;
+            let on = r.get("on_failure").and_then(|b| read::boolean(b, "on_failure", d));
+            r.finish(d);
+            on
+        })
+        .unwrap_or(true);
+    let pos = f.pos;
+    f.finish(d);
+    let steps = steps.unwrap_or_else(|| vec![Step { kind: StepKind::Deploy { weight: None }, pos }]);
+    Some(Environment {
+        name: name?,
+        pos,
+        deploy: deploy?,
+        steps,
+        soak,
+        approval,
+        freeze,
+        rollback_on_failure,
+    })
+}
+
+const STEP_KINDS: [&str; 6] = ["deploy", "pause", "analysis", "approval", "http", "exec"];
+
+fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
+    let entries = match &node.value {
+        Value::Map(entries) if entries.len() == 1 => entries,
+        _ => {
+            d.at(node.pos, format!("a step must be one of `{}: …`, found {}", STEP_KINDS.join(": …`, `"), node.kind()));
+            return None;
+        }
+    };
+    let (key, value) = &entries[0];
+    let pos = key.pos;
+    let kind = match key_text(key).as_str() {
+        "deploy" => {
+            let weight = match &value.value {
+                Value::Null => None,
+                _ => {
+                    let mut f = Fields::of(value, "a `deploy` step", d)?;
+                    let weight = f.get("weight").and_then(|w| {
+                        let n = read::uint(w, "weight", d)?;
+                        if !(1..=100).contains(&n) {
+                            d.at(w.pos, format!("`weight` is a percentage from 1 to 100, found {n}"));
+                            return None;
+                        }
+                        Some(n as u8)
+                    });
+                    f.finish(d);
+                    weight
+                }
+            };
+            StepKind::Deploy { weight }
+        }
+        "pause" => StepKind::Pause(read::duration(value, "pause", d)?),
+        "analysis" => StepKind::Analysis(read::text(value, "analysis", d)?),
+        "approval" => match &value.value {
+            Value::Null => StepKind::Approval(None),
+            Value::Map(m) if m.is_empty() => StepKind::Approval(None),
+            _ => StepKind::Approval(Some(approval(value, d)?)),
+        },
+        "http" => {
+            let mut f = Fields::of(value, "an `http` step", d)?;
+            let call = http_call(&mut f, d);
+            let undo = f.get("undo").and_then(|n| {
+                let mut u = Fields::of(n, "`undo`", d)?;
+                let call = http_call(&mut u, d);
+                u.finish(d);
+                call
+            });
+            f.finish(d);
+            StepKind::Http(HttpStep { call: call?, undo })
+        }
+        "exec" => {
+            let mut f = Fields::of(value, "an `exec` step", d)?;
+            let exec = exec_fields(&mut f, d);
+            let undo = f.get("undo").and_then(|n| self::exec(n, "`undo`", d));
+            f.finish(d);
+            StepKind::Exec(ExecStep { exec: exec?, undo })
+        }
+        other => {
+            let hint = super::diag::did_you_mean(other, STEP_KINDS)
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_else(|| format!(" (expected one of: {})", STEP_KINDS.join(", ")));
+            d.at(pos, format!("unknown step `{other}`{hint}"));
+            return None;
+        }
+    };
+    Some(Step { kind, pos })
+}
+
+fn http_call(f: &mut Fields, d: &mut Diagnostics) -> Option<HttpCall> {
+    let request = f.require("request", d).and_then(|n| request(n, "POST", d));
+    let success = f.get("success").and_then(|n| read::text(n, "success", d));
+    Some(HttpCall { request: request?, success })
+}
+
+fn approval(node: &Node, d: &mut Diagnostics) -> Option<Approval> {
+    let mut f = Fields::of(node, "`approval`", d)?;
+    let approvers = f.require("approvers", d).and_then(|n| {
+        let items = read::list(n, "approvers", d)?;
+        let list: Vec<String> = items.iter().filter_map(|i| read::string(i, "approvers", d)).collect();
+        for (item, who) in items.iter().zip(&list) {
+            let valid = match who.strip_prefix("*@") {
+                Some(domain) => !domain.is_empty() && !domain.contains(['*', '@']),
+                None => !who.is_empty() && !who.contains('*'),
+            };
+            if !valid {
+                d.at(item.pos, format!("approver `{who}` must be an identity or `*@domain`"));
+            }
+        }
+        if list.is_empty() {
+            d.at(n.pos, "`approvers` must name at least one approver");
+        }
+        Some(list)
+    });
+    let min = f.get("min").and_then(|n| {
+        let min = read::uint(n, "min", d)?;
+        if min == 0 {
+            d.at(n.pos, "`min` must be at least 1");
+        }
+        Some(min)
+    });
+    let allow_self = f.get("allow_self").and_then(|n| read::boolean(n, "allow_self", d));
+    f.finish(d);
+    Some(Approval {
+        approvers: approvers?,
+        min: min.unwrap_or(1),
+        allow_self: allow_self.unwrap_or(true),
+    })
+}
+
+fn freeze(node: &Node, d: &mut Diagnostics) -> Option<Freeze> {
+    let mut f = Fields::of(node, "a freeze window", d)?;
+    let time = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| {
+        let n = f.require(key, d)?;
+        let s = read::string(n, key, d)?;
+        match chrono::DateTime::parse_from_rfc3339(&s) {
+            Ok(t) => Some(t.with_timezone(&chrono::Utc)),
+            Err(e) => {
+                d.at(n.pos, format!("`{key}` must be an RFC 3339 time like 2026-12-20T00:00:00Z: {e}"));
+                None
+            }
+        }
+    };
+    let from = time("from", &mut f, d);
+    let to = time("to", &mut f, d);
+    let reason = f.get("reason").and_then(|n| read::string(n, "reason", d));
+    let pos = f.pos;
+    f.finish(d);
+    let (from, to) = (from?, to?);
+    if from >= to {
+        d.at(pos, "a freeze window must end after it starts");
+    }
+    Some(Freeze {
+        from,
+        to,
+        reason: reason.unwrap_or_else(|| "freeze".into()),
+    })
+}
+
+fn analysis(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Analysis> {
+    let mut f = Fields::of(node, format!("analysis `{name}`"), d)?;
+    let dur = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| f.get(key).and_then(|n| read::duration(n, key, d));
+    let int = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| f.get(key).and_then(|n| read::uint(n, key, d));
+    let interval = dur("interval", &mut f, d);
+    let initial_delay = dur("initial_delay", &mut f, d);
+    let count = f.get("count").and_then(|n| {
+        let c = read::uint(n, "count", d)?;
+        if c == 0 {
+            d.at(n.pos, "`count` must be at least 1");
+        }
+        Some(c)
+    });
+    let failure_limit = int("failure_limit", &mut f, d);
+    let inconclusive_limit = int("inconclusive_limit", &mut f, d);
+    let consecutive_error_limit = int("consecutive_error_limit", &mut f, d);
+    let metrics = f.require("metrics", d).and_then(|n| {
+        let items = read::list(n, "metrics", d)?;
+        if items.is_empty() {
+            d.at(n.pos, "`metrics` must list at least one metric");
+        }
+        Some(items.iter().filter_map(|i| metric(i, d)).collect::<Vec<_>>())
+    });
+    f.finish(d);
+    Some(Analysis {
+        interval: interval.unwrap_or(Duration::from_secs(60)),
+        count: count.unwrap_or(1),
+        initial_delay: initial_delay.unwrap_or_default(),
+        failure_limit: failure_limit.unwrap_or(0),
+        inconclusive_limit: inconclusive_limit.unwrap_or(0),
+        consecutive_error_limit: consecutive_error_limit.unwrap_or(4),
+        metrics: metrics?,
+    })
+}
+
+fn metric(node: &Node, d: &mut Diagnostics) -> Option<Metric> {
+    let mut f = Fields::of(node, "a metric", d)?;
+    let name = f.require("name", d).and_then(|n| read::string(n, "name", d));
+    let provider = f.require("provider", d).and_then(|n| read::text(n, "provider", d));
+    let query = f.get("query").and_then(|n| read::text(n, "query", d));
+    let compare = f.get("compare").and_then(|n| compare(n, d));
+    let min = f.get("min").and_then(|n| read::number(n, "min", d));
+    let max = f.get("max").and_then(|n| read::number(n, "max", d));
+    let no_data = f.get("no_data").and_then(|n| {
+        read::choice(n, "no_data", &[("fail", NoData::Fail), ("inconclusive", NoData::Inconclusive), ("pass", NoData::Pass)], d)
+    });
+    let reduce = f.get("reduce").and_then(|n| {
+        read::choice(n, "reduce", &[("sum", Reduce::Sum), ("min", Reduce::Min), ("max", Reduce::Max), ("avg", Reduce::Avg)], d)
+    });
+    let pos = f.pos;
+    f.finish(d);
+    if let (Some(lo), Some(hi)) = (min, max) {
+        if lo > hi {
+            d.at(pos, format!("metric `min` ({lo}) is above its `max` ({hi})"));
+        }
+    }
+    if query.is_some() && compare.is_some() {
+        d.at(pos, "a metric takes either `query` or `compare`, not both");
+    }
+    if compare.is_none() && min.is_none() && max.is_none() {
+        d.at(pos, format!("metric `{}` needs `min`, `max` or `compare` to judge its values", name.as_deref().unwrap_or("?")));
+    }
+    Some(Metric {
+        name: name?,
+        provider: provider?,
+        query,
+        compare,
+        min,
+        max,
+        no_data: no_data.unwrap_or(NoData::Inconclusive),
+        reduce,
+    })
+}
+
+fn compare(node: &Node, d: &mut Diagnostics) -> Option<Compare> {
+    let mut f = Fields::of(node, "`compare`", d)?;
+    let canary = f.require("canary", d).and_then(|n| read::text(n, "canary", d));
+    let baseline = f.require("baseline", d).and_then(|n| read::text(n, "baseline", d));
+    let direction = f.get("direction").and_then(|n| {
+        read::choice(n, "direction", &[("increase", Direction::Increase), ("decrease", Direction::Decrease), ("either", Direction::Either)], d)
+    });
+    let fraction = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| {
+        let n = f.get(key)?;
+        let x = read::number(n, key, d)?;
+        if !(0.0..1.0).contains(&x) || x == 0.0 {
+            d.at(n.pos, format!("`{key}` must be between 0 and 1, found {x}"));
+        }
+        Some(x)
+    };
+    let confidence = fraction("confidence", &mut f, d);
+    let tolerance = f.get("tolerance").and_then(|n| {
+        let x = read::number(n, "tolerance", d)?;
+        if x < 0.0 {
+            d.at(n.pos, "`tolerance` must not be negative");
+        }
+        Some(x)
+    });
+    f.finish(d);
+    Some(Compare {
+        canary: canary?,
+        baseline: baseline?,
+        direction: direction.unwrap_or(Direction::Increase),
+        confidence: confidence.unwrap_or(0.98),
+        tolerance: tolerance.unwrap_or(0.25),
+    })
+}
+
+fn notify(node: &Node, d: &mut Diagnostics) -> Option<Notify> {
+    let mut f = Fields::of(node, "a notify hook", d)?;
+    let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
+    let events = f.get("events").and_then(|n| {
+        let items = read::list(n, "events", d)?;
+        let mut events = Vec::new();
+        for item in items {
+            let Some(e) = read::string(item, "events", d) else { continue };
+            if NOTIFY_EVENTS.contains(&e.as_str()) {
+                events.push(e);
+            } else {
+                let hint = super::diag::did_you_mean(&e, NOTIFY_EVENTS.iter().copied())
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_else(|| format!(" (events: {})", NOTIFY_EVENTS.join(", ")));
+                d.at(item.pos, format!("unknown notify event `{e}`{hint}"));
+            }
+        }
+        Some(events)
+    });
+    let format = f.get("format").and_then(|n| read::choice(n, "format", &[("json", NotifyFormat::Json), ("slack", NotifyFormat::Slack)], d));
+    let headers = f.get("headers").map(|n| headers(n, d)).unwrap_or_default();
+    f.finish(d);
+    Some(Notify {
+        url: url?,
+        events: events.unwrap_or_else(|| NOTIFY_EVENTS.iter().map(|e| e.to_string()).collect()),
+        format: format.unwrap_or(NotifyFormat::Json),
+        headers,
+    })
+}

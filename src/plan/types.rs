@@ -1,0 +1,264 @@
+//! The plan's types (schema version 1, SPEC §4). Every templated or user-named value
+//! keeps its position so later checks and run-time errors can point back at the file.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+pub use super::yaml::Pos;
+
+/// A string from the plan and where it stands: a template, a jq expression or a name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    pub raw: String,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The file it was read from, and the sha256 of its bytes (recorded with every event).
+    pub path: PathBuf,
+    pub digest: String,
+    pub app: String,
+    pub artifact_name: String,
+    pub record: RecordSpec,
+    pub vars: BTreeMap<String, String>,
+    pub deploy_providers: BTreeMap<String, DeployProvider>,
+    pub metrics_providers: BTreeMap<String, MetricsProvider>,
+    pub environments: Vec<Environment>,
+    pub analyses: BTreeMap<String, Analysis>,
+    pub notify: Vec<Notify>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordSpec {
+    /// Relative to the plan's directory.
+    pub repo: PathBuf,
+    pub branch: String,
+    pub remote: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeployProvider {
+    Http(HttpDeploy),
+    Exec(Exec),
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpDeploy {
+    pub request: Request,
+    pub wait: Option<Wait>,
+    pub verify_digest: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub url: Text,
+    pub headers: Vec<(String, Text)>,
+    pub body: Option<Body>,
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+/// A structured request body: its shape is fixed by the plan, only leaves are templated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    Text(Text),
+    List(Vec<Body>),
+    Map(Vec<(String, Body)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Wait {
+    pub method: String,
+    pub url: Text,
+    pub headers: Vec<(String, Text)>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub success: Text,
+    pub failure: Option<Text>,
+}
+
+/// A command run without a shell: argv is templated word by word.
+#[derive(Debug, Clone)]
+pub struct Exec {
+    pub command: Vec<Text>,
+    pub env: Vec<(String, Text)>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum MetricsProvider {
+    Prometheus {
+        url: Text,
+        timeout: Duration,
+        auth: Option<Auth>,
+    },
+    Http {
+        request: Request,
+        value: Text,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    Bearer(Text),
+    Basic { username: Text, password: Text },
+}
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub name: String,
+    pub pos: Pos,
+    pub deploy: Text,
+    pub steps: Vec<Step>,
+    pub soak: Option<Duration>,
+    pub approval: Option<Approval>,
+    pub freeze: Vec<Freeze>,
+    pub rollback_on_failure: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub kind: StepKind,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// A deploy at a traffic weight (percent); `None` is full weight.
+    Deploy { weight: Option<u8> },
+    Pause(Duration),
+    Analysis(Text),
+    /// An approval gate; `None` uses the environment's approvers.
+    Approval(Option<Approval>),
+    Http(HttpStep),
+    Exec(ExecStep),
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpCall {
+    pub request: Request,
+    pub success: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpStep {
+    pub call: HttpCall,
+    pub undo: Option<HttpCall>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecStep {
+    pub exec: Exec,
+    pub undo: Option<Exec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approval {
+    /// Exact identities or `*@domain` patterns.
+    pub approvers: Vec<String>,
+    pub min: u32,
+    pub allow_self: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Freeze {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub interval: Duration,
+    pub count: u32,
+    pub initial_delay: Duration,
+    pub failure_limit: u32,
+    pub inconclusive_limit: u32,
+    pub consecutive_error_limit: u32,
+    pub metrics: Vec<Metric>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Metric {
+    pub name: String,
+    pub provider: Text,
+    pub query: Option<Text>,
+    pub compare: Option<Compare>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub no_data: NoData,
+    pub reduce: Option<Reduce>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoData {
+    Fail,
+    Inconclusive,
+    Pass,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduce {
+    Sum,
+    Min,
+    Max,
+    Avg,
+}
+
+#[derive(Debug, Clone)]
+pub struct Compare {
+    pub canary: Text,
+    pub baseline: Text,
+    pub direction: Direction,
+    pub confidence: f64,
+    pub tolerance: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Increase,
+    Decrease,
+    Either,
+}
+
+#[derive(Debug, Clone)]
+pub struct Notify {
+    pub url: Text,
+    pub events: Vec<String>,
+    pub format: NotifyFormat,
+    pub headers: Vec<(String, Text)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyFormat {
+    Json,
+    Slack,
+}
+
+/// Events a notify hook can subscribe to.
+pub const NOTIFY_EVENTS: &[&str] = &[
+    "started",
+    "deploying",
+    "awaiting_approval",
+    "approved",
+    "rejected",
+    "analysis_failed",
+    "rolled_back",
+    "failed",
+    "succeeded",
+    "aborted",
+];
+
+impl Plan {
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+}

@@ -1,0 +1,177 @@
+//! The one printer that owns stdout and stderr: data to stdout, everything else to
+//! stderr; colour and output mode resolved once, at start-up.
+
+use std::io::{self, IsTerminal, Write};
+
+use console::style;
+
+use crate::cli::{ColorChoice, GlobalArgs, OutputMode};
+use crate::error;
+
+pub struct Printer {
+    mode: OutputMode,
+    quiet: bool,
+}
+
+/// What the terminal and the environment say, read once so tests can pin them.
+#[derive(Debug, Clone, Copy)]
+pub struct Terminal {
+    pub stdout: bool,
+    pub stderr: bool,
+    pub stdin: bool,
+}
+
+impl Terminal {
+    pub fn detect() -> Self {
+        Terminal {
+            stdout: io::stdout().is_terminal(),
+            stderr: io::stderr().is_terminal(),
+            stdin: io::stdin().is_terminal(),
+        }
+    }
+}
+
+/// Colour: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`, then "is it a terminal".
+pub fn resolve_color(choice: ColorChoice, is_terminal: bool, env: impl Fn(&str) -> Option<String>) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else if env("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+                true
+            } else {
+                is_terminal
+            }
+        }
+    }
+}
+
+/// Output mode: `--output`, else human when stderr (where people read progress) is a terminal.
+pub fn resolve_mode(choice: Option<OutputMode>, terminal: Terminal) -> OutputMode {
+    choice.unwrap_or(if terminal.stderr {
+        OutputMode::Human
+    } else {
+        OutputMode::Plain
+    })
+}
+
+/// `--no-input` is implied without a terminal on stdin, and in CI.
+pub fn resolve_no_input(flag: bool, terminal: Terminal, env: impl Fn(&str) -> Option<String>) -> bool {
+    flag || !terminal.stdin || env("CI").is_some_and(|v| !v.is_empty() && v != "false")
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs, terminal: Terminal) -> Self {
+        let env = |name: &str| std::env::var(name).ok();
+        console::set_colors_enabled(resolve_color(global.color, terminal.stdout, env));
+        console::set_colors_enabled_stderr(resolve_color(global.color, terminal.stderr, env));
+        Printer {
+            mode: resolve_mode(global.output, terminal),
+            quiet: global.quiet,
+        }
+    }
+
+    pub fn mode(&self) -> OutputMode {
+        self.mode
+    }
+
+    /// Data for stdout: a table, a report, a script. A closed pipe ends the command quietly.
+    pub fn data(&self, text: &str) -> anyhow::Result<()> {
+        self.data_bytes(text.as_bytes())
+    }
+
+    pub fn data_bytes(&self, bytes: &[u8]) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()?;
+        Ok(())
+    }
+
+    /// One JSON object on its own line on stdout (`--output json`).
+    pub fn json(&self, value: &serde_json::Value) -> anyhow::Result<()> {
+        self.data(&format!("{value}\n"))
+    }
+
+    /// A message for people, on stderr; silent with `--quiet`.
+    pub fn status(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(io::stderr(), "{message}");
+        }
+    }
+
+    pub fn warn(&self, message: &str) {
+        let _ = writeln!(
+            io::stderr(),
+            "{} {message}",
+            style("warning:").yellow().bold().for_stderr()
+        );
+    }
+
+    /// The one error format: `error: …`, `  caused by: …` per cause, then `hint: …`.
+    pub fn error(&self, err: &anyhow::Error) {
+        let _ = io::stderr().write_all(render_error(err).as_bytes());
+    }
+}
+
+pub fn render_error(err: &anyhow::Error) -> String {
+    let mut text = format!("{} {err}\n", style("error:").red().bold().for_stderr());
+    for cause in err.chain().skip(1) {
+        text.push_str(&format!("  caused by: {cause}\n"));
+    }
+    if let Some(hint) = error::hint_of(err) {
+        text.push_str(&format!("{} {hint}\n", style("hint:").cyan().bold().for_stderr()));
+    }
+    text
+}
+
+/// True when the error is stdout being closed under us (`relctl history | head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn color_resolution_order() {
+        use ColorChoice::*;
+        assert!(resolve_color(Always, false, env(&[("NO_COLOR", "1")])));
+        assert!(!resolve_color(Never, true, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!resolve_color(Auto, true, env(&[("NO_COLOR", "1")])));
+        assert!(resolve_color(Auto, true, env(&[("NO_COLOR", "")])));
+        assert!(resolve_color(Auto, false, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!resolve_color(Auto, false, env(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!resolve_color(Auto, true, env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")])));
+        assert!(resolve_color(Auto, true, env(&[])));
+        assert!(!resolve_color(Auto, false, env(&[])));
+    }
+
+    #[test]
+    fn output_mode_and_input() {
+        let tty = Terminal { stdout: true, stderr: true, stdin: true };
+        let pipe = Terminal { stdout: false, stderr: false, stdin: false };
+        assert_eq!(resolve_mode(None, tty), OutputMode::Human);
+        assert_eq!(resolve_mode(None, pipe), OutputMode::Plain);
+        assert_eq!(resolve_mode(Some(OutputMode::Json), tty), OutputMode::Json);
+        assert!(!resolve_no_input(false, tty, env(&[])));
+        assert!(resolve_no_input(false, tty, env(&[("CI", "true")])));
+        assert!(resolve_no_input(false, pipe, env(&[])));
+        assert!(resolve_no_input(true, tty, env(&[])));
+    }
+}
