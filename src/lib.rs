@@ -3,6 +3,7 @@
 //!
 //! The engine decides, providers act, the record remembers.
 
+pub mod analysis;
 pub mod artifact;
 pub mod cli;
 pub mod cmd;
@@ -10,6 +11,8 @@ pub mod duration;
 pub mod error;
 pub mod generated;
 pub mod plan;
+pub mod providers;
+pub mod record;
 pub mod ui;
 
 use std::process::ExitCode;
