@@ -26,20 +26,24 @@ impl Artifact {
             return Err(Error::usage(format!(
                 "artifact `{name}` is not this plan's artifact `{plan_name}`"
             ))
-            .with_hint(format!("pass {plan_name}@sha256:<digest>, or the bare sha256:<digest>")));
+            .with_hint(format!(
+                "pass {plan_name}@sha256:<digest>, or the bare sha256:<digest>"
+            )));
         }
         let Some(hex) = digest.strip_prefix("sha256:") else {
-            return Err(Error::usage(format!(
-                "artifact digest `{digest}` is not a sha256 digest"
-            ))
-            .with_hint("digests look like sha256:<64 hex characters>"));
+            return Err(
+                Error::usage(format!("artifact digest `{digest}` is not a sha256 digest"))
+                    .with_hint("digests look like sha256:<64 hex characters>"),
+            );
         };
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::usage(format!(
                 "artifact digest `sha256:{hex}` must have 64 hex characters, it has {}",
                 hex.chars().count()
             ))
-            .with_hint("short digests are ambiguous; copy the full digest (e.g. `crane digest IMAGE:TAG`)"));
+            .with_hint(
+                "short digests are ambiguous; copy the full digest (e.g. `crane digest IMAGE:TAG`)",
+            ));
         }
         Ok(Artifact {
             name: name.to_string(),
@@ -70,7 +74,11 @@ impl fmt::Display for Artifact {
 }
 
 fn tag_error(input: &str) -> Error {
-    let what = if input.rsplit('/').next().is_some_and(|last| last.contains(':')) {
+    let what = if input
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains(':'))
+    {
         "is pinned by a tag, not a digest"
     } else {
         "has no digest"
@@ -93,15 +101,21 @@ pub fn check_name(name: &str) -> Option<String> {
     let mut parts = name.split('/').peekable();
     let mut first = true;
     while let Some(part) = parts.next() {
-        let is_registry = first && parts.peek().is_some() && (part.contains('.') || part.contains(':') || part == "localhost");
+        let is_registry = first
+            && parts.peek().is_some()
+            && (part.contains('.') || part.contains(':') || part == "localhost");
         first = false;
         if is_registry {
             let (host, port) = part.split_once(':').unwrap_or((part, ""));
             let host_ok = !host.is_empty()
-                && host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+                && host.split('.').all(|l| {
+                    !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                });
             let port_ok = port.is_empty() || port.bytes().all(|b| b.is_ascii_digit());
             if !host_ok || !port_ok {
-                return Some(format!("artifact name `{name}` has an invalid registry `{part}`"));
+                return Some(format!(
+                    "artifact name `{name}` has an invalid registry `{part}`"
+                ));
             }
             continue;
         }
@@ -140,7 +154,11 @@ mod tests {
 
     #[test]
     fn accepts_full_and_bare_digests() {
-        let full = Artifact::parse(&format!("ghcr.io/acme/checkout@sha256:{HEX}"), "ghcr.io/acme/checkout").unwrap();
+        let full = Artifact::parse(
+            &format!("ghcr.io/acme/checkout@sha256:{HEX}"),
+            "ghcr.io/acme/checkout",
+        )
+        .unwrap();
         let bare = Artifact::parse(&format!("sha256:{HEX}"), "ghcr.io/acme/checkout").unwrap();
         assert_eq!(full, bare);
         assert_eq!(full.release_id("checkout"), "checkout-4f2a9c1be0d3");
@@ -166,10 +184,22 @@ mod tests {
 
     #[test]
     fn checks_plan_artifact_names() {
-        for ok in ["ghcr.io/acme/checkout", "checkout", "localhost:5000/a/b-c", "acme/check_out.v2"] {
+        for ok in [
+            "ghcr.io/acme/checkout",
+            "checkout",
+            "localhost:5000/a/b-c",
+            "acme/check_out.v2",
+        ] {
             assert_eq!(check_name(ok), None, "{ok}");
         }
-        for bad in ["", "Acme/Checkout", "acme/checkout:latest", "acme//x", "-x", "acme/checkout@sha256:00"] {
+        for bad in [
+            "",
+            "Acme/Checkout",
+            "acme/checkout:latest",
+            "acme//x",
+            "-x",
+            "acme/checkout@sha256:00",
+        ] {
             assert!(check_name(bad).is_some(), "{bad}");
         }
     }

@@ -16,7 +16,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
-            return Err(format!("invalid duration `{text}` (expected e.g. 30s, 10m, 1h30m)"));
+            return Err(format!(
+                "invalid duration `{text}` (expected e.g. 30s, 10m, 1h30m)"
+            ));
         }
         let number: u64 = rest[..digits]
             .parse()
@@ -28,12 +30,31 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         let part = match unit {
             "ms" => Duration::from_millis(number),
             "s" => Duration::from_secs(number),
-            "m" => number.checked_mul(60).map(Duration::from_secs).ok_or("too large")?,
-            "h" => number.checked_mul(3600).map(Duration::from_secs).ok_or("too large")?,
-            "d" => number.checked_mul(86400).map(Duration::from_secs).ok_or("too large")?,
-            "" if rest.is_empty() => return Err(format!("duration `{text}` needs a unit (ms, s, m, h, d)")),
-            "" => return Err(format!("invalid duration `{text}` (expected e.g. 30s, 10m, 1h30m)")),
-            other => return Err(format!("unknown unit `{other}` in duration `{text}` (use ms, s, m, h, d)")),
+            "m" => number
+                .checked_mul(60)
+                .map(Duration::from_secs)
+                .ok_or("too large")?,
+            "h" => number
+                .checked_mul(3600)
+                .map(Duration::from_secs)
+                .ok_or("too large")?,
+            "d" => number
+                .checked_mul(86400)
+                .map(Duration::from_secs)
+                .ok_or("too large")?,
+            "" if rest.is_empty() => {
+                return Err(format!("duration `{text}` needs a unit (ms, s, m, h, d)"));
+            }
+            "" => {
+                return Err(format!(
+                    "invalid duration `{text}` (expected e.g. 30s, 10m, 1h30m)"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "unknown unit `{other}` in duration `{text}` (use ms, s, m, h, d)"
+                ));
+            }
         };
         total = total
             .checked_add(part)
@@ -68,13 +89,27 @@ mod tests {
 
     #[test]
     fn parses_and_formats() {
-        for (text, secs) in [("30s", 30), ("10m", 600), ("1h30m", 5400), ("2d", 172800), ("0", 0)] {
+        for (text, secs) in [
+            ("30s", 30),
+            ("10m", 600),
+            ("1h30m", 5400),
+            ("2d", 172800),
+            ("0", 0),
+        ] {
             assert_eq!(parse(text), Ok(Duration::from_secs(secs)), "{text}");
         }
         assert_eq!(parse("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(format(Duration::from_secs(5400)), "1h30m");
         assert_eq!(format(Duration::from_millis(250)), "250ms");
-        for bad in ["", "10", "ten minutes", "5x", "1.5h", "-3s", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "10",
+            "ten minutes",
+            "5x",
+            "1.5h",
+            "-3s",
+            "99999999999999999999d",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

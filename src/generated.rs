@@ -28,7 +28,7 @@ pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     cmd.build();
     let mut pages = Vec::new();
     pages.push(("relctl.1".to_string(), render(cmd.clone())?));
-    for sub in cmd.get_subcommands() {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let name = format!("relctl-{}", sub.get_name());
         let page = sub.clone().name(name.clone()).bin_name(name.clone());
         pages.push((format!("{name}.1"), render(page)?));

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::Cli;
-use crate::error::{exit_of, Exit};
+use crate::error::{Exit, exit_of};
 use crate::ui::{Printer, Terminal};
 
 /// Parse the command line, run the command, and turn the outcome into an exit code.
@@ -29,7 +29,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { Exit::Usage.code() } else { 0 });
+            return ExitCode::from(if err.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                0
+            });
         }
     };
     init_logging(cli.global.verbose);

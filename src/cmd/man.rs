@@ -26,7 +26,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let path = dir.join(name);
         std::fs::write(&path, page).with_context(|| format!("writing {}", path.display()))?;
     }
-    ctx.printer
-        .status(&format!("wrote {} man pages into {}", pages.len(), dir.display()));
+    ctx.printer.status(&format!(
+        "wrote {} man pages into {}",
+        pages.len(),
+        dir.display()
+    ));
     Ok(())
 }

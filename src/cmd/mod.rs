@@ -20,6 +20,21 @@ pub mod validate;
 use crate::cli::{Command, GlobalArgs};
 use crate::ui::Printer;
 
+/// The plan named by `--plan`, loaded and checked.
+pub fn load_plan(ctx: &Context) -> anyhow::Result<crate::plan::Plan> {
+    crate::plan::load(&ctx.global.plan)
+}
+
+/// The plan and the artifact a command was given, both checked before anything else.
+pub fn plan_and_artifact(
+    ctx: &Context,
+    reference: &str,
+) -> anyhow::Result<(crate::plan::Plan, crate::artifact::Artifact)> {
+    let plan = load_plan(ctx)?;
+    let artifact = crate::artifact::Artifact::parse(reference, &plan.artifact_name)?;
+    Ok((plan, artifact))
+}
+
 /// What every command gets: the global flags and the printer.
 pub struct Context<'a> {
     pub global: &'a GlobalArgs,

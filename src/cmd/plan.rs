@@ -16,6 +16,7 @@ pub struct Args {
     pub to: Option<String>,
 }
 
-pub fn run(_args: Args, _ctx: &Context) -> anyhow::Result<()> {
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let (_plan, _artifact) = super::plan_and_artifact(ctx, &args.artifact)?;
     Err(Error::not_implemented("plan").into())
 }

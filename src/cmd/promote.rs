@@ -45,6 +45,7 @@ pub struct Args {
     pub reason: Option<String>,
 }
 
-pub fn run(_args: Args, _ctx: &Context) -> anyhow::Result<()> {
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let (_plan, _artifact) = super::plan_and_artifact(ctx, &args.artifact)?;
     Err(Error::not_implemented("promote").into())
 }

@@ -16,6 +16,7 @@ pub struct Args {
     pub since: Option<String>,
 }
 
-pub fn run(_args: Args, _ctx: &Context) -> anyhow::Result<()> {
+pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
+    super::load_plan(ctx)?;
     Err(Error::not_implemented("report").into())
 }

@@ -1,6 +1,5 @@
 //! `relctl validate`: check the plan and report every problem with its position.
 
-use anyhow::Context as _;
 use serde_json::json;
 
 use super::Context;
@@ -14,9 +13,7 @@ pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
     let path = &ctx.global.plan;
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::usage(format!("cannot read the plan {}: {e}", path.display())))
-        .context("validating the plan")?;
+    let bytes = plan::read(path)?;
     let result = plan::parse(path, &bytes);
     let json = ctx.printer.mode() == OutputMode::Json;
     match result {
@@ -48,7 +45,8 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
                         "message": d.message,
                     }))?;
                 }
-                ctx.printer.json(&json!({ "valid": false, "problems": diagnostics.list.len() }))?;
+                ctx.printer
+                    .json(&json!({ "valid": false, "problems": diagnostics.list.len() }))?;
             }
             Err(Error::usage(plan::describe(&diagnostics)).into())
         }

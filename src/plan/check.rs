@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::diag::{did_you_mean, Diagnostics};
+use super::diag::{Diagnostics, did_you_mean};
 use super::jq;
 use super::template::{self, Scope};
 use super::types::*;
@@ -12,7 +12,10 @@ pub fn plan(plan: &Plan, d: &mut Diagnostics) {
     let mut seen = HashSet::new();
     for env in &plan.environments {
         if !seen.insert(env.name.as_str()) {
-            d.at(env.pos, format!("environment `{}` is defined twice", env.name));
+            d.at(
+                env.pos,
+                format!("environment `{}` is defined twice", env.name),
+            );
         }
         environment(plan, env, d);
     }
@@ -68,7 +71,12 @@ pub fn plan(plan: &Plan, d: &mut Diagnostics) {
         for metric in &analysis.metrics {
             let provider = plan.metrics_providers.get(&metric.provider.raw);
             if provider.is_none() {
-                unknown(d, &metric.provider, "metrics provider", plan.metrics_providers.keys());
+                unknown(
+                    d,
+                    &metric.provider,
+                    "metrics provider",
+                    plan.metrics_providers.keys(),
+                );
             }
             if let Some(q) = &metric.query {
                 tpl(q, Scope::Step, d);
@@ -78,11 +86,25 @@ pub fn plan(plan: &Plan, d: &mut Diagnostics) {
                 tpl(&c.baseline, Scope::Step, d);
             }
             match provider {
-                Some(MetricsProvider::Prometheus { .. }) if metric.query.is_none() && metric.compare.is_none() => {
-                    d.at(metric.provider.pos, format!("metric `{}` reads Prometheus and needs a `query` or `compare`", metric.name));
+                Some(MetricsProvider::Prometheus { .. })
+                    if metric.query.is_none() && metric.compare.is_none() =>
+                {
+                    d.at(
+                        metric.provider.pos,
+                        format!(
+                            "metric `{}` reads Prometheus and needs a `query` or `compare`",
+                            metric.name
+                        ),
+                    );
                 }
                 Some(MetricsProvider::Http { .. }) if metric.compare.is_some() => {
-                    d.at(metric.provider.pos, format!("metric `{}`: `compare` needs a prometheus provider", metric.name));
+                    d.at(
+                        metric.provider.pos,
+                        format!(
+                            "metric `{}`: `compare` needs a prometheus provider",
+                            metric.name
+                        ),
+                    );
                 }
                 _ => {}
             }
@@ -98,7 +120,12 @@ pub fn plan(plan: &Plan, d: &mut Diagnostics) {
 
 fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
     if !plan.deploy_providers.contains_key(&env.deploy.raw) {
-        unknown(d, &env.deploy, "deploy provider", plan.deploy_providers.keys());
+        unknown(
+            d,
+            &env.deploy,
+            "deploy provider",
+            plan.deploy_providers.keys(),
+        );
     }
     let tpl = |t: &Text, d: &mut Diagnostics| {
         for problem in template::check(t, Scope::Step, &plan.vars) {
@@ -181,7 +208,12 @@ fn jq_expr(t: &Text, d: &mut Diagnostics) {
     }
 }
 
-fn unknown<'a>(d: &mut Diagnostics, name: &Text, what: &str, defined: impl Iterator<Item = &'a String> + Clone) {
+fn unknown<'a>(
+    d: &mut Diagnostics,
+    name: &Text,
+    what: &str,
+    defined: impl Iterator<Item = &'a String> + Clone,
+) {
     let hint = match did_you_mean(&name.raw, defined.clone().map(String::as_str)) {
         Some(close) => format!(" (did you mean `{close}`?)"),
         None => {

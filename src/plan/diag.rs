@@ -59,7 +59,10 @@ impl fmt::Display for Diagnostics {
 }
 
 /// The closest of `candidates` to `word`, when close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -76,7 +79,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(cur)
+            };
             prev = cur;
         }
     }
@@ -89,8 +96,14 @@ mod tests {
 
     #[test]
     fn suggests_close_words() {
-        assert_eq!(did_you_mean("nmae", ["name", "deploy", "steps"]), Some("name"));
-        assert_eq!(did_you_mean("approvl", ["approval", "freeze"]), Some("approval"));
+        assert_eq!(
+            did_you_mean("nmae", ["name", "deploy", "steps"]),
+            Some("name")
+        );
+        assert_eq!(
+            did_you_mean("approvl", ["approval", "freeze"]),
+            Some("approval")
+        );
         assert_eq!(did_you_mean("zzzzzz", ["name", "deploy"]), None);
     }
 }

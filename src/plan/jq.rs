@@ -1,14 +1,18 @@
 //! jq expressions (`success`, `failure`, `verify_digest`, `value`), compiled and run with jaq.
 
 use jaq_core::load::{Arena, File, Loader};
-use jaq_core::{data, unwrap_valr, Compiler, Ctx, Vars};
+use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
 use jaq_json::Val;
 
 type Filter = jaq_core::Filter<data::JustLut<Val>>;
 
 fn compile(code: &str) -> Result<Filter, String> {
-    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
-    let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs());
+    let defs = jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs());
+    let funs = jaq_core::funs()
+        .chain(jaq_std::funs())
+        .chain(jaq_json::funs());
     let arena = Arena::default();
     let modules = Loader::new(defs)
         .load(&arena, File { code, path: () })
@@ -72,7 +76,10 @@ pub fn eval_bool(code: &str, input: &serde_json::Value) -> Result<bool, String> 
     match eval(code, input)?.as_slice() {
         [serde_json::Value::Bool(b)] => Ok(*b),
         [serde_json::Value::Null] | [] => Ok(false),
-        other => Err(format!("`{code}` must give true or false, it gave {}", show(other))),
+        other => Err(format!(
+            "`{code}` must give true or false, it gave {}",
+            show(other)
+        )),
     }
 }
 
@@ -80,9 +87,14 @@ pub fn eval_bool(code: &str, input: &serde_json::Value) -> Result<bool, String> 
 pub fn eval_number(code: &str, input: &serde_json::Value) -> Result<Option<f64>, String> {
     match eval(code, input)?.as_slice() {
         [serde_json::Value::Number(n)] => Ok(n.as_f64()),
-        [serde_json::Value::String(s)] if s.trim().parse::<f64>().is_ok() => Ok(s.trim().parse().ok()),
+        [serde_json::Value::String(s)] if s.trim().parse::<f64>().is_ok() => {
+            Ok(s.trim().parse().ok())
+        }
         [serde_json::Value::Null] | [] => Ok(None),
-        other => Err(format!("`{code}` must give a number, it gave {}", show(other))),
+        other => Err(format!(
+            "`{code}` must give a number, it gave {}",
+            show(other)
+        )),
     }
 }
 
@@ -90,7 +102,10 @@ pub fn eval_number(code: &str, input: &serde_json::Value) -> Result<Option<f64>,
 pub fn eval_string(code: &str, input: &serde_json::Value) -> Result<String, String> {
     match eval(code, input)?.as_slice() {
         [serde_json::Value::String(s)] => Ok(s.clone()),
-        other => Err(format!("`{code}` must give a string, it gave {}", show(other))),
+        other => Err(format!(
+            "`{code}` must give a string, it gave {}",
+            show(other)
+        )),
     }
 }
 

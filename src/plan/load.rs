@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::diag::Diagnostics;
 use super::read::{self, Fields};
 use super::types::*;
-use super::yaml::{key_text, Node, Value};
+use super::yaml::{Node, Value, key_text};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -17,21 +17,35 @@ pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> 
     let mut f = Fields::of(root, "the plan", d)?;
     if let Some(v) = f.require("version", d) {
         if read::uint(v, "version", d).is_some_and(|v| v != 1) {
-            d.at(v.pos, "unsupported plan `version`; this relctl reads version 1");
+            d.at(
+                v.pos,
+                "unsupported plan `version`; this relctl reads version 1",
+            );
         }
     }
     let app = f.require("app", d).and_then(|n| {
         let app = read::string(n, "app", d)?;
-        let ok = !app.is_empty() && app.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let ok = !app.is_empty()
+            && app
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !ok {
-            d.at(n.pos, format!("`app` must be lowercase letters, digits and dashes, found `{app}`"));
+            d.at(
+                n.pos,
+                format!("`app` must be lowercase letters, digits and dashes, found `{app}`"),
+            );
         }
         Some(app)
     });
     let artifact_name = f.require("artifact", d).and_then(|n| artifact(n, d));
-    let record = f.get("record").map_or_else(|| Some(default_record()), |n| record(n, d));
+    let record = f
+        .get("record")
+        .map_or_else(|| Some(default_record()), |n| record(n, d));
     let vars = f.get("vars").map(|n| vars(n, d)).unwrap_or_default();
-    let (deploy_providers, metrics_providers) = f.get("providers").map(|n| providers(n, d)).unwrap_or_default();
+    let (deploy_providers, metrics_providers) = f
+        .get("providers")
+        .map(|n| providers(n, d))
+        .unwrap_or_default();
     let environments = f
         .require("environments", d)
         .and_then(|n| read::list(n, "environments", d))
@@ -98,7 +112,10 @@ fn record(node: &Node, d: &mut Diagnostics) -> Option<RecordSpec> {
     if let Some(n) = f.get("branch") {
         if let Some(b) = read::string(n, "branch", d) {
             if !git2::Reference::is_valid_name(&format!("refs/heads/{b}")) {
-                d.at(n.pos, format!("`branch` `{b}` is not a valid git branch name"));
+                d.at(
+                    n.pos,
+                    format!("`branch` `{b}` is not a valid git branch name"),
+                );
             }
             spec.branch = b;
         }
@@ -119,7 +136,10 @@ fn vars(node: &Node, d: &mut Diagnostics) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-type ProviderMaps = (BTreeMap<String, DeployProvider>, BTreeMap<String, MetricsProvider>);
+type ProviderMaps = (
+    BTreeMap<String, DeployProvider>,
+    BTreeMap<String, MetricsProvider>,
+);
 
 fn providers(node: &Node, d: &mut Diagnostics) -> ProviderMaps {
     let Some(mut f) = Fields::of(node, "`providers`", d) else {
@@ -145,7 +165,11 @@ fn providers(node: &Node, d: &mut Diagnostics) -> ProviderMaps {
     (deploy, metrics)
 }
 
-fn provider_type(f: &mut Fields, choices: &[&'static str], d: &mut Diagnostics) -> Option<&'static str> {
+fn provider_type(
+    f: &mut Fields,
+    choices: &[&'static str],
+    d: &mut Diagnostics,
+) -> Option<&'static str> {
     let n = f.require("type", d)?;
     let pairs: Vec<(&str, &'static str)> = choices.iter().map(|c| (*c, *c)).collect();
     read::choice(n, "type", &pairs, d)
@@ -157,7 +181,9 @@ fn deploy_provider(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Deplo
         "http" => {
             let request = f.require("request", d).and_then(|n| request(n, "POST", d));
             let wait = f.get("wait").and_then(|n| wait(n, d));
-            let verify_digest = f.get("verify_digest").and_then(|n| read::text(n, "verify_digest", d));
+            let verify_digest = f
+                .get("verify_digest")
+                .and_then(|n| read::text(n, "verify_digest", d));
             DeployProvider::Http(HttpDeploy {
                 request: request?,
                 wait,
@@ -175,7 +201,9 @@ fn metrics_provider(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Metr
     let provider = match provider_type(&mut f, &["prometheus", "http"], d)? {
         "prometheus" => {
             let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
-            let timeout = f.get("timeout").and_then(|n| read::duration(n, "timeout", d));
+            let timeout = f
+                .get("timeout")
+                .and_then(|n| read::duration(n, "timeout", d));
             let auth = f.get("auth").and_then(|n| auth(n, d));
             MetricsProvider::Prometheus {
                 url: url?,
@@ -185,7 +213,9 @@ fn metrics_provider(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Metr
         }
         _ => {
             let request = f.require("request", d).and_then(|n| request(n, "GET", d));
-            let value = f.require("value", d).and_then(|n| read::text(n, "value", d));
+            let value = f
+                .require("value", d)
+                .and_then(|n| read::text(n, "value", d));
             MetricsProvider::Http {
                 request: request?,
                 value: value?,
@@ -207,7 +237,10 @@ fn auth(node: &Node, d: &mut Diagnostics) -> Option<Auth> {
         (Some(token), None, None) => Some(Auth::Bearer(token)),
         (None, Some(username), Some(password)) => Some(Auth::Basic { username, password }),
         _ => {
-            d.at(pos, "`auth` takes either `bearer`, or `username` and `password`");
+            d.at(
+                pos,
+                "`auth` takes either `bearer`, or `username` and `password`",
+            );
             None
         }
     }
@@ -228,7 +261,13 @@ fn method(node: &Node, d: &mut Diagnostics) -> Option<String> {
     let m = read::string(node, "method", d)?.to_ascii_uppercase();
     const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
     if !METHODS.contains(&m.as_str()) {
-        d.at(node.pos, format!("`method` must be one of {}, found `{m}`", METHODS.join(", ")));
+        d.at(
+            node.pos,
+            format!(
+                "`method` must be one of {}, found `{m}`",
+                METHODS.join(", ")
+            ),
+        );
         return None;
     }
     Some(m)
@@ -236,11 +275,15 @@ fn method(node: &Node, d: &mut Diagnostics) -> Option<String> {
 
 fn request(node: &Node, default_method: &str, d: &mut Diagnostics) -> Option<Request> {
     let mut f = Fields::of(node, "`request`", d)?;
-    let method = f.get("method").map_or(Some(default_method.to_string()), |n| method(n, d));
+    let method = f
+        .get("method")
+        .map_or(Some(default_method.to_string()), |n| method(n, d));
     let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
     let headers = f.get("headers").map(|n| headers(n, d)).unwrap_or_default();
     let body = f.get("body").map(body);
-    let timeout = f.get("timeout").and_then(|n| read::duration(n, "timeout", d));
+    let timeout = f
+        .get("timeout")
+        .and_then(|n| read::duration(n, "timeout", d));
     let retries = f.get("retries").and_then(|n| read::uint(n, "retries", d));
     f.finish(d);
     Some(Request {
@@ -259,20 +302,36 @@ fn body(node: &Node) -> Body {
         Value::Bool(b) => Body::Bool(*b),
         Value::Int(i) => Body::Number((*i).into()),
         Value::Float(x) => serde_json::Number::from_f64(*x).map_or(Body::Null, Body::Number),
-        Value::Str(s) => Body::Text(Text { raw: s.clone(), pos: node.pos }),
+        Value::Str(s) => Body::Text(Text {
+            raw: s.clone(),
+            pos: node.pos,
+        }),
         Value::Seq(items) => Body::List(items.iter().map(body).collect()),
-        Value::Map(entries) => Body::Map(entries.iter().map(|(k, v)| (key_text(k), body(v))).collect()),
+        Value::Map(entries) => Body::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (key_text(k), body(v)))
+                .collect(),
+        ),
     }
 }
 
 fn wait(node: &Node, d: &mut Diagnostics) -> Option<Wait> {
     let mut f = Fields::of(node, "`wait`", d)?;
-    let method = f.get("method").map_or(Some("GET".to_string()), |n| method(n, d));
+    let method = f
+        .get("method")
+        .map_or(Some("GET".to_string()), |n| method(n, d));
     let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
     let headers = f.get("headers").map(|n| headers(n, d)).unwrap_or_default();
-    let interval = f.get("interval").and_then(|n| read::duration(n, "interval", d));
-    let timeout = f.get("timeout").and_then(|n| read::duration(n, "timeout", d));
-    let success = f.require("success", d).and_then(|n| read::text(n, "success", d));
+    let interval = f
+        .get("interval")
+        .and_then(|n| read::duration(n, "interval", d));
+    let timeout = f
+        .get("timeout")
+        .and_then(|n| read::duration(n, "timeout", d));
+    let success = f
+        .require("success", d)
+        .and_then(|n| read::text(n, "success", d));
     let failure = f.get("failure").and_then(|n| read::text(n, "failure", d));
     f.finish(d);
     Some(Wait {
@@ -293,10 +352,15 @@ fn exec_fields(f: &mut Fields, d: &mut Diagnostics) -> Option<Exec> {
             d.at(n.pos, "`command` must name a program");
             return None;
         }
-        items.iter().map(|i| read::text(i, "command", d)).collect::<Option<Vec<_>>>()
+        items
+            .iter()
+            .map(|i| read::text(i, "command", d))
+            .collect::<Option<Vec<_>>>()
     });
     let env = f.get("env").map(|n| headers(n, d)).unwrap_or_default();
-    let timeout = f.get("timeout").and_then(|n| read::duration(n, "timeout", d));
+    let timeout = f
+        .get("timeout")
+        .and_then(|n| read::duration(n, "timeout", d));
     Some(Exec {
         command: command?,
         env,
@@ -313,11 +377,15 @@ fn exec(node: &Node, what: &str, d: &mut Diagnostics) -> Option<Exec> {
 
 fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
     let mut f = Fields::of(node, "an environment", d)?;
-    let name = f.require("name", d).and_then(|n| read::string(n, "name", d));
+    let name = f
+        .require("name", d)
+        .and_then(|n| read::string(n, "name", d));
     if let Some(name) = &name {
         f.rename(format!("environment `{name}`"));
     }
-    let deploy = f.require("deploy", d).and_then(|n| read::text(n, "deploy", d));
+    let deploy = f
+        .require("deploy", d)
+        .and_then(|n| read::text(n, "deploy", d));
     let steps = f
         .get("steps")
         .and_then(|n| read::list(n, "steps", d))
@@ -338,14 +406,21 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         .get("rollback")
         .and_then(|n| {
             let mut r = Fields::of(n, "`rollback`", d)?;
-            let on = r.get("on_failure").and_then(|b| read::boolean(b, "on_failure", d));
+            let on = r
+                .get("on_failure")
+                .and_then(|b| read::boolean(b, "on_failure", d));
             r.finish(d);
             on
         })
         .unwrap_or(true);
     let pos = f.pos;
     f.finish(d);
-    let steps = steps.unwrap_or_else(|| vec![Step { kind: StepKind::Deploy { weight: None }, pos }]);
+    let steps = steps.unwrap_or_else(|| {
+        vec![Step {
+            kind: StepKind::Deploy { weight: None },
+            pos,
+        }]
+    });
     Some(Environment {
         name: name?,
         pos,
@@ -364,7 +439,14 @@ fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
     let entries = match &node.value {
         Value::Map(entries) if entries.len() == 1 => entries,
         _ => {
-            d.at(node.pos, format!("a step must be one of `{}: …`, found {}", STEP_KINDS.join(": …`, `"), node.kind()));
+            d.at(
+                node.pos,
+                format!(
+                    "a step must be one of `{}: …`, found {}",
+                    STEP_KINDS.join(": …`, `"),
+                    node.kind()
+                ),
+            );
             return None;
         }
     };
@@ -379,7 +461,10 @@ fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
                     let weight = f.get("weight").and_then(|w| {
                         let n = read::uint(w, "weight", d)?;
                         if !(1..=100).contains(&n) {
-                            d.at(w.pos, format!("`weight` is a percentage from 1 to 100, found {n}"));
+                            d.at(
+                                w.pos,
+                                format!("`weight` is a percentage from 1 to 100, found {n}"),
+                            );
                             return None;
                         }
                         Some(n as u8)
@@ -430,21 +515,30 @@ fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
 fn http_call(f: &mut Fields, d: &mut Diagnostics) -> Option<HttpCall> {
     let request = f.require("request", d).and_then(|n| request(n, "POST", d));
     let success = f.get("success").and_then(|n| read::text(n, "success", d));
-    Some(HttpCall { request: request?, success })
+    Some(HttpCall {
+        request: request?,
+        success,
+    })
 }
 
 fn approval(node: &Node, d: &mut Diagnostics) -> Option<Approval> {
     let mut f = Fields::of(node, "`approval`", d)?;
     let approvers = f.require("approvers", d).and_then(|n| {
         let items = read::list(n, "approvers", d)?;
-        let list: Vec<String> = items.iter().filter_map(|i| read::string(i, "approvers", d)).collect();
+        let list: Vec<String> = items
+            .iter()
+            .filter_map(|i| read::string(i, "approvers", d))
+            .collect();
         for (item, who) in items.iter().zip(&list) {
             let valid = match who.strip_prefix("*@") {
                 Some(domain) => !domain.is_empty() && !domain.contains(['*', '@']),
                 None => !who.is_empty() && !who.contains('*'),
             };
             if !valid {
-                d.at(item.pos, format!("approver `{who}` must be an identity or `*@domain`"));
+                d.at(
+                    item.pos,
+                    format!("approver `{who}` must be an identity or `*@domain`"),
+                );
             }
         }
         if list.is_empty() {
@@ -459,7 +553,9 @@ fn approval(node: &Node, d: &mut Diagnostics) -> Option<Approval> {
         }
         Some(min)
     });
-    let allow_self = f.get("allow_self").and_then(|n| read::boolean(n, "allow_self", d));
+    let allow_self = f
+        .get("allow_self")
+        .and_then(|n| read::boolean(n, "allow_self", d));
     f.finish(d);
     Some(Approval {
         approvers: approvers?,
@@ -476,7 +572,10 @@ fn freeze(node: &Node, d: &mut Diagnostics) -> Option<Freeze> {
         match chrono::DateTime::parse_from_rfc3339(&s) {
             Ok(t) => Some(t.with_timezone(&chrono::Utc)),
             Err(e) => {
-                d.at(n.pos, format!("`{key}` must be an RFC 3339 time like 2026-12-20T00:00:00Z: {e}"));
+                d.at(
+                    n.pos,
+                    format!("`{key}` must be an RFC 3339 time like 2026-12-20T00:00:00Z: {e}"),
+                );
                 None
             }
         }
@@ -499,8 +598,12 @@ fn freeze(node: &Node, d: &mut Diagnostics) -> Option<Freeze> {
 
 fn analysis(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Analysis> {
     let mut f = Fields::of(node, format!("analysis `{name}`"), d)?;
-    let dur = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| f.get(key).and_then(|n| read::duration(n, key, d));
-    let int = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| f.get(key).and_then(|n| read::uint(n, key, d));
+    let dur = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| {
+        f.get(key).and_then(|n| read::duration(n, key, d))
+    };
+    let int = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| {
+        f.get(key).and_then(|n| read::uint(n, key, d))
+    };
     let interval = dur("interval", &mut f, d);
     let initial_delay = dur("initial_delay", &mut f, d);
     let count = f.get("count").and_then(|n| {
@@ -518,7 +621,12 @@ fn analysis(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Analysis> {
         if items.is_empty() {
             d.at(n.pos, "`metrics` must list at least one metric");
         }
-        Some(items.iter().filter_map(|i| metric(i, d)).collect::<Vec<_>>())
+        Some(
+            items
+                .iter()
+                .filter_map(|i| metric(i, d))
+                .collect::<Vec<_>>(),
+        )
     });
     f.finish(d);
     Some(Analysis {
@@ -534,30 +642,66 @@ fn analysis(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Analysis> {
 
 fn metric(node: &Node, d: &mut Diagnostics) -> Option<Metric> {
     let mut f = Fields::of(node, "a metric", d)?;
-    let name = f.require("name", d).and_then(|n| read::string(n, "name", d));
-    let provider = f.require("provider", d).and_then(|n| read::text(n, "provider", d));
+    let name = f
+        .require("name", d)
+        .and_then(|n| read::string(n, "name", d));
+    let provider = f
+        .require("provider", d)
+        .and_then(|n| read::text(n, "provider", d));
     let query = f.get("query").and_then(|n| read::text(n, "query", d));
-    let compare = f.get("compare").and_then(|n| compare(n, d));
-    let min = f.get("min").and_then(|n| read::number(n, "min", d));
-    let max = f.get("max").and_then(|n| read::number(n, "max", d));
+    let compare_node = f.get("compare");
+    let compare = compare_node.and_then(|n| compare(n, d));
+    let min_node = f.get("min");
+    let max_node = f.get("max");
+    let judged = min_node.is_some() || max_node.is_some() || compare_node.is_some();
+    let min = min_node.and_then(|n| read::number(n, "min", d));
+    let max = max_node.and_then(|n| read::number(n, "max", d));
     let no_data = f.get("no_data").and_then(|n| {
-        read::choice(n, "no_data", &[("fail", NoData::Fail), ("inconclusive", NoData::Inconclusive), ("pass", NoData::Pass)], d)
+        read::choice(
+            n,
+            "no_data",
+            &[
+                ("fail", NoData::Fail),
+                ("inconclusive", NoData::Inconclusive),
+                ("pass", NoData::Pass),
+            ],
+            d,
+        )
     });
     let reduce = f.get("reduce").and_then(|n| {
-        read::choice(n, "reduce", &[("sum", Reduce::Sum), ("min", Reduce::Min), ("max", Reduce::Max), ("avg", Reduce::Avg)], d)
+        read::choice(
+            n,
+            "reduce",
+            &[
+                ("sum", Reduce::Sum),
+                ("min", Reduce::Min),
+                ("max", Reduce::Max),
+                ("avg", Reduce::Avg),
+            ],
+            d,
+        )
     });
     let pos = f.pos;
     f.finish(d);
     if let (Some(lo), Some(hi)) = (min, max) {
         if lo > hi {
-            d.at(pos, format!("metric `min` ({lo}) is above its `max` ({hi})"));
+            d.at(
+                pos,
+                format!("metric `min` ({lo}) is above its `max` ({hi})"),
+            );
         }
     }
     if query.is_some() && compare.is_some() {
         d.at(pos, "a metric takes either `query` or `compare`, not both");
     }
-    if compare.is_none() && min.is_none() && max.is_none() {
-        d.at(pos, format!("metric `{}` needs `min`, `max` or `compare` to judge its values", name.as_deref().unwrap_or("?")));
+    if !judged {
+        d.at(
+            pos,
+            format!(
+                "metric `{}` needs `min`, `max` or `compare` to judge its values",
+                name.as_deref().unwrap_or("?")
+            ),
+        );
     }
     Some(Metric {
         name: name?,
@@ -573,10 +717,23 @@ fn metric(node: &Node, d: &mut Diagnostics) -> Option<Metric> {
 
 fn compare(node: &Node, d: &mut Diagnostics) -> Option<Compare> {
     let mut f = Fields::of(node, "`compare`", d)?;
-    let canary = f.require("canary", d).and_then(|n| read::text(n, "canary", d));
-    let baseline = f.require("baseline", d).and_then(|n| read::text(n, "baseline", d));
+    let canary = f
+        .require("canary", d)
+        .and_then(|n| read::text(n, "canary", d));
+    let baseline = f
+        .require("baseline", d)
+        .and_then(|n| read::text(n, "baseline", d));
     let direction = f.get("direction").and_then(|n| {
-        read::choice(n, "direction", &[("increase", Direction::Increase), ("decrease", Direction::Decrease), ("either", Direction::Either)], d)
+        read::choice(
+            n,
+            "direction",
+            &[
+                ("increase", Direction::Increase),
+                ("decrease", Direction::Decrease),
+                ("either", Direction::Either),
+            ],
+            d,
+        )
     });
     let fraction = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| {
         let n = f.get(key)?;
@@ -611,7 +768,9 @@ fn notify(node: &Node, d: &mut Diagnostics) -> Option<Notify> {
         let items = read::list(n, "events", d)?;
         let mut events = Vec::new();
         for item in items {
-            let Some(e) = read::string(item, "events", d) else { continue };
+            let Some(e) = read::string(item, "events", d) else {
+                continue;
+            };
             if NOTIFY_EVENTS.contains(&e.as_str()) {
                 events.push(e);
             } else {
@@ -623,7 +782,14 @@ fn notify(node: &Node, d: &mut Diagnostics) -> Option<Notify> {
         }
         Some(events)
     });
-    let format = f.get("format").and_then(|n| read::choice(n, "format", &[("json", NotifyFormat::Json), ("slack", NotifyFormat::Slack)], d));
+    let format = f.get("format").and_then(|n| {
+        read::choice(
+            n,
+            "format",
+            &[("json", NotifyFormat::Json), ("slack", NotifyFormat::Slack)],
+            d,
+        )
+    });
     let headers = f.get("headers").map(|n| headers(n, d)).unwrap_or_default();
     f.finish(d);
     Some(Notify {

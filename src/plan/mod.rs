@@ -22,7 +22,11 @@ use crate::error::Error;
 /// `file:line:column: message` line per problem.
 pub fn describe(d: &Diagnostics) -> String {
     let n = d.list.len();
-    let mut text = format!("{} has {n} problem{}", d.file.display(), if n == 1 { "" } else { "s" });
+    let mut text = format!(
+        "{} has {n} problem{}",
+        d.file.display(),
+        if n == 1 { "" } else { "s" }
+    );
     for line in d.to_string().lines() {
         text.push_str("\n  ");
         text.push_str(line);
@@ -32,15 +36,23 @@ pub fn describe(d: &Diagnostics) -> String {
 
 /// Read, parse and check a plan. On failure the error carries every problem.
 pub fn load(path: &Path) -> anyhow::Result<Plan> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = read(path)?;
+    parse(path, &bytes).map_err(|d| Error::usage(describe(&d)).into())
+}
+
+/// The plan file's bytes, or a usage error that says how to point at one.
+pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
         let err = Error::usage(format!("cannot read the plan {}: {e}", path.display()));
         if e.kind() == std::io::ErrorKind::NotFound {
-            err.with_hint("pass --plan PATH or set RELCTL_PLAN; see release.example.yaml for the format")
+            err.with_hint(
+                "pass --plan PATH or set RELCTL_PLAN; see release.example.yaml for the format",
+            )
         } else {
             err
         }
-    })?;
-    parse(path, &bytes).map_err(|d| Error::usage(describe(&d)).into())
+        .into()
+    })
 }
 
 /// Parse and check plan bytes; `path` is used for messages and the record.

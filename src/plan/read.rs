@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use super::diag::{did_you_mean, Diagnostics};
+use super::diag::{Diagnostics, did_you_mean};
 use super::types::Text;
-use super::yaml::{key_text, Node, Pos, Value};
+use super::yaml::{Node, Pos, Value, key_text};
 
 /// The keys of one mapping; keys nobody asked for are reported by [`Fields::finish`].
 pub struct Fields<'a> {
@@ -29,7 +29,10 @@ impl<'a> Fields<'a> {
                 asked: Vec::new(),
             }),
             _ => {
-                d.at(node.pos, format!("{what} must be a mapping, found {}", node.kind()));
+                d.at(
+                    node.pos,
+                    format!("{what} must be a mapping, found {}", node.kind()),
+                );
                 None
             }
         }
@@ -66,13 +69,19 @@ impl<'a> Fields<'a> {
                 Some(close) => format!(" (did you mean `{close}`?)"),
                 None => format!(" (expected one of: {})", self.asked.join(", ")),
             };
-            d.at(key.pos, format!("unknown key `{name}` in {}{hint}", self.what));
+            d.at(
+                key.pos,
+                format!("unknown key `{name}` in {}{hint}", self.what),
+            );
         }
     }
 }
 
 fn wrong(node: &Node, field: &str, expected: &str, d: &mut Diagnostics) {
-    d.at(node.pos, format!("`{field}` must be {expected}, found {}", node.kind()));
+    d.at(
+        node.pos,
+        format!("`{field}` must be {expected}, found {}", node.kind()),
+    );
 }
 
 pub fn string(node: &Node, field: &str, d: &mut Diagnostics) -> Option<String> {
@@ -177,13 +186,21 @@ pub fn entries<'a>(node: &'a Node, field: &str, d: &mut Diagnostics) -> Option<&
 }
 
 /// A string that must be one of `choices`.
-pub fn choice<T: Copy>(node: &Node, field: &str, choices: &[(&str, T)], d: &mut Diagnostics) -> Option<T> {
+pub fn choice<T: Copy>(
+    node: &Node,
+    field: &str,
+    choices: &[(&str, T)],
+    d: &mut Diagnostics,
+) -> Option<T> {
     let s = string(node, field, d)?;
     match choices.iter().find(|(name, _)| *name == s) {
         Some((_, value)) => Some(*value),
         None => {
             let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-            d.at(node.pos, format!("`{field}` must be one of {}, found `{s}`", names.join(", ")));
+            d.at(
+                node.pos,
+                format!("`{field}` must be one of {}, found `{s}`", names.join(", ")),
+            );
             None
         }
     }

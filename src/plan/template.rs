@@ -27,7 +27,13 @@ pub fn check(text: &Text, scope: Scope, vars: &BTreeMap<String, String>) -> Vec<
     let env = environment();
     let template = match env.template_from_str(&text.raw) {
         Ok(t) => t,
-        Err(e) => return vec![format!("invalid template `{}`: {}", text.raw, e.detail().unwrap_or("syntax error"))],
+        Err(e) => {
+            return vec![format!(
+                "invalid template `{}`: {}",
+                text.raw,
+                e.detail().unwrap_or("syntax error")
+            )];
+        }
     };
     let mut names: Vec<String> = template.undeclared_variables(true).into_iter().collect();
     names.sort();
@@ -63,10 +69,12 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
         "response" => {
             return Err(format!(
                 "`{name}` is only available in `wait` and `verify_digest`"
-            ))
+            ));
         }
         _ => {
-            let tops = ["app", "vars", "secret", "env", "release", "artifact", "step", "baseline"];
+            let tops = [
+                "app", "vars", "secret", "env", "release", "artifact", "step", "baseline",
+            ];
             let hint = super::diag::did_you_mean(head, tops)
                 .map(|c| format!(" (did you mean `{c}`?)"))
                 .unwrap_or_default();
@@ -74,7 +82,10 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
         }
     };
     let field = rest.split('.').next().unwrap_or("");
-    if (fields.is_empty() && rest.is_empty()) || fields.contains(&field) || (rest.is_empty() && !fields.is_empty()) {
+    if (fields.is_empty() && rest.is_empty())
+        || fields.contains(&field)
+        || (rest.is_empty() && !fields.is_empty())
+    {
         Ok(())
     } else {
         let expected = if fields.is_empty() {
@@ -107,12 +118,16 @@ pub fn render_body(body: &Body, ctx: &minijinja::Value) -> Result<serde_json::Va
                     .compile_expression(expr)
                     .and_then(|e| e.eval(ctx))
                     .map_err(|e| format!("cannot render `{}`: {}", text.raw, describe(&e)))?;
-                serde_json::to_value(&value).map_err(|e| format!("cannot render `{}`: {e}", text.raw))?
+                serde_json::to_value(&value)
+                    .map_err(|e| format!("cannot render `{}`: {e}", text.raw))?
             }
             None => serde_json::Value::String(render(text, ctx)?),
         },
         Body::List(items) => serde_json::Value::Array(
-            items.iter().map(|i| render_body(i, ctx)).collect::<Result<_, _>>()?,
+            items
+                .iter()
+                .map(|i| render_body(i, ctx))
+                .collect::<Result<_, _>>()?,
         ),
         Body::Map(entries) => serde_json::Value::Object(
             entries
@@ -131,7 +146,9 @@ fn single_expression(raw: &str) -> Option<&str> {
 fn describe(err: &minijinja::Error) -> String {
     match err.kind() {
         minijinja::ErrorKind::UndefinedError => "a name in it is undefined".into(),
-        _ => err.detail().map_or_else(|| err.kind().to_string(), str::to_string),
+        _ => err
+            .detail()
+            .map_or_else(|| err.kind().to_string(), str::to_string),
     }
 }
 
@@ -141,13 +158,23 @@ mod tests {
     use crate::plan::yaml::Pos;
 
     fn text(raw: &str) -> Text {
-        Text { raw: raw.into(), pos: Pos::default() }
+        Text {
+            raw: raw.into(),
+            pos: Pos::default(),
+        }
     }
 
     #[test]
     fn checks_names_by_scope() {
         let vars = BTreeMap::from([("api".to_string(), "x".to_string())]);
-        assert!(check(&text("{{ vars.api }}/{{ app }}/{{ env.name }}/{{ secret.TOKEN }}"), Scope::Step, &vars).is_empty());
+        assert!(
+            check(
+                &text("{{ vars.api }}/{{ app }}/{{ env.name }}/{{ secret.TOKEN }}"),
+                Scope::Step,
+                &vars
+            )
+            .is_empty()
+        );
         assert!(check(&text("{{ response.id }}"), Scope::Response, &vars).is_empty());
         let errs = check(&text("{{ response.id }}"), Scope::Step, &vars);
         assert!(errs[0].contains("only available"), "{errs:?}");

@@ -133,7 +133,9 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub enum StepKind {
     /// A deploy at a traffic weight (percent); `None` is full weight.
-    Deploy { weight: Option<u8> },
+    Deploy {
+        weight: Option<u8>,
+    },
     Pause(Duration),
     Analysis(Text),
     /// An approval gate; `None` uses the environment's approvers.

@@ -117,7 +117,12 @@ impl Builder {
                     line: e.marker().line(),
                     col: e.marker().col() + 1,
                 },
-                message: e.info().to_string(),
+                message: match e.info() {
+                    info if info.contains("recursion limit") => {
+                        format!("the plan nests deeper than {MAX_DEPTH} levels")
+                    }
+                    info => info.to_string(),
+                },
             })?;
             self.event(event, span)?;
         }
@@ -190,10 +195,20 @@ impl Builder {
             Value::Seq(items) => items.push(node),
             Value::Map(entries) => match pending_key.take() {
                 None => {
-                    if !matches!(node.value, Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::Null | Value::Float(_)) {
+                    if !matches!(
+                        node.value,
+                        Value::Str(_)
+                            | Value::Int(_)
+                            | Value::Bool(_)
+                            | Value::Null
+                            | Value::Float(_)
+                    ) {
                         return Err(SyntaxError {
                             pos: node.pos,
-                            message: format!("a mapping key must be a plain value, found {}", node.kind()),
+                            message: format!(
+                                "a mapping key must be a plain value, found {}",
+                                node.kind()
+                            ),
                         });
                     }
                     let key = key_text(&node);
@@ -250,8 +265,13 @@ fn resolve_plain(text: &str) -> Value {
             return Value::Int(i);
         }
     }
-    let looks_numeric = digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    let looks_numeric = digits
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
     if looks_numeric {
         if let Ok(f) = text.parse::<f64>() {
             return Value::Float(f);
@@ -267,10 +287,14 @@ mod tests {
     #[test]
     fn positions_and_types() {
         let doc = parse(b"a: 1\nb:\n  - x\n  - 'true'\nc: true\nd: 0.5\n").unwrap();
-        let Value::Map(entries) = doc.value else { panic!("not a map") };
+        let Value::Map(entries) = doc.value else {
+            panic!("not a map")
+        };
         assert_eq!(entries[0].1.value, Value::Int(1));
         assert_eq!(entries[0].1.pos, Pos { line: 1, col: 4 });
-        let Value::Seq(items) = &entries[1].1.value else { panic!("not a seq") };
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!("not a seq")
+        };
         assert_eq!(items[1].value, Value::Str("true".into()));
         assert_eq!(items[1].pos, Pos { line: 4, col: 5 });
         assert_eq!(entries[2].1.value, Value::Bool(true));
@@ -280,13 +304,28 @@ mod tests {
     #[test]
     fn refuses_hostile_documents() {
         let laughs = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n";
-        assert!(parse(laughs.as_bytes()).unwrap_err().message.contains("aliases"));
+        assert!(
+            parse(laughs.as_bytes())
+                .unwrap_err()
+                .message
+                .contains("aliases")
+        );
         let deep = "[".repeat(200) + &"]".repeat(200);
-        assert!(parse(deep.as_bytes()).unwrap_err().message.contains("nests deeper"));
+        assert!(
+            parse(deep.as_bytes())
+                .unwrap_err()
+                .message
+                .contains("nests deeper")
+        );
         let err = parse(b"a: 1\nb: \xff\xfe\n").unwrap_err();
         assert_eq!(err.pos, Pos { line: 2, col: 4 });
         assert!(parse(&vec![b' '; MAX_BYTES + 1]).is_err());
-        assert!(parse(b"a: 1\na: 2\n").unwrap_err().message.contains("duplicate key"));
+        assert!(
+            parse(b"a: 1\na: 2\n")
+                .unwrap_err()
+                .message
+                .contains("duplicate key")
+        );
         assert!(parse(b"a: 1\n---\nb: 2\n").is_err());
         assert!(parse(b"a: [1, 2\n").is_err());
     }

@@ -32,7 +32,11 @@ impl Terminal {
 }
 
 /// Colour: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`, then "is it a terminal".
-pub fn resolve_color(choice: ColorChoice, is_terminal: bool, env: impl Fn(&str) -> Option<String>) -> bool {
+pub fn resolve_color(
+    choice: ColorChoice,
+    is_terminal: bool,
+    env: impl Fn(&str) -> Option<String>,
+) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -58,7 +62,11 @@ pub fn resolve_mode(choice: Option<OutputMode>, terminal: Terminal) -> OutputMod
 }
 
 /// `--no-input` is implied without a terminal on stdin, and in CI.
-pub fn resolve_no_input(flag: bool, terminal: Terminal, env: impl Fn(&str) -> Option<String>) -> bool {
+pub fn resolve_no_input(
+    flag: bool,
+    terminal: Terminal,
+    env: impl Fn(&str) -> Option<String>,
+) -> bool {
     flag || !terminal.stdin || env("CI").is_some_and(|v| !v.is_empty() && v != "false")
 }
 
@@ -121,7 +129,10 @@ pub fn render_error(err: &anyhow::Error) -> String {
         text.push_str(&format!("  caused by: {cause}\n"));
     }
     if let Some(hint) = error::hint_of(err) {
-        text.push_str(&format!("{} {hint}\n", style("hint:").cyan().bold().for_stderr()));
+        text.push_str(&format!(
+            "{} {hint}\n",
+            style("hint:").cyan().bold().for_stderr()
+        ));
     }
     text
 }
@@ -157,15 +168,27 @@ mod tests {
         assert!(resolve_color(Auto, true, env(&[("NO_COLOR", "")])));
         assert!(resolve_color(Auto, false, env(&[("CLICOLOR_FORCE", "1")])));
         assert!(!resolve_color(Auto, false, env(&[("CLICOLOR_FORCE", "0")])));
-        assert!(!resolve_color(Auto, true, env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")])));
+        assert!(!resolve_color(
+            Auto,
+            true,
+            env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")])
+        ));
         assert!(resolve_color(Auto, true, env(&[])));
         assert!(!resolve_color(Auto, false, env(&[])));
     }
 
     #[test]
     fn output_mode_and_input() {
-        let tty = Terminal { stdout: true, stderr: true, stdin: true };
-        let pipe = Terminal { stdout: false, stderr: false, stdin: false };
+        let tty = Terminal {
+            stdout: true,
+            stderr: true,
+            stdin: true,
+        };
+        let pipe = Terminal {
+            stdout: false,
+            stderr: false,
+            stdin: false,
+        };
         assert_eq!(resolve_mode(None, tty), OutputMode::Human);
         assert_eq!(resolve_mode(None, pipe), OutputMode::Plain);
         assert_eq!(resolve_mode(Some(OutputMode::Json), tty), OutputMode::Json);
