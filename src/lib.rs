@@ -8,6 +8,7 @@ pub mod artifact;
 pub mod cli;
 pub mod cmd;
 pub mod duration;
+pub mod engine;
 pub mod error;
 pub mod generated;
 pub mod plan;

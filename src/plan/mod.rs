@@ -7,6 +7,7 @@ mod load;
 mod read;
 pub mod template;
 pub mod types;
+pub mod walk;
 pub mod yaml;
 
 use std::path::Path;

@@ -97,6 +97,24 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
     }
 }
 
+/// The names of every `secret.*` the plan's templates use: all must be set before a run.
+pub fn secret_names(plan: &super::Plan) -> std::collections::BTreeSet<String> {
+    let env = environment();
+    super::walk::templates(plan)
+        .into_iter()
+        .filter_map(|(text, _)| {
+            env.template_from_str(&text.raw)
+                .ok()
+                .map(|t| t.undeclared_variables(true))
+        })
+        .flatten()
+        .filter_map(|name| {
+            name.strip_prefix("secret.")
+                .map(|s| s.split('.').next().unwrap_or(s).to_string())
+        })
+        .collect()
+}
+
 /// Renders a template to a string.
 pub fn render(text: &Text, ctx: &minijinja::Value) -> Result<String, String> {
     environment()

@@ -1,0 +1,311 @@
+//! The next thing a release should do, decided from the plan, its events and the
+//! environments' state files. Pure: no I/O, the clock is an argument.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::event::EnvFile;
+use super::state::{EnvRun, Outcome, ReleaseState};
+use crate::plan::{Approval, Plan, StepKind};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Live in every target environment.
+    Done,
+    /// A policy says no (exit 6).
+    Blocked {
+        env: String,
+        rule: Rule,
+        reason: String,
+    },
+    /// Another release holds the environment (exit 5).
+    Busy { env: String, holder: String },
+    /// Take the environment's lock and begin.
+    Enter { env: String },
+    /// Run step `index` (again, when its outcome was never recorded).
+    Step { env: String, index: usize },
+    /// Approvals are missing for a gate (`step: None` is the environment's own).
+    AwaitApproval {
+        env: String,
+        step: Option<usize>,
+        approval: Approval,
+        have: Vec<String>,
+    },
+    /// Every step is done: mark the release live here.
+    MarkLive { env: String },
+    /// A gate failed or a person rejected: undo and redeploy what was live before.
+    RollBack { env: String, reason: String },
+    /// The release was rolled back or rejected here (exit 3).
+    Rejected { env: String, reason: String },
+    /// The previous attempt failed on a provider error; resume retries (exit 1 now).
+    Failed { env: String, error: String },
+}
+
+/// Which rule blocked, so `--force` and `--override-freeze` know what they may lift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Order,
+    Soak,
+    Freeze,
+    RejectedBefore,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Order => "order",
+            Rule::Soak => "soak",
+            Rule::Freeze => "freeze",
+            Rule::RejectedBefore => "rejected-before",
+        }
+    }
+}
+
+pub struct Inputs<'a> {
+    pub plan: &'a Plan,
+    pub release: &'a str,
+    pub state: &'a ReleaseState,
+    pub envs: &'a BTreeMap<String, EnvFile>,
+    pub targets: &'a [String],
+    pub now: DateTime<Utc>,
+    /// Rules lifted for this run (`--force` lifts order, soak and rejected-before).
+    pub lifted: &'a [Rule],
+    /// When a failed provider step should be retried (resume) rather than reported.
+    pub retry_failed: bool,
+}
+
+pub fn next(i: &Inputs) -> Decision {
+    for env_name in i.targets {
+        let Some(env) = i.plan.environment(env_name) else {
+            continue;
+        };
+        let file = i.envs.get(env_name).cloned().unwrap_or_default();
+        let run = i.state.env(env_name);
+        match run.outcome {
+            Some(Outcome::Live) => continue,
+            Some(Outcome::RolledBack) | Some(Outcome::Aborted)
+                if !i.lifted.contains(&Rule::RejectedBefore) =>
+            {
+                return Decision::Rejected {
+                    env: env_name.clone(),
+                    reason: "the release was rolled back here".into(),
+                };
+            }
+            _ => {}
+        }
+        let live_here = file.live.as_ref().is_some_and(|l| l.release == i.release);
+        if !run.entered || run.outcome.is_some() {
+            if live_here {
+                continue;
+            }
+            if let Some(blocked) = gates(i, env_name, &file) {
+                return blocked;
+            }
+            if let Some(lock) = &file.lock {
+                if lock.release != i.release {
+                    return Decision::Busy {
+                        env: env_name.clone(),
+                        holder: format!(
+                            "{} (by {} since {})",
+                            lock.release,
+                            lock.by,
+                            lock.since.format("%Y-%m-%d %H:%M:%SZ")
+                        ),
+                    };
+                }
+            }
+            return Decision::Enter {
+                env: env_name.clone(),
+            };
+        }
+        // Inside the environment.
+        if let Some((by, reason)) = &run.rejected {
+            return Decision::RollBack {
+                env: env_name.clone(),
+                reason: format!("rejected by {by}: {reason}"),
+            };
+        }
+        if let Some(reason) = &run.gate_failed {
+            return Decision::RollBack {
+                env: env_name.clone(),
+                reason: reason.clone(),
+            };
+        }
+        if run.rolling_back {
+            return Decision::RollBack {
+                env: env_name.clone(),
+                reason: "finishing an interrupted rollback".into(),
+            };
+        }
+        if let Some(error) = &run.failed {
+            if !i.retry_failed {
+                return Decision::Failed {
+                    env: env_name.clone(),
+                    error: error.clone(),
+                };
+            }
+        }
+        if let Some(approval) = &env.approval {
+            if let Some(missing) = missing_approval(i, env_name, &run, None, approval) {
+                return missing;
+            }
+        }
+        for (index, step) in env.steps.iter().enumerate() {
+            if run.done.contains(&index) {
+                continue;
+            }
+            if let StepKind::Approval(own) = &step.kind {
+                let approval = own.as_ref().or(env.approval.as_ref());
+                if let Some(approval) = approval {
+                    if let Some(missing) =
+                        missing_approval(i, env_name, &run, Some(index), approval)
+                    {
+                        return missing;
+                    }
+                }
+            }
+            return Decision::Step {
+                env: env_name.clone(),
+                index,
+            };
+        }
+        return Decision::MarkLive {
+            env: env_name.clone(),
+        };
+    }
+    Decision::Done
+}
+
+fn gates(i: &Inputs, env_name: &str, file: &EnvFile) -> Option<Decision> {
+    let blocked = |rule: Rule, reason: String| {
+        (!i.lifted.contains(&rule)).then(|| Decision::Blocked {
+            env: env_name.to_string(),
+            rule,
+            reason,
+        })
+    };
+    if file.rejected.iter().any(|r| r == i.release) {
+        if let Some(b) = blocked(
+            Rule::RejectedBefore,
+            format!("{} was rejected in {env_name} before", i.release),
+        ) {
+            return Some(b);
+        }
+    }
+    let position = i
+        .plan
+        .environments
+        .iter()
+        .position(|e| e.name == env_name)?;
+    let env = &i.plan.environments[position];
+    if position > 0 {
+        let previous = &i.plan.environments[position - 1];
+        let prev_file = i.envs.get(&previous.name);
+        let live = prev_file
+            .and_then(|f| f.live.as_ref())
+            .filter(|l| l.release == i.release);
+        match live {
+            None => {
+                if let Some(b) = blocked(
+                    Rule::Order,
+                    format!("{} is not live in {} yet", i.release, previous.name),
+                ) {
+                    return Some(b);
+                }
+            }
+            Some(live) => {
+                if let Some(soak) = env.soak {
+                    let soaked = i
+                        .now
+                        .signed_duration_since(live.since)
+                        .to_std()
+                        .unwrap_or_default();
+                    if soaked < soak {
+                        let left = crate::duration::format(std::time::Duration::from_secs(
+                            (soak - soaked).as_secs().max(1),
+                        ));
+                        let reason = format!(
+                            "{} must soak in {} for {} before {env_name}; {left} to go",
+                            i.release,
+                            previous.name,
+                            crate::duration::format(soak)
+                        );
+                        if let Some(b) = blocked(Rule::Soak, reason) {
+                            return Some(b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for window in &env.freeze {
+        if window.from <= i.now && i.now < window.to {
+            let reason = format!(
+                "{env_name} is frozen until {} ({})",
+                window.to.format("%Y-%m-%d %H:%M UTC"),
+                window.reason
+            );
+            if let Some(b) = blocked(Rule::Freeze, reason) {
+                return Some(b);
+            }
+        }
+    }
+    None
+}
+
+fn missing_approval(
+    i: &Inputs,
+    env: &str,
+    run: &EnvRun,
+    step: Option<usize>,
+    approval: &Approval,
+) -> Option<Decision> {
+    let have: Vec<String> = run
+        .approvals
+        .get(&step)
+        .map(|list| {
+            list.iter()
+                .filter(|who| {
+                    approver_allowed(approval, who, i.state.started_by.as_deref()).is_ok()
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    (have.len() < approval.min as usize).then(|| Decision::AwaitApproval {
+        env: env.to_string(),
+        step,
+        approval: approval.clone(),
+        have,
+    })
+}
+
+/// Whether `who` may approve under `approval`, given who started the release.
+pub fn approver_allowed(
+    approval: &Approval,
+    who: &str,
+    started_by: Option<&str>,
+) -> Result<(), String> {
+    let matches = approval
+        .approvers
+        .iter()
+        .any(|pattern| match pattern.strip_prefix("*@") {
+            Some(domain) => who
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)),
+            None => pattern.eq_ignore_ascii_case(who),
+        });
+    if !matches {
+        return Err(format!(
+            "{who} is not an approver here (approvers: {})",
+            approval.approvers.join(", ")
+        ));
+    }
+    if !approval.allow_self && started_by.is_some_and(|s| s.eq_ignore_ascii_case(who)) {
+        return Err(format!(
+            "{who} started this release and may not approve it (allow_self: false)"
+        ));
+    }
+    Ok(())
+}

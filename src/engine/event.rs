@@ -1,0 +1,173 @@
+//! What the record holds: one event per commit. A release's state is a fold over them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One thing that happened to a release, with who, when and under which plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// The relctl version and the plan's sha256 that produced the event.
+    pub relctl: String,
+    pub plan: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The release begins: what is promoted, and how far.
+    Started {
+        artifact: String,
+        digest: String,
+        version: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_commit: Option<String>,
+        targets: Vec<String>,
+    },
+    /// The environment's lock is taken; `baseline` is what was live before.
+    Entered {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        baseline: Option<Live>,
+    },
+    /// A rule was overridden (`--force`, `--override-freeze`), and why.
+    Overridden {
+        rule: String,
+        reason: String,
+    },
+    /// Write-ahead: the step is about to act. Its idempotency key is RELEASE/ENV/STEP.
+    Intent {
+        step: usize,
+        action: String,
+        #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+        request: serde_json::Value,
+    },
+    StepDone {
+        step: usize,
+        action: String,
+        #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+        detail: serde_json::Value,
+        ms: u64,
+    },
+    /// A step that failed; `gate` failures roll the environment back, others stop (exit 1).
+    StepFailed {
+        step: usize,
+        action: String,
+        error: String,
+        gate: bool,
+    },
+    AwaitingApproval {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+    },
+    Approved {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    Rejected {
+        by: String,
+        reason: String,
+    },
+    /// Every step is done: the release is live here and the lock is released.
+    Live,
+    RollbackStarted {
+        reason: String,
+    },
+    Undone {
+        step: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// The environment is back on `to` (or left as it was when nothing was live before).
+    RolledBack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        reason: String,
+    },
+    Interrupted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+    },
+    Aborted {
+        reason: String,
+    },
+}
+
+impl EventKind {
+    /// The snake_case name used in trailers, notifications and JSON output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Started { .. } => "started",
+            EventKind::Entered { .. } => "entered",
+            EventKind::Overridden { .. } => "overridden",
+            EventKind::Intent { .. } => "intent",
+            EventKind::StepDone { .. } => "step_done",
+            EventKind::StepFailed { .. } => "step_failed",
+            EventKind::AwaitingApproval { .. } => "awaiting_approval",
+            EventKind::Approved { .. } => "approved",
+            EventKind::Rejected { .. } => "rejected",
+            EventKind::Live => "live",
+            EventKind::RollbackStarted { .. } => "rollback_started",
+            EventKind::Undone { .. } => "undone",
+            EventKind::RolledBack { .. } => "rolled_back",
+            EventKind::Interrupted { .. } => "interrupted",
+            EventKind::Aborted { .. } => "aborted",
+        }
+    }
+}
+
+/// A release as it is (or was) live in an environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Live {
+    pub release: String,
+    pub artifact: String,
+    pub digest: String,
+    pub version: String,
+    pub since: DateTime<Utc>,
+}
+
+/// Who holds an environment, since when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lock {
+    pub release: String,
+    pub by: String,
+    pub since: DateTime<Utc>,
+}
+
+/// `environments/<name>.yaml`: what is live, what was live before, and the lock.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EnvFile {
+    pub environment: String,
+    #[serde(default)]
+    pub live: Option<Live>,
+    /// Earlier live releases, most recent first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous: Vec<Live>,
+    #[serde(default)]
+    pub lock: Option<Lock>,
+    /// Releases that may not come back here without `--force`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<String>,
+}
+
+/// `releases/<id>.yaml`: the release's identity and every event, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseFile {
+    pub release: String,
+    pub app: String,
+    pub artifact: String,
+    pub digest: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_commit: Option<String>,
+    pub events: Vec<Event>,
+}

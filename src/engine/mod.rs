@@ -1,0 +1,10 @@
+//! The release as a state machine: its state is a fold over recorded events, and the
+//! next action is decided by pure functions. No I/O in here.
+
+pub mod decide;
+pub mod event;
+pub mod state;
+
+pub use decide::{Decision, Inputs, Rule, next};
+pub use event::{EnvFile, Event, EventKind, Live, Lock, ReleaseFile};
+pub use state::{EnvRun, Outcome, ReleaseState, fold};

@@ -1,0 +1,136 @@
+//! A release's state in each environment, folded from its events.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use super::event::{Event, EventKind, Live, ReleaseFile};
+
+/// How a release's visit to an environment ended, if it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Live,
+    RolledBack,
+    Aborted,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvRun {
+    pub entered: bool,
+    pub baseline: Option<Live>,
+    pub done: BTreeSet<usize>,
+    /// A step whose intent is recorded without an outcome, and when it began.
+    pub in_flight: Option<(usize, DateTime<Utc>)>,
+    /// Approvals by gate: `None` is the environment's own approval.
+    pub approvals: BTreeMap<Option<usize>, Vec<String>>,
+    pub awaiting: Option<Option<usize>>,
+    pub rejected: Option<(String, String)>,
+    /// A gate failed (a failing http/exec step): the environment must be rolled back.
+    pub gate_failed: Option<String>,
+    /// A provider error (exit 1): resume retries the step.
+    pub failed: Option<String>,
+    pub rolling_back: bool,
+    pub undone: BTreeSet<usize>,
+    pub outcome: Option<Outcome>,
+    pub live_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReleaseState {
+    pub started_by: Option<String>,
+    pub targets: Vec<String>,
+    pub envs: BTreeMap<String, EnvRun>,
+    pub interrupted: bool,
+    pub aborted: bool,
+}
+
+impl ReleaseState {
+    pub fn env(&self, name: &str) -> EnvRun {
+        self.envs.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The environment this release is inside (lock held, not finished), if any.
+    pub fn current(&self) -> Option<(&str, &EnvRun)> {
+        self.envs
+            .iter()
+            .find(|(_, run)| run.entered && run.outcome.is_none())
+            .map(|(name, run)| (name.as_str(), run))
+    }
+}
+
+pub fn fold(file: Option<&ReleaseFile>) -> ReleaseState {
+    let mut state = ReleaseState::default();
+    for event in file.map(|f| f.events.as_slice()).unwrap_or_default() {
+        apply(&mut state, event);
+    }
+    state
+}
+
+fn apply(state: &mut ReleaseState, event: &Event) {
+    if let EventKind::Started { targets, .. } = &event.kind {
+        state.started_by.get_or_insert_with(|| event.actor.clone());
+        state.targets = targets.clone();
+        state.interrupted = false;
+        return;
+    }
+    if matches!(event.kind, EventKind::Aborted { .. }) {
+        state.aborted = true;
+    }
+    state.interrupted = matches!(event.kind, EventKind::Interrupted { .. });
+    let Some(env) = &event.env else { return };
+    let run = state.envs.entry(env.clone()).or_default();
+    match &event.kind {
+        EventKind::Entered { baseline } => {
+            // A fresh visit (e.g. after a rollback and --force) starts clean.
+            *run = EnvRun {
+                entered: true,
+                baseline: baseline.clone(),
+                ..EnvRun::default()
+            };
+        }
+        EventKind::Intent { step, .. } => run.in_flight = Some((*step, event.at)),
+        EventKind::StepDone { step, .. } => {
+            run.done.insert(*step);
+            run.in_flight = None;
+            run.failed = None;
+        }
+        EventKind::StepFailed {
+            step, error, gate, ..
+        } => {
+            run.in_flight = None;
+            if *gate {
+                run.gate_failed = Some(format!("step {} failed: {error}", step + 1));
+            } else {
+                run.failed = Some(error.clone());
+            }
+        }
+        EventKind::AwaitingApproval { step } => run.awaiting = Some(*step),
+        EventKind::Approved { step, by, .. } => {
+            let list = run.approvals.entry(*step).or_default();
+            if !list.contains(by) {
+                list.push(by.clone());
+            }
+        }
+        EventKind::Rejected { by, reason } => run.rejected = Some((by.clone(), reason.clone())),
+        EventKind::Live => {
+            run.outcome = Some(Outcome::Live);
+            run.live_since = Some(event.at);
+        }
+        EventKind::RollbackStarted { .. } => run.rolling_back = true,
+        EventKind::Undone { step, .. } => {
+            run.undone.insert(*step);
+        }
+        EventKind::RolledBack { .. } => run.outcome = Some(Outcome::RolledBack),
+        EventKind::Aborted { .. } => {
+            if run.entered && run.outcome.is_none() {
+                run.outcome = Some(Outcome::Aborted);
+            }
+        }
+        EventKind::Interrupted { step } => {
+            if let Some(step) = step {
+                run.in_flight.get_or_insert((*step, event.at));
+            }
+        }
+        EventKind::Started { .. } | EventKind::Overridden { .. } => {}
+    }
+}
