@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod artifact;
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod duration;
 pub mod engine;
@@ -14,6 +15,7 @@ pub mod generated;
 pub mod plan;
 pub mod providers;
 pub mod record;
+pub mod runner;
 pub mod ui;
 
 use std::process::ExitCode;

@@ -1,1 +1,12 @@
-//! (being written)
+//! Judging canary analysis (SPEC §5): a value against its metric's bounds, a metric's
+//! measurements against the analysis limits, a run from its metrics, and a canary's
+//! sample against the baseline's. Pure functions: the engine measures, this judges.
+
+mod compare;
+mod judge;
+
+pub use compare::{Classification, Comparison, compare};
+pub use judge::{
+    Measurement, MetricVerdict, Phase, Reason, RunVerdict, Tally, Verdict, assess_metric,
+    assess_run, judge_comparison, judge_value, summary_line,
+};

@@ -1,8 +1,9 @@
 //! `relctl abort`: stop a release under way and roll back the environment it was entering.
 
-use crate::error::Error;
-
-use super::Context;
+use super::{Context, release};
+use crate::engine::EventKind;
+use crate::error::Exit;
+use crate::runner::{self, Options};
 
 /// Stop a release under way; its environment goes back to what was live before
 #[derive(Debug, clap::Args)]
@@ -15,7 +16,39 @@ pub struct Args {
     pub reason: Option<String>,
 }
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    super::load_plan(ctx)?;
-    Err(Error::not_implemented("abort").into())
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let plan = super::load_plan(ctx)?;
+    let store = runner::open_store(&plan)?;
+    let (file, state) = release::find(&store, &args.release)?;
+    let reason = args.reason.unwrap_or_else(|| "aborted".into());
+    let opts = Options {
+        targets: state.targets.clone(),
+        ..Options::default()
+    };
+    let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
+    runner.sync();
+    let current = state
+        .current()
+        .map(|(env, run)| (env.to_string(), run.clone()));
+    runner.record(
+        current.as_ref().map(|(env, _)| env.as_str()),
+        EventKind::Aborted {
+            reason: reason.clone(),
+        },
+        &mut |_| Ok(()),
+    )?;
+    let Some((env, run)) = current else {
+        ctx.printer.status(&format!(
+            "{} was not inside any environment; it is marked aborted",
+            args.release
+        ));
+        return Ok(());
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match rt.block_on(runner.roll_back(&env, &run, &format!("aborted: {reason}"))) {
+        Err(e) if crate::error::exit_of(&e) == Exit::Rejected => Ok(()),
+        other => other,
+    }
 }

@@ -1,8 +1,9 @@
 //! `relctl approve`: record an approval by the caller.
 
-use crate::error::Error;
-
-use super::Context;
+use super::{Context, release};
+use crate::engine::{EventKind, decide::approver_allowed};
+use crate::error::{Error, Exit};
+use crate::runner::{self, journal};
 
 /// Approve a release into an environment (as RELCTL_ACTOR, else git user.email)
 #[derive(Debug, clap::Args)]
@@ -19,7 +20,57 @@ pub struct Args {
     pub comment: Option<String>,
 }
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    super::load_plan(ctx)?;
-    Err(Error::not_implemented("approve").into())
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let plan = super::load_plan(ctx)?;
+    let env = plan.environment(&args.env).ok_or_else(|| {
+        Error::usage(format!(
+            "there is no environment `{}` in the plan",
+            args.env
+        ))
+    })?;
+    let store = runner::open_store(&plan)?;
+    let _ = store.sync();
+    let (file, state) = release::find(&store, &args.release)?;
+    let run = state.env(&args.env);
+    let Some(gate) = run
+        .awaiting
+        .filter(|_| run.entered && run.outcome.is_none())
+    else {
+        return Err(Error::usage(format!(
+            "{} is not waiting for an approval in {}",
+            args.release, args.env
+        ))
+        .into());
+    };
+    let approval = match gate {
+        Some(step) => match &env.steps.get(step).map(|s| &s.kind) {
+            Some(crate::plan::StepKind::Approval(Some(own))) => Some(own.clone()),
+            _ => env.approval.clone(),
+        },
+        None => env.approval.clone(),
+    };
+    let author = release::author(&plan);
+    if let Some(approval) = &approval {
+        approver_allowed(approval, &author.actor, state.started_by.as_deref())
+            .map_err(|why| Error::new(Exit::Blocked, format!("approval refused: {why}")))?;
+    }
+    let kind = EventKind::Approved {
+        step: gate,
+        by: author.actor.clone(),
+        comment: args.comment,
+    };
+    let (event, _) = journal::record(
+        &store,
+        &author,
+        &release::header_of(&file),
+        Some(&args.env),
+        kind,
+        &mut |_| Ok(()),
+    )?;
+    ctx.printer.event(&args.release, &event)?;
+    ctx.printer.status(&format!(
+        "`relctl resume {}` continues the release once enough approvals are in",
+        args.release
+    ));
+    Ok(())
 }

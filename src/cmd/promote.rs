@@ -1,8 +1,9 @@
 //! `relctl promote`: take a release through the environments, gate by gate.
 
+use super::{Context, release};
+use crate::engine::Rule;
 use crate::error::Error;
-
-use super::Context;
+use crate::runner::{self, Header, Options};
 
 /// Promote an artifact through the environments in order
 #[derive(Debug, clap::Args)]
@@ -46,6 +47,59 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
-    let (_plan, _artifact) = super::plan_and_artifact(ctx, &args.artifact)?;
-    Err(Error::not_implemented("promote").into())
+    let (plan, artifact) = super::plan_and_artifact(ctx, &args.artifact)?;
+    let targets = targets(&plan, args.to.as_deref(), args.env.as_deref())?;
+    release::refuse_analysis(&plan, &targets)?;
+    let mut lifted = Vec::new();
+    if args.force {
+        lifted.extend([Rule::Order, Rule::Soak, Rule::RejectedBefore]);
+    }
+    if args.override_freeze {
+        lifted.push(Rule::Freeze);
+    }
+    let opts = Options {
+        targets,
+        lifted,
+        reason: args.reason,
+        wait_approval: release::duration_flag("--wait-approval", args.wait_approval.as_deref())?,
+        wait_lock: release::duration_flag("--wait-lock", args.wait_lock.as_deref())?,
+        interactive: release::interactive(ctx),
+    };
+    release::secrets(&plan)?;
+    let store = runner::open_store(&plan)?;
+    let id = artifact.release_id(&plan.app);
+    let header = match runner::journal::read_release(&store.snapshot()?, &id)? {
+        Some(existing) => release::header_of(&existing),
+        None => Header {
+            release: id,
+            app: plan.app.clone(),
+            artifact: artifact.to_string(),
+            digest: artifact.digest(),
+            version: args.version.unwrap_or_else(|| artifact.short().to_string()),
+            source_commit: runner::source_commit(&plan),
+        },
+    };
+    let runner = release::runner(ctx, &plan, store, header, opts)?;
+    runner.sync();
+    runner::drive(&runner)
+}
+
+/// The environments to go through: up to `--to` (default: all), or exactly `--env`.
+fn targets(
+    plan: &crate::plan::Plan,
+    to: Option<&str>,
+    env: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let names: Vec<String> = plan.environments.iter().map(|e| e.name.clone()).collect();
+    let position = |name: &str| {
+        names.iter().position(|n| n == name).ok_or_else(|| {
+            Error::usage(format!("there is no environment `{name}` in the plan"))
+                .with_hint(format!("environments: {}", names.join(", ")))
+        })
+    };
+    Ok(match (to, env) {
+        (_, Some(env)) => vec![names[position(env)?].clone()],
+        (Some(to), None) => names[..=position(to)?].to_vec(),
+        (None, None) => names,
+    })
 }

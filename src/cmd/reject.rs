@@ -1,8 +1,9 @@
 //! `relctl reject`: record a rejection; the release stops before that environment.
 
-use crate::error::Error;
-
-use super::Context;
+use super::{Context, release};
+use crate::engine::EventKind;
+use crate::error::{Error, Exit};
+use crate::runner::{self, journal};
 
 /// Reject a release for an environment
 #[derive(Debug, clap::Args)]
@@ -19,7 +20,49 @@ pub struct Args {
     pub reason: String,
 }
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    super::load_plan(ctx)?;
-    Err(Error::not_implemented("reject").into())
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let plan = super::load_plan(ctx)?;
+    let env = plan.environment(&args.env).ok_or_else(|| {
+        Error::usage(format!(
+            "there is no environment `{}` in the plan",
+            args.env
+        ))
+    })?;
+    let store = runner::open_store(&plan)?;
+    let _ = store.sync();
+    let (file, _) = release::find(&store, &args.release)?;
+    let author = release::author(&plan);
+    if let Some(approval) = &env.approval {
+        // Whoever may approve may reject, the release's own author included.
+        let open = crate::plan::Approval {
+            allow_self: true,
+            ..approval.clone()
+        };
+        crate::engine::decide::approver_allowed(&open, &author.actor, None)
+            .map_err(|why| Error::new(Exit::Blocked, format!("rejection refused: {why}")))?;
+    }
+    let release_id = args.release.clone();
+    let kind = EventKind::Rejected {
+        by: author.actor.clone(),
+        reason: args.reason,
+    };
+    let (event, _) = journal::record(
+        &store,
+        &author,
+        &release::header_of(&file),
+        Some(&args.env),
+        kind,
+        &mut |f| {
+            if !f.rejected.contains(&release_id) {
+                f.rejected.push(release_id.clone());
+            }
+            Ok(())
+        },
+    )?;
+    ctx.printer.event(&args.release, &event)?;
+    ctx.printer.status(&format!(
+        "a promote waiting for approval rolls {} back now; otherwise `relctl resume {}` does",
+        args.env, args.release
+    ));
+    Ok(())
 }

@@ -1,8 +1,7 @@
 //! `relctl resume`: continue a paused or interrupted release from its record.
 
-use crate::error::Error;
-
-use super::Context;
+use super::{Context, release};
+use crate::runner::{self, Options};
 
 /// Continue a release that paused or was interrupted
 #[derive(Debug, clap::Args)]
@@ -15,7 +14,19 @@ pub struct Args {
     pub wait_approval: Option<String>,
 }
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    super::load_plan(ctx)?;
-    Err(Error::not_implemented("resume").into())
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let plan = super::load_plan(ctx)?;
+    let store = runner::open_store(&plan)?;
+    let wait_approval = release::duration_flag("--wait-approval", args.wait_approval.as_deref())?;
+    let (file, state) = release::find(&store, &args.release)?;
+    release::refuse_analysis(&plan, &state.targets)?;
+    let opts = Options {
+        targets: state.targets.clone(),
+        wait_approval,
+        interactive: release::interactive(ctx),
+        ..Options::default()
+    };
+    let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
+    runner.sync();
+    runner::drive(&runner)
 }

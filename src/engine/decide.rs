@@ -99,7 +99,7 @@ pub fn next(i: &Inputs) -> Decision {
             if live_here {
                 continue;
             }
-            if let Some(blocked) = gates(i, env_name, &file) {
+            if let Some(blocked) = gates(i, env_name) {
                 return blocked;
             }
             if let Some(lock) = &file.lock {
@@ -177,81 +177,78 @@ pub fn next(i: &Inputs) -> Decision {
     Decision::Done
 }
 
-fn gates(i: &Inputs, env_name: &str, file: &EnvFile) -> Option<Decision> {
-    let blocked = |rule: Rule, reason: String| {
-        (!i.lifted.contains(&rule)).then(|| Decision::Blocked {
-            env: env_name.to_string(),
-            rule,
-            reason,
-        })
+/// Every policy rule that stands between this release and `env_name`, lifted or not.
+pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
+    let mut rules = Vec::new();
+    let Some(position) = i.plan.environments.iter().position(|e| e.name == env_name) else {
+        return rules;
     };
-    if file.rejected.iter().any(|r| r == i.release) {
-        if let Some(b) = blocked(
+    let env = &i.plan.environments[position];
+    let file = i.envs.get(env_name);
+    if file.is_some_and(|f| f.rejected.iter().any(|r| r == i.release)) {
+        rules.push((
             Rule::RejectedBefore,
             format!("{} was rejected in {env_name} before", i.release),
-        ) {
-            return Some(b);
-        }
+        ));
     }
-    let position = i
-        .plan
-        .environments
-        .iter()
-        .position(|e| e.name == env_name)?;
-    let env = &i.plan.environments[position];
-    if position > 0 {
-        let previous = &i.plan.environments[position - 1];
-        let prev_file = i.envs.get(&previous.name);
-        let live = prev_file
+    if let Some(previous) = position.checked_sub(1).map(|p| &i.plan.environments[p]) {
+        let live = i
+            .envs
+            .get(&previous.name)
             .and_then(|f| f.live.as_ref())
             .filter(|l| l.release == i.release);
-        match live {
-            None => {
-                if let Some(b) = blocked(
-                    Rule::Order,
-                    format!("{} is not live in {} yet", i.release, previous.name),
-                ) {
-                    return Some(b);
-                }
-            }
-            Some(live) => {
-                if let Some(soak) = env.soak {
-                    let soaked = i
-                        .now
-                        .signed_duration_since(live.since)
-                        .to_std()
-                        .unwrap_or_default();
-                    if soaked < soak {
-                        let left = crate::duration::format(std::time::Duration::from_secs(
-                            (soak - soaked).as_secs().max(1),
-                        ));
-                        let reason = format!(
-                            "{} must soak in {} for {} before {env_name}; {left} to go",
+        match (live, env.soak) {
+            (None, _) => rules.push((
+                Rule::Order,
+                format!("{} is not live in {} yet", i.release, previous.name),
+            )),
+            (Some(live), Some(soak)) => {
+                let soaked = i
+                    .now
+                    .signed_duration_since(live.since)
+                    .to_std()
+                    .unwrap_or_default();
+                if soaked < soak {
+                    let left = std::time::Duration::from_secs((soak - soaked).as_secs().max(1));
+                    rules.push((
+                        Rule::Soak,
+                        format!(
+                            "{} must soak in {} for {} before {env_name}; {} to go",
                             i.release,
                             previous.name,
-                            crate::duration::format(soak)
-                        );
-                        if let Some(b) = blocked(Rule::Soak, reason) {
-                            return Some(b);
-                        }
-                    }
+                            crate::duration::format(soak),
+                            crate::duration::format(left)
+                        ),
+                    ));
                 }
             }
+            (Some(_), None) => {}
         }
     }
     for window in &env.freeze {
         if window.from <= i.now && i.now < window.to {
-            let reason = format!(
-                "{env_name} is frozen until {} ({})",
-                window.to.format("%Y-%m-%d %H:%M UTC"),
-                window.reason
-            );
-            if let Some(b) = blocked(Rule::Freeze, reason) {
-                return Some(b);
-            }
+            rules.push((
+                Rule::Freeze,
+                format!(
+                    "{env_name} is frozen until {} ({})",
+                    window.to.format("%Y-%m-%d %H:%M UTC"),
+                    window.reason
+                ),
+            ));
         }
     }
-    None
+    rules
+}
+
+fn gates(i: &Inputs, env_name: &str) -> Option<Decision> {
+    blocking_rules(i, env_name)
+        .into_iter()
+        .find(|(rule, _)| !i.lifted.contains(rule))
+        .map(|(rule, reason)| Decision::Blocked {
+            env: env_name.to_string(),
+            rule,
+            reason,
+        })
 }
 
 fn missing_approval(

@@ -1,1 +1,13 @@
-//! (being written)
+//! The release record: an orphan git branch written through the object database,
+//! moved only by compare-and-swap and shared by fetch and push. What its files say
+//! is the engine's business; this module promises that nothing recorded is lost.
+
+mod log;
+mod remote;
+mod store;
+
+pub use log::LogEntry;
+pub use store::{Appended, Change, Commit, Snapshot, Store, Sync};
+
+#[cfg(test)]
+mod tests;

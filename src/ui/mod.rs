@@ -3,6 +3,8 @@
 
 use std::io::{self, IsTerminal, Write};
 
+pub mod events;
+
 use console::style;
 
 use crate::cli::{ColorChoice, GlobalArgs, OutputMode};

@@ -6,6 +6,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod platform;
+
 pub struct TestEnv {
     dir: tempfile::TempDir,
 }
@@ -69,6 +71,21 @@ impl TestEnv {
         cmd
     }
 
+    /// Makes the temp dir a git repository with one commit on `main`.
+    pub fn init_repo(&self) {
+        git(self.path(), &["init", "-q", "-b", "main"]);
+        git(self.path(), &["config", "user.email", "dev@example.com"]);
+        git(self.path(), &["config", "user.name", "Dev"]);
+        self.write("README", "app\n");
+        git(self.path(), &["add", "README"]);
+        git(self.path(), &["commit", "-q", "-m", "initial"]);
+    }
+
+    /// `git` in this env's dir; panics on failure, returns stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        git(self.path(), args)
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command().args(args).output().expect("run relctl"))
     }
@@ -83,4 +100,25 @@ impl TestEnv {
 /// The repository's root, for files such as release.example.yaml.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs git in `dir` with a clean configuration; panics when it fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -1,0 +1,1271 @@
+//! HTTP calls to deploy platforms and `http` steps: one call with retries and backoff,
+//! polling until a deployment is ready, and the checks made on what the platform answers.
+//! Everything returned (summaries, answers, errors) is already masked.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::secrets::{self, MASK, Secrets};
+use crate::duration;
+use crate::plan::jq;
+
+/// How much of an answer's body is kept as text.
+const TEXT_MAX: usize = 4 * 1024;
+/// How much of an answer's body is read at all (larger JSON answers are not parsed).
+const BODY_MAX: usize = 8 * 1024 * 1024;
+/// How much of the body an error message quotes.
+const EXCERPT_MAX: usize = 512;
+/// The longest a single poll of `wait` may take, whatever is left of its timeout.
+const POLL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One HTTP call, templates already rendered.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+    /// Per attempt, from connecting to the last byte of the answer.
+    pub timeout: Duration,
+    /// Extra attempts after the first, on transport errors, timeouts and 5xx.
+    pub retries: u32,
+    /// Sent as `Idempotency-Key` on every attempt (the engine passes `RELEASE/ENV/STEP`).
+    pub idempotency_key: Option<String>,
+}
+
+impl Call {
+    /// The call as the record keeps it: method, url, headers and body, masked.
+    /// Credential-like headers are always shown as `***`, whatever their value.
+    pub fn describe(&self, secrets: &Secrets) -> Value {
+        let mut out = json!({
+            "method": self.method.to_ascii_uppercase(),
+            "url": secrets.mask(&self.url),
+            "headers": describe_headers(&self.headers, secrets),
+        });
+        if let Some(body) = &self.body {
+            out["body"] = secrets.mask_json(body);
+        }
+        if let Some(key) = &self.idempotency_key {
+            out["idempotency_key"] = Value::String(secrets.mask(key));
+        }
+        out
+    }
+}
+
+fn describe_headers(headers: &[(String, String)], secrets: &Secrets) -> Value {
+    let map = headers
+        .iter()
+        .map(|(name, value)| {
+            let shown = if is_credential(name) {
+                MASK.to_string()
+            } else {
+                secrets.mask(value)
+            };
+            (secrets.mask(name), Value::String(shown))
+        })
+        .collect();
+    Value::Object(map)
+}
+
+/// Headers whose value is a credential even when it is not a declared secret.
+fn is_credential(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || [
+        "auth",
+        "token",
+        "secret",
+        "password",
+        "api-key",
+        "apikey",
+        "api_key",
+        "credential",
+        "signature",
+        "session",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+/// Waits between attempts: exponential with full jitter. Before retry `n` (0 for the
+/// first retry) it waits a random time in `0..=min(max, base * 2^n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Backoff {
+    /// `RELCTL_BACKOFF_MS` sets the base in milliseconds (tests keep retries fast with it);
+    /// otherwise the default.
+    pub fn from_env() -> Backoff {
+        let default = Backoff::default();
+        let Ok(text) = std::env::var("RELCTL_BACKOFF_MS") else {
+            return default;
+        };
+        match text.trim().parse::<u64>() {
+            Ok(ms) => {
+                let base = Duration::from_millis(ms);
+                Backoff {
+                    base,
+                    max: default.max.max(base),
+                }
+            }
+            Err(_) => {
+                tracing::warn!("ignoring RELCTL_BACKOFF_MS={text:?}: not a number of milliseconds");
+                default
+            }
+        }
+    }
+
+    /// The longest wait before retry `n`.
+    pub fn cap(&self, retry: u32) -> Duration {
+        let factor = 2u32.checked_pow(retry).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.max)
+    }
+
+    /// A random wait before retry `n`.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let cap = u64::try_from(self.cap(retry).as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(rand::random_range(0..=cap))
+    }
+}
+
+/// What the platform answered.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// The body as JSON, masked; `Null` when it is empty or not JSON.
+    pub json: Value,
+    /// The body as text, masked, cut after about 4 KiB.
+    pub text: String,
+    /// How many attempts it took.
+    pub attempts: u32,
+}
+
+/// A call that did not get a successful answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    /// No answer at all: connection refused or reset, timeout, cut-off body.
+    #[error("{method} {url}: {message} after {}", plural(*attempts, "attempt"))]
+    Transport {
+        method: String,
+        url: String,
+        message: String,
+        attempts: u32,
+    },
+    /// An answer with a status other than 2xx (a 5xx only after every retry).
+    #[error("{method} {url}: {} after {}{}", status_line(*status), plural(*attempts, "attempt"), excerpt_suffix(body_excerpt))]
+    Status {
+        method: String,
+        url: String,
+        status: u16,
+        body_excerpt: String,
+        attempts: u32,
+    },
+    /// The call cannot be made as written (bad method, URL or header); nothing was sent.
+    #[error("{method} {url}: invalid request: {message}")]
+    Invalid {
+        method: String,
+        url: String,
+        message: String,
+    },
+}
+
+impl CallError {
+    /// The status of the last answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CallError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How many attempts were made (0 when nothing could be sent).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            CallError::Transport { attempts, .. } | CallError::Status { attempts, .. } => *attempts,
+            CallError::Invalid { .. } => 0,
+        }
+    }
+}
+
+fn plural(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn status_line(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
+    }
+}
+
+fn excerpt_suffix(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        String::new()
+    } else {
+        format!(": {excerpt}")
+    }
+}
+
+/// A short one-line excerpt of an answer for error messages.
+fn excerpt(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    secrets::head(&line, EXCERPT_MAX)
+}
+
+/// Everything needed to send one attempt, checked once before the first.
+struct Prepared {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: Option<Vec<u8>>,
+    /// Method and URL as error messages show them (masked).
+    shown_method: String,
+    shown_url: String,
+}
+
+fn prepare(call: &Call, secrets: &Secrets) -> Result<Prepared, CallError> {
+    let shown_method = secrets.mask(&call.method.to_ascii_uppercase());
+    let shown_url = secrets.mask(&call.url);
+    let invalid = |message: String| CallError::Invalid {
+        method: shown_method.clone(),
+        url: shown_url.clone(),
+        message: secrets.mask(&message),
+    };
+    let method = reqwest::Method::from_bytes(call.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| invalid(format!("`{}` is not an HTTP method", call.method)))?;
+    let url = reqwest::Url::parse(&call.url).map_err(|e| invalid(format!("bad URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(format!(
+            "unsupported scheme `{}` (use http or https)",
+            url.scheme()
+        )));
+    }
+    let mut headers = HeaderMap::new();
+    for (name, value) in &call.headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| invalid(format!("`{name}` is not a valid header name")))?;
+        // The value is never quoted: it may hold a credential.
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            invalid(format!(
+                "the value of header `{name}` is not valid in a header"
+            ))
+        })?;
+        headers.append(header, value);
+    }
+    if let Some(key) = &call.idempotency_key {
+        let value = HeaderValue::from_str(key).map_err(|_| {
+            invalid(format!(
+                "the idempotency key `{key}` is not valid in a header"
+            ))
+        })?;
+        headers.insert("idempotency-key", value);
+    }
+    let body = match &call.body {
+        Some(body) => {
+            if !headers.contains_key(reqwest::header::CONTENT_TYPE) {
+                headers.insert(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+            }
+            Some(
+                serde_json::to_vec(body)
+                    .map_err(|e| invalid(format!("the body is not JSON: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        method,
+        url,
+        headers,
+        body,
+        shown_method,
+        shown_url,
+    })
+}
+
+/// One attempt's answer: the status and (up to `BODY_MAX` of) the body.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+    /// The body was longer than what was read.
+    cut: bool,
+}
+
+/// Why an attempt got no answer; `retry` is false when trying again cannot help.
+struct NoAnswer {
+    message: String,
+    retry: bool,
+}
+
+async fn attempt(
+    client: &reqwest::Client,
+    prepared: &Prepared,
+    timeout: Duration,
+) -> Result<Answer, NoAnswer> {
+    let mut request = client
+        .request(prepared.method.clone(), prepared.url.clone())
+        .headers(prepared.headers.clone())
+        .timeout(timeout);
+    if let Some(body) = &prepared.body {
+        request = request.body(body.clone());
+    }
+    let exchange = async {
+        let mut response = request.send().await.map_err(|e| no_answer(e, timeout))?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        let mut cut = false;
+        while let Some(chunk) = response.chunk().await.map_err(|e| no_answer(e, timeout))? {
+            let room = BODY_MAX - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                cut = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer { status, body, cut })
+    };
+    // reqwest's own timeout covers the body too; this one makes sure of it.
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Err(timed_out(timeout)))
+}
+
+fn timed_out(timeout: Duration) -> NoAnswer {
+    NoAnswer {
+        message: format!("no complete answer within {}", duration::format(timeout)),
+        retry: true,
+    }
+}
+
+fn no_answer(err: reqwest::Error, timeout: Duration) -> NoAnswer {
+    if err.is_timeout() {
+        return timed_out(timeout);
+    }
+    let retry = !(err.is_builder() || err.is_redirect());
+    let err = err.without_url();
+    let mut parts = vec![err.to_string()];
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    NoAnswer {
+        message: parts.join(": "),
+        retry,
+    }
+}
+
+fn into_response(answer: Answer, attempts: u32, secrets: &Secrets) -> Response {
+    let long = answer.body.len() > TEXT_MAX || answer.cut;
+    let shown = &answer.body[..answer.body.len().min(TEXT_MAX)];
+    let mut text = secrets.mask_excerpt(shown, false, long);
+    if long {
+        text.push('…');
+    }
+    let json = if answer.cut || answer.body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&answer.body).map_or(Value::Null, |v| secrets.mask_json(&v))
+    };
+    Response {
+        status: answer.status,
+        json,
+        text,
+        attempts,
+    }
+}
+
+/// Sends a call, retrying transport errors, timeouts and 5xx up to `call.retries` times
+/// with `backoff` between attempts. A 2xx is `Ok`; any other status is an error (a 4xx
+/// at once, without retrying).
+pub async fn send(
+    client: &reqwest::Client,
+    call: &Call,
+    backoff: &Backoff,
+    secrets: &Secrets,
+) -> Result<Response, CallError> {
+    let prepared = prepare(call, secrets)?;
+    let most = call.retries.saturating_add(1);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (error, retry) = match attempt(client, &prepared, call.timeout).await {
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                return Ok(into_response(answer, attempts, secrets));
+            }
+            Ok(answer) => {
+                let retry = answer.status >= 500;
+                let response = into_response(answer, attempts, secrets);
+                let error = CallError::Status {
+                    method: prepared.shown_method.clone(),
+                    url: prepared.shown_url.clone(),
+                    status: response.status,
+                    body_excerpt: excerpt(&response.text),
+                    attempts,
+                };
+                (error, retry)
+            }
+            Err(no) => {
+                let error = CallError::Transport {
+                    method: prepared.shown_method.clone(),
+                    url: prepared.shown_url.clone(),
+                    message: secrets.mask(&no.message),
+                    attempts,
+                };
+                (error, no.retry)
+            }
+        };
+        if !retry || attempts >= most {
+            return Err(error);
+        }
+        let delay = backoff.delay(attempts - 1);
+        tracing::debug!(
+            "{} {}: attempt {attempts} of {most} failed, retrying in {}: {error}",
+            prepared.shown_method,
+            prepared.shown_url,
+            duration::format(delay)
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Polling a deployment until it is ready, templates already rendered.
+#[derive(Debug, Clone)]
+pub struct WaitCall {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// jq: true when the deployment is done.
+    pub success: String,
+    /// jq: true when the deployment has failed.
+    pub failure: Option<String>,
+}
+
+/// A wait that did not end in success.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WaitError {
+    /// The `failure` expression was true.
+    #[error("{method} {url}: `{expr}` is true after {}: {}", plural(*polls, "poll"), excerpt(body))]
+    Failed {
+        method: String,
+        url: String,
+        expr: String,
+        /// The masked body of the last answer.
+        body: String,
+        polls: u32,
+    },
+    /// `success` did not become true in time.
+    #[error("{method} {url}: `{success}` still not true after {} ({}); last: {last}", duration::format(*elapsed), plural(*polls, "poll"))]
+    Timeout {
+        method: String,
+        url: String,
+        success: String,
+        elapsed: Duration,
+        polls: u32,
+        /// The last answer (status and excerpt) or transport error, masked.
+        last: String,
+    },
+    /// A 4xx (or another answer that polling again cannot change), or an invalid request.
+    #[error(transparent)]
+    Call(CallError),
+    /// A `success` or `failure` expression could not be evaluated on an answer.
+    #[error("{method} {url}: {message}")]
+    Expression {
+        method: String,
+        url: String,
+        message: String,
+    },
+}
+
+/// Polls every `interval` until `success` is true (the last answer), `failure` is true,
+/// or `timeout` has passed. Transport errors and 5xx are polled through (waiting at least
+/// the backoff after each); any other non-2xx ends the wait at once.
+pub async fn wait(
+    client: &reqwest::Client,
+    w: &WaitCall,
+    backoff: &Backoff,
+    secrets: &Secrets,
+) -> Result<Response, WaitError> {
+    let start = Instant::now();
+    let deadline = start + w.timeout;
+    let shown_method = secrets.mask(&w.method.to_ascii_uppercase());
+    let shown_url = secrets.mask(&w.url);
+    let mut polls = 0;
+    let mut errors_in_a_row = 0;
+    let mut last = String::from("no answer yet");
+    let mut answered = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(WaitError::Timeout {
+                method: shown_method,
+                url: shown_url,
+                success: w.success.clone(),
+                elapsed: start.elapsed(),
+                polls,
+                last,
+            });
+        }
+        polls += 1;
+        let call = Call {
+            method: w.method.clone(),
+            url: w.url.clone(),
+            headers: w.headers.clone(),
+            body: None,
+            timeout: left.min(POLL_TIMEOUT),
+            retries: 0,
+            idempotency_key: None,
+        };
+        let mut pause = w.interval;
+        match send(client, &call, backoff, secrets).await {
+            Ok(response) => {
+                errors_in_a_row = 0;
+                let expression_error = |message: String| WaitError::Expression {
+                    method: shown_method.clone(),
+                    url: shown_url.clone(),
+                    message: secrets.mask(&message),
+                };
+                if let Some(expr) = &w.failure
+                    && jq::eval_bool(expr, &response.json).map_err(expression_error)?
+                {
+                    return Err(WaitError::Failed {
+                        method: shown_method,
+                        url: shown_url,
+                        expr: expr.clone(),
+                        body: response.text,
+                        polls,
+                    });
+                }
+                if jq::eval_bool(&w.success, &response.json).map_err(expression_error)? {
+                    return Ok(response);
+                }
+                last = format!(
+                    "{}: {}",
+                    status_line(response.status),
+                    excerpt(&response.text)
+                );
+                answered = true;
+            }
+            Err(error) => {
+                let transient = match &error {
+                    CallError::Transport { .. } => true,
+                    CallError::Status { status, .. } => *status >= 500,
+                    CallError::Invalid { .. } => false,
+                };
+                if !transient {
+                    return Err(WaitError::Call(error));
+                }
+                errors_in_a_row += 1;
+                pause = pause.max(backoff.delay(errors_in_a_row - 1));
+                tracing::debug!("still waiting: {error}");
+                // A poll cut short by the deadline says less than the answer before it.
+                if !(answered && Instant::now() >= deadline) {
+                    last = error.to_string();
+                }
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        tokio::time::sleep(pause.min(left)).await;
+    }
+}
+
+/// Checks that the digest the platform reports running (jq `expr` on its answer) is the
+/// expected one. `name@sha256:…` and a bare hex digest are accepted as the same digest.
+pub fn verify_digest(expr: &str, response: &Value, expected: &str) -> Result<(), String> {
+    let reported = jq::eval_string(expr, response)
+        .map_err(|e| format!("cannot read the running digest from the platform's answer: {e}"))?;
+    if normalize_digest(&reported) == normalize_digest(expected) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the platform reports {} running, expected {}",
+            reported.trim(),
+            expected.trim()
+        ))
+    }
+}
+
+fn normalize_digest(text: &str) -> String {
+    let text = text.trim();
+    let digest = text.rsplit_once('@').map_or(text, |(_, d)| d);
+    let digest = digest.to_ascii_lowercase();
+    if digest.contains(':') {
+        digest
+    } else {
+        format!("sha256:{digest}")
+    }
+}
+
+/// The verdict on an `http` step's answer: it must be 2xx, and `expr` (jq), when given,
+/// must be true on its JSON.
+pub fn check_success(expr: Option<&str>, response: &Response) -> Result<(), String> {
+    if !(200..300).contains(&response.status) {
+        return Err(format!(
+            "the answer is {}, not 2xx{}",
+            status_line(response.status),
+            excerpt_suffix(&excerpt(&response.text))
+        ));
+    }
+    let Some(expr) = expr else {
+        return Ok(());
+    };
+    if jq::eval_bool(expr, &response.json)? {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{expr}` is not true for the answer{}",
+            excerpt_suffix(&excerpt(&response.text))
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// A request as the test server saw it.
+    #[derive(Debug, Clone)]
+    struct Seen {
+        method: String,
+        target: String,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    }
+
+    impl Seen {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    enum Reply {
+        /// Status, content type, body.
+        Send(u16, &'static str, String),
+        /// Never answer; hold the connection until the client gives up.
+        Hang,
+        /// Promise a longer body than is sent, then close.
+        CutBody,
+    }
+
+    fn json_reply(status: u16, body: Value) -> Reply {
+        Reply::Send(status, "application/json", body.to_string())
+    }
+
+    type Handler = dyn Fn(usize, &Seen) -> Reply + Send + Sync;
+
+    /// A loopback HTTP/1.1 server answering each request by its number (from 1), one
+    /// connection per request, recording what it saw.
+    struct Server {
+        url: String,
+        seen: Arc<Mutex<Vec<Seen>>>,
+    }
+
+    impl Server {
+        async fn start(handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static) -> Server {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let handler: Arc<Handler> = Arc::new(handler);
+            let log = seen.clone();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    tokio::spawn(handle(stream, log.clone(), handler.clone()));
+                }
+            });
+            Server { url, seen }
+        }
+
+        fn seen(&self) -> Vec<Seen> {
+            self.seen.lock().unwrap().clone()
+        }
+    }
+
+    async fn handle(mut stream: TcpStream, log: Arc<Mutex<Vec<Seen>>>, handler: Arc<Handler>) {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or("").split(' ');
+        let method = first.next().unwrap_or("").to_string();
+        let target = first.next().unwrap_or("").to_string();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        while buf.len() < head_end + length {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let seen = Seen {
+            method,
+            target,
+            headers,
+            body: buf[head_end..head_end + length].to_vec(),
+        };
+        let n = {
+            let mut log = log.lock().unwrap();
+            log.push(seen.clone());
+            log.len()
+        };
+        match handler(n, &seen) {
+            Reply::Send(status, content_type, body) => {
+                let text = format!(
+                    "HTTP/1.1 {status} Test\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(text.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+            Reply::Hang => while matches!(stream.read(&mut chunk).await, Ok(n) if n > 0) {},
+            Reply::CutBody => {
+                let text = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"state\":";
+                let _ = stream.write_all(text.as_bytes()).await;
+                let _ = stream.flush().await;
+            }
+        }
+    }
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder().no_proxy().build().unwrap()
+    }
+
+    const FAST: Backoff = Backoff {
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(5),
+    };
+
+    fn call(url: &str, retries: u32) -> Call {
+        Call {
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![],
+            body: Some(json!({"image": "app@sha256:ab"})),
+            timeout: Duration::from_secs(5),
+            retries,
+            idempotency_key: Some("checkout-abc/staging/0".into()),
+        }
+    }
+
+    fn none() -> Secrets {
+        Secrets::default()
+    }
+
+    #[tokio::test]
+    async fn answers_json() {
+        let server = Server::start(|_, _| json_reply(200, json!({"id": "d-1"}))).await;
+        let url = format!("{}/apps/x", server.url);
+        let response = send(&client(), &call(&url, 3), &FAST, &none())
+            .await
+            .unwrap();
+        assert_eq!(response.status, 200);
+        assert_eq!(response.json, json!({"id": "d-1"}));
+        assert_eq!(response.attempts, 1);
+        let seen = server.seen();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].method, "POST");
+        assert_eq!(seen[0].target, "/apps/x");
+        assert_eq!(seen[0].header("content-type"), Some("application/json"));
+        assert_eq!(
+            seen[0].header("idempotency-key"),
+            Some("checkout-abc/staging/0")
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_5xx_with_the_same_idempotency_key() {
+        let server = Server::start(|n, _| match n {
+            1 | 2 => json_reply(503, json!({"error": "busy"})),
+            _ => json_reply(200, json!({"ok": true})),
+        })
+        .await;
+        let response = send(&client(), &call(&server.url, 3), &FAST, &none())
+            .await
+            .unwrap();
+        assert_eq!(response.attempts, 3);
+        let keys: Vec<_> = server
+            .seen()
+            .iter()
+            .map(|s| s.header("idempotency-key").map(str::to_string))
+            .collect();
+        assert_eq!(keys, vec![Some("checkout-abc/staging/0".to_string()); 3]);
+    }
+
+    #[tokio::test]
+    async fn gives_up_on_5xx_after_every_retry() {
+        let server = Server::start(|_, _| json_reply(500, json!({"error": "boom"}))).await;
+        let url = format!("{}/deploy", server.url);
+        let err = send(&client(), &call(&url, 2), &FAST, &none())
+            .await
+            .unwrap_err();
+        assert_eq!(server.seen().len(), 3);
+        assert_eq!(err.attempts(), 3);
+        assert_eq!(err.status(), Some(500));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                r#"POST {url}: 500 Internal Server Error after 3 attempts: {{"error":"boom"}}"#
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn fails_at_once_on_4xx() {
+        let server = Server::start(|_, _| json_reply(404, json!({"error": "no such app"}))).await;
+        let err = send(&client(), &call(&server.url, 3), &FAST, &none())
+            .await
+            .unwrap_err();
+        assert_eq!(server.seen().len(), 1);
+        assert_eq!(err.status(), Some(404));
+        assert!(
+            err.to_string().contains("404 Not Found after 1 attempt: "),
+            "{err}"
+        );
+    }
+
+    async fn closed_port() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/deploy", listener.local_addr().unwrap());
+        drop(listener);
+        url
+    }
+
+    #[tokio::test]
+    async fn retries_a_refused_connection() {
+        let url = closed_port().await;
+        let err = send(&client(), &call(&url, 2), &FAST, &none())
+            .await
+            .unwrap_err();
+        let CallError::Transport { attempts, .. } = &err else {
+            panic!("expected a transport error, got {err:?}");
+        };
+        assert_eq!(*attempts, 3);
+        let text = err.to_string();
+        assert!(text.starts_with(&format!("POST {url}: ")), "{text}");
+        assert!(text.ends_with("after 3 attempts"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn times_out_each_attempt() {
+        let server = Server::start(|_, _| Reply::Hang).await;
+        let mut c = call(&server.url, 1);
+        c.timeout = Duration::from_millis(200);
+        let err = send(&client(), &c, &FAST, &none()).await.unwrap_err();
+        assert!(
+            matches!(err, CallError::Transport { attempts: 2, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("no complete answer within 200ms"),
+            "{err}"
+        );
+        assert_eq!(server.seen().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn retries_a_body_cut_short() {
+        let server = Server::start(|n, _| match n {
+            1 => Reply::CutBody,
+            _ => json_reply(200, json!({"state": "ready"})),
+        })
+        .await;
+        let response = send(&client(), &call(&server.url, 2), &FAST, &none())
+            .await
+            .unwrap();
+        assert_eq!(response.attempts, 2);
+        assert_eq!(response.json, json!({"state": "ready"}));
+
+        let server = Server::start(|_, _| Reply::CutBody).await;
+        let err = send(&client(), &call(&server.url, 1), &FAST, &none())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Transport { attempts: 2, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_json_is_null() {
+        let server = Server::start(|n, _| match n {
+            1 => Reply::Send(200, "text/plain", "hello <b>".into()),
+            _ => Reply::Send(204, "text/plain", String::new()),
+        })
+        .await;
+        let response = send(&client(), &call(&server.url, 0), &FAST, &none())
+            .await
+            .unwrap();
+        assert_eq!(response.json, Value::Null);
+        assert_eq!(response.text, "hello <b>");
+        let response = send(&client(), &call(&server.url, 0), &FAST, &none())
+            .await
+            .unwrap();
+        assert_eq!(
+            (response.status, response.json, response.text.as_str()),
+            (204, Value::Null, "")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_body_is_cut_in_text_but_parsed_whole() {
+        let big = "x".repeat(10_000);
+        let body = json!({"big": big});
+        let server = Server::start(move |_, _| json_reply(200, body.clone())).await;
+        let response = send(&client(), &call(&server.url, 0), &FAST, &none())
+            .await
+            .unwrap();
+        assert_eq!(response.json["big"].as_str().map(str::len), Some(10_000));
+        assert!(response.text.len() <= TEXT_MAX + '…'.len_utf8());
+        assert!(response.text.ends_with('…'));
+    }
+
+    #[tokio::test]
+    async fn sends_the_body_as_is() {
+        let server = Server::start(|_, seen| {
+            Reply::Send(
+                200,
+                "application/json",
+                String::from_utf8_lossy(&seen.body).to_string(),
+            )
+        })
+        .await;
+        let hostile = json!({
+            "quote": "\"}, \"weight\": 100, \"x\": {\"",
+            "newline": "a\r\nX-Injected: yes\r\n\r\n",
+            "template": "{{ secret.TOKEN }}",
+            "unicode": "é 漢字 \u{0} \u{1b}[31m",
+            "nested": [1, 2.5, null, true, {"k": ["v"]}],
+        });
+        let mut c = call(&server.url, 0);
+        c.body = Some(hostile.clone());
+        let response = send(&client(), &c, &FAST, &none()).await.unwrap();
+        let received: Value = serde_json::from_slice(&server.seen()[0].body).unwrap();
+        assert_eq!(received, hostile);
+        assert_eq!(response.json, hostile);
+        assert_eq!(server.seen()[0].header("x-injected"), None);
+    }
+
+    const TOKEN: &str = "tok-9f8e7d6c5b4a";
+
+    fn with_token() -> Secrets {
+        Secrets::from_values([("DEPLOY_TOKEN", TOKEN)])
+    }
+
+    fn call_with_token(url: &str) -> Call {
+        let mut c = call(&format!("{url}/deploy?access={TOKEN}"), 1);
+        c.headers = vec![
+            ("Authorization".into(), format!("Bearer {TOKEN}")),
+            ("X-Trace".into(), format!("trace-{TOKEN}")),
+            ("X-Team".into(), "payments".into()),
+        ];
+        c.body = Some(json!({"token": TOKEN, "image": "app@sha256:ab"}));
+        c
+    }
+
+    #[tokio::test]
+    async fn secrets_never_come_back() {
+        let echo = |status: u16| {
+            move |_: usize, seen: &Seen| {
+                let auth = seen.header("authorization").unwrap_or("").to_string();
+                json_reply(status, json!({"echo": auth, "target": seen.target}))
+            }
+        };
+        let secrets = with_token();
+
+        let server = Server::start(echo(200)).await;
+        let c = call_with_token(&server.url);
+        let response = send(&client(), &c, &FAST, &secrets).await.unwrap();
+        assert_eq!(
+            server.seen()[0].header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        assert!(!response.text.contains(TOKEN), "{}", response.text);
+        assert!(
+            !response.json.to_string().contains(TOKEN),
+            "{}",
+            response.json
+        );
+        assert_eq!(response.json["echo"], "Bearer ***");
+
+        let described = c.describe(&secrets);
+        assert!(!described.to_string().contains(TOKEN), "{described}");
+        assert_eq!(described["headers"]["Authorization"], "***");
+        assert_eq!(described["headers"]["X-Trace"], "trace-***");
+        assert_eq!(described["headers"]["X-Team"], "payments");
+        assert_eq!(
+            described["body"],
+            json!({"token": "***", "image": "app@sha256:ab"})
+        );
+        assert_eq!(described["method"], "POST");
+        assert!(
+            described["url"]
+                .as_str()
+                .unwrap()
+                .ends_with("/deploy?access=***")
+        );
+
+        let server = Server::start(echo(403)).await;
+        let err = send(&client(), &call_with_token(&server.url), &FAST, &secrets)
+            .await
+            .unwrap_err();
+        assert!(!err.to_string().contains(TOKEN), "{err}");
+        assert!(!format!("{err:?}").contains(TOKEN), "{err:?}");
+
+        let err = send(
+            &client(),
+            &call_with_token(&closed_port().await),
+            &FAST,
+            &secrets,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, CallError::Transport { .. }), "{err:?}");
+        assert!(!format!("{err} {err:?}").contains(TOKEN), "{err}");
+    }
+
+    #[tokio::test]
+    async fn refuses_a_call_that_cannot_be_made() {
+        let secrets = with_token();
+        let mut c = call("http://127.0.0.1:9/x", 3);
+        c.headers = vec![("Authorization".into(), format!("Bearer {TOKEN}\r\nX: y"))];
+        let err = send(&client(), &c, &FAST, &secrets).await.unwrap_err();
+        assert!(matches!(err, CallError::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains("header `Authorization`"), "{err}");
+        assert!(!err.to_string().contains(TOKEN), "{err}");
+
+        let c = Call {
+            method: "GE T".into(),
+            ..call("http://127.0.0.1:9/x", 0)
+        };
+        assert!(matches!(
+            send(&client(), &c, &FAST, &secrets).await,
+            Err(CallError::Invalid { .. })
+        ));
+        let c = call("ftp://127.0.0.1/x", 0);
+        let err = send(&client(), &c, &FAST, &secrets).await.unwrap_err();
+        assert!(
+            err.to_string().contains("unsupported scheme `ftp`"),
+            "{err}"
+        );
+        assert_eq!(err.attempts(), 0);
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_under_its_cap() {
+        let b = Backoff::default();
+        assert_eq!(b.cap(0), Duration::from_millis(500));
+        assert_eq!(b.cap(1), Duration::from_secs(1));
+        assert_eq!(b.cap(3), Duration::from_secs(4));
+        assert_eq!(b.cap(5), Duration::from_secs(10));
+        assert_eq!(b.cap(100), Duration::from_secs(10));
+        for n in 0..40 {
+            assert!(b.delay(n) <= b.cap(n));
+        }
+    }
+
+    fn wait_call(url: &str) -> WaitCall {
+        WaitCall {
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![],
+            interval: Duration::from_millis(5),
+            timeout: Duration::from_secs(20),
+            success: r#".state == "ready""#.into(),
+            failure: Some(r#".state == "failed""#.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn waits_until_ready_through_server_errors() {
+        let server = Server::start(|n, _| match n {
+            1 => json_reply(200, json!({"state": "pending"})),
+            2 => json_reply(503, json!({})),
+            3 => Reply::CutBody,
+            4 => json_reply(200, json!({"state": "pending"})),
+            _ => json_reply(200, json!({"state": "ready", "digest": "sha256:ab"})),
+        })
+        .await;
+        let response = wait(&client(), &wait_call(&server.url), &FAST, &none())
+            .await
+            .unwrap();
+        assert_eq!(response.json["state"], "ready");
+        assert_eq!(server.seen().len(), 5);
+        assert!(server.seen().iter().all(|s| s.method == "GET"));
+    }
+
+    #[tokio::test]
+    async fn stops_when_the_failure_expression_is_true() {
+        let server = Server::start(|n, _| match n {
+            1 => json_reply(200, json!({"state": "pending"})),
+            _ => json_reply(200, json!({"state": "failed", "reason": "crashloop"})),
+        })
+        .await;
+        let err = wait(&client(), &wait_call(&server.url), &FAST, &none())
+            .await
+            .unwrap_err();
+        let WaitError::Failed { polls, body, .. } = &err else {
+            panic!("expected Failed, got {err:?}");
+        };
+        assert_eq!(*polls, 2);
+        assert!(body.contains("crashloop"));
+        assert!(
+            err.to_string()
+                .contains(r#"`.state == "failed"` is true after 2 polls"#),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn times_out_with_the_last_state() {
+        let server = Server::start(|_, _| json_reply(200, json!({"state": "pending"}))).await;
+        let mut w = wait_call(&server.url);
+        w.timeout = Duration::from_millis(100);
+        let err = wait(&client(), &w, &FAST, &none()).await.unwrap_err();
+        let WaitError::Timeout { polls, last, .. } = &err else {
+            panic!("expected Timeout, got {err:?}");
+        };
+        assert!(*polls >= 1);
+        assert!(server.seen().len() >= 1);
+        assert_eq!(last, r#"200 OK: {"state":"pending"}"#);
+        assert!(
+            err.to_string()
+                .contains(r#"`.state == "ready"` still not true after"#),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn times_out_when_the_platform_never_answers() {
+        let server = Server::start(|_, _| Reply::Hang).await;
+        let mut w = wait_call(&server.url);
+        w.timeout = Duration::from_millis(150);
+        let err = wait(&client(), &w, &FAST, &none()).await.unwrap_err();
+        assert!(matches!(err, WaitError::Timeout { .. }), "{err:?}");
+        assert!(err.to_string().contains("no complete answer"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_4xx_while_waiting_ends_the_wait() {
+        let server = Server::start(|_, _| json_reply(404, json!({"error": "gone"}))).await;
+        let err = wait(&client(), &wait_call(&server.url), &FAST, &none())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, WaitError::Call(CallError::Status { status: 404, .. })),
+            "{err:?}"
+        );
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_success_expression_that_is_not_boolean_is_an_error() {
+        let server = Server::start(|_, _| json_reply(200, json!({"state": "ready"}))).await;
+        let mut w = wait_call(&server.url);
+        w.success = ".state".into();
+        let err = wait(&client(), &w, &FAST, &none()).await.unwrap_err();
+        assert!(matches!(err, WaitError::Expression { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn verifies_the_running_digest() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let other = format!("sha256:{}", "b".repeat(64));
+        assert_eq!(
+            verify_digest(".digest", &json!({"digest": digest}), &digest),
+            Ok(())
+        );
+        let qualified = json!({"image": format!("ghcr.io/acme/checkout@{digest}")});
+        assert_eq!(verify_digest(".image", &qualified, &digest), Ok(()));
+        assert_eq!(
+            verify_digest(".digest", &json!({"digest": other}), &digest),
+            Err(format!(
+                "the platform reports {other} running, expected {digest}"
+            ))
+        );
+        let err = verify_digest(".digest", &json!({}), &digest).unwrap_err();
+        assert!(err.starts_with("cannot read the running digest"), "{err}");
+    }
+
+    fn answer(status: u16, json: Value) -> Response {
+        Response {
+            status,
+            text: json.to_string(),
+            json,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn checks_an_http_step_answer() {
+        assert_eq!(check_success(None, &answer(204, Value::Null)), Ok(()));
+        let on = answer(200, json!({"enabled": true}));
+        assert_eq!(check_success(Some(".enabled == true"), &on), Ok(()));
+        let off = answer(200, json!({"enabled": false}));
+        let err = check_success(Some(".enabled == true"), &off).unwrap_err();
+        assert_eq!(
+            err,
+            r#"`.enabled == true` is not true for the answer: {"enabled":false}"#
+        );
+        let err = check_success(None, &answer(409, json!({"error": "conflict"}))).unwrap_err();
+        assert!(
+            err.starts_with("the answer is 409 Conflict, not 2xx"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,600 @@
+//! Sharing the branch through a remote: fetch, replay of local commits onto the
+//! remote tip, push, and authentication as git does it. A remote that cannot be
+//! reached is reported, never fatal: commits stay local until a later sync.
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use git2::{
+    AutotagOption, Config, Cred, CredentialType, ErrorCode, FetchOptions, Oid, PushOptions,
+    RemoteCallbacks, Repository, Sort,
+};
+
+use super::store::{Backoff, MAX_ATTEMPTS, Store, Sync};
+use crate::error::{Error, Exit};
+
+/// What a fetch saw of the remote branch.
+pub(super) enum Fetched {
+    /// Its tip, `None` when the remote has no such branch yet.
+    Tip(Option<Oid>),
+    /// Why the remote could not be reached.
+    Unreachable(String),
+}
+
+pub(super) enum Pushed {
+    Done(Oid),
+    /// The remote did not take it, most likely because it moved.
+    Rejected(String),
+    /// The remote could not be reached or written.
+    Failed(String),
+}
+
+impl Store {
+    /// `refs/remotes/<remote>/<branch>`: the last tip seen on the remote.
+    fn tracking(&self, remote: &str) -> String {
+        format!("refs/remotes/{remote}/{}", self.branch)
+    }
+
+    /// Local commits not yet on the remote, as of the last fetch or push.
+    pub fn unpushed(&self) -> Result<usize> {
+        let Some(remote) = self.remote.as_deref() else {
+            return Ok(0);
+        };
+        let remote_tip = self.read_ref(&self.tracking(remote))?;
+        self.ahead(self.tip()?, remote_tip)
+    }
+
+    /// Bring the local branch up to date with the remote and push what is waiting.
+    pub fn sync(&self) -> Result<Sync> {
+        let Some(remote) = self.remote.as_deref() else {
+            return Ok(Sync {
+                pushed: 0,
+                pending: 0,
+                error: None,
+            });
+        };
+        let mut backoff = Backoff::default();
+        let mut refused: Option<(Option<Oid>, usize)> = None;
+        for _ in 0..MAX_ATTEMPTS {
+            let remote_tip = match self.fetch(remote)? {
+                Fetched::Tip(tip) => tip,
+                Fetched::Unreachable(why) => {
+                    return Ok(Sync {
+                        pushed: 0,
+                        pending: self.unpushed()?,
+                        error: Some(why),
+                    });
+                }
+            };
+            self.integrate(remote_tip)?;
+            let ahead = self.ahead(self.tip()?, remote_tip)?;
+            if ahead == 0 {
+                return Ok(Sync {
+                    pushed: 0,
+                    pending: 0,
+                    error: None,
+                });
+            }
+            match self.push(remote)? {
+                Pushed::Done(oid) => {
+                    return Ok(Sync {
+                        pushed: self.ahead(Some(oid), remote_tip)?,
+                        pending: self.unpushed()?,
+                        error: None,
+                    });
+                }
+                Pushed::Failed(why) => {
+                    return Ok(Sync {
+                        pushed: 0,
+                        pending: ahead,
+                        error: Some(why),
+                    });
+                }
+                Pushed::Rejected(why) => {
+                    let refusals = match refused {
+                        Some((tip, n)) if tip == remote_tip => n + 1,
+                        _ => 1,
+                    };
+                    if refusals >= 5 {
+                        return Ok(Sync {
+                            pushed: 0,
+                            pending: ahead,
+                            error: Some(format!("remote `{remote}` refused the push: {why}")),
+                        });
+                    }
+                    refused = Some((remote_tip, refusals));
+                    backoff.wait();
+                }
+            }
+        }
+        Err(self.kept_moving())
+    }
+
+    /// Commits on `local` that `remote` lacks.
+    pub(super) fn ahead(&self, local: Option<Oid>, remote: Option<Oid>) -> Result<usize> {
+        let Some(local) = local else {
+            return Ok(0);
+        };
+        let counted = match remote {
+            Some(remote) => self
+                .repo
+                .graph_ahead_behind(local, remote)
+                .map(|(ahead, _)| ahead),
+            // Never pushed: the whole branch is waiting, and it is short.
+            None => self.repo.revwalk().and_then(|mut walk| {
+                walk.push(local)?;
+                Ok(walk.count())
+            }),
+        };
+        counted.with_context(|| {
+            format!(
+                "counting unpushed commits of {} in {}",
+                self.branch,
+                self.path().display()
+            )
+        })
+    }
+
+    /// Fetch the branch into its tracking ref and say where the remote's tip is.
+    pub(super) fn fetch(&self, name: &str) -> Result<Fetched> {
+        let mut remote = self
+            .repo
+            .find_remote(name)
+            .with_context(|| format!("reading git remote `{name}` in {}", self.path().display()))?;
+        let url = String::from_utf8_lossy(remote.url_bytes()).into_owned();
+        let tracking = self.tracking(name);
+        let refspec = format!("+{}:{tracking}", self.refname);
+        let mut options = FetchOptions::new();
+        options
+            .remote_callbacks(callbacks(&self.repo))
+            .update_fetchhead(false)
+            .download_tags(AutotagOption::None);
+        if let Err(err) = remote.fetch(&[&refspec], Some(&mut options), Some("relctl: fetch")) {
+            tracing::debug!(remote = name, %url, error = %err, "fetch failed");
+            return Ok(Fetched::Unreachable(format!(
+                "cannot fetch {} from remote `{name}` ({url}): {}",
+                self.branch,
+                err.message()
+            )));
+        }
+        // The advertisement, not the tracking ref, says whether the branch exists
+        // there: a fetch of a missing branch leaves a stale tracking ref alone.
+        let tip = remote
+            .list()
+            .with_context(|| format!("listing the branches of remote `{name}` ({url})"))?
+            .iter()
+            .find(|head| head.name() == self.refname)
+            .map(|head| head.oid());
+        self.set_tracking(&tracking, tip)?;
+        tracing::debug!(remote = name, ?tip, "fetched");
+        Ok(Fetched::Tip(tip))
+    }
+
+    fn set_tracking(&self, tracking: &str, tip: Option<Oid>) -> Result<()> {
+        let current = self.read_ref(tracking)?;
+        if current == tip {
+            return Ok(());
+        }
+        let done = match tip {
+            Some(tip) => self
+                .repo
+                .reference(tracking, tip, true, "relctl: fetch")
+                .map(drop),
+            None => self
+                .repo
+                .find_reference(tracking)
+                .and_then(|mut reference| reference.delete()),
+        };
+        match done {
+            Ok(()) => Ok(()),
+            // Another relctl is updating it to what it saw; either view is fine.
+            Err(err) if matches!(err.code(), ErrorCode::Locked | ErrorCode::NotFound) => Ok(()),
+            Err(err) => Err(err)
+                .with_context(|| format!("updating {tracking} in {}", self.path().display())),
+        }
+    }
+
+    /// Put the local branch on top of the remote tip: fast-forward it, or replay the
+    /// local commits on it. On a conflict the local branch is left as it was.
+    pub(super) fn integrate(&self, remote_tip: Option<Oid>) -> Result<()> {
+        for _ in 0..MAX_ATTEMPTS {
+            let local = self.tip()?;
+            let Some(target) = self.rebased(local, remote_tip)? else {
+                return Ok(());
+            };
+            if Some(target) == local || self.move_ref(local, target, "catch up with the remote")? {
+                return Ok(());
+            }
+        }
+        Err(self.kept_moving())
+    }
+
+    /// The commits of `tip` that `onto` lacks, replayed on `onto`; the new tip.
+    pub(super) fn rebased(&self, tip: Option<Oid>, onto: Option<Oid>) -> Result<Option<Oid>> {
+        let (tip, onto) = match (tip, onto) {
+            (None, onto) => return Ok(onto),
+            (tip, None) => return Ok(tip),
+            (Some(tip), Some(onto)) => (tip, onto),
+        };
+        let context = || {
+            format!(
+                "replaying local commits of {} onto the remote's in {}",
+                self.branch,
+                self.path().display()
+            )
+        };
+        let base = match self.repo.merge_base(tip, onto) {
+            Ok(base) => Some(base),
+            // Two clones that each started the branch on their own.
+            Err(err) if err.code() == ErrorCode::NotFound => None,
+            Err(err) => return Err(err).with_context(context),
+        };
+        if base == Some(tip) {
+            return Ok(Some(onto));
+        }
+        if base == Some(onto) {
+            return Ok(Some(tip));
+        }
+        let mut walk = self.repo.revwalk().with_context(context)?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+            .and_then(|()| walk.push(tip))
+            .and_then(|()| walk.hide(onto))
+            .with_context(context)?;
+        let commits = walk.collect::<Result<Vec<_>, _>>().with_context(context)?;
+        let empty = self.empty_tree()?;
+        let mut head = self.repo.find_commit(onto).with_context(context)?;
+        for (i, &oid) in commits.iter().enumerate() {
+            let commit = self.repo.find_commit(oid).with_context(context)?;
+            let before = match commit.parent_count() {
+                0 => empty.clone(),
+                _ => commit
+                    .parent(0)
+                    .and_then(|parent| parent.tree())
+                    .with_context(context)?,
+            };
+            let ours = head.tree().with_context(context)?;
+            let theirs = commit.tree().with_context(context)?;
+            let mut index = self
+                .repo
+                .merge_trees(&before, &ours, &theirs, None)
+                .with_context(context)?;
+            if index.has_conflicts() {
+                return Err(self.conflict(&commits, i, &index));
+            }
+            let tree = index
+                .write_tree_to(&self.repo)
+                .and_then(|tree| self.repo.find_tree(tree))
+                .with_context(context)?;
+            let message = String::from_utf8_lossy(commit.message_raw_bytes());
+            let replayed = self
+                .repo
+                .commit(
+                    None,
+                    &commit.author(),
+                    &commit.committer(),
+                    &message,
+                    &tree,
+                    &[&head],
+                )
+                .and_then(|replayed| self.repo.find_commit(replayed))
+                .with_context(context)?;
+            head = replayed;
+        }
+        Ok(Some(head.id()))
+    }
+
+    fn conflict(&self, commits: &[Oid], at: usize, index: &git2::Index) -> anyhow::Error {
+        let describe = |oid: Oid| {
+            let summary = self
+                .repo
+                .find_commit(oid)
+                .ok()
+                .and_then(|commit| {
+                    commit
+                        .summary_bytes()
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                })
+                .unwrap_or_default();
+            let short = oid.to_string();
+            format!("{} {summary}", &short[..short.len().min(10)])
+        };
+        let paths: Vec<String> = index
+            .conflicts()
+            .map(|conflicts| {
+                conflicts
+                    .flatten()
+                    .filter_map(|c| c.our.or(c.their).or(c.ancestor))
+                    .map(|entry| String::from_utf8_lossy(&entry.path).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let remote = self.remote.as_deref().unwrap_or("the remote");
+        let waiting: Vec<String> = commits.iter().map(|&oid| describe(oid)).collect();
+        Error::new(
+            Exit::Failed,
+            format!(
+                "local commit {} on {} conflicts with what {remote} has (in {})",
+                describe(commits[at]),
+                self.branch,
+                paths.join(", "),
+            ),
+        )
+        .with_hint(format!(
+            "nothing was changed; the local commits not yet pushed are: {}. \
+             Compare with `git log {remote}/{branch}...{branch}`",
+            waiting.join("; "),
+            branch = self.branch,
+        ))
+        .into()
+    }
+
+    /// Push the branch without force, then note what the remote now has.
+    pub(super) fn push(&self, name: &str) -> Result<Pushed> {
+        let remote = self
+            .repo
+            .find_remote(name)
+            .with_context(|| format!("reading git remote `{name}` in {}", self.path().display()))?;
+        let url = match remote.pushurl_bytes() {
+            Some(url) => String::from_utf8_lossy(url).into_owned(),
+            None => String::from_utf8_lossy(remote.url_bytes()).into_owned(),
+        };
+        let pushed = match local_path(&url) {
+            Some(path) if self.direct_local_push => self.push_direct(name, &path)?,
+            _ => self.push_transport(remote, name, &url)?,
+        };
+        match &pushed {
+            Pushed::Done(oid) => self.note_pushed(&self.tracking(name), *oid)?,
+            Pushed::Rejected(why) | Pushed::Failed(why) => {
+                tracing::debug!(remote = name, %url, why, "push did not land");
+            }
+        }
+        Ok(pushed)
+    }
+
+    /// Only forward: a slower writer must not make pushed commits look unpushed.
+    fn note_pushed(&self, tracking: &str, oid: Oid) -> Result<()> {
+        match self.read_ref(tracking)? {
+            Some(current) if current == oid || self.descends(current, oid)? => Ok(()),
+            _ => self.set_tracking(tracking, Some(oid)),
+        }
+    }
+
+    fn push_transport(
+        &self,
+        mut remote: git2::Remote<'_>,
+        name: &str,
+        url: &str,
+    ) -> Result<Pushed> {
+        let Some(local) = self.tip()? else {
+            bail!(
+                "internal error: pushing {} before its first commit",
+                self.branch
+            );
+        };
+        let refspec = format!("{0}:{0}", self.refname);
+        let refused = RefCell::new(None);
+        let sent = Cell::new(None);
+        let result = {
+            let mut callbacks = callbacks(&self.repo);
+            callbacks.push_update_reference(|refname, status| {
+                if let Some(status) = status {
+                    *refused.borrow_mut() = Some(format!("{refname}: {status}"));
+                }
+                Ok(())
+            });
+            callbacks.push_negotiation(|updates| {
+                for update in updates {
+                    if update.dst_refname() == Ok(self.refname.as_str()) {
+                        sent.set(Some(update.dst()));
+                    }
+                }
+                Ok(())
+            });
+            let mut options = PushOptions::new();
+            options.remote_callbacks(callbacks);
+            remote.push(&[&refspec], Some(&mut options))
+        };
+        match result {
+            Ok(()) => {}
+            Err(err) if err.code() == ErrorCode::NotFastForward => {
+                return Ok(Pushed::Rejected(err.message().to_string()));
+            }
+            Err(err) => {
+                return Ok(Pushed::Failed(format!(
+                    "cannot push {} to remote `{name}` ({url}): {}",
+                    self.branch,
+                    err.message()
+                )));
+            }
+        }
+        if let Some(why) = refused.into_inner() {
+            return Ok(Pushed::Rejected(why));
+        }
+        Ok(Pushed::Done(sent.get().unwrap_or(local)))
+    }
+
+    /// A push to a repository on this machine, done as a server would: copy the
+    /// missing objects, then move its ref only if it is still where it was.
+    fn push_direct(&self, name: &str, path: &std::path::Path) -> Result<Pushed> {
+        let Some(local) = self.tip()? else {
+            bail!(
+                "internal error: pushing {} before its first commit",
+                self.branch
+            );
+        };
+        let failed = |what: &str, err: git2::Error| {
+            Pushed::Failed(format!(
+                "cannot push {} to remote `{name}` ({}): {what}: {}",
+                self.branch,
+                path.display(),
+                err.message()
+            ))
+        };
+        let target = match Repository::open(path) {
+            Ok(target) => target,
+            Err(err) => return Ok(failed("opening it", err)),
+        };
+        if !target.is_bare()
+            && target
+                .find_reference("HEAD")
+                .is_ok_and(|head| head.symbolic_target_bytes() == Some(self.refname.as_bytes()))
+        {
+            return Ok(Pushed::Failed(format!(
+                "cannot push {0} to remote `{name}` ({1}): {0} is checked out there",
+                self.branch,
+                path.display()
+            )));
+        }
+        let current = match target.refname_to_id(&self.refname) {
+            Ok(oid) => Some(oid),
+            Err(err) if err.code() == ErrorCode::NotFound => None,
+            Err(err) => return Ok(failed("reading its branch", err)),
+        };
+        if let Some(current) = current {
+            if current == local {
+                return Ok(Pushed::Done(local));
+            }
+            let known = self.repo.odb().is_ok_and(|odb| odb.exists(current));
+            if !known || !self.descends(local, current)? {
+                return Ok(Pushed::Rejected(format!(
+                    "{} on remote `{name}` has commits not in the local branch",
+                    self.branch
+                )));
+            }
+        }
+        if let Err(err) = copy_objects(&self.repo, &target, local, current) {
+            return Ok(failed("copying objects", err));
+        }
+        let log = "relctl: push";
+        let old = current.unwrap_or(Oid::ZERO_SHA1);
+        match target.reference_matching(&self.refname, local, true, old, log) {
+            Ok(_) => Ok(Pushed::Done(local)),
+            Err(err)
+                if matches!(
+                    err.code(),
+                    ErrorCode::Exists
+                        | ErrorCode::Modified
+                        | ErrorCode::Locked
+                        | ErrorCode::NotFound
+                ) =>
+            {
+                Ok(Pushed::Rejected(format!(
+                    "{} on remote `{name}` moved during the push",
+                    self.branch
+                )))
+            }
+            Err(err) => Ok(failed("moving its branch", err)),
+        }
+    }
+}
+
+/// Objects of `tip` that `to` lacks, children before parents, so an object present
+/// there always has everything below it.
+fn copy_objects(
+    from: &Repository,
+    to: &Repository,
+    tip: Oid,
+    known: Option<Oid>,
+) -> Result<(), git2::Error> {
+    let (source, target) = (from.odb()?, to.odb()?);
+    let copy = |oid: Oid| -> Result<(), git2::Error> {
+        let object = source.read(oid)?;
+        target.write(object.kind(), object.data())?;
+        Ok(())
+    };
+    fn copy_tree(
+        repo: &Repository,
+        target: &git2::Odb<'_>,
+        copy: &dyn Fn(Oid) -> Result<(), git2::Error>,
+        tree: Oid,
+    ) -> Result<(), git2::Error> {
+        if target.exists(tree) {
+            return Ok(());
+        }
+        for entry in repo.find_tree(tree)?.iter() {
+            match entry.kind() {
+                Some(git2::ObjectType::Tree) => copy_tree(repo, target, copy, entry.id())?,
+                Some(git2::ObjectType::Blob) if !target.exists(entry.id()) => copy(entry.id())?,
+                _ => {}
+            }
+        }
+        copy(tree)
+    }
+    let mut walk = from.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    walk.push(tip)?;
+    if let Some(known) = known {
+        walk.hide(known)?;
+    }
+    for oid in walk {
+        let oid = oid?;
+        copy_tree(from, &target, &copy, from.find_commit(oid)?.tree_id())?;
+        copy(oid)?;
+    }
+    Ok(())
+}
+
+/// A plain path or a `file://` URL; anything with a scheme or `host:path` is not.
+fn local_path(url: &str) -> Option<PathBuf> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Some(PathBuf::from(path));
+    }
+    if url.contains("://") {
+        return None;
+    }
+    if let Some((before, _)) = url.split_once(':')
+        && !before.contains('/')
+        && before.len() > 1
+    {
+        return None;
+    }
+    Some(PathBuf::from(url))
+}
+
+/// Authenticate as git would: ssh-agent for ssh, then `RELCTL_GIT_TOKEN`, then the
+/// configured credential helpers. Each is tried once, so a wrong one fails instead
+/// of looping.
+fn callbacks<'a>(repo: &Repository) -> RemoteCallbacks<'a> {
+    let config: Option<Config> = repo.config().ok();
+    let token = std::env::var("RELCTL_GIT_TOKEN")
+        .ok()
+        .filter(|token| !token.is_empty());
+    let mut tried = CredentialType::empty();
+    let mut helper_tried = false;
+    let mut callbacks = RemoteCallbacks::new();
+    callbacks.credentials(move |url, username, allowed| {
+        if allowed.contains(CredentialType::USERNAME) && !tried.contains(CredentialType::USERNAME) {
+            tried |= CredentialType::USERNAME;
+            return Cred::username(username.unwrap_or("git"));
+        }
+        if allowed.contains(CredentialType::SSH_KEY) && !tried.contains(CredentialType::SSH_KEY) {
+            tried |= CredentialType::SSH_KEY;
+            return Cred::ssh_key_from_agent(username.unwrap_or("git"));
+        }
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            if let Some(token) = &token
+                && !tried.contains(CredentialType::USER_PASS_PLAINTEXT)
+            {
+                tried |= CredentialType::USER_PASS_PLAINTEXT;
+                return Cred::userpass_plaintext(username.unwrap_or("x-access-token"), token);
+            }
+            if !helper_tried {
+                helper_tried = true;
+                if let Some(config) = &config
+                    && let Ok(cred) = Cred::credential_helper(config, url, username)
+                {
+                    return Ok(cred);
+                }
+            }
+        }
+        if allowed.contains(CredentialType::DEFAULT) && !tried.contains(CredentialType::DEFAULT) {
+            tried |= CredentialType::DEFAULT;
+            return Cred::default();
+        }
+        Err(git2::Error::from_str(
+            "no credentials worked (tried ssh-agent, RELCTL_GIT_TOKEN and git credential helpers)",
+        ))
+    });
+    callbacks
+}

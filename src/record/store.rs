@@ -1,0 +1,619 @@
+//! The branch itself: snapshots of its tip, commits written straight into the object
+//! database, and the compare-and-swap that lets many writers share one branch without
+//! overwriting each other or touching the user's working tree, index or HEAD.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Tree};
+
+use super::remote::{Fetched, Pushed};
+use crate::error::{Error, Exit};
+
+/// How often the branch may move under one operation before we call it contended.
+pub(super) const MAX_ATTEMPTS: usize = 50;
+
+/// A rejected push with the remote unchanged is retried this often before we
+/// believe the remote means it (a hook, a protected branch) rather than a writer
+/// that had not finished yet.
+const MAX_REFUSALS: usize = 5;
+
+/// The git repository and branch that hold the release record.
+pub struct Store {
+    pub(super) repo: Repository,
+    pub(super) branch: String,
+    /// `refs/heads/<branch>`
+    pub(super) refname: String,
+    pub(super) remote: Option<String>,
+    /// Push to a remote on this machine by writing its objects and moving its ref
+    /// with a compare-and-swap; libgit2's local transport overwrites the ref.
+    pub(super) direct_local_push: bool,
+}
+
+/// The branch as one reader saw it: its tip and the files there.
+pub struct Snapshot<'r> {
+    repo: &'r Repository,
+    tip: Option<Oid>,
+    tree: Option<Tree<'r>>,
+}
+
+/// A whole file written at `path` ("releases/x.yaml").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// One event's commit, as the engine describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub summary: String,
+    pub trailers: Vec<(String, String)>,
+    pub actor: String,
+    pub changes: Vec<Change>,
+}
+
+/// What an append left behind. `pushed` is false without a remote, and false with
+/// `push_error` set when the commit is kept locally for a later `sync`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub oid: Oid,
+    pub pushed: bool,
+    pub push_error: Option<String>,
+}
+
+impl Appended {
+    fn local(oid: Oid, push_error: Option<String>) -> Appended {
+        Appended {
+            oid,
+            pushed: false,
+            push_error,
+        }
+    }
+}
+
+/// What a sync did: commits pushed, commits still only local, and why if any are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sync {
+    pub pushed: usize,
+    pub pending: usize,
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Open the repository around `dir`. Cheap: nothing is fetched or walked.
+    pub fn open(dir: &Path, branch: &str, remote: Option<&str>) -> Result<Store> {
+        let repo = match Repository::discover(dir) {
+            Ok(repo) => repo,
+            Err(err) if err.code() == ErrorCode::NotFound => {
+                return Err(Error::usage(format!(
+                    "{} is not inside a git repository",
+                    dir.display()
+                ))
+                .with_hint(
+                    "the release record is kept in git: run `git init` there, \
+                     or point `record.repo` in the plan at a repository",
+                )
+                .into());
+            }
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("opening the git repository at {}", dir.display()));
+            }
+        };
+        let refname = format!("refs/heads/{branch}");
+        if !git2::Reference::is_valid_name(&refname) {
+            return Err(Error::usage(format!("`{branch}` is not a valid git branch name")).into());
+        }
+        let store = Store {
+            repo,
+            branch: branch.to_string(),
+            refname,
+            remote: remote.map(str::to_string),
+            direct_local_push: true,
+        };
+        store.refuse_checked_out()?;
+        if let Some(name) = remote {
+            match store.repo.find_remote(name) {
+                Ok(_) => {}
+                Err(err) if matches!(err.code(), ErrorCode::NotFound | ErrorCode::InvalidSpec) => {
+                    return Err(Error::usage(format!(
+                        "the git repository at {} has no remote named `{name}`",
+                        store.path().display()
+                    ))
+                    .with_hint(format!(
+                        "add it with `git remote add {name} URL`, or change `record.remote` in the plan"
+                    ))
+                    .into());
+                }
+                Err(err) => {
+                    return Err(err).with_context(|| {
+                        format!("reading git remote `{name}` in {}", store.path().display())
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// Moving a checked-out branch would change the user's files under them.
+    fn refuse_checked_out(&self) -> Result<()> {
+        if self.repo.is_bare() {
+            return Ok(());
+        }
+        let head = match self.repo.find_reference("HEAD") {
+            Ok(head) => head,
+            Err(err) if err.code() == ErrorCode::NotFound => return Ok(()),
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("reading HEAD in {}", self.path().display()));
+            }
+        };
+        if head.symbolic_target_bytes() == Some(self.refname.as_bytes()) {
+            return Err(Error::usage(format!(
+                "the records branch `{}` is checked out in {}",
+                self.branch,
+                self.path().display()
+            ))
+            .with_hint(
+                "relctl writes that branch itself; switch the working tree to another branch",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The working tree of the repository, or its git directory when bare.
+    pub fn path(&self) -> &Path {
+        self.repo.workdir().unwrap_or_else(|| self.repo.path())
+    }
+
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    pub fn remote(&self) -> Option<&str> {
+        self.remote.as_deref()
+    }
+
+    /// The local branch tip and its files.
+    pub fn snapshot(&self) -> Result<Snapshot<'_>> {
+        let tip = self.tip()?;
+        let tree = match tip {
+            None => None,
+            Some(oid) => Some(
+                self.repo
+                    .find_commit(oid)
+                    .and_then(|commit| commit.tree())
+                    .with_context(|| {
+                        format!(
+                            "reading commit {oid} of branch {} in {}",
+                            self.branch,
+                            self.path().display()
+                        )
+                    })?,
+            ),
+        };
+        Ok(Snapshot {
+            repo: &self.repo,
+            tip,
+            tree,
+        })
+    }
+
+    /// Add one commit built by `build` from the tip it is shown.
+    ///
+    /// `build` may be called more than once: whenever the branch moved under it
+    /// (here or on the remote) it is shown the new tip, so checks such as a lock
+    /// are made again. `Ok(None)` from it means there is nothing to record any more.
+    pub fn append(
+        &self,
+        build: &mut dyn FnMut(&Snapshot<'_>) -> Result<Option<Commit>>,
+    ) -> Result<Option<Appended>> {
+        let Some(remote) = self.remote.as_deref() else {
+            return self.append_local(build, None);
+        };
+        // Decide on what others pushed, not on a stale local view.
+        let mut seen = match self.fetch(remote)? {
+            Fetched::Tip(tip) => tip,
+            Fetched::Unreachable(why) => return self.append_local(build, Some(why)),
+        };
+        self.integrate(seen)?;
+        let mut backoff = Backoff::default();
+        for _ in 0..MAX_ATTEMPTS {
+            let snap = self.snapshot()?;
+            let Some(commit) = build(&snap)? else {
+                return Ok(None);
+            };
+            let oid = self.write_commit(&snap, &commit)?;
+            if !self.move_ref(snap.tip, oid, &commit.summary)? {
+                tracing::debug!(branch = %self.branch, "the branch moved while committing; building again");
+                backoff.wait();
+                continue;
+            }
+            let mut refusals = 0;
+            loop {
+                let why = match self.push(remote)? {
+                    Pushed::Done(_) => {
+                        return Ok(Some(Appended {
+                            oid,
+                            pushed: true,
+                            push_error: None,
+                        }));
+                    }
+                    Pushed::Failed(why) => return Ok(Some(Appended::local(oid, Some(why)))),
+                    Pushed::Rejected(why) => why,
+                };
+                let now = match self.fetch(remote)? {
+                    Fetched::Tip(tip) => tip,
+                    Fetched::Unreachable(fetch_why) => {
+                        return Ok(Some(Appended::local(oid, Some(fetch_why))));
+                    }
+                };
+                if let Some(now) = now
+                    && (now == oid || self.descends(now, oid)?)
+                {
+                    // Another relctl in this repository pushed our commit with its own.
+                    return Ok(Some(Appended {
+                        oid,
+                        pushed: true,
+                        push_error: None,
+                    }));
+                }
+                if now == seen {
+                    refusals += 1;
+                    if refusals >= MAX_REFUSALS {
+                        let why = format!("remote `{remote}` refused the push: {why}");
+                        return Ok(Some(Appended::local(oid, Some(why))));
+                    }
+                    backoff.wait();
+                    continue;
+                }
+                seen = now;
+                break;
+            }
+            tracing::debug!(branch = %self.branch, remote, "the remote moved; building again on its tip");
+            // Our commit was decided on a stale view (a lock taken elsewhere, say):
+            // drop it, replay only the commits that were already waiting, and build again.
+            let replayed = match self.rebased(snap.tip, seen) {
+                Ok(replayed) => replayed,
+                Err(err) => return Ok(Some(Appended::local(oid, Some(format!("{err:#}"))))),
+            };
+            let Some(replayed) = replayed else {
+                bail!("internal error: no tip after rebasing {}", self.branch);
+            };
+            if !self.move_ref(Some(oid), replayed, "rebuild on the remote tip")? {
+                // Another relctl here has committed on top of ours, so ours can no
+                // longer be dropped; it stays local and goes out with the next push.
+                let why = format!(
+                    "remote `{remote}` moved while another relctl was committing to {} here; \
+                     the commit is kept locally and will be pushed by the next command",
+                    self.branch
+                );
+                return Ok(Some(Appended::local(oid, Some(why))));
+            }
+        }
+        Err(self.kept_moving())
+    }
+
+    fn append_local(
+        &self,
+        build: &mut dyn FnMut(&Snapshot<'_>) -> Result<Option<Commit>>,
+        push_error: Option<String>,
+    ) -> Result<Option<Appended>> {
+        let mut backoff = Backoff::default();
+        for _ in 0..MAX_ATTEMPTS {
+            let snap = self.snapshot()?;
+            let Some(commit) = build(&snap)? else {
+                return Ok(None);
+            };
+            let oid = self.write_commit(&snap, &commit)?;
+            if self.move_ref(snap.tip, oid, &commit.summary)? {
+                return Ok(Some(Appended::local(oid, push_error)));
+            }
+            tracing::debug!(branch = %self.branch, "the branch moved while committing; building again");
+            backoff.wait();
+        }
+        Err(self.kept_moving())
+    }
+
+    pub(super) fn kept_moving(&self) -> anyhow::Error {
+        Error::new(
+            Exit::Busy,
+            format!(
+                "the records branch {} kept moving: {MAX_ATTEMPTS} attempts lost to other writers",
+                self.branch
+            ),
+        )
+        .with_hint("many relctl runs are writing at once; try again")
+        .into()
+    }
+
+    pub(super) fn tip(&self) -> Result<Option<Oid>> {
+        self.read_ref(&self.refname)
+    }
+
+    pub(super) fn read_ref(&self, name: &str) -> Result<Option<Oid>> {
+        match self.repo.refname_to_id(name) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(err) if err.code() == ErrorCode::NotFound => Ok(None),
+            Err(err) => {
+                Err(err).with_context(|| format!("reading {name} in {}", self.path().display()))
+            }
+        }
+    }
+
+    /// Whether `commit` has `ancestor` in its history (and is not it).
+    pub(super) fn descends(&self, commit: Oid, ancestor: Oid) -> Result<bool> {
+        self.repo
+            .graph_descendant_of(commit, ancestor)
+            .with_context(|| {
+                format!(
+                    "comparing commits {commit} and {ancestor} in {}",
+                    self.path().display()
+                )
+            })
+    }
+
+    /// Move the branch to `new` only if it is still at `expected`; false if another
+    /// writer got there first.
+    pub(super) fn move_ref(&self, expected: Option<Oid>, new: Oid, why: &str) -> Result<bool> {
+        let log = format!("relctl: {}", why.lines().next().unwrap_or_default());
+        // The zero id means "must not exist yet": libgit2 checks it under the ref's
+        // lock, where a plain create checks before taking the lock and can overwrite.
+        let old = expected.unwrap_or(Oid::ZERO_SHA1);
+        match self
+            .repo
+            .reference_matching(&self.refname, new, true, old, &log)
+        {
+            Ok(_) => Ok(true),
+            Err(err)
+                if matches!(
+                    err.code(),
+                    ErrorCode::Exists
+                        | ErrorCode::Modified
+                        | ErrorCode::Locked
+                        | ErrorCode::NotFound
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(err).with_context(|| {
+                format!("moving branch {} in {}", self.branch, self.path().display())
+            }),
+        }
+    }
+
+    pub(super) fn empty_tree(&self) -> Result<Tree<'_>> {
+        let oid = self
+            .repo
+            .treebuilder(None)
+            .and_then(|builder| builder.write())
+            .with_context(|| format!("writing the empty tree in {}", self.path().display()))?;
+        self.repo
+            .find_tree(oid)
+            .with_context(|| format!("reading the empty tree in {}", self.path().display()))
+    }
+
+    /// Write the commit object (not the ref): the snapshot's tree with the changed
+    /// files replaced, its tip as the parent.
+    fn write_commit(&self, snap: &Snapshot<'_>, commit: &Commit) -> Result<Oid> {
+        let signature = signature(&commit.actor)?;
+        let message = message(commit)?;
+        // Last write of a path wins, as it would on a file system.
+        let mut blobs = BTreeMap::new();
+        for change in &commit.changes {
+            check_path(&change.path)?;
+            let blob = self.repo.blob(&change.content).with_context(|| {
+                format!("writing {} into {}", change.path, self.path().display())
+            })?;
+            blobs.insert(change.path.as_str(), blob);
+        }
+        let mut updates = git2::build::TreeUpdateBuilder::new();
+        for (path, blob) in blobs {
+            updates.upsert(path, blob, FileMode::Blob);
+        }
+        let base = match &snap.tree {
+            Some(tree) => tree.clone(),
+            None => self.empty_tree()?,
+        };
+        let tree = updates
+            .create_updated(&self.repo, &base)
+            .and_then(|oid| self.repo.find_tree(oid))
+            .with_context(|| {
+                format!(
+                    "writing the tree of branch {} in {}",
+                    self.branch,
+                    self.path().display()
+                )
+            })?;
+        let parent =
+            match snap.tip {
+                None => None,
+                Some(oid) => Some(self.repo.find_commit(oid).with_context(|| {
+                    format!("reading commit {oid} in {}", self.path().display())
+                })?),
+            };
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        self.repo
+            .commit(None, &signature, &signature, &message, &tree, &parents)
+            .with_context(|| {
+                format!(
+                    "writing a commit for branch {} in {}",
+                    self.branch,
+                    self.path().display()
+                )
+            })
+    }
+}
+
+impl Snapshot<'_> {
+    /// The branch tip, `None` before the first commit.
+    pub fn tip(&self) -> Option<Oid> {
+        self.tip
+    }
+
+    /// A file's bytes at the tip, `None` if there is no such file.
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let Some(tree) = &self.tree else {
+            return Ok(None);
+        };
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
+            Err(err) => {
+                return Err(err).with_context(|| format!("looking up {path} in the record"));
+            }
+        };
+        if entry.kind() != Some(ObjectType::Blob) {
+            bail!("{path} in the record is not a file");
+        }
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .with_context(|| format!("reading {path} from the record"))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// The names of the files directly under `dir` ("" for the top), in git's order.
+    pub fn list(&self, dir: &str) -> Result<Vec<String>> {
+        let Some(tree) = &self.tree else {
+            return Ok(Vec::new());
+        };
+        let dir = dir.trim_matches('/');
+        let listed;
+        let tree = if dir.is_empty() {
+            tree
+        } else {
+            let entry = match tree.get_path(Path::new(dir)) {
+                Ok(entry) => entry,
+                Err(err) if err.code() == ErrorCode::NotFound => return Ok(Vec::new()),
+                Err(err) => {
+                    return Err(err).with_context(|| format!("looking up {dir}/ in the record"));
+                }
+            };
+            if entry.kind() != Some(ObjectType::Tree) {
+                return Ok(Vec::new());
+            }
+            listed = self
+                .repo
+                .find_tree(entry.id())
+                .with_context(|| format!("reading {dir}/ from the record"))?;
+            &listed
+        };
+        Ok(tree
+            .iter()
+            .filter(|entry| entry.kind() == Some(ObjectType::Blob))
+            .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
+            .collect())
+    }
+}
+
+/// The summary line, a blank line, then one `Key: value` trailer a line.
+fn message(commit: &Commit) -> Result<String> {
+    let summary = one_line(&commit.summary);
+    if summary.is_empty() {
+        bail!("a record commit needs a summary");
+    }
+    let mut message = summary;
+    message.push('\n');
+    if !commit.trailers.is_empty() {
+        message.push('\n');
+    }
+    for (key, value) in &commit.trailers {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            bail!("`{key}` is not a valid git trailer key");
+        }
+        message.push_str(&format!("{key}: {}\n", one_line(value)));
+    }
+    Ok(message)
+}
+
+/// A line break would end the summary or split a trailer.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Author and committer for `actor`: an email stays an email, `Name <email>` is
+/// split, anything else gets an address nobody can own.
+pub(super) fn signature(actor: &str) -> Result<Signature<'static>> {
+    let actor = actor.trim();
+    let (name, email) = if let Some((name, rest)) = actor.split_once('<')
+        && let Some(email) = rest.trim().strip_suffix('>')
+        && is_email(email.trim())
+    {
+        let email = email.trim();
+        let name = name.trim();
+        (
+            if name.is_empty() { email } else { name },
+            email.to_string(),
+        )
+    } else if is_email(actor) {
+        (actor, actor.to_string())
+    } else {
+        let local: String = actor
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-+".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let local = local.trim_matches(|c| c == '-' || c == '.');
+        let local = if local.is_empty() { "relctl" } else { local };
+        (actor, format!("{local}@relctl.invalid"))
+    };
+    // git keeps angle brackets and line breaks out of names.
+    let name: String = one_line(name)
+        .chars()
+        .filter(|c| !"<>".contains(*c))
+        .collect();
+    if name.is_empty() {
+        bail!("a record commit needs an actor");
+    }
+    Signature::now(&name, &email).with_context(|| format!("making a git signature for `{actor}`"))
+}
+
+fn is_email(text: &str) -> bool {
+    let mut parts = text.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !text.chars().any(|c| c.is_whitespace() || "<>".contains(c))
+}
+
+/// Paths are the engine's, but a bad one would write a tree `git fsck` rejects.
+fn check_path(path: &str) -> Result<()> {
+    let bad = path.is_empty()
+        || path.contains('\0')
+        || path.split('/').any(|part| {
+            part.is_empty() || part == "." || part == ".." || part.eq_ignore_ascii_case(".git")
+        });
+    if bad {
+        bail!("`{path}` is not a valid path in the record");
+    }
+    Ok(())
+}
+
+/// Randomised, growing pauses between lost races, so writers that collided do not
+/// collide again in lock-step.
+#[derive(Default)]
+pub(super) struct Backoff {
+    round: u32,
+}
+
+impl Backoff {
+    pub(super) fn wait(&mut self) {
+        use std::hash::BuildHasher;
+        let cap_micros = (100u64 << self.round.min(8)).min(25_000);
+        self.round += 1;
+        let random = std::collections::hash_map::RandomState::new().hash_one(self.round);
+        std::thread::sleep(Duration::from_micros(random % cap_micros));
+    }
+}

@@ -1,0 +1,158 @@
+//! The runner's view of the record: the release file and the environments' state files
+//! read from the store, and events written back, one commit each.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
+use crate::record::{Appended, Change, Commit, Snapshot, Store};
+
+pub fn release_path(id: &str) -> String {
+    format!("releases/{id}.yaml")
+}
+
+pub fn env_path(name: &str) -> String {
+    format!("environments/{name}.yaml")
+}
+
+fn decode<T: DeserializeOwned>(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<T>> {
+    let Some(bytes) = snapshot.read(path)? else {
+        return Ok(None);
+    };
+    let text =
+        String::from_utf8(bytes).with_context(|| format!("the record file {path} is not UTF-8"))?;
+    serde_saphyr::from_str(&text)
+        .map(Some)
+        .with_context(|| format!("cannot read the record file {path}"))
+}
+
+fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
+    // Long single-line values (artifact references) stay on one line, greppable.
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.folded_wrap_chars = usize::MAX;
+    options.min_fold_chars = usize::MAX;
+    serde_saphyr::to_string_with_options(value, options)
+        .map(String::into_bytes)
+        .with_context(|| format!("cannot write the record file {path}"))
+}
+
+pub fn read_release(snapshot: &Snapshot, id: &str) -> anyhow::Result<Option<ReleaseFile>> {
+    decode(snapshot, &release_path(id))
+}
+
+pub fn read_env(snapshot: &Snapshot, name: &str) -> anyhow::Result<EnvFile> {
+    Ok(
+        decode(snapshot, &env_path(name))?.unwrap_or_else(|| EnvFile {
+            environment: name.to_string(),
+            ..EnvFile::default()
+        }),
+    )
+}
+
+pub fn read_envs<'a>(
+    snapshot: &Snapshot,
+    names: impl IntoIterator<Item = &'a str>,
+) -> anyhow::Result<BTreeMap<String, EnvFile>> {
+    names
+        .into_iter()
+        .map(|name| Ok((name.to_string(), read_env(snapshot, name)?)))
+        .collect()
+}
+
+/// Who writes, under which plan: stamped on every event.
+#[derive(Debug, Clone)]
+pub struct Author {
+    pub actor: String,
+    pub plan_digest: String,
+    pub ci: Option<String>,
+}
+
+/// The identity written at the top of a new release file.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub release: String,
+    pub app: String,
+    pub artifact: String,
+    pub digest: String,
+    pub version: String,
+    pub source_commit: Option<String>,
+}
+
+/// Appends one event to a release (and, through `update`, to an environment's state
+/// file) as one commit. `update` runs on the tip it is written onto, so a lock it checks
+/// is checked against the latest record; it may refuse with an error.
+pub fn record(
+    store: &Store,
+    author: &Author,
+    header: &Header,
+    env: Option<&str>,
+    kind: EventKind,
+    update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
+) -> anyhow::Result<(Event, Appended)> {
+    let mut written = None;
+    let appended = store.append(&mut |snapshot| {
+        let now = crate::clock::now();
+        let event = Event {
+            at: now,
+            actor: author.actor.clone(),
+            env: env.map(str::to_string),
+            kind: kind.clone(),
+            relctl: env!("CARGO_PKG_VERSION").to_string(),
+            plan: author.plan_digest.clone(),
+            ci: author.ci.clone(),
+        };
+        let mut release = read_release(snapshot, &header.release)?.unwrap_or_else(|| ReleaseFile {
+            release: header.release.clone(),
+            app: header.app.clone(),
+            artifact: header.artifact.clone(),
+            digest: header.digest.clone(),
+            version: header.version.clone(),
+            source_commit: header.source_commit.clone(),
+            events: Vec::new(),
+        });
+        release.events.push(event.clone());
+        let path = release_path(&header.release);
+        let mut changes = vec![Change {
+            content: encode(&release, &path)?,
+            path,
+        }];
+        let mut trailers = vec![("Relctl-Release".to_string(), header.release.clone())];
+        if let Some(env) = env {
+            let mut file = read_env(snapshot, env)?;
+            let before = file.clone();
+            update(&mut file)?;
+            if file != before {
+                let path = env_path(env);
+                changes.push(Change {
+                    content: encode(&file, &path)?,
+                    path,
+                });
+            }
+            trailers.push(("Relctl-Env".to_string(), env.to_string()));
+        }
+        trailers.push(("Relctl-Event".to_string(), kind.name().to_string()));
+        trailers.push(("Relctl-Actor".to_string(), author.actor.clone()));
+        let summary = match env {
+            Some(env) => format!(
+                "{} {env}: {}",
+                header.release,
+                crate::ui::events::describe(&kind)
+            ),
+            None => format!("{}: {}", header.release, crate::ui::events::describe(&kind)),
+        };
+        written = Some(event);
+        Ok(Some(Commit {
+            summary,
+            trailers,
+            actor: author.actor.clone(),
+            changes,
+        }))
+    })?;
+    match (written, appended) {
+        (Some(event), Some(appended)) => Ok((event, appended)),
+        _ => anyhow::bail!("the record store wrote nothing for {}", kind.name()),
+    }
+}

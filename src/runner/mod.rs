@@ -1,0 +1,772 @@
+//! The runner: asks the engine what to do next, does it through the providers, and
+//! records each event before and after. Every decision is made on a fresh read of the
+//! record, so a resumed or concurrent run sees what really happened.
+
+pub mod context;
+pub mod journal;
+pub use journal::{Author, Header};
+pub mod steps;
+
+use std::cell::Cell;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use self::context::{Scope, Target};
+use self::steps::{Prepared, Tools};
+use crate::engine::{self, Decision, EnvFile, EnvRun, EventKind, Inputs, Live, Lock, Rule};
+use crate::error::{Error, Exit};
+use crate::plan::{Plan, StepKind};
+use crate::providers::{Secrets, http::Backoff};
+use crate::record::Store;
+use crate::ui::Printer;
+
+/// How a run may behave, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub targets: Vec<String>,
+    pub lifted: Vec<Rule>,
+    pub reason: Option<String>,
+    pub wait_approval: Option<Duration>,
+    pub wait_lock: Option<Duration>,
+    /// Ask for approvals in place (a terminal, and prompts allowed).
+    pub interactive: bool,
+}
+
+pub struct Runner<'a> {
+    pub plan: &'a Plan,
+    pub printer: &'a Printer,
+    pub store: Store,
+    pub author: Author,
+    pub header: Header,
+    pub secrets: Secrets,
+    pub opts: Options,
+    client: reqwest::Client,
+    backoff: Backoff,
+    push_warned: Cell<bool>,
+}
+
+/// How long to sleep between polls of the record (approvals, locks).
+fn poll_interval() -> Duration {
+    std::env::var("RELCTL_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(2), Duration::from_millis)
+}
+
+/// Opens the plan's record store.
+pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
+    let base = plan
+        .path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = base.join(&plan.record.repo);
+    Store::open(&dir, &plan.record.branch, plan.record.remote.as_deref())
+}
+
+/// Who is acting: `RELCTL_ACTOR`, else git's `user.email`, else the login name.
+pub fn actor(plan: &Plan) -> String {
+    if let Ok(actor) = std::env::var("RELCTL_ACTOR") {
+        if !actor.trim().is_empty() {
+            return actor.trim().to_string();
+        }
+    }
+    let base = plan.path.parent().unwrap_or(Path::new("."));
+    git2::Repository::discover(base)
+        .and_then(|r| r.config())
+        .and_then(|c| c.get_string("user.email"))
+        .ok()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A link to the CI job running this, when one is known.
+pub fn ci_link() -> Option<String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let (Some(server), Some(repo), Some(run)) = (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
+        return Some(format!("{server}/{repo}/actions/runs/{run}"));
+    }
+    var("CI_JOB_URL").or_else(|| var("BUILD_URL"))
+}
+
+/// The commit the plan's repository is on: the release's source.
+pub fn source_commit(plan: &Plan) -> Option<String> {
+    let base = plan.path.parent().unwrap_or(Path::new("."));
+    let repo = git2::Repository::discover(base).ok()?;
+    let commit = repo.head().ok()?.peel_to_commit().ok()?;
+    Some(commit.id().to_string())
+}
+
+impl<'a> Runner<'a> {
+    pub fn new(
+        plan: &'a Plan,
+        printer: &'a Printer,
+        store: Store,
+        author: Author,
+        header: Header,
+        secrets: Secrets,
+        opts: Options,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("relctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Runner {
+            plan,
+            printer,
+            store,
+            author,
+            header,
+            secrets,
+            opts,
+            client,
+            backoff: Backoff::from_env(),
+            push_warned: Cell::new(false),
+        })
+    }
+
+    fn release(&self) -> &str {
+        &self.header.release
+    }
+
+    fn own_target(&self) -> Target {
+        let name = self
+            .header
+            .artifact
+            .rsplit_once('@')
+            .map_or(self.header.artifact.as_str(), |(n, _)| n)
+            .to_string();
+        Target {
+            release: self.header.release.clone(),
+            artifact: self.header.artifact.clone(),
+            name,
+            digest: self.header.digest.clone(),
+            version: self.header.version.clone(),
+        }
+    }
+
+    /// Pushes what earlier runs left unpushed and fetches what others recorded.
+    pub fn sync(&self) {
+        match self.store.sync() {
+            Ok(sync) => {
+                if let Some(error) = sync.error {
+                    self.printer.warn(&format!(
+                        "the records remote cannot be reached ({error}); {} commit(s) stay local until a later command pushes them",
+                        sync.pending
+                    ));
+                    self.push_warned.set(true);
+                }
+            }
+            Err(e) => self
+                .printer
+                .warn(&format!("syncing the records failed: {e:#}")),
+        }
+    }
+
+    /// Records one event and prints it.
+    pub fn record(
+        &self,
+        env: Option<&str>,
+        kind: EventKind,
+        update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let (event, appended) =
+            journal::record(&self.store, &self.author, &self.header, env, kind, update)?;
+        self.printer.event(self.release(), &event)?;
+        if let (false, Some(error)) = (appended.pushed, appended.push_error) {
+            if !self.push_warned.replace(true) {
+                self.printer.warn(&format!("the record was not pushed ({error}); it stays local and the next command pushes it"));
+            }
+        }
+        Ok(())
+    }
+
+    fn note(&self, env: Option<&str>, kind: EventKind) -> anyhow::Result<()> {
+        self.record(env, kind, &mut |_| Ok(()))
+    }
+
+    /// Drives the release until it is live in every target, or something stops it.
+    pub async fn run(&self) -> anyhow::Result<()> {
+        let mut approval_deadline: Option<Instant> = None;
+        let mut lock_deadline: Option<Instant> = None;
+        loop {
+            let snapshot = self.store.snapshot()?;
+            let release = journal::read_release(&snapshot, self.release())?;
+            if release.is_none() {
+                self.note(
+                    None,
+                    EventKind::Started {
+                        artifact: self.header.artifact.clone(),
+                        digest: self.header.digest.clone(),
+                        version: self.header.version.clone(),
+                        source_commit: self.header.source_commit.clone(),
+                        targets: self.opts.targets.clone(),
+                    },
+                )?;
+                continue;
+            }
+            let state = engine::fold(release.as_ref());
+            let envs = journal::read_envs(
+                &snapshot,
+                self.plan.environments.iter().map(|e| e.name.as_str()),
+            )?;
+            let inputs = Inputs {
+                plan: self.plan,
+                release: self.release(),
+                state: &state,
+                envs: &envs,
+                targets: &self.opts.targets,
+                now: crate::clock::now(),
+                lifted: &self.opts.lifted,
+                retry_failed: true,
+            };
+            let decision = engine::next(&inputs);
+            tracing::debug!(?decision, "next");
+            match decision {
+                Decision::Done => return Ok(()),
+                Decision::Blocked { env, rule, reason } => {
+                    let hint = match rule {
+                        Rule::Freeze => {
+                            "to promote anyway: --override-freeze --reason TEXT (recorded)"
+                        }
+                        _ => "to promote anyway: --force --reason TEXT (recorded with your name)",
+                    };
+                    return Err(Error::new(
+                        Exit::Blocked,
+                        format!("{}: cannot enter {env}: {reason}", self.release()),
+                    )
+                    .with_hint(hint)
+                    .into());
+                }
+                Decision::Busy { env, holder } => {
+                    let Some(limit) = self.opts.wait_lock else {
+                        return Err(Error::new(Exit::Busy, format!("{env} is locked by {holder}"))
+                            .with_hint(format!("wait with --wait-lock, or if that release is gone: relctl unlock --env {env} --reason TEXT"))
+                            .into());
+                    };
+                    let deadline = *lock_deadline.get_or_insert_with(|| Instant::now() + limit);
+                    if Instant::now() >= deadline {
+                        return Err(Error::new(
+                            Exit::Busy,
+                            format!(
+                                "{env} is still locked by {holder} after {}",
+                                crate::duration::format(limit)
+                            ),
+                        )
+                        .into());
+                    }
+                    tokio::time::sleep(poll_interval()).await;
+                    self.sync();
+                }
+                Decision::Enter { env } => {
+                    self.enter(&inputs, &env, envs.get(&env).cloned().unwrap_or_default())?
+                }
+                Decision::Step { env, index } => self.step(&env, index, &state.env(&env)).await?,
+                Decision::AwaitApproval {
+                    env,
+                    step,
+                    approval,
+                    have,
+                } => {
+                    let run = state.env(&env);
+                    if self.opts.interactive {
+                        match engine::decide::approver_allowed(
+                            &approval,
+                            &self.author.actor,
+                            state.started_by.as_deref(),
+                        ) {
+                            Ok(()) => {
+                                self.prompt(&env, step, &approval, &have).await?;
+                                continue;
+                            }
+                            Err(why) => self
+                                .printer
+                                .warn(&format!("you cannot approve this yourself: {why}")),
+                        }
+                    }
+                    if run.awaiting != Some(step) {
+                        self.note(Some(&env), EventKind::AwaitingApproval { step })?;
+                    }
+                    let paused = || {
+                        Error::new(
+                            Exit::Paused,
+                            format!("{} is waiting for approval in {env} ({}/{} so far)", self.release(), have.len(), approval.min),
+                        )
+                        .with_hint(format!(
+                            "an approver runs `relctl approve {} --env {env}`; then `relctl resume {}` continues",
+                            self.release(),
+                            self.release()
+                        ))
+                    };
+                    let Some(limit) = self.opts.wait_approval else {
+                        return Err(paused().into());
+                    };
+                    let deadline = *approval_deadline.get_or_insert_with(|| Instant::now() + limit);
+                    if Instant::now() >= deadline {
+                        return Err(paused().into());
+                    }
+                    tokio::time::sleep(poll_interval()).await;
+                    self.sync();
+                }
+                Decision::MarkLive { env } => self.mark_live(&env)?,
+                Decision::RollBack { env, reason } => {
+                    return self.roll_back(&env, &state.env(&env), &reason).await;
+                }
+                Decision::Rejected { env, reason } => {
+                    return Err(Error::new(
+                        Exit::Rejected,
+                        format!("{}: {reason} ({env})", self.release()),
+                    )
+                    .with_hint("promote it again with --force if that was a mistake")
+                    .into());
+                }
+                Decision::Failed { env, error } => {
+                    return Err(Error::new(
+                        Exit::Failed,
+                        format!("{} failed in {env}: {error}", self.release()),
+                    )
+                    .into());
+                }
+            }
+        }
+    }
+
+    fn enter(&self, inputs: &Inputs, env: &str, file: EnvFile) -> anyhow::Result<()> {
+        for (rule, why) in engine::decide::blocking_rules(inputs, env) {
+            if self.opts.lifted.contains(&rule) {
+                let reason = format!(
+                    "{why}; {}",
+                    self.opts.reason.as_deref().unwrap_or("no reason given")
+                );
+                self.note(
+                    Some(env),
+                    EventKind::Overridden {
+                        rule: rule.name().into(),
+                        reason,
+                    },
+                )?;
+            }
+        }
+        let release = self.release().to_string();
+        let actor = self.author.actor.clone();
+        let baseline = file.live.clone();
+        self.record(
+            Some(env),
+            EventKind::Entered {
+                baseline: baseline.clone(),
+            },
+            &mut |f| {
+                if let Some(lock) = f.lock.as_ref().filter(|l| l.release != release) {
+                    return Err(Error::new(
+                        Exit::Busy,
+                        format!(
+                            "{} is locked by {} (by {})",
+                            f.environment, lock.release, lock.by
+                        ),
+                    )
+                    .into());
+                }
+                if f.live != baseline {
+                    return Err(Error::new(
+                        Exit::Busy,
+                        format!("{} changed while we entered it; run again", f.environment),
+                    )
+                    .into());
+                }
+                f.lock = Some(Lock {
+                    release: release.clone(),
+                    by: actor.clone(),
+                    since: crate::clock::now(),
+                });
+                Ok(())
+            },
+        )
+    }
+
+    fn scope<'s>(
+        &'s self,
+        env: &'s str,
+        target: &'s Target,
+        baseline: Option<&'s Live>,
+        step: usize,
+        weight: u8,
+    ) -> Scope<'s> {
+        Scope {
+            plan: self.plan,
+            secrets: &self.secrets,
+            env,
+            target,
+            baseline,
+            step,
+            weight,
+            response: None,
+        }
+    }
+
+    async fn step(&self, env_name: &str, index: usize, run: &EnvRun) -> anyhow::Result<()> {
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        let step = &env.steps[index];
+        let provider = self.plan.deploy_providers.get(&env.deploy.raw);
+        let target = self.own_target();
+        let key = format!("{}/{env_name}/{index}", self.release());
+        let weight = match step.kind {
+            StepKind::Deploy { weight } => weight.unwrap_or(100),
+            _ => 0,
+        };
+        let scope = self.scope(env_name, &target, run.baseline.as_ref(), index, weight);
+        let (action, prepared) = match &step.kind {
+            StepKind::Deploy { .. } => {
+                let provider = provider.context("the plan lost a deploy provider")?;
+                ("deploy", steps::deploy(&scope, provider, key))
+            }
+            StepKind::Pause(d) => ("pause", Ok(Prepared::Pause(*d))),
+            StepKind::Approval(_) => ("approval", Ok(Prepared::Nothing)),
+            StepKind::Http(h) => ("http", steps::http_call(&scope, &h.call, Some(key))),
+            StepKind::Exec(e) => ("exec", steps::command(&scope, &e.exec).map(Prepared::Exec)),
+            StepKind::Analysis(name) => {
+                return Err(Error::new(Exit::Failed, format!("environment {env_name} uses analysis `{}`, and analysis is not available in this relctl yet", name.raw)).into());
+            }
+        };
+        let action = if let StepKind::Deploy { weight: Some(w) } = step.kind {
+            format!("{action} {w}%")
+        } else {
+            action.to_string()
+        };
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(e) => return self.step_failed(env_name, index, &action, e),
+        };
+        let started = match run.in_flight {
+            Some((i, at)) if i == index => at,
+            _ => {
+                let request = steps::describe(&prepared, &scope);
+                self.note(
+                    Some(env_name),
+                    EventKind::Intent {
+                        step: index,
+                        action: action.clone(),
+                        request,
+                    },
+                )?;
+                crate::clock::now()
+            }
+        };
+        let t0 = Instant::now();
+        let tools = Tools {
+            client: &self.client,
+            backoff: &self.backoff,
+        };
+        match steps::perform(prepared, &scope, provider, &tools, Some(started)).await {
+            Ok(detail) => self.note(
+                Some(env_name),
+                EventKind::StepDone {
+                    step: index,
+                    action,
+                    detail,
+                    ms: t0.elapsed().as_millis() as u64,
+                },
+            ),
+            Err(e) => self.step_failed(env_name, index, &action, e),
+        }
+    }
+
+    fn step_failed(
+        &self,
+        env: &str,
+        index: usize,
+        action: &str,
+        e: steps::StepError,
+    ) -> anyhow::Result<()> {
+        let error = self.secrets.mask(&e.message);
+        self.note(
+            Some(env),
+            EventKind::StepFailed {
+                step: index,
+                action: action.to_string(),
+                error: error.clone(),
+                gate: e.gate,
+            },
+        )?;
+        if e.gate {
+            return Ok(()); // the next decision rolls the environment back
+        }
+        Err(Error::new(
+            Exit::Failed,
+            format!(
+                "{} failed in {env} at step {} ({action}): {error}",
+                self.release(),
+                index + 1
+            ),
+        )
+        .with_hint(format!(
+            "the record says where it stopped; fix the cause and run `relctl resume {}`",
+            self.release()
+        ))
+        .into())
+    }
+
+    async fn prompt(
+        &self,
+        env: &str,
+        step: Option<usize>,
+        approval: &crate::plan::Approval,
+        have: &[String],
+    ) -> anyhow::Result<()> {
+        let gate = step.map_or_else(
+            || format!("into {env}"),
+            |s| format!("past step {} in {env}", s + 1),
+        );
+        let question = format!(
+            "Approve {} {gate} as {}? ({}/{} approvals)",
+            self.release(),
+            self.author.actor,
+            have.len(),
+            approval.min
+        );
+        let answer = tokio::task::spawn_blocking(move || {
+            dialoguer::Confirm::new()
+                .with_prompt(question)
+                .default(false)
+                .interact()
+        })
+        .await
+        .context("asking for approval")?
+        .context("asking for approval")?;
+        if answer {
+            self.note(
+                Some(env),
+                EventKind::Approved {
+                    step,
+                    by: self.author.actor.clone(),
+                    comment: None,
+                },
+            )
+        } else {
+            self.note(
+                Some(env),
+                EventKind::Rejected {
+                    by: self.author.actor.clone(),
+                    reason: "declined at the prompt".into(),
+                },
+            )
+        }
+    }
+
+    fn mark_live(&self, env: &str) -> anyhow::Result<()> {
+        let target = self.own_target();
+        let release = self.release().to_string();
+        self.record(Some(env), EventKind::Live, &mut |f| {
+            if let Some(old) = f.live.take() {
+                if old.release != release {
+                    f.previous.insert(0, old);
+                }
+            }
+            f.live = Some(Live {
+                release: release.clone(),
+                artifact: target.artifact.clone(),
+                digest: target.digest.clone(),
+                version: target.version.clone(),
+                since: crate::clock::now(),
+            });
+            f.lock = None;
+            Ok(())
+        })
+    }
+
+    /// Undo the environment's completed steps in reverse, redeploy what was live before
+    /// at full weight, and mark this release rejected there. Ends with exit 3.
+    pub async fn roll_back(
+        &self,
+        env_name: &str,
+        run: &EnvRun,
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        if !run.rolling_back {
+            self.note(
+                Some(env_name),
+                EventKind::RollbackStarted {
+                    reason: reason.to_string(),
+                },
+            )?;
+        }
+        let own = self.own_target();
+        let tools = Tools {
+            client: &self.client,
+            backoff: &self.backoff,
+        };
+        for (index, step) in env.steps.iter().enumerate().rev() {
+            if !run.done.contains(&index) || run.undone.contains(&index) {
+                continue;
+            }
+            let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0);
+            let prepared = match &step.kind {
+                StepKind::Http(h) => match &h.undo {
+                    Some(undo) => steps::http_call(
+                        &scope,
+                        undo,
+                        Some(format!("{}/{env_name}/{index}/undo", self.release())),
+                    ),
+                    None => continue,
+                },
+                StepKind::Exec(e) => match &e.undo {
+                    Some(undo) => steps::command(&scope, undo).map(Prepared::Exec),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let result = match prepared {
+                Ok(p) => steps::perform(p, &scope, None, &tools, None)
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(e),
+            };
+            let error = result.err().map(|e| self.secrets.mask(&e.message));
+            self.note(Some(env_name), EventKind::Undone { step: index, error })?;
+        }
+        let deployed = env.steps.iter().enumerate().any(|(i, s)| {
+            matches!(s.kind, StepKind::Deploy { .. })
+                && (run.done.contains(&i) || run.in_flight.is_some_and(|(f, _)| f == i))
+        });
+        let mut to = None;
+        match (&run.baseline, deployed && env.rollback_on_failure) {
+            (Some(baseline), true) => {
+                let provider = self
+                    .plan
+                    .deploy_providers
+                    .get(&env.deploy.raw)
+                    .context("the plan lost a deploy provider")?;
+                let target = Target::from(baseline);
+                let scope = self.scope(env_name, &target, Some(baseline), env.steps.len(), 100);
+                let key = format!("{}/{env_name}/rollback", self.release());
+                let result = match steps::deploy(&scope, provider, key) {
+                    Ok(p) => steps::perform(p, &scope, Some(provider), &tools, None).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = result {
+                    return Err(Error::new(Exit::Failed, format!("rolling {env_name} back to {} failed: {}", baseline.release, self.secrets.mask(&e.message)))
+                        .with_hint(format!("`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path", self.release()))
+                        .into());
+                }
+                to = Some(baseline.release.clone());
+            }
+            (None, true) => self.printer.warn(&format!(
+                "nothing was live in {env_name} before {}: it is left as the deploy left it",
+                self.release()
+            )),
+            _ => {}
+        }
+        let release = self.release().to_string();
+        self.record(
+            Some(env_name),
+            EventKind::RolledBack {
+                to,
+                reason: reason.to_string(),
+            },
+            &mut |f| {
+                if f.lock.as_ref().is_some_and(|l| l.release == release) {
+                    f.lock = None;
+                }
+                if !f.rejected.contains(&release) {
+                    f.rejected.push(release.clone());
+                }
+                Ok(())
+            },
+        )?;
+        Err(Error::new(
+            Exit::Rejected,
+            format!("{} was rolled back in {env_name}: {reason}", self.release()),
+        )
+        .into())
+    }
+
+    /// Records that the run was interrupted, where it stood.
+    pub fn interrupted(&self) -> anyhow::Result<()> {
+        let snapshot = self.store.snapshot()?;
+        let state = engine::fold(journal::read_release(&snapshot, self.release())?.as_ref());
+        let (env, step) = match state.current() {
+            Some((env, run)) => (Some(env.to_string()), run.in_flight.map(|(s, _)| s)),
+            None => (None, None),
+        };
+        self.note(env.as_deref(), EventKind::Interrupted { step })?;
+        Err(Error::new(
+            Exit::Interrupted,
+            format!("{} was interrupted", self.release()),
+        )
+        .with_hint(format!(
+            "`relctl resume {}` continues from the record",
+            self.release()
+        ))
+        .into())
+    }
+}
+
+/// Runs a release to its end on a small runtime, turning SIGINT/SIGTERM into an
+/// `interrupted` event (exit 130), and prints the final summary.
+pub fn drive(runner: &Runner) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        tokio::select! {
+            result = runner.run() => result,
+            _ = tokio::signal::ctrl_c() => runner.interrupted(),
+            _ = term.recv() => runner.interrupted(),
+        }
+    });
+    runner.summary(&result)?;
+    result
+}
+
+impl Runner<'_> {
+    fn summary(&self, result: &anyhow::Result<()>) -> anyhow::Result<()> {
+        let outcome = match result {
+            Ok(()) => "promoted",
+            Err(e) => match crate::error::exit_of(e) {
+                Exit::Rejected => "rejected",
+                Exit::Paused => "paused",
+                Exit::Busy => "busy",
+                Exit::Blocked => "blocked",
+                Exit::Interrupted => "interrupted",
+                Exit::Usage => "invalid",
+                Exit::Failed | Exit::Success => "failed",
+            },
+        };
+        if self.printer.mode() == crate::cli::OutputMode::Json {
+            let exit = result
+                .as_ref()
+                .err()
+                .map_or(0, |e| crate::error::exit_of(e).code());
+            return self.printer.json(&serde_json::json!({
+                "summary": true,
+                "release": self.release(),
+                "outcome": outcome,
+                "exit": exit,
+                "targets": self.opts.targets,
+            }));
+        }
+        if result.is_ok() {
+            self.printer.status(&format!(
+                "{} is live in {}",
+                self.release(),
+                self.opts.targets.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}

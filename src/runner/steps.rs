@@ -1,0 +1,264 @@
+//! Performing one step through the providers: render its templates, describe the
+//! request for the record (masked), act, and say what happened.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::context::Scope;
+use crate::plan::template::{render, render_body};
+use crate::plan::{DeployProvider, Exec, HttpCall, Request};
+use crate::providers::{exec, http};
+
+/// Why a step did not succeed; `gate` failures roll the environment back.
+#[derive(Debug)]
+pub struct StepError {
+    pub message: String,
+    pub gate: bool,
+}
+
+impl StepError {
+    fn provider(message: impl Into<String>) -> Self {
+        StepError {
+            message: message.into(),
+            gate: false,
+        }
+    }
+
+    fn gate(message: impl Into<String>) -> Self {
+        StepError {
+            message: message.into(),
+            gate: true,
+        }
+    }
+}
+
+/// A step made concrete: templates rendered, ready to be recorded and performed.
+pub enum Prepared {
+    Deploy {
+        call: DeployCall,
+        verify: bool,
+    },
+    Http {
+        call: http::Call,
+        success: Option<String>,
+    },
+    Exec(exec::Command),
+    Pause(Duration),
+    Nothing,
+}
+
+pub enum DeployCall {
+    Http { call: http::Call, wait: bool },
+    Exec(exec::Command),
+}
+
+pub struct Tools<'a> {
+    pub client: &'a reqwest::Client,
+    pub backoff: &'a http::Backoff,
+}
+
+fn rendered(scope: &Scope, text: &crate::plan::Text) -> Result<String, StepError> {
+    render(text, &scope.value()).map_err(StepError::provider)
+}
+
+pub fn request(scope: &Scope, r: &Request, key: Option<String>) -> Result<http::Call, StepError> {
+    let ctx = scope.value();
+    let headers = r
+        .headers
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), render(v, &ctx).map_err(StepError::provider)?)))
+        .collect::<Result<Vec<_>, StepError>>()?;
+    let body = r
+        .body
+        .as_ref()
+        .map(|b| render_body(b, &ctx).map_err(StepError::provider))
+        .transpose()?;
+    Ok(http::Call {
+        method: r.method.clone(),
+        url: render(&r.url, &ctx).map_err(StepError::provider)?,
+        headers,
+        body,
+        timeout: r.timeout,
+        retries: r.retries,
+        idempotency_key: key,
+    })
+}
+
+pub fn command(scope: &Scope, e: &Exec) -> Result<exec::Command, StepError> {
+    let argv = e
+        .command
+        .iter()
+        .map(|w| rendered(scope, w))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut env = scope.exec_env();
+    for (k, v) in &e.env {
+        env.push((k.clone(), rendered(scope, v)?));
+    }
+    Ok(exec::Command {
+        argv,
+        env,
+        timeout: e.timeout,
+        dir: None,
+    })
+}
+
+pub fn deploy(
+    scope: &Scope,
+    provider: &DeployProvider,
+    key: String,
+) -> Result<Prepared, StepError> {
+    Ok(match provider {
+        DeployProvider::Http(h) => Prepared::Deploy {
+            call: DeployCall::Http {
+                call: request(scope, &h.request, Some(key))?,
+                wait: h.wait.is_some(),
+            },
+            verify: h.verify_digest.is_some(),
+        },
+        DeployProvider::Exec(e) => Prepared::Deploy {
+            call: DeployCall::Exec(command(scope, e)?),
+            verify: false,
+        },
+    })
+}
+
+pub fn http_call(
+    scope: &Scope,
+    call: &HttpCall,
+    key: Option<String>,
+) -> Result<Prepared, StepError> {
+    Ok(Prepared::Http {
+        call: request(scope, &call.request, key)?,
+        success: call.success.as_ref().map(|s| s.raw.clone()),
+    })
+}
+
+/// What goes into the record's intent: the request as it will be made, secrets masked.
+pub fn describe(prepared: &Prepared, scope: &Scope) -> Value {
+    let secrets = scope.secrets;
+    match prepared {
+        Prepared::Deploy {
+            call: DeployCall::Http { call, .. },
+            ..
+        }
+        | Prepared::Http { call, .. } => call.describe(secrets),
+        Prepared::Deploy {
+            call: DeployCall::Exec(cmd),
+            ..
+        }
+        | Prepared::Exec(cmd) => {
+            json!({ "argv": cmd.argv.iter().map(|a| secrets.mask(a)).collect::<Vec<_>>() })
+        }
+        Prepared::Pause(d) => json!({ "pause": crate::duration::format(*d) }),
+        Prepared::Nothing => Value::Null,
+    }
+}
+
+/// Performs a prepared step and returns what the record keeps about it.
+pub async fn perform(
+    prepared: Prepared,
+    scope: &Scope<'_>,
+    provider: Option<&DeployProvider>,
+    tools: &Tools<'_>,
+    started: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Value, StepError> {
+    let secrets = scope.secrets;
+    match prepared {
+        Prepared::Deploy { call, verify } => {
+            let response = match call {
+                DeployCall::Http { call, wait } => {
+                    let response = http::send(tools.client, &call, tools.backoff, secrets)
+                        .await
+                        .map_err(|e| StepError::provider(e.to_string()))?;
+                    let mut last = response.json.clone();
+                    let mut detail =
+                        json!({ "status": response.status, "attempts": response.attempts });
+                    if let (true, Some(DeployProvider::Http(h))) = (wait, provider) {
+                        if let Some(w) = &h.wait {
+                            let waited = wait_for(scope, w, &response.json, tools).await?;
+                            detail["polls"] = json!(waited.attempts);
+                            last = waited.json;
+                        }
+                    }
+                    if let (true, Some(DeployProvider::Http(h))) = (verify, provider) {
+                        if let Some(expr) = &h.verify_digest {
+                            http::verify_digest(&expr.raw, &last, &scope.target.digest)
+                                .map_err(|e| StepError::provider(secrets.mask(&e)))?;
+                            detail["verified"] = json!(scope.target.digest);
+                        }
+                    }
+                    detail["response"] = secrets.mask_json(&last);
+                    detail
+                }
+                DeployCall::Exec(cmd) => {
+                    let out = exec::run(&cmd, secrets)
+                        .await
+                        .map_err(|e| StepError::provider(e.to_string()))?;
+                    json!({ "code": out.code, "stdout": out.stdout, "stderr": out.stderr })
+                }
+            };
+            Ok(response)
+        }
+        Prepared::Http { call, success } => {
+            let response = http::send(tools.client, &call, tools.backoff, secrets)
+                .await
+                .map_err(|e| StepError::gate(e.to_string()))?;
+            http::check_success(success.as_deref(), &response)
+                .map_err(|e| StepError::gate(secrets.mask(&e)))?;
+            Ok(json!({ "status": response.status, "response": secrets.mask_json(&response.json) }))
+        }
+        Prepared::Exec(cmd) => {
+            let out = exec::run(&cmd, secrets)
+                .await
+                .map_err(|e| StepError::gate(e.to_string()))?;
+            Ok(json!({ "code": out.code, "stdout": out.stdout, "stderr": out.stderr }))
+        }
+        Prepared::Pause(d) => {
+            // A pause resumed after a crash waits only for what is left of it.
+            let elapsed = started
+                .map(|s| {
+                    crate::clock::now()
+                        .signed_duration_since(s)
+                        .to_std()
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default();
+            let left = d.saturating_sub(elapsed);
+            let begin = Instant::now();
+            tokio::time::sleep(left).await;
+            Ok(json!({ "paused_ms": begin.elapsed().as_millis() as u64 }))
+        }
+        Prepared::Nothing => Ok(Value::Null),
+    }
+}
+
+async fn wait_for(
+    scope: &Scope<'_>,
+    w: &crate::plan::Wait,
+    response: &Value,
+    tools: &Tools<'_>,
+) -> Result<http::Response, StepError> {
+    let with_response = Scope {
+        response: Some(response),
+        ..*scope
+    };
+    let ctx = with_response.value();
+    let headers = w
+        .headers
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), render(v, &ctx).map_err(StepError::provider)?)))
+        .collect::<Result<Vec<_>, StepError>>()?;
+    let call = http::WaitCall {
+        method: w.method.clone(),
+        url: render(&w.url, &ctx).map_err(StepError::provider)?,
+        headers,
+        interval: w.interval,
+        timeout: w.timeout,
+        success: w.success.raw.clone(),
+        failure: w.failure.as_ref().map(|f| f.raw.clone()),
+    };
+    http::wait(tools.client, &call, tools.backoff, scope.secrets)
+        .await
+        .map_err(|e| StepError::provider(e.to_string()))
+}

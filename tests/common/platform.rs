@@ -1,0 +1,243 @@
+//! A stand-in for the user's deploy platform: an HTTP server on a loopback port that
+//! records every request and answers like a simple deploy API. Tests script its faults.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// One request the platform received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Value,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Request>,
+    /// Per environment: the image running and its weight.
+    running: BTreeMap<String, (String, u64)>,
+    /// Scripted answers for the next deploy calls: a status each (200 means "behave").
+    deploy_faults: VecDeque<u16>,
+    /// When set, deployments report this digest instead of the deployed one.
+    wrong_digest: Option<String>,
+    /// When set, deployments stay "rolling" forever.
+    never_ready: bool,
+    flags: BTreeMap<String, Value>,
+}
+
+#[derive(Clone)]
+pub struct Platform {
+    inner: Arc<Mutex<Inner>>,
+    pub addr: SocketAddr,
+    _runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl Platform {
+    pub fn start() -> Platform {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the platform double");
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/deploy/{env}", any(deploy))
+            .route("/deployments/{env}", get(deployment))
+            .route("/flags/{name}", any(flag))
+            .fallback(fallback)
+            .with_state(inner.clone());
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("the bound address");
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Platform {
+            inner,
+            addr,
+            _runtime: Arc::new(runtime),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.lock().requests.clone()
+    }
+
+    /// The deploy calls, as (environment, image, weight).
+    pub fn deploys(&self) -> Vec<(String, String, u64)> {
+        self.requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/deploy/"))
+            .map(|r| {
+                (
+                    r.path.trim_start_matches("/deploy/").to_string(),
+                    r.body["image"].as_str().unwrap_or_default().to_string(),
+                    r.body["weight"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
+    pub fn running(&self, env: &str) -> Option<(String, u64)> {
+        self.lock().running.get(env).cloned()
+    }
+
+    pub fn flag(&self, name: &str) -> Option<Value> {
+        self.lock().flags.get(name).cloned()
+    }
+
+    pub fn fail_next_deploys(&self, statuses: &[u16]) {
+        self.lock().deploy_faults.extend(statuses.iter().copied());
+    }
+
+    pub fn report_digest(&self, digest: &str) {
+        self.lock().wrong_digest = Some(digest.to_string());
+    }
+
+    pub fn never_ready(&self) {
+        self.lock().never_ready = true;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+fn remember(state: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
+    let request = Request {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    v.to_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        body: serde_json::from_slice(body).unwrap_or(Value::Null),
+    };
+    state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .requests
+        .push(request);
+}
+
+fn digest_of(image: &str) -> String {
+    image
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_default()
+}
+
+async fn deploy(
+    State(state): State<Shared>,
+    Path(env): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    remember(&state, &method, &uri, &headers, &body);
+    let mut inner = state.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(status) = inner.deploy_faults.pop_front() {
+        if status != 200 {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (code, Json(json!({ "error": "scripted fault" }))).into_response();
+        }
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let image = body["image"].as_str().unwrap_or_default().to_string();
+    let weight = body["weight"].as_u64().unwrap_or(100);
+    inner.running.insert(env.clone(), (image.clone(), weight));
+    let digest = inner
+        .wrong_digest
+        .clone()
+        .unwrap_or_else(|| digest_of(&image));
+    let state_name = if inner.never_ready {
+        "rolling"
+    } else {
+        "ready"
+    };
+    Json(json!({ "id": env, "state": state_name, "digest": digest })).into_response()
+}
+
+async fn deployment(
+    State(state): State<Shared>,
+    Path(env): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    remember(&state, &method, &uri, &headers, &Bytes::new());
+    let inner = state.lock().unwrap_or_else(|e| e.into_inner());
+    let image = inner
+        .running
+        .get(&env)
+        .map(|(i, _)| i.clone())
+        .unwrap_or_default();
+    let digest = inner
+        .wrong_digest
+        .clone()
+        .unwrap_or_else(|| digest_of(&image));
+    let state_name = if inner.never_ready {
+        "rolling"
+    } else {
+        "ready"
+    };
+    Json(json!({ "id": env, "state": state_name, "digest": digest })).into_response()
+}
+
+async fn flag(
+    State(state): State<Shared>,
+    Path(name): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    remember(&state, &method, &uri, &headers, &body);
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut inner = state.lock().unwrap_or_else(|e| e.into_inner());
+    inner.flags.insert(name, value.clone());
+    Json(value).into_response()
+}
+
+async fn fallback(
+    State(state): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    remember(&state, &method, &uri, &headers, &body);
+    (StatusCode::NOT_FOUND, "no such endpoint").into_response()
+}
