@@ -2,7 +2,9 @@
 
 mod common;
 
+mod approvals;
 mod cli;
 mod generated;
 mod promote;
+mod rollback_gates;
 mod validate;

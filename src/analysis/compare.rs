@@ -439,7 +439,7 @@ mod tests {
     }
 
     #[test]
-    fn matches_r_with_ties() {
+    fn matches_a_port_of_r_with_ties() {
         // Expected values from a line-by-line port of R's wilcox.test (exact = FALSE,
         // correct = TRUE, uniroot replaced by a fine bisection), independent of this
         // module's merge ranking and float-order bisection.

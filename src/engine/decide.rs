@@ -102,18 +102,18 @@ pub fn next(i: &Inputs) -> Decision {
             if let Some(blocked) = gates(i, env_name) {
                 return blocked;
             }
-            if let Some(lock) = &file.lock {
-                if lock.release != i.release {
-                    return Decision::Busy {
-                        env: env_name.clone(),
-                        holder: format!(
-                            "{} (by {} since {})",
-                            lock.release,
-                            lock.by,
-                            lock.since.format("%Y-%m-%d %H:%M:%SZ")
-                        ),
-                    };
-                }
+            if let Some(lock) = &file.lock
+                && lock.release != i.release
+            {
+                return Decision::Busy {
+                    env: env_name.clone(),
+                    holder: format!(
+                        "{} (by {} since {})",
+                        lock.release,
+                        lock.by,
+                        lock.since.format("%Y-%m-%d %H:%M:%SZ")
+                    ),
+                };
             }
             return Decision::Enter {
                 env: env_name.clone(),
@@ -138,18 +138,18 @@ pub fn next(i: &Inputs) -> Decision {
                 reason: "finishing an interrupted rollback".into(),
             };
         }
-        if let Some(error) = &run.failed {
-            if !i.retry_failed {
-                return Decision::Failed {
-                    env: env_name.clone(),
-                    error: error.clone(),
-                };
-            }
+        if let Some(error) = &run.failed
+            && !i.retry_failed
+        {
+            return Decision::Failed {
+                env: env_name.clone(),
+                error: error.clone(),
+            };
         }
-        if let Some(approval) = &env.approval {
-            if let Some(missing) = missing_approval(i, env_name, &run, None, approval) {
-                return missing;
-            }
+        if let Some(approval) = &env.approval
+            && let Some(missing) = missing_approval(i, env_name, &run, None, approval)
+        {
+            return missing;
         }
         for (index, step) in env.steps.iter().enumerate() {
             if run.done.contains(&index) {
@@ -157,12 +157,11 @@ pub fn next(i: &Inputs) -> Decision {
             }
             if let StepKind::Approval(own) = &step.kind {
                 let approval = own.as_ref().or(env.approval.as_ref());
-                if let Some(approval) = approval {
-                    if let Some(missing) =
+                if let Some(approval) = approval
+                    && let Some(missing) =
                         missing_approval(i, env_name, &run, Some(index), approval)
-                    {
-                        return missing;
-                    }
+                {
+                    return missing;
                 }
             }
             return Decision::Step {

@@ -15,13 +15,13 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Everything of the plan that could be read; `None` only when the root is not a mapping.
 pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> Option<Plan> {
     let mut f = Fields::of(root, "the plan", d)?;
-    if let Some(v) = f.require("version", d) {
-        if read::uint(v, "version", d).is_some_and(|v| v != 1) {
-            d.at(
-                v.pos,
-                "unsupported plan `version`; this relctl reads version 1",
-            );
-        }
+    if let Some(v) = f.require("version", d)
+        && read::uint(v, "version", d).is_some_and(|v| v != 1)
+    {
+        d.at(
+            v.pos,
+            "unsupported plan `version`; this relctl reads version 1",
+        );
     }
     let app = f.require("app", d).and_then(|n| {
         let app = read::string(n, "app", d)?;
@@ -109,16 +109,16 @@ fn record(node: &Node, d: &mut Diagnostics) -> Option<RecordSpec> {
     if let Some(s) = f.get("repo").and_then(|n| read::string(n, "repo", d)) {
         spec.repo = PathBuf::from(s);
     }
-    if let Some(n) = f.get("branch") {
-        if let Some(b) = read::string(n, "branch", d) {
-            if !git2::Reference::is_valid_name(&format!("refs/heads/{b}")) {
-                d.at(
-                    n.pos,
-                    format!("`branch` `{b}` is not a valid git branch name"),
-                );
-            }
-            spec.branch = b;
+    if let Some(n) = f.get("branch")
+        && let Some(b) = read::string(n, "branch", d)
+    {
+        if !git2::Reference::is_valid_name(&format!("refs/heads/{b}")) {
+            d.at(
+                n.pos,
+                format!("`branch` `{b}` is not a valid git branch name"),
+            );
         }
+        spec.branch = b;
     }
     spec.remote = f.get("remote").and_then(|n| read::string(n, "remote", d));
     f.finish(d);
@@ -683,13 +683,13 @@ fn metric(node: &Node, d: &mut Diagnostics) -> Option<Metric> {
     });
     let pos = f.pos;
     f.finish(d);
-    if let (Some(lo), Some(hi)) = (min, max) {
-        if lo > hi {
-            d.at(
-                pos,
-                format!("metric `min` ({lo}) is above its `max` ({hi})"),
-            );
-        }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        d.at(
+            pos,
+            format!("metric `min` ({lo}) is above its `max` ({hi})"),
+        );
     }
     if query.is_some() && compare.is_some() {
         d.at(pos, "a metric takes either `query` or `compare`, not both");

@@ -40,6 +40,8 @@ pub struct RecordSpec {
     pub remote: Option<String>,
 }
 
+// Plans hold a handful of providers; boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum DeployProvider {
     Http(HttpDeploy),
@@ -130,6 +132,7 @@ pub struct Step {
     pub pos: Pos,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum StepKind {
     /// A deploy at a traffic weight (percent); `None` is full weight.

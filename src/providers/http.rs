@@ -1181,7 +1181,7 @@ mod tests {
             panic!("expected Timeout, got {err:?}");
         };
         assert!(*polls >= 1);
-        assert!(server.seen().len() >= 1);
+        assert!(!server.seen().is_empty());
         assert_eq!(last, r#"200 OK: {"state":"pending"}"#);
         assert!(
             err.to_string()

@@ -68,10 +68,10 @@ pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
 
 /// Who is acting: `RELCTL_ACTOR`, else git's `user.email`, else the login name.
 pub fn actor(plan: &Plan) -> String {
-    if let Ok(actor) = std::env::var("RELCTL_ACTOR") {
-        if !actor.trim().is_empty() {
-            return actor.trim().to_string();
-        }
+    if let Ok(actor) = std::env::var("RELCTL_ACTOR")
+        && !actor.trim().is_empty()
+    {
+        return actor.trim().to_string();
     }
     let base = plan.path.parent().unwrap_or(Path::new("."));
     git2::Repository::discover(base)
@@ -179,10 +179,12 @@ impl<'a> Runner<'a> {
         let (event, appended) =
             journal::record(&self.store, &self.author, &self.header, env, kind, update)?;
         self.printer.event(self.release(), &event)?;
-        if let (false, Some(error)) = (appended.pushed, appended.push_error) {
-            if !self.push_warned.replace(true) {
-                self.printer.warn(&format!("the record was not pushed ({error}); it stays local and the next command pushes it"));
-            }
+        if let (false, Some(error)) = (appended.pushed, appended.push_error)
+            && !self.push_warned.replace(true)
+        {
+            self.printer.warn(&format!(
+                "the record was not pushed ({error}); it stays local and the next command pushes it"
+            ));
         }
         Ok(())
     }
@@ -565,10 +567,10 @@ impl<'a> Runner<'a> {
         let target = self.own_target();
         let release = self.release().to_string();
         self.record(Some(env), EventKind::Live, &mut |f| {
-            if let Some(old) = f.live.take() {
-                if old.release != release {
-                    f.previous.insert(0, old);
-                }
+            if let Some(old) = f.live.take()
+                && old.release != release
+            {
+                f.previous.insert(0, old);
             }
             f.live = Some(Live {
                 release: release.clone(),

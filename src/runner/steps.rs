@@ -174,19 +174,19 @@ pub async fn perform(
                     let mut last = response.json.clone();
                     let mut detail =
                         json!({ "status": response.status, "attempts": response.attempts });
-                    if let (true, Some(DeployProvider::Http(h))) = (wait, provider) {
-                        if let Some(w) = &h.wait {
-                            let waited = wait_for(scope, w, &response.json, tools).await?;
-                            detail["polls"] = json!(waited.attempts);
-                            last = waited.json;
-                        }
+                    if let (true, Some(DeployProvider::Http(h))) = (wait, provider)
+                        && let Some(w) = &h.wait
+                    {
+                        let waited = wait_for(scope, w, &response.json, tools).await?;
+                        detail["polls"] = json!(waited.attempts);
+                        last = waited.json;
                     }
-                    if let (true, Some(DeployProvider::Http(h))) = (verify, provider) {
-                        if let Some(expr) = &h.verify_digest {
-                            http::verify_digest(&expr.raw, &last, &scope.target.digest)
-                                .map_err(|e| StepError::provider(secrets.mask(&e)))?;
-                            detail["verified"] = json!(scope.target.digest);
-                        }
+                    if let (true, Some(DeployProvider::Http(h))) = (verify, provider)
+                        && let Some(expr) = &h.verify_digest
+                    {
+                        http::verify_digest(&expr.raw, &last, &scope.target.digest)
+                            .map_err(|e| StepError::provider(secrets.mask(&e)))?;
+                        detail["verified"] = json!(scope.target.digest);
                     }
                     detail["response"] = secrets.mask_json(&last);
                     detail

@@ -58,8 +58,8 @@ impl TestEnv {
     }
 
     /// The relctl binary, in this env's dir, with a clean environment.
-    pub fn command(&self) -> Command {
-        let mut cmd = Command::cargo_bin("relctl").expect("the relctl binary");
+    pub fn std_command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("relctl"));
         cmd.current_dir(self.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -69,6 +69,10 @@ impl TestEnv {
             .env("GIT_CONFIG_GLOBAL", self.path().join(".gitconfig"))
             .env("RELCTL_ACTOR", "tester@example.com");
         cmd
+    }
+
+    pub fn command(&self) -> Command {
+        Command::from_std(self.std_command())
     }
 
     /// Makes the temp dir a git repository with one commit on `main`.

@@ -168,11 +168,11 @@ async fn deploy(
 ) -> Response {
     remember(&state, &method, &uri, &headers, &body);
     let mut inner = state.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(status) = inner.deploy_faults.pop_front() {
-        if status != 200 {
-            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return (code, Json(json!({ "error": "scripted fault" }))).into_response();
-        }
+    if let Some(status) = inner.deploy_faults.pop_front()
+        && status != 200
+    {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (code, Json(json!({ "error": "scripted fault" }))).into_response();
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let image = body["image"].as_str().unwrap_or_default().to_string();

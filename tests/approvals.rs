@@ -1,0 +1,235 @@
+//! Approval gates: without a terminal, by another process, waiting, rejecting, and the
+//! rules on who may approve.
+
+use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, release};
+
+const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\", \"*@sre.acme.io\"], min: 1, allow_self: false }\n";
+
+#[test]
+fn without_a_terminal_promote_pauses_with_exit_4_and_resume_continues_after_approval() {
+    let s = Setup::new(APPROVAL, CANARY);
+    let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is waiting for approval in production (0/1 so far)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("relctl approve {} --env production", release(HEX))),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.deploys().len(), 2, "production was not touched");
+    assert!(s.events(HEX).contains(&"awaiting_approval".to_string()));
+    // A paused release keeps its lock.
+    assert!(
+        s.record_file("environments/production.yaml")
+            .contains(&format!("release: {}", release(HEX)))
+    );
+
+    let run = s.relctl_as(
+        "bob@sre.acme.io",
+        &[
+            "approve",
+            &release(HEX),
+            "--env",
+            "production",
+            "--comment",
+            "looks good",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = s.relctl_as("dev@acme.io", &["resume", &release(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    let record = s.record_file(&format!("releases/{}.yaml", release(HEX)));
+    assert!(record.contains("by: bob@sre.acme.io"), "{record}");
+    assert!(record.contains("comment: looks good"), "{record}");
+}
+
+#[test]
+fn self_approval_is_refused_when_allow_self_is_false() {
+    let s = Setup::new(APPROVAL, CANARY);
+    assert_eq!(
+        s.relctl_as("alice@acme.io", &["promote", "--artifact", &artifact(HEX)])
+            .code,
+        4
+    );
+    let run = s.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("alice@acme.io started this release and may not approve it"),
+        "{}",
+        run.stderr
+    );
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
+}
+
+#[test]
+fn an_approver_not_in_the_list_is_refused() {
+    let s = Setup::new(APPROVAL, CANARY);
+    assert_eq!(
+        s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)])
+            .code,
+        4
+    );
+    let run = s.relctl_as(
+        "mallory@evil.example",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "mallory@evil.example is not an approver here (approvers: alice@acme.io, *@sre.acme.io)"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Domain patterns match the domain exactly, not a suffix.
+    let run = s.relctl_as(
+        "eve@notsre.acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+}
+
+#[test]
+fn approving_a_release_that_is_not_waiting_is_a_usage_error() {
+    let s = Setup::new(APPROVAL, CANARY);
+    assert_eq!(
+        s.relctl_as(
+            "dev@acme.io",
+            &["promote", "--artifact", &artifact(HEX), "--to", "staging"]
+        )
+        .code,
+        0
+    );
+    let run = s.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = s.relctl_as(
+        "alice@acme.io",
+        &["approve", "checkout-000000000000", "--env", "production"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("there is no release `checkout-000000000000` in the record"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn wait_approval_polls_until_another_process_approves() {
+    let s = Setup::new(APPROVAL, CANARY);
+    let mut waiting = s
+        .env
+        .std_command()
+        .args([
+            "promote",
+            "--artifact",
+            &artifact(HEX),
+            "--wait-approval=1m",
+        ])
+        .env("DEPLOY_TOKEN", SECRET)
+        .env("RELCTL_POLL_MS", "20")
+        .env("RELCTL_ACTOR", "dev@acme.io")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start promote");
+    // Wait (with a deadline) until the release records that it awaits approval.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !s.env.path().join(".git").exists()
+        || !std::process::Command::new("git")
+            .current_dir(s.env.path())
+            .args(["log", "--format=%s", "relctl/records"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("awaiting approval"))
+            .unwrap_or(false)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "promote never reached the approval gate"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = s.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let status = waiting.wait().expect("promote ends");
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+}
+
+#[test]
+fn a_rejection_ends_the_release_with_exit_3() {
+    let s = Setup::new(APPROVAL, CANARY);
+    assert_eq!(
+        s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)])
+            .code,
+        4
+    );
+    let run = s.relctl_as(
+        "alice@acme.io",
+        &[
+            "reject",
+            &release(HEX),
+            "--env",
+            "production",
+            "--reason",
+            "not on a Friday",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = s.relctl_as("dev@acme.io", &["resume", &release(HEX)]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("rejected by alice@acme.io: not on a Friday"),
+        "{}",
+        run.stderr
+    );
+    // Nothing was deployed to production, so nothing was redeployed; the lock is free.
+    assert_eq!(s.platform.deploys().len(), 2);
+    let production = s.record_file("environments/production.yaml");
+    assert!(production.contains("lock: null"), "{production}");
+    assert!(
+        production.contains(&format!("- {}", release(HEX))),
+        "{production}"
+    );
+    // Promote refuses it again (rejected before) unless forced.
+    let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+}
+
+#[test]
+fn an_approval_step_gates_the_steps_after_it() {
+    let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"] }\n      - deploy: {}\n";
+    let s = Setup::new("", steps);
+    let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 50)));
+    let run = s.relctl_as(
+        "ops@sre.acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        s.relctl_as("dev@acme.io", &["resume", &release(HEX)]).code,
+        0
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+}
