@@ -53,27 +53,6 @@ pub fn secrets(plan: &Plan) -> anyhow::Result<Secrets> {
     Ok(Secrets::from_env(template::secret_names(plan))?)
 }
 
-/// Analysis steps are judged by a later part of relctl; refuse before anything changes.
-pub fn refuse_analysis(plan: &Plan, targets: &[String]) -> anyhow::Result<()> {
-    for env in plan
-        .environments
-        .iter()
-        .filter(|e| targets.contains(&e.name))
-    {
-        for step in &env.steps {
-            if let crate::plan::StepKind::Analysis(name) = &step.kind {
-                return Err(Error::new(
-                    crate::error::Exit::Failed,
-                    format!("environment {} uses analysis `{}`, and analysis is not available in this relctl yet", env.name, name.raw),
-                )
-                .with_hint("remove the analysis step to promote without a metric gate")
-                .into());
-            }
-        }
-    }
-    Ok(())
-}
-
 pub fn interactive(ctx: &Context) -> bool {
     let terminal = crate::ui::Terminal::detect();
     !crate::ui::resolve_no_input(ctx.global.no_input, terminal, |k| std::env::var(k).ok())

@@ -19,7 +19,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let wait_approval = release::duration_flag("--wait-approval", args.wait_approval.as_deref())?;
     let (file, state) = release::find(&store, &args.release)?;
-    release::refuse_analysis(&plan, &state.targets)?;
     let opts = Options {
         targets: state.targets.clone(),
         wait_approval,

@@ -62,6 +62,21 @@ pub enum EventKind {
         error: String,
         gate: bool,
     },
+    /// One measurement of one metric during an analysis step.
+    Measured {
+        step: usize,
+        metric: String,
+        index: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<f64>,
+        phase: crate::analysis::Phase,
+        summary: String,
+    },
+    /// An analysis that could not decide: the release pauses for a person.
+    Inconclusive {
+        step: usize,
+        reason: String,
+    },
     AwaitingApproval {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         step: Option<usize>,
@@ -112,6 +127,8 @@ impl EventKind {
             EventKind::Intent { .. } => "intent",
             EventKind::StepDone { .. } => "step_done",
             EventKind::StepFailed { .. } => "step_failed",
+            EventKind::Measured { .. } => "measured",
+            EventKind::Inconclusive { .. } => "inconclusive",
             EventKind::AwaitingApproval { .. } => "awaiting_approval",
             EventKind::Approved { .. } => "approved",
             EventKind::Rejected { .. } => "rejected",

@@ -32,6 +32,10 @@ pub struct EnvRun {
     pub rolling_back: bool,
     pub undone: BTreeSet<usize>,
     pub outcome: Option<Outcome>,
+    /// Measurements so far of each analysis step: (metric, phase), oldest first.
+    pub measurements: BTreeMap<usize, Vec<(String, crate::analysis::Phase)>>,
+    /// An analysis step that ended inconclusive and waits for a person.
+    pub inconclusive: Option<usize>,
     pub live_since: Option<DateTime<Utc>>,
 }
 
@@ -88,7 +92,10 @@ fn apply(state: &mut ReleaseState, event: &Event) {
                 ..EnvRun::default()
             };
         }
-        EventKind::Intent { step, .. } => run.in_flight = Some((*step, event.at)),
+        EventKind::Intent { step, .. } => {
+            run.in_flight = Some((*step, event.at));
+            run.inconclusive = None;
+        }
         EventKind::StepDone { step, .. } => {
             run.done.insert(*step);
             run.in_flight = None;
@@ -103,6 +110,22 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             } else {
                 run.failed = Some(error.clone());
             }
+        }
+        EventKind::Measured {
+            step,
+            metric,
+            phase,
+            ..
+        } => {
+            run.measurements
+                .entry(*step)
+                .or_default()
+                .push((metric.clone(), *phase));
+        }
+        EventKind::Inconclusive { step, .. } => {
+            run.measurements.remove(step);
+            run.in_flight = None;
+            run.inconclusive = Some(*step);
         }
         EventKind::AwaitingApproval { step } => run.awaiting = Some(*step),
         EventKind::Approved { step, by, .. } => {

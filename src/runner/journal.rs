@@ -151,8 +151,26 @@ pub fn record(
             changes,
         }))
     })?;
+    crash_point();
     match (written, appended) {
         (Some(event), Some(appended)) => Ok((event, appended)),
         _ => anyhow::bail!("the record store wrote nothing for {}", kind.name()),
+    }
+}
+
+/// Fault injection for the reliability tests: with `RELCTL_FAULT_CRASH_AFTER=k`, the
+/// process dies without any cleanup right after its k-th record commit, as a SIGKILL
+/// would leave it.
+fn crash_point() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COMMITS: AtomicUsize = AtomicUsize::new(0);
+    let Some(limit) = std::env::var("RELCTL_FAULT_CRASH_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    else {
+        return;
+    };
+    if COMMITS.fetch_add(1, Ordering::SeqCst) + 1 >= limit {
+        std::process::abort();
     }
 }

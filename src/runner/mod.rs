@@ -435,7 +435,11 @@ impl<'a> Runner<'a> {
             StepKind::Http(h) => ("http", steps::http_call(&scope, &h.call, Some(key))),
             StepKind::Exec(e) => ("exec", steps::command(&scope, &e.exec).map(Prepared::Exec)),
             StepKind::Analysis(name) => {
-                return Err(Error::new(Exit::Failed, format!("environment {env_name} uses analysis `{}`, and analysis is not available in this relctl yet", name.raw)).into());
+                return Err(Error::new(
+                    Exit::Failed,
+                    format!("analysis `{}` cannot run yet", name.raw),
+                )
+                .into());
             }
         };
         let action = if let StepKind::Deploy { weight: Some(w) } = step.kind {

@@ -18,7 +18,7 @@ pub struct StepError {
 }
 
 impl StepError {
-    fn provider(message: impl Into<String>) -> Self {
+    pub fn provider(message: impl Into<String>) -> Self {
         StepError {
             message: message.into(),
             gate: false,

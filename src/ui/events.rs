@@ -27,6 +27,10 @@ pub fn describe(kind: &EventKind) -> String {
             error,
             ..
         } => format!("step {} {action} failed: {error}", step + 1),
+        EventKind::Measured { summary, .. } => summary.clone(),
+        EventKind::Inconclusive { step, reason } => {
+            format!("analysis at step {} inconclusive: {reason}", step + 1)
+        }
         EventKind::AwaitingApproval { step: None } => "awaiting approval".into(),
         EventKind::AwaitingApproval { step: Some(s) } => {
             format!("awaiting approval at step {}", s + 1)
@@ -88,7 +92,14 @@ impl Printer {
                     EventKind::RollbackStarted { .. }
                     | EventKind::RolledBack { .. }
                     | EventKind::Interrupted { .. } => style("↺").yellow().for_stderr(),
-                    EventKind::AwaitingApproval { .. } => style("…").cyan().for_stderr(),
+                    EventKind::AwaitingApproval { .. } | EventKind::Inconclusive { .. } => {
+                        style("…").cyan().for_stderr()
+                    }
+                    EventKind::Measured { phase, .. } => match phase {
+                        crate::analysis::Phase::Successful => style("·").green().for_stderr(),
+                        crate::analysis::Phase::Inconclusive => style("·").cyan().for_stderr(),
+                        _ => style("·").red().for_stderr(),
+                    },
                     EventKind::Live => style("●").green().bold().for_stderr(),
                     _ => style("✓").green().for_stderr(),
                 };

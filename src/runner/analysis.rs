@@ -1,0 +1,172 @@
+//! Running an analysis step: measure every metric on the plan's schedule, record each
+//! measurement, and judge the run with `crate::analysis`. The schedule is anchored at
+//! the step's recorded intent, so a resumed analysis continues its count.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::context::Scope;
+use super::steps::{self, StepError};
+use super::Runner;
+use crate::analysis::{self, Measurement, Phase, Verdict};
+use crate::engine::EventKind;
+use crate::error::{Error, Exit};
+use crate::plan::template::render;
+use crate::plan::{Analysis, Metric, MetricsProvider};
+use crate::providers::metrics::{self, PromAuth, Prometheus};
+
+/// How an analysis ended.
+pub enum Ended {
+    Successful(String),
+    Failed(String),
+    Inconclusive(String),
+}
+
+impl Runner<'_> {
+    /// Takes the measurements still due and judges the run. `recorded` holds the
+    /// measurements a previous (interrupted) run of this step already made.
+    pub(super) async fn analyse(
+        &self,
+        env: &str,
+        step: usize,
+        analysis: &Analysis,
+        scope: &Scope<'_>,
+        started: DateTime<Utc>,
+        recorded: &[(String, Phase)],
+    ) -> anyhow::Result<Ended> {
+        let mut history: Vec<Vec<Phase>> = analysis
+            .metrics
+            .iter()
+            .map(|m| recorded.iter().filter(|(name, _)| *name == m.name).map(|(_, p)| *p).collect())
+            .collect();
+        loop {
+            let verdicts: Vec<_> = history.iter().map(|h| analysis::assess_metric(analysis, h)).collect();
+            let run = analysis::assess_run(&verdicts);
+            if let Verdict::Done(phase) = run.verdict {
+                let explain = run
+                    .metric
+                    .and_then(|i| Some(format!("{}: {}", analysis.metrics.get(i)?.name, verdicts.get(i)?.explain(analysis))))
+                    .unwrap_or_default();
+                return Ok(match phase {
+                    Phase::Successful => Ended::Successful(explain),
+                    Phase::Inconclusive => Ended::Inconclusive(explain),
+                    Phase::Failed | Phase::Error => Ended::Failed(format!("analysis {}: {explain}", phase.as_str())),
+                });
+            }
+            // Round k happens at start + initial_delay + k·interval, whatever came before.
+            let round = history.iter().map(|h| h.len()).max().unwrap_or(0) as u32;
+            let due = started
+                + chrono::Duration::from_std(analysis.initial_delay + analysis.interval * round).unwrap_or_default();
+            let wait = due.signed_duration_since(crate::clock::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
+            for (i, metric) in analysis.metrics.iter().enumerate() {
+                if verdicts[i].verdict != Verdict::Running {
+                    continue;
+                }
+                let measurement = self.measure(metric, scope, started).await;
+                let index = history[i].iter().filter(|p| **p != Phase::Error).count() as u32 + 1;
+                let summary = match &measurement.message {
+                    Some(message) if measurement.phase == Phase::Error => {
+                        format!("{} error: {} ! {index}/{}", metric.name, self.secrets.mask(message), analysis.count)
+                    }
+                    _ => analysis::summary_line(&metric.name, measurement.value, metric, measurement.phase, index, analysis.count),
+                };
+                self.note(
+                    Some(env),
+                    EventKind::Measured {
+                        step,
+                        metric: metric.name.clone(),
+                        index,
+                        value: measurement.value,
+                        phase: measurement.phase,
+                        summary,
+                    },
+                )?;
+                history[i].push(measurement.phase);
+            }
+        }
+    }
+
+    async fn measure(&self, metric: &Metric, scope: &Scope<'_>, started: DateTime<Utc>) -> Measurement {
+        match self.value(metric, scope, started).await {
+            Ok(Sampled::Value(value)) => Measurement::from_value(metric, value),
+            Ok(Sampled::Compared(c)) => Measurement::from_comparison(metric, &c),
+            Err(message) => Measurement::error(self.secrets.mask(&message)),
+        }
+    }
+
+    async fn value(&self, metric: &Metric, scope: &Scope<'_>, started: DateTime<Utc>) -> Result<Sampled, String> {
+        let provider = self
+            .plan
+            .metrics_providers
+            .get(&metric.provider.raw)
+            .ok_or_else(|| format!("no metrics provider `{}`", metric.provider.raw))?;
+        let ctx = scope.value();
+        match provider {
+            MetricsProvider::Prometheus { url, timeout, auth } => {
+                let prom = Prometheus {
+                    url: render(url, &ctx)?,
+                    timeout: *timeout,
+                    auth: match auth {
+                        Some(crate::plan::Auth::Bearer(t)) => Some(PromAuth::Bearer(render(t, &ctx)?)),
+                        Some(crate::plan::Auth::Basic { username, password }) => Some(PromAuth::Basic {
+                            username: render(username, &ctx)?,
+                            password: render(password, &ctx)?,
+                        }),
+                        None => None,
+                    },
+                };
+                if let Some(compare) = &metric.compare {
+                    if scope.baseline.is_none() {
+                        // Nothing was live before: there is no baseline to compare with.
+                        return Ok(Sampled::Compared(analysis::Comparison {
+                            result: analysis::Classification::NoData,
+                            estimate: f64::NAN,
+                            lower: f64::NAN,
+                            upper: f64::NAN,
+                        }));
+                    }
+                    let now = crate::clock::now();
+                    let window = now.signed_duration_since(started).to_std().unwrap_or_default();
+                    let step = Duration::from_secs((window.as_secs() / 250).max(1));
+                    let canary = metrics::range(&self.client, &prom, &render(&compare.canary, &ctx)?, started, now, step, &self.secrets)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let baseline = metrics::range(&self.client, &prom, &render(&compare.baseline, &ctx)?, started, now, step, &self.secrets)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    return Ok(Sampled::Compared(analysis::compare(&canary, &baseline, compare)));
+                }
+                let query = metric.query.as_ref().ok_or("the metric has no query")?;
+                metrics::instant(&self.client, &prom, &render(query, &ctx)?, metric.reduce, &self.secrets)
+                    .await
+                    .map(Sampled::Value)
+                    .map_err(|e| e.to_string())
+            }
+            MetricsProvider::Http { request, value } => {
+                let call = steps::request(scope, request, None).map_err(|e: StepError| e.message)?;
+                metrics::http_value(&self.client, &call, &value.raw, &self.backoff, &self.secrets)
+                    .await
+                    .map(Sampled::Value)
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Records an inconclusive analysis and pauses the release (exit 4).
+    pub(super) fn inconclusive(&self, env: &str, step: usize, reason: String) -> anyhow::Result<()> {
+        self.note(Some(env), EventKind::Inconclusive { step, reason: reason.clone() })?;
+        Err(Error::new(Exit::Paused, format!("{}: the analysis in {env} was inconclusive ({reason})", self.header.release))
+            .with_hint(format!(
+                "`relctl resume {0}` runs the analysis again; `relctl abort {0}` rolls {env} back",
+                self.header.release
+            ))
+            .into())
+    }
+}
+
+enum Sampled {
+    Value(Option<f64>),
+    Compared(analysis::Comparison),
+}

@@ -1,0 +1,129 @@
+//! Interrupts and crashes lose nothing: SIGTERM records `interrupted` and exits 130; a
+//! process that dies after any record commit leaves a record from which `resume`
+//! finishes the release, and no deploy step is ever sent twice with different content.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::common::platform::Platform;
+use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, release};
+
+fn wait_for_record(s: &Setup, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = std::process::Command::new("git")
+            .current_dir(s.env.path())
+            .args(["log", "--format=%s", "relctl/records"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if out.contains(needle) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the record never showed `{needle}`"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_records_interrupted_exits_130_and_resume_finishes() {
+    let s = Setup::new(
+        "",
+        "      - deploy: { weight: 10 }\n      - pause: 2s\n      - deploy: {}\n",
+    );
+    let mut child = s
+        .env
+        .std_command()
+        .args(["promote", "--artifact", &artifact(HEX)])
+        .env("DEPLOY_TOKEN", SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start promote");
+    wait_for_record(&s, "production: step 2 pause");
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("promote ends");
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        s.events(HEX).last().is_some_and(|e| e == "interrupted"),
+        "{:?}",
+        s.events(HEX)
+    );
+    let run = s.relctl(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+}
+
+/// Deploy calls by idempotency key: every repeat of a key carried the same body.
+fn assert_no_conflicting_duplicates(platform: &Platform) {
+    let mut seen: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    for r in platform
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/deploy/"))
+    {
+        let key = r.header("idempotency-key").unwrap_or_default().to_string();
+        if let Some(first) = seen.get(&key) {
+            assert_eq!(
+                first, &r.body,
+                "key {key} was sent twice with different bodies"
+            );
+        } else {
+            seen.insert(key, r.body.clone());
+        }
+    }
+}
+
+/// The kinds of events that matter for the outcome, without timing or crash noise.
+fn outcome(events: &[String]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| !matches!(e.as_str(), "interrupted" | "intent"))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_crash_after_any_commit_is_finished_by_resume() {
+    let clean = Setup::new("", CANARY);
+    assert_eq!(clean.promote(HEX, &[]).code, 0);
+    let expected_events = outcome(&clean.events(HEX));
+    let total = clean.events(HEX).len();
+    let expected_running: Vec<_> = ["dev", "staging", "production"]
+        .iter()
+        .map(|e| clean.platform.running(e))
+        .collect();
+
+    for k in 1..total {
+        let s = Setup::new("", CANARY);
+        let run = s
+            .env
+            .run_with(&["promote", "--artifact", &artifact(HEX)], |c| {
+                c.env("DEPLOY_TOKEN", SECRET)
+                    .env("RELCTL_FAULT_CRASH_AFTER", k.to_string());
+            });
+        assert_ne!(run.code, 0, "k={k}: the process was meant to die");
+        assert_eq!(
+            s.events(HEX).len(),
+            k,
+            "k={k}: the record holds exactly what was committed"
+        );
+        let run = s.relctl(&["resume", &release(HEX)]);
+        assert_eq!(run.code, 0, "k={k}: {}", run.stderr);
+        assert_eq!(outcome(&s.events(HEX)), expected_events, "k={k}");
+        let running: Vec<_> = ["dev", "staging", "production"]
+            .iter()
+            .map(|e| s.platform.running(e))
+            .collect();
+        assert_eq!(running, expected_running, "k={k}");
+        assert_no_conflicting_duplicates(&s.platform);
+    }
+}
