@@ -84,7 +84,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
 }
 
 /// The environments to go through: up to `--to` (default: all), or exactly `--env`.
-fn targets(
+pub fn targets(
     plan: &crate::plan::Plan,
     to: Option<&str>,
     env: Option<&str>,
