@@ -8,4 +8,5 @@ mod crashes;
 mod generated;
 mod promote;
 mod rollback_gates;
+mod terminal;
 mod validate;

@@ -432,9 +432,12 @@ fn the_secret_never_reaches_output_record_or_history() {
 fn plan_shows_the_actions_with_secrets_masked_and_changes_nothing() {
     let freeze = "    freeze: [ { from: \"2026-12-20T00:00:00Z\", to: \"2027-01-04T00:00:00Z\", reason: holidays } ]\n";
     let s = Setup::new(freeze, CANARY);
-    let run = s.env.run_with(&["plan", "--artifact", &artifact(HEX)], |c| {
-        c.env("DEPLOY_TOKEN", SECRET).env("RELCTL_NOW", "2026-12-24T12:00:00Z");
-    });
+    let run = s
+        .env
+        .run_with(&["plan", "--artifact", &artifact(HEX)], |c| {
+            c.env("DEPLOY_TOKEN", SECRET)
+                .env("RELCTL_NOW", "2026-12-24T12:00:00Z");
+        });
     assert_ok(&run);
     let id = release(HEX);
     let url = s.platform.url();
@@ -448,7 +451,11 @@ fn plan_shows_the_actions_with_secrets_masked_and_changes_nothing() {
         )
     );
     assert!(run.stdout.contains("production   would block (freeze): production is frozen until 2027-01-04 00:00 UTC (holidays)"), "{}", run.stdout);
-    assert!(run.stdout.contains("production   step 1 deploy POST"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("production   step 1 deploy POST"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains(SECRET));
     assert!(s.platform.requests().is_empty());
     let branches = s.env.git(&["branch", "--list", "relctl/records"]);
@@ -457,5 +464,8 @@ fn plan_shows_the_actions_with_secrets_masked_and_changes_nothing() {
     let run = s.relctl(&["--output", "json", "plan", "--artifact", &artifact(HEX)]);
     assert_ok(&run);
     let plan: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
-    assert_eq!(plan["actions"][0]["request"]["headers"]["Authorization"], "***");
+    assert_eq!(
+        plan["actions"][0]["request"]["headers"]["Authorization"],
+        "***"
+    );
 }

@@ -1,11 +1,11 @@
 //! `relctl plan`: the dry run of promote. Reads the record, changes nothing.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::Context;
 use crate::cli::OutputMode;
-use crate::engine::{self, decide, Rule};
-use crate::plan::{template, StepKind};
+use crate::engine::{self, Rule, decide};
+use crate::plan::{StepKind, template};
 use crate::providers::Secrets;
 use crate::runner::context::{Scope, Target};
 use crate::runner::{self, journal, steps};
@@ -44,7 +44,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         artifact: artifact.to_string(),
         name: artifact.name.clone(),
         digest: artifact.digest(),
-        version: file.as_ref().map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
+        version: file
+            .as_ref()
+            .map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
     };
     let inputs = engine::Inputs {
         plan: &plan,
@@ -58,7 +60,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     let mut actions: Vec<Value> = Vec::new();
     for env_name in &targets {
-        let Some(env) = plan.environment(env_name) else { continue };
+        let Some(env) = plan.environment(env_name) else {
+            continue;
+        };
         let envfile = envs.get(env_name).cloned().unwrap_or_default();
         let run = state.env(env_name);
         if envfile.live.as_ref().is_some_and(|l| l.release == id) {
@@ -68,7 +72,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         if !run.entered {
             for (rule, reason) in decide::blocking_rules(&inputs, env_name) {
                 // An earlier environment in this plan makes the order rule pass on the way.
-                let earlier = targets.iter().position(|t| t == env_name).is_some_and(|p| p > 0);
+                let earlier = targets
+                    .iter()
+                    .position(|t| t == env_name)
+                    .is_some_and(|p| p > 0);
                 if !(rule == Rule::Order && earlier) {
                     actions.push(json!({ "env": env_name, "action": "blocked", "rule": rule.name(), "why": reason }));
                 }
@@ -101,24 +108,43 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             let key = format!("{id}/{env_name}/{index}");
             let (action, request) = match &step.kind {
                 StepKind::Deploy { .. } => match plan.deploy_providers.get(&env.deploy.raw) {
-                    Some(provider) => ("deploy", prepared(steps::deploy(&scope, provider, key), &scope)),
+                    Some(provider) => (
+                        "deploy",
+                        prepared(steps::deploy(&scope, provider, key), &scope),
+                    ),
                     None => continue,
                 },
                 StepKind::Pause(d) => ("pause", json!({ "pause": crate::duration::format(*d) })),
                 StepKind::Analysis(name) => ("analysis", json!({ "analysis": name.raw })),
                 StepKind::Approval(own) => {
                     let approval = own.as_ref().or(env.approval.as_ref());
-                    ("approval", json!({ "approvers": approval.map(|a| a.approvers.clone()), "min": approval.map(|a| a.min) }))
+                    (
+                        "approval",
+                        json!({ "approvers": approval.map(|a| a.approvers.clone()), "min": approval.map(|a| a.min) }),
+                    )
                 }
-                StepKind::Http(h) => ("http", prepared(steps::http_call(&scope, &h.call, Some(key)), &scope)),
-                StepKind::Exec(e) => ("exec", prepared(steps::command(&scope, &e.exec).map(steps::Prepared::Exec), &scope)),
+                StepKind::Http(h) => (
+                    "http",
+                    prepared(steps::http_call(&scope, &h.call, Some(key)), &scope),
+                ),
+                StepKind::Exec(e) => (
+                    "exec",
+                    prepared(
+                        steps::command(&scope, &e.exec).map(steps::Prepared::Exec),
+                        &scope,
+                    ),
+                ),
             };
-            actions.push(json!({ "env": env_name, "step": index + 1, "action": action, "request": request }));
+            actions.push(
+                json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
+            );
         }
         actions.push(json!({ "env": env_name, "action": "live" }));
     }
     if ctx.printer.mode() == OutputMode::Json {
-        return ctx.printer.json(&json!({ "release": id, "actions": actions }));
+        return ctx
+            .printer
+            .json(&json!({ "release": id, "actions": actions }));
     }
     let mut text = format!("plan for {id} ({}):\n", artifact);
     for a in &actions {
@@ -136,17 +162,28 @@ fn prepared(result: Result<steps::Prepared, steps::StepError>, scope: &Scope) ->
 
 fn line(a: &Value) -> String {
     let env = a["env"].as_str().unwrap_or_default();
-    let step = a["step"].as_u64().map(|s| format!("step {s} ")).unwrap_or_default();
+    let step = a["step"]
+        .as_u64()
+        .map(|s| format!("step {s} "))
+        .unwrap_or_default();
     let what = a["action"].as_str().unwrap_or_default();
     let detail = match what {
-        "blocked" => format!("would block ({}): {}", a["rule"].as_str().unwrap_or_default(), a["why"].as_str().unwrap_or_default()),
+        "blocked" => format!(
+            "would block ({}): {}",
+            a["rule"].as_str().unwrap_or_default(),
+            a["why"].as_str().unwrap_or_default()
+        ),
         "skip" => "already live".into(),
         "live" => "mark live".into(),
         "approval" => format!("needs {} approval(s) from {}", a["min"], a["approvers"]),
         _ => {
             let r = &a["request"];
             if let Some(url) = r["url"].as_str() {
-                let body = if r["body"].is_null() { String::new() } else { format!(" {}", r["body"]) };
+                let body = if r["body"].is_null() {
+                    String::new()
+                } else {
+                    format!(" {}", r["body"])
+                };
                 format!("{what} {} {url}{body}", r["method"].as_str().unwrap_or(""))
             } else if let Some(argv) = r["argv"].as_array() {
                 let words: Vec<&str> = argv.iter().filter_map(Value::as_str).collect();
@@ -154,7 +191,13 @@ fn line(a: &Value) -> String {
             } else if let Some(e) = r["error"].as_str() {
                 format!("{what}: cannot render: {e}")
             } else {
-                format!("{what} {}", r.as_object().and_then(|o| o.values().next()).map(|v| v.to_string()).unwrap_or_default())
+                format!(
+                    "{what} {}",
+                    r.as_object()
+                        .and_then(|o| o.values().next())
+                        .map(|v| v.to_string())
+                        .unwrap_or_default()
+                )
             }
         }
     };

@@ -313,7 +313,13 @@ impl<'a> Runner<'a> {
                     if Instant::now() >= deadline {
                         return Err(paused().into());
                     }
+                    let spinner = self.printer.spinner(format!(
+                        "{env:<12} awaiting approval ({}/{})",
+                        have.len(),
+                        approval.min
+                    ));
                     tokio::time::sleep(poll_interval()).await;
+                    drop(spinner);
                     self.sync();
                 }
                 Decision::MarkLive { env } => self.mark_live(&env)?,
@@ -471,7 +477,25 @@ impl<'a> Runner<'a> {
             client: &self.client,
             backoff: &self.backoff,
         };
-        match steps::perform(prepared, &scope, provider, &tools, Some(started)).await {
+        let what = match &step.kind {
+            StepKind::Pause(d) => {
+                let until = started + chrono::Duration::from_std(*d).unwrap_or_default();
+                format!(
+                    "pause {} (until {})",
+                    crate::duration::format(*d),
+                    until.format("%H:%M:%S UTC")
+                )
+            }
+            _ => action.clone(),
+        };
+        let spinner = self.printer.spinner(format!(
+            "{env_name:<12} step {}/{} {what}",
+            index + 1,
+            env.steps.len()
+        ));
+        let result = steps::perform(prepared, &scope, provider, &tools, Some(started)).await;
+        drop(spinner);
+        match result {
             Ok(detail) => self.note(
                 Some(env_name),
                 EventKind::StepDone {

@@ -1,0 +1,121 @@
+//! On a terminal, approval is asked in place. Driven through tmux, as a person would.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::promote::{CANARY, HEX, SECRET, Setup, artifact};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `relctl args…` in a detached tmux session with a clean environment; its exit
+    /// code lands in `exit` in the test dir.
+    fn start(dir: &Path, args: &[&str]) -> Tmux {
+        let unique = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let socket = format!("relctl-test-{}-{unique}", std::process::id());
+        let binary = assert_cmd::cargo::cargo_bin("relctl");
+        let words: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let script = format!(
+            "cd '{}' && env -i PATH=\"$PATH\" HOME='{}' NO_COLOR=1 TERM=xterm GIT_CONFIG_NOSYSTEM=1 RELCTL_ACTOR=alice@acme.io DEPLOY_TOKEN={SECRET} '{}' {}; echo $? > exit",
+            dir.display(),
+            dir.display(),
+            binary.display(),
+            words.join(" ")
+        );
+        let status = std::process::Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-x",
+                "160",
+                "-y",
+                "40",
+                &script,
+            ])
+            .status()
+            .expect("tmux runs (tests/run installs it)");
+        assert!(status.success());
+        Tmux { socket }
+    }
+
+    fn screen(&self) -> String {
+        std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    fn wait_for_screen(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.screen().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "never saw `{needle}` on screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn keys(&self, keys: &str) {
+        let status = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", keys])
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn exit_code(dir: &Path) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(dir.join("exit")) {
+            if let Ok(code) = text.trim().parse() {
+                return code;
+            }
+        }
+        assert!(Instant::now() < deadline, "relctl never finished");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";
+
+#[test]
+fn the_terminal_prompt_approves_in_place() {
+    let s = Setup::new(APPROVAL, CANARY);
+    let tmux = Tmux::start(s.env.path(), &["promote", "--artifact", &artifact(HEX)]);
+    tmux.wait_for_screen("as alice@acme.io?");
+    tmux.keys("y");
+    assert_eq!(exit_code(s.env.path()), 0, "{}", tmux.screen());
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    let record = s.record_file(&format!("releases/{}.yaml", crate::promote::release(HEX)));
+    assert!(record.contains("by: alice@acme.io"), "{record}");
+}
+
+#[test]
+fn declining_at_the_prompt_rejects_with_exit_3() {
+    let s = Setup::new(APPROVAL, CANARY);
+    let tmux = Tmux::start(s.env.path(), &["promote", "--artifact", &artifact(HEX)]);
+    tmux.wait_for_screen("as alice@acme.io?");
+    tmux.keys("n");
+    assert_eq!(exit_code(s.env.path()), 3, "{}", tmux.screen());
+    assert_eq!(s.platform.deploys().len(), 2, "production untouched");
+}
