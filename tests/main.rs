@@ -4,6 +4,7 @@ mod common;
 
 mod approvals;
 mod cli;
+mod concurrency;
 mod crashes;
 mod generated;
 mod promote;

@@ -223,16 +223,9 @@ impl Store {
         self.integrate(seen)?;
         let mut backoff = Backoff::default();
         for _ in 0..MAX_ATTEMPTS {
-            let snap = self.snapshot()?;
-            let Some(commit) = build(&snap)? else {
+            let Some((oid, parent)) = self.commit_cas(build)? else {
                 return Ok(None);
             };
-            let oid = self.write_commit(&snap, &commit)?;
-            if !self.move_ref(snap.tip, oid, &commit.summary)? {
-                tracing::debug!(branch = %self.branch, "the branch moved while committing; building again");
-                backoff.wait();
-                continue;
-            }
             let mut refusals = 0;
             loop {
                 let why = match self.push(remote)? {
@@ -277,7 +270,7 @@ impl Store {
             tracing::debug!(branch = %self.branch, remote, "the remote moved; building again on its tip");
             // Our commit was decided on a stale view (a lock taken elsewhere, say):
             // drop it, replay only the commits that were already waiting, and build again.
-            let replayed = match self.rebased(snap.tip, seen) {
+            let replayed = match self.rebased(parent, seen) {
                 Ok(replayed) => replayed,
                 Err(err) => return Ok(Some(Appended::local(oid, Some(format!("{err:#}"))))),
             };
@@ -303,7 +296,18 @@ impl Store {
         build: &mut dyn FnMut(&Snapshot<'_>) -> Result<Option<Commit>>,
         push_error: Option<String>,
     ) -> Result<Option<Appended>> {
-        let mut backoff = Backoff::default();
+        Ok(self
+            .commit_cas(build)?
+            .map(|(oid, _)| Appended::local(oid, push_error)))
+    }
+
+    /// Build on the tip and move the branch to the result if nobody moved it
+    /// meanwhile; the commit and the tip it was built on.
+    fn commit_cas(
+        &self,
+        build: &mut dyn FnMut(&Snapshot<'_>) -> Result<Option<Commit>>,
+    ) -> Result<Option<(Oid, Option<Oid>)>> {
+        let mut turn = None;
         for _ in 0..MAX_ATTEMPTS {
             let snap = self.snapshot()?;
             let Some(commit) = build(&snap)? else {
@@ -311,12 +315,31 @@ impl Store {
             };
             let oid = self.write_commit(&snap, &commit)?;
             if self.move_ref(snap.tip, oid, &commit.summary)? {
-                return Ok(Some(Appended::local(oid, push_error)));
+                return Ok(Some((oid, snap.tip)));
             }
             tracing::debug!(branch = %self.branch, "the branch moved while committing; building again");
-            backoff.wait();
+            if turn.is_none() {
+                turn = Some(self.wait_turn()?);
+            }
         }
         Err(self.kept_moving())
+    }
+
+    /// Writers that lost a race queue on this file lock, so under contention they
+    /// take turns instead of losing to each other again and again. First tries skip
+    /// it: an uncontended append pays nothing, and a build closure may itself append.
+    /// The compare-and-swap stays what keeps the branch right; this only keeps it fair.
+    fn wait_turn(&self) -> Result<std::fs::File> {
+        let path = self.repo.commondir().join("relctl.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("locking {}", path.display()))?;
+        Ok(file)
     }
 
     pub(super) fn kept_moving(&self) -> anyhow::Error {

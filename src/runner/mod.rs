@@ -157,7 +157,7 @@ impl<'a> Runner<'a> {
             Ok(sync) => {
                 if let Some(error) = sync.error {
                     self.printer.warn(&format!(
-                        "the records remote cannot be reached ({error}); {} commit(s) stay local until a later command pushes them",
+                        "cannot reach the records remote ({error}): deciding from the local record; {} unpushed commit(s) and what this run records stay local until a later command pushes them",
                         sync.pending
                     ));
                     self.push_warned.set(true);

@@ -1,0 +1,183 @@
+//! Two releases racing for one environment: the lock admits exactly one, whether the
+//! racers share a repository or two clones of one bare remote.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use crate::common::platform::Platform;
+use crate::common::{TestEnv, git};
+use crate::promote::{HEX, OLD, SECRET, artifact, plan};
+
+/// dev holds its lock for a few seconds, so racers started together overlap.
+const HOLD: &str = "      - deploy: {}\n";
+
+fn holding_plan(platform: &Platform, remote: bool) -> String {
+    let plan = plan(platform, "", HOLD).replace(
+        "  - name: dev\n    deploy: platform\n",
+        "  - name: dev\n    deploy: platform\n    steps:\n      - deploy: {}\n      - pause: 3s\n",
+    );
+    if remote {
+        plan.replace(
+            "app: checkout\n",
+            "app: checkout\nrecord: { remote: origin }\n",
+        )
+    } else {
+        plan
+    }
+}
+
+fn spawn(env: &TestEnv, dir: &Path, hex: &str) -> Child {
+    env.std_command()
+        .current_dir(dir)
+        .args(["promote", "--artifact", &artifact(hex), "--env", "dev"])
+        .env("DEPLOY_TOKEN", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promote")
+}
+
+fn finish(child: Child) -> (i32, String) {
+    let out = child.wait_with_output().expect("promote ends");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn exactly_one_wins(a: (i32, String), b: (i32, String)) {
+    let mut codes = [a.0, b.0];
+    codes.sort();
+    assert_eq!(codes, [0, 5], "a: {} {}\nb: {} {}", a.0, a.1, b.0, b.1);
+    let loser = if a.0 == 5 { &a.1 } else { &b.1 };
+    assert!(loser.contains("dev is locked by checkout-"), "{loser}");
+}
+
+#[test]
+fn two_processes_in_one_repository() {
+    let env = TestEnv::new();
+    env.init_repo();
+    let platform = Platform::start();
+    env.write("release.yaml", holding_plan(&platform, false));
+    let a = spawn(&env, env.path(), HEX);
+    let b = spawn(&env, env.path(), OLD);
+    exactly_one_wins(finish(a), finish(b));
+    assert_eq!(platform.deploys().len(), 1, "only the winner deployed");
+    let fsck = std::process::Command::new("git")
+        .current_dir(env.path())
+        .args(["fsck", "--strict"])
+        .output()
+        .expect("git fsck");
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+}
+
+#[test]
+fn two_clones_of_one_bare_remote() {
+    let env = TestEnv::new();
+    let platform = Platform::start();
+    let origin = env.path().join("origin.git");
+    git(
+        env.path(),
+        &["init", "-q", "--bare", "-b", "main", "origin.git"],
+    );
+    let seed = env.path().join("seed");
+    git(
+        env.path(),
+        &["clone", "-q", origin.to_str().unwrap_or_default(), "seed"],
+    );
+    std::fs::write(seed.join("release.yaml"), holding_plan(&platform, true)).expect("write plan");
+    git(&seed, &["add", "release.yaml"]);
+    git(
+        &seed,
+        &[
+            "-c",
+            "user.email=dev@example.com",
+            "-c",
+            "user.name=Dev",
+            "commit",
+            "-q",
+            "-m",
+            "plan",
+        ],
+    );
+    git(&seed, &["push", "-q", "origin", "main"]);
+    for name in ["a", "b"] {
+        git(
+            env.path(),
+            &["clone", "-q", origin.to_str().unwrap_or_default(), name],
+        );
+    }
+    let a = spawn(&env, &env.path().join("a"), HEX);
+    let b = spawn(&env, &env.path().join("b"), OLD);
+    exactly_one_wins(finish(a), finish(b));
+    assert_eq!(platform.deploys().len(), 1, "only the winner deployed");
+    // The winner's record reached the remote; both clones agree after a fetch.
+    let remote_log = git(&origin, &["log", "--format=%s", "relctl/records"]);
+    assert!(remote_log.contains("dev: live"), "{remote_log}");
+    let fsck = std::process::Command::new("git")
+        .current_dir(&origin)
+        .args(["fsck", "--strict"])
+        .output()
+        .expect("git fsck");
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+}
+
+#[test]
+fn with_the_remote_gone_records_stay_local_and_the_next_command_pushes_them() {
+    let env = TestEnv::new();
+    let platform = Platform::start();
+    let origin = env.path().join("origin.git");
+    git(
+        env.path(),
+        &["init", "-q", "--bare", "-b", "main", "origin.git"],
+    );
+    git(
+        env.path(),
+        &["clone", "-q", origin.to_str().unwrap_or_default(), "work"],
+    );
+    let work = env.path().join("work");
+    let plan = plan(&platform, "", HOLD).replace(
+        "app: checkout\n",
+        "app: checkout\nrecord: { remote: origin }\n",
+    );
+    std::fs::write(work.join("release.yaml"), plan).expect("write plan");
+    let away = env.path().join("away.git");
+    std::fs::rename(&origin, &away).expect("take the remote away");
+    let promote = |args: &[&str]| {
+        let out = env
+            .std_command()
+            .current_dir(&work)
+            .args(args)
+            .env("DEPLOY_TOKEN", SECRET)
+            .output()
+            .expect("run relctl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = promote(&["promote", "--artifact", &artifact(HEX), "--to", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("stay local until a later command pushes them"),
+        "{stderr}"
+    );
+    assert_eq!(platform.deploys().len(), 1);
+    std::fs::rename(&away, &origin).expect("bring the remote back");
+    let (code, stderr) = promote(&["promote", "--artifact", &artifact(HEX), "--to", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(platform.deploys().len(), 1, "nothing deployed twice");
+    let remote_log = git(&origin, &["log", "--format=%s", "relctl/records"]);
+    assert!(
+        remote_log.contains("dev: live"),
+        "the earlier commits reached the remote: {remote_log}"
+    );
+}
