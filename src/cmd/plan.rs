@@ -56,7 +56,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         targets: &targets,
         now: crate::clock::now(),
         lifted: &[],
-        retry_failed: true,
     };
     let mut actions: Vec<Value> = Vec::new();
     for env_name in &targets {

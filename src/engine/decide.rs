@@ -38,8 +38,6 @@ pub enum Decision {
     RollBack { env: String, reason: String },
     /// The release was rolled back or rejected here (exit 3).
     Rejected { env: String, reason: String },
-    /// The previous attempt failed on a provider error; resume retries (exit 1 now).
-    Failed { env: String, error: String },
 }
 
 /// Which rule blocked, so `--force` and `--override-freeze` know what they may lift.
@@ -71,8 +69,6 @@ pub struct Inputs<'a> {
     pub now: DateTime<Utc>,
     /// Rules lifted for this run (`--force` lifts order, soak and rejected-before).
     pub lifted: &'a [Rule],
-    /// When a failed provider step should be retried (resume) rather than reported.
-    pub retry_failed: bool,
 }
 
 pub fn next(i: &Inputs) -> Decision {
@@ -136,14 +132,6 @@ pub fn next(i: &Inputs) -> Decision {
             return Decision::RollBack {
                 env: env_name.clone(),
                 reason: "finishing an interrupted rollback".into(),
-            };
-        }
-        if let Some(error) = &run.failed
-            && !i.retry_failed
-        {
-            return Decision::Failed {
-                env: env_name.clone(),
-                error: error.clone(),
             };
         }
         if let Some(approval) = &env.approval

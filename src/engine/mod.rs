@@ -4,6 +4,8 @@
 pub mod decide;
 pub mod event;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 pub use decide::{Decision, Inputs, Rule, next};
 pub use event::{EnvFile, Event, EventKind, Live, Lock, ReleaseFile};

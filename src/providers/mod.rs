@@ -4,6 +4,7 @@
 
 pub mod exec;
 pub mod http;
+pub mod metrics;
 pub mod secrets;
 
 pub use exec::{Command, ExecError, Output};

@@ -480,8 +480,10 @@ impl Store {
                 ) =>
             {
                 Ok(Pushed::Rejected(format!(
-                    "{} on remote `{name}` moved during the push",
-                    self.branch
+                    "{} on remote `{name}` moved during the push ({:?}: {})",
+                    self.branch,
+                    err.code(),
+                    err.message()
                 )))
             }
             Err(err) => Ok(failed("moving its branch", err)),

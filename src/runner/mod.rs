@@ -226,7 +226,6 @@ impl<'a> Runner<'a> {
                 targets: &self.opts.targets,
                 now: crate::clock::now(),
                 lifted: &self.opts.lifted,
-                retry_failed: true,
             };
             let decision = engine::next(&inputs);
             tracing::debug!(?decision, "next");
@@ -332,13 +331,6 @@ impl<'a> Runner<'a> {
                         format!("{}: {reason} ({env})", self.release()),
                     )
                     .with_hint("promote it again with --force if that was a mistake")
-                    .into());
-                }
-                Decision::Failed { env, error } => {
-                    return Err(Error::new(
-                        Exit::Failed,
-                        format!("{} failed in {env}: {error}", self.release()),
-                    )
                     .into());
                 }
             }

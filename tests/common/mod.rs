@@ -7,6 +7,8 @@ use std::process::Output;
 use assert_cmd::Command;
 
 pub mod platform;
+pub mod prometheus;
+pub mod service;
 
 pub struct TestEnv {
     dir: tempfile::TempDir,

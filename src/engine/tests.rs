@@ -1,0 +1,493 @@
+//! The engine's decisions, without I/O: a plan, some events, some environment files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::decide::{Decision, Inputs, Rule, approver_allowed, next};
+use super::event::{EnvFile, Event, EventKind, Live, Lock, ReleaseFile};
+use super::state::fold;
+use crate::plan::Plan;
+
+const PLAN: &str = r#"version: 1
+app: checkout
+artifact: { name: ghcr.io/acme/checkout }
+providers:
+  deploy:
+    p: { type: exec, command: ["true"] }
+environments:
+  - name: staging
+    deploy: p
+  - name: production
+    deploy: p
+    requires: { soak: 30m }
+    approval: { approvers: ["alice@acme.io", "*@sre.acme.io"], min: 2, allow_self: false }
+    freeze: [ { from: "2026-12-20T00:00:00Z", to: "2027-01-04T00:00:00Z" } ]
+    steps:
+      - deploy: { weight: 10 }
+      - approval: { approvers: ["bob@acme.io"] }
+      - deploy: {}
+"#;
+
+const R: &str = "checkout-4f2a9c1be0d3";
+
+fn plan() -> Plan {
+    crate::plan::parse(Path::new("release.yaml"), PLAN.as_bytes()).expect("a valid plan")
+}
+
+fn t(hour: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, hour, min, 0)
+        .single()
+        .expect("a time")
+}
+
+fn event(env: Option<&str>, kind: EventKind, actor: &str) -> Event {
+    Event {
+        at: t(10, 0),
+        actor: actor.into(),
+        env: env.map(str::to_string),
+        kind,
+        relctl: "0".into(),
+        plan: "x".into(),
+        ci: None,
+    }
+}
+
+fn release(events: Vec<Event>) -> ReleaseFile {
+    let mut all = vec![event(
+        None,
+        EventKind::Started {
+            artifact: "a".into(),
+            digest: "d".into(),
+            version: "v".into(),
+            source_commit: None,
+            targets: vec!["staging".into(), "production".into()],
+        },
+        "dev@acme.io",
+    )];
+    all.extend(events);
+    ReleaseFile {
+        release: R.into(),
+        app: "checkout".into(),
+        artifact: "a".into(),
+        digest: "d".into(),
+        version: "v".into(),
+        source_commit: None,
+        events: all,
+    }
+}
+
+fn live(release: &str, since: DateTime<Utc>) -> Live {
+    Live {
+        release: release.into(),
+        artifact: "a".into(),
+        digest: "d".into(),
+        version: "v".into(),
+        since,
+    }
+}
+
+fn decide(
+    events: Vec<Event>,
+    envs: &[(&str, EnvFile)],
+    now: DateTime<Utc>,
+    lifted: &[Rule],
+) -> Decision {
+    let plan = plan();
+    let file = release(events);
+    let state = fold(Some(&file));
+    let envs: BTreeMap<String, EnvFile> = envs
+        .iter()
+        .map(|(n, f)| (n.to_string(), f.clone()))
+        .collect();
+    let targets = vec!["staging".to_string(), "production".to_string()];
+    next(&Inputs {
+        plan: &plan,
+        release: R,
+        state: &state,
+        envs: &envs,
+        targets: &targets,
+        now,
+        lifted,
+    })
+}
+
+fn staging_live(since: DateTime<Utc>) -> (&'static str, EnvFile) {
+    (
+        "staging",
+        EnvFile {
+            environment: "staging".into(),
+            live: Some(live(R, since)),
+            ..EnvFile::default()
+        },
+    )
+}
+
+fn in_production() -> Vec<Event> {
+    vec![event(
+        Some("production"),
+        EventKind::Entered { baseline: None },
+        "dev@acme.io",
+    )]
+}
+
+#[test]
+fn a_new_release_enters_the_first_environment() {
+    assert_eq!(
+        decide(vec![], &[], t(10, 0), &[]),
+        Decision::Enter {
+            env: "staging".into()
+        }
+    );
+}
+
+#[test]
+fn inside_an_environment_the_steps_run_in_order_then_it_goes_live() {
+    let entered = vec![event(
+        Some("staging"),
+        EventKind::Entered { baseline: None },
+        "dev@acme.io",
+    )];
+    assert_eq!(
+        decide(entered.clone(), &[], t(10, 0), &[]),
+        Decision::Step {
+            env: "staging".into(),
+            index: 0
+        }
+    );
+    let mut done = entered;
+    done.push(event(
+        Some("staging"),
+        EventKind::StepDone {
+            step: 0,
+            action: "deploy".into(),
+            detail: serde_json::Value::Null,
+            ms: 1,
+        },
+        "x",
+    ));
+    assert_eq!(
+        decide(done, &[], t(10, 0), &[]),
+        Decision::MarkLive {
+            env: "staging".into()
+        }
+    );
+}
+
+#[test]
+fn order_soak_and_freeze_block_and_can_be_lifted() {
+    let d = decide(vec![], &[("staging", EnvFile::default())], t(10, 0), &[]);
+    assert_eq!(
+        d,
+        Decision::Enter {
+            env: "staging".into()
+        }
+    );
+    // Live in staging for 10 minutes: soak not over.
+    let d = decide(vec![], &[staging_live(t(10, 0))], t(10, 10), &[]);
+    assert!(
+        matches!(d, Decision::Blocked { rule: Rule::Soak, ref reason, .. } if reason.contains("20m to go")),
+        "{d:?}"
+    );
+    assert_eq!(
+        decide(vec![], &[staging_live(t(10, 0))], t(10, 10), &[Rule::Soak]),
+        Decision::Enter {
+            env: "production".into()
+        }
+    );
+    assert_eq!(
+        decide(vec![], &[staging_live(t(10, 0))], t(10, 30), &[]),
+        Decision::Enter {
+            env: "production".into()
+        }
+    );
+    // Frozen at Christmas.
+    let xmas = Utc
+        .with_ymd_and_hms(2026, 12, 24, 12, 0, 0)
+        .single()
+        .expect("a time");
+    let d = decide(vec![], &[staging_live(t(10, 0))], xmas, &[]);
+    assert!(
+        matches!(
+            d,
+            Decision::Blocked {
+                rule: Rule::Freeze,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
+    assert_eq!(
+        decide(vec![], &[staging_live(t(10, 0))], xmas, &[Rule::Freeze]),
+        Decision::Enter {
+            env: "production".into()
+        }
+    );
+}
+
+#[test]
+fn an_environment_locked_by_another_release_is_busy() {
+    let locked = EnvFile {
+        lock: Some(Lock {
+            release: "checkout-000000000000".into(),
+            by: "eve".into(),
+            since: t(9, 0),
+        }),
+        ..EnvFile::default()
+    };
+    let d = decide(
+        vec![],
+        &[staging_live(t(9, 0)), ("production", locked)],
+        t(11, 0),
+        &[],
+    );
+    assert!(
+        matches!(d, Decision::Busy { ref env, ref holder } if env == "production" && holder.starts_with("checkout-000000000000")),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn approvals_count_only_allowed_distinct_approvers() {
+    let mut events = in_production();
+    let d = decide(events.clone(), &[staging_live(t(9, 0))], t(11, 0), &[]);
+    assert!(
+        matches!(d, Decision::AwaitApproval { step: None, ref have, .. } if have.is_empty()),
+        "{d:?}"
+    );
+    // The starter approving is not counted (allow_self: false); nor is a stranger; nor a repeat.
+    for who in [
+        "dev@acme.io",
+        "mallory@evil.io",
+        "alice@acme.io",
+        "alice@acme.io",
+    ] {
+        events.push(event(
+            Some("production"),
+            EventKind::Approved {
+                step: None,
+                by: who.into(),
+                comment: None,
+            },
+            who,
+        ));
+    }
+    let d = decide(events.clone(), &[staging_live(t(9, 0))], t(11, 0), &[]);
+    assert!(
+        matches!(d, Decision::AwaitApproval { ref have, .. } if have == &["alice@acme.io".to_string()]),
+        "{d:?}"
+    );
+    events.push(event(
+        Some("production"),
+        EventKind::Approved {
+            step: None,
+            by: "ops@sre.acme.io".into(),
+            comment: None,
+        },
+        "ops",
+    ));
+    assert_eq!(
+        decide(events.clone(), &[staging_live(t(9, 0))], t(11, 0), &[]),
+        Decision::Step {
+            env: "production".into(),
+            index: 0
+        }
+    );
+    // The approval step has its own approvers.
+    events.push(event(
+        Some("production"),
+        EventKind::StepDone {
+            step: 0,
+            action: "deploy".into(),
+            detail: serde_json::Value::Null,
+            ms: 1,
+        },
+        "x",
+    ));
+    let d = decide(events.clone(), &[staging_live(t(9, 0))], t(11, 0), &[]);
+    assert!(
+        matches!(d, Decision::AwaitApproval { step: Some(1), ref approval, .. } if approval.approvers == ["bob@acme.io"]),
+        "{d:?}"
+    );
+    events.push(event(
+        Some("production"),
+        EventKind::Approved {
+            step: Some(1),
+            by: "bob@acme.io".into(),
+            comment: None,
+        },
+        "bob",
+    ));
+    assert_eq!(
+        decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]),
+        Decision::Step {
+            env: "production".into(),
+            index: 1
+        }
+    );
+}
+
+#[test]
+fn a_failed_gate_or_a_rejection_rolls_back_and_then_stays_rejected() {
+    let mut events = in_production();
+    events.push(event(
+        Some("production"),
+        EventKind::Rejected {
+            by: "alice@acme.io".into(),
+            reason: "no".into(),
+        },
+        "alice",
+    ));
+    let d = decide(events.clone(), &[staging_live(t(9, 0))], t(11, 0), &[]);
+    assert!(
+        matches!(d, Decision::RollBack { ref reason, .. } if reason == "rejected by alice@acme.io: no"),
+        "{d:?}"
+    );
+    events.push(event(
+        Some("production"),
+        EventKind::RolledBack {
+            to: None,
+            reason: "no".into(),
+        },
+        "x",
+    ));
+    let d = decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]);
+    assert!(matches!(d, Decision::Rejected { .. }), "{d:?}");
+
+    let mut events = in_production();
+    events.push(event(
+        Some("production"),
+        EventKind::StepFailed {
+            step: 0,
+            action: "exec".into(),
+            error: "exit 1".into(),
+            gate: true,
+        },
+        "x",
+    ));
+    let d = decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]);
+    assert!(
+        matches!(d, Decision::RollBack { ref reason, .. } if reason.contains("exit 1")),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_provider_failure_is_retried_and_an_intent_without_outcome_is_in_flight() {
+    let mut events = in_production();
+    events.push(event(
+        Some("production"),
+        EventKind::Approved {
+            step: None,
+            by: "alice@acme.io".into(),
+            comment: None,
+        },
+        "a",
+    ));
+    events.push(event(
+        Some("production"),
+        EventKind::Approved {
+            step: None,
+            by: "ops@sre.acme.io".into(),
+            comment: None,
+        },
+        "o",
+    ));
+    events.push(event(
+        Some("production"),
+        EventKind::Intent {
+            step: 0,
+            action: "deploy".into(),
+            request: serde_json::Value::Null,
+        },
+        "x",
+    ));
+    let state = fold(Some(&release(events.clone())));
+    assert_eq!(state.env("production").in_flight.map(|(s, _)| s), Some(0));
+    assert_eq!(
+        decide(events.clone(), &[staging_live(t(9, 0))], t(11, 0), &[]),
+        Decision::Step {
+            env: "production".into(),
+            index: 0
+        }
+    );
+    events.push(event(
+        Some("production"),
+        EventKind::StepFailed {
+            step: 0,
+            action: "deploy".into(),
+            error: "503".into(),
+            gate: false,
+        },
+        "x",
+    ));
+    assert_eq!(
+        decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]),
+        Decision::Step {
+            env: "production".into(),
+            index: 0
+        }
+    );
+}
+
+#[test]
+fn a_release_already_live_is_done_and_one_rejected_before_is_blocked() {
+    let both = [
+        staging_live(t(9, 0)),
+        (
+            "production",
+            EnvFile {
+                live: Some(live(R, t(10, 0))),
+                ..EnvFile::default()
+            },
+        ),
+    ];
+    assert_eq!(decide(vec![], &both, t(11, 0), &[]), Decision::Done);
+    let rejected = EnvFile {
+        rejected: vec![R.into()],
+        ..EnvFile::default()
+    };
+    let d = decide(
+        vec![],
+        &[staging_live(t(9, 0)), ("production", rejected.clone())],
+        t(11, 0),
+        &[],
+    );
+    assert!(
+        matches!(
+            d,
+            Decision::Blocked {
+                rule: Rule::RejectedBefore,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
+    let d = decide(
+        vec![],
+        &[staging_live(t(9, 0)), ("production", rejected)],
+        t(11, 0),
+        &[Rule::RejectedBefore],
+    );
+    assert_eq!(
+        d,
+        Decision::Enter {
+            env: "production".into()
+        }
+    );
+}
+
+#[test]
+fn approver_patterns() {
+    let approval = crate::plan::Approval {
+        approvers: vec!["alice@acme.io".into(), "*@sre.acme.io".into()],
+        min: 1,
+        allow_self: false,
+    };
+    assert!(approver_allowed(&approval, "ALICE@acme.io", None).is_ok());
+    assert!(approver_allowed(&approval, "x@sre.acme.io", None).is_ok());
+    assert!(approver_allowed(&approval, "x@notsre.acme.io", None).is_err());
+    assert!(approver_allowed(&approval, "sre.acme.io", None).is_err());
+    assert!(approver_allowed(&approval, "alice@acme.io", Some("alice@acme.io")).is_err());
+}

@@ -1,0 +1,294 @@
+//! A real Prometheus on a loopback port, scraping the given targets every second, for
+//! the tests of relctl's Prometheus provider. Its data lives in a temp dir; the process
+//! is killed on drop. Tests wait for scraped data with `wait_for`, never with sleeps.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Overrides where the binary is looked for.
+const BINARY_ENV: &str = "RELCTL_TEST_PROMETHEUS";
+/// How long a start may take before the test fails.
+const READY_DEADLINE: Duration = Duration::from_secs(30);
+/// How often readiness and `wait_for` ask again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// One sample of an instant query's answer (a scalar is one sample without labels).
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub labels: BTreeMap<String, String>,
+    pub value: f64,
+}
+
+pub struct Prometheus {
+    child: Option<Child>,
+    addr: SocketAddr,
+    log: PathBuf,
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    /// Config, data and log; removed after the process is killed.
+    _dir: tempfile::TempDir,
+}
+
+/// The binary: `$RELCTL_TEST_PROMETHEUS`, else `prometheus` on PATH, else
+/// /usr/bin/prometheus. A missing one fails the test: this suite never skips.
+fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os(BINARY_ENV) {
+        return PathBuf::from(path);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("prometheus"))
+        .chain([PathBuf::from("/usr/bin/prometheus")])
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "these tests need a real Prometheus and the `prometheus` binary is missing \
+                 (not on PATH, not /usr/bin/prometheus): tests/run installs it (Debian package \
+                 `prometheus`: apt-get install prometheus), or set {BINARY_ENV} to one"
+            )
+        })
+}
+
+fn config(targets: &[SocketAddr]) -> String {
+    let mut text = String::from(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n",
+    );
+    if targets.is_empty() {
+        text.push_str("scrape_configs: []\n");
+    } else {
+        let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        text.push_str(&format!(
+            "scrape_configs:\n  - job_name: service\n    static_configs:\n      - targets: [{}]\n",
+            targets.join(", ")
+        ));
+    }
+    text
+}
+
+/// A port that was free a moment ago (Prometheus binds it itself; a clash is retried).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+fn read_log(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+enum Start {
+    Ready,
+    Exited(String),
+}
+
+impl Prometheus {
+    /// Starts Prometheus scraping `targets` every second and waits until it is ready.
+    pub fn start(targets: &[SocketAddr]) -> Prometheus {
+        let binary = binary();
+        let dir = tempfile::tempdir().expect("a temp dir for prometheus");
+        let config_file = dir.path().join("prometheus.yml");
+        std::fs::write(&config_file, config(targets)).expect("write the prometheus config");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the prometheus harness");
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client");
+        const ATTEMPTS: u32 = 3;
+        for attempt in 1..=ATTEMPTS {
+            let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+            let log = dir.path().join(format!("prometheus-{attempt}.log"));
+            let stderr = std::fs::File::create(&log).expect("create the prometheus log");
+            let mut child = Command::new(&binary)
+                .arg(format!("--config.file={}", config_file.display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.path().join(format!("data-{attempt}")).display()
+                ))
+                .arg(format!("--web.listen-address={addr}"))
+                .arg("--storage.tsdb.retention.time=1h")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(stderr)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+            match wait_ready(&runtime, &client, &mut child, addr, &log) {
+                Start::Ready => {
+                    return Prometheus {
+                        child: Some(child),
+                        addr,
+                        log,
+                        runtime,
+                        client,
+                        _dir: dir,
+                    };
+                }
+                Start::Exited(log_text)
+                    if log_text.contains("address already in use") && attempt < ATTEMPTS =>
+                {
+                    continue;
+                }
+                Start::Exited(log_text) => {
+                    panic!("prometheus exited before it was ready; its log:\n{log_text}")
+                }
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Kills the process: Prometheus is gone, its port refuses connections.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// One instant query at the server's now: the samples of a vector, or a scalar as
+    /// one sample.
+    pub fn query(&self, query: &str) -> Result<Vec<Sample>, String> {
+        let mut url = reqwest::Url::parse(&format!("{}/api/v1/query", self.url()))
+            .map_err(|e| e.to_string())?;
+        url.query_pairs_mut().append_pair("query", query);
+        let answer: Value = self.runtime.block_on(async {
+            let response = self
+                .client
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            response.json().await.map_err(|e| e.to_string())
+        })?;
+        if answer["status"] != "success" {
+            return Err(format!("query `{query}` failed: {answer}"));
+        }
+        let value = |pair: &Value| -> Result<f64, String> {
+            pair[1]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| format!("not a sample value: {pair}"))
+        };
+        let result = &answer["data"]["result"];
+        match answer["data"]["resultType"].as_str() {
+            Some("vector") => result
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|sample| {
+                    let labels = sample["metric"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect();
+                    Ok(Sample {
+                        labels,
+                        value: value(&sample["value"])?,
+                    })
+                })
+                .collect(),
+            Some("scalar") => Ok(vec![Sample {
+                labels: BTreeMap::new(),
+                value: value(result)?,
+            }]),
+            _ => Err(format!(
+                "query `{query}` gave neither a vector nor a scalar: {answer}"
+            )),
+        }
+    }
+
+    /// Polls `query` until `until` holds for its samples (or fails the test after
+    /// `deadline`, with what it last saw, the targets' health and Prometheus' log).
+    pub fn wait_for(
+        &self,
+        query: &str,
+        until: impl Fn(&[Sample]) -> bool,
+        deadline: Duration,
+    ) -> Vec<Sample> {
+        let end = Instant::now() + deadline;
+        loop {
+            let last = match self.query(query) {
+                Ok(samples) if until(&samples) => return samples,
+                Ok(samples) => format!("{samples:?}"),
+                Err(e) => e,
+            };
+            if Instant::now() >= end {
+                panic!(
+                    "waited {deadline:?} for `{query}`; last: {last}\ntargets: {}\nprometheus log:\n{}",
+                    self.targets(),
+                    read_log(&self.log)
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// The scrape targets' health, for failure messages.
+    fn targets(&self) -> String {
+        let url = format!("{}/api/v1/targets", self.url());
+        self.runtime
+            .block_on(async {
+                let answer: Value = self.client.get(url).send().await?.json().await?;
+                Ok::<_, reqwest::Error>(answer["data"]["activeTargets"].to_string())
+            })
+            .unwrap_or_else(|e| e.to_string())
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Waits for `/-/ready`, or for the process to exit (then returns its log).
+fn wait_ready(
+    runtime: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    child: &mut Child,
+    addr: SocketAddr,
+    log: &Path,
+) -> Start {
+    let end = Instant::now() + READY_DEADLINE;
+    let url = format!("http://{addr}/-/ready");
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Start::Exited(format!("({status})\n{}", read_log(log)));
+        }
+        let ready = runtime.block_on(async {
+            client
+                .get(&url)
+                .timeout(Duration::from_secs(1))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        });
+        if ready {
+            return Start::Ready;
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "prometheus was not ready at {url} within {READY_DEADLINE:?}; its log:\n{}",
+                read_log(log)
+            );
+        }
+        std::thread::sleep(POLL);
+    }
+}
