@@ -86,10 +86,10 @@ impl Drop for Tmux {
 fn exit_code(dir: &Path) -> i32 {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(text) = std::fs::read_to_string(dir.join("exit")) {
-            if let Ok(code) = text.trim().parse() {
-                return code;
-            }
+        if let Ok(text) = std::fs::read_to_string(dir.join("exit"))
+            && let Ok(code) = text.trim().parse()
+        {
+            return code;
         }
         assert!(Instant::now() < deadline, "relctl never finished");
         std::thread::sleep(Duration::from_millis(25));

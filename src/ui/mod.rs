@@ -148,6 +148,23 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+impl Printer {
+    /// A spinner on stderr for something that takes a while (human mode on a terminal
+    /// only); it shows the message and the time elapsed, and vanishes when dropped.
+    pub fn spinner(&self, message: String) -> Option<indicatif::ProgressBar> {
+        if self.mode != OutputMode::Human || self.quiet || !io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        let style = indicatif::ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        bar.set_style(style);
+        bar.set_message(message);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(bar)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,22 +215,5 @@ mod tests {
         assert!(resolve_no_input(false, tty, env(&[("CI", "true")])));
         assert!(resolve_no_input(false, pipe, env(&[])));
         assert!(resolve_no_input(true, tty, env(&[])));
-    }
-}
-
-impl Printer {
-    /// A spinner on stderr for something that takes a while (human mode on a terminal
-    /// only); it shows the message and the time elapsed, and vanishes when dropped.
-    pub fn spinner(&self, message: String) -> Option<indicatif::ProgressBar> {
-        if self.mode != OutputMode::Human || self.quiet || !io::stderr().is_terminal() {
-            return None;
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        let style = indicatif::ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
-        bar.set_style(style);
-        bar.set_message(message);
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Some(bar)
     }
 }
