@@ -233,3 +233,61 @@ fn an_approval_step_gates_the_steps_after_it() {
     );
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
 }
+
+#[test]
+fn abort_rolls_the_environment_back_to_what_was_live() {
+    let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"] }\n      - deploy: {}\n";
+    let s = Setup::new("", steps);
+    let old = crate::promote::OLD;
+    assert_eq!(
+        s.relctl_as(
+            "ops@sre.acme.io",
+            &["promote", "--artifact", &artifact(old)]
+        )
+        .code,
+        4
+    );
+    assert_eq!(
+        s.relctl_as(
+            "ops@sre.acme.io",
+            &["approve", &release(old), "--env", "production"]
+        )
+        .code,
+        0
+    );
+    assert_eq!(
+        s.relctl_as("ops@sre.acme.io", &["resume", &release(old)])
+            .code,
+        0
+    );
+    // The new release stops at the approval step with 50% of production's traffic.
+    assert_eq!(
+        s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)])
+            .code,
+        4
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 50)));
+    let run = s.relctl_as(
+        "dev@acme.io",
+        &["abort", &release(HEX), "--reason", "wrong build"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(old), 100)));
+    let events = s.events(HEX);
+    assert!(
+        events.ends_with(&[
+            "aborted".to_string(),
+            "rollback_started".to_string(),
+            "rolled_back".to_string()
+        ]),
+        "{events:?}"
+    );
+    let production = s.record_file("environments/production.yaml");
+    assert!(
+        production.contains(&format!("release: {}", release(old))),
+        "{production}"
+    );
+    assert!(production.contains("lock: null"), "{production}");
+    let run = s.relctl(&["abort", "checkout-000000000000"]);
+    assert_eq!(run.code, 2);
+}

@@ -127,3 +127,32 @@ fn a_crash_after_any_commit_is_finished_by_resume() {
         assert_no_conflicting_duplicates(&s.platform);
     }
 }
+
+#[test]
+fn sigkill_during_a_pause_then_resume_finishes() {
+    let s = Setup::new(
+        "",
+        "      - deploy: { weight: 10 }\n      - pause: 1s\n      - deploy: {}\n",
+    );
+    let mut child = s
+        .env
+        .std_command()
+        .args(["promote", "--artifact", &artifact(HEX)])
+        .env("DEPLOY_TOKEN", SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start promote");
+    wait_for_record(&s, "production: step 2 pause");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("promote ends");
+    assert_eq!(status.code(), None, "killed by a signal");
+    let run = s.relctl(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    assert_no_conflicting_duplicates(&s.platform);
+}
