@@ -212,7 +212,12 @@ fn a_rejection_ends_the_release_with_exit_3() {
     );
     // Promote refuses it again (rejected before) unless forced.
     let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("was rolled back in production before"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -119,12 +119,9 @@ fn a_valid_reference_reaches_the_command() {
 #[test]
 fn unfinished_commands_say_so() {
     let env = example_env();
-    let run = env.run(&["status"]);
+    let run = env.run(&["notes", "x"]);
     assert_eq!(run.code, 1);
-    assert_eq!(
-        run.stderr,
-        "error: `relctl status` is not implemented yet\n"
-    );
+    assert_eq!(run.stderr, "error: `relctl notes` is not implemented yet\n");
 }
 
 #[test]

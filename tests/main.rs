@@ -7,6 +7,7 @@ mod cli;
 mod concurrency;
 mod crashes;
 mod generated;
+mod incident;
 mod metrics;
 mod promote;
 mod rollback_gates;

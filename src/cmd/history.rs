@@ -1,8 +1,11 @@
 //! `relctl history`: the recorded events, newest first, or one release in full.
 
-use crate::error::Error;
+use serde_json::json;
 
 use super::Context;
+use crate::cli::OutputMode;
+use crate::runner;
+use crate::ui::events::describe;
 
 /// Show recorded events, newest first, or one release in full
 #[derive(Debug, clap::Args)]
@@ -19,7 +22,70 @@ pub struct Args {
     pub limit: usize,
 }
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    super::load_plan(ctx)?;
-    Err(Error::not_implemented("history").into())
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let plan = super::load_plan(ctx)?;
+    let store = runner::open_store(&plan)?;
+    let json = ctx.printer.mode() == OutputMode::Json;
+    if let Some(id) = &args.release {
+        let (file, _) = super::release::find(&store, id)?;
+        if json {
+            return ctx.printer.json(&serde_json::to_value(&file)?);
+        }
+        let mut text = format!(
+            "{}  {}  version {}{}\n",
+            file.release,
+            file.artifact,
+            file.version,
+            file.source_commit
+                .as_deref()
+                .map(|c| format!("  source {}", &c[..c.len().min(12)]))
+                .unwrap_or_default()
+        );
+        for event in file
+            .events
+            .iter()
+            .filter(|e| args.env.is_none() || e.env == args.env)
+        {
+            text.push_str(&format!(
+                "{}  {:<12} {}  ({})\n",
+                event.at.format("%Y-%m-%d %H:%M:%S"),
+                event.env.as_deref().unwrap_or("-"),
+                describe(&event.kind),
+                event.actor
+            ));
+        }
+        return ctx.printer.data(&text);
+    }
+    let wanted = |e: &crate::record::LogEntry| {
+        args.env
+            .as_deref()
+            .is_none_or(|env| e.trailer("Relctl-Env") == Some(env))
+    };
+    let entries: Vec<_> = if args.env.is_some() {
+        store
+            .log(None)?
+            .into_iter()
+            .filter(|e| wanted(e))
+            .take(args.limit)
+            .collect()
+    } else {
+        store.log(Some(args.limit))?
+    };
+    let mut text = String::new();
+    for e in &entries {
+        if json {
+            ctx.printer.json(&json!({
+                "commit": e.oid.to_string(), "time": e.time.to_rfc3339(), "actor": e.actor, "summary": e.summary,
+                "release": e.trailer("Relctl-Release"), "env": e.trailer("Relctl-Env"), "event": e.trailer("Relctl-Event"),
+            }))?;
+        } else {
+            text.push_str(&format!(
+                "{}  {}  ({})\n",
+                e.time.format("%Y-%m-%d %H:%M:%S"),
+                e.summary,
+                e.actor
+            ));
+        }
+    }
+    ctx.printer.data(&text)
 }

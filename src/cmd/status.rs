@@ -1,8 +1,13 @@
 //! `relctl status`: what is live in each environment, from the record.
 
-use crate::error::Error;
+use serde_json::{Value, json};
 
 use super::Context;
+use crate::cli::OutputMode;
+use crate::engine::{self, EnvFile};
+use crate::error::Error;
+use crate::record::Snapshot;
+use crate::runner::{self, journal};
 
 /// Show what is live in each environment, and record commits not yet pushed
 #[derive(Debug, clap::Args)]
@@ -12,7 +17,114 @@ pub struct Args {
     pub env: Option<String>,
 }
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    super::load_plan(ctx)?;
-    Err(Error::not_implemented("status").into())
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let plan = super::load_plan(ctx)?;
+    let names: Vec<&str> = match &args.env {
+        Some(env) if plan.environment(env).is_none() => {
+            return Err(
+                Error::usage(format!("there is no environment `{env}` in the plan")).into(),
+            );
+        }
+        Some(env) => vec![env.as_str()],
+        None => plan.environments.iter().map(|e| e.name.as_str()).collect(),
+    };
+    let store = runner::open_store(&plan)?;
+    let snapshot = store.snapshot()?;
+    let rows = names
+        .iter()
+        .map(|name| Ok(row(&snapshot, name, &journal::read_env(&snapshot, name)?)?))
+        .collect::<anyhow::Result<Vec<Value>>>()?;
+    let unpushed = store.unpushed().unwrap_or(0);
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(
+            &json!({ "environments": rows, "unpushed": unpushed, "remote": store.remote() }),
+        );
+    }
+    let columns = [
+        "ENV", "RELEASE", "VERSION", "DIGEST", "SINCE", "STATE", "WHO",
+    ];
+    let keys = [
+        "env", "release", "version", "digest", "since", "state", "who",
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            keys.iter()
+                .map(|k| r[*k].as_str().unwrap_or("-").to_string())
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|i| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .chain([columns[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |values: Vec<&str>| {
+        let mut out: String = values
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:<w$}  "))
+            .collect();
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        out
+    };
+    let mut text = line(columns.to_vec());
+    for c in &cells {
+        text.push_str(&line(c.iter().map(String::as_str).collect()));
+    }
+    if unpushed > 0 {
+        text.push_str(&format!(
+            "\n{unpushed} record commit(s) not pushed to {} yet; the next relctl command pushes them\n",
+            store.remote().unwrap_or("the remote")
+        ));
+    }
+    ctx.printer.data(&text)
+}
+
+fn row(snapshot: &Snapshot, name: &str, file: &EnvFile) -> anyhow::Result<Value> {
+    let live = file.live.as_ref();
+    let mut state = match (&file.rolled_back, live) {
+        (Some(note), _) => format!("rolled back (from {})", note.from),
+        (None, Some(_)) => "live".to_string(),
+        (None, None) => "empty".to_string(),
+    };
+    let mut who = file
+        .rolled_back
+        .as_ref()
+        .map(|n| n.by.clone())
+        .or_else(|| live.map(|l| l.by.clone()));
+    if let Some(lock) = &file.lock {
+        let run = journal::read_release(snapshot, &lock.release)?
+            .map(|f| engine::fold(Some(&f)).env(name))
+            .unwrap_or_default();
+        let what = if run.awaiting.is_some() {
+            "awaiting approval"
+        } else if run.inconclusive.is_some() {
+            "paused (inconclusive)"
+        } else if run.failed.is_some() {
+            "paused (failed)"
+        } else if run.rolling_back {
+            "rolling back"
+        } else {
+            "in progress"
+        };
+        state = format!("{what}: {}", lock.release);
+        who = Some(lock.by.clone());
+    }
+    Ok(json!({
+        "env": name,
+        "release": live.map(|l| l.release.clone()),
+        "version": live.map(|l| l.version.clone()),
+        "digest": live.map(|l| l.digest.trim_start_matches("sha256:").chars().take(12).collect::<String>()),
+        "since": live.map(|l| l.since.format("%Y-%m-%d %H:%M UTC").to_string()),
+        "state": state,
+        "who": who.filter(|w| !w.is_empty()),
+        "lock": file.lock,
+    }))
 }

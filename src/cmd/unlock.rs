@@ -1,8 +1,9 @@
 //! `relctl unlock`: break a stale environment lock, on the record.
 
+use super::{Context, release};
+use crate::engine::EventKind;
 use crate::error::Error;
-
-use super::Context;
+use crate::runner::{self, journal};
 
 /// Break a stale environment lock (recorded with the reason)
 #[derive(Debug, clap::Args)]
@@ -16,7 +17,49 @@ pub struct Args {
     pub reason: String,
 }
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    super::load_plan(ctx)?;
-    Err(Error::not_implemented("unlock").into())
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let plan = super::load_plan(ctx)?;
+    if plan.environment(&args.env).is_none() {
+        return Err(Error::usage(format!(
+            "there is no environment `{}` in the plan",
+            args.env
+        ))
+        .into());
+    }
+    let store = runner::open_store(&plan)?;
+    let _ = store.sync();
+    let snapshot = store.snapshot()?;
+    let Some(lock) = journal::read_env(&snapshot, &args.env)?.lock else {
+        ctx.printer.status(&format!("{} is not locked", args.env));
+        return Ok(());
+    };
+    let (file, _) = release::find(&store, &lock.release)?;
+    drop(snapshot);
+    let holder = lock.release.clone();
+    let kind = EventKind::Unlocked {
+        reason: args.reason,
+    };
+    let (event, _) = journal::record(
+        &store,
+        &release::author(&plan),
+        &release::header_of(&file),
+        Some(&args.env),
+        kind,
+        &mut |f| {
+            if f.lock.as_ref().is_some_and(|l| l.release == holder) {
+                f.lock = None;
+            }
+            Ok(())
+        },
+    )?;
+    ctx.printer.event(&lock.release, &event)?;
+    ctx.printer.status(&format!(
+        "{} is unlocked; {} held it since {} ({}); `relctl resume {}` takes it again",
+        args.env,
+        lock.release,
+        lock.since.format("%Y-%m-%d %H:%M UTC"),
+        lock.by,
+        lock.release
+    ));
+    Ok(())
 }

@@ -36,8 +36,6 @@ pub enum Decision {
     MarkLive { env: String },
     /// A gate failed or a person rejected: undo and redeploy what was live before.
     RollBack { env: String, reason: String },
-    /// The release was rolled back or rejected here (exit 3).
-    Rejected { env: String, reason: String },
 }
 
 /// Which rule blocked, so `--force` and `--override-freeze` know what they may lift.
@@ -83,9 +81,10 @@ pub fn next(i: &Inputs) -> Decision {
             Some(Outcome::RolledBack) | Some(Outcome::Aborted)
                 if !i.lifted.contains(&Rule::RejectedBefore) =>
             {
-                return Decision::Rejected {
+                return Decision::Blocked {
                     env: env_name.clone(),
-                    reason: "the release was rolled back here".into(),
+                    rule: Rule::RejectedBefore,
+                    reason: format!("{} was rolled back in {env_name} before", i.release),
                 };
             }
             _ => {}

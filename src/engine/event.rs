@@ -107,12 +107,19 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<String>,
         reason: String,
+        /// For `relctl rollback`: from its start to the platform confirming.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ms: Option<u64>,
     },
     Interrupted {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         step: Option<usize>,
     },
     Aborted {
+        reason: String,
+    },
+    /// `relctl unlock` broke this release's lock on the environment.
+    Unlocked {
         reason: String,
     },
 }
@@ -138,6 +145,7 @@ impl EventKind {
             EventKind::RolledBack { .. } => "rolled_back",
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::Aborted { .. } => "aborted",
+            EventKind::Unlocked { .. } => "unlocked",
         }
     }
 }
@@ -146,6 +154,9 @@ impl EventKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Live {
     pub release: String,
+    /// Who made it live.
+    #[serde(default)]
+    pub by: String,
     pub artifact: String,
     pub digest: String,
     pub version: String,
@@ -174,6 +185,19 @@ pub struct EnvFile {
     /// Releases that may not come back here without `--force`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<String>,
+    /// The last `relctl rollback` here, until a release goes live again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<RollbackNote>,
+}
+
+/// What `relctl rollback` did to an environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollbackNote {
+    pub from: String,
+    pub to: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
 }
 
 /// `releases/<id>.yaml`: the release's identity and every event, oldest first.

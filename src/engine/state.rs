@@ -154,6 +154,11 @@ fn apply(state: &mut ReleaseState, event: &Event) {
                 run.in_flight.get_or_insert((*step, event.at));
             }
         }
+        EventKind::Unlocked { .. } => {
+            // The lock is gone: a later run enters again and carries on from the record.
+            run.entered = false;
+            run.awaiting = None;
+        }
         EventKind::Started { .. } | EventKind::Overridden { .. } => {}
     }
 }

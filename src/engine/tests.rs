@@ -81,6 +81,7 @@ fn release(events: Vec<Event>) -> ReleaseFile {
 fn live(release: &str, since: DateTime<Utc>) -> Live {
     Live {
         release: release.into(),
+        by: "dev@acme.io".into(),
         artifact: "a".into(),
         digest: "d".into(),
         version: "v".into(),
@@ -349,11 +350,21 @@ fn a_failed_gate_or_a_rejection_rolls_back_and_then_stays_rejected() {
         EventKind::RolledBack {
             to: None,
             reason: "no".into(),
+            ms: None,
         },
         "x",
     ));
     let d = decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]);
-    assert!(matches!(d, Decision::Rejected { .. }), "{d:?}");
+    assert!(
+        matches!(
+            d,
+            Decision::Blocked {
+                rule: Rule::RejectedBefore,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
 
     let mut events = in_production();
     events.push(event(

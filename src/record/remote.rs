@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use git2::{
-    AutotagOption, Config, Cred, CredentialType, ErrorCode, FetchOptions, Oid, PushOptions,
-    RemoteCallbacks, Repository, Sort,
+    AutotagOption, Config, Cred, CredentialType, ErrorCode, FetchOptions, Oid, ProxyOptions,
+    PushOptions, RemoteCallbacks, Repository, Sort,
 };
 
 use super::store::{Backoff, MAX_ATTEMPTS, Store, Sync};
@@ -138,16 +138,29 @@ impl Store {
 
     /// Fetch the branch into its tracking ref and say where the remote's tip is.
     pub(super) fn fetch(&self, name: &str) -> Result<Fetched> {
-        let mut remote = self
+        let named = self
             .repo
             .find_remote(name)
             .with_context(|| format!("reading git remote `{name}` in {}", self.path().display()))?;
-        let url = String::from_utf8_lossy(remote.url_bytes()).into_owned();
+        let url = String::from_utf8_lossy(named.url_bytes()).into_owned();
+        let mut remote = match self.local_target(&url) {
+            Some(path) if local_path(&url).is_some_and(|given| given.is_relative()) => {
+                let path = path.to_string_lossy();
+                self.repo.remote_anonymous(&path).with_context(|| {
+                    format!(
+                        "reading git remote `{name}` ({path}) in {}",
+                        self.path().display()
+                    )
+                })?
+            }
+            _ => named,
+        };
         let tracking = self.tracking(name);
         let refspec = format!("+{}:{tracking}", self.refname);
         let mut options = FetchOptions::new();
         options
             .remote_callbacks(callbacks(&self.repo))
+            .proxy_options(proxy())
             .update_fetchhead(false)
             .download_tags(AutotagOption::None);
         if let Err(err) = remote.fetch(&[&refspec], Some(&mut options), Some("relctl: fetch")) {
@@ -198,6 +211,7 @@ impl Store {
     /// Put the local branch on top of the remote tip: fast-forward it, or replay the
     /// local commits on it. On a conflict the local branch is left as it was.
     pub(super) fn integrate(&self, remote_tip: Option<Oid>) -> Result<()> {
+        let _turn = self.take_turn();
         for _ in 0..MAX_ATTEMPTS {
             let local = self.tip()?;
             let Some(target) = self.rebased(local, remote_tip)? else {
@@ -339,7 +353,7 @@ impl Store {
             Some(url) => String::from_utf8_lossy(url).into_owned(),
             None => String::from_utf8_lossy(remote.url_bytes()).into_owned(),
         };
-        let pushed = match local_path(&url) {
+        let pushed = match self.local_target(&url) {
             Some(path) if self.direct_local_push => self.push_direct(name, &path)?,
             _ => self.push_transport(remote, name, &url)?,
         };
@@ -350,6 +364,17 @@ impl Store {
             }
         }
         Ok(pushed)
+    }
+
+    /// A remote on this machine. A relative path is taken from the top of the
+    /// working tree, as git takes it, not from wherever relctl was started.
+    fn local_target(&self, url: &str) -> Option<PathBuf> {
+        let path = local_path(url)?;
+        Some(if path.is_relative() {
+            self.path().join(path)
+        } else {
+            path
+        })
     }
 
     /// Only forward: a slower writer must not make pushed commits look unpushed.
@@ -392,7 +417,7 @@ impl Store {
                 Ok(())
             });
             let mut options = PushOptions::new();
-            options.remote_callbacks(callbacks);
+            options.remote_callbacks(callbacks).proxy_options(proxy());
             remote.push(&[&refspec], Some(&mut options))
         };
         match result {
@@ -480,9 +505,8 @@ impl Store {
                 ) =>
             {
                 Ok(Pushed::Rejected(format!(
-                    "{} on remote `{name}` moved during the push ({:?}: {})",
+                    "{} on remote `{name}` moved during the push: {}",
                     self.branch,
-                    err.code(),
                     err.message()
                 )))
             }
@@ -554,35 +578,50 @@ fn local_path(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(url))
 }
 
-/// Authenticate as git would: ssh-agent for ssh, then `RELCTL_GIT_TOKEN`, then the
-/// configured credential helpers. Each is tried once, so a wrong one fails instead
-/// of looping.
+/// Authenticate as git would: ssh-agent, then the usual key files, for ssh;
+/// `RELCTL_GIT_TOKEN`, then the configured credential helpers, for https. libgit2
+/// asks again after each refusal, so every way is offered once and then we stop.
 fn callbacks<'a>(repo: &Repository) -> RemoteCallbacks<'a> {
     let config: Option<Config> = repo.config().ok();
     let token = std::env::var("RELCTL_GIT_TOKEN")
         .ok()
         .filter(|token| !token.is_empty());
-    let mut tried = CredentialType::empty();
-    let mut helper_tried = false;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let (mut username_sent, mut ssh_tries, mut https_tries, mut default_sent) =
+        (false, 0, 0, false);
     let mut callbacks = RemoteCallbacks::new();
     callbacks.credentials(move |url, username, allowed| {
-        if allowed.contains(CredentialType::USERNAME) && !tried.contains(CredentialType::USERNAME) {
-            tried |= CredentialType::USERNAME;
+        if allowed.contains(CredentialType::USERNAME) && !username_sent {
+            username_sent = true;
             return Cred::username(username.unwrap_or("git"));
         }
-        if allowed.contains(CredentialType::SSH_KEY) && !tried.contains(CredentialType::SSH_KEY) {
-            tried |= CredentialType::SSH_KEY;
-            return Cred::ssh_key_from_agent(username.unwrap_or("git"));
+        if allowed.contains(CredentialType::SSH_KEY) {
+            let user = username.unwrap_or("git");
+            let keys = ["id_ed25519", "id_ecdsa", "id_rsa"]
+                .iter()
+                .filter_map(|key| Some(home.as_ref()?.join(".ssh").join(key)))
+                .filter(|key| key.is_file());
+            let ways = std::iter::once(None).chain(keys.map(Some)).skip(ssh_tries);
+            for way in ways {
+                ssh_tries += 1;
+                let cred = match way {
+                    None => Cred::ssh_key_from_agent(user),
+                    Some(key) => Cred::ssh_key(user, None, &key, None),
+                };
+                if let Ok(cred) = cred {
+                    return Ok(cred);
+                }
+            }
         }
         if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            if let Some(token) = &token
-                && !tried.contains(CredentialType::USER_PASS_PLAINTEXT)
-            {
-                tried |= CredentialType::USER_PASS_PLAINTEXT;
-                return Cred::userpass_plaintext(username.unwrap_or("x-access-token"), token);
+            if https_tries == 0 {
+                https_tries += 1;
+                if let Some(token) = &token {
+                    return Cred::userpass_plaintext(username.unwrap_or("x-access-token"), token);
+                }
             }
-            if !helper_tried {
-                helper_tried = true;
+            if https_tries == 1 {
+                https_tries += 1;
                 if let Some(config) = &config
                     && let Ok(cred) = Cred::credential_helper(config, url, username)
                 {
@@ -590,13 +629,21 @@ fn callbacks<'a>(repo: &Repository) -> RemoteCallbacks<'a> {
                 }
             }
         }
-        if allowed.contains(CredentialType::DEFAULT) && !tried.contains(CredentialType::DEFAULT) {
-            tried |= CredentialType::DEFAULT;
+        if allowed.contains(CredentialType::DEFAULT) && !default_sent {
+            default_sent = true;
             return Cred::default();
         }
         Err(git2::Error::from_str(
-            "no credentials worked (tried ssh-agent, RELCTL_GIT_TOKEN and git credential helpers)",
+            "no credentials worked (tried ssh-agent, ~/.ssh keys, RELCTL_GIT_TOKEN \
+             and git credential helpers)",
         ))
     });
     callbacks
+}
+
+/// Proxies from git's configuration and the environment, as git uses them.
+fn proxy<'a>() -> ProxyOptions<'a> {
+    let mut proxy = ProxyOptions::new();
+    proxy.auto();
+    proxy
 }

@@ -2,6 +2,7 @@
 //! database, and the compare-and-swap that lets many writers share one branch without
 //! overwriting each other or touching the user's working tree, index or HEAD.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -30,6 +31,25 @@ pub struct Store {
     /// Push to a remote on this machine by writing its objects and moving its ref
     /// with a compare-and-swap; libgit2's local transport overwrites the ref.
     pub(super) direct_local_push: bool,
+    /// Queue behind other writers on this machine (see `take_turn`).
+    pub(super) take_turns: bool,
+}
+
+thread_local! {
+    /// Turns this thread holds: a build closure that appends must not wait for
+    /// the turn its caller holds.
+    static TURNS_HELD: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A turn at writing the branch, given back when dropped.
+pub(super) struct Turn(Option<std::fs::File>);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            TURNS_HELD.set(TURNS_HELD.get().saturating_sub(1));
+        }
+    }
 }
 
 /// The branch as one reader saw it: its tip and the files there.
@@ -88,15 +108,17 @@ impl Store {
         let repo = match Repository::discover(dir) {
             Ok(repo) => repo,
             Err(err) if err.code() == ErrorCode::NotFound => {
-                return Err(Error::usage(format!(
-                    "{} is not inside a git repository",
-                    dir.display()
-                ))
-                .with_hint(
-                    "the release record is kept in git: run `git init` there, \
+                let what = if dir.exists() {
+                    "is not inside a git repository"
+                } else {
+                    "does not exist"
+                };
+                return Err(Error::usage(format!("{} {what}", dir.display()))
+                    .with_hint(
+                        "the release record is kept in git: run `git init` there, \
                      or point `record.repo` in the plan at a repository",
-                )
-                .into());
+                    )
+                    .into());
             }
             Err(err) => {
                 return Err(err)
@@ -113,6 +135,7 @@ impl Store {
             refname,
             remote: remote.map(str::to_string),
             direct_local_push: true,
+            take_turns: true,
         };
         store.refuse_checked_out()?;
         if let Some(name) = remote {
@@ -307,7 +330,7 @@ impl Store {
         &self,
         build: &mut dyn FnMut(&Snapshot<'_>) -> Result<Option<Commit>>,
     ) -> Result<Option<(Oid, Option<Oid>)>> {
-        let mut turn = None;
+        let _turn = self.take_turn();
         for _ in 0..MAX_ATTEMPTS {
             let snap = self.snapshot()?;
             let Some(commit) = build(&snap)? else {
@@ -318,28 +341,36 @@ impl Store {
                 return Ok(Some((oid, snap.tip)));
             }
             tracing::debug!(branch = %self.branch, "the branch moved while committing; building again");
-            if turn.is_none() {
-                turn = Some(self.wait_turn()?);
-            }
         }
         Err(self.kept_moving())
     }
 
-    /// Writers that lost a race queue on this file lock, so under contention they
-    /// take turns instead of losing to each other again and again. First tries skip
-    /// it: an uncontended append pays nothing, and a build closure may itself append.
-    /// The compare-and-swap stays what keeps the branch right; this only keeps it fair.
-    fn wait_turn(&self) -> Result<std::fs::File> {
+    /// Writers on this machine take turns through a file lock, so under contention
+    /// they queue instead of losing the race to each other again and again. The
+    /// compare-and-swap is still what keeps the branch right (git itself and other
+    /// tools do not take turns); the lock only keeps it fair. Without one (a file
+    /// system with no locks, a build closure that appends) the race decides.
+    pub(super) fn take_turn(&self) -> Turn {
+        if !self.take_turns || TURNS_HELD.get() > 0 {
+            return Turn(None);
+        }
         let path = self.repo.commondir().join("relctl.lock");
-        let file = std::fs::OpenOptions::new()
+        let locked = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("locking {}", path.display()))?;
-        Ok(file)
+            .and_then(|file| file.lock().map(|()| file));
+        match locked {
+            Ok(file) => {
+                TURNS_HELD.set(TURNS_HELD.get() + 1);
+                Turn(Some(file))
+            }
+            Err(err) => {
+                tracing::debug!(path = %path.display(), %err, "writing without taking turns");
+                Turn(None)
+            }
+        }
     }
 
     pub(super) fn kept_moving(&self) -> anyhow::Error {

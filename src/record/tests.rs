@@ -340,6 +340,12 @@ fn open_explains_what_is_wrong() {
     );
     assert!(hint_of(&err).unwrap().contains("git init"));
 
+    let err = Store::open(&tmp.path().join("missing"), BRANCH, None)
+        .err()
+        .unwrap();
+    assert_eq!(exit_of(&err), Exit::Usage);
+    assert!(err.to_string().contains("does not exist"), "{err}");
+
     let repo = init(&tmp.path().join("repo"));
     let nested = repo.join("a/b");
     std::fs::create_dir_all(&nested).unwrap();
@@ -493,6 +499,42 @@ fn concurrent_appends_from_threads_lose_nothing() {
     fsck(&dir);
 }
 
+/// Writers that do not take turns race on the compare-and-swap alone: some may
+/// give up, but every append that says it committed is there, none overwritten.
+#[test]
+fn racing_without_turns_loses_no_update() {
+    let tmp = TempDir::new().unwrap();
+    let dir = init(tmp.path());
+    let start = Barrier::new(6);
+    let committed = Mutex::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..6 {
+            let (dir, start, committed) = (&dir, &start, &committed);
+            scope.spawn(move || {
+                let mut store = Store::open(dir, BRANCH, None).unwrap();
+                store.take_turns = false;
+                let actor = format!("thread-{t}");
+                start.wait();
+                for _ in 0..15 {
+                    match store.append(&mut increment(&actor)) {
+                        Ok(appended) => {
+                            assert!(appended.is_some());
+                            *committed.lock().unwrap() += 1;
+                        }
+                        Err(err) => assert_eq!(exit_of(&err), Exit::Busy, "{err:#}"),
+                    }
+                }
+            });
+        }
+    });
+    let committed = committed.into_inner().unwrap();
+    assert!(committed > 0);
+    let store = Store::open(&dir, BRANCH, None).unwrap();
+    assert_eq!(counter(&store), committed as u64);
+    assert_line(&store, committed);
+    fsck(&dir);
+}
+
 #[test]
 fn without_a_remote_nothing_is_pending() {
     let tmp = TempDir::new().unwrap();
@@ -604,6 +646,75 @@ fn rejected_push_is_rebuilt_on_the_new_tip() {
 #[test]
 fn rejected_push_through_libgit2_transport_is_rebuilt() {
     rejected_push_is_rebuilt(false);
+}
+
+/// After a rejected push, only the commit being appended is built again; commits
+/// that were already waiting are replayed onto the new tip as they are.
+#[test]
+fn rejected_push_replays_waiting_commits_and_rebuilds_its_own() {
+    let shared = Shared::new();
+    let (a, b) = (shared.clone("a"), shared.clone("b"));
+    add(&a, "start", &[("counter", "0")]);
+    let away = shared.tmp.path().join("away.git");
+    std::fs::rename(&shared.bare, &away).unwrap();
+    assert!(!add(&a, "waiting", &[("releases/a.yaml", "a")]).pushed);
+    std::fs::rename(&away, &shared.bare).unwrap();
+
+    let mut calls = 0;
+    let appended = a
+        .append(&mut |snap| {
+            calls += 1;
+            if calls == 1 {
+                assert!(b.append(&mut increment("b")).unwrap().unwrap().pushed);
+            }
+            increment("a")(snap)
+        })
+        .unwrap()
+        .unwrap();
+    assert!(appended.pushed, "{appended:?}");
+    assert_eq!(calls, 2);
+    let summaries: Vec<String> = a
+        .log(None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.summary)
+        .collect();
+    assert_eq!(summaries, ["increment", "waiting", "increment", "start"]);
+    assert_eq!(counter(&a), 2);
+    assert_eq!(shared.remote_tip(), Some(appended.oid));
+    shared.fsck_all();
+}
+
+/// A remote that keeps refusing without moving is not a race: the commit stays
+/// local and says why, and a later sync pushes it.
+#[test]
+fn a_refusing_remote_keeps_the_commit_local() {
+    let shared = Shared::new();
+    let a = shared.clone("a");
+    add(&a, "start", &[("counter", "0")]);
+    let lock = shared.bare.join(format!("refs/heads/{BRANCH}.lock"));
+    std::fs::write(&lock, "").unwrap();
+
+    let appended = a.append(&mut increment("a")).unwrap().unwrap();
+    assert!(!appended.pushed);
+    let why = appended.push_error.unwrap();
+    assert!(why.contains("refused"), "{why}");
+    assert_eq!(a.unpushed().unwrap(), 1);
+    let refused = a.sync().unwrap();
+    assert_eq!((refused.pushed, refused.pending), (0, 1));
+    assert!(refused.error.unwrap().contains("refused"));
+
+    std::fs::remove_file(&lock).unwrap();
+    assert_eq!(
+        a.sync().unwrap(),
+        Sync {
+            pushed: 1,
+            pending: 0,
+            error: None
+        }
+    );
+    assert_eq!(shared.remote_tip(), Some(appended.oid));
+    shared.fsck_all();
 }
 
 #[test]
@@ -743,6 +854,24 @@ fn unreachable_remote_keeps_commits_until_sync() {
             error: None
         }
     );
+    shared.fsck_all();
+}
+
+#[test]
+fn a_relative_remote_path_is_taken_from_the_working_tree() {
+    let shared = Shared::new();
+    let dir = shared.tmp.path().join("rel");
+    Repository::init(&dir)
+        .unwrap()
+        .remote("origin", "../remote.git")
+        .unwrap();
+    let store = Store::open(&dir, BRANCH, Some("origin")).unwrap();
+    let appended = store.append(&mut increment("rel")).unwrap().unwrap();
+    assert!(appended.pushed, "{appended:?}");
+    assert_eq!(shared.remote_tip(), Some(appended.oid));
+    let again = store.append(&mut increment("rel")).unwrap().unwrap();
+    assert!(again.pushed, "{again:?}");
+    assert_eq!(store.unpushed().unwrap(), 0);
     shared.fsck_all();
 }
 

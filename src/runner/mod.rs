@@ -3,6 +3,7 @@
 //! record, so a resumed or concurrent run sees what really happened.
 
 pub mod context;
+mod incident;
 pub mod journal;
 pub use journal::{Author, Header};
 pub mod steps;
@@ -325,14 +326,6 @@ impl<'a> Runner<'a> {
                 Decision::RollBack { env, reason } => {
                     return self.roll_back(&env, &state.env(&env), &reason).await;
                 }
-                Decision::Rejected { env, reason } => {
-                    return Err(Error::new(
-                        Exit::Rejected,
-                        format!("{}: {reason} ({env})", self.release()),
-                    )
-                    .with_hint("promote it again with --force if that was a mistake")
-                    .into());
-                }
             }
         }
     }
@@ -586,6 +579,7 @@ impl<'a> Runner<'a> {
     fn mark_live(&self, env: &str) -> anyhow::Result<()> {
         let target = self.own_target();
         let release = self.release().to_string();
+        let actor = self.author.actor.clone();
         self.record(Some(env), EventKind::Live, &mut |f| {
             if let Some(old) = f.live.take()
                 && old.release != release
@@ -594,12 +588,14 @@ impl<'a> Runner<'a> {
             }
             f.live = Some(Live {
                 release: release.clone(),
+                by: actor.clone(),
                 artifact: target.artifact.clone(),
                 digest: target.digest.clone(),
                 version: target.version.clone(),
                 since: crate::clock::now(),
             });
             f.lock = None;
+            f.rolled_back = None;
             Ok(())
         })
     }
@@ -696,6 +692,7 @@ impl<'a> Runner<'a> {
             EventKind::RolledBack {
                 to,
                 reason: reason.to_string(),
+                ms: None,
             },
             &mut |f| {
                 if f.lock.as_ref().is_some_and(|l| l.release == release) {

@@ -44,12 +44,18 @@ pub fn describe(kind: &EventKind) -> String {
             step,
             error: Some(e),
         } => format!("undo of step {} failed: {e}", step + 1),
+        EventKind::RolledBack {
+            to: Some(to),
+            ms: Some(ms),
+            ..
+        } => format!("rolled back to {to} in {}", millis(*ms)),
         EventKind::RolledBack { to: Some(to), .. } => format!("rolled back to {to}"),
         EventKind::RolledBack { to: None, .. } => {
             "rolled back (nothing was live before; left as deployed)".into()
         }
         EventKind::Interrupted { .. } => "interrupted".into(),
         EventKind::Aborted { reason } => format!("aborted: {reason}"),
+        EventKind::Unlocked { reason } => format!("lock broken: {reason}"),
     }
 }
 
