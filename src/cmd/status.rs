@@ -32,7 +32,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let snapshot = store.snapshot()?;
     let rows = names
         .iter()
-        .map(|name| Ok(row(&snapshot, name, &journal::read_env(&snapshot, name)?)?))
+        .map(|name| row(&snapshot, name, &journal::read_env(&snapshot, name)?))
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
     if ctx.printer.mode() == OutputMode::Json {
