@@ -2,6 +2,7 @@
 
 mod common;
 
+mod analysis;
 mod approvals;
 mod cli;
 mod concurrency;

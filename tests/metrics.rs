@@ -122,11 +122,17 @@ fn several_series_need_a_reduction() {
     service.set_traffic("v1", 100, 0.05);
     service.set_traffic("v2", 100, 0.25);
     let prometheus = Prometheus::start(&[service.addr()]);
-    prometheus.wait_for(
+    let samples = prometheus.wait_for(
         RATIO_BY_VERSION,
         |s| s.len() == 2 && s.iter().all(|s| s.value.is_finite()),
         DEADLINE,
     );
+    let mut versions: Vec<&str> = samples
+        .iter()
+        .map(|s| s.labels["version"].as_str())
+        .collect();
+    versions.sort();
+    assert_eq!(versions, ["v1", "v2"]);
     let relctl = Relctl::new(&prometheus);
     let err = relctl.instant(RATIO_BY_VERSION, None).unwrap_err();
     assert!(
@@ -204,6 +210,10 @@ fn a_stopped_prometheus_cannot_be_reached() {
     assert_eq!(relctl.instant("vector(3)", None).unwrap(), Some(3.0));
     assert_eq!(relctl.instant(r#"up{job="none"}"#, None).unwrap(), None);
     prometheus.stop();
+    // A later run, as relctl would make it: a client kept from before may instead hold
+    // a pooled connection that the killed server closed ("connection closed before
+    // message completed", a `Transport` error).
+    let relctl = Relctl::new(&prometheus);
     let err = relctl.instant("vector(3)", None).unwrap_err();
     assert!(matches!(err, MetricError::Unreachable { .. }), "{err:?}");
     let text = err.to_string();

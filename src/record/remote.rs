@@ -11,7 +11,7 @@ use git2::{
     PushOptions, RemoteCallbacks, Repository, Sort,
 };
 
-use super::store::{Backoff, MAX_ATTEMPTS, Store, Sync};
+use super::store::{Backoff, MAX_ATTEMPTS, MAX_REFUSALS, Store, Sync};
 use crate::error::{Error, Exit};
 
 /// What a fetch saw of the remote branch.
@@ -96,7 +96,7 @@ impl Store {
                         Some((tip, n)) if tip == remote_tip => n + 1,
                         _ => 1,
                     };
-                    if refusals >= 5 {
+                    if refusals >= MAX_REFUSALS {
                         return Ok(Sync {
                             pushed: 0,
                             pending: ahead,

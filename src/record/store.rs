@@ -19,7 +19,7 @@ pub(super) const MAX_ATTEMPTS: usize = 50;
 /// A rejected push with the remote unchanged is retried this often before we
 /// believe the remote means it (a hook, a protected branch) rather than a writer
 /// that had not finished yet.
-const MAX_REFUSALS: usize = 5;
+pub(super) const MAX_REFUSALS: usize = 5;
 
 /// The git repository and branch that hold the release record.
 pub struct Store {

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::Runner;
 use super::context::Scope;
 use super::steps::{self, StepError};
-use super::Runner;
 use crate::analysis::{self, Measurement, Phase, Verdict};
 use crate::engine::EventKind;
 use crate::error::{Error, Exit};
@@ -38,27 +38,48 @@ impl Runner<'_> {
         let mut history: Vec<Vec<Phase>> = analysis
             .metrics
             .iter()
-            .map(|m| recorded.iter().filter(|(name, _)| *name == m.name).map(|(_, p)| *p).collect())
+            .map(|m| {
+                recorded
+                    .iter()
+                    .filter(|(name, _)| *name == m.name)
+                    .map(|(_, p)| *p)
+                    .collect()
+            })
             .collect();
         loop {
-            let verdicts: Vec<_> = history.iter().map(|h| analysis::assess_metric(analysis, h)).collect();
+            let verdicts: Vec<_> = history
+                .iter()
+                .map(|h| analysis::assess_metric(analysis, h))
+                .collect();
             let run = analysis::assess_run(&verdicts);
             if let Verdict::Done(phase) = run.verdict {
                 let explain = run
                     .metric
-                    .and_then(|i| Some(format!("{}: {}", analysis.metrics.get(i)?.name, verdicts.get(i)?.explain(analysis))))
+                    .and_then(|i| {
+                        Some(format!(
+                            "{}: {}",
+                            analysis.metrics.get(i)?.name,
+                            verdicts.get(i)?.explain(analysis)
+                        ))
+                    })
                     .unwrap_or_default();
                 return Ok(match phase {
                     Phase::Successful => Ended::Successful(explain),
                     Phase::Inconclusive => Ended::Inconclusive(explain),
-                    Phase::Failed | Phase::Error => Ended::Failed(format!("analysis {}: {explain}", phase.as_str())),
+                    Phase::Failed | Phase::Error => {
+                        Ended::Failed(format!("analysis {}: {explain}", phase.as_str()))
+                    }
                 });
             }
             // Round k happens at start + initial_delay + k·interval, whatever came before.
             let round = history.iter().map(|h| h.len()).max().unwrap_or(0) as u32;
             let due = started
-                + chrono::Duration::from_std(analysis.initial_delay + analysis.interval * round).unwrap_or_default();
-            let wait = due.signed_duration_since(crate::clock::now()).to_std().unwrap_or_default();
+                + chrono::Duration::from_std(analysis.initial_delay + analysis.interval * round)
+                    .unwrap_or_default();
+            let wait = due
+                .signed_duration_since(crate::clock::now())
+                .to_std()
+                .unwrap_or_default();
             tokio::time::sleep(wait).await;
             for (i, metric) in analysis.metrics.iter().enumerate() {
                 if verdicts[i].verdict != Verdict::Running {
@@ -68,9 +89,21 @@ impl Runner<'_> {
                 let index = history[i].iter().filter(|p| **p != Phase::Error).count() as u32 + 1;
                 let summary = match &measurement.message {
                     Some(message) if measurement.phase == Phase::Error => {
-                        format!("{} error: {} ! {index}/{}", metric.name, self.secrets.mask(message), analysis.count)
+                        format!(
+                            "{} error: {} ! {index}/{}",
+                            metric.name,
+                            self.secrets.mask(message),
+                            analysis.count
+                        )
                     }
-                    _ => analysis::summary_line(&metric.name, measurement.value, metric, measurement.phase, index, analysis.count),
+                    _ => analysis::summary_line(
+                        &metric.name,
+                        measurement.value,
+                        metric,
+                        measurement.phase,
+                        index,
+                        analysis.count,
+                    ),
                 };
                 self.note(
                     Some(env),
@@ -88,7 +121,12 @@ impl Runner<'_> {
         }
     }
 
-    async fn measure(&self, metric: &Metric, scope: &Scope<'_>, started: DateTime<Utc>) -> Measurement {
+    async fn measure(
+        &self,
+        metric: &Metric,
+        scope: &Scope<'_>,
+        started: DateTime<Utc>,
+    ) -> Measurement {
         match self.value(metric, scope, started).await {
             Ok(Sampled::Value(value)) => Measurement::from_value(metric, value),
             Ok(Sampled::Compared(c)) => Measurement::from_comparison(metric, &c),
@@ -96,7 +134,12 @@ impl Runner<'_> {
         }
     }
 
-    async fn value(&self, metric: &Metric, scope: &Scope<'_>, started: DateTime<Utc>) -> Result<Sampled, String> {
+    async fn value(
+        &self,
+        metric: &Metric,
+        scope: &Scope<'_>,
+        started: DateTime<Utc>,
+    ) -> Result<Sampled, String> {
         let provider = self
             .plan
             .metrics_providers
@@ -109,11 +152,15 @@ impl Runner<'_> {
                     url: render(url, &ctx)?,
                     timeout: *timeout,
                     auth: match auth {
-                        Some(crate::plan::Auth::Bearer(t)) => Some(PromAuth::Bearer(render(t, &ctx)?)),
-                        Some(crate::plan::Auth::Basic { username, password }) => Some(PromAuth::Basic {
-                            username: render(username, &ctx)?,
-                            password: render(password, &ctx)?,
-                        }),
+                        Some(crate::plan::Auth::Bearer(t)) => {
+                            Some(PromAuth::Bearer(render(t, &ctx)?))
+                        }
+                        Some(crate::plan::Auth::Basic { username, password }) => {
+                            Some(PromAuth::Basic {
+                                username: render(username, &ctx)?,
+                                password: render(password, &ctx)?,
+                            })
+                        }
                         None => None,
                     },
                 };
@@ -128,41 +175,92 @@ impl Runner<'_> {
                         }));
                     }
                     let now = crate::clock::now();
-                    let window = now.signed_duration_since(started).to_std().unwrap_or_default();
+                    let window = now
+                        .signed_duration_since(started)
+                        .to_std()
+                        .unwrap_or_default();
                     let step = Duration::from_secs((window.as_secs() / 250).max(1));
-                    let canary = metrics::range(&self.client, &prom, &render(&compare.canary, &ctx)?, started, now, step, &self.secrets)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let baseline = metrics::range(&self.client, &prom, &render(&compare.baseline, &ctx)?, started, now, step, &self.secrets)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    return Ok(Sampled::Compared(analysis::compare(&canary, &baseline, compare)));
+                    let canary = metrics::range(
+                        &self.client,
+                        &prom,
+                        &render(&compare.canary, &ctx)?,
+                        started,
+                        now,
+                        step,
+                        &self.secrets,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    let baseline = metrics::range(
+                        &self.client,
+                        &prom,
+                        &render(&compare.baseline, &ctx)?,
+                        started,
+                        now,
+                        step,
+                        &self.secrets,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    return Ok(Sampled::Compared(analysis::compare(
+                        &canary, &baseline, compare,
+                    )));
                 }
                 let query = metric.query.as_ref().ok_or("the metric has no query")?;
-                metrics::instant(&self.client, &prom, &render(query, &ctx)?, metric.reduce, &self.secrets)
-                    .await
-                    .map(Sampled::Value)
-                    .map_err(|e| e.to_string())
+                metrics::instant(
+                    &self.client,
+                    &prom,
+                    &render(query, &ctx)?,
+                    metric.reduce,
+                    &self.secrets,
+                )
+                .await
+                .map(Sampled::Value)
+                .map_err(|e| e.to_string())
             }
             MetricsProvider::Http { request, value } => {
-                let call = steps::request(scope, request, None).map_err(|e: StepError| e.message)?;
-                metrics::http_value(&self.client, &call, &value.raw, &self.backoff, &self.secrets)
-                    .await
-                    .map(Sampled::Value)
-                    .map_err(|e| e.to_string())
+                let call =
+                    steps::request(scope, request, None).map_err(|e: StepError| e.message)?;
+                metrics::http_value(
+                    &self.client,
+                    &call,
+                    &value.raw,
+                    &self.backoff,
+                    &self.secrets,
+                )
+                .await
+                .map(Sampled::Value)
+                .map_err(|e| e.to_string())
             }
         }
     }
 
     /// Records an inconclusive analysis and pauses the release (exit 4).
-    pub(super) fn inconclusive(&self, env: &str, step: usize, reason: String) -> anyhow::Result<()> {
-        self.note(Some(env), EventKind::Inconclusive { step, reason: reason.clone() })?;
-        Err(Error::new(Exit::Paused, format!("{}: the analysis in {env} was inconclusive ({reason})", self.header.release))
-            .with_hint(format!(
-                "`relctl resume {0}` runs the analysis again; `relctl abort {0}` rolls {env} back",
+    pub(super) fn inconclusive(
+        &self,
+        env: &str,
+        step: usize,
+        reason: String,
+    ) -> anyhow::Result<()> {
+        self.note(
+            Some(env),
+            EventKind::Inconclusive {
+                step,
+                reason: reason.clone(),
+            },
+        )?;
+        Err(Error::new(
+            Exit::Paused,
+            format!(
+                "{}: the analysis in {env} was inconclusive ({reason})",
                 self.header.release
-            ))
-            .into())
+            ),
+        )
+        .with_hint(format!(
+            "`relctl resume {0}` runs the analysis again; `relctl abort {0}` rolls {env} back",
+            self.header.release
+        ))
+        .into())
     }
 }
 

@@ -2,6 +2,7 @@
 //! records each event before and after. Every decision is made on a fresh read of the
 //! record, so a resumed or concurrent run sees what really happened.
 
+mod analysis;
 pub mod context;
 mod incident;
 pub mod journal;
@@ -426,11 +427,64 @@ impl<'a> Runner<'a> {
             StepKind::Http(h) => ("http", steps::http_call(&scope, &h.call, Some(key))),
             StepKind::Exec(e) => ("exec", steps::command(&scope, &e.exec).map(Prepared::Exec)),
             StepKind::Analysis(name) => {
-                return Err(Error::new(
-                    Exit::Failed,
-                    format!("analysis `{}` cannot run yet", name.raw),
-                )
-                .into());
+                let analysis = self
+                    .plan
+                    .analyses
+                    .get(&name.raw)
+                    .context("the plan lost an analysis")?;
+                let started = match run.in_flight {
+                    Some((i, at)) if i == index => at,
+                    _ => {
+                        let request = serde_json::json!({ "analysis": name.raw });
+                        self.note(
+                            Some(env_name),
+                            EventKind::Intent {
+                                step: index,
+                                action: "analysis".into(),
+                                request,
+                            },
+                        )?;
+                        crate::clock::now()
+                    }
+                };
+                let weight = env.steps[..index]
+                    .iter()
+                    .rev()
+                    .find_map(|s| match s.kind {
+                        StepKind::Deploy { weight } => Some(weight.unwrap_or(100)),
+                        _ => None,
+                    })
+                    .unwrap_or(100);
+                let scope = self.scope(env_name, &target, run.baseline.as_ref(), index, weight);
+                let recorded = run.measurements.get(&index).cloned().unwrap_or_default();
+                let t0 = Instant::now();
+                let action = format!("analysis {}", name.raw);
+                return match self
+                    .analyse(env_name, index, analysis, &scope, started, &recorded)
+                    .await?
+                {
+                    analysis::Ended::Successful(summary) => self.note(
+                        Some(env_name),
+                        EventKind::StepDone {
+                            step: index,
+                            action,
+                            detail: serde_json::json!({ "result": summary }),
+                            ms: t0.elapsed().as_millis() as u64,
+                        },
+                    ),
+                    analysis::Ended::Failed(reason) => self.step_failed(
+                        env_name,
+                        index,
+                        &action,
+                        steps::StepError {
+                            message: reason,
+                            gate: true,
+                        },
+                    ),
+                    analysis::Ended::Inconclusive(reason) => {
+                        self.inconclusive(env_name, index, reason)
+                    }
+                };
             }
         };
         let action = if let StepKind::Deploy { weight: Some(w) } = step.kind {

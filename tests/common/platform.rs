@@ -42,6 +42,8 @@ struct Inner {
     /// When set, deployments stay "rolling" forever.
     never_ready: bool,
     flags: BTreeMap<String, Value>,
+    /// What `/stats/{version}` answers, per version (the http metric provider's source).
+    stats: BTreeMap<String, Value>,
 }
 
 #[derive(Clone)]
@@ -63,6 +65,7 @@ impl Platform {
             .route("/deploy/{env}", any(deploy))
             .route("/deployments/{env}", get(deployment))
             .route("/flags/{name}", any(flag))
+            .route("/stats/{version}", get(stats))
             .fallback(fallback)
             .with_state(inner.clone());
         let listener = runtime
@@ -108,6 +111,10 @@ impl Platform {
 
     pub fn flag(&self, name: &str) -> Option<Value> {
         self.lock().flags.get(name).cloned()
+    }
+
+    pub fn set_stats(&self, version: &str, value: Value) {
+        self.lock().stats.insert(version.to_string(), value);
     }
 
     pub fn fail_next_deploys(&self, statuses: &[u16]) {
@@ -240,4 +247,19 @@ async fn fallback(
 ) -> Response {
     remember(&state, &method, &uri, &headers, &body);
     (StatusCode::NOT_FOUND, "no such endpoint").into_response()
+}
+
+async fn stats(
+    State(state): State<Shared>,
+    Path(version): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    remember(&state, &method, &uri, &headers, &Bytes::new());
+    let inner = state.lock().unwrap_or_else(|e| e.into_inner());
+    match inner.stats.get(&version) {
+        Some(value) => Json(value.clone()).into_response(),
+        None => (StatusCode::NOT_FOUND, "no stats").into_response(),
+    }
 }
