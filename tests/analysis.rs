@@ -200,7 +200,7 @@ fn prometheus_gone_mid_analysis_errors_and_follows_consecutive_error_limit() {
     r.with_v1_live();
     r.service.set_traffic("v2", 100, 0.0);
     r.wait_for_data("v2");
-    let mut child = r
+    let child = r
         .env
         .std_command()
         .args(["promote", "--artifact", &artifact(HEX), "--version", "v2"])
