@@ -212,7 +212,7 @@ fn prometheus_gone_mid_analysis_errors_and_follows_consecutive_error_limit() {
     let deadline = Instant::now() + DEADLINE;
     while !r
         .env
-        .git(&["log", "--format=%s", "relctl/records"])
+        .records_log()
         .contains(&format!("{} production: error-rate", release(HEX)))
     {
         assert!(Instant::now() < deadline, "no measurement was recorded");
@@ -314,4 +314,55 @@ fn a_canary_degraded_against_its_baseline_fails_the_comparison() {
     assert!(run.stderr.contains("errors-vs-baseline"), "{}", run.stderr);
     assert_eq!(r.platform.running("production"), Some((artifact(OLD), 100)));
     assert!(r.record(HEX).contains("phase: failed"));
+}
+
+#[test]
+fn an_analysis_resumed_after_a_crash_continues_its_count() {
+    let r = rig("    interval: 1s\n    count: 4\n", &error_rate_metric(""));
+    r.service.set_traffic("v2", 100, 0.0);
+    r.wait_for_data("v2");
+    let mut child = r
+        .env
+        .std_command()
+        .args(["promote", "--artifact", &artifact(HEX), "--version", "v2"])
+        .env("DEPLOY_TOKEN", SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start promote");
+    let deadline = Instant::now() + DEADLINE;
+    while r
+        .env
+        .records_log()
+        .matches("production: error-rate")
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "two measurements were never recorded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let _ = child.wait();
+    let taken = r.record(HEX).matches("event: measured").count();
+    assert!(
+        (2..4).contains(&taken),
+        "{taken} measurements before the crash"
+    );
+    let run = r.env.run_with(&["resume", &release(HEX)], |c| {
+        c.env("DEPLOY_TOKEN", SECRET);
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        r.record(HEX).matches("event: measured").count(),
+        4,
+        "the count went on, it did not start over"
+    );
+    assert!(run.stderr.contains("✓ 4/4"), "{}", run.stderr);
 }

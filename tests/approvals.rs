@@ -150,14 +150,7 @@ fn wait_approval_polls_until_another_process_approves() {
         .expect("start promote");
     // Wait (with a deadline) until the release records that it awaits approval.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !s.env.path().join(".git").exists()
-        || !std::process::Command::new("git")
-            .current_dir(s.env.path())
-            .args(["log", "--format=%s", "relctl/records"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).contains("awaiting approval"))
-            .unwrap_or(false)
-    {
+    while !s.env.records_log().contains("awaiting approval") {
         assert!(
             std::time::Instant::now() < deadline,
             "promote never reached the approval gate"

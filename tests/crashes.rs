@@ -11,12 +11,7 @@ use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, release};
 fn wait_for_record(s: &Setup, needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let out = std::process::Command::new("git")
-            .current_dir(s.env.path())
-            .args(["log", "--format=%s", "relctl/records"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
+        let out = s.env.records_log();
         if out.contains(needle) {
             return;
         }

@@ -92,6 +92,16 @@ impl TestEnv {
         git(self.path(), args)
     }
 
+    /// The records branch's commit subjects, newest first ("" before it exists).
+    pub fn records_log(&self) -> String {
+        std::process::Command::new("git")
+            .current_dir(self.path())
+            .args(["log", "--format=%s", "relctl/records"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command().args(args).output().expect("run relctl"))
     }
