@@ -8,6 +8,7 @@ pub mod artifact;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod demo;
 pub mod duration;
 pub mod engine;
 pub mod error;

@@ -147,7 +147,7 @@ fn a_bad_canary_is_rolled_back() {
     let run = r.promote(HEX, "v2");
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
-        run.stderr.contains("error-rate 0.5 ≤ 0.05 ✗ 1/3"),
+        run.stderr.contains("error-rate 0.5 > 0.05 ✗ 1/3"),
         "{}",
         run.stderr
     );

@@ -7,6 +7,7 @@ mod approvals;
 mod cli;
 mod concurrency;
 mod crashes;
+mod demo;
 mod generated;
 mod incident;
 mod metrics;

@@ -358,7 +358,11 @@ pub fn summary_line(
         None if phase == Phase::Error => "error".to_string(),
         None => "no data".to_string(),
     };
+    // The relation as it holds: a value above its max reads `> max`, not `≤ max`.
+    let v = value.unwrap_or(f64::NAN);
     let bound = match (metric.min, metric.max) {
+        (Some(min), _) if v < min => format!(" < {}", format_number(min)),
+        (_, Some(max)) if v > max => format!(" > {}", format_number(max)),
         (Some(min), Some(max)) => {
             format!(" in [{}, {}]", format_number(min), format_number(max))
         }
@@ -704,7 +708,7 @@ mod tests {
         );
         assert_eq!(
             line(Some(0.1 + 0.2), &max, Phase::Failed),
-            "error-rate 0.3 ≤ 0.01 ✗ 3/5"
+            "error-rate 0.3 > 0.01 ✗ 3/5"
         );
         assert_eq!(
             line(None, &max, Phase::Inconclusive),
@@ -723,7 +727,7 @@ mod tests {
         let both = metric(Some(100.0), Some(250.0), NoData::Fail);
         assert_eq!(
             summary_line("p99-ms", Some(312.75), &both, Phase::Failed, 5, 5),
-            "p99-ms 312.8 in [100, 250] ✗ 5/5"
+            "p99-ms 312.8 > 250 ✗ 5/5"
         );
         let unbounded = metric(None, None, NoData::Fail);
         assert_eq!(

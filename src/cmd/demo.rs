@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use crate::error::Error;
-
 use super::Context;
 
 /// Run a whole release on this machine against an embedded simulated service
@@ -22,6 +20,13 @@ pub struct Args {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(_args: Args, _ctx: &Context) -> anyhow::Result<()> {
-    Err(Error::not_implemented("demo").into())
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    crate::demo::run(
+        crate::demo::Options {
+            fail: args.fail,
+            serve: args.serve,
+            dir: args.dir,
+        },
+        ctx,
+    )
 }

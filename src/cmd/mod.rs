@@ -10,7 +10,7 @@ pub mod notes;
 pub mod plan;
 pub mod promote;
 pub mod reject;
-mod release;
+pub mod release;
 pub mod report;
 pub mod resume;
 pub mod rollback;

@@ -1,0 +1,265 @@
+//! `relctl demo`: the whole loop on this machine. A simulated service on loopback, a
+//! records repository, a plan pointed at the simulator, and two releases promoted
+//! through the same code paths a real plan uses.
+
+mod sim;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+
+use crate::cmd::{self, Context};
+use crate::error::{Exit, exit_of};
+
+pub use sim::Simulator;
+
+const APP: &str = "demo";
+const IMAGE: &str = "registry.demo.relctl/shop";
+const YOU: &str = "you@demo.relctl";
+const APPROVER: &str = "approver@demo.relctl";
+
+/// What `relctl demo` was asked to do.
+pub struct Options {
+    pub fail: bool,
+    pub serve: bool,
+    pub dir: Option<PathBuf>,
+}
+
+/// A digest for a demo version: the sha256 of its name, so reruns agree.
+fn digest(version: &str) -> String {
+    hex::encode(Sha256::digest(format!("{IMAGE}:{version}").as_bytes()))
+}
+
+/// The demo's plan, pointed at the simulator; like release.example.yaml, smaller.
+fn plan(url: &str) -> String {
+    format!(
+        r#"# The plan relctl demo wrote: a real plan, pointed at the simulated service.
+version: 1
+app: {APP}
+artifact: {{ name: {IMAGE} }}
+vars: {{ api: "{url}" }}
+providers:
+  deploy:
+    platform:
+      type: http
+      request:
+        method: POST
+        url: "{{{{ vars.api }}}}/deploy/{{{{ env.name }}}}"
+        body: {{ image: "{{{{ artifact.ref }}}}", version: "{{{{ release.version }}}}", weight: "{{{{ step.weight }}}}" }}
+        timeout: 5s
+      wait: {{ url: "{{{{ vars.api }}}}/deployments/{{{{ response.id }}}}", interval: 100ms, timeout: 10s, success: '.state == "ready"' }}
+      verify_digest: '.digest'
+  metrics:
+    stats:
+      type: http
+      request: {{ url: "{{{{ vars.api }}}}/stats/{{{{ release.version }}}}" }}
+      value: '.error_rate'
+environments:
+  - name: dev
+    deploy: platform
+  - name: staging
+    deploy: platform
+    steps:
+      - deploy: {{}}
+      - analysis: health
+  - name: production
+    deploy: platform
+    approval: {{ approvers: ["*@demo.relctl"], min: 1 }}
+    steps:
+      - deploy: {{ weight: 10 }}
+      - analysis: health
+      - deploy: {{ weight: 50 }}
+      - pause: 1s
+      - deploy: {{}}
+analyses:
+  health:
+    interval: 1s
+    count: 3
+    metrics:
+      - {{ name: error-rate, provider: stats, max: 0.01, no_data: inconclusive }}
+"#
+    )
+}
+
+pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the simulated service's runtime")?;
+    let sim = Simulator::start(&runtime).context("starting the simulated service")?;
+    let (dir, _temp) = match &options.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            (dir.clone(), None)
+        }
+        None => {
+            let temp = std::env::temp_dir().join(format!("relctl-demo-{}", std::process::id()));
+            std::fs::create_dir_all(&temp)
+                .with_context(|| format!("creating {}", temp.display()))?;
+            (temp.clone(), Some(temp))
+        }
+    };
+    let plan_path = dir.join("release.yaml");
+    prepare_repo(&dir)?;
+    std::fs::write(&plan_path, plan(&sim.url()))
+        .with_context(|| format!("writing {}", plan_path.display()))?;
+    let say = |text: &str| ctx.printer.status(text);
+    say(&format!(
+        "relctl demo: a simulated service on {} and a records repository in {}",
+        sim.url(),
+        dir.display()
+    ));
+    if options.serve {
+        return serve(&sim, &plan_path, ctx, &runtime);
+    }
+    // SAFETY of the environment: the demo is single-threaded here and sets only its own actor.
+    let global = crate::cli::GlobalArgs {
+        plan: plan_path.clone(),
+        ..ctx.global.clone()
+    };
+    let demo_ctx = Context {
+        global: &global,
+        printer: ctx.printer,
+    };
+
+    say("\n── setting the stage: v1.0.0 goes live in dev, staging and production");
+    release(&demo_ctx, "v1.0.0", true)?;
+    if options.fail {
+        sim.fail("v2.0.0");
+        say("\n── v2.0.0 misbehaves once it meets production traffic: watch the canary analysis");
+    } else {
+        say(
+            "\n── v2.0.0: dev, staging with analysis, then production with approval, canary and analysis",
+        );
+    }
+    let outcome = release(&demo_ctx, "v2.0.0", false);
+    match &outcome {
+        Ok(()) => say("\n── v2.0.0 is live everywhere"),
+        Err(e) if exit_of(e) == Exit::Rejected => {
+            say(
+                "\n── the canary failed its analysis: production was rolled back to v1.0.0 by itself",
+            );
+        }
+        Err(_) => {}
+    }
+    say("");
+    cmd::status::run(cmd::status::Args { env: None }, &demo_ctx)?;
+    say(&format!(
+        "\nThe record is a git branch in {0}:\n  git -C {0} log --format='%h %s' relctl/records\n  git -C {0} show relctl/records:environments/production.yaml\n  relctl --plan {1} history",
+        dir.display(),
+        plan_path.display()
+    ));
+    match outcome {
+        Err(e) if exit_of(&e) == Exit::Rejected => Ok(()),
+        other => other,
+    }
+}
+
+/// Promotes one demo version through every environment. Approvals are asked on a
+/// terminal; without one (or for the stage-setting release) they are given by the
+/// demo's approver, and it says so.
+fn release(ctx: &Context, version: &str, auto_approve: bool) -> anyhow::Result<()> {
+    let reference = format!("{IMAGE}@sha256:{}", digest(version));
+    let id = format!("{APP}-{}", &digest(version)[..12]);
+    // SAFETY: set before any other thread of this process reads the environment.
+    unsafe { std::env::set_var("RELCTL_ACTOR", YOU) };
+    let args = cmd::promote::Args {
+        artifact: reference,
+        to: None,
+        env: None,
+        version: Some(version.to_string()),
+        wait_approval: None,
+        wait_lock: None,
+        force: false,
+        override_freeze: false,
+        reason: None,
+    };
+    let no_prompt = auto_approve || !cmd::release::interactive(ctx);
+    let mut result = if no_prompt {
+        let global = crate::cli::GlobalArgs {
+            no_input: true,
+            ..ctx.global.clone()
+        };
+        cmd::promote::run(
+            args,
+            &Context {
+                global: &global,
+                printer: ctx.printer,
+            },
+        )
+    } else {
+        cmd::promote::run(args, ctx)
+    };
+    while let Err(e) = &result {
+        if exit_of(e) != Exit::Paused {
+            break;
+        }
+        ctx.printer.status(&format!(
+            "   (no one to ask here: {APPROVER} approves, as `relctl approve {id} --env production` would)"
+        ));
+        unsafe { std::env::set_var("RELCTL_ACTOR", APPROVER) };
+        cmd::approve::run(
+            cmd::approve::Args {
+                release: id.clone(),
+                env: "production".into(),
+                comment: Some("approved by relctl demo".into()),
+            },
+            ctx,
+        )?;
+        unsafe { std::env::set_var("RELCTL_ACTOR", YOU) };
+        let global = crate::cli::GlobalArgs {
+            no_input: true,
+            ..ctx.global.clone()
+        };
+        result = cmd::resume::run(
+            cmd::resume::Args {
+                release: id.clone(),
+                wait_approval: None,
+            },
+            &Context {
+                global: &global,
+                printer: ctx.printer,
+            },
+        );
+    }
+    result
+}
+
+fn prepare_repo(dir: &Path) -> anyhow::Result<()> {
+    let repo = match git2::Repository::open(dir) {
+        Ok(repo) => repo,
+        Err(_) => git2::Repository::init(dir)
+            .with_context(|| format!("creating a git repository in {}", dir.display()))?,
+    };
+    let mut config = repo
+        .config()
+        .context("reading the demo repository's config")?;
+    config
+        .set_str("user.email", YOU)
+        .context("configuring the demo repository")?;
+    config
+        .set_str("user.name", "relctl demo")
+        .context("configuring the demo repository")?;
+    Ok(())
+}
+
+fn serve(
+    sim: &Simulator,
+    plan: &Path,
+    ctx: &Context,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
+    let v1 = format!("{IMAGE}@sha256:{}", digest("v1.0.0"));
+    let v2 = format!("{IMAGE}@sha256:{}", digest("v2.0.0"));
+    let plan = plan.display();
+    ctx.printer.data(&format!(
+        "The simulated service runs on {url} (Prometheus text at {url}/metrics). Try, in another terminal:\n\n  export RELCTL_PLAN={plan}\n  relctl validate\n  relctl promote --artifact {v1} --version v1.0.0\n  relctl promote --artifact {v2} --version v2.0.0\n  relctl status\n  relctl rollback --env production --reason 'trying it out'\n  relctl history\n\nCtrl-C stops the service.\n",
+        url = sim.url()
+    ))?;
+    runtime
+        .block_on(tokio::signal::ctrl_c())
+        .context("waiting for Ctrl-C")?;
+    Ok(())
+}
