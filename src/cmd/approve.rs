@@ -22,12 +22,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
-    let env = plan.environment(&args.env).ok_or_else(|| {
-        Error::usage(format!(
-            "there is no environment `{}` in the plan",
-            args.env
-        ))
-    })?;
+    let env = super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
     let _ = store.sync();
     let (file, state) = release::find(&store, &args.release)?;

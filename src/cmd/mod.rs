@@ -26,6 +26,19 @@ pub fn load_plan(ctx: &Context) -> anyhow::Result<crate::plan::Plan> {
     crate::plan::load(&ctx.global.plan)
 }
 
+/// An environment the command line named, or a usage error that lists the plan's.
+pub fn environment<'p>(
+    plan: &'p crate::plan::Plan,
+    name: &str,
+) -> anyhow::Result<&'p crate::plan::Environment> {
+    plan.environment(name).ok_or_else(|| {
+        let names: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
+        crate::error::Error::usage(format!("there is no environment `{name}` in the plan"))
+            .with_hint(format!("environments: {}", names.join(", ")))
+            .into()
+    })
+}
+
 /// The plan and the artifact a command was given, both checked before anything else.
 pub fn plan_and_artifact(
     ctx: &Context,

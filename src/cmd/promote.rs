@@ -2,7 +2,6 @@
 
 use super::{Context, release};
 use crate::engine::Rule;
-use crate::error::Error;
 use crate::runner::{self, Header, Options};
 
 /// Promote an artifact through the environments in order
@@ -90,11 +89,12 @@ pub fn targets(
     env: Option<&str>,
 ) -> anyhow::Result<Vec<String>> {
     let names: Vec<String> = plan.environments.iter().map(|e| e.name.clone()).collect();
-    let position = |name: &str| {
-        names.iter().position(|n| n == name).ok_or_else(|| {
-            Error::usage(format!("there is no environment `{name}` in the plan"))
-                .with_hint(format!("environments: {}", names.join(", ")))
-        })
+    let position = |name: &str| -> anyhow::Result<usize> {
+        let env = super::environment(plan, name)?;
+        Ok(names
+            .iter()
+            .position(|n| *n == env.name)
+            .unwrap_or_default())
     };
     Ok(match (to, env) {
         (_, Some(env)) => vec![names[position(env)?].clone()],

@@ -25,13 +25,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
-    if plan.environment(&args.env).is_none() {
-        return Err(Error::usage(format!(
-            "there is no environment `{}` in the plan",
-            args.env
-        ))
-        .into());
-    }
+    super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
     let sync = store.sync();
     let snapshot = store.snapshot()?;

@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 use super::Context;
 use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile};
-use crate::error::Error;
 use crate::record::Snapshot;
 use crate::runner::{self, journal};
 
@@ -20,12 +19,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let names: Vec<&str> = match &args.env {
-        Some(env) if plan.environment(env).is_none() => {
-            return Err(
-                Error::usage(format!("there is no environment `{env}` in the plan")).into(),
-            );
-        }
-        Some(env) => vec![env.as_str()],
+        Some(env) => vec![super::environment(&plan, env)?.name.as_str()],
         None => plan.environments.iter().map(|e| e.name.as_str()).collect(),
     };
     let store = runner::open_store(&plan)?;
