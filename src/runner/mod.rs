@@ -288,9 +288,11 @@ impl<'a> Runner<'a> {
                                 self.prompt(&env, step, &approval, &have).await?;
                                 continue;
                             }
-                            Err(why) => self
+                            // Said once, not on every poll of --wait-approval.
+                            Err(why) if run.awaiting != Some(step) => self
                                 .printer
                                 .warn(&format!("you cannot approve this yourself: {why}")),
+                            Err(_) => {}
                         }
                     }
                     if run.awaiting != Some(step) {
