@@ -1,11 +1,17 @@
 //! A real Prometheus on a loopback port, scraping the given targets every second, for
-//! the tests of relctl's Prometheus provider. Its data lives in a temp dir; the process
-//! is killed on drop. Tests wait for scraped data with `wait_for`, never with sleeps.
+//! the tests of relctl's Prometheus provider. It runs under a small `sh` watchdog that
+//! kills it and removes its temp dir (config, data, log) when the pipe from this process
+//! closes: on `stop` and drop, and also when this process ends without dropping it (a
+//! shared `static` instance, a test binary killed by a CI timeout).
+//!
+//! Tests wait for scraped data with `wait_for`, never with sleeps. Prometheus hands its
+//! targets to the scrapers about 5s after it starts (a fixed throttle in its service
+//! discovery), so the first samples come then.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -16,6 +22,27 @@ const BINARY_ENV: &str = "RELCTL_TEST_PROMETHEUS";
 const READY_DEADLINE: Duration = Duration::from_secs(30);
 /// How often readiness and `wait_for` ask again.
 const POLL: Duration = Duration::from_millis(100);
+/// `sh -c WATCHDOG sh DIR PROMETHEUS ARGS…`: runs Prometheus; when its stdin reaches end
+/// of file, kills it, waits (at most ~5s) for it to be gone and removes DIR. The script
+/// itself ends when Prometheus does, with its status; DIR (and so the log) stays until
+/// the pipe closes.
+const WATCHDOG: &str = r#"dir=$1
+shift
+exec 3<&0
+"$@" </dev/null &
+pid=$!
+(
+    read -r _ <&3
+    kill -9 "$pid" 2>/dev/null
+    n=0
+    while kill -0 "$pid" 2>/dev/null && [ "$n" -lt 100 ]; do
+        sleep 0.05
+        n=$((n + 1))
+    done
+    rm -rf "$dir"
+) &
+wait "$pid"
+"#;
 
 /// One sample of an instant query's answer (a scalar is one sample without labels).
 #[derive(Debug, Clone)]
@@ -25,12 +52,13 @@ pub struct Sample {
 }
 
 pub struct Prometheus {
-    child: Option<Child>,
+    /// The watchdog (`sh`), and the pipe whose end stops Prometheus.
+    child: Option<(Child, ChildStdin)>,
     addr: SocketAddr,
     log: PathBuf,
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
-    /// Config, data and log; removed after the process is killed.
+    /// Config, data and log. The watchdog removes it; this is in case it could not.
     _dir: tempfile::TempDir,
 }
 
@@ -38,7 +66,13 @@ pub struct Prometheus {
 /// /usr/bin/prometheus. A missing one fails the test: this suite never skips.
 fn binary() -> PathBuf {
     if let Some(path) = std::env::var_os(BINARY_ENV) {
-        return PathBuf::from(path);
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "{BINARY_ENV}={} is not a file; unset it to use the prometheus that tests/run installs",
+            path.display()
+        );
+        return path;
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -93,10 +127,9 @@ impl Prometheus {
     /// Starts Prometheus scraping `targets` every second and waits until it is ready.
     pub fn start(targets: &[SocketAddr]) -> Prometheus {
         let binary = binary();
-        let dir = tempfile::tempdir().expect("a temp dir for prometheus");
-        let config_file = dir.path().join("prometheus.yml");
-        std::fs::write(&config_file, config(targets)).expect("write the prometheus config");
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // Multi-threaded, so that tests sharing one instance may query it at once.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .expect("a runtime for the prometheus harness");
@@ -107,26 +140,34 @@ impl Prometheus {
             .expect("an HTTP client");
         const ATTEMPTS: u32 = 3;
         for attempt in 1..=ATTEMPTS {
+            // A dir per attempt: the watchdog of a failed one removes its own.
+            let dir = tempfile::tempdir().expect("a temp dir for prometheus");
+            let config_file = dir.path().join("prometheus.yml");
+            std::fs::write(&config_file, config(targets)).expect("write the prometheus config");
             let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-            let log = dir.path().join(format!("prometheus-{attempt}.log"));
+            let log = dir.path().join("prometheus.log");
             let stderr = std::fs::File::create(&log).expect("create the prometheus log");
-            let mut child = Command::new(&binary)
+            let mut child = Command::new("sh")
+                .args(["-c", WATCHDOG, "sh"])
+                .arg(dir.path())
+                .arg(&binary)
                 .arg(format!("--config.file={}", config_file.display()))
                 .arg(format!(
                     "--storage.tsdb.path={}",
-                    dir.path().join(format!("data-{attempt}")).display()
+                    dir.path().join("data").display()
                 ))
                 .arg(format!("--web.listen-address={addr}"))
                 .arg("--storage.tsdb.retention.time=1h")
-                .stdin(Stdio::null())
+                .stdin(Stdio::piped())
                 .stdout(Stdio::null())
                 .stderr(stderr)
                 .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+                .unwrap_or_else(|e| panic!("cannot start {} under sh: {e}", binary.display()));
+            let stdin = child.stdin.take().expect("the watchdog's stdin");
             match wait_ready(&runtime, &client, &mut child, addr, &log) {
                 Start::Ready => {
                     return Prometheus {
-                        child: Some(child),
+                        child: Some((child, stdin)),
                         addr,
                         log,
                         runtime,
@@ -153,9 +194,9 @@ impl Prometheus {
 
     /// Kills the process: Prometheus is gone, its port refuses connections.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some((child, stdin)) = self.child.take() {
+            drop(stdin);
+            reap(child);
         }
     }
 
@@ -256,7 +297,22 @@ impl Drop for Prometheus {
     }
 }
 
-/// Waits for `/-/ready`, or for the process to exit (then returns its log).
+/// Waits for the watchdog to end once its pipe is closed (it kills Prometheus and exits
+/// when Prometheus has); kills the watchdog itself if that takes too long.
+fn reap(mut child: Child) {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Waits for `/-/ready`, or for the process to exit (then returns its log). On a
+/// failure the watchdog's stdin is dropped with it, which stops Prometheus.
 fn wait_ready(
     runtime: &tokio::runtime::Runtime,
     client: &reqwest::Client,
@@ -282,8 +338,6 @@ fn wait_ready(
             return Start::Ready;
         }
         if Instant::now() >= end {
-            let _ = child.kill();
-            let _ = child.wait();
             panic!(
                 "prometheus was not ready at {url} within {READY_DEADLINE:?}; its log:\n{}",
                 read_log(log)
