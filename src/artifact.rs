@@ -204,3 +204,89 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    //! Whatever is passed to `--artifact` or written as the plan's artifact name: no
+    //! panic, and every refusal says what is wrong and what to do instead.
+
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    use super::*;
+
+    fn config() -> Config {
+        Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    /// Names `check_name` accepts: an optional registry, then lowercase components
+    /// (without dots, which would make a first component a registry host).
+    fn valid_name() -> impl Strategy<Value = String> {
+        let component = "[a-z0-9]([a-z0-9]|[_-][a-z0-9]|__[a-z0-9]){0,6}";
+        let registry = prop_oneof![
+            Just(String::new()),
+            Just("ghcr.io/".to_string()),
+            Just("localhost:5000/".to_string()),
+            "[a-z]{1,5}\\.[a-z]{2,3}(:[0-9]{1,5})?/",
+        ];
+        (registry, proptest::collection::vec(component, 1..4))
+            .prop_map(|(registry, parts)| format!("{registry}{}", parts.join("/")))
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_reference_is_parsed_or_refused_with_a_hint(
+            input in prop_oneof![
+                "\\PC{0,100}",
+                "[a-z./:@]{0,20}(sha256:)?[0-9a-fA-FgG]{0,70}",
+            ],
+            plan_name in valid_name(),
+        ) {
+            match Artifact::parse(&input, &plan_name) {
+                Ok(artifact) => {
+                    prop_assert_eq!(&artifact.name, &plan_name);
+                    prop_assert_eq!(artifact.digest().len(), 71);
+                    prop_assert_eq!(artifact.short().len(), 12);
+                }
+                Err(err) => {
+                    prop_assert_eq!(err.exit, crate::error::Exit::Usage);
+                    prop_assert!(!err.to_string().trim().is_empty());
+                    prop_assert!(err.hint().is_some_and(|h| !h.trim().is_empty()), "{err}");
+                }
+            }
+        }
+
+        #[test]
+        fn a_pinned_reference_round_trips(
+            name in valid_name(),
+            hex in "[0-9a-fA-F]{64}",
+            bare in any::<bool>(),
+        ) {
+            let input = if bare {
+                format!("  sha256:{hex}\n")
+            } else {
+                format!("{name}@sha256:{hex}")
+            };
+            let artifact = Artifact::parse(&input, &name).expect("a pinned reference");
+            prop_assert_eq!(artifact.digest(), format!("sha256:{}", hex.to_ascii_lowercase()));
+            prop_assert_eq!(
+                Artifact::parse(&artifact.to_string(), &name).expect("its own display"),
+                artifact.clone()
+            );
+            prop_assert!(check_name(&name).is_none(), "{}", name);
+        }
+
+        #[test]
+        fn any_plan_name_is_accepted_or_refused_with_a_reason(name in "\\PC{0,60}") {
+            if let Some(problem) = check_name(&name) {
+                prop_assert!(problem.starts_with("artifact name"), "{}", problem);
+            }
+        }
+    }
+}

@@ -62,14 +62,6 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         self.hint.as_deref()
     }
-
-    /// A command whose work is not built yet: it says so instead of pretending.
-    pub fn not_implemented(command: &str) -> Self {
-        Error::new(
-            Exit::Failed,
-            format!("`relctl {command}` is not implemented yet"),
-        )
-    }
 }
 
 impl fmt::Display for Error {

@@ -117,11 +117,23 @@ fn a_valid_reference_reaches_the_command() {
 }
 
 #[test]
-fn unfinished_commands_say_so() {
+fn notes_of_an_unknown_release_is_a_usage_error() {
     let env = example_env();
+    env.init_repo();
+    env.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://github.com/acme/checkout.git",
+    ]);
     let run = env.run(&["notes", "x"]);
-    assert_eq!(run.code, 1);
-    assert_eq!(run.stderr, "error: `relctl notes` is not implemented yet\n");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("error: there is no release `x` in the record\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -105,6 +105,35 @@ fn rollback_preempts_a_release_under_way() {
 }
 
 #[test]
+fn rollback_to_a_release_older_than_the_environment_file_remembers() {
+    let s = Setup::new("", "      - deploy: {}\n");
+    let kept = relctl::engine::event::PREVIOUS_KEPT;
+    let hexes: Vec<String> = (0..kept + 2)
+        .map(|i| format!("{i:02x}{}", "ab".repeat(31)))
+        .collect();
+    for (i, hex) in hexes.iter().enumerate() {
+        let version = format!("1.0.{i}");
+        assert_eq!(s.promote(hex, &["--version", &version]).code, 0);
+    }
+    // The file remembers only the last `kept` releases before the live one.
+    let production = s.record_file("environments/production.yaml");
+    assert_eq!(
+        production.matches("release: ").count(),
+        1 + kept,
+        "{production}"
+    );
+    assert!(!production.contains(&release(&hexes[0])), "{production}");
+    // The oldest is still found, in its own release file.
+    let oldest = release(&hexes[0]);
+    let run = s.relctl(&["rollback", "--env", "production", "--to", &oldest]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        s.platform.running("production"),
+        Some((artifact(&hexes[0]), 100))
+    );
+}
+
+#[test]
 fn rollback_with_nothing_to_go_back_to_is_exit_1() {
     let s = Setup::new("", CANARY);
     let run = s.relctl(&["rollback", "--env", "production"]);

@@ -66,17 +66,33 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     release::secrets(&plan)?;
     let store = runner::open_store(&plan)?;
     let id = artifact.release_id(&plan.app);
-    let header = match runner::journal::read_release(&store.snapshot()?, &id)? {
+    let snapshot = store.snapshot()?;
+    let header = match runner::journal::read_release(&snapshot, &id)? {
         Some(existing) => release::header_of(&existing),
-        None => Header {
-            release: id,
-            app: plan.app.clone(),
-            artifact: artifact.to_string(),
-            digest: artifact.digest(),
-            version: args.version.unwrap_or_else(|| artifact.short().to_string()),
-            source_commit: runner::source_commit(&plan),
-        },
+        None => {
+            let version = args.version.unwrap_or_else(|| artifact.short().to_string());
+            let source_commit = runner::source_commit(&plan);
+            // Against what is live where it is going; made once, kept in the record.
+            let notes = opts.targets.last().and_then(|last| {
+                let subject = crate::notes::Subject {
+                    release: &id,
+                    version: &version,
+                    source_commit: source_commit.as_deref(),
+                };
+                crate::notes::at_start(&plan, &snapshot, &subject, last)
+            });
+            Header {
+                release: id,
+                app: plan.app.clone(),
+                artifact: artifact.to_string(),
+                digest: artifact.digest(),
+                version,
+                source_commit,
+                notes,
+            }
+        }
     };
+    drop(snapshot);
     let runner = release::runner(ctx, &plan, store, header, opts)?;
     runner.sync();
     runner::drive(&runner)

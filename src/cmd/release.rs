@@ -27,6 +27,7 @@ pub fn header_of(file: &ReleaseFile) -> Header {
         digest: file.digest.clone(),
         version: file.version.clone(),
         source_commit: file.source_commit.clone(),
+        notes: file.notes.clone(),
     }
 }
 

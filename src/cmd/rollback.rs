@@ -4,7 +4,9 @@ use serde_json::json;
 
 use super::{Context, release};
 use crate::cli::OutputMode;
+use crate::engine::{EventKind, Live};
 use crate::error::{Error, Exit};
+use crate::record::Snapshot;
 use crate::runner::{self, Header, Options, journal};
 
 /// Redeploy the previous live release of an environment, skipping analysis and approval
@@ -60,7 +62,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         }
     };
     let to = match &args.to {
-        Some(wanted) => candidates.iter().find(|l| &l.release == wanted).cloned().ok_or_else(|| {
+        Some(wanted) => match candidates.iter().find(|l| &l.release == wanted) {
+            Some(live) => Some(live.clone()),
+            None => live_long_ago(&snapshot, env, wanted)?.filter(|l| l.release != rolled_back),
+        }
+        .ok_or_else(|| {
             let known: Vec<&str> = candidates.iter().map(|l| l.release.as_str()).collect();
             Error::usage(format!("{wanted} was never live in {env} before {rolled_back}"))
                 .with_hint(if known.is_empty() { "nothing else was ever live there".to_string() } else { format!("candidates: {}", known.join(", ")) })
@@ -84,6 +90,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 digest: live.digest,
                 version: live.version,
                 source_commit: None,
+                notes: None,
             }
         }
     };
@@ -101,7 +108,23 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let took = rt.block_on(runner.rollback_env(env, &to, preempted, &reason))?;
+    let result = rt.block_on(runner.rollback_env(env, &to, preempted, &reason));
+    let row = |status: String, duration| {
+        vec![crate::ui::github::Row {
+            env: env.clone(),
+            status,
+            duration,
+        }]
+    };
+    match &result {
+        Ok(took) => runner.conclude(
+            "rolled_back",
+            None,
+            Some(row(format!("rolled back to {}", to.release), Some(*took))),
+        ),
+        Err(e) => runner.conclude("failed", Some(e), Some(row("rollback failed".into(), None))),
+    }
+    let took = result?;
     let pending = runner.store.unpushed().unwrap_or(0);
     if ctx.printer.mode() == OutputMode::Json {
         return ctx.printer.json(&json!({
@@ -121,4 +144,25 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A release that went live in `env` longer ago than its environment file remembers
+/// (it keeps the last `engine::event::PREVIOUS_KEPT`): its own release file says when.
+fn live_long_ago(snapshot: &Snapshot, env: &str, id: &str) -> anyhow::Result<Option<Live>> {
+    let Some(file) = journal::read_release(snapshot, id)? else {
+        return Ok(None);
+    };
+    Ok(file
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.env.as_deref() == Some(env) && matches!(e.kind, EventKind::Live))
+        .map(|e| Live {
+            release: file.release.clone(),
+            by: e.actor.clone(),
+            artifact: file.artifact.clone(),
+            digest: file.digest.clone(),
+            version: file.version.clone(),
+            since: e.at,
+        }))
 }

@@ -122,6 +122,12 @@ pub enum EventKind {
     Unlocked {
         reason: String,
     },
+    /// A notify hook could not be told about an event: a warning, never a failure.
+    NotifyFailed {
+        /// The hook's URL, masked.
+        hook: String,
+        error: String,
+    },
 }
 
 impl EventKind {
@@ -146,6 +152,7 @@ impl EventKind {
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::Aborted { .. } => "aborted",
             EventKind::Unlocked { .. } => "unlocked",
+            EventKind::NotifyFailed { .. } => "notify_failed",
         }
     }
 }
@@ -177,7 +184,7 @@ pub struct EnvFile {
     pub environment: String,
     #[serde(default)]
     pub live: Option<Live>,
-    /// Earlier live releases, most recent first.
+    /// Earlier live releases, most recent first: the last `PREVIOUS_KEPT`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previous: Vec<Live>,
     #[serde(default)]
@@ -188,6 +195,21 @@ pub struct EnvFile {
     /// The last `relctl rollback` here, until a release goes live again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolled_back: Option<RollbackNote>,
+}
+
+/// How many earlier live releases an environment file remembers. Every event in the
+/// environment reads and rewrites the file, so a list that kept them all would make
+/// each command slower with every release (tens of MB at 100,000 releases). Older
+/// ones are in their own release files, where `relctl rollback --to` finds them.
+pub const PREVIOUS_KEPT: usize = 20;
+
+impl EnvFile {
+    /// `live` becomes the most recent earlier release; the oldest beyond
+    /// `PREVIOUS_KEPT` are forgotten.
+    pub fn push_previous(&mut self, live: Live) {
+        self.previous.insert(0, live);
+        self.previous.truncate(PREVIOUS_KEPT);
+    }
 }
 
 /// What `relctl rollback` did to an environment.
@@ -210,5 +232,8 @@ pub struct ReleaseFile {
     pub version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_commit: Option<String>,
+    /// Release notes (markdown) against what was live in the last target when it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
     pub events: Vec<Event>,
 }

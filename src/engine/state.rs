@@ -71,6 +71,9 @@ pub fn fold(file: Option<&ReleaseFile>) -> ReleaseState {
 }
 
 fn apply(state: &mut ReleaseState, event: &Event) {
+    if matches!(event.kind, EventKind::NotifyFailed { .. }) {
+        return; // a warning about a hook: it changes nothing about the release
+    }
     if let EventKind::Started { targets, .. } = &event.kind {
         state.started_by.get_or_insert_with(|| event.actor.clone());
         state.targets = targets.clone();
@@ -159,6 +162,8 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             run.entered = false;
             run.awaiting = None;
         }
-        EventKind::Started { .. } | EventKind::Overridden { .. } => {}
+        EventKind::Started { .. }
+        | EventKind::Overridden { .. }
+        | EventKind::NotifyFailed { .. } => {}
     }
 }

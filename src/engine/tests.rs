@@ -74,6 +74,7 @@ fn release(events: Vec<Event>) -> ReleaseFile {
         digest: "d".into(),
         version: "v".into(),
         source_commit: None,
+        notes: None,
         events: all,
     }
 }
@@ -501,4 +502,19 @@ fn approver_patterns() {
     assert!(approver_allowed(&approval, "x@notsre.acme.io", None).is_err());
     assert!(approver_allowed(&approval, "sre.acme.io", None).is_err());
     assert!(approver_allowed(&approval, "alice@acme.io", Some("alice@acme.io")).is_err());
+}
+
+#[test]
+fn an_environment_file_keeps_the_last_releases_most_recent_first() {
+    let mut file = EnvFile::default();
+    let at = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+    for i in 0..super::event::PREVIOUS_KEPT + 5 {
+        file.push_previous(live(&format!("r{i}"), at));
+    }
+    assert_eq!(file.previous.len(), super::event::PREVIOUS_KEPT);
+    assert_eq!(
+        file.previous[0].release,
+        format!("r{}", super::event::PREVIOUS_KEPT + 4)
+    );
+    assert_eq!(file.previous.last().map(|l| l.release.as_str()), Some("r5"));
 }

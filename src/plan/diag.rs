@@ -30,7 +30,7 @@ impl Diagnostics {
     pub fn at(&mut self, pos: Pos, message: impl Into<String>) {
         self.list.push(Diagnostic {
             pos: Some(pos),
-            message: message.into(),
+            message: one_line(shorten(message.into())),
         });
     }
 
@@ -56,6 +56,33 @@ impl fmt::Display for Diagnostics {
         }
         Ok(())
     }
+}
+
+/// Characters of a message kept whole. A longer one quotes a huge value from the plan
+/// (a hostile one can hold a line of a megabyte): its start and end are kept.
+const MESSAGE_MAX: usize = 480;
+
+fn shorten(message: String) -> String {
+    let chars = message.chars().count();
+    if chars <= MESSAGE_MAX {
+        return message;
+    }
+    let (head, tail) = (MESSAGE_MAX / 2, MESSAGE_MAX / 4);
+    let start: String = message.chars().take(head).collect();
+    let end: String = message.chars().skip(chars - tail).collect();
+    format!(
+        "{start}…({} characters left out)…{end}",
+        chars - head - tail
+    )
+}
+
+/// Each problem is one line of output: a message that quotes a multi-line value (a
+/// block-scalar template or jq expression) shows its line breaks escaped.
+fn one_line(message: String) -> String {
+    if !message.contains(['\n', '\r']) {
+        return message;
+    }
+    message.replace('\r', "\\r").replace('\n', "\\n")
 }
 
 /// The closest of `candidates` to `word`, when close enough to be a likely typo.
@@ -105,5 +132,31 @@ mod tests {
             Some("approval")
         );
         assert_eq!(did_you_mean("zzzzzz", ["name", "deploy"]), None);
+    }
+
+    #[test]
+    fn huge_messages_keep_their_start_and_end() {
+        let mut d = Diagnostics::new(Path::new("release.yaml"));
+        let value = "k".repeat(100_000);
+        d.at(
+            Pos { line: 2, col: 6 },
+            format!("found `{value}é`, expected a name"),
+        );
+        let message = &d.list[0].message;
+        assert!(message.chars().count() < 600, "{message}");
+        assert!(message.starts_with("found `kkk"), "{message}");
+        assert!(message.ends_with("kké`, expected a name"), "{message}");
+        assert!(message.contains("characters left out"), "{message}");
+        d.at(Pos { line: 1, col: 1 }, "short");
+        assert_eq!(d.list[1].message, "short");
+        d.at(
+            Pos { line: 3, col: 1 },
+            "invalid template `{{ a\n}`: unexpected `}`",
+        );
+        assert_eq!(
+            d.list[2].message,
+            "invalid template `{{ a\\n}`: unexpected `}`"
+        );
+        assert_eq!(d.to_string().lines().count(), 3);
     }
 }

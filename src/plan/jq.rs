@@ -6,7 +6,57 @@ use jaq_json::Val;
 
 type Filter = jaq_core::Filter<data::JustLut<Val>>;
 
+/// jaq's parser and evaluator recurse once per level of nesting, so an expression
+/// nested a thousand levels deep (`((((…`, `----…1`) overflows the stack and aborts the
+/// process. Expressions are bounded before they are parsed; real ones are far inside.
+const MAX_BYTES: usize = 1024;
+const MAX_DEPTH: usize = 64;
+
+fn bounded(code: &str) -> Result<(), String> {
+    let refuse = |why: String| {
+        let shown = crate::providers::secrets::head(code, 60);
+        Err(format!("invalid jq expression `{shown}`: {why}"))
+    };
+    if code.len() > MAX_BYTES {
+        return refuse(format!(
+            "it is {} bytes long; jq expressions are limited to {MAX_BYTES}",
+            code.len()
+        ));
+    }
+    // Brackets, and runs of prefix minus, outside string literals.
+    let (mut depth, mut deepest, mut minus) = (0usize, 0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for c in code.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        minus = match c {
+            '-' => minus + 1,
+            c if c.is_whitespace() => minus,
+            _ => 0,
+        };
+        deepest = deepest.max(depth + minus);
+    }
+    if deepest > MAX_DEPTH {
+        return refuse(format!("it nests deeper than {MAX_DEPTH} levels"));
+    }
+    Ok(())
+}
+
 fn compile(code: &str) -> Result<Filter, String> {
+    bounded(code)?;
     let defs = jaq_core::defs()
         .chain(jaq_std::defs())
         .chain(jaq_json::defs());
@@ -135,5 +185,25 @@ mod tests {
         assert!(eval_number(".state", &doc).is_err());
         assert_eq!(eval_string(".digest", &doc).as_deref(), Ok("sha256:ab"));
         assert!(eval("error(\"boom\")", &doc).is_err());
+    }
+
+    #[test]
+    fn refuses_expressions_deep_enough_to_overflow_the_stack() {
+        let deep = format!("{}.a{}", "(".repeat(2000), ")".repeat(2000));
+        let err = check(&deep).unwrap_err();
+        assert!(err.contains("limited to 1024"), "{err}");
+        let deep = format!("{}.a{}", "(".repeat(100), ")".repeat(100));
+        assert!(
+            check(&deep)
+                .unwrap_err()
+                .contains("nests deeper than 64 levels")
+        );
+        let negated = format!("{}1", "-".repeat(500));
+        assert!(check(&negated).unwrap_err().contains("nests deeper"));
+        let err = eval(&negated, &json!(null)).unwrap_err();
+        assert!(err.contains("nests deeper"), "{err}");
+        // Brackets inside strings are text, and real expressions pass.
+        assert!(check(&format!("\"{}\" | length", "(".repeat(200))).is_ok());
+        assert!(check("[.items[] | select(.a - -1 > 0)] | length").is_ok());
     }
 }

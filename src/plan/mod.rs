@@ -4,6 +4,8 @@ mod check;
 pub mod diag;
 pub mod jq;
 mod load;
+#[cfg(test)]
+mod proptests;
 mod read;
 pub mod template;
 pub mod types;

@@ -2,7 +2,7 @@
 //! problem in a plan can be reported where it is. Hostile input is bounded: file size,
 //! nesting depth and alias expansion all have limits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -102,8 +102,9 @@ pub fn parse(bytes: &[u8]) -> Result<Node, SyntaxError> {
 struct Builder {
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
-    /// Open collections: the node being built and, for maps, a pending key.
-    stack: Vec<(Node, usize, Option<Node>)>,
+    /// Open collections: the node being built, its anchor, for maps a pending key and
+    /// the keys seen so far (a set, so a mapping with many keys is not quadratic).
+    stack: Vec<(Node, usize, Option<Node>, HashSet<String>)>,
     root: Option<Node>,
     documents: usize,
 }
@@ -159,10 +160,11 @@ impl Builder {
                 } else {
                     Value::Map(Vec::new())
                 };
-                self.stack.push((Node { value, pos }, anchor, None));
+                self.stack
+                    .push((Node { value, pos }, anchor, None, HashSet::new()));
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                if let Some((node, anchor, _)) = self.stack.pop() {
+                if let Some((node, anchor, _, _)) = self.stack.pop() {
                     self.push(node, anchor)?;
                 }
             }
@@ -187,7 +189,7 @@ impl Builder {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
-        let Some((parent, _, pending_key)) = self.stack.last_mut() else {
+        let Some((parent, _, pending_key, keys)) = self.stack.last_mut() else {
             self.root = Some(node);
             return Ok(());
         };
@@ -212,7 +214,7 @@ impl Builder {
                         });
                     }
                     let key = key_text(&node);
-                    if entries.iter().any(|(k, _)| key_text(k) == key) {
+                    if !keys.insert(key.clone()) {
                         return Err(SyntaxError {
                             pos: node.pos,
                             message: format!("duplicate key `{key}`"),

@@ -5,6 +5,7 @@
 pub mod exec;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod secrets;
 
 pub use exec::{Command, ExecError, Output};

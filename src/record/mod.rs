@@ -2,10 +2,12 @@
 //! moved only by compare-and-swap and shared by fetch and push. What its files say
 //! is the engine's business; this module promises that nothing recorded is lost.
 
+mod libgit2;
 mod log;
 mod remote;
 mod store;
 
+pub use libgit2::start_git;
 pub use log::LogEntry;
 pub use store::{Appended, Change, Commit, Snapshot, Store, Sync};
 

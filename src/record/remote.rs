@@ -155,6 +155,9 @@ impl Store {
             }
             _ => named,
         };
+        if local_path(&url).is_none() {
+            super::libgit2::load_certificates();
+        }
         let tracking = self.tracking(name);
         let refspec = format!("+{}:{tracking}", self.refname);
         let mut options = FetchOptions::new();
@@ -397,6 +400,9 @@ impl Store {
                 self.branch
             );
         };
+        if local_path(url).is_none() {
+            super::libgit2::load_certificates();
+        }
         let refspec = format!("{0}:{0}", self.refname);
         let refused = RefCell::new(None);
         let sent = Cell::new(None);

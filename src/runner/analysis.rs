@@ -181,7 +181,7 @@ impl Runner<'_> {
                         .unwrap_or_default();
                     let step = Duration::from_secs((window.as_secs() / 250).max(1));
                     let canary = metrics::range(
-                        &self.client,
+                        self.client().map_err(|e| format!("{e:#}"))?,
                         &prom,
                         &render(&compare.canary, &ctx)?,
                         started,
@@ -192,7 +192,7 @@ impl Runner<'_> {
                     .await
                     .map_err(|e| e.to_string())?;
                     let baseline = metrics::range(
-                        &self.client,
+                        self.client().map_err(|e| format!("{e:#}"))?,
                         &prom,
                         &render(&compare.baseline, &ctx)?,
                         started,
@@ -208,7 +208,7 @@ impl Runner<'_> {
                 }
                 let query = metric.query.as_ref().ok_or("the metric has no query")?;
                 metrics::instant(
-                    &self.client,
+                    self.client().map_err(|e| format!("{e:#}"))?,
                     &prom,
                     &render(query, &ctx)?,
                     metric.reduce,
@@ -222,7 +222,7 @@ impl Runner<'_> {
                 let call =
                     steps::request(scope, request, None).map_err(|e: StepError| e.message)?;
                 metrics::http_value(
-                    &self.client,
+                    self.client().map_err(|e| format!("{e:#}"))?,
                     &call,
                     &value.raw,
                     &self.backoff,

@@ -62,7 +62,7 @@ impl Runner<'_> {
         let scope = self.scope(env_name, &target, Some(to), env.steps.len(), 100);
         let key = format!("{}/{env_name}/rollback/{}", self.header.release, to.release);
         let tools = Tools {
-            client: &self.client,
+            client: self.client()?,
             backoff: &self.backoff,
         };
         let spinner = self
@@ -104,7 +104,7 @@ impl Runner<'_> {
                 if let Some(old) = f.live.take()
                     && old.release != back_to.release
                 {
-                    f.previous.insert(0, old);
+                    f.push_previous(old);
                 }
                 f.previous.retain(|p| p.release != back_to.release);
                 f.live = Some(Live {

@@ -79,6 +79,8 @@ pub struct Header {
     pub digest: String,
     pub version: String,
     pub source_commit: Option<String>,
+    /// Release notes, written when the release file is created.
+    pub notes: Option<String>,
 }
 
 /// Appends one event to a release (and, through `update`, to an environment's state
@@ -111,6 +113,7 @@ pub fn record(
             digest: header.digest.clone(),
             version: header.version.clone(),
             source_commit: header.source_commit.clone(),
+            notes: header.notes.clone(),
             events: Vec::new(),
         });
         release.events.push(event.clone());

@@ -44,9 +44,15 @@ pub struct Runner<'a> {
     pub header: Header,
     pub secrets: Secrets,
     pub opts: Options,
-    client: reqwest::Client,
+    /// Taken at the first call, so that building it overlaps the work before
+    /// (see `providers::http::start_client`).
+    client: std::cell::OnceCell<reqwest::Client>,
     backoff: Backoff,
     push_warned: Cell<bool>,
+    /// Notify hooks, told about each recorded event they subscribe to.
+    pub notifier: Option<crate::providers::notify::Notifier>,
+    /// Groups, annotations, the step summary and outputs under GitHub Actions.
+    pub github: Option<crate::ui::github::Actions>,
 }
 
 /// How long to sleep between polls of the record (approvals, locks).
@@ -99,7 +105,7 @@ pub fn ci_link() -> Option<String> {
 
 /// The commit the plan's repository is on: the release's source.
 pub fn source_commit(plan: &Plan) -> Option<String> {
-    let base = plan.path.parent().unwrap_or(Path::new("."));
+    let base = crate::notes::plan_dir(plan);
     let repo = git2::Repository::discover(base).ok()?;
     let commit = repo.head().ok()?.peel_to_commit().ok()?;
     Some(commit.id().to_string())
@@ -115,10 +121,8 @@ impl<'a> Runner<'a> {
         secrets: Secrets,
         opts: Options,
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("relctl/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("building the HTTP client")?;
+        let notifier =
+            crate::providers::notify::Notifier::new(plan, store.path(), store.remote(), &secrets);
         Ok(Runner {
             plan,
             printer,
@@ -127,14 +131,25 @@ impl<'a> Runner<'a> {
             header,
             secrets,
             opts,
-            client,
+            client: std::cell::OnceCell::new(),
             backoff: Backoff::from_env(),
             push_warned: Cell::new(false),
+            notifier,
+            github: crate::ui::github::Actions::from_env(),
         })
     }
 
     fn release(&self) -> &str {
         &self.header.release
+    }
+
+    /// The HTTP client, ready once the first call needs it.
+    fn client(&self) -> anyhow::Result<&reqwest::Client> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client = crate::providers::http::client().context("building the HTTP client")?;
+        Ok(self.client.get_or_init(|| client))
     }
 
     fn own_target(&self) -> Target {
@@ -180,6 +195,9 @@ impl<'a> Runner<'a> {
     ) -> anyhow::Result<()> {
         let (event, appended) =
             journal::record(&self.store, &self.author, &self.header, env, kind, update)?;
+        if let Some(github) = &self.github {
+            github.event(&event);
+        }
         self.printer.event(self.release(), &event)?;
         if let (false, Some(error)) = (appended.pushed, appended.push_error)
             && !self.push_warned.replace(true)
@@ -188,6 +206,7 @@ impl<'a> Runner<'a> {
                 "the record was not pushed ({error}); it stays local and the next command pushes it"
             ));
         }
+        self.notify(env, &event, appended.oid);
         Ok(())
     }
 
@@ -268,7 +287,21 @@ impl<'a> Runner<'a> {
                     self.sync();
                 }
                 Decision::Enter { env } => {
-                    self.enter(&inputs, &env, envs.get(&env).cloned().unwrap_or_default())?
+                    let entered =
+                        self.enter(&inputs, &env, envs.get(&env).cloned().unwrap_or_default());
+                    if let Err(e) = entered {
+                        // Another release entered first (the lock's compare-and-swap
+                        // was lost): with --wait-lock that is a lock to wait for, so
+                        // read the record again, within the same deadline.
+                        let Some(limit) = self.opts.wait_lock else {
+                            return Err(e);
+                        };
+                        let deadline = *lock_deadline.get_or_insert_with(|| Instant::now() + limit);
+                        if crate::error::exit_of(&e) != Exit::Busy || Instant::now() >= deadline {
+                            return Err(e);
+                        }
+                        tracing::debug!("lost the race to enter {env}: {e:#}");
+                    }
                 }
                 Decision::Step { env, index } => self.step(&env, index, &state.env(&env)).await?,
                 Decision::AwaitApproval {
@@ -515,7 +548,7 @@ impl<'a> Runner<'a> {
         };
         let t0 = Instant::now();
         let tools = Tools {
-            client: &self.client,
+            client: self.client()?,
             backoff: &self.backoff,
         };
         let what = match &step.kind {
@@ -640,7 +673,7 @@ impl<'a> Runner<'a> {
             if let Some(old) = f.live.take()
                 && old.release != release
             {
-                f.previous.insert(0, old);
+                f.push_previous(old);
             }
             f.live = Some(Live {
                 release: release.clone(),
@@ -678,7 +711,7 @@ impl<'a> Runner<'a> {
         }
         let own = self.own_target();
         let tools = Tools {
-            client: &self.client,
+            client: self.client()?,
             backoff: &self.backoff,
         };
         for (index, step) in env.steps.iter().enumerate().rev() {
@@ -809,6 +842,110 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
 }
 
 impl Runner<'_> {
+    /// Tells the notify hooks about a recorded event they subscribe to, and records
+    /// the notifications that failed so far.
+    fn notify(&self, env: Option<&str>, event: &crate::engine::Event, oid: git2::Oid) {
+        use crate::providers::notify;
+        let Some(notifier) = &self.notifier else {
+            return;
+        };
+        let last = self.opts.targets.last().map(String::as_str);
+        if let Some(name) = notify::subscribed(&event.kind, env, last) {
+            let target = self.own_target();
+            let ctx = self
+                .scope(env.unwrap_or_default(), &target, None, 0, 100)
+                .value();
+            let link = notifier.link(&oid.to_string());
+            let message = notify::message(
+                event,
+                name,
+                self.release(),
+                &self.plan.app,
+                &self.header.version,
+                link,
+            );
+            notifier.send(&ctx, &message);
+        }
+        self.notify_failed(notifier.failures());
+    }
+
+    /// A notification that failed is a warning on stderr and in the record, never a
+    /// failed release.
+    fn notify_failed(&self, failures: Vec<crate::providers::notify::Failure>) {
+        for f in failures {
+            let text = format!("notifying {} of {} failed: {}", f.hook, f.event, f.error);
+            self.printer
+                .warn(&format!("{text} (the release is not affected)"));
+            if let Some(github) = &self.github {
+                github.warning(&text);
+            }
+            let kind = EventKind::NotifyFailed {
+                hook: f.hook,
+                error: f.error,
+            };
+            let recorded = journal::record(
+                &self.store,
+                &self.author,
+                &self.header,
+                f.env.as_deref(),
+                kind,
+                &mut |_| Ok(()),
+            );
+            match recorded {
+                Ok((event, _)) if self.printer.mode() == crate::cli::OutputMode::Json => {
+                    let _ = self.printer.event(self.release(), &event);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("cannot record the failed notification: {e:#}"),
+            }
+        }
+    }
+
+    /// Ends a run for its hooks: waits for the notifications still being sent (and
+    /// records those that failed), then writes the GitHub Actions summary and outputs.
+    /// `rows` replaces the environments' lines read from the record.
+    pub fn conclude(
+        &self,
+        outcome: &str,
+        error: Option<&anyhow::Error>,
+        rows: Option<Vec<crate::ui::github::Row>>,
+    ) {
+        if let Some(notifier) = &self.notifier {
+            let wait = if outcome == "interrupted" {
+                Duration::from_secs(2)
+            } else {
+                crate::providers::notify::FLUSH
+            };
+            self.notify_failed(notifier.finish(wait));
+        }
+        let Some(github) = &self.github else {
+            return;
+        };
+        let file = self
+            .store
+            .snapshot()
+            .and_then(|s| journal::read_release(&s, self.release()))
+            .ok()
+            .flatten();
+        let rows = rows.unwrap_or_else(|| {
+            file.as_ref()
+                .map(|f| crate::ui::github::rows(f, &self.opts.targets, crate::clock::now()))
+                .unwrap_or_default()
+        });
+        let summary = crate::ui::github::Summary {
+            release: self.release(),
+            version: &self.header.version,
+            outcome,
+            rows,
+            error: error.map(|e| format!("{e:#}")),
+            notes: file.as_ref().and_then(|f| f.notes.as_deref()),
+        };
+        if let Err(e) = github.finish(&summary) {
+            self.printer
+                .warn(&format!("cannot write the GitHub Actions summary: {e:#}"));
+        }
+    }
+
     fn summary(&self, result: &anyhow::Result<()>) -> anyhow::Result<()> {
         let outcome = match result {
             Ok(()) => "promoted",
@@ -822,6 +959,7 @@ impl Runner<'_> {
                 Exit::Failed | Exit::Success => "failed",
             },
         };
+        self.conclude(outcome, result.as_ref().err(), None);
         if self.printer.mode() == crate::cli::OutputMode::Json {
             let exit = result
                 .as_ref()

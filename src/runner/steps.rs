@@ -177,7 +177,7 @@ pub async fn perform(
                     if let (true, Some(DeployProvider::Http(h))) = (wait, provider)
                         && let Some(w) = &h.wait
                     {
-                        let waited = wait_for(scope, w, &response.json, tools).await?;
+                        let waited = wait_for(scope, w, &response, tools).await?;
                         detail["polls"] = json!(waited.attempts);
                         last = waited.json;
                     }
@@ -236,22 +236,42 @@ pub async fn perform(
 async fn wait_for(
     scope: &Scope<'_>,
     w: &crate::plan::Wait,
-    response: &Value,
+    deployed: &http::Response,
     tools: &Tools<'_>,
 ) -> Result<http::Response, StepError> {
     let with_response = Scope {
-        response: Some(response),
+        response: Some(&deployed.json),
         ..*scope
     };
     let ctx = with_response.value();
+    // `response.*` is undefined when the deploy call's answer was not JSON: say so,
+    // rather than leave the user with "a name is undefined".
+    let failed = |e: String| {
+        if deployed.json.is_null() {
+            let answer = deployed
+                .text
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let answer = match answer.as_str() {
+                "" => "it was empty".to_string(),
+                text => format!("it was: {}", crate::providers::secrets::head(text, 200)),
+            };
+            StepError::provider(format!(
+                "{e}; the deploy call's answer is not JSON, so `response` has nothing in it ({answer})"
+            ))
+        } else {
+            StepError::provider(e)
+        }
+    };
     let headers = w
         .headers
         .iter()
-        .map(|(k, v)| Ok((k.clone(), render(v, &ctx).map_err(StepError::provider)?)))
+        .map(|(k, v)| Ok((k.clone(), render(v, &ctx).map_err(failed)?)))
         .collect::<Result<Vec<_>, StepError>>()?;
     let call = http::WaitCall {
         method: w.method.clone(),
-        url: render(&w.url, &ctx).map_err(StepError::provider)?,
+        url: render(&w.url, &ctx).map_err(failed)?,
         headers,
         interval: w.interval,
         timeout: w.timeout,

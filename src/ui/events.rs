@@ -56,6 +56,9 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::Interrupted { .. } => "interrupted".into(),
         EventKind::Aborted { reason } => format!("aborted: {reason}"),
         EventKind::Unlocked { reason } => format!("lock broken: {reason}"),
+        EventKind::NotifyFailed { hook, error } => {
+            format!("notifying {hook} failed: {error}")
+        }
     }
 }
 
@@ -98,6 +101,7 @@ impl Printer {
                     EventKind::RollbackStarted { .. }
                     | EventKind::RolledBack { .. }
                     | EventKind::Interrupted { .. } => style("↺").yellow().for_stderr(),
+                    EventKind::NotifyFailed { .. } => style("!").yellow().for_stderr(),
                     EventKind::AwaitingApproval { .. } | EventKind::Inconclusive { .. } => {
                         style("…").cyan().for_stderr()
                     }

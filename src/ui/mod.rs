@@ -4,6 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 
 pub mod events;
+pub mod github;
 
 use console::style;
 

@@ -66,6 +66,7 @@ impl Platform {
             .route("/deployments/{env}", get(deployment))
             .route("/flags/{name}", any(flag))
             .route("/stats/{version}", get(stats))
+            .route("/hooks/{name}", any(hook))
             .fallback(fallback)
             .with_state(inner.clone());
         let listener = runtime
@@ -117,12 +118,27 @@ impl Platform {
         self.lock().stats.insert(version.to_string(), value);
     }
 
+    /// The bodies posted to the notify hook `/hooks/{name}`, in order.
+    pub fn hook_bodies(&self, name: &str) -> Vec<Value> {
+        let path = format!("/hooks/{name}");
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.body)
+            .collect()
+    }
+
     pub fn fail_next_deploys(&self, statuses: &[u16]) {
         self.lock().deploy_faults.extend(statuses.iter().copied());
     }
 
     pub fn report_digest(&self, digest: &str) {
         self.lock().wrong_digest = Some(digest.to_string());
+    }
+
+    /// Back to reporting the digest that really runs (after `report_digest`).
+    pub fn report_true_digest(&self) {
+        self.lock().wrong_digest = None;
     }
 
     pub fn never_ready(&self) {
@@ -262,4 +278,20 @@ async fn stats(
         Some(value) => Json(value.clone()).into_response(),
         None => (StatusCode::NOT_FOUND, "no stats").into_response(),
     }
+}
+
+/// A notify hook: records what it is told. `/hooks/broken` answers 500.
+async fn hook(
+    State(state): State<Shared>,
+    Path(name): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    remember(&state, &method, &uri, &headers, &body);
+    if name == "broken" {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "hook down").into_response();
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

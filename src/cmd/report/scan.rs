@@ -1,0 +1,705 @@
+//! Reading the record for `relctl report`, fast enough for 100,000 releases: each
+//! release file's few relevant events come from a cache keyed by the file's blob id
+//! when it has them (a blob never changes, so neither does what it says); the others
+//! are read in parallel, in the order their objects lie in the packs, and skimmed
+//! rather than parsed. Source commit times come from the plan's git repository.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use git2::Oid;
+
+use crate::engine::{EventKind, ReleaseFile};
+
+/// What a report looks for: deployments into `env` that went live in `[start, now]`,
+/// with their source commits looked up in the repository at `source`.
+pub struct Scan<'a> {
+    pub env: &'a str,
+    pub start: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+    pub source: Option<&'a Path>,
+}
+
+/// One release going live in the environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    pub release: String,
+    pub live: DateTime<Utc>,
+    /// When the environment was rolled back off it, if it was.
+    pub rolled_back: Option<DateTime<Utc>>,
+    pub source_commit: Option<String>,
+    /// When that commit was made, by the plan's git repository.
+    pub commit_time: Option<DateTime<Utc>>,
+}
+
+/// The events that make deployments and failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Entered,
+    Live,
+    RolledBack,
+}
+
+impl Mark {
+    fn of(name: &str) -> Option<Mark> {
+        match name {
+            "entered" => Some(Mark::Entered),
+            "live" => Some(Mark::Live),
+            "rolled_back" => Some(Mark::RolledBack),
+            _ => None,
+        }
+    }
+
+    fn code(self) -> char {
+        match self {
+            Mark::Entered => 'E',
+            Mark::Live => 'L',
+            Mark::RolledBack => 'R',
+        }
+    }
+
+    fn from_code(c: char) -> Option<Mark> {
+        match c {
+            'E' => Some(Mark::Entered),
+            'L' => Some(Mark::Live),
+            'R' => Some(Mark::RolledBack),
+            _ => None,
+        }
+    }
+}
+
+/// What the report needs of one release file, for every environment.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Skimmed {
+    source_commit: Option<String>,
+    /// When the source commit was made, once the plan's repository was seen to have it.
+    commit_time: Option<i64>,
+    /// `entered`, `live` and `rolled_back`, in order: (environment, event, time).
+    events: Vec<(String, Mark, DateTime<Utc>)>,
+}
+
+impl Skimmed {
+    /// The visits to `env` that went live: (live, rolled back). `entered` starts a
+    /// visit, `live` makes it a deployment, `rolled_back` after that makes it a failure.
+    fn visits(&self, env: &str) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+        let mut visits: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = Vec::new();
+        let mut open = None;
+        for (e, mark, at) in &self.events {
+            if e != env {
+                continue;
+            }
+            match mark {
+                Mark::Entered => open = None,
+                Mark::Live => {
+                    visits.push((*at, None));
+                    open = Some(visits.len() - 1);
+                }
+                Mark::RolledBack => {
+                    if let Some(i) = open.take() {
+                        visits[i].1 = Some(*at);
+                    }
+                }
+            }
+        }
+        visits
+    }
+}
+
+/// Every deployment the scan looks for, oldest first.
+pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<Vec<Deployment>> {
+    // Each object's hash is checked on every read by default: with a hundred thousand
+    // release files that is much of the time spent, for a read-only report.
+    git2::opts::strict_hash_verification(false);
+    let repo = git2::Repository::open(records)
+        .with_context(|| format!("opening the records repository {}", records.display()))?;
+    let refname = format!("refs/heads/{branch}");
+    let tip = match repo.refname_to_id(&refname) {
+        Ok(oid) => oid,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {refname}")),
+    };
+    let tree = repo
+        .find_commit(tip)
+        .and_then(|c| c.tree())
+        .with_context(|| format!("reading the tip of {branch}"))?;
+    let files: Vec<(String, Oid)> = match tree.get_path(Path::new("releases")) {
+        Ok(entry) => repo
+            .find_tree(entry.id())
+            .context("reading releases/ in the record")?
+            .iter()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+            .filter_map(|e| {
+                let name = e.name().ok()?.strip_suffix(".yaml")?.to_string();
+                Some((name, e.id()))
+            })
+            .collect(),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Vec::new(),
+        Err(e) => return Err(e).context("reading releases/ in the record"),
+    };
+    let cache_path = repo.commondir().join("relctl-report.cache");
+    let mut cache = load_cache(&cache_path);
+    // With a period, a release that last went live in `env` before it (by the
+    // environment file) cannot count: if it is not cached, it is not read either.
+    let early = match scan.start {
+        Some(start) => live_before(&repo, &tree, scan.env, start),
+        None => HashSet::new(),
+    };
+    let mut missing: Vec<(String, Oid)> = files
+        .iter()
+        .filter(|(name, oid)| !cache.contains_key(oid) && !early.contains(name))
+        .cloned()
+        .collect();
+    pack_order(&repo.commondir().join("objects").join("pack"), &mut missing);
+    let dir = repo.path().to_path_buf();
+    drop(tree);
+    drop(repo);
+    let read = read_all(&dir, &missing, scan.source)?;
+    let mut changed = !read.is_empty();
+    cache.extend(read);
+
+    let source = scan.source.and_then(|p| git2::Repository::open(p).ok());
+    let mut found = Vec::new();
+    for (release, oid) in &files {
+        let Some(skimmed) = cache.get_mut(oid) else {
+            continue; // went live too early to count
+        };
+        for (live, rolled_back) in skimmed.visits(scan.env) {
+            if scan.start.is_some_and(|s| live < s) || live > scan.now {
+                continue;
+            }
+            if skimmed.commit_time.is_none()
+                && let Some(time) = commit_time(source.as_ref(), skimmed.source_commit.as_deref())
+            {
+                skimmed.commit_time = Some(time);
+                changed = true;
+            }
+            found.push(Deployment {
+                release: release.clone(),
+                live,
+                rolled_back,
+                source_commit: skimmed.source_commit.clone(),
+                commit_time: skimmed
+                    .commit_time
+                    .and_then(|t| DateTime::from_timestamp(t, 0)),
+            });
+        }
+    }
+    if changed || cache.len() > files.len() {
+        let current: HashSet<Oid> = files.iter().map(|(_, oid)| *oid).collect();
+        cache.retain(|oid, _| current.contains(oid));
+        save_cache(&cache_path, &cache);
+    }
+    found.sort_by(|a, b| a.live.cmp(&b.live).then_with(|| a.release.cmp(&b.release)));
+    Ok(found)
+}
+
+/// The commit time of `sha` in the plan's repository, if it has that commit. The
+/// existence check does not rescan the packs on a miss, so a shallow clone is cheap.
+fn commit_time(repo: Option<&git2::Repository>, sha: Option<&str>) -> Option<i64> {
+    let repo = repo?;
+    let oid = Oid::from_str(sha?).ok()?;
+    let odb = repo.odb().ok()?;
+    if !odb.exists_ext(oid, git2::OdbLookupFlags::NO_REFRESH) {
+        return None;
+    }
+    Some(repo.find_commit(oid).ok()?.time().seconds())
+}
+
+/// Reads and skims `files`, split over the cores; each thread has its own handles
+/// on the repositories (git2 handles are not shared between threads).
+fn read_all(
+    dir: &Path,
+    files: &[(String, Oid)],
+    source: Option<&Path>,
+) -> anyhow::Result<Vec<(Oid, Skimmed)>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(files.len().div_ceil(256));
+    let chunk = files.len().div_ceil(threads.max(1));
+    let mut out = Vec::with_capacity(files.len());
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || read_part(dir, part, source)))
+            .collect();
+        for handle in handles {
+            let part = handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a thread reading the record panicked"))??;
+            out.extend(part);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn read_part(
+    dir: &Path,
+    part: &[(String, Oid)],
+    source: Option<&Path>,
+) -> anyhow::Result<Vec<(Oid, Skimmed)>> {
+    let repo = git2::Repository::open(dir)
+        .with_context(|| format!("opening the records repository {}", dir.display()))?;
+    let source = source.and_then(|p| git2::Repository::open(p).ok());
+    let mut out = Vec::with_capacity(part.len());
+    for (release, oid) in part {
+        let blob = repo
+            .find_blob(*oid)
+            .with_context(|| format!("reading releases/{release}.yaml from the record"))?;
+        let text = std::str::from_utf8(blob.content())
+            .with_context(|| format!("the record file releases/{release}.yaml is not UTF-8"))?;
+        let mut skimmed = match skim(text) {
+            Some(skimmed) => skimmed,
+            None => parse(text)
+                .with_context(|| format!("cannot read the record file releases/{release}.yaml"))?,
+        };
+        skimmed.commit_time = commit_time(source.as_ref(), skimmed.source_commit.as_deref());
+        out.push((*oid, skimmed));
+    }
+    Ok(out)
+}
+
+/// The fast path. Record files are written by relctl in one layout: top-level keys,
+/// then `events:`, a list of maps at column 0 whose first keys are `at`, `actor`,
+/// `env` (when there is one) and `event`, everything else nested deeper. So it jumps
+/// from one `\n- ` to the next and reads the first lines of each event only. `None`
+/// when a file does not look exactly like that: the YAML parser reads it.
+fn skim(text: &str) -> Option<Skimmed> {
+    const EVENTS: &str = "\nevents:\n";
+    let split = memchr::memmem::find(text.as_bytes(), EVENTS.as_bytes())?;
+    let mut skimmed = Skimmed::default();
+    for line in lines(&text[..split]) {
+        if let Some(value) = line.strip_prefix("source_commit:") {
+            skimmed.source_commit = Some(scalar(value)?.to_string());
+        }
+    }
+    let mut rest = &text[split + EVENTS.len()..];
+    let next = memchr::memmem::Finder::new("\n- ");
+    while !rest.is_empty() {
+        // Each event starts at column 0 with `- `; nothing else in the list does.
+        let end = next.find(rest.as_bytes()).map_or(rest.len(), |i| i + 1);
+        let (item, tail) = rest.split_at(end);
+        rest = tail;
+        let mut fields = lines(item);
+        let at = scalar(fields.next()?.strip_prefix("- at:")?)?;
+        let mut env = None;
+        let name = loop {
+            let field = fields.next()?.strip_prefix("  ")?;
+            if let Some(value) = field.strip_prefix("event:") {
+                break scalar(value)?;
+            } else if let Some(value) = field.strip_prefix("env:") {
+                env = Some(scalar(value)?);
+            } else if !field.starts_with("actor:") {
+                return None;
+            }
+        };
+        if let (Some(env), Some(mark)) = (env, Mark::of(name)) {
+            let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+            skimmed.events.push((env.to_string(), mark, at));
+        }
+    }
+    Some(skimmed)
+}
+
+/// The lines of a text, without a trailing `\r`.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+/// A plain or simply quoted YAML scalar; `None` for anything needing the real parser.
+fn scalar(raw: &str) -> Option<&str> {
+    let value = raw.trim();
+    if let Some(inner) = value.strip_prefix('"') {
+        let inner = inner.strip_suffix('"')?;
+        return (!inner.contains(['\\', '"'])).then_some(inner);
+    }
+    if let Some(inner) = value.strip_prefix('\'') {
+        let inner = inner.strip_suffix('\'')?;
+        return (!inner.contains('\'')).then_some(inner);
+    }
+    if value.is_empty()
+        || value.starts_with(['|', '>', '&', '*', '!', '{', '[', '#'])
+        || value.contains(" #")
+    {
+        return None;
+    }
+    Some(value)
+}
+
+/// The slow path: the whole file through the YAML parser.
+fn parse(text: &str) -> anyhow::Result<Skimmed> {
+    let file: ReleaseFile = serde_saphyr::from_str(text)?;
+    let events = file
+        .events
+        .iter()
+        .filter_map(|e| {
+            let mark = match e.kind {
+                EventKind::Entered { .. } => Mark::Entered,
+                EventKind::Live => Mark::Live,
+                EventKind::RolledBack { .. } => Mark::RolledBack,
+                _ => return None,
+            };
+            Some((e.env.clone()?, mark, e.at))
+        })
+        .collect();
+    Ok(Skimmed {
+        source_commit: file.source_commit,
+        commit_time: None,
+        events,
+    })
+}
+
+/// The cache's first line; another one (an older relctl's) is ignored and rewritten.
+const CACHE_HEADER: &str = "relctl report cache 1";
+
+/// One line per release file: `blob \t source commit|- \t commit time|- \t events`,
+/// events `;`-separated as `<E|L|R><unix nanoseconds>,<environment>`.
+fn encode(oid: &Oid, s: &Skimmed) -> Option<String> {
+    let mut line = format!(
+        "{oid}\t{}\t{}\t",
+        s.source_commit.as_deref().unwrap_or("-"),
+        s.commit_time.map_or("-".to_string(), |t| t.to_string())
+    );
+    if s.source_commit
+        .as_deref()
+        .is_some_and(|c| c.is_empty() || c.contains(['\t', '\n', '\r']) || c == "-")
+    {
+        return None;
+    }
+    for (i, (env, mark, at)) in s.events.iter().enumerate() {
+        if env.contains(['\t', '\n', '\r', ';']) {
+            return None; // an environment name the format cannot hold: not cached
+        }
+        if i > 0 {
+            line.push(';');
+        }
+        line.push(mark.code());
+        line.push_str(&at.timestamp_nanos_opt()?.to_string());
+        line.push(',');
+        line.push_str(env);
+    }
+    Some(line)
+}
+
+fn decode(line: &str) -> Option<(Oid, Skimmed)> {
+    let mut parts = line.split('\t');
+    let oid = Oid::from_str(parts.next()?).ok()?;
+    let source_commit = match parts.next()? {
+        "-" => None,
+        c => Some(c.to_string()),
+    };
+    let commit_time = match parts.next()? {
+        "-" => None,
+        t => Some(t.parse().ok()?),
+    };
+    let events = match parts.next()? {
+        "" => Vec::new(),
+        events => events
+            .split(';')
+            .map(|e| {
+                let mark = Mark::from_code(e.chars().next()?)?;
+                let (nanos, env) = e.get(1..)?.split_once(',')?;
+                let at = DateTime::from_timestamp_nanos(nanos.parse().ok()?);
+                Some((env.to_string(), mark, at))
+            })
+            .collect::<Option<Vec<_>>>()?,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((
+        oid,
+        Skimmed {
+            source_commit,
+            commit_time,
+            events,
+        },
+    ))
+}
+
+/// The cache, or an empty one when there is none or it cannot be read; a line that
+/// does not decode is left out (and its file read again).
+fn load_cache(path: &Path) -> HashMap<Oid, Skimmed> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return HashMap::new();
+    };
+    let mut lines = text.lines();
+    if lines.next() != Some(CACHE_HEADER) {
+        return HashMap::new();
+    }
+    lines.filter_map(decode).collect()
+}
+
+/// Writes the cache whole, through a temporary file and a rename, so a reader never
+/// sees half of it. A cache that cannot be written only costs the next report time.
+fn save_cache(path: &Path, cache: &HashMap<Oid, Skimmed>) {
+    let mut text = String::with_capacity(cache.len() * 160 + 32);
+    text.push_str(CACHE_HEADER);
+    text.push('\n');
+    for line in cache.iter().filter_map(|(oid, s)| encode(oid, s)) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let temp = path.with_extension(format!("{}.tmp", std::process::id()));
+    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        tracing::debug!("cannot write the report cache {}: {e}", path.display());
+    }
+}
+
+/// Sorts files by where their blobs lie in the repository's packs. Read in that order,
+/// each blob's delta base was usually just read and is still cached; read in name
+/// order, every blob rebuilds its delta chain from scratch (five times slower on a
+/// packed record). Loose objects keep their order, after the packed ones.
+fn pack_order(dir: &Path, files: &mut [(String, Oid)]) {
+    let mut packs: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .filter_map(|p| std::fs::read(p).ok())
+        .filter(|idx| idx.len() >= 8 + 1024 && idx[..8] == [0xff, b't', b'O', b'c', 0, 0, 0, 2])
+        .collect();
+    if packs.is_empty() {
+        return;
+    }
+    packs.sort_by_key(|idx| std::cmp::Reverse(idx.len()));
+    let place = |oid: &Oid| -> (usize, u64) {
+        packs
+            .iter()
+            .enumerate()
+            .find_map(|(i, idx)| idx_offset(idx, oid.as_bytes()).map(|o| (i, o)))
+            .unwrap_or((usize::MAX, 0))
+    };
+    files.sort_by_cached_key(|(_, oid)| place(oid));
+}
+
+/// The pack offset of `oid` in a version 2 pack index (SHA-1), if it is there.
+fn idx_offset(idx: &[u8], oid: &[u8]) -> Option<u64> {
+    const HASH: usize = 20;
+    let be32 = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(idx.get(at..at + 4)?.try_into().ok()?))
+    };
+    if oid.len() != HASH {
+        return None;
+    }
+    let fanout = |b: usize| be32(8 + 4 * b).map(|n| n as usize);
+    let count = fanout(255)?;
+    let first = usize::from(oid[0]);
+    let lo = if first == 0 { 0 } else { fanout(first - 1)? };
+    let hi = fanout(first)?;
+    let names = 8 + 1024;
+    let name = |i: usize| idx.get(names + i * HASH..names + (i + 1) * HASH);
+    let (mut lo, mut hi) = (lo, hi.min(count));
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match name(mid)?.cmp(oid) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => {
+                let offsets = names + count * HASH + count * 4;
+                let small = be32(offsets + mid * 4)?;
+                if small & 0x8000_0000 == 0 {
+                    return Some(u64::from(small));
+                }
+                let large = offsets + count * 4 + (small & 0x7fff_ffff) as usize * 8;
+                return Some(u64::from_be_bytes(
+                    idx.get(large..large + 8)?.try_into().ok()?,
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The releases whose last time going live in `env` (`since` in the environment file)
+/// is before `start`; empty when the file cannot be skimmed. Only ever used to skip
+/// files, so an environment file that keeps only the latest releases costs time, not
+/// figures.
+fn live_before(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    env: &str,
+    start: DateTime<Utc>,
+) -> HashSet<String> {
+    let path = crate::runner::journal::env_path(env);
+    let text = tree
+        .get_path(Path::new(&path))
+        .and_then(|entry| repo.find_blob(entry.id()))
+        .ok()
+        .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok());
+    let Some(text) = text else {
+        return HashSet::new();
+    };
+    skim_env(&text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, since)| *since < start)
+        .map(|(release, _)| release)
+        .collect()
+}
+
+/// (release, since) of `live:` and every `previous:` entry of an environment file, in
+/// the layout relctl writes; `None` when it looks any different.
+fn skim_env(text: &str) -> Option<Vec<(String, DateTime<Utc>)>> {
+    let mut out = Vec::new();
+    let mut section = "";
+    let mut release: Option<&str> = None;
+    for line in lines(text) {
+        if !line.starts_with([' ', '-']) {
+            section = line.split_once(':').map_or("", |(k, _)| k);
+            continue;
+        }
+        let field = match section {
+            "live" => line.strip_prefix("  ")?,
+            "previous" => match line.strip_prefix("- ") {
+                Some(rest) => rest,
+                None => line.strip_prefix("  ")?,
+            },
+            _ => continue,
+        };
+        if field.starts_with(' ') {
+            continue;
+        }
+        match field.split_once(':') {
+            Some(("release", value)) => release = Some(scalar(value)?),
+            Some(("since", value)) => {
+                let since = DateTime::parse_from_rfc3339(scalar(value)?).ok()?;
+                out.push((release.take()?.to_string(), since.with_timezone(&Utc)));
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"release: checkout-4f2a9c1be0d3
+app: checkout
+artifact: ghcr.io/acme/checkout@sha256:4f2a
+digest: sha256:4f2a
+version: "1.4.2"
+source_commit: e9775ec9bc6e3c90172b590cd55828623a6bce02
+notes: |
+  ## checkout-4f2a9c1be0d3
+
+  - event: live
+events:
+- at: "2026-11-01T10:00:00Z"
+  actor: me
+  env: production
+  event: entered
+  baseline:
+    release: checkout-000000000000
+    artifact: ghcr.io/acme/checkout@sha256:0000
+    digest: sha256:0000
+    version: "1.4.1"
+    since: "2026-10-01T10:00:00Z"
+  relctl: "0.1.0"
+  plan: sha256:1de3
+- at: "2026-11-01T10:05:00Z"
+  actor: me
+  env: production
+  event: live
+  relctl: "0.1.0"
+  plan: sha256:1de3
+- at: "2026-11-01T11:00:00Z"
+  actor: me
+  env: staging
+  event: rolled_back
+  reason: x
+  relctl: "0.1.0"
+  plan: sha256:1de3
+- at: "2026-11-01T11:30:00Z"
+  actor: me
+  env: production
+  event: step_failed
+  step: 1
+  action: http
+  gate: false
+  error: |
+    line one
+    - at: x
+    event: rolled_back
+  relctl: "0.1.0"
+  plan: sha256:1de3
+- at: "2026-11-01T12:05:00Z"
+  actor: me
+  env: production
+  event: rolled_back
+  to: checkout-000000000000
+  reason: rollback
+  ms: 1200
+  relctl: "0.1.0"
+  plan: sha256:1de3
+"#;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn skimming_agrees_with_the_parser() {
+        let skimmed = skim(FILE).expect("the fast path reads it");
+        assert_eq!(parse(FILE).ok(), Some(skimmed.clone()));
+        assert_eq!(
+            skimmed.source_commit.as_deref(),
+            Some("e9775ec9bc6e3c90172b590cd55828623a6bce02")
+        );
+        assert_eq!(
+            skimmed.visits("production"),
+            vec![(t("2026-11-01T10:05:00Z"), Some(t("2026-11-01T12:05:00Z")))]
+        );
+        // A rollback without going live first (a canary) is no deployment.
+        assert_eq!(skimmed.visits("staging"), vec![]);
+        // Anything unexpected goes to the parser.
+        assert_eq!(skim("x: 1\nevents:\n- at: \"a\\\"b\"\n"), None);
+        assert_eq!(skim("x: 1\nevents:\n- at: 1\n  step: 2\n"), None);
+        assert_eq!(skim("release: x\n"), None);
+    }
+
+    #[test]
+    fn cache_lines_round_trip() {
+        let oid = Oid::from_str("0123456789abcdef0123456789abcdef01234567").expect("oid");
+        let mut skimmed = skim(FILE).expect("skimmed");
+        skimmed.commit_time = Some(1_762_000_000);
+        let line = encode(&oid, &skimmed).expect("encodable");
+        assert_eq!(decode(&line), Some((oid, skimmed)));
+        let empty = Skimmed::default();
+        assert_eq!(
+            decode(&encode(&oid, &empty).expect("line")),
+            Some((oid, empty))
+        );
+        assert_eq!(decode("not a line"), None);
+        let odd = Skimmed {
+            events: vec![("a;b".into(), Mark::Live, t("2026-11-01T00:00:00Z"))],
+            ..Skimmed::default()
+        };
+        assert_eq!(encode(&oid, &odd), None);
+    }
+
+    #[test]
+    fn skimming_an_environment_file() {
+        let text = "environment: production\nlive:\n  release: b\n  by: me\n  since: \"2026-11-02T00:00:00Z\"\nprevious:\n- release: a\n  by: me\n  since: 2026-11-01T00:00:00Z\nlock: null\nrejected:\n- a\n";
+        assert_eq!(
+            skim_env(text),
+            Some(vec![
+                ("b".to_string(), t("2026-11-02T00:00:00Z")),
+                ("a".to_string(), t("2026-11-01T00:00:00Z")),
+            ])
+        );
+    }
+}

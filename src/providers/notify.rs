@@ -1,0 +1,518 @@
+//! Notify hooks: each recorded event a hook subscribes to is POSTed to it as JSON (or as
+//! Slack's `{"text": …}`) by a worker thread, in order, so a slow hook never holds a
+//! release up. A hook that cannot be told is a warning, never a failure.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::http::{self, Backoff, Call};
+use super::secrets::Secrets;
+use crate::engine::{Event, EventKind};
+use crate::notes::Forge;
+use crate::plan::{Notify, NotifyFormat, Plan, template};
+
+/// The longest one attempt may take; one retry at most.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a command waits at its end for notifications still being sent.
+pub const FLUSH: Duration = Duration::from_secs(15);
+
+/// The notify event (SPEC §4, `NOTIFY_EVENTS`) a recorded event stands for, if any.
+/// `last_target` is where the release is going: being live there is `succeeded`.
+pub fn subscribed(
+    kind: &EventKind,
+    env: Option<&str>,
+    last_target: Option<&str>,
+) -> Option<&'static str> {
+    Some(match kind {
+        EventKind::Started { .. } => "started",
+        EventKind::Intent { action, .. } if action.starts_with("deploy") => "deploying",
+        EventKind::AwaitingApproval { .. } => "awaiting_approval",
+        EventKind::Approved { .. } => "approved",
+        EventKind::Rejected { .. } => "rejected",
+        EventKind::StepFailed { action, .. } if action.starts_with("analysis") => "analysis_failed",
+        EventKind::StepFailed { gate: false, .. } => "failed",
+        EventKind::RolledBack { .. } => "rolled_back",
+        EventKind::Live if env.is_some() && env == last_target => "succeeded",
+        EventKind::Aborted { .. } => "aborted",
+        _ => return None,
+    })
+}
+
+/// Where the release stands after a notify event.
+pub fn outcome(event: &str) -> &'static str {
+    match event {
+        "started" | "deploying" | "approved" => "in_progress",
+        "awaiting_approval" => "paused",
+        "rejected" | "analysis_failed" => "rejected",
+        "rolled_back" => "rolled_back",
+        "failed" => "failed",
+        "succeeded" => "promoted",
+        "aborted" => "aborted",
+        _ => "unknown",
+    }
+}
+
+/// What a hook is told.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub release: String,
+    pub environment: Option<String>,
+    pub event: String,
+    pub outcome: String,
+    pub summary: String,
+    /// The record commit: its forge page when the records remote is a known forge,
+    /// else its id.
+    pub link: String,
+    pub app: String,
+    pub version: String,
+    pub actor: String,
+    pub at: String,
+}
+
+impl Message {
+    /// The body a hook of `format` receives.
+    pub fn body(&self, format: NotifyFormat) -> Value {
+        match format {
+            NotifyFormat::Json => serde_json::to_value(self).unwrap_or(Value::Null),
+            NotifyFormat::Slack => json!({ "text": self.slack_text() }),
+        }
+    }
+
+    fn slack_text(&self) -> String {
+        let icon = match self.event.as_str() {
+            "started" => ":rocket:",
+            "deploying" => ":arrow_up:",
+            "awaiting_approval" => ":raised_hand:",
+            "approved" => ":white_check_mark:",
+            "rejected" | "aborted" => ":no_entry:",
+            "analysis_failed" => ":chart_with_downwards_trend:",
+            "rolled_back" => ":leftwards_arrow_with_hook:",
+            "failed" => ":x:",
+            "succeeded" => ":tada:",
+            _ => ":information_source:",
+        };
+        let escape = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let place = self
+            .environment
+            .as_deref()
+            .map(|e| format!(" in {}", escape(e)))
+            .unwrap_or_default();
+        let link = if self.link.starts_with("https://") {
+            format!("<{}|record>", self.link)
+        } else {
+            format!("record {}", &self.link[..self.link.len().min(12)])
+        };
+        format!(
+            "{icon} *{}* ({}) {}{place}: {} ({link})",
+            escape(&self.release),
+            escape(&self.version),
+            self.event.replace('_', " "),
+            escape(&self.summary),
+        )
+    }
+}
+
+/// A hook that could not be told about an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub env: Option<String>,
+    pub event: String,
+    /// The hook's URL as it may be shown: secrets masked, no credentials, no query.
+    pub hook: String,
+    pub error: String,
+}
+
+/// The URL as records and messages may show it: secrets masked, credentials and the
+/// query string left out.
+pub fn shown_url(url: &str, secrets: &Secrets) -> String {
+    let masked = secrets.mask(url);
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return masked;
+    };
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    let had_query = parsed.query().is_some();
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    let mut shown = secrets.mask(parsed.as_str());
+    if had_query {
+        shown.push_str("?…");
+    }
+    shown
+}
+
+/// Jobs handed to the worker and not finished yet: (hook, env, event).
+type Queue = Arc<Mutex<VecDeque<(String, Option<String>, String)>>>;
+
+struct Job {
+    call: Call,
+    hook: String,
+    env: Option<String>,
+    event: String,
+}
+
+/// Sends notifications on a worker thread and hands back the ones that failed.
+pub struct Notifier {
+    hooks: Vec<Notify>,
+    secrets: Secrets,
+    /// The records remote's forge, for links to record commits.
+    forge: Option<Forge>,
+    jobs: RefCell<Option<mpsc::Sender<Job>>>,
+    failures: mpsc::Receiver<Failure>,
+    /// Failures found before anything was sent (a template that does not render).
+    early: RefCell<Vec<Failure>>,
+    queued: Queue,
+    worker: RefCell<Option<JoinHandle<()>>>,
+}
+
+impl Notifier {
+    /// A notifier for the plan's hooks, or `None` when it has none. `records` is the
+    /// records repository and the remote it is shared through, for commit links.
+    pub fn new(
+        plan: &Plan,
+        records: &std::path::Path,
+        remote: Option<&str>,
+        secrets: &Secrets,
+    ) -> Option<Notifier> {
+        if plan.notify.is_empty() {
+            return None;
+        }
+        let forge = remote.and_then(|name| {
+            let repo = git2::Repository::open(records).ok()?;
+            let remote = repo.find_remote(name).ok()?;
+            crate::notes::forge(remote.url().ok()?)
+        });
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (report, failures) = mpsc::channel();
+        let queued = Arc::new(Mutex::new(VecDeque::new()));
+        let worker = {
+            let secrets = secrets.clone();
+            let queued = queued.clone();
+            std::thread::Builder::new()
+                .name("relctl-notify".into())
+                .spawn(move || work(inbox, report, secrets, queued))
+                .map_err(|e| tracing::warn!("cannot start the notify worker: {e}"))
+                .ok()?
+        };
+        Some(Notifier {
+            hooks: plan.notify.clone(),
+            secrets: secrets.clone(),
+            forge,
+            jobs: RefCell::new(Some(jobs)),
+            failures,
+            early: RefCell::new(Vec::new()),
+            queued,
+            worker: RefCell::new(Some(worker)),
+        })
+    }
+
+    /// The link to a record commit.
+    pub fn link(&self, oid: &str) -> String {
+        self.forge
+            .as_ref()
+            .map_or_else(|| oid.to_string(), |f| f.commit(oid))
+    }
+
+    /// Queues `message` for every hook subscribed to its event; `ctx` renders their
+    /// templates (url, headers).
+    pub fn send(&self, ctx: &minijinja::Value, message: &Message) {
+        let jobs = self.jobs.borrow();
+        let Some(jobs) = jobs.as_ref() else { return };
+        for hook in &self.hooks {
+            if !hook.events.contains(&message.event) {
+                continue;
+            }
+            let rendered = template::render(&hook.url, ctx).and_then(|url| {
+                let headers = hook
+                    .headers
+                    .iter()
+                    .map(|(k, v)| template::render(v, ctx).map(|v| (k.clone(), v)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((url, headers))
+            });
+            let (url, headers) = match rendered {
+                Ok(r) => r,
+                Err(e) => {
+                    self.early.borrow_mut().push(Failure {
+                        env: message.environment.clone(),
+                        event: message.event.clone(),
+                        hook: self.secrets.mask(&hook.url.raw),
+                        error: self.secrets.mask(&e),
+                    });
+                    continue;
+                }
+            };
+            let shown = shown_url(&url, &self.secrets);
+            let mut told = message.clone();
+            told.summary = self.secrets.mask(&message.summary);
+            let job = Job {
+                call: Call {
+                    method: "POST".into(),
+                    url,
+                    headers,
+                    body: Some(told.body(hook.format)),
+                    timeout: TIMEOUT,
+                    retries: 1,
+                    idempotency_key: None,
+                },
+                hook: shown,
+                env: message.environment.clone(),
+                event: message.event.clone(),
+            };
+            if let Ok(mut q) = self.queued.lock() {
+                q.push_back((job.hook.clone(), job.env.clone(), job.event.clone()));
+            }
+            let _ = jobs.send(job);
+        }
+    }
+
+    /// The failures known so far (the worker keeps sending the rest).
+    pub fn failures(&self) -> Vec<Failure> {
+        let mut out: Vec<Failure> = self.early.borrow_mut().drain(..).collect();
+        out.extend(self.failures.try_iter());
+        out
+    }
+
+    /// Stops taking notifications and waits (up to `wait`) for those queued; every
+    /// failure not yet handed back, and every notification still unsent at the deadline.
+    pub fn finish(&self, wait: Duration) -> Vec<Failure> {
+        drop(self.jobs.borrow_mut().take());
+        let mut out = self.failures();
+        if self.worker.borrow().is_none() {
+            return out;
+        }
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.failures.recv_timeout(left) {
+                Ok(failure) => out.push(failure),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    if let Some(worker) = self.worker.borrow_mut().take() {
+                        let _ = worker.join();
+                    }
+                    break;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // The worker is left behind; what it had not sent is reported unsent.
+                    self.worker.borrow_mut().take();
+                    let queued = self
+                        .queued
+                        .lock()
+                        .map(|mut q| q.drain(..).collect::<Vec<_>>())
+                        .unwrap_or_default();
+                    out.extend(queued.into_iter().map(|(hook, env, event)| Failure {
+                        env,
+                        event,
+                        hook,
+                        error: format!(
+                            "not sent: relctl stopped waiting for its hooks after {}",
+                            crate::duration::format(wait)
+                        ),
+                    }));
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Notifier {
+    /// A command that ends without `finish` still lets its notifications out.
+    fn drop(&mut self) {
+        for failure in self.finish(FLUSH) {
+            tracing::warn!(
+                "notifying {} of {} failed: {}",
+                failure.hook,
+                failure.event,
+                failure.error
+            );
+        }
+    }
+}
+
+/// The worker: sends each job in order. A hook that did not answer within the timeout
+/// is not called again in this run, so a dead hook costs seconds once, not per event.
+fn work(
+    inbox: mpsc::Receiver<Job>,
+    report: mpsc::Sender<Failure>,
+    secrets: Secrets,
+    queued: Queue,
+) {
+    let setup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .and_then(|rt| {
+            reqwest::Client::builder()
+                .user_agent(concat!("relctl/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map(|client| (rt, client))
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        });
+    let backoff = Backoff {
+        base: Duration::from_millis(200),
+        max: Duration::from_secs(1),
+    };
+    let mut silent: BTreeSet<String> = BTreeSet::new();
+    for job in inbox {
+        let error = match &setup {
+            Err(e) => Some(e.clone()),
+            Ok(_) if silent.contains(&job.hook) => Some(format!(
+                "not sent: the hook did not answer within {} earlier in this run",
+                crate::duration::format(TIMEOUT)
+            )),
+            Ok((rt, client)) => {
+                let started = Instant::now();
+                match rt.block_on(http::send(client, &job.call, &backoff, &secrets)) {
+                    Ok(_) => None,
+                    Err(e) => {
+                        if started.elapsed() >= TIMEOUT {
+                            silent.insert(job.hook.clone());
+                        }
+                        // The call's own URL may hold a credential: show the hook's.
+                        let full = secrets.mask(&job.call.url);
+                        Some(e.to_string().replace(&full, &job.hook))
+                    }
+                }
+            }
+        };
+        if let Ok(mut q) = queued.lock() {
+            q.pop_front();
+        }
+        if let Some(error) = error {
+            let _ = report.send(Failure {
+                env: job.env,
+                event: job.event,
+                hook: job.hook,
+                error,
+            });
+        }
+    }
+}
+
+/// The message for a recorded event.
+pub fn message(
+    event: &Event,
+    name: &str,
+    release: &str,
+    app: &str,
+    version: &str,
+    link: String,
+) -> Message {
+    Message {
+        release: release.to_string(),
+        environment: event.env.clone(),
+        event: name.to_string(),
+        outcome: outcome(name).to_string(),
+        summary: crate::ui::events::describe(&event.kind),
+        link,
+        app: app.to_string(),
+        version: version.to_string(),
+        actor: event.actor.clone(),
+        at: event.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_map_to_notify_events() {
+        let last = Some("production");
+        let deploy = EventKind::Intent {
+            step: 0,
+            action: "deploy 10%".into(),
+            request: Value::Null,
+        };
+        assert_eq!(subscribed(&deploy, Some("dev"), last), Some("deploying"));
+        let exec = EventKind::Intent {
+            step: 1,
+            action: "exec".into(),
+            request: Value::Null,
+        };
+        assert_eq!(subscribed(&exec, Some("dev"), last), None);
+        let analysis = EventKind::StepFailed {
+            step: 1,
+            action: "analysis health".into(),
+            error: "x".into(),
+            gate: true,
+        };
+        assert_eq!(
+            subscribed(&analysis, Some("production"), last),
+            Some("analysis_failed")
+        );
+        let gate = EventKind::StepFailed {
+            step: 1,
+            action: "http".into(),
+            error: "x".into(),
+            gate: true,
+        };
+        assert_eq!(subscribed(&gate, Some("production"), last), None);
+        let failed = EventKind::StepFailed {
+            step: 0,
+            action: "deploy".into(),
+            error: "x".into(),
+            gate: false,
+        };
+        assert_eq!(subscribed(&failed, Some("dev"), last), Some("failed"));
+        assert_eq!(subscribed(&EventKind::Live, Some("dev"), last), None);
+        assert_eq!(
+            subscribed(&EventKind::Live, Some("production"), last),
+            Some("succeeded")
+        );
+        assert_eq!(subscribed(&EventKind::Live, Some("production"), None), None);
+        for name in crate::plan::NOTIFY_EVENTS {
+            assert_ne!(outcome(name), "unknown", "{name}");
+        }
+    }
+
+    #[test]
+    fn shown_urls_keep_no_credentials() {
+        let secrets = Secrets::from_values([("TOKEN", "t0ps3cr3t")]);
+        assert_eq!(
+            shown_url(
+                "https://user:pw@hooks.example.com/x/t0ps3cr3t?key=abc",
+                &secrets
+            ),
+            "https://hooks.example.com/x/***?…"
+        );
+        assert_eq!(
+            shown_url("http://127.0.0.1:9/hooks/a", &secrets),
+            "http://127.0.0.1:9/hooks/a"
+        );
+    }
+
+    #[test]
+    fn slack_text_escapes_and_links() {
+        let m = Message {
+            release: "checkout-4f2a9c1be0d3".into(),
+            environment: Some("production".into()),
+            event: "rolled_back".into(),
+            outcome: "rolled_back".into(),
+            summary: "rolled back to <old> & done".into(),
+            link: "https://github.com/acme/records/commit/abc".into(),
+            app: "checkout".into(),
+            version: "1.4.2".into(),
+            actor: "a@b.c".into(),
+            at: "2026-11-22T10:00:00Z".into(),
+        };
+        assert_eq!(
+            m.body(NotifyFormat::Slack),
+            json!({ "text": ":leftwards_arrow_with_hook: *checkout-4f2a9c1be0d3* (1.4.2) rolled back in production: rolled back to &lt;old&gt; &amp; done (<https://github.com/acme/records/commit/abc|record>)" })
+        );
+        assert_eq!(m.body(NotifyFormat::Json)["event"], "rolled_back");
+    }
+}

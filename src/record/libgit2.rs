@@ -1,0 +1,75 @@
+//! Starting libgit2 for the record. Two of its defaults cost every command time:
+//! it reads every CA certificate of the system when it starts (about 25 ms with
+//! OpenSSL 3.0), though only a records remote reached over the network needs them, and
+//! it does not keep trees over 4 KiB in its object cache, so the `releases/` tree
+//! (about 50 bytes a release) is read and parsed again for every file looked up in it.
+
+use std::ffi::OsString;
+use std::sync::{Once, OnceLock};
+
+/// The caller's `SSL_CERT_FILE`, once libgit2 was started without certificates.
+static DEFERRED: OnceLock<Option<OsString>> = OnceLock::new();
+
+/// Where libgit2 uses OpenSSL; elsewhere it uses the system's TLS, which loads
+/// nothing up front.
+const OPENSSL: bool = cfg!(all(unix, not(any(target_os = "macos", target_os = "ios"))));
+
+/// Trees up to this size stay parsed in libgit2's cache (256 MiB in all by default):
+/// `releases/` with 100,000 releases is about 5 MiB.
+const TREE_CACHE_LIMIT: usize = 64 << 20;
+
+/// Starts libgit2 with no CA certificates loaded and a cache that keeps large trees.
+/// Must run before any other git call and while the process has a single thread: it
+/// sets an environment variable for the moment libgit2 starts, then puts it back.
+pub fn start_git() {
+    let mut first = false;
+    let user = DEFERRED.get_or_init(|| {
+        first = true;
+        std::env::var_os("SSL_CERT_FILE")
+    });
+    if !first {
+        return;
+    }
+    if OPENSSL {
+        // An empty, existing file: OpenSSL reads no certificate from it, and git2's
+        // own probing (which fills in only missing or dangling paths) leaves it alone.
+        // SAFETY: single-threaded, as this function's contract says.
+        unsafe { std::env::set_var("SSL_CERT_FILE", "/dev/null") };
+    }
+    // SAFETY: single-threaded, as this function's contract says; this call also
+    // starts libgit2, once per process.
+    if let Err(err) =
+        unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, TREE_CACHE_LIMIT) }
+    {
+        tracing::debug!(%err, "setting libgit2's tree cache limit");
+    }
+    if OPENSSL {
+        // SAFETY: as above.
+        unsafe {
+            match user {
+                Some(file) => std::env::set_var("SSL_CERT_FILE", file),
+                None => std::env::remove_var("SSL_CERT_FILE"),
+            }
+        }
+    }
+}
+
+/// Gives libgit2 the CA certificates git2 would have given it at start-up (the
+/// caller's `SSL_CERT_FILE`, else the system's bundle), once, if it started without.
+/// Called on the thread that fetches and pushes, before it talks to a remote.
+pub(super) fn load_certificates() {
+    static LOADED: Once = Once::new();
+    if !OPENSSL || DEFERRED.get().is_none() {
+        return;
+    }
+    LOADED.call_once(|| {
+        let Some(file) = openssl_probe::probe().cert_file else {
+            tracing::debug!("no CA certificate bundle found for the records remote");
+            return;
+        };
+        // SAFETY: libgit2 is started and no transfer is under way on another thread.
+        if let Err(err) = unsafe { git2::opts::set_ssl_cert_file(&file) } {
+            tracing::debug!(file = %file.display(), %err, "loading CA certificates for git");
+        }
+    });
+}

@@ -1,0 +1,162 @@
+//! `relctl report`: the DORA measures from a record whose history the test writes,
+//! with the clock pinned so every event lands at a known time.
+
+use serde_json::Value;
+
+use crate::common::Run;
+use crate::notes::commit;
+use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact};
+
+const THIRD: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+const DEV: (&str, &str) = ("Dev", "dev@acme.io");
+
+fn at(s: &Setup, now: &str, args: &[&str]) -> Run {
+    s.env.run_with(args, |c| {
+        c.env("DEPLOY_TOKEN", SECRET)
+            .env("RELCTL_BACKOFF_MS", "1")
+            .env("RELCTL_NOW", now);
+    })
+}
+
+/// Three releases into production, the third rolled back 90 minutes after going live.
+/// Lead times (source commit to live): 2h, 24h and 6h.
+fn history() -> Setup {
+    let s = Setup::new("", CANARY);
+    commit(&s.env, "one", DEV, "2026-11-01T08:00:00Z");
+    let promote = |hex: &str, now: &str| {
+        let run = at(&s, now, &["promote", "--artifact", &artifact(hex)]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    promote(OLD, "2026-11-01T10:00:00Z");
+    commit(&s.env, "two", DEV, "2026-11-02T09:00:00Z");
+    promote(HEX, "2026-11-03T09:00:00Z");
+    commit(&s.env, "three", DEV, "2026-11-05T00:00:00Z");
+    promote(THIRD, "2026-11-05T06:00:00Z");
+    let run = at(
+        &s,
+        "2026-11-05T07:30:00Z",
+        &["rollback", "--env", "production", "--reason", "5xx"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    s
+}
+
+fn report(s: &Setup, args: &[&str]) -> Value {
+    let mut all = vec!["report", "--output", "json"];
+    all.extend_from_slice(args);
+    let run = at(s, "2026-11-10T00:00:00Z", &all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("one JSON object")
+}
+
+#[test]
+fn report_gives_the_four_measures_and_their_counts() {
+    let s = history();
+    let r = report(&s, &["--since", "10d"]);
+    assert_eq!(r["env"], "production");
+    assert_eq!(r["from"], "2026-10-31T00:00:00Z");
+    assert_eq!(r["until"], "2026-11-10T00:00:00Z");
+    assert_eq!(r["days"], 10.0);
+    let f = &r["deployment_frequency"];
+    assert_eq!(f["deployments"], 3);
+    assert_eq!(f["per_day"], 0.3);
+    assert_eq!(f["bucket"], "weekly");
+    let l = &r["lead_time"];
+    assert_eq!(l["median_seconds"], 6 * 3600);
+    assert_eq!(
+        (l["measured"].clone(), l["skipped"].clone()),
+        (3.into(), 0.into())
+    );
+    let c = &r["change_failure_rate"];
+    assert_eq!(c["failed"], 1);
+    assert_eq!(c["deployments"], 3);
+    assert_eq!(c["rate"], 0.333);
+    let t = &r["time_to_restore"];
+    assert_eq!(t["median_seconds"], 90 * 60);
+    assert_eq!(t["restored"], 1);
+
+    // A shorter period holds only the third release.
+    let r = report(&s, &["--since", "5d"]);
+    assert_eq!(r["deployment_frequency"]["deployments"], 1);
+    assert_eq!(r["deployment_frequency"]["per_day"], 0.2);
+    assert_eq!(r["lead_time"]["median_seconds"], 6 * 3600);
+    assert_eq!(r["change_failure_rate"]["rate"], 1.0);
+
+    // Another environment: the same deployments, never rolled back.
+    let r = report(&s, &["--env", "dev", "--since", "10d"]);
+    assert_eq!(r["deployment_frequency"]["deployments"], 3);
+    assert_eq!(r["change_failure_rate"]["failed"], 0);
+    assert_eq!(r["change_failure_rate"]["rate"], 0.0);
+    assert_eq!(r["time_to_restore"]["median_seconds"], Value::Null);
+
+    // Without --since, the period starts with the first deployment.
+    let r = report(&s, &[]);
+    assert_eq!(r["from"], "2026-11-01T10:00:00Z");
+    assert_eq!(r["deployment_frequency"]["deployments"], 3);
+}
+
+#[test]
+fn report_table_for_people() {
+    let s = history();
+    let run = at(&s, "2026-11-10T00:00:00Z", &["report", "--since", "10d"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "production: 2026-10-31 00:00 UTC to 2026-11-10 00:00 UTC (10 days)\n\n\
+         MEASURE                VALUE              BASED ON\n\
+         deployment frequency   0.30/day (weekly)  3 releases went live in 10 days\n\
+         lead time for changes  6h (median)        3 releases from source commit to live\n\
+         change failure rate    33.3%              1 of 3 rolled back\n\
+         time to restore        1h 30m (median)    1 rollback from live to rolled back\n"
+    );
+}
+
+#[test]
+fn report_on_an_empty_record_and_bad_flags() {
+    let s = Setup::new("", CANARY);
+    let run = s.relctl(&["report"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("production: no deployments yet"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("0 of 0 rolled back"), "{}", run.stdout);
+    assert_eq!(s.relctl(&["report", "--since", "a week"]).code, 2);
+    assert_eq!(s.relctl(&["report", "--env", "qa"]).code, 2);
+}
+
+#[test]
+fn report_cache_follows_the_record_and_survives_damage() {
+    let s = history();
+    let figures = |r: &Value| {
+        (
+            r["deployment_frequency"]["deployments"].clone(),
+            r["change_failure_rate"]["failed"].clone(),
+            r["lead_time"]["median_seconds"].clone(),
+            r["time_to_restore"]["median_seconds"].clone(),
+        )
+    };
+    let first = figures(&report(&s, &["--since", "10d"]));
+    let cache = s.env.path().join(".git").join("relctl-report.cache");
+    assert!(cache.exists(), "the first report leaves its cache");
+    // A second report (from the cache) says the same; a damaged cache is read again.
+    assert_eq!(figures(&report(&s, &["--since", "10d"])), first);
+    std::fs::write(&cache, "relctl report cache 1\nnot a line\n").expect("write");
+    assert_eq!(figures(&report(&s, &["--since", "10d"])), first);
+    std::fs::write(&cache, "something else entirely").expect("write");
+    assert_eq!(figures(&report(&s, &["--since", "10d"])), first);
+    // A new release is counted: its file is new, so it is read.
+    commit(&s.env, "four", DEV, "2026-11-08T00:00:00Z");
+    let fourth = "1111111111111111111111111111111111111111111111111111111111111111";
+    let run = at(
+        &s,
+        "2026-11-08T12:00:00Z",
+        &["promote", "--artifact", &artifact(fourth)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = report(&s, &["--since", "10d"]);
+    assert_eq!(r["deployment_frequency"]["deployments"], 4);
+    // Lead times 2h, 24h, 6h and 12h: the median is 9h.
+    assert_eq!(r["lead_time"]["median_seconds"], 9 * 3600);
+}
