@@ -509,6 +509,8 @@ pub struct Generated {
     pub release_bytes: usize,
     pub env_bytes: usize,
     pub seconds: f64,
+    /// Of which: the seed promotions, writing the releases, the three promotions.
+    pub phases: [f64; 3],
     /// The last release, promoted for real on top of the generated ones.
     pub promote_ms: f64,
 }
@@ -525,11 +527,16 @@ pub fn generate(
     let seed_dir = dir.with_extension("seed");
     let templates = seed(bin, &seed_dir, &platform)?;
     std::fs::remove_dir_all(&seed_dir).ok();
+    let seeded = began.elapsed().as_secs_f64();
 
     init_repo(dir)?;
     let store = Store::open(dir, BRANCH, None)?;
     let repo = git2::Repository::open(dir)?;
     let empty = repo.find_tree(repo.treebuilder(None)?.write()?)?;
+    // The source commits are made in memory and written as one pack, as a clone
+    // would have them, rather than as 100,000 loose files.
+    let odb = repo.odb()?;
+    let mempack = odb.add_new_mempack_backend(1000)?;
     // The generated releases span the year before the last one, evenly, each built
     // from a commit of its own made an hour before it starts.
     let end = Utc::now() - Duration::hours(1);
@@ -599,6 +606,7 @@ pub fn generate(
         first = i + 1;
     }
 
+    let written = began.elapsed().as_secs_f64();
     // The last release is built from the newest commit, and promoted for real.
     let head = source_commit(
         &repo,
@@ -607,6 +615,12 @@ pub fn generate(
         (Utc::now() - lead).timestamp(),
         &format!("change {bulk}"),
     )?;
+    let mut pack = git2::Buf::new();
+    mempack.dump(&repo, &mut pack)?;
+    let mut writer = odb.packwriter()?;
+    std::io::Write::write_all(&mut writer, &pack)?;
+    writer.commit()?;
+    mempack.reset()?;
     repo.reference("refs/heads/main", head, true, "relctl-bench: sources")?;
     let plan = write_plan(dir, &platform.url())?;
     // Three times from the same tip; the last one stays.
@@ -628,6 +642,11 @@ pub fn generate(
         release_bytes,
         env_bytes,
         seconds: began.elapsed().as_secs_f64(),
+        phases: [
+            seeded,
+            written - seeded,
+            began.elapsed().as_secs_f64() - written,
+        ],
         promote_ms,
     })
 }
@@ -640,6 +659,7 @@ impl Generated {
             "release_bytes": self.release_bytes,
             "env_bytes": self.env_bytes,
             "seconds": self.seconds,
+            "phases": self.phases,
             "promote_ms": self.promote_ms,
         })
     }
