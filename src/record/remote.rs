@@ -11,7 +11,7 @@ use git2::{
     PushOptions, RemoteCallbacks, Repository, Sort,
 };
 
-use super::store::{Backoff, MAX_ATTEMPTS, MAX_REFUSALS, Store, Sync};
+use super::store::{Backoff, MAX_ATTEMPTS, Refusals, Store, Sync};
 use crate::error::{Error, Exit};
 
 /// What a fetch saw of the remote branch.
@@ -55,8 +55,12 @@ impl Store {
             });
         };
         let mut backoff = Backoff::default();
-        let mut refused: Option<(Option<Oid>, usize)> = None;
-        for _ in 0..MAX_ATTEMPTS {
+        let mut refusals = Refusals::default();
+        // Rounds lost to a remote that moved; rejections with it unchanged are
+        // bounded by `Refusals` instead.
+        let mut moved = 0;
+        let mut last_tip = None;
+        while moved < MAX_ATTEMPTS {
             let remote_tip = match self.fetch(remote)? {
                 Fetched::Tip(tip) => tip,
                 Fetched::Unreachable(why) => {
@@ -67,6 +71,12 @@ impl Store {
                     });
                 }
             };
+            if last_tip
+                .replace(remote_tip)
+                .is_some_and(|last| last != remote_tip)
+            {
+                moved += 1;
+            }
             self.integrate(remote_tip)?;
             let ahead = self.ahead(self.tip()?, remote_tip)?;
             if ahead == 0 {
@@ -92,18 +102,13 @@ impl Store {
                     });
                 }
                 Pushed::Rejected(why) => {
-                    let refusals = match refused {
-                        Some((tip, n)) if tip == remote_tip => n + 1,
-                        _ => 1,
-                    };
-                    if refusals >= MAX_REFUSALS {
+                    if refusals.exhausted(remote_tip) {
                         return Ok(Sync {
                             pushed: 0,
                             pending: ahead,
                             error: Some(format!("remote `{remote}` refused the push: {why}")),
                         });
                     }
-                    refused = Some((remote_tip, refusals));
                     backoff.wait();
                 }
             }

@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Tree};
@@ -16,10 +16,10 @@ use crate::error::{Error, Exit};
 /// How often the branch may move under one operation before we call it contended.
 pub(super) const MAX_ATTEMPTS: usize = 50;
 
-/// A rejected push with the remote unchanged is retried this often before we
+/// A rejected push with the remote unchanged is retried for this long before we
 /// believe the remote means it (a hook, a protected branch) rather than a writer
-/// that had not finished yet.
-pub(super) const MAX_REFUSALS: usize = 5;
+/// that has not finished yet (its ref lock still held, on a busy machine).
+pub(super) const REFUSAL_PATIENCE: Duration = Duration::from_secs(2);
 
 /// The git repository and branch that hold the release record.
 pub struct Store {
@@ -249,7 +249,7 @@ impl Store {
             let Some((oid, parent)) = self.commit_cas(build)? else {
                 return Ok(None);
             };
-            let mut refusals = 0;
+            let mut refusals = Refusals::default();
             loop {
                 let why = match self.push(remote)? {
                     Pushed::Done(_) => {
@@ -279,8 +279,7 @@ impl Store {
                     }));
                 }
                 if now == seen {
-                    refusals += 1;
-                    if refusals >= MAX_REFUSALS {
+                    if refusals.exhausted(now) {
                         let why = format!("remote `{remote}` refused the push: {why}");
                         return Ok(Some(Appended::local(oid, Some(why))));
                     }
@@ -653,6 +652,26 @@ fn check_path(path: &str) -> Result<()> {
         bail!("`{path}` is not a valid path in the record");
     }
     Ok(())
+}
+
+/// Rejected pushes while the remote's tip stays where it was.
+#[derive(Default)]
+pub(super) struct Refusals {
+    since: Option<(Option<Oid>, Instant)>,
+}
+
+impl Refusals {
+    /// Notes a rejection with the remote at `tip`: true once rejections with the tip
+    /// there have gone on for `REFUSAL_PATIENCE`.
+    pub(super) fn exhausted(&mut self, tip: Option<Oid>) -> bool {
+        match self.since {
+            Some((seen, began)) if seen == tip => began.elapsed() >= REFUSAL_PATIENCE,
+            _ => {
+                self.since = Some((tip, Instant::now()));
+                false
+            }
+        }
+    }
 }
 
 /// Randomised, growing pauses between lost races, so writers that collided do not
