@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
 use crate::error::{Exit, exit_of};
 use crate::ui::{Printer, Terminal};
 
@@ -43,28 +43,20 @@ pub fn main() -> ExitCode {
     };
     // Before anything else touches git, while this is the only thread.
     record::start_git();
-    if matches!(
-        cli.command,
-        Command::Promote(_) | Command::Resume(_) | Command::Rollback(_) | Command::Abort(_)
-    ) {
-        providers::http::start_client();
-    }
     init_logging(cli.global.verbose);
     let printer = Printer::new(&cli.global, Terminal::detect());
     let ctx = cmd::Context {
         global: &cli.global,
         printer: &printer,
     };
-    let code = match cmd::dispatch(cli.command, &ctx) {
+    match cmd::dispatch(cli.command, &ctx) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if ui::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             printer.error(&err);
             ExitCode::from(exit_of(&err).code())
         }
-    };
-    providers::http::settle();
-    code
+    }
 }
 
 /// Diagnostics go to stderr through `tracing`: `-v` debug, `-vv` trace, `RELCTL_LOG` overrides.

@@ -62,7 +62,10 @@ impl Relctl {
                 .enable_all()
                 .build()
                 .unwrap(),
-            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            client: relctl::providers::http::builder()
+                .no_proxy()
+                .build()
+                .unwrap(),
             provider: metrics::Prometheus {
                 url: prometheus.url(),
                 timeout: Duration::from_secs(5),

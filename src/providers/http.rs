@@ -22,48 +22,18 @@ const EXCERPT_MAX: usize = 512;
 const POLL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The client every call of a command shares.
-fn build_client() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("relctl/", env!("CARGO_PKG_VERSION")))
-        .build()
+/// Every HTTP client relctl builds: rustls with the ring provider. The platform
+/// verifier loads the system's root certificates at the first https handshake, so a
+/// client costs nothing before a call that needs them (rollback is the hot path).
+pub fn builder() -> reqwest::ClientBuilder {
+    // Fails only when a provider is already installed: this one, by an earlier call.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().user_agent(concat!("relctl/", env!("CARGO_PKG_VERSION")))
 }
 
-type Building = std::thread::JoinHandle<reqwest::Result<reqwest::Client>>;
-
-/// A client being built by `start_client`.
-static EARLY: std::sync::Mutex<Option<Building>> = std::sync::Mutex::new(None);
-
-fn early() -> Option<Building> {
-    EARLY.lock().unwrap_or_else(|e| e.into_inner()).take()
-}
-
-/// Building a client loads the system's CA certificates (twice over inside native-tls:
-/// about 50 ms with OpenSSL 3.0) before anything can be sent. A command that will call
-/// out starts it first thing on a thread of its own, while it reads the plan and the
-/// record; `client` takes the result.
-pub fn start_client() {
-    let building = std::thread::Builder::new()
-        .name("relctl-http-client".into())
-        .spawn(build_client);
-    if let Ok(building) = building {
-        *EARLY.lock().unwrap_or_else(|e| e.into_inner()) = Some(building);
-    }
-}
-
-/// The client `start_client` began, or a new one.
+/// The client for the platform's and the metrics' endpoints.
 pub fn client() -> reqwest::Result<reqwest::Client> {
-    match early().map(Building::join) {
-        Some(Ok(built)) => built,
-        _ => build_client(),
-    }
-}
-
-/// Waits for a client still being built that nobody took: the process must not exit
-/// (and run OpenSSL's exit handlers) while another thread is inside OpenSSL.
-pub fn settle() {
-    if let Some(building) = early() {
-        let _ = building.join();
-    }
+    builder().build()
 }
 
 /// One HTTP call, templates already rendered.
@@ -828,7 +798,7 @@ mod tests {
     }
 
     fn client() -> reqwest::Client {
-        reqwest::Client::builder().no_proxy().build().unwrap()
+        builder().no_proxy().build().unwrap()
     }
 
     const FAST: Backoff = Backoff {

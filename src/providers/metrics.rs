@@ -796,11 +796,9 @@ mod tests {
             .collect()
     }
 
-    /// Loading the system's root certificates takes longer than a test; these are http.
     fn client() -> reqwest::Client {
-        reqwest::Client::builder()
+        crate::providers::http::builder()
             .no_proxy()
-            .tls_certs_only([])
             .build()
             .unwrap()
     }

@@ -355,9 +355,7 @@ fn work(
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
         .and_then(|rt| {
-            reqwest::Client::builder()
-                .user_agent(concat!("relctl/", env!("CARGO_PKG_VERSION")))
-                .build()
+            super::http::client()
                 .map(|client| (rt, client))
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))
         });

@@ -133,7 +133,7 @@ impl Prometheus {
             .enable_all()
             .build()
             .expect("a runtime for the prometheus harness");
-        let client = reqwest::Client::builder()
+        let client = relctl::providers::http::builder()
             .no_proxy()
             .timeout(Duration::from_secs(5))
             .build()
