@@ -160,3 +160,57 @@ fn report_cache_follows_the_record_and_survives_damage() {
     // Lead times 2h, 24h, 6h and 12h: the median is 9h.
     assert_eq!(r["lead_time"]["median_seconds"], 9 * 3600);
 }
+
+#[test]
+fn lead_times_need_only_the_records() {
+    let s = history();
+    // Each release file keeps its source commit's time.
+    let recorded = s.env.git(&[
+        "grep",
+        "-h",
+        "source_commit_time",
+        "relctl/records",
+        "--",
+        "releases/",
+    ]);
+    let mut times: Vec<&str> = recorded.lines().collect();
+    times.sort_unstable();
+    assert_eq!(
+        times,
+        [
+            "source_commit_time: \"2026-11-01T08:00:00Z\"",
+            "source_commit_time: \"2026-11-02T09:00:00Z\"",
+            "source_commit_time: \"2026-11-05T00:00:00Z\"",
+        ],
+        "{recorded}"
+    );
+    // A clone of the records branch alone has none of the source commits; the report
+    // made there measures the same lead times.
+    let path = s.env.path().display().to_string();
+    s.env.git(&[
+        "clone",
+        "-q",
+        "--single-branch",
+        "--branch",
+        "relctl/records",
+        &path,
+        "records-only",
+    ]);
+    let clone = s.env.path().join("records-only");
+    crate::common::git(&clone, &["checkout", "-q", "--detach"]);
+    std::fs::copy(
+        s.env.path().join("release.yaml"),
+        s.env.path().join("records-only/release.yaml"),
+    )
+    .expect("copy the plan");
+    let r = report(
+        &s,
+        &["--since", "10d", "--plan", "records-only/release.yaml"],
+    );
+    let l = &r["lead_time"];
+    assert_eq!(l["median_seconds"], 6 * 3600);
+    assert_eq!(
+        (l["measured"].clone(), l["skipped"].clone()),
+        (3.into(), 0.into())
+    );
+}

@@ -560,7 +560,7 @@ pub fn generate(
         )?;
         source = Some(repo.find_commit(oid)?);
         let template = templates.of(kind(i));
-        let file = release(
+        let mut file = release(
             &who,
             template,
             &templates,
@@ -569,6 +569,7 @@ pub fn generate(
             start,
             step / 2,
         );
+        file.source_commit_time = DateTime::from_timestamp((start - lead).timestamp(), 0);
         for event in &file.events {
             envs.apply(&who, event, templates.since_lag);
         }

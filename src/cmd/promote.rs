@@ -71,7 +71,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         Some(existing) => release::header_of(&existing),
         None => {
             let version = args.version.unwrap_or_else(|| artifact.short().to_string());
-            let source_commit = runner::source_commit(&plan);
+            let (source_commit, source_commit_time) = runner::source_commit(&plan).unzip();
             // Against what is live where it is going; made once, kept in the record.
             let notes = opts.targets.last().and_then(|last| {
                 let subject = crate::notes::Subject {
@@ -88,6 +88,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 digest: artifact.digest(),
                 version,
                 source_commit,
+                source_commit_time,
                 notes,
             }
         }

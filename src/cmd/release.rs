@@ -27,6 +27,7 @@ pub fn header_of(file: &ReleaseFile) -> Header {
         digest: file.digest.clone(),
         version: file.version.clone(),
         source_commit: file.source_commit.clone(),
+        source_commit_time: file.source_commit_time,
         notes: file.notes.clone(),
     }
 }

@@ -90,6 +90,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 digest: live.digest,
                 version: live.version,
                 source_commit: None,
+                source_commit_time: None,
                 notes: None,
             }
         }

@@ -232,6 +232,9 @@ pub struct ReleaseFile {
     pub version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_commit: Option<String>,
+    /// The source commit's committer time, so that lead times need no source repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_commit_time: Option<DateTime<Utc>>,
     /// Release notes (markdown) against what was live in the last target when it started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,

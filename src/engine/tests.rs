@@ -74,6 +74,7 @@ fn release(events: Vec<Event>) -> ReleaseFile {
         digest: "d".into(),
         version: "v".into(),
         source_commit: None,
+        source_commit_time: None,
         notes: None,
         events: all,
     }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -79,6 +80,7 @@ pub struct Header {
     pub digest: String,
     pub version: String,
     pub source_commit: Option<String>,
+    pub source_commit_time: Option<DateTime<Utc>>,
     /// Release notes, written when the release file is created.
     pub notes: Option<String>,
 }
@@ -113,6 +115,7 @@ pub fn record(
             digest: header.digest.clone(),
             version: header.version.clone(),
             source_commit: header.source_commit.clone(),
+            source_commit_time: header.source_commit_time,
             notes: header.notes.clone(),
             events: Vec::new(),
         });

@@ -14,6 +14,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 
 use self::context::{Scope, Target};
 use self::steps::{Prepared, Tools};
@@ -44,8 +45,7 @@ pub struct Runner<'a> {
     pub header: Header,
     pub secrets: Secrets,
     pub opts: Options,
-    /// Taken at the first call, so that building it overlaps the work before
-    /// (see `providers::http::start_client`).
+    /// Built at the first call: a run that calls nothing builds none.
     client: std::cell::OnceCell<reqwest::Client>,
     backoff: Backoff,
     push_warned: Cell<bool>,
@@ -103,12 +103,14 @@ pub fn ci_link() -> Option<String> {
     var("CI_JOB_URL").or_else(|| var("BUILD_URL"))
 }
 
-/// The commit the plan's repository is on: the release's source.
-pub fn source_commit(plan: &Plan) -> Option<String> {
+/// The commit the plan's repository is on (the release's source) and its committer
+/// time, which the record keeps so that `report` needs no source repository.
+pub fn source_commit(plan: &Plan) -> Option<(String, DateTime<Utc>)> {
     let base = crate::notes::plan_dir(plan);
     let repo = git2::Repository::discover(base).ok()?;
     let commit = repo.head().ok()?.peel_to_commit().ok()?;
-    Some(commit.id().to_string())
+    let time = DateTime::from_timestamp(commit.time().seconds(), 0)?;
+    Some((commit.id().to_string(), time))
 }
 
 impl<'a> Runner<'a> {

@@ -2,7 +2,8 @@
 //! release file's few relevant events come from a cache keyed by the file's blob id
 //! when it has them (a blob never changes, so neither does what it says); the others
 //! are read in parallel, in the order their objects lie in the packs, and skimmed
-//! rather than parsed. Source commit times come from the plan's git repository.
+//! rather than parsed. Source commit times come from the release files (relctl records
+//! them), or else from the plan's git repository.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -74,7 +75,8 @@ impl Mark {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Skimmed {
     source_commit: Option<String>,
-    /// When the source commit was made, once the plan's repository was seen to have it.
+    /// When the source commit was made: as the release file records it, or as the plan's
+    /// repository says (release files written before relctl recorded it).
     commit_time: Option<i64>,
     /// `entered`, `live` and `rolled_back`, in order: (environment, event, time).
     events: Vec<(String, Mark, DateTime<Utc>)>,
@@ -246,7 +248,8 @@ fn read_part(
 ) -> anyhow::Result<Vec<(Oid, Skimmed)>> {
     let repo = git2::Repository::open(dir)
         .with_context(|| format!("opening the records repository {}", dir.display()))?;
-    let source = source.and_then(|p| git2::Repository::open(p).ok());
+    // Opened at the first release file that does not record its commit's time.
+    let mut source_repo: Option<Option<git2::Repository>> = None;
     let mut out = Vec::with_capacity(part.len());
     for (release, oid) in part {
         let blob = repo
@@ -259,7 +262,11 @@ fn read_part(
             None => parse(text)
                 .with_context(|| format!("cannot read the record file releases/{release}.yaml"))?,
         };
-        skimmed.commit_time = commit_time(source.as_ref(), skimmed.source_commit.as_deref());
+        if skimmed.commit_time.is_none() {
+            let repo = source_repo
+                .get_or_insert_with(|| source.and_then(|p| git2::Repository::open(p).ok()));
+            skimmed.commit_time = commit_time(repo.as_ref(), skimmed.source_commit.as_deref());
+        }
         out.push((*oid, skimmed));
     }
     Ok(out)
@@ -277,6 +284,9 @@ fn skim(text: &str) -> Option<Skimmed> {
     for line in lines(&text[..split]) {
         if let Some(value) = line.strip_prefix("source_commit:") {
             skimmed.source_commit = Some(scalar(value)?.to_string());
+        } else if let Some(value) = line.strip_prefix("source_commit_time:") {
+            let time = DateTime::parse_from_rfc3339(scalar(value)?).ok()?;
+            skimmed.commit_time = Some(time.timestamp());
         }
     }
     let mut rest = &text[split + EVENTS.len()..];
@@ -350,7 +360,7 @@ fn parse(text: &str) -> anyhow::Result<Skimmed> {
         .collect();
     Ok(Skimmed {
         source_commit: file.source_commit,
-        commit_time: None,
+        commit_time: file.source_commit_time.map(|t| t.timestamp()),
         events,
     })
 }
@@ -669,6 +679,22 @@ events:
         assert_eq!(skim("x: 1\nevents:\n- at: \"a\\\"b\"\n"), None);
         assert_eq!(skim("x: 1\nevents:\n- at: 1\n  step: 2\n"), None);
         assert_eq!(skim("release: x\n"), None);
+    }
+
+    #[test]
+    fn a_recorded_commit_time_is_read_on_both_paths() {
+        let with_time = FILE.replacen(
+            "\nevents:",
+            "\nsource_commit_time: \"2026-11-01T08:00:00Z\"\nevents:",
+            1,
+        );
+        let skimmed = skim(&with_time).expect("the fast path reads it");
+        assert_eq!(
+            skimmed.commit_time,
+            Some(t("2026-11-01T08:00:00Z").timestamp())
+        );
+        assert_eq!(parse(&with_time).ok(), Some(skimmed));
+        assert_eq!(skim(FILE).and_then(|s| s.commit_time), None);
     }
 
     #[test]
