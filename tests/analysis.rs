@@ -114,7 +114,10 @@ impl Rig {
     fn record(&self, hex: &str) -> String {
         self.env.git(&[
             "show",
-            &format!("relctl/records:releases/{}.yaml", release(hex)),
+            &format!(
+                "relctl/records:{}",
+                relctl::runner::journal::release_path(&release(hex))
+            ),
         ])
     }
 }

@@ -102,7 +102,7 @@ impl Setup {
 
     /// Event names of a release, oldest first, from its record file.
     pub fn events(&self, hex: &str) -> Vec<String> {
-        self.record_file(&format!("releases/{}.yaml", release(hex)))
+        self.record_file(&relctl::runner::journal::release_path(&release(hex)))
             .lines()
             .filter_map(|l| l.trim().strip_prefix("event: ").map(str::to_string))
             .collect()
@@ -175,6 +175,20 @@ fn three_environments_end_to_end() {
     assert!(log.contains(&format!("{id} production: live")), "{log}");
     let commits = s.env.git(&["rev-list", "--count", "relctl/records"]);
     assert_eq!(commits.trim().parse::<usize>().unwrap_or(0), events.len());
+    // The layout: one file per environment, one per release under the first two hex
+    // digits of its digest.
+    let files = s
+        .env
+        .git(&["ls-tree", "-r", "--name-only", "relctl/records"]);
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [
+            "environments/dev.yaml",
+            "environments/production.yaml",
+            "environments/staging.yaml",
+            &format!("releases/4f/{id}.yaml"),
+        ]
+    );
     let production = s.record_file("environments/production.yaml");
     assert!(
         production.contains(&format!("release: {id}")),
@@ -302,7 +316,7 @@ fn order_is_enforced_and_force_is_recorded() {
         &["--env", "production", "--force", "--reason", "hotfix"],
     );
     assert_ok(&run);
-    let record = s.record_file(&format!("releases/{}.yaml", release(HEX)));
+    let record = s.record_file(&relctl::runner::journal::release_path(&release(HEX)));
     assert!(record.contains("rule: order"), "{record}");
     assert!(record.contains("hotfix"), "{record}");
     assert!(record.contains("actor: tester@example.com"), "{record}");
@@ -358,7 +372,7 @@ fn freeze_blocks_and_override_is_recorded() {
     let run = during(&["--override-freeze"]);
     assert_eq!(run.code, 2, "--override-freeze needs --reason");
     assert_ok(&during(&["--override-freeze", "--reason", "incident fix"]));
-    let record = s.record_file(&format!("releases/{}.yaml", release(HEX)));
+    let record = s.record_file(&relctl::runner::journal::release_path(&release(HEX)));
     assert!(record.contains("rule: freeze"), "{record}");
     assert!(record.contains("incident fix"), "{record}");
 }
@@ -409,7 +423,7 @@ fn a_digest_mismatch_fails_the_step() {
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("sha256:0123456789ab"), "{}", run.stderr);
-    let record = s.record_file(&format!("releases/{}.yaml", release(HEX)));
+    let record = s.record_file(&relctl::runner::journal::release_path(&release(HEX)));
     assert!(record.contains("event: step_failed"), "{record}");
 }
 

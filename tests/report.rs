@@ -214,3 +214,56 @@ fn lead_times_need_only_the_records() {
         (3.into(), 0.into())
     );
 }
+
+#[test]
+fn release_files_written_before_release_directories_are_read_and_kept_in_place() {
+    let s = Setup::new("", CANARY);
+    for (hex, now) in [(OLD, "2026-11-01T10:00:00Z"), (HEX, "2026-11-03T09:00:00Z")] {
+        let run = at(&s, now, &["promote", "--artifact", &artifact(hex)]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    // Move both release files to where records kept them before: releases/<id>.yaml.
+    let tree = s.env.path().join("records-tree");
+    let tree_arg = tree.display().to_string();
+    s.env
+        .git(&["worktree", "add", "-q", &tree_arg, "relctl/records"]);
+    for hex in [OLD, HEX] {
+        let id = crate::promote::release(hex);
+        let sharded = relctl::runner::journal::release_path(&id);
+        crate::common::git(&tree, &["mv", &sharded, &format!("releases/{id}.yaml")]);
+    }
+    crate::common::git(&tree, &["commit", "-q", "-m", "flat layout"]);
+    s.env.git(&["worktree", "remove", &tree_arg]);
+
+    let run = at(
+        &s,
+        "2026-11-03T10:00:00Z",
+        &["rollback", "--env", "production", "--reason", "5xx"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The rollback was written into the file where it was; no second file appeared.
+    let id = crate::promote::release(HEX);
+    let files = s.env.git(&[
+        "ls-tree",
+        "-r",
+        "--name-only",
+        "relctl/records",
+        "releases/",
+    ]);
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [
+            format!("releases/{}.yaml", crate::promote::release(OLD)),
+            format!("releases/{id}.yaml"),
+        ],
+        "{files}"
+    );
+    let file = s
+        .env
+        .git(&["show", &format!("relctl/records:releases/{id}.yaml")]);
+    assert!(file.contains("event: rolled_back"), "{file}");
+    let r = report(&s, &["--since", "10d"]);
+    assert_eq!(r["deployment_frequency"]["deployments"], 2);
+    assert_eq!(r["change_failure_rate"]["failed"], 1);
+    assert_eq!(r["time_to_restore"]["median_seconds"], 3600);
+}

@@ -2,7 +2,7 @@
 //!
 //! Three real promotions through the platform double (a baseline, a healthy release, a
 //! canary that fails its analysis and is rolled back) give templates: their
-//! `releases/<id>.yaml`, read back with relctl's own types. Each generated release is a
+//! `releases/<xx>/<id>.yaml`, read back with relctl's own types. Each generated release is a
 //! template with its identity, baselines and times changed, serialised as relctl does,
 //! and `environments/<env>.yaml` is folded from the same events as relctl folds them
 //! (what is live, the earlier live releases it keeps, the rejected ones). The files go in
@@ -670,7 +670,10 @@ impl Generated {
 pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
     let store = Store::open(dir, BRANCH, None)?;
     let snapshot = store.snapshot()?;
-    let names = snapshot.list("releases")?;
+    let mut names = Vec::new();
+    for shard in snapshot.list("releases")? {
+        names.extend(snapshot.list(&format!("releases/{shard}"))?);
+    }
     if names.is_empty() {
         bail!("no releases in {}", dir.display());
     }

@@ -222,7 +222,7 @@ pub struct RollbackNote {
     pub reason: String,
 }
 
-/// `releases/<id>.yaml`: the release's identity and every event, oldest first.
+/// `releases/<xx>/<id>.yaml`: the release's identity and every event, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseFile {
     pub release: String,

@@ -11,8 +11,29 @@ use serde::de::DeserializeOwned;
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
 
+/// A release's file: `releases/<xx>/<id>.yaml`, `xx` the first two hex digits of the
+/// digest its id ends with (`checkout-4f2a9c1be0d3` is in `releases/4f/`). Spread over
+/// 256 directories, a commit rewrites a few small trees, not one entry per release.
 pub fn release_path(id: &str) -> String {
+    format!("releases/{}/{id}.yaml", shard(id))
+}
+
+/// Where releases were written before they were spread over directories; still read,
+/// and a release found there is written there.
+fn flat_release_path(id: &str) -> String {
     format!("releases/{id}.yaml")
+}
+
+fn shard(id: &str) -> String {
+    let tail = id.rsplit('-').next().unwrap_or(id);
+    match tail.get(..2) {
+        Some(two) if two.bytes().all(|b| b.is_ascii_hexdigit()) => two.to_ascii_lowercase(),
+        // Not an id relctl made from a digest: a digest of the id spreads it all the same.
+        _ => {
+            use sha2::Digest as _;
+            hex::encode(&sha2::Sha256::digest(id.as_bytes())[..1])
+        }
+    }
 }
 
 pub fn env_path(name: &str) -> String {
@@ -41,7 +62,17 @@ fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 pub fn read_release(snapshot: &Snapshot, id: &str) -> anyhow::Result<Option<ReleaseFile>> {
-    decode(snapshot, &release_path(id))
+    Ok(read_release_at(snapshot, id)?.map(|(_, file)| file))
+}
+
+/// A release's file and the path it is at.
+fn read_release_at(snapshot: &Snapshot, id: &str) -> anyhow::Result<Option<(String, ReleaseFile)>> {
+    for path in [release_path(id), flat_release_path(id)] {
+        if let Some(file) = decode(snapshot, &path)? {
+            return Ok(Some((path, file)));
+        }
+    }
+    Ok(None)
 }
 
 pub fn read_env(snapshot: &Snapshot, name: &str) -> anyhow::Result<EnvFile> {
@@ -108,19 +139,24 @@ pub fn record(
             plan: author.plan_digest.clone(),
             ci: author.ci.clone(),
         };
-        let mut release = read_release(snapshot, &header.release)?.unwrap_or_else(|| ReleaseFile {
-            release: header.release.clone(),
-            app: header.app.clone(),
-            artifact: header.artifact.clone(),
-            digest: header.digest.clone(),
-            version: header.version.clone(),
-            source_commit: header.source_commit.clone(),
-            source_commit_time: header.source_commit_time,
-            notes: header.notes.clone(),
-            events: Vec::new(),
-        });
+        let (path, mut release) =
+            read_release_at(snapshot, &header.release)?.unwrap_or_else(|| {
+                (
+                    release_path(&header.release),
+                    ReleaseFile {
+                        release: header.release.clone(),
+                        app: header.app.clone(),
+                        artifact: header.artifact.clone(),
+                        digest: header.digest.clone(),
+                        version: header.version.clone(),
+                        source_commit: header.source_commit.clone(),
+                        source_commit_time: header.source_commit_time,
+                        notes: header.notes.clone(),
+                        events: Vec::new(),
+                    },
+                )
+            });
         release.events.push(event.clone());
-        let path = release_path(&header.release);
         let mut changes = vec![Change {
             content: encode(&release, &path)?,
             path,

@@ -48,8 +48,12 @@ fn show(repo: &Path, rev: &str, path: &str) -> Option<String> {
 
 /// A release's record file on the records branch of `repo`, parsed with relctl's types.
 pub fn release_file(repo: &Path, release: &str) -> ReleaseFile {
-    let text = show(repo, "relctl/records", &format!("releases/{release}.yaml"))
-        .unwrap_or_else(|| panic!("no record of {release} in {}", repo.display()));
+    let text = show(
+        repo,
+        "relctl/records",
+        &relctl::runner::journal::release_path(release),
+    )
+    .unwrap_or_else(|| panic!("no record of {release} in {}", repo.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{release}'s record: {e}\n{text}"))
 }
 

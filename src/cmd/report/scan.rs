@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use git2::Oid;
 
 use crate::engine::{EventKind, ReleaseFile};
+use crate::runner::journal::release_path;
 
 /// What a report looks for: deployments into `env` that went live in `[start, now]`,
 /// with their source commits looked up in the repository at `source`.
@@ -126,17 +127,8 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
         .find_commit(tip)
         .and_then(|c| c.tree())
         .with_context(|| format!("reading the tip of {branch}"))?;
-    let files: Vec<(String, Oid)> = match tree.get_path(Path::new("releases")) {
-        Ok(entry) => repo
-            .find_tree(entry.id())
-            .context("reading releases/ in the record")?
-            .iter()
-            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
-            .filter_map(|e| {
-                let name = e.name().ok()?.strip_suffix(".yaml")?.to_string();
-                Some((name, e.id()))
-            })
-            .collect(),
+    let files = match tree.get_path(Path::new("releases")) {
+        Ok(entry) => release_files(&repo, entry.id()).context("reading releases/ in the record")?,
         Err(e) if e.code() == git2::ErrorCode::NotFound => Vec::new(),
         Err(e) => return Err(e).context("reading releases/ in the record"),
     };
@@ -197,6 +189,32 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
     Ok(found)
 }
 
+/// Every release file under `releases/`: (release id, blob), from its 256 directories
+/// and, for records written before them, from `releases/` itself.
+fn release_files(
+    repo: &git2::Repository,
+    releases: Oid,
+) -> Result<Vec<(String, Oid)>, git2::Error> {
+    let mut files = Vec::new();
+    let mut add = |entry: &git2::TreeEntry<'_>| {
+        if let Some(name) = entry.name().ok().and_then(|n| n.strip_suffix(".yaml")) {
+            files.push((name.to_string(), entry.id()));
+        }
+    };
+    for entry in repo.find_tree(releases)?.iter() {
+        match entry.kind() {
+            Some(git2::ObjectType::Blob) => add(&entry),
+            Some(git2::ObjectType::Tree) => repo
+                .find_tree(entry.id())?
+                .iter()
+                .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+                .for_each(|e| add(&e)),
+            _ => {}
+        }
+    }
+    Ok(files)
+}
+
 /// The commit time of `sha` in the plan's repository, if it has that commit. The
 /// existence check does not rescan the packs on a miss, so a shallow clone is cheap.
 fn commit_time(repo: Option<&git2::Repository>, sha: Option<&str>) -> Option<i64> {
@@ -254,13 +272,14 @@ fn read_part(
     for (release, oid) in part {
         let blob = repo
             .find_blob(*oid)
-            .with_context(|| format!("reading releases/{release}.yaml from the record"))?;
+            .with_context(|| format!("reading {} from the record", release_path(release)))?;
         let text = std::str::from_utf8(blob.content())
-            .with_context(|| format!("the record file releases/{release}.yaml is not UTF-8"))?;
+            .with_context(|| format!("the record file {} is not UTF-8", release_path(release)))?;
         let mut skimmed = match skim(text) {
             Some(skimmed) => skimmed,
-            None => parse(text)
-                .with_context(|| format!("cannot read the record file releases/{release}.yaml"))?,
+            None => parse(text).with_context(|| {
+                format!("cannot read the record file {}", release_path(release))
+            })?,
         };
         if skimmed.commit_time.is_none() {
             let repo = source_repo
