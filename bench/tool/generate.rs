@@ -671,8 +671,8 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
     let store = Store::open(dir, BRANCH, None)?;
     let snapshot = store.snapshot()?;
     let mut names = Vec::new();
-    for shard in snapshot.list("releases")? {
-        names.extend(snapshot.list(&format!("releases/{shard}"))?);
+    for shard in 0..=u8::MAX {
+        names.extend(snapshot.list(&format!("releases/{shard:02x}"))?);
     }
     if names.is_empty() {
         bail!("no releases in {}", dir.display());
