@@ -293,47 +293,84 @@ fn read_part(
 
 /// The fast path. Record files are written by relctl in one layout: top-level keys,
 /// then `events:`, a list of maps at column 0 whose first keys are `at`, `actor`,
-/// `env` (when there is one) and `event`, everything else nested deeper. So it jumps
-/// from one `\n- ` to the next and reads the first lines of each event only. `None`
-/// when a file does not look exactly like that: the YAML parser reads it.
+/// `env` (when there is one) and `event`, everything else nested deeper. So it finds
+/// each `\n  event: ` (a key at column 2 can only be an event's own), and for the few
+/// that matter reads the lines just before it. `None` when a file does not look
+/// exactly like that (as many `event:` keys as events, each preceded by its `at`,
+/// `actor` and `env` lines): the YAML parser reads it.
 fn skim(text: &str) -> Option<Skimmed> {
     const EVENTS: &str = "\nevents:\n";
+    const EVENT: &str = "\n  event:";
     let split = memchr::memmem::find(text.as_bytes(), EVENTS.as_bytes())?;
-    let mut skimmed = Skimmed::default();
-    for line in lines(&text[..split]) {
-        if let Some(value) = line.strip_prefix("source_commit:") {
-            skimmed.source_commit = Some(scalar(value)?.to_string());
-        } else if let Some(value) = line.strip_prefix("source_commit_time:") {
-            let time = DateTime::parse_from_rfc3339(scalar(value)?).ok()?;
-            skimmed.commit_time = Some(time.timestamp());
-        }
+    let head = &text[..=split];
+    // From the newline before the first event, so each event starts with "\n- ".
+    let body = &text[split + EVENTS.len() - 1..];
+    let mut skimmed = Skimmed {
+        source_commit: top_level(head, "source_commit:")?.map(str::to_string),
+        ..Skimmed::default()
+    };
+    if let Some(time) = top_level(head, "source_commit_time:")? {
+        skimmed.commit_time = Some(DateTime::parse_from_rfc3339(time).ok()?.timestamp());
     }
-    let mut rest = &text[split + EVENTS.len()..];
-    let next = memchr::memmem::Finder::new("\n- ");
-    while !rest.is_empty() {
-        // Each event starts at column 0 with `- `; nothing else in the list does.
-        let end = next.find(rest.as_bytes()).map_or(rest.len(), |i| i + 1);
-        let (item, tail) = rest.split_at(end);
-        rest = tail;
-        let mut fields = lines(item);
-        let at = scalar(fields.next()?.strip_prefix("- at:")?)?;
-        let mut env = None;
-        let name = loop {
-            let field = fields.next()?.strip_prefix("  ")?;
-            if let Some(value) = field.strip_prefix("event:") {
-                break scalar(value)?;
-            } else if let Some(value) = field.strip_prefix("env:") {
-                env = Some(scalar(value)?);
-            } else if !field.starts_with("actor:") {
-                return None;
-            }
+    let starts = memchr::memmem::find_iter(body.as_bytes(), "\n- ").count();
+    let mut keys = 0;
+    for hit in memchr::memmem::find_iter(body.as_bytes(), EVENT.as_bytes()) {
+        keys += 1;
+        let value = &body[hit + EVENT.len()..];
+        let name = scalar(value.split_once('\n').map_or(value, |(line, _)| line))?;
+        let Some(mark) = Mark::of(name) else {
+            continue;
         };
-        if let (Some(env), Some(mark)) = (env, Mark::of(name)) {
-            let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
-            skimmed.events.push((env.to_string(), mark, at));
+        // Backwards from the `event:` line: `env` (if any), `actor`, `at`.
+        let (mut rest, mut line) = last_line(&body[..hit]);
+        let env = match line.strip_prefix("  env:") {
+            Some(env) => {
+                (rest, line) = last_line(rest);
+                Some(scalar(env)?)
+            }
+            None => None,
+        };
+        if !line.starts_with("  actor:") {
+            return None;
         }
+        let at = scalar(last_line(rest).1.strip_prefix("- at:")?)?;
+        // relctl writes these three with their environment, always.
+        let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+        skimmed.events.push((env?.to_string(), mark, at));
     }
-    Some(skimmed)
+    (starts > 0 && keys == starts).then_some(skimmed)
+}
+
+/// The value of a top-level `key` in the part before `events:`: `Some(None)` when it
+/// is not there, `None` when it is there but needs the real parser.
+fn top_level<'t>(head: &'t str, key: &str) -> Option<Option<&'t str>> {
+    let mut found = None;
+    let mut at = 0;
+    while let Some(i) = memchr::memmem::find(&head.as_bytes()[at..], key.as_bytes()) {
+        let start = at + i;
+        at = start + key.len();
+        if start > 0 && head.as_bytes()[start - 1] != b'\n' {
+            continue; // inside another key or value
+        }
+        if found.is_some() {
+            return None; // twice: let the parser say what it makes of that
+        }
+        let value = &head[at..];
+        found = Some(scalar(
+            value.split_once('\n').map_or(value, |(line, _)| line),
+        )?);
+    }
+    Some(found)
+}
+
+/// `text` without its last line, and that line (both without the newline between).
+fn last_line(text: &str) -> (&str, &str) {
+    let (rest, line) = match memchr::memrchr(b'\n', text.as_bytes()) {
+        Some(i) => (&text[..=i], &text[i + 1..]),
+        None => ("", text),
+    };
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    (rest.strip_suffix('\n').unwrap_or(rest), line)
 }
 
 /// The lines of a text, without a trailing `\r`.
@@ -698,6 +735,34 @@ events:
         assert_eq!(skim("x: 1\nevents:\n- at: \"a\\\"b\"\n"), None);
         assert_eq!(skim("x: 1\nevents:\n- at: 1\n  step: 2\n"), None);
         assert_eq!(skim("release: x\n"), None);
+    }
+
+    #[test]
+    fn skimming_reads_only_what_is_at_its_own_level() {
+        // Lookalike lines nested in values are not keys (FILE has some in an error).
+        let nested = FILE.replacen(
+            "\n  - event: live\n",
+            "\n  - event: live\n  source_commit: 0000\n  event: live\n",
+            1,
+        );
+        assert_ne!(nested, FILE, "the test changes something");
+        assert_eq!(skim(&nested), skim(FILE));
+        assert_eq!(parse(&nested).ok(), skim(FILE));
+        // Anything else off the layout goes to the parser: a key given twice, an
+        // event without `event:`, an `env` after `event`, `actor` missing.
+        let twice = FILE.replacen("\nevents:", "\nsource_commit: abc\nevents:", 1);
+        assert_eq!(skim(&twice), None);
+        let no_event = FILE.replacen("  event: entered\n", "", 1);
+        assert_eq!(skim(&no_event), None);
+        let swapped = FILE.replacen(
+            "  env: production\n  event: live\n",
+            "  event: live\n  env: production\n",
+            1,
+        );
+        assert_ne!(swapped, FILE, "the test changes something");
+        assert_eq!(skim(&swapped), None);
+        let anonymous = FILE.replacen("  actor: ", "  who: ", 1);
+        assert_eq!(skim(&anonymous), None);
     }
 
     #[test]
