@@ -176,7 +176,7 @@ fn three_environments_end_to_end() {
     let commits = s.env.git(&["rev-list", "--count", "relctl/records"]);
     assert_eq!(commits.trim().parse::<usize>().unwrap_or(0), events.len());
     // The layout: one file per environment, one per release under the first two hex
-    // digits of its digest.
+    // digits of its digest, with the directory's summary for reports.
     let files = s
         .env
         .git(&["ls-tree", "-r", "--name-only", "relctl/records"]);
@@ -187,6 +187,7 @@ fn three_environments_end_to_end() {
             "environments/production.yaml",
             "environments/staging.yaml",
             &format!("releases/4f/{id}.yaml"),
+            "releases/4f/summary.tsv",
         ]
     );
     let production = s.record_file("environments/production.yaml");

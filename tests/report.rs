@@ -129,6 +129,10 @@ fn report_on_an_empty_record_and_bad_flags() {
 #[test]
 fn report_cache_follows_the_record_and_survives_damage() {
     let s = history();
+    // Records without summaries (an older relctl's): the files are read, and cached.
+    edit_records(&s, |tree| {
+        crate::common::git(tree, &["rm", "-q", "releases/*/summary.tsv"]);
+    });
     let figures = |r: &Value| {
         (
             r["deployment_frequency"]["deployments"].clone(),
@@ -222,18 +226,17 @@ fn release_files_written_before_release_directories_are_read_and_kept_in_place()
         let run = at(&s, now, &["promote", "--artifact", &artifact(hex)]);
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
-    // Move both release files to where records kept them before: releases/<id>.yaml.
-    let tree = s.env.path().join("records-tree");
-    let tree_arg = tree.display().to_string();
-    s.env
-        .git(&["worktree", "add", "-q", &tree_arg, "relctl/records"]);
-    for hex in [OLD, HEX] {
-        let id = crate::promote::release(hex);
-        let sharded = relctl::runner::journal::release_path(&id);
-        crate::common::git(&tree, &["mv", &sharded, &format!("releases/{id}.yaml")]);
-    }
-    crate::common::git(&tree, &["commit", "-q", "-m", "flat layout"]);
-    s.env.git(&["worktree", "remove", &tree_arg]);
+    // Move both release files to where records kept them before, releases/<id>.yaml,
+    // without the summaries that came with the directories.
+    edit_records(&s, |tree| {
+        for hex in [OLD, HEX] {
+            let id = crate::promote::release(hex);
+            let sharded = relctl::runner::journal::release_path(&id);
+            let (dir, _) = sharded.rsplit_once('/').expect("a directory");
+            crate::common::git(tree, &["rm", "-q", &format!("{dir}/summary.tsv")]);
+            crate::common::git(tree, &["mv", &sharded, &format!("releases/{id}.yaml")]);
+        }
+    });
 
     let run = at(
         &s,
@@ -266,4 +269,71 @@ fn release_files_written_before_release_directories_are_read_and_kept_in_place()
     assert_eq!(r["deployment_frequency"]["deployments"], 2);
     assert_eq!(r["change_failure_rate"]["failed"], 1);
     assert_eq!(r["time_to_restore"]["median_seconds"], 3600);
+}
+
+/// The records branch checked out in a worktree of its own, for editing by hand.
+fn edit_records(s: &Setup, edit: impl FnOnce(&std::path::Path)) {
+    let tree = s.env.path().join("records-tree");
+    let tree_arg = tree.display().to_string();
+    s.env
+        .git(&["worktree", "add", "-q", &tree_arg, "relctl/records"]);
+    edit(&tree);
+    crate::common::git(&tree, &["commit", "-q", "-am", "by hand"]);
+    s.env.git(&["worktree", "remove", &tree_arg]);
+}
+
+#[test]
+fn reports_use_the_records_summaries_only_where_they_match_the_files() {
+    let s = history();
+    let third = crate::promote::release(THIRD);
+    let file = relctl::runner::journal::release_path(&third);
+    let (dir, _) = file.rsplit_once('/').expect("a directory");
+    let summary_path = format!("{dir}/summary.tsv");
+    let blob = s.env.git(&["rev-parse", &format!("relctl/records:{file}")]);
+    let summary = s
+        .env
+        .git(&["show", &format!("relctl/records:{summary_path}")]);
+    assert!(summary.starts_with("relctl summary 1\n"), "{summary}");
+    assert!(
+        summary.contains(&format!("{third}\t{}\t", blob.trim())),
+        "each release's line names its file's blob:\n{summary}"
+    );
+    let cache = s.env.path().join(".git").join("relctl-report.cache");
+    let failed = |s: &Setup| {
+        let _ = std::fs::remove_file(&cache);
+        report(s, &["--since", "10d"])["change_failure_rate"]["failed"].clone()
+    };
+    assert_eq!(failed(&s), 1);
+
+    // A summary line is believed while it names the file's blob: take the rollback out
+    // of it, and the report (with no cache) counts no failure.
+    edit_records(&s, |tree| {
+        let path = tree.join(&summary_path);
+        let text = std::fs::read_to_string(&path).expect("read the summary");
+        let edited: Vec<String> = text
+            .lines()
+            .map(|line| {
+                if !line.starts_with(&format!("{third}\t")) {
+                    return line.to_string();
+                }
+                let (head, events) = line.rsplit_once('\t').expect("events");
+                let kept: Vec<&str> = events
+                    .split(';')
+                    .filter(|e| !(e.starts_with('R') && e.ends_with(",production")))
+                    .collect();
+                format!("{head}\t{}", kept.join(";"))
+            })
+            .collect();
+        std::fs::write(&path, edited.join("\n") + "\n").expect("write the summary");
+    });
+    assert_eq!(failed(&s), 0);
+
+    // Once the file changes (by hand here), the line names another blob: the file is
+    // read, and the rollback counts again.
+    edit_records(&s, |tree| {
+        let path = tree.join(&file);
+        let text = std::fs::read_to_string(&path).expect("read the release file");
+        std::fs::write(&path, text + "# checked\n").expect("write the release file");
+    });
+    assert_eq!(failed(&s), 1);
 }

@@ -10,7 +10,7 @@
 //! releases would take hours. The last release is then promoted for real by the relctl
 //! binary, so the branch ends with real event commits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -19,7 +19,7 @@ use anyhow::{Context as _, bail, ensure};
 use chrono::{DateTime, Duration, Utc};
 use relctl::engine::{EnvFile, Event, EventKind, Live, ReleaseFile};
 use relctl::record::{Change, Commit, Store};
-use relctl::runner::journal;
+use relctl::runner::{journal, summary};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -546,6 +546,10 @@ pub fn generate(
     let mut source: Option<git2::Commit<'_>> = None;
     let mut envs = Envs::default();
     let mut changes = Vec::new();
+    // Each directory's summary file, as relctl keeps it (`journal::summary_change`),
+    // and the ones the batch being written changed.
+    let mut summaries: BTreeMap<String, String> = BTreeMap::new();
+    let mut touched: BTreeSet<String> = BTreeSet::new();
     let (mut commits, mut release_bytes, mut env_bytes) = (0, 0, 0);
     let mut first = 0;
     for i in 0..bulk {
@@ -575,10 +579,15 @@ pub fn generate(
         }
         let content = encode(&file)?;
         release_bytes += content.len();
-        changes.push(Change {
-            path: journal::release_path(&who.id()),
-            content,
-        });
+        let path = journal::release_path(&who.id());
+        if let Some(beside) = summary::path_beside(&path) {
+            let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &content)?;
+            let line = summary::encode(&blob, &summary::Summary::of(&file));
+            let text = summaries.entry(beside.clone()).or_default();
+            *text = summary::with_line(text, &who.id(), line.as_deref());
+            touched.insert(beside);
+        }
+        changes.push(Change { path, content });
         let last = i + 1 == bulk;
         if changes.len() < per_commit && !last {
             continue;
@@ -587,6 +596,14 @@ pub fn generate(
             let files = std::mem::take(&mut envs).changes()?;
             env_bytes = files.iter().map(|c| c.content.len()).sum();
             changes.extend(files);
+        }
+        for path in std::mem::take(&mut touched) {
+            let content = summaries
+                .get(&path)
+                .cloned()
+                .unwrap_or_default()
+                .into_bytes();
+            changes.push(Change { path, content });
         }
         let batch = std::mem::take(&mut changes);
         let summary = format!(
@@ -672,7 +689,8 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
     let snapshot = store.snapshot()?;
     let mut names = Vec::new();
     for shard in 0..=u8::MAX {
-        names.extend(snapshot.list(&format!("releases/{shard:02x}"))?);
+        let listed = snapshot.list(&format!("releases/{shard:02x}"))?;
+        names.extend(listed.into_iter().filter(|n| n.ends_with(".yaml")));
     }
     if names.is_empty() {
         bail!("no releases in {}", dir.display());
@@ -681,9 +699,18 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
         let id = name.trim_end_matches(".yaml");
         let path = journal::release_path(id);
         let file = journal::read_release(&snapshot, id)?.context("listed but unreadable")?;
+        let bytes = encode(&file)?;
         ensure!(
-            Some(encode(&file)?) == snapshot.read(&path)?,
+            Some(&bytes) == snapshot.read(&path)?.as_ref(),
             "{path} does not round-trip through relctl's types"
+        );
+        let beside = summary::path_beside(&path).context("a release outside the directories")?;
+        let text = String::from_utf8(snapshot.read(&beside)?.unwrap_or_default())?;
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
+        let own = summary::Summary::of(&file);
+        ensure!(
+            summary::read(&text).any(|(r, oid, s)| r == id && oid == blob && s == own),
+            "{beside} has no line for {path} as relctl writes it"
         );
     }
     for env in ENVS {

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
+use crate::runner::summary::{self, Summary};
 
 /// A release's file: `releases/<xx>/<id>.yaml`, `xx` the first two hex digits of the
 /// digest its id ends with (`checkout-4f2a9c1be0d3` is in `releases/4f/`). Spread over
@@ -94,6 +95,28 @@ pub fn read_envs<'a>(
         .collect()
 }
 
+/// The summary file beside a release file, with the release's line for `content`.
+pub fn summary_change(
+    snapshot: &Snapshot,
+    path: String,
+    id: &str,
+    release: &ReleaseFile,
+    content: &[u8],
+) -> anyhow::Result<Change> {
+    let blob = git2::Oid::hash_object(git2::ObjectType::Blob, content)
+        .with_context(|| format!("hashing the record file for {id}"))?;
+    // A summary that is not text is rebuilt: it is only ever a shortcut.
+    let old = snapshot
+        .read(&path)?
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default();
+    let line = summary::encode(&blob, &Summary::of(release));
+    Ok(Change {
+        content: summary::with_line(&old, id, line.as_deref()).into_bytes(),
+        path,
+    })
+}
+
 /// Who writes, under which plan: stamped on every event.
 #[derive(Debug, Clone)]
 pub struct Author {
@@ -157,10 +180,18 @@ pub fn record(
                 )
             });
         release.events.push(event.clone());
-        let mut changes = vec![Change {
-            content: encode(&release, &path)?,
-            path,
-        }];
+        let content = encode(&release, &path)?;
+        let mut changes = Vec::with_capacity(3);
+        if let Some(summary_path) = summary::path_beside(&path) {
+            changes.push(summary_change(
+                snapshot,
+                summary_path,
+                &header.release,
+                &release,
+                &content,
+            )?);
+        }
+        changes.push(Change { content, path });
         let mut trailers = vec![("Relctl-Release".to_string(), header.release.clone())];
         if let Some(env) = env {
             let mut file = read_env(snapshot, env)?;

@@ -8,6 +8,7 @@ mod incident;
 pub mod journal;
 pub use journal::{Author, Header};
 pub mod steps;
+pub mod summary;
 
 use std::cell::Cell;
 use std::path::Path;

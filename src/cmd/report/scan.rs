@@ -12,8 +12,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use git2::Oid;
 
-use crate::engine::{EventKind, ReleaseFile};
+use crate::engine::ReleaseFile;
 use crate::runner::journal::release_path;
+use crate::runner::summary::{self, Mark, Summary};
 
 /// What a report looks for: deployments into `env` that went live in `[start, now]`,
 /// with their source commits looked up in the repository at `source`.
@@ -36,80 +37,6 @@ pub struct Deployment {
     pub commit_time: Option<DateTime<Utc>>,
 }
 
-/// The events that make deployments and failures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
-    Entered,
-    Live,
-    RolledBack,
-}
-
-impl Mark {
-    fn of(name: &str) -> Option<Mark> {
-        match name {
-            "entered" => Some(Mark::Entered),
-            "live" => Some(Mark::Live),
-            "rolled_back" => Some(Mark::RolledBack),
-            _ => None,
-        }
-    }
-
-    fn code(self) -> char {
-        match self {
-            Mark::Entered => 'E',
-            Mark::Live => 'L',
-            Mark::RolledBack => 'R',
-        }
-    }
-
-    fn from_code(c: char) -> Option<Mark> {
-        match c {
-            'E' => Some(Mark::Entered),
-            'L' => Some(Mark::Live),
-            'R' => Some(Mark::RolledBack),
-            _ => None,
-        }
-    }
-}
-
-/// What the report needs of one release file, for every environment.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Skimmed {
-    source_commit: Option<String>,
-    /// When the source commit was made: as the release file records it, or as the plan's
-    /// repository says (release files written before relctl recorded it).
-    commit_time: Option<i64>,
-    /// `entered`, `live` and `rolled_back`, in order: (environment, event, time).
-    events: Vec<(String, Mark, DateTime<Utc>)>,
-}
-
-impl Skimmed {
-    /// The visits to `env` that went live: (live, rolled back). `entered` starts a
-    /// visit, `live` makes it a deployment, `rolled_back` after that makes it a failure.
-    fn visits(&self, env: &str) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> {
-        let mut visits: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = Vec::new();
-        let mut open = None;
-        for (e, mark, at) in &self.events {
-            if e != env {
-                continue;
-            }
-            match mark {
-                Mark::Entered => open = None,
-                Mark::Live => {
-                    visits.push((*at, None));
-                    open = Some(visits.len() - 1);
-                }
-                Mark::RolledBack => {
-                    if let Some(i) = open.take() {
-                        visits[i].1 = Some(*at);
-                    }
-                }
-            }
-        }
-        visits
-    }
-}
-
 /// Every deployment the scan looks for, oldest first.
 pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<Vec<Deployment>> {
     // Each object's hash is checked on every read by default: with a hundred thousand
@@ -127,13 +54,15 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
         .find_commit(tip)
         .and_then(|c| c.tree())
         .with_context(|| format!("reading the tip of {branch}"))?;
-    let files = match tree.get_path(Path::new("releases")) {
+    let (files, summaries) = match tree.get_path(Path::new("releases")) {
         Ok(entry) => release_files(&repo, entry.id()).context("reading releases/ in the record")?,
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Vec::new(),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Default::default(),
         Err(e) => return Err(e).context("reading releases/ in the record"),
     };
     let cache_path = repo.commondir().join("relctl-report.cache");
     let mut cache = load_cache(&cache_path);
+    // What the record's summaries say is as good as the cache: both are keyed by blob.
+    cache.extend(summaries);
     // With a period, a release that last went live in `env` before it (by the
     // environment file) cannot count: if it is not cached, it is not read either.
     let early = match scan.start {
@@ -189,13 +118,15 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
     Ok(found)
 }
 
+/// Release files and summaries under `releases/`.
+type Listed = (Vec<(String, Oid)>, HashMap<Oid, Summary>);
+
 /// Every release file under `releases/`: (release id, blob), from its 256 directories
-/// and, for records written before them, from `releases/` itself.
-fn release_files(
-    repo: &git2::Repository,
-    releases: Oid,
-) -> Result<Vec<(String, Oid)>, git2::Error> {
+/// and, for records written before them, from `releases/` itself; and what the
+/// directories' summary files say, by blob.
+fn release_files(repo: &git2::Repository, releases: Oid) -> Result<Listed, git2::Error> {
     let mut files = Vec::new();
+    let mut summaries = HashMap::new();
     let mut add = |entry: &git2::TreeEntry<'_>| {
         if let Some(name) = entry.name().ok().and_then(|n| n.strip_suffix(".yaml")) {
             files.push((name.to_string(), entry.id()));
@@ -204,15 +135,24 @@ fn release_files(
     for entry in repo.find_tree(releases)?.iter() {
         match entry.kind() {
             Some(git2::ObjectType::Blob) => add(&entry),
-            Some(git2::ObjectType::Tree) => repo
-                .find_tree(entry.id())?
-                .iter()
-                .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
-                .for_each(|e| add(&e)),
+            Some(git2::ObjectType::Tree) => {
+                for e in repo.find_tree(entry.id())?.iter() {
+                    if e.kind() != Some(git2::ObjectType::Blob) {
+                        continue;
+                    }
+                    if e.name() == Ok(summary::FILE) {
+                        let blob = repo.find_blob(e.id())?;
+                        let text = String::from_utf8_lossy(blob.content());
+                        summaries.extend(summary::read(&text).map(|(_, oid, s)| (oid, s)));
+                    } else {
+                        add(&e);
+                    }
+                }
+            }
             _ => {}
         }
     }
-    Ok(files)
+    Ok((files, summaries))
 }
 
 /// The commit time of `sha` in the plan's repository, if it has that commit. The
@@ -233,7 +173,7 @@ fn read_all(
     dir: &Path,
     files: &[(String, Oid)],
     source: Option<&Path>,
-) -> anyhow::Result<Vec<(Oid, Skimmed)>> {
+) -> anyhow::Result<Vec<(Oid, Summary)>> {
     if files.is_empty() {
         return Ok(Vec::new());
     }
@@ -263,7 +203,7 @@ fn read_part(
     dir: &Path,
     part: &[(String, Oid)],
     source: Option<&Path>,
-) -> anyhow::Result<Vec<(Oid, Skimmed)>> {
+) -> anyhow::Result<Vec<(Oid, Summary)>> {
     let repo = git2::Repository::open(dir)
         .with_context(|| format!("opening the records repository {}", dir.display()))?;
     // Opened at the first release file that does not record its commit's time.
@@ -298,16 +238,16 @@ fn read_part(
 /// that matter reads the lines just before it. `None` when a file does not look
 /// exactly like that (as many `event:` keys as events, each preceded by its `at`,
 /// `actor` and `env` lines): the YAML parser reads it.
-fn skim(text: &str) -> Option<Skimmed> {
+fn skim(text: &str) -> Option<Summary> {
     const EVENTS: &str = "\nevents:\n";
     const EVENT: &str = "\n  event:";
     let split = memchr::memmem::find(text.as_bytes(), EVENTS.as_bytes())?;
     let head = &text[..=split];
     // From the newline before the first event, so each event starts with "\n- ".
     let body = &text[split + EVENTS.len() - 1..];
-    let mut skimmed = Skimmed {
+    let mut skimmed = Summary {
         source_commit: top_level(head, "source_commit:")?.map(str::to_string),
-        ..Skimmed::default()
+        ..Summary::default()
     };
     if let Some(time) = top_level(head, "source_commit_time:")? {
         skimmed.commit_time = Some(DateTime::parse_from_rfc3339(time).ok()?.timestamp());
@@ -399,99 +339,16 @@ fn scalar(raw: &str) -> Option<&str> {
 }
 
 /// The slow path: the whole file through the YAML parser.
-fn parse(text: &str) -> anyhow::Result<Skimmed> {
-    let file: ReleaseFile = serde_saphyr::from_str(text)?;
-    let events = file
-        .events
-        .iter()
-        .filter_map(|e| {
-            let mark = match e.kind {
-                EventKind::Entered { .. } => Mark::Entered,
-                EventKind::Live => Mark::Live,
-                EventKind::RolledBack { .. } => Mark::RolledBack,
-                _ => return None,
-            };
-            Some((e.env.clone()?, mark, e.at))
-        })
-        .collect();
-    Ok(Skimmed {
-        source_commit: file.source_commit,
-        commit_time: file.source_commit_time.map(|t| t.timestamp()),
-        events,
-    })
+fn parse(text: &str) -> anyhow::Result<Summary> {
+    Ok(Summary::of(&serde_saphyr::from_str::<ReleaseFile>(text)?))
 }
 
 /// The cache's first line; another one (an older relctl's) is ignored and rewritten.
 const CACHE_HEADER: &str = "relctl report cache 1";
 
-/// One line per release file: `blob \t source commit|- \t commit time|- \t events`,
-/// events `;`-separated as `<E|L|R><unix nanoseconds>,<environment>`.
-fn encode(oid: &Oid, s: &Skimmed) -> Option<String> {
-    let mut line = format!(
-        "{oid}\t{}\t{}\t",
-        s.source_commit.as_deref().unwrap_or("-"),
-        s.commit_time.map_or("-".to_string(), |t| t.to_string())
-    );
-    if s.source_commit
-        .as_deref()
-        .is_some_and(|c| c.is_empty() || c.contains(['\t', '\n', '\r']) || c == "-")
-    {
-        return None;
-    }
-    for (i, (env, mark, at)) in s.events.iter().enumerate() {
-        if env.contains(['\t', '\n', '\r', ';']) {
-            return None; // an environment name the format cannot hold: not cached
-        }
-        if i > 0 {
-            line.push(';');
-        }
-        line.push(mark.code());
-        line.push_str(&at.timestamp_nanos_opt()?.to_string());
-        line.push(',');
-        line.push_str(env);
-    }
-    Some(line)
-}
-
-fn decode(line: &str) -> Option<(Oid, Skimmed)> {
-    let mut parts = line.split('\t');
-    let oid = Oid::from_str(parts.next()?).ok()?;
-    let source_commit = match parts.next()? {
-        "-" => None,
-        c => Some(c.to_string()),
-    };
-    let commit_time = match parts.next()? {
-        "-" => None,
-        t => Some(t.parse().ok()?),
-    };
-    let events = match parts.next()? {
-        "" => Vec::new(),
-        events => events
-            .split(';')
-            .map(|e| {
-                let mark = Mark::from_code(e.chars().next()?)?;
-                let (nanos, env) = e.get(1..)?.split_once(',')?;
-                let at = DateTime::from_timestamp_nanos(nanos.parse().ok()?);
-                Some((env.to_string(), mark, at))
-            })
-            .collect::<Option<Vec<_>>>()?,
-    };
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((
-        oid,
-        Skimmed {
-            source_commit,
-            commit_time,
-            events,
-        },
-    ))
-}
-
 /// The cache, or an empty one when there is none or it cannot be read; a line that
 /// does not decode is left out (and its file read again).
-fn load_cache(path: &Path) -> HashMap<Oid, Skimmed> {
+fn load_cache(path: &Path) -> HashMap<Oid, Summary> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return HashMap::new();
     };
@@ -499,16 +356,16 @@ fn load_cache(path: &Path) -> HashMap<Oid, Skimmed> {
     if lines.next() != Some(CACHE_HEADER) {
         return HashMap::new();
     }
-    lines.filter_map(decode).collect()
+    lines.filter_map(summary::decode).collect()
 }
 
 /// Writes the cache whole, through a temporary file and a rename, so a reader never
 /// sees half of it. A cache that cannot be written only costs the next report time.
-fn save_cache(path: &Path, cache: &HashMap<Oid, Skimmed>) {
+fn save_cache(path: &Path, cache: &HashMap<Oid, Summary>) {
     let mut text = String::with_capacity(cache.len() * 160 + 32);
     text.push_str(CACHE_HEADER);
     text.push('\n');
-    for line in cache.iter().filter_map(|(oid, s)| encode(oid, s)) {
+    for line in cache.iter().filter_map(|(oid, s)| summary::encode(oid, s)) {
         text.push_str(&line);
         text.push('\n');
     }
@@ -786,19 +643,19 @@ events:
         let oid = Oid::from_str("0123456789abcdef0123456789abcdef01234567").expect("oid");
         let mut skimmed = skim(FILE).expect("skimmed");
         skimmed.commit_time = Some(1_762_000_000);
-        let line = encode(&oid, &skimmed).expect("encodable");
-        assert_eq!(decode(&line), Some((oid, skimmed)));
-        let empty = Skimmed::default();
+        let line = summary::encode(&oid, &skimmed).expect("encodable");
+        assert_eq!(summary::decode(&line), Some((oid, skimmed)));
+        let empty = Summary::default();
         assert_eq!(
-            decode(&encode(&oid, &empty).expect("line")),
+            summary::decode(&summary::encode(&oid, &empty).expect("line")),
             Some((oid, empty))
         );
-        assert_eq!(decode("not a line"), None);
-        let odd = Skimmed {
+        assert_eq!(summary::decode("not a line"), None);
+        let odd = Summary {
             events: vec![("a;b".into(), Mark::Live, t("2026-11-01T00:00:00Z"))],
-            ..Skimmed::default()
+            ..Summary::default()
         };
-        assert_eq!(encode(&oid, &odd), None);
+        assert_eq!(summary::encode(&oid, &odd), None);
     }
 
     #[test]
