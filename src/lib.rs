@@ -60,9 +60,11 @@ pub fn main() -> ExitCode {
 }
 
 /// Diagnostics go to stderr through `tracing`: `-v` debug, `-vv` trace, `RELCTL_LOG` overrides.
+/// Only relctl's own: a dependency's log line repeats an error relctl reports itself
+/// (the TLS verifier logs every certificate it refuses).
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        0 => "relctl=warn",
         1 => "relctl=debug",
         _ => "relctl=trace",
     };

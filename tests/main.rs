@@ -19,4 +19,5 @@ mod reliability;
 mod report;
 mod rollback_gates;
 mod terminal;
+mod tls;
 mod validate;

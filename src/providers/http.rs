@@ -21,17 +21,23 @@ const EXCERPT_MAX: usize = 512;
 /// The longest a single poll of `wait` may take, whatever is left of its timeout.
 const POLL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The client every call of a command shares.
-/// Every HTTP client relctl builds: rustls with the ring provider. The platform
-/// verifier loads the system's root certificates at the first https handshake, so a
-/// client costs nothing before a call that needs them (rollback is the hot path).
+/// Every HTTP client relctl builds: rustls with the ring provider, the system's trust
+/// store loaded at the first https handshake (see [`super::tls`]).
 pub fn builder() -> reqwest::ClientBuilder {
-    // Fails only when a provider is already installed: this one, by an earlier call.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().user_agent(concat!("relctl/", env!("CARGO_PKG_VERSION")))
+    let builder =
+        reqwest::Client::builder().user_agent(concat!("relctl/", env!("CARGO_PKG_VERSION")));
+    match super::tls::config() {
+        Ok(config) => builder.tls_backend_preconfigured(config),
+        // Only with a provider lacking every safe protocol version, which ring does not:
+        // reqwest's own rustls configuration, with the same provider, is the fallback.
+        Err(_) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            builder
+        }
+    }
 }
 
-/// The client for the platform's and the metrics' endpoints.
+/// The client every call of a command shares.
 pub fn client() -> reqwest::Result<reqwest::Client> {
     builder().build()
 }

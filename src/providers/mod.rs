@@ -7,6 +7,7 @@ pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod secrets;
+pub mod tls;
 
 pub use exec::{Command, ExecError, Output};
 pub use http::{Backoff, Call, CallError, Response, WaitCall, WaitError};

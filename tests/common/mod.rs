@@ -9,6 +9,7 @@ use assert_cmd::Command;
 pub mod platform;
 pub mod prometheus;
 pub mod service;
+pub mod tls;
 
 pub struct TestEnv {
     dir: tempfile::TempDir,
