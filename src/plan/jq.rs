@@ -1,5 +1,9 @@
 //! jq expressions (`success`, `failure`, `verify_digest`, `value`), compiled and run with jaq.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
 use jaq_json::Val;
@@ -55,6 +59,30 @@ fn bounded(code: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Compiled expressions, by their text: the plan's are compiled when it is checked, and
+/// each deploy's wait, digest check and measurement runs one again, so compiling (most
+/// of it jaq's standard library, about half a millisecond) happens once per expression
+/// and thread. Errors are not kept: they are compiled again, to be reported again.
+fn compiled(code: &str) -> Result<Rc<Filter>, String> {
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, Rc<Filter>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(filter) = COMPILED.with_borrow(|kept| kept.get(code).cloned()) {
+        return Ok(filter);
+    }
+    let filter = Rc::new(compile(code)?);
+    COMPILED.with_borrow_mut(|kept| {
+        // Plans hold a handful; a bound keeps a long process from keeping every one.
+        if kept.len() >= COMPILED_KEPT {
+            kept.clear();
+        }
+        kept.insert(code.to_string(), filter.clone());
+    });
+    Ok(filter)
+}
+
+const COMPILED_KEPT: usize = 256;
+
 fn compile(code: &str) -> Result<Filter, String> {
     bounded(code)?;
     let defs = jaq_core::defs()
@@ -100,12 +128,12 @@ fn describe_load(code: &str, errs: jaq_core::load::Errors<&str, ()>) -> String {
 
 /// Checks that an expression compiles.
 pub fn check(code: &str) -> Result<(), String> {
-    compile(code).map(|_| ())
+    compiled(code).map(|_| ())
 }
 
 /// Runs an expression on a JSON value and returns every output.
 pub fn eval(code: &str, input: &serde_json::Value) -> Result<Vec<serde_json::Value>, String> {
-    let filter = compile(code)?;
+    let filter = compiled(code)?;
     let input = jaq_json::read::parse_single(input.to_string().as_bytes())
         .map_err(|e| format!("cannot read the input of `{code}`: {e:?}"))?;
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
@@ -185,6 +213,16 @@ mod tests {
         assert!(eval_number(".state", &doc).is_err());
         assert_eq!(eval_string(".digest", &doc).as_deref(), Ok("sha256:ab"));
         assert!(eval("error(\"boom\")", &doc).is_err());
+    }
+
+    #[test]
+    fn an_expression_is_compiled_once_and_an_error_every_time() {
+        let first = compiled(".x == 1").expect("compiles");
+        let again = compiled(".x == 1").expect("compiles");
+        assert!(Rc::ptr_eq(&first, &again));
+        assert_eq!(eval_bool(".x == 1", &json!({"x": 1})), Ok(true));
+        assert!(check(".x ==").is_err());
+        assert!(check(".x ==").is_err());
     }
 
     #[test]

@@ -510,6 +510,14 @@ impl Snapshot<'_> {
 
     /// A file's bytes at the tip, `None` if there is no such file.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        match self.blob_id(path)? {
+            Some(id) => self.read_blob(id, path).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The blob id of a file at the tip, `None` if there is no such file.
+    pub fn blob_id(&self, path: &str) -> Result<Option<Oid>> {
         let Some(tree) = &self.tree else {
             return Ok(None);
         };
@@ -523,11 +531,16 @@ impl Snapshot<'_> {
         if entry.kind() != Some(ObjectType::Blob) {
             bail!("{path} in the record is not a file");
         }
+        Ok(Some(entry.id()))
+    }
+
+    /// The bytes of the blob `id`, the file at `path` (named in errors).
+    pub fn read_blob(&self, id: Oid, path: &str) -> Result<Vec<u8>> {
         let blob = self
             .repo
-            .find_blob(entry.id())
+            .find_blob(id)
             .with_context(|| format!("reading {path} from the record"))?;
-        Ok(Some(blob.content().to_vec()))
+        Ok(blob.content().to_vec())
     }
 
     /// The names of the files directly under `dir` ("" for the top), in git's order.

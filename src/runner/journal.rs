@@ -41,15 +41,59 @@ pub fn env_path(name: &str) -> String {
     format!("environments/{name}.yaml")
 }
 
-fn decode<T: DeserializeOwned>(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<T>> {
-    let Some(bytes) = snapshot.read(path)? else {
+fn decode<T>(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<T>>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let Some(id) = snapshot.blob_id(path)? else {
         return Ok(None);
     };
+    if let Some(file) = decoded::recall(id) {
+        return Ok(Some(file));
+    }
+    let bytes = snapshot.read_blob(id, path)?;
     let text =
         String::from_utf8(bytes).with_context(|| format!("the record file {path} is not UTF-8"))?;
-    serde_saphyr::from_str(&text)
-        .map(Some)
-        .with_context(|| format!("cannot read the record file {path}"))
+    let file: T = serde_saphyr::from_str(&text)
+        .with_context(|| format!("cannot read the record file {path}"))?;
+    decoded::keep(id, &file);
+    Ok(Some(file))
+}
+
+/// Record files this process has decoded, by blob id. A command reads the same files
+/// several times on one tip (a rollback reads the environment's file and the release's
+/// to decide, then again to record that it starts), and parsing YAML is the larger part
+/// of reading: an environment file that has seen 10,000 releases takes about 3 ms.
+/// Content-addressed, so never stale; only what was read is kept, never what was written.
+mod decoded {
+    use std::any::Any;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use git2::Oid;
+
+    /// A command reads a few files; a bound keeps a long one (a report) from keeping all.
+    const KEPT: usize = 32;
+
+    type Kept = Mutex<HashMap<Oid, Arc<dyn Any + Send + Sync>>>;
+
+    fn kept() -> &'static Kept {
+        static KEPT_FILES: OnceLock<Kept> = OnceLock::new();
+        KEPT_FILES.get_or_init(Kept::default)
+    }
+
+    pub fn recall<T: Clone + 'static>(id: Oid) -> Option<T> {
+        let kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(&id)?.downcast_ref::<T>().cloned()
+    }
+
+    pub fn keep<T: Clone + Send + Sync + 'static>(id: Oid, file: &T) {
+        let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= KEPT {
+            kept.clear();
+        }
+        kept.insert(id, Arc::new(file.clone()));
+    }
 }
 
 fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
@@ -245,5 +289,84 @@ fn crash_point() {
     };
     if COMMITS.fetch_add(1, Ordering::SeqCst) + 1 >= limit {
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Lock;
+
+    #[test]
+    fn a_file_read_again_is_the_one_at_the_tip() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        git2::Repository::init(dir.path()).expect("git init");
+        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
+        let author = Author {
+            actor: "tester@example.com".into(),
+            plan_digest: "sha256:00".into(),
+            ci: None,
+        };
+        let header = Header {
+            release: "checkout-4f2a9c1be0d3".into(),
+            app: "checkout".into(),
+            artifact: "ghcr.io/acme/checkout@sha256:4f2a9c1be0d3".into(),
+            digest: "sha256:4f2a9c1be0d3".into(),
+            version: "1.0.0".into(),
+            source_commit: None,
+            source_commit_time: None,
+            notes: None,
+        };
+        let lock = |take: bool| {
+            move |f: &mut EnvFile| {
+                f.lock = take.then(|| Lock {
+                    release: "checkout-4f2a9c1be0d3".into(),
+                    by: "tester@example.com".into(),
+                    since: crate::clock::now(),
+                });
+                Ok(())
+            }
+        };
+        let kind = || EventKind::Entered { baseline: None };
+        record(
+            &store,
+            &author,
+            &header,
+            Some("dev"),
+            kind(),
+            &mut lock(true),
+        )
+        .expect("record");
+        let held = |store: &Store| -> bool {
+            let snapshot = store.snapshot().expect("a snapshot");
+            read_env(&snapshot, "dev").expect("the file").lock.is_some()
+        };
+        // Read twice on one tip (the second from what the first decoded), then again
+        // after each change: always what the tip says.
+        assert!(held(&store));
+        assert!(held(&store));
+        record(
+            &store,
+            &author,
+            &header,
+            Some("dev"),
+            kind(),
+            &mut lock(false),
+        )
+        .expect("record");
+        assert!(!held(&store));
+        record(
+            &store,
+            &author,
+            &header,
+            Some("dev"),
+            kind(),
+            &mut lock(true),
+        )
+        .expect("record");
+        assert!(held(&store));
+        let snapshot = store.snapshot().expect("a snapshot");
+        let release = read_release(&snapshot, &header.release).expect("read");
+        assert_eq!(release.map(|r| r.events.len()), Some(3));
     }
 }
