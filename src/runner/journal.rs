@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
+use crate::runner::rejected;
 use crate::runner::summary::{self, Summary};
 
 /// A release's file: `releases/<xx>/<id>.yaml`, `xx` the first two hex digits of the
@@ -45,6 +46,17 @@ fn decode<T>(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<T>>
 where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {
+    decode_with(snapshot, path, |text| serde_saphyr::from_str(text))
+}
+
+fn decode_with<T>(
+    snapshot: &Snapshot,
+    path: &str,
+    parse: fn(&str) -> Result<T, serde_saphyr::Error>,
+) -> anyhow::Result<Option<T>>
+where
+    T: Clone + Send + Sync + 'static,
+{
     let Some(id) = snapshot.blob_id(path)? else {
         return Ok(None);
     };
@@ -54,8 +66,7 @@ where
     let bytes = snapshot.read_blob(id, path)?;
     let text =
         String::from_utf8(bytes).with_context(|| format!("the record file {path} is not UTF-8"))?;
-    let file: T = serde_saphyr::from_str(&text)
-        .with_context(|| format!("cannot read the record file {path}"))?;
+    let file = parse(&text).with_context(|| format!("cannot read the record file {path}"))?;
     decoded::keep(id, &file);
     Ok(Some(file))
 }
@@ -96,7 +107,7 @@ mod decoded {
     }
 }
 
-fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
+pub(super) fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
     // Long single-line values (artifact references) stay on one line, greppable.
     let mut options = serde_saphyr::SerializerOptions::default();
     options.folded_wrap_chars = usize::MAX;
@@ -122,7 +133,7 @@ fn read_release_at(snapshot: &Snapshot, id: &str) -> anyhow::Result<Option<(Stri
 
 pub fn read_env(snapshot: &Snapshot, name: &str) -> anyhow::Result<EnvFile> {
     Ok(
-        decode(snapshot, &env_path(name))?.unwrap_or_else(|| EnvFile {
+        decode_with(snapshot, &env_path(name), rejected::parse)?.unwrap_or_else(|| EnvFile {
             environment: name.to_string(),
             ..EnvFile::default()
         }),

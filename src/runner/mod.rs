@@ -6,6 +6,7 @@ mod analysis;
 pub mod context;
 mod incident;
 pub mod journal;
+mod rejected;
 pub use journal::{Author, Header};
 pub mod steps;
 pub mod summary;
