@@ -304,6 +304,10 @@ fn reports_use_the_records_summaries_only_where_they_match_the_files() {
         report(s, &["--since", "10d"])["change_failure_rate"]["failed"].clone()
     };
     assert_eq!(failed(&s), 1);
+    assert!(
+        !cache.exists(),
+        "every file was summarised, yet a cache was written"
+    );
 
     // A summary line is believed while it names the file's blob: take the rollback out
     // of it, and the report (with no cache) counts no failure.
@@ -336,4 +340,7 @@ fn reports_use_the_records_summaries_only_where_they_match_the_files() {
         std::fs::write(&path, text + "# checked\n").expect("write the release file");
     });
     assert_eq!(failed(&s), 1);
+    // The cache keeps what the summaries do not say: that one file.
+    let cached = std::fs::read_to_string(&cache).expect("the file read is cached");
+    assert_eq!(cached.lines().count(), 2, "{cached}");
 }

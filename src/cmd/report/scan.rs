@@ -59,20 +59,28 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
         Err(e) if e.code() == git2::ErrorCode::NotFound => Default::default(),
         Err(e) => return Err(e).context("reading releases/ in the record"),
     };
-    let cache_path = repo.commondir().join("relctl-report.cache");
-    let mut cache = load_cache(&cache_path);
-    // What the record's summaries say is as good as the cache: both are keyed by blob.
-    cache.extend(summaries);
     // With a period, a release that last went live in `env` before it (by the
-    // environment file) cannot count: if it is not cached, it is not read either.
+    // environment file) cannot count: if it is not known, it is not read either.
     let early = match scan.start {
         Some(start) => live_before(&repo, &tree, scan.env, start),
         None => HashSet::new(),
     };
-    let mut missing: Vec<(String, Oid)> = files
+    let mut summarised = summaries;
+    let unsummarised: Vec<(String, Oid)> = files
         .iter()
-        .filter(|(name, oid)| !cache.contains_key(oid) && !early.contains(name))
+        .filter(|(name, oid)| !summarised.contains_key(oid) && !early.contains(name))
         .cloned()
+        .collect();
+    // The local cache holds what the summaries do not: it is read only when needed.
+    let cache_path = repo.commondir().join("relctl-report.cache");
+    let mut cache = if unsummarised.is_empty() {
+        HashMap::new()
+    } else {
+        load_cache(&cache_path)
+    };
+    let mut missing: Vec<(String, Oid)> = unsummarised
+        .into_iter()
+        .filter(|(_, oid)| !cache.contains_key(oid))
         .collect();
     pack_order(&repo.commondir().join("objects").join("pack"), &mut missing);
     let dir = repo.path().to_path_buf();
@@ -83,10 +91,14 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
     cache.extend(read);
 
     let source = scan.source.and_then(|p| git2::Repository::open(p).ok());
-    let mut found = Vec::new();
+    let (mut found, mut learned) = (Vec::new(), Vec::new());
     for (release, oid) in &files {
-        let Some(skimmed) = cache.get_mut(oid) else {
-            continue; // went live too early to count
+        let (skimmed, in_cache) = match cache.get_mut(oid) {
+            Some(skimmed) => (skimmed, true),
+            None => match summarised.get_mut(oid) {
+                Some(skimmed) => (skimmed, false),
+                None => continue, // went live too early to count
+            },
         };
         for (live, rolled_back) in skimmed.visits(scan.env) {
             if scan.start.is_some_and(|s| live < s) || live > scan.now {
@@ -95,8 +107,12 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
             if skimmed.commit_time.is_none()
                 && let Some(time) = commit_time(source.as_ref(), skimmed.source_commit.as_deref())
             {
+                // Found in the plan's repository: kept in the cache, summarised or not.
                 skimmed.commit_time = Some(time);
                 changed = true;
+                if !in_cache {
+                    learned.push((*oid, skimmed.clone()));
+                }
             }
             found.push(Deployment {
                 release: release.clone(),
@@ -109,7 +125,8 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
             });
         }
     }
-    if changed || cache.len() > files.len() {
+    cache.extend(learned);
+    if changed {
         let current: HashSet<Oid> = files.iter().map(|(_, oid)| *oid).collect();
         cache.retain(|oid, _| current.contains(oid));
         save_cache(&cache_path, &cache);
