@@ -9,3 +9,11 @@ pub fn now() -> DateTime<Utc> {
         .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
 }
+
+/// A time written in RFC 3339, for tests (the epoch if it is not one).
+#[cfg(test)]
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}

@@ -338,44 +338,23 @@ mod tests {
                 Ok(())
             }
         };
-        let kind = || EventKind::Entered { baseline: None };
-        record(
-            &store,
-            &author,
-            &header,
-            Some("dev"),
-            kind(),
-            &mut lock(true),
-        )
-        .expect("record");
-        let held = |store: &Store| -> bool {
+        let write = |take: bool| {
+            let kind = EventKind::Entered { baseline: None };
+            record(&store, &author, &header, Some("dev"), kind, &mut lock(take)).expect("record");
+        };
+        let held = || -> bool {
             let snapshot = store.snapshot().expect("a snapshot");
             read_env(&snapshot, "dev").expect("the file").lock.is_some()
         };
+        write(true);
         // Read twice on one tip (the second from what the first decoded), then again
         // after each change: always what the tip says.
-        assert!(held(&store));
-        assert!(held(&store));
-        record(
-            &store,
-            &author,
-            &header,
-            Some("dev"),
-            kind(),
-            &mut lock(false),
-        )
-        .expect("record");
-        assert!(!held(&store));
-        record(
-            &store,
-            &author,
-            &header,
-            Some("dev"),
-            kind(),
-            &mut lock(true),
-        )
-        .expect("record");
-        assert!(held(&store));
+        assert!(held());
+        assert!(held());
+        write(false);
+        assert!(!held());
+        write(true);
+        assert!(held());
         let snapshot = store.snapshot().expect("a snapshot");
         let release = read_release(&snapshot, &header.release).expect("read");
         assert_eq!(release.map(|r| r.events.len()), Some(3));

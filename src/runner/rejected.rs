@@ -74,13 +74,8 @@ fn plain(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::engine::{Live, Lock, RollbackNote};
-    use chrono::{DateTime, Utc};
 
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_default()
-    }
+    use crate::clock::at as t;
 
     fn live(release: &str) -> Live {
         Live {

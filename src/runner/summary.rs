@@ -224,11 +224,7 @@ pub fn read(text: &str) -> impl Iterator<Item = (&str, Oid, Summary)> {
 mod tests {
     use super::*;
 
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_default()
-    }
+    use crate::clock::at as t;
 
     #[test]
     fn lines_round_trip_and_stay_sorted() {

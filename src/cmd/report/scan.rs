@@ -585,11 +585,7 @@ events:
   plan: sha256:1de3
 "#;
 
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_default()
-    }
+    use crate::clock::at as t;
 
     #[test]
     fn skimming_agrees_with_the_parser() {
