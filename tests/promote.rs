@@ -54,6 +54,17 @@ environments:
 
 pub const CANARY: &str = "      - deploy: { weight: 10 }\n      - deploy: {}\n";
 
+/// The deploy calls of a promotion through the three environments, `CANARY` in production.
+pub fn canary_deploys(hex: &str) -> Vec<(String, String, u64)> {
+    let image = artifact(hex);
+    vec![
+        ("dev".to_string(), image.clone(), 100),
+        ("staging".to_string(), image.clone(), 100),
+        ("production".to_string(), image.clone(), 10),
+        ("production".to_string(), image, 100),
+    ]
+}
+
 pub struct Setup {
     pub env: TestEnv,
     pub platform: Platform,
@@ -123,15 +134,7 @@ fn three_environments_end_to_end() {
     let run = s.promote(HEX, &["--version", "1.4.2"]);
     assert_ok(&run);
     let image = artifact(HEX);
-    assert_eq!(
-        s.platform.deploys(),
-        vec![
-            ("dev".to_string(), image.clone(), 100),
-            ("staging".to_string(), image.clone(), 100),
-            ("production".to_string(), image.clone(), 10),
-            ("production".to_string(), image.clone(), 100),
-        ]
-    );
+    assert_eq!(s.platform.deploys(), canary_deploys(HEX));
     let deploys: Vec<_> = s
         .platform
         .requests()

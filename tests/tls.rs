@@ -2,7 +2,7 @@
 //! store, which `SSL_CERT_FILE` replaces (how a private CA is trusted).
 
 use crate::common::tls::TlsFront;
-use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, plan};
+use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, canary_deploys, plan};
 
 /// A promotion whose every platform call goes through an https front.
 fn behind_tls() -> (Setup, TlsFront) {
@@ -32,16 +32,7 @@ fn an_https_platform_is_trusted_through_the_system_trust_store() {
         },
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let image = artifact(HEX);
-    assert_eq!(
-        s.platform.deploys(),
-        vec![
-            ("dev".to_string(), image.clone(), 100),
-            ("staging".to_string(), image.clone(), 100),
-            ("production".to_string(), image.clone(), 10),
-            ("production".to_string(), image, 100),
-        ]
-    );
+    assert_eq!(s.platform.deploys(), canary_deploys(HEX));
 }
 
 #[test]
