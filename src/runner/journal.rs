@@ -73,8 +73,8 @@ where
 
 /// Record files this process has decoded, by blob id. A command reads the same files
 /// several times on one tip (a rollback reads the environment's file and the release's
-/// to decide, then again to record that it starts), and parsing YAML is the larger part
-/// of reading: an environment file that has seen 10,000 releases takes about 3 ms.
+/// to decide, then again to record that it starts; a promotion reads its release file
+/// before every decision), and parsing the YAML is most of what reading costs.
 /// Content-addressed, so never stale; only what was read is kept, never what was written.
 mod decoded {
     use std::any::Any;
@@ -83,7 +83,8 @@ mod decoded {
 
     use git2::Oid;
 
-    /// A command reads a few files; a bound keeps a long one (a report) from keeping all.
+    /// A command reads a few files; a bound keeps a long promotion from keeping every
+    /// version of them.
     const KEPT: usize = 32;
 
     type Kept = Mutex<HashMap<Oid, Arc<dyn Any + Send + Sync>>>;
