@@ -1,6 +1,9 @@
-//! Durations as plans and flags write them: `500ms`, `30s`, `10m`, `1h30m`, `2d`.
+//! Durations as plans and flags write them: `500ms`, `30s`, `10m`, `1h30m`, `2d`, and
+//! the time arithmetic done with them, which never panics however large they are.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 
 /// Parse a duration made of one or more `<number><unit>` parts (units: ms, s, m, h, d).
 pub fn parse(text: &str) -> Result<Duration, String> {
@@ -83,6 +86,23 @@ pub fn format(d: Duration) -> String {
     out
 }
 
+/// `t` plus `d`, or `None` when that is past the last time chrono can hold.
+pub fn after(t: DateTime<Utc>, d: Duration) -> Option<DateTime<Utc>> {
+    chrono::TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_add_signed(d))
+}
+
+/// The instant `d` from now. One too far for the platform's clock is a century away,
+/// which no run outlives.
+pub fn deadline(d: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    let now = Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +132,24 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn arithmetic_with_huge_durations_does_not_panic() {
+        let huge = parse("100000000d").unwrap_or(Duration::MAX);
+        assert_eq!(after(crate::clock::at("2026-11-30T10:00:00Z"), huge), None);
+        assert_eq!(
+            after(DateTime::<Utc>::MAX_UTC, Duration::from_secs(1)),
+            None
+        );
+        assert_eq!(
+            after(
+                crate::clock::at("2026-11-30T10:00:00Z"),
+                Duration::from_secs(90)
+            ),
+            Some(crate::clock::at("2026-11-30T10:01:30Z"))
+        );
+        assert!(deadline(Duration::MAX) > Instant::now());
+        assert!(deadline(huge) > Instant::now());
     }
 }

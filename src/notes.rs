@@ -274,7 +274,7 @@ fn plural(n: usize, noun: &str) -> String {
 
 impl Notes {
     pub fn markdown(&self) -> String {
-        let short = &self.commit[..self.commit.len().min(7)];
+        let short: String = self.commit.chars().take(7).collect();
         let mut out = format!("## {} ({})\n\n", self.release, self.version);
         let n = plural(self.commits.len(), "commit");
         let intro = match &self.base {

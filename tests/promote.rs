@@ -37,7 +37,7 @@ providers:
         body: {{ image: "{{{{ artifact.ref }}}}", weight: "{{{{ step.weight }}}}", release: "{{{{ release.id }}}}" }}
         timeout: 5s
         retries: 2
-      wait: {{ url: "{{{{ vars.api }}}}/deployments/{{{{ response.id }}}}", interval: 10ms, timeout: 2s, success: '.state == "ready"', failure: '.state == "failed"' }}
+      wait: {{ url: "{{{{ vars.api }}}}/deployments/{{{{ response.id }}}}", interval: 100ms, timeout: 2s, success: '.state == "ready"', failure: '.state == "failed"' }}
       verify_digest: '.digest'
 environments:
   - name: dev

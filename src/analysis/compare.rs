@@ -3,6 +3,8 @@
 //! rank-sum test (normal approximation, as R's `wilcox.test(conf.int = TRUE)`), and a
 //! verdict on whether that interval clears a tolerance band around zero.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::plan::types::{Compare, Direction};
@@ -32,6 +34,45 @@ pub struct Comparison {
     pub lower: f64,
     #[serde(deserialize_with = "nan_if_null")]
     pub upper: f64,
+    /// How many usable values each side had: a shift judged on one point a side is a
+    /// difference of two numbers, not a test.
+    #[serde(default)]
+    pub canary_points: usize,
+    #[serde(default)]
+    pub baseline_points: usize,
+}
+
+impl Comparison {
+    /// No data from one side or both.
+    pub fn no_data(canary_points: usize, baseline_points: usize) -> Comparison {
+        Comparison {
+            result: Classification::NoData,
+            estimate: f64::NAN,
+            lower: f64::NAN,
+            upper: f64::NAN,
+            canary_points,
+            baseline_points,
+        }
+    }
+
+    /// Fewer than two values on a side: whatever the verdict, nothing was tested.
+    pub fn too_few_points(&self) -> bool {
+        self.canary_points < 2 || self.baseline_points < 2
+    }
+}
+
+/// The most points a range query asks for over one comparison window.
+const POINTS_MAX: u64 = 250;
+
+/// The spacing of a range query's points over `window`: at least a second, and close
+/// enough for about 250 points.
+pub fn range_step(window: Duration) -> Duration {
+    Duration::from_secs((window.as_secs() / POINTS_MAX).max(1))
+}
+
+/// How many points a range query over `window` gives each side, at most.
+pub fn window_points(window: Duration) -> u64 {
+    window.as_secs() / range_step(window).as_secs() + 1
 }
 
 /// serde_json writes a NaN as `null`; reading it back must not fail.
@@ -59,12 +100,7 @@ pub fn compare(canary: &[f64], baseline: &[f64], c: &Compare) -> Comparison {
     let (Some(&x_first), Some(&x_last), Some(&y_first), Some(&y_last)) =
         (x.first(), x.last(), y.first(), y.last())
     else {
-        return Comparison {
-            result: Classification::NoData,
-            estimate: f64::NAN,
-            lower: f64::NAN,
-            upper: f64::NAN,
-        };
+        return Comparison::no_data(x.len(), y.len());
     };
     let estimate = hodges_lehmann(&x, &y);
     let (lower, upper) = interval(&x, &y, c.confidence);
@@ -77,10 +113,18 @@ pub fn compare(canary: &[f64], baseline: &[f64], c: &Compare) -> Comparison {
     };
     Comparison {
         result,
-        estimate,
-        lower,
-        upper,
+        estimate: unsigned_zero(estimate),
+        lower: unsigned_zero(lower),
+        upper: unsigned_zero(upper),
+        canary_points: x.len(),
+        baseline_points: y.len(),
     }
+}
+
+/// `-0.0` as `0`: a difference of equal values is no shift, and the record should not
+/// say `-0.0`.
+pub(crate) fn unsigned_zero(v: f64) -> f64 {
+    if v == 0.0 { 0.0 } else { v }
 }
 
 fn classify(
@@ -628,11 +672,15 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"result":"no_data","estimate":null,"lower":null,"upper":null}"#
+            r#"{"result":"no_data","estimate":null,"lower":null,"upper":null,"canary_points":0,"baseline_points":0}"#
         );
         let back: Comparison = serde_json::from_str(&json).unwrap();
         assert_eq!(back.result, Classification::NoData);
         assert!(back.lower.is_nan());
+        // Written before the sample sizes were recorded.
+        let old: Comparison =
+            serde_json::from_str(r#"{"result":"pass","estimate":1,"lower":0,"upper":2}"#).unwrap();
+        assert_eq!((old.canary_points, old.baseline_points), (0, 0));
     }
 
     proptest::proptest! {

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::{Classification, Comparison};
+use super::compare::{Classification, Comparison, unsigned_zero};
 use crate::plan::types::{Analysis, Metric, NoData};
 
 /// The phase of one measurement, of a decided metric, or of a decided run. The order is
@@ -61,7 +61,7 @@ impl Measurement {
     /// A value the provider returned, judged against the metric. NaN is kept as `None`:
     /// both mean no data, and JSON has no NaN.
     pub fn from_value(metric: &Metric, value: Option<f64>) -> Measurement {
-        let value = value.filter(|v| !v.is_nan());
+        let value = value.filter(|v| !v.is_nan()).map(unsigned_zero);
         Measurement {
             value,
             phase: judge_value(metric, value),
@@ -78,26 +78,15 @@ impl Measurement {
         }
     }
 
-    /// A baseline comparison; its value is the estimated shift of the canary.
+    /// A baseline comparison; its value is the estimated shift of the canary, and
+    /// `comparison_line` says what it rests on.
     pub fn from_comparison(metric: &Metric, comparison: &Comparison) -> Measurement {
-        let message = match comparison.result {
-            Classification::NoData => "no data from the canary or the baseline".to_string(),
-            result => format!(
-                "{}: canary - baseline {} in [{}, {}]",
-                match result {
-                    Classification::High => "higher than baseline",
-                    Classification::Low => "lower than baseline",
-                    _ => "no significant shift",
-                },
-                format_number(comparison.estimate),
-                format_number(comparison.lower),
-                format_number(comparison.upper),
-            ),
-        };
         Measurement {
-            value: Some(comparison.estimate).filter(|v| !v.is_nan()),
+            value: Some(comparison.estimate)
+                .filter(|v| !v.is_nan())
+                .map(unsigned_zero),
             phase: judge_comparison(metric, comparison),
-            message: Some(message),
+            message: None,
         }
     }
 }
@@ -382,6 +371,55 @@ pub fn summary_line(
     )
 }
 
+/// A progress line for one baseline comparison: the verdict, the shift and its interval
+/// at the metric's confidence, and the points behind them, e.g.
+/// `latency High: canary - baseline 0.12 in [0.05, 0.2] at 98%, 30 canary and 30
+/// baseline points ✗ 1/3`. One point a side is said to be too few to judge.
+pub fn comparison_line(
+    metric: &Metric,
+    c: &Comparison,
+    phase: Phase,
+    index: u32,
+    count: u32,
+) -> String {
+    let verdict = match c.result {
+        Classification::High => "High",
+        Classification::Low => "Low",
+        Classification::Pass => "Pass",
+        Classification::NoData => "no data",
+    };
+    let shift = match (c.result, &metric.compare) {
+        (Classification::NoData, _) => String::new(),
+        (_, compare) => format!(
+            " canary - baseline {} in [{}, {}]{},",
+            format_number(c.estimate),
+            format_number(c.lower),
+            format_number(c.upper),
+            compare
+                .as_ref()
+                .map(|k| format!(" at {}%", format_number(k.confidence * 100.0)))
+                .unwrap_or_default(),
+        ),
+    };
+    let points = if c.baseline_points == 1 {
+        "point"
+    } else {
+        "points"
+    };
+    let too_few = if c.too_few_points() && c.result != Classification::NoData {
+        ": too few to judge"
+    } else {
+        ""
+    };
+    format!(
+        "{} {verdict}:{shift} {} canary and {} baseline {points}{too_few} {} {index}/{count}",
+        metric.name,
+        c.canary_points,
+        c.baseline_points,
+        phase.mark()
+    )
+}
+
 /// Four significant digits without trailing zeros: metric values are rates and latencies
 /// read at a glance, and 0.1 + 0.2 should not print as 0.30000000000000004.
 pub(crate) fn format_number(v: f64) -> String {
@@ -449,6 +487,7 @@ mod tests {
     /// count, failure_limit, inconclusive_limit, consecutive_error_limit
     fn analysis(count: u32, failures: u32, inconclusives: u32, errors: u32) -> Analysis {
         Analysis {
+            pos: crate::plan::Pos { line: 1, col: 1 },
             interval: Duration::from_secs(60),
             count,
             initial_delay: Duration::ZERO,
@@ -548,15 +587,40 @@ mod tests {
         let judged = Measurement::from_comparison(&m, &high);
         assert_eq!(judged.phase, Phase::Failed);
         assert_eq!(judged.value, Some(22.5));
+        let latency = Metric {
+            name: "latency".into(),
+            compare: Some(spec.clone()),
+            ..m.clone()
+        };
         assert_eq!(
-            judged.message.as_deref(),
-            Some("higher than baseline: canary - baseline 22.5 in [6, 39]")
+            comparison_line(&latency, &high, judged.phase, 1, 3),
+            "latency High: canary - baseline 22.5 in [6, 39] at 95%, 4 canary and 4 baseline points ✗ 1/3"
         );
         let none = compare(&[], &[1.0], &spec);
         assert_eq!(
             Measurement::from_comparison(&m, &none).phase,
             Phase::Inconclusive
         );
+        assert_eq!(
+            comparison_line(&latency, &none, Phase::Inconclusive, 2, 3),
+            "latency no data: 0 canary and 1 baseline point ? 2/3"
+        );
+        // One point a side: the verdict is a difference of two numbers, and says so.
+        let lone = compare(&[5.0], &[1.0], &spec);
+        assert_eq!(
+            comparison_line(&latency, &lone, Phase::Failed, 1, 3),
+            "latency High: canary - baseline 4 in [4, 4] at 95%, 1 canary and 1 baseline point: too few to judge ✗ 1/3"
+        );
+        // No shift is 0, not -0.
+        let same = compare(&[1.0, 2.0], &[1.0, 2.0], &spec);
+        let flat = Measurement::from_comparison(&m, &same);
+        assert_eq!(
+            serde_json::to_string(&flat.value).unwrap(),
+            "0.0",
+            "{same:?}"
+        );
+        let zero = Measurement::from_value(&m, Some(-0.0));
+        assert_eq!(serde_json::to_string(&zero.value).unwrap(), "0.0");
         let pass = metric(None, None, NoData::Pass);
         assert_eq!(judge_comparison(&pass, &none), Phase::Successful);
     }

@@ -5,8 +5,8 @@
 mod compare;
 mod judge;
 
-pub use compare::{Classification, Comparison, compare};
+pub use compare::{Classification, Comparison, compare, range_step, window_points};
 pub use judge::{
     Measurement, MetricVerdict, Phase, Reason, RunVerdict, Tally, Verdict, assess_metric,
-    assess_run, judge_comparison, judge_value, summary_line,
+    assess_run, comparison_line, judge_comparison, judge_value, summary_line,
 };

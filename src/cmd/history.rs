@@ -38,7 +38,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             file.version,
             file.source_commit
                 .as_deref()
-                .map(|c| format!("  source {}", &c[..c.len().min(12)]))
+                // The record holds whatever text was given as the source commit.
+                .map(|c| format!("  source {}", c.chars().take(12).collect::<String>()))
                 .unwrap_or_default()
         );
         for event in file

@@ -18,13 +18,27 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
     let json = ctx.printer.mode() == OutputMode::Json;
     match result {
         Ok(plan) => {
+            let warnings = plan::warnings(&plan);
             if json {
+                for w in &warnings.list {
+                    ctx.printer.json(&json!({
+                        "file": path.display().to_string(),
+                        "line": w.pos.map(|p| p.line),
+                        "column": w.pos.map(|p| p.col),
+                        "message": w.message,
+                        "severity": "warning",
+                    }))?;
+                }
                 ctx.printer.json(&json!({
                     "valid": true,
                     "file": path.display().to_string(),
                     "environments": plan.environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+                    "warnings": warnings.list.len(),
                 }))?;
             } else {
+                for line in warnings.to_string().lines() {
+                    ctx.printer.warn(line);
+                }
                 let names: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
                 ctx.printer.status(&format!(
                     "{} is valid: app `{}`, environments {}",

@@ -71,6 +71,9 @@ pub enum EventKind {
         value: Option<f64>,
         phase: crate::analysis::Phase,
         summary: String,
+        /// A baseline comparison's verdict, interval and sample sizes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comparison: Option<crate::analysis::Comparison>,
     },
     /// An analysis that could not decide: the release pauses for a person.
     Inconclusive {

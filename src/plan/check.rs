@@ -7,6 +7,23 @@ use super::diag::{Diagnostics, did_you_mean};
 use super::types::*;
 use super::{jq, template, walk};
 
+/// What a valid plan may still get wrong: an analysis that compares with the baseline
+/// from a first window too short to hold two points a side judges on nothing.
+pub fn warnings(plan: &Plan, d: &mut Diagnostics) {
+    for (name, analysis) in &plan.analyses {
+        let compares = analysis.metrics.iter().any(|m| m.compare.is_some());
+        if compares && crate::analysis::window_points(analysis.initial_delay) < 2 {
+            d.at(
+                analysis.pos,
+                format!(
+                    "analysis `{name}` compares with the baseline after an `initial_delay` of {}: its first window holds one point a side, too few to judge; give it a few minutes",
+                    crate::duration::format(analysis.initial_delay)
+                ),
+            );
+        }
+    }
+}
+
 pub fn plan(plan: &Plan, d: &mut Diagnostics) {
     let mut seen = HashSet::new();
     for env in &plan.environments {

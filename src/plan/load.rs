@@ -6,11 +6,37 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::diag::Diagnostics;
-use super::read::{self, Fields};
+use super::read::{self, Fields, Within};
 use super::types::*;
 use super::yaml::{Node, Value, key_text};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+const fn within(min_ms: u64, max_secs: u64) -> Within {
+    Within {
+        min: Duration::from_millis(min_ms),
+        max: Duration::from_secs(max_secs),
+    }
+}
+
+const HOUR: u64 = 3600;
+const DAY: u64 = 24 * HOUR;
+
+// How short and how long each duration may be (README "Validation"). A call given no
+// time to answer fails every time; a poll without an interval is a busy loop.
+/// `timeout` of an HTTP request or of a Prometheus query.
+const CALL_TIMEOUT: Within = within(1000, HOUR);
+const WAIT_INTERVAL: Within = within(100, HOUR);
+const WAIT_TIMEOUT: Within = within(1000, DAY);
+const EXEC_TIMEOUT: Within = within(1000, DAY);
+const PAUSE: Within = within(0, 7 * DAY);
+const SOAK: Within = within(0, 30 * DAY);
+/// `interval` and `initial_delay` of an analysis.
+const ANALYSIS_WAIT: Within = within(0, DAY);
+/// From an analysis' start to its last round: `initial_delay + interval·(count - 1)`.
+const ANALYSIS_LENGTH: Duration = Duration::from_secs(7 * DAY);
+/// Each measurement is a commit in the record.
+const COUNT_MAX: u32 = 10_000;
 
 /// Everything of the plan that could be read; `None` only when the root is not a mapping.
 pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> Option<Plan> {
@@ -25,14 +51,19 @@ pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> 
     }
     let app = f.require("app", d).and_then(|n| {
         let app = read::string(n, "app", d)?;
-        let ok = !app.is_empty()
-            && app
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        // The app starts every release id, which commands take as an argument.
+        let ok = app
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && app.bytes().next().is_some_and(|b| b != b'-')
+            && app.len() <= read::NAME_MAX;
         if !ok {
             d.at(
                 n.pos,
-                format!("`app` must be lowercase letters, digits and dashes, found `{app}`"),
+                format!(
+                    "`app` must be 1 to 63 lowercase letters, digits and dashes, not starting with a dash, found `{}`",
+                    app.escape_debug()
+                ),
             );
         }
         Some(app)
@@ -57,7 +88,10 @@ pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> 
         .map(|entries| {
             entries
                 .iter()
-                .filter_map(|(k, v)| Some((key_text(k), analysis(&key_text(k), v, d)?)))
+                .filter_map(|(k, v)| {
+                    read::check_name(&key_text(k), k.pos, "analysis", d);
+                    Some((key_text(k), analysis(&key_text(k), v, d)?))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -146,10 +180,14 @@ fn providers(node: &Node, d: &mut Diagnostics) -> ProviderMaps {
         return Default::default();
     };
     let named = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| -> Vec<(String, Node)> {
-        f.get(key)
-            .and_then(|n| read::entries(n, key, d))
-            .map(|e| e.iter().map(|(k, v)| (key_text(k), v.clone())).collect())
-            .unwrap_or_default()
+        let entries = f.get(key).and_then(|n| read::entries(n, key, d));
+        let mut named = Vec::new();
+        for (k, v) in entries.unwrap_or_default() {
+            let name = key_text(k);
+            read::check_name(&name, k.pos, "provider", d);
+            named.push((name, v.clone()));
+        }
+        named
     };
     let deploy_nodes = named("deploy", &mut f, d);
     let metrics_nodes = named("metrics", &mut f, d);
@@ -203,7 +241,7 @@ fn metrics_provider(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Metr
             let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
             let timeout = f
                 .get("timeout")
-                .and_then(|n| read::duration(n, "timeout", d));
+                .and_then(|n| read::duration_within(n, "timeout", CALL_TIMEOUT, d));
             let auth = f.get("auth").and_then(|n| auth(n, d));
             MetricsProvider::Prometheus {
                 url: url?,
@@ -283,7 +321,7 @@ fn request(node: &Node, default_method: &str, d: &mut Diagnostics) -> Option<Req
     let body = f.get("body").map(body);
     let timeout = f
         .get("timeout")
-        .and_then(|n| read::duration(n, "timeout", d));
+        .and_then(|n| read::duration_within(n, "timeout", CALL_TIMEOUT, d));
     let retries = f.get("retries").and_then(|n| read::uint(n, "retries", d));
     f.finish(d);
     Some(Request {
@@ -325,10 +363,10 @@ fn wait(node: &Node, d: &mut Diagnostics) -> Option<Wait> {
     let headers = f.get("headers").map(|n| headers(n, d)).unwrap_or_default();
     let interval = f
         .get("interval")
-        .and_then(|n| read::duration(n, "interval", d));
+        .and_then(|n| read::duration_within(n, "interval", WAIT_INTERVAL, d));
     let timeout = f
         .get("timeout")
-        .and_then(|n| read::duration(n, "timeout", d));
+        .and_then(|n| read::duration_within(n, "timeout", WAIT_TIMEOUT, d));
     let success = f
         .require("success", d)
         .and_then(|n| read::text(n, "success", d));
@@ -360,7 +398,7 @@ fn exec_fields(f: &mut Fields, d: &mut Diagnostics) -> Option<Exec> {
     let env = f.get("env").map(|n| headers(n, d)).unwrap_or_default();
     let timeout = f
         .get("timeout")
-        .and_then(|n| read::duration(n, "timeout", d));
+        .and_then(|n| read::duration_within(n, "timeout", EXEC_TIMEOUT, d));
     Some(Exec {
         command: command?,
         env,
@@ -379,9 +417,9 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
     let mut f = Fields::of(node, "an environment", d)?;
     let name = f
         .require("name", d)
-        .and_then(|n| read::string(n, "name", d));
+        .and_then(|n| read::name(n, "environment", d));
     if let Some(name) = &name {
-        f.rename(format!("environment `{name}`"));
+        f.rename(format!("environment `{}`", name.escape_debug()));
     }
     let deploy = f
         .require("deploy", d)
@@ -392,7 +430,9 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         .map(|items| items.iter().filter_map(|n| step(n, d)).collect::<Vec<_>>());
     let soak = f.get("requires").and_then(|n| {
         let mut r = Fields::of(n, "`requires`", d)?;
-        let soak = r.get("soak").and_then(|s| read::duration(s, "soak", d));
+        let soak = r
+            .get("soak")
+            .and_then(|s| read::duration_within(s, "soak", SOAK, d));
         r.finish(d);
         soak
     });
@@ -475,7 +515,7 @@ fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
             };
             StepKind::Deploy { weight }
         }
-        "pause" => StepKind::Pause(read::duration(value, "pause", d)?),
+        "pause" => StepKind::Pause(read::duration_within(value, "pause", PAUSE, d)?),
         "analysis" => StepKind::Analysis(read::text(value, "analysis", d)?),
         "approval" => match &value.value {
             Value::Null => StepKind::Approval(None),
@@ -599,17 +639,23 @@ fn freeze(node: &Node, d: &mut Diagnostics) -> Option<Freeze> {
 fn analysis(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Analysis> {
     let mut f = Fields::of(node, format!("analysis `{name}`"), d)?;
     let dur = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| {
-        f.get(key).and_then(|n| read::duration(n, key, d))
+        f.get(key)
+            .and_then(|n| read::duration_within(n, key, ANALYSIS_WAIT, d))
     };
     let int = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| {
         f.get(key).and_then(|n| read::uint(n, key, d))
     };
     let interval = dur("interval", &mut f, d);
+    let delay_pos = f.get("initial_delay").map_or(f.pos, |n| n.pos);
     let initial_delay = dur("initial_delay", &mut f, d);
     let count = f.get("count").and_then(|n| {
         let c = read::uint(n, "count", d)?;
-        if c == 0 {
-            d.at(n.pos, "`count` must be at least 1");
+        if !(1..=COUNT_MAX).contains(&c) {
+            d.at(
+                n.pos,
+                format!("`count` must be from 1 to {COUNT_MAX}, found {c}"),
+            );
+            return None;
         }
         Some(c)
     });
@@ -621,15 +667,21 @@ fn analysis(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Analysis> {
         if items.is_empty() {
             d.at(n.pos, "`metrics` must list at least one metric");
         }
-        Some(
-            items
-                .iter()
-                .filter_map(|i| metric(i, d))
-                .collect::<Vec<_>>(),
-        )
+        let metrics: Vec<Metric> = items.iter().filter_map(|i| metric(i, d)).collect();
+        for (i, m) in metrics.iter().enumerate() {
+            if metrics[..i].iter().any(|earlier| earlier.name == m.name) {
+                d.at(
+                    m.provider.pos,
+                    format!("metric `{}` is defined twice in analysis `{name}`", m.name),
+                );
+            }
+        }
+        Some(metrics)
     });
+    let pos = f.pos;
     f.finish(d);
-    Some(Analysis {
+    let analysis = Analysis {
+        pos: delay_pos,
         interval: interval.unwrap_or(Duration::from_secs(60)),
         count: count.unwrap_or(1),
         initial_delay: initial_delay.unwrap_or_default(),
@@ -637,14 +689,28 @@ fn analysis(name: &str, node: &Node, d: &mut Diagnostics) -> Option<Analysis> {
         inconclusive_limit: inconclusive_limit.unwrap_or(0),
         consecutive_error_limit: consecutive_error_limit.unwrap_or(4),
         metrics: metrics?,
-    })
+    };
+    let length = analysis
+        .interval
+        .checked_mul(analysis.count - 1)
+        .and_then(|d| d.checked_add(analysis.initial_delay));
+    if length.is_none_or(|l| l > ANALYSIS_LENGTH) {
+        d.at(
+            pos,
+            format!(
+                "analysis `{name}` would last longer than {} (`initial_delay` + `interval` × (`count` - 1))",
+                crate::duration::format(ANALYSIS_LENGTH)
+            ),
+        );
+    }
+    Some(analysis)
 }
 
 fn metric(node: &Node, d: &mut Diagnostics) -> Option<Metric> {
     let mut f = Fields::of(node, "a metric", d)?;
     let name = f
         .require("name", d)
-        .and_then(|n| read::string(n, "name", d));
+        .and_then(|n| read::name(n, "metric", d));
     let provider = f
         .require("provider", d)
         .and_then(|n| read::text(n, "provider", d));

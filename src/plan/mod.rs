@@ -37,6 +37,14 @@ pub fn describe(d: &Diagnostics) -> String {
     text
 }
 
+/// What a valid plan may still get wrong, each at its position (`relctl validate` shows
+/// them as warnings).
+pub fn warnings(plan: &Plan) -> Diagnostics {
+    let mut d = Diagnostics::new(&plan.path);
+    check::warnings(plan, &mut d);
+    d.sorted()
+}
+
 /// Read, parse and check a plan. On failure the error carries every problem.
 pub fn load(path: &Path) -> anyhow::Result<Plan> {
     let bytes = read(path)?;

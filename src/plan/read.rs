@@ -137,10 +137,104 @@ pub fn number(node: &Node, field: &str, d: &mut Diagnostics) -> Option<f64> {
     match node.value {
         Value::Int(i) => Some(i as f64),
         Value::Float(f) if f.is_finite() => Some(f),
+        Value::Float(f) => {
+            let found = if f.is_nan() {
+                "NaN"
+            } else if f > 0.0 {
+                "infinity"
+            } else {
+                "-infinity"
+            };
+            d.at(
+                node.pos,
+                format!("`{field}` must be a finite number, found {found}"),
+            );
+            None
+        }
         _ => {
             wrong(node, field, "a finite number", d);
             None
         }
+    }
+}
+
+/// The shortest and the longest a duration in the plan may be.
+#[derive(Debug, Clone, Copy)]
+pub struct Within {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+/// A duration inside `within`: beyond it a value is a typo (`100000000d`) or a busy
+/// loop (`interval: 0ms`), never a plan. The README ("Validation") lists the bounds.
+pub fn duration_within(
+    node: &Node,
+    field: &str,
+    within: Within,
+    d: &mut Diagnostics,
+) -> Option<Duration> {
+    let value = duration(node, field, d)?;
+    let written = || node.as_str().unwrap_or("0").trim().to_string();
+    let format = crate::duration::format;
+    if value < within.min {
+        d.at(
+            node.pos,
+            format!(
+                "`{field}` must be at least {}, found {}",
+                format(within.min),
+                written()
+            ),
+        );
+        return None;
+    }
+    if value > within.max {
+        d.at(
+            node.pos,
+            format!(
+                "`{field}` must be at most {}, found {}",
+                format(within.max),
+                written()
+            ),
+        );
+        return None;
+    }
+    Some(value)
+}
+
+/// Why `name` cannot name an environment, an analysis, a metric or a provider: names
+/// become file names in the record, commit trailers and words on a progress line.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.len() > NAME_MAX {
+        Some("is longer than 63 characters")
+    } else if !name.bytes().all(allowed) {
+        Some("may hold only ASCII letters, digits, `-`, `_` and `.`")
+    } else if !name.as_bytes()[0].is_ascii_alphanumeric() {
+        Some("must start with a letter or a digit")
+    } else {
+        None
+    }
+}
+
+/// The longest name: a DNS label's length, so a name can also name a host or a namespace.
+pub const NAME_MAX: usize = 63;
+
+/// A name (see [`name_problem`]); `what` says what it names ("environment").
+pub fn name(node: &Node, what: &str, d: &mut Diagnostics) -> Option<String> {
+    let name = string(node, "name", d)?;
+    check_name(&name, node.pos, what, d);
+    Some(name)
+}
+
+/// Reports `name` at `pos` when it is not a valid name.
+pub fn check_name(name: &str, pos: Pos, what: &str, d: &mut Diagnostics) {
+    if let Some(problem) = name_problem(name) {
+        d.at(
+            pos,
+            format!("{what} name `{}` {problem}", name.escape_debug()),
+        );
     }
 }
 

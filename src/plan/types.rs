@@ -182,6 +182,8 @@ pub struct Freeze {
 
 #[derive(Debug, Clone)]
 pub struct Analysis {
+    /// Where its `initial_delay` is written, or the analysis itself when it has none.
+    pub pos: Pos,
     pub interval: Duration,
     pub count: u32,
     pub initial_delay: Duration,
@@ -261,6 +263,17 @@ pub const NOTIFY_EVENTS: &[&str] = &[
     "succeeded",
     "aborted",
 ];
+
+impl Analysis {
+    /// When round `k` (from 0) is due: `started + initial_delay + k·interval`, or `None`
+    /// past the last time chrono can hold (validation keeps plans far from it).
+    pub fn round_at(&self, started: DateTime<Utc>, k: u32) -> Option<DateTime<Utc>> {
+        self.interval
+            .checked_mul(k)
+            .and_then(|d| d.checked_add(self.initial_delay))
+            .and_then(|d| crate::duration::after(started, d))
+    }
+}
 
 impl Plan {
     pub fn environment(&self, name: &str) -> Option<&Environment> {

@@ -540,7 +540,10 @@ pub async fn wait(
     secrets: &Secrets,
 ) -> Result<Response, WaitError> {
     let start = Instant::now();
-    let deadline = start + w.timeout;
+    // The plan keeps `timeout` within a day; a longer one waits a century.
+    let deadline = start
+        .checked_add(w.timeout)
+        .unwrap_or_else(|| Instant::from_std(crate::duration::deadline(w.timeout)));
     let shown_method = secrets.mask(&w.method.to_ascii_uppercase());
     let shown_url = secrets.mask(&w.url);
     let mut polls = 0;

@@ -111,7 +111,7 @@ impl Message {
         let link = if self.link.starts_with("https://") {
             format!("<{}|record>", self.link)
         } else {
-            format!("record {}", &self.link[..self.link.len().min(12)])
+            format!("record {}", self.link.chars().take(12).collect::<String>())
         };
         format!(
             "{icon} *{}* ({}) {}{place}: {} ({link})",
@@ -292,7 +292,7 @@ impl Notifier {
         if self.worker.borrow().is_none() {
             return out;
         }
-        let deadline = Instant::now() + wait;
+        let deadline = crate::duration::deadline(wait);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.failures.recv_timeout(left) {

@@ -2,8 +2,6 @@
 //! measurement, and judge the run with `crate::analysis`. The schedule is anchored at
 //! the step's recorded intent, so a resumed analysis continues its count.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 
 use super::Runner;
@@ -73,9 +71,12 @@ impl Runner<'_> {
             }
             // Round k happens at start + initial_delay + k·interval, whatever came before.
             let round = history.iter().map(|h| h.len()).max().unwrap_or(0) as u32;
-            let due = started
-                + chrono::Duration::from_std(analysis.initial_delay + analysis.interval * round)
-                    .unwrap_or_default();
+            let due = analysis.round_at(started, round).ok_or_else(|| {
+                Error::new(
+                    Exit::Failed,
+                    format!("round {} of the analysis in {env} is due past the last time relctl can count to", round + 1),
+                )
+            })?;
             let wait = due
                 .signed_duration_since(crate::clock::now())
                 .to_std()
@@ -85,10 +86,10 @@ impl Runner<'_> {
                 if verdicts[i].verdict != Verdict::Running {
                     continue;
                 }
-                let measurement = self.measure(metric, scope, started).await;
+                let (measurement, comparison) = self.measure(metric, scope, started).await;
                 let index = history[i].iter().filter(|p| **p != Phase::Error).count() as u32 + 1;
-                let summary = match &measurement.message {
-                    Some(message) if measurement.phase == Phase::Error => {
+                let summary = match (&measurement.message, &comparison) {
+                    (Some(message), _) if measurement.phase == Phase::Error => {
                         format!(
                             "{} error: {} ! {index}/{}",
                             metric.name,
@@ -96,6 +97,13 @@ impl Runner<'_> {
                             analysis.count
                         )
                     }
+                    (_, Some(c)) => analysis::comparison_line(
+                        metric,
+                        c,
+                        measurement.phase,
+                        index,
+                        analysis.count,
+                    ),
                     _ => analysis::summary_line(
                         &metric.name,
                         measurement.value,
@@ -114,6 +122,7 @@ impl Runner<'_> {
                         value: measurement.value,
                         phase: measurement.phase,
                         summary,
+                        comparison,
                     },
                 )?;
                 history[i].push(measurement.phase);
@@ -126,11 +135,11 @@ impl Runner<'_> {
         metric: &Metric,
         scope: &Scope<'_>,
         started: DateTime<Utc>,
-    ) -> Measurement {
+    ) -> (Measurement, Option<analysis::Comparison>) {
         match self.value(metric, scope, started).await {
-            Ok(Sampled::Value(value)) => Measurement::from_value(metric, value),
-            Ok(Sampled::Compared(c)) => Measurement::from_comparison(metric, &c),
-            Err(message) => Measurement::error(self.secrets.mask(&message)),
+            Ok(Sampled::Value(value)) => (Measurement::from_value(metric, value), None),
+            Ok(Sampled::Compared(c)) => (Measurement::from_comparison(metric, &c), Some(c)),
+            Err(message) => (Measurement::error(self.secrets.mask(&message)), None),
         }
     }
 
@@ -167,19 +176,14 @@ impl Runner<'_> {
                 if let Some(compare) = &metric.compare {
                     if scope.baseline.is_none() {
                         // Nothing was live before: there is no baseline to compare with.
-                        return Ok(Sampled::Compared(analysis::Comparison {
-                            result: analysis::Classification::NoData,
-                            estimate: f64::NAN,
-                            lower: f64::NAN,
-                            upper: f64::NAN,
-                        }));
+                        return Ok(Sampled::Compared(analysis::Comparison::no_data(0, 0)));
                     }
                     let now = crate::clock::now();
                     let window = now
                         .signed_duration_since(started)
                         .to_std()
                         .unwrap_or_default();
-                    let step = Duration::from_secs((window.as_secs() / 250).max(1));
+                    let step = analysis::range_step(window);
                     let canary = metrics::range(
                         self.client().map_err(|e| format!("{e:#}"))?,
                         &prom,

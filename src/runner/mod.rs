@@ -276,7 +276,8 @@ impl<'a> Runner<'a> {
                             .with_hint(format!("wait with --wait-lock, or if that release is gone: relctl unlock --env {env} --reason TEXT"))
                             .into());
                     };
-                    let deadline = *lock_deadline.get_or_insert_with(|| Instant::now() + limit);
+                    let deadline =
+                        *lock_deadline.get_or_insert_with(|| crate::duration::deadline(limit));
                     if Instant::now() >= deadline {
                         return Err(Error::new(
                             Exit::Busy,
@@ -300,7 +301,8 @@ impl<'a> Runner<'a> {
                         let Some(limit) = self.opts.wait_lock else {
                             return Err(e);
                         };
-                        let deadline = *lock_deadline.get_or_insert_with(|| Instant::now() + limit);
+                        let deadline =
+                            *lock_deadline.get_or_insert_with(|| crate::duration::deadline(limit));
                         if crate::error::exit_of(&e) != Exit::Busy || Instant::now() >= deadline {
                             return Err(e);
                         }
@@ -349,7 +351,8 @@ impl<'a> Runner<'a> {
                     let Some(limit) = self.opts.wait_approval else {
                         return Err(paused().into());
                     };
-                    let deadline = *approval_deadline.get_or_insert_with(|| Instant::now() + limit);
+                    let deadline =
+                        *approval_deadline.get_or_insert_with(|| crate::duration::deadline(limit));
                     if Instant::now() >= deadline {
                         return Err(paused().into());
                     }
@@ -557,12 +560,10 @@ impl<'a> Runner<'a> {
         };
         let what = match &step.kind {
             StepKind::Pause(d) => {
-                let until = started + chrono::Duration::from_std(*d).unwrap_or_default();
-                format!(
-                    "pause {} (until {})",
-                    crate::duration::format(*d),
-                    until.format("%H:%M:%S UTC")
-                )
+                let until = crate::duration::after(started, *d)
+                    .map(|t| t.format(" (until %H:%M:%S UTC)").to_string())
+                    .unwrap_or_default();
+                format!("pause {}{until}", crate::duration::format(*d))
             }
             _ => action.clone(),
         };
