@@ -1,11 +1,15 @@
 //! `relctl plan`: the dry run of promote. Reads the record, changes nothing.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::Context;
+use crate::artifact::Artifact;
 use crate::cli::OutputMode;
-use crate::engine::{self, Rule, decide};
-use crate::plan::{StepKind, template};
+use crate::engine::{self, EnvFile, ReleaseFile, Rule, decide};
+use crate::plan::{Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::runner::context::{Scope, Target};
 use crate::runner::{self, journal, steps};
@@ -37,28 +41,69 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);
     let file = journal::read_release(&snapshot, &id)?;
-    let state = engine::fold(file.as_ref());
     let envs = journal::read_envs(&snapshot, plan.environments.iter().map(|e| e.name.as_str()))?;
+    let recorded = Recorded {
+        release: file.as_ref(),
+        envs: &envs,
+    };
+    let actions = actions(
+        &plan,
+        &artifact,
+        &targets,
+        &secrets,
+        recorded,
+        crate::clock::now(),
+    );
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx
+            .printer
+            .json(&json!({ "release": id, "actions": actions }));
+    }
+    let mut text = format!("plan for {id} ({}):\n", artifact);
+    for a in &actions {
+        text.push_str(&format!("  {}\n", line(a)));
+    }
+    ctx.printer.data(&text)
+}
+
+/// What the record says about the release and the environments.
+#[derive(Clone, Copy)]
+pub struct Recorded<'a> {
+    pub release: Option<&'a ReleaseFile>,
+    pub envs: &'a BTreeMap<String, EnvFile>,
+}
+
+/// What promote would do through `targets`, one JSON object per action. No I/O: every
+/// plan that validates can be planned, whatever the record holds.
+pub fn actions(
+    plan: &Plan,
+    artifact: &Artifact,
+    targets: &[String],
+    secrets: &Secrets,
+    recorded: Recorded,
+    now: DateTime<Utc>,
+) -> Vec<Value> {
+    let (file, envs) = (recorded.release, recorded.envs);
+    let id = artifact.release_id(&plan.app);
+    let state = engine::fold(file);
     let target = Target {
         release: id.clone(),
         artifact: artifact.to_string(),
         name: artifact.name.clone(),
         digest: artifact.digest(),
-        version: file
-            .as_ref()
-            .map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
+        version: file.map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
     };
     let inputs = engine::Inputs {
-        plan: &plan,
+        plan,
         release: &id,
         state: &state,
-        envs: &envs,
-        targets: &targets,
-        now: crate::clock::now(),
+        envs,
+        targets,
+        now,
         lifted: &[],
     };
     let mut actions: Vec<Value> = Vec::new();
-    for env_name in &targets {
+    for env_name in targets {
         let Some(env) = plan.environment(env_name) else {
             continue;
         };
@@ -95,8 +140,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 _ => 0,
             };
             let scope = Scope {
-                plan: &plan,
-                secrets: &secrets,
+                plan,
+                secrets,
                 env: env_name,
                 target: &target,
                 baseline: envfile.live.as_ref(),
@@ -140,16 +185,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         }
         actions.push(json!({ "env": env_name, "action": "live" }));
     }
-    if ctx.printer.mode() == OutputMode::Json {
-        return ctx
-            .printer
-            .json(&json!({ "release": id, "actions": actions }));
-    }
-    let mut text = format!("plan for {id} ({}):\n", artifact);
-    for a in &actions {
-        text.push_str(&format!("  {}\n", line(a)));
-    }
-    ctx.printer.data(&text)
+    actions
 }
 
 fn prepared(result: Result<steps::Prepared, steps::StepError>, scope: &Scope) -> Value {
@@ -201,4 +237,198 @@ fn line(a: &Value) -> String {
         }
     };
     format!("{env:<12} {step}{detail}")
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every plan that validates can be planned, and its schedule computed, without a
+    //! panic: plans built from durations and names of any size, and mutated plans.
+
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::engine::Live;
+    use crate::plan::proptests::{EXAMPLE, SMALL, apply, config, mutation};
+
+    const HEX: &str = "4f2a9c1be0d3a7f6e5c4b3a2918070605040302010f0e0d0c0b0a09080706050";
+
+    /// A plan with every duration, count and name a placeholder.
+    const SHAPE: &str = r#"version: 1
+app: checkout
+artifact: { name: ghcr.io/acme/checkout }
+providers:
+  deploy:
+    platform:
+      type: http
+      request: { url: "http://127.0.0.1:1/deploy/{{ env.name }}", timeout: @timeout@ }
+      wait: { url: "http://127.0.0.1:1/d/{{ response.id }}", interval: @wait@, timeout: @timeout@, success: '.ok' }
+  metrics:
+    prom: { type: prometheus, url: "http://127.0.0.1:9", timeout: @timeout@ }
+environments:
+  - name: @env@
+    deploy: platform
+  - name: production
+    deploy: platform
+    requires: { soak: @soak@ }
+    steps:
+      - deploy: { weight: 10 }
+      - pause: @pause@
+      - analysis: health
+      - exec: { command: ["true"], timeout: @timeout@ }
+      - deploy: {}
+analyses:
+  health:
+    initial_delay: @delay@
+    interval: @interval@
+    count: @count@
+    metrics:
+      - { name: @metric@, provider: prom, query: 'up', max: 1 }
+      - name: latency
+        provider: prom
+        compare: { canary: 'a', baseline: 'b' }
+"#;
+
+    /// The placeholders of `SHAPE` and their ordinary values.
+    const USUAL: [(&str, &str); 9] = [
+        ("@timeout@", "5s"),
+        ("@wait@", "1s"),
+        ("@soak@", "30m"),
+        ("@pause@", "1m"),
+        ("@delay@", "5m"),
+        ("@interval@", "1m"),
+        ("@count@", "3"),
+        ("@env@", "staging"),
+        ("@metric@", "errors"),
+    ];
+
+    /// `SHAPE` with ordinary values, except those in `wild`.
+    fn fill(wild: &[(usize, String)]) -> String {
+        let mut text = SHAPE.to_string();
+        for (i, (key, usual)) in USUAL.iter().enumerate() {
+            let value = wild
+                .iter()
+                .find(|(w, _)| *w == i)
+                .map_or(*usual, |(_, v)| v.as_str());
+            text = text.replace(key, value);
+        }
+        text
+    }
+
+    /// Anything a duration, a count or a name could be, from zero to huge.
+    fn wild() -> impl Strategy<Value = String> {
+        let unit = prop_oneof![Just("ms"), Just("s"), Just("m"), Just("h"), Just("d")];
+        prop_oneof![
+            (0u64..200, unit.clone()).prop_map(|(n, u)| format!("{n}{u}")),
+            (0u64..=u64::MAX, unit).prop_map(|(n, u)| format!("{n}{u}")),
+            Just("100000000d".to_string()),
+            Just("0".to_string()),
+            (0u64..=u64::from(u32::MAX)).prop_map(|n| n.to_string()),
+            "\\PC{0,70}".prop_map(|s| format!("{s:?}")),
+            Just("\"../../x\"".to_string()),
+            Just("\"a\\nb\"".to_string()),
+        ]
+    }
+
+    /// `SHAPE` with one to three of its values wild.
+    fn shaped() -> impl Strategy<Value = String> {
+        proptest::collection::vec((0..USUAL.len(), wild()), 1..4).prop_map(|wild| fill(&wild))
+    }
+
+    /// Plans the plan against an empty record and against one where something else is
+    /// live everywhere, at an ordinary time and at the ends of time; then computes the
+    /// runner's schedule for every pause and analysis.
+    fn plan_without_panic(text: &str) {
+        let Ok(plan) = crate::plan::parse(Path::new("release.yaml"), text.as_bytes()) else {
+            return;
+        };
+        let _ = crate::plan::warnings(&plan);
+        let Ok(artifact) = Artifact::parse(&format!("sha256:{HEX}"), &plan.artifact_name) else {
+            return;
+        };
+        let targets: Vec<String> = plan.environments.iter().map(|e| e.name.clone()).collect();
+        let names = template::secret_names(&plan);
+        let secrets = Secrets::from_values(names.iter().map(|n| (n.clone(), format!("<{n}>"))));
+        let ordinary = crate::clock::at("2026-11-30T10:00:00Z");
+        let live = |since| Live {
+            release: "checkout-0123456789ab".into(),
+            by: "a@b.io".into(),
+            artifact: format!("ghcr.io/acme/checkout@sha256:{}", "0".repeat(64)),
+            digest: format!("sha256:{}", "0".repeat(64)),
+            version: "1.0.0".into(),
+            since,
+        };
+        for (now, since) in [
+            (ordinary, ordinary),
+            (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC),
+            (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC),
+        ] {
+            let empty = BTreeMap::new();
+            let busy: BTreeMap<String, EnvFile> = targets
+                .iter()
+                .map(|name| {
+                    let file = EnvFile {
+                        environment: name.clone(),
+                        live: Some(live(since)),
+                        ..EnvFile::default()
+                    };
+                    (name.clone(), file)
+                })
+                .collect();
+            for envs in [&empty, &busy] {
+                let recorded = Recorded {
+                    release: None,
+                    envs,
+                };
+                let planned = actions(&plan, &artifact, &targets, &secrets, recorded, now);
+                assert!(!planned.is_empty());
+            }
+        }
+        for env in &plan.environments {
+            for step in &env.steps {
+                match &step.kind {
+                    StepKind::Pause(d) => {
+                        assert!(crate::duration::after(ordinary, *d).is_some(), "{d:?}");
+                    }
+                    StepKind::Analysis(name) => {
+                        let analysis = &plan.analyses[&name.raw];
+                        let last = analysis.round_at(ordinary, analysis.count - 1);
+                        assert!(last.is_some(), "{analysis:?}");
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_shape_plans() {
+        let text = fill(&[]);
+        if let Err(d) = crate::plan::parse(Path::new("release.yaml"), text.as_bytes()) {
+            panic!("{d}");
+        }
+        plan_without_panic(&text);
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn every_valid_plan_can_be_planned(text in shaped()) {
+            plan_without_panic(&text);
+        }
+
+        #[test]
+        fn every_valid_mutated_plan_can_be_planned(
+            base in 0..3usize,
+            mutations in proptest::collection::vec(mutation(), 1..4),
+        ) {
+            let mut text = [EXAMPLE.to_string(), SMALL.to_string(), fill(&[])][base].clone();
+            for m in &mutations {
+                text = apply(&text, m);
+            }
+            plan_without_panic(&text);
+        }
+    }
 }

@@ -5,7 +5,7 @@ pub mod diag;
 pub mod jq;
 mod load;
 #[cfg(test)]
-mod proptests;
+pub(crate) mod proptests;
 mod read;
 pub mod template;
 pub mod types;

@@ -14,7 +14,7 @@ use super::types::{Body, Text};
 use super::yaml::Pos;
 use super::{Diagnostics, jq, parse};
 
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config {
         cases: 256,
         failure_persistence: None,
@@ -22,10 +22,10 @@ fn config() -> Config {
     }
 }
 
-const EXAMPLE: &str = include_str!("../../release.example.yaml");
+pub(crate) const EXAMPLE: &str = include_str!("../../release.example.yaml");
 
 /// A small valid plan with every kind of thing the loader reads.
-const SMALL: &str = r#"version: 1
+pub(crate) const SMALL: &str = r#"version: 1
 app: checkout
 artifact: { name: ghcr.io/acme/checkout }
 vars: { api: "http://127.0.0.1:1" }
@@ -134,7 +134,7 @@ fn yaml_piece() -> impl Strategy<Value = String> {
 
 /// One edit to a valid plan.
 #[derive(Debug, Clone)]
-enum Mutation {
+pub(crate) enum Mutation {
     /// Delete bytes from `at` (a fraction of the length) for `len` bytes.
     Delete { at: f64, len: usize },
     /// Insert text at `at`.
@@ -149,7 +149,7 @@ enum Mutation {
     Truncate { at: f64 },
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
+pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
     let at = 0.0..1.0f64;
     prop_oneof![
         (at.clone(), 1..40usize).prop_map(|(at, len)| Mutation::Delete { at, len }),
@@ -165,7 +165,7 @@ fn index(fraction: f64, len: usize) -> usize {
     ((fraction * len as f64) as usize).min(len.saturating_sub(1))
 }
 
-fn apply(text: &str, m: &Mutation) -> String {
+pub(crate) fn apply(text: &str, m: &Mutation) -> String {
     let bytes = text.as_bytes();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let joined = |lines: Vec<String>| lines.join("\n") + "\n";
