@@ -4,6 +4,7 @@ mod common;
 
 mod analysis;
 mod approvals;
+mod bounds;
 mod cli;
 mod concurrency;
 mod crashes;
