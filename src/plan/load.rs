@@ -61,7 +61,7 @@ pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> 
             d.at(
                 n.pos,
                 format!(
-                    "`app` must be 1 to 63 lowercase letters, digits and dashes, not starting with a dash, found `{}`",
+                    "`app` must be lowercase letters, digits and dashes (at most 63, not starting with a dash), found `{}`",
                     app.escape_debug()
                 ),
             );
