@@ -3,7 +3,7 @@
 //! that are numbers, and baseline comparisons that say why they failed.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
@@ -256,10 +256,10 @@ impl FakeProm {
             .enable_all()
             .build()
             .expect("a runtime");
-        let samples = Arc::new(Mutex::new((canary.to_vec(), baseline.to_vec())));
+        let samples: Samples = Arc::new((canary.to_vec(), baseline.to_vec()));
         let app = Router::new()
             .route("/api/v1/query_range", post(range))
-            .with_state(samples.clone());
+            .with_state(samples);
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind a loopback port");
@@ -278,15 +278,14 @@ impl FakeProm {
     }
 }
 
-async fn range(
-    State(samples): State<Arc<Mutex<(Vec<f64>, Vec<f64>)>>>,
-    body: String,
-) -> axum::Json<Value> {
-    let (canary, baseline) = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
+/// The canary's samples and the baseline's.
+type Samples = Arc<(Vec<f64>, Vec<f64>)>;
+
+async fn range(State(samples): State<Samples>, body: String) -> axum::Json<Value> {
     let values = if body.contains("canary") {
-        canary
+        &samples.0
     } else {
-        baseline
+        &samples.1
     };
     let points: Vec<Value> = values
         .iter()
