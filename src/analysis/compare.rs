@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::plan::types::{Compare, Direction};
 
@@ -23,16 +23,25 @@ pub enum Classification {
 }
 
 /// The verdict with the numbers behind it, in the metric's own unit. Without data the
-/// three numbers are NaN (`null` in JSON, read back as NaN).
+/// three numbers are NaN (`null` in JSON and in the record, read back as NaN).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     pub result: Classification,
     /// Hodges-Lehmann estimate of the shift: the median of all differences canary - baseline.
-    #[serde(deserialize_with = "nan_if_null")]
+    #[serde(
+        deserialize_with = "nan_if_null",
+        serialize_with = "null_if_not_finite"
+    )]
     pub estimate: f64,
-    #[serde(deserialize_with = "nan_if_null")]
+    #[serde(
+        deserialize_with = "nan_if_null",
+        serialize_with = "null_if_not_finite"
+    )]
     pub lower: f64,
-    #[serde(deserialize_with = "nan_if_null")]
+    #[serde(
+        deserialize_with = "nan_if_null",
+        serialize_with = "null_if_not_finite"
+    )]
     pub upper: f64,
     /// How many usable values each side had: a shift judged on one point a side is a
     /// difference of two numbers, not a test.
@@ -75,9 +84,20 @@ pub fn window_points(window: Duration) -> u64 {
     window.as_secs() / range_step(window).as_secs() + 1
 }
 
-/// serde_json writes a NaN as `null`; reading it back must not fail.
+/// `null` is read back as NaN.
 fn nan_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// The record refuses to read `.nan` and `.inf`, and JSON has neither: a number that is
+/// not finite is written as `null`.
+fn null_if_not_finite<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    finite_or_null(&Some(*v), s)
+}
+
+/// An optional number, `null` when it is not finite (see `null_if_not_finite`).
+pub fn finite_or_null<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    v.filter(|v| v.is_finite()).serialize(s)
 }
 
 /// Compare a canary's sample with the baseline's.

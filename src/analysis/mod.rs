@@ -5,7 +5,7 @@
 mod compare;
 mod judge;
 
-pub use compare::{Classification, Comparison, compare, range_step, window_points};
+pub use compare::{Classification, Comparison, compare, finite_or_null, range_step, window_points};
 pub use judge::{
     Measurement, MetricVerdict, Phase, Reason, RunVerdict, Tally, Verdict, assess_metric,
     assess_run, comparison_line, judge_comparison, judge_value, summary_line,

@@ -67,7 +67,12 @@ pub enum EventKind {
         step: usize,
         metric: String,
         index: u32,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// `null` when not finite: the record holds no `.inf` (the summary still says it).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "crate::analysis::finite_or_null"
+        )]
         value: Option<f64>,
         phase: crate::analysis::Phase,
         summary: String,
@@ -242,4 +247,49 @@ pub struct ReleaseFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     pub events: Vec<Event>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{Comparison, Phase};
+
+    /// A measurement of +∞ and a comparison without data are read back from the record,
+    /// whose reader refuses `.inf` and `.nan`.
+    #[test]
+    fn measurements_that_are_not_finite_can_be_read_back() {
+        let event = Event {
+            at: crate::clock::at("2026-11-30T10:00:00Z"),
+            actor: "a@b.io".into(),
+            env: Some("production".into()),
+            kind: EventKind::Measured {
+                step: 1,
+                metric: "latency".into(),
+                index: 1,
+                value: Some(f64::INFINITY),
+                phase: Phase::Failed,
+                summary: "latency inf > 1 ✗ 1/3".into(),
+                comparison: Some(Comparison::no_data(0, 3)),
+            },
+            relctl: "0".into(),
+            plan: "sha256:00".into(),
+            ci: None,
+        };
+        let text = serde_saphyr::to_string(&event).unwrap_or_default();
+        assert!(!text.contains(".inf") && !text.contains(".nan"), "{text}");
+        let back: Event = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let EventKind::Measured {
+            value, comparison, ..
+        } = back.kind
+        else {
+            panic!("{back:?}");
+        };
+        assert_eq!(value, None);
+        let comparison = comparison.unwrap_or(Comparison::no_data(9, 9));
+        assert!(comparison.estimate.is_nan());
+        assert_eq!(
+            (comparison.canary_points, comparison.baseline_points),
+            (0, 3)
+        );
+    }
 }
