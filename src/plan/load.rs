@@ -61,7 +61,7 @@ pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> 
             d.at(
                 n.pos,
                 format!(
-                    "`app` must be lowercase letters, digits and dashes (at most 63, not starting with a dash), found `{}`",
+                    "`app` must be lowercase letters, digits and dashes, found `{}` (at most 63 characters, not starting with a dash)",
                     app.escape_debug()
                 ),
             );
