@@ -22,8 +22,10 @@ const fn within(min_ms: u64, max_secs: u64) -> Within {
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
 
-// How short and how long each duration may be (README "Validation"). A call given no
-// time to answer fails every time; a poll without an interval is a busy loop.
+// How short and how long each duration may be (README "Validation"): a call given no
+// time to answer fails every time, a poll without an interval is a busy loop, and a
+// value past the maximum is a typo that would overflow the clock.
+
 /// `timeout` of an HTTP request or of a Prometheus query.
 const CALL_TIMEOUT: Within = within(1000, HOUR);
 const WAIT_INTERVAL: Within = within(100, HOUR);
