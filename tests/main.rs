@@ -4,6 +4,7 @@ mod common;
 
 mod analysis;
 mod approvals;
+mod careless;
 mod cli;
 mod concurrency;
 mod crashes;
