@@ -2,7 +2,7 @@
 //! reason, a dead notification hook, a tagged artifact reference, `| head` on a release.
 
 use crate::common::TestEnv;
-use crate::promote::{CANARY, HEX, Setup, artifact};
+use crate::promote::{CANARY, HEX, Setup, artifact, plan};
 
 #[test]
 fn the_demo_refuses_a_directory_it_did_not_make() {
@@ -49,4 +49,39 @@ fn force_without_a_reason_is_refused() {
         "hotfix",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn a_dead_hook_warns_once_and_every_miss_is_recorded() {
+    let s = Setup::new("", CANARY);
+    let text = format!(
+        "{}notify:\n  - url: \"{{{{ vars.api }}}}/hooks/broken\"\n",
+        plan(&s.platform, "", CANARY)
+    );
+    s.env.write("release.yaml", text);
+    let run = s.promote(HEX, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let hook = format!("{}/hooks/broken", s.platform.url());
+    assert_eq!(
+        run.stderr.matches("warning:").count(),
+        1,
+        "one warning for the hook:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: cannot notify {hook} of the `started` event: "
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("not repeated"), "{}", run.stderr);
+    // started, four deploys, succeeded: each one told (and tried again), each one missed.
+    assert_eq!(s.platform.hook_bodies("broken").len(), 12);
+    let events = s.events(HEX);
+    assert_eq!(
+        events.iter().filter(|e| *e == "notify_failed").count(),
+        6,
+        "{events:?}"
+    );
 }
