@@ -2,7 +2,7 @@
 //! reason, a dead notification hook, a tagged artifact reference, `| head` on a release.
 
 use crate::common::TestEnv;
-use crate::promote::{CANARY, HEX, Setup, artifact, plan};
+use crate::promote::{CANARY, HEX, Setup, artifact, plan, release};
 
 #[test]
 fn the_demo_refuses_a_directory_it_did_not_make() {
@@ -84,4 +84,46 @@ fn a_dead_hook_warns_once_and_every_miss_is_recorded() {
         6,
         "{events:?}"
     );
+}
+
+#[test]
+fn a_tag_beside_the_digest_is_accepted_and_the_digest_wins() {
+    let s = Setup::new("", CANARY);
+    let tagged = format!("ghcr.io/acme/checkout:1.4.2@sha256:{HEX}");
+    let run = s.relctl(&["promote", "--artifact", &tagged]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Deployed and recorded by digest, without the tag.
+    let image = artifact(HEX);
+    assert!(
+        s.platform.deploys().iter().all(|(_, i, _)| *i == image),
+        "{:?}",
+        s.platform.deploys()
+    );
+    let file = s.record_file(&relctl::runner::journal::release_path(&release(HEX)));
+    assert!(file.contains(&image), "{file}");
+    assert!(!file.contains(":1.4.2@"), "{file}");
+}
+
+#[test]
+fn a_bad_digest_says_what_is_wrong_with_it() {
+    let s = Setup::new("", CANARY);
+    let bad = format!("sha256:{}z", &HEX[..63]);
+    let run = s.relctl(&["promote", "--artifact", &bad]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("has `z` at position 64, which is not a hex digit"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("64 hex characters"), "{}", run.stderr);
+    let run = s.relctl(&["promote", "--artifact", "sha256:4f2a9c1b"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("has 8 hex characters; a sha256 digest has 64"),
+        "{}",
+        run.stderr
+    );
+    assert!(s.platform.deploys().is_empty());
 }
