@@ -127,3 +127,76 @@ fn a_bad_digest_says_what_is_wrong_with_it() {
     );
     assert!(s.platform.deploys().is_empty());
 }
+
+/// Runs a promotion with stdout to a pipe whose reader closes after the first line (as
+/// `| head -1` does), and returns the exit code.
+fn promote_into_a_closed_pipe(s: &Setup) -> i32 {
+    use std::io::{BufRead, BufReader};
+    let mut child = s
+        .env
+        .std_command()
+        .args(["promote", "--artifact", &artifact(HEX), "--output", "json"])
+        .env("DEPLOY_TOKEN", crate::promote::SECRET)
+        .env("RELCTL_BACKOFF_MS", "1")
+        .env("RELCTL_POLL_MS", "20")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start relctl");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("the first line");
+    assert!(first.contains("\"started\""), "{first}");
+    // The reader is gone: the production pause is still ahead of relctl.
+    let status = child.wait().expect("relctl ends");
+    status.code().unwrap_or(-1)
+}
+
+#[test]
+fn a_closed_stdout_neither_stops_a_release_nor_hides_its_exit_code() {
+    let steps = "      - pause: 300ms\n      - deploy: {}\n";
+    // A release that succeeds goes on to the end and exits 0.
+    let s = Setup::new("", steps);
+    assert_eq!(promote_into_a_closed_pipe(&s), 0);
+    let events = s.events(HEX);
+    assert_eq!(
+        events.iter().filter(|e| *e == "live").count(),
+        3,
+        "{events:?}"
+    );
+    assert_eq!(
+        s.platform.running("production").map(|(image, _)| image),
+        Some(artifact(HEX))
+    );
+    // A release that fails in production after the reader left exits with its code (1).
+    let s = Setup::new("", steps);
+    s.platform.fail_next_deploys(&[200, 200, 400]);
+    assert_eq!(promote_into_a_closed_pipe(&s), 1);
+    let events = s.events(HEX);
+    assert!(events.iter().any(|e| e == "step_failed"), "{events:?}");
+    assert_eq!(
+        events.iter().filter(|e| *e == "live").count(),
+        2,
+        "{events:?}"
+    );
+}
+
+#[test]
+fn history_into_a_closed_pipe_ends_quietly() {
+    let s = Setup::new("", CANARY);
+    assert_eq!(s.promote(HEX, &[]).code, 0);
+    let mut child = s
+        .env
+        .std_command()
+        .args(["history"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start relctl");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("relctl ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}

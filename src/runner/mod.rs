@@ -977,7 +977,7 @@ impl Runner<'_> {
                 .as_ref()
                 .err()
                 .map_or(0, |e| crate::error::exit_of(e).code());
-            return self.printer.json(&serde_json::json!({
+            return self.printer.stream(&serde_json::json!({
                 "summary": true,
                 "release": self.release(),
                 "outcome": outcome,
