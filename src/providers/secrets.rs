@@ -24,6 +24,8 @@ pub struct Secrets {
     needles: Vec<Vec<char>>,
     /// Each value's base64 forms (standard and URL-safe, with and without padding).
     base64: Vec<String>,
+    /// The length in bytes of the shortest value.
+    shortest: usize,
 }
 
 impl Secrets {
@@ -108,10 +110,17 @@ impl Secrets {
         needles.dedup();
         base64.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         base64.dedup();
+        let shortest = values
+            .iter()
+            .map(|(_, v)| v.len())
+            .filter(|&n| n > 0)
+            .min()
+            .unwrap_or(0);
         Secrets {
             values,
             needles,
             base64,
+            shortest,
         }
     }
 
@@ -168,7 +177,8 @@ impl Secrets {
         }
         if at == 0 || !text[..at].ends_with(is_base64_char) {
             let run = base64_run(rest);
-            if run > 0 && self.in_base64(&rest[..run]) {
+            // Four characters of base64 hold three bytes: skip tokens too short to hold one.
+            if run * 3 / 4 >= self.shortest && self.in_base64(&rest[..run]) {
                 best = best.max(Some(at + run));
             }
         }
@@ -278,6 +288,19 @@ const ENCODED_CHAR_MAX: usize = 16;
 /// Every end of `needle` (in any mix of its characters' encodings) starting at `at`,
 /// in ascending order; empty when it does not start there.
 fn match_chars(text: &str, at: usize, needle: &[char]) -> Vec<usize> {
+    // Most places start no encoding of the first character: tell them apart cheaply.
+    let Some(&first) = needle.first() else {
+        return vec![at];
+    };
+    let may_start = match text.as_bytes().get(at) {
+        Some(b'%' | b'\\') => true,
+        Some(b'+') => first == ' ' || first == '+',
+        Some(_) => text[at..].starts_with(first),
+        None => false,
+    };
+    if !may_start {
+        return Vec::new();
+    }
     let mut ends = vec![at];
     for &c in needle {
         let mut next: Vec<usize> = ends
