@@ -99,6 +99,14 @@ fn an_echoed_error_body_shows_no_encoding_of_a_secret() {
     ]);
     assert!(record.contains("step_failed"), "{record}");
     assert!(record.contains("***"), "{record}");
+    // The JSON stream carries the failed step, masked.
+    let failed = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["event"] == "step_failed")
+        .unwrap_or_default();
+    assert!(failed.to_string().contains("***"), "{}", run.stdout);
     assert_no_encoding_of_the_secret(&written(&env, &run));
 }
 
