@@ -233,7 +233,7 @@ const MARKER: &str = ".relctl-demo";
 fn claim(dir: &Path) -> anyhow::Result<()> {
     let refuse = |why: &str| {
         Error::usage(format!(
-            "relctl demo writes only into a new or empty directory, and {} {why}",
+            "relctl demo writes only into a new or empty directory, and `{}` {why}",
             dir.display()
         ))
         .with_hint(
