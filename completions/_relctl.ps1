@@ -91,7 +91,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Promote although the order or soak rule says no (recorded with your name)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Promote although the order or soak rule says no (needs --reason; recorded with your name)')
             [CompletionResult]::new('--override-freeze', '--override-freeze', [CompletionResultType]::ParameterName, 'Promote into a frozen environment (needs --reason; recorded)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and data')

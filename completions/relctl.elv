@@ -85,7 +85,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --plan 'The release plan'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
-            cand --force 'Promote although the order or soak rule says no (recorded with your name)'
+            cand --force 'Promote although the order or soak rule says no (needs --reason; recorded with your name)'
             cand --override-freeze 'Promote into a frozen environment (needs --reason; recorded)'
             cand -q 'Print only errors and data'
             cand --quiet 'Print only errors and data'

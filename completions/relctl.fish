@@ -91,7 +91,7 @@ json\t''"
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l color -d 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c relctl -n "__fish_relctl_using_subcommand promote" -l force -d 'Promote although the order or soak rule says no (recorded with your name)'
+complete -c relctl -n "__fish_relctl_using_subcommand promote" -l force -d 'Promote although the order or soak rule says no (needs --reason; recorded with your name)'
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l override-freeze -d 'Promote into a frozen environment (needs --reason; recorded)'
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -s q -l quiet -d 'Print only errors and data'
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'

@@ -13,12 +13,13 @@ pub struct Artifact {
 }
 
 impl Artifact {
-    /// Parse what a user passed to `--artifact`: `NAME@sha256:…` or a bare `sha256:…`,
-    /// where NAME must be the plan's artifact name.
+    /// Parse what a user passed to `--artifact`: `NAME@sha256:…`, `NAME:TAG@sha256:…`
+    /// (the digest wins; the tag is dropped) or a bare `sha256:…`, where NAME must be the
+    /// plan's artifact name.
     pub fn parse(input: &str, plan_name: &str) -> Result<Artifact, Error> {
         let input = input.trim();
         let (name, digest) = match input.rsplit_once('@') {
-            Some((name, digest)) => (name, digest),
+            Some((name, digest)) => (without_tag(name), digest),
             None if input.starts_with("sha256:") => (plan_name, input),
             None => return Err(tag_error(input)),
         };
@@ -36,10 +37,22 @@ impl Artifact {
                     .with_hint("digests look like sha256:<64 hex characters>"),
             );
         };
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if let Some((at, c)) = hex
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_hexdigit())
+        {
             return Err(Error::usage(format!(
-                "artifact digest `sha256:{hex}` must have 64 hex characters, it has {}",
-                hex.chars().count()
+                "artifact digest `sha256:{hex}` has `{c}` at position {}, which is not a hex \
+                 digit (0-9, a-f)",
+                at + 1
+            ))
+            .with_hint("copy the digest whole (e.g. from `crane digest IMAGE:TAG`)"));
+        }
+        if hex.len() != 64 {
+            return Err(Error::usage(format!(
+                "artifact digest `sha256:{hex}` has {} hex characters; a sha256 digest has 64",
+                hex.len()
             ))
             .with_hint(
                 "short digests are ambiguous; copy the full digest (e.g. `crane digest IMAGE:TAG`)",
@@ -70,6 +83,15 @@ impl Artifact {
 impl fmt::Display for Artifact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}@sha256:{}", self.name, self.hex)
+    }
+}
+
+/// `name` without a `:tag` on its last path component (a registry's `:port` stays).
+fn without_tag(name: &str) -> &str {
+    let last = name.rfind('/').map_or(0, |i| i + 1);
+    match name[last..].find(':') {
+        Some(colon) => &name[..last + colon],
+        None => name,
     }
 }
 
@@ -163,6 +185,38 @@ mod tests {
         assert_eq!(full, bare);
         assert_eq!(full.release_id("checkout"), "checkout-4f2a9c1be0d3");
         assert_eq!(full.digest(), format!("sha256:{HEX}"));
+    }
+
+    #[test]
+    fn a_tag_beside_the_digest_is_dropped() {
+        let name = "localhost:5000/acme/checkout";
+        let tagged = Artifact::parse(&format!("{name}:1.4.2@sha256:{HEX}"), name).unwrap();
+        assert_eq!(tagged.to_string(), format!("{name}@sha256:{HEX}"));
+        let err = Artifact::parse(&format!("localhost:5000/acme/other:1@sha256:{HEX}"), name)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("`localhost:5000/acme/other`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn says_what_is_wrong_with_a_digest() {
+        let name = "ghcr.io/acme/checkout";
+        let err = Artifact::parse(&format!("sha256:{}", HEX.replacen('4', "g", 1)), name)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("has `g` at position 1, which is not a hex digit"),
+            "{err}"
+        );
+        let err = Artifact::parse("sha256:4f2a9c1b", name)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("has 8 hex characters; a sha256 digest has 64"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -303,6 +303,8 @@ fn a_canary_degraded_against_its_baseline_fails_the_comparison() {
             "--version",
             "v1",
             "--force",
+            "--reason",
+            "no analysis this time",
         ],
         |c| {
             c.env("DEPLOY_TOKEN", SECRET);

@@ -85,7 +85,7 @@ fn artifact_references_are_checked_before_anything_else() {
         ("ghcr.io/acme/checkout", "has no digest"),
         (
             "ghcr.io/acme/checkout@sha256:4f2a9c1b",
-            "must have 64 hex characters, it has 8",
+            "has 8 hex characters; a sha256 digest has 64",
         ),
         (
             "ghcr.io/acme/billing@sha256:0000",

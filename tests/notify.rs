@@ -128,12 +128,18 @@ fn a_dead_hook_is_a_warning_and_a_record_never_a_failure() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let shown = format!("http://127.0.0.1:{port}/hooks/dead?…");
     assert!(
-        run.stderr
-            .contains(&format!("warning: notifying {shown} of started failed")),
+        run.stderr.contains(&format!(
+            "warning: cannot notify {shown} of the `started` event"
+        )),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("of succeeded failed"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("/hooks/broken of the `succeeded` event"),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("500 Internal Server Error"),
         "{}",

@@ -74,7 +74,7 @@ fn a_second_release_waits_for_the_environment_lock() {
     let s = Setup::new(approval, CANARY);
     // The first release pauses at production's approval, holding its lock.
     assert_eq!(s.promote(OLD, &[]).code, 4);
-    let run = s.promote(HEX, &["--force"]);
+    let run = s.promote(HEX, &["--force", "--reason", "test"]);
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(
         run.stderr
@@ -83,7 +83,7 @@ fn a_second_release_waits_for_the_environment_lock() {
         run.stderr
     );
     assert!(run.stderr.contains("--wait-lock"), "{}", run.stderr);
-    let run = s.promote(HEX, &["--force", "--wait-lock=100ms"]);
+    let run = s.promote(HEX, &["--force", "--reason", "test", "--wait-lock=100ms"]);
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("still locked"), "{}", run.stderr);
 }

@@ -32,8 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "1h")]
     pub wait_lock: Option<String>,
 
-    /// Promote although the order or soak rule says no (recorded with your name)
-    #[arg(long)]
+    /// Promote although the order or soak rule says no (needs --reason; recorded with your name)
+    #[arg(long, requires = "reason")]
     pub force: bool,
 
     /// Promote into a frozen environment (needs --reason; recorded)

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use crate::cmd::{self, Context};
-use crate::error::{Exit, exit_of};
+use crate::error::{Error, Exit, exit_of};
 
 pub use sim::Simulator;
 
@@ -88,19 +88,15 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the simulated service's runtime")?;
-    let sim = Simulator::start(&runtime).context("starting the simulated service")?;
     let (dir, _temp) = match &options.dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            (dir.clone(), None)
-        }
+        Some(dir) => (dir.clone(), None),
         None => {
             let temp = std::env::temp_dir().join(format!("relctl-demo-{}", std::process::id()));
-            std::fs::create_dir_all(&temp)
-                .with_context(|| format!("creating {}", temp.display()))?;
             (temp.clone(), Some(temp))
         }
     };
+    claim(&dir)?;
+    let sim = Simulator::start(&runtime).context("starting the simulated service")?;
     let plan_path = dir.join("release.yaml");
     prepare_repo(&dir)?;
     std::fs::write(&plan_path, plan(&sim.url()))
@@ -227,6 +223,48 @@ fn release(ctx: &Context, version: &str, auto_approve: bool) -> anyhow::Result<(
     result
 }
 
+/// The file that marks a directory as the demo's own, so that running it again there
+/// is allowed.
+const MARKER: &str = ".relctl-demo";
+
+/// Makes sure the demo may write into `dir`: it does not exist yet, it is empty, or an
+/// earlier demo made it. Anything else (a project, with its release.yaml, git config and
+/// records branch) is a usage error, before anything is written.
+fn claim(dir: &Path) -> anyhow::Result<()> {
+    let refuse = |why: &str| {
+        Error::usage(format!(
+            "relctl demo writes only into a new or empty directory, and `{}` {why}",
+            dir.display()
+        ))
+        .with_hint(
+            "the demo writes its own release.yaml, git config and records there; pass \
+             `--dir` a new or empty directory, or leave it out for a temporary one",
+        )
+    };
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if dir.join(MARKER).is_file() {
+                return Ok(());
+            }
+            if entries.next().is_some() {
+                return Err(refuse("is not empty").into());
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(refuse("is a file").into());
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    }
+    std::fs::write(
+        dir.join(MARKER),
+        "Made by `relctl demo`, which may write here again.\n",
+    )
+    .with_context(|| format!("writing {}", dir.join(MARKER).display()))
+}
+
 fn prepare_repo(dir: &Path) -> anyhow::Result<()> {
     let repo = match git2::Repository::open(dir) {
         Ok(repo) => repo,
@@ -262,4 +300,32 @@ fn serve(
         .block_on(tokio::signal::ctrl_c())
         .context("waiting for Ctrl-C")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_only_new_empty_or_its_own_directories() {
+        let temp = std::env::temp_dir().join(format!("relctl-demo-claim-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&temp);
+        let new = temp.join("new");
+        claim(&new).unwrap();
+        // Its own: again, also once it holds the demo's files.
+        std::fs::write(new.join("release.yaml"), "version: 1\n").unwrap();
+        claim(&new).unwrap();
+        let empty = temp.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        claim(&empty).unwrap();
+        let project = temp.join("project");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(project.join("release.yaml"), "mine\n").unwrap();
+        let err = claim(&project).unwrap_err();
+        assert_eq!(exit_of(&err), Exit::Usage);
+        assert!(!project.join(MARKER).exists());
+        let err = claim(&project.join("release.yaml")).unwrap_err();
+        assert_eq!(exit_of(&err), Exit::Usage);
+        let _ = std::fs::remove_dir_all(&temp);
+    }
 }

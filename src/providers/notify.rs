@@ -131,6 +131,8 @@ pub struct Failure {
     /// The hook's URL as it may be shown: secrets masked, no credentials, no query.
     pub hook: String,
     pub error: String,
+    /// The first failure of this hook in this run: the one worth a warning.
+    pub first: bool,
 }
 
 /// The URL as records and messages may show it: secrets masked, credentials and the
@@ -174,6 +176,8 @@ pub struct Notifier {
     early: RefCell<Vec<Failure>>,
     queued: Queue,
     worker: RefCell<Option<JoinHandle<()>>>,
+    /// The hooks whose failure was already handed back in this run.
+    failed: RefCell<BTreeSet<String>>,
 }
 
 impl Notifier {
@@ -214,6 +218,7 @@ impl Notifier {
             early: RefCell::new(Vec::new()),
             queued,
             worker: RefCell::new(Some(worker)),
+            failed: RefCell::new(BTreeSet::new()),
         })
     }
 
@@ -249,6 +254,7 @@ impl Notifier {
                         event: message.event.clone(),
                         hook: self.secrets.mask(&hook.url.raw),
                         error: self.secrets.mask(&e),
+                        first: false,
                     });
                     continue;
                 }
@@ -281,7 +287,16 @@ impl Notifier {
     pub fn failures(&self) -> Vec<Failure> {
         let mut out: Vec<Failure> = self.early.borrow_mut().drain(..).collect();
         out.extend(self.failures.try_iter());
-        out
+        self.mark_first(out)
+    }
+
+    /// Marks each hook's first failure in this run.
+    fn mark_first(&self, mut failures: Vec<Failure>) -> Vec<Failure> {
+        let mut failed = self.failed.borrow_mut();
+        for f in &mut failures {
+            f.first = failed.insert(f.hook.clone());
+        }
+        failures
     }
 
     /// Stops taking notifications and waits (up to `wait`) for those queued; every
@@ -292,11 +307,12 @@ impl Notifier {
         if self.worker.borrow().is_none() {
             return out;
         }
+        let mut more = Vec::new();
         let deadline = crate::duration::deadline(wait);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.failures.recv_timeout(left) {
-                Ok(failure) => out.push(failure),
+                Ok(failure) => more.push(failure),
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     if let Some(worker) = self.worker.borrow_mut().take() {
                         let _ = worker.join();
@@ -311,7 +327,7 @@ impl Notifier {
                         .lock()
                         .map(|mut q| q.drain(..).collect::<Vec<_>>())
                         .unwrap_or_default();
-                    out.extend(queued.into_iter().map(|(hook, env, event)| Failure {
+                    more.extend(queued.into_iter().map(|(hook, env, event)| Failure {
                         env,
                         event,
                         hook,
@@ -319,11 +335,13 @@ impl Notifier {
                             "not sent: relctl stopped waiting for its hooks after {}",
                             crate::duration::format(wait)
                         ),
+                        first: false,
                     }));
                     break;
                 }
             }
         }
+        out.extend(self.mark_first(more));
         out
     }
 }
@@ -395,6 +413,7 @@ fn work(
                 event: job.event,
                 hook: job.hook,
                 error,
+                first: false,
             });
         }
     }

@@ -874,15 +874,23 @@ impl Runner<'_> {
         self.notify_failed(notifier.failures());
     }
 
-    /// A notification that failed is a warning on stderr and in the record, never a
-    /// failed release.
+    /// A notification that failed is a `notify_failed` event in the record, never a
+    /// failed release; the first failure of each hook in a run is a warning too.
     fn notify_failed(&self, failures: Vec<crate::providers::notify::Failure>) {
         for f in failures {
-            let text = format!("notifying {} of {} failed: {}", f.hook, f.event, f.error);
-            self.printer
-                .warn(&format!("{text} (the release is not affected)"));
-            if let Some(github) = &self.github {
-                github.warning(&text);
+            if f.first {
+                let text = format!(
+                    "cannot notify {} of the `{}` event: {}",
+                    f.hook, f.event, f.error
+                );
+                self.printer.warn(&format!(
+                    "{text}. The release is not affected; each notification this hook \
+                     misses is recorded as `notify_failed`, and this warning is not repeated \
+                     in this run"
+                ));
+                if let Some(github) = &self.github {
+                    github.warning(&text);
+                }
             }
             let kind = EventKind::NotifyFailed {
                 hook: f.hook,
@@ -970,7 +978,7 @@ impl Runner<'_> {
                 .as_ref()
                 .err()
                 .map_or(0, |e| crate::error::exit_of(e).code());
-            return self.printer.json(&serde_json::json!({
+            return self.printer.stream(&serde_json::json!({
                 "summary": true,
                 "release": self.release(),
                 "outcome": outcome,

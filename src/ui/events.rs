@@ -71,7 +71,8 @@ fn millis(ms: u64) -> String {
 }
 
 impl Printer {
-    /// One recorded event: a JSON line in json mode, a line on stderr otherwise.
+    /// One recorded event: a JSON line of the stream in json mode, a line on stderr
+    /// otherwise.
     pub fn event(&self, release: &str, event: &Event) -> anyhow::Result<()> {
         match self.mode() {
             OutputMode::Json => {
@@ -79,7 +80,7 @@ impl Printer {
                 if let Some(obj) = value.as_object_mut() {
                     obj.insert("release".into(), json!(release));
                 }
-                self.json(&value)
+                self.stream(&value)
             }
             OutputMode::Plain => {
                 let env = event.env.as_deref().unwrap_or("-");

@@ -2,6 +2,7 @@
 //! stderr; colour and output mode resolved once, at start-up.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub mod events;
 pub mod github;
@@ -14,6 +15,8 @@ use crate::error;
 pub struct Printer {
     mode: OutputMode,
     quiet: bool,
+    /// Set once a write to stdout found it closed (`relctl promote --output json | head`).
+    stdout_closed: AtomicBool,
 }
 
 /// What the terminal and the environment say, read once so tests can pin them.
@@ -81,6 +84,7 @@ impl Printer {
         Printer {
             mode: resolve_mode(global.output, terminal),
             quiet: global.quiet,
+            stdout_closed: AtomicBool::new(false),
         }
     }
 
@@ -95,14 +99,35 @@ impl Printer {
 
     pub fn data_bytes(&self, bytes: &[u8]) -> anyhow::Result<()> {
         let mut out = io::stdout().lock();
-        out.write_all(bytes)?;
-        out.flush()?;
-        Ok(())
+        let written = out.write_all(bytes).and_then(|()| out.flush());
+        if written
+            .as_ref()
+            .is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        {
+            self.stdout_closed.store(true, Ordering::Relaxed);
+        }
+        Ok(written?)
     }
 
     /// One JSON object on its own line on stdout (`--output json`).
     pub fn json(&self, value: &serde_json::Value) -> anyhow::Result<()> {
         self.data(&format!("{value}\n"))
+    }
+
+    /// One JSON line of a release's stream (its events, its summary). Closing stdout
+    /// does not stop a release: from then on its stream is dropped, and the release
+    /// goes on, records, reports on stderr and exits with its own code.
+    pub fn stream(&self, value: &serde_json::Value) -> anyhow::Result<()> {
+        if self.stdout_closed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match self.json(value) {
+            Err(e) if is_broken_pipe(&e) => {
+                tracing::debug!("stdout is closed; the rest of the stream is dropped");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// A message for people, on stderr; silent with `--quiet`.

@@ -42,6 +42,8 @@ struct Inner {
     /// When set, deployments stay "rolling" forever.
     never_ready: bool,
     flags: BTreeMap<String, Value>,
+    /// What `/echo/{status}` was last asked to echo.
+    echo: String,
     /// What `/stats/{version}` answers, per version (the http metric provider's source).
     stats: BTreeMap<String, Value>,
 }
@@ -67,6 +69,7 @@ impl Platform {
             .route("/flags/{name}", any(flag))
             .route("/stats/{version}", get(stats))
             .route("/hooks/{name}", any(hook))
+            .route("/echo/{status}", any(echo))
             .fallback(fallback)
             .with_state(inner.clone());
         let listener = runtime
@@ -294,4 +297,81 @@ async fn hook(
         return (StatusCode::INTERNAL_SERVER_ERROR, "hook down").into_response();
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// A platform that echoes the request back, as error pages, redirects and status
+/// endpoints do: `/echo/{status}` answers `status` with a JSON body that quotes the
+/// request body's `echo` field (or the query's) in every encoding a platform might use (see `echoed`).
+async fn echo(
+    State(state): State<Shared>,
+    Path(status): Path<u16>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    remember(&state, &method, &uri, &headers, &body);
+    let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let value = {
+        let mut inner = state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(value) = sent["echo"].as_str() {
+            inner.echo = value.to_string();
+        }
+        inner.echo.clone()
+    };
+    let mut quoted: Vec<String> = echoed(&value)
+        .into_iter()
+        .map(|(how, text)| format!("\"{how}\":\"{text}\""))
+        .collect();
+    // The URL as it arrived: the client percent-encoded what needs it.
+    if let Some(query) = uri.query() {
+        quoted.push(format!("\"query\":{}", json!(query)));
+    }
+    let body = format!("{{\"state\":\"failed\",{}}}", quoted.join(","));
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (code, [("content-type", "application/json")], body).into_response()
+}
+
+/// `value` as a platform may echo it, by encoding, each as it appears inside a JSON
+/// string: JSON-escaped, all `\u` escapes, JSON escaped twice, percent-encoded (upper
+/// and lower hex), form-encoded, base64, base64url without padding, and inside a Basic
+/// `Authorization` header's credentials.
+pub fn echoed(value: &str) -> Vec<(&'static str, String)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let json = |text: &str| {
+        let quoted = serde_json::to_string(text).unwrap_or_default();
+        quoted[1..quoted.len() - 1].to_string()
+    };
+    let percent = |lower: bool, form: bool| {
+        value
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    char::from(b).to_string()
+                }
+                b' ' if form => "+".to_string(),
+                _ if lower => format!("%{b:02x}"),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    let unicode: String = value
+        .encode_utf16()
+        .map(|u| format!("\\u{u:04x}"))
+        .collect();
+    vec![
+        ("json", json(value)),
+        ("unicode", unicode),
+        ("json_twice", json(&json(value))),
+        ("percent", percent(false, false)),
+        ("percent_lower", percent(true, false)),
+        ("form", percent(false, true)),
+        ("base64", STANDARD.encode(value)),
+        ("base64url", URL_SAFE_NO_PAD.encode(value)),
+        (
+            "basic",
+            format!("Basic {}", STANDARD.encode(format!("deployer:{value}"))),
+        ),
+    ]
 }
