@@ -281,6 +281,35 @@ pub enum Queries<'a> {
     NoBaseline,
 }
 
+/// What measuring `metric` would ask, as `relctl plan` shows it: the queries as they
+/// will be sent, or the request, secrets masked.
+pub fn describe(plan: &crate::plan::Plan, metric: &Metric, scope: &Scope) -> serde_json::Value {
+    use serde_json::json;
+    let secrets = scope.secrets;
+    let described = match plan.metrics_providers.get(&metric.provider.raw) {
+        Some(MetricsProvider::Prometheus { .. }) => {
+            queries(metric, scope.baseline.is_some(), &scope.value()).map(|q| match q {
+                Queries::Instant(query) => json!({ "query": secrets.mask(&query) }),
+                Queries::Compare {
+                    canary, baseline, ..
+                } => {
+                    json!({ "canary": secrets.mask(&canary), "baseline": secrets.mask(&baseline) })
+                }
+                Queries::NoBaseline => {
+                    json!({ "no_data": "nothing was live before to compare with" })
+                }
+            })
+        }
+        Some(MetricsProvider::Http { request, .. }) => steps::request(scope, request, None)
+            .map(|call| json!({ "request": call.describe(secrets) }))
+            .map_err(|e| e.message),
+        None => Err(format!("no metrics provider `{}`", metric.provider.raw)),
+    };
+    let mut out = described.unwrap_or_else(|e| json!({ "error": secrets.mask(&e) }));
+    out["name"] = json!(metric.name);
+    out
+}
+
 pub fn queries<'a>(
     metric: &'a Metric,
     baseline: bool,
