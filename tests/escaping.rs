@@ -390,3 +390,24 @@ fn raw_inserts_a_value_as_it_is_and_safe_is_not_a_filter() {
         run.stderr
     );
 }
+
+#[test]
+fn validate_wants_outside_values_inside_a_query_string() {
+    let env = TestEnv::new();
+    env.init_repo();
+    let platform = Platform::start();
+    let extra = Extra {
+        query: "sum(rate(x{version=`{{ release.version }}`}[5s]))",
+        ..Extra::default()
+    };
+    env.write("release.yaml", plan(&platform, NOWHERE, DEPLOY, &extra));
+    let run = env.run(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "release.yaml:29:16: `{{ release.version }}` stands outside a double-quoted string in a PromQL query"
+        ),
+        "{}",
+        run.stderr
+    );
+}

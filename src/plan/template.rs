@@ -153,48 +153,156 @@ pub fn check(text: &Text, scope: Scope, vars: &BTreeMap<String, String>) -> Vec<
     problems
 }
 
-/// The names after each `|` inside `{{ … }}` and `{% … %}`, outside string literals.
-fn filters_used(raw: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = raw;
-    while let Some(open) = rest.find('{') {
-        rest = &rest[open + 1..];
-        let close = match rest.chars().next() {
-            Some('{') => "}}",
-            Some('%') => "%}",
-            _ => continue,
-        };
-        let mut chars = rest[1..].char_indices().peekable();
-        let mut quote: Option<char> = None;
-        let mut end = rest.len();
-        while let Some((i, c)) = chars.next() {
-            match (quote, c) {
-                (Some(_), '\\') => {
-                    chars.next();
-                }
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '\'' | '"') => quote = Some(c),
-                (None, '|') => {
-                    let after = rest[1 + i + 1..].trim_start();
-                    let name: String = after
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                        .collect();
-                    if !name.is_empty() {
-                        out.push(name);
+/// A query's values from outside the plan are escaped as PromQL strings: that keeps
+/// them data only inside a double-quoted string, so that is where they must stand.
+pub fn check_query(text: &Text) -> Vec<String> {
+    let env = environment(Landing::Query);
+    let mut problems = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    for piece in pieces(&text.raw) {
+        match piece {
+            Piece::Text(literal) => {
+                let mut chars = literal.chars();
+                while let Some(c) = chars.next() {
+                    match (comment, quote, c) {
+                        (true, _, '\n') => comment = false,
+                        (true, _, _) => {}
+                        (false, Some(q), '\\') if q != '`' => {
+                            chars.next();
+                        }
+                        (false, Some(q), c) if c == q => quote = None,
+                        (false, Some(_), _) => {}
+                        (false, None, '"' | '\'' | '`') => quote = Some(c),
+                        (false, None, '#') => comment = true,
+                        _ => {}
                     }
                 }
-                (None, _) if rest[1 + i..].starts_with(close) => {
-                    end = 1 + i + close.len();
-                    break;
-                }
-                _ => {}
             }
+            Piece::Tag { open: '{', body } if quote != Some('"') && !comment => {
+                let source = format!("{{{{{body}}}}}");
+                let Ok(template) = env.template_from_str(&source) else {
+                    continue;
+                };
+                let mut outside: Vec<String> = template
+                    .undeclared_variables(true)
+                    .into_iter()
+                    .filter(|name| !is_trusted(name))
+                    .collect();
+                outside.sort();
+                if !outside.is_empty() && !filters_in(body).iter().any(|f| f == "raw") {
+                    problems.push(format!(
+                        "`{}` stands outside a double-quoted string in a PromQL query: a value from outside the plan is escaped as a string there, so put it inside \"…\" (or write `| raw` to insert it as it is)",
+                        source.trim()
+                    ));
+                }
+            }
+            Piece::Tag { .. } => {}
         }
-        rest = &rest[end..];
+    }
+    problems
+}
+
+/// Names whose values come from the plan itself (`app`, `vars.*`, `env.name`, the
+/// step's numbers) or from the operator (`secret.*`): templates render them as they
+/// are. runner/context.rs marks their values so.
+pub fn is_trusted(name: &str) -> bool {
+    let head = name.split('.').next().unwrap_or(name);
+    matches!(head, "app" | "vars" | "env" | "secret" | "step")
+}
+
+/// A piece of a template: literal text, or a tag (`{{ … }}`, `{% … %}`, `{# … #}`)
+/// by its opening character and what stands between its delimiters.
+enum Piece<'a> {
+    Text(&'a str),
+    Tag { open: char, body: &'a str },
+}
+
+fn pieces(raw: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let found = rest.match_indices('{').find_map(|(at, _)| {
+            let open = rest[at + 1..].chars().next()?;
+            matches!(open, '{' | '%' | '#').then_some((at, open))
+        });
+        let Some((at, open)) = found else {
+            out.push(Piece::Text(rest));
+            break;
+        };
+        out.push(Piece::Text(&rest[..at]));
+        let close = match open {
+            '{' => "}}",
+            '%' => "%}",
+            _ => "#}",
+        };
+        let body = &rest[at + 2..];
+        let end = if open == '#' {
+            body.find(close)
+        } else {
+            outside_strings(body)
+                .into_iter()
+                .find(|(i, _)| body[*i..].starts_with(close))
+                .map(|(i, _)| i)
+        }
+        .unwrap_or(body.len());
+        out.push(Piece::Tag {
+            open,
+            body: &body[..end],
+        });
+        rest = body.get(end + close.len()..).unwrap_or("");
     }
     out
+}
+
+/// The characters of a tag's body that are not inside one of its string literals.
+fn outside_strings(body: &str) -> Vec<(usize, char)> {
+    let mut out = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, c) => out.push((i, c)),
+        }
+    }
+    out
+}
+
+/// The filters a tag's body applies: the name after each `|`.
+fn filters_in(body: &str) -> Vec<String> {
+    outside_strings(body)
+        .into_iter()
+        .filter(|(_, c)| *c == '|')
+        .map(|(i, _)| {
+            body[i + 1..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// The filters a template applies, in `{{ … }}` and `{% … %}`.
+fn filters_used(raw: &str) -> Vec<String> {
+    pieces(raw)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Tag {
+                open: '{' | '%',
+                body,
+            } => Some(filters_in(body)),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Result<(), String> {
@@ -503,5 +611,25 @@ mod tests {
             &outside("1", "a \"b\""),
         );
         assert_eq!(ok.unwrap(), "id a \"b\"");
+    }
+
+    #[test]
+    fn outside_values_in_a_query_must_stand_in_a_double_quoted_string() {
+        let ok = [
+            r#"sum(x{version="{{ release.version }}",job="{{ vars.api }}"}) # {{ baseline.id }}"#,
+            r#"x{a="\"{{ baseline.version }}\""} offset {{ vars.api }}"#,
+            r#"x{a='{{ vars.api }}'}[{{ step.weight }}m] and {{ response.id | raw }}"#,
+        ];
+        for q in ok {
+            assert_eq!(check_query(&text(q)), Vec::<String>::new(), "{q}");
+        }
+        let errs = check_query(&text(
+            "x{a='{{ release.version }}'} + x{b=~`{{ artifact.digest }}`} + {{ baseline.id ~ app }}",
+        ));
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(
+            errs[0].starts_with("`{{ release.version }}` stands outside a double-quoted string"),
+            "{errs:?}"
+        );
     }
 }

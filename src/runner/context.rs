@@ -45,10 +45,11 @@ pub struct Scope<'a> {
 }
 
 impl Scope<'_> {
-    /// The names templates see. What the plan itself says (`app`, `vars.*`, `env.name`)
-    /// and the operator's secrets are trusted: marked safe, they are rendered as they
-    /// are. Everything else comes from outside the plan (the command line, the record,
-    /// the platform's answers) and is escaped where it lands (`plan::template`).
+    /// The names templates see. What the plan itself says (`app`, `vars.*`, `env.name`,
+    /// the step's numbers) and the operator's secrets are trusted
+    /// (`plan::template::is_trusted`): marked safe, they are rendered as they are.
+    /// Everything else comes from outside the plan (the command line, the record, the
+    /// platform's answers) and is escaped where it lands.
     pub fn value(&self) -> Value {
         let trusted = |text: &str| Value::from_safe_string(text.to_string());
         let map = Value::from_pairs::<Vec<(&str, Value)>, _, _>;
