@@ -19,6 +19,7 @@ pub mod providers;
 pub mod record;
 pub mod runner;
 pub mod ui;
+pub mod version;
 
 use std::process::ExitCode;
 

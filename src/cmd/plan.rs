@@ -159,7 +159,22 @@ pub fn actions(
                     None => continue,
                 },
                 StepKind::Pause(d) => ("pause", json!({ "pause": crate::duration::format(*d) })),
-                StepKind::Analysis(name) => ("analysis", json!({ "analysis": name.raw })),
+                StepKind::Analysis(name) => {
+                    let metrics: Vec<Value> = plan
+                        .analyses
+                        .get(&name.raw)
+                        .map(|a| {
+                            a.metrics
+                                .iter()
+                                .map(|m| runner::analysis::describe(&plan, m, &scope))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (
+                        "analysis",
+                        json!({ "analysis": name.raw, "metrics": metrics }),
+                    )
+                }
                 StepKind::Approval(own) => {
                     let approval = own.as_ref().or(env.approval.as_ref());
                     (
@@ -195,6 +210,28 @@ fn prepared(result: Result<steps::Prepared, steps::StepError>, scope: &Scope) ->
     }
 }
 
+/// `analysis NAME`, then a line per metric with what it asks.
+fn analysis_lines(r: &Value) -> String {
+    let mut text = format!("analysis {}", r["analysis"].as_str().unwrap_or_default());
+    for m in r["metrics"].as_array().into_iter().flatten() {
+        let name = m["name"].as_str().unwrap_or_default();
+        let asks: Vec<String> = ["query", "canary", "baseline", "no_data", "error"]
+            .iter()
+            .filter_map(|k| m[*k].as_str().map(|v| format!("{k}: {v}")))
+            .chain(m["request"]["url"].as_str().map(|url| {
+                format!(
+                    "{} {url}",
+                    m["request"]["method"].as_str().unwrap_or_default()
+                )
+            }))
+            .collect();
+        for ask in asks {
+            text.push_str(&format!("\n{:<24}{name} {ask}", ""));
+        }
+    }
+    text
+}
+
 fn line(a: &Value) -> String {
     let env = a["env"].as_str().unwrap_or_default();
     let step = a["step"]
@@ -211,6 +248,7 @@ fn line(a: &Value) -> String {
         "skip" => "already live".into(),
         "live" => "mark live".into(),
         "approval" => format!("needs {} approval(s) from {}", a["min"], a["approvers"]),
+        "analysis" => analysis_lines(&a["request"]),
         _ => {
             let r = &a["request"];
             if let Some(url) = r["url"].as_str() {

@@ -21,7 +21,7 @@ pub struct Args {
     pub env: Option<String>,
 
     /// A human version for the release (default: the short digest)
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", value_parser = crate::version::parse)]
     pub version: Option<String>,
 
     /// Without a terminal, wait for approvals (up to DUR) instead of exiting 4

@@ -41,6 +41,12 @@ pub fn plan(plan: &Plan, d: &mut Diagnostics) {
     for analysis in plan.analyses.values() {
         for metric in &analysis.metrics {
             metric_provider(plan, metric, d);
+            let compare = metric.compare.iter().flat_map(|c| [&c.canary, &c.baseline]);
+            for query in metric.query.iter().chain(compare) {
+                for problem in template::check_query(query) {
+                    d.at(query.pos, problem);
+                }
+            }
         }
     }
     for (text, scope) in walk::templates(plan) {

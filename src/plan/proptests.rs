@@ -328,7 +328,7 @@ proptest! {
             prop_assert!(!problem.trim().is_empty());
         }
         let ctx = context();
-        if let Err(e) = template::render(&text(&raw), &ctx) {
+        if let Err(e) = template::render(&text(&raw), template::Landing::Url, &ctx) {
             prop_assert!(e.starts_with("cannot render `"), "{e}");
         }
         let body = Body::Map(vec![("k".into(), Body::Text(text(&raw)))]);
@@ -346,7 +346,7 @@ proptest! {
         let raw = pieces.concat();
         let vars = BTreeMap::from([("api".to_string(), "x".to_string())]);
         if template::check(&text(&raw), Scope::Step, &vars).is_empty()
-            && let Err(e) = template::render(&text(&raw), &context())
+            && let Err(e) = template::render(&text(&raw), template::Landing::Query, &context())
         {
             prop_assert!(!e.contains("undefined"), "{raw}: {e}");
         }

@@ -16,7 +16,8 @@ use super::http::{self, Backoff, Call};
 use super::secrets::Secrets;
 use crate::engine::{Event, EventKind};
 use crate::notes::Forge;
-use crate::plan::{Notify, NotifyFormat, Plan, template};
+use crate::plan::template::{self, Landing};
+use crate::plan::{Notify, NotifyFormat, Plan};
 
 /// The longest one attempt may take; one retry at most.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -238,11 +239,11 @@ impl Notifier {
             if !hook.events.contains(&message.event) {
                 continue;
             }
-            let rendered = template::render(&hook.url, ctx).and_then(|url| {
+            let rendered = template::render(&hook.url, Landing::Url, ctx).and_then(|url| {
                 let headers = hook
                     .headers
                     .iter()
-                    .map(|(k, v)| template::render(v, ctx).map(|v| (k.clone(), v)))
+                    .map(|(k, v)| template::render_header(k, v, ctx).map(|v| (k.clone(), v)))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok((url, headers))
             });

@@ -10,7 +10,7 @@ use super::steps::{self, StepError};
 use crate::analysis::{self, Measurement, Phase, Verdict};
 use crate::engine::EventKind;
 use crate::error::{Error, Exit};
-use crate::plan::template::render;
+use crate::plan::template::{Landing, render, render_header};
 use crate::plan::{Analysis, Metric, MetricsProvider};
 use crate::providers::metrics::{self, PromAuth, Prometheus};
 
@@ -158,69 +158,68 @@ impl Runner<'_> {
         match provider {
             MetricsProvider::Prometheus { url, timeout, auth } => {
                 let prom = Prometheus {
-                    url: render(url, &ctx)?,
+                    url: render(url, Landing::Url, &ctx)?,
                     timeout: *timeout,
                     auth: match auth {
                         Some(crate::plan::Auth::Bearer(t)) => {
-                            Some(PromAuth::Bearer(render(t, &ctx)?))
+                            Some(PromAuth::Bearer(render_header("Authorization", t, &ctx)?))
                         }
                         Some(crate::plan::Auth::Basic { username, password }) => {
                             Some(PromAuth::Basic {
-                                username: render(username, &ctx)?,
-                                password: render(password, &ctx)?,
+                                username: render(username, Landing::Text, &ctx)?,
+                                password: render(password, Landing::Text, &ctx)?,
                             })
                         }
                         None => None,
                     },
                 };
-                if let Some(compare) = &metric.compare {
-                    if scope.baseline.is_none() {
-                        // Nothing was live before: there is no baseline to compare with.
-                        return Ok(Sampled::Compared(analysis::Comparison::no_data(0, 0)));
+                match queries(metric, scope.baseline.is_some(), &ctx)? {
+                    Queries::Instant(query) => metrics::instant(
+                        self.client().map_err(|e| format!("{e:#}"))?,
+                        &prom,
+                        &query,
+                        metric.reduce,
+                        &self.secrets,
+                    )
+                    .await
+                    .map(Sampled::Value)
+                    .map_err(|e| e.to_string()),
+                    // Nothing was live before: there is no baseline to compare with.
+                    Queries::NoBaseline => Ok(Sampled::Compared(analysis::Comparison::no_data(0, 0))),
+                    Queries::Compare {
+                        canary,
+                        baseline,
+                        how,
+                    } => {
+                        let now = crate::clock::now();
+                        let window = now
+                            .signed_duration_since(started)
+                            .to_std()
+                            .unwrap_or_default();
+                        let step = analysis::range_step(window);
+                        let mut samples = Vec::with_capacity(2);
+                        for query in [canary, baseline] {
+                            samples.push(
+                                metrics::range(
+                                    self.client().map_err(|e| format!("{e:#}"))?,
+                                    &prom,
+                                    &query,
+                                    started,
+                                    now,
+                                    step,
+                                    &self.secrets,
+                                )
+                                .await
+                                .map_err(|e| e.to_string())?,
+                            );
+                        }
+                        Ok(Sampled::Compared(analysis::compare(
+                            &samples[0],
+                            &samples[1],
+                            how,
+                        )))
                     }
-                    let now = crate::clock::now();
-                    let window = now
-                        .signed_duration_since(started)
-                        .to_std()
-                        .unwrap_or_default();
-                    let step = analysis::range_step(window);
-                    let canary = metrics::range(
-                        self.client().map_err(|e| format!("{e:#}"))?,
-                        &prom,
-                        &render(&compare.canary, &ctx)?,
-                        started,
-                        now,
-                        step,
-                        &self.secrets,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
-                    let baseline = metrics::range(
-                        self.client().map_err(|e| format!("{e:#}"))?,
-                        &prom,
-                        &render(&compare.baseline, &ctx)?,
-                        started,
-                        now,
-                        step,
-                        &self.secrets,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
-                    return Ok(Sampled::Compared(analysis::compare(
-                        &canary, &baseline, compare,
-                    )));
                 }
-                let query = metric.query.as_ref().ok_or("the metric has no query")?;
-                metrics::instant(
-                    self.client().map_err(|e| format!("{e:#}"))?,
-                    &prom,
-                    &render(query, &ctx)?,
-                    metric.reduce,
-                    &self.secrets,
-                )
-                .await
-                .map(Sampled::Value)
-                .map_err(|e| e.to_string())
             }
             MetricsProvider::Http { request, value } => {
                 let call =
@@ -271,4 +270,65 @@ impl Runner<'_> {
 enum Sampled {
     Value(Option<f64>),
     Compared(analysis::Comparison),
+}
+
+/// What a Prometheus metric asks, rendered: outside values in it escaped as PromQL
+/// strings. `relctl plan` shows the same.
+pub enum Queries<'a> {
+    Instant(String),
+    Compare {
+        canary: String,
+        baseline: String,
+        how: &'a crate::plan::Compare,
+    },
+    /// A comparison with nothing live before: no data, nothing asked.
+    NoBaseline,
+}
+
+/// What measuring `metric` would ask, as `relctl plan` shows it: the queries as they
+/// will be sent, or the request, secrets masked.
+pub fn describe(plan: &crate::plan::Plan, metric: &Metric, scope: &Scope) -> serde_json::Value {
+    use serde_json::json;
+    let secrets = scope.secrets;
+    let described = match plan.metrics_providers.get(&metric.provider.raw) {
+        Some(MetricsProvider::Prometheus { .. }) => {
+            queries(metric, scope.baseline.is_some(), &scope.value()).map(|q| match q {
+                Queries::Instant(query) => json!({ "query": secrets.mask(&query) }),
+                Queries::Compare {
+                    canary, baseline, ..
+                } => {
+                    json!({ "canary": secrets.mask(&canary), "baseline": secrets.mask(&baseline) })
+                }
+                Queries::NoBaseline => {
+                    json!({ "no_data": "nothing was live before to compare with" })
+                }
+            })
+        }
+        Some(MetricsProvider::Http { request, .. }) => steps::request(scope, request, None)
+            .map(|call| json!({ "request": call.describe(secrets) }))
+            .map_err(|e| e.message),
+        None => Err(format!("no metrics provider `{}`", metric.provider.raw)),
+    };
+    let mut out = described.unwrap_or_else(|e| json!({ "error": secrets.mask(&e) }));
+    out["name"] = json!(metric.name);
+    out
+}
+
+pub fn queries<'a>(
+    metric: &'a Metric,
+    baseline: bool,
+    ctx: &minijinja::Value,
+) -> Result<Queries<'a>, String> {
+    if let Some(compare) = &metric.compare {
+        if !baseline {
+            return Ok(Queries::NoBaseline);
+        }
+        return Ok(Queries::Compare {
+            canary: render(&compare.canary, Landing::Query, ctx)?,
+            baseline: render(&compare.baseline, Landing::Query, ctx)?,
+            how: compare,
+        });
+    }
+    let query = metric.query.as_ref().ok_or("the metric has no query")?;
+    Ok(Queries::Instant(render(query, Landing::Query, ctx)?))
 }

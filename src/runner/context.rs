@@ -1,6 +1,6 @@
 //! What templates see when a step runs: the names of SPEC §4, filled in.
 
-use serde_json::{Value, json};
+use minijinja::Value;
 
 use crate::engine::Live;
 use crate::plan::Plan;
@@ -41,34 +41,61 @@ pub struct Scope<'a> {
     pub baseline: Option<&'a Live>,
     pub step: usize,
     pub weight: u8,
-    pub response: Option<&'a Value>,
+    pub response: Option<&'a serde_json::Value>,
 }
 
 impl Scope<'_> {
-    pub fn value(&self) -> minijinja::Value {
-        let secrets: serde_json::Map<String, Value> = self
-            .secrets
-            .iter()
-            .map(|(name, value)| (name.to_string(), json!(value)))
-            .collect();
-        let baseline = self.baseline.map_or(
-            Value::Null,
-            |b| json!({ "id": b.release, "version": b.version, "digest": b.digest }),
-        );
-        let mut ctx = json!({
-            "app": self.plan.app,
-            "vars": self.plan.vars,
-            "secret": secrets,
-            "env": { "name": self.env },
-            "release": { "id": self.target.release, "version": self.target.version },
-            "artifact": { "ref": self.target.artifact, "name": self.target.name, "digest": self.target.digest },
-            "step": { "index": self.step, "weight": self.weight },
-            "baseline": baseline,
+    /// The names templates see. What the plan itself says (`app`, `vars.*`, `env.name`,
+    /// the step's numbers) and the operator's secrets are trusted
+    /// (`plan::template::is_trusted`): marked safe, they are rendered as they are.
+    /// Everything else comes from outside the plan (the command line, the record, the
+    /// platform's answers) and is escaped where it lands.
+    pub fn value(&self) -> Value {
+        let trusted = |text: &str| Value::from_safe_string(text.to_string());
+        let map = Value::from_pairs::<Vec<(&str, Value)>, _, _>;
+        let vars = Value::from_pairs(self.plan.vars.iter().map(|(k, v)| (k.as_str(), trusted(v))));
+        let secrets = Value::from_pairs(self.secrets.iter().map(|(k, v)| (k, trusted(v))));
+        let baseline = self.baseline.map_or(Value::from(()), |b| {
+            map(vec![
+                ("id", Value::from(b.release.as_str())),
+                ("version", Value::from(b.version.as_str())),
+                ("digest", Value::from(b.digest.as_str())),
+            ])
         });
-        if let (Some(response), Some(obj)) = (self.response, ctx.as_object_mut()) {
-            obj.insert("response".into(), response.clone());
+        let target = self.target;
+        let mut names = vec![
+            ("app", trusted(&self.plan.app)),
+            ("vars", vars),
+            ("secret", secrets),
+            ("env", map(vec![("name", trusted(self.env))])),
+            (
+                "release",
+                map(vec![
+                    ("id", Value::from(target.release.as_str())),
+                    ("version", Value::from(target.version.as_str())),
+                ]),
+            ),
+            (
+                "artifact",
+                map(vec![
+                    ("ref", Value::from(target.artifact.as_str())),
+                    ("name", Value::from(target.name.as_str())),
+                    ("digest", Value::from(target.digest.as_str())),
+                ]),
+            ),
+            (
+                "step",
+                map(vec![
+                    ("index", Value::from(self.step)),
+                    ("weight", Value::from(self.weight)),
+                ]),
+            ),
+            ("baseline", baseline),
+        ];
+        if let Some(response) = self.response {
+            names.push(("response", Value::from(minijinja::value::Serde(response))));
         }
-        minijinja::Value::from(minijinja::value::Serde(ctx))
+        map(names)
     }
 
     /// The RELCTL_* variables an `exec` command gets.

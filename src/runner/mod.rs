@@ -2,7 +2,7 @@
 //! records each event before and after. Every decision is made on a fresh read of the
 //! record, so a resumed or concurrent run sees what really happened.
 
-mod analysis;
+pub mod analysis;
 pub mod context;
 mod incident;
 pub mod journal;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::context::Scope;
-use crate::plan::template::{render, render_body};
+use crate::plan::template::{Landing, render, render_body, render_header};
 use crate::plan::{DeployProvider, Exec, HttpCall, Request};
 use crate::providers::{exec, http};
 
@@ -59,7 +59,7 @@ pub struct Tools<'a> {
 }
 
 fn rendered(scope: &Scope, text: &crate::plan::Text) -> Result<String, StepError> {
-    render(text, &scope.value()).map_err(StepError::provider)
+    render(text, Landing::Text, &scope.value()).map_err(StepError::provider)
 }
 
 pub fn request(scope: &Scope, r: &Request, key: Option<String>) -> Result<http::Call, StepError> {
@@ -67,7 +67,10 @@ pub fn request(scope: &Scope, r: &Request, key: Option<String>) -> Result<http::
     let headers = r
         .headers
         .iter()
-        .map(|(k, v)| Ok((k.clone(), render(v, &ctx).map_err(StepError::provider)?)))
+        .map(|(k, v)| {
+            let value = render_header(k, v, &ctx).map_err(StepError::provider)?;
+            Ok((k.clone(), value))
+        })
         .collect::<Result<Vec<_>, StepError>>()?;
     let body = r
         .body
@@ -76,7 +79,7 @@ pub fn request(scope: &Scope, r: &Request, key: Option<String>) -> Result<http::
         .transpose()?;
     Ok(http::Call {
         method: r.method.clone(),
-        url: render(&r.url, &ctx).map_err(StepError::provider)?,
+        url: render(&r.url, Landing::Url, &ctx).map_err(StepError::provider)?,
         headers,
         body,
         timeout: r.timeout,
@@ -267,11 +270,11 @@ async fn wait_for(
     let headers = w
         .headers
         .iter()
-        .map(|(k, v)| Ok((k.clone(), render(v, &ctx).map_err(failed)?)))
+        .map(|(k, v)| Ok((k.clone(), render_header(k, v, &ctx).map_err(failed)?)))
         .collect::<Result<Vec<_>, StepError>>()?;
     let call = http::WaitCall {
         method: w.method.clone(),
-        url: render(&w.url, &ctx).map_err(failed)?,
+        url: render(&w.url, Landing::Url, &ctx).map_err(failed)?,
         headers,
         interval: w.interval,
         timeout: w.timeout,

@@ -46,6 +46,8 @@ struct Inner {
     echo: String,
     /// What `/stats/{version}` answers, per version (the http metric provider's source).
     stats: BTreeMap<String, Value>,
+    /// When set, deploy answers give this `id` instead of the environment's name.
+    answer_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -148,6 +150,11 @@ impl Platform {
         self.lock().never_ready = true;
     }
 
+    /// Deploy answers say `"id": id` (what a plan's `response.id` then holds).
+    pub fn answer_id(&self, id: &str) {
+        self.lock().answer_id = Some(id.to_string());
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -213,7 +220,8 @@ async fn deploy(
     } else {
         "ready"
     };
-    Json(json!({ "id": env, "state": state_name, "digest": digest })).into_response()
+    let id = inner.answer_id.clone().unwrap_or(env);
+    Json(json!({ "id": id, "state": state_name, "digest": digest })).into_response()
 }
 
 async fn deployment(

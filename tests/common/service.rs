@@ -115,6 +115,11 @@ async fn metrics(State(inner): State<Arc<Mutex<Inner>>>) -> impl IntoResponse {
          # TYPE http_requests_total counter\n",
     );
     for (version, traffic) in &mut inner.versions {
+        // A label value escapes `\`, `"` and line breaks (the text exposition format).
+        let version = version
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
         if traffic.flowing {
             let requests = traffic.requests_per_scrape;
             // f64 → u64 saturates; the ratio is checked to be in 0..=1.
