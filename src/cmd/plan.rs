@@ -166,7 +166,7 @@ pub fn actions(
                         .map(|a| {
                             a.metrics
                                 .iter()
-                                .map(|m| runner::analysis::describe(&plan, m, &scope))
+                                .map(|m| runner::analysis::describe(plan, m, &scope))
                                 .collect()
                         })
                         .unwrap_or_default();

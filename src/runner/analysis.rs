@@ -185,7 +185,9 @@ impl Runner<'_> {
                     .map(Sampled::Value)
                     .map_err(|e| e.to_string()),
                     // Nothing was live before: there is no baseline to compare with.
-                    Queries::NoBaseline => Ok(Sampled::Compared(analysis::Comparison::no_data(0, 0))),
+                    Queries::NoBaseline => {
+                        Ok(Sampled::Compared(analysis::Comparison::no_data(0, 0)))
+                    }
                     Queries::Compare {
                         canary,
                         baseline,
