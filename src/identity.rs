@@ -53,9 +53,10 @@ pub fn unknown(needs: &str) -> Error {
 pub fn needed_by(plan: &Plan) -> bool {
     plan.environments.iter().any(|env| {
         env.approval.as_ref().is_some_and(|a| !a.allow_self)
-            || env.steps.iter().any(|step| {
-                matches!(&step.kind, StepKind::Approval(Some(own)) if !own.allow_self)
-            })
+            || env
+                .steps
+                .iter()
+                .any(|step| matches!(&step.kind, StepKind::Approval(Some(own)) if !own.allow_self))
     })
 }
 

@@ -10,6 +10,7 @@ mod crashes;
 mod demo;
 mod generated;
 mod github;
+mod identity;
 mod incident;
 mod metrics;
 mod notes;

@@ -1,7 +1,7 @@
 //! `relctl approve`: record an approval by the caller.
 
-use super::release::{self, Verdict};
 use super::Context;
+use super::release::{self, Verdict};
 use crate::engine::EventKind;
 use crate::runner::{self, journal};
 

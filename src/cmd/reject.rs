@@ -1,8 +1,8 @@
 //! `relctl reject`: record a rejection of a release waiting for approval; the promote
 //! waiting on it (or the next resume) rolls the environment back.
 
-use super::release::{self, Verdict};
 use super::Context;
+use super::release::{self, Verdict};
 use crate::engine::EventKind;
 use crate::runner::{self, journal};
 

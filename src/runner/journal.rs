@@ -296,8 +296,8 @@ pub fn record(
 fn crash_point() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static COMMITS: AtomicUsize = AtomicUsize::new(0);
-    let Some(limit) = crate::hooks::get(crate::hooks::Hook::CrashAfter)
-        .and_then(|v| v.parse::<usize>().ok())
+    let Some(limit) =
+        crate::hooks::get(crate::hooks::Hook::CrashAfter).and_then(|v| v.parse::<usize>().ok())
     else {
         return;
     };

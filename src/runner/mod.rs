@@ -301,7 +301,10 @@ impl<'a> Runner<'a> {
                     let run = state.env(&env);
                     if self.opts.interactive {
                         let allowed = if self.author.actor_source == engine::ActorSource::None {
-                            Err("no identity is known (set git's user.email, or RELCTL_ACTOR)".to_string())
+                            Err(
+                                "no identity is known (set git's user.email, or RELCTL_ACTOR)"
+                                    .to_string(),
+                            )
                         } else {
                             engine::decide::approver_allowed(
                                 &approval,
