@@ -200,6 +200,20 @@ fn relctl_actor_and_the_ci_identity_are_recorded_with_their_source() {
         record.contains("ci: https://github.com/acme/checkout/actions/runs/42"),
         "{record}"
     );
+    // A GitLab CI job: the user who triggered it.
+    let third = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+    let run = s.env.stranger().run_with(
+        &["promote", "--artifact", &artifact(third), "--to", "dev"],
+        |c| {
+            quick(c);
+            c.env("GITLAB_CI", "true")
+                .env("GITLAB_USER_EMAIL", "carol@acme.io");
+        },
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let record = s.record_file(&relctl::runner::journal::release_path(&release(third)));
+    assert!(record.contains("actor: carol@acme.io"), "{record}");
+    assert!(record.contains("actor_source: gitlab-ci"), "{record}");
 }
 
 #[test]
@@ -247,11 +261,7 @@ fn reject_refuses_a_release_that_is_not_waiting_and_says_where_it_stands() {
         "oops",
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("it has not entered it"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("it is not there yet"), "{}", run.stderr);
 }
 
 #[test]

@@ -117,8 +117,8 @@ impl Verdict {
 /// The gate `release` waits at in `env` (`None` is the environment's own approval),
 /// once it is sure the caller may decide it: the caller must be known (exit 2), the
 /// release must be waiting for an approval there (exit 2 otherwise, saying where it
-/// stands), and the caller must be one of that gate's approvers, not its starter under `allow_self:
-/// false` (exit 6). approve and reject both ask this.
+/// stands), and the caller must be one of that gate's approvers and, under
+/// `allow_self: false`, not its starter (exit 6). approve and reject both ask this.
 pub fn decidable_gate(
     env: &Environment,
     release: &str,
@@ -175,7 +175,7 @@ fn waiting_gate(run: &EnvRun) -> Result<Option<usize>, String> {
         None => {}
     }
     if !run.entered {
-        return Err("it has not entered it".into());
+        return Err("it is not there yet".into());
     }
     if let Some((by, _)) = &run.rejected {
         return Err(format!(
