@@ -182,4 +182,22 @@ mod tests {
             "git before the CI"
         );
     }
+
+    #[test]
+    fn a_source_from_a_newer_relctl_or_none_at_all_still_reads() {
+        let read = |yaml: &str| -> Option<ActorSource> {
+            let event: crate::engine::Event = serde_saphyr::from_str(yaml).expect("an event");
+            event.actor_source
+        };
+        let event = "at: 2026-11-22T10:00:00Z\nactor: a@b.c\nevent: live\nrelctl: 0.1.0\nplan: x\n";
+        assert_eq!(read(event), None, "written before sources were recorded");
+        assert_eq!(
+            read(&format!("{event}actor_source: github-actions\n")),
+            Some(ActorSource::GithubActions)
+        );
+        assert_eq!(
+            read(&format!("{event}actor_source: a-future-source\n")),
+            Some(ActorSource::Other)
+        );
+    }
 }

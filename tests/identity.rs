@@ -149,6 +149,12 @@ fn without_an_identity_a_plan_with_allow_self_false_is_not_promoted() {
     );
     assert_eq!(s.env.records_log(), "", "nothing was recorded");
     assert!(s.platform.deploys().is_empty());
+    // Nor resumed: the tester starts it, someone unknown cannot carry it on.
+    assert_eq!(s.promote(HEX, &[]).code, 4);
+    let before = s.events(HEX);
+    let run = s.env.stranger().run_with(&["resume", &release(HEX)], quick);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(s.events(HEX), before);
 }
 
 #[test]
