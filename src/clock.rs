@@ -1,11 +1,10 @@
-//! The clock. `RELCTL_NOW` (RFC 3339) pins it, so tests of freezes and soak times can
-//! say what time it is.
+//! The clock. In a build with test hooks, `RELCTL_NOW` (RFC 3339) pins it, so tests of
+//! freezes and soak times can say what time it is (see src/hooks.rs).
 
 use chrono::{DateTime, Utc};
 
 pub fn now() -> DateTime<Utc> {
-    std::env::var("RELCTL_NOW")
-        .ok()
+    crate::hooks::get(crate::hooks::Hook::Now)
         .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
 }

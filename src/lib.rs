@@ -13,6 +13,8 @@ pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod generated;
+pub mod hooks;
+pub mod identity;
 pub mod notes;
 pub mod plan;
 pub mod providers;

@@ -132,8 +132,8 @@ fn approving_a_release_that_is_not_waiting_is_a_usage_error() {
 #[test]
 fn wait_approval_polls_until_another_process_approves() {
     let s = Setup::new(APPROVAL, CANARY);
-    let mut waiting = s
-        .env
+    let dev = s.env.operator("dev@acme.io");
+    let mut waiting = dev
         .std_command()
         .args([
             "promote",
@@ -143,7 +143,6 @@ fn wait_approval_polls_until_another_process_approves() {
         ])
         .env("DEPLOY_TOKEN", SECRET)
         .env("RELCTL_POLL_MS", "20")
-        .env("RELCTL_ACTOR", "dev@acme.io")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

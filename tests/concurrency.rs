@@ -1,7 +1,6 @@
 //! Two releases racing for one environment: the lock admits exactly one, whether the
 //! racers share a repository or two clones of one bare remote.
 
-use std::path::Path;
 use std::process::{Child, Stdio};
 
 use crate::common::platform::Platform;
@@ -26,9 +25,9 @@ fn holding_plan(platform: &Platform, remote: bool) -> String {
     }
 }
 
-fn spawn(env: &TestEnv, dir: &Path, hex: &str) -> Child {
-    env.std_command()
-        .current_dir(dir)
+/// Starts `relctl promote` of `hex` into dev, run as `relctl` (a person in a directory).
+fn spawn(mut relctl: std::process::Command, hex: &str) -> Child {
+    relctl
         .args(["promote", "--artifact", &artifact(hex), "--env", "dev"])
         .env("DEPLOY_TOKEN", SECRET)
         .stdout(Stdio::null())
@@ -59,8 +58,8 @@ fn two_processes_in_one_repository() {
     env.init_repo();
     let platform = Platform::start();
     env.write("release.yaml", holding_plan(&platform, false));
-    let a = spawn(&env, env.path(), HEX);
-    let b = spawn(&env, env.path(), OLD);
+    let a = spawn(env.std_command(), HEX);
+    let b = spawn(env.std_command(), OLD);
     exactly_one_wins(finish(a), finish(b));
     assert_eq!(platform.deploys().len(), 1, "only the winner deployed");
     let fsck = std::process::Command::new("git")
@@ -79,40 +78,14 @@ fn two_processes_in_one_repository() {
 fn two_clones_of_one_bare_remote() {
     let env = TestEnv::new();
     let platform = Platform::start();
-    let origin = env.path().join("origin.git");
-    git(
-        env.path(),
-        &["init", "-q", "--bare", "-b", "main", "origin.git"],
-    );
-    let seed = env.path().join("seed");
-    git(
-        env.path(),
-        &["clone", "-q", origin.to_str().unwrap_or_default(), "seed"],
-    );
-    std::fs::write(seed.join("release.yaml"), holding_plan(&platform, true)).expect("write plan");
-    git(&seed, &["add", "release.yaml"]);
-    git(
-        &seed,
-        &[
-            "-c",
-            "user.email=dev@example.com",
-            "-c",
-            "user.name=Dev",
-            "commit",
-            "-q",
-            "-m",
-            "plan",
-        ],
-    );
-    git(&seed, &["push", "-q", "origin", "main"]);
-    for name in ["a", "b"] {
-        git(
-            env.path(),
-            &["clone", "-q", origin.to_str().unwrap_or_default(), name],
-        );
-    }
-    let a = spawn(&env, &env.path().join("a"), HEX);
-    let b = spawn(&env, &env.path().join("b"), OLD);
+    let clones = env.clones(&[("release.yaml", &holding_plan(&platform, true))]);
+    let origin = clones.remote.clone();
+    // Two people, each in their own clone.
+    let bob = env.operator("bob@example.com").in_dir(&clones.two);
+    let mut tester = env.std_command();
+    tester.current_dir(&clones.one);
+    let a = spawn(tester, HEX);
+    let b = spawn(bob.std_command(), OLD);
     exactly_one_wins(finish(a), finish(b));
     assert_eq!(platform.deploys().len(), 1, "only the winner deployed");
     // The winner's record reached the remote; both clones agree after a fetch.

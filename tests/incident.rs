@@ -292,7 +292,6 @@ fn history_lists_events_newest_first_and_a_release_in_full() {
             "'{}' history --limit 1000 | head -1",
             assert_cmd::cargo::cargo_bin("relctl").display()
         ))
-        .env("RELCTL_ACTOR", "x")
         .output()
         .expect("sh");
     assert!(out.status.success());

@@ -83,20 +83,12 @@ impl Setup {
     }
 
     pub fn relctl(&self, args: &[&str]) -> Run {
-        self.env.run_with(args, |c| {
-            c.env("DEPLOY_TOKEN", SECRET)
-                .env("RELCTL_BACKOFF_MS", "1")
-                .env("RELCTL_POLL_MS", "20");
-        })
+        self.env.run_with(args, quick)
     }
 
+    /// relctl run by another person, whose git identity is `actor`, in this project.
     pub fn relctl_as(&self, actor: &str, args: &[&str]) -> Run {
-        self.env.run_with(args, |c| {
-            c.env("DEPLOY_TOKEN", SECRET)
-                .env("RELCTL_BACKOFF_MS", "1")
-                .env("RELCTL_POLL_MS", "20")
-                .env("RELCTL_ACTOR", actor);
-        })
+        self.env.operator(actor).run_with(args, quick)
     }
 
     pub fn promote(&self, hex: &str, extra: &[&str]) -> Run {
@@ -118,6 +110,13 @@ impl Setup {
             .filter_map(|l| l.trim().strip_prefix("event: ").map(str::to_string))
             .collect()
     }
+}
+
+/// The deploy secret, and short backoff and polls so tests do not wait.
+pub fn quick(c: &mut assert_cmd::Command) {
+    c.env("DEPLOY_TOKEN", SECRET)
+        .env("RELCTL_BACKOFF_MS", "1")
+        .env("RELCTL_POLL_MS", "20");
 }
 
 fn assert_ok(run: &Run) {

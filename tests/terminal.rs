@@ -10,9 +10,10 @@ struct Tmux {
 }
 
 impl Tmux {
-    /// Starts `relctl args…` in a detached tmux session with a clean environment; its exit
+    /// Starts `relctl args…` in a detached tmux session with a clean environment and
+    /// `home` as HOME (whose git configuration says who is at the terminal); its exit
     /// code lands in `exit` in the test dir.
-    fn start(dir: &Path, args: &[&str]) -> Tmux {
+    fn start(dir: &Path, home: &Path, args: &[&str]) -> Tmux {
         let unique = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -21,9 +22,9 @@ impl Tmux {
         let binary = assert_cmd::cargo::cargo_bin("relctl");
         let words: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
         let script = format!(
-            "cd '{}' && env -i PATH=\"$PATH\" HOME='{}' NO_COLOR=1 TERM=xterm GIT_CONFIG_NOSYSTEM=1 RELCTL_ACTOR=alice@acme.io DEPLOY_TOKEN={SECRET} '{}' {}; echo $? > exit",
+            "cd '{}' && env -i PATH=\"$PATH\" HOME='{}' NO_COLOR=1 TERM=xterm GIT_CONFIG_NOSYSTEM=1 DEPLOY_TOKEN={SECRET} '{}' {}; echo $? > exit",
             dir.display(),
-            dir.display(),
+            home.display(),
             binary.display(),
             words.join(" ")
         );
@@ -101,7 +102,12 @@ const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";
 #[test]
 fn the_terminal_prompt_approves_in_place() {
     let s = Setup::new(APPROVAL, CANARY);
-    let tmux = Tmux::start(s.env.path(), &["promote", "--artifact", &artifact(HEX)]);
+    let alice = s.env.operator("alice@acme.io");
+    let tmux = Tmux::start(
+        s.env.path(),
+        alice.home(),
+        &["promote", "--artifact", &artifact(HEX)],
+    );
     tmux.wait_for_screen("as alice@acme.io?");
     tmux.keys("y");
     assert_eq!(exit_code(s.env.path()), 0, "{}", tmux.screen());
@@ -115,7 +121,12 @@ fn the_terminal_prompt_approves_in_place() {
 #[test]
 fn declining_at_the_prompt_rejects_with_exit_3() {
     let s = Setup::new(APPROVAL, CANARY);
-    let tmux = Tmux::start(s.env.path(), &["promote", "--artifact", &artifact(HEX)]);
+    let alice = s.env.operator("alice@acme.io");
+    let tmux = Tmux::start(
+        s.env.path(),
+        alice.home(),
+        &["promote", "--artifact", &artifact(HEX)],
+    );
     tmux.wait_for_screen("as alice@acme.io?");
     tmux.keys("n");
     assert_eq!(exit_code(s.env.path()), 3, "{}", tmux.screen());

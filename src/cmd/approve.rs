@@ -1,8 +1,8 @@
 //! `relctl approve`: record an approval by the caller.
 
-use super::{Context, release};
-use crate::engine::{EventKind, decide::approver_allowed};
-use crate::error::{Error, Exit};
+use super::Context;
+use super::release::{self, Verdict};
+use crate::engine::EventKind;
 use crate::runner::{self, journal};
 
 /// Approve a release into an environment (as RELCTL_ACTOR, else git user.email)
@@ -26,29 +26,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let _ = store.sync();
     let (file, state) = release::find(&store, &args.release)?;
-    let run = state.env(&args.env);
-    let Some(gate) = run
-        .awaiting
-        .filter(|_| run.entered && run.outcome.is_none())
-    else {
-        return Err(Error::usage(format!(
-            "{} is not waiting for an approval in {}",
-            args.release, args.env
-        ))
-        .into());
-    };
-    let approval = match gate {
-        Some(step) => match &env.steps.get(step).map(|s| &s.kind) {
-            Some(crate::plan::StepKind::Approval(Some(own))) => Some(own.clone()),
-            _ => env.approval.clone(),
-        },
-        None => env.approval.clone(),
-    };
     let author = release::author(&plan);
-    if let Some(approval) = &approval {
-        approver_allowed(approval, &author.actor, state.started_by.as_deref())
-            .map_err(|why| Error::new(Exit::Blocked, format!("approval refused: {why}")))?;
-    }
+    let gate = release::decidable_gate(env, &args.release, &state, &author, Verdict::Approve)?;
     let kind = EventKind::Approved {
         step: gate,
         by: author.actor.clone(),

@@ -47,6 +47,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let (plan, artifact) = super::plan_and_artifact(ctx, &args.artifact)?;
+    release::check_identity(&plan, "promote")?;
     let targets = targets(&plan, args.to.as_deref(), args.env.as_deref())?;
     let mut lifted = Vec::new();
     if args.force {

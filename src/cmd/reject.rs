@@ -1,8 +1,9 @@
-//! `relctl reject`: record a rejection; the release stops before that environment.
+//! `relctl reject`: record a rejection of a release waiting for approval; the promote
+//! waiting on it (or the next resume) rolls the environment back.
 
-use super::{Context, release};
+use super::Context;
+use super::release::{self, Verdict};
 use crate::engine::EventKind;
-use crate::error::{Error, Exit};
 use crate::runner::{self, journal};
 
 /// Reject a release for an environment
@@ -25,17 +26,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let env = super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
     let _ = store.sync();
-    let (file, _) = release::find(&store, &args.release)?;
+    let (file, state) = release::find(&store, &args.release)?;
     let author = release::author(&plan);
-    if let Some(approval) = &env.approval {
-        // Whoever may approve may reject, the release's own author included.
-        let open = crate::plan::Approval {
-            allow_self: true,
-            ..approval.clone()
-        };
-        crate::engine::decide::approver_allowed(&open, &author.actor, None)
-            .map_err(|why| Error::new(Exit::Blocked, format!("rejection refused: {why}")))?;
-    }
+    release::decidable_gate(env, &args.release, &state, &author, Verdict::Reject)?;
     let release_id = args.release.clone();
     let kind = EventKind::Rejected {
         by: author.actor.clone(),

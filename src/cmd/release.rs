@@ -1,22 +1,40 @@
-//! What promote, resume, approve, reject and abort share: finding the release in the
-//! record and setting up a runner for it.
+//! What promote, resume, approve, reject and abort share: who acts, finding the release
+//! in the record, the check before a decision at an approval gate, and setting up a
+//! runner.
 
 use std::time::Duration;
 
 use super::Context;
-use crate::engine::{self, ReleaseFile, ReleaseState};
-use crate::error::Error;
-use crate::plan::{Plan, template};
+use crate::engine::decide::approver_allowed;
+use crate::engine::{self, ActorSource, EnvRun, Outcome, ReleaseFile, ReleaseState};
+use crate::error::{Error, Exit};
+use crate::identity::{self, Identity};
+use crate::plan::{Environment, Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::record::Store;
 use crate::runner::{self, Author, Header, Options, Runner, journal};
 
+/// Who acts, under which plan: stamped on every event this command records. When no
+/// identity is known the actor is `unknown`, and the record says so.
 pub fn author(plan: &Plan) -> Author {
+    let identity = Identity::resolve(plan);
     Author {
-        actor: runner::actor(plan),
+        actor: identity.actor,
+        actor_source: identity.source,
         plan_digest: plan.digest.clone(),
         ci: runner::ci_link(),
     }
+}
+
+/// promote and resume under a plan with `allow_self: false` must know who runs them:
+/// a release started by nobody could be approved by the person who started it.
+pub fn check_identity(plan: &Plan, command: &str) -> anyhow::Result<()> {
+    if identity::needed_by(plan) {
+        Identity::resolve(plan).require(&format!(
+            "`relctl {command}` under a plan with `allow_self: false`"
+        ))?;
+    }
+    Ok(())
 }
 
 pub fn header_of(file: &ReleaseFile) -> Header {
@@ -78,4 +96,99 @@ pub fn runner<'a>(
         secrets,
         opts,
     )
+}
+
+/// What a person decides at an approval gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+impl Verdict {
+    fn command(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approve",
+            Verdict::Reject => "reject",
+        }
+    }
+}
+
+/// The gate `release` waits at in `env` (`None` is the environment's own approval),
+/// once it is sure the caller may decide it: the caller must be known (exit 2), the
+/// release must be waiting for an approval there (exit 2 otherwise, saying where it
+/// stands), and the caller must be one of that gate's approvers and, under
+/// `allow_self: false`, not its starter (exit 6). approve and reject both ask this.
+pub fn decidable_gate(
+    env: &Environment,
+    release: &str,
+    state: &ReleaseState,
+    author: &Author,
+    verdict: Verdict,
+) -> anyhow::Result<Option<usize>> {
+    if author.actor_source == ActorSource::None {
+        return Err(identity::unknown(&format!("`relctl {}`", verdict.command())).into());
+    }
+    let run = state.env(&env.name);
+    let gate = waiting_gate(&run).map_err(|stands| {
+        let error = Error::usage(format!(
+            "{release} is not waiting for an approval in {}: {stands}",
+            env.name
+        ));
+        match (verdict, run.outcome) {
+            (Verdict::Reject, Some(Outcome::Live)) => error.with_hint(format!(
+                "to take it out of {0}, `relctl rollback --env {0} --reason TEXT`",
+                env.name
+            )),
+            _ => error.with_hint("`relctl status` shows where each release stands"),
+        }
+    })?;
+    let approval = match gate.and_then(|step| env.steps.get(step)).map(|s| &s.kind) {
+        Some(StepKind::Approval(Some(own))) => Some(own),
+        _ => env.approval.as_ref(),
+    };
+    if let Some(approval) = approval {
+        approver_allowed(approval, &author.actor, state.started_by.as_deref()).map_err(|why| {
+            let what = match verdict {
+                Verdict::Approve => "approval",
+                Verdict::Reject => "rejection",
+            };
+            Error::new(
+                Exit::Blocked,
+                format!(
+                    "{what} refused: {why} (you are {}, from {})",
+                    author.actor,
+                    author.actor_source.name()
+                ),
+            )
+        })?;
+    }
+    Ok(gate)
+}
+
+/// The gate an environment's run waits at, or where it stands instead.
+fn waiting_gate(run: &EnvRun) -> Result<Option<usize>, String> {
+    match run.outcome {
+        Some(Outcome::Live) => return Err("it is live there".into()),
+        Some(Outcome::RolledBack) => return Err("it was rolled back there".into()),
+        Some(Outcome::Aborted) => return Err("it was aborted there".into()),
+        None => {}
+    }
+    if !run.entered {
+        return Err("it is not there yet".into());
+    }
+    if let Some((by, _)) = &run.rejected {
+        return Err(format!(
+            "{by} rejected it there already; it is rolled back by the promote waiting on it or by `relctl resume`"
+        ));
+    }
+    let passed = |gate: &Option<usize>| match gate {
+        None => !run.done.is_empty() || run.in_flight.is_some(),
+        Some(step) => run.done.contains(step),
+    };
+    match run.awaiting {
+        Some(gate) if !passed(&gate) => Ok(gate),
+        Some(_) => Err("it is under way there, past its approval".into()),
+        None => Err("it is under way there and has not asked for an approval".into()),
+    }
 }

@@ -17,6 +17,41 @@ pub struct Event {
     pub plan: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<String>,
+    /// Where `actor` came from; absent in records written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_source: Option<ActorSource>,
+}
+
+/// Where an actor's identity came from (src/identity.rs resolves it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActorSource {
+    /// `RELCTL_ACTOR`.
+    Env,
+    /// git's `user.email`, as git reads it for the plan's repository.
+    Git,
+    /// `GITHUB_ACTOR` on GitHub Actions.
+    GithubActions,
+    /// `GITLAB_USER_EMAIL` on GitLab CI.
+    GitlabCi,
+    /// No identity was known: the actor is recorded as `unknown`.
+    None,
+    /// A source a newer relctl recorded.
+    #[serde(other)]
+    Other,
+}
+
+impl ActorSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            ActorSource::Env => "RELCTL_ACTOR",
+            ActorSource::Git => "git user.email",
+            ActorSource::GithubActions => "GitHub Actions",
+            ActorSource::GitlabCi => "GitLab CI",
+            ActorSource::None => "no identity",
+            ActorSource::Other => "another source",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,5 +8,5 @@ pub mod state;
 mod tests;
 
 pub use decide::{Decision, Inputs, Rule, next};
-pub use event::{EnvFile, Event, EventKind, Live, Lock, ReleaseFile, RollbackNote};
+pub use event::{ActorSource, EnvFile, Event, EventKind, Live, Lock, ReleaseFile, RollbackNote};
 pub use state::{EnvRun, Outcome, ReleaseState, fold};

@@ -51,6 +51,7 @@ fn event(env: Option<&str>, kind: EventKind, actor: &str) -> Event {
         relctl: "0".into(),
         plan: "x".into(),
         ci: None,
+        actor_source: None,
     }
 }
 

@@ -131,11 +131,11 @@ impl Default for Backoff {
 }
 
 impl Backoff {
-    /// `RELCTL_BACKOFF_MS` sets the base in milliseconds (tests keep retries fast with it);
-    /// otherwise the default.
+    /// The default, or in a build with test hooks the `BackoffMs` hook's base in
+    /// milliseconds (tests keep retries fast with it).
     pub fn from_env() -> Backoff {
         let default = Backoff::default();
-        let Ok(text) = std::env::var("RELCTL_BACKOFF_MS") else {
+        let Some(text) = crate::hooks::get(crate::hooks::Hook::BackoffMs) else {
             return default;
         };
         match text.trim().parse::<u64>() {
@@ -147,7 +147,7 @@ impl Backoff {
                 }
             }
             Err(_) => {
-                tracing::warn!("ignoring RELCTL_BACKOFF_MS={text:?}: not a number of milliseconds");
+                tracing::warn!("ignoring the backoff hook {text:?}: not a number of milliseconds");
                 default
             }
         }

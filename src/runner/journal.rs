@@ -177,6 +177,8 @@ pub fn summary_change(
 #[derive(Debug, Clone)]
 pub struct Author {
     pub actor: String,
+    /// Where `actor` came from, recorded beside it.
+    pub actor_source: crate::engine::ActorSource,
     pub plan_digest: String,
     pub ci: Option<String>,
 }
@@ -217,6 +219,7 @@ pub fn record(
             relctl: env!("CARGO_PKG_VERSION").to_string(),
             plan: author.plan_digest.clone(),
             ci: author.ci.clone(),
+            actor_source: Some(author.actor_source),
         };
         let (path, mut release) =
             read_release_at(snapshot, &header.release)?.unwrap_or_else(|| {
@@ -287,15 +290,14 @@ pub fn record(
     }
 }
 
-/// Fault injection for the reliability tests: with `RELCTL_FAULT_CRASH_AFTER=k`, the
-/// process dies without any cleanup right after its k-th record commit, as a SIGKILL
-/// would leave it.
+/// Fault injection for the reliability tests: with the `CrashAfter` hook at k (a build
+/// with test hooks only, src/hooks.rs), the process dies without any cleanup right after
+/// its k-th record commit, as a SIGKILL would leave it.
 fn crash_point() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static COMMITS: AtomicUsize = AtomicUsize::new(0);
-    let Some(limit) = std::env::var("RELCTL_FAULT_CRASH_AFTER")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
+    let Some(limit) =
+        crate::hooks::get(crate::hooks::Hook::CrashAfter).and_then(|v| v.parse::<usize>().ok())
     else {
         return;
     };
@@ -316,6 +318,7 @@ mod tests {
         let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
         let author = Author {
             actor: "tester@example.com".into(),
+            actor_source: crate::engine::ActorSource::Env,
             plan_digest: "sha256:00".into(),
             ci: None,
         };

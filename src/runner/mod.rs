@@ -57,10 +57,10 @@ pub struct Runner<'a> {
     pub github: Option<crate::ui::github::Actions>,
 }
 
-/// How long to sleep between polls of the record (approvals, locks).
+/// How long to sleep between polls of the record (approvals, locks); tests shorten it
+/// with a hook.
 fn poll_interval() -> Duration {
-    std::env::var("RELCTL_POLL_MS")
-        .ok()
+    crate::hooks::get(crate::hooks::Hook::PollMs)
         .and_then(|v| v.parse().ok())
         .map_or(Duration::from_secs(2), Duration::from_millis)
 }
@@ -74,22 +74,6 @@ pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
         .unwrap_or(Path::new("."));
     let dir = base.join(&plan.record.repo);
     Store::open(&dir, &plan.record.branch, plan.record.remote.as_deref())
-}
-
-/// Who is acting: `RELCTL_ACTOR`, else git's `user.email`, else the login name.
-pub fn actor(plan: &Plan) -> String {
-    if let Ok(actor) = std::env::var("RELCTL_ACTOR")
-        && !actor.trim().is_empty()
-    {
-        return actor.trim().to_string();
-    }
-    let base = plan.path.parent().unwrap_or(Path::new("."));
-    git2::Repository::discover(base)
-        .and_then(|r| r.config())
-        .and_then(|c| c.get_string("user.email"))
-        .ok()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// A link to the CI job running this, when one is known.
@@ -318,11 +302,19 @@ impl<'a> Runner<'a> {
                 } => {
                     let run = state.env(&env);
                     if self.opts.interactive {
-                        match engine::decide::approver_allowed(
-                            &approval,
-                            &self.author.actor,
-                            state.started_by.as_deref(),
-                        ) {
+                        let allowed = if self.author.actor_source == engine::ActorSource::None {
+                            Err(
+                                "no identity is known (set git's user.email, or RELCTL_ACTOR)"
+                                    .to_string(),
+                            )
+                        } else {
+                            engine::decide::approver_allowed(
+                                &approval,
+                                &self.author.actor,
+                                state.started_by.as_deref(),
+                            )
+                        };
+                        match allowed {
                             Ok(()) => {
                                 self.prompt(&env, step, &approval, &have).await?;
                                 continue;
