@@ -214,7 +214,7 @@ fn a_platform_id_reaches_the_platform_percent_encoded() {
     env.init_repo();
     let platform = Platform::start();
     platform.answer_id("../../admin");
-    let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id }}\", interval: 10ms, timeout: 2s, success: '.state == \"ready\"' }\n";
+    let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id }}\", interval: 100ms, timeout: 2s, success: '.state == \"ready\"' }\n";
     let extra = Extra {
         wait,
         ..Extra::default()
@@ -235,7 +235,7 @@ fn a_header_with_a_line_break_is_refused() {
     env.init_repo();
     let platform = Platform::start();
     platform.answer_id("7\r\nX-Admin: true");
-    let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id }}\", headers: { X-Deployment: \"{{ response.id }}\" }, interval: 10ms, timeout: 2s, success: '.state == \"ready\"' }\n";
+    let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id }}\", headers: { X-Deployment: \"{{ response.id }}\" }, interval: 100ms, timeout: 2s, success: '.state == \"ready\"' }\n";
     let extra = Extra {
         wait,
         ..Extra::default()
@@ -359,7 +359,7 @@ fn raw_inserts_a_value_as_it_is_and_safe_is_not_a_filter() {
     env.init_repo();
     let platform = Platform::start();
     platform.answer_id("x/../ok");
-    let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id | raw }}\", interval: 10ms, timeout: 2s, success: '.state == \"ready\"' }\n";
+    let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id | raw }}\", interval: 100ms, timeout: 2s, success: '.state == \"ready\"' }\n";
     let extra = Extra {
         wait,
         ..Extra::default()

@@ -119,7 +119,7 @@ fn an_echoed_wait_answer_and_url_show_no_encoding_of_a_secret() {
         body: { echo: "{{ secret.DEPLOY_TOKEN }}" }
       wait:
         url: "{{ vars.api }}/echo/200?token={{ secret.DEPLOY_TOKEN }}"
-        interval: 10ms
+        interval: 100ms
         timeout: 2s
         success: '.state == "ready"'
         failure: '.state == "failed"'
