@@ -225,19 +225,6 @@ impl<'a> Runner<'a> {
         loop {
             let snapshot = self.store.snapshot()?;
             let release = journal::read_release(&snapshot, self.release())?;
-            if release.is_none() {
-                self.note(
-                    None,
-                    EventKind::Started {
-                        artifact: self.header.artifact.clone(),
-                        digest: self.header.digest.clone(),
-                        version: self.header.version.clone(),
-                        source_commit: self.header.source_commit.clone(),
-                        targets: self.opts.targets.clone(),
-                    },
-                )?;
-                continue;
-            }
             let state = engine::fold(release.as_ref());
             let envs = journal::read_envs(
                 &snapshot,
@@ -254,6 +241,26 @@ impl<'a> Runner<'a> {
             };
             let decision = engine::next(&inputs);
             tracing::debug!(?decision, "next");
+            // A release is recorded once it acts: a promote refused by a gate or a lock
+            // leaves the record as it found it.
+            if release.is_none()
+                && !matches!(
+                    decision,
+                    Decision::Done | Decision::Blocked { .. } | Decision::Busy { .. }
+                )
+            {
+                self.note(
+                    None,
+                    EventKind::Started {
+                        artifact: self.header.artifact.clone(),
+                        digest: self.header.digest.clone(),
+                        version: self.header.version.clone(),
+                        source_commit: self.header.source_commit.clone(),
+                        targets: self.opts.targets.clone(),
+                    },
+                )?;
+                continue;
+            }
             match decision {
                 Decision::Done => return Ok(()),
                 Decision::Blocked { env, rule, reason } => {
