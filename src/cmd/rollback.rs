@@ -4,10 +4,10 @@ use serde_json::json;
 
 use super::{Context, release};
 use crate::cli::OutputMode;
-use crate::engine::{EventKind, Live};
+use crate::engine::{self, EnvFile, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
 use crate::record::Snapshot;
-use crate::runner::{self, Header, Options, journal};
+use crate::runner::{self, Header, Options, incident::Changed, journal};
 
 /// Redeploy the previous live release of an environment, skipping analysis and approval
 #[derive(Debug, clap::Args)]
@@ -23,15 +23,143 @@ pub struct Args {
     /// Why (recorded)
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+
+    /// Do not run the `undo` of the rolled-back release's steps (recorded as skipped)
+    #[arg(long)]
+    pub no_undo: bool,
+}
+
+/// How often the environment may change under a rollback before it gives up.
+const ATTEMPTS: usize = 5;
+
+/// What `relctl rollback` finds it should do.
+enum Decision {
+    /// A rollback already brought the environment back to what is live.
+    Done { live: Live, note: RollbackNote },
+    /// Someone else's rollback of the environment is running.
+    Running { lock: Lock },
+    /// Roll `header`'s release back to `to`; `preempted` when it is under way.
+    Roll {
+        header: Header,
+        to: Live,
+        preempted: bool,
+    },
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     super::environment(&plan, &args.env)?;
-    let store = runner::open_store(&plan)?;
-    let sync = store.sync();
-    let snapshot = store.snapshot()?;
-    let file = journal::read_env(&snapshot, &args.env)?;
+    let env = &args.env;
+    let me = release::author(&plan).actor;
+    let reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
+    for _ in 0..ATTEMPTS {
+        let store = runner::open_store(&plan)?;
+        let sync = store.sync();
+        let snapshot = store.snapshot()?;
+        let file = journal::read_env(&snapshot, env)?;
+        let (header, to, preempted) =
+            match decide(&snapshot, &plan.app, &file, env, args.to.as_deref(), &me)? {
+                Decision::Roll {
+                    header,
+                    to,
+                    preempted,
+                } => (header, to, preempted),
+                Decision::Done { live, note } => return done(ctx, env, &live, &note),
+                Decision::Running { lock } => return running(ctx, env, &lock),
+            };
+        drop(snapshot);
+        let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
+        if let Ok(s) = &sync
+            && let Some(error) = &s.error
+        {
+            ctx.printer.warn(&format!(
+                "cannot reach the records remote ({error}): rolling back from the local record"
+            ));
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let result = rt.block_on(runner.rollback_env(
+            env,
+            &to,
+            &file,
+            preempted,
+            args.no_undo,
+            &reason,
+        ));
+        if let Err(e) = &result
+            && e.chain().any(|c| c.is::<Changed>())
+        {
+            tracing::debug!("{e:#}: deciding again");
+            continue;
+        }
+        let row = |status: String, duration| {
+            vec![crate::ui::github::Row {
+                env: env.clone(),
+                status,
+                duration,
+            }]
+        };
+        match &result {
+            Ok(took) => runner.conclude(
+                "rolled_back",
+                None,
+                Some(row(format!("rolled back to {}", to.release), Some(*took))),
+            ),
+            Err(e) => runner.conclude("failed", Some(e), Some(row("rollback failed".into(), None))),
+        }
+        let took = result?;
+        let pending = runner.store.unpushed().unwrap_or(0);
+        let rolled_back = &header.release;
+        if ctx.printer.mode() == OutputMode::Json {
+            return ctx.printer.json(&json!({
+                "summary": true, "outcome": "rolled_back", "exit": 0, "env": env,
+                "from": rolled_back, "to": to.release, "ms": took.as_millis() as u64, "unpushed": pending,
+            }));
+        }
+        ctx.printer.status(&format!(
+            "rolled {env} back from {rolled_back} to {} ({}) in {:.2} s",
+            to.release,
+            to.version,
+            took.as_secs_f64()
+        ));
+        if pending > 0 {
+            ctx.printer.warn(&format!(
+                "{pending} record commit(s) are not pushed yet; the next relctl command pushes them"
+            ));
+        }
+        return Ok(());
+    }
+    Err(Error::new(
+        Exit::Busy,
+        format!("{env} kept changing while the rollback tried to take it"),
+    )
+    .with_hint("`relctl status` shows what is happening there; run the rollback again")
+    .into())
+}
+
+/// What to do, from the environment's file and the releases' records. A rollback never
+/// goes back to a release rolled back in the environment, and a second rollback of the
+/// same incident deploys nothing: `--to` is how to go further back.
+fn decide(
+    snapshot: &Snapshot,
+    app: &str,
+    file: &EnvFile,
+    env: &str,
+    wanted: Option<&str>,
+    me: &str,
+) -> anyhow::Result<Decision> {
+    if let Some(lock) = &file.lock
+        && wanted.is_none()
+        && !lock.by.eq_ignore_ascii_case(me)
+    {
+        let holder = journal::read_release(snapshot, &lock.release)?;
+        let run = engine::fold(holder.as_ref()).env(env);
+        // A rollback that failed is taken over; one that is running is left to finish.
+        if run.rolling_back && run.rollback_failed.is_none() {
+            return Ok(Decision::Running { lock: lock.clone() });
+        }
+    }
     let under_way = file
         .lock
         .as_ref()
@@ -41,7 +169,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 .is_none_or(|live| live.release != l.release)
         })
         .map(|l| l.release.clone());
-    let env = &args.env;
+    if let (None, None, Some(live), Some(note)) =
+        (&under_way, &file.lock, &file.live, &file.rolled_back)
+        && note.to == live.release
+        && wanted.is_none_or(|w| w == live.release)
+    {
+        return Ok(Decision::Done {
+            live: live.clone(),
+            note: note.clone(),
+        });
+    }
     // With a release under way, going back means going back to what is live; otherwise
     // to what was live before that.
     let (rolled_back, candidates) = match (&under_way, &file.live) {
@@ -61,21 +198,46 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             .into());
         }
     };
-    let to = match &args.to {
-        Some(wanted) => match candidates.iter().find(|l| &l.release == wanted) {
+    let rejected = |id: &str| file.rejected.iter().any(|r| r == id);
+    let to = match wanted {
+        Some(wanted) if rejected(wanted) => {
+            return Err(Error::usage(format!(
+                "{wanted} was rolled back in {env}: a rollback does not go back to it"
+            ))
+            .with_hint(format!(
+                "to bring it back on purpose: relctl promote --env {env} --artifact REF --force --reason TEXT"
+            ))
+            .into());
+        }
+        Some(wanted) => match candidates.iter().find(|l| l.release == wanted) {
             Some(live) => Some(live.clone()),
-            None => live_long_ago(&snapshot, env, wanted)?.filter(|l| l.release != rolled_back),
+            None => live_long_ago(snapshot, env, wanted)?.filter(|l| l.release != rolled_back),
         }
         .ok_or_else(|| {
             let known: Vec<&str> = candidates.iter().map(|l| l.release.as_str()).collect();
             Error::usage(format!("{wanted} was never live in {env} before {rolled_back}"))
                 .with_hint(if known.is_empty() { "nothing else was ever live there".to_string() } else { format!("candidates: {}", known.join(", ")) })
         })?,
-        None => candidates.first().cloned().ok_or_else(|| {
-            Error::new(Exit::Failed, format!("nothing was live in {env} before {rolled_back}: there is nothing to roll back to"))
-        })?,
+        None => match (candidates.iter().find(|l| !rejected(&l.release)), candidates.first()) {
+            (Some(live), _) => live.clone(),
+            (None, Some(_)) => {
+                return Err(Error::new(
+                    Exit::Failed,
+                    format!("every release live in {env} before {rolled_back} was rolled back there: there is nothing to roll back to"),
+                )
+                .with_hint(format!("redeploy a known-good artifact: relctl promote --env {env} --artifact REF --force --reason TEXT"))
+                .into());
+            }
+            (None, None) => {
+                return Err(Error::new(
+                    Exit::Failed,
+                    format!("nothing was live in {env} before {rolled_back}: there is nothing to roll back to"),
+                )
+                .into());
+            }
+        },
     };
-    let header = match journal::read_release(&snapshot, &rolled_back)? {
+    let header = match journal::read_release(snapshot, &rolled_back)? {
         Some(f) => release::header_of(&f),
         None => {
             let live = file
@@ -85,7 +247,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 .unwrap_or_else(|| to.clone());
             Header {
                 release: rolled_back.clone(),
-                app: plan.app.clone(),
+                app: app.to_string(),
                 artifact: live.artifact,
                 digest: live.digest,
                 version: live.version,
@@ -95,55 +257,48 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             }
         }
     };
-    drop(snapshot);
-    let reason = args.reason.unwrap_or_else(|| "rollback".into());
-    let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
-    if let Ok(s) = &sync
-        && let Some(error) = &s.error
-    {
-        ctx.printer.warn(&format!(
-            "cannot reach the records remote ({error}): rolling back from the local record"
-        ));
-    }
-    let preempted = under_way.as_ref().map(|_| &header);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let result = rt.block_on(runner.rollback_env(env, &to, preempted, &reason));
-    let row = |status: String, duration| {
-        vec![crate::ui::github::Row {
-            env: env.clone(),
-            status,
-            duration,
-        }]
-    };
-    match &result {
-        Ok(took) => runner.conclude(
-            "rolled_back",
-            None,
-            Some(row(format!("rolled back to {}", to.release), Some(*took))),
-        ),
-        Err(e) => runner.conclude("failed", Some(e), Some(row("rollback failed".into(), None))),
-    }
-    let took = result?;
-    let pending = runner.store.unpushed().unwrap_or(0);
+    Ok(Decision::Roll {
+        header,
+        to,
+        preempted: under_way.is_some(),
+    })
+}
+
+/// The environment is already where a rollback took it: say so, deploy nothing.
+fn done(ctx: &Context, env: &str, live: &Live, note: &RollbackNote) -> anyhow::Result<()> {
+    let at = note.at.format("%Y-%m-%d %H:%M:%S UTC");
     if ctx.printer.mode() == OutputMode::Json {
         return ctx.printer.json(&json!({
-            "summary": true, "outcome": "rolled_back", "exit": 0, "env": env,
-            "from": rolled_back, "to": to.release, "ms": took.as_millis() as u64, "unpushed": pending,
+            "summary": true, "outcome": "already_rolled_back", "exit": 0, "env": env,
+            "live": live.release, "from": note.from, "by": note.by, "at": note.at, "reason": note.reason,
         }));
     }
     ctx.printer.status(&format!(
-        "rolled {env} back from {rolled_back} to {} ({}) in {:.2} s",
-        to.release,
-        to.version,
-        took.as_secs_f64()
+        "{env} is already on {} ({}): rolled back from {} at {at} by {} ({}); nothing deployed",
+        live.release, live.version, note.from, note.by, note.reason
     ));
-    if pending > 0 {
-        ctx.printer.warn(&format!(
-            "{pending} record commit(s) are not pushed yet; the next relctl command pushes them"
-        ));
+    ctx.printer.status(&format!(
+        "hint: to go further back, name the release: relctl rollback --env {env} --to RELEASE"
+    ));
+    Ok(())
+}
+
+/// Someone else's rollback holds the environment: say whose, deploy nothing.
+fn running(ctx: &Context, env: &str, lock: &Lock) -> anyhow::Result<()> {
+    let since = lock.since.format("%Y-%m-%d %H:%M:%S UTC");
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(&json!({
+            "summary": true, "outcome": "rollback_running", "exit": 0, "env": env,
+            "from": lock.release, "by": lock.by, "since": lock.since,
+        }));
     }
+    ctx.printer.status(&format!(
+        "{env} is being rolled back from {} by {} (since {since}); nothing deployed",
+        lock.release, lock.by
+    ));
+    ctx.printer.status(&format!(
+        "hint: `relctl status --env {env}` shows when it is done; if that rollback has stopped, relctl rollback --env {env} --to RELEASE takes it over"
+    ));
     Ok(())
 }
 
