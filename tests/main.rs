@@ -18,6 +18,7 @@ mod promote;
 mod reliability;
 mod report;
 mod rollback_gates;
+mod runbook;
 mod terminal;
 mod tls;
 mod validate;
