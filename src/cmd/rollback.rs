@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 
-    /// Do not run the `undo` of the rolled-back release's steps (recorded as skipped)
+    /// Skip the `undo` of the rolled-back release's steps (recorded)
     #[arg(long)]
     pub no_undo: bool,
 }
