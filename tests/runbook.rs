@@ -19,7 +19,11 @@ const ALICE: &str = "alice@acme.io";
 const BOB: &str = "bob@acme.io";
 
 fn ok(run: &Run) {
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
 }
 
 /// Deploy calls to production from the `n`th on.
@@ -69,7 +73,10 @@ fn a_second_rollback_reports_the_first_and_deploys_nothing() {
         "{:?}",
         s.events(OLD)
     );
-    let json = s.relctl_as(BOB, &["--output", "json", "rollback", "--env", "production"]);
+    let json = s.relctl_as(
+        BOB,
+        &["--output", "json", "rollback", "--env", "production"],
+    );
     ok(&json);
     let summary: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON line");
     assert_eq!(summary["outcome"], "already_rolled_back");
@@ -77,7 +84,10 @@ fn a_second_rollback_reports_the_first_and_deploys_nothing() {
     assert_eq!(summary["by"], ALICE);
 
     // Going back to the release that was rolled back is refused, even by name.
-    let run = s.relctl_as(BOB, &["rollback", "--env", "production", "--to", &release(HEX)]);
+    let run = s.relctl_as(
+        BOB,
+        &["rollback", "--env", "production", "--to", &release(HEX)],
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!(
@@ -90,7 +100,10 @@ fn a_second_rollback_reports_the_first_and_deploys_nothing() {
     assert_eq!(s.platform.deploys().len(), calls);
 
     // Naming another release goes further back.
-    let run = s.relctl_as(BOB, &["rollback", "--env", "production", "--to", &release(FIRST)]);
+    let run = s.relctl_as(
+        BOB,
+        &["rollback", "--env", "production", "--to", &release(FIRST)],
+    );
     ok(&run);
     assert_eq!(
         production_deploys_since(&s.platform, calls),
@@ -187,7 +200,11 @@ fn one_deployed_one_reported(runs: [Run; 2], platform: &Platform, calls: usize) 
         "{}",
         other.stderr
     );
-    assert!(other.stderr.contains("nothing deployed"), "{}", other.stderr);
+    assert!(
+        other.stderr.contains("nothing deployed"),
+        "{}",
+        other.stderr
+    );
     assert_eq!(
         production_deploys_since(platform, calls),
         [(artifact(OLD), 100)],
@@ -244,12 +261,22 @@ fn two_rollbacks_from_two_clones_of_one_remote_deploy_once() {
         let out = env
             .std_command()
             .current_dir(&clones[0])
-            .args(["promote", "--artifact", &artifact(hex), "--version", version])
+            .args([
+                "promote",
+                "--artifact",
+                &artifact(hex),
+                "--version",
+                version,
+            ])
             .env("DEPLOY_TOKEN", SECRET)
             .env("RELCTL_ACTOR", ALICE)
             .output()
             .expect("promote");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let calls = platform.deploys().len();
     let children = [
@@ -327,8 +354,14 @@ fn rollback_runs_the_undo_of_the_rolled_back_release_before_the_redeploy() {
     let events = s.events(HEX);
     assert!(
         events.ends_with(
-            &["rollback_started", "undone", "undone", "undone", "rolled_back"]
-                .map(String::from)
+            &[
+                "rollback_started",
+                "undone",
+                "undone",
+                "undone",
+                "rolled_back"
+            ]
+            .map(String::from)
         ),
         "{events:?}"
     );
@@ -381,14 +414,22 @@ fn a_refused_promote_leaves_the_record_as_it_was() {
     // Blocked by policy: not live in staging yet.
     let run = s.promote(HEX, &["--env", "production"]);
     assert_eq!(run.code, 6, "{}", run.stderr);
-    assert_eq!(tip(), before, "a promote blocked by policy recorded something");
+    assert_eq!(
+        tip(),
+        before,
+        "a promote blocked by policy recorded something"
+    );
     // Locked: production is held by OLD.
     let run = s.promote(
         HEX,
         &["--env", "production", "--force", "--reason", "hotfix"],
     );
     assert_eq!(run.code, 5, "{}", run.stderr);
-    assert_eq!(tip(), before, "a promote refused by the lock recorded something");
+    assert_eq!(
+        tip(),
+        before,
+        "a promote refused by the lock recorded something"
+    );
     let history = s.relctl(&["history", "--limit", "1000"]);
     ok(&history);
     assert!(
@@ -397,9 +438,12 @@ fn a_refused_promote_leaves_the_record_as_it_was() {
         history.stdout
     );
     assert_eq!(s.relctl(&["history", &release(HEX)]).code, 2);
-    assert!(s.platform.requests().iter().all(|r| {
-        r.body["release"] != serde_json::json!(release(HEX))
-    }));
+    assert!(
+        s.platform
+            .requests()
+            .iter()
+            .all(|r| { r.body["release"] != serde_json::json!(release(HEX)) })
+    );
 }
 
 #[test]
@@ -414,7 +458,14 @@ fn a_release_stopped_before_it_deployed_says_nothing_was_rolled_back() {
     assert_eq!(s.promote(HEX, &[]).code, 4);
     ok(&s.relctl_as(
         ALICE,
-        &["reject", &release(HEX), "--env", "production", "--reason", "not today"],
+        &[
+            "reject",
+            &release(HEX),
+            "--env",
+            "production",
+            "--reason",
+            "not today",
+        ],
     ));
     let run = s.relctl(&["resume", &release(HEX)]);
     assert_eq!(run.code, 3, "{}", run.stderr);
@@ -449,7 +500,10 @@ fn a_release_stopped_before_it_deployed_says_nothing_was_rolled_back() {
         .cloned()
         .collect();
     assert!(production.is_empty(), "{production:?}");
-    assert_eq!(s.platform.running("production"), Some((artifact(FIRST), 100)));
+    assert_eq!(
+        s.platform.running("production"),
+        Some((artifact(FIRST), 100))
+    );
 }
 
 #[test]
@@ -495,5 +549,8 @@ fn status_after_ctrl_c_says_interrupted_and_how_to_resume() {
     assert!(!status.stdout.contains("in progress"), "{}", status.stdout);
     let json = s.relctl(&["--output", "json", "status", "--env", "production"]);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
-    assert_eq!(value["environments"][0]["state"], format!("interrupted: {id}"));
+    assert_eq!(
+        value["environments"][0]["state"],
+        format!("interrupted: {id}")
+    );
 }

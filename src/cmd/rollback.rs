@@ -79,14 +79,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let result = rt.block_on(runner.rollback_env(
-            env,
-            &to,
-            &file,
-            preempted,
-            args.no_undo,
-            &reason,
-        ));
+        let result =
+            rt.block_on(runner.rollback_env(env, &to, &file, preempted, args.no_undo, &reason));
         if let Err(e) = &result
             && e.chain().any(|c| c.is::<Changed>())
         {
@@ -215,10 +209,19 @@ fn decide(
         }
         .ok_or_else(|| {
             let known: Vec<&str> = candidates.iter().map(|l| l.release.as_str()).collect();
-            Error::usage(format!("{wanted} was never live in {env} before {rolled_back}"))
-                .with_hint(if known.is_empty() { "nothing else was ever live there".to_string() } else { format!("candidates: {}", known.join(", ")) })
+            Error::usage(format!(
+                "{wanted} was never live in {env} before {rolled_back}"
+            ))
+            .with_hint(if known.is_empty() {
+                "nothing else was ever live there".to_string()
+            } else {
+                format!("candidates: {}", known.join(", "))
+            })
         })?,
-        None => match (candidates.iter().find(|l| !rejected(&l.release)), candidates.first()) {
+        None => match (
+            candidates.iter().find(|l| !rejected(&l.release)),
+            candidates.first(),
+        ) {
             (Some(live), _) => live.clone(),
             (None, Some(_)) => {
                 return Err(Error::new(

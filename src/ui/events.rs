@@ -39,7 +39,11 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::Rejected { by, reason } => format!("rejected by {by}: {reason}"),
         EventKind::Live => "live".into(),
         EventKind::RollbackStarted { reason } => format!("rolling back: {reason}"),
-        EventKind::Undone { step, skipped: true, .. } => {
+        EventKind::Undone {
+            step,
+            skipped: true,
+            ..
+        } => {
             format!("undo of step {} skipped (--no-undo)", step + 1)
         }
         EventKind::Undone {
