@@ -52,6 +52,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let env = &args.env;
     let me = release::author(&plan).actor;
     let reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     for _ in 0..ATTEMPTS {
         let store = runner::open_store(&plan)?;
         let sync = store.sync();
@@ -76,9 +79,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 "cannot reach the records remote ({error}): rolling back from the local record"
             ));
         }
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
         let result =
             rt.block_on(runner.rollback_env(env, &to, &file, preempted, args.no_undo, &reason));
         if let Err(e) = &result
@@ -87,42 +87,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             tracing::debug!("{e:#}: deciding again");
             continue;
         }
-        let row = |status: String, duration| {
-            vec![crate::ui::github::Row {
-                env: env.clone(),
-                status,
-                duration,
-            }]
-        };
-        match &result {
-            Ok(took) => runner.conclude(
-                "rolled_back",
-                None,
-                Some(row(format!("rolled back to {}", to.release), Some(*took))),
-            ),
-            Err(e) => runner.conclude("failed", Some(e), Some(row("rollback failed".into(), None))),
-        }
-        let took = result?;
-        let pending = runner.store.unpushed().unwrap_or(0);
-        let rolled_back = &header.release;
-        if ctx.printer.mode() == OutputMode::Json {
-            return ctx.printer.json(&json!({
-                "summary": true, "outcome": "rolled_back", "exit": 0, "env": env,
-                "from": rolled_back, "to": to.release, "ms": took.as_millis() as u64, "unpushed": pending,
-            }));
-        }
-        ctx.printer.status(&format!(
-            "rolled {env} back from {rolled_back} to {} ({}) in {:.2} s",
-            to.release,
-            to.version,
-            took.as_secs_f64()
-        ));
-        if pending > 0 {
-            ctx.printer.warn(&format!(
-                "{pending} record commit(s) are not pushed yet; the next relctl command pushes them"
-            ));
-        }
-        return Ok(());
+        return finish(ctx, &runner, env, &header.release, &to, result);
     }
     Err(Error::new(
         Exit::Busy,
@@ -130,6 +95,52 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     )
     .with_hint("`relctl status` shows what is happening there; run the rollback again")
     .into())
+}
+
+/// Ends a rollback that ran: the hooks and summary, then what it did.
+fn finish(
+    ctx: &Context,
+    runner: &runner::Runner,
+    env: &str,
+    rolled_back: &str,
+    to: &Live,
+    result: anyhow::Result<std::time::Duration>,
+) -> anyhow::Result<()> {
+    let row = |status: String, duration| {
+        vec![crate::ui::github::Row {
+            env: env.to_string(),
+            status,
+            duration,
+        }]
+    };
+    match &result {
+        Ok(took) => runner.conclude(
+            "rolled_back",
+            None,
+            Some(row(format!("rolled back to {}", to.release), Some(*took))),
+        ),
+        Err(e) => runner.conclude("failed", Some(e), Some(row("rollback failed".into(), None))),
+    }
+    let took = result?;
+    let pending = runner.store.unpushed().unwrap_or(0);
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(&json!({
+            "summary": true, "outcome": "rolled_back", "exit": 0, "env": env,
+            "from": rolled_back, "to": to.release, "ms": took.as_millis() as u64, "unpushed": pending,
+        }));
+    }
+    ctx.printer.status(&format!(
+        "rolled {env} back from {rolled_back} to {} ({}) in {:.2} s",
+        to.release,
+        to.version,
+        took.as_secs_f64()
+    ));
+    if pending > 0 {
+        ctx.printer.warn(&format!(
+            "{pending} record commit(s) are not pushed yet; the next relctl command pushes them"
+        ));
+    }
+    Ok(())
 }
 
 /// What to do, from the environment's file and the releases' records. A rollback never
@@ -192,8 +203,27 @@ fn decide(
             .into());
         }
     };
+    let to = target(snapshot, file, env, wanted, &rolled_back, &candidates)?;
+    let header = header_of(snapshot, app, file, &rolled_back, &to)?;
+    Ok(Decision::Roll {
+        header,
+        to,
+        preempted: under_way.is_some(),
+    })
+}
+
+/// The release to go back to: `--to`'s, or the most recent one live before that was not
+/// rolled back there.
+fn target(
+    snapshot: &Snapshot,
+    file: &EnvFile,
+    env: &str,
+    wanted: Option<&str>,
+    rolled_back: &str,
+    candidates: &[Live],
+) -> anyhow::Result<Live> {
     let rejected = |id: &str| file.rejected.iter().any(|r| r == id);
-    let to = match wanted {
+    Ok(match wanted {
         Some(wanted) if rejected(wanted) => {
             return Err(Error::usage(format!(
                 "{wanted} was rolled back in {env}: a rollback does not go back to it"
@@ -205,7 +235,7 @@ fn decide(
         }
         Some(wanted) => match candidates.iter().find(|l| l.release == wanted) {
             Some(live) => Some(live.clone()),
-            None => live_long_ago(snapshot, env, wanted)?.filter(|l| l.release != rolled_back),
+            None => live_long_ago(snapshot, env, wanted)?.filter(|l| l.release != *rolled_back),
         }
         .ok_or_else(|| {
             let known: Vec<&str> = candidates.iter().map(|l| l.release.as_str()).collect();
@@ -239,8 +269,19 @@ fn decide(
                 .into());
             }
         },
-    };
-    let header = match journal::read_release(snapshot, &rolled_back)? {
+    })
+}
+
+/// The identity of the release rolled back: its record's, or what the environment's
+/// file says of it when its record is gone.
+fn header_of(
+    snapshot: &Snapshot,
+    app: &str,
+    file: &EnvFile,
+    rolled_back: &str,
+    to: &Live,
+) -> anyhow::Result<Header> {
+    Ok(match journal::read_release(snapshot, rolled_back)? {
         Some(f) => release::header_of(&f),
         None => {
             let live = file
@@ -249,7 +290,7 @@ fn decide(
                 .filter(|l| l.release == rolled_back)
                 .unwrap_or_else(|| to.clone());
             Header {
-                release: rolled_back.clone(),
+                release: rolled_back.to_string(),
                 app: app.to_string(),
                 artifact: live.artifact,
                 digest: live.digest,
@@ -259,11 +300,6 @@ fn decide(
                 notes: None,
             }
         }
-    };
-    Ok(Decision::Roll {
-        header,
-        to,
-        preempted: under_way.is_some(),
     })
 }
 
