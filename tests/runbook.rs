@@ -554,3 +554,35 @@ fn status_after_ctrl_c_says_interrupted_and_how_to_resume() {
         format!("interrupted: {id}")
     );
 }
+
+#[test]
+fn a_rollback_whose_redeploy_failed_is_taken_over_by_the_next_one() {
+    let s = Setup::new("", CANARY);
+    ok(&s.promote(OLD, &["--version", "1.0.0"]));
+    ok(&s.promote(HEX, &["--version", "1.1.0"]));
+    s.platform.fail_next_deploys(&[503, 503, 503]);
+    let run = s.relctl_as(ALICE, &["rollback", "--env", "production"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let status = s.relctl(&["status", "--env", "production"]);
+    assert!(
+        status
+            .stdout
+            .contains(&format!("rollback failed: {}", release(HEX))),
+        "{}",
+        status.stdout
+    );
+    // Bob is not told that Alice's rollback is running: it stopped, so he takes it over.
+    let run = s.relctl_as(BOB, &["rollback", "--env", "production"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains(&format!(
+            "rolled production back from {} to {}",
+            release(HEX),
+            release(OLD)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(env_file(s.env.path(), "production").lock, None);
+}
