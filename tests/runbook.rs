@@ -586,3 +586,60 @@ fn a_rollback_whose_redeploy_failed_is_taken_over_by_the_next_one() {
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
     assert_eq!(env_file(s.env.path(), "production").lock, None);
 }
+
+#[test]
+fn ctrl_c_while_waiting_for_a_lock_leaves_the_record_as_it_was() {
+    use std::io::BufRead as _;
+    let approval = "    approval: { approvers: [\"alice@acme.io\"] }\n";
+    let s = Setup::new(approval, CANARY);
+    assert_eq!(s.promote(OLD, &[]).code, 4);
+    let before = s.env.git(&["rev-parse", "relctl/records"]);
+    let mut child = s
+        .env
+        .std_command()
+        .args([
+            "promote",
+            "--artifact",
+            &artifact(HEX),
+            "--env",
+            "production",
+        ])
+        .args(["--force", "--reason", "hotfix", "--wait-lock=10m"])
+        .env("DEPLOY_TOKEN", SECRET)
+        .env("RELCTL_POLL_MS", "20")
+        .env("RELCTL_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promote");
+    // Its debug log says each time it finds production locked.
+    let (lines, seen) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    let mut log = String::new();
+    while !log.contains("Busy") {
+        let line = seen
+            .recv_timeout(crate::reliability::DEADLINE)
+            .unwrap_or_else(|_| panic!("promote never waited for the lock:\n{log}"));
+        log.push_str(&line);
+        log.push('\n');
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(interrupted.success());
+    let status = child.wait().expect("promote ends");
+    let _ = reader.join();
+    log.extend(seen.try_iter().map(|l| l + "\n"));
+    assert_eq!(status.code(), Some(130), "{log}");
+    assert!(log.contains("interrupted before it started"), "{log}");
+    assert_eq!(s.env.git(&["rev-parse", "relctl/records"]), before);
+}

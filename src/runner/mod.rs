@@ -705,7 +705,16 @@ impl<'a> Runner<'a> {
     /// Records that the run was interrupted, where it stood.
     pub fn interrupted(&self) -> anyhow::Result<()> {
         let snapshot = self.store.snapshot()?;
-        let state = engine::fold(journal::read_release(&snapshot, self.release())?.as_ref());
+        let Some(file) = journal::read_release(&snapshot, self.release())? else {
+            // Stopped while waiting for a lock, before anything was recorded.
+            return Err(Error::new(
+                Exit::Interrupted,
+                format!("{} was interrupted before it started", self.release()),
+            )
+            .with_hint("nothing was recorded; run the same promote again")
+            .into());
+        };
+        let state = engine::fold(Some(&file));
         let (env, step) = match state.current() {
             Some((env, run)) => (Some(env.to_string()), run.in_flight.map(|(s, _)| s)),
             None => (None, None),
