@@ -167,6 +167,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--no-undo', '--no-undo', [CompletionResultType]::ParameterName, 'Skip the `undo` of the rolled-back release''s steps (recorded)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and data')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)')

@@ -803,7 +803,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__rollback)
-            opts="-q -v -h --env --to --reason --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --to --reason --no-undo --plan --output --color --quiet --verbose --no-input --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -156,6 +156,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --plan 'The release plan'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --no-undo 'Skip the `undo` of the rolled-back release''s steps (recorded)'
             cand -q 'Print only errors and data'
             cand --quiet 'Print only errors and data'
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'

@@ -157,6 +157,7 @@ json\t''"
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l color -d 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l no-undo -d 'Skip the `undo` of the rolled-back release\'s steps (recorded)'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -s q -l quiet -d 'Print only errors and data'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'

@@ -22,6 +22,7 @@ mod promote;
 mod reliability;
 mod report;
 mod rollback_gates;
+mod runbook;
 mod secrets;
 mod terminal;
 mod tls;

@@ -4,10 +4,10 @@ use serde_json::json;
 
 use super::{Context, release};
 use crate::cli::OutputMode;
-use crate::engine::{EventKind, Live};
+use crate::engine::{self, EnvFile, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
 use crate::record::Snapshot;
-use crate::runner::{self, Header, Options, journal};
+use crate::runner::{self, Header, Options, incident::Changed, journal};
 
 /// Redeploy the previous live release of an environment, skipping analysis and approval
 #[derive(Debug, clap::Args)]
@@ -23,96 +23,92 @@ pub struct Args {
     /// Why (recorded)
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+
+    /// Skip the `undo` of the rolled-back release's steps (recorded)
+    #[arg(long)]
+    pub no_undo: bool,
+}
+
+/// How often the environment may change under a rollback before it gives up.
+const ATTEMPTS: usize = 5;
+
+/// What `relctl rollback` finds it should do.
+enum Decision {
+    /// A rollback already brought the environment back to what is live.
+    Done { live: Live, note: RollbackNote },
+    /// Someone else's rollback of the environment is running.
+    Running { lock: Lock },
+    /// Roll `header`'s release back to `to`; `preempted` when it is under way.
+    Roll {
+        header: Header,
+        to: Live,
+        preempted: bool,
+    },
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     super::environment(&plan, &args.env)?;
-    let store = runner::open_store(&plan)?;
-    let sync = store.sync();
-    let snapshot = store.snapshot()?;
-    let file = journal::read_env(&snapshot, &args.env)?;
-    let under_way = file
-        .lock
-        .as_ref()
-        .filter(|l| {
-            file.live
-                .as_ref()
-                .is_none_or(|live| live.release != l.release)
-        })
-        .map(|l| l.release.clone());
     let env = &args.env;
-    // With a release under way, going back means going back to what is live; otherwise
-    // to what was live before that.
-    let (rolled_back, candidates) = match (&under_way, &file.live) {
-        (Some(r), live) => (
-            r.clone(),
-            live.iter()
-                .chain(&file.previous)
-                .cloned()
-                .collect::<Vec<_>>(),
-        ),
-        (None, Some(live)) => (live.release.clone(), file.previous.clone()),
-        (None, None) => {
-            return Err(Error::new(
-                Exit::Failed,
-                format!("nothing is live in {env}: there is nothing to roll back"),
-            )
-            .into());
-        }
-    };
-    let to = match &args.to {
-        Some(wanted) => match candidates.iter().find(|l| &l.release == wanted) {
-            Some(live) => Some(live.clone()),
-            None => live_long_ago(&snapshot, env, wanted)?.filter(|l| l.release != rolled_back),
-        }
-        .ok_or_else(|| {
-            let known: Vec<&str> = candidates.iter().map(|l| l.release.as_str()).collect();
-            Error::usage(format!("{wanted} was never live in {env} before {rolled_back}"))
-                .with_hint(if known.is_empty() { "nothing else was ever live there".to_string() } else { format!("candidates: {}", known.join(", ")) })
-        })?,
-        None => candidates.first().cloned().ok_or_else(|| {
-            Error::new(Exit::Failed, format!("nothing was live in {env} before {rolled_back}: there is nothing to roll back to"))
-        })?,
-    };
-    let header = match journal::read_release(&snapshot, &rolled_back)? {
-        Some(f) => release::header_of(&f),
-        None => {
-            let live = file
-                .live
-                .clone()
-                .filter(|l| l.release == rolled_back)
-                .unwrap_or_else(|| to.clone());
-            Header {
-                release: rolled_back.clone(),
-                app: plan.app.clone(),
-                artifact: live.artifact,
-                digest: live.digest,
-                version: live.version,
-                source_commit: None,
-                source_commit_time: None,
-                notes: None,
-            }
-        }
-    };
-    drop(snapshot);
-    let reason = args.reason.unwrap_or_else(|| "rollback".into());
-    let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
-    if let Ok(s) = &sync
-        && let Some(error) = &s.error
-    {
-        ctx.printer.warn(&format!(
-            "cannot reach the records remote ({error}): rolling back from the local record"
-        ));
-    }
-    let preempted = under_way.as_ref().map(|_| &header);
+    let me = release::author(&plan).actor;
+    let reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = rt.block_on(runner.rollback_env(env, &to, preempted, &reason));
+    for _ in 0..ATTEMPTS {
+        let store = runner::open_store(&plan)?;
+        let sync = store.sync();
+        let snapshot = store.snapshot()?;
+        let file = journal::read_env(&snapshot, env)?;
+        let (header, to, preempted) =
+            match decide(&snapshot, &plan.app, &file, env, args.to.as_deref(), &me)? {
+                Decision::Roll {
+                    header,
+                    to,
+                    preempted,
+                } => (header, to, preempted),
+                Decision::Done { live, note } => return done(ctx, env, &live, &note),
+                Decision::Running { lock } => return running(ctx, env, &lock),
+            };
+        drop(snapshot);
+        let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
+        if let Ok(s) = &sync
+            && let Some(error) = &s.error
+        {
+            ctx.printer.warn(&format!(
+                "cannot reach the records remote ({error}): rolling back from the local record"
+            ));
+        }
+        let result =
+            rt.block_on(runner.rollback_env(env, &to, &file, preempted, args.no_undo, &reason));
+        if let Err(e) = &result
+            && e.chain().any(|c| c.is::<Changed>())
+        {
+            tracing::debug!("{e:#}: deciding again");
+            continue;
+        }
+        return finish(ctx, &runner, env, &header.release, &to, result);
+    }
+    Err(Error::new(
+        Exit::Busy,
+        format!("{env} kept changing while the rollback tried to take it"),
+    )
+    .with_hint("`relctl status` shows what is happening there; run the rollback again")
+    .into())
+}
+
+/// Ends a rollback that ran: the hooks and summary, then what it did.
+fn finish(
+    ctx: &Context,
+    runner: &runner::Runner,
+    env: &str,
+    rolled_back: &str,
+    to: &Live,
+    result: anyhow::Result<std::time::Duration>,
+) -> anyhow::Result<()> {
     let row = |status: String, duration| {
         vec![crate::ui::github::Row {
-            env: env.clone(),
+            env: env.to_string(),
             status,
             duration,
         }]
@@ -144,6 +140,204 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             "{pending} record commit(s) are not pushed yet; the next relctl command pushes them"
         ));
     }
+    Ok(())
+}
+
+/// What to do, from the environment's file and the releases' records. A rollback never
+/// goes back to a release rolled back in the environment, and a second rollback of the
+/// same incident deploys nothing: `--to` is how to go further back.
+fn decide(
+    snapshot: &Snapshot,
+    app: &str,
+    file: &EnvFile,
+    env: &str,
+    wanted: Option<&str>,
+    me: &str,
+) -> anyhow::Result<Decision> {
+    if let Some(lock) = &file.lock
+        && wanted.is_none()
+        && !lock.by.eq_ignore_ascii_case(me)
+    {
+        let holder = journal::read_release(snapshot, &lock.release)?;
+        let run = engine::fold(holder.as_ref()).env(env);
+        // A rollback that failed is taken over; one that is running is left to finish.
+        if run.rolling_back && run.rollback_failed.is_none() {
+            return Ok(Decision::Running { lock: lock.clone() });
+        }
+    }
+    let under_way = file
+        .lock
+        .as_ref()
+        .filter(|l| {
+            file.live
+                .as_ref()
+                .is_none_or(|live| live.release != l.release)
+        })
+        .map(|l| l.release.clone());
+    if let (None, None, Some(live), Some(note)) =
+        (&under_way, &file.lock, &file.live, &file.rolled_back)
+        && note.to == live.release
+        && wanted.is_none_or(|w| w == live.release)
+    {
+        return Ok(Decision::Done {
+            live: live.clone(),
+            note: note.clone(),
+        });
+    }
+    // With a release under way, going back means going back to what is live; otherwise
+    // to what was live before that.
+    let (rolled_back, candidates) = match (&under_way, &file.live) {
+        (Some(r), live) => (
+            r.clone(),
+            live.iter()
+                .chain(&file.previous)
+                .cloned()
+                .collect::<Vec<_>>(),
+        ),
+        (None, Some(live)) => (live.release.clone(), file.previous.clone()),
+        (None, None) => {
+            return Err(Error::new(
+                Exit::Failed,
+                format!("nothing is live in {env}: there is nothing to roll back"),
+            )
+            .into());
+        }
+    };
+    let to = target(snapshot, file, env, wanted, &rolled_back, &candidates)?;
+    let header = header_of(snapshot, app, file, &rolled_back, &to)?;
+    Ok(Decision::Roll {
+        header,
+        to,
+        preempted: under_way.is_some(),
+    })
+}
+
+/// The release to go back to: `--to`'s, or the most recent one live before that was not
+/// rolled back there.
+fn target(
+    snapshot: &Snapshot,
+    file: &EnvFile,
+    env: &str,
+    wanted: Option<&str>,
+    rolled_back: &str,
+    candidates: &[Live],
+) -> anyhow::Result<Live> {
+    let rejected = |id: &str| file.rejected.iter().any(|r| r == id);
+    Ok(match wanted {
+        Some(wanted) if rejected(wanted) => {
+            return Err(Error::usage(format!(
+                "{wanted} was rolled back in {env}: a rollback does not go back to it"
+            ))
+            .with_hint(format!(
+                "to bring it back on purpose: relctl promote --env {env} --artifact REF --force --reason TEXT"
+            ))
+            .into());
+        }
+        Some(wanted) => match candidates.iter().find(|l| l.release == wanted) {
+            Some(live) => Some(live.clone()),
+            None => live_long_ago(snapshot, env, wanted)?.filter(|l| l.release != *rolled_back),
+        }
+        .ok_or_else(|| {
+            let known: Vec<&str> = candidates.iter().map(|l| l.release.as_str()).collect();
+            Error::usage(format!(
+                "{wanted} was never live in {env} before {rolled_back}"
+            ))
+            .with_hint(if known.is_empty() {
+                "nothing else was ever live there".to_string()
+            } else {
+                format!("candidates: {}", known.join(", "))
+            })
+        })?,
+        None => match (
+            candidates.iter().find(|l| !rejected(&l.release)),
+            candidates.first(),
+        ) {
+            (Some(live), _) => live.clone(),
+            (None, Some(_)) => {
+                return Err(Error::new(
+                    Exit::Failed,
+                    format!("every release live in {env} before {rolled_back} was rolled back there: there is nothing to roll back to"),
+                )
+                .with_hint(format!("redeploy a known-good artifact: relctl promote --env {env} --artifact REF --force --reason TEXT"))
+                .into());
+            }
+            (None, None) => {
+                return Err(Error::new(
+                    Exit::Failed,
+                    format!("nothing was live in {env} before {rolled_back}: there is nothing to roll back to"),
+                )
+                .into());
+            }
+        },
+    })
+}
+
+/// The identity of the release rolled back: its record's, or what the environment's
+/// file says of it when its record is gone.
+fn header_of(
+    snapshot: &Snapshot,
+    app: &str,
+    file: &EnvFile,
+    rolled_back: &str,
+    to: &Live,
+) -> anyhow::Result<Header> {
+    Ok(match journal::read_release(snapshot, rolled_back)? {
+        Some(f) => release::header_of(&f),
+        None => {
+            let live = file
+                .live
+                .clone()
+                .filter(|l| l.release == rolled_back)
+                .unwrap_or_else(|| to.clone());
+            Header {
+                release: rolled_back.to_string(),
+                app: app.to_string(),
+                artifact: live.artifact,
+                digest: live.digest,
+                version: live.version,
+                source_commit: None,
+                source_commit_time: None,
+                notes: None,
+            }
+        }
+    })
+}
+
+/// The environment is already where a rollback took it: say so, deploy nothing.
+fn done(ctx: &Context, env: &str, live: &Live, note: &RollbackNote) -> anyhow::Result<()> {
+    let at = note.at.format("%Y-%m-%d %H:%M:%S UTC");
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(&json!({
+            "summary": true, "outcome": "already_rolled_back", "exit": 0, "env": env,
+            "live": live.release, "from": note.from, "by": note.by, "at": note.at, "reason": note.reason,
+        }));
+    }
+    ctx.printer.status(&format!(
+        "{env} is already on {} ({}): rolled back from {} at {at} by {} ({}); nothing deployed",
+        live.release, live.version, note.from, note.by, note.reason
+    ));
+    ctx.printer.status(&format!(
+        "hint: to go further back, name the release: relctl rollback --env {env} --to RELEASE"
+    ));
+    Ok(())
+}
+
+/// Someone else's rollback holds the environment: say whose, deploy nothing.
+fn running(ctx: &Context, env: &str, lock: &Lock) -> anyhow::Result<()> {
+    let since = lock.since.format("%Y-%m-%d %H:%M:%S UTC");
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(&json!({
+            "summary": true, "outcome": "rollback_running", "exit": 0, "env": env,
+            "from": lock.release, "by": lock.by, "since": lock.since,
+        }));
+    }
+    ctx.printer.status(&format!(
+        "{env} is being rolled back from {} by {} (since {since}); nothing deployed",
+        lock.release, lock.by
+    ));
+    ctx.printer.status(&format!(
+        "hint: `relctl status --env {env}` shows when it is done; if that rollback has stopped, relctl rollback --env {env} --to RELEASE takes it over"
+    ));
     Ok(())
 }
 

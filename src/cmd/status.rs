@@ -72,6 +72,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     for c in &cells {
         text.push_str(&line(c.iter().map(String::as_str).collect()));
     }
+    let next: Vec<&str> = rows.iter().filter_map(|r| r["next"].as_str()).collect();
+    if !next.is_empty() {
+        text.push('\n');
+        for line in next {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
     if unpushed > 0 {
         text.push_str(&format!(
             "\n{unpushed} record commit(s) not pushed to {} yet; the next relctl command pushes them\n",
@@ -93,11 +101,24 @@ fn row(snapshot: &Snapshot, name: &str, file: &EnvFile) -> anyhow::Result<Value>
         .as_ref()
         .map(|n| n.by.clone())
         .or_else(|| live.map(|l| l.by.clone()));
+    let mut next = None;
     if let Some(lock) = &file.lock {
-        let run = journal::read_release(snapshot, &lock.release)?
-            .map(|f| engine::fold(Some(&f)).env(name))
+        let holder = journal::read_release(snapshot, &lock.release)?
+            .map(|f| engine::fold(Some(&f)))
             .unwrap_or_default();
-        let what = if run.awaiting.is_some() {
+        let run = holder.env(name);
+        let what = if holder.interrupted {
+            next = Some(format!(
+                "{} was interrupted in {name}; `relctl resume {}` continues it",
+                lock.release, lock.release
+            ));
+            "interrupted"
+        } else if run.rollback_failed.is_some() {
+            next = Some(format!(
+                "rolling {name} back failed; `relctl rollback --env {name}` tries again"
+            ));
+            "rollback failed"
+        } else if run.awaiting.is_some() {
             "awaiting approval"
         } else if run.inconclusive.is_some() {
             "paused (inconclusive)"
@@ -120,5 +141,6 @@ fn row(snapshot: &Snapshot, name: &str, file: &EnvFile) -> anyhow::Result<Value>
         "state": state,
         "who": who.filter(|w| !w.is_empty()),
         "lock": file.lock,
+        "next": next,
     }))
 }

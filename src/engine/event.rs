@@ -144,8 +144,17 @@ pub enum EventKind {
         step: usize,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// Not run: `relctl rollback --no-undo` said to leave it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        skipped: bool,
     },
-    /// The environment is back on `to` (or left as it was when nothing was live before).
+    /// The rollback's redeploy of `to` failed; the environment stays locked by it.
+    RollbackFailed {
+        to: String,
+        error: String,
+    },
+    /// The environment is back on `to` (or left as it was when nothing was live before,
+    /// or when the release never deployed there: `nothing_deployed`).
     RolledBack {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<String>,
@@ -153,6 +162,8 @@ pub enum EventKind {
         /// For `relctl rollback`: from its start to the platform confirming.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        nothing_deployed: bool,
     },
     Interrupted {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -191,6 +202,7 @@ impl EventKind {
             EventKind::Live => "live",
             EventKind::RollbackStarted { .. } => "rollback_started",
             EventKind::Undone { .. } => "undone",
+            EventKind::RollbackFailed { .. } => "rollback_failed",
             EventKind::RolledBack { .. } => "rolled_back",
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::Aborted { .. } => "aborted",
@@ -296,6 +308,7 @@ mod tests {
         let event = Event {
             at: crate::clock::at("2026-11-30T10:00:00Z"),
             actor: "a@b.io".into(),
+            actor_source: None,
             env: Some("production".into()),
             kind: EventKind::Measured {
                 step: 1,

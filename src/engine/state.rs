@@ -30,6 +30,9 @@ pub struct EnvRun {
     /// A provider error (exit 1): resume retries the step.
     pub failed: Option<String>,
     pub rolling_back: bool,
+    /// The rollback's redeploy failed: the environment is locked by a rollback that
+    /// nobody is running any more.
+    pub rollback_failed: Option<String>,
     pub undone: BTreeSet<usize>,
     pub outcome: Option<Outcome>,
     /// Measurements so far of each analysis step: (metric, phase), oldest first.
@@ -142,7 +145,11 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             run.outcome = Some(Outcome::Live);
             run.live_since = Some(event.at);
         }
-        EventKind::RollbackStarted { .. } => run.rolling_back = true,
+        EventKind::RollbackStarted { .. } => {
+            run.rolling_back = true;
+            run.rollback_failed = None;
+        }
+        EventKind::RollbackFailed { error, .. } => run.rollback_failed = Some(error.clone()),
         EventKind::Undone { step, .. } => {
             run.undone.insert(*step);
         }

@@ -354,6 +354,7 @@ fn a_failed_gate_or_a_rejection_rolls_back_and_then_stays_rejected() {
             to: None,
             reason: "no".into(),
             ms: None,
+            nothing_deployed: true,
         },
         "x",
     ));

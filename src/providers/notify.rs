@@ -38,7 +38,7 @@ pub fn subscribed(
         EventKind::Approved { .. } => "approved",
         EventKind::Rejected { .. } => "rejected",
         EventKind::StepFailed { action, .. } if action.starts_with("analysis") => "analysis_failed",
-        EventKind::StepFailed { gate: false, .. } => "failed",
+        EventKind::StepFailed { gate: false, .. } | EventKind::RollbackFailed { .. } => "failed",
         EventKind::RolledBack { .. } => "rolled_back",
         EventKind::Live if env.is_some() && env == last_target => "succeeded",
         EventKind::Aborted { .. } => "aborted",

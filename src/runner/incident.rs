@@ -1,5 +1,7 @@
-//! `relctl rollback`, the incident path: redeploy what was live before at full weight,
-//! skipping analysis and approval, preempting a release under way, never frozen.
+//! Rolling an environment back: after a failed gate, a rejection or an abort (the
+//! release's own environment), and for `relctl rollback`, the incident path (redeploy
+//! what was live before at full weight, skipping analysis and approval, preempting a
+//! release under way, never frozen). Both undo the release's completed steps the same way.
 
 use std::time::{Duration, Instant};
 
@@ -7,22 +9,242 @@ use anyhow::Context as _;
 
 use super::Runner;
 use super::context::Target;
-use super::journal::{self, Header};
-use super::steps::{self, Tools};
-use crate::engine::{EventKind, Live, Lock, RollbackNote};
+use super::journal;
+use super::steps::{self, Prepared, Tools};
+use crate::engine::{self, EnvFile, EnvRun, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
+use crate::plan::StepKind;
+
+/// The environment moved between `relctl rollback`'s decision and its first commit
+/// (another rollback, a release entering): the caller decides again on the new tip.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} changed while the rollback was deciding")]
+pub struct Changed(pub String);
 
 impl Runner<'_> {
-    /// Rolls `env` back to `to`. The runner's own release is the one rolled back (marked
-    /// rejected there); `preempted` is a release under way that loses its lock.
+    /// `relctl rollback`: rolls `env` back to `to`. The runner's own release is the one
+    /// rolled back (its completed steps undone unless `skip_undo`, marked rejected
+    /// there); `preempted` says it is a release under way, which is marked aborted. The
+    /// environment must still be as `seen` when the rollback takes it, else [`Changed`].
     pub async fn rollback_env(
         &self,
         env_name: &str,
         to: &Live,
-        preempted: Option<&Header>,
+        seen: &EnvFile,
+        preempted: bool,
+        skip_undo: bool,
         reason: &str,
     ) -> anyhow::Result<Duration> {
         let start = Instant::now();
+        let actor = self.author.actor.clone();
+        let own = self.header.release.clone();
+        self.record(
+            Some(env_name),
+            EventKind::RollbackStarted {
+                reason: reason.to_string(),
+            },
+            &mut |f| {
+                // The compare-and-swap that makes two rollbacks at once deploy once: the
+                // second one finds the lock taken (or the release gone) and decides again.
+                if f.live != seen.live || f.lock != seen.lock {
+                    return Err(Changed(f.environment.clone()).into());
+                }
+                f.lock = Some(Lock {
+                    release: own.clone(),
+                    by: actor.clone(),
+                    since: crate::clock::now(),
+                });
+                Ok(())
+            },
+        )?;
+        if preempted {
+            let reason = format!("preempted by a rollback of {env_name}: {reason}");
+            self.note(Some(env_name), EventKind::Aborted { reason })?;
+        }
+        let snapshot = self.store.snapshot()?;
+        let run = engine::fold(journal::read_release(&snapshot, &own)?.as_ref()).env(env_name);
+        drop(snapshot);
+        self.undo(env_name, &run, skip_undo).await?;
+        let key = format!("{own}/{env_name}/rollback/{}", to.release);
+        self.redeploy(
+            env_name,
+            to,
+            key,
+            "the environment's lock is held by the rollback; run the same rollback again",
+        )
+        .await?;
+        let took = start.elapsed();
+        let back_to = to.clone();
+        let by = self.author.actor.clone();
+        self.record(
+            Some(env_name),
+            EventKind::RolledBack {
+                to: Some(to.release.clone()),
+                reason: reason.to_string(),
+                ms: Some(took.as_millis() as u64),
+                nothing_deployed: false,
+            },
+            &mut |f| {
+                if let Some(old) = f.live.take()
+                    && old.release != back_to.release
+                {
+                    f.push_previous(old);
+                }
+                f.previous.retain(|p| p.release != back_to.release);
+                f.live = Some(Live {
+                    since: crate::clock::now(),
+                    by: by.clone(),
+                    ..back_to.clone()
+                });
+                f.lock = None;
+                rejected_here(f, &own, &back_to.release, &by, reason);
+                Ok(())
+            },
+        )?;
+        Ok(took)
+    }
+
+    /// After a failed gate, a rejection or an abort: undo the environment's completed
+    /// steps in reverse, redeploy what was live before at full weight, and mark this
+    /// release rejected there. Ends with exit 3.
+    pub async fn roll_back(
+        &self,
+        env_name: &str,
+        run: &EnvRun,
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        if !run.rolling_back {
+            self.note(
+                Some(env_name),
+                EventKind::RollbackStarted {
+                    reason: reason.to_string(),
+                },
+            )?;
+        }
+        self.undo(env_name, run, false).await?;
+        let deployed = env.steps.iter().enumerate().any(|(i, s)| {
+            matches!(s.kind, StepKind::Deploy { .. })
+                && (run.done.contains(&i) || run.in_flight.is_some_and(|(f, _)| f == i))
+        });
+        let mut to = None;
+        match (&run.baseline, deployed && env.rollback_on_failure) {
+            (Some(baseline), true) => {
+                let key = format!("{}/{env_name}/rollback", self.release());
+                let hint = format!(
+                    "`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path",
+                    self.release()
+                );
+                self.redeploy(env_name, baseline, key, &hint).await?;
+                to = Some(baseline.release.clone());
+            }
+            (None, true) => self.printer.warn(&format!(
+                "nothing was live in {env_name} before {}: it is left as the deploy left it",
+                self.release()
+            )),
+            _ => {}
+        }
+        let release = self.release().to_string();
+        let by = self.author.actor.clone();
+        self.record(
+            Some(env_name),
+            EventKind::RolledBack {
+                to: to.clone(),
+                reason: reason.to_string(),
+                ms: None,
+                nothing_deployed: !deployed,
+            },
+            &mut |f| {
+                if f.lock.as_ref().is_some_and(|l| l.release == release) {
+                    f.lock = None;
+                }
+                match &to {
+                    Some(to) => rejected_here(f, &release, to, &by, reason),
+                    None if !f.rejected.contains(&release) => f.rejected.push(release.clone()),
+                    None => {}
+                }
+                Ok(())
+            },
+        )?;
+        let what = if deployed {
+            "was rolled back"
+        } else {
+            "was stopped before anything was deployed"
+        };
+        Err(Error::new(
+            Exit::Rejected,
+            format!("{} {what} in {env_name}: {reason}", self.release()),
+        )
+        .into())
+    }
+
+    /// Runs the `undo` of every completed `http`/`exec` step of `run` not undone yet, in
+    /// reverse order, each recorded; with `skip`, records each as skipped instead.
+    async fn undo(&self, env_name: &str, run: &EnvRun, skip: bool) -> anyhow::Result<()> {
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        let own = self.own_target();
+        let tools = Tools {
+            client: self.client()?,
+            backoff: &self.backoff,
+        };
+        for (index, step) in env.steps.iter().enumerate().rev() {
+            if !run.done.contains(&index) || run.undone.contains(&index) {
+                continue;
+            }
+            let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0);
+            let prepared = match &step.kind {
+                StepKind::Http(h) => match &h.undo {
+                    Some(undo) => steps::http_call(
+                        &scope,
+                        undo,
+                        Some(format!("{}/{env_name}/{index}/undo", self.release())),
+                    ),
+                    None => continue,
+                },
+                StepKind::Exec(e) => match &e.undo {
+                    Some(undo) => steps::command(&scope, undo).map(Prepared::Exec),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let error = if skip {
+                None
+            } else {
+                let result = match prepared {
+                    Ok(p) => steps::perform(p, &scope, None, &tools, None)
+                        .await
+                        .map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                result.err().map(|e| self.secrets.mask(&e.message))
+            };
+            self.note(
+                Some(env_name),
+                EventKind::Undone {
+                    step: index,
+                    error,
+                    skipped: skip,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Redeploys `to` at full weight; a failure is recorded (the environment stays
+    /// locked by the rollback) and is exit 1 with `hint`.
+    async fn redeploy(
+        &self,
+        env_name: &str,
+        to: &Live,
+        key: String,
+        hint: &str,
+    ) -> anyhow::Result<()> {
         let env = self
             .plan
             .environment(env_name)
@@ -32,39 +254,12 @@ impl Runner<'_> {
             .deploy_providers
             .get(&env.deploy.raw)
             .context("the plan lost a deploy provider")?;
-        let actor = self.author.actor.clone();
-        let own = self.header.release.clone();
-        if let Some(other) = preempted {
-            let reason = format!("preempted by a rollback of {env_name}: {reason}");
-            let (event, _) = journal::record(
-                &self.store,
-                &self.author,
-                other,
-                Some(env_name),
-                EventKind::Aborted { reason },
-                &mut |_| Ok(()),
-            )?;
-            self.printer.event(&other.release, &event)?;
-        }
-        let taker = preempted.map(|h| h.release.clone());
-        self.record(Some(env_name), EventKind::RollbackStarted { reason: reason.to_string() }, &mut |f| {
-            // Take the lock over from whoever holds it: an incident does not wait.
-            if let Some(lock) = &f.lock
-                && Some(&lock.release) != taker.as_ref()
-                && lock.release != own
-            {
-                tracing::warn!(holder = %lock.release, "taking over the lock of {}", f.environment);
-            }
-            f.lock = Some(Lock { release: own.clone(), by: actor.clone(), since: crate::clock::now() });
-            Ok(())
-        })?;
-        let target = Target::from(to);
-        let scope = self.scope(env_name, &target, Some(to), env.steps.len(), 100);
-        let key = format!("{}/{env_name}/rollback/{}", self.header.release, to.release);
         let tools = Tools {
             client: self.client()?,
             backoff: &self.backoff,
         };
+        let target = Target::from(to);
+        let scope = self.scope(env_name, &target, Some(to), env.steps.len(), 100);
         let spinner = self
             .printer
             .spinner(format!("{env_name:<12} rolling back to {}", to.release));
@@ -73,59 +268,37 @@ impl Runner<'_> {
             Err(e) => Err(e),
         };
         drop(spinner);
-        if let Err(e) = result {
-            return Err(Error::new(
-                Exit::Failed,
-                format!(
-                    "rolling {env_name} back to {} failed: {}",
-                    to.release,
-                    self.secrets.mask(&e.message)
-                ),
-            )
-            .with_hint(
-                "the environment's lock is held by the rollback; run the same rollback again",
-            )
-            .into());
-        }
-        let took = start.elapsed();
-        let from = self.header.release.clone();
-        let back_to = to.clone();
-        let reason_text = reason.to_string();
-        let by = self.author.actor.clone();
-        self.record(
+        let Err(e) = result else {
+            return Ok(());
+        };
+        let error = self.secrets.mask(&e.message);
+        self.note(
             Some(env_name),
-            EventKind::RolledBack {
-                to: Some(to.release.clone()),
-                reason: reason.to_string(),
-                ms: Some(took.as_millis() as u64),
-            },
-            &mut |f| {
-                let now = crate::clock::now();
-                if let Some(old) = f.live.take()
-                    && old.release != back_to.release
-                {
-                    f.push_previous(old);
-                }
-                f.previous.retain(|p| p.release != back_to.release);
-                f.live = Some(Live {
-                    since: now,
-                    by: by.clone(),
-                    ..back_to.clone()
-                });
-                f.lock = None;
-                if !f.rejected.contains(&from) {
-                    f.rejected.push(from.clone());
-                }
-                f.rolled_back = Some(RollbackNote {
-                    from: from.clone(),
-                    to: back_to.release.clone(),
-                    by: by.clone(),
-                    at: now,
-                    reason: reason_text.clone(),
-                });
-                Ok(())
+            EventKind::RollbackFailed {
+                to: to.release.clone(),
+                error: error.clone(),
             },
         )?;
-        Ok(took)
+        Err(Error::new(
+            Exit::Failed,
+            format!("rolling {env_name} back to {} failed: {error}", to.release),
+        )
+        .with_hint(hint)
+        .into())
     }
+}
+
+/// Marks `from` rejected in the environment and notes the rollback to `to`, which
+/// `status` shows and a second `relctl rollback` reports instead of going back again.
+fn rejected_here(f: &mut EnvFile, from: &str, to: &str, by: &str, reason: &str) {
+    if !f.rejected.iter().any(|r| r == from) {
+        f.rejected.push(from.to_string());
+    }
+    f.rolled_back = Some(RollbackNote {
+        from: from.to_string(),
+        to: to.to_string(),
+        by: by.to_string(),
+        at: crate::clock::now(),
+        reason: reason.to_string(),
+    });
 }

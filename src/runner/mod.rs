@@ -4,7 +4,7 @@
 
 pub mod analysis;
 pub mod context;
-mod incident;
+pub mod incident;
 pub mod journal;
 mod rejected;
 pub use journal::{Author, Header};
@@ -209,19 +209,6 @@ impl<'a> Runner<'a> {
         loop {
             let snapshot = self.store.snapshot()?;
             let release = journal::read_release(&snapshot, self.release())?;
-            if release.is_none() {
-                self.note(
-                    None,
-                    EventKind::Started {
-                        artifact: self.header.artifact.clone(),
-                        digest: self.header.digest.clone(),
-                        version: self.header.version.clone(),
-                        source_commit: self.header.source_commit.clone(),
-                        targets: self.opts.targets.clone(),
-                    },
-                )?;
-                continue;
-            }
             let state = engine::fold(release.as_ref());
             let envs = journal::read_envs(
                 &snapshot,
@@ -238,6 +225,26 @@ impl<'a> Runner<'a> {
             };
             let decision = engine::next(&inputs);
             tracing::debug!(?decision, "next");
+            // A release is recorded once it acts: a promote refused by a gate or a lock
+            // leaves the record as it found it.
+            if release.is_none()
+                && !matches!(
+                    decision,
+                    Decision::Done | Decision::Blocked { .. } | Decision::Busy { .. }
+                )
+            {
+                self.note(
+                    None,
+                    EventKind::Started {
+                        artifact: self.header.artifact.clone(),
+                        digest: self.header.digest.clone(),
+                        version: self.header.version.clone(),
+                        source_commit: self.header.source_commit.clone(),
+                        targets: self.opts.targets.clone(),
+                    },
+                )?;
+                continue;
+            }
             match decision {
                 Decision::Done => return Ok(()),
                 Decision::Blocked { env, rule, reason } => {
@@ -682,125 +689,25 @@ impl<'a> Runner<'a> {
             });
             f.lock = None;
             f.rolled_back = None;
+            // Brought back on purpose (`--force`) and live: a rollback may go back to it.
+            f.rejected.retain(|r| *r != release);
             Ok(())
         })
-    }
-
-    /// Undo the environment's completed steps in reverse, redeploy what was live before
-    /// at full weight, and mark this release rejected there. Ends with exit 3.
-    pub async fn roll_back(
-        &self,
-        env_name: &str,
-        run: &EnvRun,
-        reason: &str,
-    ) -> anyhow::Result<()> {
-        let env = self
-            .plan
-            .environment(env_name)
-            .context("the plan lost an environment")?;
-        if !run.rolling_back {
-            self.note(
-                Some(env_name),
-                EventKind::RollbackStarted {
-                    reason: reason.to_string(),
-                },
-            )?;
-        }
-        let own = self.own_target();
-        let tools = Tools {
-            client: self.client()?,
-            backoff: &self.backoff,
-        };
-        for (index, step) in env.steps.iter().enumerate().rev() {
-            if !run.done.contains(&index) || run.undone.contains(&index) {
-                continue;
-            }
-            let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0);
-            let prepared = match &step.kind {
-                StepKind::Http(h) => match &h.undo {
-                    Some(undo) => steps::http_call(
-                        &scope,
-                        undo,
-                        Some(format!("{}/{env_name}/{index}/undo", self.release())),
-                    ),
-                    None => continue,
-                },
-                StepKind::Exec(e) => match &e.undo {
-                    Some(undo) => steps::command(&scope, undo).map(Prepared::Exec),
-                    None => continue,
-                },
-                _ => continue,
-            };
-            let result = match prepared {
-                Ok(p) => steps::perform(p, &scope, None, &tools, None)
-                    .await
-                    .map(|_| ()),
-                Err(e) => Err(e),
-            };
-            let error = result.err().map(|e| self.secrets.mask(&e.message));
-            self.note(Some(env_name), EventKind::Undone { step: index, error })?;
-        }
-        let deployed = env.steps.iter().enumerate().any(|(i, s)| {
-            matches!(s.kind, StepKind::Deploy { .. })
-                && (run.done.contains(&i) || run.in_flight.is_some_and(|(f, _)| f == i))
-        });
-        let mut to = None;
-        match (&run.baseline, deployed && env.rollback_on_failure) {
-            (Some(baseline), true) => {
-                let provider = self
-                    .plan
-                    .deploy_providers
-                    .get(&env.deploy.raw)
-                    .context("the plan lost a deploy provider")?;
-                let target = Target::from(baseline);
-                let scope = self.scope(env_name, &target, Some(baseline), env.steps.len(), 100);
-                let key = format!("{}/{env_name}/rollback", self.release());
-                let result = match steps::deploy(&scope, provider, key) {
-                    Ok(p) => steps::perform(p, &scope, Some(provider), &tools, None).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = result {
-                    return Err(Error::new(Exit::Failed, format!("rolling {env_name} back to {} failed: {}", baseline.release, self.secrets.mask(&e.message)))
-                        .with_hint(format!("`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path", self.release()))
-                        .into());
-                }
-                to = Some(baseline.release.clone());
-            }
-            (None, true) => self.printer.warn(&format!(
-                "nothing was live in {env_name} before {}: it is left as the deploy left it",
-                self.release()
-            )),
-            _ => {}
-        }
-        let release = self.release().to_string();
-        self.record(
-            Some(env_name),
-            EventKind::RolledBack {
-                to,
-                reason: reason.to_string(),
-                ms: None,
-            },
-            &mut |f| {
-                if f.lock.as_ref().is_some_and(|l| l.release == release) {
-                    f.lock = None;
-                }
-                if !f.rejected.contains(&release) {
-                    f.rejected.push(release.clone());
-                }
-                Ok(())
-            },
-        )?;
-        Err(Error::new(
-            Exit::Rejected,
-            format!("{} was rolled back in {env_name}: {reason}", self.release()),
-        )
-        .into())
     }
 
     /// Records that the run was interrupted, where it stood.
     pub fn interrupted(&self) -> anyhow::Result<()> {
         let snapshot = self.store.snapshot()?;
-        let state = engine::fold(journal::read_release(&snapshot, self.release())?.as_ref());
+        let Some(file) = journal::read_release(&snapshot, self.release())? else {
+            // Stopped while waiting for a lock, before anything was recorded.
+            return Err(Error::new(
+                Exit::Interrupted,
+                format!("{} was interrupted before it started", self.release()),
+            )
+            .with_hint("nothing was recorded; run the same promote again")
+            .into());
+        };
+        let state = engine::fold(Some(&file));
         let (env, step) = match state.current() {
             Some((env, run)) => (Some(env.to_string()), run.in_flight.map(|(s, _)| s)),
             None => (None, None),

@@ -39,11 +39,26 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::Rejected { by, reason } => format!("rejected by {by}: {reason}"),
         EventKind::Live => "live".into(),
         EventKind::RollbackStarted { reason } => format!("rolling back: {reason}"),
-        EventKind::Undone { step, error: None } => format!("step {} undone", step + 1),
+        EventKind::Undone {
+            step,
+            skipped: true,
+            ..
+        } => {
+            format!("undo of step {} skipped (--no-undo)", step + 1)
+        }
+        EventKind::Undone {
+            step, error: None, ..
+        } => format!("step {} undone", step + 1),
         EventKind::Undone {
             step,
             error: Some(e),
+            ..
         } => format!("undo of step {} failed: {e}", step + 1),
+        EventKind::RollbackFailed { to, error } => format!("rolling back to {to} failed: {error}"),
+        EventKind::RolledBack {
+            nothing_deployed: true,
+            ..
+        } => "nothing was deployed here: nothing to roll back".into(),
         EventKind::RolledBack {
             to: Some(to),
             ms: Some(ms),
@@ -97,6 +112,7 @@ impl Printer {
                 }
                 let mark = match &event.kind {
                     EventKind::StepFailed { .. }
+                    | EventKind::RollbackFailed { .. }
                     | EventKind::Rejected { .. }
                     | EventKind::Aborted { .. } => style("✗").red().for_stderr(),
                     EventKind::RollbackStarted { .. }

@@ -3,6 +3,7 @@
 //! retries and a later `resume` send the very same request under the same idempotency
 //! key, so a platform that did act can recognise the repeat.
 
+use relctl::engine::EventKind;
 use serde_json::Value;
 
 use super::fault_server::{Fault, FaultServer};
@@ -370,8 +371,23 @@ fn a_rollback_whose_redeploy_fails_stops_with_exit_1_and_resume_retries_it() {
     let file = release_file(s.env.path(), &release(HEX));
     let events = kinds(&file);
     assert_eq!(
-        events[events.len() - 2..],
-        ["step_failed", "rollback_started"]
+        events[events.len() - 3..],
+        ["step_failed", "rollback_started", "rollback_failed"]
+    );
+    match &last(&file, "rollback_failed").kind {
+        EventKind::RollbackFailed { to, error } => {
+            assert_eq!(to, &release(OLD));
+            assert!(error.contains("503 Service Unavailable"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let status = s.relctl(&["status", "--env", "production"]);
+    assert!(
+        status
+            .stdout
+            .contains(&format!("rollback failed: {}", release(HEX))),
+        "{}",
+        status.stdout
     );
     let (error, gate) = step_error(&file);
     assert!(
