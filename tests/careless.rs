@@ -22,7 +22,15 @@ fn the_demo_refuses_a_directory_it_did_not_make() {
     // Nothing of the project was touched.
     let written = std::fs::read_to_string(env.path().join("release.yaml")).unwrap_or_default();
     assert_eq!(written, plan);
-    assert_eq!(env.git(&["config", "user.email"]).trim(), "dev@example.com");
+    // The project has no identity of its own (operators' come from their HOME): the
+    // demo set none.
+    let local = std::process::Command::new("git")
+        .current_dir(env.path())
+        .args(["config", "--local", "--get", "user.email"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert_eq!(local, "");
     assert_eq!(env.records_log(), "");
     assert!(!env.path().join(".relctl-demo").exists());
 }

@@ -169,6 +169,14 @@ pub(crate) fn apply(text: &str, m: &Mutation) -> String {
     let bytes = text.as_bytes();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let joined = |lines: Vec<String>| lines.join("\n") + "\n";
+    let by_line = matches!(
+        m,
+        Mutation::CopyLine { .. } | Mutation::Swap { .. } | Mutation::Indent { .. }
+    );
+    if by_line && lines.is_empty() {
+        // An earlier mutation left no line to work on.
+        return text.to_string();
+    }
     match m {
         Mutation::Delete { at, len } => {
             let start = index(*at, bytes.len());
