@@ -267,7 +267,11 @@ fn text(raw: &str) -> Text {
 
 /// What a step's templates can see, with real values.
 fn context() -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(serde_json::json!({
+    minijinja::Value::from(minijinja::value::Serde(context_json()))
+}
+
+fn context_json() -> serde_json::Value {
+    serde_json::json!({
         "app": "checkout",
         "vars": { "api": "http://127.0.0.1:1" },
         "secret": { "TOKEN": "s3cr3t" },
@@ -277,7 +281,24 @@ fn context() -> minijinja::Value {
         "step": { "index": 0, "weight": 10 },
         "baseline": null,
         "response": { "id": "d-1", "state": "ready" },
-    })))
+    })
+}
+
+/// `context()` with every `secret.*` the template names set, as a run sets them (any
+/// name is a secret the plan may read from the environment).
+fn context_for(raw: &str) -> minijinja::Value {
+    let mut ctx = context_json();
+    let names = minijinja::Environment::new()
+        .template_from_str(raw)
+        .map(|t| t.undeclared_variables(true))
+        .unwrap_or_default();
+    for name in names {
+        if let Some(secret) = name.strip_prefix("secret.") {
+            let key = secret.split('.').next().unwrap_or(secret);
+            ctx["secret"][key] = serde_json::json!("s3cr3t");
+        }
+    }
+    minijinja::Value::from(minijinja::value::Serde(ctx))
 }
 
 /// Pieces of templates: syntax, names a plan has (and some it has not), filters.
@@ -354,7 +375,7 @@ proptest! {
         let raw = pieces.concat();
         let vars = BTreeMap::from([("api".to_string(), "x".to_string())]);
         if template::check(&text(&raw), Scope::Step, &vars).is_empty()
-            && let Err(e) = template::render(&text(&raw), template::Landing::Query, &context())
+            && let Err(e) = template::render(&text(&raw), template::Landing::Query, &context_for(&raw))
         {
             prop_assert!(!e.contains("undefined"), "{raw}: {e}");
         }
