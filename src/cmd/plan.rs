@@ -8,7 +8,7 @@ use crate::engine::{self, Rule, decide};
 use crate::plan::{StepKind, template};
 use crate::providers::Secrets;
 use crate::runner::context::{Scope, Target};
-use crate::runner::{self, journal, steps};
+use crate::runner::{journal, steps};
 
 /// Show what promote would do, templates rendered and secrets masked
 #[derive(Debug, clap::Args)]
@@ -33,7 +33,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             Secrets::from_values(names.iter().map(|n| (n.clone(), format!("<{n}>"))))
         }
     };
-    let store = runner::open_store(&plan)?;
+    let (store, _) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);
     let file = journal::read_release(&snapshot, &id)?;
