@@ -85,12 +85,15 @@ pub fn ensure_pushed(
         }
         return Ok(());
     }
-    if store.unpushed()? == 0 {
+    let pending = store.unpushed()?;
+    if pending == 0 || !under_ci() {
         return Ok(());
     }
-    if !under_ci() {
-        return Ok(());
-    }
+    printer.status(&format!(
+        "{pending} record commit(s) not pushed to {remote} yet: retrying for up to {} s \
+         (CI is set, and this clone may not outlive the job)",
+        ci_retry().as_secs()
+    ));
     let deadline = Instant::now() + ci_retry();
     let mut pause = Duration::from_secs(1);
     let mut why = None;
