@@ -112,6 +112,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(exit_of(&err), Exit::Usage);
         assert_eq!(hint_of(&err), Some("fix it"));
-        assert_eq!(err.chain().nth(1).map(ToString::to_string).as_deref(), Some("line 3: bad indentation"));
+        assert_eq!(
+            err.chain().nth(1).map(ToString::to_string).as_deref(),
+            Some("line 3: bad indentation")
+        );
     }
 }

@@ -36,11 +36,17 @@ impl Clones {
             platform,
             origin,
         };
-        let text = plan(&clones.platform, production_extra, CANARY).replace("app: checkout\n", REMOTE);
+        let text =
+            plan(&clones.platform, production_extra, CANARY).replace("app: checkout\n", REMOTE);
         for name in ["a", "b"] {
             git(
                 clones.env.path(),
-                &["clone", "-q", clones.origin.to_str().unwrap_or_default(), name],
+                &[
+                    "clone",
+                    "-q",
+                    clones.origin.to_str().unwrap_or_default(),
+                    name,
+                ],
             );
             std::fs::write(clones.dir(name).join("release.yaml"), &text).expect("write the plan");
         }
@@ -88,7 +94,11 @@ impl Clones {
 }
 
 fn ok(run: &Run) {
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
 }
 
 fn status_json(run: &Run) -> serde_json::Value {
@@ -108,7 +118,10 @@ fn live_in(status: &serde_json::Value, env: &str) -> Option<String> {
 #[test]
 fn a_second_clone_sees_what_the_first_recorded_in_status_and_history() {
     let c = Clones::new("");
-    ok(&c.relctl("a", &["promote", "--artifact", &artifact(HEX), "--to", "staging"]));
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(HEX), "--to", "staging"],
+    ));
 
     // b cloned before any of it and never ran git fetch.
     let status = status_json(&c.relctl("b", &["--output", "json", "status"]));
@@ -117,7 +130,9 @@ fn a_second_clone_sees_what_the_first_recorded_in_status_and_history() {
     let history = c.relctl("b", &["history", "--env", "staging"]);
     ok(&history);
     assert!(
-        history.stdout.contains(&format!("{} staging: live", release(HEX))),
+        history
+            .stdout
+            .contains(&format!("{} staging: live", release(HEX))),
         "{}",
         history.stdout
     );
@@ -140,13 +155,23 @@ fn silent_server() -> (String, std::thread::JoinHandle<()>) {
 #[test]
 fn a_remote_that_hangs_does_not_hang_status_and_the_view_says_how_old_it_is() {
     let c = Clones::new("");
-    ok(&c.relctl("a", &["promote", "--artifact", &artifact(HEX), "--to", "dev"]));
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    ));
     // Then a's remote stops answering; a records one more release meanwhile.
     let (url, _server) = silent_server();
     git(&c.dir("a"), &["remote", "set-url", "origin", &url]);
     let run = c.relctl(
         "a",
-        &["--offline", "promote", "--artifact", &artifact(OLD), "--to", "dev"],
+        &[
+            "--offline",
+            "promote",
+            "--artifact",
+            &artifact(OLD),
+            "--to",
+            "dev",
+        ],
     );
     ok(&run);
 
@@ -163,7 +188,10 @@ fn a_remote_that_hangs_does_not_hang_status_and_the_view_says_how_old_it_is() {
         .lines()
         .find(|l| l.starts_with("warning: could not reach origin"))
         .unwrap_or_else(|| panic!("no freshness warning: {}", run.stderr));
-    assert!(warning.contains("no answer from remote `origin` within 5 s"), "{warning}");
+    assert!(
+        warning.contains("no answer from remote `origin` within 5 s"),
+        "{warning}"
+    );
     assert!(warning.contains("showing the record as of 20"), "{warning}");
     assert!(warning.contains("(the last fetch)"), "{warning}");
     assert!(warning.ends_with(" commit(s) not pushed"), "{warning}");
@@ -172,11 +200,19 @@ fn a_remote_that_hangs_does_not_hang_status_and_the_view_says_how_old_it_is() {
     // --offline reads at once, and says so.
     let started = Instant::now();
     let run = c.relctl("a", &["--offline", "--output", "json", "status"]);
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     let status = status_json(&run);
     assert_eq!(status["view"]["fetched"], false);
     assert_eq!(live_in(&status, "dev"), Some(release(OLD)));
-    assert!(run.stderr.contains("--offline: showing the record as of"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--offline: showing the record as of"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -187,7 +223,10 @@ fn a_code_branch_named_as_the_records_branch_is_refused() {
     let text = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
     s.env.write(
         "release.yaml",
-        text.replace("app: checkout\n", "app: checkout\nrecord: { branch: deploy }\n"),
+        text.replace(
+            "app: checkout\n",
+            "app: checkout\nrecord: { branch: deploy }\n",
+        ),
     );
     for args in [
         &["promote", "--artifact", &artifact(HEX)][..],
@@ -197,13 +236,23 @@ fn a_code_branch_named_as_the_records_branch_is_refused() {
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains("the branch `deploy` in ")
-                && run.stderr.contains("is not a records branch relctl created: it holds README"),
+                && run
+                    .stderr
+                    .contains("is not a records branch relctl created: it holds README"),
             "{}",
             run.stderr
         );
-        assert!(run.stderr.contains("hint: ") && run.stderr.contains("`record.branch`"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("hint: ") && run.stderr.contains("`record.branch`"),
+            "{}",
+            run.stderr
+        );
     }
-    assert_eq!(s.env.git(&["rev-parse", "deploy"]), before, "the code branch is untouched");
+    assert_eq!(
+        s.env.git(&["rev-parse", "deploy"]),
+        before,
+        "the code branch is untouched"
+    );
     assert!(s.platform.deploys().is_empty());
 }
 
@@ -211,7 +260,10 @@ fn a_code_branch_named_as_the_records_branch_is_refused() {
 fn a_code_branch_on_the_remote_is_refused_before_it_is_built_on() {
     let c = Clones::new("");
     // The remote's `main` is code; the plan names it as the records branch.
-    git(&c.dir("a"), &["commit", "-q", "--allow-empty", "-m", "code"]);
+    git(
+        &c.dir("a"),
+        &["commit", "-q", "--allow-empty", "-m", "code"],
+    );
     c.env.write("a/src/lib.rs", "// code\n");
     git(&c.dir("a"), &["add", "src/lib.rs"]);
     git(&c.dir("a"), &["commit", "-q", "-m", "more code"]);
@@ -219,7 +271,10 @@ fn a_code_branch_on_the_remote_is_refused_before_it_is_built_on() {
     let text = std::fs::read_to_string(c.dir("b").join("release.yaml")).expect("the plan");
     std::fs::write(
         c.dir("b").join("release.yaml"),
-        text.replace(REMOTE, "app: checkout\nrecord: { remote: origin, branch: code }\n"),
+        text.replace(
+            REMOTE,
+            "app: checkout\nrecord: { remote: origin, branch: code }\n",
+        ),
     )
     .expect("write the plan");
     git(&c.origin, &["branch", "code", "main"]);
@@ -239,24 +294,34 @@ fn a_code_branch_on_the_remote_is_refused_before_it_is_built_on() {
 fn a_remote_never_reached_is_an_error_before_anything_is_deployed() {
     let s = Setup::new("", CANARY);
     let typo = s.env.path().join("orgin.git");
-    s.env.git(&["remote", "add", "origin", typo.to_str().unwrap_or_default()]);
+    s.env
+        .git(&["remote", "add", "origin", typo.to_str().unwrap_or_default()]);
     let text = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
-    s.env.write("release.yaml", text.replace("app: checkout\n", REMOTE));
+    s.env
+        .write("release.yaml", text.replace("app: checkout\n", REMOTE));
 
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("error: the records remote `origin` has never been reached from this clone"),
+        run.stderr
+            .contains("error: the records remote `origin` has never been reached from this clone"),
         "{}",
         run.stderr
     );
     // The path is named for what it is, not as an "unsupported URL protocol".
     assert!(
-        run.stderr.contains(&format!("remote `origin` is the path {}, which does not exist", typo.display())),
+        run.stderr.contains(&format!(
+            "remote `origin` is the path {}, which does not exist",
+            typo.display()
+        )),
         "{}",
         run.stderr
     );
-    assert!(!run.stderr.contains("unsupported URL protocol"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("unsupported URL protocol"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--offline"), "{}", run.stderr);
     assert!(s.platform.deploys().is_empty());
     assert_eq!(s.env.records_log(), "", "nothing recorded");
@@ -265,7 +330,11 @@ fn a_remote_never_reached_is_an_error_before_anything_is_deployed() {
     let run = s.promote(HEX, &["--offline", "--to", "dev"]);
     ok(&run);
     assert_eq!(s.platform.deploys().len(), 1);
-    assert!(run.stderr.contains("kept in this clone (--offline)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("kept in this clone (--offline)"),
+        "{}",
+        run.stderr
+    );
     let status = status_json(&s.relctl(&["--offline", "--output", "json", "status"]));
     assert_eq!(status["unpushed"], 5);
 }
@@ -273,7 +342,10 @@ fn a_remote_never_reached_is_an_error_before_anything_is_deployed() {
 #[test]
 fn under_ci_records_left_unpushed_fail_the_run_after_retrying() {
     let c = Clones::new("");
-    ok(&c.relctl("a", &["promote", "--artifact", &artifact(OLD), "--to", "dev"]));
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    ));
     c.take_remote_away();
     let ci = [
         ("CI", "true"),
@@ -287,17 +359,41 @@ fn under_ci_records_left_unpushed_fail_the_run_after_retrying() {
         &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
     );
     assert_eq!(run.code, 7, "{}", run.stderr);
-    assert_eq!(c.platform.deploys().len(), 2, "the release itself went through");
+    assert_eq!(
+        c.platform.deploys().len(),
+        2,
+        "the release itself went through"
+    );
     assert!(
-        run.stderr.contains("::error title=relctl::") && run.stderr.contains("did not reach the records remote `origin` after 2 s of retrying"),
+        run.stderr.contains("::error title=relctl::")
+            && run
+                .stderr
+                .contains("did not reach the records remote `origin` after 2 s of retrying"),
         "{}",
         run.stderr
     );
     assert!(run.stderr.contains("error: "), "{}", run.stderr);
-    assert!(run.stderr.contains("hint: the record exists only in this CI workspace"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: the record exists only in this CI workspace"),
+        "{}",
+        run.stderr
+    );
 
     // Outside CI the same run is a warning, exit 0 (the next command pushes).
-    let run = c.relctl("a", &["promote", "--artifact", &artifact(OLD), "--env", "dev", "--force", "--reason", "back"]);
+    let run = c.relctl(
+        "a",
+        &[
+            "promote",
+            "--artifact",
+            &artifact(OLD),
+            "--env",
+            "dev",
+            "--force",
+            "--reason",
+            "back",
+        ],
+    );
     ok(&run);
 }
 
@@ -305,7 +401,10 @@ fn under_ci_records_left_unpushed_fail_the_run_after_retrying() {
 fn under_ci_a_remote_back_in_time_takes_the_record() {
     use std::io::{BufRead, BufReader};
     let c = Clones::new("");
-    ok(&c.relctl("a", &["promote", "--artifact", &artifact(OLD), "--to", "dev"]));
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    ));
     let away = c.take_remote_away();
     let mut child = c
         .env
@@ -331,17 +430,34 @@ fn under_ci_a_remote_back_in_time_takes_the_record() {
     }
     let status = child.wait().expect("relctl ends");
     assert_eq!(status.code(), Some(0), "{said}");
-    assert!(said.contains("this run's record reached origin after retrying"), "{said}");
-    assert!(c.remote_log().contains(&format!("{} dev: live", release(HEX))), "{}", c.remote_log());
+    assert!(
+        said.contains("this run's record reached origin after retrying"),
+        "{said}"
+    );
+    assert!(
+        c.remote_log()
+            .contains(&format!("{} dev: live", release(HEX))),
+        "{}",
+        c.remote_log()
+    );
 }
 
 /// A release of clone `a` paused at production's approval, its record pushed and read
 /// by clone `b`; then the remote goes away.
 fn paused_at_approval() -> Clones {
     let c = Clones::new(APPROVAL);
-    let run = c.run("a", "bob@acme.io", &[], &["promote", "--artifact", &artifact(HEX)]);
+    let run = c.run(
+        "a",
+        "bob@acme.io",
+        &[],
+        &["promote", "--artifact", &artifact(HEX)],
+    );
     assert_eq!(run.code, 4, "{}", run.stderr);
-    assert!(c.remote_log().contains("awaiting approval"), "{}", c.remote_log());
+    assert!(
+        c.remote_log().contains("awaiting approval"),
+        "{}",
+        c.remote_log()
+    );
     // b, where the approver works, has read it.
     ok(&c.relctl("b", &["status"]));
     c.take_remote_away();
@@ -351,11 +467,17 @@ fn paused_at_approval() -> Clones {
 fn assert_said_not_reached(run: &Run, what: &str) {
     ok(run);
     assert!(
-        run.stderr.contains(&format!("warning: {what} is recorded in this clone only: it did not reach `origin`")),
+        run.stderr.contains(&format!(
+            "warning: {what} is recorded in this clone only: it did not reach `origin`"
+        )),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("a promote waiting elsewhere does not"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a promote waiting elsewhere does not"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -377,7 +499,14 @@ fn reject_says_when_the_rejection_did_not_reach_the_remote() {
         "a",
         "alice@acme.io",
         &[],
-        &["reject", &release(HEX), "--env", "production", "--reason", "not today"],
+        &[
+            "reject",
+            &release(HEX),
+            "--env",
+            "production",
+            "--reason",
+            "not today",
+        ],
     );
     assert_said_not_reached(&run, "the rejection");
 }
@@ -385,7 +514,10 @@ fn reject_says_when_the_rejection_did_not_reach_the_remote() {
 #[test]
 fn unlock_says_when_the_unlock_did_not_reach_the_remote() {
     let c = paused_at_approval();
-    let run = c.relctl("a", &["unlock", "--env", "production", "--reason", "runner gone"]);
+    let run = c.relctl(
+        "a",
+        &["unlock", "--env", "production", "--reason", "runner gone"],
+    );
     assert_said_not_reached(&run, "the unlock");
 }
 
@@ -419,18 +551,30 @@ fn a_corrupt_environment_file_is_named_with_what_to_do() {
     let s = Setup::new("", CANARY);
     ok(&s.promote(HEX, &["--to", "dev"]));
     edit_records(s.env.path(), "fix dev by hand", |tree| {
-        std::fs::write(tree.join("environments/dev.yaml"), "live: [unclosed\n  release: x\n")
-            .expect("edit");
+        std::fs::write(
+            tree.join("environments/dev.yaml"),
+            "live: [unclosed\n  release: x\n",
+        )
+        .expect("edit");
     });
-    for args in [&["status"][..], &["promote", "--artifact", &artifact(HEX)][..]] {
+    for args in [
+        &["status"][..],
+        &["promote", "--artifact", &artifact(HEX)][..],
+    ] {
         let run = s.relctl(args);
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
-            run.stderr.contains("error: cannot read the record file relctl/records:environments/dev.yaml"),
+            run.stderr.contains(
+                "error: cannot read the record file relctl/records:environments/dev.yaml"
+            ),
             "{}",
             run.stderr
         );
-        assert!(run.stderr.contains("caused by: "), "the parse error: {}", run.stderr);
+        assert!(
+            run.stderr.contains("caused by: "),
+            "the parse error: {}",
+            run.stderr
+        );
         assert!(
             run.stderr.contains("hint: it was changed outside relctl: `git show relctl/records:environments/dev.yaml`"),
             "{}",
@@ -440,7 +584,8 @@ fn a_corrupt_environment_file_is_named_with_what_to_do() {
     // Undone as the hint says (a commit by hand on the branch), relctl reads it again.
     let tree = s.env.path().join("records-tree");
     let tree_arg = tree.display().to_string();
-    s.env.git(&["worktree", "add", "-q", &tree_arg, "relctl/records"]);
+    s.env
+        .git(&["worktree", "add", "-q", &tree_arg, "relctl/records"]);
     git(&tree, &["revert", "--no-edit", "HEAD"]);
     s.env.git(&["worktree", "remove", &tree_arg]);
     let run = s.relctl(&["status"]);

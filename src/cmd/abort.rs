@@ -51,5 +51,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         Err(e) if crate::error::exit_of(&e) == Exit::Rejected => Ok(()),
         other => other,
     };
-    runner::push::after_run(result, &runner.store, ctx.printer, runner.github.as_ref())
+    runner::push::after_run(
+        result,
+        &runner.store,
+        ctx.printer,
+        runner.github.as_ref(),
+        false,
+    )
 }

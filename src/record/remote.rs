@@ -143,13 +143,13 @@ impl Store {
         // fetch still waiting when the time is up is simply left behind.
         let (sent, received) = mpsc::channel();
         let (git_dir, branch) = (self.repo.path().to_path_buf(), self.branch.clone());
-        let name = remote.clone();
+        let (name, layout) = (remote.clone(), self.layout);
         let spawned = std::thread::Builder::new()
             .name("relctl-fetch".into())
             .spawn(move || {
                 let fetched = Repository::open(&git_dir)
                     .with_context(|| format!("opening the git repository at {}", git_dir.display()))
-                    .and_then(|repo| Store::handle(repo, &branch, &name).fetch(&name));
+                    .and_then(|repo| Store::handle(repo, &branch, &name, layout).fetch(&name));
                 let _ = sent.send(fetched);
             });
         if let Err(err) = spawned {
@@ -182,7 +182,12 @@ impl Store {
     }
 
     /// A second handle on the branch, for a thread of its own.
-    fn handle(repo: Repository, branch: &str, remote: &str) -> Store {
+    fn handle(
+        repo: Repository,
+        branch: &str,
+        remote: &str,
+        layout: Option<&'static [&'static str]>,
+    ) -> Store {
         Store {
             repo,
             branch: branch.to_string(),
@@ -192,6 +197,7 @@ impl Store {
             take_turns: true,
             checked_out: false,
             offline: false,
+            layout,
         }
     }
 
@@ -526,7 +532,10 @@ impl Store {
             None => String::from_utf8_lossy(remote.url_bytes()).into_owned(),
         };
         if let Some(why) = self.missing_local(name, &url) {
-            return Ok(Pushed::Failed(format!("cannot push {}: {why}", self.branch)));
+            return Ok(Pushed::Failed(format!(
+                "cannot push {}: {why}",
+                self.branch
+            )));
         }
         let pushed = match self.local_target(&url) {
             Some(path) if self.direct_local_push => self.push_direct(name, &path)?,

@@ -37,6 +37,8 @@ pub struct Store {
     pub(super) checked_out: bool,
     /// `--offline`: the remote is neither fetched nor pushed; commits wait locally.
     pub(super) offline: bool,
+    /// The only top-level entries the branch may hold (see `holding_only`).
+    pub(super) layout: Option<&'static [&'static str]>,
 }
 
 /// What a command means to do with the branch: a reader may find it checked out.
@@ -45,11 +47,6 @@ enum Access {
     Read,
     Write,
 }
-
-/// The top-level entries relctl writes on its branch. A branch holding anything else
-/// was not made by relctl (a code branch named in `record.branch`), and one tree read
-/// at its tip says so, however long its history.
-const RECORD_ENTRIES: [&str; 2] = ["environments", "releases"];
 
 thread_local! {
     /// Turns this thread holds: a build closure that appends must not wait for
@@ -121,8 +118,7 @@ pub struct Sync {
 
 impl Store {
     /// Open the repository around `dir` to record in it. Cheap: nothing is fetched
-    /// or walked; only the tip's top-level tree is read, to check that the branch is
-    /// a record.
+    /// or walked.
     pub fn open(dir: &Path, branch: &str, remote: Option<&str>) -> Result<Store> {
         Store::open_as(dir, branch, remote, Access::Write)
     }
@@ -166,13 +162,11 @@ impl Store {
             take_turns: true,
             checked_out: false,
             offline: false,
+            layout: None,
         };
         store.checked_out = store.is_checked_out()?;
         if access == Access::Write && store.checked_out {
             return Err(store.checked_out_error());
-        }
-        if let Some(tip) = store.tip()? {
-            store.check_is_record(tip, None)?;
         }
         if let Some(name) = remote {
             match store.repo.find_remote(name) {
@@ -237,9 +231,24 @@ impl Store {
         self.checked_out
     }
 
-    /// Refuse a branch relctl did not make: its tip's tree holds files relctl never
-    /// writes. `remote` names where the tip came from, for the message.
+    /// Refuse a branch whose tip holds top-level entries other than `layout` (the
+    /// record's own directories), here and on the remote from now on: a branch relctl
+    /// did not make, such as a code branch named as the records branch. One tree read
+    /// at the tip says so, however long the history; commits made by hand on a real
+    /// records branch pass.
+    pub fn holding_only(mut self, layout: &'static [&'static str]) -> Result<Store> {
+        self.layout = Some(layout);
+        if let Some(tip) = self.tip()? {
+            self.check_is_record(tip, None)?;
+        }
+        Ok(self)
+    }
+
+    /// `remote` names where the tip came from, for the message.
     pub(super) fn check_is_record(&self, tip: Oid, remote: Option<&str>) -> Result<()> {
+        let Some(layout) = self.layout else {
+            return Ok(());
+        };
         let tree = self
             .repo
             .find_commit(tip)
@@ -254,17 +263,23 @@ impl Store {
         let foreign: Vec<String> = tree
             .iter()
             .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
-            .filter(|name| !RECORD_ENTRIES.contains(&name.as_str()))
+            .filter(|name| !layout.contains(&name.as_str()))
             .collect();
         if foreign.is_empty() {
             return Ok(());
         }
-        let shown = foreign.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let shown = foreign
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
         let more = if foreign.len() > 5 { ", …" } else { "" };
         let place = match remote {
             Some(remote) => format!("on remote `{remote}`"),
             None => format!("in {}", self.path().display()),
         };
+        let own: Vec<String> = layout.iter().map(|entry| format!("{entry}/")).collect();
         Err(Error::usage(format!(
             "the branch `{}` {place} is not a records branch relctl created: it holds {shown}{more}",
             self.branch
@@ -273,7 +288,7 @@ impl Store {
             "relctl keeps its record on a branch of its own and writes only {} there; \
              set `record.branch` in the plan to a new name (the default is relctl/records) \
              and relctl creates it",
-            RECORD_ENTRIES.map(|e| format!("{e}/")).join(" and ")
+            own.join(" and ")
         ))
         .into())
     }

@@ -39,6 +39,9 @@ fn shard(id: &str) -> String {
     }
 }
 
+/// The top-level directories of the records branch: all that relctl writes there.
+pub const LAYOUT: &[&str] = &["environments", "releases"];
+
 pub fn env_path(name: &str) -> String {
     format!("environments/{name}.yaml")
 }
@@ -77,14 +80,13 @@ where
 /// what it can read back): name it where git can show it, and how to undo the edit.
 fn unreadable(snapshot: &Snapshot, path: &str) -> Error {
     let at = format!("{}:{path}", snapshot.branch());
-    Error::new(Exit::Failed, format!("cannot read the record file {at}"))
-        .with_hint(format!(
-            "it was changed outside relctl: `git show {at}` shows it and `git log -p {branch} -- \
+    Error::new(Exit::Failed, format!("cannot read the record file {at}")).with_hint(format!(
+        "it was changed outside relctl: `git show {at}` shows it and `git log -p {branch} -- \
              {path}` who changed it; put the last good version back with a commit on {branch} \
              (`git revert <commit>` in a worktree of that branch), and push it if the record \
              has a remote",
-            branch = snapshot.branch()
-        ))
+        branch = snapshot.branch()
+    ))
 }
 
 /// Record files this process has decoded, by blob id. A command reads the same files

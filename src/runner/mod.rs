@@ -13,8 +13,8 @@ pub mod steps;
 pub mod summary;
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -78,13 +78,17 @@ pub fn set_offline(offline: bool) {
 /// Opens the plan's record store, to record in it.
 pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
     let (dir, branch, remote) = record_place(plan);
-    Ok(Store::open(&dir, branch, remote)?.offline(OFFLINE.load(Ordering::Relaxed)))
+    Store::open(&dir, branch, remote)?
+        .offline(OFFLINE.load(Ordering::Relaxed))
+        .holding_only(journal::LAYOUT)
 }
 
 /// Opens the plan's record store for a command that only reads it.
 pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
     let (dir, branch, remote) = record_place(plan);
-    Ok(Store::open_to_read(&dir, branch, remote)?.offline(OFFLINE.load(Ordering::Relaxed)))
+    Store::open_to_read(&dir, branch, remote)?
+        .offline(OFFLINE.load(Ordering::Relaxed))
+        .holding_only(journal::LAYOUT)
 }
 
 /// The repository, branch and remote of the plan's record.
@@ -868,7 +872,13 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
             _ = term.recv() => runner.interrupted(),
         }
     });
-    let result = push::after_run(result, &runner.store, runner.printer, runner.github.as_ref());
+    let result = push::after_run(
+        result,
+        &runner.store,
+        runner.printer,
+        runner.github.as_ref(),
+        true,
+    );
     runner.summary(&result)?;
     result
 }

@@ -41,12 +41,14 @@ pub fn never_reached(store: &Store, why: &str) -> anyhow::Error {
 
 /// The end of a run: its own outcome, then whether its record reached the remote.
 /// Under CI a record left behind is an error (exit 7) when the run itself succeeded,
-/// and an extra error message otherwise; elsewhere it is a warning.
+/// and an extra error message otherwise; elsewhere it is a warning. `summarised`: the
+/// run's error goes on to the GitHub Actions summary, which annotates it.
 pub fn after_run(
     result: anyhow::Result<()>,
     store: &Store,
     printer: &Printer,
     github: Option<&Actions>,
+    summarised: bool,
 ) -> anyhow::Result<()> {
     if result
         .as_ref()
@@ -55,23 +57,29 @@ pub fn after_run(
         // Stopped on purpose (a cancelled job): no time for retries.
         return result;
     }
-    match (result, ensure_pushed(store, printer, github, "this run's record")) {
-        (Ok(()), pushed) => pushed,
+    let annotate = |err: &anyhow::Error| {
+        if let Some(github) = github {
+            github.error(&format!("{err:#}"));
+        }
+    };
+    match (result, ensure_pushed(store, printer, "this run's record")) {
+        (Ok(()), Err(unpushed)) => {
+            if !summarised {
+                annotate(&unpushed);
+            }
+            Err(unpushed)
+        }
         (Err(err), Err(unpushed)) => {
+            annotate(&unpushed);
             printer.error(&unpushed);
             Err(err)
         }
-        (Err(err), Ok(())) => Err(err),
+        (result, Ok(())) => result,
     }
 }
 
 /// Checks that nothing is left unpushed; under CI, pushes again for a bounded time.
-pub fn ensure_pushed(
-    store: &Store,
-    printer: &Printer,
-    github: Option<&Actions>,
-    what: &str,
-) -> anyhow::Result<()> {
+pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Result<()> {
     let Some(remote) = store.remote() else {
         return Ok(());
     };
@@ -113,9 +121,6 @@ pub fn ensure_pushed(
                 ci_retry().as_secs(),
                 why.map(|w| format!(": {w}")).unwrap_or_default()
             );
-            if let Some(github) = github {
-                github.error(&message);
-            }
             return Err(Error::new(Exit::Unpushed, message)
                 .with_hint(format!(
                     "the record exists only in this CI workspace; fix the remote (URL, \
@@ -155,5 +160,9 @@ pub fn report_one(
         ));
         return Ok(());
     }
-    ensure_pushed(store, printer, Actions::from_env().as_ref(), what)
+    let pushed = ensure_pushed(store, printer, what);
+    if let (Err(err), Some(github)) = (&pushed, Actions::from_env()) {
+        github.error(&format!("{err:#}"));
+    }
+    pushed
 }
