@@ -26,6 +26,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -57,6 +58,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -71,6 +73,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -92,6 +95,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -105,6 +109,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -119,6 +124,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -133,6 +139,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -146,6 +153,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -161,6 +169,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -174,6 +183,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -188,6 +198,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -201,6 +212,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -215,6 +227,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -229,6 +242,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -244,6 +258,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -256,6 +271,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -269,6 +285,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
