@@ -125,7 +125,7 @@ _relctl() {
 
     case "${cmd}" in
         relctl)
-            opts="-q -v -h -V --plan --output --color --quiet --verbose --no-input --help --version validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help"
+            opts="-q -v -h -V --plan --output --color --quiet --verbose --no-input --offline --help --version validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,7 +151,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__abort)
-            opts="-q -v -h --reason --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --reason --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -181,7 +181,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__approve)
-            opts="-q -v -h --env --comment --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --comment --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +215,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__completions)
-            opts="-q -v -h --plan --output --color --quiet --verbose --no-input --help bash elvish fish powershell zsh"
+            opts="-q -v -h --plan --output --color --quiet --verbose --no-input --offline --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,7 +241,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__demo)
-            opts="-q -v -h --fail --serve --dir --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --fail --serve --dir --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -523,7 +523,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__history)
-            opts="-q -v -h --env --limit --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --limit --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,7 +557,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__man)
-            opts="-q -v -h --dir --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --dir --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,7 +587,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__notes)
-            opts="-q -v -h --env --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,7 +617,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__plan)
-            opts="-q -v -h --artifact --to --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --artifact --to --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -651,7 +651,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__promote)
-            opts="-q -v -h --artifact --to --env --version --wait-approval --wait-lock --force --override-freeze --reason --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --artifact --to --env --version --wait-approval --wait-lock --force --override-freeze --reason --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -705,7 +705,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__reject)
-            opts="-q -v -h --env --reason --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --reason --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -739,7 +739,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__report)
-            opts="-q -v -h --env --since --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --since --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -773,7 +773,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__resume)
-            opts="-q -v -h --wait-approval --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --wait-approval --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -803,7 +803,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__rollback)
-            opts="-q -v -h --env --to --reason --no-undo --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --to --reason --no-undo --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -841,7 +841,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__status)
-            opts="-q -v -h --env --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -871,7 +871,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__unlock)
-            opts="-q -v -h --env --reason --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --env --reason --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -905,7 +905,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__validate)
-            opts="-q -v -h --plan --output --color --quiet --verbose --no-input --help"
+            opts="-q -v -h --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -26,6 +26,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -57,6 +58,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -71,6 +73,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -92,6 +95,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -105,6 +109,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -119,6 +124,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -133,6 +139,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -146,6 +153,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -162,6 +170,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -175,6 +184,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -189,6 +199,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -202,6 +213,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -216,6 +228,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -230,6 +243,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -245,6 +259,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -257,6 +272,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -270,6 +286,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
             cand -h 'Print help'
             cand --help 'Print help'
         }

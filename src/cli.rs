@@ -51,6 +51,10 @@ pub struct GlobalArgs {
     /// Never prompt (implied when stdin is not a terminal or CI is set)
     #[arg(long, global = true)]
     pub no_input: bool,
+
+    /// Leave the records remote alone: read the local record, keep new commits here
+    #[arg(long, global = true)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -15,6 +15,7 @@ pub enum Exit {
     Paused,
     Busy,
     Blocked,
+    Unpushed,
     Interrupted,
 }
 
@@ -28,6 +29,7 @@ impl Exit {
             Exit::Paused => 4,
             Exit::Busy => 5,
             Exit::Blocked => 6,
+            Exit::Unpushed => 7,
             Exit::Interrupted => 130,
         }
     }
@@ -74,16 +76,19 @@ impl std::error::Error for Error {}
 
 /// The one place an error becomes an exit code.
 pub fn exit_of(err: &anyhow::Error) -> Exit {
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<Error>())
-        .map_or(Exit::Failed, |e| e.exit)
+    typed(err).map_or(Exit::Failed, |e| e.exit)
+}
+
+/// The outermost typed error: one given as a context (`.context(Error::new(…))`),
+/// else the first in the chain of causes.
+fn typed(err: &anyhow::Error) -> Option<&Error> {
+    err.downcast_ref::<Error>()
+        .or_else(|| err.chain().find_map(|cause| cause.downcast_ref::<Error>()))
 }
 
 /// The hint of the first typed error in the chain, if any.
 pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<Error>())
-        .and_then(Error::hint)
+    typed(err).and_then(Error::hint)
 }
 
 #[cfg(test)]
@@ -97,5 +102,19 @@ mod tests {
         let err = err.context("promoting into production").unwrap_err();
         assert_eq!(exit_of(&err), Exit::Busy);
         assert_eq!(exit_of(&anyhow::anyhow!("plain")), Exit::Failed);
+    }
+
+    #[test]
+    fn a_typed_context_gives_the_exit_code_and_hint() {
+        let err: anyhow::Result<()> = Err(anyhow::anyhow!("line 3: bad indentation"));
+        let err = err
+            .context(Error::new(Exit::Usage, "bad file").with_hint("fix it"))
+            .unwrap_err();
+        assert_eq!(exit_of(&err), Exit::Usage);
+        assert_eq!(hint_of(&err), Some("fix it"));
+        assert_eq!(
+            err.chain().nth(1).map(ToString::to_string).as_deref(),
+            Some("line 3: bad indentation")
+        );
     }
 }

@@ -47,6 +47,7 @@ pub fn main() -> ExitCode {
     // Before anything else touches git, while this is the only thread.
     record::start_git();
     init_logging(cli.global.verbose);
+    runner::set_offline(cli.global.offline);
     let printer = Printer::new(&cli.global, Terminal::detect());
     let ctx = cmd::Context {
         global: &cli.global,

@@ -122,8 +122,6 @@ fn with_the_remote_gone_records_stay_local_and_the_next_command_pushes_them() {
         "app: checkout\nrecord: { remote: origin }\n",
     );
     std::fs::write(work.join("release.yaml"), plan).expect("write plan");
-    let away = env.path().join("away.git");
-    std::fs::rename(&origin, &away).expect("take the remote away");
     let promote = |args: &[&str]| {
         let out = env
             .std_command()
@@ -137,6 +135,12 @@ fn with_the_remote_gone_records_stay_local_and_the_next_command_pushes_them() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
+    // The clone has read the remote once (a remote it never reached would be refused
+    // as a likely typo); then the remote goes away.
+    let (code, stderr) = promote(&["status"]);
+    assert_eq!(code, 0, "{stderr}");
+    let away = env.path().join("away.git");
+    std::fs::rename(&origin, &away).expect("take the remote away");
     let (code, stderr) = promote(&["promote", "--artifact", &artifact(HEX), "--to", "dev"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(

@@ -19,6 +19,7 @@ mod metrics;
 mod notes;
 mod notify;
 mod promote;
+mod record_sync;
 mod reliability;
 mod report;
 mod rollback_gates;

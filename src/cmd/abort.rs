@@ -26,7 +26,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         ..Options::default()
     };
     let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
-    runner.sync();
+    runner.sync()?;
     let current = state
         .current()
         .map(|(env, run)| (env.to_string(), run.clone()));
@@ -47,8 +47,15 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match rt.block_on(runner.roll_back(&env, &run, &format!("aborted: {reason}"))) {
+    let result = match rt.block_on(runner.roll_back(&env, &run, &format!("aborted: {reason}"))) {
         Err(e) if crate::error::exit_of(&e) == Exit::Rejected => Ok(()),
         other => other,
-    }
+    };
+    runner::push::after_run(
+        result,
+        &runner.store,
+        ctx.printer,
+        runner.github.as_ref(),
+        false,
+    )
 }

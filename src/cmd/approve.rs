@@ -33,7 +33,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         by: author.actor.clone(),
         comment: args.comment,
     };
-    let (event, _) = journal::record(
+    let (event, appended) = journal::record(
         &store,
         &author,
         &release::header_of(&file),
@@ -42,6 +42,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         &mut |_| Ok(()),
     )?;
     ctx.printer.event(&args.release, &event)?;
+    runner::push::report_one(&appended, &store, ctx.printer, "the approval")?;
     ctx.printer.status(&format!(
         "`relctl resume {}` continues the release once enough approvals are in",
         args.release

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::OutputMode;
-use crate::runner;
 use crate::ui::events::describe;
 
 /// Show recorded events, newest first, or one release in full
@@ -24,7 +23,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
-    let store = runner::open_store(&plan)?;
+    let (store, _) = super::read_record(ctx, &plan)?;
     let json = ctx.printer.mode() == OutputMode::Json;
     if let Some(id) = &args.release {
         let (file, _) = super::release::find(&store, id)?;

@@ -49,6 +49,52 @@ pub fn plan_and_artifact(
     Ok((plan, artifact))
 }
 
+/// How long a command that only reads waits for the records remote before it shows
+/// the local record (and says how old it is).
+const READ_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The plan's record for a command that only reads it: fetched first (unless
+/// `--offline`), within `READ_FETCH_TIMEOUT`; when that fails, a warning says how old
+/// the view is. Returns the store and whether the view is current.
+pub fn read_record(
+    ctx: &Context,
+    plan: &crate::plan::Plan,
+) -> anyhow::Result<(crate::record::Store, crate::record::Freshness)> {
+    use crate::record::Freshness;
+    let store = crate::runner::open_store_to_read(plan)?;
+    let freshness = store.refresh(READ_FETCH_TIMEOUT)?;
+    let remote = store.remote().unwrap_or("the remote");
+    let as_of = |time: Option<chrono::DateTime<chrono::Utc>>| match time {
+        Some(time) => format!(
+            "as of {} (the last fetch)",
+            time.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        None => "as this clone has it (never fetched)".to_string(),
+    };
+    match &freshness {
+        Freshness::Stale {
+            why,
+            as_of: time,
+            unpushed,
+        } => ctx.printer.warn(&format!(
+            "could not reach {remote} ({why}): showing the record {}, {unpushed} commit(s) not pushed",
+            as_of(*time)
+        )),
+        Freshness::Offline { as_of: time, .. } => ctx.printer.status(&format!(
+            "--offline: showing the record {}",
+            as_of(*time)
+        )),
+        Freshness::CheckedOut { behind } if *behind > 0 => ctx.printer.warn(&format!(
+            "the records branch `{}` is checked out in {}, so relctl leaves it as it is: \
+             showing it {behind} commit(s) behind {remote}",
+            store.branch(),
+            store.path().display()
+        )),
+        Freshness::Local | Freshness::Fetched | Freshness::CheckedOut { .. } => {}
+    }
+    Ok((store, freshness))
+}
+
 /// What every command gets: the global flags and the printer.
 pub struct Context<'a> {
     pub global: &'a GlobalArgs,

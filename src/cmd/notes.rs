@@ -4,7 +4,6 @@ use super::{Context, release};
 use crate::cli::OutputMode;
 use crate::error::Error;
 use crate::notes::{self, Subject};
-use crate::runner::{self};
 
 /// Write release notes: the commits between what is live in ENV and this release
 #[derive(Debug, clap::Args)]
@@ -20,7 +19,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let env = target_env(&plan, args.env.as_deref())?;
-    let store = runner::open_store(&plan)?;
+    let (store, _) = super::read_record(ctx, &plan)?;
     let (file, _) = release::find(&store, &args.release)?;
     let snapshot = store.snapshot()?;
     let live = notes::base_of(&snapshot, Some(&file), &file.release, &env)?;

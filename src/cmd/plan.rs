@@ -37,7 +37,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             Secrets::from_values(names.iter().map(|n| (n.clone(), format!("<{n}>"))))
         }
     };
-    let store = runner::open_store(&plan)?;
+    let (store, _) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);
     let file = journal::read_release(&snapshot, &id)?;

@@ -96,7 +96,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     drop(snapshot);
     let runner = release::runner(ctx, &plan, store, header, opts)?;
-    runner.sync();
+    runner.sync()?;
     runner::drive(&runner)
 }
 

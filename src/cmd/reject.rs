@@ -34,7 +34,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         by: author.actor.clone(),
         reason: args.reason,
     };
-    let (event, _) = journal::record(
+    let (event, appended) = journal::record(
         &store,
         &author,
         &release::header_of(&file),
@@ -48,6 +48,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         },
     )?;
     ctx.printer.event(&args.release, &event)?;
+    runner::push::report_one(&appended, &store, ctx.printer, "the rejection")?;
     ctx.printer.status(&format!(
         "a promote waiting for approval rolls {} back now; otherwise `relctl resume {}` does",
         args.env, args.release

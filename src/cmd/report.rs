@@ -9,7 +9,6 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::OutputMode;
-use crate::runner;
 
 mod scan;
 
@@ -38,7 +37,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             .and_then(|d| now.checked_sub_signed(d))
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     });
-    let store = runner::open_store(&plan)?;
+    let (store, _) = super::read_record(ctx, &plan)?;
     let source = crate::notes::source_repo(&plan)
         .ok()
         .map(|r| r.workdir().unwrap_or_else(|| r.path()).to_path_buf());

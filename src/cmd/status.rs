@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use super::Context;
 use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile};
-use crate::record::Snapshot;
-use crate::runner::{self, journal};
+use crate::record::{Freshness, Snapshot};
+use crate::runner::journal;
 
 /// Show what is live in each environment, and record commits not yet pushed
 #[derive(Debug, clap::Args)]
@@ -22,7 +22,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         Some(env) => vec![super::environment(&plan, env)?.name.as_str()],
         None => plan.environments.iter().map(|e| e.name.as_str()).collect(),
     };
-    let store = runner::open_store(&plan)?;
+    let (store, freshness) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
     let rows = names
         .iter()
@@ -30,9 +30,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
     if ctx.printer.mode() == OutputMode::Json {
-        return ctx.printer.json(
-            &json!({ "environments": rows, "unpushed": unpushed, "remote": store.remote() }),
-        );
+        return ctx.printer.json(&json!({
+            "environments": rows,
+            "unpushed": unpushed,
+            "remote": store.remote(),
+            "view": view(&freshness),
+        }));
     }
     let columns = [
         "ENV", "RELEASE", "VERSION", "DIGEST", "SINCE", "STATE", "WHO",
@@ -87,6 +90,19 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         ));
     }
     ctx.printer.data(&text)
+}
+
+/// How current the record shown is, for `--output json`.
+fn view(freshness: &Freshness) -> Value {
+    match freshness {
+        Freshness::Local => json!({ "fetched": null }),
+        Freshness::Fetched => json!({ "fetched": true }),
+        Freshness::CheckedOut { behind } => json!({ "fetched": true, "behind": behind }),
+        Freshness::Offline { as_of, .. } => json!({ "fetched": false, "as_of": as_of }),
+        Freshness::Stale { why, as_of, .. } => {
+            json!({ "fetched": false, "as_of": as_of, "error": why })
+        }
+    }
 }
 
 fn row(snapshot: &Snapshot, name: &str, file: &EnvFile) -> anyhow::Result<Value> {

@@ -32,7 +32,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let kind = EventKind::Unlocked {
         reason: args.reason,
     };
-    let (event, _) = journal::record(
+    let (event, appended) = journal::record(
         &store,
         &release::author(&plan),
         &release::header_of(&file),
@@ -46,6 +46,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         },
     )?;
     ctx.printer.event(&lock.release, &event)?;
+    runner::push::report_one(&appended, &store, ctx.printer, "the unlock")?;
     ctx.printer.status(&format!(
         "{} is unlocked; {} held it since {} ({}); `relctl resume {}` takes it again",
         args.env,

@@ -9,6 +9,7 @@ mod store;
 
 pub use libgit2::start_git;
 pub use log::LogEntry;
+pub use remote::Freshness;
 pub use store::{Appended, Change, Commit, Snapshot, Store, Sync};
 
 #[cfg(test)]

@@ -1,11 +1,15 @@
 //! Sharing the branch through a remote: fetch, replay of local commits onto the
 //! remote tip, push, and authentication as git does it. A remote that cannot be
-//! reached is reported, never fatal: commits stay local until a later sync.
+//! reached is reported, never fatal here: commits stay local until a later sync, and
+//! the caller decides what an unreachable remote means for its command.
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
+use chrono::{DateTime, Utc};
 use git2::{
     AutotagOption, Config, Cred, CredentialType, ErrorCode, FetchOptions, Oid, ProxyOptions,
     PushOptions, RemoteCallbacks, Repository, Sort,
@@ -20,6 +24,30 @@ pub(super) enum Fetched {
     Tip(Option<Oid>),
     /// Why the remote could not be reached.
     Unreachable(String),
+}
+
+/// How current a reader's view of the branch is, after `refresh`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freshness {
+    /// There is no remote: the local branch is the record.
+    Local,
+    /// Fetched just now: the local branch has everything the remote has.
+    Fetched,
+    /// Not fetched (`--offline`).
+    Offline {
+        as_of: Option<DateTime<Utc>>,
+        unpushed: usize,
+    },
+    /// The remote could not be read (or not in time): the local branch as of the
+    /// last successful fetch (`None`: never).
+    Stale {
+        why: String,
+        as_of: Option<DateTime<Utc>>,
+        unpushed: usize,
+    },
+    /// Fetched, but the branch is checked out here, so it was left where it is,
+    /// `behind` commits short of the remote.
+    CheckedOut { behind: usize },
 }
 
 pub(super) enum Pushed {
@@ -45,6 +73,134 @@ impl Store {
         self.ahead(self.tip()?, remote_tip)
     }
 
+    /// Whether this clone has ever talked to the remote: it has fetched from it, or
+    /// has a remote-tracking ref for the branch (from a push, or from `git clone`).
+    pub fn reached(&self) -> Result<bool> {
+        let Some(remote) = self.remote.as_deref() else {
+            return Ok(true);
+        };
+        Ok(self.fetch_stamp(remote).is_file() || self.read_ref(&self.tracking(remote))?.is_some())
+    }
+
+    /// When the branch was last fetched from the remote, as far as this clone knows.
+    pub fn last_fetch(&self) -> Option<DateTime<Utc>> {
+        let remote = self.remote.as_deref()?;
+        let stamped = std::fs::read_to_string(self.fetch_stamp(remote))
+            .ok()
+            .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok())
+            .map(|time| time.with_timezone(&Utc));
+        stamped.or_else(|| {
+            // Fetched by git itself (a clone): the tracking ref's last move.
+            let reflog = self.repo.reflog(&self.tracking(remote)).ok()?;
+            let when = reflog.get(0)?.committer().when();
+            DateTime::from_timestamp(when.seconds(), 0)
+        })
+    }
+
+    /// `<git dir>/relctl/fetched/<remote>/<branch>`: the time of the last successful
+    /// fetch, which a tracking ref cannot tell when the remote had not moved.
+    fn fetch_stamp(&self, remote: &str) -> PathBuf {
+        self.repo
+            .commondir()
+            .join("relctl")
+            .join("fetched")
+            .join(remote)
+            .join(&self.branch)
+    }
+
+    fn stamp_fetch(&self, remote: &str) {
+        let path = self.fetch_stamp(remote);
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, format!("{}\n", Utc::now().to_rfc3339())));
+        if let Err(err) = written {
+            tracing::debug!(path = %path.display(), %err, "cannot note the time of the fetch");
+        }
+    }
+
+    /// Bring the local branch up to what the remote has, for a command that only
+    /// reads: the fetch gets `timeout`, after which the command goes on without it (a
+    /// remote that hangs must not hang `status` in an incident). Nothing is pushed.
+    pub fn refresh(&self, timeout: Duration) -> Result<Freshness> {
+        let Some(remote) = self.remote.clone() else {
+            return Ok(Freshness::Local);
+        };
+        if self.offline {
+            return Ok(Freshness::Offline {
+                as_of: self.last_fetch(),
+                unpushed: self.unpushed()?,
+            });
+        }
+        let stale = |why: String| -> Result<Freshness> {
+            Ok(Freshness::Stale {
+                why,
+                as_of: self.last_fetch(),
+                unpushed: self.unpushed()?,
+            })
+        };
+        // On a thread of its own with its own handle on the repository, so that a
+        // fetch still waiting when the time is up is simply left behind.
+        let (sent, received) = mpsc::channel();
+        let (git_dir, branch) = (self.repo.path().to_path_buf(), self.branch.clone());
+        let (name, layout) = (remote.clone(), self.layout);
+        let spawned = std::thread::Builder::new()
+            .name("relctl-fetch".into())
+            .spawn(move || {
+                let fetched = Repository::open(&git_dir)
+                    .with_context(|| format!("opening the git repository at {}", git_dir.display()))
+                    .and_then(|repo| Store::handle(repo, &branch, &name, layout).fetch(&name));
+                let _ = sent.send(fetched);
+            });
+        if let Err(err) = spawned {
+            return stale(format!("cannot start fetching: {err}"));
+        }
+        let tip = match received.recv_timeout(timeout) {
+            Ok(Ok(Fetched::Tip(tip))) => tip,
+            Ok(Ok(Fetched::Unreachable(why))) => return stale(why),
+            Ok(Err(err)) => return Err(err),
+            Err(_) => {
+                return stale(format!(
+                    "no answer from remote `{remote}` within {} s",
+                    timeout.as_secs()
+                ));
+            }
+        };
+        if self.checked_out {
+            let local = self.tip()?;
+            let behind = match tip {
+                Some(tip) if Some(tip) != local => self.ahead(Some(tip), local)?,
+                _ => 0,
+            };
+            return Ok(Freshness::CheckedOut { behind });
+        }
+        match self.integrate(tip) {
+            Ok(()) => Ok(Freshness::Fetched),
+            // A conflict is the next writer's to report; a reader shows what is here.
+            Err(err) => stale(format!("{err:#}")),
+        }
+    }
+
+    /// A second handle on the branch, for a thread of its own.
+    fn handle(
+        repo: Repository,
+        branch: &str,
+        remote: &str,
+        layout: Option<&'static [&'static str]>,
+    ) -> Store {
+        Store {
+            repo,
+            branch: branch.to_string(),
+            refname: format!("refs/heads/{branch}"),
+            remote: Some(remote.to_string()),
+            direct_local_push: true,
+            take_turns: true,
+            checked_out: false,
+            offline: false,
+            layout,
+        }
+    }
+
     /// Bring the local branch up to date with the remote and push what is waiting.
     pub fn sync(&self) -> Result<Sync> {
         let Some(remote) = self.remote.as_deref() else {
@@ -54,6 +210,13 @@ impl Store {
                 error: None,
             });
         };
+        if self.offline {
+            return Ok(Sync {
+                pushed: 0,
+                pending: self.unpushed()?,
+                error: None,
+            });
+        }
         let mut backoff = Backoff::default();
         let mut refusals = Refusals::default();
         // Rounds lost to a remote that moved; rejections with it unchanged are
@@ -148,6 +311,9 @@ impl Store {
             .find_remote(name)
             .with_context(|| format!("reading git remote `{name}` in {}", self.path().display()))?;
         let url = String::from_utf8_lossy(named.url_bytes()).into_owned();
+        if let Some(why) = self.missing_local(name, &url) {
+            return Ok(Fetched::Unreachable(why));
+        }
         let mut remote = match self.local_target(&url) {
             Some(path) if local_path(&url).is_some_and(|given| given.is_relative()) => {
                 let path = path.to_string_lossy();
@@ -187,7 +353,11 @@ impl Store {
             .iter()
             .find(|head| head.name() == self.refname)
             .map(|head| head.oid());
+        if let Some(tip) = tip {
+            self.check_is_record(tip, Some(name))?;
+        }
         self.set_tracking(&tracking, tip)?;
+        self.stamp_fetch(name);
         tracing::debug!(remote = name, ?tip, "fetched");
         Ok(Fetched::Tip(tip))
     }
@@ -361,6 +531,12 @@ impl Store {
             Some(url) => String::from_utf8_lossy(url).into_owned(),
             None => String::from_utf8_lossy(remote.url_bytes()).into_owned(),
         };
+        if let Some(why) = self.missing_local(name, &url) {
+            return Ok(Pushed::Failed(format!(
+                "cannot push {}: {why}",
+                self.branch
+            )));
+        }
         let pushed = match self.local_target(&url) {
             Some(path) if self.direct_local_push => self.push_direct(name, &path)?,
             _ => self.push_transport(remote, name, &url)?,
@@ -372,6 +548,18 @@ impl Store {
             }
         }
         Ok(pushed)
+    }
+
+    /// Why a remote on this machine cannot be reached when its path does not exist
+    /// (libgit2 would call it an unsupported URL protocol).
+    fn missing_local(&self, name: &str, url: &str) -> Option<String> {
+        let path = self.local_target(url)?;
+        (!path.exists()).then(|| {
+            format!(
+                "remote `{name}` is the path {}, which does not exist",
+                path.display()
+            )
+        })
     }
 
     /// A remote on this machine. A relative path is taken from the top of the

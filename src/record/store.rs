@@ -33,6 +33,19 @@ pub struct Store {
     pub(super) direct_local_push: bool,
     /// Queue behind other writers on this machine (see `take_turn`).
     pub(super) take_turns: bool,
+    /// The branch is checked out in the working tree: it may be read, never moved.
+    pub(super) checked_out: bool,
+    /// `--offline`: the remote is neither fetched nor pushed; commits wait locally.
+    pub(super) offline: bool,
+    /// The only top-level entries the branch may hold (see `holding_only`).
+    pub(super) layout: Option<&'static [&'static str]>,
+}
+
+/// What a command means to do with the branch: a reader may find it checked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
 }
 
 thread_local! {
@@ -55,6 +68,7 @@ impl Drop for Turn {
 /// The branch as one reader saw it: its tip and the files there.
 pub struct Snapshot<'r> {
     repo: &'r Repository,
+    branch: &'r str,
     tip: Option<Oid>,
     tree: Option<Tree<'r>>,
 }
@@ -103,8 +117,18 @@ pub struct Sync {
 }
 
 impl Store {
-    /// Open the repository around `dir`. Cheap: nothing is fetched or walked.
+    /// Open the repository around `dir` to record in it. Cheap: nothing is fetched
+    /// or walked.
     pub fn open(dir: &Path, branch: &str, remote: Option<&str>) -> Result<Store> {
+        Store::open_as(dir, branch, remote, Access::Write)
+    }
+
+    /// Open it for a command that only reads, which may find the branch checked out.
+    pub fn open_to_read(dir: &Path, branch: &str, remote: Option<&str>) -> Result<Store> {
+        Store::open_as(dir, branch, remote, Access::Read)
+    }
+
+    fn open_as(dir: &Path, branch: &str, remote: Option<&str>, access: Access) -> Result<Store> {
         let repo = match Repository::discover(dir) {
             Ok(repo) => repo,
             Err(err) if err.code() == ErrorCode::NotFound => {
@@ -129,15 +153,21 @@ impl Store {
         if !git2::Reference::is_valid_name(&refname) {
             return Err(Error::usage(format!("`{branch}` is not a valid git branch name")).into());
         }
-        let store = Store {
+        let mut store = Store {
             repo,
             branch: branch.to_string(),
             refname,
             remote: remote.map(str::to_string),
             direct_local_push: true,
             take_turns: true,
+            checked_out: false,
+            offline: false,
+            layout: None,
         };
-        store.refuse_checked_out()?;
+        store.checked_out = store.is_checked_out()?;
+        if access == Access::Write && store.checked_out {
+            return Err(store.checked_out_error());
+        }
         if let Some(name) = remote {
             match store.repo.find_remote(name) {
                 Ok(_) => {}
@@ -161,31 +191,106 @@ impl Store {
         Ok(store)
     }
 
-    /// Moving a checked-out branch would change the user's files under them.
-    fn refuse_checked_out(&self) -> Result<()> {
+    /// Neither fetch nor push: commits wait locally for a command run without it.
+    pub fn offline(mut self, offline: bool) -> Store {
+        self.offline = offline;
+        self
+    }
+
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// Whether the branch is checked out here: moving it would change the user's
+    /// files under them.
+    fn is_checked_out(&self) -> Result<bool> {
         if self.repo.is_bare() {
+            return Ok(false);
+        }
+        match self.repo.find_reference("HEAD") {
+            Ok(head) => Ok(head.symbolic_target_bytes() == Some(self.refname.as_bytes())),
+            Err(err) if err.code() == ErrorCode::NotFound => Ok(false),
+            Err(err) => {
+                Err(err).with_context(|| format!("reading HEAD in {}", self.path().display()))
+            }
+        }
+    }
+
+    pub(super) fn checked_out_error(&self) -> anyhow::Error {
+        Error::usage(format!(
+            "the records branch `{}` is checked out in {}",
+            self.branch,
+            self.path().display()
+        ))
+        .with_hint("relctl writes that branch itself; switch the working tree to another branch")
+        .into()
+    }
+
+    /// Whether the branch is checked out here (readers then leave it where it is).
+    pub fn checked_out(&self) -> bool {
+        self.checked_out
+    }
+
+    /// Refuse a branch whose tip holds top-level entries other than `layout` (the
+    /// record's own directories), here and on the remote from now on: a branch relctl
+    /// did not make, such as a code branch named as the records branch. One tree read
+    /// at the tip says so, however long the history; commits made by hand on a real
+    /// records branch pass.
+    pub fn holding_only(mut self, layout: &'static [&'static str]) -> Result<Store> {
+        self.layout = Some(layout);
+        if let Some(tip) = self.tip()? {
+            self.check_is_record(tip, None)?;
+        }
+        Ok(self)
+    }
+
+    /// `remote` names where the tip came from, for the message.
+    pub(super) fn check_is_record(&self, tip: Oid, remote: Option<&str>) -> Result<()> {
+        let Some(layout) = self.layout else {
+            return Ok(());
+        };
+        let tree = self
+            .repo
+            .find_commit(tip)
+            .and_then(|commit| commit.tree())
+            .with_context(|| {
+                format!(
+                    "reading commit {tip} of branch {} in {}",
+                    self.branch,
+                    self.path().display()
+                )
+            })?;
+        let foreign: Vec<String> = tree
+            .iter()
+            .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
+            .filter(|name| !layout.contains(&name.as_str()))
+            .collect();
+        if foreign.is_empty() {
             return Ok(());
         }
-        let head = match self.repo.find_reference("HEAD") {
-            Ok(head) => head,
-            Err(err) if err.code() == ErrorCode::NotFound => return Ok(()),
-            Err(err) => {
-                return Err(err)
-                    .with_context(|| format!("reading HEAD in {}", self.path().display()));
-            }
+        let shown = foreign
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = if foreign.len() > 5 { ", …" } else { "" };
+        let place = match remote {
+            Some(remote) => format!("on remote `{remote}`"),
+            None => format!("in {}", self.path().display()),
         };
-        if head.symbolic_target_bytes() == Some(self.refname.as_bytes()) {
-            return Err(Error::usage(format!(
-                "the records branch `{}` is checked out in {}",
-                self.branch,
-                self.path().display()
-            ))
-            .with_hint(
-                "relctl writes that branch itself; switch the working tree to another branch",
-            )
-            .into());
-        }
-        Ok(())
+        let own: Vec<String> = layout.iter().map(|entry| format!("{entry}/")).collect();
+        Err(Error::usage(format!(
+            "the branch `{}` {place} is not a records branch relctl created: it holds {shown}{more}",
+            self.branch
+        ))
+        .with_hint(format!(
+            "relctl keeps its record on a branch of its own and writes only {} there; \
+             set `record.branch` in the plan to a new name (the default is relctl/records) \
+             and relctl creates it",
+            own.join(" and ")
+        ))
+        .into())
     }
 
     /// The working tree of the repository, or its git directory when bare.
@@ -221,6 +326,7 @@ impl Store {
         };
         Ok(Snapshot {
             repo: &self.repo,
+            branch: &self.branch,
             tip,
             tree,
         })
@@ -235,7 +341,7 @@ impl Store {
         &self,
         build: &mut dyn FnMut(&Snapshot<'_>) -> Result<Option<Commit>>,
     ) -> Result<Option<Appended>> {
-        let Some(remote) = self.remote.as_deref() else {
+        let Some(remote) = self.remote.as_deref().filter(|_| !self.offline) else {
             return self.append_local(build, None);
         };
         // Decide on what others pushed, not on a stale local view.
@@ -413,6 +519,9 @@ impl Store {
     /// Move the branch to `new` only if it is still at `expected`; false if another
     /// writer got there first.
     pub(super) fn move_ref(&self, expected: Option<Oid>, new: Oid, why: &str) -> Result<bool> {
+        if self.checked_out {
+            return Err(self.checked_out_error());
+        }
         let log = format!("relctl: {}", why.lines().next().unwrap_or_default());
         // The zero id means "must not exist yet": libgit2 checks it under the ref's
         // lock, where a plain create checks before taking the lock and can overwrite.
@@ -503,6 +612,11 @@ impl Store {
 }
 
 impl Snapshot<'_> {
+    /// The records branch this is a view of, for messages.
+    pub fn branch(&self) -> &str {
+        self.branch
+    }
+
     /// The branch tip, `None` before the first commit.
     pub fn tip(&self) -> Option<Oid> {
         self.tip

@@ -981,3 +981,71 @@ fn conflicting_offline_commits_are_kept_and_named() {
     assert_eq!(a.snapshot().unwrap().tip(), Some(mine.oid));
     shared.fsck_all();
 }
+
+#[test]
+fn refresh_brings_a_reader_up_to_date_and_says_how_old_a_failed_view_is() {
+    let shared = Shared::new();
+    let (a, b) = (shared.clone("a"), shared.clone("b"));
+    assert!(!b.reached().unwrap(), "a fresh clone has never fetched");
+    add(&a, "from a", &[("counter", "1")]);
+    let timeout = std::time::Duration::from_secs(30);
+    assert_eq!(b.refresh(timeout).unwrap(), Freshness::Fetched);
+    assert_eq!(counter(&b), 1);
+    assert!(b.reached().unwrap());
+    let fetched = b.last_fetch().expect("the time of the fetch");
+
+    add(&b, "from b", &[("counter", "2")]);
+    std::fs::rename(&shared.bare, shared.tmp.path().join("away.git")).unwrap();
+    match b.refresh(timeout).unwrap() {
+        Freshness::Stale {
+            why,
+            as_of,
+            unpushed,
+        } => {
+            assert!(why.contains("which does not exist"), "{why}");
+            // b's append fetched last.
+            assert!(as_of.is_some_and(|t| t >= fetched), "{as_of:?}");
+            assert_eq!(unpushed, 0, "b's commit went out with its append");
+        }
+        other => panic!("{other:?}"),
+    }
+    let offline = shared.clone("b").offline(true);
+    assert!(matches!(
+        offline.refresh(timeout).unwrap(),
+        Freshness::Offline { as_of: Some(_), .. }
+    ));
+}
+
+#[test]
+fn a_branch_holding_other_files_is_refused_and_hand_commits_pass() {
+    let tmp = TempDir::new().unwrap();
+    let dir = init(tmp.path());
+    let store = Store::open(&dir, BRANCH, None).unwrap();
+    add(&store, "event", &[("environments/dev.yaml", "live: {}\n")]);
+    drop(store);
+    // A commit made by hand on the records branch (no trailers) is still a record.
+    let tree = tmp.path().join("tree");
+    git(
+        &dir,
+        &["worktree", "add", "-q", tree.to_str().unwrap(), BRANCH],
+    );
+    std::fs::write(tree.join("environments/dev.yaml"), "live: null\n").unwrap();
+    git(&tree, &["commit", "-q", "-am", "fixed by hand"]);
+    let layout: &'static [&'static str] = &["environments", "releases"];
+    Store::open(&dir, BRANCH, None)
+        .unwrap()
+        .holding_only(layout)
+        .expect("a records branch");
+    // Code committed on it makes it somebody else's.
+    std::fs::write(tree.join("Cargo.toml"), "[package]\n").unwrap();
+    git(&tree, &["add", "Cargo.toml"]);
+    git(&tree, &["commit", "-q", "-m", "code"]);
+    let err = Store::open(&dir, BRANCH, None)
+        .unwrap()
+        .holding_only(layout)
+        .err()
+        .expect("refused");
+    assert_eq!(exit_of(&err), Exit::Usage);
+    assert!(err.to_string().contains("it holds Cargo.toml"), "{err}");
+    assert!(hint_of(&err).is_some_and(|h| h.contains("record.branch")));
+}

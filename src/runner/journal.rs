@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
+use crate::error::{Error, Exit};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
 use crate::runner::rejected;
 use crate::runner::summary::{self, Summary};
@@ -38,6 +39,9 @@ fn shard(id: &str) -> String {
     }
 }
 
+/// The top-level directories of the records branch: all that relctl writes there.
+pub const LAYOUT: &[&str] = &["environments", "releases"];
+
 pub fn env_path(name: &str) -> String {
     format!("environments/{name}.yaml")
 }
@@ -64,11 +68,25 @@ where
         return Ok(Some(file));
     }
     let bytes = snapshot.read_blob(id, path)?;
-    let text =
-        String::from_utf8(bytes).with_context(|| format!("the record file {path} is not UTF-8"))?;
-    let file = parse(&text).with_context(|| format!("cannot read the record file {path}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(anyhow::Error::from)
+        .context(unreadable(snapshot, path))?;
+    let file = parse(&text).context(unreadable(snapshot, path))?;
     decoded::keep(id, &file);
     Ok(Some(file))
+}
+
+/// A record file that does not parse was edited outside relctl (relctl only writes
+/// what it can read back): name it where git can show it, and how to undo the edit.
+fn unreadable(snapshot: &Snapshot, path: &str) -> Error {
+    let at = format!("{}:{path}", snapshot.branch());
+    Error::new(Exit::Failed, format!("cannot read the record file {at}")).with_hint(format!(
+        "it was changed outside relctl: `git show {at}` shows it and `git log -p {branch} -- \
+             {path}` who changed it; put the last good version back with a commit on {branch} \
+             (`git revert <commit>` in a worktree of that branch), and push it if the record \
+             has a remote",
+        branch = snapshot.branch()
+    ))
 }
 
 /// Record files this process has decoded, by blob id. A command reads the same files

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod context;
 pub mod incident;
 pub mod journal;
+pub mod push;
 mod rejected;
 pub use journal::{Author, Header};
 pub mod steps;
@@ -13,6 +14,7 @@ pub mod summary;
 
 use std::cell::Cell;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -65,15 +67,42 @@ fn poll_interval() -> Duration {
         .map_or(Duration::from_secs(2), Duration::from_millis)
 }
 
-/// Opens the plan's record store.
+/// `--offline`, for every store this process opens.
+static OFFLINE: AtomicBool = AtomicBool::new(false);
+
+/// Keep every store of this process off its remote (`--offline`).
+pub fn set_offline(offline: bool) {
+    OFFLINE.store(offline, Ordering::Relaxed);
+}
+
+/// Opens the plan's record store, to record in it.
 pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
+    let (dir, branch, remote) = record_place(plan);
+    Store::open(&dir, branch, remote)?
+        .offline(OFFLINE.load(Ordering::Relaxed))
+        .holding_only(journal::LAYOUT)
+}
+
+/// Opens the plan's record store for a command that only reads it.
+pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
+    let (dir, branch, remote) = record_place(plan);
+    Store::open_to_read(&dir, branch, remote)?
+        .offline(OFFLINE.load(Ordering::Relaxed))
+        .holding_only(journal::LAYOUT)
+}
+
+/// The repository, branch and remote of the plan's record.
+fn record_place(plan: &Plan) -> (std::path::PathBuf, &str, Option<&str>) {
     let base = plan
         .path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let dir = base.join(&plan.record.repo);
-    Store::open(&dir, &plan.record.branch, plan.record.remote.as_deref())
+    (
+        base.join(&plan.record.repo),
+        &plan.record.branch,
+        plan.record.remote.as_deref(),
+    )
 }
 
 /// A link to the CI job running this, when one is known.
@@ -156,22 +185,24 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Pushes what earlier runs left unpushed and fetches what others recorded.
-    pub fn sync(&self) {
-        match self.store.sync() {
-            Ok(sync) => {
-                if let Some(error) = sync.error {
-                    self.printer.warn(&format!(
-                        "cannot reach the records remote ({error}): deciding from the local record; {} unpushed commit(s) and what this run records stay local until a later command pushes them",
-                        sync.pending
-                    ));
-                    self.push_warned.set(true);
-                }
-            }
-            Err(e) => self
-                .printer
-                .warn(&format!("syncing the records failed: {e:#}")),
+    /// Pushes what earlier runs left unpushed and fetches what others recorded. A
+    /// remote this clone has never reached is an error: a typo'd URL would otherwise
+    /// turn every lock into a local one.
+    pub fn sync(&self) -> anyhow::Result<()> {
+        let sync = self.store.sync()?;
+        let Some(error) = sync.error else {
+            return Ok(());
+        };
+        if !self.store.reached()? {
+            return Err(push::never_reached(&self.store, &error));
         }
+        if !self.push_warned.replace(true) {
+            self.printer.warn(&format!(
+                "cannot reach the records remote ({error}): deciding from the local record; {} unpushed commit(s) and what this run records stay local until a later command pushes them",
+                sync.pending
+            ));
+        }
+        Ok(())
     }
 
     /// Records one event and prints it.
@@ -280,7 +311,7 @@ impl<'a> Runner<'a> {
                         .into());
                     }
                     tokio::time::sleep(poll_interval()).await;
-                    self.sync();
+                    self.sync()?;
                 }
                 Decision::Enter { env } => {
                     let entered =
@@ -362,7 +393,7 @@ impl<'a> Runner<'a> {
                     ));
                     tokio::time::sleep(poll_interval()).await;
                     drop(spinner);
-                    self.sync();
+                    self.sync()?;
                 }
                 Decision::MarkLive { env } => self.mark_live(&env)?,
                 Decision::RollBack { env, reason } => {
@@ -741,6 +772,13 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
             _ = term.recv() => runner.interrupted(),
         }
     });
+    let result = push::after_run(
+        result,
+        &runner.store,
+        runner.printer,
+        runner.github.as_ref(),
+        true,
+    );
     runner.summary(&result)?;
     result
 }
@@ -867,6 +905,7 @@ impl Runner<'_> {
                 Exit::Busy => "busy",
                 Exit::Blocked => "blocked",
                 Exit::Interrupted => "interrupted",
+                Exit::Unpushed => "unpushed",
                 Exit::Usage => "invalid",
                 Exit::Failed | Exit::Success => "failed",
             },

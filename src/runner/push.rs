@@ -1,0 +1,168 @@
+//! Whether what a command recorded reached the records remote. A record left only in
+//! this clone is invisible to everyone else (a waiting promote never sees the
+//! approval), and on a CI runner it is thrown away with the runner, so there it is an
+//! error after a bounded retry.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Exit};
+use crate::record::{Appended, Store};
+use crate::ui::Printer;
+use crate::ui::github::Actions;
+
+/// How long a CI run keeps trying to push what it recorded before it gives up.
+const CI_RETRY: Duration = Duration::from_secs(30);
+
+/// `RELCTL_PUSH_RETRY` (a duration), else `CI_RETRY`.
+fn ci_retry() -> Duration {
+    std::env::var("RELCTL_PUSH_RETRY")
+        .ok()
+        .and_then(|v| crate::duration::parse(&v).ok())
+        .unwrap_or(CI_RETRY)
+}
+
+/// Running under a CI system (`CI` set and not `false`), where the clone is thrown away.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+}
+
+/// The error for a remote this clone has never reached and cannot reach now.
+pub fn never_reached(store: &Store, why: &str) -> anyhow::Error {
+    let remote = store.remote().unwrap_or("origin");
+    Error::usage(format!(
+        "the records remote `{remote}` has never been reached from this clone: {why}"
+    ))
+    .with_hint(format!(
+        "check the URL (`git remote get-url {remote}`) and your access to it; nothing was \
+         recorded or deployed. `--offline` goes on with a record kept only in this clone"
+    ))
+    .into()
+}
+
+/// The end of a run: its own outcome, then whether its record reached the remote.
+/// Under CI a record left behind is an error (exit 7) when the run itself succeeded,
+/// and an extra error message otherwise; elsewhere it is a warning. `summarised`: the
+/// run's error goes on to the GitHub Actions summary, which annotates it.
+pub fn after_run(
+    result: anyhow::Result<()>,
+    store: &Store,
+    printer: &Printer,
+    github: Option<&Actions>,
+    summarised: bool,
+) -> anyhow::Result<()> {
+    if result
+        .as_ref()
+        .is_err_and(|e| crate::error::exit_of(e) == Exit::Interrupted)
+    {
+        // Stopped on purpose (a cancelled job): no time for retries.
+        return result;
+    }
+    let annotate = |err: &anyhow::Error| {
+        if let Some(github) = github {
+            github.error(&format!("{err:#}"));
+        }
+    };
+    match (result, ensure_pushed(store, printer, "this run's record")) {
+        (Ok(()), Err(unpushed)) => {
+            if !summarised {
+                annotate(&unpushed);
+            }
+            Err(unpushed)
+        }
+        (Err(err), Err(unpushed)) => {
+            annotate(&unpushed);
+            printer.error(&unpushed);
+            Err(err)
+        }
+        (result, Ok(())) => result,
+    }
+}
+
+/// Checks that nothing is left unpushed; under CI, pushes again for a bounded time.
+pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Result<()> {
+    let Some(remote) = store.remote() else {
+        return Ok(());
+    };
+    if store.is_offline() {
+        let pending = store.unpushed()?;
+        if pending > 0 {
+            printer.status(&format!(
+                "{pending} record commit(s) kept in this clone (--offline); the next relctl \
+                 command run without --offline pushes them to {remote}"
+            ));
+        }
+        return Ok(());
+    }
+    let pending = store.unpushed()?;
+    if pending == 0 || !under_ci() {
+        return Ok(());
+    }
+    printer.status(&format!(
+        "{pending} record commit(s) not pushed to {remote} yet: retrying for up to {} s \
+         (CI is set, and this clone may not outlive the job)",
+        ci_retry().as_secs()
+    ));
+    let deadline = Instant::now() + ci_retry();
+    let mut pause = Duration::from_secs(1);
+    let mut why = None;
+    loop {
+        let sync = store.sync()?;
+        if sync.pending == 0 {
+            printer.status(&format!("{what} reached {remote} after retrying"));
+            return Ok(());
+        }
+        why = sync.error.or(why);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let message = format!(
+                "{} record commit(s) did not reach the records remote `{remote}` after {} s \
+                 of retrying{}",
+                sync.pending,
+                ci_retry().as_secs(),
+                why.map(|w| format!(": {w}")).unwrap_or_default()
+            );
+            return Err(Error::new(Exit::Unpushed, message)
+                .with_hint(format!(
+                    "the record exists only in this CI workspace; fix the remote (URL, \
+                     credentials, branch protection), then push it from here with \
+                     `git push {remote} {branch}` or run the job again",
+                    branch = store.branch()
+                ))
+                .into());
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_secs(8));
+    }
+}
+
+/// After a command that records one event for others to see (approve, reject,
+/// unlock): says when it did not reach the remote, and under CI retries as a run does.
+pub fn report_one(
+    appended: &Appended,
+    store: &Store,
+    printer: &Printer,
+    what: &str,
+) -> anyhow::Result<()> {
+    if appended.pushed || store.remote().is_none() {
+        return Ok(());
+    }
+    let remote = store.remote().unwrap_or("origin");
+    if !store.is_offline() && !under_ci() {
+        let why = appended
+            .push_error
+            .as_deref()
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        printer.warn(&format!(
+            "{what} is recorded in this clone only: it did not reach `{remote}`{why}; \
+             nobody else sees it (a promote waiting elsewhere does not) until a later relctl \
+             command here pushes it"
+        ));
+        return Ok(());
+    }
+    let pushed = ensure_pushed(store, printer, what);
+    if let (Err(err), Some(github)) = (&pushed, Actions::from_env()) {
+        github.error(&format!("{err:#}"));
+    }
+    pushed
+}

@@ -1,0 +1,594 @@
+//! Sharing the record through a remote as people use it: two clones of one bare
+//! remote, a remote that hangs, is mistyped or goes away, a CI runner that must not
+//! take the record with it, a records branch edited or checked out by hand, and a
+//! `record.branch` that names a code branch.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::common::platform::Platform;
+use crate::common::{Run, TestEnv, git};
+use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
+
+const REMOTE: &str = "app: checkout\nrecord: { remote: origin }\n";
+const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";
+
+/// A bare remote `origin.git` and clones of it that each have the plan (records
+/// shared through `origin`), every one in one temp dir.
+struct Clones {
+    env: TestEnv,
+    platform: Platform,
+    origin: PathBuf,
+}
+
+impl Clones {
+    fn new(production_extra: &str) -> Clones {
+        let env = TestEnv::new();
+        let platform = Platform::start();
+        git(
+            env.path(),
+            &["init", "-q", "--bare", "-b", "main", "origin.git"],
+        );
+        let origin = env.path().join("origin.git");
+        let clones = Clones {
+            env,
+            platform,
+            origin,
+        };
+        let text =
+            plan(&clones.platform, production_extra, CANARY).replace("app: checkout\n", REMOTE);
+        for name in ["a", "b"] {
+            git(
+                clones.env.path(),
+                &[
+                    "clone",
+                    "-q",
+                    clones.origin.to_str().unwrap_or_default(),
+                    name,
+                ],
+            );
+            std::fs::write(clones.dir(name).join("release.yaml"), &text).expect("write the plan");
+        }
+        clones
+    }
+
+    fn dir(&self, name: &str) -> PathBuf {
+        self.env.path().join(name)
+    }
+
+    /// relctl in clone `name`, as `actor`, with `vars` set.
+    fn run(&self, name: &str, actor: &str, vars: &[(&str, &str)], args: &[&str]) -> Run {
+        let mut cmd = self.env.std_command();
+        cmd.current_dir(self.dir(name))
+            .args(args)
+            .env("DEPLOY_TOKEN", SECRET)
+            .env("RELCTL_ACTOR", actor)
+            .env("RELCTL_BACKOFF_MS", "1");
+        for (key, value) in vars {
+            cmd.env(key, value);
+        }
+        let out = cmd.output().expect("run relctl");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn relctl(&self, name: &str, args: &[&str]) -> Run {
+        self.run(name, "dev@example.com", &[], args)
+    }
+
+    /// Takes the remote away (a disk gone, a URL that no longer answers); returns
+    /// where it went.
+    fn take_remote_away(&self) -> PathBuf {
+        let away = self.env.path().join("away.git");
+        std::fs::rename(&self.origin, &away).expect("take the remote away");
+        away
+    }
+
+    fn remote_log(&self) -> String {
+        git(&self.origin, &["log", "--format=%s", "relctl/records"])
+    }
+}
+
+fn ok(run: &Run) {
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+}
+
+fn status_json(run: &Run) -> serde_json::Value {
+    ok(run);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+/// The release live in `env` according to `status --output json`.
+fn live_in(status: &serde_json::Value, env: &str) -> Option<String> {
+    status["environments"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["env"] == env))
+        .and_then(|row| row["release"].as_str())
+        .map(str::to_string)
+}
+
+#[test]
+fn a_second_clone_sees_what_the_first_recorded_in_status_and_history() {
+    let c = Clones::new("");
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(HEX), "--to", "staging"],
+    ));
+
+    // b cloned before any of it and never ran git fetch.
+    let status = status_json(&c.relctl("b", &["--output", "json", "status"]));
+    assert_eq!(live_in(&status, "staging"), Some(release(HEX)));
+    assert_eq!(status["view"]["fetched"], true);
+    let history = c.relctl("b", &["history", "--env", "staging"]);
+    ok(&history);
+    assert!(
+        history
+            .stdout
+            .contains(&format!("{} staging: live", release(HEX))),
+        "{}",
+        history.stdout
+    );
+    assert!(history.stderr.is_empty(), "{}", history.stderr);
+}
+
+/// A `git://` server that accepts connections and never says a word.
+fn silent_server() -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("the bound address").port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().flatten() {
+            open.push(stream);
+        }
+    });
+    (format!("git://127.0.0.1:{port}/origin.git"), held)
+}
+
+#[test]
+fn a_remote_that_hangs_does_not_hang_status_and_the_view_says_how_old_it_is() {
+    let c = Clones::new("");
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    ));
+    // Then a's remote stops answering; a records one more release meanwhile.
+    let (url, _server) = silent_server();
+    git(&c.dir("a"), &["remote", "set-url", "origin", &url]);
+    let run = c.relctl(
+        "a",
+        &[
+            "--offline",
+            "promote",
+            "--artifact",
+            &artifact(OLD),
+            "--to",
+            "dev",
+        ],
+    );
+    ok(&run);
+
+    let started = Instant::now();
+    let run = c.relctl("a", &["status"]);
+    ok(&run);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "status took {:?}",
+        started.elapsed()
+    );
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("warning: could not reach origin"))
+        .unwrap_or_else(|| panic!("no freshness warning: {}", run.stderr));
+    assert!(
+        warning.contains("no answer from remote `origin` within 5 s"),
+        "{warning}"
+    );
+    assert!(warning.contains("showing the record as of 20"), "{warning}");
+    assert!(warning.contains("(the last fetch)"), "{warning}");
+    assert!(warning.ends_with(" commit(s) not pushed"), "{warning}");
+    assert!(run.stdout.contains(&release(OLD)), "{}", run.stdout);
+
+    // --offline reads at once, and says so.
+    let started = Instant::now();
+    let run = c.relctl("a", &["--offline", "--output", "json", "status"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    let status = status_json(&run);
+    assert_eq!(status["view"]["fetched"], false);
+    assert_eq!(live_in(&status, "dev"), Some(release(OLD)));
+    assert!(
+        run.stderr.contains("--offline: showing the record as of"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_code_branch_named_as_the_records_branch_is_refused() {
+    let s = Setup::new("", CANARY);
+    s.env.git(&["branch", "deploy"]);
+    let before = s.env.git(&["rev-parse", "deploy"]);
+    let text = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
+    s.env.write(
+        "release.yaml",
+        text.replace(
+            "app: checkout\n",
+            "app: checkout\nrecord: { branch: deploy }\n",
+        ),
+    );
+    for args in [
+        &["promote", "--artifact", &artifact(HEX)][..],
+        &["status"][..],
+    ] {
+        let run = s.relctl(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("the branch `deploy` in ")
+                && run
+                    .stderr
+                    .contains("is not a records branch relctl created: it holds README"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("hint: ") && run.stderr.contains("`record.branch`"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        s.env.git(&["rev-parse", "deploy"]),
+        before,
+        "the code branch is untouched"
+    );
+    assert!(s.platform.deploys().is_empty());
+}
+
+#[test]
+fn a_code_branch_on_the_remote_is_refused_before_it_is_built_on() {
+    let c = Clones::new("");
+    // The remote's `main` is code; the plan names it as the records branch.
+    git(
+        &c.dir("a"),
+        &["commit", "-q", "--allow-empty", "-m", "code"],
+    );
+    c.env.write("a/src/lib.rs", "// code\n");
+    git(&c.dir("a"), &["add", "src/lib.rs"]);
+    git(&c.dir("a"), &["commit", "-q", "-m", "more code"]);
+    git(&c.dir("a"), &["push", "-q", "origin", "main"]);
+    let text = std::fs::read_to_string(c.dir("b").join("release.yaml")).expect("the plan");
+    std::fs::write(
+        c.dir("b").join("release.yaml"),
+        text.replace(
+            REMOTE,
+            "app: checkout\nrecord: { remote: origin, branch: code }\n",
+        ),
+    )
+    .expect("write the plan");
+    git(&c.origin, &["branch", "code", "main"]);
+    let before = git(&c.origin, &["rev-parse", "code"]);
+    let run = c.relctl("b", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the branch `code` on remote `origin` is not a records branch relctl created: it holds src"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(git(&c.origin, &["rev-parse", "code"]), before);
+    assert!(c.platform.deploys().is_empty());
+}
+
+#[test]
+fn a_remote_never_reached_is_an_error_before_anything_is_deployed() {
+    let s = Setup::new("", CANARY);
+    let typo = s.env.path().join("orgin.git");
+    s.env
+        .git(&["remote", "add", "origin", typo.to_str().unwrap_or_default()]);
+    let text = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
+    s.env
+        .write("release.yaml", text.replace("app: checkout\n", REMOTE));
+
+    let run = s.promote(HEX, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: the records remote `origin` has never been reached from this clone"),
+        "{}",
+        run.stderr
+    );
+    // The path is named for what it is, not as an "unsupported URL protocol".
+    assert!(
+        run.stderr.contains(&format!(
+            "remote `origin` is the path {}, which does not exist",
+            typo.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("unsupported URL protocol"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--offline"), "{}", run.stderr);
+    assert!(s.platform.deploys().is_empty());
+    assert_eq!(s.env.records_log(), "", "nothing recorded");
+
+    // --offline goes on with the record kept here; status counts what waits.
+    let run = s.promote(HEX, &["--offline", "--to", "dev"]);
+    ok(&run);
+    assert_eq!(s.platform.deploys().len(), 1);
+    assert!(
+        run.stderr.contains("kept in this clone (--offline)"),
+        "{}",
+        run.stderr
+    );
+    let status = status_json(&s.relctl(&["--offline", "--output", "json", "status"]));
+    assert_eq!(status["unpushed"], 5);
+}
+
+#[test]
+fn under_ci_records_left_unpushed_fail_the_run_after_retrying() {
+    let c = Clones::new("");
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    ));
+    c.take_remote_away();
+    let ci = [
+        ("CI", "true"),
+        ("GITHUB_ACTIONS", "true"),
+        ("RELCTL_PUSH_RETRY", "2s"),
+    ];
+    let run = c.run(
+        "a",
+        "dev@example.com",
+        &ci,
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert_eq!(
+        c.platform.deploys().len(),
+        2,
+        "the release itself went through"
+    );
+    assert!(
+        run.stderr.contains("::error title=relctl::")
+            && run
+                .stderr
+                .contains("did not reach the records remote `origin` after 2 s of retrying"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("error: "), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: the record exists only in this CI workspace"),
+        "{}",
+        run.stderr
+    );
+
+    // Outside CI the same run is a warning, exit 0 (the next command pushes).
+    let run = c.relctl(
+        "a",
+        &[
+            "promote",
+            "--artifact",
+            &artifact(OLD),
+            "--env",
+            "dev",
+            "--force",
+            "--reason",
+            "back",
+        ],
+    );
+    ok(&run);
+}
+
+#[test]
+fn under_ci_a_remote_back_in_time_takes_the_record() {
+    use std::io::{BufRead, BufReader};
+    let c = Clones::new("");
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    ));
+    let away = c.take_remote_away();
+    let mut child = c
+        .env
+        .std_command()
+        .current_dir(c.dir("a"))
+        .args(["promote", "--artifact", &artifact(HEX), "--to", "dev"])
+        .env("DEPLOY_TOKEN", SECRET)
+        .env("CI", "true")
+        .env("RELCTL_PUSH_RETRY", "60s")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start relctl");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut said = String::new();
+    // The remote comes back once the run says it is retrying.
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("a line of stderr");
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("retrying for up to 60 s") {
+            std::fs::rename(&away, &c.origin).expect("bring the remote back");
+        }
+    }
+    let status = child.wait().expect("relctl ends");
+    assert_eq!(status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("this run's record reached origin after retrying"),
+        "{said}"
+    );
+    assert!(
+        c.remote_log()
+            .contains(&format!("{} dev: live", release(HEX))),
+        "{}",
+        c.remote_log()
+    );
+}
+
+/// A release of clone `a` paused at production's approval, its record pushed and read
+/// by clone `b`; then the remote goes away.
+fn paused_at_approval() -> Clones {
+    let c = Clones::new(APPROVAL);
+    let run = c.run(
+        "a",
+        "bob@acme.io",
+        &[],
+        &["promote", "--artifact", &artifact(HEX)],
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        c.remote_log().contains("awaiting approval"),
+        "{}",
+        c.remote_log()
+    );
+    // b, where the approver works, has read it.
+    ok(&c.relctl("b", &["status"]));
+    c.take_remote_away();
+    c
+}
+
+fn assert_said_not_reached(run: &Run, what: &str) {
+    ok(run);
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: {what} is recorded in this clone only: it did not reach `origin`"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("a promote waiting elsewhere does not"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn approve_says_when_the_approval_did_not_reach_the_remote() {
+    let c = paused_at_approval();
+    let run = c.run(
+        "b",
+        "alice@acme.io",
+        &[],
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_said_not_reached(&run, "the approval");
+}
+
+#[test]
+fn reject_says_when_the_rejection_did_not_reach_the_remote() {
+    let c = paused_at_approval();
+    let run = c.run(
+        "a",
+        "alice@acme.io",
+        &[],
+        &[
+            "reject",
+            &release(HEX),
+            "--env",
+            "production",
+            "--reason",
+            "not today",
+        ],
+    );
+    assert_said_not_reached(&run, "the rejection");
+}
+
+#[test]
+fn unlock_says_when_the_unlock_did_not_reach_the_remote() {
+    let c = paused_at_approval();
+    let run = c.relctl(
+        "a",
+        &["unlock", "--env", "production", "--reason", "runner gone"],
+    );
+    assert_said_not_reached(&run, "the unlock");
+}
+
+#[test]
+fn status_works_while_the_records_branch_is_checked_out() {
+    let s = Setup::new("", CANARY);
+    ok(&s.promote(HEX, &["--to", "dev"]));
+    s.env.git(&["checkout", "-q", "relctl/records"]);
+    let run = s.relctl(&["status"]);
+    ok(&run);
+    assert!(run.stdout.contains(&release(HEX)), "{}", run.stdout);
+    ok(&s.relctl(&["history"]));
+    // Writing it is still refused: relctl would move the files under the user.
+    let run = s.promote(OLD, &["--to", "dev"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is checked out in"), "{}", run.stderr);
+}
+
+/// Commits `edit` of the records branch by hand, in a worktree of its own.
+fn edit_records(dir: &Path, message: &str, edit: impl FnOnce(&Path)) {
+    let tree = dir.join("records-tree");
+    let tree_arg = tree.display().to_string();
+    git(dir, &["worktree", "add", "-q", &tree_arg, "relctl/records"]);
+    edit(&tree);
+    git(&tree, &["commit", "-q", "-am", message]);
+    git(dir, &["worktree", "remove", &tree_arg]);
+}
+
+#[test]
+fn a_corrupt_environment_file_is_named_with_what_to_do() {
+    let s = Setup::new("", CANARY);
+    ok(&s.promote(HEX, &["--to", "dev"]));
+    edit_records(s.env.path(), "fix dev by hand", |tree| {
+        std::fs::write(
+            tree.join("environments/dev.yaml"),
+            "live: [unclosed\n  release: x\n",
+        )
+        .expect("edit");
+    });
+    for args in [
+        &["status"][..],
+        &["promote", "--artifact", &artifact(HEX)][..],
+    ] {
+        let run = s.relctl(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "error: cannot read the record file relctl/records:environments/dev.yaml"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("caused by: "),
+            "the parse error: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("hint: it was changed outside relctl: `git show relctl/records:environments/dev.yaml`"),
+            "{}",
+            run.stderr
+        );
+    }
+    // Undone as the hint says (a commit by hand on the branch), relctl reads it again.
+    let tree = s.env.path().join("records-tree");
+    let tree_arg = tree.display().to_string();
+    s.env
+        .git(&["worktree", "add", "-q", &tree_arg, "relctl/records"]);
+    git(&tree, &["revert", "--no-edit", "HEAD"]);
+    s.env.git(&["worktree", "remove", &tree_arg]);
+    let run = s.relctl(&["status"]);
+    ok(&run);
+    assert!(run.stdout.contains(&release(HEX)), "{}", run.stdout);
+}
