@@ -232,6 +232,20 @@ fn an_approval_step_gates_the_steps_after_it() {
 }
 
 #[test]
+fn plan_says_who_an_approval_step_needs() {
+    let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"], min: 2 }\n      - deploy: {}\n";
+    let s = Setup::new("", steps);
+    let run = s.relctl(&["plan", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains(r#"needs 2 approval(s) from ["*@sre.acme.io"]"#),
+        "{out}"
+    );
+    assert!(!out.contains("null"), "{out}");
+}
+
+#[test]
 fn abort_rolls_the_environment_back_to_what_was_live() {
     let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"] }\n      - deploy: {}\n";
     let s = Setup::new("", steps);

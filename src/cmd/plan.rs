@@ -247,7 +247,15 @@ fn line(a: &Value) -> String {
         ),
         "skip" => "already live".into(),
         "live" => "mark live".into(),
-        "approval" => format!("needs {} approval(s) from {}", a["min"], a["approvers"]),
+        "approval" => {
+            // An environment's approval says it at the top; an approval step in its request.
+            let r = if a["request"].is_object() {
+                &a["request"]
+            } else {
+                a
+            };
+            format!("needs {} approval(s) from {}", r["min"], r["approvers"])
+        }
         "analysis" => analysis_lines(&a["request"]),
         _ => {
             let r = &a["request"];
