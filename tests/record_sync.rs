@@ -398,6 +398,43 @@ fn under_ci_records_left_unpushed_fail_the_run_after_retrying() {
 }
 
 #[test]
+fn under_ci_a_rollback_goes_on_without_the_remote_then_says_its_record_did_not_reach_it() {
+    let c = Clones::new("");
+    for hex in [OLD, HEX] {
+        ok(&c.relctl(
+            "a",
+            &["promote", "--artifact", &artifact(hex), "--to", "dev"],
+        ));
+    }
+    c.take_remote_away();
+    let ci = [
+        ("CI", "true"),
+        ("GITHUB_ACTIONS", "true"),
+        ("RELCTL_PUSH_RETRY", "2s"),
+    ];
+    let run = c.run(
+        "a",
+        "dev@example.com",
+        &ci,
+        &["rollback", "--env", "dev", "--reason", "5xx"],
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert_eq!(
+        c.platform.deploys().last().map(|d| d.1.clone()),
+        Some(artifact(OLD)),
+        "the rollback itself went through"
+    );
+    assert!(
+        run.stderr.contains("::error title=relctl::")
+            && run
+                .stderr
+                .contains("did not reach the records remote `origin` after 2 s of retrying"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn under_ci_a_remote_back_in_time_takes_the_record() {
     use std::io::{BufRead, BufReader};
     let c = Clones::new("");

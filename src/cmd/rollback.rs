@@ -87,7 +87,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             tracing::debug!("{e:#}: deciding again");
             continue;
         }
-        return finish(ctx, &runner, env, &header.release, &to, result);
+        // A rollback never waits for the remote before it deploys; under CI, what it
+        // recorded must still reach the remote before the job's workspace goes.
+        let finished = finish(ctx, &runner, env, &header.release, &to, result);
+        return runner::push::after_run(
+            finished,
+            &runner.store,
+            ctx.printer,
+            runner.github.as_ref(),
+            false,
+        );
     }
     Err(Error::new(
         Exit::Busy,
@@ -135,7 +144,7 @@ fn finish(
         to.version,
         took.as_secs_f64()
     ));
-    if pending > 0 {
+    if pending > 0 && !runner::push::under_ci() {
         ctx.printer.warn(&format!(
             "{pending} record commit(s) are not pushed yet; the next relctl command pushes them"
         ));
