@@ -12,6 +12,7 @@ pub mod demo;
 pub mod duration;
 pub mod engine;
 pub mod error;
+pub mod format;
 pub mod generated;
 pub mod hooks;
 pub mod identity;

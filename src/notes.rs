@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use crate::engine::{EventKind, Live, ReleaseFile};
 use crate::error::{Error, Exit};
+use crate::format;
 use crate::plan::Plan;
 use crate::record::Snapshot;
-use crate::runner::journal;
 
 /// At most this many commits are listed: with nothing to compare with, the whole
 /// history would be.
@@ -111,7 +111,7 @@ pub fn base_of(
     if let Some(baseline) = entered {
         return Ok(baseline);
     }
-    let state = journal::read_env(snapshot, env)?;
+    let state = format::read_env(snapshot, env)?;
     Ok(state
         .live
         .into_iter()
@@ -122,7 +122,7 @@ pub fn base_of(
 /// The base with its source commit, read from its release file.
 pub fn base_with_commit(snapshot: &Snapshot, live: Option<Live>) -> anyhow::Result<Option<Base>> {
     let Some(live) = live else { return Ok(None) };
-    let commit = journal::read_release(snapshot, &live.release)?.and_then(|f| f.source_commit);
+    let commit = format::read_release(snapshot, &live.release)?.and_then(|f| f.source_commit);
     Ok(Some(Base {
         release: live.release,
         version: live.version,

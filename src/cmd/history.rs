@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::OutputMode;
+use crate::format::trailer;
 use crate::ui::events::describe;
 
 /// Show recorded events, newest first, or one release in full
@@ -59,7 +60,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let wanted = |e: &crate::record::LogEntry| {
         args.env
             .as_deref()
-            .is_none_or(|env| e.trailer("Relctl-Env") == Some(env))
+            .is_none_or(|env| e.trailer(trailer::ENV) == Some(env))
     };
     let entries: Vec<_> = if args.env.is_some() {
         store
@@ -76,7 +77,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         if json {
             ctx.printer.json(&json!({
                 "commit": e.oid.to_string(), "time": e.time.to_rfc3339(), "actor": e.actor, "summary": e.summary,
-                "release": e.trailer("Relctl-Release"), "env": e.trailer("Relctl-Env"), "event": e.trailer("Relctl-Event"),
+                "release": e.trailer(trailer::RELEASE), "env": e.trailer(trailer::ENV), "event": e.trailer(trailer::EVENT),
             }))?;
         } else {
             text.push_str(&format!(

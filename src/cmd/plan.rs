@@ -9,10 +9,11 @@ use super::Context;
 use crate::artifact::Artifact;
 use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile, ReleaseFile, Rule, decide};
+use crate::format;
 use crate::plan::{Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::runner::context::{Scope, Target};
-use crate::runner::{self, journal, steps};
+use crate::runner::{self, steps};
 
 /// Show what promote would do, templates rendered and secrets masked
 #[derive(Debug, clap::Args)]
@@ -40,8 +41,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let (store, _) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);
-    let file = journal::read_release(&snapshot, &id)?;
-    let envs = journal::read_envs(&snapshot, plan.environments.iter().map(|e| e.name.as_str()))?;
+    let file = format::read_release(&snapshot, &id)?;
+    let envs = format::read_envs(&snapshot, plan.environments.iter().map(|e| e.name.as_str()))?;
     let recorded = Recorded {
         release: file.as_ref(),
         envs: &envs,

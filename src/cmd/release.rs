@@ -8,11 +8,12 @@ use super::Context;
 use crate::engine::decide::approver_allowed;
 use crate::engine::{self, ActorSource, EnvRun, Outcome, ReleaseFile, ReleaseState};
 use crate::error::{Error, Exit};
+use crate::format;
 use crate::identity::{self, Identity};
 use crate::plan::{Environment, Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::record::Store;
-use crate::runner::{self, Author, Header, Options, Runner, journal};
+use crate::runner::{self, Author, Header, Options, Runner};
 
 /// Who acts, under which plan: stamped on every event this command records. When no
 /// identity is known the actor is `unknown`, and the record says so.
@@ -60,7 +61,7 @@ pub fn duration_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<D
 /// The release file and its folded state, or exit 2 when the record has no such release.
 pub fn find(store: &Store, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
     let snapshot = store.snapshot()?;
-    let file = journal::read_release(&snapshot, id)?.ok_or_else(|| {
+    let file = format::read_release(&snapshot, id)?.ok_or_else(|| {
         Error::usage(format!("there is no release `{id}` in the record"))
             .with_hint("`relctl history` lists the releases the record holds")
     })?;

@@ -9,10 +9,10 @@ use anyhow::Context as _;
 
 use super::Runner;
 use super::context::Target;
-use super::journal;
 use super::steps::{self, Prepared, Tools};
 use crate::engine::{self, EnvFile, EnvRun, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
+use crate::format;
 use crate::plan::StepKind;
 
 /// The environment moved between `relctl rollback`'s decision and its first commit
@@ -62,7 +62,7 @@ impl Runner<'_> {
             self.note(Some(env_name), EventKind::Aborted { reason })?;
         }
         let snapshot = self.store.snapshot()?;
-        let run = engine::fold(journal::read_release(&snapshot, &own)?.as_ref()).env(env_name);
+        let run = engine::fold(format::read_release(&snapshot, &own)?.as_ref()).env(env_name);
         drop(snapshot);
         self.undo(env_name, &run, skip_undo).await?;
         let key = format!("{own}/{env_name}/rollback/{}", to.release);

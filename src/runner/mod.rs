@@ -5,12 +5,9 @@
 pub mod analysis;
 pub mod context;
 pub mod incident;
-pub mod journal;
 pub mod push;
-mod rejected;
-pub use journal::{Author, Header};
+pub use crate::format::{Author, Header};
 pub mod steps;
-pub mod summary;
 
 use std::cell::Cell;
 use std::path::Path;
@@ -80,7 +77,7 @@ pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
     let (dir, branch, remote) = record_place(plan);
     Store::open(&dir, branch, remote)?
         .offline(OFFLINE.load(Ordering::Relaxed))
-        .holding_only(journal::LAYOUT)
+        .holding_only(crate::format::LAYOUT)
 }
 
 /// Opens the plan's record store for a command that only reads it.
@@ -88,7 +85,7 @@ pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
     let (dir, branch, remote) = record_place(plan);
     Store::open_to_read(&dir, branch, remote)?
         .offline(OFFLINE.load(Ordering::Relaxed))
-        .holding_only(journal::LAYOUT)
+        .holding_only(crate::format::LAYOUT)
 }
 
 /// The repository, branch and remote of the plan's record.
@@ -213,7 +210,7 @@ impl<'a> Runner<'a> {
         update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let (event, appended) =
-            journal::record(&self.store, &self.author, &self.header, env, kind, update)?;
+            crate::format::record(&self.store, &self.author, &self.header, env, kind, update)?;
         if let Some(github) = &self.github {
             github.event(&event);
         }
@@ -239,9 +236,9 @@ impl<'a> Runner<'a> {
         let mut lock_deadline: Option<Instant> = None;
         loop {
             let snapshot = self.store.snapshot()?;
-            let release = journal::read_release(&snapshot, self.release())?;
+            let release = crate::format::read_release(&snapshot, self.release())?;
             let state = engine::fold(release.as_ref());
-            let envs = journal::read_envs(
+            let envs = crate::format::read_envs(
                 &snapshot,
                 self.plan.environments.iter().map(|e| e.name.as_str()),
             )?;
@@ -729,7 +726,7 @@ impl<'a> Runner<'a> {
     /// Records that the run was interrupted, where it stood.
     pub fn interrupted(&self) -> anyhow::Result<()> {
         let snapshot = self.store.snapshot()?;
-        let Some(file) = journal::read_release(&snapshot, self.release())? else {
+        let Some(file) = crate::format::read_release(&snapshot, self.release())? else {
             // Stopped while waiting for a lock, before anything was recorded.
             return Err(Error::new(
                 Exit::Interrupted,
@@ -833,7 +830,7 @@ impl Runner<'_> {
                 hook: f.hook,
                 error: f.error,
             };
-            let recorded = journal::record(
+            let recorded = crate::format::record(
                 &self.store,
                 &self.author,
                 &self.header,
@@ -874,7 +871,7 @@ impl Runner<'_> {
         let file = self
             .store
             .snapshot()
-            .and_then(|s| journal::read_release(&s, self.release()))
+            .and_then(|s| crate::format::read_release(&s, self.release()))
             .ok()
             .flatten();
         let rows = rows.unwrap_or_else(|| {
