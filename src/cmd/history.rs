@@ -3,9 +3,8 @@
 use serde_json::json;
 
 use super::Context;
-use crate::cli::OutputMode;
 use crate::format::trailer;
-use crate::ui::events::describe;
+use crate::ui::OutputMode;
 
 /// Show recorded events, newest first, or one release in full
 #[derive(Debug, clap::Args)]
@@ -51,7 +50,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 "{}  {:<12} {}  ({})\n",
                 event.at.format("%Y-%m-%d %H:%M:%S"),
                 event.env.as_deref().unwrap_or("-"),
-                describe(&event.kind),
+                event.kind.describe(),
                 event.actor
             ));
         }

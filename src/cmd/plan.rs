@@ -7,13 +7,13 @@ use serde_json::{Value, json};
 
 use super::Context;
 use crate::artifact::Artifact;
-use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile, ReleaseFile, Rule, decide};
 use crate::format;
 use crate::plan::{Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::runner::context::{Scope, Target};
 use crate::runner::{self, steps};
+use crate::ui::OutputMode;
 
 /// Show what promote would do, templates rendered and secrets masked
 #[derive(Debug, clap::Args)]

@@ -76,7 +76,7 @@ pub fn secrets(plan: &Plan) -> anyhow::Result<Secrets> {
 
 pub fn interactive(ctx: &Context) -> bool {
     let terminal = crate::ui::Terminal::detect();
-    !crate::ui::resolve_no_input(ctx.global.no_input, terminal, |k| std::env::var(k).ok())
+    !crate::ui::resolve_no_input(ctx.no_input, terminal, |k| std::env::var(k).ok())
         && terminal.stderr
 }
 

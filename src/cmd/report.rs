@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::Context;
-use crate::cli::OutputMode;
+use crate::ui::OutputMode;
 
 pub use crate::format::scan::{Deployment, Scan, deployments};
 

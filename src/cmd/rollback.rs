@@ -3,12 +3,12 @@
 use serde_json::json;
 
 use super::{Context, release};
-use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
 use crate::format;
 use crate::record::Snapshot;
 use crate::runner::{self, Header, Options, incident::Changed};
+use crate::ui::OutputMode;
 
 /// Redeploy the previous live release of an environment, skipping analysis and approval
 #[derive(Debug, clap::Args)]

@@ -3,10 +3,10 @@
 use serde_json::{Value, json};
 
 use super::Context;
-use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile};
 use crate::format;
 use crate::record::{Freshness, Snapshot};
+use crate::ui::OutputMode;
 
 /// Show what is live in each environment, and record commits not yet pushed
 #[derive(Debug, clap::Args)]

@@ -128,12 +128,8 @@ pub fn record(
         trailers.push((trailer::EVENT.to_string(), kind.name().to_string()));
         trailers.push((trailer::ACTOR.to_string(), author.actor.clone()));
         let summary = match env {
-            Some(env) => format!(
-                "{} {env}: {}",
-                header.release,
-                crate::ui::events::describe(&kind)
-            ),
-            None => format!("{}: {}", header.release, crate::ui::events::describe(&kind)),
+            Some(env) => format!("{} {env}: {}", header.release, kind.describe()),
+            None => format!("{}: {}", header.release, kind.describe()),
         };
         written = Some(event);
         Ok(Some(Commit {

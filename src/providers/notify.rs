@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::http::{self, Backoff, Call};
 use super::secrets::Secrets;
 use crate::engine::{Event, EventKind};
-use crate::notes::Forge;
+use crate::forge::{self, Forge};
 use crate::plan::template::{self, Landing};
 use crate::plan::{Notify, NotifyFormat, Plan};
 
@@ -196,7 +196,7 @@ impl Notifier {
         let forge = remote.and_then(|name| {
             let repo = git2::Repository::open(records).ok()?;
             let remote = repo.find_remote(name).ok()?;
-            crate::notes::forge(remote.url().ok()?)
+            forge::forge(remote.url().ok()?)
         });
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (report, failures) = mpsc::channel();
@@ -434,7 +434,7 @@ pub fn message(
         environment: event.env.clone(),
         event: name.to_string(),
         outcome: outcome(name).to_string(),
-        summary: crate::ui::events::describe(&event.kind),
+        summary: event.kind.describe(),
         link,
         app: app.to_string(),
         version: version.to_string(),

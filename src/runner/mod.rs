@@ -839,7 +839,7 @@ impl Runner<'_> {
                 &mut |_| Ok(()),
             );
             match recorded {
-                Ok((event, _)) if self.printer.mode() == crate::cli::OutputMode::Json => {
+                Ok((event, _)) if self.printer.mode() == crate::ui::OutputMode::Json => {
                     let _ = self.printer.event(self.release(), &event);
                 }
                 Ok(_) => {}
@@ -908,7 +908,7 @@ impl Runner<'_> {
             },
         };
         self.conclude(outcome, result.as_ref().err(), None);
-        if self.printer.mode() == crate::cli::OutputMode::Json {
+        if self.printer.mode() == crate::ui::OutputMode::Json {
             let exit = result
                 .as_ref()
                 .err()
