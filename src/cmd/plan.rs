@@ -136,10 +136,6 @@ pub fn actions(
             if run.done.contains(&index) {
                 continue;
             }
-            let weight = match step.kind {
-                StepKind::Deploy { weight } => weight.unwrap_or(100),
-                _ => 0,
-            };
             let scope = Scope {
                 plan,
                 secrets,
@@ -147,19 +143,11 @@ pub fn actions(
                 target: &target,
                 baseline: envfile.live.as_ref(),
                 step: index,
-                weight,
+                weight: steps::step_weight(env, index),
                 response: None,
             };
-            let key = format!("{id}/{env_name}/{index}");
-            let (action, request) = match &step.kind {
-                StepKind::Deploy { .. } => match plan.deploy_providers.get(&env.deploy.raw) {
-                    Some(provider) => (
-                        "deploy",
-                        prepared(steps::deploy(&scope, provider, key), &scope),
-                    ),
-                    None => continue,
-                },
-                StepKind::Pause(d) => ("pause", json!({ "pause": crate::duration::format(*d) })),
+            let provider = plan.deploy_providers.get(&env.deploy.raw);
+            let request = match &step.kind {
                 StepKind::Analysis(name) => {
                     let metrics: Vec<Value> = plan
                         .analyses
@@ -171,30 +159,19 @@ pub fn actions(
                                 .collect()
                         })
                         .unwrap_or_default();
-                    (
-                        "analysis",
-                        json!({ "analysis": name.raw, "metrics": metrics }),
-                    )
+                    json!({ "analysis": name.raw, "metrics": metrics })
                 }
                 StepKind::Approval(own) => {
                     let approval = own.as_ref().or(env.approval.as_ref());
-                    (
-                        "approval",
-                        json!({ "approvers": approval.map(|a| a.approvers.clone()), "min": approval.map(|a| a.min) }),
-                    )
+                    json!({ "approvers": approval.map(|a| a.approvers.clone()), "min": approval.map(|a| a.min) })
                 }
-                StepKind::Http(h) => (
-                    "http",
-                    prepared(steps::http_call(&scope, &h.call, Some(key)), &scope),
-                ),
-                StepKind::Exec(e) => (
-                    "exec",
-                    prepared(
-                        steps::command(&scope, &e.exec).map(steps::Prepared::Exec),
-                        &scope,
-                    ),
-                ),
+                // Deploy, pause, http and exec: prepared as promote prepares them.
+                _ => match steps::prepare(&scope, env, index, provider, &id) {
+                    Some(result) => prepared(result, &scope),
+                    None => continue,
+                },
             };
+            let action = step.kind.name();
             actions.push(
                 json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
             );

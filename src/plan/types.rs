@@ -147,6 +147,20 @@ pub enum StepKind {
     Exec(ExecStep),
 }
 
+impl StepKind {
+    /// The step's kind as the plan spells it, and as the record names its action.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Deploy { .. } => "deploy",
+            StepKind::Pause(_) => "pause",
+            StepKind::Analysis(_) => "analysis",
+            StepKind::Approval(_) => "approval",
+            StepKind::Http(_) => "http",
+            StepKind::Exec(_) => "exec",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpCall {
     pub request: Request,

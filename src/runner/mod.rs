@@ -18,7 +18,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use self::context::{Scope, Target};
-use self::steps::{Prepared, Tools};
+use self::steps::Tools;
 use crate::engine::{self, Decision, EnvFile, EnvRun, EventKind, Inputs, Live, Lock, Rule};
 use crate::error::{Error, Exit};
 use crate::plan::{Plan, StepKind};
@@ -472,94 +472,29 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Runs step `index` of `env_name`: an analysis through the analysis runner, any
+    /// other step prepared as `relctl plan` shows it (src/runner/steps.rs) and performed.
     async fn step(&self, env_name: &str, index: usize, run: &EnvRun) -> anyhow::Result<()> {
         let env = self
             .plan
             .environment(env_name)
             .context("the plan lost an environment")?;
         let step = &env.steps[index];
-        let provider = self.plan.deploy_providers.get(&env.deploy.raw);
         let target = self.own_target();
-        let key = format!("{}/{env_name}/{index}", self.release());
-        let weight = match step.kind {
-            StepKind::Deploy { weight } => weight.unwrap_or(100),
-            _ => 0,
-        };
+        let weight = steps::step_weight(env, index);
         let scope = self.scope(env_name, &target, run.baseline.as_ref(), index, weight);
-        let (action, prepared) = match &step.kind {
-            StepKind::Deploy { .. } => {
-                let provider = provider.context("the plan lost a deploy provider")?;
-                ("deploy", steps::deploy(&scope, provider, key))
-            }
-            StepKind::Pause(d) => ("pause", Ok(Prepared::Pause(*d))),
-            StepKind::Approval(_) => ("approval", Ok(Prepared::Nothing)),
-            StepKind::Http(h) => ("http", steps::http_call(&scope, &h.call, Some(key))),
-            StepKind::Exec(e) => ("exec", steps::command(&scope, &e.exec).map(Prepared::Exec)),
-            StepKind::Analysis(name) => {
-                let analysis = self
-                    .plan
-                    .analyses
-                    .get(&name.raw)
-                    .context("the plan lost an analysis")?;
-                let started = match run.in_flight {
-                    Some((i, at)) if i == index => at,
-                    _ => {
-                        let request = serde_json::json!({ "analysis": name.raw });
-                        self.note(
-                            Some(env_name),
-                            EventKind::Intent {
-                                step: index,
-                                action: "analysis".into(),
-                                request,
-                            },
-                        )?;
-                        crate::clock::now()
-                    }
-                };
-                let weight = env.steps[..index]
-                    .iter()
-                    .rev()
-                    .find_map(|s| match s.kind {
-                        StepKind::Deploy { weight } => Some(weight.unwrap_or(100)),
-                        _ => None,
-                    })
-                    .unwrap_or(100);
-                let scope = self.scope(env_name, &target, run.baseline.as_ref(), index, weight);
-                let recorded = run.measurements.get(&index).cloned().unwrap_or_default();
-                let t0 = Instant::now();
-                let action = format!("analysis {}", name.raw);
-                return match self
-                    .analyse(env_name, index, analysis, &scope, started, &recorded)
-                    .await?
-                {
-                    analysis::Ended::Successful(summary) => self.note(
-                        Some(env_name),
-                        EventKind::StepDone {
-                            step: index,
-                            action,
-                            detail: serde_json::json!({ "result": summary }),
-                            ms: t0.elapsed().as_millis() as u64,
-                        },
-                    ),
-                    analysis::Ended::Failed(reason) => self.step_failed(
-                        env_name,
-                        index,
-                        &action,
-                        steps::StepError {
-                            message: reason,
-                            gate: true,
-                        },
-                    ),
-                    analysis::Ended::Inconclusive(reason) => {
-                        self.inconclusive(env_name, index, reason)
-                    }
-                };
-            }
-        };
+        if let StepKind::Analysis(name) = &step.kind {
+            return self
+                .analysis_step(env_name, index, &name.raw, run, &scope)
+                .await;
+        }
+        let provider = self.plan.deploy_providers.get(&env.deploy.raw);
+        let prepared = steps::prepare(&scope, env, index, provider, self.release())
+            .context("the plan lost a deploy provider")?;
         let action = if let StepKind::Deploy { weight: Some(w) } = step.kind {
-            format!("{action} {w}%")
+            format!("{} {w}%", step.kind.name())
         } else {
-            action.to_string()
+            step.kind.name().to_string()
         };
         let prepared = match prepared {
             Ok(p) => p,
@@ -612,6 +547,65 @@ impl<'a> Runner<'a> {
                 },
             ),
             Err(e) => self.step_failed(env_name, index, &action, e),
+        }
+    }
+
+    /// Runs the analysis `name` at step `index`, resumed where it stood if it was under
+    /// way, and records how it ended.
+    async fn analysis_step(
+        &self,
+        env_name: &str,
+        index: usize,
+        name: &str,
+        run: &EnvRun,
+        scope: &Scope<'_>,
+    ) -> anyhow::Result<()> {
+        let analysis = self
+            .plan
+            .analyses
+            .get(name)
+            .context("the plan lost an analysis")?;
+        let started = match run.in_flight {
+            Some((i, at)) if i == index => at,
+            _ => {
+                let request = serde_json::json!({ "analysis": name });
+                self.note(
+                    Some(env_name),
+                    EventKind::Intent {
+                        step: index,
+                        action: "analysis".into(),
+                        request,
+                    },
+                )?;
+                crate::clock::now()
+            }
+        };
+        let recorded = run.measurements.get(&index).cloned().unwrap_or_default();
+        let t0 = Instant::now();
+        let action = format!("analysis {name}");
+        match self
+            .analyse(env_name, index, analysis, scope, started, &recorded)
+            .await?
+        {
+            analysis::Ended::Successful(summary) => self.note(
+                Some(env_name),
+                EventKind::StepDone {
+                    step: index,
+                    action,
+                    detail: serde_json::json!({ "result": summary }),
+                    ms: t0.elapsed().as_millis() as u64,
+                },
+            ),
+            analysis::Ended::Failed(reason) => self.step_failed(
+                env_name,
+                index,
+                &action,
+                steps::StepError {
+                    message: reason,
+                    gate: true,
+                },
+            ),
+            analysis::Ended::Inconclusive(reason) => self.inconclusive(env_name, index, reason),
         }
     }
 
