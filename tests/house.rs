@@ -1,8 +1,51 @@
-//! One way to do each thing: `relctl plan` shows a step as promote performs it.
+//! One way to do each thing: both kinds of rollback key their redeploy alike, and
+//! `relctl plan` shows a step as promote performs it.
 
 use serde_json::Value;
 
-use crate::promote::{HEX, Setup, artifact};
+use crate::promote::{HEX, OLD, Setup, artifact, release};
+
+/// Production deploys a canary, then runs `script` as a gate.
+fn gated(script: &str) -> String {
+    format!(
+        "      - deploy: {{ weight: 10 }}\n      - exec: {{ command: [\"sh\", \"-c\", \"{script}\"], timeout: 10s }}\n      - deploy: {{}}\n"
+    )
+}
+
+/// The idempotency keys of the deploy calls into production, in order.
+fn production_keys(s: &Setup) -> Vec<String> {
+    s.platform
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/deploy/production")
+        .map(|r| r.header("idempotency-key").unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn a_failed_gate_and_relctl_rollback_key_their_redeploy_alike() {
+    let expected = format!("{}/production/rollback/{}", release(HEX), release(OLD));
+    // A gate fails: the environment goes back to OLD by itself.
+    let s = Setup::new("", &gated("exit 0"));
+    assert_eq!(s.promote(OLD, &[]).code, 0);
+    s.env.write(
+        "release.yaml",
+        crate::promote::plan(&s.platform, "", &gated("exit 7")),
+    );
+    let run = s.promote(HEX, &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(production_keys(&s).last(), Some(&expected));
+
+    // HEX goes live, then an operator rolls production back to OLD.
+    let s = Setup::new("", &gated("exit 0"));
+    assert_eq!(s.promote(OLD, &[]).code, 0);
+    assert_eq!(s.promote(HEX, &[]).code, 0);
+    let run = s.relctl(&["rollback", "--env", "production", "--reason", "5xx"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(production_keys(&s).last(), Some(&expected));
+}
 
 #[test]
 fn plan_shows_an_analysis_at_the_weight_promote_measures_it() {
