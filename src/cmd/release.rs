@@ -13,17 +13,22 @@ use crate::identity::{self, Identity};
 use crate::plan::{Environment, Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::record::Store;
-use crate::runner::{self, Author, Header, Options, Runner};
+use crate::runner::{self, Author, Header, Options, Runner, Surroundings};
 
 /// Who acts, under which plan: stamped on every event this command records. When no
 /// identity is known the actor is `unknown`, and the record says so.
 pub fn author(plan: &Plan) -> Author {
+    author_in(plan, runner::ci_link())
+}
+
+/// The author, with the CI job link the command read from its environment.
+fn author_in(plan: &Plan, ci: Option<String>) -> Author {
     let identity = Identity::resolve(plan);
     Author {
         actor: identity.actor,
         actor_source: identity.source,
         plan_digest: plan.digest.clone(),
-        ci: runner::ci_link(),
+        ci,
     }
 }
 
@@ -87,15 +92,16 @@ pub fn runner<'a>(
     header: Header,
     opts: Options,
 ) -> anyhow::Result<Runner<'a>> {
-    let secrets = secrets(plan)?;
+    // The process environment, read once for the whole run.
+    let surroundings = Surroundings::read(plan)?;
     Runner::new(
         plan,
         ctx.printer,
         store,
-        author(plan),
+        author_in(plan, surroundings.ci.clone()),
         header,
-        secrets,
         opts,
+        surroundings,
     )
 }
 

@@ -187,6 +187,15 @@ pub fn render_error(err: &anyhow::Error) -> String {
     text
 }
 
+/// Asks a yes-or-no question on the terminal (no unless answered yes); blocks until
+/// answered.
+pub fn confirm(question: &str) -> Result<bool, dialoguer::Error> {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+}
+
 /// True when the error is stdout being closed under us (`relctl history | head`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
