@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
+use crate::ui::{ColorChoice, OutputMode};
 
 /// Promote one immutable artifact through your environments, with gates,
 /// automatic rollback and a release record in git.
@@ -34,11 +35,11 @@ pub struct GlobalArgs {
 
     /// How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line
     #[arg(long, global = true, value_name = "MODE")]
-    pub output: Option<OutputMode>,
+    pub output: Option<OutputFlag>,
 
     /// When to use colour (honours NO_COLOR and CLICOLOR_FORCE)
     #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
-    pub color: ColorChoice,
+    pub color: ColorFlag,
 
     /// Print only errors and data
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -57,18 +58,40 @@ pub struct GlobalArgs {
     pub offline: bool,
 }
 
+/// `--output`, as the command line spells it; the printer's own is `ui::OutputMode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputMode {
+pub enum OutputFlag {
     Human,
     Plain,
     Json,
 }
 
+impl From<OutputFlag> for OutputMode {
+    fn from(flag: OutputFlag) -> Self {
+        match flag {
+            OutputFlag::Human => OutputMode::Human,
+            OutputFlag::Plain => OutputMode::Plain,
+            OutputFlag::Json => OutputMode::Json,
+        }
+    }
+}
+
+/// `--color`, as the command line spells it; the printer's own is `ui::ColorChoice`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub enum ColorFlag {
     Auto,
     Always,
     Never,
+}
+
+impl From<ColorFlag> for ColorChoice {
+    fn from(flag: ColorFlag) -> Self {
+        match flag {
+            ColorFlag::Auto => ColorChoice::Auto,
+            ColorFlag::Always => ColorChoice::Always,
+            ColorFlag::Never => ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

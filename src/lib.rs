@@ -12,6 +12,8 @@ pub mod demo;
 pub mod duration;
 pub mod engine;
 pub mod error;
+pub mod forge;
+pub mod format;
 pub mod generated;
 pub mod hooks;
 pub mod identity;
@@ -48,9 +50,16 @@ pub fn main() -> ExitCode {
     record::start_git();
     init_logging(cli.global.verbose);
     runner::set_offline(cli.global.offline);
-    let printer = Printer::new(&cli.global, Terminal::detect());
+    let global = &cli.global;
+    let printer = Printer::new(
+        global.output.map(Into::into),
+        global.color.into(),
+        global.quiet,
+        Terminal::detect(),
+    );
     let ctx = cmd::Context {
-        global: &cli.global,
+        plan: &global.plan,
+        no_input: global.no_input,
         printer: &printer,
     };
     match cmd::dispatch(cli.command, &ctx) {

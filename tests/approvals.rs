@@ -45,7 +45,7 @@ fn without_a_terminal_promote_pauses_with_exit_4_and_resume_continues_after_appr
     let run = s.relctl_as("dev@acme.io", &["resume", &release(HEX)]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
-    let record = s.record_file(&relctl::runner::journal::release_path(&release(HEX)));
+    let record = s.record_file(&relctl::format::release_path(&release(HEX)));
     assert!(record.contains("by: bob@sre.acme.io"), "{record}");
     assert!(record.contains("comment: looks good"), "{record}");
 }

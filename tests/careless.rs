@@ -107,7 +107,7 @@ fn a_tag_beside_the_digest_is_accepted_and_the_digest_wins() {
         "{:?}",
         s.platform.deploys()
     );
-    let file = s.record_file(&relctl::runner::journal::release_path(&release(HEX)));
+    let file = s.record_file(&relctl::format::release_path(&release(HEX)));
     assert!(file.contains(&image), "{file}");
     assert!(!file.contains(":1.4.2@"), "{file}");
 }

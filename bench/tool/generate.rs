@@ -18,8 +18,8 @@ use std::time::Instant;
 use anyhow::{Context as _, bail, ensure};
 use chrono::{DateTime, Duration, Utc};
 use relctl::engine::{EnvFile, Event, EventKind, Live, ReleaseFile};
+use relctl::format::{self, summary};
 use relctl::record::{Change, Commit, Store};
-use relctl::runner::{journal, summary};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -240,8 +240,8 @@ fn seed(bin: &Path, dir: &Path, platform: &Platform) -> anyhow::Result<Templates
     let store = Store::open(dir, BRANCH, None)?;
     let snapshot = store.snapshot()?;
     let read = |who: &Identity| -> anyhow::Result<Template> {
-        let path = journal::release_path(&who.id());
-        let file = journal::read_release(&snapshot, &who.id())?
+        let path = format::release_path(&who.id());
+        let file = format::read_release(&snapshot, &who.id())?
             .with_context(|| format!("{path} is missing from the seed records"))?;
         let bytes = snapshot.read(&path)?.unwrap_or_default();
         ensure!(
@@ -253,7 +253,7 @@ fn seed(bin: &Path, dir: &Path, platform: &Platform) -> anyhow::Result<Templates
     let good = read(&good)?;
     let failed = read(&failed)?;
     let incident = read(&incident)?;
-    let staging = journal::read_env(&snapshot, "staging")?;
+    let staging = format::read_env(&snapshot, "staging")?;
     let since = staging.live.context("nothing live in staging")?.since;
     let live_at = incident
         .file
@@ -419,7 +419,7 @@ impl Envs {
         let mut changes = Vec::new();
         for (env, file) in &self.files {
             changes.push(Change {
-                path: journal::env_path(env),
+                path: format::env_path(env),
                 content: encode(file)?,
             });
         }
@@ -546,7 +546,7 @@ pub fn generate(
     let mut source: Option<git2::Commit<'_>> = None;
     let mut envs = Envs::default();
     let mut changes = Vec::new();
-    // Each directory's summary file, as relctl keeps it (`journal::summary_change`),
+    // Each directory's summary file, as relctl keeps it (`format::format::summary_change`),
     // and the ones the batch being written changed.
     let mut summaries: BTreeMap<String, String> = BTreeMap::new();
     let mut touched: BTreeSet<String> = BTreeSet::new();
@@ -579,8 +579,8 @@ pub fn generate(
         }
         let content = encode(&file)?;
         release_bytes += content.len();
-        let path = journal::release_path(&who.id());
-        if let Some(beside) = summary::path_beside(&path) {
+        let path = format::release_path(&who.id());
+        if let Some(beside) = format::summary_beside(&path) {
             let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &content)?;
             let line = summary::encode(&blob, &summary::Summary::of(&file));
             let text = summaries.entry(beside.clone()).or_default();
@@ -697,14 +697,14 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
     }
     for name in names.iter().step_by((names.len() / sample).max(1)) {
         let id = name.trim_end_matches(".yaml");
-        let path = journal::release_path(id);
-        let file = journal::read_release(&snapshot, id)?.context("listed but unreadable")?;
+        let path = format::release_path(id);
+        let file = format::read_release(&snapshot, id)?.context("listed but unreadable")?;
         let bytes = encode(&file)?;
         ensure!(
             Some(&bytes) == snapshot.read(&path)?.as_ref(),
             "{path} does not round-trip through relctl's types"
         );
-        let beside = summary::path_beside(&path).context("a release outside the directories")?;
+        let beside = format::summary_beside(&path).context("a release outside the directories")?;
         let text = String::from_utf8(snapshot.read(&beside)?.unwrap_or_default())?;
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
         let own = summary::Summary::of(&file);
@@ -714,8 +714,8 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
         );
     }
     for env in ENVS {
-        let file = journal::read_env(&snapshot, env)?;
-        let path = journal::env_path(env);
+        let file = format::read_env(&snapshot, env)?;
+        let path = format::env_path(env);
         ensure!(
             Some(encode(&file)?) == snapshot.read(&path)?,
             "{path} does not round-trip through relctl's types"

@@ -3,7 +3,8 @@
 use super::Context;
 use super::release::{self, Verdict};
 use crate::engine::EventKind;
-use crate::runner::{self, journal};
+use crate::format;
+use crate::runner;
 
 /// Approve a release into an environment (as RELCTL_ACTOR, else git user.email)
 #[derive(Debug, clap::Args)]
@@ -33,7 +34,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         by: author.actor.clone(),
         comment: args.comment,
     };
-    let (event, appended) = journal::record(
+    let (event, appended) = format::record(
         &store,
         &author,
         &release::header_of(&file),

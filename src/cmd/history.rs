@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use super::Context;
-use crate::cli::OutputMode;
-use crate::ui::events::describe;
+use crate::format::trailer;
+use crate::ui::OutputMode;
 
 /// Show recorded events, newest first, or one release in full
 #[derive(Debug, clap::Args)]
@@ -50,7 +50,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 "{}  {:<12} {}  ({})\n",
                 event.at.format("%Y-%m-%d %H:%M:%S"),
                 event.env.as_deref().unwrap_or("-"),
-                describe(&event.kind),
+                event.kind.describe(),
                 event.actor
             ));
         }
@@ -59,7 +59,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let wanted = |e: &crate::record::LogEntry| {
         args.env
             .as_deref()
-            .is_none_or(|env| e.trailer("Relctl-Env") == Some(env))
+            .is_none_or(|env| e.trailer(trailer::ENV) == Some(env))
     };
     let entries: Vec<_> = if args.env.is_some() {
         store
@@ -76,7 +76,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         if json {
             ctx.printer.json(&json!({
                 "commit": e.oid.to_string(), "time": e.time.to_rfc3339(), "actor": e.actor, "summary": e.summary,
-                "release": e.trailer("Relctl-Release"), "env": e.trailer("Relctl-Env"), "event": e.trailer("Relctl-Event"),
+                "release": e.trailer(trailer::RELEASE), "env": e.trailer(trailer::ENV), "event": e.trailer(trailer::EVENT),
             }))?;
         } else {
             text.push_str(&format!(

@@ -18,12 +18,12 @@ pub mod status;
 pub mod unlock;
 pub mod validate;
 
-use crate::cli::{Command, GlobalArgs};
+use crate::cli::Command;
 use crate::ui::Printer;
 
 /// The plan named by `--plan`, loaded and checked.
 pub fn load_plan(ctx: &Context) -> anyhow::Result<crate::plan::Plan> {
-    crate::plan::load(&ctx.global.plan)
+    crate::plan::load(ctx.plan)
 }
 
 /// An environment the command line named, or a usage error that lists the plan's.
@@ -95,9 +95,12 @@ pub fn read_record(
     Ok((store, freshness))
 }
 
-/// What every command gets: the global flags and the printer.
+/// What every command gets: the plan's path (`--plan`), whether prompts are ruled out
+/// (`--no-input`), and the printer.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
-    pub global: &'a GlobalArgs,
+    pub plan: &'a std::path::Path,
+    pub no_input: bool,
     pub printer: &'a Printer,
 }
 

@@ -1,9 +1,9 @@
 //! `relctl notes`: markdown release notes from the source history.
 
 use super::{Context, release};
-use crate::cli::OutputMode;
 use crate::error::Error;
 use crate::notes::{self, Subject};
+use crate::ui::OutputMode;
 
 /// Write release notes: the commits between what is live in ENV and this release
 #[derive(Debug, clap::Args)]

@@ -7,12 +7,13 @@ use serde_json::{Value, json};
 
 use super::Context;
 use crate::artifact::Artifact;
-use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile, ReleaseFile, Rule, decide};
-use crate::plan::{Plan, StepKind, template};
+use crate::format;
+use crate::plan::{Environment, Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::runner::context::{Scope, Target};
-use crate::runner::{self, journal, steps};
+use crate::runner::{self, steps};
+use crate::ui::OutputMode;
 
 /// Show what promote would do, templates rendered and secrets masked
 #[derive(Debug, clap::Args)]
@@ -40,8 +41,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let (store, _) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);
-    let file = journal::read_release(&snapshot, &id)?;
-    let envs = journal::read_envs(&snapshot, plan.environments.iter().map(|e| e.name.as_str()))?;
+    let file = format::read_release(&snapshot, &id)?;
+    let envs = format::read_envs(&snapshot, plan.environments.iter().map(|e| e.name.as_str()))?;
     let recorded = Recorded {
         release: file.as_ref(),
         envs: &envs,
@@ -114,31 +115,12 @@ pub fn actions(
             continue;
         }
         if !run.entered {
-            for (rule, reason) in decide::blocking_rules(&inputs, env_name) {
-                // An earlier environment in this plan makes the order rule pass on the way.
-                let earlier = targets
-                    .iter()
-                    .position(|t| t == env_name)
-                    .is_some_and(|p| p > 0);
-                if !(rule == Rule::Order && earlier) {
-                    actions.push(json!({ "env": env_name, "action": "blocked", "rule": rule.name(), "why": reason }));
-                }
-            }
-            if let Some(lock) = envfile.lock.as_ref().filter(|l| l.release != id) {
-                actions.push(json!({ "env": env_name, "action": "blocked", "rule": "lock", "why": format!("locked by {} ({})", lock.release, lock.by) }));
-            }
+            actions.extend(blocks(&inputs, env_name, &envfile));
         }
         if let Some(approval) = &env.approval {
             actions.push(json!({ "env": env_name, "action": "approval", "approvers": approval.approvers, "min": approval.min }));
         }
-        for (index, step) in env.steps.iter().enumerate() {
-            if run.done.contains(&index) {
-                continue;
-            }
-            let weight = match step.kind {
-                StepKind::Deploy { weight } => weight.unwrap_or(100),
-                _ => 0,
-            };
+        for index in (0..env.steps.len()).filter(|i| !run.done.contains(i)) {
             let scope = Scope {
                 plan,
                 secrets,
@@ -146,61 +128,79 @@ pub fn actions(
                 target: &target,
                 baseline: envfile.live.as_ref(),
                 step: index,
-                weight,
+                weight: steps::step_weight(env, index),
                 response: None,
             };
-            let key = format!("{id}/{env_name}/{index}");
-            let (action, request) = match &step.kind {
-                StepKind::Deploy { .. } => match plan.deploy_providers.get(&env.deploy.raw) {
-                    Some(provider) => (
-                        "deploy",
-                        prepared(steps::deploy(&scope, provider, key), &scope),
-                    ),
-                    None => continue,
-                },
-                StepKind::Pause(d) => ("pause", json!({ "pause": crate::duration::format(*d) })),
-                StepKind::Analysis(name) => {
-                    let metrics: Vec<Value> = plan
-                        .analyses
-                        .get(&name.raw)
-                        .map(|a| {
-                            a.metrics
-                                .iter()
-                                .map(|m| runner::analysis::describe(plan, m, &scope))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    (
-                        "analysis",
-                        json!({ "analysis": name.raw, "metrics": metrics }),
-                    )
-                }
-                StepKind::Approval(own) => {
-                    let approval = own.as_ref().or(env.approval.as_ref());
-                    (
-                        "approval",
-                        json!({ "approvers": approval.map(|a| a.approvers.clone()), "min": approval.map(|a| a.min) }),
-                    )
-                }
-                StepKind::Http(h) => (
-                    "http",
-                    prepared(steps::http_call(&scope, &h.call, Some(key)), &scope),
-                ),
-                StepKind::Exec(e) => (
-                    "exec",
-                    prepared(
-                        steps::command(&scope, &e.exec).map(steps::Prepared::Exec),
-                        &scope,
-                    ),
-                ),
-            };
-            actions.push(
-                json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
-            );
+            if let Some(request) = step_request(env, index, &scope) {
+                let action = env.steps[index].kind.name();
+                actions.push(
+                    json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
+                );
+            }
         }
         actions.push(json!({ "env": env_name, "action": "live" }));
     }
     actions
+}
+
+/// What would keep the release out of `env_name`: every blocking rule (the order rule
+/// passes on the way when an earlier environment is in the plan) and another's lock.
+fn blocks(inputs: &engine::Inputs, env_name: &str, envfile: &EnvFile) -> Vec<Value> {
+    let mut actions = Vec::new();
+    // An earlier environment in this plan makes the order rule pass on the way.
+    let earlier = inputs
+        .targets
+        .iter()
+        .position(|t| t == env_name)
+        .is_some_and(|p| p > 0);
+    for (rule, reason) in decide::blocking_rules(inputs, env_name) {
+        if !(rule == Rule::Order && earlier) {
+            actions.push(
+                json!({ "env": env_name, "action": "blocked", "rule": rule.name(), "why": reason }),
+            );
+        }
+    }
+    if let Some(lock) = envfile
+        .lock
+        .as_ref()
+        .filter(|l| l.release != inputs.release)
+    {
+        actions.push(json!({ "env": env_name, "action": "blocked", "rule": "lock", "why": format!("locked by {} ({})", lock.release, lock.by) }));
+    }
+    actions
+}
+
+/// What step `index` would ask, as its action's `request`; `None` for a deploy without
+/// a provider.
+fn step_request(env: &Environment, index: usize, scope: &Scope) -> Option<Value> {
+    let plan = scope.plan;
+    Some(match &env.steps[index].kind {
+        StepKind::Analysis(name) => {
+            let metrics: Vec<Value> = plan
+                .analyses
+                .get(&name.raw)
+                .map(|a| {
+                    a.metrics
+                        .iter()
+                        .map(|m| runner::analysis::describe(plan, m, scope))
+                        .collect()
+                })
+                .unwrap_or_default();
+            json!({ "analysis": name.raw, "metrics": metrics })
+        }
+        StepKind::Approval(own) => {
+            let approval = own.as_ref().or(env.approval.as_ref());
+            json!({ "approvers": approval.map(|a| a.approvers.clone()), "min": approval.map(|a| a.min) })
+        }
+        // Deploy, pause, http and exec: prepared as promote prepares them.
+        _ => {
+            let provider = plan.deploy_providers.get(&env.deploy.raw);
+            prepared(
+                steps::prepare(scope, env, index, provider, &scope.target.release)?,
+                scope,
+            )
+        }
+    })
 }
 
 fn prepared(result: Result<steps::Prepared, steps::StepError>, scope: &Scope) -> Value {

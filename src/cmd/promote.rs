@@ -68,7 +68,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let id = artifact.release_id(&plan.app);
     let snapshot = store.snapshot()?;
-    let header = match runner::journal::read_release(&snapshot, &id)? {
+    let header = match crate::format::read_release(&snapshot, &id)? {
         Some(existing) => release::header_of(&existing),
         None => {
             let version = args.version.unwrap_or_else(|| artifact.short().to_string());

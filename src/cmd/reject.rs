@@ -4,7 +4,8 @@
 use super::Context;
 use super::release::{self, Verdict};
 use crate::engine::EventKind;
-use crate::runner::{self, journal};
+use crate::format;
+use crate::runner;
 
 /// Reject a release for an environment
 #[derive(Debug, clap::Args)]
@@ -34,7 +35,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         by: author.actor.clone(),
         reason: args.reason,
     };
-    let (event, appended) = journal::record(
+    let (event, appended) = format::record(
         &store,
         &author,
         &release::header_of(&file),

@@ -8,21 +8,27 @@ use super::Context;
 use crate::engine::decide::approver_allowed;
 use crate::engine::{self, ActorSource, EnvRun, Outcome, ReleaseFile, ReleaseState};
 use crate::error::{Error, Exit};
+use crate::format;
 use crate::identity::{self, Identity};
 use crate::plan::{Environment, Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::record::Store;
-use crate::runner::{self, Author, Header, Options, Runner, journal};
+use crate::runner::{self, Author, Header, Options, Runner, Surroundings};
 
 /// Who acts, under which plan: stamped on every event this command records. When no
 /// identity is known the actor is `unknown`, and the record says so.
 pub fn author(plan: &Plan) -> Author {
+    author_in(plan, runner::ci_link())
+}
+
+/// The author, with the CI job link the command read from its environment.
+fn author_in(plan: &Plan, ci: Option<String>) -> Author {
     let identity = Identity::resolve(plan);
     Author {
         actor: identity.actor,
         actor_source: identity.source,
         plan_digest: plan.digest.clone(),
-        ci: runner::ci_link(),
+        ci,
     }
 }
 
@@ -60,7 +66,7 @@ pub fn duration_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<D
 /// The release file and its folded state, or exit 2 when the record has no such release.
 pub fn find(store: &Store, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
     let snapshot = store.snapshot()?;
-    let file = journal::read_release(&snapshot, id)?.ok_or_else(|| {
+    let file = format::read_release(&snapshot, id)?.ok_or_else(|| {
         Error::usage(format!("there is no release `{id}` in the record"))
             .with_hint("`relctl history` lists the releases the record holds")
     })?;
@@ -75,7 +81,7 @@ pub fn secrets(plan: &Plan) -> anyhow::Result<Secrets> {
 
 pub fn interactive(ctx: &Context) -> bool {
     let terminal = crate::ui::Terminal::detect();
-    !crate::ui::resolve_no_input(ctx.global.no_input, terminal, |k| std::env::var(k).ok())
+    !crate::ui::resolve_no_input(ctx.no_input, terminal, |k| std::env::var(k).ok())
         && terminal.stderr
 }
 
@@ -86,15 +92,16 @@ pub fn runner<'a>(
     header: Header,
     opts: Options,
 ) -> anyhow::Result<Runner<'a>> {
-    let secrets = secrets(plan)?;
+    // The process environment, read once for the whole run.
+    let surroundings = Surroundings::read(plan)?;
     Runner::new(
         plan,
         ctx.printer,
         store,
-        author(plan),
+        author_in(plan, surroundings.ci.clone()),
         header,
-        secrets,
         opts,
+        surroundings,
     )
 }
 

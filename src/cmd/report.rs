@@ -2,17 +2,15 @@
 //!
 //! A deployment is a release going live in the environment (its `live` event); it
 //! failed when that environment was rolled back off it later (`rolled_back` after it).
-//! `scan` reads the record; this file turns deployments into figures and prints them.
+//! src/format/scan.rs reads the record; this file turns deployments into figures and prints them.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::Context;
-use crate::cli::OutputMode;
+use crate::ui::OutputMode;
 
-mod scan;
-
-pub use scan::{Deployment, Scan, deployments};
+pub use crate::format::scan::{Deployment, Scan, deployments};
 
 /// Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore
 #[derive(Debug, clap::Args)]

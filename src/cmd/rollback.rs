@@ -3,11 +3,12 @@
 use serde_json::json;
 
 use super::{Context, release};
-use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
+use crate::format;
 use crate::record::Snapshot;
-use crate::runner::{self, Header, Options, incident::Changed, journal};
+use crate::runner::{self, Header, Options, incident::Changed};
+use crate::ui::OutputMode;
 
 /// Redeploy the previous live release of an environment, skipping analysis and approval
 #[derive(Debug, clap::Args)]
@@ -59,7 +60,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let store = runner::open_store(&plan)?;
         let sync = store.sync();
         let snapshot = store.snapshot()?;
-        let file = journal::read_env(&snapshot, env)?;
+        let file = format::read_env(&snapshot, env)?;
         let (header, to, preempted) =
             match decide(&snapshot, &plan.app, &file, env, args.to.as_deref(), &me)? {
                 Decision::Roll {
@@ -167,7 +168,7 @@ fn decide(
         && wanted.is_none()
         && !lock.by.eq_ignore_ascii_case(me)
     {
-        let holder = journal::read_release(snapshot, &lock.release)?;
+        let holder = format::read_release(snapshot, &lock.release)?;
         let run = engine::fold(holder.as_ref()).env(env);
         // A rollback that failed is taken over; one that is running is left to finish.
         if run.rolling_back && run.rollback_failed.is_none() {
@@ -290,7 +291,7 @@ fn header_of(
     rolled_back: &str,
     to: &Live,
 ) -> anyhow::Result<Header> {
-    Ok(match journal::read_release(snapshot, rolled_back)? {
+    Ok(match format::read_release(snapshot, rolled_back)? {
         Some(f) => release::header_of(&f),
         None => {
             let live = file
@@ -353,7 +354,7 @@ fn running(ctx: &Context, env: &str, lock: &Lock) -> anyhow::Result<()> {
 /// A release that went live in `env` longer ago than its environment file remembers
 /// (it keeps the last `engine::event::PREVIOUS_KEPT`): its own release file says when.
 fn live_long_ago(snapshot: &Snapshot, env: &str, id: &str) -> anyhow::Result<Option<Live>> {
-    let Some(file) = journal::read_release(snapshot, id)? else {
+    let Some(file) = format::read_release(snapshot, id)? else {
         return Ok(None);
     };
     Ok(file

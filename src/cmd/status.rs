@@ -3,10 +3,10 @@
 use serde_json::{Value, json};
 
 use super::Context;
-use crate::cli::OutputMode;
 use crate::engine::{self, EnvFile};
+use crate::format;
 use crate::record::{Freshness, Snapshot};
-use crate::runner::journal;
+use crate::ui::OutputMode;
 
 /// Show what is live in each environment, and record commits not yet pushed
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let snapshot = store.snapshot()?;
     let rows = names
         .iter()
-        .map(|name| row(&snapshot, name, &journal::read_env(&snapshot, name)?))
+        .map(|name| row(&snapshot, name, &format::read_env(&snapshot, name)?))
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
     if ctx.printer.mode() == OutputMode::Json {
@@ -119,7 +119,7 @@ fn row(snapshot: &Snapshot, name: &str, file: &EnvFile) -> anyhow::Result<Value>
         .or_else(|| live.map(|l| l.by.clone()));
     let mut next = None;
     if let Some(lock) = &file.lock {
-        let holder = journal::read_release(snapshot, &lock.release)?
+        let holder = format::read_release(snapshot, &lock.release)?
             .map(|f| engine::fold(Some(&f)))
             .unwrap_or_default();
         let run = holder.env(name);

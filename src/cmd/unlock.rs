@@ -2,7 +2,8 @@
 
 use super::{Context, release};
 use crate::engine::EventKind;
-use crate::runner::{self, journal};
+use crate::format;
+use crate::runner;
 
 /// Break a stale environment lock (recorded with the reason)
 #[derive(Debug, clap::Args)]
@@ -22,7 +23,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let _ = store.sync();
     let snapshot = store.snapshot()?;
-    let Some(lock) = journal::read_env(&snapshot, &args.env)?.lock else {
+    let Some(lock) = format::read_env(&snapshot, &args.env)?.lock else {
         ctx.printer.status(&format!("{} is not locked", args.env));
         return Ok(());
     };
@@ -32,7 +33,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let kind = EventKind::Unlocked {
         reason: args.reason,
     };
-    let (event, appended) = journal::record(
+    let (event, appended) = format::record(
         &store,
         &release::author(&plan),
         &release::header_of(&file),

@@ -3,16 +3,16 @@
 use serde_json::json;
 
 use super::Context;
-use crate::cli::OutputMode;
 use crate::error::Error;
 use crate::plan;
+use crate::ui::OutputMode;
 
 /// Check the plan: syntax, unknown keys, references, templates, jq, durations
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    let path = &ctx.global.plan;
+    let path = ctx.plan;
     let bytes = plan::read(path)?;
     let result = plan::parse(path, &bytes);
     let json = ctx.printer.mode() == OutputMode::Json;

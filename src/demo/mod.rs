@@ -111,13 +111,9 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         return serve(&sim, &plan_path, ctx, &runtime);
     }
     // SAFETY of the environment: the demo is single-threaded here and sets only its own actor.
-    let global = crate::cli::GlobalArgs {
-        plan: plan_path.clone(),
-        ..ctx.global.clone()
-    };
     let demo_ctx = Context {
-        global: &global,
-        printer: ctx.printer,
+        plan: &plan_path,
+        ..*ctx
     };
 
     say("\n── setting the stage: v1.0.0 goes live in dev, staging and production");
@@ -174,15 +170,11 @@ fn release(ctx: &Context, version: &str, auto_approve: bool) -> anyhow::Result<(
     };
     let no_prompt = auto_approve || !cmd::release::interactive(ctx);
     let mut result = if no_prompt {
-        let global = crate::cli::GlobalArgs {
-            no_input: true,
-            ..ctx.global.clone()
-        };
         cmd::promote::run(
             args,
             &Context {
-                global: &global,
-                printer: ctx.printer,
+                no_input: true,
+                ..*ctx
             },
         )
     } else {
@@ -205,18 +197,14 @@ fn release(ctx: &Context, version: &str, auto_approve: bool) -> anyhow::Result<(
             ctx,
         )?;
         unsafe { std::env::set_var("RELCTL_ACTOR", YOU) };
-        let global = crate::cli::GlobalArgs {
-            no_input: true,
-            ..ctx.global.clone()
-        };
         result = cmd::resume::run(
             cmd::resume::Args {
                 release: id.clone(),
                 wait_approval: None,
             },
             &Context {
-                global: &global,
-                printer: ctx.printer,
+                no_input: true,
+                ..*ctx
             },
         );
     }

@@ -147,6 +147,65 @@ pub enum StepKind {
     Exec(ExecStep),
 }
 
+impl StepKind {
+    /// What the step does, without its settings.
+    pub fn action(&self) -> StepAction {
+        match self {
+            StepKind::Deploy { .. } => StepAction::Deploy,
+            StepKind::Pause(_) => StepAction::Pause,
+            StepKind::Analysis(_) => StepAction::Analysis,
+            StepKind::Approval(_) => StepAction::Approval,
+            StepKind::Http(_) => StepAction::Http,
+            StepKind::Exec(_) => StepAction::Exec,
+        }
+    }
+
+    /// The step's kind as the plan spells it, and as the record names its action.
+    pub fn name(&self) -> &'static str {
+        self.action().name()
+    }
+}
+
+/// The kinds of step, without their settings: what a recorded step event was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepAction {
+    Deploy,
+    Pause,
+    Analysis,
+    Approval,
+    Http,
+    Exec,
+}
+
+impl StepAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            StepAction::Deploy => "deploy",
+            StepAction::Pause => "pause",
+            StepAction::Analysis => "analysis",
+            StepAction::Approval => "approval",
+            StepAction::Http => "http",
+            StepAction::Exec => "exec",
+        }
+    }
+
+    /// The kind of step a recorded action (`deploy 10%`, `analysis health`, `exec`) is:
+    /// the record keeps the action as text, its first word the kind.
+    pub fn of_recorded(action: &str) -> Option<StepAction> {
+        let word = action.split_whitespace().next()?;
+        [
+            StepAction::Deploy,
+            StepAction::Pause,
+            StepAction::Analysis,
+            StepAction::Approval,
+            StepAction::Http,
+            StepAction::Exec,
+        ]
+        .into_iter()
+        .find(|a| a.name() == word)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpCall {
     pub request: Request,

@@ -188,6 +188,8 @@ pub enum CallError {
         url: String,
         message: String,
         attempts: u32,
+        /// Some attempt got no complete answer within the call's timeout.
+        timed_out: bool,
     },
     /// An answer with a status other than 2xx (a 5xx only after every retry).
     #[error("{method} {url}: {} after {}{}", status_line(*status), plural(*attempts, "attempt"), excerpt_suffix(body_excerpt))]
@@ -214,6 +216,17 @@ impl CallError {
             CallError::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// Whether some attempt waited the call's whole timeout for an answer.
+    pub fn timed_out(&self) -> bool {
+        matches!(
+            self,
+            CallError::Transport {
+                timed_out: true,
+                ..
+            }
+        )
     }
 
     /// How many attempts were made (0 when nothing could be sent).
@@ -342,6 +355,8 @@ struct Answer {
 struct NoAnswer {
     message: String,
     retry: bool,
+    /// Nothing (or not all of it) came back within the call's timeout.
+    timed_out: bool,
 }
 
 async fn attempt(
@@ -382,6 +397,7 @@ fn timed_out(timeout: Duration) -> NoAnswer {
     NoAnswer {
         message: format!("no complete answer within {}", duration::format(timeout)),
         retry: true,
+        timed_out: true,
     }
 }
 
@@ -403,6 +419,7 @@ fn no_answer(err: reqwest::Error, timeout: Duration) -> NoAnswer {
     NoAnswer {
         message: parts.join(": "),
         retry,
+        timed_out: false,
     }
 }
 
@@ -438,6 +455,7 @@ pub async fn send(
     let prepared = prepare(call, secrets)?;
     let most = call.retries.saturating_add(1);
     let mut attempts = 0;
+    let mut timed_out = false;
     loop {
         attempts += 1;
         let (error, retry) = match attempt(client, &prepared, call.timeout).await {
@@ -457,11 +475,13 @@ pub async fn send(
                 (error, retry)
             }
             Err(no) => {
+                timed_out |= no.timed_out;
                 let error = CallError::Transport {
                     method: prepared.shown_method.clone(),
                     url: prepared.shown_url.clone(),
                     message: secrets.mask(&no.message),
                     attempts,
+                    timed_out,
                 };
                 (error, no.retry)
             }

@@ -15,49 +15,122 @@ use serde_json::{Value, json};
 use super::http::{self, Backoff, Call};
 use super::secrets::Secrets;
 use crate::engine::{Event, EventKind};
-use crate::notes::Forge;
+use crate::forge::{self, Forge};
 use crate::plan::template::{self, Landing};
-use crate::plan::{Notify, NotifyFormat, Plan};
+use crate::plan::{Notify, NotifyFormat, Plan, StepAction};
 
 /// The longest one attempt may take; one retry at most.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a command waits at its end for notifications still being sent.
 pub const FLUSH: Duration = Duration::from_secs(15);
 
-/// The notify event (SPEC §4, `NOTIFY_EVENTS`) a recorded event stands for, if any.
-/// `last_target` is where the release is going: being live there is `succeeded`.
+/// The events a hook may subscribe to (`NOTIFY_EVENTS` in src/plan/).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyEvent {
+    Started,
+    Deploying,
+    AwaitingApproval,
+    Approved,
+    Rejected,
+    AnalysisFailed,
+    RolledBack,
+    Failed,
+    Succeeded,
+    Aborted,
+}
+
+impl NotifyEvent {
+    pub const ALL: [NotifyEvent; 10] = [
+        NotifyEvent::Started,
+        NotifyEvent::Deploying,
+        NotifyEvent::AwaitingApproval,
+        NotifyEvent::Approved,
+        NotifyEvent::Rejected,
+        NotifyEvent::AnalysisFailed,
+        NotifyEvent::RolledBack,
+        NotifyEvent::Failed,
+        NotifyEvent::Succeeded,
+        NotifyEvent::Aborted,
+    ];
+
+    /// The name a plan subscribes to and a hook is told.
+    pub fn name(self) -> &'static str {
+        match self {
+            NotifyEvent::Started => "started",
+            NotifyEvent::Deploying => "deploying",
+            NotifyEvent::AwaitingApproval => "awaiting_approval",
+            NotifyEvent::Approved => "approved",
+            NotifyEvent::Rejected => "rejected",
+            NotifyEvent::AnalysisFailed => "analysis_failed",
+            NotifyEvent::Failed => "failed",
+            NotifyEvent::RolledBack => "rolled_back",
+            NotifyEvent::Succeeded => "succeeded",
+            NotifyEvent::Aborted => "aborted",
+        }
+    }
+
+    /// Where the release stands after this event.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            NotifyEvent::Started | NotifyEvent::Deploying | NotifyEvent::Approved => "in_progress",
+            NotifyEvent::AwaitingApproval => "paused",
+            NotifyEvent::Rejected | NotifyEvent::AnalysisFailed => "rejected",
+            NotifyEvent::RolledBack => "rolled_back",
+            NotifyEvent::Failed => "failed",
+            NotifyEvent::Succeeded => "promoted",
+            NotifyEvent::Aborted => "aborted",
+        }
+    }
+
+    fn icon(self) -> &'static str {
+        match self {
+            NotifyEvent::Started => ":rocket:",
+            NotifyEvent::Deploying => ":arrow_up:",
+            NotifyEvent::AwaitingApproval => ":raised_hand:",
+            NotifyEvent::Approved => ":white_check_mark:",
+            NotifyEvent::Rejected | NotifyEvent::Aborted => ":no_entry:",
+            NotifyEvent::AnalysisFailed => ":chart_with_downwards_trend:",
+            NotifyEvent::RolledBack => ":leftwards_arrow_with_hook:",
+            NotifyEvent::Failed => ":x:",
+            NotifyEvent::Succeeded => ":tada:",
+        }
+    }
+}
+
+impl std::fmt::Display for NotifyEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The notify event a recorded event stands for, if any. `last_target` is where the
+/// release is going: being live there is `succeeded`.
 pub fn subscribed(
     kind: &EventKind,
     env: Option<&str>,
     last_target: Option<&str>,
-) -> Option<&'static str> {
+) -> Option<NotifyEvent> {
+    let action_of = |recorded: &str| StepAction::of_recorded(recorded);
     Some(match kind {
-        EventKind::Started { .. } => "started",
-        EventKind::Intent { action, .. } if action.starts_with("deploy") => "deploying",
-        EventKind::AwaitingApproval { .. } => "awaiting_approval",
-        EventKind::Approved { .. } => "approved",
-        EventKind::Rejected { .. } => "rejected",
-        EventKind::StepFailed { action, .. } if action.starts_with("analysis") => "analysis_failed",
-        EventKind::StepFailed { gate: false, .. } | EventKind::RollbackFailed { .. } => "failed",
-        EventKind::RolledBack { .. } => "rolled_back",
-        EventKind::Live if env.is_some() && env == last_target => "succeeded",
-        EventKind::Aborted { .. } => "aborted",
+        EventKind::Started { .. } => NotifyEvent::Started,
+        EventKind::Intent { action, .. } if action_of(action) == Some(StepAction::Deploy) => {
+            NotifyEvent::Deploying
+        }
+        EventKind::AwaitingApproval { .. } => NotifyEvent::AwaitingApproval,
+        EventKind::Approved { .. } => NotifyEvent::Approved,
+        EventKind::Rejected { .. } => NotifyEvent::Rejected,
+        EventKind::StepFailed { action, .. } if action_of(action) == Some(StepAction::Analysis) => {
+            NotifyEvent::AnalysisFailed
+        }
+        EventKind::StepFailed { gate: false, .. } | EventKind::RollbackFailed { .. } => {
+            NotifyEvent::Failed
+        }
+        EventKind::RolledBack { .. } => NotifyEvent::RolledBack,
+        EventKind::Live if env.is_some() && env == last_target => NotifyEvent::Succeeded,
+        EventKind::Aborted { .. } => NotifyEvent::Aborted,
         _ => return None,
     })
-}
-
-/// Where the release stands after a notify event.
-pub fn outcome(event: &str) -> &'static str {
-    match event {
-        "started" | "deploying" | "approved" => "in_progress",
-        "awaiting_approval" => "paused",
-        "rejected" | "analysis_failed" => "rejected",
-        "rolled_back" => "rolled_back",
-        "failed" => "failed",
-        "succeeded" => "promoted",
-        "aborted" => "aborted",
-        _ => "unknown",
-    }
 }
 
 /// What a hook is told.
@@ -65,7 +138,7 @@ pub fn outcome(event: &str) -> &'static str {
 pub struct Message {
     pub release: String,
     pub environment: Option<String>,
-    pub event: String,
+    pub event: NotifyEvent,
     pub outcome: String,
     pub summary: String,
     /// The record commit: its forge page when the records remote is a known forge,
@@ -87,18 +160,7 @@ impl Message {
     }
 
     fn slack_text(&self) -> String {
-        let icon = match self.event.as_str() {
-            "started" => ":rocket:",
-            "deploying" => ":arrow_up:",
-            "awaiting_approval" => ":raised_hand:",
-            "approved" => ":white_check_mark:",
-            "rejected" | "aborted" => ":no_entry:",
-            "analysis_failed" => ":chart_with_downwards_trend:",
-            "rolled_back" => ":leftwards_arrow_with_hook:",
-            "failed" => ":x:",
-            "succeeded" => ":tada:",
-            _ => ":information_source:",
-        };
+        let icon = self.event.icon();
         let escape = |t: &str| {
             t.replace('&', "&amp;")
                 .replace('<', "&lt;")
@@ -118,7 +180,7 @@ impl Message {
             "{icon} *{}* ({}) {}{place}: {} ({link})",
             escape(&self.release),
             escape(&self.version),
-            self.event.replace('_', " "),
+            self.event.name().replace('_', " "),
             escape(&self.summary),
         )
     }
@@ -128,7 +190,7 @@ impl Message {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub env: Option<String>,
-    pub event: String,
+    pub event: NotifyEvent,
     /// The hook's URL as it may be shown: secrets masked, no credentials, no query.
     pub hook: String,
     pub error: String,
@@ -156,13 +218,13 @@ pub fn shown_url(url: &str, secrets: &Secrets) -> String {
 }
 
 /// Jobs handed to the worker and not finished yet: (hook, env, event).
-type Queue = Arc<Mutex<VecDeque<(String, Option<String>, String)>>>;
+type Queue = Arc<Mutex<VecDeque<(String, Option<String>, NotifyEvent)>>>;
 
 struct Job {
     call: Call,
     hook: String,
     env: Option<String>,
-    event: String,
+    event: NotifyEvent,
 }
 
 /// Sends notifications on a worker thread and hands back the ones that failed.
@@ -196,7 +258,7 @@ impl Notifier {
         let forge = remote.and_then(|name| {
             let repo = git2::Repository::open(records).ok()?;
             let remote = repo.find_remote(name).ok()?;
-            crate::notes::forge(remote.url().ok()?)
+            forge::forge(remote.url().ok()?)
         });
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (report, failures) = mpsc::channel();
@@ -236,7 +298,7 @@ impl Notifier {
         let jobs = self.jobs.borrow();
         let Some(jobs) = jobs.as_ref() else { return };
         for hook in &self.hooks {
-            if !hook.events.contains(&message.event) {
+            if !hook.events.iter().any(|e| e == message.event.name()) {
                 continue;
             }
             let rendered = template::render(&hook.url, Landing::Url, ctx).and_then(|url| {
@@ -252,7 +314,7 @@ impl Notifier {
                 Err(e) => {
                     self.early.borrow_mut().push(Failure {
                         env: message.environment.clone(),
-                        event: message.event.clone(),
+                        event: message.event,
                         hook: self.secrets.mask(&hook.url.raw),
                         error: self.secrets.mask(&e),
                         first: false,
@@ -275,10 +337,10 @@ impl Notifier {
                 },
                 hook: shown,
                 env: message.environment.clone(),
-                event: message.event.clone(),
+                event: message.event,
             };
             if let Ok(mut q) = self.queued.lock() {
-                q.push_back((job.hook.clone(), job.env.clone(), job.event.clone()));
+                q.push_back((job.hook.clone(), job.env.clone(), job.event));
             }
             let _ = jobs.send(job);
         }
@@ -391,11 +453,10 @@ fn work(
                 crate::duration::format(TIMEOUT)
             )),
             Ok((rt, client)) => {
-                let started = Instant::now();
                 match rt.block_on(http::send(client, &job.call, &backoff, &secrets)) {
                     Ok(_) => None,
                     Err(e) => {
-                        if started.elapsed() >= TIMEOUT {
+                        if e.timed_out() {
                             silent.insert(job.hook.clone());
                         }
                         // The call's own URL may hold a credential: show the hook's.
@@ -423,7 +484,7 @@ fn work(
 /// The message for a recorded event.
 pub fn message(
     event: &Event,
-    name: &str,
+    name: NotifyEvent,
     release: &str,
     app: &str,
     version: &str,
@@ -432,9 +493,9 @@ pub fn message(
     Message {
         release: release.to_string(),
         environment: event.env.clone(),
-        event: name.to_string(),
-        outcome: outcome(name).to_string(),
-        summary: crate::ui::events::describe(&event.kind),
+        event: name,
+        outcome: name.outcome().to_string(),
+        summary: event.kind.describe(),
         link,
         app: app.to_string(),
         version: version.to_string(),
@@ -455,7 +516,10 @@ mod tests {
             action: "deploy 10%".into(),
             request: Value::Null,
         };
-        assert_eq!(subscribed(&deploy, Some("dev"), last), Some("deploying"));
+        assert_eq!(
+            subscribed(&deploy, Some("dev"), last),
+            Some(NotifyEvent::Deploying)
+        );
         let exec = EventKind::Intent {
             step: 1,
             action: "exec".into(),
@@ -470,7 +534,7 @@ mod tests {
         };
         assert_eq!(
             subscribed(&analysis, Some("production"), last),
-            Some("analysis_failed")
+            Some(NotifyEvent::AnalysisFailed)
         );
         let gate = EventKind::StepFailed {
             step: 1,
@@ -485,16 +549,18 @@ mod tests {
             error: "x".into(),
             gate: false,
         };
-        assert_eq!(subscribed(&failed, Some("dev"), last), Some("failed"));
+        assert_eq!(
+            subscribed(&failed, Some("dev"), last),
+            Some(NotifyEvent::Failed)
+        );
         assert_eq!(subscribed(&EventKind::Live, Some("dev"), last), None);
         assert_eq!(
             subscribed(&EventKind::Live, Some("production"), last),
-            Some("succeeded")
+            Some(NotifyEvent::Succeeded)
         );
         assert_eq!(subscribed(&EventKind::Live, Some("production"), None), None);
-        for name in crate::plan::NOTIFY_EVENTS {
-            assert_ne!(outcome(name), "unknown", "{name}");
-        }
+        let names: Vec<&str> = NotifyEvent::ALL.iter().map(|e| e.name()).collect();
+        assert_eq!(names, crate::plan::NOTIFY_EVENTS);
     }
 
     #[test]
@@ -518,7 +584,7 @@ mod tests {
         let m = Message {
             release: "checkout-4f2a9c1be0d3".into(),
             environment: Some("production".into()),
-            event: "rolled_back".into(),
+            event: NotifyEvent::RolledBack,
             outcome: "rolled_back".into(),
             summary: "rolled back to <old> & done".into(),
             link: "https://github.com/acme/records/commit/abc".into(),

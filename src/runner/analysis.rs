@@ -51,23 +51,7 @@ impl Runner<'_> {
                 .collect();
             let run = analysis::assess_run(&verdicts);
             if let Verdict::Done(phase) = run.verdict {
-                let explain = run
-                    .metric
-                    .and_then(|i| {
-                        Some(format!(
-                            "{}: {}",
-                            analysis.metrics.get(i)?.name,
-                            verdicts.get(i)?.explain(analysis)
-                        ))
-                    })
-                    .unwrap_or_default();
-                return Ok(match phase {
-                    Phase::Successful => Ended::Successful(explain),
-                    Phase::Inconclusive => Ended::Inconclusive(explain),
-                    Phase::Failed | Phase::Error => {
-                        Ended::Failed(format!("analysis {}: {explain}", phase.as_str()))
-                    }
-                });
+                return Ok(ended(analysis, &verdicts, run.metric, phase));
             }
             // Round k happens at start + initial_delay + k·interval, whatever came before.
             let round = history.iter().map(|h| h.len()).max().unwrap_or(0) as u32;
@@ -88,31 +72,8 @@ impl Runner<'_> {
                 }
                 let (measurement, comparison) = self.measure(metric, scope, started).await;
                 let index = history[i].iter().filter(|p| **p != Phase::Error).count() as u32 + 1;
-                let summary = match (&measurement.message, &comparison) {
-                    (Some(message), _) if measurement.phase == Phase::Error => {
-                        format!(
-                            "{} error: {} ! {index}/{}",
-                            metric.name,
-                            self.secrets.mask(message),
-                            analysis.count
-                        )
-                    }
-                    (_, Some(c)) => analysis::comparison_line(
-                        metric,
-                        c,
-                        measurement.phase,
-                        index,
-                        analysis.count,
-                    ),
-                    _ => analysis::summary_line(
-                        &metric.name,
-                        measurement.value,
-                        metric,
-                        measurement.phase,
-                        index,
-                        analysis.count,
-                    ),
-                };
+                let summary =
+                    self.measured_line(metric, &measurement, comparison.as_ref(), index, analysis);
                 self.note(
                     Some(env),
                     EventKind::Measured {
@@ -127,6 +88,38 @@ impl Runner<'_> {
                 )?;
                 history[i].push(measurement.phase);
             }
+        }
+    }
+
+    /// The line a measurement is recorded and shown with: `… 3/5`.
+    fn measured_line(
+        &self,
+        metric: &Metric,
+        measurement: &Measurement,
+        comparison: Option<&analysis::Comparison>,
+        index: u32,
+        analysis: &Analysis,
+    ) -> String {
+        match (&measurement.message, comparison) {
+            (Some(message), _) if measurement.phase == Phase::Error => {
+                format!(
+                    "{} error: {} ! {index}/{}",
+                    metric.name,
+                    self.secrets.mask(message),
+                    analysis.count
+                )
+            }
+            (_, Some(c)) => {
+                analysis::comparison_line(metric, c, measurement.phase, index, analysis.count)
+            }
+            _ => analysis::summary_line(
+                &metric.name,
+                measurement.value,
+                metric,
+                measurement.phase,
+                index,
+                analysis.count,
+            ),
         }
     }
 
@@ -160,68 +153,10 @@ impl Runner<'_> {
                 let prom = Prometheus {
                     url: render(url, Landing::Url, &ctx)?,
                     timeout: *timeout,
-                    auth: match auth {
-                        Some(crate::plan::Auth::Bearer(t)) => {
-                            Some(PromAuth::Bearer(render_header("Authorization", t, &ctx)?))
-                        }
-                        Some(crate::plan::Auth::Basic { username, password }) => {
-                            Some(PromAuth::Basic {
-                                username: render(username, Landing::Text, &ctx)?,
-                                password: render(password, Landing::Text, &ctx)?,
-                            })
-                        }
-                        None => None,
-                    },
+                    auth: prometheus_auth(auth.as_ref(), &ctx)?,
                 };
-                match queries(metric, scope.baseline.is_some(), &ctx)? {
-                    Queries::Instant(query) => metrics::instant(
-                        self.client().map_err(|e| format!("{e:#}"))?,
-                        &prom,
-                        &query,
-                        metric.reduce,
-                        &self.secrets,
-                    )
+                self.prometheus_value(&prom, metric, scope, started, &ctx)
                     .await
-                    .map(Sampled::Value)
-                    .map_err(|e| e.to_string()),
-                    // Nothing was live before: there is no baseline to compare with.
-                    Queries::NoBaseline => {
-                        Ok(Sampled::Compared(analysis::Comparison::no_data(0, 0)))
-                    }
-                    Queries::Compare {
-                        canary,
-                        baseline,
-                        how,
-                    } => {
-                        let now = crate::clock::now();
-                        let window = now
-                            .signed_duration_since(started)
-                            .to_std()
-                            .unwrap_or_default();
-                        let step = analysis::range_step(window);
-                        let mut samples = Vec::with_capacity(2);
-                        for query in [canary, baseline] {
-                            samples.push(
-                                metrics::range(
-                                    self.client().map_err(|e| format!("{e:#}"))?,
-                                    &prom,
-                                    &query,
-                                    started,
-                                    now,
-                                    step,
-                                    &self.secrets,
-                                )
-                                .await
-                                .map_err(|e| e.to_string())?,
-                            );
-                        }
-                        Ok(Sampled::Compared(analysis::compare(
-                            &samples[0],
-                            &samples[1],
-                            how,
-                        )))
-                    }
-                }
             }
             MetricsProvider::Http { request, value } => {
                 let call =
@@ -236,6 +171,65 @@ impl Runner<'_> {
                 .await
                 .map(Sampled::Value)
                 .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// A Prometheus metric's value: one instant query, or a canary and a baseline range
+    /// compared.
+    async fn prometheus_value(
+        &self,
+        prom: &Prometheus,
+        metric: &Metric,
+        scope: &Scope<'_>,
+        started: DateTime<Utc>,
+        ctx: &minijinja::Value,
+    ) -> Result<Sampled, String> {
+        match queries(metric, scope.baseline.is_some(), ctx)? {
+            Queries::Instant(query) => metrics::instant(
+                self.client().map_err(|e| format!("{e:#}"))?,
+                prom,
+                &query,
+                metric.reduce,
+                &self.secrets,
+            )
+            .await
+            .map(Sampled::Value)
+            .map_err(|e| e.to_string()),
+            // Nothing was live before: there is no baseline to compare with.
+            Queries::NoBaseline => Ok(Sampled::Compared(analysis::Comparison::no_data(0, 0))),
+            Queries::Compare {
+                canary,
+                baseline,
+                how,
+            } => {
+                let now = crate::clock::now();
+                let window = now
+                    .signed_duration_since(started)
+                    .to_std()
+                    .unwrap_or_default();
+                let step = analysis::range_step(window);
+                let mut samples = Vec::with_capacity(2);
+                for query in [canary, baseline] {
+                    samples.push(
+                        metrics::range(
+                            self.client().map_err(|e| format!("{e:#}"))?,
+                            prom,
+                            &query,
+                            started,
+                            now,
+                            step,
+                            &self.secrets,
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?,
+                    );
+                }
+                Ok(Sampled::Compared(analysis::compare(
+                    &samples[0],
+                    &samples[1],
+                    how,
+                )))
             }
         }
     }
@@ -267,6 +261,49 @@ impl Runner<'_> {
         ))
         .into())
     }
+}
+
+/// How an analysis ended, from its verdicts once the run is done: `metric` is the one
+/// that decided it.
+fn ended(
+    analysis: &Analysis,
+    verdicts: &[analysis::MetricVerdict],
+    metric: Option<usize>,
+    phase: Phase,
+) -> Ended {
+    let explain = metric
+        .and_then(|i| {
+            Some(format!(
+                "{}: {}",
+                analysis.metrics.get(i)?.name,
+                verdicts.get(i)?.explain(analysis)
+            ))
+        })
+        .unwrap_or_default();
+    match phase {
+        Phase::Successful => Ended::Successful(explain),
+        Phase::Inconclusive => Ended::Inconclusive(explain),
+        Phase::Failed | Phase::Error => {
+            Ended::Failed(format!("analysis {}: {explain}", phase.as_str()))
+        }
+    }
+}
+
+/// The credentials a Prometheus provider sends, rendered.
+fn prometheus_auth(
+    auth: Option<&crate::plan::Auth>,
+    ctx: &minijinja::Value,
+) -> Result<Option<PromAuth>, String> {
+    Ok(match auth {
+        Some(crate::plan::Auth::Bearer(t)) => {
+            Some(PromAuth::Bearer(render_header("Authorization", t, ctx)?))
+        }
+        Some(crate::plan::Auth::Basic { username, password }) => Some(PromAuth::Basic {
+            username: render(username, Landing::Text, ctx)?,
+            password: render(password, Landing::Text, ctx)?,
+        }),
+        None => None,
+    })
 }
 
 enum Sampled {

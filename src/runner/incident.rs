@@ -1,7 +1,8 @@
 //! Rolling an environment back: after a failed gate, a rejection or an abort (the
 //! release's own environment), and for `relctl rollback`, the incident path (redeploy
 //! what was live before at full weight, skipping analysis and approval, preempting a
-//! release under way, never frozen). Both undo the release's completed steps the same way.
+//! release under way, never frozen). Both undo the release's completed steps and
+//! redeploy what was live before the same way (`undo`, `redeploy`, one idempotency key).
 
 use std::time::{Duration, Instant};
 
@@ -9,10 +10,10 @@ use anyhow::Context as _;
 
 use super::Runner;
 use super::context::Target;
-use super::journal;
 use super::steps::{self, Prepared, Tools};
 use crate::engine::{self, EnvFile, EnvRun, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
+use crate::format;
 use crate::plan::StepKind;
 
 /// The environment moved between `relctl rollback`'s decision and its first commit
@@ -62,14 +63,12 @@ impl Runner<'_> {
             self.note(Some(env_name), EventKind::Aborted { reason })?;
         }
         let snapshot = self.store.snapshot()?;
-        let run = engine::fold(journal::read_release(&snapshot, &own)?.as_ref()).env(env_name);
+        let run = engine::fold(format::read_release(&snapshot, &own)?.as_ref()).env(env_name);
         drop(snapshot);
         self.undo(env_name, &run, skip_undo).await?;
-        let key = format!("{own}/{env_name}/rollback/{}", to.release);
         self.redeploy(
             env_name,
             to,
-            key,
             "the environment's lock is held by the rollback; run the same rollback again",
         )
         .await?;
@@ -133,12 +132,11 @@ impl Runner<'_> {
         let mut to = None;
         match (&run.baseline, deployed && env.rollback_on_failure) {
             (Some(baseline), true) => {
-                let key = format!("{}/{env_name}/rollback", self.release());
                 let hint = format!(
                     "`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path",
                     self.release()
                 );
-                self.redeploy(env_name, baseline, key, &hint).await?;
+                self.redeploy(env_name, baseline, &hint).await?;
                 to = Some(baseline.release.clone());
             }
             (None, true) => self.printer.warn(&format!(
@@ -203,7 +201,10 @@ impl Runner<'_> {
                     Some(undo) => steps::http_call(
                         &scope,
                         undo,
-                        Some(format!("{}/{env_name}/{index}/undo", self.release())),
+                        Some(format!(
+                            "{}/undo",
+                            steps::step_key(self.release(), env_name, index)
+                        )),
                     ),
                     None => continue,
                 },
@@ -236,15 +237,9 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Redeploys `to` at full weight; a failure is recorded (the environment stays
-    /// locked by the rollback) and is exit 1 with `hint`.
-    async fn redeploy(
-        &self,
-        env_name: &str,
-        to: &Live,
-        key: String,
-        hint: &str,
-    ) -> anyhow::Result<()> {
+    /// Redeploys `to` at full weight, for both kinds of rollback; a failure is recorded
+    /// (the environment stays locked by the rollback) and is exit 1 with `hint`.
+    async fn redeploy(&self, env_name: &str, to: &Live, hint: &str) -> anyhow::Result<()> {
         let env = self
             .plan
             .environment(env_name)
@@ -263,6 +258,7 @@ impl Runner<'_> {
         let spinner = self
             .printer
             .spinner(format!("{env_name:<12} rolling back to {}", to.release));
+        let key = rollback_key(self.release(), env_name, &to.release);
         let result = match steps::deploy(&scope, provider, key) {
             Ok(prepared) => steps::perform(prepared, &scope, Some(provider), &tools, None).await,
             Err(e) => Err(e),
@@ -286,6 +282,13 @@ impl Runner<'_> {
         .with_hint(hint)
         .into())
     }
+}
+
+/// The idempotency key of the redeploy that rolls `env` back from `release` to `to`:
+/// the same for a retry of that rollback (`resume`, or the same `relctl rollback`
+/// again), another for a rollback to another release.
+fn rollback_key(release: &str, env: &str, to: &str) -> String {
+    format!("{release}/{env}/rollback/{to}")
 }
 
 /// Marks `from` rejected in the environment and notes the rollback to `to`, which

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::context::Scope;
 use crate::plan::template::{Landing, render, render_body, render_header};
-use crate::plan::{DeployProvider, Exec, HttpCall, Request};
+use crate::plan::{DeployProvider, Environment, Exec, HttpCall, Request, StepKind};
 use crate::providers::{exec, http};
 
 /// Why a step did not succeed; `gate` failures roll the environment back.
@@ -134,6 +134,52 @@ pub fn http_call(
     Ok(Prepared::Http {
         call: request(scope, &call.request, key)?,
         success: call.success.as_ref().map(|s| s.raw.clone()),
+    })
+}
+
+/// The idempotency key of step `index` of `release` in `env`: the same on every retry
+/// of that step (`resume` after a crash or a failure sends it again under it).
+pub fn step_key(release: &str, env: &str, index: usize) -> String {
+    format!("{release}/{env}/{index}")
+}
+
+/// The traffic weight templates see at step `index`: a deploy's own (full without
+/// one); an analysis measures at the weight of the last deploy before it (full when
+/// there is none); any other step sees 0.
+pub fn step_weight(env: &Environment, index: usize) -> u8 {
+    let deploy_weight = |kind: &StepKind| match kind {
+        StepKind::Deploy { weight } => Some(weight.unwrap_or(100)),
+        _ => None,
+    };
+    match env.steps.get(index).map(|s| &s.kind) {
+        Some(StepKind::Deploy { weight }) => weight.unwrap_or(100),
+        Some(StepKind::Analysis(_)) => env.steps[..index]
+            .iter()
+            .rev()
+            .find_map(|s| deploy_weight(&s.kind))
+            .unwrap_or(100),
+        _ => 0,
+    }
+}
+
+/// Step `index` of `env` made concrete for `scope` (made with `step_weight`), as
+/// promote performs it and `relctl plan` shows it; `None` for an analysis (the
+/// analysis runner's, src/runner/analysis.rs) and for a deploy without `provider`.
+pub fn prepare(
+    scope: &Scope,
+    env: &Environment,
+    index: usize,
+    provider: Option<&DeployProvider>,
+    release: &str,
+) -> Option<Result<Prepared, StepError>> {
+    let key = step_key(release, &env.name, index);
+    Some(match &env.steps.get(index)?.kind {
+        StepKind::Deploy { .. } => deploy(scope, provider?, key),
+        StepKind::Pause(d) => Ok(Prepared::Pause(*d)),
+        StepKind::Approval(_) => Ok(Prepared::Nothing),
+        StepKind::Http(h) => http_call(scope, &h.call, Some(key)),
+        StepKind::Exec(e) => command(scope, &e.exec).map(Prepared::Exec),
+        StepKind::Analysis(_) => return None,
     })
 }
 

@@ -9,8 +9,23 @@ pub mod github;
 
 use console::style;
 
-use crate::cli::{ColorChoice, GlobalArgs, OutputMode};
 use crate::error;
+
+/// How to print: for people on a terminal, for people in a log, or JSON lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    Human,
+    Plain,
+    Json,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 pub struct Printer {
     mode: OutputMode,
@@ -77,13 +92,20 @@ pub fn resolve_no_input(
 }
 
 impl Printer {
-    pub fn new(global: &GlobalArgs, terminal: Terminal) -> Self {
+    /// A printer for `output` (`None`: by the terminal), colour as `color` and the
+    /// environment say, silent but for errors and data when `quiet`.
+    pub fn new(
+        output: Option<OutputMode>,
+        color: ColorChoice,
+        quiet: bool,
+        terminal: Terminal,
+    ) -> Self {
         let env = |name: &str| std::env::var(name).ok();
-        console::set_colors_enabled(resolve_color(global.color, terminal.stdout, env));
-        console::set_colors_enabled_stderr(resolve_color(global.color, terminal.stderr, env));
+        console::set_colors_enabled(resolve_color(color, terminal.stdout, env));
+        console::set_colors_enabled_stderr(resolve_color(color, terminal.stderr, env));
         Printer {
-            mode: resolve_mode(global.output, terminal),
-            quiet: global.quiet,
+            mode: resolve_mode(output, terminal),
+            quiet,
             stdout_closed: AtomicBool::new(false),
         }
     }
@@ -163,6 +185,15 @@ pub fn render_error(err: &anyhow::Error) -> String {
         ));
     }
     text
+}
+
+/// Asks a yes-or-no question on the terminal (no unless answered yes); blocks until
+/// answered.
+pub fn confirm(question: &str) -> Result<bool, dialoguer::Error> {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
 }
 
 /// True when the error is stdout being closed under us (`relctl history | head`).

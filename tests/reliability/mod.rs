@@ -51,7 +51,7 @@ pub fn release_file(repo: &Path, release: &str) -> ReleaseFile {
     let text = show(
         repo,
         "relctl/records",
-        &relctl::runner::journal::release_path(release),
+        &relctl::format::release_path(release),
     )
     .unwrap_or_else(|| panic!("no record of {release} in {}", repo.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{release}'s record: {e}\n{text}"))

@@ -12,9 +12,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use git2::Oid;
 
+use super::layout::{self, env_path, release_path};
+use super::summary::{self, Mark, Summary};
 use crate::engine::ReleaseFile;
-use crate::runner::journal::release_path;
-use crate::runner::summary::{self, Mark, Summary};
 
 /// What a report looks for: deployments into `env` that went live in `[start, now]`,
 /// with their source commits looked up in the repository at `source`.
@@ -54,7 +54,7 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
         .find_commit(tip)
         .and_then(|c| c.tree())
         .with_context(|| format!("reading the tip of {branch}"))?;
-    let (files, summaries) = match tree.get_path(Path::new("releases")) {
+    let (files, summaries) = match tree.get_path(Path::new(layout::RELEASES)) {
         Ok(entry) => release_files(&repo, entry.id()).context("reading releases/ in the record")?,
         Err(e) if e.code() == git2::ErrorCode::NotFound => Default::default(),
         Err(e) => return Err(e).context("reading releases/ in the record"),
@@ -145,7 +145,7 @@ fn release_files(repo: &git2::Repository, releases: Oid) -> Result<Listed, git2:
     let mut files = Vec::new();
     let mut summaries = HashMap::new();
     let mut add = |entry: &git2::TreeEntry<'_>| {
-        if let Some(name) = entry.name().ok().and_then(|n| n.strip_suffix(".yaml")) {
+        if let Some(name) = entry.name().ok().and_then(layout::release_of) {
             files.push((name.to_string(), entry.id()));
         }
     };
@@ -157,7 +157,7 @@ fn release_files(repo: &git2::Repository, releases: Oid) -> Result<Listed, git2:
                     if e.kind() != Some(git2::ObjectType::Blob) {
                         continue;
                     }
-                    if e.name() == Ok(summary::FILE) {
+                    if e.name() == Ok(layout::SUMMARY_FILE) {
                         let blob = repo.find_blob(e.id())?;
                         let text = String::from_utf8_lossy(blob.content());
                         summaries.extend(summary::read(&text).map(|(_, oid, s)| (oid, s)));
@@ -470,7 +470,7 @@ fn live_before(
     env: &str,
     start: DateTime<Utc>,
 ) -> HashSet<String> {
-    let path = crate::runner::journal::env_path(env);
+    let path = env_path(env);
     let text = tree
         .get_path(Path::new(&path))
         .and_then(|entry| repo.find_blob(entry.id()))

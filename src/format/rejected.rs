@@ -110,7 +110,7 @@ mod tests {
     }
 
     fn written(file: &EnvFile) -> String {
-        let bytes = super::super::journal::encode(file, "environments/production.yaml");
+        let bytes = super::super::files::encode(file, &crate::format::env_path("production"));
         String::from_utf8(bytes.expect("serialises")).expect("UTF-8")
     }
 

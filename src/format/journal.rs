@@ -1,173 +1,15 @@
-//! The runner's view of the record: the release file and the environments' state files
-//! read from the store, and events written back, one commit each.
-
-use std::collections::BTreeMap;
+//! Appending an event to the record: the release file (and the summary beside it)
+//! and the environment's file rewritten in one commit, with the trailers that say what
+//! it records.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
+use super::files::{encode, read_env, read_release_at};
+use super::layout::{env_path, release_path, summary_beside, trailer};
+use super::summary::{self, Summary};
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
-use crate::error::{Error, Exit};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
-use crate::runner::rejected;
-use crate::runner::summary::{self, Summary};
-
-/// A release's file: `releases/<xx>/<id>.yaml`, `xx` the first two hex digits of the
-/// digest its id ends with (`checkout-4f2a9c1be0d3` is in `releases/4f/`). Spread over
-/// 256 directories, a commit rewrites a few small trees, not one entry per release.
-pub fn release_path(id: &str) -> String {
-    format!("releases/{}/{id}.yaml", shard(id))
-}
-
-/// Where releases were written before they were spread over directories; still read,
-/// and a release found there is written there.
-fn flat_release_path(id: &str) -> String {
-    format!("releases/{id}.yaml")
-}
-
-fn shard(id: &str) -> String {
-    let tail = id.rsplit('-').next().unwrap_or(id);
-    match tail.get(..2) {
-        Some(two) if two.bytes().all(|b| b.is_ascii_hexdigit()) => two.to_ascii_lowercase(),
-        // Not an id relctl made from a digest: a digest of the id spreads it all the same.
-        _ => {
-            use sha2::Digest as _;
-            hex::encode(&sha2::Sha256::digest(id.as_bytes())[..1])
-        }
-    }
-}
-
-/// The top-level directories of the records branch: all that relctl writes there.
-pub const LAYOUT: &[&str] = &["environments", "releases"];
-
-pub fn env_path(name: &str) -> String {
-    format!("environments/{name}.yaml")
-}
-
-fn decode<T>(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<T>>
-where
-    T: DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    decode_with(snapshot, path, |text| serde_saphyr::from_str(text))
-}
-
-fn decode_with<T>(
-    snapshot: &Snapshot,
-    path: &str,
-    parse: fn(&str) -> Result<T, serde_saphyr::Error>,
-) -> anyhow::Result<Option<T>>
-where
-    T: Clone + Send + Sync + 'static,
-{
-    let Some(id) = snapshot.blob_id(path)? else {
-        return Ok(None);
-    };
-    if let Some(file) = decoded::recall(id) {
-        return Ok(Some(file));
-    }
-    let bytes = snapshot.read_blob(id, path)?;
-    let text = String::from_utf8(bytes)
-        .map_err(anyhow::Error::from)
-        .context(unreadable(snapshot, path))?;
-    let file = parse(&text).context(unreadable(snapshot, path))?;
-    decoded::keep(id, &file);
-    Ok(Some(file))
-}
-
-/// A record file that does not parse was edited outside relctl (relctl only writes
-/// what it can read back): name it where git can show it, and how to undo the edit.
-fn unreadable(snapshot: &Snapshot, path: &str) -> Error {
-    let at = format!("{}:{path}", snapshot.branch());
-    Error::new(Exit::Failed, format!("cannot read the record file {at}")).with_hint(format!(
-        "it was changed outside relctl: `git show {at}` shows it and `git log -p {branch} -- \
-             {path}` who changed it; put the last good version back with a commit on {branch} \
-             (`git revert <commit>` in a worktree of that branch), and push it if the record \
-             has a remote",
-        branch = snapshot.branch()
-    ))
-}
-
-/// Record files this process has decoded, by blob id. A command reads the same files
-/// several times on one tip (a rollback reads the environment's file and the release's
-/// to decide, then again to record that it starts; a promotion reads its release file
-/// before every decision), and parsing the YAML is most of what reading costs.
-/// Content-addressed, so never stale; only what was read is kept, never what was written.
-mod decoded {
-    use std::any::Any;
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-
-    use git2::Oid;
-
-    /// A command reads a few files; a bound keeps a long promotion from keeping every
-    /// version of them.
-    const KEPT: usize = 32;
-
-    type Kept = Mutex<HashMap<Oid, Arc<dyn Any + Send + Sync>>>;
-
-    fn kept() -> &'static Kept {
-        static KEPT_FILES: OnceLock<Kept> = OnceLock::new();
-        KEPT_FILES.get_or_init(Kept::default)
-    }
-
-    pub fn recall<T: Clone + 'static>(id: Oid) -> Option<T> {
-        let kept = kept().lock().unwrap_or_else(|e| e.into_inner());
-        kept.get(&id)?.downcast_ref::<T>().cloned()
-    }
-
-    pub fn keep<T: Clone + Send + Sync + 'static>(id: Oid, file: &T) {
-        let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= KEPT {
-            kept.clear();
-        }
-        kept.insert(id, Arc::new(file.clone()));
-    }
-}
-
-pub(super) fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
-    // Long single-line values (artifact references) stay on one line, greppable.
-    let mut options = serde_saphyr::SerializerOptions::default();
-    options.folded_wrap_chars = usize::MAX;
-    options.min_fold_chars = usize::MAX;
-    serde_saphyr::to_string_with_options(value, options)
-        .map(String::into_bytes)
-        .with_context(|| format!("cannot write the record file {path}"))
-}
-
-pub fn read_release(snapshot: &Snapshot, id: &str) -> anyhow::Result<Option<ReleaseFile>> {
-    Ok(read_release_at(snapshot, id)?.map(|(_, file)| file))
-}
-
-/// A release's file and the path it is at.
-fn read_release_at(snapshot: &Snapshot, id: &str) -> anyhow::Result<Option<(String, ReleaseFile)>> {
-    for path in [release_path(id), flat_release_path(id)] {
-        if let Some(file) = decode(snapshot, &path)? {
-            return Ok(Some((path, file)));
-        }
-    }
-    Ok(None)
-}
-
-pub fn read_env(snapshot: &Snapshot, name: &str) -> anyhow::Result<EnvFile> {
-    Ok(
-        decode_with(snapshot, &env_path(name), rejected::parse)?.unwrap_or_else(|| EnvFile {
-            environment: name.to_string(),
-            ..EnvFile::default()
-        }),
-    )
-}
-
-pub fn read_envs<'a>(
-    snapshot: &Snapshot,
-    names: impl IntoIterator<Item = &'a str>,
-) -> anyhow::Result<BTreeMap<String, EnvFile>> {
-    names
-        .into_iter()
-        .map(|name| Ok((name.to_string(), read_env(snapshot, name)?)))
-        .collect()
-}
 
 /// The summary file beside a release file, with the release's line for `content`.
 pub fn summary_change(
@@ -259,7 +101,7 @@ pub fn record(
         release.events.push(event.clone());
         let content = encode(&release, &path)?;
         let mut changes = Vec::with_capacity(3);
-        if let Some(summary_path) = summary::path_beside(&path) {
+        if let Some(summary_path) = summary_beside(&path) {
             changes.push(summary_change(
                 snapshot,
                 summary_path,
@@ -269,7 +111,7 @@ pub fn record(
             )?);
         }
         changes.push(Change { content, path });
-        let mut trailers = vec![("Relctl-Release".to_string(), header.release.clone())];
+        let mut trailers = vec![(trailer::RELEASE.to_string(), header.release.clone())];
         if let Some(env) = env {
             let mut file = read_env(snapshot, env)?;
             let before = file.clone();
@@ -281,17 +123,13 @@ pub fn record(
                     path,
                 });
             }
-            trailers.push(("Relctl-Env".to_string(), env.to_string()));
+            trailers.push((trailer::ENV.to_string(), env.to_string()));
         }
-        trailers.push(("Relctl-Event".to_string(), kind.name().to_string()));
-        trailers.push(("Relctl-Actor".to_string(), author.actor.clone()));
+        trailers.push((trailer::EVENT.to_string(), kind.name().to_string()));
+        trailers.push((trailer::ACTOR.to_string(), author.actor.clone()));
         let summary = match env {
-            Some(env) => format!(
-                "{} {env}: {}",
-                header.release,
-                crate::ui::events::describe(&kind)
-            ),
-            None => format!("{}: {}", header.release, crate::ui::events::describe(&kind)),
+            Some(env) => format!("{} {env}: {}", header.release, kind.describe()),
+            None => format!("{}: {}", header.release, kind.describe()),
         };
         written = Some(event);
         Ok(Some(Commit {
@@ -328,6 +166,7 @@ fn crash_point() {
 mod tests {
     use super::*;
     use crate::engine::Lock;
+    use crate::format::files::read_release;
 
     #[test]
     fn a_file_read_again_is_the_one_at_the_tip() {

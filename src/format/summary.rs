@@ -1,6 +1,6 @@
 //! A release file in one line: what `relctl report` needs of it (its source commit and
-//! that commit's time, and its `entered`, `live` and `rolled_back` events). The runner
-//! keeps one line per release in `releases/<xx>/summary.tsv` beside the release files,
+//! that commit's time, and its `entered`, `live` and `rolled_back` events). Each record
+//! commit keeps one line per release in `releases/<xx>/summary.tsv` beside the release files,
 //! each naming the blob it summarises, so that a report made in a fresh clone reads
 //! 256 small files rather than every release file; a line whose blob is not the file's
 //! (written by hand, or by an older relctl) is ignored and the file read instead.
@@ -10,9 +10,6 @@ use chrono::{DateTime, Utc};
 use git2::Oid;
 
 use crate::engine::{EventKind, ReleaseFile};
-
-/// Beside the release files of one directory.
-pub const FILE: &str = "summary.tsv";
 
 /// The first line of a summary file; another one (a later relctl's) is not read.
 const HEADER: &str = "relctl summary 1";
@@ -178,13 +175,6 @@ pub fn decode(line: &str) -> Option<(Oid, Summary)> {
     ))
 }
 
-/// The summary file of the directory holding the release file at `release_path`;
-/// `None` for a file directly under `releases/` (written before the directories).
-pub fn path_beside(release_path: &str) -> Option<String> {
-    let (dir, _) = release_path.rsplit_once('/')?;
-    (dir != "releases").then(|| format!("{dir}/{FILE}"))
-}
-
 /// `text` (a summary file, or "" for none) with release `id`'s line set to `line`
 /// (removed for `None`); lines stay sorted by release.
 pub fn with_line(text: &str, id: &str, line: Option<&str>) -> String {
@@ -260,14 +250,5 @@ mod tests {
             ..Summary::default()
         };
         assert_eq!(encode(&oid, &odd), None);
-    }
-
-    #[test]
-    fn only_release_directories_have_a_summary() {
-        assert_eq!(
-            path_beside("releases/4f/checkout-4f2a9c1be0d3.yaml").as_deref(),
-            Some("releases/4f/summary.tsv")
-        );
-        assert_eq!(path_beside("releases/checkout-4f2a9c1be0d3.yaml"), None);
     }
 }

@@ -1,0 +1,141 @@
+//! Reading and writing the record's two kinds of file: a release file (the release's
+//! identity and every event) and an environment file (what is live, what was before,
+//! the lock), as YAML, with every decoded file kept by blob id for the command.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::layout::{env_path, flat_release_path, release_path};
+use super::rejected;
+use crate::engine::{EnvFile, ReleaseFile};
+use crate::error::{Error, Exit};
+use crate::record::Snapshot;
+
+fn decode<T>(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<T>>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    decode_with(snapshot, path, |text| serde_saphyr::from_str(text))
+}
+
+fn decode_with<T>(
+    snapshot: &Snapshot,
+    path: &str,
+    parse: fn(&str) -> Result<T, serde_saphyr::Error>,
+) -> anyhow::Result<Option<T>>
+where
+    T: Clone + Send + Sync + 'static,
+{
+    let Some(id) = snapshot.blob_id(path)? else {
+        return Ok(None);
+    };
+    if let Some(file) = decoded::recall(id) {
+        return Ok(Some(file));
+    }
+    let bytes = snapshot.read_blob(id, path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(anyhow::Error::from)
+        .context(unreadable(snapshot, path))?;
+    let file = parse(&text).context(unreadable(snapshot, path))?;
+    decoded::keep(id, &file);
+    Ok(Some(file))
+}
+
+/// A record file that does not parse was edited outside relctl (relctl only writes
+/// what it can read back): name it where git can show it, and how to undo the edit.
+fn unreadable(snapshot: &Snapshot, path: &str) -> Error {
+    let at = format!("{}:{path}", snapshot.branch());
+    Error::new(Exit::Failed, format!("cannot read the record file {at}")).with_hint(format!(
+        "it was changed outside relctl: `git show {at}` shows it and `git log -p {branch} -- \
+             {path}` who changed it; put the last good version back with a commit on {branch} \
+             (`git revert <commit>` in a worktree of that branch), and push it if the record \
+             has a remote",
+        branch = snapshot.branch()
+    ))
+}
+
+/// Record files this process has decoded, by blob id. A command reads the same files
+/// several times on one tip (a rollback reads the environment's file and the release's
+/// to decide, then again to record that it starts; a promotion reads its release file
+/// before every decision), and parsing the YAML is most of what reading costs.
+/// Content-addressed, so never stale; only what was read is kept, never what was written.
+mod decoded {
+    use std::any::Any;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use git2::Oid;
+
+    /// A command reads a few files; a bound keeps a long promotion from keeping every
+    /// version of them.
+    const KEPT: usize = 32;
+
+    type Kept = Mutex<HashMap<Oid, Arc<dyn Any + Send + Sync>>>;
+
+    fn kept() -> &'static Kept {
+        static KEPT_FILES: OnceLock<Kept> = OnceLock::new();
+        KEPT_FILES.get_or_init(Kept::default)
+    }
+
+    pub fn recall<T: Clone + 'static>(id: Oid) -> Option<T> {
+        let kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(&id)?.downcast_ref::<T>().cloned()
+    }
+
+    pub fn keep<T: Clone + Send + Sync + 'static>(id: Oid, file: &T) {
+        let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= KEPT {
+            kept.clear();
+        }
+        kept.insert(id, Arc::new(file.clone()));
+    }
+}
+
+pub fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
+    // Long single-line values (artifact references) stay on one line, greppable.
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.folded_wrap_chars = usize::MAX;
+    options.min_fold_chars = usize::MAX;
+    serde_saphyr::to_string_with_options(value, options)
+        .map(String::into_bytes)
+        .with_context(|| format!("cannot write the record file {path}"))
+}
+
+pub fn read_release(snapshot: &Snapshot, id: &str) -> anyhow::Result<Option<ReleaseFile>> {
+    Ok(read_release_at(snapshot, id)?.map(|(_, file)| file))
+}
+
+/// A release's file and the path it is at.
+pub(super) fn read_release_at(
+    snapshot: &Snapshot,
+    id: &str,
+) -> anyhow::Result<Option<(String, ReleaseFile)>> {
+    for path in [release_path(id), flat_release_path(id)] {
+        if let Some(file) = decode(snapshot, &path)? {
+            return Ok(Some((path, file)));
+        }
+    }
+    Ok(None)
+}
+
+pub fn read_env(snapshot: &Snapshot, name: &str) -> anyhow::Result<EnvFile> {
+    Ok(
+        decode_with(snapshot, &env_path(name), rejected::parse)?.unwrap_or_else(|| EnvFile {
+            environment: name.to_string(),
+            ..EnvFile::default()
+        }),
+    )
+}
+
+pub fn read_envs<'a>(
+    snapshot: &Snapshot,
+    names: impl IntoIterator<Item = &'a str>,
+) -> anyhow::Result<BTreeMap<String, EnvFile>> {
+    names
+        .into_iter()
+        .map(|name| Ok((name.to_string(), read_env(snapshot, name)?)))
+        .collect()
+}

@@ -1,0 +1,18 @@
+//! The record's format: which files the records branch holds and where (`layout`),
+//! what a release file and an environment file contain and how they are read and
+//! written (`files`, `journal`), and the fast readers built on knowing exactly how
+//! relctl writes them (`rejected`, `summary`, `scan`). Commands, the runner, notes and
+//! reports ask this module; nothing else knows the layout. The types of the files'
+//! contents are the engine's (`ReleaseFile`, `EnvFile`, src/engine/event.rs); the git
+//! store underneath (src/record/) knows nothing of them.
+
+mod files;
+mod journal;
+mod layout;
+mod rejected;
+pub mod scan;
+pub mod summary;
+
+pub use files::{read_env, read_envs, read_release};
+pub use journal::{Author, Header, record};
+pub use layout::{LAYOUT, env_path, release_path, summary_beside, trailer};

@@ -1,0 +1,297 @@
+//! The decision loop: read the record, ask the engine for the next decision, act on
+//! it, until the release is live everywhere or something stops it; and the small
+//! runtime that turns SIGINT/SIGTERM into an `interrupted` event.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use crate::engine::{self, Decision, EnvFile, EventKind, Inputs, Live, Lock, Rule};
+use crate::error::{Error, Exit};
+
+use super::{Runner, push};
+
+impl Runner<'_> {
+    /// Drives the release until it is live in every target, or something stops it.
+    pub async fn run(&self) -> anyhow::Result<()> {
+        let mut approval_deadline: Option<Instant> = None;
+        let mut lock_deadline: Option<Instant> = None;
+        loop {
+            let snapshot = self.store.snapshot()?;
+            let release = crate::format::read_release(&snapshot, self.release())?;
+            let state = engine::fold(release.as_ref());
+            let envs = crate::format::read_envs(
+                &snapshot,
+                self.plan.environments.iter().map(|e| e.name.as_str()),
+            )?;
+            let inputs = Inputs {
+                plan: self.plan,
+                release: self.release(),
+                state: &state,
+                envs: &envs,
+                targets: &self.opts.targets,
+                now: crate::clock::now(),
+                lifted: &self.opts.lifted,
+            };
+            let decision = engine::next(&inputs);
+            tracing::debug!(?decision, "next");
+            // A release is recorded once it acts: a promote refused by a gate or a lock
+            // leaves the record as it found it.
+            if release.is_none()
+                && !matches!(
+                    decision,
+                    Decision::Done | Decision::Blocked { .. } | Decision::Busy { .. }
+                )
+            {
+                self.record_started()?;
+                continue;
+            }
+            match decision {
+                Decision::Done => return Ok(()),
+                Decision::Blocked { env, rule, reason } => {
+                    return Err(self.blocked(&env, rule, &reason));
+                }
+                Decision::Busy { env, holder } => {
+                    self.wait_for_lock(&env, &holder, &mut lock_deadline)
+                        .await?;
+                }
+                Decision::Enter { env } => {
+                    let file = envs.get(&env).cloned().unwrap_or_default();
+                    if let Err(e) = self.enter(&inputs, &env, file) {
+                        self.lost_the_race(e, &env, &mut lock_deadline)?;
+                    }
+                }
+                Decision::Step { env, index } => self.step(&env, index, &state.env(&env)).await?,
+                Decision::AwaitApproval {
+                    env,
+                    step,
+                    approval,
+                    have,
+                } => {
+                    let gate = super::approval::Gate {
+                        env: &env,
+                        step,
+                        approval: &approval,
+                        have: &have,
+                    };
+                    self.await_approval(&gate, &state, &mut approval_deadline)
+                        .await?;
+                }
+                Decision::MarkLive { env } => self.mark_live(&env)?,
+                Decision::RollBack { env, reason } => {
+                    return self.roll_back(&env, &state.env(&env), &reason).await;
+                }
+            }
+        }
+    }
+
+    /// The release's first event: what it is and where it is going.
+    fn record_started(&self) -> anyhow::Result<()> {
+        self.note(
+            None,
+            EventKind::Started {
+                artifact: self.header.artifact.clone(),
+                digest: self.header.digest.clone(),
+                version: self.header.version.clone(),
+                source_commit: self.header.source_commit.clone(),
+                targets: self.opts.targets.clone(),
+            },
+        )
+    }
+
+    /// A policy that says no: exit 6, with how to lift it.
+    fn blocked(&self, env: &str, rule: Rule, reason: &str) -> anyhow::Error {
+        let hint = match rule {
+            Rule::Freeze => "to promote anyway: --override-freeze --reason TEXT (recorded)",
+            _ => "to promote anyway: --force --reason TEXT (recorded with your name)",
+        };
+        Error::new(
+            Exit::Blocked,
+            format!("{}: cannot enter {env}: {reason}", self.release()),
+        )
+        .with_hint(hint)
+        .into()
+    }
+
+    /// Another release holds `env`: exit 5, or with `--wait-lock` one poll of the
+    /// record within its deadline.
+    async fn wait_for_lock(
+        &self,
+        env: &str,
+        holder: &str,
+        deadline: &mut Option<Instant>,
+    ) -> anyhow::Result<()> {
+        let Some(limit) = self.opts.wait_lock else {
+            return Err(Error::new(Exit::Busy, format!("{env} is locked by {holder}"))
+                .with_hint(format!("wait with --wait-lock, or if that release is gone: relctl unlock --env {env} --reason TEXT"))
+                .into());
+        };
+        let deadline = *deadline.get_or_insert_with(|| crate::duration::deadline(limit));
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                Exit::Busy,
+                format!(
+                    "{env} is still locked by {holder} after {}",
+                    crate::duration::format(limit)
+                ),
+            )
+            .into());
+        }
+        tokio::time::sleep(self.poll).await;
+        self.sync()
+    }
+
+    /// Entering failed. Another release entered first (the lock's compare-and-swap
+    /// was lost): with --wait-lock that is a lock to wait for, so the loop reads the
+    /// record again, within the same deadline. Anything else is the run's error.
+    fn lost_the_race(
+        &self,
+        e: anyhow::Error,
+        env: &str,
+        deadline: &mut Option<Instant>,
+    ) -> anyhow::Result<()> {
+        let Some(limit) = self.opts.wait_lock else {
+            return Err(e);
+        };
+        let deadline = *deadline.get_or_insert_with(|| crate::duration::deadline(limit));
+        if crate::error::exit_of(&e) != Exit::Busy || Instant::now() >= deadline {
+            return Err(e);
+        }
+        tracing::debug!("lost the race to enter {env}: {e:#}");
+        Ok(())
+    }
+
+    fn enter(&self, inputs: &Inputs, env: &str, file: EnvFile) -> anyhow::Result<()> {
+        for (rule, why) in engine::decide::blocking_rules(inputs, env) {
+            if self.opts.lifted.contains(&rule) {
+                let reason = format!(
+                    "{why}; {}",
+                    self.opts.reason.as_deref().unwrap_or("no reason given")
+                );
+                self.note(
+                    Some(env),
+                    EventKind::Overridden {
+                        rule: rule.name().into(),
+                        reason,
+                    },
+                )?;
+            }
+        }
+        let release = self.release().to_string();
+        let actor = self.author.actor.clone();
+        let baseline = file.live.clone();
+        self.record(
+            Some(env),
+            EventKind::Entered {
+                baseline: baseline.clone(),
+            },
+            &mut |f| {
+                if let Some(lock) = f.lock.as_ref().filter(|l| l.release != release) {
+                    return Err(Error::new(
+                        Exit::Busy,
+                        format!(
+                            "{} is locked by {} (by {})",
+                            f.environment, lock.release, lock.by
+                        ),
+                    )
+                    .into());
+                }
+                if f.live != baseline {
+                    return Err(Error::new(
+                        Exit::Busy,
+                        format!("{} changed while we entered it; run again", f.environment),
+                    )
+                    .into());
+                }
+                f.lock = Some(Lock {
+                    release: release.clone(),
+                    by: actor.clone(),
+                    since: crate::clock::now(),
+                });
+                Ok(())
+            },
+        )
+    }
+
+    fn mark_live(&self, env: &str) -> anyhow::Result<()> {
+        let target = self.own_target();
+        let release = self.release().to_string();
+        let actor = self.author.actor.clone();
+        self.record(Some(env), EventKind::Live, &mut |f| {
+            if let Some(old) = f.live.take()
+                && old.release != release
+            {
+                f.push_previous(old);
+            }
+            f.live = Some(Live {
+                release: release.clone(),
+                by: actor.clone(),
+                artifact: target.artifact.clone(),
+                digest: target.digest.clone(),
+                version: target.version.clone(),
+                since: crate::clock::now(),
+            });
+            f.lock = None;
+            f.rolled_back = None;
+            // Brought back on purpose (`--force`) and live: a rollback may go back to it.
+            f.rejected.retain(|r| *r != release);
+            Ok(())
+        })
+    }
+
+    /// Records that the run was interrupted, where it stood.
+    pub fn interrupted(&self) -> anyhow::Result<()> {
+        let snapshot = self.store.snapshot()?;
+        let Some(file) = crate::format::read_release(&snapshot, self.release())? else {
+            // Stopped while waiting for a lock, before anything was recorded.
+            return Err(Error::new(
+                Exit::Interrupted,
+                format!("{} was interrupted before it started", self.release()),
+            )
+            .with_hint("nothing was recorded; run the same promote again")
+            .into());
+        };
+        let state = engine::fold(Some(&file));
+        let (env, step) = match state.current() {
+            Some((env, run)) => (Some(env.to_string()), run.in_flight.map(|(s, _)| s)),
+            None => (None, None),
+        };
+        self.note(env.as_deref(), EventKind::Interrupted { step })?;
+        Err(Error::new(
+            Exit::Interrupted,
+            format!("{} was interrupted", self.release()),
+        )
+        .with_hint(format!(
+            "`relctl resume {}` continues from the record",
+            self.release()
+        ))
+        .into())
+    }
+}
+
+/// Runs a release to its end on a small runtime, turning SIGINT/SIGTERM into an
+/// `interrupted` event (exit 130), and prints the final summary.
+pub fn drive(runner: &Runner) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        tokio::select! {
+            result = runner.run() => result,
+            _ = tokio::signal::ctrl_c() => runner.interrupted(),
+            _ = term.recv() => runner.interrupted(),
+        }
+    });
+    let result = push::after_run(
+        result,
+        &runner.store,
+        runner.printer,
+        runner.github.as_ref(),
+        true,
+    );
+    runner.finish(&result)?;
+    result
+}

@@ -1,0 +1,59 @@
+//! Where the plan's record is and how this process opens it: the records repository
+//! beside the plan, `--offline` for every store, and the source commit a release is
+//! built from.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use crate::plan::Plan;
+use crate::record::Store;
+
+/// `--offline`, for every store this process opens.
+static OFFLINE: AtomicBool = AtomicBool::new(false);
+
+/// Keep every store of this process off its remote (`--offline`).
+pub fn set_offline(offline: bool) {
+    OFFLINE.store(offline, Ordering::Relaxed);
+}
+
+/// Opens the plan's record store, to record in it.
+pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
+    let (dir, branch, remote) = record_place(plan);
+    Store::open(&dir, branch, remote)?
+        .offline(OFFLINE.load(Ordering::Relaxed))
+        .holding_only(crate::format::LAYOUT)
+}
+
+/// Opens the plan's record store for a command that only reads it.
+pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
+    let (dir, branch, remote) = record_place(plan);
+    Store::open_to_read(&dir, branch, remote)?
+        .offline(OFFLINE.load(Ordering::Relaxed))
+        .holding_only(crate::format::LAYOUT)
+}
+
+/// The repository, branch and remote of the plan's record.
+fn record_place(plan: &Plan) -> (std::path::PathBuf, &str, Option<&str>) {
+    let base = plan
+        .path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    (
+        base.join(&plan.record.repo),
+        &plan.record.branch,
+        plan.record.remote.as_deref(),
+    )
+}
+
+/// The commit the plan's repository is on (the release's source) and its committer
+/// time, which the record keeps so that `report` needs no source repository.
+pub fn source_commit(plan: &Plan) -> Option<(String, DateTime<Utc>)> {
+    let base = crate::notes::plan_dir(plan);
+    let repo = git2::Repository::discover(base).ok()?;
+    let commit = repo.head().ok()?.peel_to_commit().ok()?;
+    let time = DateTime::from_timestamp(commit.time().seconds(), 0)?;
+    Some((commit.id().to_string(), time))
+}

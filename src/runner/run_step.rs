@@ -1,0 +1,194 @@
+//! One step of the loop: an analysis through the analysis runner, any other step
+//! prepared (src/runner/steps.rs), its intent recorded, performed, and how it ended
+//! recorded.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use super::context::Scope;
+use super::steps::Tools;
+use crate::engine::{EnvRun, EventKind};
+use crate::error::{Error, Exit};
+use crate::plan::StepKind;
+
+use super::{Runner, analysis, steps};
+
+impl Runner<'_> {
+    /// Runs step `index` of `env_name`: an analysis through the analysis runner, any
+    /// other step prepared as `relctl plan` shows it (src/runner/steps.rs) and performed.
+    pub(super) async fn step(
+        &self,
+        env_name: &str,
+        index: usize,
+        run: &EnvRun,
+    ) -> anyhow::Result<()> {
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        let step = &env.steps[index];
+        let target = self.own_target();
+        let weight = steps::step_weight(env, index);
+        let scope = self.scope(env_name, &target, run.baseline.as_ref(), index, weight);
+        if let StepKind::Analysis(name) = &step.kind {
+            return self
+                .analysis_step(env_name, index, &name.raw, run, &scope)
+                .await;
+        }
+        let provider = self.plan.deploy_providers.get(&env.deploy.raw);
+        let prepared = steps::prepare(&scope, env, index, provider, self.release())
+            .context("the plan lost a deploy provider")?;
+        let action = if let StepKind::Deploy { weight: Some(w) } = step.kind {
+            format!("{} {w}%", step.kind.name())
+        } else {
+            step.kind.name().to_string()
+        };
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(e) => return self.step_failed(env_name, index, &action, e),
+        };
+        let started = match run.in_flight {
+            Some((i, at)) if i == index => at,
+            _ => {
+                let request = steps::describe(&prepared, &scope);
+                self.note(
+                    Some(env_name),
+                    EventKind::Intent {
+                        step: index,
+                        action: action.clone(),
+                        request,
+                    },
+                )?;
+                crate::clock::now()
+            }
+        };
+        let t0 = Instant::now();
+        let tools = Tools {
+            client: self.client()?,
+            backoff: &self.backoff,
+        };
+        let what = match &step.kind {
+            StepKind::Pause(d) => {
+                let until = crate::duration::after(started, *d)
+                    .map(|t| t.format(" (until %H:%M:%S UTC)").to_string())
+                    .unwrap_or_default();
+                format!("pause {}{until}", crate::duration::format(*d))
+            }
+            _ => action.clone(),
+        };
+        let spinner = self.printer.spinner(format!(
+            "{env_name:<12} step {}/{} {what}",
+            index + 1,
+            env.steps.len()
+        ));
+        let result = steps::perform(prepared, &scope, provider, &tools, Some(started)).await;
+        drop(spinner);
+        match result {
+            Ok(detail) => self.note(
+                Some(env_name),
+                EventKind::StepDone {
+                    step: index,
+                    action,
+                    detail,
+                    ms: t0.elapsed().as_millis() as u64,
+                },
+            ),
+            Err(e) => self.step_failed(env_name, index, &action, e),
+        }
+    }
+
+    /// Runs the analysis `name` at step `index`, resumed where it stood if it was under
+    /// way, and records how it ended.
+    async fn analysis_step(
+        &self,
+        env_name: &str,
+        index: usize,
+        name: &str,
+        run: &EnvRun,
+        scope: &Scope<'_>,
+    ) -> anyhow::Result<()> {
+        let analysis = self
+            .plan
+            .analyses
+            .get(name)
+            .context("the plan lost an analysis")?;
+        let started = match run.in_flight {
+            Some((i, at)) if i == index => at,
+            _ => {
+                let request = serde_json::json!({ "analysis": name });
+                self.note(
+                    Some(env_name),
+                    EventKind::Intent {
+                        step: index,
+                        action: "analysis".into(),
+                        request,
+                    },
+                )?;
+                crate::clock::now()
+            }
+        };
+        let recorded = run.measurements.get(&index).cloned().unwrap_or_default();
+        let t0 = Instant::now();
+        let action = format!("analysis {name}");
+        match self
+            .analyse(env_name, index, analysis, scope, started, &recorded)
+            .await?
+        {
+            analysis::Ended::Successful(summary) => self.note(
+                Some(env_name),
+                EventKind::StepDone {
+                    step: index,
+                    action,
+                    detail: serde_json::json!({ "result": summary }),
+                    ms: t0.elapsed().as_millis() as u64,
+                },
+            ),
+            analysis::Ended::Failed(reason) => self.step_failed(
+                env_name,
+                index,
+                &action,
+                steps::StepError {
+                    message: reason,
+                    gate: true,
+                },
+            ),
+            analysis::Ended::Inconclusive(reason) => self.inconclusive(env_name, index, reason),
+        }
+    }
+
+    fn step_failed(
+        &self,
+        env: &str,
+        index: usize,
+        action: &str,
+        e: steps::StepError,
+    ) -> anyhow::Result<()> {
+        let error = self.secrets.mask(&e.message);
+        self.note(
+            Some(env),
+            EventKind::StepFailed {
+                step: index,
+                action: action.to_string(),
+                error: error.clone(),
+                gate: e.gate,
+            },
+        )?;
+        if e.gate {
+            return Ok(()); // the next decision rolls the environment back
+        }
+        Err(Error::new(
+            Exit::Failed,
+            format!(
+                "{} failed in {env} at step {} ({action}): {error}",
+                self.release(),
+                index + 1
+            ),
+        )
+        .with_hint(format!(
+            "the record says where it stopped; fix the cause and run `relctl resume {}`",
+            self.release()
+        ))
+        .into())
+    }
+}
