@@ -28,3 +28,4 @@ mod secrets;
 mod terminal;
 mod tls;
 mod validate;
+mod wire;
