@@ -506,6 +506,13 @@ fn an_unknown_host_key_is_refused_not_added() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("ssh-keyscan"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "`ssh-keyscan -p {} 127.0.0.1 >> ~/.ssh/known_hosts`",
+            server.port
+        )),
+        "{}",
+        run.stderr
+    );
     assert!(!bob.home().join(".ssh").join("known_hosts").exists());
 }

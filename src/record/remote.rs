@@ -843,9 +843,10 @@ impl Access {
         }
         if self.ssh {
             format!(
-                "{message}: the server's host key is not in ~/.ssh/known_hosts (relctl checks \
-                 it there as ssh does, and never adds one); add it with `ssh-keyscan -p PORT \
-                 HOST >> ~/.ssh/known_hosts` once you have checked its fingerprint"
+                "{message}: the server's host key is not in ~/.ssh/known_hosts, or differs from \
+                 the one there (relctl checks it as ssh does, and never adds one); if it is \
+                 new, add it with `{}` once you have checked its fingerprint",
+                keyscan(&self.url)
             )
         } else {
             format!(
@@ -986,6 +987,26 @@ fn refused_https(header: Option<&str>, tried: &[String]) -> String {
     )
 }
 
+/// The `ssh-keyscan` command that fetches the host key of an ssh URL
+/// (`ssh://user@host:port/path` or `user@host:path`) for `~/.ssh/known_hosts`.
+fn keyscan(url: &str) -> String {
+    let (authority, explicit) = match url.split_once("://") {
+        Some((_, rest)) => (rest.split('/').next().unwrap_or(rest), true),
+        None => (url.split(':').next().unwrap_or(url), false),
+    };
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let port = explicit
+        .then(|| host.rsplit_once(':'))
+        .flatten()
+        .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+    match port {
+        Some((host, port)) => format!("ssh-keyscan -p {port} {host} >> ~/.ssh/known_hosts"),
+        None => format!("ssh-keyscan {host} >> ~/.ssh/known_hosts"),
+    }
+}
+
 /// The URL with any password in it replaced by `***`.
 fn shown_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -1007,4 +1028,41 @@ fn proxy<'a>() -> ProxyOptions<'a> {
     let mut proxy = ProxyOptions::new();
     proxy.auto();
     proxy
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_a_url_is_not_shown() {
+        assert_eq!(
+            shown_url("https://gitlab-ci-token:glcbt-abc@gitlab.com/acme/app.git"),
+            "https://gitlab-ci-token:***@gitlab.com/acme/app.git"
+        );
+        assert_eq!(
+            shown_url("https://ci@git.example.com/app"),
+            "https://ci@git.example.com/app"
+        );
+        assert_eq!(
+            shown_url("git@github.com:acme/app"),
+            "git@github.com:acme/app"
+        );
+    }
+
+    #[test]
+    fn the_keyscan_hint_names_the_host_and_port_of_the_url() {
+        assert_eq!(
+            keyscan("ssh://git@127.0.0.1:2222/srv/app.git"),
+            "ssh-keyscan -p 2222 127.0.0.1 >> ~/.ssh/known_hosts"
+        );
+        assert_eq!(
+            keyscan("git@github.com:acme/app.git"),
+            "ssh-keyscan github.com >> ~/.ssh/known_hosts"
+        );
+        assert_eq!(
+            keyscan("ssh://github.com/acme/app.git"),
+            "ssh-keyscan github.com >> ~/.ssh/known_hosts"
+        );
+    }
 }
