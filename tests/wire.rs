@@ -257,25 +257,54 @@ fn over_https_a_token_and_a_bearer_header_carry_a_promotion_approval_and_rollbac
     assert_no_leak("the record", &p.served_record(), TOKEN);
 }
 
+/// Where actions/checkout keeps the token it persists for later steps.
+enum Checkout {
+    /// In the clone's `.git/config` (up to v5).
+    InLocalConfig,
+    /// In a file under RUNNER_TEMP that the clone's config includes for its own git
+    /// dir (`includeIf.gitdir:<workspace>/.git.path`, v6).
+    IncludedFromRunnerTemp,
+}
+
 #[test]
-fn a_clone_left_as_actions_checkout_leaves_it_pushes_with_no_other_setup() {
+fn a_clone_left_as_actions_checkout_v4_leaves_it_pushes_with_no_other_setup() {
+    checkout_left_clone_pushes(Checkout::InLocalConfig);
+}
+
+#[test]
+fn a_clone_left_as_actions_checkout_v6_leaves_it_pushes_with_no_other_setup() {
+    checkout_left_clone_pushes(Checkout::IncludedFromRunnerTemp);
+}
+
+/// A job's clone whose only credential is the `http.<origin>/.extraheader` checkout
+/// writes (`AUTHORIZATION: basic base64(x-access-token:TOKEN)`) promotes and pushes.
+fn checkout_left_clone_pushes(form: Checkout) {
     let p = Project::new();
     let server = https(&p);
     let url = server.url("origin.git");
     let one = &p.clones.one;
     p.serve_through(one, &url);
-    // What actions/checkout writes into the clone's own config (persist-credentials).
+    let runner = tempfile::tempdir().expect("a runner temp dir");
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"));
     let key = format!("http.{}/.extraheader", url.trim_end_matches("/origin.git"));
-    git(
-        one,
-        &[
-            "config",
-            "--local",
-            &key,
-            &format!("AUTHORIZATION: basic {basic}"),
-        ],
-    );
+    let value = format!("AUTHORIZATION: basic {basic}");
+    match form {
+        Checkout::InLocalConfig => {
+            git(one, &["config", "--local", &key, &value]);
+        }
+        Checkout::IncludedFromRunnerTemp => {
+            let credentials = runner.path().join("git-credentials-1.config");
+            let file = credentials.to_str().unwrap_or_default();
+            git(one, &["config", "--file", file, &key, &value]);
+            let git_dir = one.join(".git");
+            for include in [
+                format!("includeIf.gitdir:{}.path", git_dir.display()),
+                format!("includeIf.gitdir:{}/worktrees/*.path", git_dir.display()),
+            ] {
+                git(one, &["config", "--local", &include, file]);
+            }
+        }
+    }
     let runner = tempfile::tempdir().expect("a runner temp dir");
     let summary = runner.path().join("summary.md");
     let output = runner.path().join("output");
