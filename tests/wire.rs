@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use crate::common::git_server::{HttpsGit, SshGit, keygen};
+use crate::common::git_server::{ConnectProxy, HttpsGit, SshGit, keygen};
 use crate::common::platform::Platform;
 use crate::common::{Clones, Operator, Run, TestEnv, git};
 use crate::promote::{CANARY, HEX, OLD, SECRET, artifact, plan, release};
@@ -445,6 +445,40 @@ fn an_untrusted_certificate_is_refused_with_how_to_trust_its_ca() {
     assert!(
         server.authorizations().is_empty(),
         "the token went to an untrusted server"
+    );
+}
+
+#[test]
+fn git_s_http_proxy_carries_the_fetch_and_the_push() {
+    let p = Project::new();
+    let server = https(&p);
+    let proxy = ConnectProxy::start();
+    let one = &p.clones.one;
+    p.serve_through(one, &server.url("origin.git"));
+    git(one, &["config", "http.proxy", &proxy.url()]);
+    git(
+        one,
+        &[
+            "config",
+            "http.sslCAInfo",
+            server.ca.to_str().unwrap_or_default(),
+        ],
+    );
+    let bob = p.env.operator("bob@acme.io");
+    let run = relctl(
+        &bob,
+        one,
+        &[("RELCTL_GIT_TOKEN", TOKEN)],
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    );
+    expect(&run, 0);
+    assert!(p.served_log().contains("live"), "{}", p.served_log());
+    let tunnels = proxy.tunnels();
+    assert!(!tunnels.is_empty(), "nothing went through the proxy");
+    assert_eq!(
+        tunnels.len(),
+        server.authorizations().len(),
+        "a request bypassed the proxy"
     );
 }
 

@@ -421,3 +421,86 @@ fn free_port() -> u16 {
         .map(|addr| addr.port())
         .expect("a free loopback port")
 }
+
+/// An HTTP proxy that tunnels `CONNECT` requests, as a corporate proxy does for https,
+/// and counts the tunnels it opened.
+pub struct ConnectProxy {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    tunnels: Arc<Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    pub fn start() -> ConnectProxy {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
+        let addr = listener.local_addr().expect("the bound address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let tunnels = Arc::new(Mutex::new(Vec::new()));
+        let (stopped, opened) = (stop.clone(), tunnels.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(client) = client else { continue };
+                let opened = opened.clone();
+                std::thread::spawn(move || {
+                    let _ = tunnel(client, &opened);
+                });
+            }
+        });
+        ConnectProxy {
+            addr,
+            stop,
+            tunnels,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The `host:port` of each tunnel opened, in order.
+    pub fn tunnels(&self) -> Vec<String> {
+        self.tunnels.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for ConnectProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn tunnel(client: TcpStream, opened: &Mutex<Vec<String>>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header.trim_end().is_empty() {
+            break;
+        }
+    }
+    let mut parts = line.split_whitespace();
+    let (Some("CONNECT"), Some(target)) = (parts.next(), parts.next()) else {
+        (&client).write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")?;
+        return Ok(());
+    };
+    let upstream = TcpStream::connect(target)?;
+    if let Ok(mut opened) = opened.lock() {
+        opened.push(target.to_string());
+    }
+    (&client).write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    let (mut from_client, mut to_upstream) = (reader, upstream.try_clone()?);
+    let (mut from_upstream, mut to_client) = (upstream, client);
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_client, &mut to_upstream);
+        let _ = to_upstream.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut from_upstream, &mut to_client);
+    let _ = to_client.shutdown(std::net::Shutdown::Write);
+    let _ = up.join();
+    Ok(())
+}
