@@ -426,6 +426,35 @@ fn a_wrong_token_fails_saying_which_credential_was_refused_and_how_to_give_one()
         &format!("{}{}", run.stdout, run.stderr),
         WRONG,
     );
+
+    // A token in the URL, as GitLab's runner writes the job token there, is named
+    // and never shown.
+    git(&p.clones.one, &["config", "--local", "--unset", &key]);
+    let with_password = url.replacen("https://", &format!("https://gitlab-ci-token:{WRONG}@"), 1);
+    p.serve_through(&p.clones.one, &with_password);
+    let run = relctl(
+        &bob,
+        &p.clones.one,
+        &[("SSL_CERT_FILE", ca.as_str())],
+        &["-vv", "promote", "--artifact", &artifact(HEX)],
+    );
+    expect(&run, 2);
+    assert!(
+        run.stderr
+            .contains("the server refused the password in the remote's URL"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("https://gitlab-ci-token:***@127.0.0.1"),
+        "{}",
+        run.stderr
+    );
+    assert_no_leak(
+        "the output",
+        &format!("{}{}", run.stdout, run.stderr),
+        WRONG,
+    );
 }
 
 #[test]

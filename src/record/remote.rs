@@ -797,7 +797,10 @@ struct Access {
     secrets: Secrets,
     /// The URL as shown: any password in it masked.
     url: String,
-    ssh: bool,
+    /// Reached over http(s); otherwise over ssh, `git://` or the file system.
+    over_http: bool,
+    /// The URL holds a password, which libgit2 offers before asking relctl.
+    url_password: bool,
 }
 
 impl Access {
@@ -810,19 +813,21 @@ impl Access {
             .ok()
             .filter(|token| !token.is_empty());
         let secrets = credential_secrets(&http, token.as_deref(), url);
-        let ssh = !url.starts_with("http://") && !url.starts_with("https://");
-        if !ssh {
+        let over_http = url.starts_with("https://") || url.starts_with("http://");
+        if over_http {
             match &http.ca_file() {
                 Some(file) => super::libgit2::trust_ca_file(file),
                 None => super::libgit2::load_certificates(),
             }
         }
+        let shown = shown_url(url);
         Access {
             token,
-            url: secrets.mask(&shown_url(url)),
+            url_password: shown != url,
+            url: secrets.mask(&shown),
             secrets,
             http,
-            ssh,
+            over_http,
         }
     }
 
@@ -841,18 +846,18 @@ impl Access {
         if err.code() != ErrorCode::Certificate {
             return message;
         }
-        if self.ssh {
+        if self.over_http {
+            format!(
+                "{message}: the server's certificate is not issued by a CA this machine \
+                 trusts; point git's `http.sslCAInfo` (or SSL_CERT_FILE) at the bundle of the \
+                 CA that issued it"
+            )
+        } else {
             format!(
                 "{message}: the server's host key is not in ~/.ssh/known_hosts, or differs from \
                  the one there (relctl checks it as ssh does, and never adds one); if it is \
                  new, add it with `{}` once you have checked its fingerprint",
                 keyscan(&self.url)
-            )
-        } else {
-            format!(
-                "{message}: the server's certificate is not issued by a CA this machine \
-                 trusts; point git's `http.sslCAInfo` (or SSL_CERT_FILE) at the bundle of the \
-                 CA that issued it"
             )
         }
     }
@@ -865,7 +870,13 @@ impl Access {
     fn callbacks<'a>(&self, repo: &Repository) -> RemoteCallbacks<'a> {
         let config: Option<Config> = repo.config().ok();
         let token = self.token.clone();
-        let header = self.http.authorization_from.clone();
+        let mut sent_first: Vec<String> = Vec::new();
+        if self.url_password {
+            sent_first.push("the password in the remote's URL".to_string());
+        }
+        if let Some(key) = &self.http.authorization_from {
+            sent_first.push(format!("the Authorization header of git's `{key}`"));
+        }
         let home = std::env::var_os("HOME").map(PathBuf::from);
         let agent = std::env::var_os("SSH_AUTH_SOCK").is_some_and(|sock| !sock.is_empty());
         let (mut username_sent, mut ssh_tries, mut https_tries, mut default_sent) =
@@ -925,10 +936,7 @@ impl Access {
                 tried.push("this machine's default (Negotiate) credentials".to_string());
                 return Cred::default();
             }
-            Err(git2::Error::from_str(&refused_https(
-                header.as_deref(),
-                &tried,
-            )))
+            Err(git2::Error::from_str(&refused_https(&sent_first, &tried)))
         });
         callbacks
     }
@@ -967,12 +975,10 @@ fn refused_ssh(user: &str, tried: &[String], agent: bool) -> String {
     )
 }
 
-fn refused_https(header: Option<&str>, tried: &[String]) -> String {
-    let mut sent: Vec<String> = header
-        .map(|key| format!("the Authorization header of git's `{key}`"))
-        .into_iter()
-        .collect();
-    sent.extend(tried.iter().cloned());
+/// `sent_first`: what went before any question (the URL's password, checkout's
+/// header); `tried`: what relctl offered when asked.
+fn refused_https(sent_first: &[String], tried: &[String]) -> String {
+    let sent: Vec<&str> = sent_first.iter().chain(tried).map(String::as_str).collect();
     let what = if sent.is_empty() {
         "the server asks for credentials and relctl has none (no Authorization header in \
          git's http.extraHeader, RELCTL_GIT_TOKEN not set, no git credential helper answered)"
