@@ -65,23 +65,15 @@ impl Project {
 
 /// relctl run by `who` in `dir` with the deploy secret and `vars`.
 fn relctl(who: &Operator, dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = who.std_command();
-    cmd.current_dir(dir)
-        .env("DEPLOY_TOKEN", SECRET)
-        .env("RELCTL_BACKOFF_MS", "1")
-        // A record left unpushed fails the run (exit 7) instead of warning.
-        .env("CI", "true")
-        .env("RELCTL_PUSH_RETRY", "1s")
-        .args(args);
-    for (key, value) in vars {
-        cmd.env(key, value);
-    }
-    let out = cmd.output().expect("run relctl");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    who.run_with(args, |cmd| {
+        cmd.current_dir(dir)
+            .env("DEPLOY_TOKEN", SECRET)
+            .env("RELCTL_BACKOFF_MS", "1")
+            // A record left unpushed fails the run (exit 7) instead of warning.
+            .env("CI", "true")
+            .env("RELCTL_PUSH_RETRY", "1s")
+            .envs(vars.iter().copied());
+    })
 }
 
 fn expect(run: &Run, code: i32) {
@@ -111,7 +103,7 @@ fn assert_no_leak(what: &str, text: &str, token: &str) {
 
 /// The whole story, by bob in clone one and alice (the approver) in clone two: OLD is
 /// promoted, waits for approval, alice approves it from her clone, bob resumes it to
-/// production; HEX goes to staging and alice rolls staging back. Every event is on the
+/// production; HEX goes to dev and alice rolls dev back. Every event is on the
 /// server, and both clones agree with it. `bob` and `alice` carry what each needs to
 /// reach the server.
 fn promote_approve_and_roll_back(
@@ -142,13 +134,13 @@ fn promote_approve_and_roll_back(
     step(
         bob,
         one,
-        &["promote", "--artifact", &artifact(HEX), "--to", "staging"],
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
         0,
     );
     step(
         alice,
         two,
-        &["rollback", "--env", "staging", "--reason", "5xx spike"],
+        &["rollback", "--env", "dev", "--reason", "5xx spike"],
         0,
     );
     step(alice, two, &["--output", "json", "status"], 0);
@@ -189,7 +181,7 @@ fn promote_approve_and_roll_back(
             .map(str::to_string)
     };
     assert_eq!(live("production"), Some(release(OLD)), "{status}");
-    assert_eq!(live("staging"), Some(release(OLD)), "{status}");
+    assert_eq!(live("dev"), Some(release(OLD)), "{status}");
     assert_eq!(
         p.platform.running("production").map(|(image, _)| image),
         Some(artifact(OLD))
