@@ -29,3 +29,4 @@ mod secrets;
 mod terminal;
 mod tls;
 mod validate;
+mod wire;

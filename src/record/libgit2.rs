@@ -5,7 +5,8 @@
 //! (about 50 bytes a release) is read and parsed again for every file looked up in it.
 
 use std::ffi::OsString;
-use std::sync::{Once, OnceLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once, OnceLock};
 
 /// The caller's `SSL_CERT_FILE`, once libgit2 was started without certificates.
 static DEFERRED: OnceLock<Option<OsString>> = OnceLock::new();
@@ -72,4 +73,23 @@ pub(super) fn load_certificates() {
             tracing::debug!(file = %file.display(), %err, "loading CA certificates for git");
         }
     });
+}
+
+/// Adds the CA certificates in `file` (git's `http.sslCAInfo`) to those libgit2
+/// trusts, once per file: libgit2 keeps one set for the whole process, so they are
+/// trusted besides the system's rather than instead of them, as git would.
+pub(super) fn trust_ca_file(file: &Path) {
+    static ADDED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    load_certificates();
+    let mut added = ADDED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if added.iter().any(|known| known == file) {
+        return;
+    }
+    added.push(file.to_path_buf());
+    // SAFETY: libgit2 is started and no transfer is under way on another thread.
+    if let Err(err) = unsafe { git2::opts::set_ssl_cert_file(file) } {
+        tracing::warn!(file = %file.display(), %err, "cannot load http.sslCAInfo for the records remote");
+    }
 }

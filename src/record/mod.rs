@@ -2,6 +2,7 @@
 //! moved only by compare-and-swap and shared by fetch and push. What its files say
 //! is the engine's business; this module promises that nothing recorded is lost.
 
+mod http_config;
 mod libgit2;
 mod log;
 mod remote;

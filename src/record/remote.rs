@@ -15,8 +15,10 @@ use git2::{
     PushOptions, RemoteCallbacks, Repository, Sort,
 };
 
+use super::http_config::{HttpConfig, credential_secrets};
 use super::store::{Backoff, MAX_ATTEMPTS, Refusals, Store, Sync};
 use crate::error::{Error, Exit};
+use crate::providers::secrets::Secrets;
 
 /// What a fetch saw of the remote branch.
 pub(super) enum Fetched {
@@ -326,30 +328,31 @@ impl Store {
             }
             _ => named,
         };
-        if local_path(&url).is_none() {
-            super::libgit2::load_certificates();
-        }
+        let access = Access::new(&self.repo, &url);
         let tracking = self.tracking(name);
         let refspec = format!("+{}:{tracking}", self.refname);
+        let headers = access.headers();
         let mut options = FetchOptions::new();
         options
-            .remote_callbacks(callbacks(&self.repo))
+            .remote_callbacks(access.callbacks(&self.repo))
             .proxy_options(proxy())
+            .custom_headers(&headers)
             .update_fetchhead(false)
             .download_tags(AutotagOption::None);
         if let Err(err) = remote.fetch(&[&refspec], Some(&mut options), Some("relctl: fetch")) {
-            tracing::debug!(remote = name, %url, error = %err, "fetch failed");
+            let why = access.explain(&err);
+            tracing::debug!(remote = name, url = access.url, error = why, "fetch failed");
             return Ok(Fetched::Unreachable(format!(
-                "cannot fetch {} from remote `{name}` ({url}): {}",
-                self.branch,
-                err.message()
+                "cannot fetch {} from remote `{name}` ({}): {why}",
+                self.branch, access.url
             )));
         }
         // The advertisement, not the tracking ref, says whether the branch exists
         // there: a fetch of a missing branch leaves a stale tracking ref alone.
         let tip = remote
             .list()
-            .with_context(|| format!("listing the branches of remote `{name}` ({url})"))?
+            .map_err(|err| anyhow::anyhow!(access.mask(err.message())))
+            .with_context(|| format!("listing the branches of remote `{name}` ({})", access.url))?
             .iter()
             .find(|head| head.name() == self.refname)
             .map(|head| head.oid());
@@ -544,7 +547,12 @@ impl Store {
         match &pushed {
             Pushed::Done(oid) => self.note_pushed(&self.tracking(name), *oid)?,
             Pushed::Rejected(why) | Pushed::Failed(why) => {
-                tracing::debug!(remote = name, %url, why, "push did not land");
+                tracing::debug!(
+                    remote = name,
+                    url = shown_url(&url),
+                    why,
+                    "push did not land"
+                );
             }
         }
         Ok(pushed)
@@ -593,14 +601,13 @@ impl Store {
                 self.branch
             );
         };
-        if local_path(url).is_none() {
-            super::libgit2::load_certificates();
-        }
+        let access = Access::new(&self.repo, url);
+        let headers = access.headers();
         let refspec = format!("{0}:{0}", self.refname);
         let refused = RefCell::new(None);
         let sent = Cell::new(None);
         let result = {
-            let mut callbacks = callbacks(&self.repo);
+            let mut callbacks = access.callbacks(&self.repo);
             callbacks.push_update_reference(|refname, status| {
                 if let Some(status) = status {
                     *refused.borrow_mut() = Some(format!("{refname}: {status}"));
@@ -616,24 +623,28 @@ impl Store {
                 Ok(())
             });
             let mut options = PushOptions::new();
-            options.remote_callbacks(callbacks).proxy_options(proxy());
+            options
+                .remote_callbacks(callbacks)
+                .proxy_options(proxy())
+                .custom_headers(&headers);
             remote.push(&[&refspec], Some(&mut options))
         };
         match result {
             Ok(()) => {}
             Err(err) if err.code() == ErrorCode::NotFastForward => {
-                return Ok(Pushed::Rejected(err.message().to_string()));
+                return Ok(Pushed::Rejected(access.mask(err.message())));
             }
             Err(err) => {
                 return Ok(Pushed::Failed(format!(
-                    "cannot push {} to remote `{name}` ({url}): {}",
+                    "cannot push {} to remote `{name}` ({}): {}",
                     self.branch,
-                    err.message()
+                    access.url,
+                    access.explain(&err)
                 )));
             }
         }
         if let Some(why) = refused.into_inner() {
-            return Ok(Pushed::Rejected(why));
+            return Ok(Pushed::Rejected(access.mask(&why)));
         }
         Ok(Pushed::Done(sent.get().unwrap_or(local)))
     }
@@ -777,67 +788,245 @@ fn local_path(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(url))
 }
 
-/// Authenticate as git would: ssh-agent, then the usual key files, for ssh;
-/// `RELCTL_GIT_TOKEN`, then the configured credential helpers, for https. libgit2
-/// asks again after each refusal, so every way is offered once and then we stop.
-fn callbacks<'a>(repo: &Repository) -> RemoteCallbacks<'a> {
-    let config: Option<Config> = repo.config().ok();
-    let token = std::env::var("RELCTL_GIT_TOKEN")
-        .ok()
-        .filter(|token| !token.is_empty());
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let (mut username_sent, mut ssh_tries, mut https_tries, mut default_sent) =
-        (false, 0, 0, false);
-    let mut callbacks = RemoteCallbacks::new();
-    callbacks.credentials(move |url, username, allowed| {
-        if allowed.contains(CredentialType::USERNAME) && !username_sent {
-            username_sent = true;
-            return Cred::username(username.unwrap_or("git"));
-        }
-        if allowed.contains(CredentialType::SSH_KEY) {
-            let user = username.unwrap_or("git");
-            let keys = ["id_ed25519", "id_ecdsa", "id_rsa"]
-                .iter()
-                .filter_map(|key| Some(home.as_ref()?.join(".ssh").join(key)))
-                .filter(|key| key.is_file());
-            let ways = std::iter::once(None).chain(keys.map(Some)).skip(ssh_tries);
-            for way in ways {
-                ssh_tries += 1;
-                let cred = match way {
-                    None => Cred::ssh_key_from_agent(user),
-                    Some(key) => Cred::ssh_key(user, None, &key, None),
-                };
-                if let Ok(cred) = cred {
-                    return Ok(cred);
-                }
+/// How relctl reaches one network remote: the credentials and settings git's
+/// configuration and the environment give for its URL, and a mask for every one of
+/// them, applied to whatever this module says about the remote.
+struct Access {
+    http: HttpConfig,
+    token: Option<String>,
+    secrets: Secrets,
+    /// The URL as shown: any password in it masked.
+    url: String,
+    /// Reached over http(s); otherwise over ssh, `git://` or the file system.
+    over_http: bool,
+    /// The URL holds a password, which libgit2 offers before asking relctl.
+    url_password: bool,
+}
+
+impl Access {
+    fn new(repo: &Repository, url: &str) -> Access {
+        let http = repo
+            .config()
+            .map(|config| HttpConfig::for_url(&config, url))
+            .unwrap_or_default();
+        let token = std::env::var("RELCTL_GIT_TOKEN")
+            .ok()
+            .filter(|token| !token.is_empty());
+        let secrets = credential_secrets(&http, token.as_deref(), url);
+        let over_http = url.starts_with("https://") || url.starts_with("http://");
+        if over_http {
+            match &http.ca_file() {
+                Some(file) => super::libgit2::trust_ca_file(file),
+                None => super::libgit2::load_certificates(),
             }
         }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            if https_tries == 0 {
-                https_tries += 1;
-                if let Some(token) = &token {
-                    return Cred::userpass_plaintext(username.unwrap_or("x-access-token"), token);
+        let shown = shown_url(url);
+        Access {
+            token,
+            url_password: shown != url,
+            url: secrets.mask(&shown),
+            secrets,
+            http,
+            over_http,
+        }
+    }
+
+    /// git's `http.extraHeader` lines for this URL, sent with every request.
+    fn headers(&self) -> Vec<&str> {
+        self.http.headers.iter().map(String::as_str).collect()
+    }
+
+    fn mask(&self, text: &str) -> String {
+        self.secrets.mask(text)
+    }
+
+    /// What went wrong, masked, with what to do about a host nobody vouched for.
+    fn explain(&self, err: &git2::Error) -> String {
+        let message = self.mask(err.message());
+        if err.code() != ErrorCode::Certificate {
+            return message;
+        }
+        if self.over_http {
+            format!(
+                "{message}: the server's certificate is not issued by a CA this machine \
+                 trusts; point git's `http.sslCAInfo` (or SSL_CERT_FILE) at the bundle of the \
+                 CA that issued it"
+            )
+        } else {
+            format!(
+                "{message}: the server's host key is not in ~/.ssh/known_hosts, or differs from \
+                 the one there (relctl checks it as ssh does, and never adds one); if it is \
+                 new, add it with `{}` once you have checked its fingerprint",
+                keyscan(&self.url)
+            )
+        }
+    }
+
+    /// Authenticate as git would: ssh-agent, then the usual key files, for ssh; the
+    /// `Authorization` header of `http.extraHeader` (sent with every request, before
+    /// any is asked for), then `RELCTL_GIT_TOKEN`, then the configured credential
+    /// helpers, for https. libgit2 asks again after each refusal, so every way is
+    /// offered once, and then the error says what was tried and how to give one.
+    fn callbacks<'a>(&self, repo: &Repository) -> RemoteCallbacks<'a> {
+        let config: Option<Config> = repo.config().ok();
+        let token = self.token.clone();
+        let mut sent_first: Vec<String> = Vec::new();
+        if self.url_password {
+            sent_first.push("the password in the remote's URL".to_string());
+        }
+        if let Some(key) = &self.http.authorization_from {
+            sent_first.push(format!("the Authorization header of git's `{key}`"));
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let agent = std::env::var_os("SSH_AUTH_SOCK").is_some_and(|sock| !sock.is_empty());
+        let (mut username_sent, mut ssh_tries, mut https_tries, mut default_sent) =
+            (false, 0, 0, false);
+        let mut tried: Vec<String> = Vec::new();
+        let mut callbacks = RemoteCallbacks::new();
+        callbacks.credentials(move |url, username, allowed| {
+            if allowed.contains(CredentialType::USERNAME) && !username_sent {
+                username_sent = true;
+                return Cred::username(username.unwrap_or("git"));
+            }
+            if allowed.contains(CredentialType::SSH_KEY) {
+                let user = username.unwrap_or("git");
+                let keys = SSH_KEYS
+                    .iter()
+                    .filter_map(|key| Some(home.as_ref()?.join(".ssh").join(key)))
+                    .filter(|key| key.is_file());
+                let from_agent = agent.then_some(None);
+                let ways = from_agent.into_iter().chain(keys.map(Some)).skip(ssh_tries);
+                for way in ways {
+                    ssh_tries += 1;
+                    let cred = match &way {
+                        None => Cred::ssh_key_from_agent(user),
+                        Some(key) => Cred::ssh_key(user, None, key, None),
+                    };
+                    if let Ok(cred) = cred {
+                        tried.push(match way {
+                            None => "the keys in ssh-agent".to_string(),
+                            Some(key) => format!("the key {}", key.display()),
+                        });
+                        return Ok(cred);
+                    }
+                }
+                return Err(git2::Error::from_str(&refused_ssh(user, &tried, agent)));
+            }
+            if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+                if https_tries == 0 {
+                    https_tries += 1;
+                    if let Some(token) = &token {
+                        tried.push("RELCTL_GIT_TOKEN".to_string());
+                        let user = username.unwrap_or("x-access-token");
+                        return Cred::userpass_plaintext(user, token);
+                    }
+                }
+                if https_tries == 1 {
+                    https_tries += 1;
+                    if let Some(config) = &config
+                        && let Ok(cred) = Cred::credential_helper(config, url, username)
+                    {
+                        tried.push("what git's credential helper gave".to_string());
+                        return Ok(cred);
+                    }
                 }
             }
-            if https_tries == 1 {
-                https_tries += 1;
-                if let Some(config) = &config
-                    && let Ok(cred) = Cred::credential_helper(config, url, username)
-                {
-                    return Ok(cred);
-                }
+            if allowed.contains(CredentialType::DEFAULT) && !default_sent {
+                default_sent = true;
+                tried.push("this machine's default (Negotiate) credentials".to_string());
+                return Cred::default();
             }
+            Err(git2::Error::from_str(&refused_https(&sent_first, &tried)))
+        });
+        callbacks
+    }
+}
+
+/// The key files relctl offers after ssh-agent, in `~/.ssh`, as ssh tries them.
+const SSH_KEYS: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
+
+fn refused_ssh(user: &str, tried: &[String], agent: bool) -> String {
+    let what = if tried.is_empty() {
+        format!(
+            "no SSH key to offer as `{user}`: {}and no key file in ~/.ssh ({})",
+            if agent {
+                ""
+            } else {
+                "no ssh-agent (SSH_AUTH_SOCK is not set), "
+            },
+            SSH_KEYS.join(", ")
+        )
+    } else {
+        format!(
+            "the SSH server refused {} as `{user}`{}",
+            tried.join(", then "),
+            if agent {
+                ""
+            } else {
+                " (no ssh-agent: SSH_AUTH_SOCK is not set)"
+            }
+        )
+    };
+    format!(
+        "{what}; to provide one: give a key write access to the repository (a deploy key \
+         or your account's keys) and load it into ssh-agent, or keep it without a \
+         passphrase as ~/.ssh/{}",
+        SSH_KEYS[0]
+    )
+}
+
+/// `sent_first`: what went before any question (the URL's password, checkout's
+/// header); `tried`: what relctl offered when asked.
+fn refused_https(sent_first: &[String], tried: &[String]) -> String {
+    let sent: Vec<&str> = sent_first.iter().chain(tried).map(String::as_str).collect();
+    let what = if sent.is_empty() {
+        "the server asks for credentials and relctl has none (no Authorization header in \
+         git's http.extraHeader, RELCTL_GIT_TOKEN not set, no git credential helper answered)"
+            .to_string()
+    } else {
+        format!("the server refused {}", sent.join(", then "))
+    };
+    format!(
+        "{what}; to provide one: set RELCTL_GIT_TOKEN to a token allowed to push to the \
+         repository, configure a git credential helper, or set `http.<url>.extraHeader` \
+         (as actions/checkout does)"
+    )
+}
+
+/// The `ssh-keyscan` command that fetches the host key of an ssh URL
+/// (`ssh://user@host:port/path` or `user@host:path`) for `~/.ssh/known_hosts`.
+fn keyscan(url: &str) -> String {
+    let (authority, explicit) = match url.split_once("://") {
+        Some((_, rest)) => (rest.split('/').next().unwrap_or(rest), true),
+        None => (url.split(':').next().unwrap_or(url), false),
+    };
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let port = explicit
+        .then(|| host.rsplit_once(':'))
+        .flatten()
+        .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+    match port {
+        Some((host, port)) => format!("ssh-keyscan -p {port} {host} >> ~/.ssh/known_hosts"),
+        None => format!("ssh-keyscan {host} >> ~/.ssh/known_hosts"),
+    }
+}
+
+/// The URL with any password in it replaced by `***`.
+fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{path}")
         }
-        if allowed.contains(CredentialType::DEFAULT) && !default_sent {
-            default_sent = true;
-            return Cred::default();
-        }
-        Err(git2::Error::from_str(
-            "no credentials worked (tried ssh-agent, ~/.ssh keys, RELCTL_GIT_TOKEN \
-             and git credential helpers)",
-        ))
-    });
-    callbacks
+        _ => url.to_string(),
+    }
 }
 
 /// Proxies from git's configuration and the environment, as git uses them.
@@ -845,4 +1034,41 @@ fn proxy<'a>() -> ProxyOptions<'a> {
     let mut proxy = ProxyOptions::new();
     proxy.auto();
     proxy
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_a_url_is_not_shown() {
+        assert_eq!(
+            shown_url("https://gitlab-ci-token:glcbt-abc@gitlab.com/acme/app.git"),
+            "https://gitlab-ci-token:***@gitlab.com/acme/app.git"
+        );
+        assert_eq!(
+            shown_url("https://ci@git.example.com/app"),
+            "https://ci@git.example.com/app"
+        );
+        assert_eq!(
+            shown_url("git@github.com:acme/app"),
+            "git@github.com:acme/app"
+        );
+    }
+
+    #[test]
+    fn the_keyscan_hint_names_the_host_and_port_of_the_url() {
+        assert_eq!(
+            keyscan("ssh://git@127.0.0.1:2222/srv/app.git"),
+            "ssh-keyscan -p 2222 127.0.0.1 >> ~/.ssh/known_hosts"
+        );
+        assert_eq!(
+            keyscan("git@github.com:acme/app.git"),
+            "ssh-keyscan github.com >> ~/.ssh/known_hosts"
+        );
+        assert_eq!(
+            keyscan("ssh://github.com/acme/app.git"),
+            "ssh-keyscan github.com >> ~/.ssh/known_hosts"
+        );
+    }
 }

@@ -9,6 +9,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod git_server;
 pub mod platform;
 pub mod prometheus;
 pub mod service;

@@ -20,72 +20,7 @@ pub struct TlsFront {
 
 impl TlsFront {
     pub fn start(backend: SocketAddr, dir: &Path) -> TlsFront {
-        let ca = dir.join("front-ca.pem");
-        let cert = dir.join("front-cert.pem");
-        let key = dir.join("front-key.pem");
-        // A CA, and the front's own certificate issued by it.
-        openssl(
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=relctl test CA",
-            ],
-            &[
-                ("-keyout", dir.join("front-ca-key.pem")),
-                ("-out", ca.clone()),
-            ],
-        );
-        openssl(
-            &[
-                "req",
-                "-new",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-subj",
-                "/CN=relctl test platform",
-            ],
-            &[("-keyout", key.clone()), ("-out", dir.join("front.csr"))],
-        );
-        let ext = dir.join("front.ext");
-        std::fs::write(
-            &ext,
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-        )
-        .expect("write the extensions");
-        openssl(
-            &["x509", "-req", "-days", "2", "-set_serial", "2"],
-            &[
-                ("-in", dir.join("front.csr")),
-                ("-CA", ca.clone()),
-                ("-CAkey", dir.join("front-ca-key.pem")),
-                ("-extfile", ext),
-                ("-out", cert.clone()),
-            ],
-        );
-        let chain = CertificateDer::pem_file_iter(&cert)
-            .expect("the certificate")
-            .collect::<Result<Vec<_>, _>>()
-            .expect("the certificate");
-        let key = PrivateKeyDer::from_pem_file(&key).expect("the key");
-        let config =
-            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .expect("protocol versions")
-                .with_no_client_auth()
-                .with_single_cert(chain, key)
-                .expect("a server configuration");
-        let config = Arc::new(config);
+        let (ca, config) = server_config(dir);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().expect("the bound address");
         std::thread::spawn(move || {
@@ -102,6 +37,77 @@ impl TlsFront {
     pub fn url(&self) -> String {
         format!("https://{}", self.addr)
     }
+}
+
+/// A TLS server configuration for 127.0.0.1 with a certificate from a CA of its own,
+/// made in `dir`, and the path of that CA's certificate.
+pub fn server_config(dir: &Path) -> (PathBuf, Arc<ServerConfig>) {
+    let ca = dir.join("front-ca.pem");
+    let cert = dir.join("front-cert.pem");
+    let key = dir.join("front-key.pem");
+    // A CA, and the front's own certificate issued by it.
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=relctl test CA",
+        ],
+        &[
+            ("-keyout", dir.join("front-ca-key.pem")),
+            ("-out", ca.clone()),
+        ],
+    );
+    openssl(
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            "/CN=relctl test platform",
+        ],
+        &[("-keyout", key.clone()), ("-out", dir.join("front.csr"))],
+    );
+    let ext = dir.join("front.ext");
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write the extensions");
+    openssl(
+        &["x509", "-req", "-days", "2", "-set_serial", "2"],
+        &[
+            ("-in", dir.join("front.csr")),
+            ("-CA", ca.clone()),
+            ("-CAkey", dir.join("front-ca-key.pem")),
+            ("-extfile", ext),
+            ("-out", cert.clone()),
+        ],
+    );
+    let chain = CertificateDer::pem_file_iter(&cert)
+        .expect("the certificate")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("the certificate");
+    let key = PrivateKeyDer::from_pem_file(&key).expect("the key");
+    let config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("a server configuration");
+    (ca, Arc::new(config))
 }
 
 /// One request from the TLS client to the backend, and its answer back; then closed.
