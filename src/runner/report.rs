@@ -18,7 +18,7 @@ impl Runner<'_> {
         };
         let last = self.opts.targets.last().map(String::as_str);
         if let Some(name) = notify::subscribed(&event.kind, env, last) {
-            let target = self.own_target();
+            let target = self.own_deployable();
             let ctx = self
                 .scope(env.unwrap_or_default(), &target, None, 0, 100)
                 .value();
@@ -107,7 +107,7 @@ impl Runner<'_> {
                 .map(|f| crate::ui::github::rows(f, &self.opts.targets, crate::clock::now()))
                 .unwrap_or_default()
         });
-        let summary = crate::ui::github::Summary {
+        let summary = crate::ui::github::StepSummary {
             release: self.release(),
             version: &self.header.version,
             outcome,

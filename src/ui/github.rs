@@ -79,7 +79,7 @@ impl RunOutcome {
 }
 
 /// What a run ends with.
-pub struct Summary<'a> {
+pub struct StepSummary<'a> {
     pub release: &'a str,
     pub version: &'a str,
     pub outcome: RunOutcome,
@@ -157,7 +157,7 @@ impl Actions {
 
     /// Ends the run for Actions: closes the group, annotates a failure, appends the
     /// step summary and writes the step outputs.
-    pub fn finish(&self, summary: &Summary) -> anyhow::Result<()> {
+    pub fn finish(&self, summary: &StepSummary) -> anyhow::Result<()> {
         self.end_group();
         if let Some(error) = &summary.error {
             if summary.outcome == RunOutcome::Paused {
@@ -203,7 +203,7 @@ fn cell(text: &str) -> String {
     one_line(text).replace('|', "\\|")
 }
 
-pub fn markdown(summary: &Summary) -> String {
+pub fn markdown(summary: &StepSummary) -> String {
     let mut out = format!(
         "### relctl: {} ({}) {}\n\n",
         cell(summary.release),
@@ -311,7 +311,7 @@ mod tests {
 
     #[test]
     fn summary_markdown() {
-        let text = markdown(&Summary {
+        let text = markdown(&StepSummary {
             release: "checkout-4f2a9c1be0d3",
             version: "1.4.2",
             outcome: RunOutcome::RolledBack,
