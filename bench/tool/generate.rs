@@ -582,7 +582,7 @@ pub fn generate(
         let path = format::release_path(&who.id());
         if let Some(beside) = format::summary_beside(&path) {
             let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &content)?;
-            let line = summary::encode(&blob, &summary::Summary::of(&file));
+            let line = summary::encode(&blob, &summary::ReleaseLine::of(&file));
             let text = summaries.entry(beside.clone()).or_default();
             *text = summary::with_line(text, &who.id(), line.as_deref());
             touched.insert(beside);
@@ -707,7 +707,7 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
         let beside = format::summary_beside(&path).context("a release outside the directories")?;
         let text = String::from_utf8(snapshot.read(&beside)?.unwrap_or_default())?;
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
-        let own = summary::Summary::of(&file);
+        let own = summary::ReleaseLine::of(&file);
         ensure!(
             summary::read(&text).any(|(r, oid, s)| r == id && oid == blob && s == own),
             "{beside} has no line for {path} as relctl writes it"

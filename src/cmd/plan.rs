@@ -11,7 +11,7 @@ use crate::engine::{self, EnvFile, ReleaseFile, Rule, decide};
 use crate::format;
 use crate::plan::{Environment, Plan, StepKind, template};
 use crate::providers::Secrets;
-use crate::runner::context::{Scope, Target};
+use crate::runner::context::{Deployable, Scope};
 use crate::runner::{self, steps};
 use crate::ui::OutputMode;
 
@@ -87,7 +87,7 @@ pub fn actions(
     let (file, envs) = (recorded.release, recorded.envs);
     let id = artifact.release_id(&plan.app);
     let state = engine::fold(file);
-    let target = Target {
+    let target = Deployable {
         release: id.clone(),
         artifact: artifact.to_string(),
         name: artifact.name.clone(),

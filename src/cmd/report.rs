@@ -2,7 +2,8 @@
 //!
 //! A deployment is a release going live in the environment (its `live` event); it
 //! failed when that environment was rolled back off it later (`rolled_back` after it).
-//! src/format/scan.rs reads the record; this file turns deployments into figures and prints them.
+//! src/format/scan.rs reads the record; this file turns deployments into figures and
+//! prints them.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;

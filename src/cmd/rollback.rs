@@ -9,6 +9,7 @@ use crate::format;
 use crate::record::Snapshot;
 use crate::runner::{self, Header, Options, incident::Changed};
 use crate::ui::OutputMode;
+use crate::ui::github::RunOutcome;
 
 /// Redeploy the previous live release of an environment, skipping analysis and approval
 #[derive(Debug, clap::Args)]
@@ -125,11 +126,15 @@ fn finish(
     };
     match &result {
         Ok(took) => runner.conclude(
-            "rolled_back",
+            RunOutcome::RolledBack,
             None,
             Some(row(format!("rolled back to {}", to.release), Some(*took))),
         ),
-        Err(e) => runner.conclude("failed", Some(e), Some(row("rollback failed".into(), None))),
+        Err(e) => runner.conclude(
+            RunOutcome::Failed,
+            Some(e),
+            Some(row("rollback failed".into(), None)),
+        ),
     }
     let took = result?;
     let pending = runner.store.unpushed().unwrap_or(0);

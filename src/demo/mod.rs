@@ -139,9 +139,10 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
     say("");
     cmd::status::run(cmd::status::Args { env: None }, &demo_ctx)?;
     say(&format!(
-        "\nThe record is a git branch in {0}:\n  git -C {0} log --format='%h %s' relctl/records\n  git -C {0} show relctl/records:environments/production.yaml\n  relctl --plan {1} history",
+        "\nThe record is a git branch in {0}:\n  git -C {0} log --format='%h %s' relctl/records\n  git -C {0} show relctl/records:{2}\n  relctl --plan {1} history",
         dir.display(),
-        plan_path.display()
+        plan_path.display(),
+        crate::format::env_path("production")
     ));
     match outcome {
         Err(e) if exit_of(&e) == Exit::Rejected => Ok(()),

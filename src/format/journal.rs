@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::files::{encode, read_env, read_release_at};
 use super::layout::{env_path, release_path, summary_beside, trailer};
-use super::summary::{self, Summary};
+use super::summary::{self, ReleaseLine};
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
 
@@ -26,7 +26,7 @@ pub fn summary_change(
         .read(&path)?
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .unwrap_or_default();
-    let line = summary::encode(&blob, &Summary::of(release));
+    let line = summary::encode(&blob, &ReleaseLine::of(release));
     Ok(Change {
         content: summary::with_line(&old, id, line.as_deref()).into_bytes(),
         path,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use git2::Oid;
 
 use super::layout::{self, env_path, release_path};
-use super::summary::{self, Mark, Summary};
+use super::summary::{self, Mark, ReleaseLine};
 use crate::engine::ReleaseFile;
 
 /// What a report looks for: deployments into `env` that went live in `[start, now]`,
@@ -39,9 +39,7 @@ pub struct Deployment {
 
 /// Every deployment the scan looks for, oldest first.
 pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<Vec<Deployment>> {
-    // Each object's hash is checked on every read by default: with a hundred thousand
-    // release files that is much of the time spent, for a read-only report.
-    git2::opts::strict_hash_verification(false);
+    crate::record::read_without_hash_checks();
     let repo = git2::Repository::open(records)
         .with_context(|| format!("opening the records repository {}", records.display()))?;
     let refname = format!("refs/heads/{branch}");
@@ -136,7 +134,7 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
 }
 
 /// Release files and summaries under `releases/`.
-type Listed = (Vec<(String, Oid)>, HashMap<Oid, Summary>);
+type Listed = (Vec<(String, Oid)>, HashMap<Oid, ReleaseLine>);
 
 /// Every release file under `releases/`: (release id, blob), from its 256 directories
 /// and, for records written before them, from `releases/` itself; and what the
@@ -190,7 +188,7 @@ fn read_all(
     dir: &Path,
     files: &[(String, Oid)],
     source: Option<&Path>,
-) -> anyhow::Result<Vec<(Oid, Summary)>> {
+) -> anyhow::Result<Vec<(Oid, ReleaseLine)>> {
     if files.is_empty() {
         return Ok(Vec::new());
     }
@@ -220,7 +218,7 @@ fn read_part(
     dir: &Path,
     part: &[(String, Oid)],
     source: Option<&Path>,
-) -> anyhow::Result<Vec<(Oid, Summary)>> {
+) -> anyhow::Result<Vec<(Oid, ReleaseLine)>> {
     let repo = git2::Repository::open(dir)
         .with_context(|| format!("opening the records repository {}", dir.display()))?;
     // Opened at the first release file that does not record its commit's time.
@@ -255,16 +253,16 @@ fn read_part(
 /// that matter reads the lines just before it. `None` when a file does not look
 /// exactly like that (as many `event:` keys as events, each preceded by its `at`,
 /// `actor` and `env` lines): the YAML parser reads it.
-fn skim(text: &str) -> Option<Summary> {
+fn skim(text: &str) -> Option<ReleaseLine> {
     const EVENTS: &str = "\nevents:\n";
     const EVENT: &str = "\n  event:";
     let split = memchr::memmem::find(text.as_bytes(), EVENTS.as_bytes())?;
     let head = &text[..=split];
     // From the newline before the first event, so each event starts with "\n- ".
     let body = &text[split + EVENTS.len() - 1..];
-    let mut skimmed = Summary {
+    let mut skimmed = ReleaseLine {
         source_commit: top_level(head, "source_commit:")?.map(str::to_string),
-        ..Summary::default()
+        ..ReleaseLine::default()
     };
     if let Some(time) = top_level(head, "source_commit_time:")? {
         skimmed.commit_time = Some(DateTime::parse_from_rfc3339(time).ok()?.timestamp());
@@ -356,8 +354,10 @@ fn scalar(raw: &str) -> Option<&str> {
 }
 
 /// The slow path: the whole file through the YAML parser.
-fn parse(text: &str) -> anyhow::Result<Summary> {
-    Ok(Summary::of(&serde_saphyr::from_str::<ReleaseFile>(text)?))
+fn parse(text: &str) -> anyhow::Result<ReleaseLine> {
+    Ok(ReleaseLine::of(&serde_saphyr::from_str::<ReleaseFile>(
+        text,
+    )?))
 }
 
 /// The cache's first line; another one (an older relctl's) is ignored and rewritten.
@@ -365,7 +365,7 @@ const CACHE_HEADER: &str = "relctl report cache 1";
 
 /// The cache, or an empty one when there is none or it cannot be read; a line that
 /// does not decode is left out (and its file read again).
-fn load_cache(path: &Path) -> HashMap<Oid, Summary> {
+fn load_cache(path: &Path) -> HashMap<Oid, ReleaseLine> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return HashMap::new();
     };
@@ -378,7 +378,7 @@ fn load_cache(path: &Path) -> HashMap<Oid, Summary> {
 
 /// Writes the cache whole, through a temporary file and a rename, so a reader never
 /// sees half of it. A cache that cannot be written only costs the next report time.
-fn save_cache(path: &Path, cache: &HashMap<Oid, Summary>) {
+fn save_cache(path: &Path, cache: &HashMap<Oid, ReleaseLine>) {
     let mut text = String::with_capacity(cache.len() * 160 + 32);
     text.push_str(CACHE_HEADER);
     text.push('\n');
@@ -658,15 +658,15 @@ events:
         skimmed.commit_time = Some(1_762_000_000);
         let line = summary::encode(&oid, &skimmed).expect("encodable");
         assert_eq!(summary::decode(&line), Some((oid, skimmed)));
-        let empty = Summary::default();
+        let empty = ReleaseLine::default();
         assert_eq!(
             summary::decode(&summary::encode(&oid, &empty).expect("line")),
             Some((oid, empty))
         );
         assert_eq!(summary::decode("not a line"), None);
-        let odd = Summary {
+        let odd = ReleaseLine {
             events: vec![("a;b".into(), Mark::Live, t("2026-11-01T00:00:00Z"))],
-            ..Summary::default()
+            ..ReleaseLine::default()
         };
         assert_eq!(summary::encode(&oid, &odd), None);
     }

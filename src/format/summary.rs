@@ -52,7 +52,7 @@ impl Mark {
 
 /// What the report needs of one release file, for every environment.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Summary {
+pub struct ReleaseLine {
     pub source_commit: Option<String>,
     /// When the source commit was made: as the release file records it, or as the plan's
     /// repository says (release files written before relctl recorded it).
@@ -61,8 +61,8 @@ pub struct Summary {
     pub events: Vec<(String, Mark, DateTime<Utc>)>,
 }
 
-impl Summary {
-    pub fn of(file: &ReleaseFile) -> Summary {
+impl ReleaseLine {
+    pub fn of(file: &ReleaseFile) -> ReleaseLine {
         let events = file
             .events
             .iter()
@@ -76,7 +76,7 @@ impl Summary {
                 Some((e.env.clone()?, mark, e.at))
             })
             .collect();
-        Summary {
+        ReleaseLine {
             source_commit: file.source_commit.clone(),
             commit_time: file.source_commit_time.map(|t| t.timestamp()),
             events,
@@ -112,7 +112,7 @@ impl Summary {
 /// One line: `blob \t source commit|- \t commit time|- \t events`, events
 /// `;`-separated as `<E|L|R><unix nanoseconds>,<environment>`. `None` for what the
 /// format cannot hold (the file is then read instead).
-pub fn encode(oid: &Oid, s: &Summary) -> Option<String> {
+pub fn encode(oid: &Oid, s: &ReleaseLine) -> Option<String> {
     let mut line = format!(
         "{oid}\t{}\t{}\t",
         s.source_commit.as_deref().unwrap_or("-"),
@@ -139,7 +139,7 @@ pub fn encode(oid: &Oid, s: &Summary) -> Option<String> {
     Some(line)
 }
 
-pub fn decode(line: &str) -> Option<(Oid, Summary)> {
+pub fn decode(line: &str) -> Option<(Oid, ReleaseLine)> {
     let mut parts = line.split('\t');
     let oid = Oid::from_str(parts.next()?).ok()?;
     let source_commit = match parts.next()? {
@@ -167,7 +167,7 @@ pub fn decode(line: &str) -> Option<(Oid, Summary)> {
     }
     Some((
         oid,
-        Summary {
+        ReleaseLine {
             source_commit,
             commit_time,
             events,
@@ -200,7 +200,7 @@ pub fn with_line(text: &str, id: &str, line: Option<&str>) -> String {
 
 /// The lines of a summary file: (release, blob, summary). Nothing from a file with
 /// another header; a line that does not decode is left out.
-pub fn read(text: &str) -> impl Iterator<Item = (&str, Oid, Summary)> {
+pub fn read(text: &str) -> impl Iterator<Item = (&str, Oid, ReleaseLine)> {
     let mut lines = text.lines();
     let known = lines.next() == Some(HEADER);
     lines.filter(move |_| known).filter_map(|l| {
@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn lines_round_trip_and_stay_sorted() {
         let oid = Oid::from_str("0123456789abcdef0123456789abcdef01234567").expect("oid");
-        let s = Summary {
+        let s = ReleaseLine {
             source_commit: Some("e9775ec".into()),
             commit_time: Some(1_762_000_000),
             events: vec![
@@ -245,9 +245,9 @@ mod tests {
         // Another format's file is not read; a bad line is skipped.
         assert_eq!(read("relctl summary 9\na-1\tx").count(), 0);
         assert_eq!(read(&format!("{HEADER}\na-1\tnot a line\n")).count(), 0);
-        let odd = Summary {
+        let odd = ReleaseLine {
             events: vec![("a;b".into(), Mark::Live, t("2026-11-01T00:00:00Z"))],
-            ..Summary::default()
+            ..ReleaseLine::default()
         };
         assert_eq!(encode(&oid, &odd), None);
     }

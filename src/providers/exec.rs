@@ -26,7 +26,7 @@ const DRAIN: Duration = Duration::from_secs(2);
 
 /// A command, templates already rendered.
 #[derive(Debug, Clone)]
-pub struct Command {
+pub struct Invocation {
     /// The program and its arguments; run without a shell.
     pub argv: Vec<String>,
     /// Added to the inherited environment.
@@ -36,7 +36,7 @@ pub struct Command {
     pub dir: Option<PathBuf>,
 }
 
-impl Command {
+impl Invocation {
     /// The command as the record keeps it, masked.
     pub fn describe(&self, secrets: &Secrets) -> serde_json::Value {
         let env: serde_json::Map<String, serde_json::Value> = self
@@ -163,7 +163,7 @@ fn finish(window: &Mutex<Window>, secrets: &Secrets) -> String {
 
 /// Runs a command to its end or its timeout. Exit code 0 is `Ok`; anything else is an
 /// error carrying the (masked) output.
-pub async fn run(cmd: &Command, secrets: &Secrets) -> Result<Output, ExecError> {
+pub async fn run(cmd: &Invocation, secrets: &Secrets) -> Result<Output, ExecError> {
     let (program, args) = cmd.argv.split_first().ok_or(ExecError::Empty)?;
     let shown = secrets.mask(program);
     let spawn_error = |message: String| ExecError::Spawn {
@@ -280,8 +280,8 @@ async fn kill(child: &mut tokio::process::Child) {
 mod tests {
     use super::*;
 
-    fn sh(script: &str) -> Command {
-        Command {
+    fn sh(script: &str) -> Invocation {
+        Invocation {
             argv: vec!["sh".into(), "-c".into(), script.into()],
             env: vec![],
             timeout: Duration::from_secs(20),
@@ -301,7 +301,7 @@ mod tests {
 
     #[tokio::test]
     async fn runs_without_a_shell() {
-        let cmd = Command {
+        let cmd = Invocation {
             argv: vec!["echo".into(), "$HOME; rm -rf /".into(), "a b".into()],
             ..sh("")
         };
@@ -334,7 +334,7 @@ mod tests {
 
     #[tokio::test]
     async fn names_a_program_that_is_not_there() {
-        let cmd = Command {
+        let cmd = Invocation {
             argv: vec!["relctl-surely-no-such-program".into()],
             ..sh("")
         };
@@ -344,7 +344,7 @@ mod tests {
             err.to_string()
                 .contains("`relctl-surely-no-such-program` not found")
         );
-        let empty = Command {
+        let empty = Invocation {
             argv: vec![],
             ..sh("")
         };
@@ -356,7 +356,7 @@ mod tests {
 
     #[tokio::test]
     async fn kills_on_timeout() {
-        let cmd = Command {
+        let cmd = Invocation {
             argv: vec!["sleep".into(), "30".into()],
             timeout: Duration::from_millis(200),
             ..sh("")

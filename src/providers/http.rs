@@ -116,32 +116,32 @@ fn is_credential(name: &str) -> bool {
 /// Waits between attempts: exponential with full jitter. Before retry `n` (0 for the
 /// first retry) it waits a random time in `0..=min(max, base * 2^n)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
+pub struct RetryDelay {
     pub base: Duration,
     pub max: Duration,
 }
 
-impl Default for Backoff {
+impl Default for RetryDelay {
     fn default() -> Self {
-        Backoff {
+        RetryDelay {
             base: Duration::from_millis(500),
             max: Duration::from_secs(10),
         }
     }
 }
 
-impl Backoff {
+impl RetryDelay {
     /// The default, or in a build with test hooks the `BackoffMs` hook's base in
     /// milliseconds (tests keep retries fast with it).
-    pub fn from_env() -> Backoff {
-        let default = Backoff::default();
+    pub fn from_env() -> RetryDelay {
+        let default = RetryDelay::default();
         let Some(text) = crate::hooks::get(crate::hooks::Hook::BackoffMs) else {
             return default;
         };
         match text.trim().parse::<u64>() {
             Ok(ms) => {
                 let base = Duration::from_millis(ms);
-                Backoff {
+                RetryDelay {
                     base,
                     max: default.max.max(base),
                 }
@@ -271,7 +271,7 @@ fn excerpt(text: &str) -> String {
 }
 
 /// Everything needed to send one attempt, checked once before the first.
-struct Prepared {
+struct ReadyRequest {
     method: reqwest::Method,
     url: reqwest::Url,
     headers: HeaderMap,
@@ -281,7 +281,7 @@ struct Prepared {
     shown_url: String,
 }
 
-fn prepare(call: &Call, secrets: &Secrets) -> Result<Prepared, CallError> {
+fn prepare(call: &Call, secrets: &Secrets) -> Result<ReadyRequest, CallError> {
     let shown_method = secrets.mask(&call.method.to_ascii_uppercase());
     let shown_url = secrets.mask(&call.url);
     let invalid = |message: String| CallError::Invalid {
@@ -333,7 +333,7 @@ fn prepare(call: &Call, secrets: &Secrets) -> Result<Prepared, CallError> {
         }
         None => None,
     };
-    Ok(Prepared {
+    Ok(ReadyRequest {
         method,
         url,
         headers,
@@ -361,7 +361,7 @@ struct NoAnswer {
 
 async fn attempt(
     client: &reqwest::Client,
-    prepared: &Prepared,
+    prepared: &ReadyRequest,
     timeout: Duration,
 ) -> Result<Answer, NoAnswer> {
     let mut request = client
@@ -449,7 +449,7 @@ fn into_response(answer: Answer, attempts: u32, secrets: &Secrets) -> Response {
 pub async fn send(
     client: &reqwest::Client,
     call: &Call,
-    backoff: &Backoff,
+    backoff: &RetryDelay,
     secrets: &Secrets,
 ) -> Result<Response, CallError> {
     let prepared = prepare(call, secrets)?;
@@ -556,7 +556,7 @@ pub enum WaitError {
 pub async fn wait(
     client: &reqwest::Client,
     w: &WaitCall,
-    backoff: &Backoff,
+    backoff: &RetryDelay,
     secrets: &Secrets,
 ) -> Result<Response, WaitError> {
     let start = Instant::now();
@@ -830,7 +830,7 @@ mod tests {
         builder().no_proxy().build().unwrap()
     }
 
-    const FAST: Backoff = Backoff {
+    const FAST: RetryDelay = RetryDelay {
         base: Duration::from_millis(1),
         max: Duration::from_millis(5),
     };
@@ -1152,7 +1152,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_stays_under_its_cap() {
-        let b = Backoff::default();
+        let b = RetryDelay::default();
         assert_eq!(b.cap(0), Duration::from_millis(500));
         assert_eq!(b.cap(1), Duration::from_secs(1));
         assert_eq!(b.cap(3), Duration::from_secs(4));

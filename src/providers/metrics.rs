@@ -19,7 +19,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::http::{self, Backoff, Call, CallError};
+use super::http::{self, Call, CallError, RetryDelay};
 use super::secrets::{self, MASK, Secrets};
 use crate::duration;
 use crate::plan::jq;
@@ -633,7 +633,7 @@ pub async fn http_value(
     client: &reqwest::Client,
     call: &Call,
     value_expr: &str,
-    backoff: &Backoff,
+    backoff: &RetryDelay,
     secrets: &Secrets,
 ) -> Result<Option<f64>, MetricError> {
     let response = http::send(client, call, backoff, secrets).await?;
@@ -1272,7 +1272,7 @@ mod tests {
         }
     }
 
-    const FAST: Backoff = Backoff {
+    const FAST: RetryDelay = RetryDelay {
         base: Duration::from_millis(1),
         max: Duration::from_millis(5),
     };

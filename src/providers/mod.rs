@@ -9,6 +9,6 @@ pub mod notify;
 pub mod secrets;
 pub mod tls;
 
-pub use exec::{Command, ExecError, Output};
-pub use http::{Backoff, Call, CallError, Response, WaitCall, WaitError};
+pub use exec::{ExecError, Invocation, Output};
+pub use http::{Call, CallError, Response, RetryDelay, WaitCall, WaitError};
 pub use secrets::Secrets;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::http::{self, Backoff, Call};
+use super::http::{self, Call, RetryDelay};
 use super::secrets::Secrets;
 use crate::engine::{Event, EventKind};
 use crate::forge::{self, Forge};
@@ -440,7 +440,7 @@ fn work(
                 .map(|client| (rt, client))
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))
         });
-    let backoff = Backoff {
+    let backoff = RetryDelay {
         base: Duration::from_millis(200),
         max: Duration::from_secs(1),
     };

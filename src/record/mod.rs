@@ -8,7 +8,7 @@ mod log;
 mod remote;
 mod store;
 
-pub use libgit2::start_git;
+pub use libgit2::{read_without_hash_checks, start_git};
 pub use log::LogEntry;
 pub use remote::Freshness;
 pub use store::{Appended, Change, Commit, Snapshot, Store, Sync};

@@ -74,7 +74,7 @@ impl Runner<'_> {
                 let index = history[i].iter().filter(|p| **p != Phase::Error).count() as u32 + 1;
                 let summary =
                     self.measured_line(metric, &measurement, comparison.as_ref(), index, analysis);
-                self.note(
+                self.record_event(
                     Some(env),
                     EventKind::Measured {
                         step,
@@ -241,7 +241,7 @@ impl Runner<'_> {
         step: usize,
         reason: String,
     ) -> anyhow::Result<()> {
-        self.note(
+        self.record_event(
             Some(env),
             EventKind::Inconclusive {
                 step,

@@ -43,7 +43,7 @@ impl Runner<'_> {
             }
         }
         if run.awaiting != Some(step) {
-            self.note(Some(env), EventKind::AwaitingApproval { step })?;
+            self.record_event(Some(env), EventKind::AwaitingApproval { step })?;
         }
         let paused = || {
             Error::new(
@@ -105,7 +105,7 @@ impl Runner<'_> {
             .context("asking for approval")?
             .context("asking for approval")?;
         if answer {
-            self.note(
+            self.record_event(
                 Some(env),
                 EventKind::Approved {
                     step,
@@ -114,7 +114,7 @@ impl Runner<'_> {
                 },
             )
         } else {
-            self.note(
+            self.record_event(
                 Some(env),
                 EventKind::Rejected {
                     by: self.author.actor.clone(),

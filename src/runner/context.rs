@@ -8,7 +8,7 @@ use crate::providers::Secrets;
 
 /// The artifact being deployed: the release itself, or the baseline on a rollback.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub struct Deployable {
     pub release: String,
     pub artifact: String,
     pub name: String,
@@ -16,14 +16,14 @@ pub struct Target {
     pub version: String,
 }
 
-impl From<&Live> for Target {
+impl From<&Live> for Deployable {
     fn from(live: &Live) -> Self {
         let name = live
             .artifact
             .rsplit_once('@')
             .map_or(live.artifact.as_str(), |(name, _)| name)
             .to_string();
-        Target {
+        Deployable {
             release: live.release.clone(),
             artifact: live.artifact.clone(),
             name,
@@ -37,7 +37,7 @@ pub struct Scope<'a> {
     pub plan: &'a Plan,
     pub secrets: &'a Secrets,
     pub env: &'a str,
-    pub target: &'a Target,
+    pub target: &'a Deployable,
     pub baseline: Option<&'a Live>,
     pub step: usize,
     pub weight: u8,

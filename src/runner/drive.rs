@@ -87,7 +87,7 @@ impl Runner<'_> {
 
     /// The release's first event: what it is and where it is going.
     fn record_started(&self) -> anyhow::Result<()> {
-        self.note(
+        self.record_event(
             None,
             EventKind::Started {
                 artifact: self.header.artifact.clone(),
@@ -168,7 +168,7 @@ impl Runner<'_> {
                     "{why}; {}",
                     self.opts.reason.as_deref().unwrap_or("no reason given")
                 );
-                self.note(
+                self.record_event(
                     Some(env),
                     EventKind::Overridden {
                         rule: rule.name().into(),
@@ -214,7 +214,7 @@ impl Runner<'_> {
     }
 
     fn mark_live(&self, env: &str) -> anyhow::Result<()> {
-        let target = self.own_target();
+        let target = self.own_deployable();
         let release = self.release().to_string();
         let actor = self.author.actor.clone();
         self.record(Some(env), EventKind::Live, &mut |f| {
@@ -256,7 +256,7 @@ impl Runner<'_> {
             Some((env, run)) => (Some(env.to_string()), run.in_flight.map(|(s, _)| s)),
             None => (None, None),
         };
-        self.note(env.as_deref(), EventKind::Interrupted { step })?;
+        self.record_event(env.as_deref(), EventKind::Interrupted { step })?;
         Err(Error::new(
             Exit::Interrupted,
             format!("{} was interrupted", self.release()),

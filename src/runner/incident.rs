@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use super::Runner;
-use super::context::Target;
+use super::context::Deployable;
 use super::steps::{self, Prepared, Tools};
 use crate::engine::{self, EnvFile, EnvRun, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
@@ -60,7 +60,7 @@ impl Runner<'_> {
         )?;
         if preempted {
             let reason = format!("preempted by a rollback of {env_name}: {reason}");
-            self.note(Some(env_name), EventKind::Aborted { reason })?;
+            self.record_event(Some(env_name), EventKind::Aborted { reason })?;
         }
         let snapshot = self.store.snapshot()?;
         let run = engine::fold(format::read_release(&snapshot, &own)?.as_ref()).env(env_name);
@@ -117,7 +117,7 @@ impl Runner<'_> {
             .environment(env_name)
             .context("the plan lost an environment")?;
         if !run.rolling_back {
-            self.note(
+            self.record_event(
                 Some(env_name),
                 EventKind::RollbackStarted {
                     reason: reason.to_string(),
@@ -186,7 +186,7 @@ impl Runner<'_> {
             .plan
             .environment(env_name)
             .context("the plan lost an environment")?;
-        let own = self.own_target();
+        let own = self.own_deployable();
         let tools = Tools {
             client: self.client()?,
             backoff: &self.backoff,
@@ -225,7 +225,7 @@ impl Runner<'_> {
                 };
                 result.err().map(|e| self.secrets.mask(&e.message))
             };
-            self.note(
+            self.record_event(
                 Some(env_name),
                 EventKind::Undone {
                     step: index,
@@ -253,7 +253,7 @@ impl Runner<'_> {
             client: self.client()?,
             backoff: &self.backoff,
         };
-        let target = Target::from(to);
+        let target = Deployable::from(to);
         let scope = self.scope(env_name, &target, Some(to), env.steps.len(), 100);
         let spinner = self
             .printer
@@ -268,7 +268,7 @@ impl Runner<'_> {
             return Ok(());
         };
         let error = self.secrets.mask(&e.message);
-        self.note(
+        self.record_event(
             Some(env_name),
             EventKind::RollbackFailed {
                 to: to.release.clone(),

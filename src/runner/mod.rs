@@ -32,10 +32,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use self::context::{Scope, Target};
+use self::context::{Deployable, Scope};
 use crate::engine::{EnvFile, EventKind, Live, Rule};
 use crate::plan::Plan;
-use crate::providers::{Secrets, http::Backoff};
+use crate::providers::{Secrets, http::RetryDelay};
 use crate::record::Store;
 use crate::ui::Printer;
 
@@ -61,7 +61,7 @@ pub struct Runner<'a> {
     pub opts: Options,
     /// Built at the first call: a run that calls nothing builds none.
     client: std::cell::OnceCell<reqwest::Client>,
-    backoff: Backoff,
+    backoff: RetryDelay,
     /// How long to sleep between polls of the record (approvals, locks).
     poll: Duration,
     push_warned: Cell<bool>,
@@ -114,14 +114,14 @@ impl<'a> Runner<'a> {
         Ok(self.client.get_or_init(|| client))
     }
 
-    fn own_target(&self) -> Target {
+    fn own_deployable(&self) -> Deployable {
         let name = self
             .header
             .artifact
             .rsplit_once('@')
             .map_or(self.header.artifact.as_str(), |(n, _)| n)
             .to_string();
-        Target {
+        Deployable {
             release: self.header.release.clone(),
             artifact: self.header.artifact.clone(),
             name,
@@ -174,14 +174,15 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn note(&self, env: Option<&str>, kind: EventKind) -> anyhow::Result<()> {
+    /// Records one event that changes no environment file, and prints it.
+    fn record_event(&self, env: Option<&str>, kind: EventKind) -> anyhow::Result<()> {
         self.record(env, kind, &mut |_| Ok(()))
     }
 
     fn scope<'s>(
         &'s self,
         env: &'s str,
-        target: &'s Target,
+        target: &'s Deployable,
         baseline: Option<&'s Live>,
         step: usize,
         weight: u8,

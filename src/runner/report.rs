@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::engine::EventKind;
-use crate::error::Exit;
+use crate::ui::github::RunOutcome;
 
 use super::Runner;
 
@@ -18,7 +18,7 @@ impl Runner<'_> {
         };
         let last = self.opts.targets.last().map(String::as_str);
         if let Some(name) = notify::subscribed(&event.kind, env, last) {
-            let target = self.own_target();
+            let target = self.own_deployable();
             let ctx = self
                 .scope(env.unwrap_or_default(), &target, None, 0, 100)
                 .value();
@@ -81,12 +81,12 @@ impl Runner<'_> {
     /// `rows` replaces the environments' lines read from the record.
     pub fn conclude(
         &self,
-        outcome: &str,
+        outcome: RunOutcome,
         error: Option<&anyhow::Error>,
         rows: Option<Vec<crate::ui::github::Row>>,
     ) {
         if let Some(notifier) = &self.notifier {
-            let wait = if outcome == "interrupted" {
+            let wait = if outcome == RunOutcome::Interrupted {
                 Duration::from_secs(2)
             } else {
                 crate::providers::notify::FLUSH
@@ -107,7 +107,7 @@ impl Runner<'_> {
                 .map(|f| crate::ui::github::rows(f, &self.opts.targets, crate::clock::now()))
                 .unwrap_or_default()
         });
-        let summary = crate::ui::github::Summary {
+        let summary = crate::ui::github::StepSummary {
             release: self.release(),
             version: &self.header.version,
             outcome,
@@ -124,19 +124,7 @@ impl Runner<'_> {
     /// Ends a run: its hooks and GitHub Actions told (`conclude`), then the JSON summary
     /// line, or the line that says where the release is live.
     pub(super) fn finish(&self, result: &anyhow::Result<()>) -> anyhow::Result<()> {
-        let outcome = match result {
-            Ok(()) => "promoted",
-            Err(e) => match crate::error::exit_of(e) {
-                Exit::Rejected => "rejected",
-                Exit::Paused => "paused",
-                Exit::Busy => "busy",
-                Exit::Blocked => "blocked",
-                Exit::Interrupted => "interrupted",
-                Exit::Unpushed => "unpushed",
-                Exit::Usage => "invalid",
-                Exit::Failed | Exit::Success => "failed",
-            },
-        };
+        let outcome = RunOutcome::of(result.as_ref().err().map(crate::error::exit_of));
         self.conclude(outcome, result.as_ref().err(), None);
         if self.printer.mode() == crate::ui::OutputMode::Json {
             let exit = result
@@ -146,7 +134,7 @@ impl Runner<'_> {
             return self.printer.stream(&serde_json::json!({
                 "summary": true,
                 "release": self.release(),
-                "outcome": outcome,
+                "outcome": outcome.name(),
                 "exit": exit,
                 "targets": self.opts.targets,
             }));

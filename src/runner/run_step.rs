@@ -28,7 +28,7 @@ impl Runner<'_> {
             .environment(env_name)
             .context("the plan lost an environment")?;
         let step = &env.steps[index];
-        let target = self.own_target();
+        let target = self.own_deployable();
         let weight = steps::step_weight(env, index);
         let scope = self.scope(env_name, &target, run.baseline.as_ref(), index, weight);
         if let StepKind::Analysis(name) = &step.kind {
@@ -52,7 +52,7 @@ impl Runner<'_> {
             Some((i, at)) if i == index => at,
             _ => {
                 let request = steps::describe(&prepared, &scope);
-                self.note(
+                self.record_event(
                     Some(env_name),
                     EventKind::Intent {
                         step: index,
@@ -85,7 +85,7 @@ impl Runner<'_> {
         let result = steps::perform(prepared, &scope, provider, &tools, Some(started)).await;
         drop(spinner);
         match result {
-            Ok(detail) => self.note(
+            Ok(detail) => self.record_event(
                 Some(env_name),
                 EventKind::StepDone {
                     step: index,
@@ -117,7 +117,7 @@ impl Runner<'_> {
             Some((i, at)) if i == index => at,
             _ => {
                 let request = serde_json::json!({ "analysis": name });
-                self.note(
+                self.record_event(
                     Some(env_name),
                     EventKind::Intent {
                         step: index,
@@ -135,7 +135,7 @@ impl Runner<'_> {
             .analyse(env_name, index, analysis, scope, started, &recorded)
             .await?
         {
-            analysis::Ended::Successful(summary) => self.note(
+            analysis::Ended::Successful(summary) => self.record_event(
                 Some(env_name),
                 EventKind::StepDone {
                     step: index,
@@ -165,7 +165,7 @@ impl Runner<'_> {
         e: steps::StepError,
     ) -> anyhow::Result<()> {
         let error = self.secrets.mask(&e.message);
-        self.note(
+        self.record_event(
             Some(env),
             EventKind::StepFailed {
                 step: index,

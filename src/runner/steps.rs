@@ -43,19 +43,19 @@ pub enum Prepared {
         call: http::Call,
         success: Option<String>,
     },
-    Exec(exec::Command),
+    Exec(exec::Invocation),
     Pause(Duration),
     Nothing,
 }
 
 pub enum DeployCall {
     Http { call: http::Call, wait: bool },
-    Exec(exec::Command),
+    Exec(exec::Invocation),
 }
 
 pub struct Tools<'a> {
     pub client: &'a reqwest::Client,
-    pub backoff: &'a http::Backoff,
+    pub backoff: &'a http::RetryDelay,
 }
 
 fn rendered(scope: &Scope, text: &crate::plan::Text) -> Result<String, StepError> {
@@ -88,7 +88,7 @@ pub fn request(scope: &Scope, r: &Request, key: Option<String>) -> Result<http::
     })
 }
 
-pub fn command(scope: &Scope, e: &Exec) -> Result<exec::Command, StepError> {
+pub fn command(scope: &Scope, e: &Exec) -> Result<exec::Invocation, StepError> {
     let argv = e
         .command
         .iter()
@@ -98,7 +98,7 @@ pub fn command(scope: &Scope, e: &Exec) -> Result<exec::Command, StepError> {
     for (k, v) in &e.env {
         env.push((k.clone(), rendered(scope, v)?));
     }
-    Ok(exec::Command {
+    Ok(exec::Invocation {
         argv,
         env,
         timeout: e.timeout,

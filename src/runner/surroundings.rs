@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::plan::Plan;
-use crate::providers::{Secrets, http::Backoff};
+use crate::providers::{Secrets, http::RetryDelay};
 
 /// The process environment as a run sees it.
 pub struct Surroundings {
@@ -16,7 +16,7 @@ pub struct Surroundings {
     /// Groups, annotations, the step summary and outputs under GitHub Actions.
     pub github: Option<crate::ui::github::Actions>,
     /// The retry backoff of provider calls.
-    pub backoff: Backoff,
+    pub backoff: RetryDelay,
     /// How long to sleep between polls of the record (approvals, locks).
     pub poll: Duration,
 }
@@ -29,7 +29,7 @@ impl Surroundings {
             secrets: Secrets::from_env(crate::plan::template::secret_names(plan))?,
             ci: ci_link(),
             github: crate::ui::github::Actions::from_env(),
-            backoff: Backoff::from_env(),
+            backoff: RetryDelay::from_env(),
             poll: poll_interval(),
         })
     }

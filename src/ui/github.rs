@@ -30,11 +30,59 @@ pub struct Row {
     pub duration: Option<Duration>,
 }
 
+/// How a run ended, as the step outputs, the step summary and the JSON stream name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    Promoted,
+    RolledBack,
+    Rejected,
+    Paused,
+    Busy,
+    Blocked,
+    Interrupted,
+    Unpushed,
+    Invalid,
+    Failed,
+}
+
+impl RunOutcome {
+    /// How a run with `exit` ended (`None`: it succeeded).
+    pub fn of(exit: Option<crate::error::Exit>) -> RunOutcome {
+        use crate::error::Exit;
+        match exit {
+            None => RunOutcome::Promoted,
+            Some(Exit::Rejected) => RunOutcome::Rejected,
+            Some(Exit::Paused) => RunOutcome::Paused,
+            Some(Exit::Busy) => RunOutcome::Busy,
+            Some(Exit::Blocked) => RunOutcome::Blocked,
+            Some(Exit::Interrupted) => RunOutcome::Interrupted,
+            Some(Exit::Unpushed) => RunOutcome::Unpushed,
+            Some(Exit::Usage) => RunOutcome::Invalid,
+            Some(Exit::Failed | Exit::Success) => RunOutcome::Failed,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RunOutcome::Promoted => "promoted",
+            RunOutcome::RolledBack => "rolled_back",
+            RunOutcome::Rejected => "rejected",
+            RunOutcome::Paused => "paused",
+            RunOutcome::Busy => "busy",
+            RunOutcome::Blocked => "blocked",
+            RunOutcome::Interrupted => "interrupted",
+            RunOutcome::Unpushed => "unpushed",
+            RunOutcome::Invalid => "invalid",
+            RunOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// What a run ends with.
-pub struct Summary<'a> {
+pub struct StepSummary<'a> {
     pub release: &'a str,
     pub version: &'a str,
-    pub outcome: &'a str,
+    pub outcome: RunOutcome,
     pub rows: Vec<Row>,
     /// Why it did not succeed.
     pub error: Option<String>,
@@ -109,10 +157,10 @@ impl Actions {
 
     /// Ends the run for Actions: closes the group, annotates a failure, appends the
     /// step summary and writes the step outputs.
-    pub fn finish(&self, summary: &Summary) -> anyhow::Result<()> {
+    pub fn finish(&self, summary: &StepSummary) -> anyhow::Result<()> {
         self.end_group();
         if let Some(error) = &summary.error {
-            if summary.outcome == "paused" {
+            if summary.outcome == RunOutcome::Paused {
                 self.notice(error);
             } else {
                 self.error(error);
@@ -127,7 +175,7 @@ impl Actions {
                 &format!(
                     "release_id={}\noutcome={}\n",
                     one_line(summary.release),
-                    one_line(summary.outcome)
+                    one_line(summary.outcome.name())
                 ),
             )?;
         }
@@ -155,12 +203,12 @@ fn cell(text: &str) -> String {
     one_line(text).replace('|', "\\|")
 }
 
-pub fn markdown(summary: &Summary) -> String {
+pub fn markdown(summary: &StepSummary) -> String {
     let mut out = format!(
         "### relctl: {} ({}) {}\n\n",
         cell(summary.release),
         cell(summary.version),
-        summary.outcome.replace('_', " ")
+        summary.outcome.name().replace('_', " ")
     );
     if !summary.rows.is_empty() {
         out.push_str("| environment | status | duration |\n| --- | --- | --- |\n");
@@ -263,10 +311,10 @@ mod tests {
 
     #[test]
     fn summary_markdown() {
-        let text = markdown(&Summary {
+        let text = markdown(&StepSummary {
             release: "checkout-4f2a9c1be0d3",
             version: "1.4.2",
-            outcome: "rolled_back",
+            outcome: RunOutcome::RolledBack,
             rows: vec![Row {
                 env: "production".into(),
                 status: "rolled back to a|b".into(),
