@@ -136,7 +136,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         EventKind::AwaitingApproval { step } => run.awaiting = Some(*step),
         EventKind::Approved { step, by, .. } => {
             let list = run.approvals.entry(*step).or_default();
-            if !list.contains(by) {
+            if !list.iter().any(|who| super::decide::same_person(who, by)) {
                 list.push(by.clone());
             }
         }
