@@ -211,13 +211,9 @@ fn waiting_gate(run: &EnvRun) -> Result<Option<usize>, String> {
             "{by} rejected it there already; it is rolled back by the promote waiting on it or by `relctl resume`"
         ));
     }
-    let passed = |gate: &Option<usize>| match gate {
-        None => !run.done.is_empty() || run.in_flight.is_some(),
-        Some(step) => run.done.contains(step),
-    };
-    match run.awaiting {
-        Some(gate) if !passed(&gate) => Ok(gate),
-        Some(_) => Err("it is under way there, past its approval".into()),
-        None => Err("it is under way there and has not asked for an approval".into()),
+    match (run.waiting_at(), run.awaiting) {
+        (Some(gate), _) => Ok(gate),
+        (None, Some(_)) => Err("it is under way there, past its approval".into()),
+        (None, None) => Err("it is under way there and has not asked for an approval".into()),
     }
 }

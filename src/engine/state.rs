@@ -42,6 +42,29 @@ pub struct EnvRun {
     pub live_since: Option<DateTime<Utc>>,
 }
 
+impl EnvRun {
+    /// The approval gate this run still waits at (`Some(None)` is the environment's
+    /// own). A gate is passed once a step after it has begun: its approval was given,
+    /// although `awaiting` stays in the record.
+    pub fn waiting_at(&self) -> Option<Option<usize>> {
+        let gate = self.awaiting?;
+        let passed = match gate {
+            None => !self.done.is_empty() || self.in_flight.is_some(),
+            Some(step) => self.done.contains(&step),
+        };
+        (!passed).then_some(gate)
+    }
+
+    /// Where the run stands among `steps` steps: the step under way, else the next
+    /// one not done (1-based), if any.
+    pub fn position(&self, steps: usize) -> Option<usize> {
+        self.in_flight
+            .map(|(step, _)| step)
+            .or_else(|| (0..steps).find(|i| !self.done.contains(i)))
+            .map(|step| step + 1)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReleaseState {
     pub started_by: Option<String>,
