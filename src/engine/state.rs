@@ -106,6 +106,11 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         state.interrupted = false;
         return;
     }
+    if let EventKind::Extended { targets } = &event.kind {
+        state.targets = targets.clone();
+        state.interrupted = false;
+        return;
+    }
     if matches!(event.kind, EventKind::Aborted { .. }) {
         state.aborted = true;
     }
@@ -193,6 +198,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             run.awaiting = None;
         }
         EventKind::Started { .. }
+        | EventKind::Extended { .. }
         | EventKind::Overridden { .. }
         | EventKind::NotifyFailed { .. } => {}
     }

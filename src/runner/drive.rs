@@ -37,13 +37,18 @@ impl Runner<'_> {
             tracing::debug!(?decision, "next");
             // A release is recorded once it acts: a promote refused by a gate or a lock
             // leaves the record as it found it.
-            if release.is_none()
-                && !matches!(
-                    decision,
-                    Decision::Done | Decision::Blocked { .. } | Decision::Busy { .. }
-                )
-            {
+            let acts = !matches!(
+                decision,
+                Decision::Done | Decision::Blocked { .. } | Decision::Busy { .. }
+            );
+            if acts && release.is_none() {
                 self.record_started()?;
+                continue;
+            }
+            // Asked to go further than the record says: recorded, so that `resume`
+            // continues to the furthest target any promote asked for.
+            if acts && let Some(targets) = self.further(&state.targets) {
+                self.note(None, EventKind::Extended { targets })?;
                 continue;
             }
             match decision {
@@ -96,6 +101,23 @@ impl Runner<'_> {
                 source_commit: self.header.source_commit.clone(),
                 targets: self.opts.targets.clone(),
             },
+        )
+    }
+
+    /// Every environment the release is to reach when this run asks for more than
+    /// `recorded`, in the plan's order; `None` when it asks for nothing new.
+    fn further(&self, recorded: &[String]) -> Option<Vec<String>> {
+        if self.opts.targets.iter().all(|t| recorded.contains(t)) {
+            return None;
+        }
+        Some(
+            self.plan
+                .environments
+                .iter()
+                .map(|e| &e.name)
+                .filter(|name| recorded.contains(name) || self.opts.targets.contains(name))
+                .cloned()
+                .collect(),
         )
     }
 
