@@ -33,7 +33,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let approval = release::gate_approval(env, gate);
     let counted = |state: &engine::ReleaseState| {
         approval.map_or((0, 0), |a| {
-            let have = counted_approvals(&state.env(&env.name), gate, a, state.started_by.as_deref());
+            let have =
+                counted_approvals(&state.env(&env.name), gate, a, state.started_by.as_deref());
             (have.len(), a.min as usize)
         })
     };

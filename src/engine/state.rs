@@ -96,6 +96,13 @@ pub fn fold(file: Option<&ReleaseFile>) -> ReleaseState {
     state
 }
 
+impl ReleaseState {
+    /// The state once `event` is recorded too: what `relctl plan` walks forward with.
+    pub fn then(&mut self, event: &Event) {
+        apply(self, event);
+    }
+}
+
 fn apply(state: &mut ReleaseState, event: &Event) {
     if matches!(event.kind, EventKind::NotifyFailed { .. }) {
         return; // a warning about a hook: it changes nothing about the release

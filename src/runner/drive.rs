@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::engine::{self, Decision, EnvFile, EventKind, Inputs, Live, Lock, Rule};
+use crate::engine::{self, Decision, EnvFile, Event, EventKind, Inputs, Live, Lock, Rule};
 use crate::error::{Error, Exit};
 
 use super::{Runner, push};
@@ -16,9 +16,16 @@ impl Runner<'_> {
     pub async fn run(&self) -> anyhow::Result<()> {
         let mut approval_deadline: Option<Instant> = None;
         let mut lock_deadline: Option<Instant> = None;
+        // How many events the record held when this run began.
+        let mut seen: Option<usize> = None;
         loop {
             let snapshot = self.store.snapshot()?;
             let release = crate::format::read_release(&snapshot, self.release())?;
+            let events = release.as_ref().map_or(&[][..], |f| f.events.as_slice());
+            let seen = *seen.get_or_insert(events.len());
+            if let Some(taken) = self.taken_over(events.get(seen..).unwrap_or_default()) {
+                return Err(taken);
+            }
             let state = engine::fold(release.as_ref());
             let envs = crate::format::read_envs(
                 &snapshot,
@@ -118,6 +125,44 @@ impl Runner<'_> {
                 .filter(|name| recorded.contains(name) || self.opts.targets.contains(name))
                 .cloned()
                 .collect(),
+        )
+    }
+
+    /// Someone else rolled back or aborted this release while this run was under way
+    /// (`since` are the events recorded since it began; this loop records neither):
+    /// exit 3, saying who and when, instead of carrying on or reading it as a policy.
+    fn taken_over(&self, since: &[Event]) -> Option<anyhow::Error> {
+        let event = since
+            .iter()
+            .find(|e| matches!(e.kind, EventKind::Aborted { .. }))
+            .or_else(|| {
+                since.iter().find(|e| {
+                    matches!(
+                        e.kind,
+                        EventKind::RollbackStarted { .. } | EventKind::RolledBack { .. }
+                    )
+                })
+            })?;
+        let what = match (&event.kind, event.env.as_deref()) {
+            (EventKind::Aborted { reason }, _) => format!("aborted ({reason})"),
+            (EventKind::RollbackStarted { reason }, Some(env))
+            | (EventKind::RolledBack { reason, .. }, Some(env)) => {
+                format!("rolled back in {env} ({reason})")
+            }
+            _ => "rolled back".to_string(),
+        };
+        Some(
+            Error::new(
+                Exit::Rejected,
+                format!(
+                    "{}: this run was taken over: {what} by {} at {}",
+                    self.release(),
+                    event.actor,
+                    event.at.format("%Y-%m-%d %H:%M:%SZ")
+                ),
+            )
+            .with_hint("this run stopped without acting further; `relctl status` shows where each environment stands, `relctl history` what happened")
+            .into(),
         )
     }
 
