@@ -184,7 +184,11 @@ fn plan_shows_what_promote_would_do_for_a_release_that_was_there_before() {
         .collect();
     assert_eq!(dev.len(), 1, "{}", plan.stdout);
     assert!(dev[0].ends_with("already live"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("staging      step 1 deploy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("staging      step 1 deploy"),
+        "{}",
+        plan.stdout
+    );
 
     // Rolled back in production: plan says promote would be blocked there.
     let s = Setup::new("", CANARY);
