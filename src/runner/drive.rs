@@ -132,17 +132,17 @@ impl Runner<'_> {
     /// (`since` are the events recorded since it began; this loop records neither):
     /// exit 3, saying who and when, instead of carrying on or reading it as a policy.
     fn taken_over(&self, since: &[Event]) -> Option<anyhow::Error> {
-        let event = since
-            .iter()
-            .find(|e| matches!(e.kind, EventKind::Aborted { .. }))
-            .or_else(|| {
-                since.iter().find(|e| {
-                    matches!(
-                        e.kind,
-                        EventKind::RollbackStarted { .. } | EventKind::RolledBack { .. }
-                    )
-                })
-            })?;
+        // The first of them says what the other person did: `abort` records `aborted`
+        // before it rolls back, `rollback` starts rolling back before it marks a
+        // release under way aborted.
+        let event = since.iter().find(|e| {
+            matches!(
+                e.kind,
+                EventKind::Aborted { .. }
+                    | EventKind::RollbackStarted { .. }
+                    | EventKind::RolledBack { .. }
+            )
+        })?;
         let what = match (&event.kind, event.env.as_deref()) {
             (EventKind::Aborted { reason }, _) => format!("aborted ({reason})"),
             (EventKind::RollbackStarted { reason }, Some(env))
