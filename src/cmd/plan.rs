@@ -95,32 +95,27 @@ pub fn actions(
 ) -> Vec<Value> {
     let file = recorded.release;
     let id = artifact.release_id(&plan.app);
-    let target = Target {
-        release: id.clone(),
-        artifact: artifact.to_string(),
-        name: artifact.name.clone(),
-        digest: artifact.digest(),
-        version: file.map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
-    };
     let mut walk = Walk {
+        plan,
+        secrets,
+        target: Target {
+            release: id.clone(),
+            artifact: artifact.to_string(),
+            name: artifact.name.clone(),
+            digest: artifact.digest(),
+            version: file.map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
+        },
         state: engine::fold(file),
         envs: recorded.envs.clone(),
         lifted: Vec::new(),
         now,
+        actions: Vec::new(),
     };
-    let mut actions: Vec<Value> = Vec::new();
     // Targets before `shown` have been spoken of; the engine passes by those it is live in.
     let mut shown = 0;
-    // Each turn records one event or lifts one rule: a bound, never reached by a valid plan.
-    let turns = targets.len()
-        * (plan
-            .environments
-            .iter()
-            .map(|e| e.steps.len())
-            .max()
-            .unwrap_or(0)
-            + 16)
-        * 4;
+    // Each turn records events or lifts one rule: a bound, never reached by a valid plan.
+    let longest = plan.environments.iter().map(|e| e.steps.len()).max();
+    let turns = targets.len() * (longest.unwrap_or(0) + 16) * 4;
     for _ in 0..turns {
         let decision = engine::next(&engine::Inputs {
             plan,
@@ -133,96 +128,14 @@ pub fn actions(
         });
         let at = decided_env(&decision).and_then(|env| targets.iter().position(|t| t == env));
         for skipped in targets.iter().take(at.unwrap_or(targets.len())).skip(shown) {
-            actions.push(json!({ "env": skipped, "action": "skip", "why": "already live" }));
+            walk.show(json!({ "env": skipped, "action": "skip", "why": "already live" }));
         }
         shown = shown.max(at.map_or(targets.len(), |p| p + 1));
-        match decision {
-            Decision::Done => break,
-            Decision::Blocked { env, rule, reason } => {
-                actions.push(
-                    json!({ "env": env, "action": "blocked", "rule": rule.name(), "why": reason }),
-                );
-                walk.lifted.push(rule);
-            }
-            Decision::Busy { env, holder } => {
-                actions.push(json!({ "env": env, "action": "blocked", "rule": "lock", "why": format!("locked by {holder}") }));
-                if let Some(file) = walk.envs.get_mut(&env) {
-                    file.lock = None;
-                }
-            }
-            Decision::Enter { env } => {
-                let baseline = walk.envs.get(&env).and_then(|f| f.live.clone());
-                walk.record(&env, EventKind::Entered { baseline });
-                walk.lifted.clear();
-            }
-            Decision::Step { env, index } => {
-                let Some(environment) = plan.environment(&env) else {
-                    break;
-                };
-                let run = walk.state.env(&env);
-                let scope = Scope {
-                    plan,
-                    secrets,
-                    env: &env,
-                    target: &target,
-                    baseline: run.baseline.as_ref(),
-                    step: index,
-                    weight: steps::step_weight(environment, index),
-                    response: None,
-                };
-                let action = environment.steps[index].kind.name();
-                // An approval step is shown where the engine waits at it.
-                if action != "approval"
-                    && let Some(request) = step_request(environment, index, &scope)
-                {
-                    actions.push(json!({ "env": env, "step": index + 1, "action": action, "request": request }));
-                }
-                let done = EventKind::StepDone {
-                    step: index,
-                    action: action.into(),
-                    detail: Value::Null,
-                    ms: 0,
-                };
-                walk.record(&env, done);
-            }
-            Decision::AwaitApproval {
-                env,
-                step,
-                approval,
-                have,
-            } => {
-                let wanted = json!({ "approvers": approval.approvers, "min": approval.min, "have": have.len() });
-                actions.push(match step {
-                    None => json!({ "env": env, "action": "approval", "approvers": approval.approvers, "min": approval.min, "have": have.len() }),
-                    Some(index) => json!({ "env": env, "step": index + 1, "action": "approval", "request": wanted }),
-                });
-                if !walk.approve(&env, step, &approval, &have) {
-                    actions.push(json!({ "env": env, "action": "blocked", "rule": "approval", "why": format!("{} approval(s) from {} cannot be given by anyone but the release's starter", approval.min, approval.approvers.join(", ")) }));
-                    break;
-                }
-            }
-            Decision::MarkLive { env } => {
-                actions.push(json!({ "env": env, "action": "live" }));
-                walk.record(&env, EventKind::Live);
-                let live = Live {
-                    release: id.clone(),
-                    by: String::new(),
-                    artifact: target.artifact.clone(),
-                    digest: target.digest.clone(),
-                    version: target.version.clone(),
-                    since: now,
-                };
-                let file = walk.envs.entry(env.clone()).or_default();
-                file.live = Some(live);
-                file.lock = None;
-            }
-            Decision::RollBack { env, reason } => {
-                actions.push(json!({ "env": env, "action": "roll back", "why": reason }));
-                break;
-            }
+        if !walk.turn(decision) {
+            break;
         }
     }
-    actions
+    walk.actions
 }
 
 /// The environment a decision is about; `None` when the release is done.
@@ -239,41 +152,117 @@ fn decided_env(decision: &Decision) -> Option<&str> {
     }
 }
 
-/// The record as promote would leave it, in memory: the release's state, the
-/// environments' files, and the rules passed so far in the environment being entered.
-struct Walk {
+/// Promote's walk in memory: the release's state and the environments' files as promote
+/// would leave them, the rules passed so far in the environment being entered, and the
+/// actions shown.
+struct Walk<'a> {
+    plan: &'a Plan,
+    secrets: &'a Secrets,
+    target: Target,
     state: ReleaseState,
     envs: BTreeMap<String, EnvFile>,
     lifted: Vec<Rule>,
     now: DateTime<Utc>,
+    actions: Vec<Value>,
 }
 
-impl Walk {
-    fn record(&mut self, env: &str, kind: EventKind) {
-        self.state.then(&Event {
-            at: self.now,
-            actor: String::new(),
-            env: Some(env.to_string()),
-            kind,
-            relctl: String::new(),
-            plan: String::new(),
-            ci: None,
-            actor_source: None,
-        });
+impl Walk<'_> {
+    fn show(&mut self, action: Value) {
+        self.actions.push(action);
     }
 
-    /// Records the approvals still missing at a gate, from approvers the rule allows;
-    /// `false` when there are not enough of them (only the starter could approve).
-    fn approve(
+    /// Shows what promote would do for `decision` and records it; `false` when promote
+    /// would go no further.
+    fn turn(&mut self, decision: Decision) -> bool {
+        match decision {
+            Decision::Done => return false,
+            Decision::Blocked { env, rule, reason } => {
+                self.show(
+                    json!({ "env": env, "action": "blocked", "rule": rule.name(), "why": reason }),
+                );
+                self.lifted.push(rule);
+            }
+            Decision::Busy { env, holder } => {
+                self.show(json!({ "env": env, "action": "blocked", "rule": "lock", "why": format!("locked by {holder}") }));
+                if let Some(file) = self.envs.get_mut(&env) {
+                    file.lock = None;
+                }
+            }
+            Decision::Enter { env } => {
+                let baseline = self.envs.get(&env).and_then(|f| f.live.clone());
+                self.record(&env, EventKind::Entered { baseline });
+                self.lifted.clear();
+            }
+            Decision::Step { env, index } => return self.step(&env, index),
+            Decision::AwaitApproval {
+                env,
+                step,
+                approval,
+                have,
+            } => return self.approval(&env, step, &approval, &have),
+            Decision::MarkLive { env } => self.mark_live(&env),
+            Decision::RollBack { env, reason } => {
+                self.show(json!({ "env": env, "action": "roll back", "why": reason }));
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Step `index` as promote would prepare it (an approval step is shown where the
+    /// engine waits at it), then done.
+    fn step(&mut self, env_name: &str, index: usize) -> bool {
+        let Some(env) = self.plan.environment(env_name) else {
+            return false;
+        };
+        let run = self.state.env(env_name);
+        let scope = Scope {
+            plan: self.plan,
+            secrets: self.secrets,
+            env: env_name,
+            target: &self.target,
+            baseline: run.baseline.as_ref(),
+            step: index,
+            weight: steps::step_weight(env, index),
+            response: None,
+        };
+        let action = env.steps[index].kind.name();
+        if !matches!(env.steps[index].kind, StepKind::Approval(_))
+            && let Some(request) = step_request(env, index, &scope)
+        {
+            self.show(
+                json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
+            );
+        }
+        let done = EventKind::StepDone {
+            step: index,
+            action: action.into(),
+            detail: Value::Null,
+            ms: 0,
+        };
+        self.record(env_name, done);
+        true
+    }
+
+    /// The gate promote would wait at, then the approvals still missing there, from
+    /// approvers the rule allows; `false` when there are not enough of them (only the
+    /// release's starter could approve).
+    fn approval(
         &mut self,
         env: &str,
         step: Option<usize>,
         approval: &Approval,
         have: &[String],
     ) -> bool {
+        let wanted =
+            json!({ "approvers": approval.approvers, "min": approval.min, "have": have.len() });
+        self.show(match step {
+            None => json!({ "env": env, "action": "approval", "approvers": approval.approvers, "min": approval.min, "have": have.len() }),
+            Some(index) => json!({ "env": env, "step": index + 1, "action": "approval", "request": wanted }),
+        });
         let started_by = self.state.started_by.clone();
         let missing = (approval.min as usize).saturating_sub(have.len());
-        let candidates: Vec<String> = approval
+        let approvers: Vec<String> = approval
             .approvers
             .iter()
             .flat_map(|pattern| match pattern.strip_prefix("*@") {
@@ -286,20 +275,49 @@ impl Walk {
             .filter(|who| decide::approver_allowed(approval, who, started_by.as_deref()).is_ok())
             .take(missing)
             .collect();
-        if candidates.len() < missing {
+        if approvers.len() < missing {
+            self.show(json!({ "env": env, "action": "blocked", "rule": "approval", "why": format!("{} approval(s) from {} cannot be given by anyone but the release's starter", approval.min, approval.approvers.join(", ")) }));
             return false;
         }
-        for by in candidates {
-            self.record(
-                env,
-                EventKind::Approved {
-                    step,
-                    by,
-                    comment: None,
-                },
-            );
+        for by in approvers {
+            let approved = EventKind::Approved {
+                step,
+                by,
+                comment: None,
+            };
+            self.record(env, approved);
         }
         true
+    }
+
+    fn mark_live(&mut self, env: &str) {
+        self.show(json!({ "env": env, "action": "live" }));
+        self.record(env, EventKind::Live);
+        let live = Live {
+            release: self.target.release.clone(),
+            by: String::new(),
+            artifact: self.target.artifact.clone(),
+            digest: self.target.digest.clone(),
+            version: self.target.version.clone(),
+            since: self.now,
+        };
+        let file = self.envs.entry(env.to_string()).or_default();
+        file.live = Some(live);
+        file.lock = None;
+    }
+
+    /// Records `kind` in `env`, in memory.
+    fn record(&mut self, env: &str, kind: EventKind) {
+        self.state.then(&Event {
+            at: self.now,
+            actor: String::new(),
+            env: Some(env.to_string()),
+            kind,
+            relctl: String::new(),
+            plan: String::new(),
+            ci: None,
+            actor_source: None,
+        });
     }
 }
 
