@@ -2,7 +2,8 @@
 
 use super::Context;
 use super::release::{self, Verdict};
-use crate::engine::EventKind;
+use crate::engine::decide::{counted_approvals, same_person};
+use crate::engine::{self, EventKind};
 use crate::format;
 use crate::runner;
 
@@ -29,6 +30,25 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let (file, state) = release::find(&store, &args.release)?;
     let author = release::author(&plan);
     let gate = release::decidable_gate(env, &args.release, &state, &author, Verdict::Approve)?;
+    let approval = release::gate_approval(env, gate);
+    let counted = |state: &engine::ReleaseState| {
+        approval.map_or((0, 0), |a| {
+            let have =
+                counted_approvals(&state.env(&env.name), gate, a, state.started_by.as_deref());
+            (have.len(), a.min as usize)
+        })
+    };
+    let mine = state
+        .env(&env.name)
+        .approvals
+        .get(&gate)
+        .is_some_and(|list| list.iter().any(|who| same_person(who, &author.actor)));
+    if mine {
+        let (have, min) = counted(&state);
+        ctx.printer
+            .status(&format!("already approved by you; {have}/{min}"));
+        return Ok(());
+    }
     let kind = EventKind::Approved {
         step: gate,
         by: author.actor.clone(),
@@ -44,9 +64,15 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     )?;
     ctx.printer.event(&args.release, &event)?;
     runner::push::report_one(&appended, &store, ctx.printer, "the approval")?;
-    ctx.printer.status(&format!(
-        "`relctl resume {}` continues the release once enough approvals are in",
-        args.release
-    ));
+    let (_, after) = release::find(&store, &args.release)?;
+    let (have, min) = counted(&after);
+    ctx.printer.status(&if have < min {
+        format!("{have}/{min} approvals; {} more needed", min - have)
+    } else {
+        format!(
+            "{have}/{min} approvals: a promote waiting with --wait-approval goes on by itself; otherwise `relctl resume {}` continues the release",
+            args.release
+        )
+    });
     Ok(())
 }

@@ -7,9 +7,11 @@ use serde_json::{Value, json};
 
 use super::Context;
 use crate::artifact::Artifact;
-use crate::engine::{self, EnvFile, ReleaseFile, Rule, decide};
+use crate::engine::{
+    self, Decision, EnvFile, Event, EventKind, Live, ReleaseFile, ReleaseState, Rule, decide,
+};
 use crate::format;
-use crate::plan::{Environment, Plan, StepKind, template};
+use crate::plan::{Approval, Environment, Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::runner::context::{Deployable, Scope};
 use crate::runner::{self, steps};
@@ -42,6 +44,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);
     let file = format::read_release(&snapshot, &id)?;
+    if let Some(file) = &file {
+        super::release::same_digest(file, &artifact)?;
+    }
     let envs = format::read_envs(&snapshot, plan.environments.iter().map(|e| e.name.as_str()))?;
     let recorded = Recorded {
         release: file.as_ref(),
@@ -74,8 +79,12 @@ pub struct Recorded<'a> {
     pub envs: &'a BTreeMap<String, EnvFile>,
 }
 
-/// What promote would do through `targets`, one JSON object per action. No I/O: every
-/// plan that validates can be planned, whatever the record holds.
+/// What promote would do through `targets`, one JSON object per action. The walk is
+/// promote's: the engine decides each next action (src/engine/decide.rs), and the walk
+/// records in memory what promote would record, so what plan shows cannot drift from
+/// what promote does. A rule or lock that would stop promote is shown, then passed as
+/// `--force`, `--override-freeze` or a freed lock would pass it, to show the rest. No
+/// I/O: every plan that validates can be planned, whatever the record holds.
 pub fn actions(
     plan: &Plan,
     artifact: &Artifact,
@@ -84,90 +93,232 @@ pub fn actions(
     recorded: Recorded,
     now: DateTime<Utc>,
 ) -> Vec<Value> {
-    let (file, envs) = (recorded.release, recorded.envs);
+    let file = recorded.release;
     let id = artifact.release_id(&plan.app);
-    let state = engine::fold(file);
-    let target = Deployable {
-        release: id.clone(),
-        artifact: artifact.to_string(),
-        name: artifact.name.clone(),
-        digest: artifact.digest(),
-        version: file.map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
-    };
-    let inputs = engine::Inputs {
+    let mut walk = Walk {
         plan,
-        release: &id,
-        state: &state,
-        envs,
-        targets,
+        secrets,
+        target: Deployable {
+            release: id.clone(),
+            artifact: artifact.to_string(),
+            name: artifact.name.clone(),
+            digest: artifact.digest(),
+            version: file.map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
+        },
+        state: engine::fold(file),
+        envs: recorded.envs.clone(),
+        lifted: Vec::new(),
         now,
-        lifted: &[],
+        actions: Vec::new(),
     };
-    let mut actions: Vec<Value> = Vec::new();
-    for env_name in targets {
-        let Some(env) = plan.environment(env_name) else {
-            continue;
-        };
-        let envfile = envs.get(env_name).cloned().unwrap_or_default();
-        let run = state.env(env_name);
-        if envfile.live.as_ref().is_some_and(|l| l.release == id) {
-            actions.push(json!({ "env": env_name, "action": "skip", "why": "already live" }));
-            continue;
+    // Targets before `shown` have been spoken of; the engine passes by those it is live in.
+    let mut shown = 0;
+    // Each turn records events or lifts one rule: a bound, never reached by a valid plan.
+    let longest = plan.environments.iter().map(|e| e.steps.len()).max();
+    let turns = targets.len() * (longest.unwrap_or(0) + 16) * 4;
+    for _ in 0..turns {
+        let decision = engine::next(&engine::Inputs {
+            plan,
+            release: &id,
+            state: &walk.state,
+            envs: &walk.envs,
+            targets,
+            now,
+            lifted: &walk.lifted,
+        });
+        let at = decided_env(&decision).and_then(|env| targets.iter().position(|t| t == env));
+        for skipped in targets.iter().take(at.unwrap_or(targets.len())).skip(shown) {
+            walk.show(json!({ "env": skipped, "action": "skip", "why": "already live" }));
         }
-        if !run.entered {
-            actions.extend(blocks(&inputs, env_name, &envfile));
+        shown = shown.max(at.map_or(targets.len(), |p| p + 1));
+        if !walk.turn(decision) {
+            break;
         }
-        if let Some(approval) = &env.approval {
-            actions.push(json!({ "env": env_name, "action": "approval", "approvers": approval.approvers, "min": approval.min }));
-        }
-        for index in (0..env.steps.len()).filter(|i| !run.done.contains(i)) {
-            let scope = Scope {
-                plan,
-                secrets,
-                env: env_name,
-                target: &target,
-                baseline: envfile.live.as_ref(),
-                step: index,
-                weight: steps::step_weight(env, index),
-                response: None,
-            };
-            if let Some(request) = step_request(env, index, &scope) {
-                let action = env.steps[index].kind.name();
-                actions.push(
-                    json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
-                );
-            }
-        }
-        actions.push(json!({ "env": env_name, "action": "live" }));
     }
-    actions
+    walk.actions
 }
 
-/// What would keep the release out of `env_name`: every blocking rule (the order rule
-/// passes on the way when an earlier environment is in the plan) and another's lock.
-fn blocks(inputs: &engine::Inputs, env_name: &str, envfile: &EnvFile) -> Vec<Value> {
-    let mut actions = Vec::new();
-    // An earlier environment in this plan makes the order rule pass on the way.
-    let earlier = inputs
-        .targets
-        .iter()
-        .position(|t| t == env_name)
-        .is_some_and(|p| p > 0);
-    for (rule, reason) in decide::blocking_rules(inputs, env_name) {
-        if !(rule == Rule::Order && earlier) {
-            actions.push(
-                json!({ "env": env_name, "action": "blocked", "rule": rule.name(), "why": reason }),
+/// The environment a decision is about; `None` when the release is done.
+fn decided_env(decision: &Decision) -> Option<&str> {
+    match decision {
+        Decision::Done => None,
+        Decision::Blocked { env, .. }
+        | Decision::Busy { env, .. }
+        | Decision::Enter { env }
+        | Decision::Step { env, .. }
+        | Decision::AwaitApproval { env, .. }
+        | Decision::MarkLive { env }
+        | Decision::RollBack { env, .. } => Some(env),
+    }
+}
+
+/// Promote's walk in memory: the release's state and the environments' files as promote
+/// would leave them, the rules passed so far in the environment being entered, and the
+/// actions shown.
+struct Walk<'a> {
+    plan: &'a Plan,
+    secrets: &'a Secrets,
+    target: Deployable,
+    state: ReleaseState,
+    envs: BTreeMap<String, EnvFile>,
+    lifted: Vec<Rule>,
+    now: DateTime<Utc>,
+    actions: Vec<Value>,
+}
+
+impl Walk<'_> {
+    fn show(&mut self, action: Value) {
+        self.actions.push(action);
+    }
+
+    /// Shows what promote would do for `decision` and records it; `false` when promote
+    /// would go no further.
+    fn turn(&mut self, decision: Decision) -> bool {
+        match decision {
+            Decision::Done => return false,
+            Decision::Blocked { env, rule, reason } => {
+                self.show(
+                    json!({ "env": env, "action": "blocked", "rule": rule.name(), "why": reason }),
+                );
+                self.lifted.push(rule);
+            }
+            Decision::Busy { env, holder } => {
+                self.show(json!({ "env": env, "action": "blocked", "rule": "lock", "why": format!("locked by {holder}") }));
+                if let Some(file) = self.envs.get_mut(&env) {
+                    file.lock = None;
+                }
+            }
+            Decision::Enter { env } => {
+                let baseline = self.envs.get(&env).and_then(|f| f.live.clone());
+                self.record(&env, EventKind::Entered { baseline });
+                self.lifted.clear();
+            }
+            Decision::Step { env, index } => return self.step(&env, index),
+            Decision::AwaitApproval {
+                env,
+                step,
+                approval,
+                have,
+            } => return self.approval(&env, step, &approval, &have),
+            Decision::MarkLive { env } => self.mark_live(&env),
+            Decision::RollBack { env, reason } => {
+                self.show(json!({ "env": env, "action": "roll back", "why": reason }));
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Step `index` as promote would prepare it (an approval step is shown where the
+    /// engine waits at it), then done.
+    fn step(&mut self, env_name: &str, index: usize) -> bool {
+        let Some(env) = self.plan.environment(env_name) else {
+            return false;
+        };
+        let run = self.state.env(env_name);
+        let scope = Scope {
+            plan: self.plan,
+            secrets: self.secrets,
+            env: env_name,
+            target: &self.target,
+            baseline: run.baseline.as_ref(),
+            step: index,
+            weight: steps::step_weight(env, index),
+            response: None,
+        };
+        let action = env.steps[index].kind.name();
+        if !matches!(env.steps[index].kind, StepKind::Approval(_))
+            && let Some(request) = step_request(env, index, &scope)
+        {
+            self.show(
+                json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
             );
         }
+        let done = EventKind::StepDone {
+            step: index,
+            action: action.into(),
+            detail: Value::Null,
+            ms: 0,
+        };
+        self.record(env_name, done);
+        true
     }
-    if let Some(lock) = envfile
-        .lock
-        .as_ref()
-        .filter(|l| l.release != inputs.release)
-    {
-        actions.push(json!({ "env": env_name, "action": "blocked", "rule": "lock", "why": format!("locked by {} ({})", lock.release, lock.by) }));
+
+    /// The gate promote would wait at, then the approvals still missing there, from
+    /// approvers the rule allows; `false` when there are not enough of them (only the
+    /// release's starter could approve).
+    fn approval(
+        &mut self,
+        env: &str,
+        step: Option<usize>,
+        approval: &Approval,
+        have: &[String],
+    ) -> bool {
+        let wanted =
+            json!({ "approvers": approval.approvers, "min": approval.min, "have": have.len() });
+        self.show(match step {
+            None => json!({ "env": env, "action": "approval", "approvers": approval.approvers, "min": approval.min, "have": have.len() }),
+            Some(index) => json!({ "env": env, "step": index + 1, "action": "approval", "request": wanted }),
+        });
+        let started_by = self.state.started_by.clone();
+        let missing = (approval.min as usize).saturating_sub(have.len());
+        let approvers: Vec<String> = approval
+            .approvers
+            .iter()
+            .flat_map(|pattern| match pattern.strip_prefix("*@") {
+                Some(domain) => (1..=approval.min + 1)
+                    .map(|n| format!("approver-{n}@{domain}"))
+                    .collect(),
+                None => vec![pattern.clone()],
+            })
+            .filter(|who| !have.iter().any(|h| decide::same_person(h, who)))
+            .filter(|who| decide::approver_allowed(approval, who, started_by.as_deref()).is_ok())
+            .take(missing)
+            .collect();
+        if approvers.len() < missing {
+            self.show(json!({ "env": env, "action": "blocked", "rule": "approval", "why": format!("{} approval(s) from {} cannot be given by anyone but the release's starter", approval.min, approval.approvers.join(", ")) }));
+            return false;
+        }
+        for by in approvers {
+            let approved = EventKind::Approved {
+                step,
+                by,
+                comment: None,
+            };
+            self.record(env, approved);
+        }
+        true
     }
-    actions
+
+    fn mark_live(&mut self, env: &str) {
+        self.show(json!({ "env": env, "action": "live" }));
+        self.record(env, EventKind::Live);
+        let live = Live {
+            release: self.target.release.clone(),
+            by: String::new(),
+            artifact: self.target.artifact.clone(),
+            digest: self.target.digest.clone(),
+            version: self.target.version.clone(),
+            since: self.now,
+        };
+        let file = self.envs.entry(env.to_string()).or_default();
+        file.live = Some(live);
+        file.lock = None;
+    }
+
+    /// Records `kind` in `env`, in memory.
+    fn record(&mut self, env: &str, kind: EventKind) {
+        self.state.then(&Event {
+            at: self.now,
+            actor: String::new(),
+            env: Some(env.to_string()),
+            kind,
+            relctl: String::new(),
+            plan: String::new(),
+            ci: None,
+            actor_source: None,
+        });
+    }
 }
 
 /// What step `index` would ask, as its action's `request`; `None` for a deploy without
@@ -246,6 +397,7 @@ fn line(a: &Value) -> String {
             a["why"].as_str().unwrap_or_default()
         ),
         "skip" => "already live".into(),
+        "roll back" => format!("would roll back: {}", a["why"].as_str().unwrap_or_default()),
         "live" => "mark live".into(),
         "approval" => {
             // An environment's approval says it at the top; an approval step in its request.

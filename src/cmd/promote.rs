@@ -69,7 +69,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let id = artifact.release_id(&plan.app);
     let snapshot = store.snapshot()?;
     let header = match crate::format::read_release(&snapshot, &id)? {
-        Some(existing) => release::header_of(&existing),
+        Some(existing) => {
+            release::same_digest(&existing, &artifact)?;
+            release::header_of(&existing)
+        }
         None => {
             let version = args.version.unwrap_or_else(|| artifact.short().to_string());
             let (source_commit, source_commit_time) = runner::source_commit(&plan).unzip();

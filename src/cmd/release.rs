@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use super::Context;
+use crate::artifact::Artifact;
 use crate::engine::decide::approver_allowed;
 use crate::engine::{self, ActorSource, EnvRun, Outcome, ReleaseFile, ReleaseState};
 use crate::error::{Error, Exit};
 use crate::format;
 use crate::identity::{self, Identity};
-use crate::plan::{Environment, Plan, StepKind, template};
+use crate::plan::{Approval, Environment, Plan, StepKind, template};
 use crate::providers::Secrets;
 use crate::record::Store;
 use crate::runner::{self, Author, Header, Options, Runner, Surroundings};
@@ -54,6 +55,22 @@ pub fn header_of(file: &ReleaseFile) -> Header {
         source_commit_time: file.source_commit_time,
         notes: file.notes.clone(),
     }
+}
+
+/// The record's release `file` is this artifact's: the release id holds only the first
+/// 12 hex characters of the digest, so another digest can share it. That is refused
+/// (exit 2) before anything is deployed or recorded.
+pub fn same_digest(file: &ReleaseFile, artifact: &Artifact) -> anyhow::Result<()> {
+    let digest = artifact.digest();
+    if file.digest == digest {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{artifact} is not release {}: that id is taken by {} and the release id holds only the first 12 hex characters of a digest; this digest is {digest}",
+        file.release, file.digest
+    ))
+    .with_hint("nothing was deployed or recorded; build the artifact again (any change gives a new digest) and promote that")
+    .into())
 }
 
 /// A duration given on the command line (exit 2 when it does not parse).
@@ -150,11 +167,7 @@ pub fn decidable_gate(
             _ => error.with_hint("`relctl status` shows where each release stands"),
         }
     })?;
-    let approval = match gate.and_then(|step| env.steps.get(step)).map(|s| &s.kind) {
-        Some(StepKind::Approval(Some(own))) => Some(own),
-        _ => env.approval.as_ref(),
-    };
-    if let Some(approval) = approval {
+    if let Some(approval) = gate_approval(env, gate) {
         approver_allowed(approval, &author.actor, state.started_by.as_deref()).map_err(|why| {
             let what = match verdict {
                 Verdict::Approve => "approval",
@@ -173,6 +186,15 @@ pub fn decidable_gate(
     Ok(gate)
 }
 
+/// The approval rule of a gate (`None` is the environment's own): an approval step's
+/// own, else the environment's.
+pub fn gate_approval(env: &Environment, gate: Option<usize>) -> Option<&Approval> {
+    match gate.and_then(|step| env.steps.get(step)).map(|s| &s.kind) {
+        Some(StepKind::Approval(Some(own))) => Some(own),
+        _ => env.approval.as_ref(),
+    }
+}
+
 /// The gate an environment's run waits at, or where it stands instead.
 fn waiting_gate(run: &EnvRun) -> Result<Option<usize>, String> {
     match run.outcome {
@@ -189,13 +211,9 @@ fn waiting_gate(run: &EnvRun) -> Result<Option<usize>, String> {
             "{by} rejected it there already; it is rolled back by the promote waiting on it or by `relctl resume`"
         ));
     }
-    let passed = |gate: &Option<usize>| match gate {
-        None => !run.done.is_empty() || run.in_flight.is_some(),
-        Some(step) => run.done.contains(step),
-    };
-    match run.awaiting {
-        Some(gate) if !passed(&gate) => Ok(gate),
-        Some(_) => Err("it is under way there, past its approval".into()),
-        None => Err("it is under way there and has not asked for an approval".into()),
+    match (run.waiting_at(), run.awaiting) {
+        (Some(gate), _) => Ok(gate),
+        (None, Some(_)) => Err("it is under way there, past its approval".into()),
+        (None, None) => Err("it is under way there and has not asked for an approval".into()),
     }
 }

@@ -26,7 +26,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let snapshot = store.snapshot()?;
     let rows = names
         .iter()
-        .map(|name| row(&snapshot, name, &format::read_env(&snapshot, name)?))
+        .map(|name| {
+            let steps = plan.environment(name).map_or(0, |e| e.steps.len());
+            row(&snapshot, name, steps, &format::read_env(&snapshot, name)?)
+        })
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
     if ctx.printer.mode() == OutputMode::Json {
@@ -47,7 +50,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .iter()
         .map(|r| {
             keys.iter()
-                .map(|k| r[*k].as_str().unwrap_or("-").to_string())
+                .map(|k| cell(k, r[*k].as_str()).unwrap_or_else(|| "-".to_string()))
                 .collect()
         })
         .collect();
@@ -92,6 +95,22 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     ctx.printer.data(&text)
 }
 
+/// A table cell: the JSON's full digest shortened to 12 hex, its RFC 3339 time in minutes.
+fn cell(key: &str, value: Option<&str>) -> Option<String> {
+    let value = value?;
+    Some(match key {
+        "digest" => value
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect(),
+        "since" => chrono::DateTime::parse_from_rfc3339(value)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|_| value.to_string()),
+        _ => value.to_string(),
+    })
+}
+
 /// How current the record shown is, for `--output json`.
 fn view(freshness: &Freshness) -> Value {
     match freshness {
@@ -105,7 +124,8 @@ fn view(freshness: &Freshness) -> Value {
     }
 }
 
-fn row(snapshot: &Snapshot, name: &str, file: &EnvFile) -> anyhow::Result<Value> {
+/// One environment's row; `steps` is how many steps the plan gives it.
+fn row(snapshot: &Snapshot, name: &str, steps: usize, file: &EnvFile) -> anyhow::Result<Value> {
     let live = file.live.as_ref();
     let mut state = match (&file.rolled_back, live) {
         (Some(note), _) => format!("rolled back (from {})", note.from),
@@ -134,7 +154,7 @@ fn row(snapshot: &Snapshot, name: &str, file: &EnvFile) -> anyhow::Result<Value>
                 "rolling {name} back failed; `relctl rollback --env {name}` tries again"
             ));
             "rollback failed"
-        } else if run.awaiting.is_some() {
+        } else if run.waiting_at().is_some() {
             "awaiting approval"
         } else if run.inconclusive.is_some() {
             "paused (inconclusive)"
@@ -146,14 +166,19 @@ fn row(snapshot: &Snapshot, name: &str, file: &EnvFile) -> anyhow::Result<Value>
             "in progress"
         };
         state = format!("{what}: {}", lock.release);
+        if what == "in progress"
+            && let Some(step) = run.position(steps)
+        {
+            state.push_str(&format!(" (step {step})"));
+        }
         who = Some(lock.by.clone());
     }
     Ok(json!({
         "env": name,
         "release": live.map(|l| l.release.clone()),
         "version": live.map(|l| l.version.clone()),
-        "digest": live.map(|l| l.digest.trim_start_matches("sha256:").chars().take(12).collect::<String>()),
-        "since": live.map(|l| l.since.format("%Y-%m-%d %H:%M UTC").to_string()),
+        "digest": live.map(|l| l.digest.clone()),
+        "since": live.map(|l| l.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "state": state,
         "who": who.filter(|w| !w.is_empty()),
         "lock": file.lock,

@@ -244,24 +244,39 @@ fn missing_approval(
     step: Option<usize>,
     approval: &Approval,
 ) -> Option<Decision> {
-    let have: Vec<String> = run
-        .approvals
-        .get(&step)
-        .map(|list| {
-            list.iter()
-                .filter(|who| {
-                    approver_allowed(approval, who, i.state.started_by.as_deref()).is_ok()
-                })
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let have = counted_approvals(run, step, approval, i.state.started_by.as_deref());
     (have.len() < approval.min as usize).then(|| Decision::AwaitApproval {
         env: env.to_string(),
         step,
         approval: approval.clone(),
         have,
     })
+}
+
+/// Whether two recorded actors are one person: the one place that decides it. Email
+/// addresses and CI names are compared without regard to ASCII case, as approver lists
+/// and `allow_self` read them.
+pub fn same_person(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// The approvals that count at a gate (`step: None` is the environment's own): one
+/// per person, from someone `approval` allows.
+pub fn counted_approvals(
+    run: &EnvRun,
+    step: Option<usize>,
+    approval: &Approval,
+    started_by: Option<&str>,
+) -> Vec<String> {
+    run.approvals
+        .get(&step)
+        .map(|list| {
+            list.iter()
+                .filter(|who| approver_allowed(approval, who, started_by).is_ok())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether `who` may approve under `approval`, given who started the release.
@@ -277,7 +292,7 @@ pub fn approver_allowed(
             Some(domain) => who
                 .rsplit_once('@')
                 .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)),
-            None => pattern.eq_ignore_ascii_case(who),
+            None => same_person(pattern, who),
         });
     if !matches {
         return Err(format!(
@@ -285,7 +300,7 @@ pub fn approver_allowed(
             approval.approvers.join(", ")
         ));
     }
-    if !approval.allow_self && started_by.is_some_and(|s| s.eq_ignore_ascii_case(who)) {
+    if !approval.allow_self && started_by.is_some_and(|s| same_person(s, who)) {
         return Err(format!(
             "{who} started this release and may not approve it (allow_self: false)"
         ));

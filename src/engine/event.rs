@@ -66,6 +66,11 @@ pub enum EventKind {
         source_commit: Option<String>,
         targets: Vec<String>,
     },
+    /// A later promote asked the release to go further: `targets` are now all the
+    /// environments it is to reach, in the plan's order (`resume` reads the latest).
+    Extended {
+        targets: Vec<String>,
+    },
     /// The environment's lock is taken; `baseline` is what was live before.
     Entered {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,6 +198,7 @@ impl EventKind {
             EventKind::Started {
                 version, targets, ..
             } => format!("started {version} for {}", targets.join(" → ")),
+            EventKind::Extended { targets } => format!("now for {}", targets.join(" → ")),
             EventKind::Entered { baseline: Some(b) } => format!("entered (was {})", b.release),
             EventKind::Entered { baseline: None } => "entered (nothing live before)".into(),
             EventKind::Overridden { rule, reason } => format!("{rule} rule overridden: {reason}"),
@@ -262,6 +268,7 @@ impl EventKind {
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::Started { .. } => "started",
+            EventKind::Extended { .. } => "extended",
             EventKind::Entered { .. } => "entered",
             EventKind::Overridden { .. } => "overridden",
             EventKind::Intent { .. } => "intent",

@@ -42,6 +42,29 @@ pub struct EnvRun {
     pub live_since: Option<DateTime<Utc>>,
 }
 
+impl EnvRun {
+    /// The approval gate this run still waits at (`Some(None)` is the environment's
+    /// own). A gate is passed once a step after it has begun: its approval was given,
+    /// although `awaiting` stays in the record.
+    pub fn waiting_at(&self) -> Option<Option<usize>> {
+        let gate = self.awaiting?;
+        let passed = match gate {
+            None => !self.done.is_empty() || self.in_flight.is_some(),
+            Some(step) => self.done.contains(&step),
+        };
+        (!passed).then_some(gate)
+    }
+
+    /// Where the run stands among `steps` steps: the step under way, else the next
+    /// one not done (1-based), if any.
+    pub fn position(&self, steps: usize) -> Option<usize> {
+        self.in_flight
+            .map(|(step, _)| step)
+            .or_else(|| (0..steps).find(|i| !self.done.contains(i)))
+            .map(|step| step + 1)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReleaseState {
     pub started_by: Option<String>,
@@ -73,12 +96,24 @@ pub fn fold(file: Option<&ReleaseFile>) -> ReleaseState {
     state
 }
 
+impl ReleaseState {
+    /// The state once `event` is recorded too: what `relctl plan` walks forward with.
+    pub fn then(&mut self, event: &Event) {
+        apply(self, event);
+    }
+}
+
 fn apply(state: &mut ReleaseState, event: &Event) {
     if matches!(event.kind, EventKind::NotifyFailed { .. }) {
         return; // a warning about a hook: it changes nothing about the release
     }
     if let EventKind::Started { targets, .. } = &event.kind {
         state.started_by.get_or_insert_with(|| event.actor.clone());
+        state.targets = targets.clone();
+        state.interrupted = false;
+        return;
+    }
+    if let EventKind::Extended { targets } = &event.kind {
         state.targets = targets.clone();
         state.interrupted = false;
         return;
@@ -136,7 +171,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         EventKind::AwaitingApproval { step } => run.awaiting = Some(*step),
         EventKind::Approved { step, by, .. } => {
             let list = run.approvals.entry(*step).or_default();
-            if !list.contains(by) {
+            if !list.iter().any(|who| super::decide::same_person(who, by)) {
                 list.push(by.clone());
             }
         }
@@ -170,6 +205,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             run.awaiting = None;
         }
         EventKind::Started { .. }
+        | EventKind::Extended { .. }
         | EventKind::Overridden { .. }
         | EventKind::NotifyFailed { .. } => {}
     }

@@ -521,3 +521,54 @@ fn an_environment_file_keeps_the_last_releases_most_recent_first() {
     );
     assert_eq!(file.previous.last().map(|l| l.release.as_str()), Some("r5"));
 }
+
+#[test]
+fn one_person_in_two_cases_is_one_approval() {
+    let mut events = in_production();
+    for by in ["bob@sre.acme.io", "BOB@SRE.ACME.IO"] {
+        let kind = EventKind::Approved {
+            step: None,
+            by: by.into(),
+            comment: None,
+        };
+        events.push(event(Some("production"), kind, by));
+    }
+    let state = fold(Some(&release(events.clone())));
+    assert_eq!(state.env("production").approvals[&None].len(), 1);
+    match decide(events, &[staging_live(t(8, 0))], t(10, 0), &[]) {
+        Decision::AwaitApproval { have, .. } => assert_eq!(have.len(), 1),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_later_promote_extends_the_targets_and_a_gate_once_passed_waits_no_more() {
+    let mut events = in_production();
+    events.push(event(
+        None,
+        EventKind::Extended {
+            targets: vec!["staging".into(), "production".into()],
+        },
+        "dev@acme.io",
+    ));
+    events.push(event(
+        Some("production"),
+        EventKind::AwaitingApproval { step: None },
+        "dev@acme.io",
+    ));
+    let waiting = fold(Some(&release(events.clone())));
+    assert_eq!(waiting.targets, ["staging", "production"]);
+    assert_eq!(waiting.env("production").waiting_at(), Some(None));
+    events.push(event(
+        Some("production"),
+        EventKind::Intent {
+            step: 0,
+            action: "deploy 10%".into(),
+            request: serde_json::Value::Null,
+        },
+        "dev@acme.io",
+    ));
+    let under_way = fold(Some(&release(events))).env("production");
+    assert_eq!(under_way.waiting_at(), None);
+    assert_eq!(under_way.position(3), Some(1));
+}

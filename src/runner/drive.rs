@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::engine::{self, Decision, EnvFile, EventKind, Inputs, Live, Lock, Rule};
+use crate::engine::{self, Decision, EnvFile, Event, EventKind, Inputs, Live, Lock, Rule};
 use crate::error::{Error, Exit};
 
 use super::{Runner, push};
@@ -16,9 +16,16 @@ impl Runner<'_> {
     pub async fn run(&self) -> anyhow::Result<()> {
         let mut approval_deadline: Option<Instant> = None;
         let mut lock_deadline: Option<Instant> = None;
+        // How many events the record held when this run began.
+        let mut seen: Option<usize> = None;
         loop {
             let snapshot = self.store.snapshot()?;
             let release = crate::format::read_release(&snapshot, self.release())?;
+            let events = release.as_ref().map_or(&[][..], |f| f.events.as_slice());
+            let seen = *seen.get_or_insert(events.len());
+            if let Some(taken) = self.taken_over(events.get(seen..).unwrap_or_default()) {
+                return Err(taken);
+            }
             let state = engine::fold(release.as_ref());
             let envs = crate::format::read_envs(
                 &snapshot,
@@ -37,13 +44,18 @@ impl Runner<'_> {
             tracing::debug!(?decision, "next");
             // A release is recorded once it acts: a promote refused by a gate or a lock
             // leaves the record as it found it.
-            if release.is_none()
-                && !matches!(
-                    decision,
-                    Decision::Done | Decision::Blocked { .. } | Decision::Busy { .. }
-                )
-            {
+            let acts = !matches!(
+                decision,
+                Decision::Done | Decision::Blocked { .. } | Decision::Busy { .. }
+            );
+            if acts && release.is_none() {
                 self.record_started()?;
+                continue;
+            }
+            // Asked to go further than the record says: recorded, so that `resume`
+            // continues to the furthest target any promote asked for.
+            if acts && let Some(targets) = self.further(&state.targets) {
+                self.record_event(None, EventKind::Extended { targets })?;
                 continue;
             }
             match decision {
@@ -96,6 +108,61 @@ impl Runner<'_> {
                 source_commit: self.header.source_commit.clone(),
                 targets: self.opts.targets.clone(),
             },
+        )
+    }
+
+    /// Every environment the release is to reach when this run asks for more than
+    /// `recorded`, in the plan's order; `None` when it asks for nothing new.
+    fn further(&self, recorded: &[String]) -> Option<Vec<String>> {
+        if self.opts.targets.iter().all(|t| recorded.contains(t)) {
+            return None;
+        }
+        Some(
+            self.plan
+                .environments
+                .iter()
+                .map(|e| &e.name)
+                .filter(|name| recorded.contains(name) || self.opts.targets.contains(name))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Someone else rolled back or aborted this release while this run was under way
+    /// (`since` are the events recorded since it began; this loop records neither):
+    /// exit 3, saying who and when, instead of carrying on or reading it as a policy.
+    fn taken_over(&self, since: &[Event]) -> Option<anyhow::Error> {
+        // The first of them says what the other person did: `abort` records `aborted`
+        // before it rolls back, `rollback` starts rolling back before it marks a
+        // release under way aborted.
+        let event = since.iter().find(|e| {
+            matches!(
+                e.kind,
+                EventKind::Aborted { .. }
+                    | EventKind::RollbackStarted { .. }
+                    | EventKind::RolledBack { .. }
+            )
+        })?;
+        let what = match (&event.kind, event.env.as_deref()) {
+            (EventKind::Aborted { reason }, _) => format!("aborted ({reason})"),
+            (EventKind::RollbackStarted { reason }, Some(env))
+            | (EventKind::RolledBack { reason, .. }, Some(env)) => {
+                format!("rolled back in {env} ({reason})")
+            }
+            _ => "rolled back".to_string(),
+        };
+        Some(
+            Error::new(
+                Exit::Rejected,
+                format!(
+                    "{}: this run was taken over: {what} by {} at {}",
+                    self.release(),
+                    event.actor,
+                    event.at.format("%Y-%m-%d %H:%M:%SZ")
+                ),
+            )
+            .with_hint("this run stopped without acting further; `relctl status` shows where each environment stands, `relctl history` what happened")
+            .into(),
         )
     }
 
