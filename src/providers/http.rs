@@ -426,7 +426,7 @@ fn no_answer(err: reqwest::Error, timeout: Duration) -> NoAnswer {
 fn into_response(answer: Answer, attempts: u32, secrets: &Secrets) -> Response {
     let long = answer.body.len() > TEXT_MAX || answer.cut;
     let shown = &answer.body[..answer.body.len().min(TEXT_MAX)];
-    let mut text = secrets.mask_excerpt(shown, false, long);
+    let mut text = crate::text::visible(&secrets.mask_excerpt(shown, false, long)).into_owned();
     if long {
         text.push('…');
     }

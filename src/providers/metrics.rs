@@ -24,6 +24,7 @@ use super::secrets::{self, MASK, Secrets};
 use crate::duration;
 use crate::plan::jq;
 use crate::plan::types::Reduce;
+use crate::text::visible;
 
 /// How much of an answer is read at all.
 const BODY_MAX: usize = 16 * 1024 * 1024;
@@ -208,7 +209,7 @@ impl Shown {
     fn excerpt(&self, body: &[u8]) -> String {
         let text = String::from_utf8_lossy(body);
         let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        secrets::head(&self.secrets.mask(&line), EXCERPT_MAX)
+        secrets::head(&visible(&self.secrets.mask(&line)), EXCERPT_MAX)
     }
 
     fn series(&self, series: &[&BTreeMap<String, String>]) -> String {
@@ -391,7 +392,7 @@ async fn fetch(
         },
         NoAnswer::Connect(message) => MetricError::Unreachable {
             url: shown.url.clone(),
-            message: shown.secrets.mask(&message),
+            message: visible(&shown.secrets.mask(&message)).into_owned(),
         },
         NoAnswer::Broken(message) => MetricError::Transport {
             url: shown.url.clone(),
@@ -474,7 +475,7 @@ fn read_answer(status: u16, body: &[u8], shown: &Shown) -> Result<Data, MetricEr
             "prometheus {}: query `{}`: {}",
             shown.url,
             shown.query,
-            shown.secrets.mask(warning)
+            visible(&shown.secrets.mask(warning))
         );
     }
     let data = envelope

@@ -711,9 +711,13 @@ fn message(commit: &Commit) -> Result<String> {
     Ok(message)
 }
 
-/// A line break would end the summary or split a trailer.
+/// A line break would end the summary or split a trailer; a control character (a NUL
+/// git cannot hold, an escape a terminal would act on) is written visibly.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::text::visible(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Author and committer for `actor`: an email stays an email, `Name <email>` is

@@ -176,6 +176,9 @@ impl Printer {
 pub fn render_error(err: &anyhow::Error) -> String {
     let mut text = format!("{} {err}\n", style("error:").red().bold().for_stderr());
     for cause in err.chain().skip(1) {
+        // A cause from another tool's message may carry its own `error: ` (a parser's).
+        let cause = cause.to_string();
+        let cause = cause.strip_prefix("error: ").unwrap_or(&cause);
         text.push_str(&format!("  caused by: {cause}\n"));
     }
     if let Some(hint) = error::hint_of(err) {
