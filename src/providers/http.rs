@@ -655,7 +655,7 @@ pub fn verify_digest(expr: &str, response: &Value, expected: &str) -> Result<(),
     } else {
         Err(format!(
             "the platform reports {} running, expected {}",
-            reported.trim(),
+            crate::text::visible(reported.trim()),
             expected.trim()
         ))
     }
@@ -1284,6 +1284,12 @@ mod tests {
         );
         let err = verify_digest(".digest", &json!({}), &digest).unwrap_err();
         assert!(err.starts_with("cannot read the running digest"), "{err}");
+        // A reported digest is the platform's text: shown, never acted on by a terminal.
+        let err = verify_digest(".digest", &json!({"digest": "\u{1b}[2J"}), &digest).unwrap_err();
+        assert!(
+            err.starts_with(r"the platform reports \x1b[2J running"),
+            "{err}"
+        );
     }
 
     fn answer(status: u16, json: Value) -> Response {

@@ -522,7 +522,10 @@ impl Store {
         if self.checked_out {
             return Err(self.checked_out_error());
         }
-        let log = format!("relctl: {}", why.lines().next().unwrap_or_default());
+        let log = format!(
+            "relctl: {}",
+            one_line(why.lines().next().unwrap_or_default())
+        );
         // The zero id means "must not exist yet": libgit2 checks it under the ref's
         // lock, where a plain create checks before taking the lock and can overwrite.
         let old = expected.unwrap_or(Oid::ZERO_SHA1);

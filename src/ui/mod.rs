@@ -239,6 +239,16 @@ mod tests {
     }
 
     #[test]
+    fn a_cause_that_says_error_itself_is_not_prefixed_twice() {
+        console::set_colors_enabled_stderr(false);
+        let err = anyhow::anyhow!("error: line 2: unexpected token").context("reading the file");
+        assert_eq!(
+            render_error(&err),
+            "error: reading the file\n  caused by: line 2: unexpected token\n"
+        );
+    }
+
+    #[test]
     fn color_resolution_order() {
         use ColorChoice::*;
         assert!(resolve_color(Always, false, env(&[("NO_COLOR", "1")])));
