@@ -114,6 +114,20 @@ pub enum Command {
     Man(cmd::man::Args),
 }
 
+impl Command {
+    /// The `--reason` the command was given, for the check every reason passes.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Command::Promote(args) => args.reason.as_deref(),
+            Command::Reject(args) => Some(&args.reason),
+            Command::Abort(args) => args.reason.as_deref(),
+            Command::Rollback(args) => args.reason.as_deref(),
+            Command::Unlock(args) => Some(&args.reason),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

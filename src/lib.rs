@@ -22,6 +22,7 @@ pub mod plan;
 pub mod providers;
 pub mod record;
 pub mod runner;
+pub mod text;
 pub mod ui;
 pub mod version;
 
@@ -48,14 +49,20 @@ pub fn main() -> ExitCode {
     };
     // Before anything else touches git, while this is the only thread.
     record::start_git();
-    init_logging(cli.global.verbose);
-    runner::set_offline(cli.global.offline);
     let global = &cli.global;
+    let terminal = Terminal::detect();
+    init_logging(
+        global.verbose,
+        ui::resolve_color(global.color.into(), terminal.stderr, |name| {
+            std::env::var(name).ok()
+        }),
+    );
+    runner::set_offline(global.offline);
     let printer = Printer::new(
         global.output.map(Into::into),
         global.color.into(),
         global.quiet,
-        Terminal::detect(),
+        terminal,
     );
     let ctx = cmd::Context {
         plan: &global.plan,
@@ -74,8 +81,9 @@ pub fn main() -> ExitCode {
 
 /// Diagnostics go to stderr through `tracing`: `-v` debug, `-vv` trace, `RELCTL_LOG` overrides.
 /// Only relctl's own: a dependency's log line repeats an error relctl reports itself
-/// (the TLS verifier logs every certificate it refuses).
-fn init_logging(verbose: u8) {
+/// (the TLS verifier logs every certificate it refuses). Coloured only as stderr's
+/// colour is resolved (`--color`, `NO_COLOR`, a terminal), like every other message.
+fn init_logging(verbose: u8, color: bool) {
     let default = match verbose {
         0 => "relctl=warn",
         1 => "relctl=debug",
@@ -86,6 +94,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .without_time()
         .try_init();
 }

@@ -20,6 +20,7 @@ mod incident;
 mod metrics;
 mod notes;
 mod notify;
+mod outside_text;
 mod promote;
 mod record_sync;
 mod reliability;

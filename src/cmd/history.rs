@@ -23,6 +23,10 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
+    if let Some(env) = &args.env {
+        // A misspelt environment is a mistake to say, not an empty history.
+        super::environment(&plan, env)?;
+    }
     let (store, _) = super::read_record(ctx, &plan)?;
     let json = ctx.printer.mode() == OutputMode::Json;
     if let Some(id) = &args.release {
@@ -54,7 +58,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 event.actor
             ));
         }
-        return ctx.printer.data(&text);
+        return ctx.printer.data(&crate::text::visible(&text));
     }
     let wanted = |e: &crate::record::LogEntry| {
         args.env
@@ -87,5 +91,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             ));
         }
     }
-    ctx.printer.data(&text)
+    // A record written before relctl escaped outside text may still hold raw controls.
+    ctx.printer.data(&crate::text::visible(&text))
 }

@@ -104,7 +104,20 @@ pub struct Context<'a> {
     pub printer: &'a Printer,
 }
 
+/// A reason is recorded for people to read later: one with no words in it says nothing.
+fn check_reason(reason: Option<&str>) -> anyhow::Result<()> {
+    match reason {
+        Some(reason) if reason.trim().is_empty() => Err(crate::error::Error::usage(
+            "--reason is empty: it is recorded to say why",
+        )
+        .with_hint("give the reason in words, e.g. --reason 'hotfix for INC-123'")
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
+    check_reason(command.reason())?;
     match command {
         Command::Validate(args) => validate::run(args, ctx),
         Command::Plan(args) => plan::run(args, ctx),

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::Context;
+use crate::error::Error;
 use crate::ui::OutputMode;
 
 pub use crate::format::scan::{Deployment, Scan, deployments};
@@ -25,10 +26,23 @@ pub struct Args {
     pub since: Option<String>,
 }
 
+/// The longest `--since`: a hundred years is older than any record, and a longer one
+/// is a typo (`100000000d`) that would date the period before the calendar.
+const SINCE_MAX: std::time::Duration = std::time::Duration::from_secs(36_500 * 86_400);
+
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let env = super::notes::target_env(&plan, args.env.as_deref())?;
     let since = super::release::duration_flag("--since", args.since.as_deref())?;
+    if let Some(since) = since.filter(|d| *d > SINCE_MAX) {
+        return Err(Error::usage(format!(
+            "--since {} reaches back further than a record can: at most {}",
+            crate::duration::format(since),
+            crate::duration::format(SINCE_MAX)
+        ))
+        .with_hint("leave --since out to report from the first deployment")
+        .into());
+    }
     let now = crate::clock::now();
     let start = since.map(|d| {
         chrono::Duration::from_std(d)

@@ -213,11 +213,36 @@ fn release(ctx: &Context, version: &str, auto_approve: bool) -> anyhow::Result<(
 }
 
 /// The file that marks a directory as the demo's own, so that running it again there
-/// is allowed.
+/// is allowed, and what the demo writes in it.
 const MARKER: &str = ".relctl-demo";
+const MARKER_TEXT: &str = "Made by `relctl demo`, which may write here again.\n";
+
+/// Everything the demo writes into its directory: one that holds anything else is not
+/// the demo's, whatever its marker says.
+const DEMO_FILES: [&str; 3] = [MARKER, "release.yaml", ".git"];
+
+/// True when `dir` holds the demo's marker, as the demo writes it, and nothing but the
+/// demo's own files.
+fn made_by_demo(dir: &Path) -> anyhow::Result<bool> {
+    let marker = dir.join(MARKER);
+    if !marker.is_file() {
+        return Ok(false);
+    }
+    let text = std::fs::read(&marker).with_context(|| format!("reading {}", marker.display()))?;
+    if text != MARKER_TEXT.as_bytes() {
+        return Ok(false);
+    }
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        if !DEMO_FILES.iter().any(|name| entry.file_name() == *name) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
 
 /// Makes sure the demo may write into `dir`: it does not exist yet, it is empty, or an
-/// earlier demo made it. Anything else (a project, with its release.yaml, git config and
+/// earlier demo made it (`made_by_demo`). Anything else (a project, with its release.yaml, git config and
 /// records branch) is a usage error, before anything is written.
 fn claim(dir: &Path) -> anyhow::Result<()> {
     let refuse = |why: &str| {
@@ -232,11 +257,11 @@ fn claim(dir: &Path) -> anyhow::Result<()> {
     };
     match std::fs::read_dir(dir) {
         Ok(mut entries) => {
-            if dir.join(MARKER).is_file() {
+            if made_by_demo(dir)? {
                 return Ok(());
             }
             if entries.next().is_some() {
-                return Err(refuse("is not empty").into());
+                return Err(refuse("is not empty, and not a directory the demo made").into());
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -247,11 +272,8 @@ fn claim(dir: &Path) -> anyhow::Result<()> {
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     }
-    std::fs::write(
-        dir.join(MARKER),
-        "Made by `relctl demo`, which may write here again.\n",
-    )
-    .with_context(|| format!("writing {}", dir.join(MARKER).display()))
+    std::fs::write(dir.join(MARKER), MARKER_TEXT)
+        .with_context(|| format!("writing {}", dir.join(MARKER).display()))
 }
 
 fn prepare_repo(dir: &Path) -> anyhow::Result<()> {

@@ -127,6 +127,7 @@ impl Window {
         let start = self.bytes.len().saturating_sub(WINDOW);
         let cut = self.cut || start > 0;
         let masked = secrets.mask_excerpt(&self.bytes[start..], cut, false);
+        let masked = crate::text::visible(&masked);
         let kept = secrets::tail(&masked, OUTPUT_MAX);
         if cut && !kept.starts_with('…') {
             format!("…{kept}")

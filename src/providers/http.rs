@@ -426,7 +426,7 @@ fn no_answer(err: reqwest::Error, timeout: Duration) -> NoAnswer {
 fn into_response(answer: Answer, attempts: u32, secrets: &Secrets) -> Response {
     let long = answer.body.len() > TEXT_MAX || answer.cut;
     let shown = &answer.body[..answer.body.len().min(TEXT_MAX)];
-    let mut text = secrets.mask_excerpt(shown, false, long);
+    let mut text = crate::text::visible(&secrets.mask_excerpt(shown, false, long)).into_owned();
     if long {
         text.push('…');
     }
@@ -655,7 +655,7 @@ pub fn verify_digest(expr: &str, response: &Value, expected: &str) -> Result<(),
     } else {
         Err(format!(
             "the platform reports {} running, expected {}",
-            reported.trim(),
+            crate::text::visible(reported.trim()),
             expected.trim()
         ))
     }
@@ -1284,6 +1284,12 @@ mod tests {
         );
         let err = verify_digest(".digest", &json!({}), &digest).unwrap_err();
         assert!(err.starts_with("cannot read the running digest"), "{err}");
+        // A reported digest is the platform's text: shown, never acted on by a terminal.
+        let err = verify_digest(".digest", &json!({"digest": "\u{1b}[2J"}), &digest).unwrap_err();
+        assert!(
+            err.starts_with(r"the platform reports \x1b[2J running"),
+            "{err}"
+        );
     }
 
     fn answer(status: u16, json: Value) -> Response {

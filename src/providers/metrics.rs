@@ -24,6 +24,7 @@ use super::secrets::{self, MASK, Secrets};
 use crate::duration;
 use crate::plan::jq;
 use crate::plan::types::Reduce;
+use crate::text::visible;
 
 /// How much of an answer is read at all.
 const BODY_MAX: usize = 16 * 1024 * 1024;
@@ -201,21 +202,22 @@ impl Shown {
         MetricError::Malformed {
             url: self.url.clone(),
             query: self.query.clone(),
-            message: self.secrets.mask(message.as_ref()),
+            // Names what the answer held: the server's text, shown, never obeyed.
+            message: visible(&self.secrets.mask(message.as_ref())).into_owned(),
         }
     }
 
     fn excerpt(&self, body: &[u8]) -> String {
         let text = String::from_utf8_lossy(body);
         let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        secrets::head(&self.secrets.mask(&line), EXCERPT_MAX)
+        secrets::head(&visible(&self.secrets.mask(&line)), EXCERPT_MAX)
     }
 
     fn series(&self, series: &[&BTreeMap<String, String>]) -> String {
         let mut shown: Vec<String> = series
             .iter()
             .take(SERIES_SHOWN)
-            .map(|labels| self.secrets.mask(&show_labels(labels)))
+            .map(|labels| visible(&self.secrets.mask(&show_labels(labels))).into_owned())
             .collect();
         if series.len() > SERIES_SHOWN {
             shown.push("…".into());
@@ -444,7 +446,7 @@ fn read_answer(status: u16, body: &[u8], shown: &Shown) -> Result<Data, MetricEr
             url: shown.url.clone(),
             query: shown.query.clone(),
             status,
-            message: shown.secrets.mask(&message),
+            message: visible(&shown.secrets.mask(&message)).into_owned(),
         });
     }
     let Some(envelope) = envelope else {
@@ -474,7 +476,7 @@ fn read_answer(status: u16, body: &[u8], shown: &Shown) -> Result<Data, MetricEr
             "prometheus {}: query `{}`: {}",
             shown.url,
             shown.query,
-            shown.secrets.mask(warning)
+            visible(&shown.secrets.mask(warning))
         );
     }
     let data = envelope
@@ -1033,6 +1035,24 @@ mod tests {
                 r#"prometheus {} answered 400 Bad Request to query `sum(x))`: bad_data: invalid parameter "query": 1:5: parse error: unexpected ")""#,
                 fake.url
             )
+        );
+    }
+
+    #[tokio::test]
+    async fn an_api_error_with_control_characters_is_shown_visibly() {
+        let fake = Fake::start(|_| {
+            Reply::Json(
+                400,
+                json!({"status": "error", "errorType": "bad_data", "error": "a\u{0}b \u{1b}[2J"}),
+            )
+        })
+        .await;
+        let err = instant(&client(), &prom(&fake.url), "up", None, &none())
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with(r"bad_data: a\0b \x1b[2J"),
+            "{err}"
         );
     }
 

@@ -29,9 +29,9 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// Reads each named secret from the process environment. A missing, empty or too
-    /// short one is a usage error (exit 2) naming every such secret, raised before
-    /// anything is deployed.
+    /// Reads each named secret from the process environment. A missing, empty, blank
+    /// (only whitespace) or too short one is a usage error (exit 2) naming every such
+    /// secret, raised before anything is deployed.
     pub fn from_env<I, S>(names: I) -> Result<Secrets, Error>
     where
         I: IntoIterator<Item = S>,
@@ -43,6 +43,10 @@ impl Secrets {
         for name in names {
             let name = name.as_ref();
             match std::env::var(name) {
+                // Masking a blank one would hide every run of spaces in what relctl shows.
+                Ok(value) if !value.is_empty() && value.trim().is_empty() => {
+                    missing.push(format!("{name} (set but only whitespace)"))
+                }
                 Ok(value) if value.chars().count() >= MIN_LEN => {
                     values.push((name.to_string(), value))
                 }

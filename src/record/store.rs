@@ -522,7 +522,10 @@ impl Store {
         if self.checked_out {
             return Err(self.checked_out_error());
         }
-        let log = format!("relctl: {}", why.lines().next().unwrap_or_default());
+        let log = format!(
+            "relctl: {}",
+            one_line(why.lines().next().unwrap_or_default())
+        );
         // The zero id means "must not exist yet": libgit2 checks it under the ref's
         // lock, where a plain create checks before taking the lock and can overwrite.
         let old = expected.unwrap_or(Oid::ZERO_SHA1);
@@ -711,9 +714,13 @@ fn message(commit: &Commit) -> Result<String> {
     Ok(message)
 }
 
-/// A line break would end the summary or split a trailer.
+/// A line break would end the summary or split a trailer; a control character (a NUL
+/// git cannot hold, an escape a terminal would act on) is written visibly.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::text::visible(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Author and committer for `actor`: an email stays an email, `Name <email>` is

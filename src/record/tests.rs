@@ -315,6 +315,24 @@ fn message_trailers_signature_and_log() {
 }
 
 #[test]
+fn control_characters_in_a_message_are_written_visibly() {
+    let tmp = TempDir::new().unwrap();
+    let store = Store::open(&init(tmp.path()), BRANCH, None).unwrap();
+    let mut event = commit("failed: a\0b \x1b[2J", "alice@example.com", &[("x", "1")]);
+    event.trailers = vec![("Note".into(), "\x1b]0;title\x07".into())];
+    let appended = store
+        .append(&mut |_| Ok(Some(event.clone())))
+        .unwrap()
+        .unwrap();
+    let raw = store.repo.find_commit(appended.oid).unwrap();
+    assert_eq!(
+        raw.message().unwrap(),
+        "failed: a\\0b \\x1b[2J\n\nNote: \\x1b]0;title\\x07\n"
+    );
+    fsck(tmp.path());
+}
+
+#[test]
 fn build_declining_or_failing_commits_nothing() {
     let tmp = TempDir::new().unwrap();
     let store = Store::open(&init(tmp.path()), BRANCH, None).unwrap();

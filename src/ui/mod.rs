@@ -176,6 +176,9 @@ impl Printer {
 pub fn render_error(err: &anyhow::Error) -> String {
     let mut text = format!("{} {err}\n", style("error:").red().bold().for_stderr());
     for cause in err.chain().skip(1) {
+        // A cause from another tool's message may carry its own `error: ` (a parser's).
+        let cause = cause.to_string();
+        let cause = cause.strip_prefix("error: ").unwrap_or(&cause);
         text.push_str(&format!("  caused by: {cause}\n"));
     }
     if let Some(hint) = error::hint_of(err) {
@@ -233,6 +236,16 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         }
+    }
+
+    #[test]
+    fn a_cause_that_says_error_itself_is_not_prefixed_twice() {
+        console::set_colors_enabled_stderr(false);
+        let err = anyhow::anyhow!("error: line 2: unexpected token").context("reading the file");
+        assert_eq!(
+            render_error(&err),
+            "error: reading the file\n  caused by: line 2: unexpected token\n"
+        );
     }
 
     #[test]

@@ -48,6 +48,8 @@ struct Inner {
     stats: BTreeMap<String, Value>,
     /// When set, deploy answers give this `id` instead of the environment's name.
     answer_id: Option<String>,
+    /// Scripted raw answers (status, body bytes) for the next deploy calls.
+    raw_answers: VecDeque<(u16, Vec<u8>)>,
 }
 
 #[derive(Clone)]
@@ -155,6 +157,12 @@ impl Platform {
         self.lock().answer_id = Some(id.to_string());
     }
 
+    /// The next deploy call is answered `status` with exactly `body`, whatever bytes it
+    /// holds (a NUL, a terminal escape), and changes nothing.
+    pub fn answer_next_deploy_raw(&self, status: u16, body: &[u8]) {
+        self.lock().raw_answers.push_back((status, body.to_vec()));
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -201,6 +209,10 @@ async fn deploy(
 ) -> Response {
     remember(&state, &method, &uri, &headers, &body);
     let mut inner = state.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((status, raw)) = inner.raw_answers.pop_front() {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (code, raw).into_response();
+    }
     if let Some(status) = inner.deploy_faults.pop_front()
         && status != 200
     {
