@@ -398,6 +398,61 @@ fn under_ci_records_left_unpushed_fail_the_run_after_retrying() {
 }
 
 #[test]
+fn a_fresh_clone_that_cannot_reach_the_remote_decides_from_what_git_clone_fetched() {
+    let c = Clones::new("");
+    ok(&c.relctl(
+        "a",
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    ));
+    // A clone made now has the records only as origin/relctl/records, as `git clone`
+    // (and a CI checkout with fetch-depth: 0) leaves them.
+    git(
+        c.env.path(),
+        &["clone", "-q", c.origin.to_str().unwrap_or_default(), "c"],
+    );
+    let plan = std::fs::read(c.dir("a").join("release.yaml")).expect("read the plan");
+    std::fs::write(c.dir("c").join("release.yaml"), plan).expect("write the plan");
+    c.take_remote_away();
+
+    let status = status_json(&c.relctl("c", &["--offline", "status", "--output", "json"]));
+    assert_eq!(live_in(&status, "dev"), Some(release(OLD)), "{status}");
+    let run = c.relctl(
+        "c",
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    );
+    ok(&run);
+    assert_eq!(c.platform.deploys().len(), 1, "nothing deployed again");
+    // One history, not a second one started beside the remote's.
+    git(
+        &c.dir("c"),
+        &["merge-base", "relctl/records", "origin/relctl/records"],
+    );
+}
+
+#[test]
+fn approving_a_release_this_clone_has_not_seen_says_the_remote_was_not_reached() {
+    let c = Clones::new(APPROVAL);
+    let run = c.relctl("a", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    c.take_remote_away();
+    let run = c.run(
+        "b",
+        "alice@acme.io",
+        &[],
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "there is no release `{}` in this clone's record, and the records remote could not be reached",
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn under_ci_a_rollback_goes_on_without_the_remote_then_says_its_record_did_not_reach_it() {
     let c = Clones::new("");
     for hex in [OLD, HEX] {

@@ -75,6 +75,20 @@ impl Store {
         self.ahead(self.tip()?, remote_tip)
     }
 
+    /// Brings the local branch up to what the last fetch saw of the remote (a `git
+    /// clone` fetches the records branch into its tracking ref and makes no local
+    /// branch): deciding without the remote means deciding from the record as of then,
+    /// never from an empty one that would start a second history.
+    fn catch_up_with_last_fetch(&self, remote: &str) -> Result<()> {
+        if self.checked_out {
+            return Ok(());
+        }
+        match self.read_ref(&self.tracking(remote))? {
+            Some(tip) => self.integrate(Some(tip)),
+            None => Ok(()),
+        }
+    }
+
     /// Whether this clone has ever talked to the remote: it has fetched from it, or
     /// has a remote-tracking ref for the branch (from a push, or from `git clone`).
     pub fn reached(&self) -> Result<bool> {
@@ -129,12 +143,19 @@ impl Store {
             return Ok(Freshness::Local);
         };
         if self.offline {
+            if let Err(err) = self.catch_up_with_last_fetch(&remote) {
+                tracing::debug!("{err:#}");
+            }
             return Ok(Freshness::Offline {
                 as_of: self.last_fetch(),
                 unpushed: self.unpushed()?,
             });
         }
         let stale = |why: String| -> Result<Freshness> {
+            // A reader shows what the last fetch saw; a conflict is a writer's to report.
+            if let Err(err) = self.catch_up_with_last_fetch(&remote) {
+                tracing::debug!("{err:#}");
+            }
             Ok(Freshness::Stale {
                 why,
                 as_of: self.last_fetch(),
@@ -213,6 +234,7 @@ impl Store {
             });
         };
         if self.offline {
+            self.catch_up_with_last_fetch(remote)?;
             return Ok(Sync {
                 pushed: 0,
                 pending: self.unpushed()?,
@@ -229,6 +251,7 @@ impl Store {
             let remote_tip = match self.fetch(remote)? {
                 Fetched::Tip(tip) => tip,
                 Fetched::Unreachable(why) => {
+                    self.catch_up_with_last_fetch(remote)?;
                     return Ok(Sync {
                         pushed: 0,
                         pending: self.unpushed()?,
