@@ -26,8 +26,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let env = super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
-    let _ = store.sync();
-    let (file, state) = release::find(&store, &args.release)?;
+    let sync = store.sync();
+    let (file, state) = release::find_after(&store, &args.release, &sync)?;
     let author = release::author(&plan);
     release::decidable_gate(env, &args.release, &state, &author, Verdict::Reject)?;
     let release_id = args.release.clone();

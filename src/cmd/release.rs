@@ -82,11 +82,33 @@ pub fn duration_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<D
 
 /// The release file and its folded state, or exit 2 when the record has no such release.
 pub fn find(store: &Store, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
+    find_after(store, id, &Ok(crate::record::Sync::default()))
+}
+
+/// `find`, after `sync`: when the release is missing and the remote could not be
+/// reached, the error says so, since the release may well be on the remote.
+pub fn find_after(
+    store: &Store,
+    id: &str,
+    sync: &anyhow::Result<crate::record::Sync>,
+) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
     let snapshot = store.snapshot()?;
-    let file = format::read_release(&snapshot, id)?.ok_or_else(|| {
-        Error::usage(format!("there is no release `{id}` in the record"))
-            .with_hint("`relctl history` lists the releases the record holds")
-    })?;
+    let Some(file) = format::read_release(&snapshot, id)? else {
+        let unreached = match sync {
+            Ok(sync) => sync.error.clone(),
+            Err(err) => Some(format!("{err:#}")),
+        };
+        let err = match unreached {
+            Some(why) => Error::usage(format!(
+                "there is no release `{id}` in this clone's record, and the records remote \
+                 could not be reached to look there: {why}"
+            ))
+            .with_hint("fix the access to the remote (README: \"Sharing records through a remote\"), then run this again"),
+            None => Error::usage(format!("there is no release `{id}` in the record"))
+                .with_hint("`relctl history` lists the releases the record holds"),
+        };
+        return Err(err.into());
+    };
     let state = engine::fold(Some(&file));
     Ok((file, state))
 }

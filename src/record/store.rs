@@ -109,7 +109,7 @@ impl Appended {
 }
 
 /// What a sync did: commits pushed, commits still only local, and why if any are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sync {
     pub pushed: usize,
     pub pending: usize,
