@@ -51,7 +51,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     super::environment(&plan, &args.env)?;
     let env = &args.env;
-    let me = release::author(&plan).actor;
     let reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -62,7 +61,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let snapshot = store.snapshot()?;
         let file = format::read_env(&snapshot, env)?;
         let (header, to, preempted) =
-            match decide(&snapshot, &plan.app, &file, env, args.to.as_deref(), &me)? {
+            match decide(&snapshot, &plan.app, &file, env, args.to.as_deref())? {
                 Decision::Roll {
                     header,
                     to,
@@ -162,15 +161,16 @@ fn decide(
     file: &EnvFile,
     env: &str,
     wanted: Option<&str>,
-    me: &str,
 ) -> anyhow::Result<Decision> {
     if let Some(lock) = &file.lock
         && wanted.is_none()
-        && !lock.by.eq_ignore_ascii_case(me)
     {
         let holder = format::read_release(snapshot, &lock.release)?;
         let run = engine::fold(holder.as_ref()).env(env);
-        // A rollback that failed is taken over; one that is running is left to finish.
+        // A rollback that failed is taken over; one that is running is left to finish,
+        // whoever started it: the same person's second rollback from the same clone
+        // finds its own lock, and the record cannot tell a running rollback from one
+        // whose process died (`--to` takes that one over).
         if run.rolling_back && run.rollback_failed.is_none() {
             return Ok(Decision::Running { lock: lock.clone() });
         }
