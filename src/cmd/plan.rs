@@ -131,7 +131,8 @@ pub fn actions(
                 weight: steps::step_weight(env, index),
                 response: None,
             };
-            if let Some(request) = step_request(env, index, &scope) {
+            let visit = steps::Visit::coming(&id, env_name, &run);
+            if let Some(request) = step_request(env, index, &scope, visit) {
                 let action = env.steps[index].kind.name();
                 actions.push(
                     json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
@@ -170,9 +171,14 @@ fn blocks(inputs: &engine::Inputs, env_name: &str, envfile: &EnvFile) -> Vec<Val
     actions
 }
 
-/// What step `index` would ask, as its action's `request`; `None` for a deploy without
-/// a provider.
-fn step_request(env: &Environment, index: usize, scope: &Scope) -> Option<Value> {
+/// What step `index` would ask on `visit`, as its action's `request`; `None` for a
+/// deploy without a provider.
+fn step_request(
+    env: &Environment,
+    index: usize,
+    scope: &Scope,
+    visit: steps::Visit,
+) -> Option<Value> {
     let plan = scope.plan;
     Some(match &env.steps[index].kind {
         StepKind::Analysis(name) => {
@@ -195,10 +201,7 @@ fn step_request(env: &Environment, index: usize, scope: &Scope) -> Option<Value>
         // Deploy, pause, http and exec: prepared as promote prepares them.
         _ => {
             let provider = plan.deploy_providers.get(&env.deploy.raw);
-            prepared(
-                steps::prepare(scope, env, index, provider, &scope.target.release)?,
-                scope,
-            )
+            prepared(steps::prepare(scope, env, index, provider, visit)?, scope)
         }
     })
 }
