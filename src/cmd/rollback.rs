@@ -248,14 +248,21 @@ fn target(
             None => live_long_ago(snapshot, env, wanted)?.filter(|l| l.release != *rolled_back),
         }
         .ok_or_else(|| {
-            let known: Vec<&str> = candidates.iter().map(|l| l.release.as_str()).collect();
+            // Only what `--to` would accept: never a release rolled back there.
+            let known: Vec<&str> = candidates
+                .iter()
+                .map(|l| l.release.as_str())
+                .filter(|r| !rejected(r))
+                .collect();
             Error::usage(format!(
                 "{wanted} was never live in {env} before {rolled_back}"
             ))
-            .with_hint(if known.is_empty() {
-                "nothing else was ever live there".to_string()
-            } else {
-                format!("candidates: {}", known.join(", "))
+            .with_hint(match (known.is_empty(), candidates.is_empty()) {
+                (false, _) => format!("candidates: {}", known.join(", ")),
+                (true, true) => "nothing else was ever live there".to_string(),
+                (true, false) => format!(
+                    "every release live there before was rolled back there; to redeploy one on purpose: relctl promote --env {env} --artifact REF --force --reason TEXT"
+                ),
             })
         })?,
         None => match (
