@@ -48,6 +48,13 @@ struct Inner {
     stats: BTreeMap<String, Value>,
     /// When set, deploy answers give this `id` instead of the environment's name.
     answer_id: Option<String>,
+    /// When set, a deploy whose `Idempotency-Key` was seen before gets the answer it got
+    /// then and changes nothing, as a platform that honours the header does.
+    honour_keys: bool,
+    /// The answers given per key (kept only when `honour_keys`).
+    answered: BTreeMap<String, Value>,
+    /// The deploys the platform carried out, as (environment, image, weight).
+    applied: Vec<(String, String, u64)>,
 }
 
 #[derive(Clone)]
@@ -155,6 +162,18 @@ impl Platform {
         self.lock().answer_id = Some(id.to_string());
     }
 
+    /// From now on, answer a deploy whose `Idempotency-Key` was seen before from the
+    /// first answer, without deploying again.
+    pub fn honour_idempotency_keys(&self) {
+        self.lock().honour_keys = true;
+    }
+
+    /// The deploys carried out (not those answered from a known key), as (environment,
+    /// image, weight).
+    pub fn applied(&self) -> Vec<(String, String, u64)> {
+        self.lock().applied.clone()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -201,6 +220,14 @@ async fn deploy(
 ) -> Response {
     remember(&state, &method, &uri, &headers, &body);
     let mut inner = state.lock().unwrap_or_else(|e| e.into_inner());
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .filter(|_| inner.honour_keys);
+    if let Some(answer) = key.as_ref().and_then(|k| inner.answered.get(k)) {
+        return Json(answer.clone()).into_response();
+    }
     if let Some(status) = inner.deploy_faults.pop_front()
         && status != 200
     {
@@ -211,6 +238,7 @@ async fn deploy(
     let image = body["image"].as_str().unwrap_or_default().to_string();
     let weight = body["weight"].as_u64().unwrap_or(100);
     inner.running.insert(env.clone(), (image.clone(), weight));
+    inner.applied.push((env.clone(), image.clone(), weight));
     let digest = inner
         .wrong_digest
         .clone()
@@ -221,7 +249,11 @@ async fn deploy(
         "ready"
     };
     let id = inner.answer_id.clone().unwrap_or(env);
-    Json(json!({ "id": id, "state": state_name, "digest": digest })).into_response()
+    let answer = json!({ "id": id, "state": state_name, "digest": digest });
+    if let Some(key) = key {
+        inner.answered.insert(key, answer.clone());
+    }
+    Json(answer).into_response()
 }
 
 async fn deployment(
