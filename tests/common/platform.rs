@@ -157,6 +157,11 @@ impl Platform {
         self.lock().never_ready = true;
     }
 
+    /// Deployments become ready again (after `never_ready`).
+    pub fn ready_again(&self) {
+        self.lock().never_ready = false;
+    }
+
     /// Deploy answers say `"id": id` (what a plan's `response.id` then holds).
     pub fn answer_id(&self, id: &str) {
         self.lock().answer_id = Some(id.to_string());
