@@ -6,7 +6,7 @@ use crate::common::Run;
 use crate::common::platform::Platform;
 use crate::promote::{CANARY, HEX, OLD, Setup, artifact, release};
 use crate::reliability::{env_file, kinds, release_file};
-use crate::runbook::{finish, production_deploys_since, spawn_rollback};
+use crate::runbook::{finish, production_deploys_since, spawn_rollback_with};
 
 const ALICE: &str = "alice@acme.io";
 /// 63 zeros and a 1: a digest no release here has.
@@ -34,17 +34,17 @@ fn applied_since(platform: &Platform, env: &str, n: usize) -> Vec<(String, u64)>
         .collect()
 }
 
-#[test]
-fn three_rollbacks_by_one_person_in_one_clone_deploy_once() {
+/// Rounds of one incident each: a new release goes live, then the same engineer's three
+/// terminals roll production back at the same moment (with `extra` arguments). Each time
+/// all three exit 0, one rolls back, the others report it, the platform sees one redeploy.
+fn race_three_rollbacks_in_one_clone(extra: &[&str]) {
     let s = Setup::new("", CANARY);
     ok(&s.promote(OLD, &["--version", "1.0.0"]));
-    // Each round is a new incident: a new release goes live, then the same engineer's
-    // three terminals roll production back at the same moment.
     for round in 1..=4 {
         let bad = digest(round);
         ok(&s.promote(&bad, &["--version", &format!("1.{round}.0")]));
         let calls = s.platform.deploys().len();
-        let children = [0; 3].map(|_| spawn_rollback(&s.env, s.env.path(), ALICE));
+        let children = [0; 3].map(|_| spawn_rollback_with(&s.env, s.env.path(), ALICE, extra));
         let runs = children.map(finish);
         let all = || {
             runs.iter()
@@ -91,6 +91,16 @@ fn three_rollbacks_by_one_person_in_one_clone_deploy_once() {
         assert_eq!(production.lock, None);
         assert_eq!(production.live.map(|l| l.release), Some(release(OLD)));
     }
+}
+
+#[test]
+fn three_rollbacks_by_one_person_in_one_clone_deploy_once() {
+    race_three_rollbacks_in_one_clone(&[]);
+}
+
+#[test]
+fn three_rollbacks_to_one_release_in_one_clone_deploy_once() {
+    race_three_rollbacks_in_one_clone(&["--to", &release(OLD)]);
 }
 
 #[test]

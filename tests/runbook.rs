@@ -145,10 +145,16 @@ fn a_rollback_after_a_failed_gate_reports_the_automatic_one() {
 }
 
 /// `relctl rollback --env production` as `actor`, started in `dir` and left running.
-pub(crate) fn spawn_rollback(env: &TestEnv, dir: &Path, actor: &str) -> Child {
+fn spawn_rollback(env: &TestEnv, dir: &Path, actor: &str) -> Child {
+    spawn_rollback_with(env, dir, actor, &[])
+}
+
+/// The same with `extra` arguments (`--to RELEASE`).
+pub(crate) fn spawn_rollback_with(env: &TestEnv, dir: &Path, actor: &str, extra: &[&str]) -> Child {
     env.std_command()
         .current_dir(dir)
         .args(["rollback", "--env", "production", "--reason", "pager"])
+        .args(extra)
         .env("DEPLOY_TOKEN", SECRET)
         .env("RELCTL_BACKOFF_MS", "1")
         .env("RELCTL_ACTOR", actor)

@@ -55,21 +55,33 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // The environment's lock when this rollback first looked: the one `--to` takes over.
+    let mut first_seen = None;
     for _ in 0..ATTEMPTS {
         let store = runner::open_store(&plan)?;
         let sync = store.sync();
         let snapshot = store.snapshot()?;
         let file = format::read_env(&snapshot, env)?;
-        let (header, to, preempted) =
-            match decide(&snapshot, &plan.app, &file, env, args.to.as_deref())? {
-                Decision::Roll {
-                    header,
-                    to,
-                    preempted,
-                } => (header, to, preempted),
-                Decision::Done { live, note } => return done(ctx, env, &live, &note),
-                Decision::Running { lock } => return running(ctx, env, &lock),
-            };
+        let seen: &Option<Lock> = first_seen.get_or_insert_with(|| file.lock.clone());
+        // A rollback that took the environment while this one was deciding is running:
+        // `--to` takes over only what was there before it was run.
+        let take_over = args.to.is_some() && file.lock == *seen;
+        let (header, to, preempted) = match decide(
+            &snapshot,
+            &plan.app,
+            &file,
+            env,
+            take_over,
+            args.to.as_deref(),
+        )? {
+            Decision::Roll {
+                header,
+                to,
+                preempted,
+            } => (header, to, preempted),
+            Decision::Done { live, note } => return done(ctx, env, &live, &note),
+            Decision::Running { lock } => return running(ctx, env, &lock),
+        };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         if let Ok(s) = &sync
@@ -154,16 +166,18 @@ fn finish(
 
 /// What to do, from the environment's file and the releases' records. A rollback never
 /// goes back to a release rolled back in the environment, and a second rollback of the
-/// same incident deploys nothing: `--to` is how to go further back.
+/// same incident deploys nothing: `--to` is how to go further back. `take_over`: a
+/// rollback holding the environment may be taken over (`--to`, on what it first saw).
 fn decide(
     snapshot: &Snapshot,
     app: &str,
     file: &EnvFile,
     env: &str,
+    take_over: bool,
     wanted: Option<&str>,
 ) -> anyhow::Result<Decision> {
     if let Some(lock) = &file.lock
-        && wanted.is_none()
+        && !take_over
     {
         let holder = format::read_release(snapshot, &lock.release)?;
         let run = engine::fold(holder.as_ref()).env(env);
