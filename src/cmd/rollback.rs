@@ -1,5 +1,6 @@
 //! `relctl rollback`: the incident path. Redeploy what was live before, now.
 
+use anyhow::Context as _;
 use serde_json::json;
 
 use super::{Context, release};
@@ -55,6 +56,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let _turn = one_at_a_time(ctx, &plan, env)?;
     // The environment's lock when this rollback first looked: the one `--to` takes over.
     let mut first_seen = None;
     for _ in 0..ATTEMPTS {
@@ -116,6 +118,48 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     )
     .with_hint("`relctl status` shows what is happening there; run the rollback again")
     .into())
+}
+
+/// Rollbacks of one environment from one repository run one after the other: each holds
+/// a file lock in the git directory from its first look at the record to its last
+/// record, so the next one decides on what it did, and one whose process died gives its
+/// turn back. (Between clones, the record's compare-and-swap decides.) `None` where the
+/// file system has no locks.
+fn one_at_a_time(
+    ctx: &Context,
+    plan: &crate::plan::Plan,
+    env: &str,
+) -> anyhow::Result<Option<std::fs::File>> {
+    let store = runner::open_store(plan)?;
+    let path = store
+        .common_dir()
+        .join(format!("relctl-rollback-{env}.lock"));
+    let opened = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path);
+    let file = match opened {
+        Ok(file) => file,
+        Err(err) => {
+            tracing::debug!(path = %path.display(), %err, "rolling back without taking turns");
+            return Ok(None);
+        }
+    };
+    match file.try_lock() {
+        Ok(()) => return Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(err)) => {
+            tracing::debug!(path = %path.display(), %err, "rolling back without taking turns");
+            return Ok(None);
+        }
+    }
+    ctx.printer.status(&format!(
+        "another rollback of {env} is running from this repository: waiting for it to end"
+    ));
+    file.lock()
+        .with_context(|| format!("waiting for {}", path.display()))?;
+    Ok(Some(file))
 }
 
 /// Ends a rollback that ran: the hooks and summary, then what it did.
