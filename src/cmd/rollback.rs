@@ -226,9 +226,8 @@ fn decide(
         let holder = format::read_release(snapshot, &lock.release)?;
         let run = engine::fold(holder.as_ref()).env(env);
         // A rollback that failed is taken over; one that is running is left to finish,
-        // whoever started it: the same person's second rollback from the same clone
-        // finds its own lock, and the record cannot tell a running rollback from one
-        // whose process died (`--to` takes that one over).
+        // whoever started it, the same person included: the record cannot tell a
+        // running rollback from one whose process died (`--to` takes that one over).
         if run.rolling_back && run.rollback_failed.is_none() {
             return Ok(Decision::Running { lock: lock.clone() });
         }
