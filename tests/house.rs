@@ -24,7 +24,7 @@ fn production_keys(s: &Setup) -> Vec<String> {
 
 #[test]
 fn a_failed_gate_and_relctl_rollback_key_their_redeploy_alike() {
-    let expected = format!("{}/production/rollback/{}", release(HEX), release(OLD));
+    let expected = format!("{}/production/1/rollback/{}", release(HEX), release(OLD));
     // A gate fails: the environment goes back to OLD by itself.
     let s = Setup::new("", &gated("exit 0"));
     assert_eq!(s.promote(OLD, &[]).code, 0);

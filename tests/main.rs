@@ -26,6 +26,7 @@ mod record_sync;
 mod reliability;
 mod report;
 mod rollback_gates;
+mod rollback_races;
 mod runbook;
 mod secrets;
 mod terminal;

@@ -154,10 +154,10 @@ fn three_environments_end_to_end() {
     assert_eq!(
         keys,
         vec![
-            format!("{id}/dev/0"),
-            format!("{id}/staging/0"),
-            format!("{id}/production/0"),
-            format!("{id}/production/1")
+            format!("{id}/dev/1/0"),
+            format!("{id}/staging/1/0"),
+            format!("{id}/production/1/0"),
+            format!("{id}/production/1/1")
         ]
     );
     assert_eq!(

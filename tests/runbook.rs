@@ -27,7 +27,7 @@ fn ok(run: &Run) {
 }
 
 /// Deploy calls to production from the `n`th on.
-fn production_deploys_since(platform: &Platform, n: usize) -> Vec<(String, u64)> {
+pub(crate) fn production_deploys_since(platform: &Platform, n: usize) -> Vec<(String, u64)> {
     platform.deploys()[n..]
         .iter()
         .filter(|(env, _, _)| env == "production")
@@ -146,9 +146,15 @@ fn a_rollback_after_a_failed_gate_reports_the_automatic_one() {
 
 /// `relctl rollback --env production` as `actor`, started in `dir` and left running.
 fn spawn_rollback(env: &TestEnv, dir: &Path, actor: &str) -> Child {
+    spawn_rollback_with(env, dir, actor, &[])
+}
+
+/// The same with `extra` arguments (`--to RELEASE`).
+pub(crate) fn spawn_rollback_with(env: &TestEnv, dir: &Path, actor: &str, extra: &[&str]) -> Child {
     env.std_command()
         .current_dir(dir)
         .args(["rollback", "--env", "production", "--reason", "pager"])
+        .args(extra)
         .env("DEPLOY_TOKEN", SECRET)
         .env("RELCTL_BACKOFF_MS", "1")
         .env("RELCTL_ACTOR", actor)
@@ -158,7 +164,7 @@ fn spawn_rollback(env: &TestEnv, dir: &Path, actor: &str) -> Child {
         .expect("start rollback")
 }
 
-fn finish(child: Child) -> Run {
+pub(crate) fn finish(child: Child) -> Run {
     let out = child.wait_with_output().expect("rollback ends");
     Run {
         code: out.status.code().unwrap_or(-1),

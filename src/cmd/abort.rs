@@ -2,7 +2,9 @@
 
 use super::{Context, release};
 use crate::engine::EventKind;
-use crate::error::Exit;
+use crate::error::{Error, Exit};
+use crate::format;
+use crate::plan::Plan;
 use crate::runner::{self, Options};
 
 /// Stop a release under way; its environment goes back to what was live before
@@ -27,9 +29,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
     runner.sync()?;
+    // Decide on what the remote holds now, not on what this clone had before the sync.
+    let (_, state) = release::find(&runner.store, &args.release)?;
     let current = state
         .current()
         .map(|(env, run)| (env.to_string(), run.clone()));
+    if current.is_none() {
+        refuse_live(&runner, &plan, &args.release)?;
+    }
     runner.record(
         current.as_ref().map(|(env, _)| env.as_str()),
         EventKind::Aborted {
@@ -58,4 +65,29 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         runner.github.as_ref(),
         false,
     )
+}
+
+/// A release that is not under way but live somewhere is not aborted (there is nothing
+/// to stop, and marking it aborted would take nothing out): exit 2, pointing at the
+/// rollback that does take it out.
+fn refuse_live(runner: &runner::Runner, plan: &Plan, id: &str) -> anyhow::Result<()> {
+    let snapshot = runner.store.snapshot()?;
+    let mut live = Vec::new();
+    for env in &plan.environments {
+        let file = format::read_env(&snapshot, &env.name)?;
+        if file.live.is_some_and(|l| l.release == id) {
+            live.push(env.name.as_str());
+        }
+    }
+    let Some(last) = live.last() else {
+        return Ok(());
+    };
+    Err(Error::usage(format!(
+        "{id} is not under way: it is live in {}; abort stops a release under way",
+        live.join(", ")
+    ))
+    .with_hint(format!(
+        "to take it out of {last}: relctl rollback --env {last} --reason TEXT"
+    ))
+    .into())
 }

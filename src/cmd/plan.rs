@@ -228,7 +228,13 @@ impl Walk<'_> {
         };
         let action = env.steps[index].kind.name();
         if !matches!(env.steps[index].kind, StepKind::Approval(_))
-            && let Some(request) = step_request(env, index, &scope)
+            && let Some(request) = step_request(
+                env,
+                index,
+                &scope,
+                // The walk has entered the environment in memory: its visit is promote's.
+                steps::Visit::recorded(&self.target.release, env_name, &run),
+            )
         {
             self.show(
                 json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
@@ -321,9 +327,14 @@ impl Walk<'_> {
     }
 }
 
-/// What step `index` would ask, as its action's `request`; `None` for a deploy without
-/// a provider.
-fn step_request(env: &Environment, index: usize, scope: &Scope) -> Option<Value> {
+/// What step `index` would ask on `visit`, as its action's `request`; `None` for a
+/// deploy without a provider.
+fn step_request(
+    env: &Environment,
+    index: usize,
+    scope: &Scope,
+    visit: steps::Visit,
+) -> Option<Value> {
     let plan = scope.plan;
     Some(match &env.steps[index].kind {
         StepKind::Analysis(name) => {
@@ -346,10 +357,7 @@ fn step_request(env: &Environment, index: usize, scope: &Scope) -> Option<Value>
         // Deploy, pause, http and exec: prepared as promote prepares them.
         _ => {
             let provider = plan.deploy_providers.get(&env.deploy.raw);
-            prepared(
-                steps::prepare(scope, env, index, provider, &scope.target.release)?,
-                scope,
-            )
+            prepared(steps::prepare(scope, env, index, provider, visit)?, scope)
         }
     })
 }

@@ -1,5 +1,6 @@
 //! `relctl rollback`: the incident path. Redeploy what was live before, now.
 
+use anyhow::Context as _;
 use serde_json::json;
 
 use super::{Context, release};
@@ -52,26 +53,38 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     super::environment(&plan, &args.env)?;
     let env = &args.env;
-    let me = release::author(&plan).actor;
     let reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let _turn = one_at_a_time(ctx, &plan, env)?;
+    // The environment's lock when this rollback first looked: the one `--to` takes over.
+    let mut first_seen = None;
     for _ in 0..ATTEMPTS {
         let store = runner::open_store(&plan)?;
         let sync = store.sync();
         let snapshot = store.snapshot()?;
         let file = format::read_env(&snapshot, env)?;
-        let (header, to, preempted) =
-            match decide(&snapshot, &plan.app, &file, env, args.to.as_deref(), &me)? {
-                Decision::Roll {
-                    header,
-                    to,
-                    preempted,
-                } => (header, to, preempted),
-                Decision::Done { live, note } => return done(ctx, env, &live, &note),
-                Decision::Running { lock } => return running(ctx, env, &lock),
-            };
+        let seen: &Option<Lock> = first_seen.get_or_insert_with(|| file.lock.clone());
+        // A rollback that took the environment while this one was deciding is running:
+        // `--to` takes over only what was there before it was run.
+        let take_over = args.to.is_some() && file.lock == *seen;
+        let (header, to, preempted) = match decide(
+            &snapshot,
+            &plan.app,
+            &file,
+            env,
+            take_over,
+            args.to.as_deref(),
+        )? {
+            Decision::Roll {
+                header,
+                to,
+                preempted,
+            } => (header, to, preempted),
+            Decision::Done { live, note } => return done(ctx, env, &live, &note),
+            Decision::Running { lock } => return running(ctx, env, &lock),
+        };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         if let Ok(s) = &sync
@@ -106,6 +119,48 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     )
     .with_hint("`relctl status` shows what is happening there; run the rollback again")
     .into())
+}
+
+/// Rollbacks of one environment from one repository run one after the other: each holds
+/// a file lock in the git directory from its first look at the record to its last
+/// record, so the next one decides on what it did, and one whose process died gives its
+/// turn back. (Between clones, the record's compare-and-swap decides.) `None` where the
+/// file system has no locks.
+fn one_at_a_time(
+    ctx: &Context,
+    plan: &crate::plan::Plan,
+    env: &str,
+) -> anyhow::Result<Option<std::fs::File>> {
+    let store = runner::open_store(plan)?;
+    let path = store
+        .common_dir()
+        .join(format!("relctl-rollback-{env}.lock"));
+    let opened = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path);
+    let file = match opened {
+        Ok(file) => file,
+        Err(err) => {
+            tracing::debug!(path = %path.display(), %err, "rolling back without taking turns");
+            return Ok(None);
+        }
+    };
+    match file.try_lock() {
+        Ok(()) => return Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(err)) => {
+            tracing::debug!(path = %path.display(), %err, "rolling back without taking turns");
+            return Ok(None);
+        }
+    }
+    ctx.printer.status(&format!(
+        "another rollback of {env} is running from this repository: waiting for it to end"
+    ));
+    file.lock()
+        .with_context(|| format!("waiting for {}", path.display()))?;
+    Ok(Some(file))
 }
 
 /// Ends a rollback that ran: the hooks and summary, then what it did.
@@ -160,22 +215,24 @@ fn finish(
 
 /// What to do, from the environment's file and the releases' records. A rollback never
 /// goes back to a release rolled back in the environment, and a second rollback of the
-/// same incident deploys nothing: `--to` is how to go further back.
+/// same incident deploys nothing: `--to` is how to go further back. `take_over`: a
+/// rollback holding the environment may be taken over (`--to`, on what it first saw).
 fn decide(
     snapshot: &Snapshot,
     app: &str,
     file: &EnvFile,
     env: &str,
+    take_over: bool,
     wanted: Option<&str>,
-    me: &str,
 ) -> anyhow::Result<Decision> {
     if let Some(lock) = &file.lock
-        && wanted.is_none()
-        && !lock.by.eq_ignore_ascii_case(me)
+        && !take_over
     {
         let holder = format::read_release(snapshot, &lock.release)?;
         let run = engine::fold(holder.as_ref()).env(env);
-        // A rollback that failed is taken over; one that is running is left to finish.
+        // A rollback that failed is taken over; one that is running is left to finish,
+        // whoever started it, the same person included: the record cannot tell a
+        // running rollback from one whose process died (`--to` takes that one over).
         if run.rolling_back && run.rollback_failed.is_none() {
             return Ok(Decision::Running { lock: lock.clone() });
         }
@@ -253,14 +310,21 @@ fn target(
             None => live_long_ago(snapshot, env, wanted)?.filter(|l| l.release != *rolled_back),
         }
         .ok_or_else(|| {
-            let known: Vec<&str> = candidates.iter().map(|l| l.release.as_str()).collect();
+            // Only what `--to` would accept: never a release rolled back there.
+            let known: Vec<&str> = candidates
+                .iter()
+                .map(|l| l.release.as_str())
+                .filter(|r| !rejected(r))
+                .collect();
             Error::usage(format!(
                 "{wanted} was never live in {env} before {rolled_back}"
             ))
-            .with_hint(if known.is_empty() {
-                "nothing else was ever live there".to_string()
-            } else {
-                format!("candidates: {}", known.join(", "))
+            .with_hint(match (known.is_empty(), candidates.is_empty()) {
+                (false, _) => format!("candidates: {}", known.join(", ")),
+                (true, true) => "nothing else was ever live there".to_string(),
+                (true, false) => format!(
+                    "every release live there before was rolled back there; to redeploy one on purpose: relctl promote --env {env} --artifact REF --force --reason TEXT"
+                ),
             })
         })?,
         None => match (

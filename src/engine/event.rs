@@ -81,7 +81,8 @@ pub enum EventKind {
         rule: String,
         reason: String,
     },
-    /// Write-ahead: the step is about to act. Its idempotency key is RELEASE/ENV/STEP.
+    /// Write-ahead: the step is about to act. Its idempotency key names the release, the
+    /// environment, the visit and the step (src/runner/steps.rs).
     Intent {
         step: usize,
         action: String,

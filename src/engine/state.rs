@@ -17,10 +17,16 @@ pub enum Outcome {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnvRun {
     pub entered: bool,
+    /// How many times the release has entered the environment (1 on its first visit):
+    /// what makes this visit's idempotency keys its own.
+    pub visit: usize,
     pub baseline: Option<Live>,
     pub done: BTreeSet<usize>,
     /// A step whose intent is recorded without an outcome, and when it began.
     pub in_flight: Option<(usize, DateTime<Utc>)>,
+    /// Every step whose intent was recorded this visit, however it ended: the platform
+    /// may have acted on each.
+    pub intended: BTreeSet<usize>,
     /// Approvals by gate: `None` is the environment's own approval.
     pub approvals: BTreeMap<Option<usize>, Vec<String>>,
     pub awaiting: Option<Option<usize>>,
@@ -129,12 +135,14 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             // A fresh visit (e.g. after a rollback and --force) starts clean.
             *run = EnvRun {
                 entered: true,
+                visit: run.visit + 1,
                 baseline: baseline.clone(),
                 ..EnvRun::default()
             };
         }
         EventKind::Intent { step, .. } => {
             run.in_flight = Some((*step, event.at));
+            run.intended.insert(*step);
             run.inconclusive = None;
         }
         EventKind::StepDone { step, .. } => {

@@ -53,7 +53,8 @@ pub struct Call {
     pub timeout: Duration,
     /// Extra attempts after the first, on transport errors, timeouts and 5xx.
     pub retries: u32,
-    /// Sent as `Idempotency-Key` on every attempt (the engine passes `RELEASE/ENV/STEP`).
+    /// Sent as `Idempotency-Key` on every attempt (the runner's keys are built by
+    /// `Visit` in src/runner/steps.rs).
     pub idempotency_key: Option<String>,
 }
 

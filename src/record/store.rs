@@ -302,6 +302,12 @@ impl Store {
         &self.branch
     }
 
+    /// The git directory the repository's worktrees share: where file locks between
+    /// relctl processes on this machine live.
+    pub fn common_dir(&self) -> &Path {
+        self.repo.commondir()
+    }
+
     pub fn remote(&self) -> Option<&str> {
         self.remote.as_deref()
     }
@@ -459,7 +465,7 @@ impl Store {
         if !self.take_turns || TURNS_HELD.get() > 0 {
             return Turn(None);
         }
-        let path = self.repo.commondir().join("relctl.lock");
+        let path = self.common_dir().join("relctl.lock");
         let locked = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)

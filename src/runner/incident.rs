@@ -10,7 +10,7 @@ use anyhow::Context as _;
 
 use super::Runner;
 use super::context::Deployable;
-use super::steps::{self, Prepared, Tools};
+use super::steps::{self, Prepared, Tools, Visit};
 use crate::engine::{self, EnvFile, EnvRun, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
 use crate::format;
@@ -68,6 +68,7 @@ impl Runner<'_> {
         self.undo(env_name, &run, skip_undo).await?;
         self.redeploy(
             env_name,
+            &run,
             to,
             "the environment's lock is held by the rollback; run the same rollback again",
         )
@@ -125,10 +126,13 @@ impl Runner<'_> {
             )?;
         }
         self.undo(env_name, run, false).await?;
-        let deployed = env.steps.iter().enumerate().any(|(i, s)| {
-            matches!(s.kind, StepKind::Deploy { .. })
-                && (run.done.contains(&i) || run.in_flight.is_some_and(|(f, _)| f == i))
-        });
+        // A deploy whose intent was recorded may have reached the platform, whatever
+        // relctl made of its answer (a digest it did not confirm, a wait that failed):
+        // the canary may be running, so what was live before goes back.
+        let deployed =
+            env.steps.iter().enumerate().any(|(i, s)| {
+                matches!(s.kind, StepKind::Deploy { .. }) && run.intended.contains(&i)
+            });
         let mut to = None;
         match (&run.baseline, deployed && env.rollback_on_failure) {
             (Some(baseline), true) => {
@@ -136,7 +140,7 @@ impl Runner<'_> {
                     "`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path",
                     self.release()
                 );
-                self.redeploy(env_name, baseline, &hint).await?;
+                self.redeploy(env_name, run, baseline, &hint).await?;
                 to = Some(baseline.release.clone());
             }
             (None, true) => self.printer.warn(&format!(
@@ -187,6 +191,7 @@ impl Runner<'_> {
             .environment(env_name)
             .context("the plan lost an environment")?;
         let own = self.own_deployable();
+        let visit = Visit::recorded(self.release(), env_name, run);
         let tools = Tools {
             client: self.client()?,
             backoff: &self.backoff,
@@ -198,14 +203,7 @@ impl Runner<'_> {
             let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0);
             let prepared = match &step.kind {
                 StepKind::Http(h) => match &h.undo {
-                    Some(undo) => steps::http_call(
-                        &scope,
-                        undo,
-                        Some(format!(
-                            "{}/undo",
-                            steps::step_key(self.release(), env_name, index)
-                        )),
-                    ),
+                    Some(undo) => steps::http_call(&scope, undo, Some(visit.undo_key(index))),
                     None => continue,
                 },
                 StepKind::Exec(e) => match &e.undo {
@@ -237,9 +235,16 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Redeploys `to` at full weight, for both kinds of rollback; a failure is recorded
-    /// (the environment stays locked by the rollback) and is exit 1 with `hint`.
-    async fn redeploy(&self, env_name: &str, to: &Live, hint: &str) -> anyhow::Result<()> {
+    /// Redeploys `to` at full weight, for both kinds of rollback of `run`'s visit; a
+    /// failure is recorded (the environment stays locked by the rollback) and is exit 1
+    /// with `hint`.
+    async fn redeploy(
+        &self,
+        env_name: &str,
+        run: &EnvRun,
+        to: &Live,
+        hint: &str,
+    ) -> anyhow::Result<()> {
         let env = self
             .plan
             .environment(env_name)
@@ -258,7 +263,7 @@ impl Runner<'_> {
         let spinner = self
             .printer
             .spinner(format!("{env_name:<12} rolling back to {}", to.release));
-        let key = rollback_key(self.release(), env_name, &to.release);
+        let key = Visit::recorded(self.release(), env_name, run).rollback_key(&to.release);
         let result = match steps::deploy(&scope, provider, key) {
             Ok(prepared) => steps::perform(prepared, &scope, Some(provider), &tools, None).await,
             Err(e) => Err(e),
@@ -282,13 +287,6 @@ impl Runner<'_> {
         .with_hint(hint)
         .into())
     }
-}
-
-/// The idempotency key of the redeploy that rolls `env` back from `release` to `to`:
-/// the same for a retry of that rollback (`resume`, or the same `relctl rollback`
-/// again), another for a rollback to another release.
-fn rollback_key(release: &str, env: &str, to: &str) -> String {
-    format!("{release}/{env}/rollback/{to}")
 }
 
 /// Marks `from` rejected in the environment and notes the rollback to `to`, which

@@ -37,8 +37,14 @@ impl Runner<'_> {
                 .await;
         }
         let provider = self.plan.deploy_providers.get(&env.deploy.raw);
-        let prepared = steps::prepare(&scope, env, index, provider, self.release())
-            .context("the plan lost a deploy provider")?;
+        let prepared = steps::prepare(
+            &scope,
+            env,
+            index,
+            provider,
+            steps::Visit::recorded(self.release(), env_name, run),
+        )
+        .context("the plan lost a deploy provider")?;
         let action = if let StepKind::Deploy { weight: Some(w) } = step.kind {
             format!("{} {w}%", step.kind.name())
         } else {

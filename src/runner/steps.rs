@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::context::Scope;
+use crate::engine::EnvRun;
 use crate::plan::template::{Landing, render, render_body, render_header};
 use crate::plan::{DeployProvider, Environment, Exec, HttpCall, Request, StepKind};
 use crate::providers::{exec, http};
@@ -137,10 +138,56 @@ pub fn http_call(
     })
 }
 
-/// The idempotency key of step `index` of `release` in `env`: the same on every retry
-/// of that step (`resume` after a crash or a failure sends it again under it).
-pub fn step_key(release: &str, env: &str, index: usize) -> String {
-    format!("{release}/{env}/{index}")
+/// One visit of a release to an environment, which every idempotency key names:
+/// `RELEASE/ENV/VISIT/…`, VISIT being how many times the release has entered the
+/// environment (from its recorded events). A retry of the same visit (`resume` after a
+/// crash or a failure, a rollback taken over) sends the same key again; a new visit (a
+/// `--force` promotion after a rollback) and whatever it is rolled back by get new
+/// ones, so a platform that answers a key it knows from its cache deploys them all.
+#[derive(Debug, Clone, Copy)]
+pub struct Visit<'a> {
+    pub release: &'a str,
+    pub env: &'a str,
+    pub number: usize,
+}
+
+impl<'a> Visit<'a> {
+    /// The visit `run` records (the last one, when the release is no longer inside).
+    pub fn recorded(release: &'a str, env: &'a str, run: &EnvRun) -> Visit<'a> {
+        Visit {
+            release,
+            env,
+            number: run.visit,
+        }
+    }
+
+    /// The visit a promotion would make now: the one under way, else the next.
+    pub fn coming(release: &'a str, env: &'a str, run: &EnvRun) -> Visit<'a> {
+        let inside = run.entered && run.outcome.is_none();
+        Visit {
+            number: if inside { run.visit } else { run.visit + 1 },
+            ..Visit::recorded(release, env, run)
+        }
+    }
+
+    /// Step `index`'s key.
+    pub fn step_key(&self, index: usize) -> String {
+        format!("{}/{}/{}/{index}", self.release, self.env, self.number)
+    }
+
+    /// The key of the `undo` of step `index`.
+    pub fn undo_key(&self, index: usize) -> String {
+        format!("{}/undo", self.step_key(index))
+    }
+
+    /// The key of the redeploy of `to` that rolls this visit back (after a failed gate
+    /// and by `relctl rollback` alike).
+    pub fn rollback_key(&self, to: &str) -> String {
+        format!(
+            "{}/{}/{}/rollback/{to}",
+            self.release, self.env, self.number
+        )
+    }
 }
 
 /// The traffic weight templates see at step `index`: a deploy's own (full without
@@ -170,9 +217,9 @@ pub fn prepare(
     env: &Environment,
     index: usize,
     provider: Option<&DeployProvider>,
-    release: &str,
+    visit: Visit,
 ) -> Option<Result<Prepared, StepError>> {
-    let key = step_key(release, &env.name, index);
+    let key = visit.step_key(index);
     Some(match &env.steps.get(index)?.kind {
         StepKind::Deploy { .. } => deploy(scope, provider?, key),
         StepKind::Pause(d) => Ok(Prepared::Pause(*d)),

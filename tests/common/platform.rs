@@ -50,6 +50,13 @@ struct Inner {
     answer_id: Option<String>,
     /// Scripted raw answers (status, body bytes) for the next deploy calls.
     raw_answers: VecDeque<(u16, Vec<u8>)>,
+    /// When set, a deploy whose `Idempotency-Key` was seen before gets the answer it got
+    /// then and changes nothing, as a platform that honours the header does.
+    honour_keys: bool,
+    /// The answers given per key (kept only when `honour_keys`).
+    answered: BTreeMap<String, Value>,
+    /// The deploys the platform carried out, as (environment, image, weight).
+    applied: Vec<(String, String, u64)>,
 }
 
 #[derive(Clone)]
@@ -152,6 +159,11 @@ impl Platform {
         self.lock().never_ready = true;
     }
 
+    /// Deployments become ready again (after `never_ready`).
+    pub fn ready_again(&self) {
+        self.lock().never_ready = false;
+    }
+
     /// Deploy answers say `"id": id` (what a plan's `response.id` then holds).
     pub fn answer_id(&self, id: &str) {
         self.lock().answer_id = Some(id.to_string());
@@ -161,6 +173,18 @@ impl Platform {
     /// holds (a NUL, a terminal escape), and changes nothing.
     pub fn answer_next_deploy_raw(&self, status: u16, body: &[u8]) {
         self.lock().raw_answers.push_back((status, body.to_vec()));
+    }
+
+    /// From now on, answer a deploy whose `Idempotency-Key` was seen before from the
+    /// first answer, without deploying again.
+    pub fn honour_idempotency_keys(&self) {
+        self.lock().honour_keys = true;
+    }
+
+    /// The deploys carried out (not those answered from a known key), as (environment,
+    /// image, weight).
+    pub fn applied(&self) -> Vec<(String, String, u64)> {
+        self.lock().applied.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -213,6 +237,14 @@ async fn deploy(
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (code, raw).into_response();
     }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .filter(|_| inner.honour_keys);
+    if let Some(answer) = key.as_ref().and_then(|k| inner.answered.get(k)) {
+        return Json(answer.clone()).into_response();
+    }
     if let Some(status) = inner.deploy_faults.pop_front()
         && status != 200
     {
@@ -223,6 +255,7 @@ async fn deploy(
     let image = body["image"].as_str().unwrap_or_default().to_string();
     let weight = body["weight"].as_u64().unwrap_or(100);
     inner.running.insert(env.clone(), (image.clone(), weight));
+    inner.applied.push((env.clone(), image.clone(), weight));
     let digest = inner
         .wrong_digest
         .clone()
@@ -233,7 +266,11 @@ async fn deploy(
         "ready"
     };
     let id = inner.answer_id.clone().unwrap_or(env);
-    Json(json!({ "id": id, "state": state_name, "digest": digest })).into_response()
+    let answer = json!({ "id": id, "state": state_name, "digest": digest });
+    if let Some(key) = key {
+        inner.answered.insert(key, answer.clone());
+    }
+    Json(answer).into_response()
 }
 
 async fn deployment(

@@ -136,7 +136,7 @@ fn a_500_on_every_attempt_fails_with_exit_1_and_resume_sends_the_same_request() 
         ],
     );
     assert_stopped_in_dev(&r, "500 Internal Server Error after 3 attempts");
-    assert_eq!(deploys_by_key(&r.s.platform), [(r.key("dev/0"), 3)]);
+    assert_eq!(deploys_by_key(&r.s.platform), [(r.key("dev/1/0"), 3)]);
     assert_eq!(r.s.platform.running("dev"), None);
 
     let run = r.resume();
@@ -144,10 +144,10 @@ fn a_500_on_every_attempt_fails_with_exit_1_and_resume_sends_the_same_request() 
     assert_eq!(
         deploys_by_key(&r.s.platform),
         [
-            (r.key("dev/0"), 4),
-            (r.key("staging/0"), 1),
-            (r.key("production/0"), 1),
-            (r.key("production/1"), 1)
+            (r.key("dev/1/0"), 4),
+            (r.key("staging/1/0"), 1),
+            (r.key("production/1/0"), 1),
+            (r.key("production/1/1"), 1)
         ]
     );
     r.assert_finished();
@@ -162,7 +162,7 @@ fn a_503_then_success_is_retried_and_recorded_as_two_attempts() {
     assert_eq!(attempts(&file, "dev"), 2);
     assert_eq!(attempts(&file, "staging"), 1);
     assert!(!kinds(&file).contains(&"step_failed"));
-    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/0"), 2));
+    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/1/0"), 2));
     r.assert_finished();
 }
 
@@ -194,7 +194,7 @@ fn a_refused_connection_is_retried_then_fails_and_resume_after_the_fix_finishes(
     r.s.env
         .write("release.yaml", rig_plan(&r.s, &r.faults.url()));
     expect(&r.resume(), 0, &[]);
-    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/0"), 1));
+    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/1/0"), 1));
     r.assert_finished();
 }
 
@@ -216,7 +216,7 @@ fn a_platform_that_never_answers_times_out_every_attempt() {
 
     r.faults.heal();
     expect(&r.resume(), 0, &[]);
-    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/0"), 1));
+    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/1/0"), 1));
     r.assert_finished();
 }
 
@@ -228,7 +228,7 @@ fn a_reset_mid_response_is_retried_with_the_same_key_and_body() {
     expect(&run, 1, &["after 3 attempts"]);
     assert_stopped_in_dev(&r, "after 3 attempts");
     // The platform acted each time; only its answers were lost. Same key, same body.
-    assert_eq!(deploys_by_key(&r.s.platform), [(r.key("dev/0"), 3)]);
+    assert_eq!(deploys_by_key(&r.s.platform), [(r.key("dev/1/0"), 3)]);
     assert_eq!(r.s.platform.running("dev"), Some((artifact(HEX), 100)));
 
     // Once the network heals, resume repeats the unconfirmed step under its key.
@@ -239,7 +239,7 @@ fn a_reset_mid_response_is_retried_with_the_same_key_and_body() {
     assert_eq!(attempts(&file, "staging"), 2, "one reset, then an answer");
     assert_eq!(
         deploys_by_key(&r.s.platform)[..2],
-        [(r.key("dev/0"), 4), (r.key("staging/0"), 2)]
+        [(r.key("dev/1/0"), 4), (r.key("staging/1/0"), 2)]
     );
     r.assert_finished();
 }
@@ -251,7 +251,7 @@ fn a_body_dribbled_past_the_timeout_is_a_timeout_and_is_retried() {
     expect(&r.promote(), 0, &[]);
     assert_eq!(r.faults.count("/deploy/dev", Fault::SlowBody), 1);
     assert_eq!(attempts(&r.record(), "dev"), 2);
-    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/0"), 2));
+    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/1/0"), 2));
     r.assert_finished();
 }
 
@@ -271,7 +271,7 @@ fn malformed_json_where_wait_and_verify_digest_need_it_fails_the_step() {
         ],
     );
     assert_stopped_in_dev(&r, "still not true after");
-    assert_eq!(deploys_by_key(&r.s.platform), [(r.key("dev/0"), 1)]);
+    assert_eq!(deploys_by_key(&r.s.platform), [(r.key("dev/1/0"), 1)]);
 
     // The deploy call's own answer: `wait` needs `response.id` from it.
     let r = Rig::new();
@@ -311,7 +311,7 @@ fn a_wrong_digest_fails_the_step_and_resume_finishes_once_the_platform_runs_it()
     let expected = format!("the platform reports sha256:{OLD} running, expected sha256:{HEX}");
     expect(&r.promote(), 1, &[&expected]);
     assert_stopped_in_dev(&r, &expected);
-    assert_eq!(deploys_by_key(&r.s.platform), [(r.key("dev/0"), 1)]);
+    assert_eq!(deploys_by_key(&r.s.platform), [(r.key("dev/1/0"), 1)]);
 
     r.s.platform.report_true_digest();
     expect(&r.resume(), 0, &[]);
@@ -321,7 +321,7 @@ fn a_wrong_digest_fails_the_step_and_resume_finishes_once_the_platform_runs_it()
             if e.env.as_deref() == Some("dev") && detail["verified"] == format!("sha256:{HEX}"))
     });
     assert!(verified, "{:?}", kinds(&file));
-    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/0"), 2));
+    assert_eq!(deploys_by_key(&r.s.platform)[0], (r.key("dev/1/0"), 2));
     assert!(matches!(
         last(&file, "live").env.as_deref(),
         Some("production")
