@@ -453,6 +453,38 @@ fn approving_a_release_this_clone_has_not_seen_says_the_remote_was_not_reached()
 }
 
 #[test]
+fn under_ci_a_second_rollback_that_finds_the_work_done_still_wants_the_record_pushed() {
+    let c = Clones::new("");
+    for hex in [OLD, HEX] {
+        ok(&c.relctl(
+            "a",
+            &["promote", "--artifact", &artifact(hex), "--to", "dev"],
+        ));
+    }
+    c.take_remote_away();
+    ok(&c.relctl("a", &["rollback", "--env", "dev", "--reason", "5xx"]));
+    let ci = [("CI", "true"), ("RELCTL_PUSH_RETRY", "1s")];
+    let run = c.run(
+        "a",
+        "dev@example.com",
+        &ci,
+        &["rollback", "--env", "dev", "--reason", "again"],
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert!(run.stderr.contains("dev is already on"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("deciding from the local record"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        c.platform.deploys().len(),
+        3,
+        "one redeploy, by the first rollback"
+    );
+}
+
+#[test]
 fn under_ci_a_rollback_goes_on_without_the_remote_then_says_its_record_did_not_reach_it() {
     let c = Clones::new("");
     for hex in [OLD, HEX] {

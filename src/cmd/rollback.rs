@@ -62,7 +62,15 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let mut first_seen = None;
     for _ in 0..ATTEMPTS {
         let store = runner::open_store(&plan)?;
-        let sync = store.sync();
+        // A record that conflicts with the remote's cannot say what is live: stop (exit
+        // 1, naming the commits) rather than roll back from it; `--offline` decides from
+        // this clone's record anyway. A remote that cannot be reached is only a warning.
+        let unreached = store.sync()?.error;
+        if let Some(error) = &unreached {
+            ctx.printer.warn(&format!(
+                "cannot reach the records remote ({error}): deciding from the local record"
+            ));
+        }
         let snapshot = store.snapshot()?;
         let file = format::read_env(&snapshot, env)?;
         let seen: &Option<Lock> = first_seen.get_or_insert_with(|| file.lock.clone());
@@ -82,18 +90,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 to,
                 preempted,
             } => (header, to, preempted),
-            Decision::Done { live, note } => return done(ctx, env, &live, &note),
-            Decision::Running { lock } => return running(ctx, env, &lock),
+            Decision::Done { live, note } => {
+                done(ctx, env, &live, &note)?;
+                return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+            }
+            Decision::Running { lock } => {
+                running(ctx, env, &lock)?;
+                return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+            }
         };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
-        if let Ok(s) = &sync
-            && let Some(error) = &s.error
-        {
-            ctx.printer.warn(&format!(
-                "cannot reach the records remote ({error}): rolling back from the local record"
-            ));
-        }
         let result =
             rt.block_on(runner.rollback_env(env, &to, &file, preempted, args.no_undo, &reason));
         if let Err(e) = &result
