@@ -13,6 +13,7 @@ mod demo;
 mod escaping;
 mod generated;
 mod github;
+mod hang;
 mod house;
 mod identity;
 mod incident;

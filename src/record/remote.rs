@@ -5,7 +5,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -17,6 +16,7 @@ use git2::{
 
 use super::http_config::{HttpConfig, credential_secrets};
 use super::store::{Backoff, MAX_ATTEMPTS, Refusals, Store, Sync};
+use super::waiting::{self, WHOLE, Waited};
 use crate::error::{Error, Exit};
 use crate::providers::secrets::Secrets;
 
@@ -143,25 +143,11 @@ impl Store {
         };
         // On a thread of its own with its own handle on the repository, so that a
         // fetch still waiting when the time is up is simply left behind.
-        let (sent, received) = mpsc::channel();
-        let (git_dir, branch) = (self.repo.path().to_path_buf(), self.branch.clone());
-        let (name, layout) = (remote.clone(), self.layout);
-        let spawned = std::thread::Builder::new()
-            .name("relctl-fetch".into())
-            .spawn(move || {
-                let fetched = Repository::open(&git_dir)
-                    .with_context(|| format!("opening the git repository at {}", git_dir.display()))
-                    .and_then(|repo| Store::handle(repo, &branch, &name, layout).fetch(&name));
-                let _ = sent.send(fetched);
-            });
-        if let Err(err) = spawned {
-            return stale(format!("cannot start fetching: {err}"));
-        }
-        let tip = match received.recv_timeout(timeout) {
-            Ok(Ok(Fetched::Tip(tip))) => tip,
-            Ok(Ok(Fetched::Unreachable(why))) => return stale(why),
-            Ok(Err(err)) => return Err(err),
-            Err(_) => {
+        let fetched = self.away(&remote, timeout, "fetching from", Store::fetch_here)?;
+        let tip = match fetched {
+            Some(Fetched::Tip(tip)) => tip,
+            Some(Fetched::Unreachable(why)) => return stale(why),
+            None => {
                 return stale(format!(
                     "no answer from remote `{remote}` within {} s",
                     timeout.as_secs()
@@ -200,7 +186,59 @@ impl Store {
             checked_out: false,
             offline: false,
             layout,
+            given_up: RefCell::new(None),
         }
+    }
+
+    /// Runs `work` for remote `name` on a thread of its own with a second handle on
+    /// the repository, waiting up to `limit` (`None`: not done by then) and listening
+    /// for Ctrl-C meanwhile (see `waiting`).
+    fn away<T: Send + 'static>(
+        &self,
+        name: &str,
+        limit: Duration,
+        doing: &str,
+        work: fn(&Store, &str) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let git_dir = self.repo.path().to_path_buf();
+        let (branch, layout, remote) = (self.branch.clone(), self.layout, name.to_string());
+        let waited = waiting::wait_for(&format!("{doing} remote `{name}`"), limit, move || {
+            let repo = Repository::open(&git_dir).with_context(|| {
+                format!("opening the git repository at {}", git_dir.display())
+            })?;
+            work(&Store::handle(repo, &branch, &remote, layout), &remote)
+        })?;
+        match waited {
+            Waited::Done(result) => result.map(Some),
+            Waited::TimedOut => Ok(None),
+        }
+    }
+
+    /// Whether remote `name` (its push URL with `push`) is a path on this machine,
+    /// which is read and written directly rather than waited for.
+    fn on_this_machine(&self, name: &str, push: bool) -> Result<bool> {
+        let remote = self
+            .repo
+            .find_remote(name)
+            .with_context(|| format!("reading git remote `{name}` in {}", self.path().display()))?;
+        let url = match remote.pushurl_bytes().filter(|_| push) {
+            Some(url) => url,
+            None => remote.url_bytes(),
+        };
+        Ok(self.local_target(&String::from_utf8_lossy(url)).is_some())
+    }
+
+    /// From now on, until the next `sync`, commits stay in this clone without the
+    /// remote being asked again: it has just failed this command (`why`), and every
+    /// record made while it keeps failing would wait for it again.
+    pub(super) fn give_up(&self, why: &str) {
+        *self.given_up.borrow_mut() = Some(why.to_string());
+    }
+
+    /// For a command that is ending (interrupted): nothing more is fetched or pushed,
+    /// what it still records stays in this clone for the next command to push.
+    pub fn keep_local(&self, why: &str) {
+        self.give_up(why);
     }
 
     /// Bring the local branch up to date with the remote and push what is waiting.
@@ -219,6 +257,8 @@ impl Store {
                 error: None,
             });
         }
+        // A sync asks the remote again, whatever failed before.
+        self.given_up.take();
         let mut backoff = Backoff::default();
         let mut refusals = Refusals::default();
         // Rounds lost to a remote that moved; rejections with it unchanged are
@@ -306,8 +346,29 @@ impl Store {
         })
     }
 
-    /// Fetch the branch into its tracking ref and say where the remote's tip is.
+    /// Fetch the branch into its tracking ref and say where the remote's tip is. A
+    /// remote across the network is waited for up to `WHOLE`; one that cannot be
+    /// fetched from is given up on until the next `sync`.
     pub(super) fn fetch(&self, name: &str) -> Result<Fetched> {
+        let fetched = if self.on_this_machine(name, false)? {
+            self.fetch_here(name)?
+        } else {
+            self.away(name, WHOLE, "fetching from", Store::fetch_here)?
+                .unwrap_or_else(|| {
+                    Fetched::Unreachable(format!(
+                        "remote `{name}` did not finish a fetch within {} s",
+                        WHOLE.as_secs()
+                    ))
+                })
+        };
+        if let Fetched::Unreachable(why) = &fetched {
+            self.give_up(why);
+        }
+        Ok(fetched)
+    }
+
+    /// `fetch`, on this thread, however long it takes.
+    fn fetch_here(&self, name: &str) -> Result<Fetched> {
         let named = self
             .repo
             .find_remote(name)
@@ -524,8 +585,29 @@ impl Store {
         .into()
     }
 
-    /// Push the branch without force, then note what the remote now has.
+    /// Push the branch without force, then note what the remote now has. A remote
+    /// across the network is waited for up to `WHOLE`; one that cannot be pushed to
+    /// is given up on until the next `sync`.
     pub(super) fn push(&self, name: &str) -> Result<Pushed> {
+        let pushed = if self.on_this_machine(name, true)? {
+            self.push_here(name)?
+        } else {
+            self.away(name, WHOLE, "pushing to", Store::push_here)?
+                .unwrap_or_else(|| {
+                    Pushed::Failed(format!(
+                        "remote `{name}` did not finish taking a push within {} s",
+                        WHOLE.as_secs()
+                    ))
+                })
+        };
+        if let Pushed::Failed(why) = &pushed {
+            self.give_up(why);
+        }
+        Ok(pushed)
+    }
+
+    /// `push`, on this thread, however long it takes.
+    fn push_here(&self, name: &str) -> Result<Pushed> {
         let remote = self
             .repo
             .find_remote(name)
