@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{Run, git};
 use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, quick, release};
+use crate::reliability::git_daemon::GitDaemon;
 
 /// Far beyond any bound relctl puts on the remote: a run that takes this long hangs.
 const HANG: Duration = Duration::from_secs(120);
@@ -247,6 +248,42 @@ fn ctrl_c_while_a_command_waits_for_a_silent_remote_exits_130_having_recorded_no
     let (code, stderr) = wait_for_exit(&mut approving);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(!s.events(HEX).contains(&"approved".to_string()));
+}
+
+#[test]
+fn a_push_the_remote_declines_is_reported_as_refused_with_the_reason_it_gave() {
+    let s = shared("");
+    let hook = s.env.path().join("origin.git").join("hooks").join("pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'records are frozen for the audit' >&2\nexit 1\n",
+    )
+    .expect("write the hook");
+    let chmod = std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&hook)
+        .status()
+        .expect("chmod");
+    assert!(chmod.success());
+    let daemon = GitDaemon::start(s.env.path());
+    silence(&s, &daemon.url("origin.git"));
+    let run = bounded(&s, None, &["promote", "--artifact", &artifact(OLD), "--to", "dev"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The next command pushes what is waiting first, and is refused again.
+    let run = bounded(&s, None, &["promote", "--artifact", &artifact(HEX), "--to", "dev"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("cannot reach"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: remote `origin` refused the push: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("records are frozen for the audit"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("dev"), Some((artifact(HEX), 100)));
 }
 
 fn records_at_origin_has(s: &Setup, needle: &str) -> bool {

@@ -77,7 +77,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             && let Some(error) = &s.error
         {
             ctx.printer.warn(&format!(
-                "cannot reach the records remote ({error}): rolling back from the local record"
+                "{error}; rolling back from the local record"
             ));
         }
         let result =

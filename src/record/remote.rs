@@ -16,7 +16,7 @@ use git2::{
 
 use super::http_config::{HttpConfig, credential_secrets};
 use super::store::{Backoff, MAX_ATTEMPTS, Refusals, Store, Sync};
-use super::waiting::{self, WHOLE, Waited};
+use super::waiting::{self, ANSWER, WHOLE, Waited};
 use crate::error::{Error, Exit};
 use crate::providers::secrets::Secrets;
 
@@ -228,17 +228,20 @@ impl Store {
         Ok(self.local_target(&String::from_utf8_lossy(url)).is_some())
     }
 
-    /// From now on, until the next `sync`, commits stay in this clone without the
-    /// remote being asked again: it has just failed this command (`why`), and every
-    /// record made while it keeps failing would wait for it again.
-    pub(super) fn give_up(&self, why: &str) {
-        *self.given_up.borrow_mut() = Some(why.to_string());
+    /// From now on, until the next `sync`, commits stay in this clone without remote
+    /// `name` being asked again: it has just failed this command (`why`), and every
+    /// record made while it keeps failing would wait for it again. A remote on this
+    /// machine answers at once, so it is simply asked again.
+    pub(super) fn give_up(&self, name: &str, why: &str) {
+        if !self.on_this_machine(name, true).unwrap_or(false) {
+            *self.given_up.borrow_mut() = Some(why.to_string());
+        }
     }
 
     /// For a command that is ending (interrupted): nothing more is fetched or pushed,
     /// what it still records stays in this clone for the next command to push.
     pub fn keep_local(&self, why: &str) {
-        self.give_up(why);
+        *self.given_up.borrow_mut() = Some(why.to_string());
     }
 
     /// Bring the local branch up to date with the remote and push what is waiting.
@@ -308,10 +311,12 @@ impl Store {
                 }
                 Pushed::Rejected(why) => {
                     if refusals.exhausted(remote_tip) {
+                        let why = format!("remote `{remote}` refused the push: {why}");
+                        self.give_up(remote, &why);
                         return Ok(Sync {
                             pushed: 0,
                             pending: ahead,
-                            error: Some(format!("remote `{remote}` refused the push: {why}")),
+                            error: Some(why),
                         });
                     }
                     backoff.wait();
@@ -362,7 +367,7 @@ impl Store {
                 })
         };
         if let Fetched::Unreachable(why) = &fetched {
-            self.give_up(why);
+            self.give_up(name, why);
         }
         Ok(fetched)
     }
@@ -601,7 +606,7 @@ impl Store {
                 })
         };
         if let Pushed::Failed(why) = &pushed {
-            self.give_up(why);
+            self.give_up(name, why);
         }
         Ok(pushed)
     }
@@ -688,8 +693,14 @@ impl Store {
         let refspec = format!("{0}:{0}", self.refname);
         let refused = RefCell::new(None);
         let sent = Cell::new(None);
+        // What the server printed (`remote: …`): a hook that declines says why there.
+        let said = RefCell::new(Vec::<u8>::new());
         let result = {
             let mut callbacks = access.callbacks(&self.repo);
+            callbacks.sideband_progress(|data| {
+                said.borrow_mut().extend_from_slice(data);
+                true
+            });
             callbacks.push_update_reference(|refname, status| {
                 if let Some(status) = status {
                     *refused.borrow_mut() = Some(format!("{refname}: {status}"));
@@ -726,6 +737,10 @@ impl Store {
             }
         }
         if let Some(why) = refused.into_inner() {
+            let why = match remote_said(&said.into_inner()) {
+                Some(said) => format!("{why}; the remote said: {said}"),
+                None => why,
+            };
             return Ok(Pushed::Rejected(access.mask(&why)));
         }
         Ok(Pushed::Done(sent.get().unwrap_or(local)))
@@ -853,6 +868,24 @@ fn copy_objects(
     Ok(())
 }
 
+/// The last lines a server printed during a push, on one line: why a hook declined.
+fn remote_said(output: &[u8]) -> Option<String> {
+    const KEPT: usize = 5;
+    let text = String::from_utf8_lossy(output);
+    let lines: Vec<&str> = text
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let last = &lines[lines.len().saturating_sub(KEPT)..];
+    (!last.is_empty()).then(|| {
+        last.join("; ")
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    })
+}
+
 /// A plain path or a `file://` URL; anything with a scheme or `host:path` is not.
 fn local_path(url: &str) -> Option<PathBuf> {
     if let Some(path) = url.strip_prefix("file://") {
@@ -924,7 +957,10 @@ impl Access {
 
     /// What went wrong, masked, with what to do about a host nobody vouched for.
     fn explain(&self, err: &git2::Error) -> String {
-        let message = self.mask(err.message());
+        let mut message = self.mask(err.message());
+        if message.contains("timed out") {
+            message.push_str(&format!(" (no answer within {} s)", ANSWER.as_secs()));
+        }
         if err.code() != ErrorCode::Certificate {
             return message;
         }

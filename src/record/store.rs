@@ -393,6 +393,7 @@ impl Store {
                 if now == seen {
                     if refusals.exhausted(now) {
                         let why = format!("remote `{remote}` refused the push: {why}");
+                        self.give_up(remote, &why);
                         return Ok(Some(Appended::local(oid, Some(why))));
                     }
                     backoff.wait();
