@@ -98,7 +98,10 @@ fn shared(extra: &str) -> Setup {
     let s = Setup::new(extra, CANARY);
     s.env.write(
         "release.yaml",
-        format!("{}record: {{ remote: origin }}\n", plan(&s.platform, extra, CANARY)),
+        format!(
+            "{}record: {{ remote: origin }}\n",
+            plan(&s.platform, extra, CANARY)
+        ),
     );
     git(s.env.path(), &["init", "-q", "--bare", "origin.git"]);
     s.env.git(&["remote", "add", "origin", "origin.git"]);
@@ -135,7 +138,11 @@ fn rollback_with_a_silent_remote_deploys_from_the_local_record() {
     assert_eq!(s.promote(HEX, &["--version", "1.1.0"]).code, 0);
     let silent = Silent::start();
     silence(&s, &silent.url("http"));
-    let run = bounded(&s, None, &["rollback", "--env", "production", "--reason", "5xx"]);
+    let run = bounded(
+        &s,
+        None,
+        &["rollback", "--env", "production", "--reason", "5xx"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.contains("rolling back from the local record"),
@@ -145,7 +152,11 @@ fn rollback_with_a_silent_remote_deploys_from_the_local_record() {
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
     assert!(silent.accepted.load(Ordering::SeqCst) > 0);
     // Recorded here; origin never heard of it.
-    assert!(s.env.records_log().contains("rolled back"), "{}", s.env.records_log());
+    assert!(
+        s.env.records_log().contains("rolled back"),
+        "{}",
+        s.env.records_log()
+    );
     assert!(!records_at_origin(&s).contains("rolled back"));
 }
 
@@ -155,7 +166,11 @@ fn promote_with_a_silent_remote_goes_on_from_the_local_record() {
     assert_eq!(s.promote(OLD, &["--to", "dev"]).code, 0);
     let silent = Silent::start();
     silence(&s, &silent.url("git"));
-    let run = bounded(&s, None, &["promote", "--artifact", &artifact(HEX), "--to", "dev"]);
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.contains("deciding from the local record"),
@@ -253,7 +268,12 @@ fn ctrl_c_while_a_command_waits_for_a_silent_remote_exits_130_having_recorded_no
 #[test]
 fn a_push_the_remote_declines_is_reported_as_refused_with_the_reason_it_gave() {
     let s = shared("");
-    let hook = s.env.path().join("origin.git").join("hooks").join("pre-receive");
+    let hook = s
+        .env
+        .path()
+        .join("origin.git")
+        .join("hooks")
+        .join("pre-receive");
     std::fs::write(
         &hook,
         "#!/bin/sh\necho 'records are frozen for the audit' >&2\nexit 1\n",
@@ -267,14 +287,23 @@ fn a_push_the_remote_declines_is_reported_as_refused_with_the_reason_it_gave() {
     assert!(chmod.success());
     let daemon = GitDaemon::start(s.env.path());
     silence(&s, &daemon.url("origin.git"));
-    let run = bounded(&s, None, &["promote", "--artifact", &artifact(OLD), "--to", "dev"]);
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     // The next command pushes what is waiting first, and is refused again.
-    let run = bounded(&s, None, &["promote", "--artifact", &artifact(HEX), "--to", "dev"]);
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("cannot reach"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("warning: remote `origin` refused the push: "),
+        run.stderr
+            .contains("warning: remote `origin` refused the push: "),
         "{}",
         run.stderr
     );

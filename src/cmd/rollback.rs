@@ -76,9 +76,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         if let Ok(s) = &sync
             && let Some(error) = &s.error
         {
-            ctx.printer.warn(&format!(
-                "{error}; rolling back from the local record"
-            ));
+            ctx.printer
+                .warn(&format!("{error}; rolling back from the local record"));
         }
         let result =
             rt.block_on(runner.rollback_env(env, &to, &file, preempted, args.no_undo, &reason));

@@ -203,9 +203,8 @@ impl Store {
         let git_dir = self.repo.path().to_path_buf();
         let (branch, layout, remote) = (self.branch.clone(), self.layout, name.to_string());
         let waited = waiting::wait_for(&format!("{doing} remote `{name}`"), limit, move || {
-            let repo = Repository::open(&git_dir).with_context(|| {
-                format!("opening the git repository at {}", git_dir.display())
-            })?;
+            let repo = Repository::open(&git_dir)
+                .with_context(|| format!("opening the git repository at {}", git_dir.display()))?;
             work(&Store::handle(repo, &branch, &remote, layout), &remote)
         })?;
         match waited {
