@@ -43,7 +43,8 @@ impl Silent {
     }
 
     fn url(&self, scheme: &str) -> String {
-        format!("{scheme}://127.0.0.1:{}/records.git", self.port)
+        let user = if scheme == "ssh" { "git@" } else { "" };
+        format!("{scheme}://{user}127.0.0.1:{}/records.git", self.port)
     }
 
     fn wait_for_a_connection(&self, child: &mut Child) {
@@ -205,6 +206,29 @@ fn an_approval_with_a_silent_remote_says_it_did_not_reach_it() {
     );
     assert!(s.events(HEX).contains(&"approved".to_string()));
     assert!(!records_at_origin(&s).contains("approved"));
+}
+
+#[test]
+fn an_unlock_with_a_silent_remote_over_ssh_says_it_did_not_reach_it() {
+    let s = shared(APPROVAL);
+    let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let silent = Silent::start();
+    silence(&s, &silent.url("ssh"));
+    let run = bounded(
+        &s,
+        None,
+        &["unlock", "--env", "production", "--reason", "stuck"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the unlock is recorded in this clone only: it did not reach `origin`"),
+        "{}",
+        run.stderr
+    );
+    assert!(silent.accepted.load(Ordering::SeqCst) > 0);
+    assert!(!records_at_origin(&s).contains("unlock"));
 }
 
 #[test]
