@@ -14,6 +14,7 @@ mod engine_truth;
 mod escaping;
 mod generated;
 mod github;
+mod hang;
 mod house;
 mod identity;
 mod incident;

@@ -67,9 +67,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         // this clone's record anyway. A remote that cannot be reached is only a warning.
         let unreached = store.sync()?.error;
         if let Some(error) = &unreached {
-            ctx.printer.warn(&format!(
-                "cannot reach the records remote ({error}): deciding from the local record"
-            ));
+            ctx.printer
+                .warn(&format!("{error}; deciding from the local record"));
         }
         let snapshot = store.snapshot()?;
         let file = format::read_env(&snapshot, env)?;

@@ -3,6 +3,7 @@
 //! OpenSSL 3.0), though only a records remote reached over the network needs them, and
 //! it does not keep trees over 4 KiB in its object cache, so the `releases/` tree
 //! (about 50 bytes a release) is read and parsed again for every file looked up in it.
+//! A third would cost a command its end: it waits for a remote without limit.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,20 @@ pub fn start_git() {
         unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, TREE_CACHE_LIMIT) }
     {
         tracing::debug!(%err, "setting libgit2's tree cache limit");
+    }
+    // A remote that accepts a connection and never answers would otherwise hold a
+    // command forever (libgit2 waits without limit by default).
+    let answer = i32::try_from(super::waiting::ANSWER.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: single-threaded, as this function's contract says.
+    unsafe {
+        for set in [
+            git2::opts::set_server_connect_timeout_in_milliseconds,
+            git2::opts::set_server_timeout_in_milliseconds,
+        ] {
+            if let Err(err) = set(answer) {
+                tracing::debug!(%err, "setting libgit2's network timeouts");
+            }
+        }
     }
     if OPENSSL {
         // SAFETY: as above.

@@ -7,6 +7,7 @@ mod libgit2;
 mod log;
 mod remote;
 mod store;
+mod waiting;
 
 pub use libgit2::{read_without_hash_checks, start_git};
 pub use log::LogEntry;

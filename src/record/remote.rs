@@ -5,7 +5,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -17,6 +16,7 @@ use git2::{
 
 use super::http_config::{HttpConfig, credential_secrets};
 use super::store::{Backoff, MAX_ATTEMPTS, Refusals, Store, Sync};
+use super::waiting::{self, ANSWER, WHOLE, Waited};
 use crate::error::{Error, Exit};
 use crate::providers::secrets::Secrets;
 
@@ -164,25 +164,11 @@ impl Store {
         };
         // On a thread of its own with its own handle on the repository, so that a
         // fetch still waiting when the time is up is simply left behind.
-        let (sent, received) = mpsc::channel();
-        let (git_dir, branch) = (self.repo.path().to_path_buf(), self.branch.clone());
-        let (name, layout) = (remote.clone(), self.layout);
-        let spawned = std::thread::Builder::new()
-            .name("relctl-fetch".into())
-            .spawn(move || {
-                let fetched = Repository::open(&git_dir)
-                    .with_context(|| format!("opening the git repository at {}", git_dir.display()))
-                    .and_then(|repo| Store::handle(repo, &branch, &name, layout).fetch(&name));
-                let _ = sent.send(fetched);
-            });
-        if let Err(err) = spawned {
-            return stale(format!("cannot start fetching: {err}"));
-        }
-        let tip = match received.recv_timeout(timeout) {
-            Ok(Ok(Fetched::Tip(tip))) => tip,
-            Ok(Ok(Fetched::Unreachable(why))) => return stale(why),
-            Ok(Err(err)) => return Err(err),
-            Err(_) => {
+        let fetched = self.away(&remote, timeout, "fetching from", Store::fetch_here)?;
+        let tip = match fetched {
+            Some(Fetched::Tip(tip)) => tip,
+            Some(Fetched::Unreachable(why)) => return stale(why),
+            None => {
                 return stale(format!(
                     "no answer from remote `{remote}` within {} s",
                     timeout.as_secs()
@@ -221,7 +207,61 @@ impl Store {
             checked_out: false,
             offline: false,
             layout,
+            given_up: RefCell::new(None),
         }
+    }
+
+    /// Runs `work` for remote `name` on a thread of its own with a second handle on
+    /// the repository, waiting up to `limit` (`None`: not done by then) and listening
+    /// for Ctrl-C meanwhile (see `waiting`).
+    fn away<T: Send + 'static>(
+        &self,
+        name: &str,
+        limit: Duration,
+        doing: &str,
+        work: fn(&Store, &str) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let git_dir = self.repo.path().to_path_buf();
+        let (branch, layout, remote) = (self.branch.clone(), self.layout, name.to_string());
+        let waited = waiting::wait_for(&format!("{doing} remote `{name}`"), limit, move || {
+            let repo = Repository::open(&git_dir)
+                .with_context(|| format!("opening the git repository at {}", git_dir.display()))?;
+            work(&Store::handle(repo, &branch, &remote, layout), &remote)
+        })?;
+        match waited {
+            Waited::Done(result) => result.map(Some),
+            Waited::TimedOut => Ok(None),
+        }
+    }
+
+    /// Whether remote `name` (its push URL with `push`) is a path on this machine,
+    /// which is read and written directly rather than waited for.
+    fn on_this_machine(&self, name: &str, push: bool) -> Result<bool> {
+        let remote = self
+            .repo
+            .find_remote(name)
+            .with_context(|| format!("reading git remote `{name}` in {}", self.path().display()))?;
+        let url = match remote.pushurl_bytes().filter(|_| push) {
+            Some(url) => url,
+            None => remote.url_bytes(),
+        };
+        Ok(self.local_target(&String::from_utf8_lossy(url)).is_some())
+    }
+
+    /// From now on, until the next `sync`, commits stay in this clone without remote
+    /// `name` being asked again: it has just failed this command (`why`), and every
+    /// record made while it keeps failing would wait for it again. A remote on this
+    /// machine answers at once, so it is simply asked again.
+    pub(super) fn give_up(&self, name: &str, why: &str) {
+        if !self.on_this_machine(name, true).unwrap_or(false) {
+            *self.given_up.borrow_mut() = Some(why.to_string());
+        }
+    }
+
+    /// For a command that is ending (interrupted): nothing more is fetched or pushed,
+    /// what it still records stays in this clone for the next command to push.
+    pub fn keep_local(&self, why: &str) {
+        *self.given_up.borrow_mut() = Some(why.to_string());
     }
 
     /// Bring the local branch up to date with the remote and push what is waiting.
@@ -241,6 +281,8 @@ impl Store {
                 error: None,
             });
         }
+        // A sync asks the remote again, whatever failed before.
+        self.given_up.take();
         let mut backoff = Backoff::default();
         let mut refusals = Refusals::default();
         // Rounds lost to a remote that moved; rejections with it unchanged are
@@ -291,10 +333,12 @@ impl Store {
                 }
                 Pushed::Rejected(why) => {
                     if refusals.exhausted(remote_tip) {
+                        let why = format!("remote `{remote}` refused the push: {why}");
+                        self.give_up(remote, &why);
                         return Ok(Sync {
                             pushed: 0,
                             pending: ahead,
-                            error: Some(format!("remote `{remote}` refused the push: {why}")),
+                            error: Some(why),
                         });
                     }
                     backoff.wait();
@@ -329,8 +373,29 @@ impl Store {
         })
     }
 
-    /// Fetch the branch into its tracking ref and say where the remote's tip is.
+    /// Fetch the branch into its tracking ref and say where the remote's tip is. A
+    /// remote across the network is waited for up to `WHOLE`; one that cannot be
+    /// fetched from is given up on until the next `sync`.
     pub(super) fn fetch(&self, name: &str) -> Result<Fetched> {
+        let fetched = if self.on_this_machine(name, false)? {
+            self.fetch_here(name)?
+        } else {
+            self.away(name, WHOLE, "fetching from", Store::fetch_here)?
+                .unwrap_or_else(|| {
+                    Fetched::Unreachable(format!(
+                        "remote `{name}` did not finish a fetch within {} s",
+                        WHOLE.as_secs()
+                    ))
+                })
+        };
+        if let Fetched::Unreachable(why) = &fetched {
+            self.give_up(name, why);
+        }
+        Ok(fetched)
+    }
+
+    /// `fetch`, on this thread, however long it takes.
+    fn fetch_here(&self, name: &str) -> Result<Fetched> {
         let named = self
             .repo
             .find_remote(name)
@@ -547,8 +612,29 @@ impl Store {
         .into()
     }
 
-    /// Push the branch without force, then note what the remote now has.
+    /// Push the branch without force, then note what the remote now has. A remote
+    /// across the network is waited for up to `WHOLE`; one that cannot be pushed to
+    /// is given up on until the next `sync`.
     pub(super) fn push(&self, name: &str) -> Result<Pushed> {
+        let pushed = if self.on_this_machine(name, true)? {
+            self.push_here(name)?
+        } else {
+            self.away(name, WHOLE, "pushing to", Store::push_here)?
+                .unwrap_or_else(|| {
+                    Pushed::Failed(format!(
+                        "remote `{name}` did not finish taking a push within {} s",
+                        WHOLE.as_secs()
+                    ))
+                })
+        };
+        if let Pushed::Failed(why) = &pushed {
+            self.give_up(name, why);
+        }
+        Ok(pushed)
+    }
+
+    /// `push`, on this thread, however long it takes.
+    fn push_here(&self, name: &str) -> Result<Pushed> {
         let remote = self
             .repo
             .find_remote(name)
@@ -629,8 +715,14 @@ impl Store {
         let refspec = format!("{0}:{0}", self.refname);
         let refused = RefCell::new(None);
         let sent = Cell::new(None);
+        // What the server printed (`remote: …`): a hook that declines says why there.
+        let said = RefCell::new(Vec::<u8>::new());
         let result = {
             let mut callbacks = access.callbacks(&self.repo);
+            callbacks.sideband_progress(|data| {
+                said.borrow_mut().extend_from_slice(data);
+                true
+            });
             callbacks.push_update_reference(|refname, status| {
                 if let Some(status) = status {
                     *refused.borrow_mut() = Some(format!("{refname}: {status}"));
@@ -667,6 +759,10 @@ impl Store {
             }
         }
         if let Some(why) = refused.into_inner() {
+            let why = match remote_said(&said.into_inner()) {
+                Some(said) => format!("{why}; the remote said: {said}"),
+                None => why,
+            };
             return Ok(Pushed::Rejected(access.mask(&why)));
         }
         Ok(Pushed::Done(sent.get().unwrap_or(local)))
@@ -794,6 +890,24 @@ fn copy_objects(
     Ok(())
 }
 
+/// The last lines a server printed during a push, on one line: why a hook declined.
+fn remote_said(output: &[u8]) -> Option<String> {
+    const KEPT: usize = 5;
+    let text = String::from_utf8_lossy(output);
+    let lines: Vec<&str> = text
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let last = &lines[lines.len().saturating_sub(KEPT)..];
+    (!last.is_empty()).then(|| {
+        last.join("; ")
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    })
+}
+
 /// A plain path or a `file://` URL; anything with a scheme or `host:path` is not.
 fn local_path(url: &str) -> Option<PathBuf> {
     if let Some(path) = url.strip_prefix("file://") {
@@ -865,7 +979,10 @@ impl Access {
 
     /// What went wrong, masked, with what to do about a host nobody vouched for.
     fn explain(&self, err: &git2::Error) -> String {
-        let message = self.mask(err.message());
+        let mut message = self.mask(err.message());
+        if message.contains("timed out") {
+            message.push_str(&format!(" (no answer within {} s)", ANSWER.as_secs()));
+        }
         if err.code() != ErrorCode::Certificate {
             return message;
         }

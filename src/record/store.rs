@@ -2,7 +2,7 @@
 //! database, and the compare-and-swap that lets many writers share one branch without
 //! overwriting each other or touching the user's working tree, index or HEAD.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -39,6 +39,8 @@ pub struct Store {
     pub(super) offline: bool,
     /// The only top-level entries the branch may hold (see `holding_only`).
     pub(super) layout: Option<&'static [&'static str]>,
+    /// Why this command stopped asking the remote (see `give_up`).
+    pub(super) given_up: RefCell<Option<String>>,
 }
 
 /// What a command means to do with the branch: a reader may find it checked out.
@@ -163,6 +165,7 @@ impl Store {
             checked_out: false,
             offline: false,
             layout: None,
+            given_up: RefCell::new(None),
         };
         store.checked_out = store.is_checked_out()?;
         if access == Access::Write && store.checked_out {
@@ -350,6 +353,9 @@ impl Store {
         let Some(remote) = self.remote.as_deref().filter(|_| !self.offline) else {
             return self.append_local(build, None);
         };
+        if let Some(why) = self.given_up.borrow().clone() {
+            return self.append_local(build, Some(why));
+        }
         // Decide on what others pushed, not on a stale local view.
         let mut seen = match self.fetch(remote)? {
             Fetched::Tip(tip) => tip,
@@ -393,6 +399,7 @@ impl Store {
                 if now == seen {
                     if refusals.exhausted(now) {
                         let why = format!("remote `{remote}` refused the push: {why}");
+                        self.give_up(remote, &why);
                         return Ok(Some(Appended::local(oid, Some(why))));
                     }
                     backoff.wait();

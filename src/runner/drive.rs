@@ -347,7 +347,15 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("listening for SIGTERM")?;
         tokio::select! {
-            result = runner.run() => result,
+            result = runner.run() => match result {
+                // Interrupted while it waited for the records remote, which is not
+                // asked again: where the run stood is recorded in this clone.
+                Err(err) if crate::error::exit_of(&err) == Exit::Interrupted => {
+                    runner.store.keep_local("interrupted while waiting for the records remote");
+                    runner.interrupted()
+                }
+                result => result,
+            },
             _ = tokio::signal::ctrl_c() => runner.interrupted(),
             _ = term.recv() => runner.interrupted(),
         }

@@ -143,7 +143,7 @@ impl<'a> Runner<'a> {
         }
         if !self.push_warned.replace(true) {
             self.printer.warn(&format!(
-                "cannot reach the records remote ({error}): deciding from the local record; {} unpushed commit(s) and what this run records stay local until a later command pushes them",
+                "{error}; deciding from the local record: {} unpushed commit(s) and what this run records stay local until a later command pushes them",
                 sync.pending
             ));
         }

@@ -6,7 +6,7 @@
 
 mod concurrency;
 mod fault_server;
-mod git_daemon;
+pub mod git_daemon;
 mod hostile;
 mod metrics;
 mod platform;

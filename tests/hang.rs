@@ -1,0 +1,348 @@
+//! A records remote that accepts connections and never answers (over http:// and
+//! git://): writing commands go on from the record in this clone and say so, and
+//! Ctrl-C ends a command that waits for the remote with exit 130.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::common::{Run, git};
+use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, quick, release};
+use crate::reliability::git_daemon::GitDaemon;
+
+/// Far beyond any bound relctl puts on the remote: a run that takes this long hangs.
+const HANG: Duration = Duration::from_secs(120);
+
+/// A loopback port that accepts every connection and never says a word.
+struct Silent {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+    _held: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Silent {
+    fn start() -> Silent {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().expect("the bound address").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let (count, keep) = (accepted.clone(), held.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                keep.lock().unwrap_or_else(|e| e.into_inner()).push(stream);
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        Silent {
+            port,
+            accepted,
+            _held: held,
+        }
+    }
+
+    fn url(&self, scheme: &str) -> String {
+        let user = if scheme == "ssh" { "git@" } else { "" };
+        format!("{scheme}://{user}127.0.0.1:{}/records.git", self.port)
+    }
+
+    fn wait_for_a_connection(&self, child: &mut Child) {
+        wait_until("relctl to connect to the silent remote", child, || {
+            self.accepted.load(Ordering::SeqCst) > 0
+        });
+    }
+}
+
+fn wait_until(what: &str, child: &mut Child, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + HANG;
+    while !done() {
+        assert!(
+            child.try_wait().ok().flatten().is_none(),
+            "relctl ended before {what}"
+        );
+        assert!(Instant::now() < deadline, "waited too long for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How relctl ended, and what it printed on stderr.
+fn wait_for_exit(child: &mut Child) -> (Option<i32>, String) {
+    let deadline = Instant::now() + HANG;
+    loop {
+        if let Some(status) = child.try_wait().expect("relctl's status") {
+            let mut stderr = String::new();
+            if let Some(pipe) = child.stderr.as_mut() {
+                let _ = std::io::Read::read_to_string(pipe, &mut stderr);
+            }
+            return (status.code(), stderr);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("relctl still runs {} s after the signal", HANG.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn interrupt(child: &Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+}
+
+/// The plan with its record shared through `origin`, a bare repository that this
+/// clone has pushed to, then pointed at `url`.
+fn shared(extra: &str) -> Setup {
+    let s = Setup::new(extra, CANARY);
+    s.env.write(
+        "release.yaml",
+        format!(
+            "{}record: {{ remote: origin }}\n",
+            plan(&s.platform, extra, CANARY)
+        ),
+    );
+    git(s.env.path(), &["init", "-q", "--bare", "origin.git"]);
+    s.env.git(&["remote", "add", "origin", "origin.git"]);
+    s
+}
+
+fn silence(s: &Setup, url: &str) {
+    s.env.git(&["remote", "set-url", "origin", url]);
+}
+
+/// relctl with a generous limit, so that a hang fails the test instead of holding it.
+fn bounded(s: &Setup, actor: Option<&str>, args: &[&str]) -> Run {
+    let limit = |c: &mut assert_cmd::Command| {
+        quick(c);
+        c.timeout(HANG);
+    };
+    match actor {
+        Some(actor) => s.env.operator(actor).run_with(args, limit),
+        None => s.env.run_with(args, limit),
+    }
+}
+
+fn records_at_origin(s: &Setup) -> String {
+    git(
+        &s.env.path().join("origin.git"),
+        &["log", "--format=%s", "relctl/records"],
+    )
+}
+
+#[test]
+fn rollback_with_a_silent_remote_deploys_from_the_local_record() {
+    let s = shared("");
+    assert_eq!(s.promote(OLD, &["--version", "1.0.0"]).code, 0);
+    assert_eq!(s.promote(HEX, &["--version", "1.1.0"]).code, 0);
+    let silent = Silent::start();
+    silence(&s, &silent.url("http"));
+    let run = bounded(
+        &s,
+        None,
+        &["rollback", "--env", "production", "--reason", "5xx"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rolling back from the local record"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+    assert!(silent.accepted.load(Ordering::SeqCst) > 0);
+    // Recorded here; origin never heard of it.
+    assert!(
+        s.env.records_log().contains("rolled back"),
+        "{}",
+        s.env.records_log()
+    );
+    assert!(!records_at_origin(&s).contains("rolled back"));
+}
+
+#[test]
+fn promote_with_a_silent_remote_goes_on_from_the_local_record() {
+    let s = shared("");
+    assert_eq!(s.promote(OLD, &["--to", "dev"]).code, 0);
+    let silent = Silent::start();
+    silence(&s, &silent.url("git"));
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("deciding from the local record"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("dev"), Some((artifact(HEX), 100)));
+    assert!(s.events(HEX).contains(&"live".to_string()));
+    assert!(!records_at_origin(&s).contains(&release(HEX)));
+}
+
+const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"], min: 1 }\n";
+
+#[test]
+fn an_approval_with_a_silent_remote_says_it_did_not_reach_it() {
+    let s = shared(APPROVAL);
+    let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let silent = Silent::start();
+    silence(&s, &silent.url("http"));
+    let run = bounded(
+        &s,
+        Some("alice@acme.io"),
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the approval is recorded in this clone only: it did not reach `origin`"),
+        "{}",
+        run.stderr
+    );
+    assert!(s.events(HEX).contains(&"approved".to_string()));
+    assert!(!records_at_origin(&s).contains("approved"));
+}
+
+#[test]
+fn an_unlock_with_a_silent_remote_over_ssh_says_it_did_not_reach_it() {
+    let s = shared(APPROVAL);
+    let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let silent = Silent::start();
+    silence(&s, &silent.url("ssh"));
+    let run = bounded(
+        &s,
+        None,
+        &["unlock", "--env", "production", "--reason", "stuck"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the unlock is recorded in this clone only: it did not reach `origin`"),
+        "{}",
+        run.stderr
+    );
+    assert!(silent.accepted.load(Ordering::SeqCst) > 0);
+    assert!(!records_at_origin(&s).contains("unlock"));
+}
+
+#[test]
+fn ctrl_c_while_a_waiting_run_asks_a_silent_remote_records_interrupted_and_exits_130() {
+    let s = shared(APPROVAL);
+    let dev = s.env.operator("dev@acme.io");
+    let mut waiting = dev
+        .std_command()
+        .args([
+            "promote",
+            "--artifact",
+            &artifact(HEX),
+            "--wait-approval=1h",
+        ])
+        .env("DEPLOY_TOKEN", SECRET)
+        .env("RELCTL_POLL_MS", "20")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promote");
+    wait_until("the approval gate", &mut waiting, || {
+        records_at_origin_has(&s, "awaiting approval")
+    });
+    let silent = Silent::start();
+    silence(&s, &silent.url("http"));
+    // Its next look at the remote for an approval waits for an answer.
+    silent.wait_for_a_connection(&mut waiting);
+    interrupt(&waiting);
+    let (code, stderr) = wait_for_exit(&mut waiting);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(
+        s.events(HEX).last().map(String::as_str),
+        Some("interrupted"),
+        "{:?}",
+        s.events(HEX)
+    );
+}
+
+#[test]
+fn ctrl_c_while_a_command_waits_for_a_silent_remote_exits_130_having_recorded_nothing() {
+    let s = shared(APPROVAL);
+    let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let silent = Silent::start();
+    silence(&s, &silent.url("git"));
+    let alice = s.env.operator("alice@acme.io");
+    let mut approving = alice
+        .std_command()
+        .args(["approve", &release(HEX), "--env", "production"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start approve");
+    silent.wait_for_a_connection(&mut approving);
+    interrupt(&approving);
+    let (code, stderr) = wait_for_exit(&mut approving);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
+}
+
+#[test]
+fn a_push_the_remote_declines_is_reported_as_refused_with_the_reason_it_gave() {
+    let s = shared("");
+    let hook = s
+        .env
+        .path()
+        .join("origin.git")
+        .join("hooks")
+        .join("pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'records are frozen for the audit' >&2\nexit 1\n",
+    )
+    .expect("write the hook");
+    let chmod = std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&hook)
+        .status()
+        .expect("chmod");
+    assert!(chmod.success());
+    let daemon = GitDaemon::start(s.env.path());
+    silence(&s, &daemon.url("origin.git"));
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The next command pushes what is waiting first, and is refused again.
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("cannot reach"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: remote `origin` refused the push: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("records are frozen for the audit"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("dev"), Some((artifact(HEX), 100)));
+}
+
+fn records_at_origin_has(s: &Setup, needle: &str) -> bool {
+    std::process::Command::new("git")
+        .args(["log", "--format=%s", "relctl/records"])
+        .current_dir(s.env.path().join("origin.git"))
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(needle))
+}
