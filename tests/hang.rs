@@ -146,7 +146,7 @@ fn rollback_with_a_silent_remote_deploys_from_the_local_record() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr.contains("rolling back from the local record"),
+        run.stderr.contains("deciding from the local record"),
         "{}",
         run.stderr
     );
