@@ -208,3 +208,20 @@ fn history_into_a_closed_pipe_ends_quietly() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
+
+#[test]
+fn a_second_version_for_a_recorded_release_is_ignored_with_a_warning() {
+    let s = Setup::new("", CANARY);
+    let run = s.promote(HEX, &["--version", "1.0.0", "--to", "dev"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = s.promote(HEX, &["--version", "2.0.0", "--to", "staging"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is version 1.0.0 in the record (since it was first promoted); --version 2.0.0 is ignored"),
+        "{}",
+        run.stderr
+    );
+    let file = s.record_file(&relctl::format::release_path(&release(HEX)));
+    assert!(file.contains("version: \"1.0.0\""), "{file}");
+}

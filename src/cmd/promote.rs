@@ -71,6 +71,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let header = match crate::format::read_release(&snapshot, &id)? {
         Some(existing) => {
             release::same_digest(&existing, &artifact)?;
+            if let Some(asked) = args.version.as_deref().filter(|v| *v != existing.version) {
+                ctx.printer.warn(&format!(
+                    "{id} is version {} in the record (since it was first promoted); --version {asked} is ignored",
+                    existing.version
+                ));
+            }
             release::header_of(&existing)
         }
         None => {
