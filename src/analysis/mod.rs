@@ -1,6 +1,7 @@
-//! Judging canary analysis (SPEC §5): a value against its metric's bounds, a metric's
-//! measurements against the analysis limits, a run from its metrics, and a canary's
-//! sample against the baseline's. Pure functions: the engine measures, this judges.
+//! Judging canary analysis (README, "Metric gates"): a value against its metric's
+//! bounds, a metric's measurements against the analysis limits, a run from its metrics,
+//! and a canary's sample against the baseline's. Pure functions: the engine measures,
+//! this judges.
 
 mod compare;
 mod judge;

@@ -1,5 +1,6 @@
-//! The plan's types (schema version 1, SPEC §4). Every templated or user-named value
-//! keeps its position so later checks and run-time errors can point back at the file.
+//! The plan's types (schema version 1; release.example.yaml annotates every key). Every
+//! templated or user-named value keeps its position so later checks and run-time errors
+//! can point back at the file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

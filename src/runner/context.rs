@@ -1,4 +1,5 @@
-//! What templates see when a step runs: the names of SPEC §4, filled in.
+//! What templates see when a step runs: the names the README's "Templates" section
+//! lists, filled in.
 
 use minijinja::Value;
 
