@@ -4,21 +4,13 @@
 
 use std::process::{Child, Stdio};
 
-use crate::common::Run;
+use crate::common::{Run, ok};
 use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, release};
 use crate::reliability::{DEADLINE, wait_until};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";
 const ALICE: &str = "alice@acme.io";
 const CAROL: &str = "carol@acme.io";
-
-fn ok(run: &Run) {
-    assert_eq!(
-        run.code, 0,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 /// A digest whose release id is HEX's: the same first 12 hex characters.
 fn twin() -> String {
@@ -58,11 +50,7 @@ fn finish(mut child: Child) -> Run {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = child.wait_with_output().expect("promote ends");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::common::platform::Platform;
-use crate::common::{Run, TestEnv};
+use crate::common::{Run, TestEnv, ok};
 
 pub const HEX: &str = "4f2a9c1be0d3a7f6e5c4b3a2918070605040302010f0e0d0c0b0a09080706050";
 pub const OLD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -119,19 +119,11 @@ pub fn quick(c: &mut assert_cmd::Command) {
         .env("RELCTL_POLL_MS", "20");
 }
 
-fn assert_ok(run: &Run) {
-    assert_eq!(
-        run.code, 0,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-}
-
 #[test]
 fn three_environments_end_to_end() {
     let s = Setup::new("", CANARY);
     let run = s.promote(HEX, &["--version", "1.4.2"]);
-    assert_ok(&run);
+    ok(&run);
     let image = artifact(HEX);
     assert_eq!(s.platform.deploys(), canary_deploys(HEX));
     let deploys: Vec<_> = s
@@ -217,11 +209,11 @@ fn three_environments_end_to_end() {
 #[test]
 fn rerunning_promote_is_a_no_op() {
     let s = Setup::new("", CANARY);
-    assert_ok(&s.promote(HEX, &[]));
+    ok(&s.promote(HEX, &[]));
     let calls = s.platform.requests().len();
     let events = s.events(HEX).len();
     let run = s.promote(HEX, &[]);
-    assert_ok(&run);
+    ok(&run);
     assert_eq!(s.platform.requests().len(), calls, "no new calls");
     assert_eq!(s.events(HEX).len(), events, "no new events");
 }
@@ -229,9 +221,9 @@ fn rerunning_promote_is_a_no_op() {
 #[test]
 fn promote_to_stops_at_that_environment_and_a_later_run_continues() {
     let s = Setup::new("", CANARY);
-    assert_ok(&s.promote(HEX, &["--to", "staging"]));
+    ok(&s.promote(HEX, &["--to", "staging"]));
     assert_eq!(s.platform.deploys().len(), 2);
-    assert_ok(&s.promote(HEX, &[]));
+    ok(&s.promote(HEX, &[]));
     assert_eq!(s.platform.deploys().len(), 4);
 }
 
@@ -239,7 +231,7 @@ fn promote_to_stops_at_that_environment_and_a_later_run_continues() {
 fn json_output_is_one_event_per_line_and_a_summary() {
     let s = Setup::new("", CANARY);
     let run = s.promote(HEX, &["--output", "json"]);
-    assert_ok(&run);
+    ok(&run);
     let lines: Vec<Value> = run
         .stdout
         .lines()
@@ -262,7 +254,7 @@ fn plain_output_is_one_timestamped_line_per_event() {
             c.env("DEPLOY_TOKEN", SECRET)
                 .env("RELCTL_NOW", "2026-11-22T10:00:00Z");
         });
-    assert_ok(&run);
+    ok(&run);
     assert_eq!(run.stdout, "");
     let first = run.stderr.lines().next().unwrap_or_default();
     assert_eq!(
@@ -318,7 +310,7 @@ fn order_is_enforced_and_force_is_recorded() {
         HEX,
         &["--env", "production", "--force", "--reason", "hotfix"],
     );
-    assert_ok(&run);
+    ok(&run);
     let record = s.record_file(&relctl::format::release_path(&release(HEX)));
     assert!(record.contains("rule: order"), "{record}");
     assert!(record.contains("hotfix"), "{record}");
@@ -345,7 +337,7 @@ fn soak_time_is_enforced() {
     let run = at("2026-11-22T10:20:00Z");
     assert_eq!(run.code, 6);
     assert!(run.stderr.contains("10m to go"), "{}", run.stderr);
-    assert_ok(&at("2026-11-22T10:30:00Z"));
+    ok(&at("2026-11-22T10:30:00Z"));
 }
 
 #[test]
@@ -374,7 +366,7 @@ fn freeze_blocks_and_override_is_recorded() {
     assert_eq!(s.platform.deploys().len(), 2);
     let run = during(&["--override-freeze"]);
     assert_eq!(run.code, 2, "--override-freeze needs --reason");
-    assert_ok(&during(&["--override-freeze", "--reason", "incident fix"]));
+    ok(&during(&["--override-freeze", "--reason", "incident fix"]));
     let record = s.record_file(&relctl::format::release_path(&release(HEX)));
     assert!(record.contains("rule: freeze"), "{record}");
     assert!(record.contains("incident fix"), "{record}");
@@ -391,7 +383,7 @@ fn deploy_5xx_is_retried_then_fails_with_exit_1_and_resume_finishes() {
     assert_eq!(s.platform.deploys().len(), 3, "one call and two retries");
     assert!(s.events(HEX).contains(&"step_failed".to_string()));
     let run = s.relctl(&["resume", &release(HEX)]);
-    assert_ok(&run);
+    ok(&run);
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
 }
 
@@ -435,7 +427,7 @@ fn the_secret_never_reaches_output_record_or_history() {
     let s = Setup::new("", CANARY);
     s.platform.fail_next_deploys(&[500, 200]);
     let run = s.promote(HEX, &["--output", "json", "-v"]);
-    assert_ok(&run);
+    ok(&run);
     assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
     let history = s.env.git(&["log", "-p", "--all"]);
     assert!(
@@ -455,7 +447,7 @@ fn plan_shows_the_actions_with_secrets_masked_and_changes_nothing() {
             c.env("DEPLOY_TOKEN", SECRET)
                 .env("RELCTL_NOW", "2026-12-24T12:00:00Z");
         });
-    assert_ok(&run);
+    ok(&run);
     let id = release(HEX);
     let url = s.platform.url();
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -479,7 +471,7 @@ fn plan_shows_the_actions_with_secrets_masked_and_changes_nothing() {
     assert_eq!(branches.trim(), "", "plan wrote no record");
     // JSON: the same actions, with the masked request.
     let run = s.relctl(&["--output", "json", "plan", "--artifact", &artifact(HEX)]);
-    assert_ok(&run);
+    ok(&run);
     let plan: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
     assert_eq!(
         plan["actions"][0]["request"]["headers"]["Authorization"],

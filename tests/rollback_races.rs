@@ -2,7 +2,7 @@
 //! clone, a deploy the platform took but relctl did not confirm, a platform that
 //! answers a known `Idempotency-Key` from its cache, and the refusals around them.
 
-use crate::common::Run;
+use crate::common::ok;
 use crate::common::platform::Platform;
 use crate::promote::{CANARY, HEX, OLD, Setup, artifact, release};
 use crate::reliability::{env_file, kinds, release_file};
@@ -11,14 +11,6 @@ use crate::runbook::{finish, production_deploys_since, spawn_rollback_with};
 const ALICE: &str = "alice@acme.io";
 /// 63 zeros and a 1: a digest no release here has.
 const Z: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
-
-fn ok(run: &Run) {
-    assert_eq!(
-        run.code, 0,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 /// A 64-hex digest whose release id (its first 12) differs for each `n`.
 fn digest(n: u8) -> String {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 
 use crate::common::platform::Platform;
-use crate::common::{Run, TestEnv, git};
+use crate::common::{Run, TestEnv, git, ok};
 use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
 use crate::reliability::{env_file, kinds, release_file, wait_until};
 
@@ -17,14 +17,6 @@ const FIRST: &str = "ab000000000000000000000000000000000000000000000000000000000
 
 const ALICE: &str = "alice@acme.io";
 const BOB: &str = "bob@acme.io";
-
-fn ok(run: &Run) {
-    assert_eq!(
-        run.code, 0,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-}
 
 /// Deploy calls to production from the `n`th on.
 pub(crate) fn production_deploys_since(platform: &Platform, n: usize) -> Vec<(String, u64)> {
@@ -166,11 +158,7 @@ pub(crate) fn spawn_rollback_with(env: &TestEnv, dir: &Path, actor: &str, extra:
 
 pub(crate) fn finish(child: Child) -> Run {
     let out = child.wait_with_output().expect("rollback ends");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 /// Two rollbacks started together: both exit 0, one rolled back, the other said whose

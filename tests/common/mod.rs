@@ -32,7 +32,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -235,6 +235,15 @@ fn home(email: Option<&str>) -> tempfile::TempDir {
         .expect("write .gitconfig");
     }
     home
+}
+
+/// Fails the test, showing what the run printed, unless it exited 0.
+pub fn ok(run: &Run) {
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
 }
 
 /// The repository's root, for files such as release.example.yaml.

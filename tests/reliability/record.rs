@@ -26,11 +26,7 @@ fn relctl(env: &TestEnv, dir: &Path, args: &[&str]) -> Run {
         .env("DEPLOY_TOKEN", SECRET)
         .output()
         .expect("run relctl");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 fn fsck(repo: &Path) {
