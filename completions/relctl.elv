@@ -27,8 +27,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand validate 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
@@ -59,8 +59,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;plan'= {
             cand --artifact 'The artifact: NAME@sha256:<64 hex>, or a bare sha256:<64 hex>'
@@ -74,8 +74,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;promote'= {
             cand --artifact 'The artifact: NAME@sha256:<64 hex>, or a bare sha256:<64 hex>'
@@ -96,8 +96,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;resume'= {
             cand --wait-approval 'Without a terminal, wait for approvals (up to DUR) instead of exiting 4'
@@ -110,8 +110,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;approve'= {
             cand --env 'The environment the approval is for'
@@ -125,8 +125,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;reject'= {
             cand --env 'The environment the rejection is for'
@@ -140,8 +140,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;abort'= {
             cand --reason 'Why (recorded)'
@@ -154,8 +154,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;rollback'= {
             cand --env 'The environment to roll back'
@@ -171,8 +171,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;status'= {
             cand --env 'Only this environment'
@@ -185,8 +185,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;history'= {
             cand --env 'Only this environment'
@@ -200,8 +200,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;notes'= {
             cand --env 'Compare with what is live in this environment (default: the last)'
@@ -214,8 +214,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;report'= {
             cand --env 'Only this environment'
@@ -229,8 +229,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;unlock'= {
             cand --env 'The environment to unlock'
@@ -244,8 +244,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;demo'= {
             cand --dir 'Keep the records repository here (default: a temporary directory)'
@@ -260,8 +260,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;completions'= {
             cand --plan 'The release plan'
@@ -273,8 +273,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;man'= {
             cand --dir 'Write relctl.1 and one page per subcommand into this directory'
@@ -287,8 +287,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
             cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
             cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;help'= {
             cand validate 'Check the plan: syntax, unknown keys, references, templates, jq, durations'

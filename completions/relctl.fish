@@ -35,7 +35,7 @@ complete -c relctl -n "__fish_relctl_needs_command" -s q -l quiet -d 'Print only
 complete -c relctl -n "__fish_relctl_needs_command" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_needs_command" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_needs_command" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_needs_command" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_needs_command" -s V -l version -d 'Print version'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "validate" -d 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "plan" -d 'Show what promote would do, templates rendered and secrets masked'
@@ -65,7 +65,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand validate" -s q -l quiet -d
 complete -c relctl -n "__fish_relctl_using_subcommand validate" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand validate" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand validate" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -l artifact -d 'The artifact: NAME@sha256:<64 hex>, or a bare sha256:<64 hex>' -r
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -l to -d 'Plan up to this environment (default: the last)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -l plan -d 'The release plan' -r -F
@@ -79,7 +79,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand plan" -s q -l quiet -d 'Pr
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand plan" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l artifact -d 'The artifact: NAME@sha256:<64 hex>, or a bare sha256:<64 hex>' -r
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l to -d 'Promote up to this environment (default: the last)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l env -d 'Promote into exactly this environment' -r
@@ -100,7 +100,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand promote" -s q -l quiet -d 
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand promote" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand promote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -l wait-approval -d 'Without a terminal, wait for approvals (up to DUR) instead of exiting 4' -r
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
@@ -113,7 +113,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand resume" -s q -l quiet -d '
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand resume" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -l env -d 'The environment the approval is for' -r
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -l comment -d 'A comment kept with the approval' -r
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -l plan -d 'The release plan' -r -F
@@ -127,7 +127,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand approve" -s q -l quiet -d 
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand approve" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand approve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l env -d 'The environment the rejection is for' -r
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l reason -d 'Why (recorded)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l plan -d 'The release plan' -r -F
@@ -141,7 +141,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand reject" -s q -l quiet -d '
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand reject" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand reject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -l reason -d 'Why (recorded)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
@@ -154,7 +154,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand abort" -s q -l quiet -d 'P
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand abort" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l env -d 'The environment to roll back' -r
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l to -d 'The release to go back to (must have been live there before)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l reason -d 'Why (recorded)' -r
@@ -170,7 +170,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand rollback" -s q -l quiet -d
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l env -d 'Only this environment' -r
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
@@ -183,7 +183,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand status" -s q -l quiet -d '
 complete -c relctl -n "__fish_relctl_using_subcommand status" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l env -d 'Only this environment' -r
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l limit -d 'At most this many entries' -r
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l plan -d 'The release plan' -r -F
@@ -197,7 +197,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand history" -s q -l quiet -d 
 complete -c relctl -n "__fish_relctl_using_subcommand history" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l env -d 'Compare with what is live in this environment (default: the last)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
@@ -210,7 +210,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand notes" -s q -l quiet -d 'P
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand notes" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand notes" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand report" -l env -d 'Only this environment' -r
 complete -c relctl -n "__fish_relctl_using_subcommand report" -l since -d 'Only releases within this long (e.g. 30d)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand report" -l plan -d 'The release plan' -r -F
@@ -224,7 +224,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand report" -s q -l quiet -d '
 complete -c relctl -n "__fish_relctl_using_subcommand report" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand report" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand report" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand report" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l env -d 'The environment to unlock' -r
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l reason -d 'Why (recorded)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l plan -d 'The release plan' -r -F
@@ -238,7 +238,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand unlock" -s q -l quiet -d '
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand unlock" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l dir -d 'Keep the records repository here (default: a temporary directory)' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
@@ -253,7 +253,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand demo" -s q -l quiet -d 'Pr
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand completions" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand completions" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
@@ -265,7 +265,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand completions" -s q -l quiet
 complete -c relctl -n "__fish_relctl_using_subcommand completions" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand completions" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand completions" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l dir -d 'Write relctl.1 and one page per subcommand into this directory' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
@@ -278,7 +278,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand man" -s q -l quiet -d 'Pri
 complete -c relctl -n "__fish_relctl_using_subcommand man" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
-complete -c relctl -n "__fish_relctl_using_subcommand man" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "validate" -d 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
 complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "plan" -d 'Show what promote would do, templates rendered and secrets masked'
 complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "promote" -d 'Promote an artifact through the environments in order'

@@ -6,12 +6,19 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
+use crate::manual;
 use crate::ui::{ColorChoice, OutputMode};
 
 /// Promote one immutable artifact through your environments, with gates,
 /// automatic rollback and a release record in git.
 #[derive(Debug, Parser)]
-#[command(name = "relctl", version, about, max_term_width = 100)]
+#[command(
+    name = "relctl",
+    version,
+    about,
+    max_term_width = 100,
+    after_long_help = manual::help_examples(None)
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -96,21 +103,37 @@ impl From<ColorFlag> for ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[command(after_long_help = manual::help_examples(Some("validate")))]
     Validate(cmd::validate::Args),
+    #[command(after_long_help = manual::help_examples(Some("plan")))]
     Plan(cmd::plan::Args),
+    #[command(after_long_help = manual::help_examples(Some("promote")))]
     Promote(cmd::promote::Args),
+    #[command(after_long_help = manual::help_examples(Some("resume")))]
     Resume(cmd::resume::Args),
+    #[command(after_long_help = manual::help_examples(Some("approve")))]
     Approve(cmd::approve::Args),
+    #[command(after_long_help = manual::help_examples(Some("reject")))]
     Reject(cmd::reject::Args),
+    #[command(after_long_help = manual::help_examples(Some("abort")))]
     Abort(cmd::abort::Args),
+    #[command(after_long_help = manual::help_examples(Some("rollback")))]
     Rollback(cmd::rollback::Args),
+    #[command(after_long_help = manual::help_examples(Some("status")))]
     Status(cmd::status::Args),
+    #[command(after_long_help = manual::help_examples(Some("history")))]
     History(cmd::history::Args),
+    #[command(after_long_help = manual::help_examples(Some("notes")))]
     Notes(cmd::notes::Args),
+    #[command(after_long_help = manual::help_examples(Some("report")))]
     Report(cmd::report::Args),
+    #[command(after_long_help = manual::help_examples(Some("unlock")))]
     Unlock(cmd::unlock::Args),
+    #[command(after_long_help = manual::help_examples(Some("demo")))]
     Demo(cmd::demo::Args),
+    #[command(after_long_help = manual::help_examples(Some("completions")))]
     Completions(cmd::completions::Args),
+    #[command(after_long_help = manual::help_examples(Some("man")))]
     Man(cmd::man::Args),
 }
 

@@ -5,6 +5,7 @@ use clap::CommandFactory;
 use clap_complete::{Generator, Shell};
 
 use crate::cli::Cli;
+use crate::manual;
 
 pub const SHELLS: [Shell; 5] = [
     Shell::Bash,
@@ -27,17 +28,62 @@ pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut cmd = Cli::command();
     cmd.build();
     let mut pages = Vec::new();
-    pages.push(("relctl.1".to_string(), render(cmd.clone())?));
+    pages.push(("relctl.1".to_string(), render(cmd.clone(), None)?));
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let name = format!("relctl-{}", sub.get_name());
         let page = sub.clone().name(name.clone()).bin_name(name.clone());
-        pages.push((format!("{name}.1"), render(page)?));
+        pages.push((format!("{name}.1"), render(page, Some(sub.get_name()))?));
     }
     Ok(pages)
 }
 
-fn render(cmd: clap::Command) -> std::io::Result<Vec<u8>> {
+/// clap_mangen's page, with the examples (which `--help` ends with) in EXAMPLES and the
+/// sections it does not know: EXIT STATUS, ENVIRONMENT and FILES, before VERSION.
+fn render(cmd: clap::Command, subcommand: Option<&str>) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
+    let cmd = cmd.after_long_help(None::<&'static str>);
     clap_mangen::Man::new(cmd).render(&mut out)?;
-    Ok(out)
+    let page = String::from_utf8_lossy(&out).into_owned();
+    let sections = sections(subcommand);
+    let page = match page.find(".SH VERSION") {
+        Some(at) => format!("{}{sections}{}", &page[..at], &page[at..]),
+        None => page + &sections,
+    };
+    Ok(page.into_bytes())
+}
+
+fn sections(subcommand: Option<&str>) -> String {
+    let mut roff = String::new();
+    roff.push_str(".SH EXAMPLES\n");
+    for (line, what) in manual::examples(subcommand) {
+        roff.push_str(&format!(
+            ".PP\n{}\n.RS 4\n.nf\n\\fB{}\\fR\n.fi\n.RE\n",
+            text(what),
+            text(line)
+        ));
+    }
+    roff.push_str(".SH \"EXIT STATUS\"\n");
+    for (exit, meaning) in manual::EXIT_STATUS {
+        roff.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", exit.code(), text(meaning)));
+    }
+    roff.push_str(".PP\nThe long form, for CI: docs/ci.md in the repository.\n");
+    roff.push_str(".SH ENVIRONMENT\n");
+    for (name, meaning) in manual::ENVIRONMENT {
+        roff.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", text(name), text(meaning)));
+    }
+    roff.push_str(".SH FILES\n");
+    for (name, meaning) in manual::FILES {
+        roff.push_str(&format!(".TP\n\\fI{}\\fR\n{}\n", text(name), text(meaning)));
+    }
+    roff
+}
+
+/// Text as roff prints it: backslashes and dashes escaped, no line read as a request.
+fn text(s: &str) -> String {
+    let escaped = s.replace('\\', "\\e").replace('-', "\\-").replace('\'', "\\*(Aq");
+    if escaped.starts_with('.') {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
 }

@@ -17,6 +17,7 @@ pub mod format;
 pub mod generated;
 pub mod hooks;
 pub mod identity;
+pub mod manual;
 pub mod notes;
 pub mod plan;
 pub mod providers;
