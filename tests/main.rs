@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod crashes;
 mod demo;
+mod docs;
 mod engine_truth;
 mod escaping;
 mod generated;
