@@ -1,4 +1,4 @@
-//! Exit codes (README, "Exit codes") and the one typed error that carries them.
+//! Exit codes (docs/ci.md, "Exit codes") and the one typed error that carries them.
 //!
 //! Every failure travels as an `anyhow::Error`; the exit code is read from the first
 //! [`Error`] found in its chain, so contexts can be added freely on the way up.

@@ -64,7 +64,11 @@ fn sections(subcommand: Option<&str>) -> String {
     }
     roff.push_str(".SH \"EXIT STATUS\"\n");
     for (exit, meaning) in manual::EXIT_STATUS {
-        roff.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", exit.code(), text(meaning)));
+        roff.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            exit.code(),
+            text(meaning)
+        ));
     }
     roff.push_str(".PP\nThe long form, for CI: docs/ci.md in the repository.\n");
     roff.push_str(".SH ENVIRONMENT\n");
@@ -80,7 +84,10 @@ fn sections(subcommand: Option<&str>) -> String {
 
 /// Text as roff prints it: backslashes and dashes escaped, no line read as a request.
 fn text(s: &str) -> String {
-    let escaped = s.replace('\\', "\\e").replace('-', "\\-").replace('\'', "\\*(Aq");
+    let escaped = s
+        .replace('\\', "\\e")
+        .replace('-', "\\-")
+        .replace('\'', "\\*(Aq");
     if escaped.starts_with('.') {
         format!("\\&{escaped}")
     } else {

@@ -24,7 +24,10 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
             ("relctl status", "what is live where"),
         ],
         Some("validate") => &[
-            ("relctl validate", "check ./release.yaml, every problem at once"),
+            (
+                "relctl validate",
+                "check ./release.yaml, every problem at once",
+            ),
             (
                 "relctl validate --plan deploy/release.yaml --output json",
                 "one JSON line per problem",
@@ -97,7 +100,10 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
             ),
         ],
         Some("status") => &[
-            ("relctl status", "what is live where, and who is mid-release"),
+            (
+                "relctl status",
+                "what is live where, and who is mid-release",
+            ),
             (
                 "relctl status --env production --output json",
                 "full digests and times, for scripts",
@@ -150,10 +156,7 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
                 "relctl completions bash > /etc/bash_completion.d/relctl",
                 "bash",
             ),
-            (
-                "relctl completions zsh > \"${fpath[1]}/_relctl\"",
-                "zsh",
-            ),
+            ("relctl completions zsh > \"${fpath[1]}/_relctl\"", "zsh"),
             (
                 "relctl completions fish > ~/.config/fish/completions/relctl.fish",
                 "fish",

@@ -225,7 +225,13 @@ fn variables_read(dir: &Path, names: &mut BTreeSet<String>) {
 fn ci_contract_names_every_variable_relctl_reads() {
     let mut names = BTreeSet::new();
     variables_read(&repo_root().join("src"), &mut names);
-    for expected in ["RELCTL_PLAN", "RELCTL_ACTOR", "RELCTL_LOG", "CI", "RELCTL_GIT_TOKEN"] {
+    for expected in [
+        "RELCTL_PLAN",
+        "RELCTL_ACTOR",
+        "RELCTL_LOG",
+        "CI",
+        "RELCTL_GIT_TOKEN",
+    ] {
         assert!(names.contains(expected), "{expected} not found in src/");
     }
     let ci = doc("ci.md");
@@ -248,7 +254,12 @@ fn ci_contract_names_every_variable_relctl_reads() {
             "relctl(1) ENVIRONMENT does not name {name}"
         );
     }
-    for hook in ["RELCTL_NOW", "RELCTL_FAULT_CRASH_AFTER", "RELCTL_BACKOFF_MS", "RELCTL_POLL_MS"] {
+    for hook in [
+        "RELCTL_NOW",
+        "RELCTL_FAULT_CRASH_AFTER",
+        "RELCTL_BACKOFF_MS",
+        "RELCTL_POLL_MS",
+    ] {
         assert!(!ci.contains(hook), "docs/ci.md names the test hook {hook}");
     }
 }
@@ -266,11 +277,18 @@ fn ci_contract_and_man_page_give_every_exit_code() {
         .and_then(|s| s.split(".SH ").next())
         .expect("relctl(1) has EXIT STATUS");
     assert!(status.contains("\\fB3\\fR\nrejected"), "{status}");
-    let environment = man.stdout.split(".SH ENVIRONMENT").nth(1).expect("ENVIRONMENT");
+    let environment = man
+        .stdout
+        .split(".SH ENVIRONMENT")
+        .nth(1)
+        .expect("ENVIRONMENT");
     assert!(environment.contains("RELCTL_ACTOR"), "{environment}");
     for (exit, _) in relctl::manual::EXIT_STATUS {
         let code = exit.code();
-        assert!(ci.contains(&format!("\n| {code} |")), "docs/ci.md lacks exit {code}");
+        assert!(
+            ci.contains(&format!("\n| {code} |")),
+            "docs/ci.md lacks exit {code}"
+        );
         assert!(
             status.contains(&format!("\\fB{code}\\fR")),
             "relctl(1) lacks exit {code}"
@@ -292,7 +310,10 @@ fn record_format_names_every_event() {
         .filter_map(|l| l.strip_prefix("    "))
         .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
         .map(|l| {
-            let name: String = l.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            let name: String = l
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
             let mut snake = String::new();
             for (i, c) in name.chars().enumerate() {
                 if c.is_ascii_uppercase() && i > 0 {
@@ -320,11 +341,10 @@ fn every_command_help_ends_with_examples_of_itself() {
         let name = sub.get_name();
         let run = env.run(&[name, "--help"]);
         ok(&run);
-        let examples = run
-            .stdout
-            .split("\nExamples:\n")
-            .nth(1)
-            .unwrap_or_else(|| panic!("`relctl {name} --help` has no examples:\n{}", run.stdout));
+        let examples =
+            run.stdout.split("\nExamples:\n").nth(1).unwrap_or_else(|| {
+                panic!("`relctl {name} --help` has no examples:\n{}", run.stdout)
+            });
         let lines: Vec<&str> = examples
             .lines()
             .map(str::trim)

@@ -1,7 +1,7 @@
 //! Values from outside the plan cannot change what a query, URL, header or body means:
 //! `--version` has a safe form, and the record's versions and the platform's answers
-//! are escaped where a template puts them (README "Templates: trusted and untrusted
-//! values").
+//! are escaped where a template puts them (docs/plan.md, "Templates: trusted and
+//! untrusted values").
 
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ const CRAFTED: &str = r#"1"}[1m])) * 0 or vector(0) #"#;
 /// The same text as a PromQL double-quoted string holds it.
 const CRAFTED_IN_PROMQL: &str = r#"1\"}[1m])) * 0 or vector(0) #"#;
 
-/// The share of 5xx among `version`'s requests, as the README's example measures it.
+/// The share of 5xx among `version`'s requests, as docs/plan.md's example measures it.
 fn ratio(version: &str) -> String {
     format!(
         r#"sum(rate(http_requests_total{{app="checkout",version="{version}",code=~"5.."}}[5s])) / sum(rate(http_requests_total{{app="checkout",version="{version}"}}[5s]))"#

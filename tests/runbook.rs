@@ -1,8 +1,8 @@
-//! README's incident runbook as on-call engineers follow it: two of them rolling back
-//! the same incident (one after the other, at the same moment from one clone, and from
-//! two clones of one bare remote), the undo of what the rolled-back release switched
-//! on, promotes refused before anything is recorded, and what `status` and `history`
-//! say after a rejection, an abort or Ctrl-C.
+//! The incident runbook (docs/runbook.md) as on-call engineers follow it: two of them
+//! rolling back the same incident (one after the other, at the same moment from one
+//! clone, and from two clones of one bare remote), the undo of what the rolled-back
+//! release switched on, promotes refused before anything is recorded, and what `status`
+//! and `history` say after a rejection, an abort or Ctrl-C.
 
 use std::path::Path;
 use std::process::{Child, Stdio};

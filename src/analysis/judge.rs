@@ -1,7 +1,7 @@
-//! Judging an analysis (README, "Metric gates"): one value against its metric's bounds,
-//! one metric's measurements against the analysis limits, and a run from its metrics'
-//! verdicts. Semantics follow Argo Rollouts' AnalysisRun, except that a run never
-//! succeeds without a successful measurement.
+//! Judging an analysis (docs/plan.md, "Analyses and metric gates"): one value against
+//! its metric's bounds, one metric's measurements against the analysis limits, and a run
+//! from its metrics' verdicts. Semantics follow Argo Rollouts' AnalysisRun, except that
+//! a run never succeeds without a successful measurement.
 
 use std::fmt;
 

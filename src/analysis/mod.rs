@@ -1,6 +1,6 @@
-//! Judging canary analysis (README, "Metric gates"): a value against its metric's
-//! bounds, a metric's measurements against the analysis limits, a run from its metrics,
-//! and a canary's sample against the baseline's. Pure functions: the engine measures,
+//! Judging canary analysis (docs/plan.md, "Analyses and metric gates"): a value against
+//! its metric's bounds, a metric's measurements against the analysis limits, a run from
+//! its metrics, and a canary's sample against the baseline's. Pure functions: the engine measures,
 //! this judges.
 
 mod compare;

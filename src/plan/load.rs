@@ -22,9 +22,9 @@ const fn within(min_ms: u64, max_secs: u64) -> Within {
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
 
-// How short and how long each duration may be (README "Validation"): a call given no
-// time to answer fails every time, a poll without an interval is a busy loop, and a
-// value past the maximum is a typo that would overflow the clock.
+// How short and how long each duration may be (docs/plan.md, "Durations and their
+// bounds"): a call given no time to answer fails every time, a poll without an interval
+// is a busy loop, and a value past the maximum is a typo that would overflow the clock.
 
 /// `timeout` of an HTTP request or of a Prometheus query.
 const CALL_TIMEOUT: Within = within(1000, HOUR);

@@ -166,7 +166,8 @@ pub struct Within {
 }
 
 /// A duration inside `within`: beyond it a value is a typo (`100000000d`) or a busy
-/// loop (`interval: 0ms`), never a plan. The README ("Validation") lists the bounds.
+/// loop (`interval: 0ms`), never a plan. docs/plan.md ("Durations and their bounds")
+/// lists them.
 pub fn duration_within(
     node: &Node,
     field: &str,

@@ -1,5 +1,5 @@
-//! What templates see when a step runs: the names the README's "Templates" section
-//! lists, filled in.
+//! What templates see when a step runs: the names docs/plan.md ("Templates: trusted
+//! and untrusted values") lists, filled in.
 
 use minijinja::Value;
 
