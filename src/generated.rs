@@ -37,14 +37,14 @@ pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     Ok(pages)
 }
 
-/// clap_mangen's page, with the examples (which `--help` ends with) in EXAMPLES and the
-/// sections it does not know: EXIT STATUS, ENVIRONMENT and FILES, before VERSION.
+/// clap_mangen's page, with the sections it does not know before VERSION: EXIT STATUS,
+/// ENVIRONMENT, FILES, EXAMPLES (those `--help` ends with) and SEE ALSO.
 fn render(cmd: clap::Command, subcommand: Option<&str>) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let cmd = cmd.after_long_help(None::<&'static str>);
+    let sections = sections(&cmd, subcommand);
     clap_mangen::Man::new(cmd).render(&mut out)?;
     let page = String::from_utf8_lossy(&out).into_owned();
-    let sections = sections(subcommand);
     let page = match page.find(".SH VERSION") {
         Some(at) => format!("{}{sections}{}", &page[..at], &page[at..]),
         None => page + &sections,
@@ -52,16 +52,8 @@ fn render(cmd: clap::Command, subcommand: Option<&str>) -> std::io::Result<Vec<u
     Ok(page.into_bytes())
 }
 
-fn sections(subcommand: Option<&str>) -> String {
+fn sections(cmd: &clap::Command, subcommand: Option<&str>) -> String {
     let mut roff = String::new();
-    roff.push_str(".SH EXAMPLES\n");
-    for (line, what) in manual::examples(subcommand) {
-        roff.push_str(&format!(
-            ".PP\n{}\n.RS 4\n.nf\n\\fB{}\\fR\n.fi\n.RE\n",
-            text(what),
-            text(line)
-        ));
-    }
     roff.push_str(".SH \"EXIT STATUS\"\n");
     for (exit, meaning) in manual::EXIT_STATUS {
         roff.push_str(&format!(
@@ -79,6 +71,27 @@ fn sections(subcommand: Option<&str>) -> String {
     for (name, meaning) in manual::FILES {
         roff.push_str(&format!(".TP\n\\fI{}\\fR\n{}\n", text(name), text(meaning)));
     }
+    roff.push_str(".SH EXAMPLES\n");
+    for (line, what) in manual::examples(subcommand) {
+        roff.push_str(&format!(
+            ".PP\n{}\n.RS 4\n.nf\n\\fB{}\\fR\n.fi\n.RE\n",
+            text(what),
+            text(line)
+        ));
+    }
+    let see_also: Vec<String> = match subcommand {
+        Some(_) => vec!["relctl(1)".to_string()],
+        None => cmd
+            .get_subcommands()
+            .filter(|s| s.get_name() != "help")
+            .map(|s| format!("relctl-{}(1)", s.get_name()))
+            .collect(),
+    };
+    // No hyphenation: a page's name is not split across lines.
+    roff.push_str(&format!(
+        ".SH \"SEE ALSO\"\n.nh\n{}\n.hy\n",
+        text(&see_also.join(", "))
+    ));
     roff
 }
 
