@@ -23,15 +23,9 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// The release plan
-    #[arg(
-        long,
-        global = true,
-        env = "RELCTL_PLAN",
-        default_value = "release.yaml",
-        value_name = "PATH"
-    )]
-    pub plan: PathBuf,
+    /// The release plan [default: the nearest release.yaml, from here up to the repository's root]
+    #[arg(long, global = true, env = "RELCTL_PLAN", value_name = "PATH")]
+    pub plan: Option<PathBuf>,
 
     /// How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line
     #[arg(long, global = true, value_name = "MODE")]
@@ -96,6 +90,7 @@ impl From<ColorFlag> for ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Init(cmd::init::Args),
     Validate(cmd::validate::Args),
     Plan(cmd::plan::Args),
     Promote(cmd::promote::Args),
