@@ -12,6 +12,7 @@ mod crashes;
 mod demo;
 mod engine_truth;
 mod escaping;
+mod first_hour;
 mod generated;
 mod github;
 mod hang;

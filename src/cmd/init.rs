@@ -43,11 +43,11 @@ pub enum Provider {
 }
 
 impl Provider {
-    /// The `vars` key the user fills in: the deploy endpoint or command.
+    /// The `vars` key the user fills in, and what it holds.
     fn var(self) -> &'static str {
         match self {
-            Provider::Http => "deploy_url",
-            Provider::Exec => "deploy_command",
+            Provider::Http => "vars.deploy_url (your deploy API's base URL)",
+            Provider::Exec => "vars.deploy_command (the command that deploys)",
         }
     }
 }
@@ -131,20 +131,21 @@ impl Starter {
         text.replace("@DEPLOY@\n", deploy)
     }
 
-    /// The reference promote takes, for the commands printed next.
+    /// The reference promote takes, for the commands printed next, as a shell reads it:
+    /// the digest comes from `$DIGEST`.
     fn reference(&self) -> String {
-        let name = self.artifact.as_deref().unwrap_or("<image>");
-        format!("{name}@sha256:<64 hex>")
+        let name = self.artifact.as_deref().unwrap_or("YOUR_IMAGE");
+        format!("\"{name}@$DIGEST\"")
     }
 
     /// What to fill in before the plan is valid, as the next steps say it.
     fn to_fill(&self) -> Vec<String> {
-        let mut keys = vec![format!("vars.{}", self.provider.var())];
+        let mut keys = vec![self.provider.var().to_string()];
         if self.artifact.is_none() {
-            keys.push("artifact.name".into());
+            keys.push("artifact.name (your image's name without tag or digest)".into());
         }
         if self.approver.is_none() {
-            keys.push("the production approvers".into());
+            keys.push("production's approvers".into());
         }
         keys
     }
@@ -245,7 +246,8 @@ fn report(
     ctx.printer.data(&format!(
         "Next:\n\
          1. In {FILE_NAME}, fill in {}; then check the plan:\n       {}\n\
-         2. See what a promotion would do (nothing is deployed), with your image's digest:\n       {}\n\
+         2. Set DIGEST to your image's digest, sha256:<64 hex> (`crane digest IMAGE:TAG` prints it),\n   \
+            and see what a promotion would do (nothing is deployed):\n       {}\n\
          3. Promote it through dev and staging (production waits for an approval):\n       {}\n",
         fill.join(", "),
         commands[0],
@@ -280,7 +282,10 @@ mod tests {
             let text = starter(Some("ghcr.io/acme/shop"), provider).render();
             let left = problems(&text);
             assert_eq!(left.len(), 1, "{provider:?}: {left:?}");
-            assert!(left[0].contains("placeholder from `relctl init`"), "{left:?}");
+            assert!(
+                left[0].contains("placeholder from `relctl init`"),
+                "{left:?}"
+            );
             let value = match provider {
                 Provider::Http => "https://deploy.acme.io/v1",
                 Provider::Exec => "./deploy.sh",

@@ -15,7 +15,10 @@ pub const FILE_NAME: &str = "release.yaml";
 /// resolving against the plan's own directory.
 pub fn find(explicit: Option<&Path>, cwd: &Path) -> anyhow::Result<PathBuf> {
     if let Some(path) = explicit {
-        tracing::debug!("using the plan {} (from --plan or RELCTL_PLAN)", path.display());
+        tracing::debug!(
+            "using the plan {} (from --plan or RELCTL_PLAN)",
+            path.display()
+        );
         return Ok(path.to_path_buf());
     }
     let root = repository_root(cwd);
@@ -108,7 +111,10 @@ mod tests {
     fn never_above_the_repository_root() {
         let temp = tree(&["repo/.git", "repo/a"], &["release.yaml"]);
         let err = find(None, &temp.path().join("repo/a")).unwrap_err();
-        assert!(err.to_string().contains("up to the repository's root"), "{err}");
+        assert!(
+            err.to_string().contains("up to the repository's root"),
+            "{err}"
+        );
     }
 
     #[test]

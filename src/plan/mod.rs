@@ -102,7 +102,7 @@ fn placeholders(root: &yaml::Node, d: &mut Diagnostics) {
     for (node, text) in found {
         d.at(
             node.pos,
-            format!("`{text}` is a placeholder from `relctl init`: replace it with your own value"),
+            format!("`{text}` is a placeholder from `relctl init`: fill in your own value"),
         );
     }
 }

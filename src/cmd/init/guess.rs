@@ -31,7 +31,10 @@ impl Remote {
             (None, url.to_string())
         };
         let path = path.trim_matches('/');
-        let path = path.strip_suffix(".git").unwrap_or(path).trim_end_matches('/');
+        let path = path
+            .strip_suffix(".git")
+            .unwrap_or(path)
+            .trim_end_matches('/');
         (!path.is_empty()).then(|| Remote {
             host,
             path: path.to_string(),
@@ -160,6 +163,9 @@ mod tests {
         let long = app_name(&"x".repeat(100));
         assert_eq!(long.len(), 63);
         assert!(crate::plan::valid_app(&long));
-        assert!(crate::plan::valid_app(&app_name(&format!("{}-y", "x".repeat(62)))));
+        assert!(crate::plan::valid_app(&app_name(&format!(
+            "{}-y",
+            "x".repeat(62)
+        ))));
     }
 }
