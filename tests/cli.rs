@@ -4,6 +4,7 @@
 use crate::common::{TestEnv, repo_root};
 
 const COMMANDS: &[&str] = &[
+    "init",
     "validate",
     "plan",
     "promote",
@@ -193,7 +194,7 @@ fn plan_comes_from_flag_or_environment() {
     let run = env.run(&["validate"]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("cannot read the plan release.yaml"),
+        run.stderr.contains("no release.yaml in "),
         "{}",
         run.stderr
     );
