@@ -227,6 +227,26 @@ fn init_never_overwrites_a_plan_unless_forced() {
 }
 
 #[test]
+fn init_in_a_subdirectory_writes_there_and_says_which_plan_it_hides() {
+    let env = TestEnv::new();
+    fresh_repository(&env, "https://github.com/acme/shop.git");
+    env.write("release.yaml", "version: 1\n");
+    let service = env.path().join("services/cart");
+    std::fs::create_dir_all(&service).expect("a service dir");
+    let run = env.operator(TESTER).in_dir(&service).run(&["init"]);
+    ok(&run);
+    let plan = std::fs::read_to_string(service.join("release.yaml")).expect("the plan");
+    assert!(plan.contains("\napp: cart "), "{plan}");
+    assert!(plan.contains("name: ghcr.io/acme/shop "), "{plan}");
+    assert!(
+        run.stderr
+            .contains("warning: ../../release.yaml is a plan too: from here down, relctl now uses the new release.yaml"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn init_outside_a_git_repository_says_to_make_one() {
     let env = TestEnv::new();
     let run = env.run(&["init"]);

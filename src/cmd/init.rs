@@ -78,16 +78,28 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let raw = remote.as_ref().map_or(from_dir.as_str(), |r| r.name());
+    // Below the repository's root (a service in a monorepo) the directory names the app.
+    let at_root = crate::plan::find::repository_root(&cwd) == Some(cwd.as_path());
+    let named_by = remote.as_ref().filter(|_| at_root);
+    let raw = named_by.map_or(from_dir.as_str(), |r| r.name());
     let starter = Starter {
         app: guess::app_name(raw),
         artifact: remote.as_ref().and_then(guess::Remote::artifact),
         approver: approver(&repo),
         provider: args.provider,
     };
+    let above = crate::plan::find(None, &cwd)
+        .ok()
+        .filter(|p| p.as_path() != Path::new(FILE_NAME));
     let path = cwd.join(FILE_NAME);
     write(&path, &starter.render(), args.force)?;
-    report(ctx, &starter, raw, remote.as_ref())
+    if let Some(above) = above {
+        ctx.printer.warn(&format!(
+            "{} is a plan too: from here down, relctl now uses the new {FILE_NAME}",
+            above.display()
+        ));
+    }
+    report(ctx, &starter, raw, named_by)
 }
 
 /// The remote the repository is known by: `origin`, else the first one there is.
