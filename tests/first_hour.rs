@@ -159,6 +159,12 @@ fn init_names_the_app_after_the_directory_without_a_remote() {
         let plan = std::fs::read_to_string(project.join("release.yaml")).expect("the plan");
         assert!(plan.contains(&format!("\napp: {app} ")), "{dir}: {plan}");
         // No registry to guess: the artifact is to fill in, and validate says so.
+        assert!(
+            run.stderr
+                .contains("artifact to fill in (no git remote to guess it from)"),
+            "{}",
+            run.stderr
+        );
         let fill = to_fill(&run);
         assert_eq!(fill, ["vars.deploy_url", "artifact.name"], "{}", run.stdout);
         let run = env.operator(TESTER).in_dir(&project).run(&["validate"]);
@@ -170,6 +176,34 @@ fn init_names_the_app_after_the_directory_without_a_remote() {
             run.stderr
         );
     }
+}
+
+#[test]
+fn init_for_a_remote_on_another_host_names_the_app_and_leaves_the_artifact_to_fill_in() {
+    let env = TestEnv::new();
+    fresh_repository(&env, "ssh://git@git.example.com:2222/team/Billing_API.git");
+    let run = env.run(&["init"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains(
+            "app `billing-api` (from the remote git.example.com/team/Billing_API, made from \
+             `Billing_API`), artifact to fill in (no registry known for \
+             git.example.com/team/Billing_API)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        to_fill(&run),
+        ["vars.deploy_url", "artifact.name"],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\"YOUR_IMAGE@$DIGEST\""),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -67,11 +67,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     }
     let cwd = std::env::current_dir()
         .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
-    let repo = git2::Repository::discover(&cwd).map_err(|_| {
-        Error::usage(format!("{} is not inside a git repository", cwd.display())).with_hint(
-            "relctl keeps the release record in git: run `git init` first \
-             (or run `relctl init` in your project's clone)",
-        )
+    let repo = git2::Repository::discover(&cwd).map_err(|e| match e.code() {
+        git2::ErrorCode::NotFound => {
+            Error::usage(format!("{} is not inside a git repository", cwd.display())).with_hint(
+                "relctl keeps the release record in git: run `git init` first \
+                 (or run `relctl init` in your project's clone)",
+            )
+        }
+        _ => Error::usage(format!(
+            "cannot open the git repository around {}: {}",
+            cwd.display(),
+            e.message()
+        )),
     })?;
     let remote = remote(&repo);
     let from_dir = cwd
@@ -99,7 +106,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             above.display()
         ));
     }
-    report(ctx, &starter, raw, named_by)
+    report(ctx, &starter, raw, named_by, remote.as_ref())
 }
 
 /// The remote the repository is known by: `origin`, else the first one there is.
@@ -215,12 +222,14 @@ fn write(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
     })
 }
 
-/// Says what was written and where each guess came from, then the next three commands.
+/// Says what was written and where each guess came from (the remote that named the
+/// app, the one the artifact was guessed from), then the next three commands.
 fn report(
     ctx: &Context,
     starter: &Starter,
     raw: &str,
-    remote: Option<&guess::Remote>,
+    named_by: Option<&guess::Remote>,
+    guessed_from: Option<&guess::Remote>,
 ) -> anyhow::Result<()> {
     let reference = starter.reference();
     let fill = starter.to_fill();
@@ -238,7 +247,7 @@ fn report(
             "next": commands,
         }));
     }
-    let source = match remote {
+    let source = match named_by {
         Some(remote) => format!("the remote {}", remote.shown()),
         None => "the directory's name".to_string(),
     };
@@ -247,13 +256,14 @@ fn report(
     } else {
         format!(", made from `{}`", raw.escape_debug())
     };
+    let artifact = match (&starter.artifact, guessed_from) {
+        (Some(name), _) => name.clone(),
+        (None, Some(remote)) => format!("to fill in (no registry known for {})", remote.shown()),
+        (None, None) => "to fill in (no git remote to guess it from)".to_string(),
+    };
     ctx.printer.status(&format!(
-        "wrote {FILE_NAME}: app `{}` (from {source}{renamed}), artifact {}",
+        "wrote {FILE_NAME}: app `{}` (from {source}{renamed}), artifact {artifact}",
         starter.app,
-        starter
-            .artifact
-            .as_deref()
-            .unwrap_or("to fill in (no registry known for this remote)"),
     ));
     ctx.printer.data(&format!(
         "Next:\n\
