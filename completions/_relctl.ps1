@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'relctl' {
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter release.yaml here, for this repository, and say what to run next')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check the plan: syntax, unknown keys, references, templates, jq, durations')
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show what promote would do, templates rendered and secrets masked')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote an artifact through the environments in order')
@@ -53,8 +54,25 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
+        'relctl;init' {
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'How environments are deployed: an HTTP call to your platform''s API, or a command')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing release.yaml')
+            [CompletionResult]::new('--example', '--example', [CompletionResultType]::ParameterName, 'Print the annotated reference plan (every key) to stdout and write nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and data')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Leave the records remote alone: read the local record, keep new commits here')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'relctl;validate' {
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -70,7 +88,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         'relctl;plan' {
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'The artifact: NAME@sha256:<64 hex>, or a bare sha256:<64 hex>')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Plan up to this environment (default: the last)')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -91,7 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('--wait-approval', '--wait-approval', [CompletionResultType]::ParameterName, 'Without a terminal, wait for approvals (up to DUR) instead of exiting 4')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait for a locked environment (up to DUR) instead of exiting 5')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why: recorded with --force or --override-freeze')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Promote although the order or soak rule says no (needs --reason; recorded with your name)')
@@ -108,7 +126,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         }
         'relctl;resume' {
             [CompletionResult]::new('--wait-approval', '--wait-approval', [CompletionResultType]::ParameterName, 'Without a terminal, wait for approvals (up to DUR) instead of exiting 4')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -124,7 +142,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         'relctl;approve' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment the approval is for')
             [CompletionResult]::new('--comment', '--comment', [CompletionResultType]::ParameterName, 'A comment kept with the approval')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -140,7 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         'relctl;reject' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment the rejection is for')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded)')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -155,7 +173,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         }
         'relctl;abort' {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded)')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -172,7 +190,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment to roll back')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The release to go back to (must have been live there before)')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded)')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--no-undo', '--no-undo', [CompletionResultType]::ParameterName, 'Skip the `undo` of the rolled-back release''s steps (recorded)')
@@ -188,7 +206,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         }
         'relctl;status' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Only this environment')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -204,7 +222,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         'relctl;history' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Only this environment')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many entries')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -219,7 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         }
         'relctl;notes' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Compare with what is live in this environment (default: the last)')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -235,7 +253,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         'relctl;report' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Only this environment')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only releases within this long (e.g. 30d)')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -251,7 +269,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         'relctl;unlock' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment to unlock')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded)')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -266,7 +284,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         }
         'relctl;demo' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Keep the records repository here (default: a temporary directory)')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--fail', '--fail', [CompletionResultType]::ParameterName, 'Make the new version misbehave so the canary is rolled back')
@@ -282,7 +300,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             break
         }
         'relctl;completions' {
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -297,7 +315,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         }
         'relctl;man' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write relctl.1 and one page per subcommand into this directory')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
@@ -311,6 +329,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             break
         }
         'relctl;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter release.yaml here, for this repository, and say what to run next')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check the plan: syntax, unknown keys, references, templates, jq, durations')
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show what promote would do, templates rendered and secrets masked')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote an artifact through the environments in order')
@@ -328,6 +347,9 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the relctl(1) man page, or write all pages into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'relctl;help;init' {
             break
         }
         'relctl;help;validate' {

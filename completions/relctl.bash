@@ -34,6 +34,9 @@ _relctl() {
             relctl,history)
                 cmd="relctl__subcmd__history"
                 ;;
+            relctl,init)
+                cmd="relctl__subcmd__init"
+                ;;
             relctl,man)
                 cmd="relctl__subcmd__man"
                 ;;
@@ -85,6 +88,9 @@ _relctl() {
             relctl__subcmd__help,history)
                 cmd="relctl__subcmd__help__subcmd__history"
                 ;;
+            relctl__subcmd__help,init)
+                cmd="relctl__subcmd__help__subcmd__init"
+                ;;
             relctl__subcmd__help,man)
                 cmd="relctl__subcmd__help__subcmd__man"
                 ;;
@@ -125,7 +131,7 @@ _relctl() {
 
     case "${cmd}" in
         relctl)
-            opts="-q -v -h -V --plan --output --color --quiet --verbose --no-input --offline --help --version validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help"
+            opts="-q -v -h -V --plan --output --color --quiet --verbose --no-input --offline --help --version init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,7 +277,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__help)
-            opts="validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help"
+            opts="init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +361,20 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        relctl__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -535,6 +555,36 @@ _relctl() {
                     ;;
                 --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human plain json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        relctl__subcmd__init)
+            opts="-q -v -h --provider --force --example --plan --output --color --quiet --verbose --no-input --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -W "http exec" -- "${cur}"))
                     return 0
                     ;;
                 --plan)

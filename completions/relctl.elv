@@ -18,7 +18,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
     }
     var completions = [
         &'relctl'= {
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -31,6 +31,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand init 'Write a starter release.yaml here, for this repository, and say what to run next'
             cand validate 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
             cand plan 'Show what promote would do, templates rendered and secrets masked'
             cand promote 'Promote an artifact through the environments in order'
@@ -49,8 +50,24 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand man 'Print the relctl(1) man page, or write all pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
+        &'relctl;init'= {
+            cand --provider 'How environments are deployed: an HTTP call to your platform''s API, or a command'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
+            cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
+            cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --force 'Replace an existing release.yaml'
+            cand --example 'Print the annotated reference plan (every key) to stdout and write nothing'
+            cand -q 'Print only errors and data'
+            cand --quiet 'Print only errors and data'
+            cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
+            cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
+            cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'relctl;validate'= {
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -65,7 +82,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         &'relctl;plan'= {
             cand --artifact 'The artifact: NAME@sha256:<64 hex>, or a bare sha256:<64 hex>'
             cand --to 'Plan up to this environment (default: the last)'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -85,7 +102,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --wait-approval 'Without a terminal, wait for approvals (up to DUR) instead of exiting 4'
             cand --wait-lock 'Wait for a locked environment (up to DUR) instead of exiting 5'
             cand --reason 'Why: recorded with --force or --override-freeze'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand --force 'Promote although the order or soak rule says no (needs --reason; recorded with your name)'
@@ -101,7 +118,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         }
         &'relctl;resume'= {
             cand --wait-approval 'Without a terminal, wait for approvals (up to DUR) instead of exiting 4'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -116,7 +133,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         &'relctl;approve'= {
             cand --env 'The environment the approval is for'
             cand --comment 'A comment kept with the approval'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -131,7 +148,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         &'relctl;reject'= {
             cand --env 'The environment the rejection is for'
             cand --reason 'Why (recorded)'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -145,7 +162,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         }
         &'relctl;abort'= {
             cand --reason 'Why (recorded)'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -161,7 +178,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --env 'The environment to roll back'
             cand --to 'The release to go back to (must have been live there before)'
             cand --reason 'Why (recorded)'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand --no-undo 'Skip the `undo` of the rolled-back release''s steps (recorded)'
@@ -176,7 +193,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         }
         &'relctl;status'= {
             cand --env 'Only this environment'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -191,7 +208,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         &'relctl;history'= {
             cand --env 'Only this environment'
             cand --limit 'At most this many entries'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -205,7 +222,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         }
         &'relctl;notes'= {
             cand --env 'Compare with what is live in this environment (default: the last)'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -220,7 +237,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         &'relctl;report'= {
             cand --env 'Only this environment'
             cand --since 'Only releases within this long (e.g. 30d)'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -235,7 +252,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         &'relctl;unlock'= {
             cand --env 'The environment to unlock'
             cand --reason 'Why (recorded)'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -249,7 +266,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         }
         &'relctl;demo'= {
             cand --dir 'Keep the records repository here (default: a temporary directory)'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand --fail 'Make the new version misbehave so the canary is rolled back'
@@ -264,7 +281,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;completions'= {
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -278,7 +295,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         }
         &'relctl;man'= {
             cand --dir 'Write relctl.1 and one page per subcommand into this directory'
-            cand --plan 'The release plan'
+            cand --plan 'The release plan [default: the nearest release.yaml, from here up to the repository''s root]'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
             cand -q 'Print only errors and data'
@@ -291,6 +308,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'relctl;help'= {
+            cand init 'Write a starter release.yaml here, for this repository, and say what to run next'
             cand validate 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
             cand plan 'Show what promote would do, templates rendered and secrets masked'
             cand promote 'Promote an artifact through the environments in order'
@@ -308,6 +326,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand completions 'Print the completion script for a shell'
             cand man 'Print the relctl(1) man page, or write all pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'relctl;help;init'= {
         }
         &'relctl;help;validate'= {
         }

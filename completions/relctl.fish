@@ -24,7 +24,7 @@ function __fish_relctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c relctl -n "__fish_relctl_needs_command" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_needs_command" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_needs_command" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -37,6 +37,7 @@ complete -c relctl -n "__fish_relctl_needs_command" -l no-input -d 'Never prompt
 complete -c relctl -n "__fish_relctl_needs_command" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_needs_command" -s V -l version -d 'Print version'
+complete -c relctl -n "__fish_relctl_needs_command" -f -a "init" -d 'Write a starter release.yaml here, for this repository, and say what to run next'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "validate" -d 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "plan" -d 'Show what promote would do, templates rendered and secrets masked'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "promote" -d 'Promote an artifact through the environments in order'
@@ -54,7 +55,23 @@ complete -c relctl -n "__fish_relctl_needs_command" -f -a "demo" -d 'Run a whole
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "man" -d 'Print the relctl(1) man page, or write all pages into a directory'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c relctl -n "__fish_relctl_using_subcommand validate" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand init" -l provider -d 'How environments are deployed: an HTTP call to your platform\'s API, or a command' -r -f -a "http\t''
+exec\t''"
+complete -c relctl -n "__fish_relctl_using_subcommand init" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand init" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
+plain\t''
+json\t''"
+complete -c relctl -n "__fish_relctl_using_subcommand init" -l color -d 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c relctl -n "__fish_relctl_using_subcommand init" -l force -d 'Replace an existing release.yaml'
+complete -c relctl -n "__fish_relctl_using_subcommand init" -l example -d 'Print the annotated reference plan (every key) to stdout and write nothing'
+complete -c relctl -n "__fish_relctl_using_subcommand init" -s q -l quiet -d 'Print only errors and data'
+complete -c relctl -n "__fish_relctl_using_subcommand init" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
+complete -c relctl -n "__fish_relctl_using_subcommand init" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c relctl -n "__fish_relctl_using_subcommand init" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
+complete -c relctl -n "__fish_relctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c relctl -n "__fish_relctl_using_subcommand validate" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand validate" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -68,7 +85,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand validate" -l offline -d 'L
 complete -c relctl -n "__fish_relctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -l artifact -d 'The artifact: NAME@sha256:<64 hex>, or a bare sha256:<64 hex>' -r
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -l to -d 'Plan up to this environment (default: the last)' -r
-complete -c relctl -n "__fish_relctl_using_subcommand plan" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand plan" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand plan" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -87,7 +104,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand promote" -l version -d 'A 
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l wait-approval -d 'Without a terminal, wait for approvals (up to DUR) instead of exiting 4' -r
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l wait-lock -d 'Wait for a locked environment (up to DUR) instead of exiting 5' -r
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l reason -d 'Why: recorded with --force or --override-freeze' -r
-complete -c relctl -n "__fish_relctl_using_subcommand promote" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand promote" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -102,7 +119,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand promote" -l no-input -d 'N
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand promote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -l wait-approval -d 'Without a terminal, wait for approvals (up to DUR) instead of exiting 4' -r
-complete -c relctl -n "__fish_relctl_using_subcommand resume" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand resume" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -116,7 +133,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand resume" -l offline -d 'Lea
 complete -c relctl -n "__fish_relctl_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -l env -d 'The environment the approval is for' -r
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -l comment -d 'A comment kept with the approval' -r
-complete -c relctl -n "__fish_relctl_using_subcommand approve" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand approve" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -130,7 +147,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand approve" -l offline -d 'Le
 complete -c relctl -n "__fish_relctl_using_subcommand approve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l env -d 'The environment the rejection is for' -r
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l reason -d 'Why (recorded)' -r
-complete -c relctl -n "__fish_relctl_using_subcommand reject" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand reject" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -143,7 +160,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand reject" -l no-input -d 'Ne
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand reject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -l reason -d 'Why (recorded)' -r
-complete -c relctl -n "__fish_relctl_using_subcommand abort" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand abort" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -158,7 +175,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand abort" -s h -l help -d 'Pr
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l env -d 'The environment to roll back' -r
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l to -d 'The release to go back to (must have been live there before)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l reason -d 'Why (recorded)' -r
-complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -172,7 +189,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l no-input -d '
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l env -d 'Only this environment' -r
-complete -c relctl -n "__fish_relctl_using_subcommand status" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand status" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -186,7 +203,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand status" -l offline -d 'Lea
 complete -c relctl -n "__fish_relctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l env -d 'Only this environment' -r
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l limit -d 'At most this many entries' -r
-complete -c relctl -n "__fish_relctl_using_subcommand history" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand history" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -199,7 +216,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand history" -l no-input -d 'N
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l env -d 'Compare with what is live in this environment (default: the last)' -r
-complete -c relctl -n "__fish_relctl_using_subcommand notes" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand notes" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -213,7 +230,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand notes" -l offline -d 'Leav
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand report" -l env -d 'Only this environment' -r
 complete -c relctl -n "__fish_relctl_using_subcommand report" -l since -d 'Only releases within this long (e.g. 30d)' -r
-complete -c relctl -n "__fish_relctl_using_subcommand report" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand report" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand report" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -227,7 +244,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand report" -l offline -d 'Lea
 complete -c relctl -n "__fish_relctl_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l env -d 'The environment to unlock' -r
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l reason -d 'Why (recorded)' -r
-complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -240,7 +257,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l no-input -d 'Ne
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l dir -d 'Keep the records repository here (default: a temporary directory)' -r -F
-complete -c relctl -n "__fish_relctl_using_subcommand demo" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand demo" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -254,7 +271,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand demo" -s v -l verbose -d '
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c relctl -n "__fish_relctl_using_subcommand completions" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand completions" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand completions" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -267,7 +284,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand completions" -l no-input -
 complete -c relctl -n "__fish_relctl_using_subcommand completions" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l dir -d 'Write relctl.1 and one page per subcommand into this directory' -r -F
-complete -c relctl -n "__fish_relctl_using_subcommand man" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand man" -l plan -d 'The release plan [default: the nearest release.yaml, from here up to the repository\'s root]' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
 json\t''"
@@ -279,20 +296,21 @@ complete -c relctl -n "__fish_relctl_using_subcommand man" -s v -l verbose -d 'M
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "validate" -d 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "plan" -d 'Show what promote would do, templates rendered and secrets masked'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "promote" -d 'Promote an artifact through the environments in order'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "resume" -d 'Continue a release that paused or was interrupted'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "approve" -d 'Approve a release into an environment (as RELCTL_ACTOR, else git user.email)'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "reject" -d 'Reject a release for an environment'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "abort" -d 'Stop a release under way; its environment goes back to what was live before'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "rollback" -d 'Redeploy the previous live release of an environment, skipping analysis and approval'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "status" -d 'Show what is live in each environment, and record commits not yet pushed'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "history" -d 'Show recorded events, newest first, or one release in full'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "notes" -d 'Write release notes: the commits between what is live in ENV and this release'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "report" -d 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "unlock" -d 'Break a stale environment lock (recorded with the reason)'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "demo" -d 'Run a whole release on this machine against an embedded simulated service'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "man" -d 'Print the relctl(1) man page, or write all pages into a directory'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "init" -d 'Write a starter release.yaml here, for this repository, and say what to run next'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "validate" -d 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "plan" -d 'Show what promote would do, templates rendered and secrets masked'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "promote" -d 'Promote an artifact through the environments in order'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "resume" -d 'Continue a release that paused or was interrupted'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "approve" -d 'Approve a release into an environment (as RELCTL_ACTOR, else git user.email)'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "reject" -d 'Reject a release for an environment'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "abort" -d 'Stop a release under way; its environment goes back to what was live before'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "rollback" -d 'Redeploy the previous live release of an environment, skipping analysis and approval'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "status" -d 'Show what is live in each environment, and record commits not yet pushed'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "history" -d 'Show recorded events, newest first, or one release in full'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "notes" -d 'Write release notes: the commits between what is live in ENV and this release'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "report" -d 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "unlock" -d 'Break a stale environment lock (recorded with the reason)'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "demo" -d 'Run a whole release on this machine against an embedded simulated service'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "man" -d 'Print the relctl(1) man page, or write all pages into a directory'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from init validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -30,15 +30,9 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// The release plan
-    #[arg(
-        long,
-        global = true,
-        env = "RELCTL_PLAN",
-        default_value = "release.yaml",
-        value_name = "PATH"
-    )]
-    pub plan: PathBuf,
+    /// The release plan [default: the nearest release.yaml, from here up to the repository's root]
+    #[arg(long, global = true, env = "RELCTL_PLAN", value_name = "PATH")]
+    pub plan: Option<PathBuf>,
 
     /// How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line
     #[arg(long, global = true, value_name = "MODE")]
@@ -103,6 +97,8 @@ impl From<ColorFlag> for ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[command(after_long_help = manual::help_examples(Some("init")))]
+    Init(cmd::init::Args),
     #[command(after_long_help = manual::help_examples(Some("validate")))]
     Validate(cmd::validate::Args),
     #[command(after_long_help = manual::help_examples(Some("plan")))]

@@ -66,7 +66,7 @@ pub fn main() -> ExitCode {
         terminal,
     );
     let ctx = cmd::Context {
-        plan: &global.plan,
+        plan: global.plan.as_deref(),
         no_input: global.no_input,
         printer: &printer,
     };

@@ -23,6 +23,17 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
             ),
             ("relctl status", "what is live where"),
         ],
+        Some("init") => &[
+            ("relctl init", "write a starter release.yaml for this repository"),
+            (
+                "relctl init --provider exec",
+                "deploy with a command (kubectl, helm) instead of an HTTP call",
+            ),
+            (
+                "relctl init --example > release.example.yaml",
+                "the full annotated reference, every key",
+            ),
+        ],
         Some("validate") => &[
             (
                 "relctl validate",
@@ -299,7 +310,7 @@ pub const ENVIRONMENT: [(&str, &str); 17] = [
 pub const FILES: [(&str, &str); 5] = [
     (
         "release.yaml",
-        "the plan (docs/plan.md), in the current directory unless --plan or RELCTL_PLAN says",
+        "the plan (docs/plan.md): --plan or RELCTL_PLAN, else the nearest release.yaml from the current directory up to the repository root",
     ),
     (
         "relctl/records",

@@ -4,6 +4,7 @@
 use crate::common::{TestEnv, repo_root};
 
 const COMMANDS: &[&str] = &[
+    "init",
     "validate",
     "plan",
     "promote",
@@ -192,11 +193,7 @@ fn plan_comes_from_flag_or_environment() {
     .expect("rename");
     let run = env.run(&["validate"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("cannot read the plan release.yaml"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no release.yaml in "), "{}", run.stderr);
     assert_eq!(env.run(&["--plan", "other.yaml", "validate"]).code, 0);
     let run = env.run_with(&["validate"], |c| {
         c.env("RELCTL_PLAN", "other.yaml");

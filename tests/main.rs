@@ -13,6 +13,7 @@ mod demo;
 mod docs;
 mod engine_truth;
 mod escaping;
+mod first_hour;
 mod generated;
 mod github;
 mod hang;

@@ -5,6 +5,7 @@ pub mod approve;
 pub mod completions;
 pub mod demo;
 pub mod history;
+pub mod init;
 pub mod man;
 pub mod notes;
 pub mod plan;
@@ -18,12 +19,21 @@ pub mod status;
 pub mod unlock;
 pub mod validate;
 
+use anyhow::Context as _;
+
 use crate::cli::Command;
 use crate::ui::Printer;
 
 /// The plan named by `--plan`, loaded and checked.
 pub fn load_plan(ctx: &Context) -> anyhow::Result<crate::plan::Plan> {
-    crate::plan::load(ctx.plan)
+    crate::plan::load(&plan_path(ctx)?)
+}
+
+/// The plan file a command uses: `--plan` (or `RELCTL_PLAN`), else the nearest
+/// `release.yaml` from the current directory up to the repository's root.
+pub fn plan_path(ctx: &Context) -> anyhow::Result<std::path::PathBuf> {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    crate::plan::find(ctx.plan, &cwd)
 }
 
 /// An environment the command line named, or a usage error that lists the plan's.
@@ -95,11 +105,11 @@ pub fn read_record(
     Ok((store, freshness))
 }
 
-/// What every command gets: the plan's path (`--plan`), whether prompts are ruled out
-/// (`--no-input`), and the printer.
+/// What every command gets: the plan's path if `--plan` gave one (`plan_path` finds it
+/// otherwise), whether prompts are ruled out (`--no-input`), and the printer.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
-    pub plan: &'a std::path::Path,
+    pub plan: Option<&'a std::path::Path>,
     pub no_input: bool,
     pub printer: &'a Printer,
 }
@@ -119,6 +129,7 @@ fn check_reason(reason: Option<&str>) -> anyhow::Result<()> {
 pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
     check_reason(command.reason())?;
     match command {
+        Command::Init(args) => init::run(args, ctx),
         Command::Validate(args) => validate::run(args, ctx),
         Command::Plan(args) => plan::run(args, ctx),
         Command::Promote(args) => promote::run(args, ctx),

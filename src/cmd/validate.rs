@@ -12,7 +12,7 @@ use crate::ui::OutputMode;
 pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
-    let path = ctx.plan;
+    let path = &super::plan_path(ctx)?;
     let bytes = plan::read(path)?;
     let result = plan::parse(path, &bytes);
     let json = ctx.printer.mode() == OutputMode::Json;

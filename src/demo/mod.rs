@@ -112,7 +112,7 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
     }
     // SAFETY of the environment: the demo is single-threaded here and sets only its own actor.
     let demo_ctx = Context {
-        plan: &plan_path,
+        plan: Some(&plan_path),
         ..*ctx
     };
 

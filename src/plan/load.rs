@@ -53,13 +53,7 @@ pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> 
     }
     let app = f.require("app", d).and_then(|n| {
         let app = read::string(n, "app", d)?;
-        // The app starts every release id, which commands take as an argument.
-        let ok = app
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && app.bytes().next().is_some_and(|b| b != b'-')
-            && app.len() <= read::NAME_MAX;
-        if !ok {
+        if !super::valid_app(&app) {
             d.at(
                 n.pos,
                 format!(

@@ -2,6 +2,7 @@
 
 mod check;
 pub mod diag;
+pub mod find;
 pub mod jq;
 mod load;
 #[cfg(test)]
@@ -17,6 +18,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use diag::Diagnostics;
+pub use find::find;
 pub use types::*;
 
 use crate::error::Error;
@@ -45,6 +47,22 @@ pub fn warnings(plan: &Plan) -> Diagnostics {
     d.sorted()
 }
 
+/// How a value `relctl init` leaves for the user to fill in starts: `<fill in: …>`.
+pub const PLACEHOLDER: &str = "<fill in";
+
+/// The longest `app`.
+pub const APP_MAX: usize = read::NAME_MAX;
+
+/// Whether `app` may name an app: it starts every release id, which commands take as
+/// an argument, so lowercase letters, digits and dashes, at most 63, not starting
+/// with a dash.
+pub fn valid_app(app: &str) -> bool {
+    app.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && app.bytes().next().is_some_and(|b| b != b'-')
+        && app.len() <= APP_MAX
+}
+
 /// Read, parse and check a plan. On failure the error carries every problem.
 pub fn load(path: &Path) -> anyhow::Result<Plan> {
     let bytes = read(path)?;
@@ -57,13 +75,36 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
         let err = Error::usage(format!("cannot read the plan {}: {e}", path.display()));
         if e.kind() == std::io::ErrorKind::NotFound {
             err.with_hint(
-                "pass --plan PATH or set RELCTL_PLAN; see release.example.yaml for the format",
+                "pass --plan PATH or set RELCTL_PLAN; `relctl init` writes a starter plan",
             )
         } else {
             err
         }
         .into()
     })
+}
+
+/// Every `<fill in: …>` still in the plan is one problem, said as such, in place of
+/// whatever else is wrong with the value it stands in for.
+fn placeholders(root: &yaml::Node, d: &mut Diagnostics) {
+    fn walk<'n>(node: &'n yaml::Node, found: &mut Vec<(&'n yaml::Node, &'n str)>) {
+        match &node.value {
+            yaml::Value::Str(s) if s.trim_start().starts_with(PLACEHOLDER) => found.push((node, s)),
+            yaml::Value::Seq(items) => items.iter().for_each(|i| walk(i, found)),
+            yaml::Value::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(root, &mut found);
+    d.list
+        .retain(|p| !found.iter().any(|(node, _)| p.pos == Some(node.pos)));
+    for (node, text) in found {
+        d.at(
+            node.pos,
+            format!("`{text}` is a placeholder from `relctl init`: fill in your own value"),
+        );
+    }
 }
 
 /// Parse and check plan bytes; `path` is used for messages and the record.
@@ -81,6 +122,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Plan, Diagnostics> {
     if let Some(plan) = &plan {
         check::plan(plan, &mut d);
     }
+    placeholders(&root, &mut d);
     match plan {
         Some(plan) if d.is_empty() => Ok(plan),
         _ => Err(d.sorted()),

@@ -103,7 +103,9 @@ pub fn command(scope: &Scope, e: &Exec) -> Result<exec::Invocation, StepError> {
         argv,
         env,
         timeout: e.timeout,
-        dir: None,
+        // Run where the plan is, as `record.repo` is read: a `./scripts/…` in the plan
+        // means the same file from whichever directory relctl found the plan.
+        dir: Some(crate::notes::plan_dir(scope.plan).to_path_buf()),
     })
 }
 
