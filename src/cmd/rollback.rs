@@ -76,28 +76,22 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         // A rollback that took the environment while this one was deciding is running:
         // `--to` takes over only what was there before it was run.
         let take_over = args.to.is_some() && file.lock == *seen;
-        let (header, to, preempted) = match decide(
-            &snapshot,
-            &plan.app,
-            &file,
-            env,
-            take_over,
-            args.to.as_deref(),
-        )? {
-            Decision::Roll {
-                header,
-                to,
-                preempted,
-            } => (header, to, preempted),
-            Decision::Done { live, note } => {
-                done(ctx, env, &live, &note)?;
-                return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
-            }
-            Decision::Running { lock } => {
-                running(ctx, env, &lock)?;
-                return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
-            }
-        };
+        let (header, to, preempted) =
+            match decide(&snapshot, &plan, &file, env, take_over, args.to.as_deref())? {
+                Decision::Roll {
+                    header,
+                    to,
+                    preempted,
+                } => (header, to, preempted),
+                Decision::Done { live, note } => {
+                    done(ctx, env, &live, &note)?;
+                    return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+                }
+                Decision::Running { lock } => {
+                    running(ctx, env, &lock)?;
+                    return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+                }
+            };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         let result =
@@ -225,12 +219,13 @@ fn finish(
 /// rollback holding the environment may be taken over (`--to`, on what it first saw).
 fn decide(
     snapshot: &Snapshot,
-    app: &str,
+    plan: &crate::plan::Plan,
     file: &EnvFile,
     env: &str,
     take_over: bool,
     wanted: Option<&str>,
 ) -> anyhow::Result<Decision> {
+    let app = plan.app.as_str();
     if let Some(lock) = &file.lock
         && !take_over
     {
@@ -282,6 +277,21 @@ fn decide(
         }
     };
     let to = target(snapshot, app, file, env, wanted, &rolled_back, &candidates)?;
+    // Nothing but the plan's artifact is deployed, whatever the record says.
+    if !format::is_named(&to.artifact, &plan.artifact_name) {
+        let from = if candidates.iter().any(|l| l.release == to.release) {
+            format::env_file(snapshot, app, env)?
+        } else {
+            format::release_file(snapshot, app, &to.release)?
+        };
+        format::check_artifact(
+            snapshot,
+            &from,
+            &to.release,
+            &to.artifact,
+            &plan.artifact_name,
+        )?;
+    }
     let header = header_of(snapshot, app, file, &rolled_back, &to)?;
     Ok(Decision::Roll {
         header,

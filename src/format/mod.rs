@@ -15,7 +15,9 @@ mod rejected;
 pub mod scan;
 pub mod summary;
 
-pub use files::{read_env, read_envs, read_release};
+pub use files::{
+    check_artifact, env_file, is_named, read_env, read_envs, read_release, release_file,
+};
 pub use journal::{Author, Header, record};
 pub use layout::{
     APPS, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path, releases_dir,
