@@ -1,7 +1,10 @@
-//! The record's format: which files the records branch holds and where (`layout`),
-//! what a release file and an environment file contain and how they are read and
-//! written (`files`, `journal`), and the fast readers built on knowing exactly how
-//! relctl writes them (`rejected`, `summary`, `scan`). Commands, the runner, notes and
+//! The record's format: which files the records branch holds and where (`layout`:
+//! everything keyed by app, under `apps/<app>/`), what a release file and an
+//! environment file contain and how they are read and written (`files`, `journal`),
+//! which apps, environments and releases the record holds (`listing`), records
+//! written before `apps/` (`legacy`: read as the apps they name, moved by one commit),
+//! and the fast readers built on knowing exactly how relctl writes them (`rejected`,
+//! `summary`, `scan`). Commands, the runner, notes and
 //! reports ask this module; nothing else knows the layout. The types of the files'
 //! contents are the engine's (`ReleaseFile`, `EnvFile`, src/engine/event.rs); the git
 //! store underneath (src/record/) knows nothing of them.
