@@ -373,10 +373,7 @@ fn a_record_naming_another_artifact_is_an_error_and_never_deployed() {
 
 #[test]
 fn a_release_file_naming_another_artifact_is_never_resumed() {
-    let s = Setup::new(
-        "",
-        "      - deploy: { weight: 10 }\n      - approval: { approvers: [\"lead@example.com\"] }\n      - deploy: {}\n",
-    );
+    let s = Setup::new("", GATED);
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 4, "paused for approval: {}", run.stderr);
     let path = relctl::format::release_path("checkout", &release(HEX));
@@ -402,6 +399,47 @@ fn a_release_file_naming_another_artifact_is_never_resumed() {
     );
     assert_eq!(s.platform.deploys().len(), deploys);
 }
+
+#[test]
+fn the_automatic_rollback_never_redeploys_a_baseline_of_another_artifact() {
+    let s = Setup::new("", GATED);
+    let lead = |args: &[&str]| ok(&s.relctl_as("lead@example.com", args));
+    assert_eq!(s.promote(OLD, &[]).code, 4);
+    lead(&["approve", &release(OLD), "--env", "production"]);
+    ok(&s.relctl(&["resume", &release(OLD)]));
+    assert_eq!(s.promote(HEX, &[]).code, 4);
+    // The release file keeps the baseline each environment had when it entered.
+    let path = relctl::format::release_path("checkout", &release(HEX));
+    edit_record(&s, &path, |text| {
+        text.replace(
+            &artifact(OLD),
+            &format!("ghcr.io/acme/payments@sha256:{OLD}"),
+        )
+    });
+    lead(&[
+        "reject",
+        &release(HEX),
+        "--env",
+        "production",
+        "--reason",
+        "no",
+    ]);
+    let deploys = s.platform.deploys().len();
+    let run = s.relctl(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: the record file relctl/records:{path} gives release {} the artifact `ghcr.io/acme/payments@sha256:{OLD}`",
+            release(OLD)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.deploys().len(), deploys);
+}
+
+/// Production: a canary, an approval, then the full deploy.
+const GATED: &str = "      - deploy: { weight: 10 }\n      - approval: { approvers: [\"lead@example.com\"] }\n      - deploy: {}\n";
 
 /// One repository, two plans with the default record: svc-a/ and svc-b/.
 fn monorepo(platform: &Platform, env: &TestEnv) {
