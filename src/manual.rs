@@ -314,7 +314,7 @@ pub const FILES: [(&str, &str); 5] = [
     ),
     (
         "relctl/records",
-        "the records branch of the plan's git repository (record.repo, record.branch): environments/ENV.yaml and releases/XX/RELEASE.yaml (docs/record.md)",
+        "the records branch of the plan's git repository (record.repo, record.branch): apps/APP/environments/ENV.yaml and apps/APP/releases/XX/RELEASE.yaml (docs/record.md)",
     ),
     (
         ".git/relctl-report.cache",
