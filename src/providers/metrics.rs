@@ -226,17 +226,11 @@ impl Shown {
     }
 }
 
-/// The base URL without a trailing slash and with any password in it masked.
+/// The base URL without a trailing slash, with any password in it and every secret
+/// masked.
 fn shown_url(url: &str, secrets: &Secrets) -> String {
     let url = url.trim().trim_end_matches('/');
-    let text = match reqwest::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some(MASK));
-            parsed.to_string().trim_end_matches('/').to_string()
-        }
-        _ => url.to_string(),
-    };
-    secrets.mask(&text)
+    secrets.mask(&secrets::mask_url_password(url))
 }
 
 /// A series as PromQL writes it: `name{label="value",…}`.
@@ -1203,6 +1197,14 @@ mod tests {
         assert_eq!(
             shown_url("http://secret-host:9090/prom/", &secrets),
             "http://***:9090/prom"
+        );
+        assert_eq!(
+            shown_url(" https://me:pw@prom.example.com/api/ ", &secrets),
+            "https://me:***@prom.example.com/api"
+        );
+        assert_eq!(
+            shown_url("https://me@prom.example.com", &secrets),
+            "https://me@prom.example.com"
         );
     }
 
