@@ -1,7 +1,7 @@
 //! Approval gates: without a terminal, by another process, waiting, rejecting, and the
 //! rules on who may approve.
 
-use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact, release};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\", \"*@sre.acme.io\"], min: 1, allow_self: false }\n";
 
@@ -249,7 +249,7 @@ fn plan_says_who_an_approval_step_needs() {
 fn abort_rolls_the_environment_back_to_what_was_live() {
     let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"] }\n      - deploy: {}\n";
     let s = Setup::new("", steps);
-    let old = crate::promote::OLD;
+    let old = crate::common::setup::OLD;
     assert_eq!(
         s.relctl_as(
             "ops@sre.acme.io",

@@ -4,8 +4,8 @@
 use std::process::{Child, Stdio};
 
 use crate::common::platform::Platform;
+use crate::common::setup::{HEX, OLD, SECRET, artifact, plan};
 use crate::common::{TestEnv, git};
-use crate::promote::{HEX, OLD, SECRET, artifact, plan};
 
 /// dev holds its lock for a few seconds, so racers started together overlap.
 const HOLD: &str = "      - deploy: {}\n";

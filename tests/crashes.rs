@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::common::platform::Platform;
-use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact, release};
 
 fn wait_for_record(s: &Setup, needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);

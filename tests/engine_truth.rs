@@ -4,8 +4,8 @@
 
 use std::process::{Child, Stdio};
 
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, release};
 use crate::common::{Run, ok};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, release};
 use crate::reliability::{DEADLINE, wait_until};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";

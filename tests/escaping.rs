@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::common::platform::Platform;
 use crate::common::prometheus::Prometheus;
 use crate::common::service::TestService;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact};
 use crate::common::{Run, TestEnv, git};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 

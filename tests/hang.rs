@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, quick, release};
 use crate::common::{Run, git};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, quick, release};
 use crate::reliability::git_daemon::GitDaemon;
 
 /// Far beyond any bound relctl puts on the remote: a run that takes this long hangs.

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::common::platform::Platform;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
 use crate::common::{Run, TestEnv, git, ok};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
 
 const REMOTE: &str = "app: checkout\nrecord: { remote: origin }\n";
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::common::Run;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact};
 use crate::notes::commit;
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact};
 
 const THIRD: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 const DEV: (&str, &str) = ("Dev", "dev@acme.io");
@@ -230,7 +230,7 @@ fn release_files_written_before_release_directories_are_read_and_kept_in_place()
     // without the summaries that came with the directories.
     edit_records(&s, |tree| {
         for hex in [OLD, HEX] {
-            let id = crate::promote::release(hex);
+            let id = crate::common::setup::release(hex);
             let sharded = relctl::format::release_path(&id);
             let (dir, _) = sharded.rsplit_once('/').expect("a directory");
             crate::common::git(tree, &["rm", "-q", &format!("{dir}/summary.tsv")]);
@@ -245,7 +245,7 @@ fn release_files_written_before_release_directories_are_read_and_kept_in_place()
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     // The rollback was written into the file where it was; no second file appeared.
-    let id = crate::promote::release(HEX);
+    let id = crate::common::setup::release(HEX);
     let files = s.env.git(&[
         "ls-tree",
         "-r",
@@ -256,7 +256,7 @@ fn release_files_written_before_release_directories_are_read_and_kept_in_place()
     assert_eq!(
         files.lines().collect::<Vec<_>>(),
         [
-            format!("releases/{}.yaml", crate::promote::release(OLD)),
+            format!("releases/{}.yaml", crate::common::setup::release(OLD)),
             format!("releases/{id}.yaml"),
         ],
         "{files}"
@@ -285,7 +285,7 @@ fn edit_records(s: &Setup, edit: impl FnOnce(&std::path::Path)) {
 #[test]
 fn reports_use_the_records_summaries_only_where_they_match_the_files() {
     let s = history();
-    let third = crate::promote::release(THIRD);
+    let third = crate::common::setup::release(THIRD);
     let file = relctl::format::release_path(&third);
     let (dir, _) = file.rsplit_once('/').expect("a directory");
     let summary_path = format!("{dir}/summary.tsv");

@@ -4,7 +4,7 @@
 
 use crate::common::ok;
 use crate::common::platform::Platform;
-use crate::promote::{CANARY, HEX, OLD, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, release};
 use crate::reliability::{env_file, kinds, release_file};
 use crate::runbook::{finish, production_deploys_since, spawn_rollback_with};
 

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 
 use crate::common::platform::Platform;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
 use crate::common::{Run, TestEnv, git, ok};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
 use crate::reliability::{env_file, kinds, release_file, wait_until};
 
 /// A third release, older than both.

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::promote::{CANARY, HEX, SECRET, Setup, artifact};
+use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact};
 
 struct Tmux {
     socket: String,
@@ -112,7 +112,9 @@ fn the_terminal_prompt_approves_in_place() {
     tmux.keys("y");
     assert_eq!(exit_code(s.env.path()), 0, "{}", tmux.screen());
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
-    let record = s.record_file(&relctl::format::release_path(&crate::promote::release(HEX)));
+    let record = s.record_file(&relctl::format::release_path(
+        &crate::common::setup::release(HEX),
+    ));
     assert!(record.contains("by: alice@acme.io"), "{record}");
 }
 

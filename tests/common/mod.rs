@@ -13,7 +13,10 @@ pub mod git_server;
 pub mod platform;
 pub mod prometheus;
 pub mod service;
+pub mod setup;
 pub mod tls;
+
+pub use setup::Setup;
 
 pub struct TestEnv {
     dir: tempfile::TempDir,

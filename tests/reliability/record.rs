@@ -8,8 +8,8 @@ use std::process::{Child, Stdio};
 use super::git_daemon::GitDaemon;
 use super::{env_file, kinds, release_file, wait_until};
 use crate::common::platform::Platform;
+use crate::common::setup::{HEX, OLD, SECRET, artifact, plan, release};
 use crate::common::{Run, TestEnv, git};
-use crate::promote::{HEX, OLD, SECRET, artifact, plan, release};
 
 fn remote_plan(platform: &Platform) -> String {
     plan(platform, "", "      - deploy: {}\n").replace(
