@@ -1,11 +1,12 @@
 //! Metric gates against a real Prometheus scraping a test service whose error rate per
 //! version each test sets: healthy canaries go live, bad ones are rolled back.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::prometheus::Prometheus;
 use crate::common::service::TestService;
 use crate::common::setup::{HEX, OLD, SECRET, artifact, release};
+use crate::common::wait::wait_until;
 use crate::common::{Run, Setup};
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -220,16 +221,11 @@ fn prometheus_gone_mid_analysis_errors_and_follows_consecutive_error_limit() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("start promote");
-    let deadline = Instant::now() + DEADLINE;
-    while !r
-        .s
-        .env
-        .records_log()
-        .contains(&format!("{} production: error-rate", release(HEX)))
-    {
-        assert!(Instant::now() < deadline, "no measurement was recorded");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("a measurement to be recorded", || {
+        r.s.env
+            .records_log()
+            .contains(&format!("{} production: error-rate", release(HEX)))
+    });
     r.prometheus.stop();
     let out = child.wait_with_output().expect("promote ends");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -353,21 +349,13 @@ fn an_analysis_resumed_after_a_crash_continues_its_count() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start promote");
-    let deadline = Instant::now() + DEADLINE;
-    while r
-        .s
-        .env
-        .records_log()
-        .matches("production: error-rate")
-        .count()
-        < 2
-    {
-        assert!(
-            Instant::now() < deadline,
-            "two measurements were never recorded"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("two measurements to be recorded", || {
+        r.s.env
+            .records_log()
+            .matches("production: error-rate")
+            .count()
+            >= 2
+    });
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status()

@@ -147,15 +147,9 @@ fn wait_approval_polls_until_another_process_approves() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start promote");
-    // Wait (with a deadline) until the release records that it awaits approval.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !s.env.records_log().contains("awaiting approval") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "promote never reached the approval gate"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    crate::common::wait::wait_until("promote to reach the approval gate", || {
+        s.env.records_log().contains("awaiting approval")
+    });
     let run = s.relctl_as(
         "alice@acme.io",
         &["approve", &release(HEX), "--env", "production"],

@@ -37,11 +37,8 @@ fn spawn(mut relctl: std::process::Command, hex: &str) -> Child {
 }
 
 fn finish(child: Child) -> (i32, String) {
-    let out = child.wait_with_output().expect("promote ends");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = crate::common::wait::finish(child);
+    (run.code, run.stderr)
 }
 
 fn exactly_one_wins(a: (i32, String), b: (i32, String)) {

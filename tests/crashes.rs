@@ -2,25 +2,16 @@
 //! process that dies after any record commit leaves a record from which `resume`
 //! finishes the release, and no deploy step is ever sent twice with different content.
 
+use crate::common::wait::wait_until;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use crate::common::platform::Platform;
 use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact, release};
 
 fn wait_for_record(s: &Setup, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = s.env.records_log();
-        if out.contains(needle) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the record never showed `{needle}`"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&format!("the record to show `{needle}`"), || {
+        s.env.records_log().contains(needle)
+    });
 }
 
 #[test]

@@ -14,7 +14,9 @@ pub mod platform;
 pub mod prometheus;
 pub mod service;
 pub mod setup;
+pub mod silent;
 pub mod tls;
+pub mod wait;
 
 pub use setup::Setup;
 

@@ -2,6 +2,8 @@
 //! staging and production against the platform double, with its record in a real git
 //! repository, and the constants and helpers its tests share.
 
+use std::process::{Child, Stdio};
+
 use super::platform::Platform;
 use super::{Run, TestEnv};
 
@@ -101,6 +103,11 @@ impl Setup {
         self.relctl(&args)
     }
 
+    /// relctl as the tester, started with `args` and left running (`spawn`).
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        spawn(self.env.std_command(), args)
+    }
+
     /// The record file at `path` on the records branch.
     pub fn record_file(&self, path: &str) -> String {
         self.env.git(&["show", &format!("relctl/records:{path}")])
@@ -116,8 +123,26 @@ impl Setup {
 }
 
 /// The deploy secret, and short backoff and polls so tests do not wait.
+pub const QUICK: [(&str, &str); 3] = [
+    ("DEPLOY_TOKEN", SECRET),
+    ("RELCTL_BACKOFF_MS", "1"),
+    ("RELCTL_POLL_MS", "20"),
+];
+
+/// `QUICK`'s environment on a command.
 pub fn quick(c: &mut assert_cmd::Command) {
-    c.env("DEPLOY_TOKEN", SECRET)
-        .env("RELCTL_BACKOFF_MS", "1")
-        .env("RELCTL_POLL_MS", "20");
+    c.envs(QUICK);
+}
+
+/// relctl as `cmd` is set up (who, where, what else), with `QUICK`'s environment and
+/// `args`, started and left running; stdout and stderr are piped for
+/// `wait::finish`.
+pub fn spawn(mut cmd: std::process::Command, args: &[&str]) -> Child {
+    cmd.args(args)
+        .envs(QUICK)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start relctl")
 }

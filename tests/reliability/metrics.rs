@@ -270,7 +270,7 @@ impl Rig {
 #[test]
 fn prometheus_down_is_an_error_per_measurement_and_fails_the_canary() {
     let mut prometheus = Prometheus::start(&[]);
-    prometheus.wait_for("vector(1)", |s| s.len() == 1, super::DEADLINE);
+    prometheus.wait_for("vector(1)", |s| s.len() == 1, crate::common::wait::DEADLINE);
     let rig = Rig::new(&prometheus.url(), "    consecutive_error_limit: 1\n", "");
     prometheus.stop();
     let run = rig.promote(HEX, "v2");
@@ -384,7 +384,7 @@ fn a_value_outside_its_limit_after_an_error_still_fails() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start promote");
-    super::wait_until("a first (error) measurement", || {
+    crate::common::wait::wait_until("a first (error) measurement", || {
         rig.s
             .env
             .records_log()
