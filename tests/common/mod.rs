@@ -15,6 +15,7 @@ pub mod prometheus;
 pub mod service;
 pub mod setup;
 pub mod silent;
+pub mod snapshot;
 pub mod tls;
 pub mod wait;
 
