@@ -11,7 +11,7 @@ use super::{deploys_by_key, env_file, kinds, last, release_file, step_error};
 use crate::common::Run;
 use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, plan, release};
 
-/// The three-environment plan of tests/promote.rs, its calls going through a fault
+/// The three-environment plan of tests/common/setup.rs, its calls going through a fault
 /// server, with a 1s request timeout (each attempt) and 3 attempts per call.
 struct Rig {
     s: Setup,
