@@ -1,7 +1,7 @@
 //! Approval gates: without a terminal, by another process, waiting, rejecting, and the
 //! rules on who may approve.
 
-use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, Setup, artifact, release, spawn};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\", \"*@sre.acme.io\"], min: 1, allow_self: false }\n";
 
@@ -133,20 +133,15 @@ fn approving_a_release_that_is_not_waiting_is_a_usage_error() {
 fn wait_approval_polls_until_another_process_approves() {
     let s = Setup::new(APPROVAL, CANARY);
     let dev = s.env.operator("dev@acme.io");
-    let mut waiting = dev
-        .std_command()
-        .args([
+    let mut waiting = spawn(
+        dev.std_command(),
+        &[
             "promote",
             "--artifact",
             &artifact(HEX),
             "--wait-approval=1m",
-        ])
-        .env("DEPLOY_TOKEN", SECRET)
-        .env("RELCTL_POLL_MS", "20")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start promote");
+        ],
+    );
     crate::common::wait::wait_until("promote to reach the approval gate", || {
         s.env.records_log().contains("awaiting approval")
     });

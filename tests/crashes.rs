@@ -20,15 +20,7 @@ fn sigterm_records_interrupted_exits_130_and_resume_finishes() {
         "",
         "      - deploy: { weight: 10 }\n      - pause: 2s\n      - deploy: {}\n",
     );
-    let mut child = s
-        .env
-        .std_command()
-        .args(["promote", "--artifact", &artifact(HEX)])
-        .env("DEPLOY_TOKEN", SECRET)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start promote");
+    let mut child = s.spawn(&["promote", "--artifact", &artifact(HEX)]);
     wait_for_record(&s, "production: step 2 pause");
     let pid = child.id().to_string();
     let killed = std::process::Command::new("kill")
@@ -120,15 +112,7 @@ fn sigkill_during_a_pause_then_resume_finishes() {
         "",
         "      - deploy: { weight: 10 }\n      - pause: 1s\n      - deploy: {}\n",
     );
-    let mut child = s
-        .env
-        .std_command()
-        .args(["promote", "--artifact", &artifact(HEX)])
-        .env("DEPLOY_TOKEN", SECRET)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start promote");
+    let mut child = s.spawn(&["promote", "--artifact", &artifact(HEX)]);
     wait_for_record(&s, "production: step 2 pause");
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
