@@ -1,6 +1,6 @@
 //! What makes a command's output comparable from one run to the next, for snapshot
-//! tests: a pinned clock per command (opt-in, through the `RELCTL_NOW` test hook; the
-//! usual harness pins nothing users cannot), and the temp paths, ports, commit ids and
+//! tests: a pinned clock per command (opt-in, through the `RELCTL_NOW` test hook: the
+//! usual harness leaves the clock alone), and the temp paths, ports, commit ids and
 //! timings that differ on every run replaced by names.
 
 use super::Run;
@@ -33,7 +33,7 @@ impl Setup {
             .replace(&self.platform.url(), "[platform]")
             .replace(&self.platform.addr.to_string(), "[platform]");
         let mut text = commit_ids(&text);
-        // Short commit ids: at least 7 hex digits.
+        // At least 7 hex digits after these: the plan's digest and short commit ids.
         for named in [
             ("plan: sha256:", "[plan]"),
             ("source ", "[commit]"),
@@ -73,8 +73,8 @@ pub fn commit_times(text: &str) -> String {
         + if text.ends_with('\n') { "\n" } else { "" }
 }
 
-/// Every run of 40 lower-case hex digits (a git commit id) as `[commit]`; shorter
-/// abbreviations of one (7 to 12 digits after `@` or `commit/`) likewise.
+/// Every run of exactly 40 lower-case hex digits standing alone (a git commit id) as
+/// `[commit]`.
 fn commit_ids(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let bytes = text.as_bytes();
