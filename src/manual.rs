@@ -24,7 +24,10 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
             ("relctl status", "what is live where"),
         ],
         Some("init") => &[
-            ("relctl init", "write a starter release.yaml for this repository"),
+            (
+                "relctl init",
+                "write a starter release.yaml for this repository",
+            ),
             (
                 "relctl init --provider exec",
                 "deploy with a command (kubectl, helm) instead of an HTTP call",

@@ -1,13 +1,13 @@
 //! Metric gates against a real Prometheus scraping a test service whose error rate per
 //! version each test sets: healthy canaries go live, bad ones are rolled back.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::platform::Platform;
 use crate::common::prometheus::Prometheus;
 use crate::common::service::TestService;
-use crate::common::{Run, TestEnv};
-use crate::promote::{HEX, OLD, SECRET, artifact, release};
+use crate::common::setup::{HEX, OLD, SECRET, artifact, release};
+use crate::common::wait::wait_until;
+use crate::common::{Run, Setup};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -17,22 +17,20 @@ fn ratio(version: &str) -> String {
     )
 }
 
+/// The usual fixture (`s`), with a service whose traffic Prometheus scrapes.
 struct Rig {
-    env: TestEnv,
-    platform: Platform,
+    s: Setup,
     service: TestService,
     prometheus: Prometheus,
 }
 
 /// `metrics` is the YAML list of the `health` analysis' metrics (indented by 6).
 fn rig(analysis: &str, metrics: &str) -> Rig {
-    let env = TestEnv::new();
-    env.init_repo();
-    let platform = Platform::start();
     let service = TestService::start();
     let prometheus = Prometheus::start(&[service.addr()]);
-    let plan = format!(
-        r#"version: 1
+    let s = Setup::with_plan(|platform| {
+        format!(
+            r#"version: 1
 app: checkout
 artifact: {{ name: ghcr.io/acme/checkout }}
 providers:
@@ -57,13 +55,12 @@ analyses:
   health:
 {analysis}    metrics:
 {metrics}"#,
-        api = platform.url(),
-        prom = prometheus.url()
-    );
-    env.write("release.yaml", plan);
+            api = platform.url(),
+            prom = prometheus.url()
+        )
+    });
     Rig {
-        env,
-        platform,
+        s,
         service,
         prometheus,
     }
@@ -80,7 +77,7 @@ fn error_rate_metric(extra: &str) -> String {
 
 impl Rig {
     fn promote(&self, hex: &str, version: &str) -> Run {
-        self.env.run_with(
+        self.s.env.run_with(
             &[
                 "promote",
                 "--artifact",
@@ -112,7 +109,7 @@ impl Rig {
     }
 
     fn record(&self, hex: &str) -> String {
-        self.env.git(&[
+        self.s.env.git(&[
             "show",
             &format!(
                 "relctl/records:{}",
@@ -135,7 +132,10 @@ fn a_healthy_canary_is_promoted() {
         "{}",
         run.stderr
     );
-    assert_eq!(r.platform.running("production"), Some((artifact(HEX), 100)));
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(HEX), 100))
+    );
     let record = r.record(HEX);
     assert_eq!(record.matches("event: measured").count(), 3, "{record}");
     assert!(record.contains("phase: successful"), "{record}");
@@ -155,7 +155,10 @@ fn a_bad_canary_is_rolled_back() {
         run.stderr
     );
     // The platform saw the old version redeployed at full weight.
-    assert_eq!(r.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(OLD), 100))
+    );
     let record = r.record(HEX);
     assert!(record.contains("value: 0.5"), "{record}");
     assert!(record.contains("phase: failed"), "{record}");
@@ -175,16 +178,19 @@ fn no_traffic_gives_no_data_and_follows_no_data() {
     );
     assert!(run.stderr.contains("inconclusive"), "{}", run.stderr);
     assert_eq!(
-        r.platform.running("production"),
+        r.s.platform.running("production"),
         Some((artifact(HEX), 10)),
         "the canary waits for a person"
     );
     // `abort` rolls back.
-    let run = r.env.run_with(&["abort", &release(HEX)], |c| {
+    let run = r.s.env.run_with(&["abort", &release(HEX)], |c| {
         c.env("DEPLOY_TOKEN", SECRET);
     });
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(r.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(OLD), 100))
+    );
 }
 
 #[test]
@@ -193,7 +199,10 @@ fn no_data_can_fail_the_canary() {
     r.with_v1_live();
     let run = r.promote(HEX, "v2");
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert_eq!(r.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(OLD), 100))
+    );
 }
 
 #[test]
@@ -203,30 +212,29 @@ fn prometheus_gone_mid_analysis_errors_and_follows_consecutive_error_limit() {
     r.with_v1_live();
     r.service.set_traffic("v2", 100, 0.0);
     r.wait_for_data("v2");
-    let child = r
-        .env
-        .std_command()
-        .args(["promote", "--artifact", &artifact(HEX), "--version", "v2"])
-        .env("DEPLOY_TOKEN", SECRET)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start promote");
-    let deadline = Instant::now() + DEADLINE;
-    while !r
-        .env
-        .records_log()
-        .contains(&format!("{} production: error-rate", release(HEX)))
-    {
-        assert!(Instant::now() < deadline, "no measurement was recorded");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child =
+        r.s.env
+            .std_command()
+            .args(["promote", "--artifact", &artifact(HEX), "--version", "v2"])
+            .env("DEPLOY_TOKEN", SECRET)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start promote");
+    wait_until("a measurement to be recorded", || {
+        r.s.env
+            .records_log()
+            .contains(&format!("{} production: error-rate", release(HEX)))
+    });
     r.prometheus.stop();
     let out = child.wait_with_output().expect("promote ends");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("error-rate error:"), "{stderr}");
-    assert_eq!(r.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(OLD), 100))
+    );
     assert!(r.record(HEX).contains("phase: error"));
 }
 
@@ -252,7 +260,7 @@ fn several_series_without_reduce_is_a_clear_error() {
 fn the_http_metric_provider_reads_a_number_with_jq() {
     let metric = "      - name: stats\n        provider: stats\n        max: 0.05\n";
     let r = rig(FAST, metric);
-    r.platform
+    r.s.platform
         .set_stats("v2", serde_json::json!({ "error_rate": 0.02 }));
     let run = r.promote(HEX, "v2");
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -261,16 +269,19 @@ fn the_http_metric_provider_reads_a_number_with_jq() {
         "{}",
         run.stderr
     );
-    r.platform
+    r.s.platform
         .set_stats("v3", serde_json::json!({ "error_rate": 0.2 }));
-    let run = r.env.run_with(
+    let run = r.s.env.run_with(
         &["promote", "--artifact", &artifact(OLD), "--version", "v3"],
         |c| {
             c.env("DEPLOY_TOKEN", SECRET);
         },
     );
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert_eq!(r.platform.running("production"), Some((artifact(HEX), 100)));
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(HEX), 100))
+    );
 }
 
 #[test]
@@ -285,17 +296,17 @@ fn a_canary_degraded_against_its_baseline_fails_the_comparison() {
     r.wait_for_data("v1");
     // With nothing live before, there is no baseline: no data, inconclusive by default.
     assert_eq!(r.promote(OLD, "v1").code, 4);
-    let run = r.env.run_with(&["abort", &release(OLD)], |c| {
+    let run = r.s.env.run_with(&["abort", &release(OLD)], |c| {
         c.env("DEPLOY_TOKEN", SECRET);
     });
     assert_eq!(run.code, 0, "{}", run.stderr);
     // v1 goes live without the gate; then v2, five times as bad, is compared with it.
-    let plan = std::fs::read_to_string(r.env.path().join("release.yaml")).expect("plan");
-    r.env.write(
+    let plan = std::fs::read_to_string(r.s.env.path().join("release.yaml")).expect("plan");
+    r.s.env.write(
         "release.yaml",
         plan.replace("      - analysis: health\n", ""),
     );
-    let run = r.env.run_with(
+    let run = r.s.env.run_with(
         &[
             "promote",
             "--artifact",
@@ -311,13 +322,16 @@ fn a_canary_degraded_against_its_baseline_fails_the_comparison() {
         },
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    r.env.write("release.yaml", plan);
+    r.s.env.write("release.yaml", plan);
     r.service.set_traffic("v2", 100, 0.1);
     r.wait_for_data("v2");
     let run = r.promote(HEX, "v2");
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("errors-vs-baseline"), "{}", run.stderr);
-    assert_eq!(r.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(OLD), 100))
+    );
     assert!(r.record(HEX).contains("phase: failed"));
 }
 
@@ -326,29 +340,22 @@ fn an_analysis_resumed_after_a_crash_continues_its_count() {
     let r = rig("    interval: 1s\n    count: 4\n", &error_rate_metric(""));
     r.service.set_traffic("v2", 100, 0.0);
     r.wait_for_data("v2");
-    let mut child = r
-        .env
-        .std_command()
-        .args(["promote", "--artifact", &artifact(HEX), "--version", "v2"])
-        .env("DEPLOY_TOKEN", SECRET)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start promote");
-    let deadline = Instant::now() + DEADLINE;
-    while r
-        .env
-        .records_log()
-        .matches("production: error-rate")
-        .count()
-        < 2
-    {
-        assert!(
-            Instant::now() < deadline,
-            "two measurements were never recorded"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child =
+        r.s.env
+            .std_command()
+            .args(["promote", "--artifact", &artifact(HEX), "--version", "v2"])
+            .env("DEPLOY_TOKEN", SECRET)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start promote");
+    wait_until("two measurements to be recorded", || {
+        r.s.env
+            .records_log()
+            .matches("production: error-rate")
+            .count()
+            >= 2
+    });
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status()
@@ -360,7 +367,7 @@ fn an_analysis_resumed_after_a_crash_continues_its_count() {
         (2..4).contains(&taken),
         "{taken} measurements before the crash"
     );
-    let run = r.env.run_with(&["resume", &release(HEX)], |c| {
+    let run = r.s.env.run_with(&["resume", &release(HEX)], |c| {
         c.env("DEPLOY_TOKEN", SECRET);
     });
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -1,7 +1,7 @@
 //! Approval gates: without a terminal, by another process, waiting, rejecting, and the
 //! rules on who may approve.
 
-use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, Setup, artifact, release, spawn};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\", \"*@sre.acme.io\"], min: 1, allow_self: false }\n";
 
@@ -133,29 +133,18 @@ fn approving_a_release_that_is_not_waiting_is_a_usage_error() {
 fn wait_approval_polls_until_another_process_approves() {
     let s = Setup::new(APPROVAL, CANARY);
     let dev = s.env.operator("dev@acme.io");
-    let mut waiting = dev
-        .std_command()
-        .args([
+    let mut waiting = spawn(
+        dev.std_command(),
+        &[
             "promote",
             "--artifact",
             &artifact(HEX),
             "--wait-approval=1m",
-        ])
-        .env("DEPLOY_TOKEN", SECRET)
-        .env("RELCTL_POLL_MS", "20")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start promote");
-    // Wait (with a deadline) until the release records that it awaits approval.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !s.env.records_log().contains("awaiting approval") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "promote never reached the approval gate"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+        ],
+    );
+    crate::common::wait::wait_until("promote to reach the approval gate", || {
+        s.env.records_log().contains("awaiting approval")
+    });
     let run = s.relctl_as(
         "alice@acme.io",
         &["approve", &release(HEX), "--env", "production"],
@@ -249,7 +238,7 @@ fn plan_says_who_an_approval_step_needs() {
 fn abort_rolls_the_environment_back_to_what_was_live() {
     let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"] }\n      - deploy: {}\n";
     let s = Setup::new("", steps);
-    let old = crate::promote::OLD;
+    let old = crate::common::setup::OLD;
     assert_eq!(
         s.relctl_as(
             "ops@sre.acme.io",

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use crate::common::platform::Platform;
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, plan, quick, release};
 use crate::common::{Run, TestEnv, git, ok, repo_root};
-use crate::promote::{CANARY, HEX, OLD, Setup, artifact, plan, quick, release};
 
 const NEWER: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
 

@@ -11,7 +11,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::common::Run;
-use crate::promote::{CANARY, HEX, OLD, Setup, plan, release};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, plan, release};
 
 /// The promote fixture's plan with `find` replaced by `with`.
 fn edited(s: &Setup, find: &str, with: &str) -> String {

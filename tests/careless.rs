@@ -2,7 +2,7 @@
 //! reason, a dead notification hook, a tagged artifact reference, `| head` on a release.
 
 use crate::common::TestEnv;
-use crate::promote::{CANARY, HEX, Setup, artifact, plan, release};
+use crate::common::setup::{CANARY, HEX, Setup, artifact, plan, release};
 
 #[test]
 fn the_demo_refuses_a_directory_it_did_not_make() {
@@ -144,7 +144,7 @@ fn promote_into_a_closed_pipe(s: &Setup) -> i32 {
         .env
         .std_command()
         .args(["promote", "--artifact", &artifact(HEX), "--output", "json"])
-        .env("DEPLOY_TOKEN", crate::promote::SECRET)
+        .env("DEPLOY_TOKEN", crate::common::setup::SECRET)
         .env("RELCTL_BACKOFF_MS", "1")
         .env("RELCTL_POLL_MS", "20")
         .stdout(std::process::Stdio::piped())

@@ -4,8 +4,8 @@
 use std::process::{Child, Stdio};
 
 use crate::common::platform::Platform;
-use crate::common::{TestEnv, git};
-use crate::promote::{HEX, OLD, SECRET, artifact, plan};
+use crate::common::setup::{HEX, OLD, SECRET, artifact, plan};
+use crate::common::{Setup, TestEnv, git};
 
 /// dev holds its lock for a few seconds, so racers started together overlap.
 const HOLD: &str = "      - deploy: {}\n";
@@ -37,11 +37,8 @@ fn spawn(mut relctl: std::process::Command, hex: &str) -> Child {
 }
 
 fn finish(child: Child) -> (i32, String) {
-    let out = child.wait_with_output().expect("promote ends");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = crate::common::wait::finish(child);
+    (run.code, run.stderr)
 }
 
 fn exactly_one_wins(a: (i32, String), b: (i32, String)) {
@@ -54,10 +51,7 @@ fn exactly_one_wins(a: (i32, String), b: (i32, String)) {
 
 #[test]
 fn two_processes_in_one_repository() {
-    let env = TestEnv::new();
-    env.init_repo();
-    let platform = Platform::start();
-    env.write("release.yaml", holding_plan(&platform, false));
+    let Setup { env, platform } = Setup::with_plan(|platform| holding_plan(platform, false));
     let a = spawn(env.std_command(), HEX);
     let b = spawn(env.std_command(), OLD);
     exactly_one_wins(finish(a), finish(b));

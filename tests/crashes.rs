@@ -2,25 +2,16 @@
 //! process that dies after any record commit leaves a record from which `resume`
 //! finishes the release, and no deploy step is ever sent twice with different content.
 
+use crate::common::wait::wait_until;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use crate::common::platform::Platform;
-use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact, release};
 
 fn wait_for_record(s: &Setup, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = s.env.records_log();
-        if out.contains(needle) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the record never showed `{needle}`"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&format!("the record to show `{needle}`"), || {
+        s.env.records_log().contains(needle)
+    });
 }
 
 #[test]
@@ -29,15 +20,7 @@ fn sigterm_records_interrupted_exits_130_and_resume_finishes() {
         "",
         "      - deploy: { weight: 10 }\n      - pause: 2s\n      - deploy: {}\n",
     );
-    let mut child = s
-        .env
-        .std_command()
-        .args(["promote", "--artifact", &artifact(HEX)])
-        .env("DEPLOY_TOKEN", SECRET)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start promote");
+    let mut child = s.spawn(&["promote", "--artifact", &artifact(HEX)]);
     wait_for_record(&s, "production: step 2 pause");
     let pid = child.id().to_string();
     let killed = std::process::Command::new("kill")
@@ -129,15 +112,7 @@ fn sigkill_during_a_pause_then_resume_finishes() {
         "",
         "      - deploy: { weight: 10 }\n      - pause: 1s\n      - deploy: {}\n",
     );
-    let mut child = s
-        .env
-        .std_command()
-        .args(["promote", "--artifact", &artifact(HEX)])
-        .env("DEPLOY_TOKEN", SECRET)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start promote");
+    let mut child = s.spawn(&["promote", "--artifact", &artifact(HEX)]);
     wait_for_record(&s, "production: step 2 pause");
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &child.id().to_string()])

@@ -2,11 +2,9 @@
 //! approval, resume to the furthest target asked for, one approval per person, plan as
 //! promote walks, and a run taken over by another person.
 
-use std::process::{Child, Stdio};
-
-use crate::common::{Run, ok};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, release};
-use crate::reliability::{DEADLINE, wait_until};
+use crate::common::ok;
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, release};
+use crate::common::wait::{finish, wait_until};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";
 const ALICE: &str = "alice@acme.io";
@@ -22,35 +20,6 @@ fn production_status(s: &Setup) -> String {
     let run = s.relctl(&["status", "--env", "production"]);
     ok(&run);
     run.stdout
-}
-
-/// `relctl promote` as the tester, started and left running.
-fn spawn_promote(s: &Setup, extra: &[&str]) -> Child {
-    s.env
-        .std_command()
-        .args(["promote", "--artifact", &artifact(HEX)])
-        .args(extra)
-        .env("DEPLOY_TOKEN", SECRET)
-        .env("RELCTL_BACKOFF_MS", "1")
-        .env("RELCTL_POLL_MS", "20")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start promote")
-}
-
-/// Waits for `child` to end within the deadline, then returns how it ended.
-fn finish(mut child: Child) -> Run {
-    let end = std::time::Instant::now() + DEADLINE;
-    while child.try_wait().expect("poll the child").is_none() {
-        if std::time::Instant::now() >= end {
-            let _ = child.kill();
-            panic!("the promote did not end within {DEADLINE:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("promote ends");
-    Run::from(out)
 }
 
 #[test]
@@ -84,15 +53,7 @@ fn status_after_the_approval_says_in_progress_and_where_also_after_a_crash() {
     assert_eq!(s.promote(HEX, &[]).code, 4);
     assert!(production_status(&s).contains(&format!("awaiting approval: {id}")));
     ok(&s.relctl_as(ALICE, &["approve", &id, "--env", "production"]));
-    let mut child = s
-        .env
-        .std_command()
-        .args(["resume", &id])
-        .env("DEPLOY_TOKEN", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start resume");
+    let mut child = s.spawn(&["resume", &id]);
     wait_until("the pause to begin", || {
         s.env.records_log().contains("production: step 2 pause")
     });
@@ -199,7 +160,12 @@ fn plan_shows_what_promote_would_do_for_a_release_that_was_there_before() {
 fn a_promote_whose_release_another_person_aborts_says_it_was_taken_over() {
     let s = Setup::new(APPROVAL, CANARY);
     let id = release(HEX);
-    let child = spawn_promote(&s, &["--wait-approval=10m"]);
+    let child = s.spawn(&[
+        "promote",
+        "--artifact",
+        &artifact(HEX),
+        "--wait-approval=10m",
+    ]);
     wait_until("the promote to wait for approval", || {
         s.env
             .records_log()
@@ -222,7 +188,12 @@ fn a_promote_whose_release_another_person_rolls_back_says_it_was_taken_over() {
     ok(&s.relctl_as(ALICE, &["approve", &release(OLD), "--env", "production"]));
     ok(&s.relctl(&["resume", &release(OLD)]));
     let id = release(HEX);
-    let child = spawn_promote(&s, &["--wait-approval=10m"]);
+    let child = s.spawn(&[
+        "promote",
+        "--artifact",
+        &artifact(HEX),
+        "--wait-approval=10m",
+    ]);
     wait_until("the canary to wait for approval", || {
         s.env
             .records_log()

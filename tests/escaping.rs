@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::common::platform::Platform;
 use crate::common::prometheus::Prometheus;
 use crate::common::service::TestService;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact};
 use crate::common::{Run, TestEnv, git};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -118,13 +118,8 @@ fn promote(env: &TestEnv, hex: &str, version: &str) -> Run {
 /// as version `v1`, and then the record says its version is `live_version` — as a
 /// record written before versions were checked, or edited by hand, can.
 fn with_baseline(live_version: &str) -> (TestEnv, Platform) {
-    let env = TestEnv::new();
-    env.init_repo();
-    let platform = Platform::start();
-    env.write(
-        "release.yaml",
-        plan(&platform, NOWHERE, DEPLOY, &Extra::default()),
-    );
+    let Setup { env, platform } =
+        Setup::with_plan(|platform| plan(platform, NOWHERE, DEPLOY, &Extra::default()));
     let run = promote(&env, OLD, "v1");
     assert_eq!(run.code, 0, "{}", run.stderr);
     let worktree = env.path().join("records-checkout");
@@ -210,16 +205,15 @@ fn a_hostile_baseline_version_in_a_query_is_judged_on_the_series_it_names() {
 
 #[test]
 fn a_platform_id_reaches_the_platform_percent_encoded() {
-    let env = TestEnv::new();
-    env.init_repo();
-    let platform = Platform::start();
-    platform.answer_id("../../admin");
     let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id }}\", interval: 100ms, timeout: 2s, success: '.state == \"ready\"' }\n";
     let extra = Extra {
         wait,
         ..Extra::default()
     };
-    env.write("release.yaml", plan(&platform, NOWHERE, DEPLOY, &extra));
+    let Setup { env, platform } = Setup::with_plan(|platform| {
+        platform.answer_id("../../admin");
+        plan(platform, NOWHERE, DEPLOY, &extra)
+    });
     let run = promote(&env, HEX, "v2");
     assert_eq!(run.code, 0, "{}", run.stderr);
     // One path segment, its slashes encoded: it cannot walk up to `/admin`.
@@ -231,16 +225,15 @@ fn a_platform_id_reaches_the_platform_percent_encoded() {
 
 #[test]
 fn a_header_with_a_line_break_is_refused() {
-    let env = TestEnv::new();
-    env.init_repo();
-    let platform = Platform::start();
-    platform.answer_id("7\r\nX-Admin: true");
     let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id }}\", headers: { X-Deployment: \"{{ response.id }}\" }, interval: 100ms, timeout: 2s, success: '.state == \"ready\"' }\n";
     let extra = Extra {
         wait,
         ..Extra::default()
     };
-    env.write("release.yaml", plan(&platform, NOWHERE, DEPLOY, &extra));
+    let Setup { env, platform } = Setup::with_plan(|platform| {
+        platform.answer_id("7\r\nX-Admin: true");
+        plan(platform, NOWHERE, DEPLOY, &extra)
+    });
     let run = promote(&env, HEX, "v2");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
@@ -355,16 +348,15 @@ fn plan_prints_the_escaped_forms() {
 
 #[test]
 fn raw_inserts_a_value_as_it_is_and_safe_is_not_a_filter() {
-    let env = TestEnv::new();
-    env.init_repo();
-    let platform = Platform::start();
-    platform.answer_id("x/../ok");
     let wait = "      wait: { url: \"{{ vars.api }}/deployments/{{ response.id | raw }}\", interval: 100ms, timeout: 2s, success: '.state == \"ready\"' }\n";
     let extra = Extra {
         wait,
         ..Extra::default()
     };
-    env.write("release.yaml", plan(&platform, NOWHERE, DEPLOY, &extra));
+    let Setup { env, platform } = Setup::with_plan(|platform| {
+        platform.answer_id("x/../ok");
+        plan(platform, NOWHERE, DEPLOY, &extra)
+    });
     let run = promote(&env, HEX, "v2");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(paths(&platform), ["/deploy/production", "/deployments/ok"]);
@@ -393,14 +385,14 @@ fn raw_inserts_a_value_as_it_is_and_safe_is_not_a_filter() {
 
 #[test]
 fn validate_wants_outside_values_inside_a_query_string() {
-    let env = TestEnv::new();
-    env.init_repo();
-    let platform = Platform::start();
     let extra = Extra {
         query: "sum(rate(x{version=`{{ release.version }}`}[5s]))",
         ..Extra::default()
     };
-    env.write("release.yaml", plan(&platform, NOWHERE, DEPLOY, &extra));
+    let Setup {
+        env,
+        platform: _platform,
+    } = Setup::with_plan(|platform| plan(platform, NOWHERE, DEPLOY, &extra));
     let run = env.run(&["validate"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(

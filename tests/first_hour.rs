@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use crate::common::platform::Platform;
+use crate::common::setup::{CANARY, HEX, Setup, artifact, quick, release};
 use crate::common::{Run, TESTER, TestEnv, git, ok};
-use crate::promote::{CANARY, HEX, Setup, artifact, quick, release};
 
 /// The commands a run printed for the user to type: its stdout lines that start with
 /// `relctl `, as a shell would split them (without `relctl`), with `$DIGEST` set to
@@ -124,7 +124,10 @@ fn first_hour_from_init_to_a_promotion_through_dev_and_staging() {
     assert!(!line("production").contains(&id), "{}", status.stdout);
     let record = env.git(&[
         "show",
-        &format!("relctl/records:{}", relctl::format::release_path(&id)),
+        &format!(
+            "relctl/records:{}",
+            relctl::format::release_path("shop", &id)
+        ),
     ]);
     assert!(record.contains(&format!("actor: {TESTER}")), "{record}");
 }
@@ -399,7 +402,7 @@ fn promote_from_a_subdirectory_uses_the_plan_at_the_repository_root() {
         ]
     );
     // Recorded in the plan's repository, by the tester as git knows them.
-    let record = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(record.contains(&format!("actor: {TESTER}")), "{record}");
     assert!(record.contains("actor_source: git"), "{record}");
     // The smoke test ran beside the plan, not in the subdirectory.

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::common::Run;
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, release};
 
 struct Actions {
     s: Setup,

@@ -2,87 +2,34 @@
 //! git://): writing commands go on from the record in this clone and say so, and
 //! Ctrl-C ends a command that waits for the remote with exit 130.
 
-use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, quick, release};
+use crate::common::silent::Silent;
+use crate::common::wait::{finish_within, wait_until_within};
 use crate::common::{Run, git};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, quick, release};
 use crate::reliability::git_daemon::GitDaemon;
 
 /// Far beyond any bound relctl puts on the remote: a run that takes this long hangs.
 const HANG: Duration = Duration::from_secs(120);
 
-/// A loopback port that accepts every connection and never says a word.
-struct Silent {
-    port: u16,
-    accepted: Arc<AtomicUsize>,
-    _held: Arc<Mutex<Vec<TcpStream>>>,
+/// Waits for `silent` to take a connection from `child`, which must still run.
+fn wait_for_a_connection(silent: &Silent, child: &mut Child) {
+    wait_while_running("relctl to connect to the silent remote", child, || {
+        silent.accepted() > 0
+    });
 }
 
-impl Silent {
-    fn start() -> Silent {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let port = listener.local_addr().expect("the bound address").port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let held = Arc::new(Mutex::new(Vec::new()));
-        let (count, keep) = (accepted.clone(), held.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                keep.lock().unwrap_or_else(|e| e.into_inner()).push(stream);
-                count.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-        Silent {
-            port,
-            accepted,
-            _held: held,
-        }
-    }
-
-    fn url(&self, scheme: &str) -> String {
-        let user = if scheme == "ssh" { "git@" } else { "" };
-        format!("{scheme}://{user}127.0.0.1:{}/records.git", self.port)
-    }
-
-    fn wait_for_a_connection(&self, child: &mut Child) {
-        wait_until("relctl to connect to the silent remote", child, || {
-            self.accepted.load(Ordering::SeqCst) > 0
-        });
-    }
-}
-
-fn wait_until(what: &str, child: &mut Child, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + HANG;
-    while !done() {
+/// Waits for `done`, failing the test if `child` ends first or after `HANG`.
+fn wait_while_running(what: &str, child: &mut Child, done: impl Fn() -> bool) {
+    wait_until_within(HANG, what, || {
         assert!(
             child.try_wait().ok().flatten().is_none(),
             "relctl ended before {what}"
         );
-        assert!(Instant::now() < deadline, "waited too long for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// How relctl ended, and what it printed on stderr.
-fn wait_for_exit(child: &mut Child) -> (Option<i32>, String) {
-    let deadline = Instant::now() + HANG;
-    loop {
-        if let Some(status) = child.try_wait().expect("relctl's status") {
-            let mut stderr = String::new();
-            if let Some(pipe) = child.stderr.as_mut() {
-                let _ = std::io::Read::read_to_string(pipe, &mut stderr);
-            }
-            return (status.code(), stderr);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            panic!("relctl still runs {} s after the signal", HANG.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        done()
+    });
 }
 
 fn interrupt(child: &Child) {
@@ -151,7 +98,7 @@ fn rollback_with_a_silent_remote_deploys_from_the_local_record() {
         run.stderr
     );
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
-    assert!(silent.accepted.load(Ordering::SeqCst) > 0);
+    assert!(silent.accepted() > 0);
     // Recorded here; origin never heard of it.
     assert!(
         s.env.records_log().contains("rolled back"),
@@ -227,7 +174,7 @@ fn an_unlock_with_a_silent_remote_over_ssh_says_it_did_not_reach_it() {
         "{}",
         run.stderr
     );
-    assert!(silent.accepted.load(Ordering::SeqCst) > 0);
+    assert!(silent.accepted() > 0);
     assert!(!records_at_origin(&s).contains("unlock"));
 }
 
@@ -249,16 +196,16 @@ fn ctrl_c_while_a_waiting_run_asks_a_silent_remote_records_interrupted_and_exits
         .stderr(Stdio::piped())
         .spawn()
         .expect("start promote");
-    wait_until("the approval gate", &mut waiting, || {
+    wait_while_running("the approval gate", &mut waiting, || {
         records_at_origin_has(&s, "awaiting approval")
     });
     let silent = Silent::start();
     silence(&s, &silent.url("http"));
     // Its next look at the remote for an approval waits for an answer.
-    silent.wait_for_a_connection(&mut waiting);
+    wait_for_a_connection(&silent, &mut waiting);
     interrupt(&waiting);
-    let (code, stderr) = wait_for_exit(&mut waiting);
-    assert_eq!(code, Some(130), "{stderr}");
+    let run = finish_within(waiting, HANG);
+    assert_eq!(run.code, 130, "{}", run.stderr);
     assert_eq!(
         s.events(HEX).last().map(String::as_str),
         Some("interrupted"),
@@ -282,10 +229,10 @@ fn ctrl_c_while_a_command_waits_for_a_silent_remote_exits_130_having_recorded_no
         .stderr(Stdio::piped())
         .spawn()
         .expect("start approve");
-    silent.wait_for_a_connection(&mut approving);
+    wait_for_a_connection(&silent, &mut approving);
     interrupt(&approving);
-    let (code, stderr) = wait_for_exit(&mut approving);
-    assert_eq!(code, Some(130), "{stderr}");
+    let run = finish_within(approving, HANG);
+    assert_eq!(run.code, 130, "{}", run.stderr);
     assert!(!s.events(HEX).contains(&"approved".to_string()));
 }
 

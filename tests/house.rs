@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::promote::{HEX, OLD, Setup, artifact, release};
+use crate::common::setup::{HEX, OLD, Setup, artifact, release};
 
 /// Production deploys a canary, then runs `script` as a gate.
 fn gated(script: &str) -> String {
@@ -30,7 +30,7 @@ fn a_failed_gate_and_relctl_rollback_key_their_redeploy_alike() {
     assert_eq!(s.promote(OLD, &[]).code, 0);
     s.env.write(
         "release.yaml",
-        crate::promote::plan(&s.platform, "", &gated("exit 7")),
+        crate::common::setup::plan(&s.platform, "", &gated("exit 7")),
     );
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 3, "{}", run.stderr);

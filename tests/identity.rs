@@ -2,8 +2,8 @@
 //! refusal when none is known; reject under the same rules as approve; two people in
 //! two clones of one remote.
 
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, plan, quick, release};
 use crate::common::{TESTER, TestEnv};
-use crate::promote::{CANARY, HEX, OLD, Setup, artifact, plan, quick, release};
 
 /// Anyone at acme.io approves production, but not a release they started.
 const NOT_SELF: &str = "    approval: { approvers: [\"*@acme.io\"], min: 1, allow_self: false }\n";

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::common::git;
-use crate::promote::{CANARY, HEX, OLD, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, release};
 
 fn two_releases_live() -> Setup {
     let s = Setup::new("", CANARY);
@@ -182,7 +182,7 @@ fn rollback_works_with_the_records_remote_gone() {
     assert_eq!(s.promote(HEX, &[]).code, 0);
     std::fs::rename(&origin, s.env.path().join("gone.git")).expect("remove the remote");
     let run = s.env.run_with(&["rollback", "--env", "production"], |c| {
-        c.env("DEPLOY_TOKEN", crate::promote::SECRET);
+        c.env("DEPLOY_TOKEN", crate::common::setup::SECRET);
     });
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
@@ -210,7 +210,7 @@ fn status_shows_every_environment_and_json() {
             "2.0.0",
         ],
         |c| {
-            c.env("DEPLOY_TOKEN", crate::promote::SECRET)
+            c.env("DEPLOY_TOKEN", crate::common::setup::SECRET)
                 .env("RELCTL_NOW", "2026-11-22T10:00:00Z");
         },
     );

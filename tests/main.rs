@@ -33,6 +33,7 @@ mod rollback_gates;
 mod rollback_races;
 mod runbook;
 mod secrets;
+mod snapshots_cli;
 mod terminal;
 mod tls;
 mod validate;

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::common::TestEnv;
-use crate::promote::{CANARY, HEX, OLD, Setup, release};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, release};
 
 /// Commits a change with this subject, author and time (RFC 3339, for both author and
 /// committer); returns its id.

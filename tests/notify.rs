@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, plan, release};
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, plan, release};
 
 /// A loopback port nothing listens on.
 fn closed_port() -> u16 {

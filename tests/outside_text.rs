@@ -3,8 +3,8 @@
 //! that keep what people type and read meaningful: blank reasons and secrets, a
 //! misspelt environment, an unbounded `--since`, a directory the demo did not make.
 
+use crate::common::setup::{HEX, OLD, Setup, release};
 use crate::common::{Run, TestEnv};
-use crate::promote::{HEX, OLD, Setup, release};
 
 /// What a hostile or broken platform or command may print: a NUL, a title change, a
 /// screen clear.
@@ -70,7 +70,7 @@ fn an_exec_step_printing_nul_and_escapes_fails_and_rolls_back_on_the_record() {
     let script = r"printf 'out\\000put \\033[2J'; printf 'smoke\\000failed \\033]0;title\\007 \\033[2J' >&2; exit 3";
     s.env.write(
         "release.yaml",
-        crate::promote::plan(&s.platform, "", &exec_steps(script)),
+        crate::common::setup::plan(&s.platform, "", &exec_steps(script)),
     );
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 3, "{}", run.stderr);
@@ -155,11 +155,11 @@ fn a_blank_reason_is_refused_everywhere() {
 #[test]
 fn a_whitespace_only_secret_is_refused() {
     let s = Setup::new("", "      - deploy: {}\n");
-    let artifact = crate::promote::artifact(HEX);
+    let artifact = crate::common::setup::artifact(HEX);
     let run = s
         .env
         .run_with(&["promote", "--artifact", &artifact, "--to", "dev"], |c| {
-            crate::promote::quick(c);
+            crate::common::setup::quick(c);
             c.env("DEPLOY_TOKEN", "      ");
         });
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -208,11 +208,11 @@ fn demo_refuses_a_project_with_an_empty_marker() {
 fn verbose_diagnostics_are_not_coloured_in_a_pipe() {
     let s = Setup::new("", "      - deploy: {}\n");
     // Neither NO_COLOR nor a terminal: colour is decided by stderr being a pipe.
-    let artifact = crate::promote::artifact(HEX);
+    let artifact = crate::common::setup::artifact(HEX);
     let run = s.env.run_with(
         &["-v", "promote", "--artifact", &artifact, "--to", "dev"],
         |c| {
-            crate::promote::quick(c);
+            crate::common::setup::quick(c);
             c.env_remove("NO_COLOR");
         },
     );

@@ -3,13 +3,13 @@
 //! take the record with it, a records branch edited or checked out by hand, and a
 //! `record.branch` that names a code branch.
 
-use std::net::TcpListener;
+use crate::common::silent::Silent;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::common::platform::Platform;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
 use crate::common::{Run, TestEnv, git, ok};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
 
 const REMOTE: &str = "app: checkout\nrecord: { remote: origin }\n";
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";
@@ -127,19 +127,6 @@ fn a_second_clone_sees_what_the_first_recorded_in_status_and_history() {
     assert!(history.stderr.is_empty(), "{}", history.stderr);
 }
 
-/// A `git://` server that accepts connections and never says a word.
-fn silent_server() -> (String, std::thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let port = listener.local_addr().expect("the bound address").port();
-    let held = std::thread::spawn(move || {
-        let mut open = Vec::new();
-        for stream in listener.incoming().flatten() {
-            open.push(stream);
-        }
-    });
-    (format!("git://127.0.0.1:{port}/origin.git"), held)
-}
-
 #[test]
 fn a_remote_that_hangs_does_not_hang_status_and_the_view_says_how_old_it_is() {
     let c = Clones::new("");
@@ -148,8 +135,11 @@ fn a_remote_that_hangs_does_not_hang_status_and_the_view_says_how_old_it_is() {
         &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
     ));
     // Then a's remote stops answering; a records one more release meanwhile.
-    let (url, _server) = silent_server();
-    git(&c.dir("a"), &["remote", "set-url", "origin", &url]);
+    let silent = Silent::start();
+    git(
+        &c.dir("a"),
+        &["remote", "set-url", "origin", &silent.url("git")],
+    );
     let run = c.relctl(
         "a",
         &[

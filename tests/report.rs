@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::common::Run;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact};
 use crate::notes::commit;
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact};
 
 const THIRD: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 const DEV: (&str, &str) = ("Dev", "dev@acme.io");
@@ -231,7 +231,7 @@ fn release_files_written_before_release_directories_are_read_and_moved_with_the_
     edit_records(&s, |tree| {
         crate::common::git(tree, &["mv", "apps/checkout/environments", "environments"]);
         for hex in [OLD, HEX] {
-            let id = crate::promote::release(hex);
+            let id = crate::common::setup::release(hex);
             let sharded = relctl::format::release_path("checkout", &id);
             let (dir, _) = sharded.rsplit_once('/').expect("a directory");
             crate::common::git(tree, &["rm", "-q", &format!("{dir}/summary.tsv")]);
@@ -250,7 +250,7 @@ fn release_files_written_before_release_directories_are_read_and_moved_with_the_
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     // Moved into their app's release directories, the rollback written there.
-    let id = crate::promote::release(HEX);
+    let id = crate::common::setup::release(HEX);
     let files = s
         .env
         .git(&["ls-tree", "-r", "--name-only", "relctl/records"]);
@@ -286,7 +286,7 @@ fn edit_records(s: &Setup, edit: impl FnOnce(&std::path::Path)) {
 #[test]
 fn reports_use_the_records_summaries_only_where_they_match_the_files() {
     let s = history();
-    let third = crate::promote::release(THIRD);
+    let third = crate::common::setup::release(THIRD);
     let file = relctl::format::release_path("checkout", &third);
     let (dir, _) = file.rsplit_once('/').expect("a directory");
     let summary_path = format!("{dir}/summary.tsv");

@@ -1,7 +1,7 @@
 //! A failing http/exec step fails its environment like a failed gate: undo, redeploy
 //! what was live before, exit 3. And the environment lock between releases.
 
-use crate::promote::{CANARY, HEX, OLD, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, release};
 
 fn smoke_steps(script: &str) -> String {
     format!(
@@ -27,7 +27,7 @@ fn a_failing_smoke_test_rolls_back_and_runs_the_undo() {
     // The new release's smoke test fails in production.
     s.env.write(
         "release.yaml",
-        crate::promote::plan(
+        crate::common::setup::plan(
             &s.platform,
             "",
             &smoke_steps("echo smoke failed >&2; exit 7"),

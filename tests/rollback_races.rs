@@ -4,9 +4,10 @@
 
 use crate::common::ok;
 use crate::common::platform::Platform;
-use crate::promote::{CANARY, HEX, OLD, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, release};
+use crate::common::wait::finish;
 use crate::reliability::{env_file, kinds, release_file};
-use crate::runbook::{finish, production_deploys_since, spawn_rollback_with};
+use crate::runbook::{production_deploys_since, spawn_rollback_with};
 
 const ALICE: &str = "alice@acme.io";
 /// 63 zeros and a 1: a digest no release here has.

@@ -5,12 +5,13 @@
 //! and `history` say after a rejection, an abort or Ctrl-C.
 
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use crate::common::platform::Platform;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release, spawn};
+use crate::common::wait::{DEADLINE, finish, wait_until};
 use crate::common::{Run, TestEnv, git, ok};
-use crate::promote::{CANARY, HEX, OLD, SECRET, Setup, artifact, plan, release};
-use crate::reliability::{env_file, kinds, release_file, wait_until};
+use crate::reliability::{env_file, kinds, release_file};
 
 /// A third release, older than both.
 const FIRST: &str = "ab00000000000000000000000000000000000000000000000000000000000000";
@@ -143,22 +144,11 @@ fn spawn_rollback(env: &TestEnv, dir: &Path, actor: &str) -> Child {
 
 /// The same with `extra` arguments (`--to RELEASE`).
 pub(crate) fn spawn_rollback_with(env: &TestEnv, dir: &Path, actor: &str, extra: &[&str]) -> Child {
-    env.std_command()
-        .current_dir(dir)
-        .args(["rollback", "--env", "production", "--reason", "pager"])
-        .args(extra)
-        .env("DEPLOY_TOKEN", SECRET)
-        .env("RELCTL_BACKOFF_MS", "1")
-        .env("RELCTL_ACTOR", actor)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rollback")
-}
-
-pub(crate) fn finish(child: Child) -> Run {
-    let out = child.wait_with_output().expect("rollback ends");
-    Run::from(out)
+    let mut cmd = env.std_command();
+    cmd.current_dir(dir).env("RELCTL_ACTOR", actor);
+    let mut args = vec!["rollback", "--env", "production", "--reason", "pager"];
+    args.extend_from_slice(extra);
+    spawn(cmd, &args)
 }
 
 /// Two rollbacks started together: both exit 0, one rolled back, the other said whose
@@ -506,15 +496,7 @@ fn status_after_ctrl_c_says_interrupted_and_how_to_resume() {
         "",
         "      - deploy: { weight: 10 }\n      - pause: 60s\n      - deploy: {}\n",
     );
-    let child = s
-        .env
-        .std_command()
-        .args(["promote", "--artifact", &artifact(HEX)])
-        .env("DEPLOY_TOKEN", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start promote");
+    let child = s.spawn(&["promote", "--artifact", &artifact(HEX)]);
     wait_until("the pause to begin", || {
         s.env.records_log().contains("production: step 2 pause")
     });
@@ -523,8 +505,7 @@ fn status_after_ctrl_c_says_interrupted_and_how_to_resume() {
         .status()
         .expect("kill");
     assert!(interrupted.success());
-    let out = child.wait_with_output().expect("promote ends");
-    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(finish(child).code, 130);
     let id = release(HEX);
     let status = s.relctl(&["status", "--env", "production"]);
     ok(&status);
@@ -588,24 +569,22 @@ fn ctrl_c_while_waiting_for_a_lock_leaves_the_record_as_it_was() {
     let s = Setup::new(approval, CANARY);
     assert_eq!(s.promote(OLD, &[]).code, 4);
     let before = s.env.git(&["rev-parse", "relctl/records"]);
-    let mut child = s
-        .env
-        .std_command()
-        .args([
+    let mut debug = s.env.std_command();
+    debug.env("RELCTL_LOG", "debug");
+    let mut child = spawn(
+        debug,
+        &[
             "promote",
             "--artifact",
             &artifact(HEX),
             "--env",
             "production",
-        ])
-        .args(["--force", "--reason", "hotfix", "--wait-lock=10m"])
-        .env("DEPLOY_TOKEN", SECRET)
-        .env("RELCTL_POLL_MS", "20")
-        .env("RELCTL_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start promote");
+            "--force",
+            "--reason",
+            "hotfix",
+            "--wait-lock=10m",
+        ],
+    );
     // Its debug log says each time it finds production locked.
     let (lines, seen) = std::sync::mpsc::channel();
     let stderr = child.stderr.take().expect("piped stderr");
@@ -620,7 +599,7 @@ fn ctrl_c_while_waiting_for_a_lock_leaves_the_record_as_it_was() {
     let mut log = String::new();
     while !log.contains("Busy") {
         let line = seen
-            .recv_timeout(crate::reliability::DEADLINE)
+            .recv_timeout(DEADLINE)
             .unwrap_or_else(|_| panic!("promote never waited for the lock:\n{log}"));
         log.push_str(&line);
         log.push('\n');

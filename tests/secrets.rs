@@ -1,20 +1,16 @@
 //! Secrets a platform echoes back in another encoding (an error body, a `wait` answer,
 //! a URL) are masked everywhere relctl writes: stderr, `--output json`, the record.
 
-use crate::common::platform::{Platform, echoed};
-use crate::common::{Run, TestEnv};
+use crate::common::platform::echoed;
+use crate::common::{Run, Setup, TestEnv};
 
 /// Has a space, `/`, quotes, a non-ASCII letter and `+`: every encoding differs.
 const SECRET: &str = "s3cr3t t0ken/\"é\"+x";
 
 /// A one-environment plan whose deploy provider is `provider` (YAML at the provider's
 /// level, indented by six spaces).
-fn setup(provider: &str) -> (TestEnv, Platform) {
-    let env = TestEnv::new();
-    env.init_repo();
-    let platform = Platform::start();
-    env.write(
-        "release.yaml",
+fn setup(provider: &str) -> Setup {
+    Setup::with_plan(|platform| {
         format!(
             r#"version: 1
 app: checkout
@@ -29,9 +25,8 @@ providers:
     deploy: platform
 "#,
             url = platform.url()
-        ),
-    );
-    (env, platform)
+        )
+    })
 }
 
 fn promote(env: &TestEnv, secret: &str) -> Run {
@@ -72,7 +67,7 @@ fn assert_no_encoding_of_the_secret(text: &str) {
 
 #[test]
 fn an_echoed_error_body_shows_no_encoding_of_a_secret() {
-    let (env, platform) = setup(
+    let Setup { env, platform } = setup(
         r#"      request:
         method: POST
         url: "{{ vars.api }}/echo/400"
@@ -112,7 +107,7 @@ fn an_echoed_error_body_shows_no_encoding_of_a_secret() {
 
 #[test]
 fn an_echoed_wait_answer_and_url_show_no_encoding_of_a_secret() {
-    let (env, platform) = setup(
+    let Setup { env, platform } = setup(
         r#"      request:
         method: POST
         url: "{{ vars.api }}/echo/200"
@@ -145,7 +140,7 @@ fn an_echoed_wait_answer_and_url_show_no_encoding_of_a_secret() {
 
 #[test]
 fn a_secret_too_short_to_mask_is_refused_before_anything_runs() {
-    let (env, platform) = setup(
+    let Setup { env, platform } = setup(
         r#"      request:
         method: POST
         url: "{{ vars.api }}/echo/400"

@@ -1,9 +1,11 @@
 //! On a terminal, approval is asked in place. Driven through tmux, as a person would.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::promote::{CANARY, HEX, SECRET, Setup, artifact};
+use crate::common::wait::{poll_until, wait_until_within};
+
+use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact};
 
 struct Tmux {
     socket: String,
@@ -55,15 +57,11 @@ impl Tmux {
     }
 
     fn wait_for_screen(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.screen().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "never saw `{needle}` on screen:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        assert!(
+            poll_until(Duration::from_secs(30), || self.screen().contains(needle)),
+            "never saw `{needle}` on screen:\n{}",
+            self.screen()
+        );
     }
 
     fn keys(&self, keys: &str) {
@@ -85,16 +83,14 @@ impl Drop for Tmux {
 }
 
 fn exit_code(dir: &Path) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(dir.join("exit"))
-            && let Ok(code) = text.trim().parse()
-        {
-            return code;
-        }
-        assert!(Instant::now() < deadline, "relctl never finished");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    let mut code = None;
+    wait_until_within(Duration::from_secs(30), "relctl to finish", || {
+        code = std::fs::read_to_string(dir.join("exit"))
+            .ok()
+            .and_then(|text| text.trim().parse().ok());
+        code.is_some()
+    });
+    code.unwrap_or_default()
 }
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\"] }\n";
@@ -114,7 +110,7 @@ fn the_terminal_prompt_approves_in_place() {
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
     let record = s.record_file(&relctl::format::release_path(
         "checkout",
-        &crate::promote::release(HEX),
+        &crate::common::setup::release(HEX),
     ));
     assert!(record.contains("by: alice@acme.io"), "{record}");
 }

@@ -1,8 +1,8 @@
 //! A platform behind https: its certificate is checked against the system's trust
 //! store, which `SSL_CERT_FILE` replaces (how a private CA is trusted).
 
+use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact, canary_deploys, plan};
 use crate::common::tls::TlsFront;
-use crate::promote::{CANARY, HEX, SECRET, Setup, artifact, canary_deploys, plan};
 
 /// A promotion whose every platform call goes through an https front.
 fn behind_tls() -> (Setup, TlsFront) {

@@ -10,8 +10,8 @@ use base64::Engine as _;
 
 use crate::common::git_server::{ConnectProxy, HttpsGit, SshGit, keygen};
 use crate::common::platform::Platform;
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, artifact, plan, release};
 use crate::common::{Clones, Operator, Run, TestEnv, git};
-use crate::promote::{CANARY, HEX, OLD, SECRET, artifact, plan, release};
 
 /// The token the HTTPS server wants, and a wrong one.
 const TOKEN: &str = "ghs_wire7Token0fTheRecordsRemote";

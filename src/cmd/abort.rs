@@ -63,6 +63,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         &runner.store,
         ctx.printer,
         runner.github.as_ref(),
+        runner.push,
         false,
     )
 }

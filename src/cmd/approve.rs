@@ -23,6 +23,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    // What CI and GitHub Actions say, read once: they decide what an unpushed record is.
+    let (push, github) = (
+        runner::push_policy(),
+        crate::ui::github::Actions::from_env(),
+    );
     let plan = super::load_plan(ctx)?;
     let env = super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
@@ -63,7 +68,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         &mut |_| Ok(()),
     )?;
     ctx.printer.event(&args.release, &event)?;
-    runner::push::report_one(&appended, &store, ctx.printer, "the approval")?;
+    runner::push::report_one(
+        &appended,
+        &store,
+        ctx.printer,
+        push,
+        github.as_ref(),
+        "the approval",
+    )?;
     let (_, after) = release::find(&store, &plan.app, &args.release)?;
     let (have, min) = counted(&after);
     ctx.printer.status(&if have < min {

@@ -23,6 +23,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    // What CI and GitHub Actions say, read once: they decide what an unpushed record is.
+    let (push, github) = (
+        runner::push_policy(),
+        crate::ui::github::Actions::from_env(),
+    );
     let plan = super::load_plan(ctx)?;
     let env = super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
@@ -49,7 +54,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         },
     )?;
     ctx.printer.event(&args.release, &event)?;
-    runner::push::report_one(&appended, &store, ctx.printer, "the rejection")?;
+    runner::push::report_one(
+        &appended,
+        &store,
+        ctx.printer,
+        push,
+        github.as_ref(),
+        "the rejection",
+    )?;
     ctx.printer.status(&format!(
         "a promote waiting for approval rolls {} back now; otherwise `relctl resume {}` does",
         args.env, args.release

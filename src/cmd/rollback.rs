@@ -54,6 +54,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     super::environment(&plan, &args.env)?;
     let env = &args.env;
     let reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
+    // Before a runner exists: whether a record left unpushed is an error (CI).
+    let push = runner::push_policy();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -85,11 +87,21 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 } => (header, to, preempted),
                 Decision::Done { live, note } => {
                     done(ctx, env, &live, &note)?;
-                    return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+                    return runner::push::ensure_pushed(
+                        &store,
+                        ctx.printer,
+                        push,
+                        "this clone's record",
+                    );
                 }
                 Decision::Running { lock } => {
                     running(ctx, env, &lock)?;
-                    return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+                    return runner::push::ensure_pushed(
+                        &store,
+                        ctx.printer,
+                        push,
+                        "this clone's record",
+                    );
                 }
             };
         drop(snapshot);
@@ -110,6 +122,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             &runner.store,
             ctx.printer,
             runner.github.as_ref(),
+            runner.push,
             false,
         );
     }
@@ -205,7 +218,7 @@ fn finish(
         to.version,
         took.as_secs_f64()
     ));
-    if pending > 0 && !runner::push::under_ci() {
+    if pending > 0 && !runner.push.under_ci {
         ctx.printer.warn(&format!(
             "{pending} record commit(s) are not pushed yet; the next relctl command pushes them"
         ));

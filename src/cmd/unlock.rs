@@ -18,6 +18,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    // What CI and GitHub Actions say, read once: they decide what an unpushed record is.
+    let (push, github) = (
+        runner::push_policy(),
+        crate::ui::github::Actions::from_env(),
+    );
     let plan = super::load_plan(ctx)?;
     super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
@@ -47,7 +52,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         },
     )?;
     ctx.printer.event(&lock.release, &event)?;
-    runner::push::report_one(&appended, &store, ctx.printer, "the unlock")?;
+    runner::push::report_one(
+        &appended,
+        &store,
+        ctx.printer,
+        push,
+        github.as_ref(),
+        "the unlock",
+    )?;
     ctx.printer.status(&format!(
         "{} is unlocked; {} held it since {} ({}); `relctl resume {}` takes it again",
         args.env,

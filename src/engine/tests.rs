@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::decide::{Decision, Inputs, Rule, approver_allowed, next};
+use super::decide::{Decision, Inputs, Rule, approver_allowed, blocking_rules, next};
 use super::event::{EnvFile, Event, EventKind, Live, Lock, ReleaseFile};
 use super::state::fold;
 use crate::plan::Plan;
@@ -98,6 +98,29 @@ fn decide(
     now: DateTime<Utc>,
     lifted: &[Rule],
 ) -> Decision {
+    decide_for(&["staging", "production"], events, envs, now, lifted)
+}
+
+/// The decision for a run whose targets are `targets`.
+fn decide_for(
+    targets: &[&str],
+    events: Vec<Event>,
+    envs: &[(&str, EnvFile)],
+    now: DateTime<Utc>,
+    lifted: &[Rule],
+) -> Decision {
+    with_inputs(targets, events, envs, now, lifted, next)
+}
+
+/// `f` of the inputs a run with `targets` decides from.
+fn with_inputs<T>(
+    targets: &[&str],
+    events: Vec<Event>,
+    envs: &[(&str, EnvFile)],
+    now: DateTime<Utc>,
+    lifted: &[Rule],
+    f: impl FnOnce(&Inputs) -> T,
+) -> T {
     let plan = plan();
     let file = release(events);
     let state = fold(Some(&file));
@@ -105,8 +128,8 @@ fn decide(
         .iter()
         .map(|(n, f)| (n.to_string(), f.clone()))
         .collect();
-    let targets = vec!["staging".to_string(), "production".to_string()];
-    next(&Inputs {
+    let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+    f(&Inputs {
         plan: &plan,
         release: R,
         state: &state,
@@ -571,4 +594,338 @@ fn a_later_promote_extends_the_targets_and_a_gate_once_passed_waits_no_more() {
     let under_way = fold(Some(&release(events))).env("production");
     assert_eq!(under_way.waiting_at(), None);
     assert_eq!(under_way.position(3), Some(1));
+}
+
+fn in_production_approved() -> Vec<Event> {
+    let mut events = in_production();
+    for by in ["alice@acme.io", "ops@sre.acme.io"] {
+        let kind = EventKind::Approved {
+            step: None,
+            by: by.into(),
+            comment: None,
+        };
+        events.push(event(Some("production"), kind, by));
+    }
+    events
+}
+
+fn step_done(step: usize) -> Event {
+    event(
+        Some("production"),
+        EventKind::StepDone {
+            step,
+            action: "deploy".into(),
+            detail: serde_json::Value::Null,
+            ms: 1,
+        },
+        "x",
+    )
+}
+
+fn christmas() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 24, 12, 0, 0)
+        .single()
+        .expect("a time")
+}
+
+#[test]
+fn production_waits_until_the_release_is_live_in_staging_unless_order_is_lifted() {
+    let d = decide_for(&["production"], vec![], &[], t(10, 0), &[]);
+    assert_eq!(
+        d,
+        Decision::Blocked {
+            env: "production".into(),
+            rule: Rule::Order,
+            reason: format!("{R} is not live in staging yet"),
+        }
+    );
+    // Another release live in staging is not this one.
+    let other = (
+        "staging",
+        EnvFile {
+            live: Some(live("checkout-000000000000", t(9, 0))),
+            ..EnvFile::default()
+        },
+    );
+    let d = decide_for(&["production"], vec![], &[other], t(10, 0), &[]);
+    assert!(
+        matches!(
+            d,
+            Decision::Blocked {
+                rule: Rule::Order,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
+    assert_eq!(
+        decide_for(&["production"], vec![], &[], t(10, 0), &[Rule::Order]),
+        Decision::Enter {
+            env: "production".into()
+        }
+    );
+}
+
+#[test]
+fn a_soak_says_how_long_is_left_and_ends_at_its_length() {
+    let d = decide(vec![], &[staging_live(t(10, 0))], t(10, 29), &[]);
+    assert_eq!(
+        d,
+        Decision::Blocked {
+            env: "production".into(),
+            rule: Rule::Soak,
+            reason: format!("{R} must soak in staging for 30m before production; 1m to go"),
+        }
+    );
+    // Live in staging "later" than now (a clock behind another's): nothing soaked yet.
+    let d = decide(vec![], &[staging_live(t(11, 0))], t(10, 0), &[]);
+    assert!(
+        matches!(d, Decision::Blocked { rule: Rule::Soak, ref reason, .. } if reason.ends_with("30m to go")),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_freeze_holds_from_its_start_until_just_before_its_end() {
+    let at = |y, m, d| {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .single()
+            .expect("a time")
+    };
+    let staging = [staging_live(t(9, 0))];
+    let frozen = |now| {
+        matches!(
+            decide(vec![], &staging, now, &[]),
+            Decision::Blocked {
+                rule: Rule::Freeze,
+                ..
+            }
+        )
+    };
+    assert!(!frozen(at(2026, 12, 19) + chrono::Duration::hours(23)));
+    assert!(frozen(at(2026, 12, 20)));
+    assert!(frozen(at(2027, 1, 4) - chrono::Duration::seconds(1)));
+    assert!(!frozen(at(2027, 1, 4)));
+    let d = decide(vec![], &staging, christmas(), &[]);
+    assert!(
+        matches!(d, Decision::Blocked { ref reason, .. } if reason == "production is frozen until 2027-01-04 00:00 UTC (freeze)"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn every_rule_that_stands_in_the_way_is_listed_and_the_first_not_lifted_blocks() {
+    let staging = [staging_live(christmas() - chrono::Duration::minutes(10))];
+    let rules = with_inputs(
+        &["staging", "production"],
+        vec![],
+        &staging,
+        christmas(),
+        &[Rule::Soak],
+        |i| blocking_rules(i, "production"),
+    );
+    let names: Vec<Rule> = rules.iter().map(|(rule, _)| *rule).collect();
+    assert_eq!(names, [Rule::Soak, Rule::Freeze]);
+    let d = decide(vec![], &staging, christmas(), &[Rule::Soak]);
+    assert!(
+        matches!(
+            d,
+            Decision::Blocked {
+                rule: Rule::Freeze,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
+    assert_eq!(
+        decide(vec![], &staging, christmas(), &[Rule::Soak, Rule::Freeze]),
+        Decision::Enter {
+            env: "production".into()
+        }
+    );
+}
+
+#[test]
+fn its_own_lock_left_behind_is_no_obstacle() {
+    let own = EnvFile {
+        lock: Some(Lock {
+            release: R.into(),
+            by: "dev@acme.io".into(),
+            since: t(9, 0),
+        }),
+        ..EnvFile::default()
+    };
+    assert_eq!(
+        decide(
+            vec![],
+            &[staging_live(t(9, 0)), ("production", own)],
+            t(11, 0),
+            &[]
+        ),
+        Decision::Enter {
+            env: "production".into()
+        }
+    );
+}
+
+#[test]
+fn after_every_step_and_gate_the_release_is_marked_live_then_done() {
+    let mut events = in_production_approved();
+    events.push(step_done(0));
+    events.push(event(
+        Some("production"),
+        EventKind::Approved {
+            step: Some(1),
+            by: "bob@acme.io".into(),
+            comment: None,
+        },
+        "bob",
+    ));
+    for step in [1, 2] {
+        events.push(step_done(step));
+    }
+    let envs = [staging_live(t(9, 0))];
+    assert_eq!(
+        decide(events.clone(), &envs, t(11, 0), &[]),
+        Decision::MarkLive {
+            env: "production".into()
+        }
+    );
+    events.push(event(Some("production"), EventKind::Live, "x"));
+    assert_eq!(decide(events, &envs, t(11, 0), &[]), Decision::Done);
+}
+
+#[test]
+fn an_interrupted_rollback_is_finished_first() {
+    let mut events = in_production_approved();
+    events.push(event(
+        Some("production"),
+        EventKind::RollbackStarted {
+            reason: "error-rate".into(),
+        },
+        "x",
+    ));
+    assert_eq!(
+        decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]),
+        Decision::RollBack {
+            env: "production".into(),
+            reason: "finishing an interrupted rollback".into()
+        }
+    );
+}
+
+#[test]
+fn a_rejection_is_rolled_back_before_a_failed_gate_is() {
+    let mut events = in_production_approved();
+    events.push(event(
+        Some("production"),
+        EventKind::StepFailed {
+            step: 0,
+            action: "exec".into(),
+            error: "exit 1".into(),
+            gate: true,
+        },
+        "x",
+    ));
+    events.push(event(
+        Some("production"),
+        EventKind::Rejected {
+            by: "alice@acme.io".into(),
+            reason: "bad".into(),
+        },
+        "alice",
+    ));
+    assert_eq!(
+        decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]),
+        Decision::RollBack {
+            env: "production".into(),
+            reason: "rejected by alice@acme.io: bad".into()
+        }
+    );
+}
+
+#[test]
+fn an_aborted_or_rolled_back_visit_is_entered_again_only_when_forced() {
+    for end in [
+        EventKind::Aborted {
+            reason: "stop".into(),
+        },
+        EventKind::RolledBack {
+            to: None,
+            reason: "error-rate".into(),
+            ms: None,
+            nothing_deployed: false,
+        },
+    ] {
+        let mut events = in_production();
+        events.push(event(Some("production"), end, "x"));
+        let envs = [staging_live(t(9, 0))];
+        assert_eq!(
+            decide(events.clone(), &envs, t(11, 0), &[]),
+            Decision::Blocked {
+                env: "production".into(),
+                rule: Rule::RejectedBefore,
+                reason: format!("{R} was rolled back in production before"),
+            }
+        );
+        assert_eq!(
+            decide(events, &envs, t(11, 0), &[Rule::RejectedBefore]),
+            Decision::Enter {
+                env: "production".into()
+            }
+        );
+    }
+}
+
+#[test]
+fn a_broken_lock_makes_the_release_enter_again() {
+    let mut events = in_production_approved();
+    events.push(step_done(0));
+    events.push(event(
+        Some("production"),
+        EventKind::Unlocked {
+            reason: "stuck".into(),
+        },
+        "ops",
+    ));
+    assert_eq!(
+        decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]),
+        Decision::Enter {
+            env: "production".into()
+        }
+    );
+}
+
+#[test]
+fn an_inconclusive_analysis_is_run_again() {
+    let mut events = in_production_approved();
+    events.push(event(
+        Some("production"),
+        EventKind::Inconclusive {
+            step: 0,
+            reason: "no data".into(),
+        },
+        "x",
+    ));
+    assert_eq!(
+        decide(events, &[staging_live(t(9, 0))], t(11, 0), &[]),
+        Decision::Step {
+            env: "production".into(),
+            index: 0
+        }
+    );
+}
+
+#[test]
+fn a_target_the_plan_does_not_have_is_passed_over() {
+    assert_eq!(
+        decide_for(&["qa", "staging"], vec![], &[], t(10, 0), &[]),
+        Decision::Enter {
+            env: "staging".into()
+        }
+    );
+    assert_eq!(
+        decide_for(&["qa"], vec![], &[], t(10, 0), &[]),
+        Decision::Done
+    );
 }

@@ -11,6 +11,24 @@ use crate::error::Error;
 /// What a secret value becomes in text.
 pub const MASK: &str = "***";
 
+/// The URL with the password in its userinfo (`user:password@`) replaced by `MASK`; the
+/// user name and everything else are left as written. A URL without a scheme (git's
+/// `git@host:path`) has no password to hide and is returned as it is.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:{MASK}@{host}{path}")
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// The shortest secret relctl accepts: a shorter one would be found in ordinary words
 /// and digests, and masking it would garble everything shown and recorded.
 pub const MIN_LEN: usize = 6;
@@ -496,6 +514,29 @@ mod tests {
             ("SHORT", "s3cr3t"),
             ("Q", "a\"b"),
         ])
+    }
+
+    #[test]
+    fn a_url_shows_its_user_but_not_its_password() {
+        for (url, shown) in [
+            (
+                "https://ci:glcbt-abc@gitlab.com/acme/app.git",
+                "https://ci:***@gitlab.com/acme/app.git",
+            ),
+            (
+                "https://me:p@ss@prom:9090?q=1#f",
+                "https://me:***@prom:9090?q=1#f",
+            ),
+            ("https://me:@host/x", "https://me:***@host/x"),
+            (
+                "https://ci@git.example.com/app",
+                "https://ci@git.example.com/app",
+            ),
+            ("https://host/a@b:c", "https://host/a@b:c"),
+            ("git@github.com:acme/app", "git@github.com:acme/app"),
+        ] {
+            assert_eq!(mask_url_password(url), shown, "{url}");
+        }
     }
 
     #[test]

@@ -1153,20 +1153,10 @@ fn keyscan(url: &str) -> String {
     }
 }
 
-/// The URL with any password in it replaced by `***`.
+/// The URL as messages show it: any password in it masked (one rule with the metrics
+/// provider's, `providers::secrets::mask_url_password`).
 fn shown_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}{path}")
-        }
-        _ => url.to_string(),
-    }
+    crate::providers::secrets::mask_url_password(url)
 }
 
 /// Proxies from git's configuration and the environment, as git uses them.

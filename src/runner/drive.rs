@@ -373,6 +373,7 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
         &runner.store,
         runner.printer,
         runner.github.as_ref(),
+        runner.push,
         true,
     );
     runner.finish(&result)?;

@@ -25,7 +25,7 @@ mod surroundings;
 pub use crate::format::{Author, Header};
 pub use drive::drive;
 pub use open::{open_store, open_store_to_read, set_offline, source_commit};
-pub use surroundings::{Surroundings, ci_link};
+pub use surroundings::{Surroundings, ci_link, push_policy};
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -69,6 +69,8 @@ pub struct Runner<'a> {
     pub notifier: Option<crate::providers::notify::Notifier>,
     /// Groups, annotations, the step summary and outputs under GitHub Actions.
     pub github: Option<crate::ui::github::Actions>,
+    /// Under CI, a record left unpushed is an error after a bounded retry.
+    pub push: push::PushPolicy,
 }
 
 impl<'a> Runner<'a> {
@@ -98,6 +100,7 @@ impl<'a> Runner<'a> {
             push_warned: Cell::new(false),
             notifier,
             github: surroundings.github,
+            push: surroundings.push,
         })
     }
 

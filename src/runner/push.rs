@@ -13,17 +13,27 @@ use crate::ui::github::Actions;
 /// How long a CI run keeps trying to push what it recorded before it gives up.
 const CI_RETRY: Duration = Duration::from_secs(30);
 
-/// `RELCTL_PUSH_RETRY` (a duration), else `CI_RETRY`.
-fn ci_retry() -> Duration {
-    std::env::var("RELCTL_PUSH_RETRY")
-        .ok()
-        .and_then(|v| crate::duration::parse(&v).ok())
-        .unwrap_or(CI_RETRY)
+/// What the process environment says about pushing, read where the command starts
+/// (`surroundings::push_policy`): whether this runs under CI, where the clone is
+/// thrown away and a record left in it is an error, and for how long to retry then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushPolicy {
+    /// `CI` set and not `false`.
+    pub under_ci: bool,
+    /// `RELCTL_PUSH_RETRY` (a duration), else 30 s.
+    pub retry: Duration,
 }
 
-/// Running under a CI system (`CI` set and not `false`), where the clone is thrown away.
-pub fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+impl PushPolicy {
+    /// The policy from the variables `var` gives.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> PushPolicy {
+        PushPolicy {
+            under_ci: var("CI").is_some_and(|v| !v.is_empty() && v != "false"),
+            retry: var("RELCTL_PUSH_RETRY")
+                .and_then(|v| crate::duration::parse(&v).ok())
+                .unwrap_or(CI_RETRY),
+        }
+    }
 }
 
 /// The error for a remote this clone has never reached and cannot reach now.
@@ -48,6 +58,7 @@ pub fn after_run(
     store: &Store,
     printer: &Printer,
     github: Option<&Actions>,
+    policy: PushPolicy,
     summarised: bool,
 ) -> anyhow::Result<()> {
     if result
@@ -62,7 +73,10 @@ pub fn after_run(
             github.error(&format!("{err:#}"));
         }
     };
-    match (result, ensure_pushed(store, printer, "this run's record")) {
+    match (
+        result,
+        ensure_pushed(store, printer, policy, "this run's record"),
+    ) {
         (Ok(()), Err(unpushed)) => {
             if !summarised {
                 annotate(&unpushed);
@@ -79,7 +93,12 @@ pub fn after_run(
 }
 
 /// Checks that nothing is left unpushed; under CI, pushes again for a bounded time.
-pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Result<()> {
+pub fn ensure_pushed(
+    store: &Store,
+    printer: &Printer,
+    policy: PushPolicy,
+    what: &str,
+) -> anyhow::Result<()> {
     let Some(remote) = store.remote() else {
         return Ok(());
     };
@@ -94,15 +113,15 @@ pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Re
         return Ok(());
     }
     let pending = store.unpushed()?;
-    if pending == 0 || !under_ci() {
+    if pending == 0 || !policy.under_ci {
         return Ok(());
     }
     printer.status(&format!(
         "{pending} record commit(s) not pushed to {remote} yet: retrying for up to {} s \
          (CI is set, and this clone may not outlive the job)",
-        ci_retry().as_secs()
+        policy.retry.as_secs()
     ));
-    let deadline = Instant::now() + ci_retry();
+    let deadline = Instant::now() + policy.retry;
     let mut pause = Duration::from_secs(1);
     let mut why = None;
     loop {
@@ -118,7 +137,7 @@ pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Re
                 "{} record commit(s) did not reach the records remote `{remote}` after {} s \
                  of retrying{}",
                 sync.pending,
-                ci_retry().as_secs(),
+                policy.retry.as_secs(),
                 why.map(|w| format!(": {w}")).unwrap_or_default()
             );
             return Err(Error::new(Exit::Unpushed, message)
@@ -136,18 +155,21 @@ pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Re
 }
 
 /// After a command that records one event for others to see (approve, reject,
-/// unlock): says when it did not reach the remote, and under CI retries as a run does.
+/// unlock): says when it did not reach the remote, and under CI retries as a run does
+/// (and annotates the error under GitHub Actions).
 pub fn report_one(
     appended: &Appended,
     store: &Store,
     printer: &Printer,
+    policy: PushPolicy,
+    github: Option<&Actions>,
     what: &str,
 ) -> anyhow::Result<()> {
     if appended.pushed || store.remote().is_none() {
         return Ok(());
     }
     let remote = store.remote().unwrap_or("origin");
-    if !store.is_offline() && !under_ci() {
+    if !store.is_offline() && !policy.under_ci {
         let why = appended
             .push_error
             .as_deref()
@@ -160,9 +182,44 @@ pub fn report_one(
         ));
         return Ok(());
     }
-    let pushed = ensure_pushed(store, printer, what);
-    if let (Err(err), Some(github)) = (&pushed, Actions::from_env()) {
+    let pushed = ensure_pushed(store, printer, policy, what);
+    if let (Err(err), Some(github)) = (&pushed, github) {
         github.error(&format!("{err:#}"));
     }
     pushed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(vars: &[(&str, &str)]) -> PushPolicy {
+        PushPolicy::from_vars(|k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn ci_is_any_value_but_empty_or_false() {
+        assert!(!policy(&[]).under_ci);
+        assert!(!policy(&[("CI", "")]).under_ci);
+        assert!(!policy(&[("CI", "false")]).under_ci);
+        assert!(policy(&[("CI", "true")]).under_ci);
+        assert!(policy(&[("CI", "1")]).under_ci);
+    }
+
+    #[test]
+    fn the_retry_is_30_s_unless_a_duration_is_given() {
+        assert_eq!(policy(&[]).retry, Duration::from_secs(30));
+        assert_eq!(
+            policy(&[("RELCTL_PUSH_RETRY", "2s")]).retry,
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            policy(&[("RELCTL_PUSH_RETRY", "soon")]).retry,
+            Duration::from_secs(30)
+        );
+    }
 }

@@ -380,3 +380,6 @@ async fn wait_for(
         .await
         .map_err(|e| StepError::provider(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,9 +1,10 @@
 //! What the runner takes from the process environment, read once where the command
-//! starts: the plan's secrets, the CI job's link, GitHub Actions, and the test hooks
-//! that shorten backoff and polling.
+//! starts: the plan's secrets, the CI job's link, GitHub Actions, whether a record left
+//! unpushed is an error (CI), and the test hooks that shorten backoff and polling.
 
 use std::time::Duration;
 
+use super::push::PushPolicy;
 use crate::plan::Plan;
 use crate::providers::{Secrets, http::RetryDelay};
 
@@ -19,6 +20,8 @@ pub struct Surroundings {
     pub backoff: RetryDelay,
     /// How long to sleep between polls of the record (approvals, locks).
     pub poll: Duration,
+    /// Under CI, a record left unpushed is an error after a bounded retry.
+    pub push: PushPolicy,
 }
 
 impl Surroundings {
@@ -31,6 +34,7 @@ impl Surroundings {
             github: crate::ui::github::Actions::from_env(),
             backoff: RetryDelay::from_env(),
             poll: poll_interval(),
+            push: push_policy(),
         })
     }
 }
@@ -41,6 +45,12 @@ fn poll_interval() -> Duration {
     crate::hooks::get(crate::hooks::Hook::PollMs)
         .and_then(|v| v.parse().ok())
         .map_or(Duration::from_secs(2), Duration::from_millis)
+}
+
+/// `CI` and `RELCTL_PUSH_RETRY`, for a command that records without a run (approve,
+/// reject, unlock) or before it has one (rollback).
+pub fn push_policy() -> PushPolicy {
+    PushPolicy::from_vars(|k| std::env::var(k).ok())
 }
 
 /// A link to the CI job running this, when one is known.

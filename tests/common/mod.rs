@@ -13,7 +13,13 @@ pub mod git_server;
 pub mod platform;
 pub mod prometheus;
 pub mod service;
+pub mod setup;
+pub mod silent;
+pub mod snapshot;
 pub mod tls;
+pub mod wait;
+
+pub use setup::Setup;
 
 pub struct TestEnv {
     dir: tempfile::TempDir,

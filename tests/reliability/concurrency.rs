@@ -8,8 +8,8 @@ use std::process::{Child, Stdio};
 
 use super::{kinds, release_file, show};
 use crate::common::platform::Platform;
+use crate::common::setup::{HEX, SECRET, artifact, plan, release};
 use crate::common::{TestEnv, git};
-use crate::promote::{HEX, SECRET, artifact, plan, release};
 
 const RACERS: usize = 8;
 

@@ -16,8 +16,8 @@ use serde_json::json;
 use super::{env_file, kinds, release_file, step_error};
 use crate::common::platform::Platform;
 use crate::common::prometheus::Prometheus;
-use crate::common::{Run, TestEnv};
-use crate::promote::{HEX, OLD, SECRET, artifact, release};
+use crate::common::setup::{HEX, OLD, SECRET, artifact, release};
+use crate::common::{Run, Setup};
 
 /// What the fake Prometheus answers to every instant query.
 #[derive(Debug, Clone, Copy)]
@@ -138,26 +138,22 @@ analyses:
 }
 
 struct Rig {
-    env: TestEnv,
-    platform: Platform,
+    s: Setup,
 }
 
 impl Rig {
     /// v1 (OLD) is live in production (promoted without the analysis); the plan with
     /// the analysis is in place for v2 (HEX).
     fn new(prom: &str, analysis_extra: &str, metric_extra: &str) -> Rig {
-        let env = TestEnv::new();
-        env.init_repo();
-        let platform = Platform::start();
-        let full = plan(&platform, prom, analysis_extra, metric_extra);
-        env.write(
-            "release.yaml",
-            full.replace("      - analysis: health\n", ""),
-        );
-        let rig = Rig { env, platform };
+        let mut full = String::new();
+        let s = Setup::with_plan(|platform| {
+            full = plan(platform, prom, analysis_extra, metric_extra);
+            full.replace("      - analysis: health\n", "")
+        });
+        let rig = Rig { s };
         let run = rig.promote(OLD, "v1");
         assert_eq!(run.code, 0, "{}", run.stderr);
-        rig.env.write("release.yaml", full);
+        rig.s.env.write("release.yaml", full);
         rig
     }
 
@@ -172,13 +168,13 @@ impl Rig {
     }
 
     fn relctl(&self, args: &[&str]) -> Run {
-        self.env.run_with(args, |c| {
+        self.s.env.run_with(args, |c| {
             c.env("DEPLOY_TOKEN", SECRET);
         })
     }
 
     fn record(&self) -> relctl::engine::ReleaseFile {
-        release_file(self.env.path(), &release(HEX))
+        release_file(self.s.env.path(), &release(HEX))
     }
 
     /// The phases of v2's measurements, in order.
@@ -220,7 +216,7 @@ impl Rig {
             );
         }
         assert_eq!(
-            self.platform.running("production"),
+            self.s.platform.running("production"),
             Some((artifact(OLD), 100))
         );
         let file = self.record();
@@ -232,7 +228,7 @@ impl Rig {
         let (error, gate) = step_error(&file);
         assert!(gate, "an analysis failure is a gate's decision");
         assert!(error.contains(why), "`{why}` not in {error}");
-        let production = env_file(self.env.path(), "production");
+        let production = env_file(self.s.env.path(), "production");
         assert_eq!(production.lock, None);
         assert_eq!(production.rejected, [release(HEX)]);
         assert_eq!(
@@ -255,26 +251,26 @@ impl Rig {
             run.stderr
         );
         assert_eq!(
-            self.platform.running("production"),
+            self.s.platform.running("production"),
             Some((artifact(HEX), 10))
         );
         assert_eq!(kinds(&self.record()).last(), Some(&"inconclusive"));
-        let production = env_file(self.env.path(), "production");
+        let production = env_file(self.s.env.path(), "production");
         assert_eq!(production.lock.map(|l| l.release), Some(release(HEX)));
         let run = self.relctl(&["abort", &release(HEX)]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_eq!(
-            self.platform.running("production"),
+            self.s.platform.running("production"),
             Some((artifact(OLD), 100))
         );
-        assert_eq!(env_file(self.env.path(), "production").lock, None);
+        assert_eq!(env_file(self.s.env.path(), "production").lock, None);
     }
 }
 
 #[test]
 fn prometheus_down_is_an_error_per_measurement_and_fails_the_canary() {
     let mut prometheus = Prometheus::start(&[]);
-    prometheus.wait_for("vector(1)", |s| s.len() == 1, super::DEADLINE);
+    prometheus.wait_for("vector(1)", |s| s.len() == 1, crate::common::wait::DEADLINE);
     let rig = Rig::new(&prometheus.url(), "    consecutive_error_limit: 1\n", "");
     prometheus.stop();
     let run = rig.promote(HEX, "v2");
@@ -337,7 +333,7 @@ fn an_empty_result_follows_no_data() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(rig.phases(), ["successful"; 3]);
     assert_eq!(
-        rig.platform.running("production"),
+        rig.s.platform.running("production"),
         Some((artifact(HEX), 100))
     );
 }
@@ -379,6 +375,7 @@ fn a_value_outside_its_limit_after_an_error_still_fails() {
     let prom = FakePrometheus::start(Answer::Slow);
     let rig = Rig::new(&prom.url, "", "");
     let child = rig
+        .s
         .env
         .std_command()
         .args(["promote", "--artifact", &artifact(HEX), "--version", "v2"])
@@ -387,8 +384,9 @@ fn a_value_outside_its_limit_after_an_error_still_fails() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start promote");
-    super::wait_until("a first (error) measurement", || {
-        rig.env
+    crate::common::wait::wait_until("a first (error) measurement", || {
+        rig.s
+            .env
             .records_log()
             .contains("production: error-rate error")
     });

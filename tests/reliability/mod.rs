@@ -14,23 +14,10 @@ mod record;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use relctl::engine::{EnvFile, Event, EventKind, ReleaseFile};
 
 use crate::common::platform::Platform;
-
-/// Long enough for a loaded 2-core machine; tests wait for conditions, not for this.
-pub const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Polls `done` until it holds, failing the test with `what` after `DEADLINE`.
-pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let end = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(Instant::now() < end, "waited {DEADLINE:?} for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// `git show <rev>:<path>` in `repo`, or `None` when there is no such file.
 fn show(repo: &Path, rev: &str, path: &str) -> Option<String> {

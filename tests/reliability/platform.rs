@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::fault_server::{Fault, FaultServer};
 use super::{deploys_by_key, env_file, kinds, last, release_file, step_error};
 use crate::common::Run;
-use crate::promote::{CANARY, HEX, OLD, Setup, artifact, plan, release};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, plan, release};
 
-/// The three-environment plan of tests/promote.rs, its calls going through a fault
+/// The three-environment plan of tests/common/setup.rs, its calls going through a fault
 /// server, with a 1s request timeout (each attempt) and 3 attempts per call.
 struct Rig {
     s: Setup,

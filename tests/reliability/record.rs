@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
 use super::git_daemon::GitDaemon;
-use super::{env_file, kinds, release_file, wait_until};
+use super::{env_file, kinds, release_file};
 use crate::common::platform::Platform;
+use crate::common::setup::{HEX, OLD, SECRET, artifact, plan, release};
+use crate::common::wait::{finish, wait_until};
 use crate::common::{Run, TestEnv, git};
-use crate::promote::{HEX, OLD, SECRET, artifact, plan, release};
 
 fn remote_plan(platform: &Platform) -> String {
     plan(platform, "", "      - deploy: {}\n").replace(
@@ -162,15 +163,6 @@ echo "declined: another writer pushed first (reliability test)" >&2
 exit 1
 "#
     )
-}
-
-fn finish(child: Child) -> Run {
-    let out = child.wait_with_output().expect("relctl ends");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::new(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 #[test]
