@@ -33,4 +33,5 @@ mod secrets;
 mod terminal;
 mod tls;
 mod validate;
+mod walkthrough;
 mod wire;
