@@ -20,8 +20,7 @@ pub const SHELLS: [Shell; 5] = [
 /// environments and the record's releases included (src/complete.rs).
 pub fn completion(shell: Shell) -> (String, Vec<u8>) {
     let mut out = Vec::new();
-    if let Some(completer) = clap_complete::env::Shells::builtins().completer(&shell.to_string())
-    {
+    if let Some(completer) = clap_complete::env::Shells::builtins().completer(&shell.to_string()) {
         // Into memory: writing to a Vec cannot fail.
         let _ = completer.write_registration(COMPLETE_VAR, "relctl", "relctl", "relctl", &mut out);
     }

@@ -7,6 +7,7 @@ mod approvals;
 mod bounds;
 mod careless;
 mod cli;
+mod completion;
 mod concurrency;
 mod crashes;
 mod demo;

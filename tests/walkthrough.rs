@@ -38,7 +38,7 @@ fn steps(walkthrough: &str) -> Vec<Step> {
 }
 
 /// Starts `relctl demo --serve` in a directory whose name a shell would split, and reads its stdout up to the ready line, with a deadline.
-fn serve(env: &TestEnv) -> (Child, String) {
+fn serve(env: &TestEnv) -> (Serving, String) {
     let mut child = env
         .std_command()
         .args(["demo", "--serve", "--dir", "my records"])
@@ -65,11 +65,12 @@ fn serve(env: &TestEnv) -> (Child, String) {
                 text.push_str(&line);
                 text.push('\n');
                 if line == "Ctrl-C stops the service." {
-                    return (child, text);
+                    return (Serving(Some(child)), text);
                 }
             }
             Err(e) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!("the demo printed no ready line ({e:?}); so far:\n{text}");
             }
         }
@@ -94,8 +95,23 @@ fn run(env: &TestEnv, exports: &str, line: &str) -> Run {
     Run::from(output)
 }
 
+/// The serving demo; killed if the test fails before it stops it.
+struct Serving(Option<Child>);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Sends SIGTERM and waits, with a deadline, for the demo to exit 0.
-fn stop(mut child: Child) {
+fn stop(mut serving: Serving) {
+    let Some(mut child) = serving.0.take() else {
+        return;
+    };
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
