@@ -268,3 +268,24 @@ fn the_demo_says_it_approved_and_resumed_by_itself() {
         run.stderr
     );
 }
+
+#[test]
+fn on_a_terminal_the_demo_says_you_approved_at_the_prompt() {
+    let env = TestEnv::new();
+    let tmux = crate::terminal::Tmux::start(env.path(), env.home(), &["demo", "--dir", "records"]);
+    tmux.keep_screen();
+    tmux.wait_for_screen("into production as you@demo.relctl?");
+    tmux.keys("y");
+    assert_eq!(
+        crate::terminal::exit_code(env.path()),
+        0,
+        "{}",
+        tmux.screen()
+    );
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("── v2.0.0 is live everywhere (you approved production at the prompt)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("no terminal to ask you on"), "{screen}");
+}
