@@ -207,11 +207,11 @@ fn release(ctx: &Context, version: &'static str, auto_approve: bool) -> anyhow::
         reason: None,
     };
     let no_prompt = auto_approve || !cmd::release::interactive(ctx);
-    let quiet = Context {
+    let unasked = Context {
         no_input: true,
         ..*ctx
     };
-    let mut result = cmd::promote::run(args, if no_prompt { &quiet } else { ctx });
+    let mut result = cmd::promote::run(args, if no_prompt { &unasked } else { ctx });
     let mut approval = if no_prompt {
         Approval::Auto
     } else {
@@ -249,7 +249,7 @@ fn release(ctx: &Context, version: &'static str, auto_approve: bool) -> anyhow::
                 release: id.clone(),
                 wait_approval: None,
             },
-            &quiet,
+            &unasked,
         );
     }
     result.map(|()| approval)
