@@ -15,12 +15,28 @@ pub const SHELLS: [Shell; 5] = [
     Shell::Elvish,
 ];
 
-/// The completion script for one shell, and the file name it is committed under.
+/// The completion script for one shell, and the file name it is committed under. The
+/// script registers relctl itself as the completer: on each Tab the shell runs
+/// `COMPLETE=<shell> relctl -- <words>` and offers what it prints, the plan's
+/// environments and the record's releases included (src/complete.rs).
 pub fn completion(shell: Shell) -> (String, Vec<u8>) {
-    let mut cmd = Cli::command();
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "relctl", &mut out);
+    if let Some(completer) = clap_complete::env::Shells::builtins().completer(&shell.to_string()) {
+        // Into memory: writing to a Vec cannot fail.
+        let _ = completer.write_registration(COMPLETE_VAR, "relctl", "relctl", "relctl", &mut out);
+    }
     (shell.file_name("relctl"), out)
+}
+
+/// The variable that turns a run of relctl into a completion request.
+pub const COMPLETE_VAR: &str = "COMPLETE";
+
+/// Answers a completion request (`COMPLETE=<shell>` set) and exits; returns otherwise.
+pub fn complete_if_asked() {
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(COMPLETE_VAR)
+        .bin("relctl")
+        .complete();
 }
 
 /// Every man page: `relctl.1` and one `relctl-<subcommand>.1` per subcommand.

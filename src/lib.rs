@@ -8,6 +8,7 @@ pub mod artifact;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod complete;
 pub mod demo;
 pub mod duration;
 pub mod engine;
@@ -37,6 +38,9 @@ use crate::ui::{Printer, Terminal};
 
 /// Parse the command line, run the command, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
+    // Before anything else touches git, while this is the only thread.
+    record::start_git();
+    generated::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -48,8 +52,6 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    // Before anything else touches git, while this is the only thread.
-    record::start_git();
     let global = &cli.global;
     let terminal = Terminal::detect();
     init_logging(

@@ -7,7 +7,7 @@ use crate::common::wait::{poll_until, wait_until_within};
 
 use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact};
 
-struct Tmux {
+pub struct Tmux {
     socket: String,
 }
 
@@ -15,7 +15,7 @@ impl Tmux {
     /// Starts `relctl args…` in a detached tmux session with a clean environment and
     /// `home` as HOME (whose git configuration says who is at the terminal); its exit
     /// code lands in `exit` in the test dir.
-    fn start(dir: &Path, home: &Path, args: &[&str]) -> Tmux {
+    pub fn start(dir: &Path, home: &Path, args: &[&str]) -> Tmux {
         let unique = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -48,7 +48,23 @@ impl Tmux {
         Tmux { socket }
     }
 
-    fn screen(&self) -> String {
+    /// Keeps the screen readable after relctl exits (tmux closes the pane otherwise).
+    pub fn keep_screen(&self) {
+        let status = std::process::Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "set-option",
+                "-g",
+                "remain-on-exit",
+                "on",
+            ])
+            .status()
+            .expect("tmux set-option");
+        assert!(status.success());
+    }
+
+    pub fn screen(&self) -> String {
         std::process::Command::new("tmux")
             .args(["-L", &self.socket, "capture-pane", "-p"])
             .output()
@@ -56,7 +72,7 @@ impl Tmux {
             .unwrap_or_default()
     }
 
-    fn wait_for_screen(&self, needle: &str) {
+    pub fn wait_for_screen(&self, needle: &str) {
         assert!(
             poll_until(Duration::from_secs(30), || self.screen().contains(needle)),
             "never saw `{needle}` on screen:\n{}",
@@ -64,7 +80,7 @@ impl Tmux {
         );
     }
 
-    fn keys(&self, keys: &str) {
+    pub fn keys(&self, keys: &str) {
         let status = std::process::Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", keys])
             .status()
@@ -82,7 +98,7 @@ impl Drop for Tmux {
     }
 }
 
-fn exit_code(dir: &Path) -> i32 {
+pub fn exit_code(dir: &Path) -> i32 {
     let mut code = None;
     wait_until_within(Duration::from_secs(30), "relctl to finish", || {
         code = std::fs::read_to_string(dir.join("exit"))

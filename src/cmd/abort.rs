@@ -11,6 +11,7 @@ use crate::runner::{self, Options};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The release id (<app>-<12 hex>)
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 
     /// Why (recorded)

@@ -11,7 +11,7 @@ pub struct Args {
     #[arg(long)]
     pub fail: bool,
 
-    /// Keep the simulated service running and print a plan to try by hand
+    /// Keep the simulated service running and print a walkthrough of the real commands
     #[arg(long)]
     pub serve: bool,
 

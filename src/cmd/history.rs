@@ -10,10 +10,11 @@ use crate::ui::OutputMode;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Show this release in full
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: Option<String>,
 
     /// Only this environment
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: Option<String>,
 
     /// At most this many entries

@@ -9,10 +9,11 @@ use crate::ui::OutputMode;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The release id (<app>-<12 hex>)
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 
     /// Compare with what is live in this environment (default: the last)
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: Option<String>,
 }
 

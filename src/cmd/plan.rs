@@ -25,7 +25,7 @@ pub struct Args {
     pub artifact: String,
 
     /// Plan up to this environment (default: the last)
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub to: Option<String>,
 }
 

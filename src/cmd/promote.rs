@@ -13,11 +13,11 @@ pub struct Args {
     pub artifact: String,
 
     /// Promote up to this environment (default: the last)
-    #[arg(long, value_name = "ENV", conflicts_with = "env")]
+    #[arg(long, value_name = "ENV", conflicts_with = "env", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub to: Option<String>,
 
     /// Promote into exactly this environment
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: Option<String>,
 
     /// A human version for the release (default: the short digest)

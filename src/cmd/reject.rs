@@ -11,10 +11,11 @@ use crate::runner;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The release id (<app>-<12 hex>)
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 
     /// The environment the rejection is for
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: String,
 
     /// Why (recorded)

@@ -18,7 +18,7 @@ pub use crate::format::scan::{Deployment, Scan, deployments};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this environment
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: Option<String>,
 
     /// Only releases within this long (e.g. 30d)

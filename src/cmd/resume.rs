@@ -7,6 +7,7 @@ use crate::runner::{self, Options};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The release id (<app>-<12 hex>)
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 
     /// Without a terminal, wait for approvals (up to DUR) instead of exiting 4

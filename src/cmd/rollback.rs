@@ -16,11 +16,11 @@ use crate::ui::github::RunOutcome;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment to roll back
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: String,
 
     /// The release to go back to (must have been live there before)
-    #[arg(long, value_name = "RELEASE")]
+    #[arg(long, value_name = "RELEASE", add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub to: Option<String>,
 
     /// Why (recorded)

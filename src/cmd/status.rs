@@ -12,7 +12,7 @@ use crate::ui::OutputMode;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this environment
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: Option<String>,
 }
 

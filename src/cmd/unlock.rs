@@ -9,7 +9,7 @@ use crate::runner;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment to unlock
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: String,
 
     /// Why (recorded)

@@ -3,6 +3,7 @@
 //! through the same code paths a real plan uses.
 
 mod sim;
+mod walkthrough;
 
 use std::path::{Path, PathBuf};
 
@@ -107,10 +108,6 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         sim.url(),
         dir.display()
     ));
-    if options.serve {
-        return serve(&sim, &plan_path, ctx, &runtime);
-    }
-    // SAFETY of the environment: the demo is single-threaded here and sets only its own actor.
     let demo_ctx = Context {
         plan: Some(&plan_path),
         ..*ctx
@@ -118,6 +115,9 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
 
     say("\n── setting the stage: v1.0.0 goes live in dev, staging and production");
     release(&demo_ctx, "v1.0.0", true)?;
+    if options.serve {
+        return serve(&sim, &plan_path, ctx, &runtime);
+    }
     if options.fail {
         sim.fail("v2.0.0");
         say("\n── v2.0.0 misbehaves once it meets production traffic: watch the canary analysis");
@@ -126,15 +126,33 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
             "\n── v2.0.0: dev, staging with analysis, then production with approval, canary and analysis",
         );
     }
-    let outcome = release(&demo_ctx, "v2.0.0", false);
-    match &outcome {
-        Ok(()) => say("\n── v2.0.0 is live everywhere"),
-        Err(e) if exit_of(e) == Exit::Rejected => {
-            say(
-                "\n── the canary failed its analysis: production was rolled back to v1.0.0 by itself",
-            );
+    let (outcome, approval) = match release(&demo_ctx, "v2.0.0", false) {
+        Ok(approval) => (Ok(()), Some(approval)),
+        Err(e) => (Err(e), None),
+    };
+    let asked = cmd::release::interactive(&demo_ctx);
+    match (&outcome, approval) {
+        (Ok(()), Some(Approval::Auto)) => {
+            say(&format!(
+                "\n── v2.0.0 is live everywhere (production auto-approved by {APPROVER})"
+            ));
         }
-        Err(_) => {}
+        (Ok(()), _) => {
+            say("\n── v2.0.0 is live everywhere (you approved production at the prompt)")
+        }
+        (Err(e), _) if exit_of(e) == Exit::Rejected => say(match (options.fail, asked) {
+            (true, false) => {
+                "\n── the canary failed its analysis: production was rolled back to v1.0.0 by itself"
+            }
+            (true, true) => {
+                "\n── v2.0.0 was rejected in production (by its canary analysis or at your \
+                 prompt, above): production was rolled back to v1.0.0 by itself"
+            }
+            (false, _) => {
+                "\n── you declined at the prompt: production was rolled back to v1.0.0 by itself"
+            }
+        }),
+        (Err(_), _) => {}
     }
     say("");
     cmd::status::run(cmd::status::Args { env: None }, &demo_ctx)?;
@@ -150,16 +168,35 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
     }
 }
 
+/// How production's approval was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Approval {
+    /// By the demo's approver: the stage-setting release, or no terminal to ask on.
+    Auto,
+    /// By you, at the prompt on the terminal.
+    Prompt,
+}
+
+/// A demo version's artifact reference and release id.
+fn named(version: &'static str) -> walkthrough::Named {
+    walkthrough::Named {
+        version,
+        artifact: format!("{IMAGE}@sha256:{}", digest(version)),
+        id: format!("{APP}-{}", &digest(version)[..12]),
+    }
+}
+
 /// Promotes one demo version through every environment. Approvals are asked on a
 /// terminal; without one (or for the stage-setting release) they are given by the
 /// demo's approver, and it says so.
-fn release(ctx: &Context, version: &str, auto_approve: bool) -> anyhow::Result<()> {
-    let reference = format!("{IMAGE}@sha256:{}", digest(version));
-    let id = format!("{APP}-{}", &digest(version)[..12]);
-    // SAFETY: set before any other thread of this process reads the environment.
+fn release(ctx: &Context, version: &'static str, auto_approve: bool) -> anyhow::Result<Approval> {
+    let named = named(version);
+    let id = named.id;
+    // SAFETY: the demo sets only its own actor, and no other thread reads the
+    // environment while it does (the simulator's tasks never do).
     unsafe { std::env::set_var("RELCTL_ACTOR", YOU) };
     let args = cmd::promote::Args {
-        artifact: reference,
+        artifact: named.artifact,
         to: None,
         env: None,
         version: Some(version.to_string()),
@@ -170,23 +207,28 @@ fn release(ctx: &Context, version: &str, auto_approve: bool) -> anyhow::Result<(
         reason: None,
     };
     let no_prompt = auto_approve || !cmd::release::interactive(ctx);
-    let mut result = if no_prompt {
-        cmd::promote::run(
-            args,
-            &Context {
-                no_input: true,
-                ..*ctx
-            },
-        )
+    let unasked = Context {
+        no_input: true,
+        ..*ctx
+    };
+    let mut result = cmd::promote::run(args, if no_prompt { &unasked } else { ctx });
+    let mut approval = if no_prompt {
+        Approval::Auto
     } else {
-        cmd::promote::run(args, ctx)
+        Approval::Prompt
     };
     while let Err(e) = &result {
         if exit_of(e) != Exit::Paused {
             break;
         }
+        let why = if auto_approve {
+            "to set the stage"
+        } else {
+            "no terminal to ask you on"
+        };
         ctx.printer.status(&format!(
-            "   (no one to ask here: {APPROVER} approves, as `relctl approve {id} --env production` would)"
+            "   auto-approved ({why}): {APPROVER} approves, as \
+             `RELCTL_ACTOR={APPROVER} relctl approve {id} --env production` would"
         ));
         unsafe { std::env::set_var("RELCTL_ACTOR", APPROVER) };
         cmd::approve::run(
@@ -198,18 +240,19 @@ fn release(ctx: &Context, version: &str, auto_approve: bool) -> anyhow::Result<(
             ctx,
         )?;
         unsafe { std::env::set_var("RELCTL_ACTOR", YOU) };
+        ctx.printer.status(&format!(
+            "   the demo resumes the release itself, as `relctl resume {id}` would"
+        ));
+        approval = Approval::Auto;
         result = cmd::resume::run(
             cmd::resume::Args {
                 release: id.clone(),
                 wait_approval: None,
             },
-            &Context {
-                no_input: true,
-                ..*ctx
-            },
+            &unasked,
         );
     }
-    result
+    result.map(|()| approval)
 }
 
 /// The file that marks a directory as the demo's own, so that running it again there
@@ -294,23 +337,34 @@ fn prepare_repo(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Keeps the simulator up for the walkthrough, which it prints, until Ctrl-C or SIGTERM.
 fn serve(
     sim: &Simulator,
     plan: &Path,
     ctx: &Context,
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<()> {
-    let v1 = format!("{IMAGE}@sha256:{}", digest("v1.0.0"));
-    let v2 = format!("{IMAGE}@sha256:{}", digest("v2.0.0"));
-    let plan = plan.display();
-    ctx.printer.data(&format!(
-        "The simulated service runs on {url} (Prometheus text at {url}/metrics). Try, in another terminal:\n\n  export RELCTL_PLAN={plan}\n  relctl validate\n  relctl promote --artifact {v1} --version v1.0.0\n  relctl promote --artifact {v2} --version v2.0.0\n  relctl status\n  relctl rollback --env production --reason 'trying it out'\n  relctl history\n\nCtrl-C stops the service.\n",
-        url = sim.url()
-    ))?;
-    runtime
-        .block_on(tokio::signal::ctrl_c())
-        .context("waiting for Ctrl-C")?;
-    Ok(())
+    sim.fail("v3.0.0");
+    let plan = std::path::absolute(plan).with_context(|| format!("locating {}", plan.display()))?;
+    let url = sim.url();
+    let text = walkthrough::Walkthrough {
+        url: &url,
+        plan: &plan,
+        approver: APPROVER,
+        live: &named("v1.0.0"),
+        good: &named("v2.0.0"),
+        bad: &named("v3.0.0"),
+    }
+    .text();
+    ctx.printer.data(&text)?;
+    runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        tokio::select! {
+            stopped = tokio::signal::ctrl_c() => stopped.context("waiting for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    })
 }
 
 #[cfg(test)]
