@@ -695,3 +695,126 @@ fn a_token_in_the_records_url_shows_nowhere() {
     assert!(!clones[0].contains(TOKEN) && !clones[0].contains("x-access-token"));
     assert!(clones[0].starts_with("127.0.0.1_"), "{clones:?}");
 }
+
+#[test]
+fn offline_and_under_ci_a_records_url_behaves_as_a_remote_does() {
+    let records = TestEnv::new();
+    git(
+        records.path(),
+        &["init", "-q", "--bare", "-b", "main", "records.git"],
+    );
+    let shared = records.path().join("records.git");
+    let (env, platform) = app_with_record_at(&shared.to_string_lossy());
+    // --offline on first use: the record stays in relctl's clone, and says so.
+    let run = promote(&env, OLD, |cmd| {
+        cmd.arg("--offline");
+    });
+    ok(&run);
+    assert!(
+        run.stderr.contains(&format!(
+            "kept in this clone (--offline); the next relctl command run without --offline \
+             pushes them to {}",
+            shared.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(git(&shared, &["branch", "--list"]).is_empty());
+    // The next command pushes it.
+    let mut status = env.std_command();
+    status.arg("status");
+    ok(&output_of(status));
+    ok(&promote(&env, OLD, |_| {}));
+    let remote = git(&shared, &["log", "--format=%s", "relctl/records"]);
+    assert!(
+        remote.contains(&format!("{} dev: live", release(OLD))),
+        "{remote}"
+    );
+
+    // Under CI, a record that cannot leave the machine fails the run (exit 7).
+    let away = records.path().join("away.git");
+    std::fs::rename(&shared, &away).expect("take the records repository away");
+    let run = promote(&env, HEX, |cmd| {
+        cmd.env("CI", "true").env("RELCTL_PUSH_RETRY", "1s");
+    });
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "did not reach the records remote `{}`",
+            shared.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("git -C "), "{}", run.stderr);
+    assert_eq!(platform.running("dev"), Some((artifact(HEX), 100)));
+    // Back again: the next command pushes what waited.
+    std::fs::rename(&away, &shared).expect("bring it back");
+    ok(&promote(&env, HEX, |_| {}));
+    let remote = git(&shared, &["log", "--format=%s", "relctl/records"]);
+    assert!(
+        remote.contains(&format!("{} dev: live", release(HEX))),
+        "{remote}"
+    );
+}
+
+/// A `git://` server that accepts connections and never says a word.
+fn silent_server() -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("the bound address").port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().flatten() {
+            open.push(stream);
+        }
+    });
+    (format!("git://127.0.0.1:{port}/records.git"), held)
+}
+
+#[test]
+fn a_records_url_that_hangs_is_given_up_on_in_seconds() {
+    let (url, _server) = silent_server();
+    let (env, platform) = app_with_record_at(&url);
+    let started = Instant::now();
+    let run = promote(&env, HEX, |_| {});
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(run.stderr.contains(&format!("({url})")), "{}", run.stderr);
+    assert!(run.stderr.contains("within 5 s"), "{}", run.stderr);
+    assert!(platform.deploys().is_empty());
+}
+
+#[test]
+fn validate_refuses_a_url_beside_repo_or_remote_and_a_relative_url() {
+    let (env, platform) = app_with_record_at("/srv/git/records.git");
+    let run = env.run(&["validate"]);
+    ok(&run);
+    let text = shop_plan(&platform, "/srv/git/records.git").replace(
+        "record: { url: \"/srv/git/records.git\" }",
+        "record: { remote: origin, url: \"/srv/git/records.git\" }",
+    );
+    env.write("release.yaml", text);
+    let run = env.run(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "release.yaml:3:32: `url` and `remote` cannot both be set: with `url`, relctl keeps \
+             its own clone of the shared records repository (remove one of them)"
+        ),
+        "{}",
+        run.stderr
+    );
+    env.write("release.yaml", shop_plan(&platform, "records.git"));
+    let run = env.run(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("release.yaml:3:16: `url` `records.git` is a relative path"),
+        "{}",
+        run.stderr
+    );
+}
