@@ -242,4 +242,31 @@ mod tests {
         );
         assert!(dir_name("/srv/git/records.git").starts_with("srv_git_records.git-"));
     }
+
+    #[test]
+    fn processes_starting_at_once_make_one_clone() {
+        let root = std::env::temp_dir().join(format!(
+            "relctl-shared-{}-{:x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        let url = "https://git.example.com/platform/records.git";
+        let made: Vec<PathBuf> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| clone_for(&root, url, "relctl/records")))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("a thread").expect("a clone"))
+                .collect()
+        });
+        assert!(made.iter().all(|dir| dir == &made[0]), "{made:?}");
+        let entries: Vec<_> = std::fs::read_dir(&root)
+            .expect("the cache")
+            .flatten()
+            .map(|entry| entry.file_name())
+            .collect();
+        assert_eq!(entries.len(), 1, "no half-made clone is left: {entries:?}");
+        std::fs::remove_dir_all(&root).expect("clean up");
+    }
 }
