@@ -327,6 +327,25 @@ fn two_apps_and_two_ci_runners_promote_at_once_and_no_event_is_lost() {
     let history = output_of(history);
     ok(&history);
     assert!(history.stdout.contains(&release(OLD)), "{}", history.stdout);
+    // report, notes and plan read the same record.
+    let read = |args: &[&str]| {
+        let mut cmd = fresh.std_command();
+        cmd.current_dir(&shop)
+            .args(args)
+            .env("DEPLOY_TOKEN", SECRET);
+        let run = output_of(cmd);
+        ok(&run);
+        run.stdout
+    };
+    let report = read(&["report", "--env", "production"]);
+    assert!(report.contains("0 of 1 rolled back"), "{report}");
+    let notes = read(&["notes", &release(OLD)]);
+    assert!(
+        notes.contains("Nothing was live in production before it"),
+        "{notes}"
+    );
+    let dry_run = read(&["plan", "--artifact", &artifact(HEX)]);
+    assert!(dry_run.contains("dev          already live"), "{dry_run}");
 }
 
 // Locks per app and environment come with the record keyed by app; until then both

@@ -69,7 +69,7 @@ fn cache_root() -> Result<PathBuf> {
 /// `url` without what may be a credential: the user name and password of a
 /// `scheme://user:password@host/…` URL (some servers take a token as the user name).
 /// An scp-like `user@host:path` has no password and is kept as it is.
-pub(super) fn without_credentials(url: &str) -> String {
+fn without_credentials(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
