@@ -27,7 +27,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let env = super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
     let sync = store.sync();
-    let (file, state) = release::find_after(&store, &args.release, &sync)?;
+    let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let author = release::author(&plan);
     release::decidable_gate(env, &args.release, &state, &author, Verdict::Reject)?;
     let release_id = args.release.clone();

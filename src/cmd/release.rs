@@ -81,19 +81,20 @@ pub fn duration_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<D
 }
 
 /// The release file and its folded state, or exit 2 when the record has no such release.
-pub fn find(store: &Store, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
-    find_after(store, id, &Ok(crate::record::Sync::default()))
+pub fn find(store: &Store, app: &str, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
+    find_after(store, app, id, &Ok(crate::record::Sync::default()))
 }
 
 /// `find`, after `sync`: when the release is missing and the remote could not be
 /// reached, the error says so, since the release may well be on the remote.
 pub fn find_after(
     store: &Store,
+    app: &str,
     id: &str,
     sync: &anyhow::Result<crate::record::Sync>,
 ) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
     let snapshot = store.snapshot()?;
-    let Some(file) = format::read_release(&snapshot, id)? else {
+    let Some(file) = format::read_release(&snapshot, app, id)? else {
         let unreached = match sync {
             Ok(sync) => sync.error.clone(),
             Err(err) => Some(format!("{err:#}")),

@@ -71,33 +71,27 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 .warn(&format!("{error}; deciding from the local record"));
         }
         let snapshot = store.snapshot()?;
-        let file = format::read_env(&snapshot, env)?;
+        let file = format::read_env(&snapshot, &plan.app, env)?;
         let seen: &Option<Lock> = first_seen.get_or_insert_with(|| file.lock.clone());
         // A rollback that took the environment while this one was deciding is running:
         // `--to` takes over only what was there before it was run.
         let take_over = args.to.is_some() && file.lock == *seen;
-        let (header, to, preempted) = match decide(
-            &snapshot,
-            &plan.app,
-            &file,
-            env,
-            take_over,
-            args.to.as_deref(),
-        )? {
-            Decision::Roll {
-                header,
-                to,
-                preempted,
-            } => (header, to, preempted),
-            Decision::Done { live, note } => {
-                done(ctx, env, &live, &note)?;
-                return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
-            }
-            Decision::Running { lock } => {
-                running(ctx, env, &lock)?;
-                return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
-            }
-        };
+        let (header, to, preempted) =
+            match decide(&snapshot, &plan, &file, env, take_over, args.to.as_deref())? {
+                Decision::Roll {
+                    header,
+                    to,
+                    preempted,
+                } => (header, to, preempted),
+                Decision::Done { live, note } => {
+                    done(ctx, env, &live, &note)?;
+                    return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+                }
+                Decision::Running { lock } => {
+                    running(ctx, env, &lock)?;
+                    return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+                }
+            };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         let result =
@@ -225,16 +219,17 @@ fn finish(
 /// rollback holding the environment may be taken over (`--to`, on what it first saw).
 fn decide(
     snapshot: &Snapshot,
-    app: &str,
+    plan: &crate::plan::Plan,
     file: &EnvFile,
     env: &str,
     take_over: bool,
     wanted: Option<&str>,
 ) -> anyhow::Result<Decision> {
+    let app = plan.app.as_str();
     if let Some(lock) = &file.lock
         && !take_over
     {
-        let holder = format::read_release(snapshot, &lock.release)?;
+        let holder = format::read_release(snapshot, app, &lock.release)?;
         let run = engine::fold(holder.as_ref()).env(env);
         // A rollback that failed is taken over; one that is running is left to finish,
         // whoever started it, the same person included: the record cannot tell a
@@ -281,7 +276,22 @@ fn decide(
             .into());
         }
     };
-    let to = target(snapshot, file, env, wanted, &rolled_back, &candidates)?;
+    let to = target(snapshot, app, file, env, wanted, &rolled_back, &candidates)?;
+    // Nothing but the plan's artifact is deployed, whatever the record says.
+    if !format::is_named(&to.artifact, &plan.artifact_name) {
+        let from = if candidates.iter().any(|l| l.release == to.release) {
+            format::env_file(snapshot, app, env)?
+        } else {
+            format::release_file(snapshot, app, &to.release)?
+        };
+        format::check_artifact(
+            snapshot,
+            &from,
+            &to.release,
+            &to.artifact,
+            &plan.artifact_name,
+        )?;
+    }
     let header = header_of(snapshot, app, file, &rolled_back, &to)?;
     Ok(Decision::Roll {
         header,
@@ -294,6 +304,7 @@ fn decide(
 /// rolled back there.
 fn target(
     snapshot: &Snapshot,
+    app: &str,
     file: &EnvFile,
     env: &str,
     wanted: Option<&str>,
@@ -313,7 +324,7 @@ fn target(
         }
         Some(wanted) => match candidates.iter().find(|l| l.release == wanted) {
             Some(live) => Some(live.clone()),
-            None => live_long_ago(snapshot, env, wanted)?.filter(|l| l.release != *rolled_back),
+            None => live_long_ago(snapshot, app, env, wanted)?.filter(|l| l.release != *rolled_back),
         }
         .ok_or_else(|| {
             // Only what `--to` would accept: never a release rolled back there.
@@ -366,7 +377,7 @@ fn header_of(
     rolled_back: &str,
     to: &Live,
 ) -> anyhow::Result<Header> {
-    Ok(match format::read_release(snapshot, rolled_back)? {
+    Ok(match format::read_release(snapshot, app, rolled_back)? {
         Some(f) => release::header_of(&f),
         None => {
             let live = file
@@ -428,8 +439,13 @@ fn running(ctx: &Context, env: &str, lock: &Lock) -> anyhow::Result<()> {
 
 /// A release that went live in `env` longer ago than its environment file remembers
 /// (it keeps the last `engine::event::PREVIOUS_KEPT`): its own release file says when.
-fn live_long_ago(snapshot: &Snapshot, env: &str, id: &str) -> anyhow::Result<Option<Live>> {
-    let Some(file) = format::read_release(snapshot, id)? else {
+fn live_long_ago(
+    snapshot: &Snapshot,
+    app: &str,
+    env: &str,
+    id: &str,
+) -> anyhow::Result<Option<Live>> {
+    let Some(file) = format::read_release(snapshot, app, id)? else {
         return Ok(None);
     };
     Ok(file

@@ -28,7 +28,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .iter()
         .map(|name| {
             let steps = plan.environment(name).map_or(0, |e| e.steps.len());
-            row(&snapshot, name, steps, &format::read_env(&snapshot, name)?)
+            row(
+                &snapshot,
+                &plan.app,
+                name,
+                steps,
+                &format::read_env(&snapshot, &plan.app, name)?,
+            )
         })
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
@@ -125,7 +131,13 @@ fn view(freshness: &Freshness) -> Value {
 }
 
 /// One environment's row; `steps` is how many steps the plan gives it.
-fn row(snapshot: &Snapshot, name: &str, steps: usize, file: &EnvFile) -> anyhow::Result<Value> {
+fn row(
+    snapshot: &Snapshot,
+    app: &str,
+    name: &str,
+    steps: usize,
+    file: &EnvFile,
+) -> anyhow::Result<Value> {
     let live = file.live.as_ref();
     let mut state = match (&file.rolled_back, live) {
         (Some(note), _) => format!("rolled back (from {})", note.from),
@@ -139,7 +151,7 @@ fn row(snapshot: &Snapshot, name: &str, steps: usize, file: &EnvFile) -> anyhow:
         .or_else(|| live.map(|l| l.by.clone()));
     let mut next = None;
     if let Some(lock) = &file.lock {
-        let holder = format::read_release(snapshot, &lock.release)?
+        let holder = format::read_release(snapshot, app, &lock.release)?
             .map(|f| engine::fold(Some(&f)))
             .unwrap_or_default();
         let run = holder.env(name);

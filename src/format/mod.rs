@@ -1,7 +1,10 @@
-//! The record's format: which files the records branch holds and where (`layout`),
-//! what a release file and an environment file contain and how they are read and
-//! written (`files`, `journal`), and the fast readers built on knowing exactly how
-//! relctl writes them (`rejected`, `summary`, `scan`). Commands, the runner, notes and
+//! The record's format: which files the records branch holds and where (`layout`:
+//! everything keyed by app, under `apps/<app>/`), what a release file and an
+//! environment file contain and how they are read and written (`files`, `journal`),
+//! which apps, environments and releases the record holds (`listing`), records
+//! written before `apps/` (`legacy`: read as the apps they name, moved by one commit),
+//! and the fast readers built on knowing exactly how relctl writes them (`rejected`,
+//! `summary`, `scan`). Commands, the runner, notes and
 //! reports ask this module; nothing else knows the layout. The types of the files'
 //! contents are the engine's (`ReleaseFile`, `EnvFile`, src/engine/event.rs); the git
 //! store underneath (src/record/) knows nothing of them.
@@ -9,10 +12,18 @@
 mod files;
 mod journal;
 mod layout;
+mod legacy;
+mod listing;
 mod rejected;
 pub mod scan;
 pub mod summary;
 
-pub use files::{read_env, read_envs, read_release};
+pub use files::{
+    check_artifact, env_file, is_named, read_env, read_envs, read_release, release_file,
+};
 pub use journal::{Author, Header, record};
-pub use layout::{LAYOUT, env_path, release_path, summary_beside, trailer};
+pub use layout::{
+    APPS, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path, releases_dir,
+    summary_beside, trailer,
+};
+pub use listing::{apps, environments, release_ids};

@@ -93,6 +93,8 @@ pub struct Commit {
     pub trailers: Vec<(String, String)>,
     pub actor: String,
     pub changes: Vec<Change>,
+    /// Files taken out of the branch (a file moved elsewhere is a change and a removal).
+    pub removed: Vec<String>,
 }
 
 /// What an append left behind. `pushed` is false without a remote, and false with
@@ -600,6 +602,10 @@ impl Store {
             blobs.insert(change.path.as_str(), blob);
         }
         let mut updates = git2::build::TreeUpdateBuilder::new();
+        for path in &commit.removed {
+            check_path(path)?;
+            updates.remove(path);
+        }
         for (path, blob) in blobs {
             updates.upsert(path, blob, FileMode::Blob);
         }
@@ -685,6 +691,15 @@ impl Snapshot<'_> {
 
     /// The names of the files directly under `dir` ("" for the top), in git's order.
     pub fn list(&self, dir: &str) -> Result<Vec<String>> {
+        self.entries(dir, ObjectType::Blob)
+    }
+
+    /// The names of the directories directly under `dir` ("" for the top), in git's order.
+    pub fn dirs(&self, dir: &str) -> Result<Vec<String>> {
+        self.entries(dir, ObjectType::Tree)
+    }
+
+    fn entries(&self, dir: &str, kind: ObjectType) -> Result<Vec<String>> {
         let Some(tree) = &self.tree else {
             return Ok(Vec::new());
         };
@@ -711,7 +726,7 @@ impl Snapshot<'_> {
         };
         Ok(tree
             .iter()
-            .filter(|entry| entry.kind() == Some(ObjectType::Blob))
+            .filter(|entry| entry.kind() == Some(kind))
             .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
             .collect())
     }

@@ -1,0 +1,146 @@
+//! Which apps, environments and releases the record holds: the directories under
+//! `apps/`, and the apps named by a record not yet moved there.
+
+use std::collections::BTreeSet;
+
+use super::layout::{self, APPS, legacy as old};
+use super::legacy;
+use crate::record::Snapshot;
+
+/// Every app the record holds, sorted: each `apps/<app>/`, and the apps named by the
+/// release files of a record not yet moved under `apps/` (by their ids, which are
+/// `<app>-<12 hex digits>`).
+pub fn apps(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
+    let mut apps: BTreeSet<String> = snapshot.dirs(APPS)?.into_iter().collect();
+    if legacy::present(snapshot)? {
+        for id in legacy::release_ids(snapshot)? {
+            if let Some(app) = layout::app_of_id(&id) {
+                apps.insert(app.to_string());
+            }
+        }
+    }
+    Ok(apps.into_iter().collect())
+}
+
+/// The environments the record has a file for under `app`, sorted: those of
+/// `apps/<app>/environments/`, or, in a record not yet moved under `apps/`, the
+/// top-level environment files that hold one of `app`'s releases.
+pub fn environments(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
+    let mut names: BTreeSet<String> = snapshot
+        .list(&layout::environments_dir(app))?
+        .iter()
+        .filter_map(|f| layout::name_of(f))
+        .map(str::to_string)
+        .collect();
+    if names.is_empty() && legacy::present(snapshot)? {
+        for name in snapshot.list(old::ENVIRONMENTS)? {
+            let Some(env) = layout::name_of(&name) else {
+                continue;
+            };
+            if super::files::read_env(snapshot, app, env)? != empty(env) {
+                names.insert(env.to_string());
+            }
+        }
+    }
+    Ok(names.into_iter().collect())
+}
+
+fn empty(env: &str) -> crate::engine::EnvFile {
+    crate::engine::EnvFile {
+        environment: env.to_string(),
+        ..Default::default()
+    }
+}
+
+/// The ids of `app`'s releases, sorted: the release files under
+/// `apps/<app>/releases/`, or, in a record not yet moved there, the top-level release
+/// files whose ids name `app`. Reads the shard directories only, no release file.
+pub fn release_ids(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
+    let dir = layout::releases_dir(app);
+    let mut ids = BTreeSet::new();
+    for shard in snapshot.dirs(&dir)? {
+        for name in snapshot.list(&format!("{dir}/{shard}"))? {
+            if name != layout::SUMMARY_FILE
+                && let Some(id) = layout::name_of(&name)
+            {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    if ids.is_empty() && legacy::present(snapshot)? {
+        ids.extend(
+            legacy::release_ids(snapshot)?
+                .into_iter()
+                .filter(|id| layout::app_of_id(id) == Some(app)),
+        );
+    }
+    Ok(ids.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Change, Commit, Store};
+
+    fn write(store: &Store, files: &[&str]) {
+        let changes: Vec<Change> = files
+            .iter()
+            .map(|path| Change {
+                path: path.to_string(),
+                content: b"x: 1\n".to_vec(),
+            })
+            .collect();
+        let commit = Commit {
+            summary: "files".into(),
+            trailers: Vec::new(),
+            actor: "tester@example.com".into(),
+            changes,
+            removed: Vec::new(),
+        };
+        store
+            .append(&mut |_| Ok(Some(commit.clone())))
+            .expect("a commit");
+    }
+
+    #[test]
+    fn apps_environments_and_releases_are_listed_by_app() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        git2::Repository::init(dir.path()).expect("git init");
+        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
+        write(
+            &store,
+            &[
+                &layout::release_path("svc-a", "svc-a-4f2a9c1be0d3"),
+                &layout::release_path("svc-a", "svc-a-0123456789ab"),
+                &format!(
+                    "{}/4f/{}",
+                    layout::releases_dir("svc-a"),
+                    layout::SUMMARY_FILE
+                ),
+                &layout::env_path("svc-a", "production"),
+                &layout::release_path("svc-b", "svc-b-4f2a9c1be0d3"),
+            ],
+        );
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert_eq!(apps(&snapshot).expect("apps"), ["svc-a", "svc-b"]);
+        assert_eq!(
+            release_ids(&snapshot, "svc-a").expect("ids"),
+            ["svc-a-0123456789ab", "svc-a-4f2a9c1be0d3"]
+        );
+        assert_eq!(
+            environments(&snapshot, "svc-a").expect("envs"),
+            ["production"]
+        );
+        assert!(environments(&snapshot, "svc-b").expect("envs").is_empty());
+        assert!(release_ids(&snapshot, "svc-c").expect("ids").is_empty());
+        drop(snapshot);
+        // A record written before apps/ names its apps by its release ids.
+        write(&store, &["releases/4f/legacy-4f2a9c1be0d3.yaml"]);
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert_eq!(apps(&snapshot).expect("apps"), ["legacy", "svc-a", "svc-b"]);
+        assert_eq!(
+            release_ids(&snapshot, "legacy").expect("ids"),
+            ["legacy-4f2a9c1be0d3"]
+        );
+    }
+}
