@@ -348,10 +348,7 @@ fn two_apps_and_two_ci_runners_promote_at_once_and_no_event_is_lost() {
     assert!(dry_run.contains("dev          already live"), "{dry_run}");
 }
 
-// Locks per app and environment come with the record keyed by app; until then both
-// apps' `dev` is one environment file and one lock, and billing gets exit 5.
 #[test]
-#[ignore = "needs the record keyed by app (locks per app and environment)"]
 fn a_promotion_of_one_app_does_not_wait_for_another_apps_lock() {
     let org = Org::new(true);
     let url = org.records.to_string_lossy().into_owned();
