@@ -34,6 +34,7 @@ mod rollback_gates;
 mod rollback_races;
 mod runbook;
 mod secrets;
+mod shared_records;
 mod snapshots_cli;
 mod terminal;
 mod tls;

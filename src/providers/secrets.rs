@@ -12,8 +12,10 @@ use crate::error::Error;
 pub const MASK: &str = "***";
 
 /// The URL with the password in its userinfo (`user:password@`) replaced by `MASK`; the
-/// user name and everything else are left as written. A URL without a scheme (git's
-/// `git@host:path`) has no password to hide and is returned as it is.
+/// user name and everything else are left as written. Over http(s), a user name given
+/// alone (`https://TOKEN@host/…`, how many forges take a token) is masked too. A URL
+/// without a scheme (git's `git@host:path`) has no password to hide and is returned as
+/// it is.
 pub fn mask_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
@@ -24,6 +26,13 @@ pub fn mask_url_password(url: &str) -> String {
         Some((userinfo, host)) if userinfo.contains(':') => {
             let user = userinfo.split(':').next().unwrap_or("");
             format!("{scheme}://{user}:{MASK}@{host}{path}")
+        }
+        Some((user, host))
+            if !user.is_empty()
+                && (scheme.eq_ignore_ascii_case("https")
+                    || scheme.eq_ignore_ascii_case("http")) =>
+        {
+            format!("{scheme}://{MASK}@{host}{path}")
         }
         _ => url.to_string(),
     }
@@ -517,7 +526,7 @@ mod tests {
     }
 
     #[test]
-    fn a_url_shows_its_user_but_not_its_password() {
+    fn a_url_shows_its_user_but_not_its_password_nor_a_token_given_as_the_user() {
         for (url, shown) in [
             (
                 "https://ci:glcbt-abc@gitlab.com/acme/app.git",
@@ -529,8 +538,12 @@ mod tests {
             ),
             ("https://me:@host/x", "https://me:***@host/x"),
             (
-                "https://ci@git.example.com/app",
-                "https://ci@git.example.com/app",
+                "https://ghp_t0kenAsUser@git.example.com/app",
+                "https://***@git.example.com/app",
+            ),
+            (
+                "ssh://git@git.example.com/app",
+                "ssh://git@git.example.com/app",
             ),
             ("https://host/a@b:c", "https://host/a@b:c"),
             ("git@github.com:acme/app", "git@github.com:acme/app"),

@@ -38,6 +38,17 @@ impl PushPolicy {
 
 /// The error for a remote this clone has never reached and cannot reach now.
 pub fn never_reached(store: &Store, why: &str) -> anyhow::Error {
+    if let Some(url) = store.shared_url() {
+        return Error::usage(format!(
+            "the records repository {url} has never been reached from this machine: {why}"
+        ))
+        .with_hint(
+            "check `record.url` in the plan and your access to it; nothing was recorded or \
+             deployed. `--offline` goes on with a record kept only in relctl's clone of it \
+             on this machine",
+        )
+        .into();
+    }
     let remote = store.remote().unwrap_or("origin");
     Error::usage(format!(
         "the records remote `{remote}` has never been reached from this clone: {why}"
@@ -99,7 +110,7 @@ pub fn ensure_pushed(
     policy: PushPolicy,
     what: &str,
 ) -> anyhow::Result<()> {
-    let Some(remote) = store.remote() else {
+    let Some(remote) = store.remote_shown() else {
         return Ok(());
     };
     if store.is_offline() {
@@ -140,12 +151,19 @@ pub fn ensure_pushed(
                 policy.retry.as_secs(),
                 why.map(|w| format!(": {w}")).unwrap_or_default()
             );
+            let push = match store.shared_url() {
+                Some(_) => format!(
+                    "`git -C {} push origin {}`",
+                    store.path().display(),
+                    store.branch()
+                ),
+                None => format!("`git push {remote} {}`", store.branch()),
+            };
             return Err(Error::new(Exit::Unpushed, message)
                 .with_hint(format!(
                     "the record exists only in this CI workspace; fix the remote (URL, \
-                     credentials, branch protection), then push it from here with \
-                     `git push {remote} {branch}` or run the job again",
-                    branch = store.branch()
+                     credentials, branch protection), then push it from here with {push} \
+                     or run the job again"
                 ))
                 .into());
         }
@@ -168,7 +186,7 @@ pub fn report_one(
     if appended.pushed || store.remote().is_none() {
         return Ok(());
     }
-    let remote = store.remote().unwrap_or("origin");
+    let remote = store.remote_shown().unwrap_or_else(|| "origin".to_string());
     if !store.is_offline() && !policy.under_ci {
         let why = appended
             .push_error
