@@ -241,8 +241,11 @@ pub const EXIT_STATUS: [(Exit, &str); 9] = [
 ];
 
 /// The environment variables relctl reads, and what for (docs/ci.md has them all).
-pub const ENVIRONMENT: [(&str, &str); 17] = [
-    ("RELCTL_PLAN", "the plan, as --plan (default: release.yaml)"),
+pub const ENVIRONMENT: [(&str, &str); 19] = [
+    (
+        "RELCTL_PLAN",
+        "the plan, as --plan (default: the nearest release.yaml up to the repository root)",
+    ),
     (
         "RELCTL_ACTOR",
         "who is acting, recorded on every event; else git's user.email, else the CI's user",
@@ -294,6 +297,14 @@ pub const ENVIRONMENT: [(&str, &str); 17] = [
     (
         "HOME, SSH_AUTH_SOCK",
         "~/.gitconfig, ~/.ssh keys and known_hosts; ssh-agent for SSH remotes",
+    ),
+    (
+        "XDG_CACHE_HOME",
+        "where relctl keeps its clone of a record.url (else ~/.cache/relctl/records)",
+    ),
+    (
+        "PATH",
+        "demo --serve spells relctl as `relctl` when the one on PATH is itself",
     ),
     (
         "HTTPS_PROXY, https_proxy, NO_PROXY, no_proxy",

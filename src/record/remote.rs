@@ -1185,7 +1185,7 @@ mod wire_tests {
         );
         assert_eq!(
             shown_url("https://ci@git.example.com/app"),
-            "https://ci@git.example.com/app"
+            "https://***@git.example.com/app"
         );
         assert_eq!(
             shown_url("git@github.com:acme/app"),

@@ -542,7 +542,7 @@ fn masks_passwords_and_secrets_in_the_url() {
     );
     assert_eq!(
         shown_url("https://me@prom.example.com", &secrets),
-        "https://me@prom.example.com"
+        "https://***@prom.example.com"
     );
 }
 
