@@ -49,6 +49,9 @@ enum Decision {
     },
 }
 
+/// What a rollback that deploys nothing still pushes.
+const THIS_CLONE: &str = "this clone's record";
+
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     super::environment(&plan, &args.env)?;
@@ -87,21 +90,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 } => (header, to, preempted),
                 Decision::Done { live, note } => {
                     done(ctx, env, &live, &note)?;
-                    return runner::push::ensure_pushed(
-                        &store,
-                        ctx.printer,
-                        push,
-                        "this clone's record",
-                    );
+                    return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
                 }
                 Decision::Running { lock } => {
                     running(ctx, env, &lock)?;
-                    return runner::push::ensure_pushed(
-                        &store,
-                        ctx.printer,
-                        push,
-                        "this clone's record",
-                    );
+                    return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
                 }
             };
         drop(snapshot);
@@ -226,6 +219,33 @@ fn finish(
     Ok(())
 }
 
+/// Nothing but the plan's artifact is deployed, whatever the record says: a `to` naming
+/// another is an error naming the file it came from (README, "The record").
+fn only_the_plans_artifact(
+    snapshot: &Snapshot,
+    plan: &crate::plan::Plan,
+    env: &str,
+    to: &Live,
+    candidates: &[Live],
+) -> anyhow::Result<()> {
+    if format::is_named(&to.artifact, &plan.artifact_name) {
+        return Ok(());
+    }
+    let app = plan.app.as_str();
+    let from = if candidates.iter().any(|l| l.release == to.release) {
+        format::env_file(snapshot, app, env)?
+    } else {
+        format::release_file(snapshot, app, &to.release)?
+    };
+    format::check_artifact(
+        snapshot,
+        &from,
+        &to.release,
+        &to.artifact,
+        &plan.artifact_name,
+    )
+}
+
 /// What to do, from the environment's file and the releases' records. A rollback never
 /// goes back to a release rolled back in the environment, and a second rollback of the
 /// same incident deploys nothing: `--to` is how to go further back. `take_over`: a
@@ -290,21 +310,7 @@ fn decide(
         }
     };
     let to = target(snapshot, app, file, env, wanted, &rolled_back, &candidates)?;
-    // Nothing but the plan's artifact is deployed, whatever the record says.
-    if !format::is_named(&to.artifact, &plan.artifact_name) {
-        let from = if candidates.iter().any(|l| l.release == to.release) {
-            format::env_file(snapshot, app, env)?
-        } else {
-            format::release_file(snapshot, app, &to.release)?
-        };
-        format::check_artifact(
-            snapshot,
-            &from,
-            &to.release,
-            &to.artifact,
-            &plan.artifact_name,
-        )?;
-    }
+    only_the_plans_artifact(snapshot, plan, env, &to, &candidates)?;
     let header = header_of(snapshot, app, file, &rolled_back, &to)?;
     Ok(Decision::Roll {
         header,

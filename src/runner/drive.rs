@@ -13,6 +13,9 @@ use super::{Runner, push};
 
 impl Runner<'_> {
     /// Drives the release until it is live in every target, or something stops it.
+    /// One function on purpose: each turn reads the record once, asks the engine for one
+    /// decision and acts on it, and the checks before acting (taken over, recorded at
+    /// all, extended) must stay in this order where a reader sees it whole.
     pub async fn run(&self) -> anyhow::Result<()> {
         let mut approval_deadline: Option<Instant> = None;
         let mut lock_deadline: Option<Instant> = None;

@@ -51,11 +51,7 @@ impl Runner<'_> {
             steps::Visit::recorded(self.release(), env_name, run),
         )
         .context("the plan lost a deploy provider")?;
-        let action = if let StepKind::Deploy { weight: Some(w) } = step.kind {
-            format!("{} {w}%", step.kind.name())
-        } else {
-            step.kind.name().to_string()
-        };
+        let action = action_of(&step.kind);
         let prepared = match prepared {
             Ok(p) => p,
             Err(e) => return self.step_failed(env_name, index, &action, e),
@@ -80,15 +76,7 @@ impl Runner<'_> {
             client: self.client()?,
             backoff: &self.backoff,
         };
-        let what = match &step.kind {
-            StepKind::Pause(d) => {
-                let until = crate::duration::after(started, *d)
-                    .map(|t| t.format(" (until %H:%M:%S UTC)").to_string())
-                    .unwrap_or_default();
-                format!("pause {}{until}", crate::duration::format(*d))
-            }
-            _ => action.clone(),
-        };
+        let what = shown(&step.kind, &action, started);
         let spinner = self.printer.spinner(format!(
             "{env_name:<12} step {}/{} {what}",
             index + 1,
@@ -202,5 +190,26 @@ impl Runner<'_> {
             self.release()
         ))
         .into())
+    }
+}
+
+/// A step's action as the record names it: its kind, and a deploy's weight.
+fn action_of(kind: &StepKind) -> String {
+    match kind {
+        StepKind::Deploy { weight: Some(w) } => format!("{} {w}%", kind.name()),
+        _ => kind.name().to_string(),
+    }
+}
+
+/// What the spinner says a step is doing: its action, and when a pause ends.
+fn shown(kind: &StepKind, action: &str, started: chrono::DateTime<chrono::Utc>) -> String {
+    match kind {
+        StepKind::Pause(d) => {
+            let until = crate::duration::after(started, *d)
+                .map(|t| t.format(" (until %H:%M:%S UTC)").to_string())
+                .unwrap_or_default();
+            format!("pause {}{until}", crate::duration::format(*d))
+        }
+        _ => action.to_string(),
     }
 }
