@@ -224,7 +224,7 @@ pub const EXIT_STATUS: [(Exit, &str); 9] = [
     ),
     (
         Exit::Busy,
-        "busy: the environment is locked by another release, or the records branch kept moving",
+        "busy: the environment is locked by another release, the release is being driven by another relctl here, or the records branch kept moving",
     ),
     (
         Exit::Blocked,

@@ -1,6 +1,7 @@
 //! Approval gates: without a terminal, by another process, waiting, rejecting, and the
 //! rules on who may approve.
 
+use crate::common::ok;
 use crate::common::setup::{CANARY, HEX, Setup, artifact, release, spawn};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\", \"*@sre.acme.io\"], min: 1, allow_self: false }\n";
@@ -290,4 +291,52 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
     assert!(production.contains("lock: null"), "{production}");
     let run = s.relctl(&["abort", "checkout-000000000000"]);
     assert_eq!(run.code, 2);
+}
+
+#[test]
+fn a_second_promote_or_resume_of_a_release_being_driven_here_stops_with_exit_5() {
+    let s = Setup::new(APPROVAL, CANARY);
+    let dev = s.env.operator("dev@acme.io");
+    let mut waiting = spawn(
+        dev.std_command(),
+        &[
+            "promote",
+            "--artifact",
+            &artifact(HEX),
+            "--wait-approval=1m",
+        ],
+    );
+    crate::common::wait::wait_until("promote to reach the approval gate", || {
+        s.env.records_log().contains("awaiting approval")
+    });
+    let events = s.events(HEX).len();
+    // The same promote again, and a resume, while the first one is waiting at the gate.
+    for args in [
+        vec!["promote", "--artifact", &artifact(HEX)],
+        vec!["resume", &release(HEX)],
+    ] {
+        let run = s.relctl_as("dev@acme.io", &args);
+        assert_eq!(run.code, 5, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("is being driven by another relctl from this repository"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(s.events(HEX).len(), events, "nothing was recorded");
+    let run = s.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let status = waiting.wait().expect("promote ends");
+    assert_eq!(status.code(), Some(0));
+    // One deploy per environment and weight: the second promote deployed nothing.
+    assert_eq!(
+        s.platform.deploys(),
+        crate::common::setup::canary_deploys(HEX)
+    );
+    // Once the first has ended, the release is anyone's again.
+    ok(&s.relctl_as("dev@acme.io", &["resume", &release(HEX)]));
 }

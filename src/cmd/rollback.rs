@@ -1,6 +1,5 @@
 //! `relctl rollback`: the incident path. Redeploy what was live before, now.
 
-use anyhow::Context as _;
 use serde_json::json;
 
 use super::{Context, release};
@@ -8,6 +7,7 @@ use crate::engine::{self, EnvFile, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
 use crate::format;
 use crate::record::Snapshot;
+use crate::runner::turn::Turn;
 use crate::runner::{self, Header, Options, incident::Changed};
 use crate::ui::OutputMode;
 use crate::ui::github::RunOutcome;
@@ -138,35 +138,16 @@ fn one_at_a_time(
     env: &str,
 ) -> anyhow::Result<Option<std::fs::File>> {
     let store = runner::open_store(plan)?;
-    let path = store
-        .common_dir()
-        .join(format!("relctl-rollback-{env}.lock"));
-    let opened = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path);
-    let file = match opened {
-        Ok(file) => file,
-        Err(err) => {
-            tracing::debug!(path = %path.display(), %err, "rolling back without taking turns");
-            return Ok(None);
-        }
-    };
-    match file.try_lock() {
-        Ok(()) => return Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => {}
-        Err(std::fs::TryLockError::Error(err)) => {
-            tracing::debug!(path = %path.display(), %err, "rolling back without taking turns");
-            return Ok(None);
+    match Turn::try_take(&store, &format!("relctl-rollback-{env}.lock")) {
+        Turn::Taken(file) => Ok(Some(file)),
+        Turn::Unavailable => Ok(None),
+        Turn::Busy(file) => {
+            ctx.printer.status(&format!(
+                "another rollback of {env} is running from this repository: waiting for it to end"
+            ));
+            Ok(Some(runner::turn::wait(file)?))
         }
     }
-    ctx.printer.status(&format!(
-        "another rollback of {env} is running from this repository: waiting for it to end"
-    ));
-    file.lock()
-        .with_context(|| format!("waiting for {}", path.display()))?;
-    Ok(Some(file))
 }
 
 /// Ends a rollback that ran: the hooks and summary, then what it did.

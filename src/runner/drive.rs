@@ -350,6 +350,7 @@ impl Runner<'_> {
 /// Runs a release to its end on a small runtime, turning SIGINT/SIGTERM into an
 /// `interrupted` event (exit 130), and prints the final summary.
 pub fn drive(runner: &Runner) -> anyhow::Result<()> {
+    let _turn = driving_alone(runner)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -381,4 +382,25 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
     );
     runner.finish(&result)?;
     result
+}
+
+/// One process at a time drives a release from one repository: a second `promote` or
+/// `resume` of a release that another relctl here is driving (deploying, waiting for a
+/// gate) stops with exit 5 before it acts. The turn is the kernel's, so a process that
+/// died (kill -9, a closed laptop) gives it back and `resume` continues at once.
+fn driving_alone(runner: &Runner) -> anyhow::Result<Option<std::fs::File>> {
+    let release = runner.release();
+    match super::turn::Turn::try_take(&runner.store, &format!("relctl-run-{release}.lock")) {
+        super::turn::Turn::Taken(file) => Ok(Some(file)),
+        super::turn::Turn::Unavailable => Ok(None),
+        super::turn::Turn::Busy(_) => Err(Error::new(
+            Exit::Busy,
+            format!("{release} is being driven by another relctl from this repository"),
+        )
+        .with_hint(format!(
+            "let that one finish (`relctl status` shows where it stands); once it has ended, \
+             `relctl resume {release}` continues from the record"
+        ))
+        .into()),
+    }
 }

@@ -21,6 +21,7 @@ mod report;
 mod run_step;
 pub mod steps;
 mod surroundings;
+pub mod turn;
 
 pub use crate::format::{Author, Header};
 pub use drive::drive;
