@@ -82,6 +82,23 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// stderr for diagnostics, where a write that fails (stderr closed, a full disk, a
+/// reader gone) is dropped: a diagnostic must never stop a release half-way, and
+/// tracing's own fallback would panic writing the same error to the same stderr.
+struct Diagnostics;
+
+impl std::io::Write for Diagnostics {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
 /// Diagnostics go to stderr through `tracing`: `-v` debug, `-vv` trace, `RELCTL_LOG` overrides.
 /// Only relctl's own: a dependency's log line repeats an error relctl reports itself
 /// (the TLS verifier logs every certificate it refuses). Coloured only as stderr's
@@ -96,7 +113,7 @@ fn init_logging(verbose: u8, color: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| Diagnostics)
         .with_ansi(color)
         .without_time()
         .try_init();

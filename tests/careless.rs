@@ -225,3 +225,31 @@ fn a_second_version_for_a_recorded_release_is_ignored_with_a_warning() {
     let file = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(file.contains("version: \"1.0.0\""), "{file}");
 }
+
+#[test]
+fn with_v_a_stderr_that_cannot_be_written_neither_stops_a_release_nor_hides_its_exit_code() {
+    let s = Setup::new("", CANARY);
+    // /dev/full: every write to stderr fails, as a closed or broken one does.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let status = s
+        .env
+        .std_command()
+        .args(["-v", "promote", "--artifact", &artifact(HEX)])
+        .env("DEPLOY_TOKEN", crate::common::setup::SECRET)
+        .env("RELCTL_BACKOFF_MS", "1")
+        .env("RELCTL_POLL_MS", "20")
+        .stdout(std::process::Stdio::null())
+        .stderr(full)
+        .status()
+        .expect("run relctl");
+    assert_eq!(status.code(), Some(0));
+    let events = s.events(HEX);
+    assert_eq!(
+        events.iter().filter(|e| *e == "live").count(),
+        3,
+        "{events:?}"
+    );
+}
