@@ -244,8 +244,27 @@ fn the_serve_walkthrough_works_when_followed_literally() {
 #[test]
 fn the_demo_says_it_approved_and_resumed_by_itself() {
     let env = TestEnv::new();
-    let run = env.run(&["demo", "--dir", "records"]);
+    let run = env.run(&["demo", "--dir", "my records"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // The closing commands work when pasted: a directory with a space is quoted.
+    let git_log = run
+        .stderr
+        .lines()
+        .chain(run.stdout.lines())
+        .find(|l| l.trim_start().starts_with("git -C") && l.contains(" log "))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let pasted = std::process::Command::new("sh")
+        .args(["-c", &git_log])
+        .current_dir(env.path())
+        .output()
+        .expect("sh");
+    assert!(pasted.status.success(), "{git_log}: {pasted:?}");
+    assert!(
+        String::from_utf8_lossy(&pasted.stdout).contains("live"),
+        "{git_log}"
+    );
     // Without a terminal nobody is asked: the narration says who approved and that
     // the demo goes on by itself, not that a command is needed to continue.
     assert!(

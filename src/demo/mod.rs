@@ -158,8 +158,8 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
     cmd::status::run(cmd::status::Args { env: None }, &demo_ctx)?;
     say(&format!(
         "\nThe record is a git branch in {0}:\n  git -C {0} log --format='%h %s' relctl/records\n  git -C {0} show relctl/records:{2}\n  relctl --plan {1} history",
-        dir.display(),
-        plan_path.display(),
+        walkthrough::shell_word(&dir.display().to_string()),
+        walkthrough::shell_word(&plan_path.display().to_string()),
         crate::format::env_path(APP, "production")
     ));
     match outcome {

@@ -98,7 +98,7 @@ fn invocation() -> String {
 
 /// `word` as one word for a POSIX shell: as it is when nothing in it is special,
 /// else in single quotes.
-fn shell_word(word: &str) -> String {
+pub(super) fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()
