@@ -27,12 +27,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--plan`/`RELCTL_PLAN` as given; empty (`RELCTL_PLAN=` in a CI job) means not given.
+#[derive(Debug, Clone)]
+pub struct PlanFlag(pub Option<PathBuf>);
+
+fn plan_flag(value: &str) -> Result<PlanFlag, std::convert::Infallible> {
+    Ok(PlanFlag((!value.is_empty()).then(|| PathBuf::from(value))))
+}
+
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The release plan [default: the nearest release.yaml, from here up to the repository's root]
-    #[arg(long, global = true, env = "RELCTL_PLAN", value_name = "PATH")]
-    pub plan: Option<PathBuf>,
+    #[arg(long, global = true, env = "RELCTL_PLAN", value_name = "PATH", value_parser = plan_flag)]
+    pub plan: Option<PlanFlag>,
 
     /// How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line
     #[arg(long, global = true, value_name = "MODE")]

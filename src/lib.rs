@@ -68,7 +68,7 @@ pub fn main() -> ExitCode {
         terminal,
     );
     let ctx = cmd::Context {
-        plan: global.plan.as_deref(),
+        plan: global.plan.as_ref().and_then(|p| p.0.as_deref()),
         no_input: global.no_input,
         printer: &printer,
     };

@@ -199,4 +199,14 @@ fn plan_comes_from_flag_or_environment() {
         c.env("RELCTL_PLAN", "other.yaml");
     });
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // An empty RELCTL_PLAN (a CI variable set to nothing) is as good as none.
+    std::fs::rename(
+        env.path().join("other.yaml"),
+        env.path().join("release.yaml"),
+    )
+    .expect("rename");
+    let run = env.run_with(&["validate"], |c| {
+        c.env("RELCTL_PLAN", "");
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
