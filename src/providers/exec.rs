@@ -63,12 +63,23 @@ pub struct Output {
     pub duration: Duration,
 }
 
+/// Why a program may not have been found: a name with a space in it is most likely a
+/// shell line given as one argv item (`command` runs without a shell).
+fn not_found_why(program: &str) -> &'static str {
+    if program.trim().contains(char::is_whitespace) {
+        "a command's first item is one program, run without a shell: write \
+         `[sh, ./deploy.sh]`, not `\"sh ./deploy.sh\"`"
+    } else {
+        "is it installed and on PATH?"
+    }
+}
+
 /// A command that did not succeed. `program` is argv[0], masked.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ExecError {
     #[error("the command is empty")]
     Empty,
-    #[error("`{program}` not found (is it installed and on PATH?)")]
+    #[error("`{program}` not found ({})", not_found_why(program))]
     NotFound { program: String },
     #[error("cannot run `{program}`: {message}")]
     Spawn { program: String, message: String },
@@ -342,8 +353,20 @@ mod tests {
         let err = run(&cmd, &Secrets::default()).await.unwrap_err();
         assert!(matches!(err, ExecError::NotFound { .. }), "{err:?}");
         assert!(
+            err.to_string().contains(
+                "`relctl-surely-no-such-program` not found (is it installed and on PATH?)"
+            )
+        );
+        // A shell line given as one program says how to write it.
+        let line = Invocation {
+            argv: vec!["sh ./deploy.sh".into()],
+            ..sh("")
+        };
+        let err = run(&line, &Secrets::default()).await.unwrap_err();
+        assert!(
             err.to_string()
-                .contains("`relctl-surely-no-such-program` not found")
+                .contains("run without a shell: write `[sh, ./deploy.sh]`"),
+            "{err}"
         );
         let empty = Invocation {
             argv: vec![],
