@@ -2,7 +2,7 @@
 //! rules on who may approve.
 
 use crate::common::ok;
-use crate::common::setup::{CANARY, HEX, Setup, artifact, release, spawn};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, release, spawn};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\", \"*@sre.acme.io\"], min: 1, allow_self: false }\n";
 
@@ -339,4 +339,50 @@ fn a_second_promote_or_resume_of_a_release_being_driven_here_stops_with_exit_5()
     );
     // Once the first has ended, the release is anyone's again.
     ok(&s.relctl_as("dev@acme.io", &["resume", &release(HEX)]));
+}
+
+#[test]
+fn a_release_rolled_back_behind_its_gate_can_be_neither_approved_nor_resumed() {
+    let s = Setup::new(APPROVAL, CANARY);
+    let as_dev = |args: &[&str]| s.relctl_as("dev@acme.io", args);
+    assert_eq!(as_dev(&["promote", "--artifact", &artifact(OLD)]).code, 4);
+    ok(&s.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(OLD), "--env", "production"],
+    ));
+    ok(&as_dev(&["resume", &release(OLD)]));
+    // The next release waits at production's gate; meanwhile staging is rolled back.
+    assert_eq!(as_dev(&["promote", "--artifact", &artifact(HEX)]).code, 4);
+    ok(&as_dev(&[
+        "rollback", "--env", "staging", "--reason", "bad",
+    ]));
+    let run = s.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("was rolled back in staging after it had gone on to production"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("relctl abort"), "{}", run.stderr);
+    let run = as_dev(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "rolled back in staging after it had gone on to production: it cannot go further"
+        ),
+        "{}",
+        run.stderr
+    );
+    // abort ends it: production is back on what was live before.
+    ok(&as_dev(&[
+        "abort",
+        &release(HEX),
+        "--reason",
+        "staging rolled back",
+    ]));
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }

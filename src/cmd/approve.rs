@@ -4,6 +4,7 @@ use super::Context;
 use super::release::{self, Verdict};
 use crate::engine::decide::{counted_approvals, same_person};
 use crate::engine::{self, EventKind};
+use crate::error::{Error, Exit};
 use crate::format;
 use crate::runner;
 
@@ -36,6 +37,21 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let author = release::author(&plan);
     let gate = release::decidable_gate(env, &args.release, &state, &author, Verdict::Approve)?;
+    if let Some(earlier) = crate::engine::rolled_back_before(&plan, &state, &env.name) {
+        return Err(Error::new(
+            Exit::Blocked,
+            format!(
+                "approval refused: {0} was rolled back in {earlier} after it had gone on to {1}, \
+                 so it cannot go further",
+                args.release, env.name
+            ),
+        )
+        .with_hint(format!(
+            "`relctl abort {0}` ends it and takes {1} back (or `relctl reject {0} --env {1}`)",
+            args.release, env.name
+        ))
+        .into());
+    }
     let approval = release::gate_approval(env, gate);
     let counted = |state: &engine::ReleaseState| {
         approval.map_or((0, 0), |a| {

@@ -69,6 +69,21 @@ pub struct Inputs<'a> {
     pub lifted: &'a [Rule],
 }
 
+/// The environment before `env` (in the plan's order) where the release was rolled back
+/// or aborted after it went on: a release waiting in `env` then cannot go further.
+pub fn rolled_back_before<'p>(plan: &'p Plan, state: &ReleaseState, env: &str) -> Option<&'p str> {
+    plan.environments
+        .iter()
+        .take_while(|e| e.name != env)
+        .find(|e| {
+            matches!(
+                state.env(&e.name).outcome,
+                Some(Outcome::RolledBack) | Some(Outcome::Aborted)
+            )
+        })
+        .map(|e| e.name.as_str())
+}
+
 pub fn next(i: &Inputs) -> Decision {
     for env_name in i.targets {
         let Some(env) = i.plan.environment(env_name) else {
@@ -81,10 +96,27 @@ pub fn next(i: &Inputs) -> Decision {
             Some(Outcome::RolledBack) | Some(Outcome::Aborted)
                 if !i.lifted.contains(&Rule::RejectedBefore) =>
             {
+                let went_on = i
+                    .targets
+                    .iter()
+                    .skip_while(|t| *t != env_name)
+                    .skip(1)
+                    .find(|t| {
+                        let later = i.state.env(t.as_str());
+                        later.entered && later.outcome.is_none()
+                    });
+                let reason = match went_on {
+                    Some(later) => format!(
+                        "{0} was rolled back in {env_name} after it had gone on to {later}: it \
+                         cannot go further (`relctl abort {0}` ends it and takes {later} back)",
+                        i.release
+                    ),
+                    None => format!("{} was rolled back in {env_name} before", i.release),
+                };
                 return Decision::Blocked {
                     env: env_name.clone(),
                     rule: Rule::RejectedBefore,
-                    reason: format!("{} was rolled back in {env_name} before", i.release),
+                    reason,
                 };
             }
             _ => {}

@@ -7,6 +7,6 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 
-pub use decide::{Decision, Inputs, Rule, next};
+pub use decide::{Decision, Inputs, Rule, next, rolled_back_before};
 pub use event::{ActorSource, EnvFile, Event, EventKind, Live, Lock, ReleaseFile, RollbackNote};
 pub use state::{EnvRun, Outcome, ReleaseState, fold};
