@@ -566,9 +566,10 @@ impl Store {
                 .with_context(context)?;
             let message = String::from_utf8_lossy(commit.message_raw_bytes());
             // A new parent breaks the old signature: a signed commit is signed again
-            // (by this store's key; without one it goes on unsigned, and a signed gate
-            // then does not count it).
-            let signed = self.signature_of(oid)?.is_some();
+            // when it is this store's signer's own; anyone else's goes on unsigned, and
+            // a signed gate then does not count it.
+            let signed =
+                self.signature_of(oid)?.is_some() && self.signs_for(commit.author().name_bytes());
             let replayed = self.write_commit_object(
                 &commit.author(),
                 &commit.committer(),

@@ -45,8 +45,9 @@ pub struct Store {
     pub(super) layout: Option<&'static [&'static str]>,
     /// Why this command stopped asking the remote (see `give_up`).
     pub(super) given_up: RefCell<Option<String>>,
-    /// Signs every commit this store writes, and re-signs a signed one it replays.
-    pub(super) signer: Option<Signer>,
+    /// Signs every commit this store writes, and re-signs a signed one of the same
+    /// actor's that it replays; the actor is the first.
+    pub(super) signer: Option<(String, Signer)>,
 }
 
 /// Makes the `gpgsig` header of a commit from the commit's bytes.
@@ -222,9 +223,9 @@ impl Store {
         self.offline
     }
 
-    /// Sign every commit written from now on with `signer`.
-    pub fn signing(mut self, signer: Signer) -> Store {
-        self.signer = Some(signer);
+    /// Sign every commit written from now on with `signer`, the key of `actor`.
+    pub fn signing(mut self, actor: &str, signer: Signer) -> Store {
+        self.signer = Some((actor.to_string(), signer));
         self
     }
 
@@ -250,7 +251,7 @@ impl Store {
                 self.path().display()
             )
         };
-        let Some(signer) = self.signer.as_ref().filter(|_| sign) else {
+        let Some((_, signer)) = self.signer.as_ref().filter(|_| sign) else {
             return self
                 .repo
                 .commit(None, author, committer, message, tree, parents)
@@ -268,6 +269,14 @@ impl Store {
         self.repo
             .commit_signed(content, &signature, None)
             .with_context(context)
+    }
+
+    /// Whether a replayed commit by `author` (its author's name) is signed again: only
+    /// one this store's signer made, since another person's key is not ours to use.
+    pub(super) fn signs_for(&self, author: &[u8]) -> bool {
+        self.signer
+            .as_ref()
+            .is_some_and(|(actor, _)| signature(actor).is_ok_and(|s| s.name_bytes() == author))
     }
 
     /// A commit's SSH signature and the bytes it signs; `None` when it is unsigned.

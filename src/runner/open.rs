@@ -42,7 +42,10 @@ fn signing(store: Store, plan: &Plan) -> anyhow::Result<Store> {
     }
     Ok(
         match crate::signing::configured(&crate::identity::plan_dir(plan))? {
-            Some(key) => store.signing(Box::new(move |data| key.sign(data))),
+            Some(key) => store.signing(
+                &crate::identity::Identity::resolve(plan).actor,
+                Box::new(move |data| key.sign(data)),
+            ),
             None => store,
         },
     )
