@@ -111,14 +111,29 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     if approvals.is_empty() {
         return Ok(Vec::new());
     }
-    let allowed = allowed_signers(plan, file, approvals[0].2);
+    // Each gate's file, read once; the start is checked against the first gate's.
+    let mut files: Vec<(&str, Result<Vec<u8>, String>)> = Vec::new();
+    for (_, _, approval) in &approvals {
+        if !files.iter().any(|(path, _)| *path == approval.allowed_signers) {
+            files.push((
+                &approval.allowed_signers,
+                allowed_signers(plan, file, approval),
+            ));
+        }
+    }
+    let allowed_by = |approval: &Approval| {
+        files
+            .iter()
+            .find(|(path, _)| *path == approval.allowed_signers)
+            .map(|(_, allowed)| allowed)
+    };
     let commits = commits_adding(store, file)?;
     let start = file
         .events
         .first()
         .and_then(|first| commit_of(&commits, first));
-    let starter = match (start, &allowed) {
-        (Some(oid), Ok(allowed)) => signer_of(store, oid, allowed)?,
+    let starter = match (start, files.first()) {
+        (Some(oid), Some((_, Ok(allowed)))) => signer_of(store, oid, allowed)?,
         _ => Starter::default(),
     };
     let mut verdicts = Vec::with_capacity(approvals.len());
@@ -136,10 +151,13 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
             fingerprint: None,
             refused: None,
         };
+        let Some(allowed) = allowed_by(approval) else {
+            continue;
+        };
         verdict.refused = refusal(
             store,
             approval,
-            &allowed,
+            allowed,
             &starter,
             file,
             &mut verdict,
