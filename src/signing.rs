@@ -160,7 +160,11 @@ pub fn check(allowed: &[u8], principal: &str, data: &[u8], signature: &str) -> R
 
 /// Who made a valid `signature` of `data`: the key's fingerprint and the principals
 /// `allowed` gives it; `None` when it is not a valid signature of `data`.
-pub fn signer(allowed: &[u8], data: &[u8], signature: &str) -> Result<Option<(String, Vec<String>)>> {
+pub fn signer(
+    allowed: &[u8],
+    data: &[u8],
+    signature: &str,
+) -> Result<Option<(String, Vec<String>)>> {
     let files = Files::write(allowed, signature)?;
     let Some(fingerprint) = files.good(data)? else {
         return Ok(None);
@@ -184,7 +188,11 @@ impl Files {
     }
 
     fn sig(&self) -> String {
-        self.dir.path().join("commit.sig").to_string_lossy().into_owned()
+        self.dir
+            .path()
+            .join("commit.sig")
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn signers(&self) -> String {
@@ -214,7 +222,14 @@ impl Files {
     /// The principals the allowed signers give the signature's key.
     fn principals(&self) -> Result<Vec<String>> {
         let out = keygen(
-            &["-Y", "find-principals", "-f", &self.signers(), "-s", &self.sig()],
+            &[
+                "-Y",
+                "find-principals",
+                "-f",
+                &self.signers(),
+                "-s",
+                &self.sig(),
+            ],
             b"",
         )?;
         if !out.status.success() {

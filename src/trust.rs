@@ -114,7 +114,10 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     // Each gate's file, read once; the start is checked against the first gate's.
     let mut files: Vec<(&str, Result<Vec<u8>, String>)> = Vec::new();
     for (_, _, approval) in &approvals {
-        if !files.iter().any(|(path, _)| *path == approval.allowed_signers) {
+        if !files
+            .iter()
+            .any(|(path, _)| *path == approval.allowed_signers)
+        {
             files.push((
                 &approval.allowed_signers,
                 allowed_signers(plan, file, approval),
@@ -154,14 +157,7 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
         let Some(allowed) = allowed_by(approval) else {
             continue;
         };
-        verdict.refused = refusal(
-            store,
-            approval,
-            allowed,
-            &starter,
-            file,
-            &mut verdict,
-        )?;
+        verdict.refused = refusal(store, approval, allowed, &starter, file, &mut verdict)?;
         verdicts.push(verdict);
     }
     Ok(verdicts)
@@ -226,7 +222,11 @@ pub fn counted(file: &ReleaseFile, verdicts: &[Verdict]) -> ReleaseFile {
 }
 
 /// The folded state counting only the approvals that verify, and every verdict.
-pub fn state(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<(ReleaseState, Vec<Verdict>)> {
+pub fn state(
+    store: &Store,
+    plan: &Plan,
+    file: &ReleaseFile,
+) -> Result<(ReleaseState, Vec<Verdict>)> {
     let verdicts = check(store, plan, file)?;
     Ok((engine::fold(Some(&counted(file, &verdicts))), verdicts))
 }
@@ -253,7 +253,11 @@ fn signer_of(store: &Store, commit: Oid, allowed: &[u8]) -> Result<Starter> {
 }
 
 /// The allowed-signers file at the release's source commit in the plan's repository.
-fn allowed_signers(plan: &Plan, file: &ReleaseFile, approval: &Approval) -> Result<Vec<u8>, String> {
+fn allowed_signers(
+    plan: &Plan,
+    file: &ReleaseFile,
+    approval: &Approval,
+) -> Result<Vec<u8>, String> {
     let Some(source) = &file.source_commit else {
         return Err("the release has no recorded source commit to read them at".into());
     };
@@ -297,11 +301,13 @@ fn commits_adding(store: &Store, file: &ReleaseFile) -> Result<Vec<(Oid, Vec<Eve
 
 fn events_in(snapshot: &crate::record::Snapshot, file: &ReleaseFile) -> Result<Vec<Event>> {
     // A file that does not read there added nothing a signature can vouch for.
-    Ok(crate::format::read_release(snapshot, &file.app, &file.release)
-        .ok()
-        .flatten()
-        .map(|f| f.events)
-        .unwrap_or_default())
+    Ok(
+        crate::format::read_release(snapshot, &file.app, &file.release)
+            .ok()
+            .flatten()
+            .map(|f| f.events)
+            .unwrap_or_default(),
+    )
 }
 
 /// The commit that added `event`: the newest one, if it was added more than once.

@@ -75,7 +75,9 @@ fn project(record: Option<&str>) -> Setup {
     Setup::with_plan(|p| {
         let text = plan(p, SIGNED, CANARY);
         match record {
-            Some(record) => text.replacen("app: checkout\n", &format!("app: checkout\n{record}"), 1),
+            Some(record) => {
+                text.replacen("app: checkout\n", &format!("app: checkout\n{record}"), 1)
+            }
             None => text,
         }
     })
@@ -166,10 +168,15 @@ fn an_unsigned_approval_is_not_counted() {
     start(&c.dev);
     // Recorded under the same plan without `signed`, then the plan asks again.
     let plan = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
-    s.env.write("release.yaml", plan.replace(", signed: true", ""));
+    s.env
+        .write("release.yaml", plan.replace(", signed: true", ""));
     ok(&approve(&c.bob));
     s.env.write("release.yaml", plan);
-    refused(&s, &c.dev, "approval by bob@acme.io in production is not counted: unsigned");
+    refused(
+        &s,
+        &c.dev,
+        "approval by bob@acme.io in production is not counted: unsigned",
+    );
 }
 
 #[test]
@@ -180,12 +187,17 @@ fn an_approval_signed_by_a_key_not_in_the_allowed_signers_is_not_counted() {
     let run = approve(&c.bob);
     ok(&run);
     assert!(
-        run.stderr
-            .contains("this approval does not count: signed by a key that is not in the allowed signers"),
+        run.stderr.contains(
+            "this approval does not count: signed by a key that is not in the allowed signers"
+        ),
         "{}",
         run.stderr
     );
-    refused(&s, &c.dev, "signed by a key that is not in the allowed signers");
+    refused(
+        &s,
+        &c.dev,
+        "signed by a key that is not in the allowed signers",
+    );
 }
 
 #[test]
@@ -196,11 +208,20 @@ fn an_approval_commit_altered_after_signing_is_not_counted() {
     ok(&approve(&c.alice));
     // Rewrite the approval commit by hand, its signature header kept.
     let raw = s.env.git(&["cat-file", "commit", "relctl/records"]);
-    let altered = raw.replacen("approved by alice@acme.io", "approved by alice@acme.io (edited)", 1);
+    let altered = raw.replacen(
+        "approved by alice@acme.io",
+        "approved by alice@acme.io (edited)",
+        1,
+    );
     assert_ne!(raw, altered);
     let oid = hash_commit(s.env.path(), &altered);
-    s.env.git(&["update-ref", "refs/heads/relctl/records", &oid]);
-    refused(&s, &c.dev, "bad signature (the commit was altered after it was signed");
+    s.env
+        .git(&["update-ref", "refs/heads/relctl/records", &oid]);
+    refused(
+        &s,
+        &c.dev,
+        "bad signature (the commit was altered after it was signed",
+    );
     let verify = c.dev.run(&["verify"]);
     assert_eq!(verify.code, 1, "{}", verify.stderr);
     assert!(verify.stdout.starts_with("FAIL "), "{}", verify.stdout);
@@ -214,7 +235,8 @@ fn an_approval_by_a_principal_that_is_not_an_approver_is_refused() {
     let run = approve(&c.mallory);
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
-        run.stderr.contains("mallory@acme.io is not an approver here"),
+        run.stderr
+            .contains("mallory@acme.io is not an approver here"),
         "{}",
         run.stderr
     );
@@ -227,9 +249,10 @@ fn relctl_actor_pretending_to_be_an_approver_does_not_pass_a_signed_gate() {
     let s = project(None);
     let c = cast(&s);
     start(&c.dev);
-    ok(&c
-        .mallory
-        .run_as("alice@acme.io", &["approve", &release(HEX), "--env", "production"]));
+    ok(&c.mallory.run_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    ));
     refused(
         &s,
         &c.dev,
@@ -260,8 +283,9 @@ fn without_a_signing_key_approve_says_what_to_configure() {
     let run = approve(&carol);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("git config user.signingkey ~/.ssh/id_ed25519.pub; git config gpg.format ssh"),
+        run.stderr.contains(
+            "git config user.signingkey ~/.ssh/id_ed25519.pub; git config gpg.format ssh"
+        ),
         "{}",
         run.stderr
     );
@@ -280,7 +304,14 @@ fn verify_catches_an_approval_tampered_with_on_the_remote_by_hand() {
     let elsewhere = s.env.path().join("elsewhere");
     git(
         s.env.path(),
-        &["clone", "-q", "-b", "relctl/records", &origin.to_string_lossy(), "elsewhere"],
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "relctl/records",
+            &origin.to_string_lossy(),
+            "elsewhere",
+        ],
     );
     let file = elsewhere.join(relctl::format::release_path("checkout", &release(HEX)));
     let text = std::fs::read_to_string(&file).expect("the release file");
@@ -295,7 +326,12 @@ fn verify_catches_an_approval_tampered_with_on_the_remote_by_hand() {
         "{}",
         run.stdout
     );
-    assert!(run.stderr.contains("1 of 1 signed approval(s) do not verify"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 of 1 signed approval(s) do not verify"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -311,7 +347,14 @@ fn a_signed_approval_replayed_onto_a_moved_remote_is_signed_again() {
     let other = s.env.path().join("other");
     git(
         s.env.path(),
-        &["clone", "-q", "-b", "main", &origin.to_string_lossy(), "other"],
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "main",
+            &origin.to_string_lossy(),
+            "other",
+        ],
     );
     let someone = person(&s, "dev@acme.io", false, &other);
     let run = someone.run(&["promote", "--artifact", &artifact(OLD), "--to", "dev"]);
@@ -330,7 +373,8 @@ fn with_remote() -> (Setup, PathBuf) {
     s.env.git(&["init", "-q", "--bare", "origin.git"]);
     s.env
         .git(&["remote", "add", "origin", &origin.to_string_lossy()]);
-    s.env.write(".gitignore", "origin.git/\nelsewhere/\nother/\n");
+    s.env
+        .write(".gitignore", "origin.git/\nelsewhere/\nother/\n");
     (s, origin)
 }
 

@@ -83,7 +83,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     )?;
     let (file, _) = release::find(&store, &plan.app, &args.release)?;
     let (after, verdicts) = crate::trust::state(&store, &plan, &file)?;
-    for verdict in verdicts.iter().filter(|v| Some(v.index) == file.events.len().checked_sub(1)) {
+    for verdict in verdicts
+        .iter()
+        .filter(|v| Some(v.index) == file.events.len().checked_sub(1))
+    {
         if let Some(why) = &verdict.refused {
             ctx.printer
                 .warn(&format!("this approval does not count: {why}"));

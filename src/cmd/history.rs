@@ -46,7 +46,10 @@ fn signature_line(v: &crate::trust::Verdict) -> String {
     match &v.refused {
         None => format!("signed by {} with {key}: verified", v.by),
         Some(why) if v.verified() => {
-            format!("signed by {} with {key}: verified, not counted: {why}", v.by)
+            format!(
+                "signed by {} with {key}: verified, not counted: {why}",
+                v.by
+            )
         }
         Some(why) => format!("signature with {key}: not verified: {why}"),
     }

@@ -649,7 +649,9 @@ fn approval(node: &Node, d: &mut Diagnostics) -> Option<Approval> {
         if !inside {
             d.at(
                 n.pos,
-                format!("`allowed_signers` must be a path inside the plan's repository, not `{path}`"),
+                format!(
+                    "`allowed_signers` must be a path inside the plan's repository, not `{path}`"
+                ),
             );
         }
         Some(path)

@@ -287,8 +287,12 @@ impl Store {
                 data.to_vec(),
             ))),
             Err(err) if err.code() == ErrorCode::NotFound => Ok(None),
-            Err(err) => Err(err)
-                .with_context(|| format!("reading the signature of commit {oid} in {}", self.path().display())),
+            Err(err) => Err(err).with_context(|| {
+                format!(
+                    "reading the signature of commit {oid} in {}",
+                    self.path().display()
+                )
+            }),
         }
     }
 
