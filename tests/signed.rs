@@ -409,3 +409,35 @@ fn fingerprint_of(p: &Person) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[test]
+fn on_a_terminal_a_signed_gate_is_not_asked_of_someone_without_a_key() {
+    let s = project(None);
+    let here = s.env.path().to_path_buf();
+    let c = cast(&s);
+    let carol = person(&s, "carol@acme.io", false, &here);
+    let tmux = crate::terminal::Tmux::start(
+        s.env.path(),
+        carol.op.home(),
+        &["promote", "--artifact", &artifact(HEX)],
+    );
+    tmux.keep_screen();
+    assert_eq!(
+        crate::terminal::exit_code(s.env.path()),
+        4,
+        "{}",
+        tmux.screen()
+    );
+    let screen = tmux
+        .screen()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        screen.contains("you cannot approve this yourself: the gate asks for a signed approval"),
+        "{screen}"
+    );
+    // alice, whose key the allowed signers list, approves; the release goes on.
+    ok(&approve(&c.alice));
+    ok(&c.dev.run(&["resume", &release(HEX)]));
+}
