@@ -441,3 +441,20 @@ fn on_a_terminal_a_signed_gate_is_not_asked_of_someone_without_a_key() {
     ok(&approve(&c.alice));
     ok(&c.dev.run(&["resume", &release(HEX)]));
 }
+
+#[test]
+fn allowed_signers_outside_the_repository_is_a_plan_error() {
+    let s = Setup::new(
+        "    approval: { approvers: [\"alice@acme.io\"], signed: true, allowed_signers: ../keys }\n",
+        CANARY,
+    );
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "`allowed_signers` must be a path inside the plan's repository, not `../keys`"
+        ),
+        "{}",
+        run.stderr
+    );
+}
