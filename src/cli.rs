@@ -127,6 +127,8 @@ pub enum Command {
     Status(cmd::status::Args),
     #[command(after_long_help = manual::help_examples(Some("history")))]
     History(cmd::history::Args),
+    #[command(after_long_help = manual::help_examples(Some("verify")))]
+    Verify(cmd::verify::Args),
     #[command(after_long_help = manual::help_examples(Some("notes")))]
     Notes(cmd::notes::Args),
     #[command(after_long_help = manual::help_examples(Some("report")))]

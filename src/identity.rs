@@ -61,7 +61,7 @@ pub fn needed_by(plan: &Plan) -> bool {
 }
 
 /// The plan's directory, absolute: a bare `release.yaml` is in the current directory.
-fn plan_dir(plan: &Plan) -> PathBuf {
+pub fn plan_dir(plan: &Plan) -> PathBuf {
     let dir = crate::notes::plan_dir(plan);
     std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
@@ -96,17 +96,23 @@ fn resolve_with(dir: &Path, var: &dyn Fn(&str) -> Option<String>) -> Identity {
 /// one, honouring `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_NOSYSTEM` and conditional includes as
 /// git does; outside a repository, the global and system configuration alone.
 fn git_email(dir: &Path) -> Option<String> {
-    let config = match git2::Repository::open_ext(
+    let config = git_config(dir)?;
+    let email = config.get_string("user.email").ok()?;
+    let email = email.trim();
+    (!email.is_empty()).then(|| email.to_string())
+}
+
+/// git's configuration as git reads it in `dir`: the repository's over the global one;
+/// outside a repository, the global and system configuration alone.
+pub fn git_config(dir: &Path) -> Option<git2::Config> {
+    match git2::Repository::open_ext(
         dir,
         git2::RepositoryOpenFlags::FROM_ENV,
         std::iter::empty::<&OsStr>(),
     ) {
-        Ok(repo) => repo.config().ok()?,
-        Err(_) => outside_repository()?,
-    };
-    let email = config.get_string("user.email").ok()?;
-    let email = email.trim();
-    (!email.is_empty()).then(|| email.to_string())
+        Ok(repo) => repo.config().ok(),
+        Err(_) => outside_repository(),
+    }
 }
 
 /// The configuration git reads outside a repository.

@@ -24,7 +24,9 @@ pub mod plan;
 pub mod providers;
 pub mod record;
 pub mod runner;
+pub mod signing;
 pub mod text;
+pub mod trust;
 pub mod ui;
 pub mod version;
 

@@ -133,6 +133,16 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
                 "one release in full: steps, measurements, approvals",
             ),
         ],
+        Some("verify") => &[
+            (
+                "relctl verify checkout-4f2a9c1be0d3",
+                "check the signature of every approval at a signed gate of that release",
+            ),
+            (
+                "relctl verify",
+                "every release of the plan's app; exit 1 when any signature does not verify",
+            ),
+        ],
         Some("notes") => &[
             (
                 "relctl notes checkout-4f2a9c1be0d3",

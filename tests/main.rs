@@ -35,6 +35,7 @@ mod rollback_races;
 mod runbook;
 mod secrets;
 mod shared_records;
+mod signed;
 mod snapshots_cli;
 mod terminal;
 mod tls;

@@ -34,7 +34,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let env = super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
     let sync = store.sync();
-    let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
+    let (file, _) = release::find_after(&store, &plan.app, &args.release, &sync)?;
+    // At a signed gate an approval that does not verify is as good as none: it may be
+    // given again, signed.
+    let (state, _) = crate::trust::state(&store, &plan, &file)?;
     let author = release::author(&plan);
     let gate = release::decidable_gate(env, &args.release, &state, &author, Verdict::Approve)?;
     if let Some(earlier) = crate::engine::rolled_back_before(&plan, &state, &env.name) {
@@ -53,6 +56,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .into());
     }
     let approval = release::gate_approval(env, gate);
+    release::check_signing(approval, &store, "an approval")?;
     let counted = |state: &engine::ReleaseState| {
         approval.map_or((0, 0), |a| {
             let have =
@@ -93,7 +97,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         github.as_ref(),
         "the approval",
     )?;
-    let (_, after) = release::find(&store, &plan.app, &args.release)?;
+    let (file, _) = release::find(&store, &plan.app, &args.release)?;
+    let (after, verdicts) = crate::trust::state(&store, &plan, &file)?;
+    for verdict in verdicts
+        .iter()
+        .filter(|v| Some(v.index) == file.events.len().checked_sub(1))
+    {
+        if let Some(why) = &verdict.refused {
+            ctx.printer
+                .warn(&format!("this approval does not count: {why}"));
+        }
+    }
     let (have, min) = counted(&after);
     ctx.printer.status(&if have < min {
         format!("{have}/{min} approvals; {} more needed", min - have)

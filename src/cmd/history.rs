@@ -39,6 +39,22 @@ fn of_app(e: &crate::record::LogEntry, app: &str) -> bool {
         .is_none_or(|a| a == app)
 }
 
+/// What `history` says of an approval at a signed gate: who signed it, with which key,
+/// and whether it verified.
+fn signature_line(v: &crate::trust::Verdict) -> String {
+    let key = v.fingerprint.as_deref().unwrap_or("no key");
+    match &v.refused {
+        None => format!("signed by {} with {key}: verified", v.by),
+        Some(why) if v.verified() => {
+            format!(
+                "signed by {} with {key}: verified, not counted: {why}",
+                v.by
+            )
+        }
+        Some(why) => format!("signature with {key}: not verified: {why}"),
+    }
+}
+
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     if let Some(env) = &args.env {
@@ -49,8 +65,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let json = ctx.printer.mode() == OutputMode::Json;
     if let Some(id) = &args.release {
         let (file, _) = super::release::find(&store, &plan.app, id)?;
+        let verdicts = crate::trust::check(&store, &plan, &file)?;
         if json {
-            return ctx.printer.json(&serde_json::to_value(&file)?);
+            let mut value = serde_json::to_value(&file)?;
+            if !verdicts.is_empty() {
+                value["signatures"] = verdicts.iter().map(super::verify::json_of).collect();
+            }
+            return ctx.printer.json(&value);
         }
         let mut text = format!(
             "{}  {}  version {}{}\n",
@@ -63,10 +84,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 .map(|c| format!("  source {}", c.chars().take(12).collect::<String>()))
                 .unwrap_or_default()
         );
-        for event in file
+        for (index, event) in file
             .events
             .iter()
-            .filter(|e| args.env.is_none() || e.env == args.env)
+            .enumerate()
+            .filter(|(_, e)| args.env.is_none() || e.env == args.env)
         {
             text.push_str(&format!(
                 "{}  {:<12} {}  ({})\n",
@@ -75,6 +97,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 event.kind.describe(),
                 event.actor
             ));
+            if let Some(verdict) = verdicts.iter().find(|v| v.index == index) {
+                text.push_str(&format!("{:<34}{}\n", "", signature_line(verdict)));
+            }
         }
         return ctx.printer.data(&crate::text::visible(&text));
     }

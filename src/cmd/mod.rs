@@ -18,6 +18,7 @@ pub mod rollback;
 pub mod status;
 pub mod unlock;
 pub mod validate;
+pub mod verify;
 
 use anyhow::Context as _;
 
@@ -142,6 +143,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Rollback(args) => rollback::run(args, ctx),
         Command::Status(args) => status::run(args, ctx),
         Command::History(args) => history::run(args, ctx),
+        Command::Verify(args) => verify::run(args, ctx),
         Command::Notes(args) => notes::run(args, ctx),
         Command::Report(args) => report::run(args, ctx),
         Command::Unlock(args) => unlock::run(args, ctx),

@@ -35,7 +35,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let author = release::author(&plan);
-    release::decidable_gate(env, &args.release, &state, &author, Verdict::Reject)?;
+    let gate = release::decidable_gate(env, &args.release, &state, &author, Verdict::Reject)?;
+    release::check_signing(release::gate_approval(env, gate), &store, "a rejection")?;
     let release_id = args.release.clone();
     let kind = EventKind::Rejected {
         by: author.actor.clone(),

@@ -11,7 +11,7 @@ use crate::engine::{self, ActorSource, EnvRun, Outcome, ReleaseFile, ReleaseStat
 use crate::error::{Error, Exit};
 use crate::format;
 use crate::identity::{self, Identity};
-use crate::plan::{Approval, Environment, Plan, StepKind, template};
+use crate::plan::{Approval, Environment, Plan, template};
 use crate::providers::Secrets;
 use crate::record::Store;
 use crate::runner::{self, Author, Header, Options, Runner, Surroundings};
@@ -211,11 +211,16 @@ pub fn decidable_gate(
 
 /// The approval rule of a gate (`None` is the environment's own): an approval step's
 /// own, else the environment's.
-pub fn gate_approval(env: &Environment, gate: Option<usize>) -> Option<&Approval> {
-    match gate.and_then(|step| env.steps.get(step)).map(|s| &s.kind) {
-        Some(StepKind::Approval(Some(own))) => Some(own),
-        _ => env.approval.as_ref(),
+/// A decision at a gate that asks for signatures needs a key to sign it with (exit 2).
+pub fn check_signing(approval: Option<&Approval>, store: &Store, what: &str) -> anyhow::Result<()> {
+    if approval.is_some_and(|a| a.signed) && !store.signs() {
+        return Err(crate::signing::missing_key(what).into());
     }
+    Ok(())
+}
+
+pub fn gate_approval(env: &Environment, gate: Option<usize>) -> Option<&Approval> {
+    env.gate_approval(gate)
 }
 
 /// The gate an environment's run waits at, or where it stands instead.

@@ -522,6 +522,8 @@ fn approver_patterns() {
         approvers: vec!["alice@acme.io".into(), "*@sre.acme.io".into()],
         min: 1,
         allow_self: false,
+        signed: false,
+        allowed_signers: String::new(),
     };
     assert!(approver_allowed(&approval, "ALICE@acme.io", None).is_ok());
     assert!(approver_allowed(&approval, "x@sre.acme.io", None).is_ok());

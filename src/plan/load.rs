@@ -640,11 +640,30 @@ fn approval(node: &Node, d: &mut Diagnostics) -> Option<Approval> {
     let allow_self = f
         .get("allow_self")
         .and_then(|n| read::boolean(n, "allow_self", d));
+    let signed = f.get("signed").and_then(|n| read::boolean(n, "signed", d));
+    let allowed_signers = f.get("allowed_signers").and_then(|n| {
+        let path = read::string(n, "allowed_signers", d)?;
+        let inside = !path.is_empty()
+            && !path.starts_with('/')
+            && path.split('/').all(|part| !part.is_empty() && part != "..");
+        if !inside {
+            d.at(
+                n.pos,
+                format!(
+                    "`allowed_signers` must be a path inside the plan's repository, not `{path}`"
+                ),
+            );
+        }
+        Some(path)
+    });
     f.finish(d);
     Some(Approval {
         approvers: approvers?,
         min: min.unwrap_or(1),
         allow_self: allow_self.unwrap_or(true),
+        signed: signed.unwrap_or(false),
+        allowed_signers: allowed_signers
+            .unwrap_or_else(|| super::types::DEFAULT_ALLOWED_SIGNERS.to_string()),
     })
 }
 

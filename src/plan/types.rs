@@ -234,7 +234,26 @@ pub struct Approval {
     pub approvers: Vec<String>,
     pub min: u32,
     pub allow_self: bool,
+    /// Count only approvals whose record commit is signed by a key the allowed-signers
+    /// file gives the approver (docs/trust.md).
+    pub signed: bool,
+    /// That file, a path in the plan's repository read at the release's source commit.
+    pub allowed_signers: String,
 }
+
+impl Environment {
+    /// The approval a gate asks for (`gate: None` is the environment's own): an
+    /// `approval` step's own keys, else the environment's.
+    pub fn gate_approval(&self, gate: Option<usize>) -> Option<&Approval> {
+        match gate.and_then(|step| self.steps.get(step)).map(|s| &s.kind) {
+            Some(StepKind::Approval(Some(own))) => Some(own),
+            _ => self.approval.as_ref(),
+        }
+    }
+}
+
+/// Where a signed gate reads its allowed signers when the plan does not say.
+pub const DEFAULT_ALLOWED_SIGNERS: &str = ".relctl/allowed_signers";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Freeze {

@@ -210,6 +210,7 @@ impl Store {
             offline: false,
             layout,
             given_up: RefCell::new(None),
+            signer: None,
         }
     }
 
@@ -564,18 +565,20 @@ impl Store {
                 .and_then(|tree| self.repo.find_tree(tree))
                 .with_context(context)?;
             let message = String::from_utf8_lossy(commit.message_raw_bytes());
-            let replayed = self
-                .repo
-                .commit(
-                    None,
-                    &commit.author(),
-                    &commit.committer(),
-                    &message,
-                    &tree,
-                    &[&head],
-                )
-                .and_then(|replayed| self.repo.find_commit(replayed))
-                .with_context(context)?;
+            // A new parent breaks the old signature: a signed commit is signed again
+            // when it is this store's signer's own; anyone else's goes on unsigned, and
+            // a signed gate then does not count it.
+            let signed =
+                self.signature_of(oid)?.is_some() && self.signs_for(commit.author().name_bytes());
+            let replayed = self.write_commit_object(
+                &commit.author(),
+                &commit.committer(),
+                &message,
+                &tree,
+                &[&head],
+                signed,
+            )?;
+            let replayed = self.repo.find_commit(replayed).with_context(context)?;
             head = replayed;
         }
         Ok(Some(head.id()))

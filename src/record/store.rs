@@ -45,7 +45,13 @@ pub struct Store {
     pub(super) layout: Option<&'static [&'static str]>,
     /// Why this command stopped asking the remote (see `give_up`).
     pub(super) given_up: RefCell<Option<String>>,
+    /// Signs every commit this store writes, and re-signs a signed one of the same
+    /// actor's that it replays; the actor is the first.
+    pub(super) signer: Option<(String, Signer)>,
 }
+
+/// Makes the `gpgsig` header of a commit from the commit's bytes.
+pub type Signer = Box<dyn Fn(&[u8]) -> Result<String>>;
 
 /// What a command means to do with the branch: a reader may find it checked out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +184,7 @@ impl Store {
             offline: false,
             layout: None,
             given_up: RefCell::new(None),
+            signer: None,
         };
         store.checked_out = store.is_checked_out()?;
         if access == Access::Write && store.checked_out {
@@ -214,6 +221,100 @@ impl Store {
 
     pub fn is_offline(&self) -> bool {
         self.offline
+    }
+
+    /// Sign every commit written from now on with `signer`, the key of `actor`.
+    pub fn signing(mut self, actor: &str, signer: Signer) -> Store {
+        self.signer = Some((actor.to_string(), signer));
+        self
+    }
+
+    /// Whether this store signs what it writes.
+    pub fn signs(&self) -> bool {
+        self.signer.is_some()
+    }
+
+    /// Writes a commit object, signed when `sign` and this store has a signer.
+    pub(super) fn write_commit_object(
+        &self,
+        author: &Signature<'_>,
+        committer: &Signature<'_>,
+        message: &str,
+        tree: &Tree<'_>,
+        parents: &[&git2::Commit<'_>],
+        sign: bool,
+    ) -> Result<Oid> {
+        let context = || {
+            format!(
+                "writing a commit for branch {} in {}",
+                self.branch,
+                self.path().display()
+            )
+        };
+        let Some((_, signer)) = self.signer.as_ref().filter(|_| sign) else {
+            return self
+                .repo
+                .commit(None, author, committer, message, tree, parents)
+                .with_context(context);
+        };
+        let buffer = self
+            .repo
+            .commit_create_buffer(author, committer, message, tree, parents)
+            .with_context(context)?;
+        let content = buffer
+            .as_str()
+            .context("a record commit is not UTF-8")
+            .with_context(context)?;
+        let signature = signer(content.as_bytes())?;
+        self.repo
+            .commit_signed(content, &signature, None)
+            .with_context(context)
+    }
+
+    /// Whether a replayed commit by `author` (its author's name) is signed again: only
+    /// one this store's signer made, since another person's key is not ours to use.
+    pub(super) fn signs_for(&self, author: &[u8]) -> bool {
+        self.signer
+            .as_ref()
+            .is_some_and(|(actor, _)| signature(actor).is_ok_and(|s| s.name_bytes() == author))
+    }
+
+    /// A commit's SSH signature and the bytes it signs; `None` when it is unsigned.
+    pub fn signature_of(&self, oid: Oid) -> Result<Option<(String, Vec<u8>)>> {
+        match self.repo.extract_signature(&oid, None) {
+            Ok((signature, data)) => Ok(Some((
+                String::from_utf8_lossy(&signature).into_owned(),
+                data.to_vec(),
+            ))),
+            Err(err) if err.code() == ErrorCode::NotFound => Ok(None),
+            Err(err) => Err(err).with_context(|| {
+                format!(
+                    "reading the signature of commit {oid} in {}",
+                    self.path().display()
+                )
+            }),
+        }
+    }
+
+    /// The branch as it was at commit `oid`, and `oid`'s first parent.
+    pub fn snapshot_at(&self, oid: Oid) -> Result<(Snapshot<'_>, Option<Oid>)> {
+        let commit = self
+            .repo
+            .find_commit(oid)
+            .with_context(|| format!("reading commit {oid} in {}", self.path().display()))?;
+        let tree = commit
+            .tree()
+            .with_context(|| format!("reading commit {oid} in {}", self.path().display()))?;
+        let parent = commit.parent_ids().next();
+        Ok((
+            Snapshot {
+                repo: &self.repo,
+                branch: &self.branch,
+                tip: Some(oid),
+                tree: Some(tree),
+            },
+            parent,
+        ))
     }
 
     /// Whether the branch is checked out here: moving it would change the user's
@@ -631,15 +732,7 @@ impl Store {
                 })?),
             };
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        self.repo
-            .commit(None, &signature, &signature, &message, &tree, &parents)
-            .with_context(|| {
-                format!(
-                    "writing a commit for branch {} in {}",
-                    self.branch,
-                    self.path().display()
-                )
-            })
+        self.write_commit_object(&signature, &signature, &message, &tree, &parents, true)
     }
 }
 

@@ -33,7 +33,7 @@ impl Runner<'_> {
         let (env, step) = (gate.env, gate.step);
         let run = state.env(env);
         if self.opts.interactive {
-            match self.may_approve(gate.approval, state) {
+            match self.may_approve(gate, state) {
                 Ok(()) => return self.prompt(gate).await,
                 // Said once, not on every poll of --wait-approval.
                 Err(why) if run.awaiting != Some(step) => self
@@ -79,11 +79,43 @@ impl Runner<'_> {
     }
 
     /// Whether the person running this may approve the gate, or why not.
-    fn may_approve(&self, approval: &Approval, state: &ReleaseState) -> Result<(), String> {
+    fn may_approve(&self, gate: &Gate<'_>, state: &ReleaseState) -> Result<(), String> {
         if self.author.actor_source == engine::ActorSource::None {
             return Err("no identity is known (set git's user.email, or RELCTL_ACTOR)".to_string());
         }
-        engine::decide::approver_allowed(approval, &self.author.actor, state.started_by.as_deref())
+        if gate.approval.signed {
+            if !self.store.signs() {
+                return Err("the gate asks for a signed approval and git has no SSH signing key configured (docs/trust.md)".to_string());
+            }
+            // An approval of ours that does not count would only be asked for again.
+            if self
+                .approved_uncounted(gate)
+                .map_err(|err| format!("{err:#}"))?
+            {
+                return Err(
+                    "your approval is recorded but does not count (the warning above says why)"
+                        .to_string(),
+                );
+            }
+        }
+        engine::decide::approver_allowed(
+            gate.approval,
+            &self.author.actor,
+            state.started_by.as_deref(),
+        )
+    }
+
+    /// Whether the record holds an approval of this gate by the caller, counted or not.
+    fn approved_uncounted(&self, gate: &Gate<'_>) -> anyhow::Result<bool> {
+        let snapshot = self.store.snapshot()?;
+        let file = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
+        Ok(file.is_some_and(|file| {
+            file.events.iter().any(|e| {
+                e.env.as_deref() == Some(gate.env)
+                    && matches!(&e.kind, EventKind::Approved { step, by, .. }
+                        if *step == gate.step && engine::decide::same_person(by, &self.author.actor))
+            })
+        }))
     }
 
     /// Asks on the terminal and records the answer: approved, or rejected.

@@ -21,6 +21,8 @@ impl Runner<'_> {
         let mut lock_deadline: Option<Instant> = None;
         // How many events the record held when this run began.
         let mut seen: Option<usize> = None;
+        // The approvals a signed gate refused that this run has said so about.
+        let mut told = std::collections::BTreeSet::new();
         loop {
             let snapshot = self.store.snapshot()?;
             let release = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
@@ -29,7 +31,14 @@ impl Runner<'_> {
             if let Some(taken) = self.taken_over(events.get(seen..).unwrap_or_default()) {
                 return Err(taken);
             }
-            let state = engine::fold(release.as_ref());
+            let state = match &release {
+                Some(file) if crate::trust::required(self.plan) => {
+                    let (state, verdicts) = crate::trust::state(&self.store, self.plan, file)?;
+                    self.tell_refused(&verdicts, &mut told);
+                    state
+                }
+                _ => engine::fold(release.as_ref()),
+            };
             let envs = crate::format::read_envs(
                 &snapshot,
                 &self.header.app,
@@ -97,6 +106,22 @@ impl Runner<'_> {
                 Decision::RollBack { env, reason } => {
                     return self.roll_back(&env, &state.env(&env), &reason).await;
                 }
+            }
+        }
+    }
+
+    /// Says once why each approval a signed gate does not count was refused.
+    fn tell_refused(
+        &self,
+        verdicts: &[crate::trust::Verdict],
+        told: &mut std::collections::BTreeSet<usize>,
+    ) {
+        for verdict in verdicts {
+            if let Some(why) = &verdict.refused
+                && told.insert(verdict.index)
+            {
+                self.printer
+                    .warn(&format!("{} is not counted: {why}", verdict.describe()));
             }
         }
     }

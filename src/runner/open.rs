@@ -27,9 +27,28 @@ pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
             Store::open(&dir, branch, remote)?
         }
     };
+    let store = signing(store, plan)?;
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
+}
+
+/// Under a plan whose gates ask for signatures, every commit is signed with the
+/// caller's git signing key when one is configured: an approval proves its approver,
+/// a start its starter (docs/trust.md).
+fn signing(store: Store, plan: &Plan) -> anyhow::Result<Store> {
+    if !crate::trust::required(plan) {
+        return Ok(store);
+    }
+    Ok(
+        match crate::signing::configured(&crate::identity::plan_dir(plan))? {
+            Some(key) => store.signing(
+                &crate::identity::Identity::resolve(plan).actor,
+                Box::new(move |data| key.sign(data)),
+            ),
+            None => store,
+        },
+    )
 }
 
 /// Opens the plan's record store for a command that only reads it.

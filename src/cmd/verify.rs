@@ -1,0 +1,86 @@
+//! `relctl verify`: check again every approval at a signed gate, of one release or of
+//! every release of the plan's app, against the allowed signers it was counted with.
+
+use serde_json::json;
+
+use super::Context;
+use crate::error::{Error, Exit};
+use crate::trust::{self, Verdict};
+use crate::ui::OutputMode;
+
+/// Check the signatures of the approvals at signed gates (exit 1 when any fails)
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this release (default: every release of the plan's app)
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
+    pub release: Option<String>,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let plan = super::load_plan(ctx)?;
+    let (store, _) = super::read_record(ctx, &plan)?;
+    let ids = match &args.release {
+        Some(id) => vec![id.clone()],
+        None => crate::format::release_ids(&store.snapshot()?, &plan.app)?,
+    };
+    let json = ctx.printer.mode() == OutputMode::Json;
+    let (mut checked, mut failed) = (0, 0);
+    let mut text = String::new();
+    for id in &ids {
+        let (file, _) = super::release::find(&store, &plan.app, id)?;
+        for verdict in trust::check(&store, &plan, &file)? {
+            checked += 1;
+            let broken = !verdict.verified();
+            failed += usize::from(broken);
+            if json {
+                let mut value = json_of(&verdict);
+                value["release"] = json!(id);
+                ctx.printer.json(&value)?;
+            } else {
+                text.push_str(&line(id, &verdict, broken));
+            }
+        }
+    }
+    if !json {
+        ctx.printer.data(&crate::text::visible(&text))?;
+    }
+    if failed > 0 {
+        return Err(Error::new(
+            Exit::Failed,
+            format!("{failed} of {checked} signed approval(s) do not verify"),
+        )
+        .with_hint("an approval that does not verify was never counted; docs/trust.md says what to look at")
+        .into());
+    }
+    ctx.printer.status(&if checked == 0 {
+        "no approvals at signed gates to verify".to_string()
+    } else {
+        format!("{checked} signed approval(s) checked; every signature verifies")
+    });
+    Ok(())
+}
+
+/// One approval's check as `--output json` gives it (here and in `history`).
+pub fn json_of(v: &Verdict) -> serde_json::Value {
+    json!({
+        "env": v.env,
+        "step": v.step.map(|s| s + 1),
+        "by": v.by,
+        "commit": v.commit.map(|c| c.to_string()),
+        "fingerprint": v.fingerprint,
+        "verified": v.verified(),
+        "counted": v.refused.is_none(),
+        "reason": v.refused.as_ref().map(ToString::to_string),
+    })
+}
+
+fn line(id: &str, verdict: &Verdict, broken: bool) -> String {
+    let mark = if broken { "FAIL" } else { "ok  " };
+    let key = verdict.fingerprint.as_deref().unwrap_or("no key");
+    let why = match &verdict.refused {
+        None => "verified".to_string(),
+        Some(why) if broken => why.to_string(),
+        Some(why) => format!("verified, not counted: {why}"),
+    };
+    format!("{mark}  {id}  {}  {key}  {why}\n", verdict.describe())
+}

@@ -1,0 +1,268 @@
+//! SSH signatures on record commits, made and checked as git makes and checks them
+//! with `gpg.format=ssh`: `ssh-keygen -Y sign` with the caller's `user.signingkey`, and
+//! `ssh-keygen -Y verify` against an allowed-signers file (docs/trust.md).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::error::Error;
+
+/// The namespace git signs commits in; a signature made for anything else does not count.
+const NAMESPACE: &str = "git";
+
+/// The caller's signing key: a key file (a public key signs through ssh-agent), or a
+/// `key::` literal written to a file of our own for ssh-keygen.
+pub struct Key {
+    path: PathBuf,
+    /// Holds the literal's file for as long as the key is used.
+    _literal: Option<tempfile::NamedTempFile>,
+}
+
+/// The signing key git's configuration in `dir` gives (`user.signingkey` with
+/// `gpg.format=ssh`), `None` when it gives none.
+pub fn configured(dir: &Path) -> Result<Option<Key>> {
+    let Some(config) = crate::identity::git_config(dir) else {
+        return Ok(None);
+    };
+    let format = config.get_string("gpg.format").unwrap_or_default();
+    let Ok(value) = config.get_string("user.signingkey") else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    if value.is_empty() || !format.trim().eq_ignore_ascii_case("ssh") {
+        return Ok(None);
+    }
+    if let Some(literal) = value.strip_prefix("key::") {
+        let mut file = tempfile::NamedTempFile::new().context("writing the signing key literal")?;
+        writeln!(file, "{}", literal.trim()).context("writing the signing key literal")?;
+        return Ok(Some(Key {
+            path: file.path().to_path_buf(),
+            _literal: Some(file),
+        }));
+    }
+    let path = match value.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(rest))
+            .unwrap_or_else(|| PathBuf::from(value)),
+        None => PathBuf::from(value),
+    };
+    Ok(Some(Key {
+        path,
+        _literal: None,
+    }))
+}
+
+/// The refusal to record a decision that must be signed when no key is configured (exit 2).
+pub fn missing_key(what: &str) -> Error {
+    Error::usage(format!(
+        "{what} must be signed here (the plan's approval has `signed: true`), and git has no SSH signing key configured"
+    ))
+    .with_hint(
+        "configure one in the plan's repository: `git config user.signingkey ~/.ssh/id_ed25519.pub; git config gpg.format ssh` (docs/trust.md)",
+    )
+}
+
+impl Key {
+    /// An armored SSH signature of `data` in git's namespace, as git puts in `gpgsig`.
+    pub fn sign(&self, data: &[u8]) -> Result<String> {
+        let path = self.path.to_string_lossy().into_owned();
+        let out = keygen(&["-Y", "sign", "-n", NAMESPACE, "-f", &path], data)
+            .with_context(|| format!("signing a record commit with {path}"))?;
+        if !out.status.success() {
+            bail!(
+                "ssh-keygen could not sign with {path}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        String::from_utf8(out.stdout).context("ssh-keygen's signature is not text")
+    }
+}
+
+/// What checking one signature found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The key's fingerprint (`SHA256:…`), when the signature could be read.
+    pub fingerprint: Option<String>,
+    /// `None`: signed by a key the allowed signers give the principal.
+    pub problem: Option<Problem>,
+}
+
+/// Why a signature does not count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Unsigned,
+    /// Not a valid signature of this commit: altered after signing, or not a signature.
+    Bad,
+    /// A good signature by a key the allowed-signers file does not list.
+    UnknownKey,
+    /// A good signature by a key the file gives to these principals, not the one claimed.
+    OtherPrincipal(Vec<String>),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Unsigned => f.write_str("unsigned"),
+            Problem::Bad => f.write_str("bad signature (the commit was altered after it was signed, or the signature is not valid)"),
+            Problem::UnknownKey => f.write_str("signed by a key that is not in the allowed signers"),
+            Problem::OtherPrincipal(owners) => write!(
+                f,
+                "signed by a key the allowed signers give to {}, not to the approver",
+                owners.join(", ")
+            ),
+        }
+    }
+}
+
+/// Whether `signature` signs `data` with a key `allowed` (an allowed-signers file's
+/// bytes) gives `principal`.
+pub fn check(allowed: &[u8], principal: &str, data: &[u8], signature: &str) -> Result<Checked> {
+    let files = Files::write(allowed, signature)?;
+    let Some(fingerprint) = files.good(data)? else {
+        return Ok(Checked {
+            fingerprint: None,
+            problem: Some(Problem::Bad),
+        });
+    };
+    let verified = keygen(
+        &[
+            "-Y",
+            "verify",
+            "-n",
+            NAMESPACE,
+            "-f",
+            &files.signers(),
+            "-I",
+            principal,
+            "-s",
+            &files.sig(),
+        ],
+        data,
+    )?;
+    let problem = if verified.status.success() {
+        None
+    } else {
+        let owners = files.principals()?;
+        Some(if owners.is_empty() {
+            Problem::UnknownKey
+        } else {
+            Problem::OtherPrincipal(owners)
+        })
+    };
+    Ok(Checked {
+        fingerprint: Some(fingerprint),
+        problem,
+    })
+}
+
+/// Who made a valid `signature` of `data`: the key's fingerprint and the principals
+/// `allowed` gives it; `None` when it is not a valid signature of `data`.
+pub fn signer(
+    allowed: &[u8],
+    data: &[u8],
+    signature: &str,
+) -> Result<Option<(String, Vec<String>)>> {
+    let files = Files::write(allowed, signature)?;
+    let Some(fingerprint) = files.good(data)? else {
+        return Ok(None);
+    };
+    Ok(Some((fingerprint, files.principals()?)))
+}
+
+/// A signature and an allowed-signers file written where ssh-keygen can read them.
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn write(allowed: &[u8], signature: &str) -> Result<Files> {
+        let dir = tempfile::tempdir().context("making a directory to check a signature in")?;
+        std::fs::write(dir.path().join("commit.sig"), signature)
+            .context("writing a signature to check")?;
+        std::fs::write(dir.path().join("allowed_signers"), allowed)
+            .context("writing the allowed signers to check with")?;
+        Ok(Files { dir })
+    }
+
+    fn sig(&self) -> String {
+        self.dir
+            .path()
+            .join("commit.sig")
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn signers(&self) -> String {
+        self.dir
+            .path()
+            .join("allowed_signers")
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// The key's fingerprint when the signature is a valid one of `data`, whoever made it.
+    fn good(&self, data: &[u8]) -> Result<Option<String>> {
+        let out = keygen(
+            &["-Y", "check-novalidate", "-n", NAMESPACE, "-s", &self.sig()],
+            data,
+        )?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        Ok(Some(
+            fingerprint(&String::from_utf8_lossy(&out.stdout))
+                .or_else(|| fingerprint(&String::from_utf8_lossy(&out.stderr)))
+                .unwrap_or_else(|| "unknown key".to_string()),
+        ))
+    }
+
+    /// The principals the allowed signers give the signature's key.
+    fn principals(&self) -> Result<Vec<String>> {
+        let out = keygen(
+            &[
+                "-Y",
+                "find-principals",
+                "-f",
+                &self.signers(),
+                "-s",
+                &self.sig(),
+            ],
+            b"",
+        )?;
+        if !out.status.success() {
+            return Ok(Vec::new());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+}
+
+/// `SHA256:…` from ssh-keygen's "Good "git" signature … with ED25519 key SHA256:…".
+fn fingerprint(said: &str) -> Option<String> {
+    said.split_whitespace()
+        .find(|word| word.starts_with("SHA256:"))
+        .map(str::to_string)
+}
+
+/// Runs `ssh-keygen` with `input` on its standard input.
+fn keygen(args: &[&str], input: &[u8]) -> Result<std::process::Output> {
+    let mut child = Command::new("ssh-keygen")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running ssh-keygen (OpenSSH 8.2 or later signs and checks record commits)")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A refusal may close stdin before reading it all; what it says is on stderr.
+        let _ = stdin.write_all(input);
+    }
+    child.wait_with_output().context("running ssh-keygen")
+}

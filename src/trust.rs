@@ -1,0 +1,319 @@
+//! Which recorded approvals a signed gate counts (docs/trust.md): each approval is
+//! traced to the record commit that added it, and counts only when that commit is signed
+//! by a key the allowed-signers file, read from the plan's repository at the release's
+//! source commit, gives the approver, who must be one of the gate's approvers and, under
+//! `allow_self: false`, not the principal that started the release.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use git2::Oid;
+
+use crate::engine::decide::{approver_allowed, same_person};
+use crate::engine::{self, Event, EventKind, ReleaseFile, ReleaseState};
+use crate::format::trailer;
+use crate::plan::{Approval, Plan};
+use crate::record::Store;
+use crate::signing::{self, Problem};
+
+/// What checking one approval at a signed gate found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Which event of the release file it is.
+    pub index: usize,
+    pub env: String,
+    pub step: Option<usize>,
+    /// Who the approval says approved.
+    pub by: String,
+    /// The record commit that added it, when one was found.
+    pub commit: Option<Oid>,
+    /// The signing key's fingerprint, when the commit carries a readable signature.
+    pub fingerprint: Option<String>,
+    /// `None`: it counts.
+    pub refused: Option<Refusal>,
+}
+
+/// Why an approval at a signed gate does not count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No record commit that added it (the record was edited by hand).
+    NoCommit,
+    /// The allowed signers could not be read; why.
+    NoAllowedSigners(String),
+    Signature(Problem),
+    NotApprover(String),
+    SelfApproval,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NoCommit => f.write_str("no record commit added it (the record was changed by hand)"),
+            Refusal::NoAllowedSigners(why) => write!(f, "the allowed signers could not be read: {why}"),
+            Refusal::Signature(problem) => problem.fmt(f),
+            Refusal::NotApprover(why) => f.write_str(why),
+            Refusal::SelfApproval => f.write_str(
+                "self-approval: signed by the principal (or with the key) that started the release (allow_self: false)",
+            ),
+        }
+    }
+}
+
+impl Verdict {
+    /// Whether the signature holds: counted, or refused only by the plan's policy (not
+    /// an approver, self-approval) rather than for the signature.
+    pub fn verified(&self) -> bool {
+        matches!(
+            self.refused,
+            None | Some(Refusal::NotApprover(_) | Refusal::SelfApproval)
+        )
+    }
+
+    /// "approval by alice@acme.io in production", for messages.
+    pub fn describe(&self) -> String {
+        match self.step {
+            None => format!("approval by {} in {}", self.by, self.env),
+            Some(step) => format!(
+                "approval by {} in {} (step {})",
+                self.by,
+                self.env,
+                step + 1
+            ),
+        }
+    }
+}
+
+/// Whether any gate of the plan asks for signatures.
+pub fn required(plan: &Plan) -> bool {
+    plan.environments.iter().any(|env| {
+        env.approval.as_ref().is_some_and(|a| a.signed)
+            || (0..env.steps.len()).any(|i| env.gate_approval(Some(i)).is_some_and(|a| a.signed))
+    })
+}
+
+/// The signed gate an approval event is for, `None` when its gate is not signed.
+fn signed_gate<'p>(plan: &'p Plan, event: &Event) -> Option<&'p Approval> {
+    let EventKind::Approved { step, .. } = &event.kind else {
+        return None;
+    };
+    let env = plan.environment(event.env.as_deref()?)?;
+    env.gate_approval(*step).filter(|a| a.signed)
+}
+
+/// Every approval at a signed gate of `file`, checked.
+pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdict>> {
+    let approvals: Vec<(usize, &Event, &Approval)> = file
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| signed_gate(plan, e).map(|a| (i, e, a)))
+        .collect();
+    if approvals.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Each gate's file, read once; the start is checked against the first gate's.
+    let mut files: Vec<(&str, Result<Vec<u8>, String>)> = Vec::new();
+    for (_, _, approval) in &approvals {
+        if !files
+            .iter()
+            .any(|(path, _)| *path == approval.allowed_signers)
+        {
+            files.push((
+                &approval.allowed_signers,
+                allowed_signers(plan, file, approval),
+            ));
+        }
+    }
+    let allowed_by = |approval: &Approval| {
+        files
+            .iter()
+            .find(|(path, _)| *path == approval.allowed_signers)
+            .map(|(_, allowed)| allowed)
+    };
+    let commits = commits_adding(store, file)?;
+    let start = file
+        .events
+        .first()
+        .and_then(|first| commit_of(&commits, first));
+    let starter = match (start, files.first()) {
+        (Some(oid), Some((_, Ok(allowed)))) => signer_of(store, oid, allowed)?,
+        _ => Starter::default(),
+    };
+    let mut verdicts = Vec::with_capacity(approvals.len());
+    for (index, event, approval) in approvals {
+        let EventKind::Approved { step, by, .. } = &event.kind else {
+            continue;
+        };
+        let commit = commit_of(&commits, event);
+        let mut verdict = Verdict {
+            index,
+            env: event.env.clone().unwrap_or_default(),
+            step: *step,
+            by: by.clone(),
+            commit,
+            fingerprint: None,
+            refused: None,
+        };
+        let Some(allowed) = allowed_by(approval) else {
+            continue;
+        };
+        verdict.refused = refusal(store, approval, allowed, &starter, file, &mut verdict)?;
+        verdicts.push(verdict);
+    }
+    Ok(verdicts)
+}
+
+/// Why `verdict`'s approval does not count, if it does not; its fingerprint filled in.
+fn refusal(
+    store: &Store,
+    approval: &Approval,
+    allowed: &Result<Vec<u8>, String>,
+    starter: &Starter,
+    file: &ReleaseFile,
+    verdict: &mut Verdict,
+) -> Result<Option<Refusal>> {
+    let Some(commit) = verdict.commit else {
+        return Ok(Some(Refusal::NoCommit));
+    };
+    let Some((signature, data)) = store.signature_of(commit)? else {
+        return Ok(Some(Refusal::Signature(Problem::Unsigned)));
+    };
+    let allowed = match allowed {
+        Ok(allowed) => allowed,
+        Err(why) => return Ok(Some(Refusal::NoAllowedSigners(why.clone()))),
+    };
+    let checked = signing::check(allowed, &verdict.by, &data, &signature)?;
+    verdict.fingerprint = checked.fingerprint.clone();
+    if let Some(problem) = checked.problem {
+        return Ok(Some(Refusal::Signature(problem)));
+    }
+    let started_by = file.events.first().map(|e| e.actor.as_str());
+    if let Err(why) = approver_allowed(approval, &verdict.by, None) {
+        return Ok(Some(Refusal::NotApprover(why)));
+    }
+    if !approval.allow_self {
+        let same_key = starter.fingerprint.is_some() && starter.fingerprint == checked.fingerprint;
+        let same_principal = starter
+            .principals
+            .iter()
+            .chain(started_by.map(str::to_string).iter())
+            .any(|p| same_person(p, &verdict.by));
+        if same_key || same_principal {
+            return Ok(Some(Refusal::SelfApproval));
+        }
+    }
+    Ok(None)
+}
+
+/// The release as a signed gate sees it: `file` without the approvals `verdicts` refuse.
+pub fn counted(file: &ReleaseFile, verdicts: &[Verdict]) -> ReleaseFile {
+    let refused: Vec<usize> = verdicts
+        .iter()
+        .filter(|v| v.refused.is_some())
+        .map(|v| v.index)
+        .collect();
+    let mut file = file.clone();
+    let mut index = 0;
+    file.events.retain(|_| {
+        index += 1;
+        !refused.contains(&(index - 1))
+    });
+    file
+}
+
+/// The folded state counting only the approvals that verify, and every verdict.
+pub fn state(
+    store: &Store,
+    plan: &Plan,
+    file: &ReleaseFile,
+) -> Result<(ReleaseState, Vec<Verdict>)> {
+    let verdicts = check(store, plan, file)?;
+    Ok((engine::fold(Some(&counted(file, &verdicts))), verdicts))
+}
+
+/// Who signed the release's start, as far as the allowed signers say.
+#[derive(Debug, Default)]
+struct Starter {
+    fingerprint: Option<String>,
+    principals: Vec<String>,
+}
+
+fn signer_of(store: &Store, commit: Oid, allowed: &[u8]) -> Result<Starter> {
+    let Some((signature, data)) = store.signature_of(commit)? else {
+        return Ok(Starter::default());
+    };
+    // Only a signature that holds says who started it.
+    Ok(match signing::signer(allowed, &data, &signature)? {
+        Some((fingerprint, principals)) => Starter {
+            fingerprint: Some(fingerprint),
+            principals,
+        },
+        None => Starter::default(),
+    })
+}
+
+/// The allowed-signers file at the release's source commit in the plan's repository.
+fn allowed_signers(
+    plan: &Plan,
+    file: &ReleaseFile,
+    approval: &Approval,
+) -> Result<Vec<u8>, String> {
+    let Some(source) = &file.source_commit else {
+        return Err("the release has no recorded source commit to read them at".into());
+    };
+    let dir = crate::identity::plan_dir(plan);
+    read_at(&dir, source, &approval.allowed_signers).map_err(|err| format!("{err:#}"))
+}
+
+fn read_at(dir: &Path, commit: &str, path: &str) -> Result<Vec<u8>> {
+    let repo = git2::Repository::discover(dir)
+        .with_context(|| format!("opening the plan's repository at {}", dir.display()))?;
+    let oid = Oid::from_str(commit).with_context(|| format!("`{commit}` is not a commit id"))?;
+    let tree = repo
+        .find_commit(oid)
+        .and_then(|c| c.tree())
+        .with_context(|| format!("reading commit {commit} of the plan's repository"))?;
+    let entry = tree
+        .get_path(Path::new(path))
+        .with_context(|| format!("{path} is not in the plan's repository at {commit}"))?;
+    let blob = repo
+        .find_blob(entry.id())
+        .with_context(|| format!("reading {path} at {commit}"))?;
+    Ok(blob.content().to_vec())
+}
+
+/// For each commit of the release that added events, the events it added.
+fn commits_adding(store: &Store, file: &ReleaseFile) -> Result<Vec<(Oid, Vec<Event>)>> {
+    let ours = |e: &crate::record::LogEntry| e.trailer(trailer::RELEASE) == Some(&file.release);
+    let mut added = Vec::new();
+    for entry in store.log_where(None, &ours)? {
+        let (at, parent) = store.snapshot_at(entry.oid)?;
+        let after = events_in(&at, file)?;
+        let before = match parent {
+            Some(parent) => events_in(&store.snapshot_at(parent)?.0, file)?,
+            None => Vec::new(),
+        };
+        let new: Vec<Event> = after.into_iter().filter(|e| !before.contains(e)).collect();
+        added.push((entry.oid, new));
+    }
+    Ok(added)
+}
+
+fn events_in(snapshot: &crate::record::Snapshot, file: &ReleaseFile) -> Result<Vec<Event>> {
+    // A file that does not read there added nothing a signature can vouch for.
+    Ok(
+        crate::format::read_release(snapshot, &file.app, &file.release)
+            .ok()
+            .flatten()
+            .map(|f| f.events)
+            .unwrap_or_default(),
+    )
+}
+
+/// The commit that added `event`: the newest one, if it was added more than once.
+fn commit_of(commits: &[(Oid, Vec<Event>)], event: &Event) -> Option<Oid> {
+    commits
+        .iter()
+        .find(|(_, added)| added.contains(event))
+        .map(|(oid, _)| *oid)
+}

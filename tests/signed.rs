@@ -1,0 +1,460 @@
+//! Signed approvals: real SSH keys made by ssh-keygen in each person's HOME, an
+//! allowed-signers file committed in the plan's repository, and gates that count only
+//! the approvals whose record commits verify.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, plan, quick, release};
+use crate::common::{Operator, Run, git, ok};
+
+const SIGNED: &str = "    approval: { approvers: [\"alice@acme.io\", \"bob@acme.io\", \"carol@acme.io\"], min: 1, allow_self: false, signed: true }\n";
+
+/// A person with an ed25519 key in their HOME, configured as git's SSH signing key.
+struct Person {
+    op: Operator,
+    email: String,
+    public: String,
+}
+
+impl Person {
+    fn run(&self, args: &[&str]) -> Run {
+        self.op.run_with(args, quick)
+    }
+
+    /// relctl as this person, but claiming to be `actor` through RELCTL_ACTOR.
+    fn run_as(&self, actor: &str, args: &[&str]) -> Run {
+        self.op.run_with(args, |c| {
+            quick(c);
+            c.env("RELCTL_ACTOR", actor);
+        })
+    }
+
+    /// The line of an allowed-signers file giving this person's key to `principal`.
+    fn allowed_as(&self, principal: &str) -> String {
+        format!("{principal} namespaces=\"git\" {}\n", self.public.trim())
+    }
+
+    fn allowed(&self) -> String {
+        self.allowed_as(&self.email)
+    }
+}
+
+/// `email`, with a key when `key`, working in `dir`.
+fn person(s: &Setup, email: &str, key: bool, dir: &Path) -> Person {
+    let op = s.env.operator(email).in_dir(dir);
+    let mut public = String::new();
+    if key {
+        let ssh = op.home().join(".ssh");
+        std::fs::create_dir_all(&ssh).expect("create .ssh");
+        let private = ssh.join("id_ed25519");
+        let made = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", email, "-f"])
+            .arg(&private)
+            .output()
+            .expect("run ssh-keygen");
+        assert!(made.status.success(), "{made:?}");
+        public = std::fs::read_to_string(ssh.join("id_ed25519.pub")).expect("the public key");
+        let config = op.home().join(".gitconfig");
+        let mut text = std::fs::read_to_string(&config).expect("the .gitconfig");
+        text.push_str(&format!(
+            "[user]\n\tsigningkey = {}\n[gpg]\n\tformat = ssh\n",
+            private.display()
+        ));
+        std::fs::write(&config, text).expect("write .gitconfig");
+    }
+    Person {
+        op,
+        email: email.to_string(),
+        public,
+    }
+}
+
+/// The project: a plan with a signed production gate, `record` in the plan when given,
+/// and `allowed` committed as `.relctl/allowed_signers` (the release's source commit).
+fn project(record: Option<&str>) -> Setup {
+    Setup::with_plan(|p| {
+        let text = plan(p, SIGNED, CANARY);
+        match record {
+            Some(record) => {
+                text.replacen("app: checkout\n", &format!("app: checkout\n{record}"), 1)
+            }
+            None => text,
+        }
+    })
+}
+
+fn commit_allowed(s: &Setup, allowed: &str) {
+    s.env.write(".relctl/allowed_signers", allowed);
+    s.env.git(&["add", "-A"]);
+    s.env.git(&["commit", "-q", "-m", "allowed signers"]);
+}
+
+/// dev@acme.io starts the release; it pauses at production's gate.
+fn start(dev: &Person) {
+    let run = dev.run(&["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+}
+
+fn approve(p: &Person) -> Run {
+    p.run(&["approve", &release(HEX), "--env", "production"])
+}
+
+/// Resume refuses to go on: exit 4, production untouched, and the reason said.
+fn refused(s: &Setup, dev: &Person, reason: &str) {
+    let run = dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("is not counted"), "{}", run.stderr);
+    assert!(run.stderr.contains(reason), "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), None);
+}
+
+struct Cast {
+    dev: Person,
+    alice: Person,
+    bob: Person,
+    mallory: Person,
+}
+
+/// alice and mallory in the allowed signers; bob an approver with a key not in them;
+/// dev starts releases.
+fn cast(s: &Setup) -> Cast {
+    let here = s.env.path().to_path_buf();
+    let cast = Cast {
+        dev: person(s, "dev@acme.io", true, &here),
+        alice: person(s, "alice@acme.io", true, &here),
+        bob: person(s, "bob@acme.io", true, &here),
+        mallory: person(s, "mallory@acme.io", true, &here),
+    };
+    commit_allowed(
+        s,
+        &[&cast.dev, &cast.alice, &cast.mallory]
+            .iter()
+            .map(|p| p.allowed())
+            .collect::<String>(),
+    );
+    cast
+}
+
+#[test]
+fn a_signed_approval_by_a_listed_approver_lets_the_release_continue_and_history_shows_the_key() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    ok(&run);
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    // The approval's commit carries an SSH signature git itself reads.
+    let raw = s.env.git(&["cat-file", "commit", "relctl/records~2"]);
+    let history = c.dev.run(&["history", &release(HEX)]);
+    ok(&history);
+    let fingerprint = fingerprint_of(&c.alice);
+    assert!(
+        history.stdout.contains(&format!(
+            "signed by alice@acme.io with {fingerprint}: verified"
+        )),
+        "{}\n{raw}",
+        history.stdout
+    );
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    ok(&verify);
+    assert!(verify.stdout.starts_with("ok "), "{}", verify.stdout);
+}
+
+#[test]
+fn an_unsigned_approval_is_not_counted() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    // Recorded under the same plan without `signed`, then the plan asks again.
+    let plan = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
+    s.env
+        .write("release.yaml", plan.replace(", signed: true", ""));
+    ok(&approve(&c.bob));
+    s.env.write("release.yaml", plan);
+    refused(
+        &s,
+        &c.dev,
+        "approval by bob@acme.io in production is not counted: unsigned",
+    );
+}
+
+#[test]
+fn an_approval_signed_by_a_key_not_in_the_allowed_signers_is_not_counted() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    let run = approve(&c.bob);
+    ok(&run);
+    assert!(
+        run.stderr.contains(
+            "this approval does not count: signed by a key that is not in the allowed signers"
+        ),
+        "{}",
+        run.stderr
+    );
+    refused(
+        &s,
+        &c.dev,
+        "signed by a key that is not in the allowed signers",
+    );
+}
+
+#[test]
+fn an_approval_commit_altered_after_signing_is_not_counted() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    // Rewrite the approval commit by hand, its signature header kept.
+    let raw = s.env.git(&["cat-file", "commit", "relctl/records"]);
+    let altered = raw.replacen(
+        "approved by alice@acme.io",
+        "approved by alice@acme.io (edited)",
+        1,
+    );
+    assert_ne!(raw, altered);
+    let oid = hash_commit(s.env.path(), &altered);
+    s.env
+        .git(&["update-ref", "refs/heads/relctl/records", &oid]);
+    refused(
+        &s,
+        &c.dev,
+        "bad signature (the commit was altered after it was signed",
+    );
+    let verify = c.dev.run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}", verify.stderr);
+    assert!(verify.stdout.starts_with("FAIL "), "{}", verify.stdout);
+}
+
+#[test]
+fn an_approval_by_a_principal_that_is_not_an_approver_is_refused() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    let run = approve(&c.mallory);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("mallory@acme.io is not an approver here"),
+        "{}",
+        run.stderr
+    );
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+}
+
+#[test]
+fn relctl_actor_pretending_to_be_an_approver_does_not_pass_a_signed_gate() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    ok(&c.mallory.run_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    ));
+    refused(
+        &s,
+        &c.dev,
+        "approval by alice@acme.io in production is not counted: signed by a key the allowed signers give to mallory@acme.io, not to the approver",
+    );
+}
+
+#[test]
+fn the_principal_that_signed_the_start_may_not_approve_it() {
+    let s = project(None);
+    let c = cast(&s);
+    // alice starts the release claiming to be someone else; her key signs the start.
+    let run = c
+        .alice
+        .run_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    ok(&approve(&c.alice));
+    refused(&s, &c.dev, "self-approval");
+}
+
+#[test]
+fn without_a_signing_key_approve_says_what_to_configure() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    let here = s.env.path().to_path_buf();
+    let carol = person(&s, "carol@acme.io", false, &here);
+    let run = approve(&carol);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "git config user.signingkey ~/.ssh/id_ed25519.pub; git config gpg.format ssh"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
+}
+
+#[test]
+fn verify_catches_an_approval_tampered_with_on_the_remote_by_hand() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    ok(&c.dev.run(&["verify"]));
+    // Someone with push access edits the approval on the remote.
+    let elsewhere = s.env.path().join("elsewhere");
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "relctl/records",
+            &origin.to_string_lossy(),
+            "elsewhere",
+        ],
+    );
+    let file = elsewhere.join(relctl::format::release_path("checkout", &release(HEX)));
+    let text = std::fs::read_to_string(&file).expect("the release file");
+    std::fs::write(&file, text.replace("by: alice@acme.io", "by: bob@acme.io")).expect("edit");
+    git(&elsewhere, &["commit", "-q", "-am", "fix approver"]);
+    git(&elsewhere, &["push", "-q", "origin", "relctl/records"]);
+    let run = c.dev.run(&["verify"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("approval by bob@acme.io in production")
+            && run.stdout.contains("no record commit added it"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("1 of 1 signed approval(s) do not verify"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_signed_approval_replayed_onto_a_moved_remote_is_signed_again() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    // alice approves offline; meanwhile another clone records a release.
+    ok(&c
+        .alice
+        .run(&["--offline", "approve", &release(HEX), "--env", "production"]));
+    let other = s.env.path().join("other");
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "main",
+            &origin.to_string_lossy(),
+            "other",
+        ],
+    );
+    let someone = person(&s, "dev@acme.io", false, &other);
+    let run = someone.run(&["promote", "--artifact", &artifact(OLD), "--to", "dev"]);
+    ok(&run);
+    // alice's next command puts her approval on the remote's new tip, signed again.
+    let run = c.alice.run(&["resume", &release(HEX)]);
+    ok(&run);
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    ok(&c.dev.run(&["verify", &release(HEX)]));
+}
+
+/// The project with a bare remote `origin` for its record.
+fn with_remote() -> (Setup, PathBuf) {
+    let s = project(Some("record: { remote: origin }\n"));
+    let origin = s.env.path().join("origin.git");
+    s.env.git(&["init", "-q", "--bare", "origin.git"]);
+    s.env
+        .git(&["remote", "add", "origin", &origin.to_string_lossy()]);
+    s.env
+        .write(".gitignore", "origin.git/\nelsewhere/\nother/\n");
+    (s, origin)
+}
+
+fn hash_commit(dir: &Path, raw: &str) -> String {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["hash-object", "-t", "commit", "-w", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run git hash-object");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(raw.as_bytes())
+        .expect("write the commit");
+    let out = child.wait_with_output().expect("git hash-object");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn fingerprint_of(p: &Person) -> String {
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-l", "-f"])
+        .arg(p.op.home().join(".ssh/id_ed25519.pub"))
+        .output()
+        .expect("ssh-keygen -l");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn on_a_terminal_a_signed_gate_is_not_asked_of_someone_without_a_key() {
+    let s = project(None);
+    let here = s.env.path().to_path_buf();
+    let c = cast(&s);
+    let carol = person(&s, "carol@acme.io", false, &here);
+    let tmux = crate::terminal::Tmux::start(
+        s.env.path(),
+        carol.op.home(),
+        &["promote", "--artifact", &artifact(HEX)],
+    );
+    tmux.keep_screen();
+    assert_eq!(
+        crate::terminal::exit_code(s.env.path()),
+        4,
+        "{}",
+        tmux.screen()
+    );
+    let screen = tmux
+        .screen()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        screen.contains("you cannot approve this yourself: the gate asks for a signed approval"),
+        "{screen}"
+    );
+    // alice, whose key the allowed signers list, approves; the release goes on.
+    ok(&approve(&c.alice));
+    ok(&c.dev.run(&["resume", &release(HEX)]));
+}
+
+#[test]
+fn allowed_signers_outside_the_repository_is_a_plan_error() {
+    let s = Setup::new(
+        "    approval: { approvers: [\"alice@acme.io\"], signed: true, allowed_signers: ../keys }\n",
+        CANARY,
+    );
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "`allowed_signers` must be a path inside the plan's repository, not `../keys`"
+        ),
+        "{}",
+        run.stderr
+    );
+}
