@@ -381,8 +381,12 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     let result = rt.block_on(async {
+        // Both handlers are in place before the run takes its first step, so a Ctrl-C
+        // that comes while it decides is recorded, never the default death.
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("listening for SIGTERM")?;
+        let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .context("listening for SIGINT")?;
         tokio::select! {
             result = runner.run() => match result {
                 // Interrupted while it waited for the records remote, which is not
@@ -393,7 +397,7 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
                 }
                 result => result,
             },
-            _ = tokio::signal::ctrl_c() => runner.interrupted(),
+            _ = int.recv() => runner.interrupted(),
             _ = term.recv() => runner.interrupted(),
         }
     });
