@@ -169,6 +169,7 @@ fn json_output_puts_only_json_on_stdout() {
     let value: serde_json::Value =
         serde_json::from_str(run.stdout.trim()).expect("one JSON object");
     assert_eq!(value["valid"], true);
+    assert_eq!(value["problems"], 0, "the same shape as an invalid plan's last line");
     assert_eq!(
         value["environments"],
         serde_json::json!(["staging", "production"])

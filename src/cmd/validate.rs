@@ -31,6 +31,7 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
                 }
                 ctx.printer.json(&json!({
                     "valid": true,
+                    "problems": 0,
                     "file": path.display().to_string(),
                     "environments": plan.environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
                     "warnings": warnings.list.len(),
