@@ -169,7 +169,10 @@ fn json_output_puts_only_json_on_stdout() {
     let value: serde_json::Value =
         serde_json::from_str(run.stdout.trim()).expect("one JSON object");
     assert_eq!(value["valid"], true);
-    assert_eq!(value["problems"], 0, "the same shape as an invalid plan's last line");
+    assert_eq!(
+        value["problems"], 0,
+        "the same shape as an invalid plan's last line"
+    );
     assert_eq!(
         value["environments"],
         serde_json::json!(["staging", "production"])
@@ -182,6 +185,34 @@ fn json_output_puts_only_json_on_stdout() {
     let run = env.run(&["-q", "validate"]);
     assert_eq!(run.code, 0);
     assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn a_plan_path_that_is_a_directory_or_a_pipe_is_named_as_such() {
+    let env = example_env();
+    let run = env.run(&["--plan", ".", "validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("it is a directory"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the plan is a file: --plan ./release.yaml"),
+        "{}",
+        run.stderr
+    );
+    // A FIFO would block a read forever: it is refused at once.
+    let fifo = env.path().join("plan.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let run = env.run(&["--plan", "plan.fifo", "validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("it is not a regular file"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

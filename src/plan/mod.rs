@@ -71,6 +71,29 @@ pub fn load(path: &Path) -> anyhow::Result<Plan> {
 
 /// The plan file's bytes, or a usage error that says how to point at one.
 pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    // A directory or a pipe is not a plan: say so rather than fail oddly or wait forever.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        let err = Error::usage(format!(
+            "cannot read the plan {}: it is {what}",
+            path.display()
+        ));
+        return Err(if meta.is_dir() {
+            err.with_hint(format!(
+                "the plan is a file: --plan {}",
+                path.join("release.yaml").display()
+            ))
+        } else {
+            err
+        }
+        .into());
+    }
     std::fs::read(path).map_err(|e| {
         let err = Error::usage(format!("cannot read the plan {}: {e}", path.display()));
         if e.kind() == std::io::ErrorKind::NotFound {
