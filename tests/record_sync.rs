@@ -686,3 +686,31 @@ fn a_corrupt_environment_file_is_named_with_what_to_do() {
     ok(&run);
     assert!(run.stdout.contains(&release(HEX)), "{}", run.stdout);
 }
+
+#[test]
+fn offline_a_plan_naming_a_remote_this_repository_lacks_is_read_and_written_here() {
+    let s = Setup::new("", CANARY);
+    let text = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("plan");
+    s.env.write(
+        "release.yaml",
+        format!("{text}record: {{ remote: origin }}\n"),
+    );
+    // Online, a remote that is not there is a mistake worth stopping for.
+    let run = s.env.run(&["plan", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no remote named `origin`"),
+        "{}",
+        run.stderr
+    );
+    // --offline leaves the remote alone, missing or not.
+    ok(&s
+        .env
+        .run(&["--offline", "plan", "--artifact", &artifact(HEX)]));
+    ok(&s.promote(HEX, &["--offline"]));
+    ok(&s.env.run(&["--offline", "status"]));
+    assert_eq!(
+        s.platform.deploys(),
+        crate::common::setup::canary_deploys(HEX)
+    );
+}

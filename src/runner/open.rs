@@ -72,11 +72,15 @@ fn record_place(plan: &Plan) -> (std::path::PathBuf, &str, Option<&str>) {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    (
-        base.join(&plan.record.repo),
-        &plan.record.branch,
-        plan.record.remote.as_deref(),
-    )
+    let dir = base.join(&plan.record.repo);
+    let remote = plan.record.remote.as_deref();
+    // `--offline` leaves the remote alone, so a repository without it (a fresh copy of
+    // a plan that names `origin`) is read and written as if the plan named none.
+    let remote = remote.filter(|name| {
+        !OFFLINE.load(Ordering::Relaxed)
+            || git2::Repository::open(&dir).is_ok_and(|repo| repo.find_remote(name).is_ok())
+    });
+    (dir, &plan.record.branch, remote)
 }
 
 /// The commit the plan's repository is on (the release's source) and its committer
