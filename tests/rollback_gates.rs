@@ -83,6 +83,15 @@ fn a_second_release_waits_for_the_environment_lock() {
         run.stderr
     );
     assert!(run.stderr.contains("--wait-lock"), "{}", run.stderr);
+    // The hint names what ends the holder, not only how to break its lock.
+    assert!(
+        run.stderr.contains(&format!(
+            "`relctl resume {0}` or ends with `relctl abort {0}`",
+            release(OLD)
+        )),
+        "{}",
+        run.stderr
+    );
     let run = s.promote(HEX, &["--force", "--reason", "test", "--wait-lock=100ms"]);
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("still locked"), "{}", run.stderr);
