@@ -216,7 +216,7 @@ pub fn compute(
             Exit::Failed,
             format!("{} has no recorded source commit", subject.release),
         )
-        .with_hint("it was promoted from outside a git repository; notes need the commit it was built from")
+        .with_hint("it was promoted where the plan's repository had no commit (outside a git repository, or before the first commit); notes need the commit it was built from")
         .into());
     };
     let own = find(repo, sha, subject.release)?;

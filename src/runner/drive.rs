@@ -218,17 +218,19 @@ impl Runner<'_> {
         deadline: &mut Option<Instant>,
     ) -> anyhow::Result<()> {
         let Some(limit) = self.opts.wait_lock else {
-            return Err(Error::new(Exit::Busy, format!("{env} is locked by {holder}"))
-                .with_hint({
-                    let holder_id = holder.split_whitespace().next().unwrap_or(holder);
-                    format!(
-                        "wait with --wait-lock; a release paused or failed there goes on with \
+            return Err(
+                Error::new(Exit::Busy, format!("{env} is locked by {holder}"))
+                    .with_hint({
+                        let holder_id = holder.split_whitespace().next().unwrap_or(holder);
+                        format!(
+                            "wait with --wait-lock; a release paused or failed there goes on with \
                          `relctl resume {holder_id}` or ends with `relctl abort {holder_id}` \
                          (`relctl status` shows which); only if no relctl runs it any more: \
                          `relctl unlock --env {env} --reason TEXT`"
-                    )
-                })
-                .into());
+                        )
+                    })
+                    .into(),
+            );
         };
         let deadline = *deadline.get_or_insert_with(|| crate::duration::deadline(limit));
         if Instant::now() >= deadline {
