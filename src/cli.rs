@@ -106,6 +106,7 @@ pub enum Command {
     Rollback(cmd::rollback::Args),
     Status(cmd::status::Args),
     History(cmd::history::Args),
+    Releases(cmd::releases::Args),
     Notes(cmd::notes::Args),
     Report(cmd::report::Args),
     Unlock(cmd::unlock::Args),

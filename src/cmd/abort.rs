@@ -22,6 +22,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let store = runner::open_store(&plan)?;
     let (file, state) = release::find(&store, &args.release)?;
+    let id = file.release.clone();
     let reason = args.reason.unwrap_or_else(|| "aborted".into());
     let opts = Options {
         targets: state.targets.clone(),
@@ -30,12 +31,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
     runner.sync()?;
     // Decide on what the remote holds now, not on what this clone had before the sync.
-    let (_, state) = release::find(&runner.store, &args.release)?;
+    let (_, state) = release::find(&runner.store, &id)?;
     let current = state
         .current()
         .map(|(env, run)| (env.to_string(), run.clone()));
     if current.is_none() {
-        refuse_live(&runner, &plan, &args.release)?;
+        refuse_live(&runner, &plan, &id)?;
     }
     runner.record(
         current.as_ref().map(|(env, _)| env.as_str()),
@@ -47,7 +48,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let Some((env, run)) = current else {
         ctx.printer.status(&format!(
             "{} was not inside any environment; it is marked aborted",
-            args.release
+            id
         ));
         return Ok(());
     };

@@ -28,8 +28,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &args.release, &sync)?;
+    let id = file.release.clone();
     let author = release::author(&plan);
-    let gate = release::decidable_gate(env, &args.release, &state, &author, Verdict::Approve)?;
+    let gate = release::decidable_gate(env, &id, &state, &author, Verdict::Approve)?;
     let approval = release::gate_approval(env, gate);
     let counted = |state: &engine::ReleaseState| {
         approval.map_or((0, 0), |a| {
@@ -62,16 +63,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         kind,
         &mut |_| Ok(()),
     )?;
-    ctx.printer.event(&args.release, &event)?;
+    ctx.printer.event(&id, &event)?;
     runner::push::report_one(&appended, &store, ctx.printer, "the approval")?;
-    let (_, after) = release::find(&store, &args.release)?;
+    let (_, after) = release::find(&store, &id)?;
     let (have, min) = counted(&after);
     ctx.printer.status(&if have < min {
         format!("{have}/{min} approvals; {} more needed", min - have)
     } else {
         format!(
             "{have}/{min} approvals: a promote waiting with --wait-approval goes on by itself; otherwise `relctl resume {}` continues the release",
-            args.release
+            id
         )
     });
     Ok(())

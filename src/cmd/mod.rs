@@ -11,6 +11,7 @@ pub mod plan;
 pub mod promote;
 pub mod reject;
 pub mod release;
+pub mod releases;
 pub mod report;
 pub mod resume;
 pub mod rollback;
@@ -95,6 +96,36 @@ pub fn read_record(
     Ok((store, freshness))
 }
 
+/// The record the organisation's views read (`status --all`, `releases`): the records
+/// repository named by `--records` (its `branch`, else the default one) as it is, with
+/// no plan; else the plan's record, as `read_record` reads it, and the plan.
+pub fn org_record(
+    ctx: &Context,
+    records: Option<&std::path::Path>,
+    branch: Option<&str>,
+) -> anyhow::Result<(
+    crate::record::Store,
+    crate::record::Freshness,
+    Option<crate::plan::Plan>,
+)> {
+    let Some(dir) = records else {
+        let plan = load_plan(ctx)?;
+        let (store, freshness) = read_record(ctx, &plan)?;
+        return Ok((store, freshness, Some(plan)));
+    };
+    let branch = branch.unwrap_or(crate::plan::DEFAULT_RECORDS_BRANCH);
+    let store = crate::runner::open_records_to_read(dir, branch)?;
+    if store.snapshot()?.tip().is_none() {
+        return Err(crate::error::Error::usage(format!(
+            "{} has no records branch `{branch}`",
+            dir.display()
+        ))
+        .with_hint("name the branch with --branch (a plan's `record.branch`)")
+        .into());
+    }
+    Ok((store, crate::record::Freshness::Local, None))
+}
+
 /// What every command gets: the plan's path (`--plan`), whether prompts are ruled out
 /// (`--no-input`), and the printer.
 #[derive(Clone, Copy)]
@@ -129,6 +160,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Rollback(args) => rollback::run(args, ctx),
         Command::Status(args) => status::run(args, ctx),
         Command::History(args) => history::run(args, ctx),
+        Command::Releases(args) => releases::run(args, ctx),
         Command::Notes(args) => notes::run(args, ctx),
         Command::Report(args) => report::run(args, ctx),
         Command::Unlock(args) => unlock::run(args, ctx),

@@ -29,8 +29,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &args.release, &sync)?;
     let author = release::author(&plan);
-    release::decidable_gate(env, &args.release, &state, &author, Verdict::Reject)?;
-    let release_id = args.release.clone();
+    let release_id = file.release.clone();
+    release::decidable_gate(env, &release_id, &state, &author, Verdict::Reject)?;
     let kind = EventKind::Rejected {
         by: author.actor.clone(),
         reason: args.reason,
@@ -48,11 +48,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         },
     )?;
-    ctx.printer.event(&args.release, &event)?;
+    ctx.printer.event(&release_id, &event)?;
     runner::push::report_one(&appended, &store, ctx.printer, "the rejection")?;
     ctx.printer.status(&format!(
         "a promote waiting for approval rolls {} back now; otherwise `relctl resume {}` does",
-        args.env, args.release
+        args.env, release_id
     ));
     Ok(())
 }

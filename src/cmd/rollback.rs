@@ -72,32 +72,29 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         }
         let snapshot = store.snapshot()?;
         let file = format::read_env(&snapshot, env)?;
+        let to = (args.to.as_deref())
+            .map(|to| release::resolve_or_missing(&snapshot, to))
+            .transpose()?;
         let seen: &Option<Lock> = first_seen.get_or_insert_with(|| file.lock.clone());
         // A rollback that took the environment while this one was deciding is running:
         // `--to` takes over only what was there before it was run.
         let take_over = args.to.is_some() && file.lock == *seen;
-        let (header, to, preempted) = match decide(
-            &snapshot,
-            &plan.app,
-            &file,
-            env,
-            take_over,
-            args.to.as_deref(),
-        )? {
-            Decision::Roll {
-                header,
-                to,
-                preempted,
-            } => (header, to, preempted),
-            Decision::Done { live, note } => {
-                done(ctx, env, &live, &note)?;
-                return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
-            }
-            Decision::Running { lock } => {
-                running(ctx, env, &lock)?;
-                return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
-            }
-        };
+        let (header, to, preempted) =
+            match decide(&snapshot, &plan.app, &file, env, take_over, to.as_deref())? {
+                Decision::Roll {
+                    header,
+                    to,
+                    preempted,
+                } => (header, to, preempted),
+                Decision::Done { live, note } => {
+                    done(ctx, env, &live, &note)?;
+                    return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+                }
+                Decision::Running { lock } => {
+                    running(ctx, env, &lock)?;
+                    return runner::push::ensure_pushed(&store, ctx.printer, "this clone's record");
+                }
+            };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         let result =

@@ -2,7 +2,10 @@
 //! commit carries: the one place that knows the branch's layout.
 
 /// The top-level directories of the records branch: all that relctl writes there.
-pub const LAYOUT: &[&str] = &["environments", RELEASES];
+pub const LAYOUT: &[&str] = &[ENVIRONMENTS, RELEASES];
+
+/// The directory holding the environment files.
+pub const ENVIRONMENTS: &str = "environments";
 
 /// The directory holding the release files.
 pub const RELEASES: &str = "releases";
@@ -39,7 +42,7 @@ fn shard(id: &str) -> String {
 
 /// An environment's file: `environments/<name>.yaml`.
 pub fn env_path(name: &str) -> String {
-    format!("environments/{name}.yaml")
+    format!("{ENVIRONMENTS}/{name}.yaml")
 }
 
 /// The summary file beside the release files of one directory (src/format/summary.rs).

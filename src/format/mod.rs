@@ -9,6 +9,7 @@
 mod files;
 mod journal;
 mod layout;
+mod listing;
 mod rejected;
 pub mod scan;
 pub mod summary;
@@ -16,3 +17,4 @@ pub mod summary;
 pub use files::{read_env, read_envs, read_release};
 pub use journal::{Author, Header, record};
 pub use layout::{LAYOUT, env_path, release_path, summary_beside, trailer};
+pub use listing::{app_names, env_names, release_ids};

@@ -675,6 +675,15 @@ impl Snapshot<'_> {
 
     /// The names of the files directly under `dir` ("" for the top), in git's order.
     pub fn list(&self, dir: &str) -> Result<Vec<String>> {
+        self.entries(dir, ObjectType::Blob)
+    }
+
+    /// The names of the directories directly under `dir` ("" for the top), in git's order.
+    pub fn dirs(&self, dir: &str) -> Result<Vec<String>> {
+        self.entries(dir, ObjectType::Tree)
+    }
+
+    fn entries(&self, dir: &str, kind: ObjectType) -> Result<Vec<String>> {
         let Some(tree) = &self.tree else {
             return Ok(Vec::new());
         };
@@ -701,7 +710,7 @@ impl Snapshot<'_> {
         };
         Ok(tree
             .iter()
-            .filter(|entry| entry.kind() == Some(ObjectType::Blob))
+            .filter(|entry| entry.kind() == Some(kind))
             .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
             .collect())
     }

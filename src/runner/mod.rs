@@ -24,7 +24,7 @@ mod surroundings;
 
 pub use crate::format::{Author, Header};
 pub use drive::drive;
-pub use open::{open_store, open_store_to_read, set_offline, source_commit};
+pub use open::{open_records_to_read, open_store, open_store_to_read, set_offline, source_commit};
 pub use surroundings::{Surroundings, ci_link};
 
 use std::cell::Cell;

@@ -34,6 +34,12 @@ pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
         .holding_only(crate::format::LAYOUT)
 }
 
+/// Opens a records repository named on the command line (`--records`), without a plan,
+/// to read `branch` as that repository has it.
+pub fn open_records_to_read(dir: &Path, branch: &str) -> anyhow::Result<Store> {
+    Store::open_to_read(dir, branch, None)?.holding_only(crate::format::LAYOUT)
+}
+
 /// The repository, branch and remote of the plan's record.
 fn record_place(plan: &Plan) -> (std::path::PathBuf, &str, Option<&str>) {
     let base = plan
