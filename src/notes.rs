@@ -97,6 +97,7 @@ pub fn source_repo(plan: &Plan) -> anyhow::Result<Repository> {
 /// was before it).
 pub fn base_of(
     snapshot: &Snapshot,
+    app: &str,
     file: Option<&ReleaseFile>,
     release: &str,
     env: &str,
@@ -112,7 +113,7 @@ pub fn base_of(
     if let Some(baseline) = entered {
         return Ok(baseline);
     }
-    let state = format::read_env(snapshot, env)?;
+    let state = format::read_env(snapshot, app, env)?;
     Ok(state
         .live
         .into_iter()
@@ -121,9 +122,13 @@ pub fn base_of(
 }
 
 /// The base with its source commit, read from its release file.
-pub fn base_with_commit(snapshot: &Snapshot, live: Option<Live>) -> anyhow::Result<Option<Base>> {
+pub fn base_with_commit(
+    snapshot: &Snapshot,
+    app: &str,
+    live: Option<Live>,
+) -> anyhow::Result<Option<Base>> {
     let Some(live) = live else { return Ok(None) };
-    let commit = format::read_release(snapshot, &live.release)?.and_then(|f| f.source_commit);
+    let commit = format::read_release(snapshot, app, &live.release)?.and_then(|f| f.source_commit);
     Ok(Some(Base {
         release: live.release,
         version: live.version,
@@ -251,8 +256,8 @@ pub fn compute(
 /// release never waits on its notes.
 pub fn at_start(plan: &Plan, snapshot: &Snapshot, subject: &Subject, env: &str) -> Option<String> {
     let made = (|| {
-        let live = base_of(snapshot, None, subject.release, env)?;
-        let base = base_with_commit(snapshot, live)?;
+        let live = base_of(snapshot, &plan.app, None, subject.release, env)?;
+        let base = base_with_commit(snapshot, &plan.app, live)?;
         let repo = source_repo(plan)?;
         compute(&repo, subject, env, base)
     })();

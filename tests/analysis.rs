@@ -116,7 +116,7 @@ impl Rig {
             "show",
             &format!(
                 "relctl/records:{}",
-                relctl::format::release_path(&release(hex))
+                relctl::format::release_path("checkout", &release(hex))
             ),
         ])
     }

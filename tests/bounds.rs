@@ -224,7 +224,7 @@ fn history_shows_a_recorded_source_commit_that_is_not_ascii() {
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     // The record is text anyone with push access can write; history must read it.
-    let path = relctl::format::release_path(&release(HEX));
+    let path = relctl::format::release_path("checkout", &release(HEX));
     s.env
         .git(&["worktree", "add", "-q", "records", "relctl/records"]);
     let file = s.env.path().join("records").join(&path);
@@ -331,7 +331,7 @@ fn a_failed_comparison_records_and_prints_why() {
     assert!(run.stderr.contains(why), "{}", run.stderr);
     assert!(run.stderr.contains(sizes), "{}", run.stderr);
     // The record keeps the verdict, the interval and the sample sizes.
-    let record = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     for field in [
         "result: high",
         "estimate: 9.0",
@@ -417,7 +417,7 @@ fn no_shift_is_recorded_as_zero() {
         "{}",
         run.stderr
     );
-    let record = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(record.contains("value: 0.0"), "{record}");
     assert!(!record.contains("-0.0"), "{record}");
 }

@@ -107,7 +107,7 @@ fn a_tag_beside_the_digest_is_accepted_and_the_digest_wins() {
         "{:?}",
         s.platform.deploys()
     );
-    let file = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let file = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(file.contains(&image), "{file}");
     assert!(!file.contains(":1.4.2@"), "{file}");
 }
@@ -222,6 +222,6 @@ fn a_second_version_for_a_recorded_release_is_ignored_with_a_warning() {
         "{}",
         run.stderr
     );
-    let file = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let file = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(file.contains("version: \"1.0.0\""), "{file}");
 }

@@ -9,7 +9,7 @@ use crate::promote::{CANARY, HEX, OLD, Setup, artifact, plan, quick, release};
 const NOT_SELF: &str = "    approval: { approvers: [\"*@acme.io\"], min: 1, allow_self: false }\n";
 
 fn release_file(s: &Setup) -> String {
-    s.record_file(&relctl::format::release_path(&release(HEX)))
+    s.record_file(&relctl::format::release_path("checkout", &release(HEX)))
 }
 
 /// The `Relctl-Actor` trailer of every record commit, newest first.
@@ -199,7 +199,7 @@ fn relctl_actor_and_the_ci_identity_are_recorded_with_their_source() {
         },
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let record = s.record_file(&relctl::format::release_path(&release(OLD)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(OLD)));
     assert!(record.contains("actor: octocat"), "{record}");
     assert!(record.contains("actor_source: github-actions"), "{record}");
     assert!(
@@ -217,7 +217,7 @@ fn relctl_actor_and_the_ci_identity_are_recorded_with_their_source() {
         },
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let record = s.record_file(&relctl::format::release_path(&release(third)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(third)));
     assert!(record.contains("actor: carol@acme.io"), "{record}");
     assert!(record.contains("actor_source: gitlab-ci"), "{record}");
 }
@@ -251,7 +251,7 @@ fn reject_refuses_a_release_that_is_not_waiting_and_says_where_it_stands() {
     );
     assert_eq!(s.events(HEX), before, "nothing was recorded");
     assert!(
-        !s.record_file("environments/production.yaml")
+        !s.record_file("apps/checkout/environments/production.yaml")
             .contains("rejected"),
         "the live release is not marked rejected"
     );

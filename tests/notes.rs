@@ -85,7 +85,7 @@ fn notes_list_exactly_the_commits_since_what_was_live() {
     assert_eq!(s.relctl(&["notes", &release(HEX)]).stdout, expected);
 
     // The same notes were written into the record when the release started.
-    let file = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let file = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(file.contains("notes: |"), "{file}");
     assert!(
         file.contains(&format!("  - Retry payments once ({})", link(&c3))),

@@ -154,7 +154,7 @@ fn a_dead_hook_is_a_warning_and_a_record_never_a_failure() {
         "{events:?}"
     );
     assert_eq!(events.iter().filter(|e| *e == "live").count(), 3);
-    let file = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let file = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(file.contains(&format!("hook: {shown}")), "{file}");
     // The secret in the hook's URL is nowhere.
     assert!(!file.contains(SECRET), "{file}");

@@ -105,7 +105,7 @@ impl Setup {
 
     /// Event names of a release, oldest first, from its record file.
     pub fn events(&self, hex: &str) -> Vec<String> {
-        self.record_file(&relctl::format::release_path(&release(hex)))
+        self.record_file(&relctl::format::release_path("checkout", &release(hex)))
             .lines()
             .filter_map(|l| l.trim().strip_prefix("event: ").map(str::to_string))
             .collect()
@@ -184,7 +184,7 @@ fn three_environments_end_to_end() {
             "releases/4f/summary.tsv",
         ]
     );
-    let production = s.record_file("environments/production.yaml");
+    let production = s.record_file("apps/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {id}")),
         "{production}"
@@ -311,7 +311,7 @@ fn order_is_enforced_and_force_is_recorded() {
         &["--env", "production", "--force", "--reason", "hotfix"],
     );
     ok(&run);
-    let record = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(record.contains("rule: order"), "{record}");
     assert!(record.contains("hotfix"), "{record}");
     assert!(record.contains("actor: tester@example.com"), "{record}");
@@ -367,7 +367,7 @@ fn freeze_blocks_and_override_is_recorded() {
     let run = during(&["--override-freeze"]);
     assert_eq!(run.code, 2, "--override-freeze needs --reason");
     ok(&during(&["--override-freeze", "--reason", "incident fix"]));
-    let record = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(record.contains("rule: freeze"), "{record}");
     assert!(record.contains("incident fix"), "{record}");
 }
@@ -418,7 +418,7 @@ fn a_digest_mismatch_fails_the_step() {
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("sha256:0123456789ab"), "{}", run.stderr);
-    let record = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(record.contains("event: step_failed"), "{record}");
 }
 

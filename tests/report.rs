@@ -231,7 +231,7 @@ fn release_files_written_before_release_directories_are_read_and_kept_in_place()
     edit_records(&s, |tree| {
         for hex in [OLD, HEX] {
             let id = crate::promote::release(hex);
-            let sharded = relctl::format::release_path(&id);
+            let sharded = relctl::format::release_path("checkout", &id);
             let (dir, _) = sharded.rsplit_once('/').expect("a directory");
             crate::common::git(tree, &["rm", "-q", &format!("{dir}/summary.tsv")]);
             crate::common::git(tree, &["mv", &sharded, &format!("releases/{id}.yaml")]);
@@ -286,7 +286,7 @@ fn edit_records(s: &Setup, edit: impl FnOnce(&std::path::Path)) {
 fn reports_use_the_records_summaries_only_where_they_match_the_files() {
     let s = history();
     let third = crate::promote::release(THIRD);
-    let file = relctl::format::release_path(&third);
+    let file = relctl::format::release_path("checkout", &third);
     let (dir, _) = file.rsplit_once('/').expect("a directory");
     let summary_path = format!("{dir}/summary.tsv");
     let blob = s.env.git(&["rev-parse", &format!("relctl/records:{file}")]);

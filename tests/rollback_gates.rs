@@ -58,9 +58,9 @@ fn a_failing_smoke_test_rolls_back_and_runs_the_undo() {
         tail,
         ["step_failed", "rollback_started", "undone", "rolled_back"]
     );
-    let record = s.record_file(&relctl::format::release_path(&release(HEX)));
+    let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(record.contains("smoke failed"), "{record}");
-    let production = s.record_file("environments/production.yaml");
+    let production = s.record_file("apps/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {}", release(OLD))),
         "{production}"

@@ -94,7 +94,7 @@ fn an_echoed_error_body_shows_no_encoding_of_a_secret() {
         "show",
         &format!(
             "relctl/records:{}",
-            relctl::format::release_path("checkout-4f2a9c1be0d3")
+            relctl::format::release_path("checkout", "checkout-4f2a9c1be0d3")
         ),
     ]);
     assert!(record.contains("step_failed"), "{record}");

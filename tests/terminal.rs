@@ -112,7 +112,10 @@ fn the_terminal_prompt_approves_in_place() {
     tmux.keys("y");
     assert_eq!(exit_code(s.env.path()), 0, "{}", tmux.screen());
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
-    let record = s.record_file(&relctl::format::release_path(&crate::promote::release(HEX)));
+    let record = s.record_file(&relctl::format::release_path(
+        "checkout",
+        &crate::promote::release(HEX),
+    ));
     assert!(record.contains("by: alice@acme.io"), "{record}");
 }
 

@@ -21,7 +21,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let store = runner::open_store(&plan)?;
-    let (file, state) = release::find(&store, &args.release)?;
+    let (file, state) = release::find(&store, &plan.app, &args.release)?;
     let id = file.release.clone();
     let reason = args.reason.unwrap_or_else(|| "aborted".into());
     let opts = Options {
@@ -31,7 +31,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
     runner.sync()?;
     // Decide on what the remote holds now, not on what this clone had before the sync.
-    let (_, state) = release::find(&runner.store, &id)?;
+    let (_, state) = release::find(&runner.store, &plan.app, &id)?;
     let current = state
         .current()
         .map(|(env, run)| (env.to_string(), run.clone()));
@@ -75,7 +75,7 @@ fn refuse_live(runner: &runner::Runner, plan: &Plan, id: &str) -> anyhow::Result
     let snapshot = runner.store.snapshot()?;
     let mut live = Vec::new();
     for env in &plan.environments {
-        let file = format::read_env(&snapshot, &env.name)?;
+        let file = format::read_env(&snapshot, &plan.app, &env.name)?;
         if file.live.is_some_and(|l| l.release == id) {
             live.push(env.name.as_str());
         }

@@ -27,7 +27,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let env = super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
     let sync = store.sync();
-    let (file, state) = release::find_after(&store, &args.release, &sync)?;
+    let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let id = file.release.clone();
     let author = release::author(&plan);
     let gate = release::decidable_gate(env, &id, &state, &author, Verdict::Approve)?;
@@ -65,7 +65,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     )?;
     ctx.printer.event(&id, &event)?;
     runner::push::report_one(&appended, &store, ctx.printer, "the approval")?;
-    let (_, after) = release::find(&store, &id)?;
+    let (_, after) = release::find(&store, &plan.app, &id)?;
     let (have, min) = counted(&after);
     ctx.printer.status(&if have < min {
         format!("{have}/{min} approvals; {} more needed", min - have)

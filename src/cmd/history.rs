@@ -30,7 +30,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let (store, _) = super::read_record(ctx, &plan)?;
     let json = ctx.printer.mode() == OutputMode::Json;
     if let Some(id) = &args.release {
-        let (file, _) = super::release::find(&store, id)?;
+        let (file, _) = super::release::find(&store, &plan.app, id)?;
         if json {
             return ctx.printer.json(&serde_json::to_value(&file)?);
         }

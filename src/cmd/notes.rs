@@ -20,10 +20,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let env = target_env(&plan, args.env.as_deref())?;
     let (store, _) = super::read_record(ctx, &plan)?;
-    let (file, _) = release::find(&store, &args.release)?;
+    let (file, _) = release::find(&store, &plan.app, &args.release)?;
     let snapshot = store.snapshot()?;
-    let live = notes::base_of(&snapshot, Some(&file), &file.release, &env)?;
-    let base = notes::base_with_commit(&snapshot, live)?;
+    let live = notes::base_of(&snapshot, &plan.app, Some(&file), &file.release, &env)?;
+    let base = notes::base_with_commit(&snapshot, &plan.app, live)?;
     drop(snapshot);
     let repo = notes::source_repo(&plan)?;
     let subject = Subject {

@@ -43,11 +43,15 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let (store, _) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);
-    let file = format::read_release(&snapshot, &id)?;
+    let file = format::read_release(&snapshot, &plan.app, &id)?;
     if let Some(file) = &file {
         super::release::same_digest(file, &artifact)?;
     }
-    let envs = format::read_envs(&snapshot, plan.environments.iter().map(|e| e.name.as_str()))?;
+    let envs = format::read_envs(
+        &snapshot,
+        &plan.app,
+        plan.environments.iter().map(|e| e.name.as_str()),
+    )?;
     let recorded = Recorded {
         release: file.as_ref(),
         envs: &envs,

@@ -68,7 +68,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let id = artifact.release_id(&plan.app);
     let snapshot = store.snapshot()?;
-    let header = match crate::format::read_release(&snapshot, &id)? {
+    let header = match crate::format::read_release(&snapshot, &plan.app, &id)? {
         Some(existing) => {
             release::same_digest(&existing, &artifact)?;
             if let Some(asked) = args.version.as_deref().filter(|v| *v != existing.version) {

@@ -82,8 +82,8 @@ pub fn duration_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<D
 }
 
 /// The release file and its folded state, or exit 2 when the record has no such release.
-pub fn find(store: &Store, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
-    find_after(store, id, &Ok(crate::record::Sync::default()))
+pub fn find(store: &Store, app: &str, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
+    find_after(store, app, id, &Ok(crate::record::Sync::default()))
 }
 
 /// `find`, after `sync`: when the release is missing and the remote could not be
@@ -91,12 +91,13 @@ pub fn find(store: &Store, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseStat
 /// a prefix (see `resolve`).
 pub fn find_after(
     store: &Store,
+    app: &str,
     id: &str,
     sync: &anyhow::Result<crate::record::Sync>,
 ) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
     let snapshot = store.snapshot()?;
-    let found = match resolve(&snapshot, id)? {
-        Some(full) => format::read_release(&snapshot, &full)?,
+    let found = match resolve(&snapshot, app, id)? {
+        Some(full) => format::read_release(&snapshot, app, &full)?,
         None => None,
     };
     let Some(file) = found else {
@@ -110,7 +111,7 @@ pub fn find_after(
                  could not be reached to look there: {why}"
             ))
             .with_hint("fix the access to the remote (README: \"Sharing records through a remote\"), then run this again"),
-            None => missing(&snapshot, id)?,
+            None => missing(&snapshot, app, id)?,
         };
         return Err(err.into());
     };
@@ -118,18 +119,19 @@ pub fn find_after(
     Ok((file, state))
 }
 
-/// The release id `given` stands for, as every command taking a release reads it: the
-/// id itself, else the one id that begins with `given`, else the one whose digest part
-/// (after the app's name) does (`4f2a` for `checkout-4f2a9c1be0d3`). `None` when no id
+/// The release of `app` that `given` stands for, as every command taking a release
+/// reads it: the id itself, else the one id of the app's that begins with `given`, else
+/// the one whose digest part (after the app's name) does (`4f2a` for
+/// `checkout-4f2a9c1be0d3`). `None` when no id
 /// matches; more than one is a usage error (exit 2) that names them.
-pub fn resolve(snapshot: &Snapshot, given: &str) -> anyhow::Result<Option<String>> {
+pub fn resolve(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<Option<String>> {
     if given.is_empty() {
         return Ok(None);
     }
-    if format::read_release(snapshot, given)?.is_some() {
+    if format::read_release(snapshot, app, given)?.is_some() {
         return Ok(Some(given.to_string()));
     }
-    let ids = format::release_ids(snapshot)?;
+    let ids = format::release_ids(snapshot, app)?;
     let mut matching: Vec<&String> = ids.iter().filter(|id| id.starts_with(given)).collect();
     if matching.is_empty() {
         matching = ids
@@ -162,17 +164,16 @@ pub fn resolve(snapshot: &Snapshot, given: &str) -> anyhow::Result<Option<String
 }
 
 /// A release id resolved by `resolve`, or exit 2 saying there is none.
-pub fn resolve_or_missing(snapshot: &Snapshot, given: &str) -> anyhow::Result<String> {
-    match resolve(snapshot, given)? {
+pub fn resolve_or_missing(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<String> {
+    match resolve(snapshot, app, given)? {
         Some(id) => Ok(id),
-        None => Err(missing(snapshot, given)?.into()),
+        None => Err(missing(snapshot, app, given)?.into()),
     }
 }
 
 /// The error for a release the record does not hold, with the closest id it does.
-fn missing(snapshot: &Snapshot, given: &str) -> anyhow::Result<Error> {
-    let mut ids = format::release_ids(snapshot)?;
-    ids.sort();
+fn missing(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<Error> {
+    let ids = format::release_ids(snapshot, app)?;
     let close = closest(given, &ids)
         .map(|c| format!("; did you mean `{c}`?"))
         .unwrap_or_default();

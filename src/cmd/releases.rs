@@ -43,52 +43,51 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         args.records.branch.as_deref(),
     )?;
     let snapshot = store.snapshot()?;
-    let apps = format::app_names(&snapshot)?;
+    let apps = format::apps(&snapshot)?;
     let app = args.app.clone().or_else(|| plan.map(|p| p.app));
     if let Some(app) = &args.app
         && !apps.contains(app)
     {
         return Err(unknown("app", app, &apps).into());
     }
-    let mut envs: Vec<(String, EnvFile)> = Vec::new();
-    for name in apps.iter().filter(|a| app.as_ref().is_none_or(|w| w == *a)) {
-        for env in format::env_names(&snapshot, name)? {
-            let file = format::read_env(&snapshot, &env)?;
-            envs.push((env, file));
-        }
-    }
-    if let Some(env) = &args.env
-        && !envs.iter().any(|(name, _)| name == env)
-    {
-        let mut names: Vec<String> = envs.iter().map(|(n, _)| n.clone()).collect();
-        names.dedup();
-        return Err(unknown("environment", env, &names).into());
-    }
     let mut listed = Vec::new();
-    for id in format::release_ids(&snapshot)? {
-        let Some(file) = format::read_release(&snapshot, &id)? else {
-            continue;
-        };
-        if app.as_ref().is_some_and(|a| *a != file.app)
-            || args
+    let mut env_known = args.env.is_none();
+    let mut all_envs = Vec::new();
+    for app in apps.iter().filter(|a| app.as_ref().is_none_or(|w| w == *a)) {
+        let envs = format::environments(&snapshot, app)?;
+        env_known |= args.env.as_ref().is_some_and(|e| envs.contains(e));
+        let files = format::read_envs(&snapshot, app, envs.iter().map(String::as_str))?;
+        all_envs.extend(envs);
+        for id in format::release_ids(&snapshot, app)? {
+            let Some(file) = format::read_release(&snapshot, app, &id)? else {
+                continue;
+            };
+            if args
                 .env
                 .as_ref()
                 .is_some_and(|env| !file.events.iter().any(|e| e.env.as_ref() == Some(env)))
-        {
-            continue;
+            {
+                continue;
+            }
+            let where_ = |pick: &dyn Fn(&EnvFile) -> bool| {
+                files
+                    .iter()
+                    .filter(|(_, f)| pick(f))
+                    .map(|(name, _)| name.clone())
+                    .collect::<Vec<_>>()
+            };
+            listed.push(Listed {
+                created: file.events.first().map(|e| e.at),
+                live: where_(&|f| f.live.as_ref().is_some_and(|l| l.release == id)),
+                rejected: where_(&|f| f.rejected.contains(&id)),
+                file,
+            });
         }
-        let where_ = |pick: &dyn Fn(&EnvFile) -> bool| {
-            envs.iter()
-                .filter(|(_, f)| pick(f))
-                .map(|(name, _)| name.clone())
-                .collect::<Vec<_>>()
-        };
-        listed.push(Listed {
-            created: file.events.first().map(|e| e.at),
-            live: where_(&|f| f.live.as_ref().is_some_and(|l| l.release == id)),
-            rejected: where_(&|f| f.rejected.contains(&id)),
-            file,
-        });
+    }
+    if !env_known && let Some(env) = &args.env {
+        all_envs.sort();
+        all_envs.dedup();
+        return Err(unknown("environment", env, &all_envs).into());
     }
     listed.sort_by(|a, b| {
         b.created

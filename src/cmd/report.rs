@@ -55,6 +55,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .ok()
         .map(|r| r.workdir().unwrap_or_else(|| r.path()).to_path_buf());
     let scan = Scan {
+        app: &plan.app,
         env: &env,
         start,
         now,

@@ -19,7 +19,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     release::check_identity(&plan, "resume")?;
     let store = runner::open_store(&plan)?;
     let wait_approval = release::duration_flag("--wait-approval", args.wait_approval.as_deref())?;
-    let (file, state) = release::find(&store, &args.release)?;
+    let (file, state) = release::find(&store, &plan.app, &args.release)?;
     let opts = Options {
         targets: state.targets.clone(),
         wait_approval,

@@ -71,9 +71,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 .warn(&format!("{error}; deciding from the local record"));
         }
         let snapshot = store.snapshot()?;
-        let file = format::read_env(&snapshot, env)?;
+        let file = format::read_env(&snapshot, &plan.app, env)?;
         let to = (args.to.as_deref())
-            .map(|to| release::resolve_or_missing(&snapshot, to))
+            .map(|to| release::resolve_or_missing(&snapshot, &plan.app, to))
             .transpose()?;
         let seen: &Option<Lock> = first_seen.get_or_insert_with(|| file.lock.clone());
         // A rollback that took the environment while this one was deciding is running:
@@ -231,7 +231,7 @@ fn decide(
     if let Some(lock) = &file.lock
         && !take_over
     {
-        let holder = format::read_release(snapshot, &lock.release)?;
+        let holder = format::read_release(snapshot, app, &lock.release)?;
         let run = engine::fold(holder.as_ref()).env(env);
         // A rollback that failed is taken over; one that is running is left to finish,
         // whoever started it, the same person included: the record cannot tell a
@@ -278,7 +278,7 @@ fn decide(
             .into());
         }
     };
-    let to = target(snapshot, file, env, wanted, &rolled_back, &candidates)?;
+    let to = target(snapshot, app, file, env, wanted, &rolled_back, &candidates)?;
     let header = header_of(snapshot, app, file, &rolled_back, &to)?;
     Ok(Decision::Roll {
         header,
@@ -291,6 +291,7 @@ fn decide(
 /// rolled back there.
 fn target(
     snapshot: &Snapshot,
+    app: &str,
     file: &EnvFile,
     env: &str,
     wanted: Option<&str>,
@@ -310,7 +311,7 @@ fn target(
         }
         Some(wanted) => match candidates.iter().find(|l| l.release == wanted) {
             Some(live) => Some(live.clone()),
-            None => live_long_ago(snapshot, env, wanted)?.filter(|l| l.release != *rolled_back),
+            None => live_long_ago(snapshot, app, env, wanted)?.filter(|l| l.release != *rolled_back),
         }
         .ok_or_else(|| {
             // Only what `--to` would accept: never a release rolled back there.
@@ -363,7 +364,7 @@ fn header_of(
     rolled_back: &str,
     to: &Live,
 ) -> anyhow::Result<Header> {
-    Ok(match format::read_release(snapshot, rolled_back)? {
+    Ok(match format::read_release(snapshot, app, rolled_back)? {
         Some(f) => release::header_of(&f),
         None => {
             let live = file
@@ -425,8 +426,13 @@ fn running(ctx: &Context, env: &str, lock: &Lock) -> anyhow::Result<()> {
 
 /// A release that went live in `env` longer ago than its environment file remembers
 /// (it keeps the last `engine::event::PREVIOUS_KEPT`): its own release file says when.
-fn live_long_ago(snapshot: &Snapshot, env: &str, id: &str) -> anyhow::Result<Option<Live>> {
-    let Some(file) = format::read_release(snapshot, id)? else {
+fn live_long_ago(
+    snapshot: &Snapshot,
+    app: &str,
+    env: &str,
+    id: &str,
+) -> anyhow::Result<Option<Live>> {
+    let Some(file) = format::read_release(snapshot, app, id)? else {
         return Ok(None);
     };
     Ok(file

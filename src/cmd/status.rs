@@ -54,7 +54,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .iter()
         .map(|name| {
             let steps = plan.environment(name).map_or(0, |e| e.steps.len());
-            row(&snapshot, name, steps, &format::read_env(&snapshot, name)?)
+            row(
+                &snapshot,
+                &plan.app,
+                name,
+                steps,
+                &format::read_env(&snapshot, &plan.app, name)?,
+            )
         })
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
@@ -135,7 +141,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         args.records.branch.as_deref(),
     )?;
     let snapshot = store.snapshot()?;
-    let apps = format::app_names(&snapshot)?;
+    let apps = format::apps(&snapshot)?;
     if let Some(app) = &args.app
         && !apps.contains(app)
     {
@@ -147,12 +153,18 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         .iter()
         .filter(|a| args.app.as_ref().is_none_or(|w| w == *a))
     {
-        for env in format::env_names(&snapshot, app)? {
+        for env in format::environments(&snapshot, app)? {
             if args.env.as_ref().is_some_and(|e| *e != env) {
                 continue;
             }
             seen_env = true;
-            let mut row = row(&snapshot, &env, 0, &format::read_env(&snapshot, &env)?)?;
+            let mut row = row(
+                &snapshot,
+                app,
+                &env,
+                0,
+                &format::read_env(&snapshot, app, &env)?,
+            )?;
             row["app"] = app.as_str().into();
             rows.push(row);
         }
@@ -160,7 +172,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     if !seen_env && let Some(env) = &args.env {
         let mut envs = Vec::new();
         for app in &apps {
-            envs.extend(format::env_names(&snapshot, app)?);
+            envs.extend(format::environments(&snapshot, app)?);
         }
         envs.sort();
         envs.dedup();
@@ -201,7 +213,13 @@ pub(super) fn unknown(what: &str, name: &str, known: &[String]) -> crate::error:
 /// `kind` in one of the organisation's view's: live, in progress, paused for approval,
 /// locked (stopped with the lock held: interrupted, paused on a failure, a rollback
 /// that failed), rolled back, empty; `standing` is `kind` with the release it is about.
-fn row(snapshot: &Snapshot, name: &str, steps: usize, file: &EnvFile) -> anyhow::Result<Value> {
+fn row(
+    snapshot: &Snapshot,
+    app: &str,
+    name: &str,
+    steps: usize,
+    file: &EnvFile,
+) -> anyhow::Result<Value> {
     let live = file.live.as_ref();
     let mut state = match (&file.rolled_back, live) {
         (Some(note), _) => format!("rolled back (from {})", note.from),
@@ -224,7 +242,7 @@ fn row(snapshot: &Snapshot, name: &str, steps: usize, file: &EnvFile) -> anyhow:
         None => kind.to_string(),
     };
     if let Some(lock) = &file.lock {
-        let holder = format::read_release(snapshot, &lock.release)?
+        let holder = format::read_release(snapshot, app, &lock.release)?
             .map(|f| engine::fold(Some(&f)))
             .unwrap_or_default();
         let run = holder.env(name);

@@ -23,11 +23,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let _ = store.sync();
     let snapshot = store.snapshot()?;
-    let Some(lock) = format::read_env(&snapshot, &args.env)?.lock else {
+    let Some(lock) = format::read_env(&snapshot, &plan.app, &args.env)?.lock else {
         ctx.printer.status(&format!("{} is not locked", args.env));
         return Ok(());
     };
-    let (file, _) = release::find(&store, &lock.release)?;
+    let (file, _) = release::find(&store, &plan.app, &lock.release)?;
     drop(snapshot);
     let holder = lock.release.clone();
     let kind = EventKind::Unlocked {

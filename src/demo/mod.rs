@@ -151,7 +151,7 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         "\nThe record is a git branch in {0}:\n  git -C {0} log --format='%h %s' relctl/records\n  git -C {0} show relctl/records:{2}\n  relctl --plan {1} history",
         dir.display(),
         plan_path.display(),
-        crate::format::env_path("production")
+        crate::format::env_path(APP, "production")
     ));
     match outcome {
         Err(e) if exit_of(&e) == Exit::Rejected => Ok(()),

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::layout::{env_path, flat_release_path, release_path};
+use super::layout::{env_path, legacy, release_path};
 use super::rejected;
 use crate::engine::{EnvFile, ReleaseFile};
 use crate::error::{Error, Exit};
@@ -104,16 +104,36 @@ pub fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("cannot write the record file {path}"))
 }
 
-pub fn read_release(snapshot: &Snapshot, id: &str) -> anyhow::Result<Option<ReleaseFile>> {
-    Ok(read_release_at(snapshot, id)?.map(|(_, file)| file))
+/// Release `id` of `app`, if the record has it (under `apps/<app>/`, or at the top of
+/// a record not yet moved there, when its file names `app`).
+pub fn read_release(
+    snapshot: &Snapshot,
+    app: &str,
+    id: &str,
+) -> anyhow::Result<Option<ReleaseFile>> {
+    Ok(read_release_at(snapshot, app, id)?.map(|(_, file)| file))
 }
 
 /// A release's file and the path it is at.
 pub(super) fn read_release_at(
     snapshot: &Snapshot,
+    app: &str,
     id: &str,
 ) -> anyhow::Result<Option<(String, ReleaseFile)>> {
-    for path in [release_path(id), flat_release_path(id)] {
+    let path = release_path(app, id);
+    if let Some(file) = decode(snapshot, &path)? {
+        return Ok(Some((path, file)));
+    }
+    Ok(read_legacy_release(snapshot, id)?.filter(|(_, file)| file.app == app))
+}
+
+/// A release's file at the top of a record not yet moved under `apps/`, whatever app
+/// it names, and the path it is at.
+pub(super) fn read_legacy_release(
+    snapshot: &Snapshot,
+    id: &str,
+) -> anyhow::Result<Option<(String, ReleaseFile)>> {
+    for path in [legacy::release_path(id), legacy::flat_release_path(id)] {
         if let Some(file) = decode(snapshot, &path)? {
             return Ok(Some((path, file)));
         }
@@ -121,21 +141,38 @@ pub(super) fn read_release_at(
     Ok(None)
 }
 
-pub fn read_env(snapshot: &Snapshot, name: &str) -> anyhow::Result<EnvFile> {
-    Ok(
-        decode_with(snapshot, &env_path(name), rejected::parse)?.unwrap_or_else(|| EnvFile {
-            environment: name.to_string(),
-            ..EnvFile::default()
-        }),
-    )
+/// `app`'s file for environment `env` (an empty one when there is none). A record not
+/// yet moved under `apps/` is read as its files say: only `app`'s releases of its
+/// top-level environment file (src/format/legacy.rs).
+pub fn read_env(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<EnvFile> {
+    let empty = || EnvFile {
+        environment: env.to_string(),
+        ..EnvFile::default()
+    };
+    if let Some(file) = read_env_at(snapshot, &env_path(app, env))? {
+        return Ok(file);
+    }
+    let Some(shared) = read_env_at(snapshot, &legacy::env_path(env))? else {
+        return Ok(empty());
+    };
+    Ok(super::legacy::split_env(snapshot, shared)?
+        .remove(app)
+        .unwrap_or_else(empty))
 }
 
+/// The environment file at `path`, as written (`None` when there is none).
+pub(super) fn read_env_at(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<EnvFile>> {
+    decode_with(snapshot, path, rejected::parse)
+}
+
+/// `app`'s files for the environments `names`, by name.
 pub fn read_envs<'a>(
     snapshot: &Snapshot,
+    app: &str,
     names: impl IntoIterator<Item = &'a str>,
 ) -> anyhow::Result<BTreeMap<String, EnvFile>> {
     names
         .into_iter()
-        .map(|name| Ok((name.to_string(), read_env(snapshot, name)?)))
+        .map(|name| Ok((name.to_string(), read_env(snapshot, app, name)?)))
         .collect()
 }

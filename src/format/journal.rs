@@ -69,76 +69,94 @@ pub fn record(
     update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
 ) -> anyhow::Result<(Event, Appended)> {
     let mut written = None;
-    let appended = store.append(&mut |snapshot| {
-        let now = crate::clock::now();
-        let event = Event {
-            at: now,
-            actor: author.actor.clone(),
-            env: env.map(str::to_string),
-            kind: kind.clone(),
-            relctl: env!("CARGO_PKG_VERSION").to_string(),
-            plan: author.plan_digest.clone(),
-            ci: author.ci.clone(),
-            actor_source: Some(author.actor_source),
-        };
-        let (path, mut release) =
-            read_release_at(snapshot, &header.release)?.unwrap_or_else(|| {
-                (
-                    release_path(&header.release),
-                    ReleaseFile {
-                        release: header.release.clone(),
-                        app: header.app.clone(),
-                        artifact: header.artifact.clone(),
-                        digest: header.digest.clone(),
-                        version: header.version.clone(),
-                        source_commit: header.source_commit.clone(),
-                        source_commit_time: header.source_commit_time,
-                        notes: header.notes.clone(),
-                        events: Vec::new(),
-                    },
-                )
-            });
-        release.events.push(event.clone());
-        let content = encode(&release, &path)?;
-        let mut changes = Vec::with_capacity(3);
-        if let Some(summary_path) = summary_beside(&path) {
-            changes.push(summary_change(
-                snapshot,
-                summary_path,
-                &header.release,
-                &release,
-                &content,
-            )?);
-        }
-        changes.push(Change { content, path });
-        let mut trailers = vec![(trailer::RELEASE.to_string(), header.release.clone())];
-        if let Some(env) = env {
-            let mut file = read_env(snapshot, env)?;
-            let before = file.clone();
-            update(&mut file)?;
-            if file != before {
-                let path = env_path(env);
-                changes.push(Change {
-                    content: encode(&file, &path)?,
-                    path,
-                });
+    let mut unmoved = false;
+    let mut append = |unmoved: &mut bool| {
+        store.append(&mut |snapshot| {
+            // A record written before `apps/` is moved first, by a commit of its own.
+            if super::legacy::present(snapshot)? {
+                *unmoved = true;
+                return Ok(None);
             }
-            trailers.push((trailer::ENV.to_string(), env.to_string()));
-        }
-        trailers.push((trailer::EVENT.to_string(), kind.name().to_string()));
-        trailers.push((trailer::ACTOR.to_string(), author.actor.clone()));
-        let summary = match env {
-            Some(env) => format!("{} {env}: {}", header.release, kind.describe()),
-            None => format!("{}: {}", header.release, kind.describe()),
-        };
-        written = Some(event);
-        Ok(Some(Commit {
-            summary,
-            trailers,
-            actor: author.actor.clone(),
-            changes,
-        }))
-    })?;
+            *unmoved = false;
+            let now = crate::clock::now();
+            let event = Event {
+                at: now,
+                actor: author.actor.clone(),
+                env: env.map(str::to_string),
+                kind: kind.clone(),
+                relctl: env!("CARGO_PKG_VERSION").to_string(),
+                plan: author.plan_digest.clone(),
+                ci: author.ci.clone(),
+                actor_source: Some(author.actor_source),
+            };
+            let (path, mut release) = read_release_at(snapshot, &header.app, &header.release)?
+                .unwrap_or_else(|| {
+                    (
+                        release_path(&header.app, &header.release),
+                        ReleaseFile {
+                            release: header.release.clone(),
+                            app: header.app.clone(),
+                            artifact: header.artifact.clone(),
+                            digest: header.digest.clone(),
+                            version: header.version.clone(),
+                            source_commit: header.source_commit.clone(),
+                            source_commit_time: header.source_commit_time,
+                            notes: header.notes.clone(),
+                            events: Vec::new(),
+                        },
+                    )
+                });
+            release.events.push(event.clone());
+            let content = encode(&release, &path)?;
+            let mut changes = Vec::with_capacity(3);
+            if let Some(summary_path) = summary_beside(&path) {
+                changes.push(summary_change(
+                    snapshot,
+                    summary_path,
+                    &header.release,
+                    &release,
+                    &content,
+                )?);
+            }
+            changes.push(Change { content, path });
+            let mut trailers = vec![
+                (trailer::APP.to_string(), header.app.clone()),
+                (trailer::RELEASE.to_string(), header.release.clone()),
+            ];
+            if let Some(env) = env {
+                let mut file = read_env(snapshot, &header.app, env)?;
+                let before = file.clone();
+                update(&mut file)?;
+                if file != before {
+                    let path = env_path(&header.app, env);
+                    changes.push(Change {
+                        content: encode(&file, &path)?,
+                        path,
+                    });
+                }
+                trailers.push((trailer::ENV.to_string(), env.to_string()));
+            }
+            trailers.push((trailer::EVENT.to_string(), kind.name().to_string()));
+            trailers.push((trailer::ACTOR.to_string(), author.actor.clone()));
+            let summary = match env {
+                Some(env) => format!("{} {env}: {}", header.release, kind.describe()),
+                None => format!("{}: {}", header.release, kind.describe()),
+            };
+            written = Some(event);
+            Ok(Some(Commit {
+                summary,
+                trailers,
+                actor: author.actor.clone(),
+                changes,
+                removed: Vec::new(),
+            }))
+        })
+    };
+    let mut appended = append(&mut unmoved)?;
+    if unmoved {
+        super::legacy::migrate(store, author, &header.app)?;
+        appended = append(&mut unmoved)?;
+    }
     crash_point();
     match (written, appended) {
         (Some(event), Some(appended)) => Ok((event, appended)),
@@ -205,7 +223,10 @@ mod tests {
         };
         let held = || -> bool {
             let snapshot = store.snapshot().expect("a snapshot");
-            read_env(&snapshot, "dev").expect("the file").lock.is_some()
+            read_env(&snapshot, "checkout", "dev")
+                .expect("the file")
+                .lock
+                .is_some()
         };
         write(true);
         // Read twice on one tip (the second from what the first decoded), then again
@@ -217,7 +238,7 @@ mod tests {
         write(true);
         assert!(held());
         let snapshot = store.snapshot().expect("a snapshot");
-        let release = read_release(&snapshot, &header.release).expect("read");
+        let release = read_release(&snapshot, "checkout", &header.release).expect("read");
         assert_eq!(release.map(|r| r.events.len()), Some(3));
     }
 }

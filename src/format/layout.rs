@@ -1,34 +1,76 @@
 //! Where the record's files are on the records branch, and the trailers each record
 //! commit carries: the one place that knows the branch's layout.
+//!
+//! The record is keyed by app: everything an app's releases write is under
+//! `apps/<app>/`, so releases of different apps never share a file.
+//!
+//! ```text
+//! apps/<app>/environments/<env>.yaml
+//! apps/<app>/releases/<xx>/<id>.yaml
+//! apps/<app>/releases/<xx>/summary.tsv
+//! ```
+//!
+//! Records written before that keep the same files at the top of the branch
+//! (`environments/`, `releases/`: see `legacy`); they are read as the apps their
+//! files name, and moved under `apps/` by the next write (src/format/legacy.rs).
 
-/// The top-level directories of the records branch: all that relctl writes there.
-pub const LAYOUT: &[&str] = &[ENVIRONMENTS, RELEASES];
+/// The directory holding one directory per app.
+pub const APPS: &str = "apps";
 
-/// The directory holding the environment files.
-pub const ENVIRONMENTS: &str = "environments";
+/// The top-level entries of the records branch: all that relctl writes there, and the
+/// top-level directories of a record not yet moved under `apps/`.
+pub const LAYOUT: &[&str] = &[APPS, legacy::ENVIRONMENTS, legacy::RELEASES];
 
-/// The directory holding the release files.
-pub const RELEASES: &str = "releases";
+/// The directory of an app's release files, in its 256 shards.
+const RELEASES: &str = "releases";
 
-/// A release's file: `releases/<xx>/<id>.yaml`, `xx` the first two hex digits of the
-/// digest its id ends with (`checkout-4f2a9c1be0d3` is in `releases/4f/`). Spread over
-/// 256 directories, a commit rewrites a few small trees, not one entry per release.
-pub fn release_path(id: &str) -> String {
-    format!("{RELEASES}/{}/{id}.yaml", shard(id))
+/// The directory of an app's environment files.
+const ENVIRONMENTS: &str = "environments";
+
+/// Everything the record holds for `app`: `apps/<app>`.
+pub fn app_dir(app: &str) -> String {
+    format!("{APPS}/{app}")
 }
 
-/// Where releases were written before they were spread over directories; still read,
-/// and a release found there is written there.
-pub fn flat_release_path(id: &str) -> String {
-    format!("{RELEASES}/{id}.yaml")
+/// The directory of `app`'s release files: `apps/<app>/releases`.
+pub fn releases_dir(app: &str) -> String {
+    format!("{APPS}/{app}/{RELEASES}")
 }
 
-/// The release id a file name under `releases/` stands for (`None` for other files).
-pub fn release_of(file_name: &str) -> Option<&str> {
+/// The directory of `app`'s environment files: `apps/<app>/environments`.
+pub fn environments_dir(app: &str) -> String {
+    format!("{APPS}/{app}/{ENVIRONMENTS}")
+}
+
+/// A release's file: `apps/<app>/releases/<xx>/<id>.yaml`, `xx` the first two hex
+/// digits of the digest its id ends with (`checkout-4f2a9c1be0d3` is in
+/// `apps/checkout/releases/4f/`). Spread over 256 directories, a commit rewrites a few
+/// small trees, not one entry per release.
+pub fn release_path(app: &str, id: &str) -> String {
+    format!("{}/{}/{id}.yaml", releases_dir(app), shard(id))
+}
+
+/// An environment's file for one app: `apps/<app>/environments/<env>.yaml`.
+pub fn env_path(app: &str, env: &str) -> String {
+    format!("{}/{env}.yaml", environments_dir(app))
+}
+
+/// The release id a file name in a release directory stands for, or the environment a
+/// file name in an environments directory stands for (`None` for other files).
+pub fn name_of(file_name: &str) -> Option<&str> {
     file_name.strip_suffix(".yaml")
 }
 
-fn shard(id: &str) -> String {
+/// The app a release id made by relctl names: ids are `<app>-<12 hex digits>`
+/// (src/artifact.rs), so it is everything before the last dash.
+pub fn app_of_id(id: &str) -> Option<&str> {
+    id.rsplit_once('-')
+        .map(|(app, _)| app)
+        .filter(|a| !a.is_empty())
+}
+
+/// The shard directory of a release id.
+pub(super) fn shard(id: &str) -> String {
     let tail = id.rsplit('-').next().unwrap_or(id);
     match tail.get(..2) {
         Some(two) if two.bytes().all(|b| b.is_ascii_hexdigit()) => two.to_ascii_lowercase(),
@@ -40,24 +82,42 @@ fn shard(id: &str) -> String {
     }
 }
 
-/// An environment's file: `environments/<name>.yaml`.
-pub fn env_path(name: &str) -> String {
-    format!("{ENVIRONMENTS}/{name}.yaml")
-}
-
 /// The summary file beside the release files of one directory (src/format/summary.rs).
 pub const SUMMARY_FILE: &str = "summary.tsv";
 
 /// The summary file of the directory holding the release file at `release_path`;
-/// `None` for a file directly under `releases/` (written before the directories).
+/// `None` for a file directly in a `releases/` directory (written before the shards).
 pub fn summary_beside(release_path: &str) -> Option<String> {
     let (dir, _) = release_path.rsplit_once('/')?;
-    (dir != RELEASES).then(|| format!("{dir}/{SUMMARY_FILE}"))
+    let parent = dir.rsplit_once('/').map_or(dir, |(_, last)| last);
+    (parent != RELEASES).then(|| format!("{dir}/{SUMMARY_FILE}"))
 }
 
-/// The trailers of a record commit: which release, environment and event it records,
-/// and who acted.
+/// The layout before the record was keyed by app: one app's files at the top of the
+/// branch. Read until the next write moves them (src/format/legacy.rs).
+pub mod legacy {
+    /// `environments/<env>.yaml`.
+    pub const ENVIRONMENTS: &str = "environments";
+    /// `releases/<xx>/<id>.yaml`, and `releases/<id>.yaml` before the shards.
+    pub const RELEASES: &str = "releases";
+
+    pub fn env_path(env: &str) -> String {
+        format!("{ENVIRONMENTS}/{env}.yaml")
+    }
+
+    pub fn release_path(id: &str) -> String {
+        format!("{RELEASES}/{}/{id}.yaml", super::shard(id))
+    }
+
+    pub fn flat_release_path(id: &str) -> String {
+        format!("{RELEASES}/{id}.yaml")
+    }
+}
+
+/// The trailers of a record commit: which app, release, environment and event it
+/// records, and who acted.
 pub mod trailer {
+    pub const APP: &str = "Relctl-App";
     pub const RELEASE: &str = "Relctl-Release";
     pub const ENV: &str = "Relctl-Env";
     pub const EVENT: &str = "Relctl-Event";
@@ -69,7 +129,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn paths_are_keyed_by_app() {
+        assert_eq!(
+            release_path("checkout", "checkout-4f2a9c1be0d3"),
+            "apps/checkout/releases/4f/checkout-4f2a9c1be0d3.yaml"
+        );
+        assert_eq!(
+            env_path("checkout", "production"),
+            "apps/checkout/environments/production.yaml"
+        );
+        assert_eq!(app_of_id("svc-b-4f2a9c1be0d3"), Some("svc-b"));
+        assert_eq!(app_of_id("nodash"), None);
+    }
+
+    #[test]
     fn only_release_directories_have_a_summary() {
+        assert_eq!(
+            summary_beside("apps/checkout/releases/4f/checkout-4f2a9c1be0d3.yaml").as_deref(),
+            Some("apps/checkout/releases/4f/summary.tsv")
+        );
         assert_eq!(
             summary_beside("releases/4f/checkout-4f2a9c1be0d3.yaml").as_deref(),
             Some("releases/4f/summary.tsv")

@@ -1,43 +1,78 @@
-//! Which releases the record holds, from the names of their files alone.
+//! Which apps, environments and releases the record holds: the directories under
+//! `apps/`, and the apps named by a record not yet moved there.
 
-use super::layout::{self, ENVIRONMENTS, RELEASES};
+use std::collections::BTreeSet;
+
+use super::layout::{self, APPS, legacy as old};
+use super::legacy;
 use crate::record::Snapshot;
 
-/// Every release id the record holds, in no particular order: the files in the
-/// release directories and, for records written before them, directly under `releases/`.
-pub fn release_ids(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
-    let mut ids = names_in(snapshot, RELEASES)?;
-    for dir in snapshot.dirs(RELEASES)? {
-        ids.extend(names_in(snapshot, &format!("{RELEASES}/{dir}"))?);
-    }
-    Ok(ids)
-}
-
-fn names_in(snapshot: &Snapshot, dir: &str) -> anyhow::Result<Vec<String>> {
-    Ok(snapshot
-        .list(dir)?
-        .iter()
-        .filter_map(|name| layout::release_of(name).map(str::to_string))
-        .collect())
-}
-
-/// The apps the record holds, sorted.
-pub fn app_names(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
-    for id in release_ids(snapshot)? {
-        if let Some(file) = super::read_release(snapshot, &id)? {
-            return Ok(vec![file.app]);
+/// Every app the record holds, sorted: each `apps/<app>/`, and the apps named by the
+/// release files of a record not yet moved under `apps/` (by their ids, which are
+/// `<app>-<12 hex digits>`).
+pub fn apps(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
+    let mut apps: BTreeSet<String> = snapshot.dirs(APPS)?.into_iter().collect();
+    if legacy::present(snapshot)? {
+        for id in legacy::release_ids(snapshot)? {
+            if let Some(app) = layout::app_of_id(&id) {
+                apps.insert(app.to_string());
+            }
         }
     }
-    Ok(Vec::new())
+    Ok(apps.into_iter().collect())
 }
 
-/// The environments the record holds a file for under `app`, sorted.
-pub fn env_names(snapshot: &Snapshot, _app: &str) -> anyhow::Result<Vec<String>> {
-    let mut names: Vec<String> = snapshot
-        .list(ENVIRONMENTS)?
+/// The environments the record has a file for under `app`, sorted: those of
+/// `apps/<app>/environments/`, or, in a record not yet moved under `apps/`, the
+/// top-level environment files that hold one of `app`'s releases.
+pub fn environments(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
+    let mut names: BTreeSet<String> = snapshot
+        .list(&layout::environments_dir(app))?
         .iter()
-        .filter_map(|name| name.strip_suffix(".yaml").map(str::to_string))
+        .filter_map(|f| layout::name_of(f))
+        .map(str::to_string)
         .collect();
-    names.sort();
-    Ok(names)
+    if names.is_empty() && legacy::present(snapshot)? {
+        for name in snapshot.list(old::ENVIRONMENTS)? {
+            let Some(env) = layout::name_of(&name) else {
+                continue;
+            };
+            if super::files::read_env(snapshot, app, env)? != empty(env) {
+                names.insert(env.to_string());
+            }
+        }
+    }
+    Ok(names.into_iter().collect())
+}
+
+fn empty(env: &str) -> crate::engine::EnvFile {
+    crate::engine::EnvFile {
+        environment: env.to_string(),
+        ..Default::default()
+    }
+}
+
+/// The ids of `app`'s releases, sorted: the release files under
+/// `apps/<app>/releases/`, or, in a record not yet moved there, the top-level release
+/// files whose ids name `app`. Reads the shard directories only, no release file.
+pub fn release_ids(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
+    let dir = layout::releases_dir(app);
+    let mut ids = BTreeSet::new();
+    for shard in snapshot.dirs(&dir)? {
+        for name in snapshot.list(&format!("{dir}/{shard}"))? {
+            if name != layout::SUMMARY_FILE
+                && let Some(id) = layout::name_of(&name)
+            {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    if ids.is_empty() && legacy::present(snapshot)? {
+        ids.extend(
+            legacy::release_ids(snapshot)?
+                .into_iter()
+                .filter(|id| layout::app_of_id(id) == Some(app)),
+        );
+    }
+    Ok(ids.into_iter().collect())
 }

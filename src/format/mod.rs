@@ -9,6 +9,7 @@
 mod files;
 mod journal;
 mod layout;
+mod legacy;
 mod listing;
 mod rejected;
 pub mod scan;
@@ -16,5 +17,8 @@ pub mod summary;
 
 pub use files::{read_env, read_envs, read_release};
 pub use journal::{Author, Header, record};
-pub use layout::{LAYOUT, env_path, release_path, summary_beside, trailer};
-pub use listing::{app_names, env_names, release_ids};
+pub use layout::{
+    APPS, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path, releases_dir,
+    summary_beside, trailer,
+};
+pub use listing::{apps, environments, release_ids};

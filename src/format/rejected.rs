@@ -110,7 +110,8 @@ mod tests {
     }
 
     fn written(file: &EnvFile) -> String {
-        let bytes = super::super::files::encode(file, &crate::format::env_path("production"));
+        let bytes =
+            super::super::files::encode(file, &crate::format::env_path("checkout", "production"));
         String::from_utf8(bytes.expect("serialises")).expect("UTF-8")
     }
 

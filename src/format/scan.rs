@@ -12,13 +12,14 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use git2::Oid;
 
-use super::layout::{self, env_path, release_path};
+use super::layout::{self, env_path};
 use super::summary::{self, Mark, ReleaseLine};
 use crate::engine::ReleaseFile;
 
 /// What a report looks for: deployments into `env` that went live in `[start, now]`,
 /// with their source commits looked up in the repository at `source`.
 pub struct Scan<'a> {
+    pub app: &'a str,
     pub env: &'a str,
     pub start: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
@@ -52,15 +53,31 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
         .find_commit(tip)
         .and_then(|c| c.tree())
         .with_context(|| format!("reading the tip of {branch}"))?;
-    let (files, summaries) = match tree.get_path(Path::new(layout::RELEASES)) {
-        Ok(entry) => release_files(&repo, entry.id()).context("reading releases/ in the record")?,
+    let dir = layout::releases_dir(scan.app);
+    let (mut files, mut summaries) = match tree.get_path(Path::new(&dir)) {
+        Ok(entry) => release_files(&repo, entry.id())
+            .with_context(|| format!("reading {dir}/ in the record"))?,
         Err(e) if e.code() == git2::ErrorCode::NotFound => Default::default(),
-        Err(e) => return Err(e).context("reading releases/ in the record"),
+        Err(e) => return Err(e).with_context(|| format!("reading {dir}/ in the record")),
     };
+    // A record not yet moved under apps/: the app's releases at its top.
+    match tree.get_path(Path::new(layout::legacy::RELEASES)) {
+        Ok(entry) => {
+            let (old, old_summaries) =
+                release_files(&repo, entry.id()).context("reading releases/ in the record")?;
+            files.extend(
+                old.into_iter()
+                    .filter(|(id, _)| layout::app_of_id(id) == Some(scan.app)),
+            );
+            summaries.extend(old_summaries);
+        }
+        Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+        Err(e) => return Err(e).context("reading releases/ in the record"),
+    }
     // With a period, a release that last went live in `env` before it (by the
     // environment file) cannot count: if it is not known, it is not read either.
     let early = match scan.start {
-        Some(start) => live_before(&repo, &tree, scan.env, start),
+        Some(start) => live_before(&repo, &tree, scan.app, scan.env, start),
         None => HashSet::new(),
     };
     let mut summarised = summaries;
@@ -143,7 +160,7 @@ fn release_files(repo: &git2::Repository, releases: Oid) -> Result<Listed, git2:
     let mut files = Vec::new();
     let mut summaries = HashMap::new();
     let mut add = |entry: &git2::TreeEntry<'_>| {
-        if let Some(name) = entry.name().ok().and_then(layout::release_of) {
+        if let Some(name) = entry.name().ok().and_then(layout::name_of) {
             files.push((name.to_string(), entry.id()));
         }
     };
@@ -227,13 +244,13 @@ fn read_part(
     for (release, oid) in part {
         let blob = repo
             .find_blob(*oid)
-            .with_context(|| format!("reading {} from the record", release_path(release)))?;
+            .with_context(|| format!("reading the release file of {release} from the record"))?;
         let text = std::str::from_utf8(blob.content())
-            .with_context(|| format!("the record file {} is not UTF-8", release_path(release)))?;
+            .with_context(|| format!("the release file of {release} in the record is not UTF-8"))?;
         let mut skimmed = match skim(text) {
             Some(skimmed) => skimmed,
             None => parse(text).with_context(|| {
-                format!("cannot read the record file {}", release_path(release))
+                format!("cannot read the release file of {release} in the record")
             })?,
         };
         if skimmed.commit_time.is_none() {
@@ -467,14 +484,14 @@ fn idx_offset(idx: &[u8], oid: &[u8]) -> Option<u64> {
 fn live_before(
     repo: &git2::Repository,
     tree: &git2::Tree,
+    app: &str,
     env: &str,
     start: DateTime<Utc>,
 ) -> HashSet<String> {
-    let path = env_path(env);
-    let text = tree
-        .get_path(Path::new(&path))
-        .and_then(|entry| repo.find_blob(entry.id()))
-        .ok()
+    let text = [env_path(app, env), layout::legacy::env_path(env)]
+        .iter()
+        .find_map(|path| tree.get_path(Path::new(path)).ok())
+        .and_then(|entry| repo.find_blob(entry.id()).ok())
         .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok());
     let Some(text) = text else {
         return HashSet::new();

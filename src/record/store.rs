@@ -89,6 +89,8 @@ pub struct Commit {
     pub trailers: Vec<(String, String)>,
     pub actor: String,
     pub changes: Vec<Change>,
+    /// Files taken out of the branch (a file moved elsewhere is a change and a removal).
+    pub removed: Vec<String>,
 }
 
 /// What an append left behind. `pushed` is false without a remote, and false with
@@ -590,6 +592,10 @@ impl Store {
             blobs.insert(change.path.as_str(), blob);
         }
         let mut updates = git2::build::TreeUpdateBuilder::new();
+        for path in &commit.removed {
+            check_path(path)?;
+            updates.remove(path);
+        }
         for (path, blob) in blobs {
             updates.upsert(path, blob, FileMode::Blob);
         }

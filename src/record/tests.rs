@@ -58,6 +58,7 @@ fn commit(summary: &str, actor: &str, files: &[(&str, &str)]) -> Commit {
                 content: content.as_bytes().to_vec(),
             })
             .collect(),
+        removed: Vec::new(),
     }
 }
 

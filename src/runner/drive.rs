@@ -20,7 +20,7 @@ impl Runner<'_> {
         let mut seen: Option<usize> = None;
         loop {
             let snapshot = self.store.snapshot()?;
-            let release = crate::format::read_release(&snapshot, self.release())?;
+            let release = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
             let events = release.as_ref().map_or(&[][..], |f| f.events.as_slice());
             let seen = *seen.get_or_insert(events.len());
             if let Some(taken) = self.taken_over(events.get(seen..).unwrap_or_default()) {
@@ -29,6 +29,7 @@ impl Runner<'_> {
             let state = engine::fold(release.as_ref());
             let envs = crate::format::read_envs(
                 &snapshot,
+                &self.header.app,
                 self.plan.environments.iter().map(|e| e.name.as_str()),
             )?;
             let inputs = Inputs {
@@ -309,7 +310,8 @@ impl Runner<'_> {
     /// Records that the run was interrupted, where it stood.
     pub fn interrupted(&self) -> anyhow::Result<()> {
         let snapshot = self.store.snapshot()?;
-        let Some(file) = crate::format::read_release(&snapshot, self.release())? else {
+        let Some(file) = crate::format::read_release(&snapshot, &self.header.app, self.release())?
+        else {
             // Stopped while waiting for a lock, before anything was recorded.
             return Err(Error::new(
                 Exit::Interrupted,

@@ -63,7 +63,8 @@ impl Runner<'_> {
             self.record_event(Some(env_name), EventKind::Aborted { reason })?;
         }
         let snapshot = self.store.snapshot()?;
-        let run = engine::fold(format::read_release(&snapshot, &own)?.as_ref()).env(env_name);
+        let run = engine::fold(format::read_release(&snapshot, &self.header.app, &own)?.as_ref())
+            .env(env_name);
         drop(snapshot);
         self.undo(env_name, &run, skip_undo).await?;
         self.redeploy(

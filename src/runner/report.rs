@@ -99,7 +99,7 @@ impl Runner<'_> {
         let file = self
             .store
             .snapshot()
-            .and_then(|s| crate::format::read_release(&s, self.release()))
+            .and_then(|s| crate::format::read_release(&s, &self.header.app, self.release()))
             .ok()
             .flatten();
         let rows = rows.unwrap_or_else(|| {

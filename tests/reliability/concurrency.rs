@@ -193,7 +193,7 @@ fn eight_processes_share_one_environment_one_holder_at_a_time() {
     let subjects = git(&origin, &["log", "--format=%s", "relctl/records"]);
     for (i, (code, _)) in results.iter().enumerate() {
         let id = release(&digest(i));
-        let path = relctl::format::release_path(&id);
+        let path = relctl::format::release_path("checkout", &id);
         if *code != 0 && show(&origin, "relctl/records", &path).is_none() {
             continue;
         }

@@ -51,7 +51,7 @@ pub fn release_file(repo: &Path, release: &str) -> ReleaseFile {
     let text = show(
         repo,
         "relctl/records",
-        &relctl::format::release_path(release),
+        &relctl::format::release_path("checkout", release),
     )
     .unwrap_or_else(|| panic!("no record of {release} in {}", repo.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{release}'s record: {e}\n{text}"))
@@ -59,8 +59,12 @@ pub fn release_file(repo: &Path, release: &str) -> ReleaseFile {
 
 /// An environment's state file on the records branch of `repo`.
 pub fn env_file(repo: &Path, env: &str) -> EnvFile {
-    let text = show(repo, "relctl/records", &format!("environments/{env}.yaml"))
-        .unwrap_or_else(|| panic!("no state file for {env} in {}", repo.display()));
+    let text = show(
+        repo,
+        "relctl/records",
+        &format!("apps/checkout/environments/{env}.yaml"),
+    )
+    .unwrap_or_else(|| panic!("no state file for {env} in {}", repo.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{env}'s state: {e}\n{text}"))
 }
 

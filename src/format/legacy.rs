@@ -1,0 +1,358 @@
+//! Records written before the record was keyed by app: `environments/<env>.yaml` and
+//! `releases/…` at the top of the branch. They are read as the apps their files name
+//! (a release file's `app:`; an environment file's entries name releases), and the
+//! next write moves them under `apps/<app>/` in one commit of their own (`migrate`).
+//!
+//! An environment file holding releases of several apps (two plans that shared one
+//! record before it was keyed by app) is split by the app of each release: each app
+//! gets the entries of its own releases; its most recent one is what is live for it
+//! when the file's `live` is another app's (deploying that release did not touch this
+//! app's service). The lock and the rollback note go with the release they name.
+//! A file whose releases are all one app's is moved as it is: the same blob, so
+//! `git log --follow` follows it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::files::{encode, read_env_at};
+use super::journal::Author;
+use super::layout::{self, SUMMARY_FILE, legacy as old, trailer};
+use crate::engine::EnvFile;
+use crate::record::{Change, Commit, Snapshot, Store};
+
+/// Whether the record still has files at its top, outside `apps/`.
+pub fn present(snapshot: &Snapshot) -> anyhow::Result<bool> {
+    Ok(snapshot
+        .dirs("")?
+        .iter()
+        .any(|d| d == old::ENVIRONMENTS || d == old::RELEASES))
+}
+
+/// Every release id under the top-level `releases/` (sharded or not).
+pub fn release_ids(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
+    Ok(release_files(snapshot)?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect())
+}
+
+/// (path, id) of every release file under the top-level `releases/`.
+fn release_files(snapshot: &Snapshot) -> anyhow::Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    let mut add = |dir: &str, names: Vec<String>| {
+        for name in names {
+            if name != SUMMARY_FILE
+                && let Some(id) = layout::name_of(&name)
+            {
+                files.push((format!("{dir}/{name}"), id.to_string()));
+            }
+        }
+    };
+    add(old::RELEASES, snapshot.list(old::RELEASES)?);
+    for shard in snapshot.dirs(old::RELEASES)? {
+        let dir = format!("{}/{shard}", old::RELEASES);
+        add(&dir, snapshot.list(&dir)?);
+    }
+    Ok(files)
+}
+
+/// The app a top-level release file names (its `app:` line), or else the app its id
+/// names; `fallback` for an id that names none.
+fn app_of(snapshot: &Snapshot, id: &str, fallback: &str) -> anyhow::Result<String> {
+    for path in [old::release_path(id), old::flat_release_path(id)] {
+        if let Some(bytes) = snapshot.read(&path)? {
+            if let Some(app) = app_line(&bytes) {
+                return Ok(app);
+            }
+            break;
+        }
+    }
+    Ok(layout::app_of_id(id).unwrap_or(fallback).to_string())
+}
+
+/// The top-level `app:` of a release file, as relctl writes it (a line before
+/// `events:`); the YAML parser when it looks any different.
+fn app_line(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let head = text.split("\nevents:").next().unwrap_or(text);
+    let skimmed = head
+        .lines()
+        .find_map(|l| l.strip_prefix("app:"))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .filter(|v| !v.is_empty() && !v.contains(['\'', '"', '#', ' ']));
+    skimmed.or_else(|| {
+        serde_saphyr::from_str::<crate::engine::ReleaseFile>(text)
+            .ok()
+            .map(|f| f.app)
+    })
+}
+
+/// A top-level environment file as one file per app, by the app of each release it
+/// names (see the module's comment). An app named by nothing in it gets no file.
+pub fn split_env(snapshot: &Snapshot, file: EnvFile) -> anyhow::Result<BTreeMap<String, EnvFile>> {
+    split_env_with(file, &mut |id| app_of(snapshot, id, id))
+}
+
+fn split_env_with(
+    file: EnvFile,
+    app_of: &mut dyn FnMut(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<BTreeMap<String, EnvFile>> {
+    let mut apps: BTreeMap<String, EnvFile> = BTreeMap::new();
+    let environment = file.environment.clone();
+    fn part<'m>(
+        apps: &'m mut BTreeMap<String, EnvFile>,
+        environment: &str,
+        app: String,
+    ) -> &'m mut EnvFile {
+        apps.entry(app).or_insert_with(|| EnvFile {
+            environment: environment.to_string(),
+            ..EnvFile::default()
+        })
+    }
+    let live_app = match file.live {
+        Some(live) => {
+            let app = app_of(&live.release)?;
+            part(&mut apps, &environment, app.clone()).live = Some(live);
+            Some(app)
+        }
+        None => None,
+    };
+    for entry in file.previous {
+        let app = app_of(&entry.release)?;
+        let own = live_app.is_some() && live_app.as_deref() != Some(app.as_str());
+        let p = part(&mut apps, &environment, app);
+        if own && p.live.is_none() {
+            // Live for its app until the other app's release replaced it in the file.
+            p.live = Some(entry);
+        } else {
+            p.previous.push(entry);
+        }
+    }
+    if let Some(lock) = file.lock {
+        let app = app_of(&lock.release)?;
+        part(&mut apps, &environment, app).lock = Some(lock);
+    }
+    for id in file.rejected {
+        let app = app_of(&id)?;
+        part(&mut apps, &environment, app).rejected.push(id);
+    }
+    if let Some(note) = file.rolled_back {
+        let app = app_of(&note.from)?;
+        part(&mut apps, &environment, app).rolled_back = Some(note);
+    }
+    Ok(apps)
+}
+
+/// Moves a record written before `apps/` under `apps/<app>/` with one commit of its
+/// own, `Relctl-Event: migrated`, before `author` writes anything else. Files go with
+/// the app they name; those naming none (an environment file that holds nothing) go to
+/// `app`, the app writing. Nothing happens to a record already moved.
+pub fn migrate(store: &Store, author: &Author, app: &str) -> anyhow::Result<()> {
+    store.append(&mut |snapshot| {
+        if !present(snapshot)? {
+            return Ok(None);
+        }
+        let moved = moves(snapshot, app)?;
+        let mut summary = Vec::new();
+        for (name, (releases, envs)) in &moved.apps {
+            summary.push(format!(
+                "{name} ({releases} release{}, {envs} environment{})",
+                if *releases == 1 { "" } else { "s" },
+                if *envs == 1 { "" } else { "s" }
+            ));
+        }
+        let mut trailers = vec![(trailer::EVENT.to_string(), "migrated".to_string())];
+        for name in moved.apps.keys() {
+            trailers.push((trailer::APP.to_string(), name.clone()));
+        }
+        trailers.push((trailer::ACTOR.to_string(), author.actor.clone()));
+        Ok(Some(Commit {
+            summary: format!(
+                "moved the record under {}/: {}",
+                layout::APPS,
+                summary.join(", ")
+            ),
+            trailers,
+            actor: author.actor.clone(),
+            changes: moved.changes,
+            removed: moved.removed,
+        }))
+    })?;
+    Ok(())
+}
+
+/// What a migration writes and takes away, and per app (releases, environments) moved.
+struct Moves {
+    changes: Vec<Change>,
+    removed: Vec<String>,
+    apps: BTreeMap<String, (usize, usize)>,
+}
+
+fn moves(snapshot: &Snapshot, writer: &str) -> anyhow::Result<Moves> {
+    let mut moves = Moves {
+        changes: Vec::new(),
+        removed: Vec::new(),
+        apps: BTreeMap::new(),
+    };
+    // Release files: the same bytes, under their app.
+    let mut app_of_release: HashMap<String, String> = HashMap::new();
+    for (path, id) in release_files(snapshot)? {
+        let Some(bytes) = snapshot.read(&path)? else {
+            continue;
+        };
+        let app = app_line(&bytes)
+            .or_else(|| layout::app_of_id(&id).map(str::to_string))
+            .unwrap_or_else(|| writer.to_string());
+        moves.apps.entry(app.clone()).or_default().0 += 1;
+        moves.changes.push(Change {
+            path: layout::release_path(&app, &id),
+            content: bytes,
+        });
+        moves.removed.push(path);
+        app_of_release.insert(id, app);
+    }
+    // Summaries: each app's lines beside its files; one app's file as it is.
+    for shard in snapshot.dirs(old::RELEASES)? {
+        let path = format!("{}/{shard}/{SUMMARY_FILE}", old::RELEASES);
+        let Some(bytes) = snapshot.read(&path)? else {
+            continue;
+        };
+        moves.removed.push(path);
+        let text = String::from_utf8_lossy(&bytes);
+        let mut lines = text.lines();
+        let header = lines.next().unwrap_or_default();
+        let mut by_app: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for line in lines {
+            let id = line.split_once('\t').map_or(line, |(id, _)| id);
+            let app = app_of_release
+                .get(id)
+                .map(String::as_str)
+                .or_else(|| layout::app_of_id(id))
+                .unwrap_or(writer);
+            by_app.entry(app).or_default().push(line);
+        }
+        let whole = by_app.len() == 1;
+        for (app, lines) in by_app {
+            let dir = layout::releases_dir(app);
+            let content = if whole {
+                bytes.clone()
+            } else {
+                let mut out = format!("{header}\n");
+                for line in lines {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                out.into_bytes()
+            };
+            moves.changes.push(Change {
+                path: format!("{dir}/{shard}/{SUMMARY_FILE}"),
+                content,
+            });
+        }
+    }
+    // Environment files: split by the app of each release they name.
+    for name in snapshot.list(old::ENVIRONMENTS)? {
+        let Some(env) = layout::name_of(&name) else {
+            continue;
+        };
+        let path = old::env_path(env);
+        let (Some(bytes), Some(file)) = (snapshot.read(&path)?, read_env_at(snapshot, &path)?)
+        else {
+            continue;
+        };
+        moves.removed.push(path);
+        let mut parts = split_env_with(file, &mut |id| match app_of_release.get(id) {
+            Some(app) => Ok(app.clone()),
+            None => app_of(snapshot, id, writer),
+        })?;
+        if parts.is_empty() {
+            parts.insert(writer.to_string(), EnvFile::default());
+        }
+        let whole = parts.len() == 1;
+        for (app, part) in parts {
+            let to = layout::env_path(&app, env);
+            let content = if whole {
+                bytes.clone()
+            } else {
+                encode(&part, &to)?
+            };
+            moves.apps.entry(app).or_default().1 += 1;
+            moves.changes.push(Change { path: to, content });
+        }
+    }
+    Ok(moves)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::at as t;
+    use crate::engine::{Live, Lock};
+
+    fn live(release: &str) -> Live {
+        Live {
+            release: release.into(),
+            by: "me".into(),
+            artifact: format!("ghcr.io/acme/x@sha256:{release}"),
+            digest: "sha256:00".into(),
+            version: "1".into(),
+            since: t("2026-11-01T00:00:00Z"),
+        }
+    }
+
+    #[test]
+    fn a_shared_environment_file_is_split_by_app() {
+        let file = EnvFile {
+            environment: "production".into(),
+            live: Some(live("b-000000000002")),
+            previous: vec![
+                live("a-000000000002"),
+                live("b-000000000001"),
+                live("a-000000000001"),
+            ],
+            lock: Some(Lock {
+                release: "a-000000000003".into(),
+                by: "me".into(),
+                since: t("2026-11-01T00:00:00Z"),
+            }),
+            rejected: vec!["a-000000000009".into()],
+            rolled_back: None,
+        };
+        let parts = split_env_with(file, &mut |id| {
+            Ok(layout::app_of_id(id).unwrap_or(id).to_string())
+        })
+        .expect("split");
+        let a = &parts["a"];
+        let b = &parts["b"];
+        assert_eq!(
+            a.live.as_ref().map(|l| l.release.as_str()),
+            Some("a-000000000002")
+        );
+        assert_eq!(a.previous, vec![live("a-000000000001")]);
+        assert!(a.lock.is_some() && b.lock.is_none());
+        assert_eq!(a.rejected, vec!["a-000000000009".to_string()]);
+        assert_eq!(
+            b.live.as_ref().map(|l| l.release.as_str()),
+            Some("b-000000000002")
+        );
+        assert_eq!(b.previous, vec![live("b-000000000001")]);
+    }
+
+    #[test]
+    fn one_app_without_a_live_release_keeps_its_previous_ones() {
+        let file = EnvFile {
+            environment: "dev".into(),
+            previous: vec![live("a-000000000001")],
+            ..EnvFile::default()
+        };
+        let parts = split_env_with(file.clone(), &mut |_| Ok("a".into())).expect("split");
+        assert_eq!(parts["a"], file);
+    }
+
+    #[test]
+    fn the_app_line_is_read_from_the_head() {
+        assert_eq!(
+            app_line(b"release: a-1\napp: svc-a\nartifact: x\nevents:\n- at: x\n  app: no\n"),
+            Some("svc-a".to_string())
+        );
+    }
+}
