@@ -64,7 +64,9 @@ pub fn read_record(
     use crate::record::Freshness;
     let store = crate::runner::open_store_to_read(plan)?;
     let freshness = store.refresh(READ_FETCH_TIMEOUT)?;
-    let remote = store.remote().unwrap_or("the remote");
+    let remote = store
+        .remote_shown()
+        .unwrap_or_else(|| "the remote".to_string());
     let as_of = |time: Option<chrono::DateTime<chrono::Utc>>| match time {
         Some(time) => format!(
             "as of {} (the last fetch)",

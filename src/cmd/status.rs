@@ -68,7 +68,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         return ctx.printer.json(&json!({
             "environments": rows,
             "unpushed": unpushed,
-            "remote": store.remote(),
+            "remote": store.remote_shown(),
             "view": view(&freshness),
         }));
     }
@@ -91,7 +91,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     if unpushed > 0 {
         text.push_str(&format!(
             "\n{unpushed} record commit(s) not pushed to {} yet; the next relctl command pushes them\n",
-            store.remote().unwrap_or("the remote")
+            store.remote_shown().as_deref().unwrap_or("the remote")
         ));
     }
     ctx.printer.data(&text)

@@ -136,13 +136,15 @@ fn default_record() -> RecordSpec {
         repo: PathBuf::from("."),
         branch: super::DEFAULT_RECORDS_BRANCH.into(),
         remote: None,
+        url: None,
     }
 }
 
 fn record(node: &Node, d: &mut Diagnostics) -> Option<RecordSpec> {
     let mut f = Fields::of(node, "`record`", d)?;
     let mut spec = default_record();
-    if let Some(s) = f.get("repo").and_then(|n| read::string(n, "repo", d)) {
+    let repo = f.get("repo");
+    if let Some(s) = repo.and_then(|n| read::string(n, "repo", d)) {
         spec.repo = PathBuf::from(s);
     }
     if let Some(n) = f.get("branch")
@@ -156,9 +158,53 @@ fn record(node: &Node, d: &mut Diagnostics) -> Option<RecordSpec> {
         }
         spec.branch = b;
     }
-    spec.remote = f.get("remote").and_then(|n| read::string(n, "remote", d));
+    let remote = f.get("remote");
+    spec.remote = remote.and_then(|n| read::string(n, "remote", d));
+    if let Some(n) = f.get("url") {
+        spec.url = records_url(n, d);
+        // The clone relctl keeps of a shared records repository is neither the
+        // repository beside the plan nor one of its remotes.
+        for (key, given) in [("repo", repo), ("remote", remote)] {
+            if given.is_some() {
+                d.at(
+                    n.pos,
+                    format!(
+                        "`url` and `{key}` cannot both be set: with `url`, relctl keeps its own \
+                         clone of the shared records repository (remove one of them)"
+                    ),
+                );
+            }
+        }
+    }
     f.finish(d);
     Some(spec)
+}
+
+/// `record.url`: a URL git can fetch from and push to, or an absolute path to a
+/// repository on this machine; a relative path would depend on where relctl runs.
+fn records_url(node: &Node, d: &mut Diagnostics) -> Option<String> {
+    let url = read::string(node, "url", d)?;
+    let scp_like = url
+        .split_once(':')
+        .is_some_and(|(host, _)| !host.is_empty() && !host.contains('/') && host.len() > 1);
+    let problem = if url.trim().is_empty() {
+        Some("`url` is empty".to_string())
+    } else if let Some((scheme, _)) = url.split_once("://") {
+        (!["https", "http", "ssh", "git", "file"].contains(&scheme)).then(|| {
+            format!("`url` scheme `{scheme}` is not one relctl reaches (https, http, ssh, git, file)")
+        })
+    } else if scp_like || std::path::Path::new(&url).is_absolute() {
+        None
+    } else {
+        Some(format!(
+            "`url` `{url}` is a relative path; give an absolute path or a URL, or use `repo` for a repository beside the plan"
+        ))
+    };
+    if let Some(problem) = problem {
+        d.at(node.pos, problem);
+        return None;
+    }
+    Some(url)
 }
 
 fn vars(node: &Node, d: &mut Diagnostics) -> BTreeMap<String, String> {

@@ -42,6 +42,9 @@ pub struct RecordSpec {
     pub repo: PathBuf,
     pub branch: String,
     pub remote: Option<String>,
+    /// A records repository shared by URL, which relctl clones for itself; excludes
+    /// `repo` and `remote`.
+    pub url: Option<String>,
 }
 
 // Plans hold a handful of providers; boxing would buy nothing.

@@ -6,6 +6,7 @@ mod http_config;
 mod libgit2;
 mod log;
 mod remote;
+mod shared;
 mod store;
 mod waiting;
 

@@ -195,6 +195,7 @@ impl Store {
         repo: Repository,
         branch: &str,
         remote: &str,
+        url: Option<String>,
         layout: Option<&'static [&'static str]>,
     ) -> Store {
         Store {
@@ -202,6 +203,7 @@ impl Store {
             branch: branch.to_string(),
             refname: format!("refs/heads/{branch}"),
             remote: Some(remote.to_string()),
+            url,
             direct_local_push: true,
             take_turns: true,
             checked_out: false,
@@ -223,10 +225,11 @@ impl Store {
     ) -> Result<Option<T>> {
         let git_dir = self.repo.path().to_path_buf();
         let (branch, layout, remote) = (self.branch.clone(), self.layout, name.to_string());
+        let url = self.url.clone();
         let waited = waiting::wait_for(&format!("{doing} remote `{name}`"), limit, move || {
             let repo = Repository::open(&git_dir)
                 .with_context(|| format!("opening the git repository at {}", git_dir.display()))?;
-            work(&Store::handle(repo, &branch, &remote, layout), &remote)
+            work(&Store::handle(repo, &branch, &remote, url, layout), &remote)
         })?;
         match waited {
             Waited::Done(result) => result.map(Some),
@@ -237,6 +240,23 @@ impl Store {
     /// Whether remote `name` (its push URL with `push`) is a path on this machine,
     /// which is read and written directly rather than waited for.
     fn on_this_machine(&self, name: &str, push: bool) -> Result<bool> {
+        let (_, url) = self.reach(name, push)?;
+        Ok(self.local_target(&url).is_some())
+    }
+
+    /// Remote `name` and the URL it is reached by (its push URL with `push`): the
+    /// plan's URL of a shared records repository, else the one git's configuration
+    /// gives.
+    fn reach(&self, name: &str, push: bool) -> Result<(git2::Remote<'_>, String)> {
+        if let Some(url) = &self.url {
+            let remote = self.repo.remote_anonymous(url).with_context(|| {
+                format!(
+                    "reading the records repository URL {}",
+                    shown_url(url)
+                )
+            })?;
+            return Ok((remote, url.clone()));
+        }
         let remote = self
             .repo
             .find_remote(name)
@@ -245,7 +265,8 @@ impl Store {
             Some(url) => url,
             None => remote.url_bytes(),
         };
-        Ok(self.local_target(&String::from_utf8_lossy(url)).is_some())
+        let url = String::from_utf8_lossy(url).into_owned();
+        Ok((remote, url))
     }
 
     /// From now on, until the next `sync`, commits stay in this clone without remote
@@ -396,11 +417,7 @@ impl Store {
 
     /// `fetch`, on this thread, however long it takes.
     fn fetch_here(&self, name: &str) -> Result<Fetched> {
-        let named = self
-            .repo
-            .find_remote(name)
-            .with_context(|| format!("reading git remote `{name}` in {}", self.path().display()))?;
-        let url = String::from_utf8_lossy(named.url_bytes()).into_owned();
+        let (named, url) = self.reach(name, false)?;
         if let Some(why) = self.missing_local(name, &url) {
             return Ok(Fetched::Unreachable(why));
         }
@@ -635,14 +652,7 @@ impl Store {
 
     /// `push`, on this thread, however long it takes.
     fn push_here(&self, name: &str) -> Result<Pushed> {
-        let remote = self
-            .repo
-            .find_remote(name)
-            .with_context(|| format!("reading git remote `{name}` in {}", self.path().display()))?;
-        let url = match remote.pushurl_bytes() {
-            Some(url) => String::from_utf8_lossy(url).into_owned(),
-            None => String::from_utf8_lossy(remote.url_bytes()).into_owned(),
-        };
+        let (remote, url) = self.reach(name, true)?;
         if let Some(why) = self.missing_local(name, &url) {
             return Ok(Pushed::Failed(format!(
                 "cannot push {}: {why}",
@@ -1154,7 +1164,7 @@ fn keyscan(url: &str) -> String {
 }
 
 /// The URL with any password in it replaced by `***`.
-fn shown_url(url: &str) -> String {
+pub(super) fn shown_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };

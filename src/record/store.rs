@@ -28,6 +28,10 @@ pub struct Store {
     /// `refs/heads/<branch>`
     pub(super) refname: String,
     pub(super) remote: Option<String>,
+    /// The URL that reaches `remote`, credentials and all, when the plan gives it
+    /// (`record.url`) rather than the repository's configuration, which never holds
+    /// a credential of it.
+    pub(super) url: Option<String>,
     /// Push to a remote on this machine by writing its objects and moving its ref
     /// with a compare-and-swap; libgit2's local transport overwrites the ref.
     pub(super) direct_local_push: bool,
@@ -45,7 +49,7 @@ pub struct Store {
 
 /// What a command means to do with the branch: a reader may find it checked out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub(super) enum Access {
     Read,
     Write,
 }
@@ -132,7 +136,12 @@ impl Store {
         Store::open_as(dir, branch, remote, Access::Read)
     }
 
-    fn open_as(dir: &Path, branch: &str, remote: Option<&str>, access: Access) -> Result<Store> {
+    pub(super) fn open_as(
+        dir: &Path,
+        branch: &str,
+        remote: Option<&str>,
+        access: Access,
+    ) -> Result<Store> {
         let repo = match Repository::discover(dir) {
             Ok(repo) => repo,
             Err(err) if err.code() == ErrorCode::NotFound => {
@@ -162,6 +171,7 @@ impl Store {
             branch: branch.to_string(),
             refname,
             remote: remote.map(str::to_string),
+            url: None,
             direct_local_push: true,
             take_turns: true,
             checked_out: false,

@@ -1,6 +1,6 @@
 //! Where the plan's record is and how this process opens it: the records repository
-//! beside the plan, `--offline` for every store, and the source commit a release is
-//! built from.
+//! beside the plan or relctl's clone of a shared one (`record.url`), `--offline` for
+//! every store, and the source commit a release is built from.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,16 +20,28 @@ pub fn set_offline(offline: bool) {
 
 /// Opens the plan's record store, to record in it.
 pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
-    let (dir, branch, remote) = record_place(plan);
-    Store::open(&dir, branch, remote)?
+    let store = match &plan.record.url {
+        Some(url) => Store::open_shared(url, &plan.record.branch)?,
+        None => {
+            let (dir, branch, remote) = record_place(plan);
+            Store::open(&dir, branch, remote)?
+        }
+    };
+    store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
 }
 
 /// Opens the plan's record store for a command that only reads it.
 pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
-    let (dir, branch, remote) = record_place(plan);
-    Store::open_to_read(&dir, branch, remote)?
+    let store = match &plan.record.url {
+        Some(url) => Store::open_shared_to_read(url, &plan.record.branch)?,
+        None => {
+            let (dir, branch, remote) = record_place(plan);
+            Store::open_to_read(&dir, branch, remote)?
+        }
+    };
+    store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
 }

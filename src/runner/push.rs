@@ -28,6 +28,17 @@ pub fn under_ci() -> bool {
 
 /// The error for a remote this clone has never reached and cannot reach now.
 pub fn never_reached(store: &Store, why: &str) -> anyhow::Error {
+    if let Some(url) = store.shared_url() {
+        return Error::usage(format!(
+            "the records repository {url} has never been reached from this machine: {why}"
+        ))
+        .with_hint(
+            "check `record.url` in the plan and your access to it; nothing was recorded or \
+             deployed. `--offline` goes on with a record kept only in relctl's clone of it \
+             on this machine",
+        )
+        .into();
+    }
     let remote = store.remote().unwrap_or("origin");
     Error::usage(format!(
         "the records remote `{remote}` has never been reached from this clone: {why}"
@@ -80,7 +91,7 @@ pub fn after_run(
 
 /// Checks that nothing is left unpushed; under CI, pushes again for a bounded time.
 pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Result<()> {
-    let Some(remote) = store.remote() else {
+    let Some(remote) = store.remote_shown() else {
         return Ok(());
     };
     if store.is_offline() {
@@ -121,12 +132,15 @@ pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Re
                 ci_retry().as_secs(),
                 why.map(|w| format!(": {w}")).unwrap_or_default()
             );
+            let push = match store.shared_url() {
+                Some(_) => format!("`git -C {} push origin {}`", store.path().display(), store.branch()),
+                None => format!("`git push {remote} {}`", store.branch()),
+            };
             return Err(Error::new(Exit::Unpushed, message)
                 .with_hint(format!(
                     "the record exists only in this CI workspace; fix the remote (URL, \
-                     credentials, branch protection), then push it from here with \
-                     `git push {remote} {branch}` or run the job again",
-                    branch = store.branch()
+                     credentials, branch protection), then push it from here with {push} \
+                     or run the job again"
                 ))
                 .into());
         }
@@ -146,7 +160,7 @@ pub fn report_one(
     if appended.pushed || store.remote().is_none() {
         return Ok(());
     }
-    let remote = store.remote().unwrap_or("origin");
+    let remote = store.remote_shown().unwrap_or_else(|| "origin".to_string());
     if !store.is_offline() && !under_ci() {
         let why = appended
             .push_error
