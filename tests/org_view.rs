@@ -216,3 +216,316 @@ fn releases_lists_newest_first_with_where_each_is_live_and_rejected() {
     let run = s.relctl(&["releases", "--env", "nowhere"]);
     usage_error(&run, "there is no environment `nowhere` in the record");
 }
+
+/// Two apps' plans in one repository (a monorepo), one record: `checkout` and
+/// `payments`, each through dev, staging and production. Every environment stands
+/// differently; see `org`.
+struct Org {
+    s: Setup,
+}
+
+const P1: &str = "a100000000000000000000000000000000000000000000000000000000000001";
+const P2: &str = "a200000000000000000000000000000000000000000000000000000000000002";
+const P3: &str = "a300000000000000000000000000000000000000000000000000000000000003";
+
+fn payments(hex: &str) -> String {
+    format!("ghcr.io/acme/payments@sha256:{hex}")
+}
+
+impl Org {
+    fn relctl(&self, app: &str, args: &[&str]) -> Run {
+        let plan = format!("{app}/release.yaml");
+        let mut all = vec!["--plan", plan.as_str()];
+        all.extend_from_slice(args);
+        self.s.relctl_as("dev@acme.io", &all)
+    }
+}
+
+/// checkout: dev and staging live (HEX), production rolled back (from HEX to OLD).
+/// payments: dev locked (P3's deploy failed there), staging live (P2), production
+/// paused for approval (P2; P1 live).
+fn org() -> Org {
+    let s = Setup::new("", CANARY);
+    let plan = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("plan");
+    std::fs::remove_file(s.env.path().join("release.yaml")).expect("remove the plan");
+    s.env.write("checkout/release.yaml", &plan);
+    let payments_plan = crate::promote::plan(&s.platform, APPROVAL, CANARY)
+        .replace("app: checkout", "app: payments")
+        .replace("acme/checkout", "acme/payments");
+    s.env.write("payments/release.yaml", payments_plan);
+    let org = Org { s };
+    let ok = |run: Run, code: i32| assert_eq!(run.code, code, "{}", run.stderr);
+    ok(
+        org.relctl(
+            "checkout",
+            &[
+                "promote",
+                "--artifact",
+                &artifact(OLD),
+                "--version",
+                "1.0.0",
+            ],
+        ),
+        0,
+    );
+    ok(
+        org.relctl(
+            "checkout",
+            &[
+                "promote",
+                "--artifact",
+                &artifact(HEX),
+                "--version",
+                "1.1.0",
+            ],
+        ),
+        0,
+    );
+    ok(
+        org.relctl(
+            "checkout",
+            &["rollback", "--env", "production", "--reason", "5xx"],
+        ),
+        0,
+    );
+    ok(
+        org.relctl(
+            "payments",
+            &["promote", "--artifact", &payments(P1), "--version", "2.0.0"],
+        ),
+        4,
+    );
+    ok(
+        org.s.relctl_as(
+            "ops@sre.acme.io",
+            &[
+                "--plan",
+                "payments/release.yaml",
+                "approve",
+                "a1",
+                "--env",
+                "production",
+            ],
+        ),
+        0,
+    );
+    ok(org.relctl("payments", &["resume", "a1"]), 0);
+    ok(
+        org.relctl(
+            "payments",
+            &["promote", "--artifact", &payments(P2), "--version", "2.1.0"],
+        ),
+        4,
+    );
+    org.s.platform.fail_next_deploys(&[500, 500, 500]);
+    ok(
+        org.relctl(
+            "payments",
+            &[
+                "promote",
+                "--artifact",
+                &payments(P3),
+                "--to",
+                "dev",
+                "--version",
+                "2.2.0",
+            ],
+        ),
+        1,
+    );
+    org
+}
+
+fn pay(hex: &str) -> String {
+    format!("payments-{}", &hex[..12])
+}
+
+#[test]
+fn status_all_shows_every_app_in_every_environment() {
+    let org = org();
+    let run = org.relctl("checkout", &["status", "--all", "--output", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).expect("json");
+    let rows: Vec<Vec<String>> = json["environments"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            [
+                "app", "env", "release", "version", "kind", "standing", "who",
+            ]
+            .iter()
+            .map(|k| r[*k].as_str().unwrap_or("-").to_string())
+            .collect()
+        })
+        .collect();
+    let row = |cells: [&str; 7]| cells.map(str::to_string).to_vec();
+    let (hex, old) = (release(HEX), release(OLD));
+    let locked = format!("locked (failed): {}", pay(P3));
+    let paused = format!("paused for approval: {}", pay(P2));
+    let rolled = format!("rolled back from {hex}");
+    let me = "dev@acme.io";
+    assert_eq!(
+        rows,
+        [
+            row(["checkout", "dev", &hex, "1.1.0", "live", "live", me]),
+            row([
+                "checkout",
+                "production",
+                &old,
+                "1.0.0",
+                "rolled back",
+                &rolled,
+                me
+            ]),
+            row(["checkout", "staging", &hex, "1.1.0", "live", "live", me]),
+            row(["payments", "dev", &pay(P2), "2.1.0", "locked", &locked, me]),
+            row([
+                "payments",
+                "production",
+                &pay(P1),
+                "2.0.0",
+                "paused for approval",
+                &paused,
+                me
+            ]),
+            row(["payments", "staging", &pay(P2), "2.1.0", "live", "live", me]),
+        ]
+    );
+    assert!(
+        json["environments"][0]["since"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{json}"
+    );
+
+    // The table: the same, one line each.
+    let run = org.relctl("payments", &["status", "--all"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["APP", "ENV", "RELEASE", "VERSION", "SINCE", "STATE", "WHO"]
+    );
+    assert_eq!(lines.len(), 7, "{}", run.stdout);
+    for (line, r) in lines[1..].iter().zip(&rows) {
+        let start = format!("{}  ", r[..4].join(" "))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            line.split_whitespace()
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(" "),
+            start,
+            "{}",
+            run.stdout
+        );
+        assert!(line.contains(&r[5]), "{line}");
+        assert!(line.trim_end().ends_with(me), "{line}");
+    }
+}
+
+#[test]
+fn status_all_filters_by_app_and_environment() {
+    let org = org();
+    let envs = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["status", "--all", "--output", "json"];
+        all.extend_from_slice(args);
+        let run = org.relctl("checkout", &all);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let json: Value = serde_json::from_str(&run.stdout).expect("json");
+        json["environments"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r["app"].as_str().unwrap_or("-"),
+                    r["env"].as_str().unwrap_or("-")
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        envs(&["--app", "payments"]),
+        ["payments/dev", "payments/production", "payments/staging"]
+    );
+    assert_eq!(
+        envs(&["--env", "production"]),
+        ["checkout/production", "payments/production"]
+    );
+    assert_eq!(
+        envs(&["--app", "checkout", "--env", "dev"]),
+        ["checkout/dev"]
+    );
+    let run = org.relctl("checkout", &["status", "--all", "--app", "billing"]);
+    usage_error(&run, "there is no app `billing` in the record");
+    assert!(run.stderr.contains("checkout, payments"), "{}", run.stderr);
+    usage_error(
+        &org.relctl("checkout", &["status", "--all", "--env", "prod"]),
+        "there is no environment `prod` in the record",
+    );
+}
+
+#[test]
+fn the_organisation_view_needs_no_plan_given_the_records_repository() {
+    let org = org();
+    let elsewhere = tempfile::tempdir().expect("a temp dir");
+    let repo = org.s.env.path().to_string_lossy().into_owned();
+    let outside = |args: &[&str]| {
+        org.s.env.run_with(args, |c| {
+            c.current_dir(elsewhere.path());
+        })
+    };
+    let from_plan = org.relctl("checkout", &["status", "--all", "--output", "json"]);
+    let run = outside(&["status", "--all", "--records", &repo, "--output", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = |run: &Run| {
+        let json: Value = serde_json::from_str(&run.stdout).expect("json");
+        json["environments"].clone()
+    };
+    assert_eq!(rows(&run), rows(&from_plan));
+    // By URL: through relctl's own clone of it.
+    org.s
+        .env
+        .git(&["clone", "-q", "--bare", "--no-local", ".", "records.git"]);
+    let url = format!("file://{}/records.git", repo);
+    let run = outside(&["status", "--all", "--records", &url, "--output", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(rows(&run), rows(&from_plan));
+    // Every app's releases; then one app's; then those that have been in production.
+    let listed = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["releases", "--records", &repo, "--output", "json"];
+        all.extend_from_slice(args);
+        let run = outside(&all);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let json: Value = serde_json::from_str(&run.stdout).expect("json");
+        json["releases"]
+            .as_array()
+            .expect("releases")
+            .iter()
+            .map(|r| r["release"].as_str().unwrap_or("-").to_string())
+            .collect()
+    };
+    let (hex, old) = (release(HEX), release(OLD));
+    assert_eq!(
+        listed(&[]),
+        [pay(P3), pay(P2), pay(P1), hex.clone(), old.clone()]
+    );
+    assert_eq!(listed(&["--app", "checkout"]), [hex.clone(), old.clone()]);
+    assert_eq!(
+        listed(&["--env", "production"]),
+        [pay(P2), pay(P1), hex, old]
+    );
+    assert_eq!(listed(&["--limit", "2"]), [pay(P3), pay(P2)]);
+    // Without --records or a plan, nothing to read.
+    let run = outside(&["status", "--all"]);
+    assert_ne!(run.code, 0);
+    usage_error(
+        &outside(&["status", "--all", "--records", &repo, "--branch", "nope"]),
+        "has no records branch `nope`",
+    );
+}

@@ -61,8 +61,15 @@ pub fn read_record(
     ctx: &Context,
     plan: &crate::plan::Plan,
 ) -> anyhow::Result<(crate::record::Store, crate::record::Freshness)> {
+    refreshed(ctx, crate::runner::open_store_to_read(plan)?)
+}
+
+/// `store` fetched for a command that only reads it, as `read_record` says.
+fn refreshed(
+    ctx: &Context,
+    store: crate::record::Store,
+) -> anyhow::Result<(crate::record::Store, crate::record::Freshness)> {
     use crate::record::Freshness;
-    let store = crate::runner::open_store_to_read(plan)?;
     let freshness = store.refresh(READ_FETCH_TIMEOUT)?;
     let remote = store
         .remote_shown()
@@ -99,11 +106,12 @@ pub fn read_record(
 }
 
 /// The record the organisation's views read (`status --all`, `releases`): the records
-/// repository named by `--records` (its `branch`, else the default one) as it is, with
-/// no plan; else the plan's record, as `read_record` reads it, and the plan.
+/// repository named by `--records` (a directory or a URL; its `branch`, else the
+/// default one), with no plan; else the plan's record, and the plan. Either is fetched
+/// first, as `read_record` does.
 pub fn org_record(
     ctx: &Context,
-    records: Option<&std::path::Path>,
+    records: Option<&str>,
     branch: Option<&str>,
 ) -> anyhow::Result<(
     crate::record::Store,
@@ -116,16 +124,15 @@ pub fn org_record(
         return Ok((store, freshness, Some(plan)));
     };
     let branch = branch.unwrap_or(crate::plan::DEFAULT_RECORDS_BRANCH);
-    let store = crate::runner::open_records_to_read(dir, branch)?;
+    let (store, freshness) = refreshed(ctx, crate::runner::open_records_to_read(dir, branch)?)?;
     if store.snapshot()?.tip().is_none() {
-        return Err(crate::error::Error::usage(format!(
-            "{} has no records branch `{branch}`",
-            dir.display()
-        ))
-        .with_hint("name the branch with --branch (a plan's `record.branch`)")
-        .into());
+        return Err(
+            crate::error::Error::usage(format!("{dir} has no records branch `{branch}`"))
+                .with_hint("name the branch with --branch (a plan's `record.branch`)")
+                .into(),
+        );
     }
-    Ok((store, crate::record::Freshness::Local, None))
+    Ok((store, freshness, None))
 }
 
 /// What every command gets: the plan's path (`--plan`), whether prompts are ruled out

@@ -30,9 +30,9 @@ pub struct Args {
 /// Where the organisation's views read the record when there is no plan.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RecordsArgs {
-    /// Read this records repository (a directory) instead of the plan's; needs no plan
-    #[arg(long, value_name = "DIR")]
-    pub records: Option<std::path::PathBuf>,
+    /// Read this records repository (a directory or a URL) instead of the plan's; needs no plan
+    #[arg(long, value_name = "DIR|URL")]
+    pub records: Option<String>,
 
     /// The records branch in --records [default: relctl/records]
     #[arg(long, value_name = "BRANCH", requires = "records")]
@@ -274,7 +274,11 @@ fn row(
             _ => "locked",
         };
         standing = match kind {
-            "locked" => format!("locked ({what}): {}", lock.release),
+            "locked" => format!(
+                "locked ({}): {}",
+                what.trim_start_matches("paused (").trim_end_matches(')'),
+                lock.release
+            ),
             _ => format!("{kind}: {}", lock.release),
         };
         state = format!("{what}: {}", lock.release);

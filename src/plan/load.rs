@@ -191,7 +191,9 @@ fn records_url(node: &Node, d: &mut Diagnostics) -> Option<String> {
         Some("`url` is empty".to_string())
     } else if let Some((scheme, _)) = url.split_once("://") {
         (!["https", "http", "ssh", "git", "file"].contains(&scheme)).then(|| {
-            format!("`url` scheme `{scheme}` is not one relctl reaches (https, http, ssh, git, file)")
+            format!(
+                "`url` scheme `{scheme}` is not one relctl reaches (https, http, ssh, git, file)"
+            )
         })
     } else if scp_like || std::path::Path::new(&url).is_absolute() {
         None

@@ -250,10 +250,7 @@ impl Store {
     fn reach(&self, name: &str, push: bool) -> Result<(git2::Remote<'_>, String)> {
         if let Some(url) = &self.url {
             let remote = self.repo.remote_anonymous(url).with_context(|| {
-                format!(
-                    "reading the records repository URL {}",
-                    shown_url(url)
-                )
+                format!("reading the records repository URL {}", shown_url(url))
             })?;
             return Ok((remote, url.clone()));
         }

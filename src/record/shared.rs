@@ -136,7 +136,10 @@ fn make_clone(root: &Path, dir: &Path, url: &str) -> Result<()> {
     std::fs::create_dir_all(root)
         .with_context(|| format!("creating {}", root.display()))
         .map_err(unwritable)?;
-    let name = dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let partial = root.join(format!(
         ".{name}.{}.{:016x}.new",
         std::process::id(),
@@ -219,10 +222,19 @@ mod tests {
             "https://git.example.com/platform/records.git"
         );
         let name = dir_name(url);
-        assert!(!name.contains("s3cret") && !name.contains("ci-bot"), "{name}");
-        assert!(name.starts_with("git.example.com_platform_records.git-"), "{name}");
+        assert!(
+            !name.contains("s3cret") && !name.contains("ci-bot"),
+            "{name}"
+        );
+        assert!(
+            name.starts_with("git.example.com_platform_records.git-"),
+            "{name}"
+        );
         // The same repository whoever reaches it; another repository elsewhere.
-        assert_eq!(name, dir_name("https://git.example.com/platform/records.git"));
+        assert_eq!(
+            name,
+            dir_name("https://git.example.com/platform/records.git")
+        );
         assert_ne!(name, dir_name("https://git.example.com/platform/other.git"));
         assert_eq!(
             without_credentials("git@github.com:acme/records.git"),

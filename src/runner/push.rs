@@ -133,7 +133,11 @@ pub fn ensure_pushed(store: &Store, printer: &Printer, what: &str) -> anyhow::Re
                 why.map(|w| format!(": {w}")).unwrap_or_default()
             );
             let push = match store.shared_url() {
-                Some(_) => format!("`git -C {} push origin {}`", store.path().display(), store.branch()),
+                Some(_) => format!(
+                    "`git -C {} push origin {}`",
+                    store.path().display(),
+                    store.branch()
+                ),
                 None => format!("`git push {remote} {}`", store.branch()),
             };
             return Err(Error::new(Exit::Unpushed, message)
