@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Redeploy the previous live release of an environment, skipping analysis and approval')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show what is live in each environment, and record commits not yet pushed')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded events, newest first, or one release in full')
+            [CompletionResult]::new('releases', 'releases', [CompletionResultType]::ParameterValue, 'List releases, newest first: version, when created, where live and where rejected')
             [CompletionResult]::new('notes', 'notes', [CompletionResultType]::ParameterValue, 'Write release notes: the commits between what is live in ENV and this release')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Break a stale environment lock (recorded with the reason)')
@@ -188,9 +189,13 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         }
         'relctl;status' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Only this environment')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'With --all: only this app')
+            [CompletionResult]::new('--records', '--records', [CompletionResultType]::ParameterName, 'Read this records repository (a directory or a URL) instead of the plan''s; needs no plan')
+            [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'The records branch in --records [default: relctl/records]')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every app and environment in the record: the organisation''s view')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and data')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)')
@@ -204,6 +209,25 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         'relctl;history' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Only this environment')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many entries')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and data')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Leave the records remote alone: read the local record, keep new commits here')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'relctl;releases' {
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'Only this app''s releases [default: the plan''s app; with --records, every app''s]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Only releases that have been in this environment')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many releases')
+            [CompletionResult]::new('--records', '--records', [CompletionResultType]::ParameterName, 'Read this records repository (a directory or a URL) instead of the plan''s; needs no plan')
+            [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'The records branch in --records [default: relctl/records]')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)')
@@ -321,6 +345,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Redeploy the previous live release of an environment, skipping analysis and approval')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show what is live in each environment, and record commits not yet pushed')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded events, newest first, or one release in full')
+            [CompletionResult]::new('releases', 'releases', [CompletionResultType]::ParameterValue, 'List releases, newest first: version, when created, where live and where rejected')
             [CompletionResult]::new('notes', 'notes', [CompletionResultType]::ParameterValue, 'Write release notes: the commits between what is live in ENV and this release')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Break a stale environment lock (recorded with the reason)')
@@ -358,6 +383,9 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
             break
         }
         'relctl;help;history' {
+            break
+        }
+        'relctl;help;releases' {
             break
         }
         'relctl;help;notes' {

@@ -49,6 +49,9 @@ _relctl() {
             relctl,reject)
                 cmd="relctl__subcmd__reject"
                 ;;
+            relctl,releases)
+                cmd="relctl__subcmd__releases"
+                ;;
             relctl,report)
                 cmd="relctl__subcmd__report"
                 ;;
@@ -100,6 +103,9 @@ _relctl() {
             relctl__subcmd__help,reject)
                 cmd="relctl__subcmd__help__subcmd__reject"
                 ;;
+            relctl__subcmd__help,releases)
+                cmd="relctl__subcmd__help__subcmd__releases"
+                ;;
             relctl__subcmd__help,report)
                 cmd="relctl__subcmd__help__subcmd__report"
                 ;;
@@ -125,7 +131,7 @@ _relctl() {
 
     case "${cmd}" in
         relctl)
-            opts="-q -v -h -V --plan --output --color --quiet --verbose --no-input --offline --help --version validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help"
+            opts="-q -v -h -V --plan --output --color --quiet --verbose --no-input --offline --help --version validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,7 +277,7 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__help)
-            opts="validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help"
+            opts="validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -425,6 +431,20 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__help__subcmd__reject)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        relctl__subcmd__help__subcmd__releases)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -738,6 +758,52 @@ _relctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        relctl__subcmd__releases)
+            opts="-q -v -h --app --env --limit --records --branch --plan --output --color --quiet --verbose --no-input --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --records)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human plain json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         relctl__subcmd__report)
             opts="-q -v -h --env --since --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -841,13 +907,25 @@ _relctl() {
             return 0
             ;;
         relctl__subcmd__status)
-            opts="-q -v -h --env --plan --output --color --quiet --verbose --no-input --offline --help"
+            opts="-q -v -h --env --all --app --records --branch --plan --output --color --quiet --verbose --no-input --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --records)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

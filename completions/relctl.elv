@@ -41,6 +41,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand rollback 'Redeploy the previous live release of an environment, skipping analysis and approval'
             cand status 'Show what is live in each environment, and record commits not yet pushed'
             cand history 'Show recorded events, newest first, or one release in full'
+            cand releases 'List releases, newest first: version, when created, where live and where rejected'
             cand notes 'Write release notes: the commits between what is live in ENV and this release'
             cand report 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore'
             cand unlock 'Break a stale environment lock (recorded with the reason)'
@@ -176,9 +177,13 @@ set edit:completion:arg-completer[relctl] = {|@words|
         }
         &'relctl;status'= {
             cand --env 'Only this environment'
+            cand --app 'With --all: only this app'
+            cand --records 'Read this records repository (a directory or a URL) instead of the plan''s; needs no plan'
+            cand --branch 'The records branch in --records [default: relctl/records]'
             cand --plan 'The release plan'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand --all 'Every app and environment in the record: the organisation''s view'
             cand -q 'Print only errors and data'
             cand --quiet 'Print only errors and data'
             cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
@@ -191,6 +196,24 @@ set edit:completion:arg-completer[relctl] = {|@words|
         &'relctl;history'= {
             cand --env 'Only this environment'
             cand --limit 'At most this many entries'
+            cand --plan 'The release plan'
+            cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
+            cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
+            cand -q 'Print only errors and data'
+            cand --quiet 'Print only errors and data'
+            cand -v 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
+            cand --verbose 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
+            cand --no-input 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand --offline 'Leave the records remote alone: read the local record, keep new commits here'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'relctl;releases'= {
+            cand --app 'Only this app''s releases [default: the plan''s app; with --records, every app''s]'
+            cand --env 'Only releases that have been in this environment'
+            cand --limit 'At most this many releases'
+            cand --records 'Read this records repository (a directory or a URL) instead of the plan''s; needs no plan'
+            cand --branch 'The records branch in --records [default: relctl/records]'
             cand --plan 'The release plan'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'
             cand --color 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)'
@@ -301,6 +324,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
             cand rollback 'Redeploy the previous live release of an environment, skipping analysis and approval'
             cand status 'Show what is live in each environment, and record commits not yet pushed'
             cand history 'Show recorded events, newest first, or one release in full'
+            cand releases 'List releases, newest first: version, when created, where live and where rejected'
             cand notes 'Write release notes: the commits between what is live in ENV and this release'
             cand report 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore'
             cand unlock 'Break a stale environment lock (recorded with the reason)'
@@ -328,6 +352,8 @@ set edit:completion:arg-completer[relctl] = {|@words|
         &'relctl;help;status'= {
         }
         &'relctl;help;history'= {
+        }
+        &'relctl;help;releases'= {
         }
         &'relctl;help;notes'= {
         }

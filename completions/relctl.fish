@@ -47,6 +47,7 @@ complete -c relctl -n "__fish_relctl_needs_command" -f -a "abort" -d 'Stop a rel
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "rollback" -d 'Redeploy the previous live release of an environment, skipping analysis and approval'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "status" -d 'Show what is live in each environment, and record commits not yet pushed'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "history" -d 'Show recorded events, newest first, or one release in full'
+complete -c relctl -n "__fish_relctl_needs_command" -f -a "releases" -d 'List releases, newest first: version, when created, where live and where rejected'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "notes" -d 'Write release notes: the commits between what is live in ENV and this release'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "report" -d 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore'
 complete -c relctl -n "__fish_relctl_needs_command" -f -a "unlock" -d 'Break a stale environment lock (recorded with the reason)'
@@ -172,6 +173,9 @@ complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l no-input -d '
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -s h -l help -d 'Print help'
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l env -d 'Only this environment' -r
+complete -c relctl -n "__fish_relctl_using_subcommand status" -l app -d 'With --all: only this app' -r
+complete -c relctl -n "__fish_relctl_using_subcommand status" -l records -d 'Read this records repository (a directory or a URL) instead of the plan\'s; needs no plan' -r
+complete -c relctl -n "__fish_relctl_using_subcommand status" -l branch -d 'The records branch in --records [default: relctl/records]' -r
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
 plain\t''
@@ -179,6 +183,7 @@ json\t''"
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l color -d 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c relctl -n "__fish_relctl_using_subcommand status" -l all -d 'Every app and environment in the record: the organisation\'s view'
 complete -c relctl -n "__fish_relctl_using_subcommand status" -s q -l quiet -d 'Print only errors and data'
 complete -c relctl -n "__fish_relctl_using_subcommand status" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
 complete -c relctl -n "__fish_relctl_using_subcommand status" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
@@ -198,6 +203,23 @@ complete -c relctl -n "__fish_relctl_using_subcommand history" -s v -l verbose -
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand history" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l app -d 'Only this app\'s releases [default: the plan\'s app; with --records, every app\'s]' -r
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l env -d 'Only releases that have been in this environment' -r
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l limit -d 'At most this many releases' -r
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l records -d 'Read this records repository (a directory or a URL) instead of the plan\'s; needs no plan' -r
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l branch -d 'The records branch in --records [default: relctl/records]' -r
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l plan -d 'The release plan' -r -F
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
+plain\t''
+json\t''"
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l color -d 'When to use colour (honours NO_COLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -s q -l quiet -d 'Print only errors and data'
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -s v -l verbose -d 'More diagnostics (-v debug, -vv trace; RELCTL_LOG overrides)'
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
+complete -c relctl -n "__fish_relctl_using_subcommand releases" -s h -l help -d 'Print help'
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l env -d 'Compare with what is live in this environment (default: the last)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand notes" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''
@@ -279,20 +301,21 @@ complete -c relctl -n "__fish_relctl_using_subcommand man" -s v -l verbose -d 'M
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l no-input -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c relctl -n "__fish_relctl_using_subcommand man" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand man" -s h -l help -d 'Print help'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "validate" -d 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "plan" -d 'Show what promote would do, templates rendered and secrets masked'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "promote" -d 'Promote an artifact through the environments in order'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "resume" -d 'Continue a release that paused or was interrupted'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "approve" -d 'Approve a release into an environment (as RELCTL_ACTOR, else git user.email)'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "reject" -d 'Reject a release for an environment'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "abort" -d 'Stop a release under way; its environment goes back to what was live before'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "rollback" -d 'Redeploy the previous live release of an environment, skipping analysis and approval'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "status" -d 'Show what is live in each environment, and record commits not yet pushed'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "history" -d 'Show recorded events, newest first, or one release in full'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "notes" -d 'Write release notes: the commits between what is live in ENV and this release'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "report" -d 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "unlock" -d 'Break a stale environment lock (recorded with the reason)'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "demo" -d 'Run a whole release on this machine against an embedded simulated service'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "man" -d 'Print the relctl(1) man page, or write all pages into a directory'
-complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history notes report unlock demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "validate" -d 'Check the plan: syntax, unknown keys, references, templates, jq, durations'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "plan" -d 'Show what promote would do, templates rendered and secrets masked'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "promote" -d 'Promote an artifact through the environments in order'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "resume" -d 'Continue a release that paused or was interrupted'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "approve" -d 'Approve a release into an environment (as RELCTL_ACTOR, else git user.email)'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "reject" -d 'Reject a release for an environment'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "abort" -d 'Stop a release under way; its environment goes back to what was live before'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "rollback" -d 'Redeploy the previous live release of an environment, skipping analysis and approval'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "status" -d 'Show what is live in each environment, and record commits not yet pushed'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "history" -d 'Show recorded events, newest first, or one release in full'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "releases" -d 'List releases, newest first: version, when created, where live and where rejected'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "notes" -d 'Write release notes: the commits between what is live in ENV and this release'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "report" -d 'Report delivery metrics: deployment frequency, lead time, change failure rate, time to restore'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "unlock" -d 'Break a stale environment lock (recorded with the reason)'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "demo" -d 'Run a whole release on this machine against an embedded simulated service'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "man" -d 'Print the relctl(1) man page, or write all pages into a directory'
+complete -c relctl -n "__fish_relctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan promote resume approve reject abort rollback status history releases notes report unlock demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "rollback",
     "status",
     "history",
+    "releases",
     "notes",
     "report",
     "unlock",
