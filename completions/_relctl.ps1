@@ -171,7 +171,7 @@ Register-ArgumentCompleter -Native -CommandName 'relctl' -ScriptBlock {
         }
         'relctl;rollback' {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment to roll back')
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The release to go back to (must have been live there before)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The release to go back to (must have been live there before; the start of its id will do)')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded)')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'The release plan')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line')

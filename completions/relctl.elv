@@ -160,7 +160,7 @@ set edit:completion:arg-completer[relctl] = {|@words|
         }
         &'relctl;rollback'= {
             cand --env 'The environment to roll back'
-            cand --to 'The release to go back to (must have been live there before)'
+            cand --to 'The release to go back to (must have been live there before; the start of its id will do)'
             cand --reason 'Why (recorded)'
             cand --plan 'The release plan'
             cand --output 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line'

@@ -157,7 +157,7 @@ complete -c relctl -n "__fish_relctl_using_subcommand abort" -l no-input -d 'Nev
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -l offline -d 'Leave the records remote alone: read the local record, keep new commits here'
 complete -c relctl -n "__fish_relctl_using_subcommand abort" -s h -l help -d 'Print help'
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l env -d 'The environment to roll back' -r
-complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l to -d 'The release to go back to (must have been live there before)' -r
+complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l to -d 'The release to go back to (must have been live there before; the start of its id will do)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l reason -d 'Why (recorded)' -r
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l plan -d 'The release plan' -r -F
 complete -c relctl -n "__fish_relctl_using_subcommand rollback" -l output -d 'How to print: `human` on a terminal, `plain` otherwise; `json` is one object per line' -r -f -a "human\t''

@@ -10,7 +10,7 @@ use crate::runner::{self, Options};
 /// Stop a release under way; its environment goes back to what was live before
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release id (<app>-<12 hex>)
+    /// The release id (<app>-<12 hex>), or the start of it or of its hex digits
     pub release: String,
 
     /// Why (recorded)

@@ -10,7 +10,7 @@ use crate::runner;
 /// Approve a release into an environment (as RELCTL_ACTOR, else git user.email)
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release id (<app>-<12 hex>)
+    /// The release id (<app>-<12 hex>), or the start of it or of its hex digits
     pub release: String,
 
     /// The environment the approval is for

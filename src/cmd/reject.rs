@@ -10,7 +10,7 @@ use crate::runner;
 /// Reject a release for an environment
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release id (<app>-<12 hex>)
+    /// The release id (<app>-<12 hex>), or the start of it or of its hex digits
     pub release: String,
 
     /// The environment the rejection is for

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long, value_name = "ENV")]
     pub env: String,
 
-    /// The release to go back to (must have been live there before)
+    /// The release to go back to (must have been live there before; the start of its id will do)
     #[arg(long, value_name = "RELEASE")]
     pub to: Option<String>,
 
