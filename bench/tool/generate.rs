@@ -26,6 +26,8 @@ use sha2::{Digest as _, Sha256};
 use crate::platform::Platform;
 
 pub const BRANCH: &str = "relctl/records";
+/// The app of bench/release.yaml.in.
+pub const APP: &str = "bench";
 pub const ACTOR: &str = "bench@example.com";
 const ENVS: [&str; 3] = ["dev", "staging", "production"];
 
@@ -240,8 +242,8 @@ fn seed(bin: &Path, dir: &Path, platform: &Platform) -> anyhow::Result<Templates
     let store = Store::open(dir, BRANCH, None)?;
     let snapshot = store.snapshot()?;
     let read = |who: &Identity| -> anyhow::Result<Template> {
-        let path = format::release_path(&who.id());
-        let file = format::read_release(&snapshot, &who.id())?
+        let path = format::release_path(APP, &who.id());
+        let file = format::read_release(&snapshot, APP, &who.id())?
             .with_context(|| format!("{path} is missing from the seed records"))?;
         let bytes = snapshot.read(&path)?.unwrap_or_default();
         ensure!(
@@ -253,7 +255,7 @@ fn seed(bin: &Path, dir: &Path, platform: &Platform) -> anyhow::Result<Templates
     let good = read(&good)?;
     let failed = read(&failed)?;
     let incident = read(&incident)?;
-    let staging = format::read_env(&snapshot, "staging")?;
+    let staging = format::read_env(&snapshot, APP, "staging")?;
     let since = staging.live.context("nothing live in staging")?.since;
     let live_at = incident
         .file
@@ -419,7 +421,7 @@ impl Envs {
         let mut changes = Vec::new();
         for (env, file) in &self.files {
             changes.push(Change {
-                path: format::env_path(env),
+                path: format::env_path(APP, env),
                 content: encode(file)?,
             });
         }
@@ -579,7 +581,7 @@ pub fn generate(
         }
         let content = encode(&file)?;
         release_bytes += content.len();
-        let path = format::release_path(&who.id());
+        let path = format::release_path(APP, &who.id());
         if let Some(beside) = format::summary_beside(&path) {
             let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &content)?;
             let line = summary::encode(&blob, &summary::ReleaseLine::of(&file));
@@ -618,6 +620,7 @@ pub fn generate(
                 trailers: vec![("Relctl-Actor".into(), ACTOR.into())],
                 actor: ACTOR.into(),
                 changes,
+                removed: Vec::new(),
             }))
         })?;
         commits += 1;
@@ -689,7 +692,7 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
     let snapshot = store.snapshot()?;
     let mut names = Vec::new();
     for shard in 0..=u8::MAX {
-        let listed = snapshot.list(&format!("releases/{shard:02x}"))?;
+        let listed = snapshot.list(&format!("{}/{shard:02x}", format::releases_dir(APP)))?;
         names.extend(listed.into_iter().filter(|n| n.ends_with(".yaml")));
     }
     if names.is_empty() {
@@ -697,8 +700,8 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
     }
     for name in names.iter().step_by((names.len() / sample).max(1)) {
         let id = name.trim_end_matches(".yaml");
-        let path = format::release_path(id);
-        let file = format::read_release(&snapshot, id)?.context("listed but unreadable")?;
+        let path = format::release_path(APP, id);
+        let file = format::read_release(&snapshot, APP, id)?.context("listed but unreadable")?;
         let bytes = encode(&file)?;
         ensure!(
             Some(&bytes) == snapshot.read(&path)?.as_ref(),
@@ -714,8 +717,8 @@ pub fn verify(dir: &Path, sample: usize) -> anyhow::Result<()> {
         );
     }
     for env in ENVS {
-        let file = format::read_env(&snapshot, env)?;
-        let path = format::env_path(env);
+        let file = format::read_env(&snapshot, APP, env)?;
+        let path = format::env_path(APP, env);
         ensure!(
             Some(encode(&file)?) == snapshot.read(&path)?,
             "{path} does not round-trip through relctl's types"
