@@ -529,3 +529,110 @@ fn the_organisation_view_needs_no_plan_given_the_records_repository() {
         "has no records branch `nope`",
     );
 }
+
+/// Eight apps, each in its own repository on its own machine (its own HOME, so its own
+/// clone of the records repository), promote at once through one bare records
+/// repository: every promotion finishes, and every event each of them recorded is on
+/// the shared branch, once.
+#[test]
+fn eight_apps_promoting_at_once_through_one_remote_lose_no_event() {
+    let env = crate::common::TestEnv::new();
+    let platform = crate::common::platform::Platform::start();
+    crate::common::git(
+        env.path(),
+        &["init", "-q", "--bare", "-b", "main", "records.git"],
+    );
+    let url = env
+        .path()
+        .join("records.git")
+        .to_string_lossy()
+        .into_owned();
+    let apps: Vec<String> = (1..=8).map(|n| format!("svc-{n}")).collect();
+    let mut children = Vec::new();
+    for (n, app) in apps.iter().enumerate() {
+        let dir = env.path().join(app);
+        std::fs::create_dir_all(&dir).expect("the app's directory");
+        crate::common::git(&dir, &["init", "-q", "-b", "main"]);
+        let plan = crate::promote::plan(&platform, "", CANARY)
+            .replace(
+                "app: checkout\n",
+                &format!("app: {app}\nrecord: {{ url: \"{url}\" }}\n"),
+            )
+            .replace("acme/checkout", &format!("acme/{app}"));
+        std::fs::write(dir.join("release.yaml"), plan).expect("write the plan");
+        crate::common::git(&dir, &["add", "-A"]);
+        crate::common::git(&dir, &["commit", "-q", "-m", "plan"]);
+        let runner = env.operator(&format!("ci-{n}@acme.io")).in_dir(&dir);
+        let artifact = format!("ghcr.io/acme/{app}@sha256:{HEX}");
+        let child = runner
+            .std_command()
+            .args(["promote", "--artifact", &artifact])
+            .env("DEPLOY_TOKEN", crate::promote::SECRET)
+            .env("RELCTL_BACKOFF_MS", "1")
+            .env("RELCTL_POLL_MS", "20")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start promote");
+        children.push((runner, child));
+    }
+    for (app, (_runner, child)) in apps.iter().zip(children) {
+        let out = child.wait_with_output().expect("promote ends");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{app}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let records = env.path().join("records.git");
+    let log = crate::common::git(
+        &records,
+        &[
+            "log",
+            "--format=%(trailers:key=Relctl-App,valueonly,separator=%x2C)%x09%(trailers:key=Relctl-Event,valueonly,separator=%x2C)",
+            "relctl/records",
+        ],
+    );
+    for app in &apps {
+        let id = format!("{app}-{}", &HEX[..12]);
+        let file = crate::common::git(
+            &records,
+            &[
+                "show",
+                &format!("relctl/records:apps/{app}/releases/4f/{id}.yaml"),
+            ],
+        );
+        let events = file
+            .lines()
+            .filter(|l| l.trim_start().starts_with("event: "))
+            .count();
+        let commits = log
+            .lines()
+            .filter(|l| l.split('\t').next().map(str::trim) == Some(app.as_str()))
+            .count();
+        assert!(events > 10, "{app}: {events} events");
+        assert_eq!(commits, events, "{app}: one commit per recorded event");
+        assert!(file.contains("event: live"), "{app}");
+    }
+    let run = env.run(&[
+        "status",
+        "--all",
+        "--records",
+        &url,
+        "--env",
+        "production",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).expect("json");
+    let live: Vec<&str> = json["environments"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["kind"] == "live")
+        .filter_map(|r| r["app"].as_str())
+        .collect();
+    assert_eq!(live, apps.iter().map(String::as_str).collect::<Vec<_>>());
+}

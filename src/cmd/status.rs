@@ -163,7 +163,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
                 app,
                 &env,
                 0,
-                &format::read_env(&snapshot, app, &env)?,
+                &format::read_env_glance(&snapshot, app, &env)?,
             )?;
             row["app"] = app.as_str().into();
             rows.push(row);
@@ -182,7 +182,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         return ctx.printer.json(&json!({
             "environments": rows,
             "unpushed": store.unpushed().unwrap_or(0),
-            "remote": store.remote(),
+            "remote": store.remote_shown(),
             "view": view(&freshness),
         }));
     }

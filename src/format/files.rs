@@ -165,6 +165,17 @@ pub(super) fn read_env_at(snapshot: &Snapshot, path: &str) -> anyhow::Result<Opt
     decode_with(snapshot, path, rejected::parse)
 }
 
+/// `app`'s file for environment `env` with its `previous` and `rejected` lists left
+/// empty, read faster than the whole file (src/format/glance.rs): for views of many
+/// environments, never for a decision.
+pub fn read_env_glance(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<EnvFile> {
+    match decode_with(snapshot, &env_path(app, env), super::glance::parse)? {
+        Some(glance) => Ok(glance.0),
+        // A record not yet moved under `apps/`: its shared file is read whole.
+        None => read_env(snapshot, app, env),
+    }
+}
+
 /// `app`'s files for the environments `names`, by name.
 pub fn read_envs<'a>(
     snapshot: &Snapshot,

@@ -7,6 +7,7 @@
 //! store underneath (src/record/) knows nothing of them.
 
 mod files;
+mod glance;
 mod journal;
 mod layout;
 mod legacy;
@@ -15,7 +16,7 @@ mod rejected;
 pub mod scan;
 pub mod summary;
 
-pub use files::{read_env, read_envs, read_release};
+pub use files::{read_env, read_env_glance, read_envs, read_release};
 pub use journal::{Author, Header, record};
 pub use layout::{
     APPS, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path, releases_dir,
