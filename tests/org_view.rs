@@ -468,6 +468,30 @@ fn status_all_filters_by_app_and_environment() {
         &org.relctl("checkout", &["status", "--all", "--env", "prod"]),
         "there is no environment `prod` in the record",
     );
+    // What an earlier view kept is never shown for a file that changed since.
+    let standing = |env: &str| {
+        let run = org.relctl(
+            "checkout",
+            &[
+                "status", "--all", "--app", "checkout", "--env", env, "--output", "json",
+            ],
+        );
+        let json: Value = serde_json::from_str(&run.stdout).expect("json");
+        json["environments"][0]["standing"]
+            .as_str()
+            .unwrap_or("-")
+            .to_string()
+    };
+    assert_eq!(standing("staging"), "live");
+    let run = org.relctl(
+        "checkout",
+        &["rollback", "--env", "staging", "--reason", "x"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        standing("staging"),
+        format!("rolled back from {}", release(HEX))
+    );
 }
 
 #[test]

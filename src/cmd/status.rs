@@ -140,6 +140,8 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         args.records.records.as_deref(),
         args.records.branch.as_deref(),
     )?;
+    // Only read: libgit2 need not hash every file it inflates (src/record/libgit2.rs).
+    crate::record::read_without_hash_checks();
     let snapshot = store.snapshot()?;
     let apps = format::apps(&snapshot)?;
     if let Some(app) = &args.app
@@ -147,6 +149,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     {
         return Err(unknown("app", app, &apps).into());
     }
+    let mut glances = format::Glances::open(store.common_dir());
     let mut rows = Vec::new();
     let mut seen_env = args.env.is_none();
     for app in apps
@@ -158,17 +161,12 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
                 continue;
             }
             seen_env = true;
-            let mut row = row(
-                &snapshot,
-                app,
-                &env,
-                0,
-                &format::read_env_glance(&snapshot, app, &env)?,
-            )?;
+            let mut row = row(&snapshot, app, &env, 0, &glances.env(&snapshot, app, &env)?)?;
             row["app"] = app.as_str().into();
             rows.push(row);
         }
     }
+    glances.save();
     if !seen_env && let Some(env) = &args.env {
         let mut envs = Vec::new();
         for app in &apps {

@@ -21,7 +21,7 @@ where
     decode_with(snapshot, path, |text| serde_saphyr::from_str(text))
 }
 
-fn decode_with<T>(
+pub(super) fn decode_with<T>(
     snapshot: &Snapshot,
     path: &str,
     parse: fn(&str) -> Result<T, serde_saphyr::Error>,
@@ -163,17 +163,6 @@ pub fn read_env(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<Env
 /// The environment file at `path`, as written (`None` when there is none).
 pub(super) fn read_env_at(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<EnvFile>> {
     decode_with(snapshot, path, rejected::parse)
-}
-
-/// `app`'s file for environment `env` with its `previous` and `rejected` lists left
-/// empty, read faster than the whole file (src/format/glance.rs): for views of many
-/// environments, never for a decision.
-pub fn read_env_glance(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<EnvFile> {
-    match decode_with(snapshot, &env_path(app, env), super::glance::parse)? {
-        Some(glance) => Ok(glance.0),
-        // A record not yet moved under `apps/`: its shared file is read whole.
-        None => read_env(snapshot, app, env),
-    }
 }
 
 /// `app`'s files for the environments `names`, by name.

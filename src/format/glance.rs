@@ -5,14 +5,116 @@
 //! --all`) needs neither. relctl writes each list as a top-level key on a line of its
 //! own followed by indented or `- ` lines, so those lines are left out and the rest
 //! goes to the YAML parser; a file that does not read that way is read whole instead.
+//!
+//! What a file says at a glance is kept between commands by its blob id (a blob never
+//! changes, so neither does what it says), beside the repository's objects in
+//! `relctl-status.cache`: a view of a thousand apps then reads no file that has not
+//! changed since the last one.
 
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+
+use super::files::{decode_with, read_env};
+use super::layout::env_path;
 use crate::engine::EnvFile;
+use crate::record::Snapshot;
+
+/// Environment files at a glance, by blob id: those kept from earlier views and those
+/// read by this one.
+pub struct Glances {
+    path: PathBuf,
+    kept: HashMap<Oid, EnvFile>,
+    used: HashSet<Oid>,
+    changed: bool,
+}
+
+const CACHE_FILE: &str = "relctl-status.cache";
+const CACHE_HEADER: &str = "relctl glance 1";
+
+impl Glances {
+    /// The glances kept in the repository whose shared git directory is `common_dir`;
+    /// none when the cache is missing or unreadable (it is only ever a shortcut).
+    pub fn open(common_dir: &Path) -> Glances {
+        let path = common_dir.join(CACHE_FILE);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut lines = text.lines();
+        let kept = if lines.next() == Some(CACHE_HEADER) {
+            lines
+                .filter_map(|line| {
+                    let (oid, json) = line.split_once('\t')?;
+                    Some((Oid::from_str(oid).ok()?, serde_json::from_str(json).ok()?))
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Glances {
+            path,
+            kept,
+            used: HashSet::new(),
+            changed: false,
+        }
+    }
+
+    /// `app`'s file for environment `env` with its `previous` and `rejected` lists left
+    /// empty: for views of many environments, never for a decision.
+    pub fn env(&mut self, snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<EnvFile> {
+        let path = env_path(app, env);
+        let Some(id) = snapshot.blob_id(&path)? else {
+            // A record not yet moved under `apps/`: its shared file is read whole.
+            return read_env(snapshot, app, env);
+        };
+        self.used.insert(id);
+        if let Some(file) = self.kept.get(&id) {
+            return Ok(file.clone());
+        }
+        let Some(Glance(file)) = decode_with(snapshot, &path, parse)? else {
+            return read_env(snapshot, app, env);
+        };
+        self.kept.insert(id, file.clone());
+        self.changed = true;
+        Ok(file)
+    }
+
+    /// Keeps what this view read for the next one, through a temporary file and a
+    /// rename, so that a reader never sees half of it. Glances no view read any more
+    /// are dropped once they outnumber the ones read. A cache that cannot be written
+    /// only costs the next view time.
+    pub fn save(mut self) {
+        let stale = self.kept.len() - self.used.len().min(self.kept.len());
+        if stale > self.used.len() {
+            self.kept.retain(|oid, _| self.used.contains(oid));
+            self.changed = true;
+        }
+        if !self.changed {
+            return;
+        }
+        let mut text = String::with_capacity(self.kept.len() * 400 + 32);
+        text.push_str(CACHE_HEADER);
+        text.push('\n');
+        for (oid, file) in &self.kept {
+            if let Ok(json) = serde_json::to_string(file) {
+                text.push_str(&format!("{oid}\t{json}\n"));
+            }
+        }
+        let temp = self
+            .path
+            .with_extension(format!("{}.tmp", std::process::id()));
+        let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, &self.path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            tracing::debug!("cannot write the status cache {}: {e}", self.path.display());
+        }
+    }
+}
 
 /// An environment file read at a glance: its lists are empty whatever the file holds.
 /// A type of its own, so that the decoded-file cache never hands it to a reader that
 /// wants the whole file.
 #[derive(Debug, Clone)]
-pub struct Glance(pub EnvFile);
+pub struct Glance(EnvFile);
 
 /// The top-level keys left out.
 const LISTS: [&str; 2] = ["previous:\n", "rejected:\n"];

@@ -16,7 +16,8 @@ mod rejected;
 pub mod scan;
 pub mod summary;
 
-pub use files::{read_env, read_env_glance, read_envs, read_release};
+pub use files::{read_env, read_envs, read_release};
+pub use glance::Glances;
 pub use journal::{Author, Header, record};
 pub use layout::{
     APPS, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path, releases_dir,
