@@ -4,6 +4,7 @@ mod common;
 
 mod analysis;
 mod approvals;
+mod apps;
 mod bounds;
 mod careless;
 mod cli;

@@ -177,11 +177,11 @@ fn three_environments_end_to_end() {
     assert_eq!(
         files.lines().collect::<Vec<_>>(),
         [
-            "environments/dev.yaml",
-            "environments/production.yaml",
-            "environments/staging.yaml",
-            &format!("releases/4f/{id}.yaml"),
-            "releases/4f/summary.tsv",
+            "apps/checkout/environments/dev.yaml",
+            "apps/checkout/environments/production.yaml",
+            "apps/checkout/environments/staging.yaml",
+            &format!("apps/checkout/releases/4f/{id}.yaml"),
+            "apps/checkout/releases/4f/summary.tsv",
         ]
     );
     let production = s.record_file("apps/checkout/environments/production.yaml");

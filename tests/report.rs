@@ -131,7 +131,7 @@ fn report_cache_follows_the_record_and_survives_damage() {
     let s = history();
     // Records without summaries (an older relctl's): the files are read, and cached.
     edit_records(&s, |tree| {
-        crate::common::git(tree, &["rm", "-q", "releases/*/summary.tsv"]);
+        crate::common::git(tree, &["rm", "-q", "apps/checkout/releases/*/summary.tsv"]);
     });
     let figures = |r: &Value| {
         (
@@ -175,7 +175,7 @@ fn lead_times_need_only_the_records() {
         "source_commit_time",
         "relctl/records",
         "--",
-        "releases/",
+        "apps/checkout/releases/",
     ]);
     let mut times: Vec<&str> = recorded.lines().collect();
     times.sort_unstable();
@@ -220,23 +220,28 @@ fn lead_times_need_only_the_records() {
 }
 
 #[test]
-fn release_files_written_before_release_directories_are_read_and_kept_in_place() {
+fn release_files_written_before_release_directories_are_read_and_moved_with_the_record() {
     let s = Setup::new("", CANARY);
     for (hex, now) in [(OLD, "2026-11-01T10:00:00Z"), (HEX, "2026-11-03T09:00:00Z")] {
         let run = at(&s, now, &["promote", "--artifact", &artifact(hex)]);
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
-    // Move both release files to where records kept them before, releases/<id>.yaml,
-    // without the summaries that came with the directories.
+    // Put the record where records kept it before apps/ and before the release
+    // directories: environments/<env>.yaml and releases/<id>.yaml, without summaries.
     edit_records(&s, |tree| {
+        crate::common::git(tree, &["mv", "apps/checkout/environments", "environments"]);
         for hex in [OLD, HEX] {
             let id = crate::promote::release(hex);
             let sharded = relctl::format::release_path("checkout", &id);
             let (dir, _) = sharded.rsplit_once('/').expect("a directory");
             crate::common::git(tree, &["rm", "-q", &format!("{dir}/summary.tsv")]);
+            std::fs::create_dir_all(tree.join("releases")).expect("releases/");
             crate::common::git(tree, &["mv", &sharded, &format!("releases/{id}.yaml")]);
         }
     });
+    // Read where they are.
+    let r = report(&s, &["--since", "10d"]);
+    assert_eq!(r["deployment_frequency"]["deployments"], 2);
 
     let run = at(
         &s,
@@ -244,26 +249,22 @@ fn release_files_written_before_release_directories_are_read_and_kept_in_place()
         &["rollback", "--env", "production", "--reason", "5xx"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    // The rollback was written into the file where it was; no second file appeared.
+    // Moved into their app's release directories, the rollback written there.
     let id = crate::promote::release(HEX);
-    let files = s.env.git(&[
-        "ls-tree",
-        "-r",
-        "--name-only",
-        "relctl/records",
-        "releases/",
-    ]);
-    assert_eq!(
-        files.lines().collect::<Vec<_>>(),
-        [
-            format!("releases/{}.yaml", crate::promote::release(OLD)),
-            format!("releases/{id}.yaml"),
-        ],
+    let files = s
+        .env
+        .git(&["ls-tree", "-r", "--name-only", "relctl/records"]);
+    assert!(
+        !files.contains("\nreleases/") && !files.starts_with("releases/"),
         "{files}"
     );
-    let file = s
-        .env
-        .git(&["show", &format!("relctl/records:releases/{id}.yaml")]);
+    let file = s.env.git(&[
+        "show",
+        &format!(
+            "relctl/records:{}",
+            relctl::format::release_path("checkout", &id)
+        ),
+    ]);
     assert!(file.contains("event: rolled_back"), "{file}");
     let r = report(&s, &["--since", "10d"]);
     assert_eq!(r["deployment_frequency"]["deployments"], 2);

@@ -2,9 +2,9 @@
 //!
 //! Three real promotions through the platform double (a baseline, a healthy release, a
 //! canary that fails its analysis and is rolled back) give templates: their
-//! `releases/<xx>/<id>.yaml`, read back with relctl's own types. Each generated release is a
+//! `apps/bench/releases/<xx>/<id>.yaml`, read back with relctl's own types. Each generated release is a
 //! template with its identity, baselines and times changed, serialised as relctl does,
-//! and `environments/<env>.yaml` is folded from the same events as relctl folds them
+//! and `apps/bench/environments/<env>.yaml` is folded from the same events as relctl folds them
 //! (what is live, the earlier live releases it keeps, the rejected ones). The files go in
 //! through `Store::append` many per commit, not one commit per event, or 100,000
 //! releases would take hours. The last release is then promoted for real by the relctl
@@ -26,10 +26,10 @@ use sha2::{Digest as _, Sha256};
 use crate::platform::Platform;
 
 pub const BRANCH: &str = "relctl/records";
-/// The app of bench/release.yaml.in.
-pub const APP: &str = "bench";
 pub const ACTOR: &str = "bench@example.com";
 const ENVS: [&str; 3] = ["dev", "staging", "production"];
+/// The app of bench/release.yaml.in: where its files are in the record.
+const APP: &str = "bench";
 
 /// One release's identity.
 #[derive(Clone)]
@@ -548,7 +548,7 @@ pub fn generate(
     let mut source: Option<git2::Commit<'_>> = None;
     let mut envs = Envs::default();
     let mut changes = Vec::new();
-    // Each directory's summary file, as relctl keeps it (`format::format::summary_change`),
+    // Each directory's summary file, as relctl keeps it (`format::journal::summary_change`),
     // and the ones the batch being written changed.
     let mut summaries: BTreeMap<String, String> = BTreeMap::new();
     let mut touched: BTreeSet<String> = BTreeSet::new();

@@ -21,6 +21,23 @@ pub struct Args {
     pub limit: usize,
 }
 
+/// Whether a record commit is `app`'s: it names the app (a commit moving the record
+/// under `apps/` names every app it moved), or, written before commits named their
+/// app, its release is one of the app's.
+fn of_app(e: &crate::record::LogEntry, app: &str) -> bool {
+    let mut named = e
+        .trailers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(trailer::APP))
+        .peekable();
+    if named.peek().is_some() {
+        return named.any(|(_, v)| v == app);
+    }
+    e.trailer(trailer::RELEASE)
+        .and_then(crate::format::app_of_id)
+        .is_none_or(|a| a == app)
+}
+
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     if let Some(env) = &args.env {
@@ -61,20 +78,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         return ctx.printer.data(&crate::text::visible(&text));
     }
     let wanted = |e: &crate::record::LogEntry| {
-        args.env
-            .as_deref()
-            .is_none_or(|env| e.trailer(trailer::ENV) == Some(env))
+        of_app(e, &plan.app)
+            && args
+                .env
+                .as_deref()
+                .is_none_or(|env| e.trailer(trailer::ENV) == Some(env))
     };
-    let entries: Vec<_> = if args.env.is_some() {
-        store
-            .log(None)?
-            .into_iter()
-            .filter(|e| wanted(e))
-            .take(args.limit)
-            .collect()
-    } else {
-        store.log(Some(args.limit))?
-    };
+    let entries = store.log_where(Some(args.limit), &wanted)?;
     let mut text = String::new();
     for e in &entries {
         if json {

@@ -80,7 +80,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         // `--to` takes over only what was there before it was run.
         let take_over = args.to.is_some() && file.lock == *seen;
         let (header, to, preempted) =
-            match decide(&snapshot, &plan.app, &file, env, take_over, to.as_deref())? {
+            match decide(&snapshot, &plan, &file, env, take_over, to.as_deref())? {
                 Decision::Roll {
                     header,
                     to,
@@ -222,12 +222,13 @@ fn finish(
 /// rollback holding the environment may be taken over (`--to`, on what it first saw).
 fn decide(
     snapshot: &Snapshot,
-    app: &str,
+    plan: &crate::plan::Plan,
     file: &EnvFile,
     env: &str,
     take_over: bool,
     wanted: Option<&str>,
 ) -> anyhow::Result<Decision> {
+    let app = plan.app.as_str();
     if let Some(lock) = &file.lock
         && !take_over
     {
@@ -279,6 +280,21 @@ fn decide(
         }
     };
     let to = target(snapshot, app, file, env, wanted, &rolled_back, &candidates)?;
+    // Nothing but the plan's artifact is deployed, whatever the record says.
+    if !format::is_named(&to.artifact, &plan.artifact_name) {
+        let from = if candidates.iter().any(|l| l.release == to.release) {
+            format::env_file(snapshot, app, env)?
+        } else {
+            format::release_file(snapshot, app, &to.release)?
+        };
+        format::check_artifact(
+            snapshot,
+            &from,
+            &to.release,
+            &to.artifact,
+            &plan.artifact_name,
+        )?;
+    }
     let header = header_of(snapshot, app, file, &rolled_back, &to)?;
     Ok(Decision::Roll {
         header,

@@ -176,3 +176,62 @@ pub fn read_envs<'a>(
         .map(|name| Ok((name.to_string(), read_env(snapshot, app, name)?)))
         .collect()
 }
+
+/// Where `app`'s file for `env` is read from: under `apps/<app>/`, or at the top of a
+/// record not yet moved there. For messages.
+pub fn env_file(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<String> {
+    let path = env_path(app, env);
+    if snapshot.blob_id(&path)?.is_none() {
+        let old = legacy::env_path(env);
+        if snapshot.blob_id(&old)?.is_some() {
+            return Ok(old);
+        }
+    }
+    Ok(path)
+}
+
+/// Where release `id` of `app` is read from (where it would be written when the
+/// record has no such file). For messages.
+pub fn release_file(snapshot: &Snapshot, app: &str, id: &str) -> anyhow::Result<String> {
+    Ok(match read_release_at(snapshot, app, id)? {
+        Some((path, _)) => path,
+        None => release_path(app, id),
+    })
+}
+
+/// Whether `artifact` (`NAME@sha256:…`) is an artifact named `name`.
+pub fn is_named(artifact: &str, name: &str) -> bool {
+    artifact.rsplit_once('@').map_or(artifact, |(n, _)| n) == name
+}
+
+/// relctl deploys only the plan's artifact (`artifact.name`): a record file that gives
+/// `release` another one (edited by hand, or written for another app) is an error
+/// naming the file, and nothing is deployed. `path` is the file the artifact was read
+/// from, `name` the plan's `artifact.name`.
+pub fn check_artifact(
+    snapshot: &Snapshot,
+    path: &str,
+    release: &str,
+    artifact: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    if is_named(artifact, name) {
+        return Ok(());
+    }
+    let at = format!("{}:{path}", snapshot.branch());
+    Err(Error::new(
+        Exit::Failed,
+        format!(
+            "the record file {at} gives release {release} the artifact `{}`, which is not \
+             this plan's `{name}`; nothing was deployed",
+            crate::text::visible(artifact)
+        ),
+    )
+    .with_hint(format!(
+        "relctl deploys only the plan's `artifact.name`; the file was changed outside relctl \
+         or written for another app: `git log -p {branch} -- {path}` shows who changed it; put \
+         the last good version back with a commit on {branch}",
+        branch = snapshot.branch()
+    ))
+    .into())
+}

@@ -76,3 +76,71 @@ pub fn release_ids(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>
     }
     Ok(ids.into_iter().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Change, Commit, Store};
+
+    fn write(store: &Store, files: &[&str]) {
+        let changes: Vec<Change> = files
+            .iter()
+            .map(|path| Change {
+                path: path.to_string(),
+                content: b"x: 1\n".to_vec(),
+            })
+            .collect();
+        let commit = Commit {
+            summary: "files".into(),
+            trailers: Vec::new(),
+            actor: "tester@example.com".into(),
+            changes,
+            removed: Vec::new(),
+        };
+        store
+            .append(&mut |_| Ok(Some(commit.clone())))
+            .expect("a commit");
+    }
+
+    #[test]
+    fn apps_environments_and_releases_are_listed_by_app() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        git2::Repository::init(dir.path()).expect("git init");
+        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
+        write(
+            &store,
+            &[
+                &layout::release_path("svc-a", "svc-a-4f2a9c1be0d3"),
+                &layout::release_path("svc-a", "svc-a-0123456789ab"),
+                &format!(
+                    "{}/4f/{}",
+                    layout::releases_dir("svc-a"),
+                    layout::SUMMARY_FILE
+                ),
+                &layout::env_path("svc-a", "production"),
+                &layout::release_path("svc-b", "svc-b-4f2a9c1be0d3"),
+            ],
+        );
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert_eq!(apps(&snapshot).expect("apps"), ["svc-a", "svc-b"]);
+        assert_eq!(
+            release_ids(&snapshot, "svc-a").expect("ids"),
+            ["svc-a-0123456789ab", "svc-a-4f2a9c1be0d3"]
+        );
+        assert_eq!(
+            environments(&snapshot, "svc-a").expect("envs"),
+            ["production"]
+        );
+        assert!(environments(&snapshot, "svc-b").expect("envs").is_empty());
+        assert!(release_ids(&snapshot, "svc-c").expect("ids").is_empty());
+        drop(snapshot);
+        // A record written before apps/ names its apps by its release ids.
+        write(&store, &["releases/4f/legacy-4f2a9c1be0d3.yaml"]);
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert_eq!(apps(&snapshot).expect("apps"), ["legacy", "svc-a", "svc-b"]);
+        assert_eq!(
+            release_ids(&snapshot, "legacy").expect("ids"),
+            ["legacy-4f2a9c1be0d3"]
+        );
+    }
+}

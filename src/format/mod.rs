@@ -1,7 +1,10 @@
-//! The record's format: which files the records branch holds and where (`layout`),
-//! what a release file and an environment file contain and how they are read and
-//! written (`files`, `journal`), and the fast readers built on knowing exactly how
-//! relctl writes them (`rejected`, `summary`, `scan`). Commands, the runner, notes and
+//! The record's format: which files the records branch holds and where (`layout`:
+//! everything keyed by app, under `apps/<app>/`), what a release file and an
+//! environment file contain and how they are read and written (`files`, `journal`),
+//! which apps, environments and releases the record holds (`listing`), records
+//! written before `apps/` (`legacy`: read as the apps they name, moved by one commit),
+//! and the fast readers built on knowing exactly how relctl writes them (`rejected`,
+//! `summary`, `scan`). Commands, the runner, notes and
 //! reports ask this module; nothing else knows the layout. The types of the files'
 //! contents are the engine's (`ReleaseFile`, `EnvFile`, src/engine/event.rs); the git
 //! store underneath (src/record/) knows nothing of them.
@@ -16,7 +19,9 @@ mod rejected;
 pub mod scan;
 pub mod summary;
 
-pub use files::{read_env, read_envs, read_release};
+pub use files::{
+    check_artifact, env_file, is_named, read_env, read_envs, read_release, release_file,
+};
 pub use glance::Glances;
 pub use journal::{Author, Header, record};
 pub use layout::{

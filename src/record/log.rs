@@ -32,6 +32,16 @@ impl Store {
     /// Commits on the local branch, newest first, at most `limit` of them. The
     /// branch is a line, so following first parents reads only what is returned.
     pub fn log(&self, limit: Option<usize>) -> Result<Vec<LogEntry>> {
+        self.log_where(limit, &|_| true)
+    }
+
+    /// The commits `keep` keeps, newest first, at most `limit` of them: the branch is
+    /// read only as far back as it takes to find them.
+    pub fn log_where(
+        &self,
+        limit: Option<usize>,
+        keep: &dyn Fn(&LogEntry) -> bool,
+    ) -> Result<Vec<LogEntry>> {
         let mut entries = Vec::new();
         let mut next = self.tip()?;
         while let Some(oid) = next
@@ -44,7 +54,10 @@ impl Store {
                     self.path().display()
                 )
             })?;
-            entries.push(entry(&commit)?);
+            let entry = entry(&commit)?;
+            if keep(&entry) {
+                entries.push(entry);
+            }
             next = commit.parent_ids().next();
         }
         Ok(entries)

@@ -248,6 +248,12 @@ impl Runner<'_> {
         let release = self.release().to_string();
         let actor = self.author.actor.clone();
         let baseline = file.live.clone();
+        if let Some(live) = &baseline {
+            let app = &self.header.app;
+            self.check_artifact(&live.release, &live.artifact, &|s| {
+                crate::format::env_file(s, app, env)
+            })?;
+        }
         self.record(
             Some(env),
             EventKind::Entered {

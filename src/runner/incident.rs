@@ -71,6 +71,7 @@ impl Runner<'_> {
             env_name,
             &run,
             to,
+            &|s| format::env_file(s, &self.header.app, env_name),
             "the environment's lock is held by the rollback; run the same rollback again",
         )
         .await?;
@@ -141,7 +142,10 @@ impl Runner<'_> {
                     "`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path",
                     self.release()
                 );
-                self.redeploy(env_name, run, baseline, &hint).await?;
+                let own = self.release();
+                let from =
+                    |s: &crate::record::Snapshot| format::release_file(s, &self.header.app, own);
+                self.redeploy(env_name, run, baseline, &from, &hint).await?;
                 to = Some(baseline.release.clone());
             }
             (None, true) => self.printer.warn(&format!(
@@ -244,8 +248,10 @@ impl Runner<'_> {
         env_name: &str,
         run: &EnvRun,
         to: &Live,
+        from: &dyn Fn(&crate::record::Snapshot) -> anyhow::Result<String>,
         hint: &str,
     ) -> anyhow::Result<()> {
+        self.check_artifact(&to.release, &to.artifact, from)?;
         let env = self
             .plan
             .environment(env_name)

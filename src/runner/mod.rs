@@ -114,6 +114,28 @@ impl<'a> Runner<'a> {
         Ok(self.client.get_or_init(|| client))
     }
 
+    /// relctl deploys only the plan's artifact: `artifact`, which the record gives
+    /// `release` in the file `from` names, must be one (format::check_artifact).
+    fn check_artifact(
+        &self,
+        release: &str,
+        artifact: &str,
+        from: &dyn Fn(&crate::record::Snapshot) -> anyhow::Result<String>,
+    ) -> anyhow::Result<()> {
+        if crate::format::is_named(artifact, &self.plan.artifact_name) {
+            return Ok(());
+        }
+        let snapshot = self.store.snapshot()?;
+        let path = from(&snapshot)?;
+        crate::format::check_artifact(
+            &snapshot,
+            &path,
+            release,
+            artifact,
+            &self.plan.artifact_name,
+        )
+    }
+
     fn own_deployable(&self) -> Deployable {
         let name = self
             .header

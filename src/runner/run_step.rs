@@ -29,6 +29,12 @@ impl Runner<'_> {
             .context("the plan lost an environment")?;
         let step = &env.steps[index];
         let target = self.own_deployable();
+        if matches!(step.kind, StepKind::Deploy { .. }) {
+            let (app, release) = (&self.header.app, self.release());
+            self.check_artifact(release, &target.artifact, &|s| {
+                crate::format::release_file(s, app, release)
+            })?;
+        }
         let weight = steps::step_weight(env, index);
         let scope = self.scope(env_name, &target, run.baseline.as_ref(), index, weight);
         if let StepKind::Analysis(name) = &step.kind {
