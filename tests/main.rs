@@ -32,6 +32,7 @@ mod rollback_gates;
 mod rollback_races;
 mod runbook;
 mod secrets;
+mod shared_records;
 mod terminal;
 mod tls;
 mod validate;

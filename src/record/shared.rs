@@ -69,7 +69,7 @@ fn cache_root() -> Result<PathBuf> {
 /// `url` without what may be a credential: the user name and password of a
 /// `scheme://user:password@host/…` URL (some servers take a token as the user name).
 /// An scp-like `user@host:path` has no password and is kept as it is.
-pub(super) fn without_credentials(url: &str) -> String {
+fn without_credentials(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -241,5 +241,32 @@ mod tests {
             "git@github.com:acme/records.git"
         );
         assert!(dir_name("/srv/git/records.git").starts_with("srv_git_records.git-"));
+    }
+
+    #[test]
+    fn processes_starting_at_once_make_one_clone() {
+        let root = std::env::temp_dir().join(format!(
+            "relctl-shared-{}-{:x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        let url = "https://git.example.com/platform/records.git";
+        let made: Vec<PathBuf> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| clone_for(&root, url, "relctl/records")))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("a thread").expect("a clone"))
+                .collect()
+        });
+        assert!(made.iter().all(|dir| dir == &made[0]), "{made:?}");
+        let entries: Vec<_> = std::fs::read_dir(&root)
+            .expect("the cache")
+            .flatten()
+            .map(|entry| entry.file_name())
+            .collect();
+        assert_eq!(entries.len(), 1, "no half-made clone is left: {entries:?}");
+        std::fs::remove_dir_all(&root).expect("clean up");
     }
 }
