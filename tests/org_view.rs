@@ -129,15 +129,6 @@ fn an_unknown_release_is_exit_2_with_the_closest_id() {
         vec!["abort", typo],
         vec!["approve", typo, "--env", "production"],
         vec!["reject", typo, "--env", "production", "--reason", "x"],
-        vec![
-            "rollback",
-            "--env",
-            "production",
-            "--to",
-            typo,
-            "--reason",
-            "x",
-        ],
     ] {
         let run = s.relctl(&args);
         usage_error(&run, &expected);
@@ -148,6 +139,23 @@ fn an_unknown_release_is_exit_2_with_the_closest_id() {
             run.stderr
         );
     }
+    // rollback --to lists the releases it would go back to instead.
+    let run = s.relctl(&[
+        "rollback",
+        "--env",
+        "production",
+        "--to",
+        typo,
+        "--reason",
+        "x",
+    ]);
+    usage_error(&run, &format!("{typo} was never live in production"));
+    assert!(
+        run.stderr
+            .contains(&format!("candidates: {}", release(OLD))),
+        "{}",
+        run.stderr
+    );
     // The digest part mistyped.
     usage_error(
         &s.relctl(&["history", "4f3a"]),

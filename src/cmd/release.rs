@@ -163,14 +163,6 @@ pub fn resolve(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<Op
     }
 }
 
-/// A release id resolved by `resolve`, or exit 2 saying there is none.
-pub fn resolve_or_missing(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<String> {
-    match resolve(snapshot, app, given)? {
-        Some(id) => Ok(id),
-        None => Err(missing(snapshot, app, given)?.into()),
-    }
-}
-
 /// The error for a release the record does not hold, with the closest id it does.
 fn missing(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<Error> {
     let ids = format::release_ids(snapshot, app)?;

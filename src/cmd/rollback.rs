@@ -73,7 +73,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let snapshot = store.snapshot()?;
         let file = format::read_env(&snapshot, &plan.app, env)?;
         let to = (args.to.as_deref())
-            .map(|to| release::resolve_or_missing(&snapshot, &plan.app, to))
+            .map(|to| {
+                // A release the record does not hold was never live there either: the
+                // error then lists the releases `--to` would accept.
+                Ok::<_, anyhow::Error>(
+                    release::resolve(&snapshot, &plan.app, to)?.unwrap_or_else(|| to.to_string()),
+                )
+            })
             .transpose()?;
         let seen: &Option<Lock> = first_seen.get_or_insert_with(|| file.lock.clone());
         // A rollback that took the environment while this one was deciding is running:
