@@ -3,9 +3,9 @@
 use serde_json::{Value, json};
 
 use super::Context;
-use crate::engine::{self, EnvFile};
+use crate::engine::{self, EnvFile, ReleaseFile};
 use crate::format;
-use crate::record::{Freshness, Snapshot};
+use crate::record::Freshness;
 use crate::ui::OutputMode;
 
 /// Show what is live in each environment, and record commits not yet pushed
@@ -54,13 +54,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .iter()
         .map(|name| {
             let steps = plan.environment(name).map_or(0, |e| e.steps.len());
-            row(
-                &snapshot,
-                &plan.app,
-                name,
-                steps,
-                &format::read_env(&snapshot, &plan.app, name)?,
-            )
+            let file = format::read_env(&snapshot, &plan.app, name)?;
+            row(name, &file, &mut |release| {
+                let holder = format::read_release(&snapshot, &plan.app, release)?;
+                Ok(holding_of(holder.as_ref(), name, steps))
+            })
         })
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
@@ -161,7 +159,20 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
                 continue;
             }
             seen_env = true;
-            let mut row = row(&snapshot, app, &env, 0, &glances.env(&snapshot, app, &env)?)?;
+            let file = glances.env(&snapshot, app, &env)?;
+            let mut row = row(&env, &file, &mut |release| {
+                let note = glances.release_note(&snapshot, app, release, &env, |holder| {
+                    let (what, step) = holding_of(holder, &env, 0);
+                    step.map_or(what.to_string(), |s| format!("{what}\t{s}"))
+                })?;
+                let (what, step) = note.split_once('\t').unwrap_or((note.as_str(), ""));
+                let what = HOLDINGS
+                    .iter()
+                    .find(|w| **w == what)
+                    .copied()
+                    .unwrap_or("in progress");
+                Ok((what, step.parse().ok()))
+            })?;
             row["app"] = app.as_str().into();
             rows.push(row);
         }
@@ -206,17 +217,53 @@ pub(super) fn unknown(what: &str, name: &str, known: &[String]) -> crate::error:
     )
 }
 
+/// Where the release holding an environment's lock stands there, in `status`'s words,
+/// and the step it is at when in progress.
+type Holding = (&'static str, Option<usize>);
+
+/// Every word `holding_of` may say, for reading one back from the view's cache.
+const HOLDINGS: [&str; 7] = [
+    "interrupted",
+    "rollback failed",
+    "awaiting approval",
+    "paused (inconclusive)",
+    "paused (failed)",
+    "rolling back",
+    "in progress",
+];
+
+/// Where `release` (holding `env`'s lock) stands in `env`, from its release file;
+/// `steps` is how many steps the plan gives `env`.
+fn holding_of(release: Option<&ReleaseFile>, env: &str, steps: usize) -> Holding {
+    let holder = engine::fold(release);
+    let run = holder.env(env);
+    let what = if holder.interrupted {
+        "interrupted"
+    } else if run.rollback_failed.is_some() {
+        "rollback failed"
+    } else if run.waiting_at().is_some() {
+        "awaiting approval"
+    } else if run.inconclusive.is_some() {
+        "paused (inconclusive)"
+    } else if run.failed.is_some() {
+        "paused (failed)"
+    } else if run.rolling_back {
+        "rolling back"
+    } else {
+        "in progress"
+    };
+    (what, run.position(steps))
+}
+
 /// One environment's row; `steps` is how many steps the plan gives it (0 when there is
 /// no plan to say). `state` says where it stands in the words `status` always used;
 /// `kind` in one of the organisation's view's: live, in progress, paused for approval,
 /// locked (stopped with the lock held: interrupted, paused on a failure, a rollback
 /// that failed), rolled back, empty; `standing` is `kind` with the release it is about.
 fn row(
-    snapshot: &Snapshot,
-    app: &str,
     name: &str,
-    steps: usize,
     file: &EnvFile,
+    holding: &mut dyn FnMut(&str) -> anyhow::Result<Holding>,
 ) -> anyhow::Result<Value> {
     let live = file.live.as_ref();
     let mut state = match (&file.rolled_back, live) {
@@ -240,32 +287,21 @@ fn row(
         None => kind.to_string(),
     };
     if let Some(lock) = &file.lock {
-        let holder = format::read_release(snapshot, app, &lock.release)?
-            .map(|f| engine::fold(Some(&f)))
-            .unwrap_or_default();
-        let run = holder.env(name);
-        let what = if holder.interrupted {
-            next = Some(format!(
-                "{} was interrupted in {name}; `relctl resume {}` continues it",
-                lock.release, lock.release
-            ));
-            "interrupted"
-        } else if run.rollback_failed.is_some() {
-            next = Some(format!(
-                "rolling {name} back failed; `relctl rollback --env {name}` tries again"
-            ));
-            "rollback failed"
-        } else if run.waiting_at().is_some() {
-            "awaiting approval"
-        } else if run.inconclusive.is_some() {
-            "paused (inconclusive)"
-        } else if run.failed.is_some() {
-            "paused (failed)"
-        } else if run.rolling_back {
-            "rolling back"
-        } else {
-            "in progress"
-        };
+        let (what, position) = holding(&lock.release)?;
+        match what {
+            "interrupted" => {
+                next = Some(format!(
+                    "{} was interrupted in {name}; `relctl resume {}` continues it",
+                    lock.release, lock.release
+                ))
+            }
+            "rollback failed" => {
+                next = Some(format!(
+                    "rolling {name} back failed; `relctl rollback --env {name}` tries again"
+                ))
+            }
+            _ => {}
+        }
         kind = match what {
             "awaiting approval" => "paused for approval",
             "in progress" | "rolling back" => "in progress",
@@ -281,7 +317,7 @@ fn row(
         };
         state = format!("{what}: {}", lock.release);
         if what == "in progress"
-            && let Some(step) = run.position(steps)
+            && let Some(step) = position
         {
             state.push_str(&format!(" (step {step})"));
         }

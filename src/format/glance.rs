@@ -16,17 +16,20 @@ use std::path::{Path, PathBuf};
 
 use git2::Oid;
 
-use super::files::{decode_with, read_env};
-use super::layout::env_path;
-use crate::engine::EnvFile;
+use super::files::{decode_with, read_env, read_release};
+use super::layout::{env_path, release_path};
+use crate::engine::{EnvFile, ReleaseFile};
 use crate::record::Snapshot;
 
 /// Environment files at a glance, by blob id: those kept from earlier views and those
-/// read by this one.
+/// read by this one; and notes the view made of release files, by blob id and
+/// environment (`<blob>:<env>`).
 pub struct Glances {
     path: PathBuf,
     kept: HashMap<Oid, EnvFile>,
     used: HashSet<Oid>,
+    notes: HashMap<String, String>,
+    used_notes: HashSet<String>,
     changed: bool,
 }
 
@@ -40,20 +43,24 @@ impl Glances {
         let path = common_dir.join(CACHE_FILE);
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let mut lines = text.lines();
-        let kept = if lines.next() == Some(CACHE_HEADER) {
-            lines
-                .filter_map(|line| {
-                    let (oid, json) = line.split_once('\t')?;
-                    Some((Oid::from_str(oid).ok()?, serde_json::from_str(json).ok()?))
-                })
-                .collect()
-        } else {
-            HashMap::new()
-        };
+        let (mut kept, mut notes) = (HashMap::new(), HashMap::new());
+        if lines.next() == Some(CACHE_HEADER) {
+            for (key, value) in lines.filter_map(|line| line.split_once('\t')) {
+                if key.contains(':') {
+                    notes.insert(key.to_string(), value.to_string());
+                } else if let (Ok(oid), Ok(file)) =
+                    (Oid::from_str(key), serde_json::from_str(value))
+                {
+                    kept.insert(oid, file);
+                }
+            }
+        }
         Glances {
             path,
             kept,
             used: HashSet::new(),
+            notes,
+            used_notes: HashSet::new(),
             changed: false,
         }
     }
@@ -78,6 +85,33 @@ impl Glances {
         Ok(file)
     }
 
+    /// What `make` says of release `id` of `app` for environment `env`, from its file
+    /// (`None` when the record has none): kept by the file's blob id, so it is made
+    /// again only when the file changed. `make` must say it in one line.
+    pub fn release_note(
+        &mut self,
+        snapshot: &Snapshot,
+        app: &str,
+        id: &str,
+        env: &str,
+        make: impl FnOnce(Option<&ReleaseFile>) -> String,
+    ) -> anyhow::Result<String> {
+        let Some(blob) = snapshot.blob_id(&release_path(app, id))? else {
+            return Ok(make(read_release(snapshot, app, id)?.as_ref()));
+        };
+        let key = format!("{blob}:{env}");
+        self.used_notes.insert(key.clone());
+        if let Some(note) = self.notes.get(&key) {
+            return Ok(note.clone());
+        }
+        let note = make(read_release(snapshot, app, id)?.as_ref());
+        if !note.contains('\n') {
+            self.notes.insert(key, note.clone());
+            self.changed = true;
+        }
+        Ok(note)
+    }
+
     /// Keeps what this view read for the next one, through a temporary file and a
     /// rename, so that a reader never sees half of it. Glances no view read any more
     /// are dropped once they outnumber the ones read. A cache that cannot be written
@@ -86,6 +120,10 @@ impl Glances {
         let stale = self.kept.len() - self.used.len().min(self.kept.len());
         if stale > self.used.len() {
             self.kept.retain(|oid, _| self.used.contains(oid));
+            self.changed = true;
+        }
+        if self.notes.len() > 2 * self.used_notes.len() + 64 {
+            self.notes.retain(|key, _| self.used_notes.contains(key));
             self.changed = true;
         }
         if !self.changed {
@@ -98,6 +136,9 @@ impl Glances {
             if let Ok(json) = serde_json::to_string(file) {
                 text.push_str(&format!("{oid}\t{json}\n"));
             }
+        }
+        for (key, note) in &self.notes {
+            text.push_str(&format!("{key}\t{note}\n"));
         }
         let temp = self
             .path

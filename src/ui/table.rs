@@ -12,18 +12,20 @@ pub fn table(columns: &[&str], rows: &[Vec<String>]) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let line = |values: &mut dyn Iterator<Item = &str>| {
-        let mut out: String = values
-            .zip(&widths)
-            .map(|(v, w)| format!("{v:<w$}  "))
-            .collect();
-        out.truncate(out.trim_end().len());
-        out.push('\n');
-        out
+    let mut text =
+        String::with_capacity((widths.iter().sum::<usize>() + 2 * widths.len()) * (rows.len() + 1));
+    let mut line = |values: &mut dyn Iterator<Item = &str>| {
+        for (value, width) in values.zip(&widths) {
+            text.push_str(value);
+            let pad = width.saturating_sub(value.chars().count()) + 2;
+            text.extend(std::iter::repeat_n(' ', pad));
+        }
+        text.truncate(text.trim_end_matches(' ').len());
+        text.push('\n');
     };
-    let mut text = line(&mut columns.iter().copied());
+    line(&mut columns.iter().copied());
     for row in rows {
-        text.push_str(&line(&mut row.iter().map(String::as_str)));
+        line(&mut row.iter().map(String::as_str));
     }
     text
 }
