@@ -129,6 +129,8 @@ pub enum Command {
     History(cmd::history::Args),
     #[command(after_long_help = manual::help_examples(Some("verify")))]
     Verify(cmd::verify::Args),
+    #[command(after_long_help = manual::help_examples(Some("releases")))]
+    Releases(cmd::releases::Args),
     #[command(after_long_help = manual::help_examples(Some("notes")))]
     Notes(cmd::notes::Args),
     #[command(after_long_help = manual::help_examples(Some("report")))]

@@ -122,6 +122,20 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
                 "relctl status --env production --output json",
                 "full digests and times, for scripts",
             ),
+            (
+                "relctl status --all --records git@github.com:acme/records.git",
+                "every app in every environment, no plan needed",
+            ),
+        ],
+        Some("releases") => &[
+            (
+                "relctl releases",
+                "this plan's app's releases, newest first",
+            ),
+            (
+                "relctl releases --env production --limit 50 --output json",
+                "those that have been in production, for scripts",
+            ),
         ],
         Some("history") => &[
             (

@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "rollback",
     "status",
     "history",
+    "releases",
     "notes",
     "report",
     "unlock",

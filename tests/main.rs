@@ -25,6 +25,7 @@ mod incident;
 mod metrics;
 mod notes;
 mod notify;
+mod org_view;
 mod outside_text;
 mod promote;
 mod record_sync;

@@ -115,7 +115,7 @@ pub fn init_repo(dir: &Path) -> anyhow::Result<()> {
 
 /// The same serialisation as relctl's journal (src/runner/journal.rs); `seed` checks
 /// that it gives back byte for byte what relctl wrote.
-fn encode<T: serde::Serialize>(value: &T) -> anyhow::Result<Vec<u8>> {
+pub fn encode<T: serde::Serialize>(value: &T) -> anyhow::Result<Vec<u8>> {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.folded_wrap_chars = usize::MAX;
     options.min_fold_chars = usize::MAX;

@@ -7,6 +7,7 @@
 //! points at bench/run.
 
 mod generate;
+mod org;
 mod platform;
 mod rollback;
 
@@ -46,6 +47,16 @@ enum Cmd {
         /// Release files per commit
         #[arg(long, default_value_t = 5000)]
         per_commit: usize,
+    },
+    /// Add APPS apps of RELEASES releases each (4 environments) to the records branch at
+    /// DIR, straight into git objects; DIR is made when it is not a repository
+    Org {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        apps: usize,
+        #[arg(long)]
+        releases: usize,
     },
     /// Check that sampled record files read back byte for byte as relctl writes them
     Verify {
@@ -107,6 +118,11 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             let generated = generate::generate(&relctl, &dir, releases, per_commit.max(1))?;
             println!("{}", generated.json());
         }
+        Cmd::Org {
+            dir,
+            apps,
+            releases,
+        } => println!("{}", org::generate(&dir, apps, releases)?),
         Cmd::Verify { dir, sample } => generate::verify(&dir, sample)?,
         Cmd::Rollback {
             relctl,

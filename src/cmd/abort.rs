@@ -10,7 +10,7 @@ use crate::runner::{self, Options};
 /// Stop a release under way; its environment goes back to what was live before
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release id (<app>-<12 hex>)
+    /// The release id (<app>-<12 hex>), or the start of it or of its hex digits
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 
@@ -23,6 +23,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let store = runner::open_store(&plan)?;
     let (file, state) = release::find(&store, &plan.app, &args.release)?;
+    let id = file.release.clone();
     let reason = args.reason.unwrap_or_else(|| "aborted".into());
     let opts = Options {
         targets: state.targets.clone(),
@@ -31,12 +32,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
     runner.sync()?;
     // Decide on what the remote holds now, not on what this clone had before the sync.
-    let (_, state) = release::find(&runner.store, &plan.app, &args.release)?;
+    let (_, state) = release::find(&runner.store, &plan.app, &id)?;
     let current = state
         .current()
         .map(|(env, run)| (env.to_string(), run.clone()));
     if current.is_none() {
-        refuse_live(&runner, &plan, &args.release)?;
+        refuse_live(&runner, &plan, &id)?;
     }
     runner.record(
         current.as_ref().map(|(env, _)| env.as_str()),
@@ -48,7 +49,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let Some((env, run)) = current else {
         ctx.printer.status(&format!(
             "{} was not inside any environment; it is marked aborted",
-            args.release
+            id
         ));
         return Ok(());
     };

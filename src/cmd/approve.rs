@@ -11,7 +11,7 @@ use crate::runner;
 /// Approve a release into an environment (as RELCTL_ACTOR, else git user.email)
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release id (<app>-<12 hex>)
+    /// The release id (<app>-<12 hex>), or the start of it or of its hex digits
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 
@@ -35,23 +35,24 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let sync = store.sync();
     let (file, _) = release::find_after(&store, &plan.app, &args.release, &sync)?;
+    let id = file.release.clone();
     // At a signed gate an approval that does not verify is as good as none: it may be
     // given again, signed.
     let (state, _) = crate::trust::state(&store, &plan, &file)?;
     let author = release::author(&plan);
-    let gate = release::decidable_gate(env, &args.release, &state, &author, Verdict::Approve)?;
+    let gate = release::decidable_gate(env, &id, &state, &author, Verdict::Approve)?;
     if let Some(earlier) = crate::engine::rolled_back_before(&plan, &state, &env.name) {
         return Err(Error::new(
             Exit::Blocked,
             format!(
                 "approval refused: {0} was rolled back in {earlier} after it had gone on to {1}, \
                  so it cannot go further",
-                args.release, env.name
+                id, env.name
             ),
         )
         .with_hint(format!(
             "`relctl abort {0}` ends it and takes {1} back (or `relctl reject {0} --env {1}`)",
-            args.release, env.name
+            id, env.name
         ))
         .into());
     }
@@ -88,7 +89,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         kind,
         &mut |_| Ok(()),
     )?;
-    ctx.printer.event(&args.release, &event)?;
+    ctx.printer.event(&id, &event)?;
     runner::push::report_one(
         &appended,
         &store,
@@ -97,7 +98,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         github.as_ref(),
         "the approval",
     )?;
-    let (file, _) = release::find(&store, &plan.app, &args.release)?;
+    let (file, _) = release::find(&store, &plan.app, &id)?;
     let (after, verdicts) = crate::trust::state(&store, &plan, &file)?;
     for verdict in verdicts
         .iter()
@@ -114,7 +115,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     } else {
         format!(
             "{have}/{min} approvals: a promote waiting with --wait-approval goes on by itself; otherwise `relctl resume {}` continues the release",
-            args.release
+            id
         )
     });
     Ok(())

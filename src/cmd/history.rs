@@ -9,7 +9,7 @@ use crate::ui::OutputMode;
 /// Show recorded events, newest first, or one release in full
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Show this release in full
+    /// Show this release in full (its id, or the start of it or of its hex digits)
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: Option<String>,
 

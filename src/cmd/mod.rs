@@ -12,6 +12,7 @@ pub mod plan;
 pub mod promote;
 pub mod reject;
 pub mod release;
+pub mod releases;
 pub mod report;
 pub mod resume;
 pub mod rollback;
@@ -71,8 +72,15 @@ pub fn read_record(
     ctx: &Context,
     plan: &crate::plan::Plan,
 ) -> anyhow::Result<(crate::record::Store, crate::record::Freshness)> {
+    refreshed(ctx, crate::runner::open_store_to_read(plan)?)
+}
+
+/// `store` fetched for a command that only reads it, as `read_record` says.
+fn refreshed(
+    ctx: &Context,
+    store: crate::record::Store,
+) -> anyhow::Result<(crate::record::Store, crate::record::Freshness)> {
     use crate::record::Freshness;
-    let store = crate::runner::open_store_to_read(plan)?;
     let freshness = store.refresh(READ_FETCH_TIMEOUT)?;
     let remote = store
         .remote_shown()
@@ -106,6 +114,36 @@ pub fn read_record(
         Freshness::Local | Freshness::Fetched | Freshness::CheckedOut { .. } => {}
     }
     Ok((store, freshness))
+}
+
+/// The record the organisation's views read (`status --all`, `releases`): the records
+/// repository named by `--records` (a directory or a URL; its `branch`, else the
+/// default one), with no plan; else the plan's record, and the plan. Either is fetched
+/// first, as `read_record` does.
+pub fn org_record(
+    ctx: &Context,
+    records: Option<&str>,
+    branch: Option<&str>,
+) -> anyhow::Result<(
+    crate::record::Store,
+    crate::record::Freshness,
+    Option<crate::plan::Plan>,
+)> {
+    let Some(dir) = records else {
+        let plan = load_plan(ctx)?;
+        let (store, freshness) = read_record(ctx, &plan)?;
+        return Ok((store, freshness, Some(plan)));
+    };
+    let branch = branch.unwrap_or(crate::plan::DEFAULT_RECORDS_BRANCH);
+    let (store, freshness) = refreshed(ctx, crate::runner::open_records_to_read(dir, branch)?)?;
+    if store.snapshot()?.tip().is_none() {
+        return Err(
+            crate::error::Error::usage(format!("{dir} has no records branch `{branch}`"))
+                .with_hint("name the branch with --branch (a plan's `record.branch`)")
+                .into(),
+        );
+    }
+    Ok((store, freshness, None))
 }
 
 /// What every command gets: the plan's path if `--plan` gave one (`plan_path` finds it
@@ -144,6 +182,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Status(args) => status::run(args, ctx),
         Command::History(args) => history::run(args, ctx),
         Command::Verify(args) => verify::run(args, ctx),
+        Command::Releases(args) => releases::run(args, ctx),
         Command::Notes(args) => notes::run(args, ctx),
         Command::Report(args) => report::run(args, ctx),
         Command::Unlock(args) => unlock::run(args, ctx),

@@ -8,7 +8,7 @@ use crate::ui::OutputMode;
 /// Write release notes: the commits between what is live in ENV and this release
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release id (<app>-<12 hex>)
+    /// The release id (<app>-<12 hex>), or the start of it or of its hex digits
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 

@@ -10,7 +10,7 @@ use crate::runner;
 /// Reject a release for an environment
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release id (<app>-<12 hex>)
+    /// The release id (<app>-<12 hex>), or the start of it or of its hex digits
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 
@@ -35,9 +35,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let author = release::author(&plan);
-    let gate = release::decidable_gate(env, &args.release, &state, &author, Verdict::Reject)?;
+    let release_id = file.release.clone();
+    let gate = release::decidable_gate(env, &release_id, &state, &author, Verdict::Reject)?;
     release::check_signing(release::gate_approval(env, gate), &store, "a rejection")?;
-    let release_id = args.release.clone();
     let kind = EventKind::Rejected {
         by: author.actor.clone(),
         reason: args.reason,
@@ -55,7 +55,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         },
     )?;
-    ctx.printer.event(&args.release, &event)?;
+    ctx.printer.event(&release_id, &event)?;
     runner::push::report_one(
         &appended,
         &store,
@@ -66,7 +66,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     )?;
     ctx.printer.status(&format!(
         "a promote waiting for approval rolls {} back now; otherwise `relctl resume {}` does",
-        args.env, args.release
+        args.env, release_id
     ));
     Ok(())
 }

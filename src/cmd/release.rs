@@ -11,9 +11,10 @@ use crate::engine::{self, ActorSource, EnvRun, Outcome, ReleaseFile, ReleaseStat
 use crate::error::{Error, Exit};
 use crate::format;
 use crate::identity::{self, Identity};
+use crate::plan::diag::edit_distance;
 use crate::plan::{Approval, Environment, Plan, template};
 use crate::providers::Secrets;
-use crate::record::Store;
+use crate::record::{Snapshot, Store};
 use crate::runner::{self, Author, Header, Options, Runner, Surroundings};
 
 /// Who acts, under which plan: stamped on every event this command records. When no
@@ -86,7 +87,8 @@ pub fn find(store: &Store, app: &str, id: &str) -> anyhow::Result<(ReleaseFile, 
 }
 
 /// `find`, after `sync`: when the release is missing and the remote could not be
-/// reached, the error says so, since the release may well be on the remote.
+/// reached, the error says so, since the release may well be on the remote. `id` may be
+/// a prefix (see `resolve`).
 pub fn find_after(
     store: &Store,
     app: &str,
@@ -94,7 +96,11 @@ pub fn find_after(
     sync: &anyhow::Result<crate::record::Sync>,
 ) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
     let snapshot = store.snapshot()?;
-    let Some(file) = format::read_release(&snapshot, app, id)? else {
+    let found = match resolve(&snapshot, app, id)? {
+        Some(full) => format::read_release(&snapshot, app, &full)?,
+        None => None,
+    };
+    let Some(file) = found else {
         let unreached = match sync {
             Ok(sync) => sync.error.clone(),
             Err(err) => Some(format!("{err:#}")),
@@ -105,13 +111,89 @@ pub fn find_after(
                  could not be reached to look there: {why}"
             ))
             .with_hint("fix the access to the remote (README: \"Sharing records through a remote\"), then run this again"),
-            None => Error::usage(format!("there is no release `{id}` in the record"))
-                .with_hint("`relctl history` lists the releases the record holds"),
+            None => missing(&snapshot, app, id)?,
         };
         return Err(err.into());
     };
     let state = engine::fold(Some(&file));
     Ok((file, state))
+}
+
+/// The release of `app` that `given` stands for, as every command taking a release
+/// reads it: the id itself, else the one id of the app's that begins with `given`, else
+/// the one whose digest part (after the app's name) does (`4f2a` for
+/// `checkout-4f2a9c1be0d3`). `None` when no id
+/// matches; more than one is a usage error (exit 2) that names them.
+pub fn resolve(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<Option<String>> {
+    if given.is_empty() {
+        return Ok(None);
+    }
+    if format::read_release(snapshot, app, given)?.is_some() {
+        return Ok(Some(given.to_string()));
+    }
+    let ids = format::release_ids(snapshot, app)?;
+    let mut matching: Vec<&String> = ids.iter().filter(|id| id.starts_with(given)).collect();
+    if matching.is_empty() {
+        matching = ids
+            .iter()
+            .filter(|id| digest_part(id).starts_with(given))
+            .collect();
+    }
+    matching.sort();
+    match matching.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.to_string())),
+        many => {
+            const SHOWN: usize = 10;
+            let mut names = many
+                .iter()
+                .take(SHOWN)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            if many.len() > SHOWN {
+                names.push_str(&format!(" and {} more", many.len() - SHOWN));
+            }
+            Err(
+                Error::usage(format!("ambiguous: `{given}` matches {names}"))
+                    .with_hint("give more of the release id")
+                    .into(),
+            )
+        }
+    }
+}
+
+/// The error for a release the record does not hold, with the closest id it does.
+fn missing(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<Error> {
+    let ids = format::release_ids(snapshot, app)?;
+    let close = closest(given, &ids)
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default();
+    Ok(Error::usage(format!(
+        "there is no release `{given}` in the record{close}"
+    ))
+    .with_hint("`relctl releases` lists the releases the record holds"))
+}
+
+/// The part of a release id after the app's name: the digest's first 12 hex.
+fn digest_part(id: &str) -> &str {
+    id.rsplit_once('-').map_or(id, |(_, tail)| tail)
+}
+
+/// The id `given` is closest to, as typed: compared with as many characters of each
+/// id (or of its digest part) as were given, within a few typing mistakes.
+fn closest<'a>(given: &str, ids: &'a [String]) -> Option<&'a str> {
+    let len = given.chars().count();
+    let head = |s: &str| s.chars().take(len).collect::<String>();
+    ids.iter()
+        .map(|id| {
+            let distance =
+                edit_distance(given, &head(id)).min(edit_distance(given, &head(digest_part(id))));
+            (distance, id.as_str())
+        })
+        .filter(|(d, _)| *d <= 2.max(len / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, id)| id)
 }
 
 /// Every secret the plan uses, read now: a missing one stops the run before anything changes.

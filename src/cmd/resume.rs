@@ -6,7 +6,7 @@ use crate::runner::{self, Options};
 /// Continue a release that paused or was interrupted
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release id (<app>-<12 hex>)
+    /// The release id (<app>-<12 hex>), or the start of it or of its hex digits
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub release: String,
 

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: String,
 
-    /// The release to go back to (must have been live there before)
+    /// The release to go back to (must have been live there before; the start of its id will do)
     #[arg(long, value_name = "RELEASE", add = clap_complete::ArgValueCandidates::new(crate::complete::releases))]
     pub to: Option<String>,
 
@@ -77,12 +77,21 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         }
         let snapshot = store.snapshot()?;
         let file = format::read_env(&snapshot, &plan.app, env)?;
+        let to = (args.to.as_deref())
+            .map(|to| {
+                // A release the record does not hold was never live there either: the
+                // error then lists the releases `--to` would accept.
+                Ok::<_, anyhow::Error>(
+                    release::resolve(&snapshot, &plan.app, to)?.unwrap_or_else(|| to.to_string()),
+                )
+            })
+            .transpose()?;
         let seen: &Option<Lock> = first_seen.get_or_insert_with(|| file.lock.clone());
         // A rollback that took the environment while this one was deciding is running:
         // `--to` takes over only what was there before it was run.
         let take_over = args.to.is_some() && file.lock == *seen;
         let (header, to, preempted) =
-            match decide(&snapshot, &plan, &file, env, take_over, args.to.as_deref())? {
+            match decide(&snapshot, &plan, &file, env, take_over, to.as_deref())? {
                 Decision::Roll {
                     header,
                     to,

@@ -3,9 +3,9 @@
 use serde_json::{Value, json};
 
 use super::Context;
-use crate::engine::{self, EnvFile};
+use crate::engine::{self, EnvFile, ReleaseFile};
 use crate::format;
-use crate::record::{Freshness, Snapshot};
+use crate::record::Freshness;
 use crate::ui::OutputMode;
 
 /// Show what is live in each environment, and record commits not yet pushed
@@ -14,9 +14,35 @@ pub struct Args {
     /// Only this environment
     #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: Option<String>,
+
+    /// Every app and environment in the record: the organisation's view
+    #[arg(long)]
+    pub all: bool,
+
+    /// With --all: only this app
+    #[arg(long, value_name = "APP", requires = "all")]
+    pub app: Option<String>,
+
+    #[command(flatten)]
+    pub records: RecordsArgs,
+}
+
+/// Where the organisation's views read the record when there is no plan.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RecordsArgs {
+    /// Read this records repository (a directory or a URL) instead of the plan's; needs no plan
+    #[arg(long, value_name = "DIR|URL")]
+    pub records: Option<String>,
+
+    /// The records branch in --records [default: relctl/records]
+    #[arg(long, value_name = "BRANCH", requires = "records")]
+    pub branch: Option<String>,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    if args.all || args.records.records.is_some() {
+        return all(&args, ctx);
+    }
     let plan = super::load_plan(ctx)?;
     let names: Vec<&str> = match &args.env {
         Some(env) => vec![super::environment(&plan, env)?.name.as_str()],
@@ -28,13 +54,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .iter()
         .map(|name| {
             let steps = plan.environment(name).map_or(0, |e| e.steps.len());
-            row(
-                &snapshot,
-                &plan.app,
-                name,
-                steps,
-                &format::read_env(&snapshot, &plan.app, name)?,
-            )
+            let file = format::read_env(&snapshot, &plan.app, name)?;
+            row(name, &file, &mut |release| {
+                let holder = format::read_release(&snapshot, &plan.app, release)?;
+                Ok(holding_of(holder.as_ref(), name, steps))
+            })
         })
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
@@ -52,38 +76,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let keys = [
         "env", "release", "version", "digest", "since", "state", "who",
     ];
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            keys.iter()
-                .map(|k| cell(k, r[*k].as_str()).unwrap_or_else(|| "-".to_string()))
-                .collect()
-        })
-        .collect();
-    let widths: Vec<usize> = (0..columns.len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|c| c[i].chars().count())
-                .chain([columns[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |values: Vec<&str>| {
-        let mut out: String = values
-            .iter()
-            .zip(&widths)
-            .map(|(v, w)| format!("{v:<w$}  "))
-            .collect();
-        out.truncate(out.trim_end().len());
-        out.push('\n');
-        out
-    };
-    let mut text = line(columns.to_vec());
-    for c in &cells {
-        text.push_str(&line(c.iter().map(String::as_str).collect()));
-    }
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(&keys, r)).collect();
+    let mut text = crate::ui::table::table(&columns, &cells);
     let next: Vec<&str> = rows.iter().filter_map(|r| r["next"].as_str()).collect();
     if !next.is_empty() {
         text.push('\n');
@@ -99,6 +93,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         ));
     }
     ctx.printer.data(&text)
+}
+
+/// A row's table cells: `-` where the JSON has nothing.
+fn cells(keys: &[&str], row: &Value) -> Vec<String> {
+    keys.iter()
+        .map(|k| cell(k, row[*k].as_str()).unwrap_or_else(|| "-".to_string()))
+        .collect()
 }
 
 /// A table cell: the JSON's full digest shortened to 12 hex, its RFC 3339 time in minutes.
@@ -130,13 +131,139 @@ fn view(freshness: &Freshness) -> Value {
     }
 }
 
-/// One environment's row; `steps` is how many steps the plan gives it.
+/// `status --all`: one row per app and environment the record holds.
+fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
+    let (store, freshness, _) = super::org_record(
+        ctx,
+        args.records.records.as_deref(),
+        args.records.branch.as_deref(),
+    )?;
+    // Only read: libgit2 need not hash every file it inflates (src/record/libgit2.rs).
+    crate::record::read_without_hash_checks();
+    let snapshot = store.snapshot()?;
+    let apps = format::apps(&snapshot)?;
+    if let Some(app) = &args.app
+        && !apps.contains(app)
+    {
+        return Err(unknown("app", app, &apps).into());
+    }
+    let mut glances = format::Glances::open(store.common_dir());
+    let mut rows = Vec::new();
+    let mut seen_env = args.env.is_none();
+    for app in apps
+        .iter()
+        .filter(|a| args.app.as_ref().is_none_or(|w| w == *a))
+    {
+        for env in format::environments(&snapshot, app)? {
+            if args.env.as_ref().is_some_and(|e| *e != env) {
+                continue;
+            }
+            seen_env = true;
+            let file = glances.env(&snapshot, app, &env)?;
+            let mut row = row(&env, &file, &mut |release| {
+                let note = glances.release_note(&snapshot, app, release, &env, |holder| {
+                    let (what, step) = holding_of(holder, &env, 0);
+                    step.map_or(what.to_string(), |s| format!("{what}\t{s}"))
+                })?;
+                let (what, step) = note.split_once('\t').unwrap_or((note.as_str(), ""));
+                let what = HOLDINGS
+                    .iter()
+                    .find(|w| **w == what)
+                    .copied()
+                    .unwrap_or("in progress");
+                Ok((what, step.parse().ok()))
+            })?;
+            row["app"] = app.as_str().into();
+            rows.push(row);
+        }
+    }
+    glances.save();
+    if !seen_env && let Some(env) = &args.env {
+        let mut envs = Vec::new();
+        for app in &apps {
+            envs.extend(format::environments(&snapshot, app)?);
+        }
+        envs.sort();
+        envs.dedup();
+        return Err(unknown("environment", env, &envs).into());
+    }
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(&json!({
+            "environments": rows,
+            "unpushed": store.unpushed().unwrap_or(0),
+            "remote": store.remote_shown(),
+            "view": view(&freshness),
+        }));
+    }
+    let keys = [
+        "app", "env", "release", "version", "since", "standing", "who",
+    ];
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(&keys, r)).collect();
+    let text = crate::ui::table::table(
+        &["APP", "ENV", "RELEASE", "VERSION", "SINCE", "STATE", "WHO"],
+        &cells,
+    );
+    ctx.printer.data(&crate::text::visible(&text))
+}
+
+/// An app or environment `--app` or `--env` named that the record does not hold: exit 2.
+pub(super) fn unknown(what: &str, name: &str, known: &[String]) -> crate::error::Error {
+    crate::error::Error::usage(format!("there is no {what} `{name}` in the record")).with_hint(
+        if known.is_empty() {
+            "the record holds none yet".to_string()
+        } else {
+            format!("the record holds: {}", known.join(", "))
+        },
+    )
+}
+
+/// Where the release holding an environment's lock stands there, in `status`'s words,
+/// and the step it is at when in progress.
+type Holding = (&'static str, Option<usize>);
+
+/// Every word `holding_of` may say, for reading one back from the view's cache.
+const HOLDINGS: [&str; 7] = [
+    "interrupted",
+    "rollback failed",
+    "awaiting approval",
+    "paused (inconclusive)",
+    "paused (failed)",
+    "rolling back",
+    "in progress",
+];
+
+/// Where `release` (holding `env`'s lock) stands in `env`, from its release file;
+/// `steps` is how many steps the plan gives `env`.
+fn holding_of(release: Option<&ReleaseFile>, env: &str, steps: usize) -> Holding {
+    let holder = engine::fold(release);
+    let run = holder.env(env);
+    let what = if holder.interrupted {
+        "interrupted"
+    } else if run.rollback_failed.is_some() {
+        "rollback failed"
+    } else if run.waiting_at().is_some() {
+        "awaiting approval"
+    } else if run.inconclusive.is_some() {
+        "paused (inconclusive)"
+    } else if run.failed.is_some() {
+        "paused (failed)"
+    } else if run.rolling_back {
+        "rolling back"
+    } else {
+        "in progress"
+    };
+    (what, run.position(steps))
+}
+
+/// One environment's row; `steps` is how many steps the plan gives it (0 when there is
+/// no plan to say). `state` says where it stands in the words `status` always used;
+/// `kind` in one of the organisation's view's: live, in progress, paused for approval,
+/// locked (stopped with the lock held: interrupted, paused on a failure, a rollback
+/// that failed), rolled back, empty; `standing` is `kind` with the release it is about.
 fn row(
-    snapshot: &Snapshot,
-    app: &str,
     name: &str,
-    steps: usize,
     file: &EnvFile,
+    holding: &mut dyn FnMut(&str) -> anyhow::Result<Holding>,
 ) -> anyhow::Result<Value> {
     let live = file.live.as_ref();
     let mut state = match (&file.rolled_back, live) {
@@ -150,36 +277,47 @@ fn row(
         .map(|n| n.by.clone())
         .or_else(|| live.map(|l| l.by.clone()));
     let mut next = None;
+    let mut kind = match (&file.rolled_back, live) {
+        (Some(_), _) => "rolled back",
+        (None, Some(_)) => "live",
+        (None, None) => "empty",
+    };
+    let mut standing = match &file.rolled_back {
+        Some(note) => format!("rolled back from {}", note.from),
+        None => kind.to_string(),
+    };
     if let Some(lock) = &file.lock {
-        let holder = format::read_release(snapshot, app, &lock.release)?
-            .map(|f| engine::fold(Some(&f)))
-            .unwrap_or_default();
-        let run = holder.env(name);
-        let what = if holder.interrupted {
-            next = Some(format!(
-                "{} was interrupted in {name}; `relctl resume {}` continues it",
-                lock.release, lock.release
-            ));
-            "interrupted"
-        } else if run.rollback_failed.is_some() {
-            next = Some(format!(
-                "rolling {name} back failed; `relctl rollback --env {name}` tries again"
-            ));
-            "rollback failed"
-        } else if run.waiting_at().is_some() {
-            "awaiting approval"
-        } else if run.inconclusive.is_some() {
-            "paused (inconclusive)"
-        } else if run.failed.is_some() {
-            "paused (failed)"
-        } else if run.rolling_back {
-            "rolling back"
-        } else {
-            "in progress"
+        let (what, position) = holding(&lock.release)?;
+        match what {
+            "interrupted" => {
+                next = Some(format!(
+                    "{} was interrupted in {name}; `relctl resume {}` continues it",
+                    lock.release, lock.release
+                ))
+            }
+            "rollback failed" => {
+                next = Some(format!(
+                    "rolling {name} back failed; `relctl rollback --env {name}` tries again"
+                ))
+            }
+            _ => {}
+        }
+        kind = match what {
+            "awaiting approval" => "paused for approval",
+            "in progress" | "rolling back" => "in progress",
+            _ => "locked",
+        };
+        standing = match kind {
+            "locked" => format!(
+                "locked ({}): {}",
+                what.trim_start_matches("paused (").trim_end_matches(')'),
+                lock.release
+            ),
+            _ => format!("{kind}: {}", lock.release),
         };
         state = format!("{what}: {}", lock.release);
         if what == "in progress"
-            && let Some(step) = run.position(steps)
+            && let Some(step) = position
         {
             state.push_str(&format!(" (step {step})"));
         }
@@ -192,6 +330,8 @@ fn row(
         "digest": live.map(|l| l.digest.clone()),
         "since": live.map(|l| l.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "state": state,
+        "kind": kind,
+        "standing": standing,
         "who": who.filter(|w| !w.is_empty()),
         "lock": file.lock,
         "next": next,

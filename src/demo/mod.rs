@@ -155,7 +155,16 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         (Err(_), _) => {}
     }
     say("");
-    cmd::status::run(cmd::status::Args { env: None }, &demo_ctx)?;
+    let status = cmd::status::Args {
+        env: None,
+        all: false,
+        app: None,
+        records: cmd::status::RecordsArgs {
+            records: None,
+            branch: None,
+        },
+    };
+    cmd::status::run(status, &demo_ctx)?;
     say(&format!(
         "\nThe record is a git branch in {0}:\n  git -C {0} log --format='%h %s' relctl/records\n  git -C {0} show relctl/records:{2}\n  relctl --plan {1} history",
         walkthrough::shell_word(&dir.display().to_string()),

@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
-use super::files::{encode, read_env, read_release_at};
+use super::files::{self, encode, read_env, read_release_at};
 use super::layout::{env_path, release_path, summary_beside, trailer};
 use super::summary::{self, ReleaseLine};
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
@@ -108,6 +108,7 @@ pub fn record(
                 });
             release.events.push(event.clone());
             let content = encode(&release, &path)?;
+            files::written(&content, &release);
             let mut changes = Vec::with_capacity(3);
             if let Some(summary_path) = summary_beside(&path) {
                 changes.push(summary_change(
@@ -129,10 +130,9 @@ pub fn record(
                 update(&mut file)?;
                 if file != before {
                     let path = env_path(&header.app, env);
-                    changes.push(Change {
-                        content: encode(&file, &path)?,
-                        path,
-                    });
+                    let content = encode(&file, &path)?;
+                    files::written(&content, &file);
+                    changes.push(Change { content, path });
                 }
                 trailers.push((trailer::ENV.to_string(), env.to_string()));
             }

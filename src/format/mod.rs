@@ -10,6 +10,7 @@
 //! store underneath (src/record/) knows nothing of them.
 
 mod files;
+mod glance;
 mod journal;
 mod layout;
 mod legacy;
@@ -21,6 +22,7 @@ pub mod summary;
 pub use files::{
     check_artifact, env_file, is_named, read_env, read_envs, read_release, release_file,
 };
+pub use glance::Glances;
 pub use journal::{Author, Header, record};
 pub use layout::{
     APPS, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path, releases_dir,

@@ -83,11 +83,21 @@ fn compiled(code: &str) -> Result<Rc<Filter>, String> {
 
 const COMPILED_KEPT: usize = 256;
 
+/// jaq's standard definitions, parsed once per thread: parsing their source again for
+/// every expression was half of compiling one (jaq hands them out as source text).
+fn prelude() -> Vec<jaq_core::load::parse::Def<&'static str>> {
+    thread_local! {
+        static PRELUDE: Vec<jaq_core::load::parse::Def<&'static str>> = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .collect();
+    }
+    PRELUDE.with(Vec::clone)
+}
+
 fn compile(code: &str) -> Result<Filter, String> {
     bounded(code)?;
-    let defs = jaq_core::defs()
-        .chain(jaq_std::defs())
-        .chain(jaq_json::defs());
+    let defs = prelude();
     let funs = jaq_core::funs()
         .chain(jaq_std::funs())
         .chain(jaq_json::funs());

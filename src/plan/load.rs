@@ -128,7 +128,7 @@ fn artifact(node: &Node, d: &mut Diagnostics) -> Option<String> {
 fn default_record() -> RecordSpec {
     RecordSpec {
         repo: PathBuf::from("."),
-        branch: "relctl/records".into(),
+        branch: super::DEFAULT_RECORDS_BRANCH.into(),
         remote: None,
         url: None,
     }

@@ -33,6 +33,9 @@ pub struct Plan {
     pub notify: Vec<Notify>,
 }
 
+/// The records branch when the plan names none.
+pub const DEFAULT_RECORDS_BRANCH: &str = "relctl/records";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordSpec {
     /// Relative to the plan's directory.

@@ -16,6 +16,10 @@ use crate::error::{Error, Exit};
 /// How often the branch may move under one operation before we call it contended.
 pub(super) const MAX_ATTEMPTS: usize = 50;
 
+/// How long a commit keeps being built again on a records remote that other writers
+/// keep moving, after `MAX_ATTEMPTS` lost rounds.
+const REMOTE_PATIENCE: Duration = Duration::from_secs(60);
+
 /// A rejected push with the remote unchanged is retried for this long before we
 /// believe the remote means it (a hook, a protected branch) rather than a writer
 /// that has not finished yet (its ref lock still held, on a busy machine).
@@ -476,7 +480,13 @@ impl Store {
         };
         self.integrate(seen)?;
         let mut backoff = Backoff::default();
-        for _ in 0..MAX_ATTEMPTS {
+        // Every round lost here was won by another writer's push, so the branch is
+        // moving on: with many writers at once (CI runners of many apps sharing one
+        // records repository) a writer keeps trying for a while, not a number of rounds.
+        let began = std::time::Instant::now();
+        let mut lost = 0;
+        while lost < MAX_ATTEMPTS || began.elapsed() < REMOTE_PATIENCE {
+            lost += 1;
             let Some((oid, parent)) = self.commit_cas(build)? else {
                 return Ok(None);
             };
@@ -522,6 +532,9 @@ impl Store {
                 break;
             }
             tracing::debug!(branch = %self.branch, remote, "the remote moved; building again on its tip");
+            // Another writer won: let the writers that collided spread out rather than
+            // race again at once (with eight at once, some lost every round).
+            backoff.wait();
             // Our commit was decided on a stale view (a lock taken elsewhere, say):
             // drop it, replay only the commits that were already waiting, and build again.
             let replayed = match self.rebased(parent, seen) {

@@ -25,7 +25,7 @@ pub mod turn;
 
 pub use crate::format::{Author, Header};
 pub use drive::drive;
-pub use open::{open_store, open_store_to_read, set_offline, source_commit};
+pub use open::{open_records_to_read, open_store, open_store_to_read, set_offline, source_commit};
 pub use surroundings::{Surroundings, ci_link, push_policy};
 
 use std::cell::Cell;

@@ -65,6 +65,23 @@ pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
         .holding_only(crate::format::LAYOUT)
 }
 
+/// Opens a records repository named on the command line (`--records`), without a plan,
+/// to read `branch`: a directory as that repository has it, or a URL (as `record.url`
+/// takes it) through relctl's clone of it.
+pub fn open_records_to_read(place: &str, branch: &str) -> anyhow::Result<Store> {
+    let scp_like = place
+        .split_once(':')
+        .is_some_and(|(host, _)| host.len() > 1 && !host.contains('/'));
+    let store = if place.contains("://") || (scp_like && !Path::new(place).exists()) {
+        Store::open_shared_to_read(place, branch)?
+    } else {
+        Store::open_to_read(Path::new(place), branch, None)?
+    };
+    store
+        .offline(OFFLINE.load(Ordering::Relaxed))
+        .holding_only(crate::format::LAYOUT)
+}
+
 /// The repository, branch and remote of the plan's record.
 fn record_place(plan: &Plan) -> (std::path::PathBuf, &str, Option<&str>) {
     let base = plan

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub mod events;
 pub mod github;
+pub mod table;
 
 use console::style;
 
