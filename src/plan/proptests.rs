@@ -285,9 +285,16 @@ fn context_json() -> serde_json::Value {
 }
 
 /// `context()` with every `secret.*` the template names set, as a run sets them (any
-/// name is a secret the plan may read from the environment).
+/// name is a secret the plan may read from the environment), and with something live
+/// before (without it, `baseline` is none and its fields are undefined, as docs/plan.md
+/// says).
 fn context_for(raw: &str) -> minijinja::Value {
     let mut ctx = context_json();
+    ctx["baseline"] = serde_json::json!({
+        "id": "checkout-0123456789ab",
+        "version": "1.4.1",
+        "digest": "sha256:01",
+    });
     let names = minijinja::Environment::new()
         .template_from_str(raw)
         .map(|t| t.undeclared_variables(true))

@@ -321,7 +321,14 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
             };
             return Err(format!("undefined name `{name}` in template{hint}"));
         }
-        "secret" => return Ok(()),
+        "secret" => {
+            return match rest.split_once('.') {
+                Some((key, _)) => Err(format!(
+                    "undefined name `{name}` in template (`secret.{key}` is a string: it has no fields)"
+                )),
+                None => Ok(()),
+            };
+        }
         "env" => &["name"],
         "release" => &["id", "version"],
         "artifact" => &["ref", "name", "digest"],
@@ -343,7 +350,12 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
             return Err(format!("undefined name `{name}` in template{hint}"));
         }
     };
-    let field = rest.split('.').next().unwrap_or("");
+    let (field, deeper) = rest.split_once('.').unwrap_or((rest, ""));
+    if fields.contains(&field) && !deeper.is_empty() {
+        return Err(format!(
+            "undefined name `{name}` in template (`{head}.{field}` is a value: it has no fields)"
+        ));
+    }
     if (fields.is_empty() && rest.is_empty())
         || fields.contains(&field)
         || (rest.is_empty() && !fields.is_empty())
@@ -479,6 +491,11 @@ mod tests {
         let errs = check(&text("{{ env.nmae }}"), Scope::Step, &vars);
         assert!(errs[0].contains("`env` has: name"), "{errs:?}");
         assert!(!check(&text("{{ relase.id }}"), Scope::Step, &vars).is_empty());
+        // A value has no fields: found when the plan is checked, not when it renders.
+        let errs = check(&text("{{ secret.TOKEN.a }}"), Scope::Step, &vars);
+        assert!(errs[0].contains("`secret.TOKEN` is a string"), "{errs:?}");
+        let errs = check(&text("{{ env.name.x }}"), Scope::Step, &vars);
+        assert!(errs[0].contains("`env.name` is a value"), "{errs:?}");
         assert!(check(&text("{{ app "), Scope::Step, &vars)[0].contains("invalid template"));
         let errs = check(
             &text("{{ app | safe }}/{{ app | raw | upper }}"),
