@@ -51,7 +51,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let targets = targets(&plan, args.to.as_deref(), args.env.as_deref())?;
     let mut lifted = Vec::new();
     if args.force {
-        lifted.extend([Rule::Order, Rule::Soak, Rule::RejectedBefore]);
+        lifted.extend([
+            Rule::Order,
+            Rule::Soak,
+            Rule::RejectedBefore,
+            Rule::ErrorBudget,
+        ]);
     }
     if args.override_freeze {
         lifted.push(Rule::Freeze);

@@ -94,6 +94,24 @@ fn metric_provider(plan: &Plan, metric: &Metric, d: &mut Diagnostics) {
 }
 
 fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
+    if let Some(budget) = &env.error_budget {
+        match plan.metrics_providers.get(&budget.provider.raw) {
+            None => unknown(
+                d,
+                &budget.provider,
+                "metrics provider",
+                plan.metrics_providers.keys(),
+            ),
+            Some(MetricsProvider::Http { .. }) => d.at(
+                budget.provider.pos,
+                format!(
+                    "`error_budget` of environment `{}` needs a prometheus provider",
+                    env.name
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
     if !plan.deploy_providers.contains_key(&env.deploy.raw) {
         unknown(
             d,

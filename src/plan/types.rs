@@ -127,6 +127,7 @@ pub struct Environment {
     pub soak: Option<Duration>,
     pub approval: Option<Approval>,
     pub freeze: Vec<Freeze>,
+    pub error_budget: Option<ErrorBudget>,
     pub rollback_on_failure: bool,
 }
 
@@ -260,6 +261,40 @@ pub struct Freeze {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub reason: String,
+}
+
+/// An SLO whose error budget gates entering an environment (docs/plan.md,
+/// "`error_budget`").
+#[derive(Debug, Clone)]
+pub struct ErrorBudget {
+    /// The Prometheus metrics provider that is asked.
+    pub provider: Text,
+    /// The objective as a fraction (99.9% is 0.999).
+    pub objective: f64,
+    pub period: Duration,
+    pub source: BudgetSource,
+    /// The least share of the budget (0–1) that must be left to enter.
+    pub min_remaining: f64,
+    /// What an unreadable budget (Prometheus down, no data) does.
+    pub on_error: OnError,
+}
+
+/// Where an `error_ratio` query takes its window.
+pub const BUDGET_WINDOW: &str = "{{ window }}";
+
+/// Where the error ratio over a window comes from.
+#[derive(Debug, Clone)]
+pub enum BudgetSource {
+    /// A PromQL query with `{{ window }}` where the window goes (`5m`, `1h`, `30d`).
+    Query(String),
+    /// Sloth's recording rules `slo:sli_error:ratio_rate<window>`.
+    Sloth { service: String, slo: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    Block,
+    Pass,
 }
 
 #[derive(Debug, Clone)]
