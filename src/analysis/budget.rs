@@ -80,15 +80,20 @@ pub fn judge(objective: f64, min_remaining: f64, period: f64, ratios: &[(String,
 
 /// The numbers in one line: `12.5% of the budget left; burn rate 5m 500×, 30m …`.
 pub fn summary(remaining: f64, burns: &[Burn]) -> String {
+    format!(
+        "{} of the budget left; burn rate {}",
+        percent(remaining),
+        rates(burns)
+    )
+}
+
+/// The burn rates by window: `5m 500×, 30m 500×, 1h 500×, 6h 500×`.
+pub fn rates(burns: &[Burn]) -> String {
     let rates: Vec<String> = burns
         .iter()
         .map(|b| format!("{} {}", b.window, times(b.rate)))
         .collect();
-    format!(
-        "{} of the budget left; burn rate {}",
-        percent(remaining),
-        rates.join(", ")
-    )
+    rates.join(", ")
 }
 
 fn percent(share: f64) -> String {
@@ -110,10 +115,7 @@ fn round(x: f64) -> String {
         text
     };
     match text.contains('.') {
-        true => text
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string(),
+        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
         false => text,
     }
 }
@@ -139,14 +141,23 @@ mod tests {
         let short_only = judge(0.999, 0.0, 0.0001, &ratios([0.02, 0.0, 0.001, 0.0]));
         assert_eq!(short_only.blocked, None);
         let slow = judge(0.999, 0.0, 0.0001, &ratios([0.0, 0.007, 0.0, 0.007]));
-        assert!(slow.blocked.expect("6× over 6h and 30m").contains("7× over 6h"));
+        assert!(
+            slow.blocked
+                .expect("6× over 6h and 30m")
+                .contains("7× over 6h")
+        );
     }
 
     #[test]
     fn an_exhausted_budget_blocks_below_its_floor() {
         let spent = judge(0.999, 0.0, 0.002, &ratios([0.0; 4]));
-        assert_eq!(spent.remaining, -1.0);
-        assert!(spent.blocked.expect("overspent").contains("-100% of the error budget"));
+        assert!((spent.remaining + 1.0).abs() < 1e-9, "{}", spent.remaining);
+        assert!(
+            spent
+                .blocked
+                .expect("overspent")
+                .contains("-100% of the error budget")
+        );
         let low = judge(0.999, 0.25, 0.0008, &ratios([0.0; 4]));
         assert!(low.blocked.is_some_and(|w| w.contains("20% of the error budget is left, below the 25% floor")));
         assert_eq!(judge(0.999, 0.0, 0.0005, &ratios([0.0; 4])).blocked, None);

@@ -725,7 +725,8 @@ fn error_budget(node: &Node, d: &mut Diagnostics) -> Option<ErrorBudget> {
     let period = f
         .require("period", d)
         .and_then(|n| read::duration_within(n, "period", SLO_PERIOD, d));
-    let query = f.get("error_ratio").and_then(|n| {
+    let query_node = f.get("error_ratio");
+    let query = query_node.and_then(|n| {
         let query = read::string(n, "error_ratio", d)?;
         if !query.contains(BUDGET_WINDOW) {
             d.at(
@@ -736,7 +737,8 @@ fn error_budget(node: &Node, d: &mut Diagnostics) -> Option<ErrorBudget> {
         }
         Some(BudgetSource::Query(query))
     });
-    let sloth = f.get("sloth").and_then(|n| {
+    let sloth_node = f.get("sloth");
+    let sloth = sloth_node.and_then(|n| {
         let mut s = Fields::of(n, "`sloth`", d)?;
         let service = s
             .require("service", d)
@@ -761,17 +763,18 @@ fn error_budget(node: &Node, d: &mut Diagnostics) -> Option<ErrorBudget> {
     });
     let pos = f.pos;
     f.finish(d);
-    let source = match (query, sloth) {
-        (Some(_), Some(_)) => {
-            d.at(pos, "`error_budget` takes either `error_ratio` or `sloth`, not both");
-            None
-        }
-        (None, None) => {
-            d.at(pos, "`error_budget` needs `error_ratio` (a query) or `sloth` (its recording rules)");
-            None
-        }
-        (query, sloth) => query.or(sloth),
-    };
+    match (query_node, sloth_node) {
+        (Some(_), Some(_)) => d.at(
+            pos,
+            "`error_budget` takes either `error_ratio` or `sloth`, not both",
+        ),
+        (None, None) => d.at(
+            pos,
+            "`error_budget` needs `error_ratio` (a query) or `sloth` (its recording rules)",
+        ),
+        _ => {}
+    }
+    let source = query.or(sloth);
     Some(ErrorBudget {
         provider: provider?,
         objective: objective?,

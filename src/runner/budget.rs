@@ -21,24 +21,40 @@ impl Runner<'_> {
         else {
             return Ok(());
         };
-        let (verdict, remaining, burn_rates, summary, blocked) = match self.read_budget(env, slo).await {
-            Ok((period, ratios)) => {
-                let judged = budget::judge(slo.objective, slo.min_remaining, period, &ratios);
-                let summary = budget::summary(judged.remaining, &judged.burns);
-                let verdict = match judged.blocked {
-                    Some(_) => BudgetVerdict::Blocked,
-                    None => BudgetVerdict::Pass,
-                };
-                let blocked = judged.blocked.map(|why| format!("{why} ({summary})"));
-                (verdict, Some(judged.remaining), judged.burns, summary, blocked)
-            }
-            Err(why) => {
-                let why = self.secrets.mask(&why);
-                let blocked = (slo.on_error == OnError::Block)
-                    .then(|| format!("its error budget could not be read: {why}"));
-                (BudgetVerdict::Unread, None, Vec::<Burn>::new(), why, blocked)
-            }
-        };
+        let (verdict, remaining, burn_rates, summary, blocked) =
+            match self.read_budget(env, slo).await {
+                Ok((period, ratios)) => {
+                    let judged = budget::judge(slo.objective, slo.min_remaining, period, &ratios);
+                    let summary = budget::summary(judged.remaining, &judged.burns);
+                    let verdict = match judged.blocked {
+                        Some(_) => BudgetVerdict::Blocked,
+                        None => BudgetVerdict::Pass,
+                    };
+                    let rates = budget::rates(&judged.burns);
+                    let blocked = judged
+                        .blocked
+                        .map(|why| format!("{why} (burn rate {rates})"));
+                    (
+                        verdict,
+                        Some(judged.remaining),
+                        judged.burns,
+                        summary,
+                        blocked,
+                    )
+                }
+                Err(why) => {
+                    let why = self.secrets.mask(&why);
+                    let blocked = (slo.on_error == OnError::Block)
+                        .then(|| format!("its error budget could not be read: {why}"));
+                    (
+                        BudgetVerdict::Unread,
+                        None,
+                        Vec::<Burn>::new(),
+                        why,
+                        blocked,
+                    )
+                }
+            };
         self.record_event(
             Some(env),
             EventKind::BudgetChecked {
@@ -81,7 +97,10 @@ impl Runner<'_> {
         let Some(MetricsProvider::Prometheus { url, timeout, auth }) =
             self.plan.metrics_providers.get(&slo.provider.raw)
         else {
-            return Err(format!("`{}` is not a prometheus provider", slo.provider.raw));
+            return Err(format!(
+                "`{}` is not a prometheus provider",
+                slo.provider.raw
+            ));
         };
         let prom = Prometheus {
             url: render(url, Landing::Url, &ctx)?,
