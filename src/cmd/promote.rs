@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "1h")]
     pub wait_lock: Option<String>,
 
-    /// Promote although the order or soak rule says no (needs --reason; recorded with your name)
+    /// Promote although the order, soak or error-budget rule says no (needs --reason; recorded with your name)
     #[arg(long, requires = "reason")]
     pub force: bool,
 
