@@ -60,12 +60,16 @@ fn serving(version: &str, ratio: f64) -> &'static Prometheus {
 /// The usual fixture with `budget` (the `error_budget` mapping's lines, indented by 6)
 /// on production and `prom` pointing at `url`.
 fn setup(url: &str, budget: &str) -> Setup {
+    setup_with_steps(url, budget, CANARY)
+}
+
+/// A canary that reads the budget again before it goes to full weight.
+const CANARY_CHECKED: &str =
+    "      - deploy: { weight: 10 }\n      - error_budget: {}\n      - deploy: {}\n";
+
+fn setup_with_steps(url: &str, budget: &str, steps: &str) -> Setup {
     Setup::with_plan(|platform| {
-        plan(
-            platform,
-            &format!("    error_budget:\n{budget}"),
-            CANARY,
-        )
+        plan(platform, &format!("    error_budget:\n{budget}"), steps)
         .replace(
             "environments:\n",
             &format!("  metrics:\n    prom: {{ type: prometheus, url: \"{url}\", timeout: 2s }}\nenvironments:\n"),
@@ -161,21 +165,53 @@ fn a_service_inside_its_budget_is_promoted() {
     let prometheus = serving("healthy", 0.0);
     // A query of one's own instead of recording rules: `{{ window }}` is each window.
     let query = r#"sum(rate(http_requests_total{version="healthy",code=~"5.."}[{{ window }}])) / sum(rate(http_requests_total{version="healthy"}[{{ window }}]))"#;
-    let s = setup(
+    let s = setup_with_steps(
         &prometheus.url(),
         &format!(
             "      provider: prom\n      objective: 99.5\n      period: 30d\n      min_remaining: 20\n      error_ratio: '{query}'\n"
         ),
+        CANARY_CHECKED,
     );
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(production_deploys(&s) > 0);
-    assert!(s.events(HEX).contains(&"budget_checked".to_string()));
+    assert_eq!(production_deploys(&s), 2);
+    // Read before entering, and again by the step between the two deploys.
+    let events = s.events(HEX);
+    let checked = events.iter().filter(|e| *e == "budget_checked").count();
+    assert_eq!(checked, 2, "{events:?}");
     let shown = history(&s);
     assert!(
         shown.stdout.contains(
             "error budget passes: 100% of the budget left; burn rate 5m 0×, 30m 0×, 1h 0×, 6h 0×"
         ),
+        "{}",
+        shown.stdout
+    );
+}
+
+#[test]
+fn an_error_budget_step_rolls_back_what_force_let_in() {
+    let prometheus = serving("burning", 0.5);
+    let s = setup_with_steps(&prometheus.url(), &sloth("burning"), CANARY_CHECKED);
+    let run = s.promote(HEX, &["--force", "--reason", "entering anyway"]);
+    // `--force` lifts the gate at the door, not a gate inside the rollout.
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(production_deploys(&s), 1, "the canary, and no full deploy");
+    let events = s.events(HEX);
+    assert!(
+        events.ends_with(&[
+            "budget_checked".to_string(),
+            "step_failed".to_string(),
+            "rollback_started".to_string(),
+            "rolled_back".to_string(),
+        ]),
+        "{events:?}"
+    );
+    let shown = history(&s);
+    assert!(
+        shown
+            .stdout
+            .contains("step 2 error_budget failed: the error budget says no: -49900% of the error budget is left"),
         "{}",
         shown.stdout
     );

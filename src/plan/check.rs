@@ -124,6 +124,15 @@ fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
     for step in &env.steps {
         match &step.kind {
             StepKind::Deploy { weight } => last_weight = Some(weight.unwrap_or(100)),
+            StepKind::ErrorBudget if env.error_budget.is_none() => {
+                d.at(
+                    step.pos,
+                    format!(
+                        "an `error_budget` step needs the environment's `error_budget` (environment `{}` has none)",
+                        env.name
+                    ),
+                );
+            }
             StepKind::Analysis(name) if !plan.analyses.contains_key(&name.raw) => {
                 unknown(d, name, "analysis", plan.analyses.keys());
             }

@@ -521,7 +521,15 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
     })
 }
 
-const STEP_KINDS: [&str; 6] = ["deploy", "pause", "analysis", "approval", "http", "exec"];
+const STEP_KINDS: [&str; 7] = [
+    "deploy",
+    "pause",
+    "analysis",
+    "approval",
+    "http",
+    "exec",
+    "error_budget",
+];
 
 fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
     let entries = match &node.value {
@@ -565,6 +573,17 @@ fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
         }
         "pause" => StepKind::Pause(read::duration_within(value, "pause", PAUSE, d)?),
         "analysis" => StepKind::Analysis(read::text(value, "analysis", d)?),
+        "error_budget" => match &value.value {
+            Value::Null => StepKind::ErrorBudget,
+            Value::Map(m) if m.is_empty() => StepKind::ErrorBudget,
+            _ => {
+                d.at(
+                    value.pos,
+                    "an `error_budget` step takes no settings (`- error_budget: {}`): it reads the environment's `error_budget`",
+                );
+                return None;
+            }
+        },
         "approval" => match &value.value {
             Value::Null => StepKind::Approval(None),
             Value::Map(m) if m.is_empty() => StepKind::Approval(None),

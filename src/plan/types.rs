@@ -150,6 +150,8 @@ pub enum StepKind {
     Approval(Option<Approval>),
     Http(HttpStep),
     Exec(ExecStep),
+    /// The environment's `error_budget` read again: a gate that rolls back when it says no.
+    ErrorBudget,
 }
 
 impl StepKind {
@@ -162,6 +164,7 @@ impl StepKind {
             StepKind::Approval(_) => StepAction::Approval,
             StepKind::Http(_) => StepAction::Http,
             StepKind::Exec(_) => StepAction::Exec,
+            StepKind::ErrorBudget => StepAction::ErrorBudget,
         }
     }
 
@@ -180,6 +183,7 @@ pub enum StepAction {
     Approval,
     Http,
     Exec,
+    ErrorBudget,
 }
 
 impl StepAction {
@@ -191,6 +195,7 @@ impl StepAction {
             StepAction::Approval => "approval",
             StepAction::Http => "http",
             StepAction::Exec => "exec",
+            StepAction::ErrorBudget => "error_budget",
         }
     }
 
@@ -205,6 +210,7 @@ impl StepAction {
             StepAction::Approval,
             StepAction::Http,
             StepAction::Exec,
+            StepAction::ErrorBudget,
         ]
         .into_iter()
         .find(|a| a.name() == word)

@@ -1,7 +1,8 @@
 //! The error-budget gate (docs/plan.md, "`error_budget`"): before entering an
 //! environment, read its SLO's error ratios from Prometheus, judge them with
 //! `crate::analysis::budget`, record what was read and decided, and say no (exit 6)
-//! unless `--force` lifted the rule.
+//! unless `--force` lifted the rule. An `error_budget` step reads it again mid-rollout:
+//! a budget that says no there fails the step as a gate, which rolls back.
 
 use super::Runner;
 use crate::analysis::budget::{self, BudgetVerdict, Burn};
@@ -11,15 +12,38 @@ use crate::plan::{BUDGET_WINDOW, BudgetSource, ErrorBudget, MetricsProvider, OnE
 use crate::providers::metrics::{self, Prometheus};
 
 impl Runner<'_> {
-    /// Checks `env`'s error budget, if it has one: records a `budget_checked` event,
-    /// and an `overridden` one when `--force` lets a blocking budget through.
+    /// Checks `env`'s error budget, if it has one, before entering: records a
+    /// `budget_checked` event, and an `overridden` one when `--force` lets a blocking
+    /// budget through.
     pub(super) async fn check_budget(&self, env: &str) -> anyhow::Result<()> {
+        let Some(why) = self.budget_says_no(env).await? else {
+            return Ok(());
+        };
+        if !self.opts.lifted.contains(&Rule::ErrorBudget) {
+            return Err(self.blocked(env, Rule::ErrorBudget, &why));
+        }
+        let reason = format!(
+            "{why}; {}",
+            self.opts.reason.as_deref().unwrap_or("no reason given")
+        );
+        self.record_event(
+            Some(env),
+            EventKind::Overridden {
+                rule: Rule::ErrorBudget.name().into(),
+                reason,
+            },
+        )
+    }
+
+    /// Reads and judges `env`'s error budget (none: it says yes), records what was read
+    /// and decided, and says why it says no.
+    pub(super) async fn budget_says_no(&self, env: &str) -> anyhow::Result<Option<String>> {
         let Some(slo) = self
             .plan
             .environment(env)
             .and_then(|e| e.error_budget.as_ref())
         else {
-            return Ok(());
+            return Ok(None);
         };
         let (verdict, remaining, burn_rates, summary, blocked) =
             match self.read_budget(env, slo).await {
@@ -66,23 +90,7 @@ impl Runner<'_> {
                 summary,
             },
         )?;
-        let Some(why) = blocked else {
-            return Ok(());
-        };
-        if !self.opts.lifted.contains(&Rule::ErrorBudget) {
-            return Err(self.blocked(env, Rule::ErrorBudget, &why));
-        }
-        let reason = format!(
-            "{why}; {}",
-            self.opts.reason.as_deref().unwrap_or("no reason given")
-        );
-        self.record_event(
-            Some(env),
-            EventKind::Overridden {
-                rule: Rule::ErrorBudget.name().into(),
-                reason,
-            },
-        )
+        Ok(blocked)
     }
 
     /// The error ratio over the period, and over each of the short windows.
@@ -123,6 +131,23 @@ impl Runner<'_> {
         let (_, period_ratio) = ratios.pop().unwrap_or_default();
         Ok((period_ratio, ratios))
     }
+}
+
+/// What reading `slo` asks, as `relctl plan` shows an `error_budget` step.
+pub fn describe(slo: &ErrorBudget) -> serde_json::Value {
+    let period = crate::duration::format(slo.period);
+    let queries: Vec<String> = budget::WINDOWS
+        .iter()
+        .copied()
+        .chain([period.as_str()])
+        .map(|window| query(&slo.source, window))
+        .collect();
+    serde_json::json!({
+        "objective": slo.objective * 100.0,
+        "period": period,
+        "provider": slo.provider.raw,
+        "queries": queries,
+    })
 }
 
 /// The query that reads the error ratio over `window` (`5m`, `30d`). Sloth's recording

@@ -12,7 +12,7 @@
 
 pub mod analysis;
 mod approval;
-mod budget;
+pub mod budget;
 pub mod context;
 mod drive;
 pub mod incident;
