@@ -36,11 +36,17 @@ pub struct Judged {
     pub blocked: Option<String>,
 }
 
-/// Judges the error ratios read over `period` and over each of `WINDOWS` (`ratios`
-/// holds `(window, ratio)` for the short windows).
-pub fn judge(objective: f64, min_remaining: f64, period: f64, ratios: &[(String, f64)]) -> Judged {
+/// Judges `period_ratio`, the error ratio over the SLO's period, and `ratios`, the
+/// `(window, ratio)` over each of `WINDOWS`; `objective` and `min_remaining` are
+/// fractions (99.9% is 0.999).
+pub fn judge(
+    objective: f64,
+    min_remaining: f64,
+    period_ratio: f64,
+    ratios: &[(String, f64)],
+) -> Judged {
     let allowed = 1.0 - objective;
-    let remaining = 1.0 - period / allowed;
+    let remaining = 1.0 - period_ratio / allowed;
     let burns: Vec<Burn> = ratios
         .iter()
         .map(|(window, ratio)| Burn {

@@ -285,6 +285,13 @@ pub struct ErrorBudget {
     pub on_error: OnError,
 }
 
+impl ErrorBudget {
+    /// The objective as the plan writes it (99.9), without the noise of floating point.
+    pub fn objective_percent(&self) -> f64 {
+        (self.objective * 100.0 * 1e9).round() / 1e9
+    }
+}
+
 /// Where an `error_ratio` query takes its window.
 pub const BUDGET_WINDOW: &str = "{{ window }}";
 

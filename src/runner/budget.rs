@@ -82,7 +82,7 @@ impl Runner<'_> {
         self.record_event(
             Some(env),
             EventKind::BudgetChecked {
-                objective: slo.objective * 100.0,
+                objective: slo.objective_percent(),
                 period: crate::duration::format(slo.period),
                 remaining,
                 burn_rates,
@@ -143,7 +143,7 @@ pub fn describe(slo: &ErrorBudget) -> serde_json::Value {
         .map(|window| query(&slo.source, window))
         .collect();
     serde_json::json!({
-        "objective": slo.objective * 100.0,
+        "objective": slo.objective_percent(),
         "period": period,
         "provider": slo.provider.raw,
         "queries": queries,
