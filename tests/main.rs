@@ -6,6 +6,7 @@ mod analysis;
 mod approvals;
 mod apps;
 mod bounds;
+mod budget;
 mod careless;
 mod cli;
 mod completion;

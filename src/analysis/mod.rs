@@ -3,6 +3,7 @@
 //! its metrics, and a canary's sample against the baseline's. Pure functions: the engine measures,
 //! this judges.
 
+pub mod budget;
 mod compare;
 mod judge;
 

@@ -354,6 +354,9 @@ fn step_request(
                 .unwrap_or_default();
             json!({ "analysis": name.raw, "metrics": metrics })
         }
+        StepKind::ErrorBudget => {
+            json!({ "error_budget": env.error_budget.as_ref().map(runner::budget::describe) })
+        }
         StepKind::Approval(own) => {
             let approval = own.as_ref().or(env.approval.as_ref());
             json!({ "approvers": approval.map(|a| a.approvers.clone()), "min": approval.map(|a| a.min) })
@@ -395,6 +398,24 @@ fn analysis_lines(r: &Value) -> String {
     text
 }
 
+/// `error_budget 99.9% over 30d from prom`, then a line per query it asks.
+fn budget_lines(r: &Value) -> String {
+    let mut text = format!(
+        "error_budget {}% over {} from {}",
+        r["objective"],
+        r["period"].as_str().unwrap_or_default(),
+        r["provider"].as_str().unwrap_or_default()
+    );
+    for query in r["queries"].as_array().into_iter().flatten() {
+        text.push_str(&format!(
+            "\n{:<24}{}",
+            "",
+            query.as_str().unwrap_or_default()
+        ));
+    }
+    text
+}
+
 fn line(a: &Value) -> String {
     let env = a["env"].as_str().unwrap_or_default();
     let step = a["step"]
@@ -421,6 +442,7 @@ fn line(a: &Value) -> String {
             format!("needs {} approval(s) from {}", r["min"], r["approvers"])
         }
         "analysis" => analysis_lines(&a["request"]),
+        "error_budget" => budget_lines(&a["request"]["error_budget"]),
         _ => {
             let r = &a["request"];
             if let Some(url) = r["url"].as_str() {

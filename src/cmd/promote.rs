@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "1h")]
     pub wait_lock: Option<String>,
 
-    /// Promote although the order or soak rule says no (needs --reason; recorded with your name)
+    /// Promote although the order, soak or error-budget rule says no (needs --reason; recorded with your name)
     #[arg(long, requires = "reason")]
     pub force: bool,
 
@@ -51,7 +51,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let targets = targets(&plan, args.to.as_deref(), args.env.as_deref())?;
     let mut lifted = Vec::new();
     if args.force {
-        lifted.extend([Rule::Order, Rule::Soak, Rule::RejectedBefore]);
+        lifted.extend([
+            Rule::Order,
+            Rule::Soak,
+            Rule::RejectedBefore,
+            Rule::ErrorBudget,
+        ]);
     }
     if args.override_freeze {
         lifted.push(Rule::Freeze);

@@ -45,6 +45,8 @@ pub enum Rule {
     Soak,
     Freeze,
     RejectedBefore,
+    /// The environment's error budget (checked by the runner before it enters).
+    ErrorBudget,
 }
 
 impl Rule {
@@ -54,6 +56,7 @@ impl Rule {
             Rule::Soak => "soak",
             Rule::Freeze => "freeze",
             Rule::RejectedBefore => "rejected-before",
+            Rule::ErrorBudget => "error-budget",
         }
     }
 }
@@ -65,7 +68,8 @@ pub struct Inputs<'a> {
     pub envs: &'a BTreeMap<String, EnvFile>,
     pub targets: &'a [String],
     pub now: DateTime<Utc>,
-    /// Rules lifted for this run (`--force` lifts order, soak and rejected-before).
+    /// Rules lifted for this run (`--force` lifts order, soak, rejected-before and
+    /// error-budget).
     pub lifted: &'a [Rule],
 }
 

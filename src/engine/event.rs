@@ -81,6 +81,24 @@ pub enum EventKind {
         rule: String,
         reason: String,
     },
+    /// The environment's error budget was read before entering it (docs/plan.md,
+    /// "`error_budget`"): what was read, and what it decided.
+    BudgetChecked {
+        /// The objective as a percentage (99.9) and its period (`30d`).
+        objective: f64,
+        period: String,
+        /// The share of the period's budget left (1 is all); absent when unread.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "crate::analysis::finite_or_null"
+        )]
+        remaining: Option<f64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        burn_rates: Vec<crate::analysis::budget::Burn>,
+        verdict: crate::analysis::budget::BudgetVerdict,
+        summary: String,
+    },
     /// Write-ahead: the step is about to act. Its idempotency key names the release, the
     /// environment, the visit and the step (src/runner/steps.rs).
     Intent {
@@ -203,6 +221,16 @@ impl EventKind {
             EventKind::Entered { baseline: Some(b) } => format!("entered (was {})", b.release),
             EventKind::Entered { baseline: None } => "entered (nothing live before)".into(),
             EventKind::Overridden { rule, reason } => format!("{rule} rule overridden: {reason}"),
+            EventKind::BudgetChecked {
+                verdict, summary, ..
+            } => {
+                let verdict = match verdict {
+                    crate::analysis::budget::BudgetVerdict::Pass => "passes",
+                    crate::analysis::budget::BudgetVerdict::Blocked => "blocks",
+                    crate::analysis::budget::BudgetVerdict::Unread => "could not be read",
+                };
+                format!("error budget {verdict}: {summary}")
+            }
             EventKind::Intent { step, action, .. } => format!("step {} {action}", step + 1),
             EventKind::StepDone {
                 step, action, ms, ..
@@ -272,6 +300,7 @@ impl EventKind {
             EventKind::Extended { .. } => "extended",
             EventKind::Entered { .. } => "entered",
             EventKind::Overridden { .. } => "overridden",
+            EventKind::BudgetChecked { .. } => "budget_checked",
             EventKind::Intent { .. } => "intent",
             EventKind::StepDone { .. } => "step_done",
             EventKind::StepFailed { .. } => "step_failed",

@@ -215,6 +215,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         EventKind::Started { .. }
         | EventKind::Extended { .. }
         | EventKind::Overridden { .. }
+        | EventKind::BudgetChecked { .. }
         | EventKind::NotifyFailed { .. } => {}
     }
 }

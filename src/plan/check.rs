@@ -94,6 +94,24 @@ fn metric_provider(plan: &Plan, metric: &Metric, d: &mut Diagnostics) {
 }
 
 fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
+    if let Some(budget) = &env.error_budget {
+        match plan.metrics_providers.get(&budget.provider.raw) {
+            None => unknown(
+                d,
+                &budget.provider,
+                "metrics provider",
+                plan.metrics_providers.keys(),
+            ),
+            Some(MetricsProvider::Http { .. }) => d.at(
+                budget.provider.pos,
+                format!(
+                    "`error_budget` of environment `{}` needs a prometheus provider",
+                    env.name
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
     if !plan.deploy_providers.contains_key(&env.deploy.raw) {
         unknown(
             d,
@@ -106,6 +124,15 @@ fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
     for step in &env.steps {
         match &step.kind {
             StepKind::Deploy { weight } => last_weight = Some(weight.unwrap_or(100)),
+            StepKind::ErrorBudget if env.error_budget.is_none() => {
+                d.at(
+                    step.pos,
+                    format!(
+                        "an `error_budget` step needs the environment's `error_budget` (environment `{}` has none)",
+                        env.name
+                    ),
+                );
+            }
             StepKind::Analysis(name) if !plan.analyses.contains_key(&name.raw) => {
                 unknown(d, name, "analysis", plan.analyses.keys());
             }

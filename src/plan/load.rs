@@ -39,6 +39,8 @@ const ANALYSIS_WAIT: Within = within(0, DAY);
 const ANALYSIS_LENGTH: Duration = Duration::from_secs(7 * DAY);
 /// Each measurement is a commit in the record.
 const COUNT_MAX: u32 = 10_000;
+/// An SLO's `period`: a rate window Prometheus keeps data for.
+const SLO_PERIOD: Within = within(60_000, 365 * DAY);
 
 /// Everything of the plan that could be read; `None` only when the root is not a mapping.
 pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> Option<Plan> {
@@ -486,6 +488,7 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         .and_then(|n| read::list(n, "freeze", d))
         .map(|items| items.iter().filter_map(|n| freeze(n, d)).collect())
         .unwrap_or_default();
+    let error_budget = f.get("error_budget").and_then(|n| error_budget(n, d));
     let rollback_on_failure = f
         .get("rollback")
         .and_then(|n| {
@@ -513,11 +516,20 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         soak,
         approval,
         freeze,
+        error_budget,
         rollback_on_failure,
     })
 }
 
-const STEP_KINDS: [&str; 6] = ["deploy", "pause", "analysis", "approval", "http", "exec"];
+const STEP_KINDS: [&str; 7] = [
+    "deploy",
+    "pause",
+    "analysis",
+    "approval",
+    "http",
+    "exec",
+    "error_budget",
+];
 
 fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
     let entries = match &node.value {
@@ -561,6 +573,17 @@ fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
         }
         "pause" => StepKind::Pause(read::duration_within(value, "pause", PAUSE, d)?),
         "analysis" => StepKind::Analysis(read::text(value, "analysis", d)?),
+        "error_budget" => match &value.value {
+            Value::Null => StepKind::ErrorBudget,
+            Value::Map(m) if m.is_empty() => StepKind::ErrorBudget,
+            _ => {
+                d.at(
+                    value.pos,
+                    "an `error_budget` step takes no settings (`- error_budget: {}`): it reads the environment's `error_budget`",
+                );
+                return None;
+            }
+        },
         "approval" => match &value.value {
             Value::Null => StepKind::Approval(None),
             Value::Map(m) if m.is_empty() => StepKind::Approval(None),
@@ -696,6 +719,88 @@ fn freeze(node: &Node, d: &mut Diagnostics) -> Option<Freeze> {
         from,
         to,
         reason: reason.unwrap_or_else(|| "freeze".into()),
+    })
+}
+
+fn error_budget(node: &Node, d: &mut Diagnostics) -> Option<ErrorBudget> {
+    let mut f = Fields::of(node, "`error_budget`", d)?;
+    let provider = f
+        .require("provider", d)
+        .and_then(|n| read::text(n, "provider", d));
+    let percent = |key: &'static str, n: &Node, d: &mut Diagnostics| {
+        let x = read::number(n, key, d)?;
+        if !(0.0..100.0).contains(&x) || (key == "objective" && x == 0.0) {
+            d.at(
+                n.pos,
+                format!("`{key}` is a percentage below 100 (99.9 for 99.9%), found {x}"),
+            );
+            return None;
+        }
+        Some(x / 100.0)
+    };
+    let objective = f
+        .require("objective", d)
+        .and_then(|n| percent("objective", n, d));
+    let period = f
+        .require("period", d)
+        .and_then(|n| read::duration_within(n, "period", SLO_PERIOD, d));
+    let query_node = f.get("error_ratio");
+    let query = query_node.and_then(|n| {
+        let query = read::string(n, "error_ratio", d)?;
+        if !query.contains(BUDGET_WINDOW) {
+            d.at(
+                n.pos,
+                format!("`error_ratio` must say where the window goes with `{BUDGET_WINDOW}`, as in `rate(errors[{BUDGET_WINDOW}])`"),
+            );
+            return None;
+        }
+        Some(BudgetSource::Query(query))
+    });
+    let sloth_node = f.get("sloth");
+    let sloth = sloth_node.and_then(|n| {
+        let mut s = Fields::of(n, "`sloth`", d)?;
+        let service = s
+            .require("service", d)
+            .and_then(|n| read::string(n, "service", d));
+        let slo = s.require("slo", d).and_then(|n| read::string(n, "slo", d));
+        s.finish(d);
+        Some(BudgetSource::Sloth {
+            service: service?,
+            slo: slo?,
+        })
+    });
+    let min_remaining = f
+        .get("min_remaining")
+        .and_then(|n| percent("min_remaining", n, d));
+    let on_error = f.get("on_error").and_then(|n| {
+        read::choice(
+            n,
+            "on_error",
+            &[("block", OnError::Block), ("pass", OnError::Pass)],
+            d,
+        )
+    });
+    let pos = f.pos;
+    f.finish(d);
+    match (query_node, sloth_node) {
+        (Some(_), Some(_)) => d.at(
+            pos,
+            "`error_budget` takes either `error_ratio` or `sloth`, not both",
+        ),
+        (None, None) => d.at(
+            pos,
+            "`error_budget` needs `error_ratio` (a query) or `sloth` (its recording rules)",
+        ),
+        _ => {}
+    }
+    let source = query.or(sloth);
+    Some(ErrorBudget {
+        provider: provider?,
+        objective: objective?,
+        period: period?,
+        source: source?,
+        min_remaining: min_remaining.unwrap_or(0.0),
+        on_error: on_error.unwrap_or(OnError::Block),
     })
 }
 

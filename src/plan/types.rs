@@ -130,6 +130,7 @@ pub struct Environment {
     pub soak: Option<Duration>,
     pub approval: Option<Approval>,
     pub freeze: Vec<Freeze>,
+    pub error_budget: Option<ErrorBudget>,
     pub rollback_on_failure: bool,
 }
 
@@ -152,6 +153,8 @@ pub enum StepKind {
     Approval(Option<Approval>),
     Http(HttpStep),
     Exec(ExecStep),
+    /// The environment's `error_budget` read again: a gate that rolls back when it says no.
+    ErrorBudget,
 }
 
 impl StepKind {
@@ -164,6 +167,7 @@ impl StepKind {
             StepKind::Approval(_) => StepAction::Approval,
             StepKind::Http(_) => StepAction::Http,
             StepKind::Exec(_) => StepAction::Exec,
+            StepKind::ErrorBudget => StepAction::ErrorBudget,
         }
     }
 
@@ -182,6 +186,7 @@ pub enum StepAction {
     Approval,
     Http,
     Exec,
+    ErrorBudget,
 }
 
 impl StepAction {
@@ -193,6 +198,7 @@ impl StepAction {
             StepAction::Approval => "approval",
             StepAction::Http => "http",
             StepAction::Exec => "exec",
+            StepAction::ErrorBudget => "error_budget",
         }
     }
 
@@ -207,6 +213,7 @@ impl StepAction {
             StepAction::Approval,
             StepAction::Http,
             StepAction::Exec,
+            StepAction::ErrorBudget,
         ]
         .into_iter()
         .find(|a| a.name() == word)
@@ -263,6 +270,47 @@ pub struct Freeze {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub reason: String,
+}
+
+/// An SLO whose error budget gates entering an environment (docs/plan.md,
+/// "`error_budget`").
+#[derive(Debug, Clone)]
+pub struct ErrorBudget {
+    /// The Prometheus metrics provider that is asked.
+    pub provider: Text,
+    /// The objective as a fraction (99.9% is 0.999).
+    pub objective: f64,
+    pub period: Duration,
+    pub source: BudgetSource,
+    /// The least share of the budget (0–1) that must be left to enter.
+    pub min_remaining: f64,
+    /// What an unreadable budget (Prometheus down, no data) does.
+    pub on_error: OnError,
+}
+
+impl ErrorBudget {
+    /// The objective as the plan writes it (99.9), without the noise of floating point.
+    pub fn objective_percent(&self) -> f64 {
+        (self.objective * 100.0 * 1e9).round() / 1e9
+    }
+}
+
+/// Where an `error_ratio` query takes its window.
+pub const BUDGET_WINDOW: &str = "{{ window }}";
+
+/// Where the error ratio over a window comes from.
+#[derive(Debug, Clone)]
+pub enum BudgetSource {
+    /// A PromQL query with `{{ window }}` where the window goes (`5m`, `1h`, `30d`).
+    Query(String),
+    /// Sloth's recording rules `slo:sli_error:ratio_rate<window>`.
+    Sloth { service: String, slo: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    Block,
+    Pass,
 }
 
 #[derive(Debug, Clone)]

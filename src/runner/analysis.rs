@@ -290,7 +290,7 @@ fn ended(
 }
 
 /// The credentials a Prometheus provider sends, rendered.
-fn prometheus_auth(
+pub(super) fn prometheus_auth(
     auth: Option<&crate::plan::Auth>,
     ctx: &minijinja::Value,
 ) -> Result<Option<PromAuth>, String> {

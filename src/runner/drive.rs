@@ -81,6 +81,7 @@ impl Runner<'_> {
                         .await?;
                 }
                 Decision::Enter { env } => {
+                    self.check_budget(&env).await?;
                     let file = envs.get(&env).cloned().unwrap_or_default();
                     if let Err(e) = self.enter(&inputs, &env, file) {
                         self.lost_the_race(e, &env, &mut lock_deadline)?;
@@ -196,7 +197,7 @@ impl Runner<'_> {
     }
 
     /// A policy that says no: exit 6, with how to lift it.
-    fn blocked(&self, env: &str, rule: Rule, reason: &str) -> anyhow::Error {
+    pub(super) fn blocked(&self, env: &str, rule: Rule, reason: &str) -> anyhow::Error {
         let hint = match rule {
             Rule::Freeze => "to promote anyway: --override-freeze --reason TEXT (recorded)",
             _ => "to promote anyway: --force --reason TEXT (recorded with your name)",

@@ -12,6 +12,7 @@
 
 pub mod analysis;
 mod approval;
+pub mod budget;
 pub mod context;
 mod drive;
 pub mod incident;

@@ -42,6 +42,9 @@ impl Runner<'_> {
                 .analysis_step(env_name, index, &name.raw, run, &scope)
                 .await;
         }
+        if matches!(step.kind, StepKind::ErrorBudget) {
+            return self.budget_step(env_name, index).await;
+        }
         let provider = self.plan.deploy_providers.get(&env.deploy.raw);
         let prepared = steps::prepare(
             &scope,
@@ -154,6 +157,41 @@ impl Runner<'_> {
                 },
             ),
             analysis::Ended::Inconclusive(reason) => self.inconclusive(env_name, index, reason),
+        }
+    }
+
+    /// Reads the environment's error budget again (`- error_budget: {}`): one that says
+    /// no fails the step as a gate, which rolls the environment back.
+    async fn budget_step(&self, env_name: &str, index: usize) -> anyhow::Result<()> {
+        let action = StepKind::ErrorBudget.name().to_string();
+        self.record_event(
+            Some(env_name),
+            EventKind::Intent {
+                step: index,
+                action: action.clone(),
+                request: serde_json::Value::Null,
+            },
+        )?;
+        let t0 = Instant::now();
+        match self.budget_says_no(env_name).await? {
+            None => self.record_event(
+                Some(env_name),
+                EventKind::StepDone {
+                    step: index,
+                    action,
+                    detail: serde_json::Value::Null,
+                    ms: t0.elapsed().as_millis() as u64,
+                },
+            ),
+            Some(why) => self.step_failed(
+                env_name,
+                index,
+                &action,
+                steps::StepError {
+                    message: format!("the error budget says no: {why}"),
+                    gate: true,
+                },
+            ),
         }
     }
 

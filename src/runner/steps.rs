@@ -228,7 +228,7 @@ pub fn prepare(
         StepKind::Approval(_) => Ok(Prepared::Nothing),
         StepKind::Http(h) => http_call(scope, &h.call, Some(key)),
         StepKind::Exec(e) => command(scope, &e.exec).map(Prepared::Exec),
-        StepKind::Analysis(_) => return None,
+        StepKind::Analysis(_) | StepKind::ErrorBudget => return None,
     })
 }
 

@@ -88,10 +88,13 @@ fn binary() -> PathBuf {
         })
 }
 
-fn config(targets: &[SocketAddr]) -> String {
+fn config(targets: &[SocketAddr], rules: Option<&Path>) -> String {
     let mut text = String::from(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n",
     );
+    if let Some(rules) = rules {
+        text.push_str(&format!("rule_files: ['{}']\n", rules.display()));
+    }
     if targets.is_empty() {
         text.push_str("scrape_configs: []\n");
     } else {
@@ -126,6 +129,12 @@ enum Start {
 impl Prometheus {
     /// Starts Prometheus scraping `targets` every second and waits until it is ready.
     pub fn start(targets: &[SocketAddr]) -> Prometheus {
+        Prometheus::start_with_rules(targets, None)
+    }
+
+    /// Like `start`, with `rules` (the YAML of a Prometheus rules file) evaluated every
+    /// second.
+    pub fn start_with_rules(targets: &[SocketAddr], rules: Option<&str>) -> Prometheus {
         let binary = binary();
         // Multi-threaded, so that tests sharing one instance may query it at once.
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -143,7 +152,13 @@ impl Prometheus {
             // A dir per attempt: the watchdog of a failed one removes its own.
             let dir = tempfile::tempdir().expect("a temp dir for prometheus");
             let config_file = dir.path().join("prometheus.yml");
-            std::fs::write(&config_file, config(targets)).expect("write the prometheus config");
+            let rules_file = rules.map(|rules| {
+                let path = dir.path().join("rules.yml");
+                std::fs::write(&path, rules).expect("write the prometheus rules");
+                path
+            });
+            std::fs::write(&config_file, config(targets, rules_file.as_deref()))
+                .expect("write the prometheus config");
             let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
             let log = dir.path().join("prometheus.log");
             let stderr = std::fs::File::create(&log).expect("create the prometheus log");
