@@ -668,3 +668,37 @@ fn eight_apps_promoting_at_once_through_one_remote_lose_no_event() {
         .collect();
     assert_eq!(live, apps.iter().map(String::as_str).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_records_url_that_cannot_be_reached_never_shows_its_token() {
+    let env = crate::common::TestEnv::new();
+    // A port nothing listens on: taken from the OS, then let go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    for url in [
+        format!("https://user:tok3n-secret@127.0.0.1:{port}/platform/records.git"),
+        format!("https://tok3n-secret@127.0.0.1:{port}/platform/records.git"),
+    ] {
+        for args in [
+            vec!["status", "--all", "--records", &url],
+            vec!["releases", "--records", &url, "--output", "json"],
+        ] {
+            let run = env.run(&args);
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+            assert!(
+                !run.stderr.contains("tok3n-secret") && !run.stdout.contains("tok3n-secret"),
+                "{args:?}: {}{}",
+                run.stdout,
+                run.stderr
+            );
+            assert!(run.stderr.contains("could not reach"), "{}", run.stderr);
+            assert!(
+                !run.stderr.contains("has no records branch"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+}

@@ -714,3 +714,32 @@ fn offline_a_plan_naming_a_remote_this_repository_lacks_is_read_and_written_here
         crate::common::setup::canary_deploys(HEX)
     );
 }
+
+#[test]
+fn resume_and_abort_find_a_release_another_clone_started() {
+    let approval = "    approval: { approvers: [\"alice@acme.io\"] }\n";
+    let c = Clones::new(approval);
+    // Clone a starts two releases; each pauses at production's approval (a's record is
+    // pushed); clone b has fetched nothing since it was cloned.
+    assert_eq!(
+        c.relctl("a", &["promote", "--artifact", &artifact(HEX)])
+            .code,
+        4
+    );
+    let run = c.run(
+        "a",
+        "alice@acme.io",
+        &[],
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    ok(&run);
+    ok(&c.relctl("b", &["resume", &release(HEX)]));
+    assert_eq!(c.platform.running("production"), Some((artifact(HEX), 100)));
+    assert_eq!(
+        c.relctl("a", &["promote", "--artifact", &artifact(OLD)])
+            .code,
+        4
+    );
+    ok(&c.relctl("b", &["abort", &release(OLD), "--reason", "not this one"]));
+    assert!(c.remote_log().contains("aborted"), "{}", c.remote_log());
+}

@@ -22,7 +22,9 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let store = runner::open_store(&plan)?;
-    let (file, state) = release::find(&store, &plan.app, &args.release)?;
+    // The release may have been started from another clone: look on the remote too.
+    let sync = store.sync();
+    let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let id = file.release.clone();
     let reason = args.reason.unwrap_or_else(|| "aborted".into());
     let opts = Options {

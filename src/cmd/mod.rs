@@ -137,11 +137,16 @@ pub fn org_record(
     let branch = branch.unwrap_or(crate::plan::DEFAULT_RECORDS_BRANCH);
     let (store, freshness) = refreshed(ctx, crate::runner::open_records_to_read(dir, branch)?)?;
     if store.snapshot()?.tip().is_none() {
-        return Err(
-            crate::error::Error::usage(format!("{dir} has no records branch `{branch}`"))
-                .with_hint("name the branch with --branch (a plan's `record.branch`)")
-                .into(),
-        );
+        let shown = crate::providers::secrets::mask_url_password(dir);
+        let error = match &freshness {
+            crate::record::Freshness::Stale { why, .. } => crate::error::Error::usage(format!(
+                "could not reach {shown} ({why}), and this machine has no copy of its records branch `{branch}`"
+            ))
+            .with_hint("check the URL and your access to it; `--offline` reads only a copy fetched before"),
+            _ => crate::error::Error::usage(format!("{shown} has no records branch `{branch}`"))
+                .with_hint("name the branch with --branch (a plan's `record.branch`)"),
+        };
+        return Err(error.into());
     }
     Ok((store, freshness, None))
 }

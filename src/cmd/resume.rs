@@ -20,7 +20,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     release::check_identity(&plan, "resume")?;
     let store = runner::open_store(&plan)?;
     let wait_approval = release::duration_flag("--wait-approval", args.wait_approval.as_deref())?;
-    let (file, state) = release::find(&store, &plan.app, &args.release)?;
+    // The release may have been started from another clone: look on the remote too.
+    let sync = store.sync();
+    let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let opts = Options {
         targets: state.targets.clone(),
         wait_approval,
