@@ -535,3 +535,55 @@ fn a_monorepo_s_apps_keep_their_own_state_and_roll_back_to_their_own_image() {
         count(&env, &["rev-list", "relctl/records"])
     );
 }
+
+#[test]
+fn a_plan_claiming_another_plans_app_stops_before_it_records_anything() {
+    let env = TestEnv::new();
+    env.init_repo();
+    let platform = Platform::start();
+    monorepo(&platform, &env);
+    let image = "ghcr.io/acme/svc-a@sha256:".to_string() + OLD;
+    ok(&env.run_with(
+        &[
+            "--plan",
+            "svc-a/release.yaml",
+            "promote",
+            "--artifact",
+            &image,
+        ],
+        quick,
+    ));
+    // Another team's plan names the same app with its own artifact.
+    env.write(
+        "evil/release.yaml",
+        plan(&platform, "", "      - deploy: {}\n")
+            .replace("app: checkout", "app: svc-a")
+            .replace("acme/checkout", "evil/svc-a"),
+    );
+    let before = env.git(&["rev-parse", "relctl/records"]);
+    let deploys = platform.deploys().len();
+    let evil = format!("ghcr.io/evil/svc-a@sha256:{HEX}");
+    let run = env.run_with(
+        &[
+            "--plan",
+            "evil/release.yaml",
+            "promote",
+            "--artifact",
+            &evil,
+        ],
+        quick,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("relctl/records:apps/svc-a/environments/dev.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        env.git(&["rev-parse", "relctl/records"]),
+        before,
+        "nothing recorded"
+    );
+    assert_eq!(platform.deploys().len(), deploys, "nothing deployed");
+}

@@ -17,6 +17,7 @@ impl Runner<'_> {
     /// decision and acts on it, and the checks before acting (taken over, recorded at
     /// all, extended) must stay in this order where a reader sees it whole.
     pub async fn run(&self) -> anyhow::Result<()> {
+        self.only_the_plans_artifact()?;
         let mut approval_deadline: Option<Instant> = None;
         let mut lock_deadline: Option<Instant> = None;
         // How many events the record held when this run began.
@@ -380,6 +381,29 @@ impl Runner<'_> {
             self.release()
         ))
         .into())
+    }
+}
+
+impl Runner<'_> {
+    /// Before anything is recorded: the release and what is live where it goes must be
+    /// the plan's artifact (a plan that claims another plan's `app` stops here, naming
+    /// the file, instead of after it has started or taken a lock; README, "The record").
+    fn only_the_plans_artifact(&self) -> anyhow::Result<()> {
+        let (app, release) = (&self.header.app, self.release());
+        self.check_artifact(release, &self.header.artifact, &|s| {
+            crate::format::release_file(s, app, release)
+        })?;
+        let snapshot = self.store.snapshot()?;
+        let envs =
+            crate::format::read_envs(&snapshot, app, self.opts.targets.iter().map(String::as_str))?;
+        for (env, file) in &envs {
+            if let Some(live) = &file.live {
+                self.check_artifact(&live.release, &live.artifact, &|s| {
+                    crate::format::env_file(s, app, env)
+                })?;
+            }
+        }
+        Ok(())
     }
 }
 
