@@ -458,3 +458,101 @@ fn allowed_signers_outside_the_repository_is_a_plan_error() {
         run.stderr
     );
 }
+
+/// The release's record file at the tip of `origin`'s records branch, edited by `edit`
+/// in a clone of its own and pushed back by hand.
+fn edit_on_remote(s: &Setup, origin: &Path, edit: impl FnOnce(String) -> String) {
+    let elsewhere = s.env.path().join("elsewhere");
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "relctl/records",
+            &origin.to_string_lossy(),
+            "elsewhere",
+        ],
+    );
+    let file = elsewhere.join(relctl::format::release_path("checkout", &release(HEX)));
+    let text = std::fs::read_to_string(&file).expect("the release file");
+    let edited = edit(text.clone());
+    assert_ne!(text, edited);
+    std::fs::write(&file, edited).expect("edit");
+    git(&elsewhere, &["commit", "-q", "-am", "fix source"]);
+    git(&elsewhere, &["push", "-q", "origin", "relctl/records"]);
+}
+
+#[test]
+fn a_source_commit_moved_by_hand_to_a_commit_that_lists_an_attackers_key_voids_the_approvals() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    let reviewed = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    start(&c.dev);
+    // mallory pushes a side branch whose allowed signers give alice's name to her key…
+    s.env.git(&["checkout", "-q", "-b", "evil"]);
+    commit_allowed(&s, &c.mallory.allowed_as("alice@acme.io"));
+    s.env.git(&["push", "-q", "origin", "evil"]);
+    let evil = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    s.env.git(&["checkout", "-q", "main"]);
+    // …points the release at it with a record commit of her own, and approves as alice.
+    edit_on_remote(&s, &origin, |text| text.replace(&reviewed, &evil));
+    ok(&c.mallory.run_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    ));
+    refused(
+        &s,
+        &c.dev,
+        "is not counted: the release's source commit was changed after it started (commit ",
+    );
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify
+            .stdout
+            .contains("the release's source commit was changed after it started"),
+        "{}",
+        verify.stdout
+    );
+}
+
+#[test]
+fn a_key_revoked_on_the_trusted_branch_no_longer_counts_for_a_release_started_before() {
+    let s = project(None);
+    let c = cast(&s);
+    let mut allowed: String = [&c.dev, &c.alice, &c.mallory, &c.bob]
+        .iter()
+        .map(|p| p.allowed())
+        .collect();
+    commit_allowed(&s, &allowed);
+    start(&c.dev);
+    // bob's key is revoked on main after the release started from a commit listing it.
+    allowed = allowed.replace(&c.bob.allowed(), "");
+    commit_allowed(&s, &allowed);
+    ok(&approve(&c.bob));
+    refused(
+        &s,
+        &c.dev,
+        "approval by bob@acme.io in production is not counted: signed by a key that is not in the allowed signers at main",
+    );
+    // alice's key is listed at both: her approval counts.
+    ok(&approve(&c.alice));
+    ok(&c.dev.run(&["resume", &release(HEX)]));
+}
+
+#[test]
+fn a_release_started_from_a_commit_not_on_the_trusted_branch_has_no_approvals_counted() {
+    let s = project(None);
+    let c = cast(&s);
+    s.env.git(&["checkout", "-q", "-b", "side"]);
+    s.env.write("side.txt", "unreviewed\n");
+    s.env.git(&["add", "-A"]);
+    s.env.git(&["commit", "-q", "-m", "side"]);
+    let side = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    start(&c.dev);
+    s.env.git(&["checkout", "-q", "main"]);
+    ok(&approve(&c.alice));
+    refused(&s, &c.dev, &format!("source commit {side} is not on main"));
+}
