@@ -556,3 +556,66 @@ fn a_release_started_from_a_commit_not_on_the_trusted_branch_has_no_approvals_co
     ok(&approve(&c.alice));
     refused(&s, &c.dev, &format!("source commit {side} is not on main"));
 }
+
+#[test]
+fn an_offline_approval_is_pushed_on_top_of_one_made_meanwhile_and_both_count() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    let other = s.env.path().join("other");
+    let bob = person(&s, "bob@acme.io", true, &other);
+    let allowed: String = [&c.dev, &c.alice, &bob]
+        .iter()
+        .map(|p| p.allowed())
+        .collect();
+    commit_allowed(&s, &allowed);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    // bob, in his own clone, reads the record and approves offline.
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "main",
+            &origin.to_string_lossy(),
+            "other",
+        ],
+    );
+    ok(&bob.run(&["status"]));
+    ok(&bob.run(&["--offline", "approve", &release(HEX), "--env", "production"]));
+    // Meanwhile alice approves online.
+    ok(&approve(&c.alice));
+    // bob's next command puts his approval on top of alice's, signed again.
+    let run = bob.run(&["status"]);
+    ok(&run);
+    assert!(!run.stderr.contains("conflicts"), "{}", run.stderr);
+    let run = bob.run(&["approve", &release(HEX), "--env", "production"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains("already approved by you"),
+        "{}",
+        run.stderr
+    );
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    ok(&verify);
+    assert!(
+        verify
+            .stderr
+            .contains("2 signed approval(s) checked; every signature verifies"),
+        "{}\n{}",
+        verify.stdout,
+        verify.stderr
+    );
+    let history = c.dev.run(&["history", &release(HEX)]);
+    ok(&history);
+    for who in ["alice@acme.io", "bob@acme.io"] {
+        assert!(
+            history
+                .stdout
+                .contains(&format!("signed by {who} with SHA256:")),
+            "{}",
+            history.stdout
+        );
+    }
+}

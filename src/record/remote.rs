@@ -4,7 +4,7 @@
 //! the caller decides what an unreachable remote means for its command.
 
 use std::cell::{Cell, RefCell};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -211,6 +211,7 @@ impl Store {
             layout,
             given_up: RefCell::new(None),
             signer: None,
+            resolver: None,
         }
     }
 
@@ -557,7 +558,7 @@ impl Store {
                 .repo
                 .merge_trees(&before, &ours, &theirs, None)
                 .with_context(context)?;
-            if index.has_conflicts() {
+            if index.has_conflicts() && !self.resolve(&commit, &head, &mut index)? {
                 return Err(self.conflict(&commits, i, &index));
             }
             let tree = index
@@ -582,6 +583,54 @@ impl Store {
             head = replayed;
         }
         Ok(Some(head.id()))
+    }
+
+    /// Settles the conflicts of `index` (replaying `commit` onto `head`) with the
+    /// store's resolver; whether it could.
+    fn resolve(
+        &self,
+        commit: &git2::Commit<'_>,
+        head: &git2::Commit<'_>,
+        index: &mut git2::Index,
+    ) -> Result<bool> {
+        let (Some(resolver), Some(parent)) = (&self.resolver, commit.parent_ids().next()) else {
+            return Ok(false);
+        };
+        let context = || format!("replaying commit {} onto {}", commit.id(), head.id());
+        let paths: Vec<String> = index
+            .conflicts()
+            .with_context(context)?
+            .filter_map(|c| c.ok())
+            .filter_map(|c| c.our.or(c.their).or(c.ancestor))
+            .map(|entry| String::from_utf8_lossy(&entry.path).into_owned())
+            .collect();
+        let before = self.snapshot_at(parent)?.0;
+        let ours = self.snapshot_at(head.id())?.0;
+        let theirs = self.snapshot_at(commit.id())?.0;
+        let Some(changes) = resolver(&before, &ours, &theirs, &paths)? else {
+            return Ok(false);
+        };
+        for change in changes {
+            let path = Path::new(&change.path);
+            let blob = self.repo.blob(&change.content).with_context(context)?;
+            index.conflict_remove(path).ok();
+            let entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: u32::from(git2::FileMode::Blob),
+                uid: 0,
+                gid: 0,
+                file_size: u32::try_from(change.content.len()).unwrap_or(u32::MAX),
+                id: blob,
+                flags: u16::try_from(change.path.len()).map_or(0xfff, |len| len.min(0xfff)),
+                flags_extended: 0,
+                path: change.path.into_bytes(),
+            };
+            index.add(&entry).with_context(context)?;
+        }
+        Ok(!index.has_conflicts())
     }
 
     fn conflict(&self, commits: &[Oid], at: usize, index: &git2::Index) -> anyhow::Error {
