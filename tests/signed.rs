@@ -619,3 +619,62 @@ fn an_offline_approval_is_pushed_on_top_of_one_made_meanwhile_and_both_count() {
         );
     }
 }
+
+#[test]
+fn a_force_pushed_records_branch_is_named_as_such_and_verify_does_not_check_a_stale_record() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    // Someone drops alice's approval from the remote with a force-push.
+    let elsewhere = s.env.path().join("elsewhere");
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "relctl/records",
+            &origin.to_string_lossy(),
+            "elsewhere",
+        ],
+    );
+    git(&elsewhere, &["reset", "-q", "--hard", "HEAD~1"]);
+    git(
+        &elsewhere,
+        &["commit", "-q", "--allow-empty", "-m", "rewritten"],
+    );
+    git(
+        &elsewhere,
+        &["push", "-q", "--force", "origin", "relctl/records"],
+    );
+    for args in [
+        vec!["verify"],
+        vec!["status"],
+        vec!["resume", &release(HEX)],
+    ] {
+        let run = c.dev.run(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "relctl/records on origin was rewritten (not a fast-forward): your clone has 1 commit(s) the remote no longer has"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("could not reach"), "{}", run.stderr);
+        assert!(!run.stdout.contains("ok "), "{}", run.stdout);
+    }
+    assert_eq!(s.platform.running("production"), None);
+    // The hint's way to accept the remote's version sets the clone right.
+    s.env.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        "+refs/heads/relctl/records:refs/remotes/origin/relctl/records",
+    ]);
+    s.env
+        .git(&["branch", "-f", "relctl/records", "origin/relctl/records"]);
+    ok(&c.dev.run(&["status"]));
+}

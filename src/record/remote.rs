@@ -434,6 +434,8 @@ impl Store {
         };
         let access = Access::new(&self.repo, &url);
         let tracking = self.tracking(name);
+        // What the last fetch saw, before this fetch moves the tracking ref.
+        let known = self.read_ref(&tracking)?;
         let refspec = format!("+{}:{tracking}", self.refname);
         let headers = access.headers();
         let mut options = FetchOptions::new();
@@ -463,10 +465,49 @@ impl Store {
         if let Some(tip) = tip {
             self.check_is_record(tip, Some(name))?;
         }
+        // The tracking ref is put back where it was, so that every command says so
+        // until the clone is set right.
+        if let (Some(known), Some(tip)) = (known, tip)
+            && known != tip
+            && !self.descends(tip, known)?
+        {
+            self.set_tracking(&tracking, Some(known))?;
+            return Err(self.rewritten(name, known, tip));
+        }
         self.set_tracking(&tracking, tip)?;
         self.stamp_fetch(name);
         tracing::debug!(remote = name, ?tip, "fetched");
         Ok(Fetched::Tip(tip))
+    }
+
+    /// The remote's branch no longer contains what this clone last saw there
+    /// (`known`): it was force-pushed or deleted and made again. Nothing is replayed
+    /// onto it, since the commits it dropped may be ones this clone did not write.
+    fn rewritten(&self, name: &str, known: Oid, tip: Oid) -> anyhow::Error {
+        let local = self.tip().ok().flatten().unwrap_or(known);
+        let gone = self.ahead(Some(local), Some(tip)).unwrap_or(0);
+        let short = |oid: Oid| oid.to_string()[..10].to_string();
+        Error::new(
+            Exit::Failed,
+            format!(
+                "{branch} on {name} was rewritten (not a fast-forward): your clone has {gone} commit(s) \
+                 the remote no longer has (it had {known}, it now has {tip})",
+                branch = self.branch,
+                known = short(known),
+                tip = short(tip),
+            ),
+        )
+        .with_hint(format!(
+            "nothing was changed here. relctl only ever adds commits to {branch}, so someone \
+             force-pushed it: find out who and why first (docs/trust.md). To put the record back, \
+             push yours again: `git -C {path} push --force {name} {branch}`; to accept the \
+             remote's (dropping those commits): `git -C {path} fetch {name} \
+             +refs/heads/{branch}:refs/remotes/{name}/{branch} && git -C {path} branch -f {branch} \
+             {name}/{branch}`",
+            branch = self.branch,
+            path = self.path().display(),
+        ))
+        .into()
     }
 
     fn set_tracking(&self, tracking: &str, tip: Option<Oid>) -> Result<()> {
