@@ -102,6 +102,53 @@ pub fn required(plan: &Plan) -> bool {
     })
 }
 
+/// What is wrong with the allowed-signers files of the plan's signed gates at HEAD of
+/// the plan's repository (missing, or lines that do not parse), one problem a line.
+pub fn allowed_signers_problems(plan: &Plan) -> Vec<String> {
+    let mut paths: Vec<&str> = Vec::new();
+    for env in &plan.environments {
+        for step in std::iter::once(None).chain((0..env.steps.len()).map(Some)) {
+            if let Some(approval) = env.gate_approval(step).filter(|a| a.signed)
+                && !paths.contains(&approval.allowed_signers.as_str())
+            {
+                paths.push(&approval.allowed_signers);
+            }
+        }
+    }
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let dir = crate::identity::plan_dir(plan);
+    let head = git2::Repository::discover(&dir).ok().and_then(|repo| {
+        let head = repo.head().ok()?.peel_to_commit().ok()?.id();
+        Some((repo, head))
+    });
+    let Some((repo, head)) = head else {
+        return vec![format!(
+            "the signed gates read their allowed signers through git, and {} is not in a git repository with a commit",
+            dir.display()
+        )];
+    };
+    let mut problems = Vec::new();
+    for path in paths {
+        match read_at(&repo, head, path) {
+            Err(why) => problems.push(format!(
+                "{path}: not in the plan's repository at HEAD ({why}); the signed gates read it through git, so commit it"
+            )),
+            Ok(bytes) => {
+                if let Err(malformed) = crate::allowed_signers::parse(&bytes) {
+                    problems.extend(
+                        malformed
+                            .iter()
+                            .map(|m| format!("{path}:{}: {}", m.line, m.what)),
+                    );
+                }
+            }
+        }
+    }
+    problems
+}
+
 /// The signed gate an approval event is for, `None` when its gate is not signed.
 fn signed_gate<'p>(plan: &'p Plan, event: &Event) -> Option<&'p Approval> {
     let EventKind::Approved { step, .. } = &event.kind else {
@@ -301,9 +348,16 @@ impl Anchor {
         let (repo, source, trusted) = self.at.as_ref().map_err(Clone::clone)?;
         let path = &approval.allowed_signers;
         let read = |commit: Oid, named: &str| {
-            read_at(repo, commit, path).map_err(|why| {
+            let bytes = read_at(repo, commit, path).map_err(|why| {
                 Refusal::NoAllowedSigners(format!("{path} is not readable at {named}: {why}"))
-            })
+            })?;
+            match crate::allowed_signers::parse(&bytes) {
+                Ok(_) => Ok(bytes),
+                Err(malformed) => Err(Refusal::NoAllowedSigners(format!(
+                    "{} (at {named})",
+                    crate::allowed_signers::describe(path, &malformed)
+                ))),
+            }
         };
         Ok(Allowed {
             source: read(*source, &format!("the source commit {source}"))?,

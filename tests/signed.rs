@@ -678,3 +678,63 @@ fn a_force_pushed_records_branch_is_named_as_such_and_verify_does_not_check_a_st
         .git(&["branch", "-f", "relctl/records", "origin/relctl/records"]);
     ok(&c.dev.run(&["status"]));
 }
+
+#[test]
+fn a_malformed_allowed_signers_file_is_named_by_line_in_validate_and_at_approval() {
+    let s = project(None);
+    let c = cast(&s);
+    let good: String = [&c.dev, &c.alice].iter().map(|p| p.allowed()).collect();
+    let bad_quote = c
+        .mallory
+        .allowed()
+        .replace("namespaces=\"git\"", "namespaces=\"git");
+    commit_allowed(&s, &format!("{good}{bad_quote}garbage\n"));
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for problem in [
+        ".relctl/allowed_signers:3: an unclosed `\"` in the options",
+        ".relctl/allowed_signers:4: no key after the principals",
+    ] {
+        assert!(run.stderr.contains(problem), "{}", run.stderr);
+    }
+    start(&c.dev);
+    approve(&c.alice);
+    refused(
+        &s,
+        &c.dev,
+        "the allowed signers could not be read: .relctl/allowed_signers:3: an unclosed `\"` in the options",
+    );
+}
+
+#[test]
+fn a_missing_allowed_signers_file_is_a_validate_error_and_an_approval_reason_in_words() {
+    let s = project(None);
+    let here = s.env.path().to_path_buf();
+    let (dev, alice) = (
+        person(&s, "dev@acme.io", true, &here),
+        person(&s, "alice@acme.io", true, &here),
+    );
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(".relctl/allowed_signers: not in the plan's repository at HEAD"),
+        "{}",
+        run.stderr
+    );
+    start(&dev);
+    approve(&alice);
+    let run = dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(".relctl/allowed_signers is not readable at the source commit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("class=") && !run.stderr.contains("code="),
+        "{}",
+        run.stderr
+    );
+}
