@@ -266,6 +266,27 @@ fn refusal(
     Ok(None)
 }
 
+/// Whether the record commit that started the release is signed; `None` when no
+/// record commit added its start.
+pub fn start_signed(store: &Store, file: &ReleaseFile) -> Result<Option<bool>> {
+    let Some(first) = file.events.first() else {
+        return Ok(None);
+    };
+    let commits = commits_adding(store, file)?;
+    match commit_of(&commits, first) {
+        Some(oid) => Ok(Some(store.signature_of(oid)?.is_some())),
+        None => Ok(None),
+    }
+}
+
+/// What `promote` and `history` say of a release whose start is not signed under a
+/// plan with signed gates.
+pub fn unsigned_start(release: &str) -> String {
+    format!(
+        "the start of {release} is not signed: with allow_self: false, approvals are checked against the recorded starter only"
+    )
+}
+
 /// The release as a signed gate sees it: `file` without the approvals `verdicts` refuse.
 pub fn counted(file: &ReleaseFile, verdicts: &[Verdict]) -> ReleaseFile {
     let refused: Vec<usize> = verdicts

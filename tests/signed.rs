@@ -738,3 +738,35 @@ fn a_missing_allowed_signers_file_is_a_validate_error_and_an_approval_reason_in_
         run.stderr
     );
 }
+
+#[test]
+fn a_start_without_a_signing_key_under_a_signed_plan_is_said_and_shown_in_history() {
+    let s = project(None);
+    let c = cast(&s);
+    let here = s.env.path().to_path_buf();
+    let ci = person(&s, "ci@acme.io", false, &here);
+    let run = ci.run(&["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "the start of {} is not signed: with allow_self: false, approvals are checked against the recorded starter only",
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+    let history = c.dev.run(&["history", &release(HEX)]);
+    ok(&history);
+    assert!(
+        history.stdout.contains("start not signed"),
+        "{}",
+        history.stdout
+    );
+    // A signed start says nothing of the kind.
+    let signed = c.dev.run(&["promote", "--artifact", &artifact(OLD)]);
+    assert!(
+        !signed.stderr.contains("is not signed"),
+        "{}",
+        signed.stderr
+    );
+}
