@@ -66,6 +66,18 @@ pub fn missing_key(what: &str) -> Error {
 }
 
 impl Key {
+    /// The public half (`ssh-ed25519 AAAA…`), when it can be read without the private
+    /// key: a public key file, a `key::` literal, or the `.pub` beside a private key.
+    pub fn public(&self) -> Option<String> {
+        let beside = PathBuf::from(format!("{}.pub", self.path.display()));
+        [&self.path, &beside].iter().find_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            let line = text.lines().next()?.trim().to_string();
+            (line.starts_with("ssh-") || line.starts_with("ecdsa-") || line.starts_with("sk-"))
+                .then_some(line)
+        })
+    }
+
     /// An armored SSH signature of `data` in git's namespace, as git puts in `gpgsig`.
     pub fn sign(&self, data: &[u8]) -> Result<String> {
         let path = self.path.to_string_lossy().into_owned();

@@ -266,6 +266,64 @@ fn refusal(
     Ok(None)
 }
 
+/// Why an approval `by` would make at `approval`'s gate, signing with the key whose
+/// public half is `public` (when known), would not count: checked before it is
+/// recorded, against the same allowed signers and starter a gate counts with.
+pub fn refusal_before(
+    store: &Store,
+    plan: &Plan,
+    file: &ReleaseFile,
+    approval: &Approval,
+    by: &str,
+    public: Option<&str>,
+) -> Result<Option<String>> {
+    let allowed = match Anchor::find(store, plan, file)?.allowed(approval) {
+        Ok(allowed) => allowed,
+        Err(refusal) => return Ok(Some(refusal.to_string())),
+    };
+    if let Some(public) = public {
+        let mut words = public.split_whitespace();
+        let key = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+        let gives = |bytes: &[u8]| {
+            crate::allowed_signers::parse(bytes).is_ok_and(|entries| {
+                entries.iter().any(|e| {
+                    (e.keytype.as_str(), e.key.as_str()) == key
+                        && crate::allowed_signers::admits(e, by)
+                })
+            })
+        };
+        if !gives(&allowed.source) {
+            return Ok(Some(format!(
+                "your signing key is not one {} gives to {by} (at the release's source commit)",
+                approval.allowed_signers
+            )));
+        }
+        if !gives(&allowed.trusted) {
+            return Ok(Some(format!(
+                "your signing key is not one {} gives to {by} at {}, the tip of the plan repository's trusted branch",
+                approval.allowed_signers, allowed.trusted_ref
+            )));
+        }
+    }
+    if !approval.allow_self {
+        let commits = commits_adding(store, file)?;
+        let starter = match file.events.first().and_then(|e| commit_of(&commits, e)) {
+            Some(oid) => signer_of(store, oid, &allowed.source)?,
+            None => Starter::default(),
+        };
+        let started_by = file.events.first().map(|e| e.actor.clone());
+        if starter
+            .principals
+            .iter()
+            .chain(started_by.iter())
+            .any(|p| same_person(p, by))
+        {
+            return Ok(Some(Refusal::SelfApproval.to_string()));
+        }
+    }
+    Ok(None)
+}
+
 /// Whether the record commit that started the release is signed; `None` when no
 /// record commit added its start.
 pub fn start_signed(store: &Store, file: &ReleaseFile) -> Result<Option<bool>> {

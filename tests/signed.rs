@@ -184,20 +184,19 @@ fn an_approval_signed_by_a_key_not_in_the_allowed_signers_is_not_counted() {
     let s = project(None);
     let c = cast(&s);
     start(&c.dev);
+    // Known before it is recorded: refused (exit 6), nothing recorded.
     let run = approve(&c.bob);
-    ok(&run);
+    assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
         run.stderr.contains(
-            "this approval does not count: signed by a key that is not in the allowed signers"
+            "approval refused: it would not count: your signing key is not one .relctl/allowed_signers gives to bob@acme.io"
         ),
         "{}",
         run.stderr
     );
-    refused(
-        &s,
-        &c.dev,
-        "signed by a key that is not in the allowed signers",
-    );
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
 }
 
 #[test]
@@ -249,15 +248,20 @@ fn relctl_actor_pretending_to_be_an_approver_does_not_pass_a_signed_gate() {
     let s = project(None);
     let c = cast(&s);
     start(&c.dev);
-    ok(&c.mallory.run_as(
+    let run = c.mallory.run_as(
         "alice@acme.io",
         &["approve", &release(HEX), "--env", "production"],
-    ));
-    refused(
-        &s,
-        &c.dev,
-        "approval by alice@acme.io in production is not counted: signed by a key the allowed signers give to mallory@acme.io, not to the approver",
     );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("your signing key is not one .relctl/allowed_signers gives to alice@acme.io"),
+        "{}",
+        run.stderr
+    );
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), None);
 }
 
 #[test]
@@ -269,8 +273,10 @@ fn the_principal_that_signed_the_start_may_not_approve_it() {
         .alice
         .run_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
     assert_eq!(run.code, 4, "{}", run.stderr);
-    ok(&approve(&c.alice));
-    refused(&s, &c.dev, "self-approval");
+    let run = approve(&c.alice);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("self-approval"), "{}", run.stderr);
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
 }
 
 #[test]
@@ -490,6 +496,7 @@ fn a_source_commit_moved_by_hand_to_a_commit_that_lists_an_attackers_key_voids_t
     s.env.git(&["push", "-q", "origin", "main"]);
     let reviewed = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
     start(&c.dev);
+    ok(&approve(&c.alice));
     // mallory pushes a side branch whose allowed signers give alice's name to her key…
     s.env.git(&["checkout", "-q", "-b", "evil"]);
     commit_allowed(&s, &c.mallory.allowed_as("alice@acme.io"));
@@ -498,10 +505,12 @@ fn a_source_commit_moved_by_hand_to_a_commit_that_lists_an_attackers_key_voids_t
     s.env.git(&["checkout", "-q", "main"]);
     // …points the release at it with a record commit of her own, and approves as alice.
     edit_on_remote(&s, &origin, |text| text.replace(&reviewed, &evil));
-    ok(&c.mallory.run_as(
+    let run = c.mallory.run_as(
         "alice@acme.io",
         &["approve", &release(HEX), "--env", "production"],
-    ));
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    // Every approval of the release stops counting, alice's own included.
     refused(
         &s,
         &c.dev,
@@ -528,10 +537,10 @@ fn a_key_revoked_on_the_trusted_branch_no_longer_counts_for_a_release_started_be
         .collect();
     commit_allowed(&s, &allowed);
     start(&c.dev);
-    // bob's key is revoked on main after the release started from a commit listing it.
+    ok(&approve(&c.bob));
+    // bob's key is revoked on main after he approved a release started before it.
     allowed = allowed.replace(&c.bob.allowed(), "");
     commit_allowed(&s, &allowed);
-    ok(&approve(&c.bob));
     refused(
         &s,
         &c.dev,
@@ -552,9 +561,12 @@ fn a_release_started_from_a_commit_not_on_the_trusted_branch_has_no_approvals_co
     s.env.git(&["commit", "-q", "-m", "side"]);
     let side = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
     start(&c.dev);
-    s.env.git(&["checkout", "-q", "main"]);
     ok(&approve(&c.alice));
+    s.env.git(&["checkout", "-q", "main"]);
     refused(&s, &c.dev, &format!("source commit {side} is not on main"));
+    // Nor is an approval taken from main.
+    let run = approve(&c.mallory);
+    assert_eq!(run.code, 6, "{}", run.stderr);
 }
 
 #[test]
@@ -684,6 +696,10 @@ fn a_malformed_allowed_signers_file_is_named_by_line_in_validate_and_at_approval
     let s = project(None);
     let c = cast(&s);
     let good: String = [&c.dev, &c.alice].iter().map(|p| p.allowed()).collect();
+    commit_allowed(&s, &good);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    // The file on the trusted branch is broken after alice approved.
     let bad_quote = c
         .mallory
         .allowed()
@@ -697,8 +713,6 @@ fn a_malformed_allowed_signers_file_is_named_by_line_in_validate_and_at_approval
     ] {
         assert!(run.stderr.contains(problem), "{}", run.stderr);
     }
-    start(&c.dev);
-    approve(&c.alice);
     refused(
         &s,
         &c.dev,
@@ -723,9 +737,8 @@ fn a_missing_allowed_signers_file_is_a_validate_error_and_an_approval_reason_in_
         run.stderr
     );
     start(&dev);
-    approve(&alice);
-    let run = dev.run(&["resume", &release(HEX)]);
-    assert_eq!(run.code, 4, "{}", run.stderr);
+    let run = approve(&alice);
+    assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
         run.stderr
             .contains(".relctl/allowed_signers is not readable at the source commit"),
