@@ -84,10 +84,22 @@ impl Key {
         let out = keygen(&["-Y", "sign", "-n", NAMESPACE, "-f", &path], data)
             .with_context(|| format!("signing a record commit with {path}"))?;
         if !out.status.success() {
-            bail!(
-                "ssh-keygen could not sign with {path}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            let said = String::from_utf8_lossy(&out.stderr);
+            if self._literal.is_some() {
+                return Err(Error::usage(
+                    "ssh-agent has no key for the `key::` literal git's user.signingkey gives",
+                )
+                .with_hint("is SSH_AUTH_SOCK set? add the key to the agent: `ssh-add KEY`")
+                .into());
+            }
+            if said.contains("passphrase") {
+                return Err(Error::usage(format!(
+                    "the signing key {path} needs its passphrase, and there is no terminal to ask for it"
+                ))
+                .with_hint(format!("add it to ssh-agent: `ssh-add {path}`"))
+                .into());
+            }
+            bail!("ssh-keygen could not sign with {path}: {}", said.trim());
         }
         String::from_utf8(out.stdout).context("ssh-keygen's signature is not text")
     }

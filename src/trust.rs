@@ -283,7 +283,10 @@ pub fn refusal_before(
     };
     if let Some(public) = public {
         let mut words = public.split_whitespace();
-        let key = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+        let key = (
+            words.next().unwrap_or_default(),
+            words.next().unwrap_or_default(),
+        );
         let gives = |bytes: &[u8]| {
             crate::allowed_signers::parse(bytes).is_ok_and(|entries| {
                 entries.iter().any(|e| {

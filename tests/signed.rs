@@ -783,3 +783,36 @@ fn a_start_without_a_signing_key_under_a_signed_plan_is_said_and_shown_in_histor
         signed.stderr
     );
 }
+
+#[test]
+fn a_key_literal_with_no_agent_says_so_and_records_nothing() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    // alice's git names her key as a `key::` literal, and no ssh-agent holds it.
+    let config = c.alice.op.home().join(".gitconfig");
+    let text = std::fs::read_to_string(&config).expect("the .gitconfig");
+    let private = c.alice.op.home().join(".ssh/id_ed25519");
+    let literal = format!("key::{}", c.alice.public.trim());
+    std::fs::write(
+        &config,
+        text.replace(&private.display().to_string(), &literal),
+    )
+    .expect("write .gitconfig");
+    let run = c
+        .alice
+        .op
+        .run_with(&["approve", &release(HEX), "--env", "production"], |cmd| {
+            quick(cmd);
+            cmd.env_remove("SSH_AUTH_SOCK");
+        });
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ssh-agent has no key")
+            && run.stderr.contains("is SSH_AUTH_SOCK set?")
+            && !run.stderr.contains("/tmp"),
+        "{}",
+        run.stderr
+    );
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
+}
