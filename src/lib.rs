@@ -3,6 +3,7 @@
 //!
 //! The engine decides, providers act, the record remembers.
 
+pub mod allowed_signers;
 pub mod analysis;
 pub mod artifact;
 pub mod cli;

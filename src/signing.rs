@@ -66,16 +66,40 @@ pub fn missing_key(what: &str) -> Error {
 }
 
 impl Key {
+    /// The public half (`ssh-ed25519 AAAA…`), when it can be read without the private
+    /// key: a public key file, a `key::` literal, or the `.pub` beside a private key.
+    pub fn public(&self) -> Option<String> {
+        let beside = PathBuf::from(format!("{}.pub", self.path.display()));
+        [&self.path, &beside].iter().find_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            let line = text.lines().next()?.trim().to_string();
+            (line.starts_with("ssh-") || line.starts_with("ecdsa-") || line.starts_with("sk-"))
+                .then_some(line)
+        })
+    }
+
     /// An armored SSH signature of `data` in git's namespace, as git puts in `gpgsig`.
     pub fn sign(&self, data: &[u8]) -> Result<String> {
         let path = self.path.to_string_lossy().into_owned();
         let out = keygen(&["-Y", "sign", "-n", NAMESPACE, "-f", &path], data)
             .with_context(|| format!("signing a record commit with {path}"))?;
         if !out.status.success() {
-            bail!(
-                "ssh-keygen could not sign with {path}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            let said = String::from_utf8_lossy(&out.stderr);
+            if self._literal.is_some() {
+                return Err(Error::usage(
+                    "ssh-agent has no key for the `key::` literal git's user.signingkey gives",
+                )
+                .with_hint("is SSH_AUTH_SOCK set? add the key to the agent: `ssh-add KEY`")
+                .into());
+            }
+            if said.contains("passphrase") {
+                return Err(Error::usage(format!(
+                    "the signing key {path} needs its passphrase, and there is no terminal to ask for it"
+                ))
+                .with_hint(format!("add it to ssh-agent: `ssh-add {path}`"))
+                .into());
+            }
+            bail!("ssh-keygen could not sign with {path}: {}", said.trim());
         }
         String::from_utf8(out.stdout).context("ssh-keygen's signature is not text")
     }

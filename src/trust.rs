@@ -1,12 +1,13 @@
 //! Which recorded approvals a signed gate counts (docs/trust.md): each approval is
 //! traced to the record commit that added it, and counts only when that commit is signed
-//! by a key the allowed-signers file, read from the plan's repository at the release's
-//! source commit, gives the approver, who must be one of the gate's approvers and, under
-//! `allow_self: false`, not the principal that started the release.
+//! by a key the allowed-signers file gives the approver both at the release's source
+//! commit (as its first record commit recorded it, on the plan repository's trusted
+//! branch) and at that branch's tip; the approver must be one of the gate's approvers
+//! and, under `allow_self: false`, not the principal that started the release.
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use git2::Oid;
 
 use crate::engine::decide::{approver_allowed, same_person};
@@ -40,6 +41,11 @@ pub enum Refusal {
     NoCommit,
     /// The allowed signers could not be read; why.
     NoAllowedSigners(String),
+    /// The release's source commit cannot anchor the allowed signers; why.
+    Anchor(String),
+    /// The key is admitted at the source commit but not at the trusted branch's tip
+    /// (named): it was revoked since.
+    Revoked(String, Problem),
     Signature(Problem),
     NotApprover(String),
     SelfApproval,
@@ -50,6 +56,11 @@ impl std::fmt::Display for Refusal {
         match self {
             Refusal::NoCommit => f.write_str("no record commit added it (the record was changed by hand)"),
             Refusal::NoAllowedSigners(why) => write!(f, "the allowed signers could not be read: {why}"),
+            Refusal::Anchor(why) => f.write_str(why),
+            Refusal::Revoked(at, problem) => write!(
+                f,
+                "{problem} at {at}, the tip of the plan repository's trusted branch (a key removed there no longer counts)"
+            ),
             Refusal::Signature(problem) => problem.fmt(f),
             Refusal::NotApprover(why) => f.write_str(why),
             Refusal::SelfApproval => f.write_str(
@@ -91,6 +102,53 @@ pub fn required(plan: &Plan) -> bool {
     })
 }
 
+/// What is wrong with the allowed-signers files of the plan's signed gates at HEAD of
+/// the plan's repository (missing, or lines that do not parse), one problem a line.
+pub fn allowed_signers_problems(plan: &Plan) -> Vec<String> {
+    let mut paths: Vec<&str> = Vec::new();
+    for env in &plan.environments {
+        for step in std::iter::once(None).chain((0..env.steps.len()).map(Some)) {
+            if let Some(approval) = env.gate_approval(step).filter(|a| a.signed)
+                && !paths.contains(&approval.allowed_signers.as_str())
+            {
+                paths.push(&approval.allowed_signers);
+            }
+        }
+    }
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let dir = crate::identity::plan_dir(plan);
+    let head = git2::Repository::discover(&dir).ok().and_then(|repo| {
+        let head = repo.head().ok()?.peel_to_commit().ok()?.id();
+        Some((repo, head))
+    });
+    let Some((repo, head)) = head else {
+        return vec![format!(
+            "the signed gates read their allowed signers through git, and {} is not in a git repository with a commit",
+            dir.display()
+        )];
+    };
+    let mut problems = Vec::new();
+    for path in paths {
+        match read_at(&repo, head, path) {
+            Err(why) => problems.push(format!(
+                "{path}: not in the plan's repository at HEAD ({why}); the signed gates read it through git, so commit it"
+            )),
+            Ok(bytes) => {
+                if let Err(malformed) = crate::allowed_signers::parse(&bytes) {
+                    problems.extend(
+                        malformed
+                            .iter()
+                            .map(|m| format!("{path}:{}: {}", m.line, m.what)),
+                    );
+                }
+            }
+        }
+    }
+    problems
+}
+
 /// The signed gate an approval event is for, `None` when its gate is not signed.
 fn signed_gate<'p>(plan: &'p Plan, event: &Event) -> Option<&'p Approval> {
     let EventKind::Approved { step, .. } = &event.kind else {
@@ -111,17 +169,16 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     if approvals.is_empty() {
         return Ok(Vec::new());
     }
-    // Each gate's file, read once; the start is checked against the first gate's.
-    let mut files: Vec<(&str, Result<Vec<u8>, String>)> = Vec::new();
+    let anchor = Anchor::find(store, plan, file)?;
+    // Each gate's file, read once at both commits; the start is checked against the
+    // first gate's.
+    let mut files: Vec<(&str, Result<Allowed, Refusal>)> = Vec::new();
     for (_, _, approval) in &approvals {
         if !files
             .iter()
             .any(|(path, _)| *path == approval.allowed_signers)
         {
-            files.push((
-                &approval.allowed_signers,
-                allowed_signers(plan, file, approval),
-            ));
+            files.push((&approval.allowed_signers, anchor.allowed(approval)));
         }
     }
     let allowed_by = |approval: &Approval| {
@@ -136,7 +193,7 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
         .first()
         .and_then(|first| commit_of(&commits, first));
     let starter = match (start, files.first()) {
-        (Some(oid), Some((_, Ok(allowed)))) => signer_of(store, oid, allowed)?,
+        (Some(oid), Some((_, Ok(allowed)))) => signer_of(store, oid, &allowed.source)?,
         _ => Starter::default(),
     };
     let mut verdicts = Vec::with_capacity(approvals.len());
@@ -167,7 +224,7 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
 fn refusal(
     store: &Store,
     approval: &Approval,
-    allowed: &Result<Vec<u8>, String>,
+    allowed: &Result<Allowed, Refusal>,
     starter: &Starter,
     file: &ReleaseFile,
     verdict: &mut Verdict,
@@ -180,12 +237,16 @@ fn refusal(
     };
     let allowed = match allowed {
         Ok(allowed) => allowed,
-        Err(why) => return Ok(Some(Refusal::NoAllowedSigners(why.clone()))),
+        Err(why) => return Ok(Some(why.clone())),
     };
-    let checked = signing::check(allowed, &verdict.by, &data, &signature)?;
+    let checked = signing::check(&allowed.source, &verdict.by, &data, &signature)?;
     verdict.fingerprint = checked.fingerprint.clone();
     if let Some(problem) = checked.problem {
         return Ok(Some(Refusal::Signature(problem)));
+    }
+    if let Some(problem) = signing::check(&allowed.trusted, &verdict.by, &data, &signature)?.problem
+    {
+        return Ok(Some(Refusal::Revoked(allowed.trusted_ref.clone(), problem)));
     }
     let started_by = file.events.first().map(|e| e.actor.as_str());
     if let Err(why) = approver_allowed(approval, &verdict.by, None) {
@@ -203,6 +264,88 @@ fn refusal(
         }
     }
     Ok(None)
+}
+
+/// Why an approval `by` would make at `approval`'s gate, signing with the key whose
+/// public half is `public` (when known), would not count: checked before it is
+/// recorded, against the same allowed signers and starter a gate counts with.
+pub fn refusal_before(
+    store: &Store,
+    plan: &Plan,
+    file: &ReleaseFile,
+    approval: &Approval,
+    by: &str,
+    public: Option<&str>,
+) -> Result<Option<String>> {
+    let allowed = match Anchor::find(store, plan, file)?.allowed(approval) {
+        Ok(allowed) => allowed,
+        Err(refusal) => return Ok(Some(refusal.to_string())),
+    };
+    if let Some(public) = public {
+        let mut words = public.split_whitespace();
+        let key = (
+            words.next().unwrap_or_default(),
+            words.next().unwrap_or_default(),
+        );
+        let gives = |bytes: &[u8]| {
+            crate::allowed_signers::parse(bytes).is_ok_and(|entries| {
+                entries.iter().any(|e| {
+                    (e.keytype.as_str(), e.key.as_str()) == key
+                        && crate::allowed_signers::admits(e, by)
+                })
+            })
+        };
+        if !gives(&allowed.source) {
+            return Ok(Some(format!(
+                "your signing key is not one {} gives to {by} (at the release's source commit)",
+                approval.allowed_signers
+            )));
+        }
+        if !gives(&allowed.trusted) {
+            return Ok(Some(format!(
+                "your signing key is not one {} gives to {by} at {}, the tip of the plan repository's trusted branch",
+                approval.allowed_signers, allowed.trusted_ref
+            )));
+        }
+    }
+    if !approval.allow_self {
+        let commits = commits_adding(store, file)?;
+        let starter = match file.events.first().and_then(|e| commit_of(&commits, e)) {
+            Some(oid) => signer_of(store, oid, &allowed.source)?,
+            None => Starter::default(),
+        };
+        let started_by = file.events.first().map(|e| e.actor.clone());
+        if starter
+            .principals
+            .iter()
+            .chain(started_by.iter())
+            .any(|p| same_person(p, by))
+        {
+            return Ok(Some(Refusal::SelfApproval.to_string()));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether the record commit that started the release is signed; `None` when no
+/// record commit added its start.
+pub fn start_signed(store: &Store, file: &ReleaseFile) -> Result<Option<bool>> {
+    let Some(first) = file.events.first() else {
+        return Ok(None);
+    };
+    let commits = commits_adding(store, file)?;
+    match commit_of(&commits, first) {
+        Some(oid) => Ok(Some(store.signature_of(oid)?.is_some())),
+        None => Ok(None),
+    }
+}
+
+/// What `promote` and `history` say of a release whose start is not signed under a
+/// plan with signed gates.
+pub fn unsigned_start(release: &str) -> String {
+    format!(
+        "the start of {release} is not signed: with allow_self: false, approvals are checked against the recorded starter only"
+    )
 }
 
 /// The release as a signed gate sees it: `file` without the approvals `verdicts` refuse.
@@ -252,34 +395,179 @@ fn signer_of(store: &Store, commit: Oid, allowed: &[u8]) -> Result<Starter> {
     })
 }
 
-/// The allowed-signers file at the release's source commit in the plan's repository.
-fn allowed_signers(
-    plan: &Plan,
-    file: &ReleaseFile,
-    approval: &Approval,
-) -> Result<Vec<u8>, String> {
-    let Some(source) = &file.source_commit else {
-        return Err("the release has no recorded source commit to read them at".into());
-    };
-    let dir = crate::identity::plan_dir(plan);
-    read_at(&dir, source, &approval.allowed_signers).map_err(|err| format!("{err:#}"))
+/// An allowed-signers file as a signed gate reads it: at the release's source commit
+/// and at the tip of the plan repository's trusted branch.
+struct Allowed {
+    source: Vec<u8>,
+    trusted: Vec<u8>,
+    /// The trusted branch, for messages (`origin/main`).
+    trusted_ref: String,
 }
 
-fn read_at(dir: &Path, commit: &str, path: &str) -> Result<Vec<u8>> {
-    let repo = git2::Repository::discover(dir)
-        .with_context(|| format!("opening the plan's repository at {}", dir.display()))?;
-    let oid = Oid::from_str(commit).with_context(|| format!("`{commit}` is not a commit id"))?;
+/// Where the allowed signers are read: the plan's repository, the source commit the
+/// release's first record commit recorded, and the trusted branch whose tip must also
+/// admit a key and must contain the source commit. `Err` says why they cannot be read.
+struct Anchor {
+    at: Result<(git2::Repository, Oid, Trusted), Refusal>,
+}
+
+impl Anchor {
+    fn find(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Anchor> {
+        let at = match started_source(store, file)? {
+            Source::Changed(commit) => Err(Refusal::Anchor(format!(
+                "the release's source commit was changed after it started (commit {commit})"
+            ))),
+            Source::At(None) => Err(Refusal::NoAllowedSigners(
+                "the release has no recorded source commit to read them at".into(),
+            )),
+            Source::At(Some(source)) => on_trusted(plan, &source),
+        };
+        Ok(Anchor { at })
+    }
+
+    /// `approval`'s allowed-signers file at both commits.
+    fn allowed(&self, approval: &Approval) -> Result<Allowed, Refusal> {
+        let (repo, source, trusted) = self.at.as_ref().map_err(Clone::clone)?;
+        let path = &approval.allowed_signers;
+        let read = |commit: Oid, named: &str| {
+            let bytes = read_at(repo, commit, path).map_err(|why| {
+                Refusal::NoAllowedSigners(format!("{path} is not readable at {named}: {why}"))
+            })?;
+            match crate::allowed_signers::parse(&bytes) {
+                Ok(_) => Ok(bytes),
+                Err(malformed) => Err(Refusal::NoAllowedSigners(format!(
+                    "{} (at {named})",
+                    crate::allowed_signers::describe(path, &malformed)
+                ))),
+            }
+        };
+        Ok(Allowed {
+            source: read(*source, &format!("the source commit {source}"))?,
+            trusted: read(trusted.tip, &trusted.name)?,
+            trusted_ref: trusted.name.clone(),
+        })
+    }
+}
+
+/// The tip of the plan repository's trusted branch: the current branch's upstream,
+/// else `origin/<current branch>`, else the local HEAD.
+#[derive(Debug, Clone)]
+pub struct Trusted {
+    pub name: String,
+    pub tip: Oid,
+}
+
+/// The trusted branch of the repository `repo`, `None` when it has no commit.
+pub fn trusted(repo: &git2::Repository) -> Option<Trusted> {
+    let head = repo.head().ok()?;
+    let tip_of = |reference: &git2::Reference<'_>| reference.peel_to_commit().ok().map(|c| c.id());
+    if head.is_branch()
+        && let Ok(name) = head.shorthand()
+    {
+        if let Ok(upstream) = repo
+            .find_branch(name, git2::BranchType::Local)
+            .and_then(|b| b.upstream())
+            && let (Ok(Some(upstream_name)), Some(tip)) = (upstream.name(), tip_of(upstream.get()))
+        {
+            return Some(Trusted {
+                name: upstream_name.to_string(),
+                tip,
+            });
+        }
+        let remote = format!("origin/{name}");
+        if let Ok(branch) = repo.find_branch(&remote, git2::BranchType::Remote)
+            && let Some(tip) = tip_of(branch.get())
+        {
+            return Some(Trusted { name: remote, tip });
+        }
+        return Some(Trusted {
+            name: name.to_string(),
+            tip: tip_of(&head)?,
+        });
+    }
+    Some(Trusted {
+        name: "HEAD".into(),
+        tip: tip_of(&head)?,
+    })
+}
+
+/// The plan's repository, `source` and the trusted branch, when `source` is on it.
+fn on_trusted(plan: &Plan, source: &str) -> Result<(git2::Repository, Oid, Trusted), Refusal> {
+    let dir = crate::identity::plan_dir(plan);
+    let unreadable = || {
+        Refusal::NoAllowedSigners(format!(
+            "the plan's repository at {} could not be opened",
+            dir.display()
+        ))
+    };
+    let repo = git2::Repository::discover(&dir).map_err(|_| unreadable())?;
+    let trusted = trusted(&repo).ok_or_else(unreadable)?;
+    let not_on = || Refusal::Anchor(format!("source commit {source} is not on {}", trusted.name));
+    let oid = Oid::from_str(source).map_err(|_| not_on())?;
+    let contained = oid == trusted.tip
+        || (repo.find_commit(oid).is_ok()
+            && repo.graph_descendant_of(trusted.tip, oid).unwrap_or(false));
+    if !contained {
+        return Err(not_on());
+    }
+    Ok((repo, oid, trusted))
+}
+
+/// A file's bytes at `commit`; the error says why in words, not in git's codes.
+fn read_at(repo: &git2::Repository, commit: Oid, path: &str) -> Result<Vec<u8>, String> {
     let tree = repo
-        .find_commit(oid)
+        .find_commit(commit)
         .and_then(|c| c.tree())
-        .with_context(|| format!("reading commit {commit} of the plan's repository"))?;
+        .map_err(|_| "the commit is not in the plan's repository".to_string())?;
     let entry = tree
         .get_path(Path::new(path))
-        .with_context(|| format!("{path} is not in the plan's repository at {commit}"))?;
+        .map_err(|_| "there is no such file".to_string())?;
     let blob = repo
         .find_blob(entry.id())
-        .with_context(|| format!("reading {path} at {commit}"))?;
+        .map_err(|_| "it is not a file".to_string())?;
     Ok(blob.content().to_vec())
+}
+
+/// The source commit a release's record says it was started from.
+enum Source {
+    /// As its first record commit recorded it, unchanged since.
+    At(Option<String>),
+    /// This record commit changed it.
+    Changed(Oid),
+}
+
+/// Walks the records branch from its first commit: the release file's source commit
+/// (top level and in the `started` event) where the file first appears, and the first
+/// commit after that changes either, however it was made.
+fn started_source(store: &Store, file: &ReleaseFile) -> Result<Source> {
+    let path = crate::format::release_path(&file.app, &file.release);
+    let mut original: Option<Option<String>> = None;
+    let mut last_blob = None;
+    for entry in store.log(None)?.iter().rev() {
+        let (snapshot, _) = store.snapshot_at(entry.oid)?;
+        let blob = snapshot.blob_id(&path)?;
+        if blob.is_some() && blob == last_blob {
+            continue;
+        }
+        last_blob = blob;
+        let Some(at) = crate::format::read_release(&snapshot, &file.app, &file.release)
+            .ok()
+            .flatten()
+        else {
+            continue;
+        };
+        let started = match at.events.first().map(|e| &e.kind) {
+            Some(EventKind::Started { source_commit, .. }) => source_commit.clone(),
+            _ => at.source_commit.clone(),
+        };
+        let first = original.get_or_insert_with(|| at.source_commit.clone());
+        if at.source_commit != *first || started != *first {
+            return Ok(Source::Changed(entry.oid));
+        }
+    }
+    Ok(Source::At(
+        original.unwrap_or_else(|| file.source_commit.clone()),
+    ))
 }
 
 /// For each commit of the release that added events, the events it added.

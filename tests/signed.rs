@@ -184,20 +184,19 @@ fn an_approval_signed_by_a_key_not_in_the_allowed_signers_is_not_counted() {
     let s = project(None);
     let c = cast(&s);
     start(&c.dev);
+    // Known before it is recorded: refused (exit 6), nothing recorded.
     let run = approve(&c.bob);
-    ok(&run);
+    assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
         run.stderr.contains(
-            "this approval does not count: signed by a key that is not in the allowed signers"
+            "approval refused: it would not count: your signing key is not one .relctl/allowed_signers gives to bob@acme.io"
         ),
         "{}",
         run.stderr
     );
-    refused(
-        &s,
-        &c.dev,
-        "signed by a key that is not in the allowed signers",
-    );
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
 }
 
 #[test]
@@ -249,15 +248,20 @@ fn relctl_actor_pretending_to_be_an_approver_does_not_pass_a_signed_gate() {
     let s = project(None);
     let c = cast(&s);
     start(&c.dev);
-    ok(&c.mallory.run_as(
+    let run = c.mallory.run_as(
         "alice@acme.io",
         &["approve", &release(HEX), "--env", "production"],
-    ));
-    refused(
-        &s,
-        &c.dev,
-        "approval by alice@acme.io in production is not counted: signed by a key the allowed signers give to mallory@acme.io, not to the approver",
     );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("your signing key is not one .relctl/allowed_signers gives to alice@acme.io"),
+        "{}",
+        run.stderr
+    );
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), None);
 }
 
 #[test]
@@ -269,8 +273,10 @@ fn the_principal_that_signed_the_start_may_not_approve_it() {
         .alice
         .run_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)]);
     assert_eq!(run.code, 4, "{}", run.stderr);
-    ok(&approve(&c.alice));
-    refused(&s, &c.dev, "self-approval");
+    let run = approve(&c.alice);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("self-approval"), "{}", run.stderr);
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
 }
 
 #[test]
@@ -457,4 +463,356 @@ fn allowed_signers_outside_the_repository_is_a_plan_error() {
         "{}",
         run.stderr
     );
+}
+
+/// The release's record file at the tip of `origin`'s records branch, edited by `edit`
+/// in a clone of its own and pushed back by hand.
+fn edit_on_remote(s: &Setup, origin: &Path, edit: impl FnOnce(String) -> String) {
+    let elsewhere = s.env.path().join("elsewhere");
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "relctl/records",
+            &origin.to_string_lossy(),
+            "elsewhere",
+        ],
+    );
+    let file = elsewhere.join(relctl::format::release_path("checkout", &release(HEX)));
+    let text = std::fs::read_to_string(&file).expect("the release file");
+    let edited = edit(text.clone());
+    assert_ne!(text, edited);
+    std::fs::write(&file, edited).expect("edit");
+    git(&elsewhere, &["commit", "-q", "-am", "fix source"]);
+    git(&elsewhere, &["push", "-q", "origin", "relctl/records"]);
+}
+
+#[test]
+fn a_source_commit_moved_by_hand_to_a_commit_that_lists_an_attackers_key_voids_the_approvals() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    let reviewed = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    // mallory pushes a side branch whose allowed signers give alice's name to her key…
+    s.env.git(&["checkout", "-q", "-b", "evil"]);
+    commit_allowed(&s, &c.mallory.allowed_as("alice@acme.io"));
+    s.env.git(&["push", "-q", "origin", "evil"]);
+    let evil = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    s.env.git(&["checkout", "-q", "main"]);
+    // …points the release at it with a record commit of her own, and approves as alice.
+    edit_on_remote(&s, &origin, |text| text.replace(&reviewed, &evil));
+    let run = c.mallory.run_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    // Every approval of the release stops counting, alice's own included.
+    refused(
+        &s,
+        &c.dev,
+        "is not counted: the release's source commit was changed after it started (commit ",
+    );
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify
+            .stdout
+            .contains("the release's source commit was changed after it started"),
+        "{}",
+        verify.stdout
+    );
+}
+
+#[test]
+fn a_key_revoked_on_the_trusted_branch_no_longer_counts_for_a_release_started_before() {
+    let s = project(None);
+    let c = cast(&s);
+    let mut allowed: String = [&c.dev, &c.alice, &c.mallory, &c.bob]
+        .iter()
+        .map(|p| p.allowed())
+        .collect();
+    commit_allowed(&s, &allowed);
+    start(&c.dev);
+    ok(&approve(&c.bob));
+    // bob's key is revoked on main after he approved a release started before it.
+    allowed = allowed.replace(&c.bob.allowed(), "");
+    commit_allowed(&s, &allowed);
+    refused(
+        &s,
+        &c.dev,
+        "approval by bob@acme.io in production is not counted: signed by a key that is not in the allowed signers at main",
+    );
+    // alice's key is listed at both: her approval counts.
+    ok(&approve(&c.alice));
+    ok(&c.dev.run(&["resume", &release(HEX)]));
+}
+
+#[test]
+fn a_release_started_from_a_commit_not_on_the_trusted_branch_has_no_approvals_counted() {
+    let s = project(None);
+    let c = cast(&s);
+    s.env.git(&["checkout", "-q", "-b", "side"]);
+    s.env.write("side.txt", "unreviewed\n");
+    s.env.git(&["add", "-A"]);
+    s.env.git(&["commit", "-q", "-m", "side"]);
+    let side = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    s.env.git(&["checkout", "-q", "main"]);
+    refused(&s, &c.dev, &format!("source commit {side} is not on main"));
+    // Nor is an approval taken from main.
+    let run = approve(&c.mallory);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+}
+
+#[test]
+fn an_offline_approval_is_pushed_on_top_of_one_made_meanwhile_and_both_count() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    let other = s.env.path().join("other");
+    let bob = person(&s, "bob@acme.io", true, &other);
+    let allowed: String = [&c.dev, &c.alice, &bob]
+        .iter()
+        .map(|p| p.allowed())
+        .collect();
+    commit_allowed(&s, &allowed);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    // bob, in his own clone, reads the record and approves offline.
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "main",
+            &origin.to_string_lossy(),
+            "other",
+        ],
+    );
+    ok(&bob.run(&["status"]));
+    ok(&bob.run(&["--offline", "approve", &release(HEX), "--env", "production"]));
+    // Meanwhile alice approves online.
+    ok(&approve(&c.alice));
+    // bob's next command puts his approval on top of alice's, signed again.
+    let run = bob.run(&["status"]);
+    ok(&run);
+    assert!(!run.stderr.contains("conflicts"), "{}", run.stderr);
+    let run = bob.run(&["approve", &release(HEX), "--env", "production"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains("already approved by you"),
+        "{}",
+        run.stderr
+    );
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    ok(&verify);
+    assert!(
+        verify
+            .stderr
+            .contains("2 signed approval(s) checked; every signature verifies"),
+        "{}\n{}",
+        verify.stdout,
+        verify.stderr
+    );
+    let history = c.dev.run(&["history", &release(HEX)]);
+    ok(&history);
+    for who in ["alice@acme.io", "bob@acme.io"] {
+        assert!(
+            history
+                .stdout
+                .contains(&format!("signed by {who} with SHA256:")),
+            "{}",
+            history.stdout
+        );
+    }
+}
+
+#[test]
+fn a_force_pushed_records_branch_is_named_as_such_and_verify_does_not_check_a_stale_record() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    // Someone drops alice's approval from the remote with a force-push.
+    let elsewhere = s.env.path().join("elsewhere");
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "relctl/records",
+            &origin.to_string_lossy(),
+            "elsewhere",
+        ],
+    );
+    git(&elsewhere, &["reset", "-q", "--hard", "HEAD~1"]);
+    git(
+        &elsewhere,
+        &["commit", "-q", "--allow-empty", "-m", "rewritten"],
+    );
+    git(
+        &elsewhere,
+        &["push", "-q", "--force", "origin", "relctl/records"],
+    );
+    for args in [
+        vec!["verify"],
+        vec!["status"],
+        vec!["resume", &release(HEX)],
+    ] {
+        let run = c.dev.run(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "relctl/records on origin was rewritten (not a fast-forward): your clone has 1 commit(s) the remote no longer has"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("could not reach"), "{}", run.stderr);
+        assert!(!run.stdout.contains("ok "), "{}", run.stdout);
+    }
+    assert_eq!(s.platform.running("production"), None);
+    // The hint's way to accept the remote's version sets the clone right.
+    s.env.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        "+refs/heads/relctl/records:refs/remotes/origin/relctl/records",
+    ]);
+    s.env
+        .git(&["branch", "-f", "relctl/records", "origin/relctl/records"]);
+    ok(&c.dev.run(&["status"]));
+}
+
+#[test]
+fn a_malformed_allowed_signers_file_is_named_by_line_in_validate_and_at_approval() {
+    let s = project(None);
+    let c = cast(&s);
+    let good: String = [&c.dev, &c.alice].iter().map(|p| p.allowed()).collect();
+    commit_allowed(&s, &good);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    // The file on the trusted branch is broken after alice approved.
+    let bad_quote = c
+        .mallory
+        .allowed()
+        .replace("namespaces=\"git\"", "namespaces=\"git");
+    commit_allowed(&s, &format!("{good}{bad_quote}garbage\n"));
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for problem in [
+        ".relctl/allowed_signers:3: an unclosed `\"` in the options",
+        ".relctl/allowed_signers:4: no key after the principals",
+    ] {
+        assert!(run.stderr.contains(problem), "{}", run.stderr);
+    }
+    refused(
+        &s,
+        &c.dev,
+        "the allowed signers could not be read: .relctl/allowed_signers:3: an unclosed `\"` in the options",
+    );
+}
+
+#[test]
+fn a_missing_allowed_signers_file_is_a_validate_error_and_an_approval_reason_in_words() {
+    let s = project(None);
+    let here = s.env.path().to_path_buf();
+    let (dev, alice) = (
+        person(&s, "dev@acme.io", true, &here),
+        person(&s, "alice@acme.io", true, &here),
+    );
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(".relctl/allowed_signers: not in the plan's repository at HEAD"),
+        "{}",
+        run.stderr
+    );
+    start(&dev);
+    let run = approve(&alice);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(".relctl/allowed_signers is not readable at the source commit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("class=") && !run.stderr.contains("code="),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_start_without_a_signing_key_under_a_signed_plan_is_said_and_shown_in_history() {
+    let s = project(None);
+    let c = cast(&s);
+    let here = s.env.path().to_path_buf();
+    let ci = person(&s, "ci@acme.io", false, &here);
+    let run = ci.run(&["promote", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "the start of {} is not signed: with allow_self: false, approvals are checked against the recorded starter only",
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+    let history = c.dev.run(&["history", &release(HEX)]);
+    ok(&history);
+    assert!(
+        history.stdout.contains("start not signed"),
+        "{}",
+        history.stdout
+    );
+    // A signed start says nothing of the kind.
+    let signed = c.dev.run(&["promote", "--artifact", &artifact(OLD)]);
+    assert!(
+        !signed.stderr.contains("is not signed"),
+        "{}",
+        signed.stderr
+    );
+}
+
+#[test]
+fn a_key_literal_with_no_agent_says_so_and_records_nothing() {
+    let s = project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    // alice's git names her key as a `key::` literal, and no ssh-agent holds it.
+    let config = c.alice.op.home().join(".gitconfig");
+    let text = std::fs::read_to_string(&config).expect("the .gitconfig");
+    let private = c.alice.op.home().join(".ssh/id_ed25519");
+    let literal = format!("key::{}", c.alice.public.trim());
+    std::fs::write(
+        &config,
+        text.replace(&private.display().to_string(), &literal),
+    )
+    .expect("write .gitconfig");
+    let run = c
+        .alice
+        .op
+        .run_with(&["approve", &release(HEX), "--env", "production"], |cmd| {
+            quick(cmd);
+            cmd.env_remove("SSH_AUTH_SOCK");
+        });
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ssh-agent has no key")
+            && run.stderr.contains("is SSH_AUTH_SOCK set?")
+            && !run.stderr.contains("/tmp"),
+        "{}",
+        run.stderr
+    );
+    assert!(!s.events(HEX).contains(&"approved".to_string()));
 }

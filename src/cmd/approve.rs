@@ -58,6 +58,26 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     }
     let approval = release::gate_approval(env, gate);
     release::check_signing(approval, &store, "an approval")?;
+    if let Some(approval) = approval.filter(|a| a.signed) {
+        // An approval known not to count is not recorded: it would only look like one.
+        let key = crate::signing::configured(&crate::identity::plan_dir(&plan))?;
+        let public = key.as_ref().and_then(crate::signing::Key::public);
+        if let Some(why) = crate::trust::refusal_before(
+            &store,
+            &plan,
+            &file,
+            approval,
+            &author.actor,
+            public.as_deref(),
+        )? {
+            return Err(Error::new(
+                Exit::Blocked,
+                format!("approval refused: it would not count: {why}"),
+            )
+            .with_hint("nothing was recorded; docs/trust.md says what a signed gate checks")
+            .into());
+        }
+    }
     let counted = |state: &engine::ReleaseState| {
         approval.map_or((0, 0), |a| {
             let have =

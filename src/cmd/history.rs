@@ -66,10 +66,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     if let Some(id) = &args.release {
         let (file, _) = super::release::find(&store, &plan.app, id)?;
         let verdicts = crate::trust::check(&store, &plan, &file)?;
+        let start_signed = if crate::trust::required(&plan) {
+            crate::trust::start_signed(&store, &file)?
+        } else {
+            None
+        };
         if json {
             let mut value = serde_json::to_value(&file)?;
             if !verdicts.is_empty() {
                 value["signatures"] = verdicts.iter().map(super::verify::json_of).collect();
+            }
+            if let Some(signed) = start_signed {
+                value["start_signed"] = json!(signed);
             }
             return ctx.printer.json(&value);
         }
@@ -97,6 +105,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 event.kind.describe(),
                 event.actor
             ));
+            if index == 0 && start_signed == Some(false) {
+                text.push_str(&format!(
+                    "{:<34}start not signed: with allow_self: false, approvals are checked against the recorded starter only\n",
+                    ""
+                ));
+            }
             if let Some(verdict) = verdicts.iter().find(|v| v.index == index) {
                 text.push_str(&format!("{:<34}{}\n", "", signature_line(verdict)));
             }

@@ -18,6 +18,22 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
     let json = ctx.printer.mode() == OutputMode::Json;
     match result {
         Ok(plan) => {
+            let problems = crate::trust::allowed_signers_problems(&plan);
+            if !problems.is_empty() {
+                if json {
+                    for message in &problems {
+                        ctx.printer.json(&json!({
+                            "file": path.display().to_string(),
+                            "message": message,
+                        }))?;
+                    }
+                    ctx.printer
+                        .json(&json!({ "valid": false, "problems": problems.len() }))?;
+                }
+                return Err(Error::usage(problems.join("\n"))
+                    .with_hint("the allowed-signers file is OpenSSH's format: `PRINCIPALS [namespaces=\"git\"] KEYTYPE BASE64-KEY` a line (docs/trust.md)")
+                    .into());
+            }
             let warnings = plan::warnings(&plan);
             if json {
                 for w in &warnings.list {

@@ -14,7 +14,7 @@ use crate::engine::{EnvFile, ReleaseFile};
 use crate::error::{Error, Exit};
 use crate::record::Snapshot;
 
-fn decode<T>(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<T>>
+pub(super) fn decode<T>(snapshot: &Snapshot, path: &str) -> anyhow::Result<Option<T>>
 where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {

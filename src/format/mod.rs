@@ -16,6 +16,7 @@ mod layout;
 mod legacy;
 mod listing;
 mod rejected;
+mod replay;
 pub mod scan;
 pub mod summary;
 
@@ -29,3 +30,4 @@ pub use layout::{
     summary_beside, trailer,
 };
 pub use listing::{apps, environments, release_ids};
+pub use replay::resolve;

@@ -4,7 +4,7 @@
 //! the caller decides what an unreachable remote means for its command.
 
 use std::cell::{Cell, RefCell};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -211,6 +211,7 @@ impl Store {
             layout,
             given_up: RefCell::new(None),
             signer: None,
+            resolver: None,
         }
     }
 
@@ -433,6 +434,8 @@ impl Store {
         };
         let access = Access::new(&self.repo, &url);
         let tracking = self.tracking(name);
+        // What the last fetch saw, before this fetch moves the tracking ref.
+        let known = self.read_ref(&tracking)?;
         let refspec = format!("+{}:{tracking}", self.refname);
         let headers = access.headers();
         let mut options = FetchOptions::new();
@@ -462,10 +465,49 @@ impl Store {
         if let Some(tip) = tip {
             self.check_is_record(tip, Some(name))?;
         }
+        // The tracking ref is put back where it was, so that every command says so
+        // until the clone is set right.
+        if let (Some(known), Some(tip)) = (known, tip)
+            && known != tip
+            && !self.descends(tip, known)?
+        {
+            self.set_tracking(&tracking, Some(known))?;
+            return Err(self.rewritten(name, known, tip));
+        }
         self.set_tracking(&tracking, tip)?;
         self.stamp_fetch(name);
         tracing::debug!(remote = name, ?tip, "fetched");
         Ok(Fetched::Tip(tip))
+    }
+
+    /// The remote's branch no longer contains what this clone last saw there
+    /// (`known`): it was force-pushed or deleted and made again. Nothing is replayed
+    /// onto it, since the commits it dropped may be ones this clone did not write.
+    fn rewritten(&self, name: &str, known: Oid, tip: Oid) -> anyhow::Error {
+        let local = self.tip().ok().flatten().unwrap_or(known);
+        let gone = self.ahead(Some(local), Some(tip)).unwrap_or(0);
+        let short = |oid: Oid| oid.to_string()[..10].to_string();
+        Error::new(
+            Exit::Failed,
+            format!(
+                "{branch} on {name} was rewritten (not a fast-forward): your clone has {gone} commit(s) \
+                 the remote no longer has (it had {known}, it now has {tip})",
+                branch = self.branch,
+                known = short(known),
+                tip = short(tip),
+            ),
+        )
+        .with_hint(format!(
+            "nothing was changed here. relctl only ever adds commits to {branch}, so someone \
+             force-pushed it: find out who and why first (docs/trust.md). To put the record back, \
+             push yours again: `git -C {path} push --force {name} {branch}`; to accept the \
+             remote's (dropping those commits): `git -C {path} fetch {name} \
+             +refs/heads/{branch}:refs/remotes/{name}/{branch} && git -C {path} branch -f {branch} \
+             {name}/{branch}`",
+            branch = self.branch,
+            path = self.path().display(),
+        ))
+        .into()
     }
 
     fn set_tracking(&self, tracking: &str, tip: Option<Oid>) -> Result<()> {
@@ -557,7 +599,7 @@ impl Store {
                 .repo
                 .merge_trees(&before, &ours, &theirs, None)
                 .with_context(context)?;
-            if index.has_conflicts() {
+            if index.has_conflicts() && !self.resolve(&commit, &head, &mut index)? {
                 return Err(self.conflict(&commits, i, &index));
             }
             let tree = index
@@ -582,6 +624,54 @@ impl Store {
             head = replayed;
         }
         Ok(Some(head.id()))
+    }
+
+    /// Settles the conflicts of `index` (replaying `commit` onto `head`) with the
+    /// store's resolver; whether it could.
+    fn resolve(
+        &self,
+        commit: &git2::Commit<'_>,
+        head: &git2::Commit<'_>,
+        index: &mut git2::Index,
+    ) -> Result<bool> {
+        let (Some(resolver), Some(parent)) = (&self.resolver, commit.parent_ids().next()) else {
+            return Ok(false);
+        };
+        let context = || format!("replaying commit {} onto {}", commit.id(), head.id());
+        let paths: Vec<String> = index
+            .conflicts()
+            .with_context(context)?
+            .filter_map(|c| c.ok())
+            .filter_map(|c| c.our.or(c.their).or(c.ancestor))
+            .map(|entry| String::from_utf8_lossy(&entry.path).into_owned())
+            .collect();
+        let before = self.snapshot_at(parent)?.0;
+        let ours = self.snapshot_at(head.id())?.0;
+        let theirs = self.snapshot_at(commit.id())?.0;
+        let Some(changes) = resolver(&before, &ours, &theirs, &paths)? else {
+            return Ok(false);
+        };
+        for change in changes {
+            let path = Path::new(&change.path);
+            let blob = self.repo.blob(&change.content).with_context(context)?;
+            index.conflict_remove(path).ok();
+            let entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: u32::from(git2::FileMode::Blob),
+                uid: 0,
+                gid: 0,
+                file_size: u32::try_from(change.content.len()).unwrap_or(u32::MAX),
+                id: blob,
+                flags: u16::try_from(change.path.len()).map_or(0xfff, |len| len.min(0xfff)),
+                flags_extended: 0,
+                path: change.path.into_bytes(),
+            };
+            index.add(&entry).with_context(context)?;
+        }
+        Ok(!index.has_conflicts())
     }
 
     fn conflict(&self, commits: &[Oid], at: usize, index: &git2::Index) -> anyhow::Error {

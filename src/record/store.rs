@@ -52,10 +52,20 @@ pub struct Store {
     /// Signs every commit this store writes, and re-signs a signed one of the same
     /// actor's that it replays; the actor is the first.
     pub(super) signer: Option<(String, Signer)>,
+    /// Merges what a line merge cannot when a local commit is replayed on a remote
+    /// tip that moved (see `Resolver`).
+    pub(super) resolver: Option<Resolver>,
 }
 
 /// Makes the `gpgsig` header of a commit from the commit's bytes.
 pub type Signer = Box<dyn Fn(&[u8]) -> Result<String>>;
+
+/// Given a replayed commit's parent, the tip it is replayed onto and the commit itself,
+/// and the files a line merge found in conflict, the whole files to write instead;
+/// `None` when it is a real conflict.
+pub type Resolver = Box<
+    dyn Fn(&Snapshot<'_>, &Snapshot<'_>, &Snapshot<'_>, &[String]) -> Result<Option<Vec<Change>>>,
+>;
 
 /// What a command means to do with the branch: a reader may find it checked out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +199,7 @@ impl Store {
             layout: None,
             given_up: RefCell::new(None),
             signer: None,
+            resolver: None,
         };
         store.checked_out = store.is_checked_out()?;
         if access == Access::Write && store.checked_out {
@@ -230,6 +241,12 @@ impl Store {
     /// Sign every commit written from now on with `signer`, the key of `actor`.
     pub fn signing(mut self, actor: &str, signer: Signer) -> Store {
         self.signer = Some((actor.to_string(), signer));
+        self
+    }
+
+    /// Merge with `resolver` what a line merge cannot, when local commits are replayed.
+    pub fn resolving(mut self, resolver: Resolver) -> Store {
+        self.resolver = Some(resolver);
         self
     }
 

@@ -130,6 +130,10 @@ impl Runner<'_> {
 
     /// The release's first event: what it is and where it is going.
     fn record_started(&self) -> anyhow::Result<()> {
+        if crate::trust::required(self.plan) && !self.store.signs() {
+            self.printer
+                .warn(&crate::trust::unsigned_start(&self.header.release));
+        }
         self.record_event(
             None,
             EventKind::Started {

@@ -27,7 +27,7 @@ pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
             Store::open(&dir, branch, remote)?
         }
     };
-    let store = signing(store, plan)?;
+    let store = signing(store, plan)?.resolving(Box::new(crate::format::resolve));
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
@@ -60,6 +60,8 @@ pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
             Store::open_to_read(&dir, branch, remote)?
         }
     };
+    // A reader may replay unpushed commits onto the remote's tip: as a writer does.
+    let store = signing(store, plan)?.resolving(Box::new(crate::format::resolve));
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
