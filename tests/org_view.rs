@@ -520,6 +520,10 @@ fn the_organisation_view_needs_no_plan_given_the_records_repository() {
         json["environments"].clone()
     };
     assert_eq!(rows(&run), rows(&from_plan));
+    // --records and --app each imply --all.
+    let run = outside(&["status", "--records", &repo, "--app", "checkout"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("checkout"), "{}", run.stdout);
     // By URL: through relctl's own clone of it.
     org.s
         .env

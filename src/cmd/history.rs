@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::complete::environments))]
     pub env: Option<String>,
 
-    /// At most this many entries
+    /// At most this many record commits (a RELEASE is always shown whole)
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: usize,
 }

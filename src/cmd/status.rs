@@ -19,8 +19,8 @@ pub struct Args {
     #[arg(long)]
     pub all: bool,
 
-    /// With --all: only this app
-    #[arg(long, value_name = "APP", requires = "all")]
+    /// Only this app, in the organisation's view (implies --all)
+    #[arg(long, value_name = "APP")]
     pub app: Option<String>,
 
     #[command(flatten)]
@@ -40,7 +40,7 @@ pub struct RecordsArgs {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
-    if args.all || args.records.records.is_some() {
+    if args.all || args.app.is_some() || args.records.records.is_some() {
         return all(&args, ctx);
     }
     let plan = super::load_plan(ctx)?;
