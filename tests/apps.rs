@@ -297,28 +297,13 @@ fn a_record_two_apps_shared_before_apps_is_split_by_the_app_of_each_release() {
     );
 }
 
-/// `Setup`, with the record edited in a worktree of its branch: `edit` gets the text of
-/// `path` and returns the new one.
-fn edit_record(s: &Setup, path: &str, edit: impl FnOnce(&str) -> String) {
-    let worktree = s.env.path().join("records-edit");
-    let arg = worktree.to_str().expect("a UTF-8 temp path");
-    s.env.git(&["worktree", "add", "-q", arg, "relctl/records"]);
-    let file = worktree.join(path);
-    let text = std::fs::read_to_string(&file).expect("the record file");
-    let edited = edit(&text);
-    assert_ne!(edited, text, "the edit changes the file");
-    std::fs::write(&file, edited).expect("edit the record");
-    git(&worktree, &["commit", "-q", "-am", "edit by hand"]);
-    s.env.git(&["worktree", "remove", arg]);
-}
-
 #[test]
 fn a_record_naming_another_artifact_is_an_error_and_never_deployed() {
     let s = Setup::new("", CANARY);
     ok(&s.promote(OLD, &[]));
     ok(&s.promote(HEX, &[]));
     let path = "apps/checkout/environments/production.yaml";
-    edit_record(&s, path, |text| {
+    s.edit_record(path, |text| {
         text.replace(
             &artifact(OLD),
             &format!("ghcr.io/acme/payments@sha256:{OLD}"),
@@ -346,7 +331,7 @@ fn a_record_naming_another_artifact_is_an_error_and_never_deployed() {
 
     // The live entry says another image: a release entering over it (whose automatic
     // rollback would redeploy it) stops before the environment.
-    edit_record(&s, path, |text| {
+    s.edit_record(path, |text| {
         text.replacen(
             &artifact(HEX),
             &format!("ghcr.io/acme/payments@sha256:{HEX}"),
@@ -377,7 +362,7 @@ fn a_release_file_naming_another_artifact_is_never_resumed() {
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 4, "paused for approval: {}", run.stderr);
     let path = relctl::format::release_path("checkout", &release(HEX));
-    edit_record(&s, &path, |text| {
+    s.edit_record(&path, |text| {
         text.replace(
             &artifact(HEX),
             &format!("ghcr.io/acme/payments@sha256:{HEX}"),
@@ -410,7 +395,7 @@ fn the_automatic_rollback_never_redeploys_a_baseline_of_another_artifact() {
     assert_eq!(s.promote(HEX, &[]).code, 4);
     // The release file keeps the baseline each environment had when it entered.
     let path = relctl::format::release_path("checkout", &release(HEX));
-    edit_record(&s, &path, |text| {
+    s.edit_record(&path, |text| {
         text.replace(
             &artifact(OLD),
             &format!("ghcr.io/acme/payments@sha256:{OLD}"),

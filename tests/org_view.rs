@@ -706,3 +706,36 @@ fn a_records_url_that_cannot_be_reached_never_shows_its_token() {
         }
     }
 }
+
+#[test]
+fn one_record_file_edited_badly_does_not_hide_the_other_apps() {
+    let org = org();
+    org.s
+        .edit_record("apps/payments/environments/staging.yaml", |_| {
+            "live: [unclosed\n".to_string()
+        });
+    let run = org.relctl("checkout", &["status", "--all"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("apps/payments/environments/staging.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("could not be read"), "{}", run.stderr);
+    // Every other row is there; the broken one says so.
+    let rows: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        rows.iter().any(|l| l.starts_with("payments")
+            && l.contains("staging")
+            && l.contains("unreadable")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        rows.iter().filter(|l| l.starts_with("checkout")).count(),
+        3,
+        "{}",
+        run.stdout
+    );
+}

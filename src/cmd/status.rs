@@ -150,6 +150,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     let mut glances = format::Glances::open(store.common_dir());
     let mut rows = Vec::new();
     let mut seen_env = args.env.is_none();
+    let mut unreadable = 0;
     for app in apps
         .iter()
         .filter(|a| args.app.as_ref().is_none_or(|w| w == *a))
@@ -159,7 +160,20 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
                 continue;
             }
             seen_env = true;
-            let file = glances.env(&snapshot, app, &env)?;
+            // One file edited badly by hand must not hide every other app: its row says
+            // so, and the command fails once the view is printed.
+            let file = match glances.env(&snapshot, app, &env) {
+                Ok(file) => file,
+                Err(err) => {
+                    ctx.printer.warn(&format!("{err:#}"));
+                    unreadable += 1;
+                    rows.push(json!({
+                        "app": app, "env": env, "kind": "unreadable",
+                        "standing": "unreadable: see the warning above",
+                    }));
+                    continue;
+                }
+            };
             let mut row = row(&env, &file, &mut |release| {
                 let note = glances.release_note(&snapshot, app, release, &env, |holder| {
                     let (what, step) = holding_of(holder, &env, 0);
@@ -188,13 +202,27 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         return Err(unknown("environment", env, &envs).into());
     }
     if ctx.printer.mode() == OutputMode::Json {
-        return ctx.printer.json(&json!({
+        ctx.printer.json(&json!({
             "environments": rows,
             "unpushed": store.unpushed().unwrap_or(0),
             "remote": store.remote_shown(),
             "view": view(&freshness),
-        }));
+        }))?;
+    } else {
+        print_all(ctx, &rows)?;
     }
+    if unreadable > 0 {
+        return Err(crate::error::Error::new(
+            crate::error::Exit::Failed,
+            format!("{unreadable} environment file(s) of the record could not be read (above)"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The organisation's view as a table.
+fn print_all(ctx: &Context, rows: &[serde_json::Value]) -> anyhow::Result<()> {
     let keys = [
         "app", "env", "release", "version", "since", "standing", "who",
     ];

@@ -108,6 +108,22 @@ impl Setup {
         spawn(self.env.std_command(), args)
     }
 
+    /// The record edited by hand in a worktree of its branch, as people undo a bad
+    /// event: `edit` gets the text of `path` and returns the new one, committed.
+    pub fn edit_record(&self, path: &str, edit: impl FnOnce(&str) -> String) {
+        let worktree = self.env.path().join("records-edit");
+        let arg = worktree.to_str().expect("a UTF-8 temp path");
+        self.env
+            .git(&["worktree", "add", "-q", arg, "relctl/records"]);
+        let file = worktree.join(path);
+        let text = std::fs::read_to_string(&file).expect("the record file");
+        let edited = edit(&text);
+        assert_ne!(edited, text, "the edit changes the file");
+        std::fs::write(&file, edited).expect("edit the record");
+        super::git(&worktree, &["commit", "-q", "-am", "edit by hand"]);
+        self.env.git(&["worktree", "remove", arg]);
+    }
+
     /// The record file at `path` on the records branch.
     pub fn record_file(&self, path: &str) -> String {
         self.env.git(&["show", &format!("relctl/records:{path}")])
