@@ -28,13 +28,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .iter()
         .map(|name| {
             let steps = plan.environment(name).map_or(0, |e| e.steps.len());
-            row(
+            let mut row = row(
                 &snapshot,
                 &plan.app,
                 name,
                 steps,
                 &format::read_env(&snapshot, &plan.app, name)?,
-            )
+            )?;
+            if let Some(env) = plan.environment(name) {
+                closed(&mut row, env, crate::clock::now());
+            }
+            Ok(row)
         })
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
@@ -84,7 +88,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     for c in &cells {
         text.push_str(&line(c.iter().map(String::as_str).collect()));
     }
-    let next: Vec<&str> = rows.iter().filter_map(|r| r["next"].as_str()).collect();
+    let next: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| [r["next"].as_str(), r["closed"].as_str()])
+        .flatten()
+        .collect();
     if !next.is_empty() {
         text.push('\n');
         for line in next {
@@ -128,6 +136,21 @@ fn view(freshness: &Freshness) -> Value {
             json!({ "fetched": false, "as_of": as_of, "error": why })
         }
     }
+}
+
+/// Whether the environment's deployment windows let a promotion in now: `closed` says
+/// why not and until when, `closed_until` is that time (`null`: no opening in sight).
+fn closed(row: &mut Value, env: &crate::plan::Environment, now: chrono::DateTime<chrono::Utc>) {
+    let Some(closed) = engine::window::closed(&env.windows, now) else {
+        row["closed"] = Value::Null;
+        return;
+    };
+    row["closed"] = json!(closed.describe(&env.name, &env.windows));
+    row["closed_until"] = json!(
+        closed
+            .until
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
 }
 
 /// One environment's row; `steps` is how many steps the plan gives it.

@@ -44,6 +44,8 @@ pub enum Rule {
     Order,
     Soak,
     Freeze,
+    /// A deployment window (`windows`) is closed; `--override-freeze` lifts it too.
+    Window,
     RejectedBefore,
 }
 
@@ -53,6 +55,7 @@ impl Rule {
             Rule::Order => "order",
             Rule::Soak => "soak",
             Rule::Freeze => "freeze",
+            Rule::Window => "window",
             Rule::RejectedBefore => "rejected-before",
         }
     }
@@ -243,17 +246,13 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
             (Some(_), None) => {}
         }
     }
-    for window in &env.freeze {
-        if window.from <= i.now && i.now < window.to {
-            rules.push((
-                Rule::Freeze,
-                format!(
-                    "{env_name} is frozen until {} ({})",
-                    window.to.format("%Y-%m-%d %H:%M UTC"),
-                    window.reason
-                ),
-            ));
-        }
+    if let Some(closed) = super::window::closed(&env.windows, i.now) {
+        let rule = if closed.is_freeze() {
+            Rule::Freeze
+        } else {
+            Rule::Window
+        };
+        rules.push((rule, closed.describe(env_name, &env.windows)));
     }
     rules
 }

@@ -48,6 +48,8 @@ pub struct Options {
     pub reason: Option<String>,
     pub wait_approval: Option<Duration>,
     pub wait_lock: Option<Duration>,
+    /// Wait (up to this long) for a closed deployment window to open instead of exit 6.
+    pub wait_window: Option<Duration>,
     /// Ask for approvals in place (a terminal, and prompts allowed).
     pub interactive: bool,
 }
