@@ -113,6 +113,16 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
                 "skip the undo of the release's http and exec steps",
             ),
         ],
+        Some("check") => &[
+            (
+                "relctl check --env production",
+                "what would block the release live in staging from entering production",
+            ),
+            (
+                "relctl check --env production --artifact ghcr.io/acme/checkout@sha256:<64 hex> --output json",
+                "every gate's verdict for one artifact, for scripts; exit 6 if one blocks",
+            ),
+        ],
         Some("status") => &[
             (
                 "relctl status",

@@ -40,6 +40,6 @@ mod snapshots_cli;
 mod terminal;
 mod tls;
 mod validate;
-mod windows;
 mod walkthrough;
+mod windows;
 mod wire;

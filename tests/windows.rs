@@ -199,8 +199,7 @@ fn status_says_until_when_an_environment_is_closed() {
     ok(&run);
     let status: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(
-        status["environments"][0]["closed_until"],
-        "2026-12-07T05:00:00Z",
+        status["environments"][0]["closed_until"], "2026-12-07T05:00:00Z",
         "{}",
         run.stdout
     );
@@ -217,11 +216,18 @@ fn rollback_goes_on_in_a_closed_window_and_the_record_says_so() {
     ok(&promote_at(&s, wednesday, HEX, &[]));
     let run = s.relctl_at(
         "2026-12-05T11:00:00Z",
-        &["rollback", "--env", "production", "--reason", "errors spiking"],
+        &[
+            "rollback",
+            "--env",
+            "production",
+            "--reason",
+            "errors spiking",
+        ],
     );
     ok(&run);
     assert!(
-        run.stderr.contains("a rollback is never held back by a window"),
+        run.stderr
+            .contains("a rollback is never held back by a window"),
         "{}",
         run.stderr
     );
@@ -250,7 +256,11 @@ fn wait_window_waits_for_the_window_to_open_and_gives_up_at_its_limit() {
     let s = Setup::new(&window(now + chrono::Duration::hours(1)), CANARY);
     let run = s.promote(HEX, &["--wait-window=1s"]);
     assert_eq!(run.code, 6, "{}", run.stderr);
-    assert!(run.stderr.contains("still closed after 1s"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("still closed after 1s"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(production_deploys(&s), 0);
 
     let s = Setup::new(&window(now + chrono::Duration::seconds(2)), CANARY);
@@ -307,6 +317,121 @@ fn bad_windows_are_named_where_they_stand() {
         let run = s.relctl(&["validate"]);
         assert_eq!(run.code, 2, "{}", run.stderr);
         let expected = format!("release.yaml:{}: {message}", position(&plan, needle));
-        assert!(run.stderr.contains(&expected), "expected `{expected}` in:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(&expected),
+            "expected `{expected}` in:\n{}",
+            run.stderr
+        );
     }
+}
+
+/// The `error:` line a run ended with.
+fn error_line(run: &Run) -> String {
+    run.stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn records_tip(s: &Setup) -> String {
+    s.env.git(&["rev-parse", "relctl/records"])
+}
+
+/// For a few situations, `check` then `promote --env production` at the same time: the
+/// same exit code and the same reason; and `check` leaves the records branch alone.
+#[test]
+fn check_gives_the_verdict_promote_then_reaches() {
+    let soak = format!("    requires: {{ soak: 30m }}\n{WEEKEND}");
+    let s = Setup::new(&soak, CANARY);
+    let wednesday = "2026-12-09T10:00:00Z";
+    ok(&promote_at(&s, wednesday, HEX, &["--to", "staging"]));
+    let hex = artifact(HEX);
+    let old = artifact(OLD);
+    let situations = [
+        // Soak not over.
+        ("2026-12-09T10:10:00Z", hex.as_str(), 6),
+        // Not live in staging.
+        ("2026-12-09T10:40:00Z", old.as_str(), 6),
+        // The weekend.
+        ("2026-12-12T10:40:00Z", hex.as_str(), 6),
+        // Nothing blocks.
+        ("2026-12-09T10:40:00Z", hex.as_str(), 0),
+    ];
+    for (now, artifact, code) in situations {
+        let before = records_tip(&s);
+        let check = s.relctl_at(
+            now,
+            &["check", "--env", "production", "--artifact", artifact],
+        );
+        assert_eq!(check.code, code, "{}{}", check.stdout, check.stderr);
+        assert_eq!(records_tip(&s), before, "check recorded nothing");
+        let promote = s.relctl_at(
+            now,
+            &["promote", "--env", "production", "--artifact", artifact],
+        );
+        assert_eq!(promote.code, code, "{}", promote.stderr);
+        assert_eq!(error_line(&check), error_line(&promote));
+    }
+    assert_eq!(production_deploys(&s), 2);
+}
+
+#[test]
+fn check_lists_every_gate_and_defaults_to_the_release_live_before() {
+    let s = Setup::new(WEEKEND, CANARY);
+    ok(&promote_at(
+        &s,
+        "2026-12-09T10:00:00Z",
+        HEX,
+        &["--to", "staging"],
+    ));
+    let before = records_tip(&s);
+    let run = s.relctl_at("2026-12-05T11:00:00Z", &["check", "--env", "production"]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "gates of production (checkout) for {}",
+            release(HEX)
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "window           blocks  production is closed (deny window \"weekend\") until Mon 2026-12-07 06:00 Europe/Berlin"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = s.relctl_at(
+        "2026-12-05T11:00:00Z",
+        &["check", "--env", "production", "--output", "json"],
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    let check: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(check["verdict"], "blocked");
+    let verdicts: Vec<(String, String)> = check["gates"]
+        .as_array()
+        .expect("gates")
+        .iter()
+        .map(|g| {
+            (
+                g["gate"].as_str().unwrap_or_default().to_string(),
+                g["verdict"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let blocks: Vec<&str> = verdicts
+        .iter()
+        .filter(|(_, v)| v == "blocks")
+        .map(|(g, _)| g.as_str())
+        .collect();
+    assert_eq!(blocks, ["window"], "{verdicts:?}");
+    assert!(
+        verdicts.iter().any(|(g, v)| g == "order" && v == "pass"),
+        "{verdicts:?}"
+    );
+    // Wednesday: nothing blocks.
+    ok(&s.relctl_at("2026-12-09T11:00:00Z", &["check", "--env", "production"]));
+    assert_eq!(records_tip(&s), before, "check recorded nothing");
 }

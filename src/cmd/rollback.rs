@@ -60,8 +60,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     // An incident does not wait for a window: the rollback goes on, and says so.
     if let Some(closed) = crate::engine::window::closed(windows, crate::clock::now()) {
         let closed = closed.describe(env, windows);
-        ctx.printer
-            .warn(&format!("{closed}; a rollback is never held back by a window"));
+        ctx.printer.warn(&format!(
+            "{closed}; a rollback is never held back by a window"
+        ));
         reason = format!("{reason} (ran while {closed})");
     }
     // Before a runner exists: whether a record left unpushed is an error (CI).

@@ -199,18 +199,11 @@ impl Runner<'_> {
 
     /// A policy that says no: exit 6, with how to lift it.
     fn blocked(&self, env: &str, rule: Rule, reason: &str) -> anyhow::Error {
-        let hint = match rule {
-            Rule::Freeze => "to promote anyway: --override-freeze --reason TEXT (recorded)",
-            Rule::Window => {
-                "wait for it to open with --wait-window; to promote anyway: --override-freeze --reason TEXT (recorded)"
-            }
-            _ => "to promote anyway: --force --reason TEXT (recorded with your name)",
-        };
         Error::new(
             Exit::Blocked,
             format!("{}: cannot enter {env}: {reason}", self.release()),
         )
-        .with_hint(hint)
+        .with_hint(lift_hint(rule))
         .into()
     }
 
@@ -419,6 +412,17 @@ impl Runner<'_> {
             self.release()
         ))
         .into())
+    }
+}
+
+/// How a rule that blocked a promotion is lifted (or waited for).
+pub fn lift_hint(rule: Rule) -> &'static str {
+    match rule {
+        Rule::Freeze => "to promote anyway: --override-freeze --reason TEXT (recorded)",
+        Rule::Window => {
+            "wait for it to open with --wait-window; to promote anyway: --override-freeze --reason TEXT (recorded)"
+        }
+        _ => "to promote anyway: --force --reason TEXT (recorded with your name)",
     }
 }
 

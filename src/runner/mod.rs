@@ -24,7 +24,7 @@ mod surroundings;
 pub mod turn;
 
 pub use crate::format::{Author, Header};
-pub use drive::drive;
+pub use drive::{drive, lift_hint};
 pub use open::{open_store, open_store_to_read, set_offline, source_commit};
 pub use surroundings::{Surroundings, ci_link, push_policy};
 
