@@ -248,7 +248,7 @@ pub const EXIT_STATUS: [(Exit, &str); 9] = [
     ),
     (
         Exit::Blocked,
-        "blocked by policy: freeze window, not live in the previous environment, soak not over, rejected before, an approver refused",
+        "blocked by policy: a freeze or a closed deployment window, not live in the previous environment, soak not over, rejected before, an approver refused",
     ),
     (
         Exit::Unpushed,
