@@ -98,9 +98,9 @@ fn window(
     if let Some(name) = &name {
         f.rename(format!("window `{}`", name.escape_debug()));
     }
-    let (zone, zone_name) = match f.get("zone") {
-        Some(n) => zone(n, d)?,
-        None => default_zone.clone(),
+    let zone = match f.get("zone") {
+        Some(n) => zone(n, d),
+        None => Some(default_zone.clone()),
     };
     let days = f.get("days");
     let start = f.get("start");
@@ -110,6 +110,7 @@ fn window(
     let to = f.get("to");
     let pos = f.pos;
     f.finish(d);
+    let (zone, zone_name) = zone?;
     let weekly = days.is_some() || start.is_some() || end.is_some();
     let forms = [weekly, dates.is_some(), from.is_some() || to.is_some()];
     if forms.iter().filter(|f| **f).count() != 1 {
@@ -131,11 +132,13 @@ fn window(
             .iter()
             .map(|n| {
                 let day = date(n, d)?;
-                let next = day.tomorrow().ok()?;
-                Some((
-                    instant(day.to_zoned(zone.clone()).ok()?.timestamp())?,
-                    instant(next.to_zoned(zone.clone()).ok()?.timestamp())?,
-                ))
+                let start =
+                    |day: civil::Date| instant(day.to_zoned(zone.clone()).ok()?.timestamp());
+                let span = start(day).zip(day.tomorrow().ok().and_then(start));
+                if span.is_none() {
+                    d.at(n.pos, "a date must be within the years 1 to 9998");
+                }
+                span
             })
             .collect::<Option<Vec<_>>>()?;
         if spans.is_empty() {
@@ -320,8 +323,11 @@ fn time(node: &Node, field: &str, zone: &TimeZone, d: &mut Diagnostics) -> Optio
             .ok()
             .map(|d| d.to_datetime(civil::Time::midnight()))
     });
-    match local.and_then(|l| l.to_zoned(zone.clone()).ok()) {
-        Some(z) => instant(z.timestamp()),
+    match local
+        .and_then(|l| l.to_zoned(zone.clone()).ok())
+        .and_then(|z| instant(z.timestamp()))
+    {
+        Some(t) => Some(t),
         None => {
             d.at(
                 node.pos,
