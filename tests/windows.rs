@@ -435,3 +435,51 @@ fn check_lists_every_gate_and_defaults_to_the_release_live_before() {
     ok(&s.relctl_at("2026-12-09T11:00:00Z", &["check", "--env", "production"]));
     assert_eq!(records_tip(&s), before, "check recorded nothing");
 }
+
+/// A plan whose production has an analysis step measuring the platform's error rate for
+/// the release's version, through an `http` metrics provider.
+fn with_analysis() -> Setup {
+    let steps = "      - deploy: { weight: 10 }\n      - analysis: health\n      - deploy: {}\n";
+    let s = Setup::new("", steps);
+    let plan = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
+    let plan = plan.replace(
+        "environments:",
+        &format!(
+            "  metrics:\n    stats: {{ type: http, request: {{ url: \"{}/stats/{{{{ release.version }}}}\" }}, value: '.error_rate' }}\nenvironments:",
+            s.platform.url()
+        ),
+    ) + "analyses:\n  health:\n    metrics:\n      - name: errors\n        provider: stats\n        max: 0.05\n";
+    s.env.write("release.yaml", plan);
+    s
+}
+
+#[test]
+fn check_measures_the_analysis_metrics_once_and_shows_them_without_blocking() {
+    let s = with_analysis();
+    ok(&s.promote(HEX, &["--to", "staging", "--version", "v2"]));
+    let before = records_tip(&s);
+    let gate = |run: &Run| -> serde_json::Value {
+        let check: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        check["gates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|g| g["gate"] == "analysis (step 2): errors")
+            .cloned()
+            .unwrap_or_default()
+    };
+    s.platform
+        .set_stats("v2", serde_json::json!({ "error_rate": 0.2 }));
+    let run = s.relctl(&["check", "--env", "production", "--output", "json"]);
+    // A failing metric is shown; promote would still enter, so check passes.
+    ok(&run);
+    assert_eq!(gate(&run)["verdict"], "fails", "{}", run.stdout);
+    assert_eq!(gate(&run)["detail"], "value 0.2", "{}", run.stdout);
+    s.platform
+        .set_stats("v2", serde_json::json!({ "error_rate": 0.01 }));
+    let run = s.relctl(&["check", "--env", "production", "--output", "json"]);
+    ok(&run);
+    assert_eq!(gate(&run)["verdict"], "pass", "{}", run.stdout);
+    assert_eq!(records_tip(&s), before, "check recorded nothing");
+    assert_eq!(production_deploys(&s), 0);
+}

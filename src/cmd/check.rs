@@ -7,7 +7,12 @@ use super::Context;
 use crate::engine::{self, Decision, Inputs, Rule, decide, window};
 use crate::error::{Error, Exit};
 use crate::format;
-use crate::plan::{Environment, Plan, StepKind};
+use std::collections::BTreeMap;
+
+use crate::analysis::Phase;
+use crate::plan::{Analysis, Environment, Plan, StepKind};
+use crate::runner::context::{Deployable, Scope};
+use crate::runner::{Header, Options};
 use crate::ui::OutputMode;
 
 /// Show what would block a promotion into an environment, changing nothing
@@ -25,7 +30,8 @@ pub struct Args {
     pub artifact: Option<String>,
 }
 
-/// One gate's answer: `pass`, `blocks` or `waits` (for people: approvals).
+/// One gate's answer: `pass`, `blocks`, `waits` (for people: approvals); an analysis
+/// metric's `pass`, `fails`, `unsure`, `error` or `skipped`.
 struct Gate {
     gate: String,
     verdict: &'static str,
@@ -43,14 +49,14 @@ const POLICY: [Rule; 5] = [
 ];
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
-    let (plan, release) = match &args.artifact {
+    let (plan, artifact) = match &args.artifact {
         Some(reference) => {
             let (plan, artifact) = super::plan_and_artifact(ctx, reference)?;
-            let id = artifact.release_id(&plan.app);
-            (plan, Some(id))
+            (plan, Some(artifact))
         }
         None => (super::load_plan(ctx)?, None),
     };
+    let release = artifact.as_ref().map(|a| a.release_id(&plan.app));
     let env = super::environment(&plan, &args.env)?;
     let (store, _) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
@@ -59,14 +65,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         &plan.app,
         plan.environments.iter().map(|e| e.name.as_str()),
     )?;
-    let release = release.or_else(|| {
-        let position = plan.environments.iter().position(|e| e.name == env.name)?;
-        let previous = &plan.environments[position.checked_sub(1)?];
-        envs.get(&previous.name)?
-            .live
-            .as_ref()
-            .map(|l| l.release.clone())
-    });
+    let release = release.or_else(|| previous_live(&plan, env, &envs).map(|l| l.release.clone()));
     let file = match &release {
         Some(id) => format::read_release(&snapshot, &plan.app, id)?,
         None => None,
@@ -125,6 +124,31 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     gates.push(lock_gate(&envs, env, release.as_deref()));
     gates.extend(approval_gates(env));
+    let target = match (&artifact, &release) {
+        (Some(artifact), Some(id)) => Some(Deployable {
+            release: id.clone(),
+            artifact: artifact.to_string(),
+            name: artifact.name.clone(),
+            digest: artifact.digest(),
+            version: file
+                .as_ref()
+                .map_or_else(|| artifact.short().to_string(), |f| f.version.clone()),
+        }),
+        (None, Some(id)) => previous_live(&plan, env, &envs)
+            .filter(|l| l.release == *id)
+            .map(Deployable::from),
+        _ => None,
+    };
+    let baseline = envs.get(&env.name).and_then(|f| f.live.clone());
+    drop(snapshot);
+    gates.extend(analysis_gates(
+        ctx,
+        &plan,
+        env,
+        store,
+        target,
+        baseline.as_ref(),
+    ));
     let (word, reason, exit) = match &verdict {
         Decision::Blocked { reason, .. } => ("blocked", reason.clone(), Some(Exit::Blocked)),
         Decision::Busy { holder, .. } => (
@@ -165,6 +189,122 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     }
 }
 
+/// What is live in the environment before `env`.
+fn previous_live<'e>(
+    plan: &Plan,
+    env: &Environment,
+    envs: &'e BTreeMap<String, engine::EnvFile>,
+) -> Option<&'e engine::Live> {
+    let position = plan.environments.iter().position(|e| e.name == env.name)?;
+    let previous = &plan.environments[position.checked_sub(1)?];
+    envs.get(&previous.name)?.live.as_ref()
+}
+
+/// Each metric of the environment's analysis steps, measured once now against its
+/// provider, as the analysis' first round would measure it. Shown, not counted in the
+/// verdict: promote enters, and the analysis decides during the run. A metric that
+/// compares the canary with the baseline needs a run's samples and is not measured.
+fn analysis_gates(
+    ctx: &Context,
+    plan: &Plan,
+    env: &Environment,
+    store: crate::record::Store,
+    target: Option<Deployable>,
+    baseline: Option<&engine::Live>,
+) -> Vec<Gate> {
+    let steps: Vec<(usize, &Analysis)> = env
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match &s.kind {
+            StepKind::Analysis(name) => plan.analyses.get(&name.raw).map(|a| (i, a)),
+            _ => None,
+        })
+        .collect();
+    if steps.is_empty() {
+        return Vec::new();
+    }
+    let Some(target) = target else {
+        return vec![Gate {
+            gate: "analysis".into(),
+            verdict: "skipped",
+            detail: "no release to measure (give --artifact)".into(),
+        }];
+    };
+    let header = Header {
+        release: target.release.clone(),
+        app: plan.app.clone(),
+        artifact: target.artifact.clone(),
+        digest: target.digest.clone(),
+        version: target.version.clone(),
+        source_commit: None,
+        source_commit_time: None,
+        notes: None,
+    };
+    let measured =
+        super::release::runner(ctx, plan, store, header, Options::default()).and_then(|runner| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            Ok(rt.block_on(measure(&runner, env, &steps, &target, baseline)))
+        });
+    measured.unwrap_or_else(|e| {
+        vec![Gate {
+            gate: "analysis".into(),
+            verdict: "error",
+            detail: format!("{e:#}"),
+        }]
+    })
+}
+
+async fn measure(
+    runner: &crate::runner::Runner<'_>,
+    env: &Environment,
+    steps: &[(usize, &Analysis)],
+    target: &Deployable,
+    baseline: Option<&engine::Live>,
+) -> Vec<Gate> {
+    let mut gates = Vec::new();
+    for (index, analysis) in steps {
+        let scope = Scope {
+            plan: runner.plan,
+            secrets: &runner.secrets,
+            env: &env.name,
+            target,
+            baseline,
+            step: *index,
+            weight: crate::runner::steps::step_weight(env, *index),
+            response: None,
+        };
+        for metric in &analysis.metrics {
+            let gate = format!("analysis (step {}): {}", index + 1, metric.name);
+            if metric.compare.is_some() {
+                gates.push(Gate {
+                    gate,
+                    verdict: "skipped",
+                    detail: "compares the canary with the baseline over a run".into(),
+                });
+                continue;
+            }
+            let m = runner.measure_now(metric, &scope).await;
+            let value = m
+                .value
+                .map_or_else(|| "no data".to_string(), |v| format!("value {v}"));
+            gates.push(Gate {
+                gate,
+                verdict: match m.phase {
+                    Phase::Successful => "pass",
+                    Phase::Failed => "fails",
+                    Phase::Inconclusive => "unsure",
+                    Phase::Error => "error",
+                },
+                detail: m.message.unwrap_or(value),
+            });
+        }
+    }
+    gates
+}
+
 fn policy_gate(rule: Rule, blocking: &[(Rule, String)]) -> Gate {
     match blocking.iter().find(|(r, _)| *r == rule) {
         Some((_, why)) => Gate {
@@ -181,7 +321,7 @@ fn policy_gate(rule: Rule, blocking: &[(Rule, String)]) -> Gate {
 }
 
 fn lock_gate(
-    envs: &std::collections::BTreeMap<String, engine::EnvFile>,
+    envs: &BTreeMap<String, engine::EnvFile>,
     env: &Environment,
     release: Option<&str>,
 ) -> Gate {
