@@ -433,6 +433,10 @@ fn check_lists_every_gate_and_defaults_to_the_release_live_before() {
     );
     // Wednesday: nothing blocks.
     ok(&s.relctl_at("2026-12-09T11:00:00Z", &["check", "--env", "production"]));
+    // The first environment, no artifact: the gates that hold for any release.
+    let run = s.relctl_at("2026-12-05T11:00:00Z", &["check", "--env", "dev"]);
+    ok(&run);
+    assert!(run.stdout.contains("for any release"), "{}", run.stdout);
     assert_eq!(records_tip(&s), before, "check recorded nothing");
 }
 

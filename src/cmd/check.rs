@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::Context;
-use crate::engine::{self, Decision, Inputs, Rule, decide, window};
+use crate::engine::{self, Decision, Inputs, Rule, decide};
 use crate::error::{Error, Exit};
 use crate::format;
 use std::collections::BTreeMap;
@@ -93,30 +93,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         }
         None => {
             // No release to ask about: only the gates that hold for any release.
-            let closed = window::closed(&env.windows, now);
-            let reason = closed.as_ref().map(|c| c.describe(&env.name, &env.windows));
-            let rule = closed.map(|c| {
-                if c.is_freeze() {
-                    Rule::Freeze
-                } else {
-                    Rule::Window
-                }
-            });
-            for r in [Rule::Freeze, Rule::Window] {
-                let blocking: Vec<(Rule, String)> = rule
-                    .filter(|b| *b == r)
-                    .into_iter()
-                    .zip(reason.clone())
-                    .collect();
-                gates.push(policy_gate(r, &blocking));
+            let closed = decide::window_rule(env, now);
+            for rule in [Rule::Freeze, Rule::Window] {
+                gates.push(policy_gate(rule, closed.as_slice()));
             }
-            match (rule, reason) {
-                (Some(rule), Some(reason)) => Decision::Blocked {
+            match closed {
+                Some((rule, reason)) => Decision::Blocked {
                     env: env.name.clone(),
                     rule,
                     reason,
                 },
-                _ => Decision::Enter {
+                None => Decision::Enter {
                     env: env.name.clone(),
                 },
             }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::event::EnvFile;
 use super::state::{EnvRun, Outcome, ReleaseState};
-use crate::plan::{Approval, Plan, StepKind};
+use crate::plan::{Approval, Environment, Plan, StepKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -246,15 +246,20 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
             (Some(_), None) => {}
         }
     }
-    if let Some(closed) = super::window::closed(&env.windows, i.now) {
-        let rule = if closed.is_freeze() {
-            Rule::Freeze
-        } else {
-            Rule::Window
-        };
-        rules.push((rule, closed.describe(env_name, &env.windows)));
-    }
+    rules.extend(window_rule(env, i.now));
     rules
+}
+
+/// Whether `env`'s deployment windows (a freeze among them) keep every release out at
+/// `now`, as which rule, and why.
+pub fn window_rule(env: &Environment, now: DateTime<Utc>) -> Option<(Rule, String)> {
+    let closed = super::window::closed(&env.windows, now)?;
+    let rule = if closed.is_freeze() {
+        Rule::Freeze
+    } else {
+        Rule::Window
+    };
+    Some((rule, closed.describe(&env.name, &env.windows)))
 }
 
 fn gates(i: &Inputs, env_name: &str) -> Option<Decision> {
