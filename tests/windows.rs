@@ -487,3 +487,39 @@ fn check_measures_the_analysis_metrics_once_and_shows_them_without_blocking() {
     assert_eq!(records_tip(&s), before, "check recorded nothing");
     assert_eq!(production_deploys(&s), 0);
 }
+
+/// Ctrl-C while `--wait-window` waits: exit 130, production untouched.
+#[test]
+fn ctrl_c_while_waiting_for_a_window_is_exit_130() {
+    let now = chrono::Utc::now();
+    let closed = format!(
+        "    windows:\n      deny:\n        - {{ name: change freeze, from: \"{}\", to: \"{}\" }}\n",
+        (now - chrono::Duration::hours(1)).to_rfc3339(),
+        (now + chrono::Duration::hours(1)).to_rfc3339()
+    );
+    let s = Setup::new(&closed, CANARY);
+    let hex = artifact(HEX);
+    let mut waiting = s.spawn(&["promote", "--artifact", &hex, "--wait-window=1h"]);
+    crate::common::wait::wait_until("staging live, production's window waited for", || {
+        assert!(
+            waiting.try_wait().ok().flatten().is_none(),
+            "promote ended before it waited"
+        );
+        std::process::Command::new("git")
+            .args([
+                "show",
+                "relctl/records:apps/checkout/environments/staging.yaml",
+            ])
+            .current_dir(s.env.path())
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&release(HEX)))
+    });
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &waiting.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let run = crate::common::wait::finish(waiting);
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert_eq!(production_deploys(&s), 0);
+}
