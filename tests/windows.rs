@@ -245,15 +245,17 @@ fn rollback_goes_on_in_a_closed_window_and_the_record_says_so() {
 /// The wall clock, not a pinned one: a deny window that ends a moment from now.
 #[test]
 fn wait_window_waits_for_the_window_to_open_and_gives_up_at_its_limit() {
-    let now = chrono::Utc::now();
     let window = |to: chrono::DateTime<chrono::Utc>| {
         format!(
             "    windows:\n      deny:\n        - {{ name: deploy freeze, from: \"{}\", to: \"{}\" }}\n",
-            (now - chrono::Duration::hours(1)).to_rfc3339(),
+            (to - chrono::Duration::hours(2)).to_rfc3339(),
             to.to_rfc3339()
         )
     };
-    let s = Setup::new(&window(now + chrono::Duration::hours(1)), CANARY);
+    let s = Setup::new(
+        &window(chrono::Utc::now() + chrono::Duration::hours(1)),
+        CANARY,
+    );
     let run = s.promote(HEX, &["--wait-window=1s"]);
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
@@ -263,7 +265,14 @@ fn wait_window_waits_for_the_window_to_open_and_gives_up_at_its_limit() {
     );
     assert_eq!(production_deploys(&s), 0);
 
-    let s = Setup::new(&window(now + chrono::Duration::seconds(2)), CANARY);
+    // The release is live in staging: the next promote goes straight to production's
+    // window, which now ends a few seconds from now.
+    let plan = crate::common::setup::plan(
+        &s.platform,
+        &window(chrono::Utc::now() + chrono::Duration::seconds(3)),
+        CANARY,
+    );
+    s.env.write("release.yaml", plan);
     let run = s.promote(HEX, &["--wait-window=5m"]);
     ok(&run);
     assert!(
