@@ -111,6 +111,8 @@ pub enum Command {
     Validate(cmd::validate::Args),
     #[command(after_long_help = manual::help_examples(Some("plan")))]
     Plan(cmd::plan::Args),
+    #[command(after_long_help = manual::help_examples(Some("check")))]
+    Check(cmd::check::Args),
     #[command(after_long_help = manual::help_examples(Some("promote")))]
     Promote(cmd::promote::Args),
     #[command(after_long_help = manual::help_examples(Some("resume")))]

@@ -113,6 +113,16 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
                 "skip the undo of the release's http and exec steps",
             ),
         ],
+        Some("check") => &[
+            (
+                "relctl check --env production",
+                "what would block the release live in staging from entering production",
+            ),
+            (
+                "relctl check --env production --artifact ghcr.io/acme/checkout@sha256:<64 hex> --output json",
+                "every gate's verdict for one artifact, for scripts; exit 6 if one blocks",
+            ),
+        ],
         Some("status") => &[
             (
                 "relctl status",
@@ -252,7 +262,7 @@ pub const EXIT_STATUS: [(Exit, &str); 9] = [
     ),
     (
         Exit::Blocked,
-        "blocked by policy: freeze window, not live in the previous environment, soak not over, rejected before, an approver refused",
+        "blocked by policy: a freeze or a closed deployment window, not live in the previous environment, soak not over, rejected before, an approver refused",
     ),
     (
         Exit::Unpushed,

@@ -43,4 +43,5 @@ mod terminal;
 mod tls;
 mod validate;
 mod walkthrough;
+mod windows;
 mod wire;

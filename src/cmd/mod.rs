@@ -2,6 +2,7 @@
 
 pub mod abort;
 pub mod approve;
+pub mod check;
 pub mod completions;
 pub mod demo;
 pub mod history;
@@ -178,6 +179,7 @@ pub fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Init(args) => init::run(args, ctx),
         Command::Validate(args) => validate::run(args, ctx),
         Command::Plan(args) => plan::run(args, ctx),
+        Command::Check(args) => check::run(args, ctx),
         Command::Promote(args) => promote::run(args, ctx),
         Command::Resume(args) => resume::run(args, ctx),
         Command::Approve(args) => approve::run(args, ctx),

@@ -32,11 +32,15 @@ pub struct Args {
     #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "1h")]
     pub wait_lock: Option<String>,
 
+    /// Wait for a closed deployment window to open (up to DUR) instead of exiting 6
+    #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "24h")]
+    pub wait_window: Option<String>,
+
     /// Promote although the order, soak or error-budget rule says no (needs --reason; recorded with your name)
     #[arg(long, requires = "reason")]
     pub force: bool,
 
-    /// Promote into a frozen environment (needs --reason; recorded)
+    /// Promote into a frozen environment or a closed deployment window (needs --reason; recorded)
     #[arg(long, requires = "reason")]
     pub override_freeze: bool,
 
@@ -59,7 +63,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         ]);
     }
     if args.override_freeze {
-        lifted.push(Rule::Freeze);
+        lifted.extend([Rule::Freeze, Rule::Window]);
     }
     let opts = Options {
         targets,
@@ -67,6 +71,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         reason: args.reason,
         wait_approval: release::duration_flag("--wait-approval", args.wait_approval.as_deref())?,
         wait_lock: release::duration_flag("--wait-lock", args.wait_lock.as_deref())?,
+        wait_window: release::duration_flag("--wait-window", args.wait_window.as_deref())?,
         interactive: release::interactive(ctx),
     };
     release::secrets(&plan)?;

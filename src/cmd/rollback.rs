@@ -54,9 +54,17 @@ const THIS_CLONE: &str = "this clone's record";
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
-    super::environment(&plan, &args.env)?;
+    let windows = &super::environment(&plan, &args.env)?.windows;
     let env = &args.env;
-    let reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
+    let mut reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
+    // An incident does not wait for a window: the rollback goes on, and says so.
+    if let Some(closed) = crate::engine::window::closed(windows, crate::clock::now()) {
+        let closed = closed.describe(env, windows);
+        ctx.printer.warn(&format!(
+            "{closed}; a rollback is never held back by a window"
+        ));
+        reason = format!("{reason} (ran while {closed})");
+    }
     // Before a runner exists: whether a record left unpushed is an error (CI).
     let push = runner::push_policy();
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -55,10 +55,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .map(|name| {
             let steps = plan.environment(name).map_or(0, |e| e.steps.len());
             let file = format::read_env(&snapshot, &plan.app, name)?;
-            row(name, &file, &mut |release| {
+            let mut row = row(name, &file, &mut |release| {
                 let holder = format::read_release(&snapshot, &plan.app, release)?;
                 Ok(holding_of(holder.as_ref(), name, steps))
-            })
+            })?;
+            if let Some(env) = plan.environment(name) {
+                closed(&mut row, env, crate::clock::now());
+            }
+            Ok(row)
         })
         .collect::<anyhow::Result<Vec<Value>>>()?;
     let unpushed = store.unpushed().unwrap_or(0);
@@ -78,7 +82,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     ];
     let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(&keys, r)).collect();
     let mut text = crate::ui::table::table(&columns, &cells);
-    let next: Vec<&str> = rows.iter().filter_map(|r| r["next"].as_str()).collect();
+    let next: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| [r["next"].as_str(), r["closed"].as_str()])
+        .flatten()
+        .collect();
     if !next.is_empty() {
         text.push('\n');
         for line in next {
@@ -281,6 +289,21 @@ fn holding_of(release: Option<&ReleaseFile>, env: &str, steps: usize) -> Holding
         "in progress"
     };
     (what, run.position(steps))
+}
+
+/// Whether the environment's deployment windows let a promotion in now: `closed` says
+/// why not and until when, `closed_until` is that time (`null`: no opening in sight).
+fn closed(row: &mut Value, env: &crate::plan::Environment, now: chrono::DateTime<chrono::Utc>) {
+    let Some(closed) = engine::window::closed(&env.windows, now) else {
+        row["closed"] = Value::Null;
+        return;
+    };
+    row["closed"] = json!(closed.describe(&env.name, &env.windows));
+    row["closed_until"] = json!(
+        closed
+            .until
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
 }
 
 /// One environment's row; `steps` is how many steps the plan gives it (0 when there is

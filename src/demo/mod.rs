@@ -211,6 +211,7 @@ fn release(ctx: &Context, version: &'static str, auto_approve: bool) -> anyhow::
         version: Some(version.to_string()),
         wait_approval: None,
         wait_lock: None,
+        wait_window: None,
         force: false,
         override_freeze: false,
         reason: None,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::event::EnvFile;
 use super::state::{EnvRun, Outcome, ReleaseState};
-use crate::plan::{Approval, Plan, StepKind};
+use crate::plan::{Approval, Environment, Plan, StepKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -44,6 +44,8 @@ pub enum Rule {
     Order,
     Soak,
     Freeze,
+    /// A deployment window (`windows`) is closed; `--override-freeze` lifts it too.
+    Window,
     RejectedBefore,
     /// The environment's error budget (checked by the runner before it enters).
     ErrorBudget,
@@ -55,6 +57,7 @@ impl Rule {
             Rule::Order => "order",
             Rule::Soak => "soak",
             Rule::Freeze => "freeze",
+            Rule::Window => "window",
             Rule::RejectedBefore => "rejected-before",
             Rule::ErrorBudget => "error-budget",
         }
@@ -247,19 +250,20 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
             (Some(_), None) => {}
         }
     }
-    for window in &env.freeze {
-        if window.from <= i.now && i.now < window.to {
-            rules.push((
-                Rule::Freeze,
-                format!(
-                    "{env_name} is frozen until {} ({})",
-                    window.to.format("%Y-%m-%d %H:%M UTC"),
-                    window.reason
-                ),
-            ));
-        }
-    }
+    rules.extend(window_rule(env, i.now));
     rules
+}
+
+/// Whether `env`'s deployment windows (a freeze among them) keep every release out at
+/// `now`, as which rule, and why.
+pub fn window_rule(env: &Environment, now: DateTime<Utc>) -> Option<(Rule, String)> {
+    let closed = super::window::closed(&env.windows, now)?;
+    let rule = if closed.is_freeze() {
+        Rule::Freeze
+    } else {
+        Rule::Window
+    };
+    Some((rule, closed.describe(&env.name, &env.windows)))
 }
 
 fn gates(i: &Inputs, env_name: &str) -> Option<Decision> {

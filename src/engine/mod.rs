@@ -6,7 +6,7 @@ pub mod event;
 pub mod state;
 #[cfg(test)]
 mod tests;
-
+pub mod window;
 pub use decide::{Decision, Inputs, Rule, next, rolled_back_before};
 pub use event::{ActorSource, EnvFile, Event, EventKind, Live, Lock, ReleaseFile, RollbackNote};
 pub use state::{EnvRun, Outcome, ReleaseState, fold};

@@ -483,12 +483,20 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         soak
     });
     let approval = f.get("approval").and_then(|n| approval(n, d));
-    let freeze = f
+    let mut windows: Vec<Window> = f
         .get("freeze")
         .and_then(|n| read::list(n, "freeze", d))
-        .map(|items| items.iter().filter_map(|n| freeze(n, d)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|n| super::windows::freeze(n, d))
+                .collect()
+        })
         .unwrap_or_default();
     let error_budget = f.get("error_budget").and_then(|n| error_budget(n, d));
+    if let Some(n) = f.get("windows") {
+        windows.extend(super::windows::windows(n, d));
+    }
     let rollback_on_failure = f
         .get("rollback")
         .and_then(|n| {
@@ -515,7 +523,7 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         steps,
         soak,
         approval,
-        freeze,
+        windows,
         error_budget,
         rollback_on_failure,
     })
@@ -687,38 +695,6 @@ fn approval(node: &Node, d: &mut Diagnostics) -> Option<Approval> {
         signed: signed.unwrap_or(false),
         allowed_signers: allowed_signers
             .unwrap_or_else(|| super::types::DEFAULT_ALLOWED_SIGNERS.to_string()),
-    })
-}
-
-fn freeze(node: &Node, d: &mut Diagnostics) -> Option<Freeze> {
-    let mut f = Fields::of(node, "a freeze window", d)?;
-    let time = |key: &'static str, f: &mut Fields, d: &mut Diagnostics| {
-        let n = f.require(key, d)?;
-        let s = read::string(n, key, d)?;
-        match chrono::DateTime::parse_from_rfc3339(&s) {
-            Ok(t) => Some(t.with_timezone(&chrono::Utc)),
-            Err(e) => {
-                d.at(
-                    n.pos,
-                    format!("`{key}` must be an RFC 3339 time like 2026-12-20T00:00:00Z: {e}"),
-                );
-                None
-            }
-        }
-    };
-    let from = time("from", &mut f, d);
-    let to = time("to", &mut f, d);
-    let reason = f.get("reason").and_then(|n| read::string(n, "reason", d));
-    let pos = f.pos;
-    f.finish(d);
-    let (from, to) = (from?, to?);
-    if from >= to {
-        d.at(pos, "a freeze window must end after it starts");
-    }
-    Some(Freeze {
-        from,
-        to,
-        reason: reason.unwrap_or_else(|| "freeze".into()),
     })
 }
 

@@ -11,6 +11,7 @@ mod read;
 pub mod template;
 pub mod types;
 pub mod walk;
+mod windows;
 pub mod yaml;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ use sha2::{Digest, Sha256};
 pub use diag::Diagnostics;
 pub use find::find;
 pub use types::*;
+pub use windows::instant;
 
 use crate::error::Error;
 

@@ -129,7 +129,8 @@ pub struct Environment {
     pub steps: Vec<Step>,
     pub soak: Option<Duration>,
     pub approval: Option<Approval>,
-    pub freeze: Vec<Freeze>,
+    /// Deployment windows, `freeze` entries among them (as one-off deny windows).
+    pub windows: Vec<Window>,
     pub error_budget: Option<ErrorBudget>,
     pub rollback_on_failure: bool,
 }
@@ -265,11 +266,42 @@ impl Environment {
 /// Where a signed gate reads its allowed signers when the plan does not say.
 pub const DEFAULT_ALLOWED_SIGNERS: &str = ".relctl/allowed_signers";
 
+/// A deployment window: while an environment has allow windows it is open only inside
+/// one of them; a deny window closes it regardless (src/engine/window.rs decides).
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub kind: WindowKind,
+    pub name: String,
+    /// The IANA zone its wall-clock times and dates are read in.
+    pub zone: jiff::tz::TimeZone,
+    pub zone_name: String,
+    pub span: Span,
+    /// Written as a `freeze` entry: blocks as rule `freeze` and says "frozen".
+    pub freeze: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowKind {
+    Allow,
+    Deny,
+}
+
+impl WindowKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowKind::Allow => "allow",
+            WindowKind::Deny => "deny",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
-pub struct Freeze {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub reason: String,
+pub enum Span {
+    /// Every week: `(start, end)` in seconds from Monday 00:00 wall-clock time; `end` may
+    /// pass the end of the week (a window from Sunday night into Monday).
+    Weekly(Vec<(i64, i64)>),
+    /// Once: `[from, to)` instants.
+    Once(Vec<(DateTime<Utc>, DateTime<Utc>)>),
 }
 
 /// An SLO whose error budget gates entering an environment (docs/plan.md,

@@ -123,6 +123,14 @@ impl Runner<'_> {
         }
     }
 
+    /// One measurement of an instant `metric` now, as an analysis round takes it, its
+    /// error masked (`relctl check`).
+    pub async fn measure_now(&self, metric: &Metric, scope: &Scope<'_>) -> Measurement {
+        let mut measured = self.measure(metric, scope, crate::clock::now()).await.0;
+        measured.message = measured.message.map(|m| self.secrets.mask(&m));
+        measured
+    }
+
     async fn measure(
         &self,
         metric: &Metric,

@@ -20,6 +20,7 @@ impl Runner<'_> {
         self.only_the_plans_artifact()?;
         let mut approval_deadline: Option<Instant> = None;
         let mut lock_deadline: Option<Instant> = None;
+        let mut window_deadline: Option<Instant> = None;
         // How many events the record held when this run began.
         let mut seen: Option<usize> = None;
         // The approvals a signed gate refused that this run has said so about.
@@ -75,7 +76,8 @@ impl Runner<'_> {
             match decision {
                 Decision::Done => return Ok(()),
                 Decision::Blocked { env, rule, reason } => {
-                    return Err(self.blocked(&env, rule, &reason));
+                    self.wait_for_window(&env, rule, &reason, &mut window_deadline)
+                        .await?;
                 }
                 Decision::Busy { env, holder } => {
                     self.wait_for_lock(&env, &holder, &mut lock_deadline)
@@ -203,16 +205,47 @@ impl Runner<'_> {
 
     /// A policy that says no: exit 6, with how to lift it.
     pub(super) fn blocked(&self, env: &str, rule: Rule, reason: &str) -> anyhow::Error {
-        let hint = match rule {
-            Rule::Freeze => "to promote anyway: --override-freeze --reason TEXT (recorded)",
-            _ => "to promote anyway: --force --reason TEXT (recorded with your name)",
-        };
         Error::new(
             Exit::Blocked,
             format!("{}: cannot enter {env}: {reason}", self.release()),
         )
-        .with_hint(hint)
+        .with_hint(lift_hint(rule))
         .into()
+    }
+
+    /// A policy said no: exit 6, or, when it is a closed deployment window and
+    /// `--wait-window` was given, one poll of the record and the clock within its deadline.
+    async fn wait_for_window(
+        &self,
+        env: &str,
+        rule: Rule,
+        reason: &str,
+        deadline: &mut Option<Instant>,
+    ) -> anyhow::Result<()> {
+        let limit = match self.opts.wait_window {
+            Some(limit) if matches!(rule, Rule::Window | Rule::Freeze) => limit,
+            _ => return Err(self.blocked(env, rule, reason)),
+        };
+        let deadline = *deadline.get_or_insert_with(|| {
+            self.printer.status(&format!(
+                "{reason}; waiting for it to open (up to {})",
+                crate::duration::format(limit)
+            ));
+            crate::duration::deadline(limit)
+        });
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                Exit::Blocked,
+                format!(
+                    "{}: cannot enter {env}: {reason} (still closed after {})",
+                    self.release(),
+                    crate::duration::format(limit)
+                ),
+            )
+            .into());
+        }
+        tokio::time::sleep(self.poll).await;
+        self.sync()
     }
 
     /// Another release holds `env`: exit 5, or with `--wait-lock` one poll of the
@@ -408,6 +441,17 @@ impl Runner<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// How a rule that blocked a promotion is lifted (or waited for).
+pub fn lift_hint(rule: Rule) -> &'static str {
+    match rule {
+        Rule::Freeze => "to promote anyway: --override-freeze --reason TEXT (recorded)",
+        Rule::Window => {
+            "wait for it to open with --wait-window; to promote anyway: --override-freeze --reason TEXT (recorded)"
+        }
+        _ => "to promote anyway: --force --reason TEXT (recorded with your name)",
     }
 }
 

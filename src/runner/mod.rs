@@ -25,7 +25,7 @@ mod surroundings;
 pub mod turn;
 
 pub use crate::format::{Author, Header};
-pub use drive::drive;
+pub use drive::{drive, lift_hint};
 pub use open::{open_records_to_read, open_store, open_store_to_read, set_offline, source_commit};
 pub use surroundings::{Surroundings, ci_link, push_policy};
 
@@ -49,6 +49,8 @@ pub struct Options {
     pub reason: Option<String>,
     pub wait_approval: Option<Duration>,
     pub wait_lock: Option<Duration>,
+    /// Wait (up to this long) for a closed deployment window to open instead of exit 6.
+    pub wait_window: Option<Duration>,
     /// Ask for approvals in place (a terminal, and prompts allowed).
     pub interactive: bool,
 }
