@@ -191,7 +191,7 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     let start = file
         .events
         .first()
-        .and_then(|first| commit_of(&commits, first));
+        .and_then(|first| commit_of(&commits, 0, first));
     let starter = match (start, files.first()) {
         (Some(oid), Some((_, Ok(allowed)))) => signer_of(store, oid, &allowed.source)?,
         _ => Starter::default(),
@@ -201,7 +201,7 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
         let EventKind::Approved { step, by, .. } = &event.kind else {
             continue;
         };
-        let commit = commit_of(&commits, event);
+        let commit = commit_of(&commits, index, event);
         let mut verdict = Verdict {
             index,
             env: event.env.clone().unwrap_or_default(),
@@ -310,7 +310,7 @@ pub fn refusal_before(
     }
     if !approval.allow_self {
         let commits = commits_adding(store, file)?;
-        let starter = match file.events.first().and_then(|e| commit_of(&commits, e)) {
+        let starter = match file.events.first().and_then(|e| commit_of(&commits, 0, e)) {
             Some(oid) => signer_of(store, oid, &allowed.source)?,
             None => Starter::default(),
         };
@@ -334,7 +334,7 @@ pub fn start_signed(store: &Store, file: &ReleaseFile) -> Result<Option<bool>> {
         return Ok(None);
     };
     let commits = commits_adding(store, file)?;
-    match commit_of(&commits, first) {
+    match commit_of(&commits, 0, first) {
         Some(oid) => Ok(Some(store.signature_of(oid)?.is_some())),
         None => Ok(None),
     }
@@ -570,8 +570,8 @@ fn started_source(store: &Store, file: &ReleaseFile) -> Result<Source> {
     ))
 }
 
-/// For each commit of the release that added events, the events it added.
-fn commits_adding(store: &Store, file: &ReleaseFile) -> Result<Vec<(Oid, Vec<Event>)>> {
+/// For each record commit of the release, the events it added, with their indices.
+fn commits_adding(store: &Store, file: &ReleaseFile) -> Result<Vec<(Oid, Vec<(usize, Event)>)>> {
     let ours = |e: &crate::record::LogEntry| e.trailer(trailer::RELEASE) == Some(&file.release);
     let mut added = Vec::new();
     for entry in store.log_where(None, &ours)? {
@@ -581,7 +581,15 @@ fn commits_adding(store: &Store, file: &ReleaseFile) -> Result<Vec<(Oid, Vec<Eve
             Some(parent) => events_in(&store.snapshot_at(parent)?.0, file)?,
             None => Vec::new(),
         };
-        let new: Vec<Event> = after.into_iter().filter(|e| !before.contains(e)).collect();
+        // By position: the events at indices the parent did not have, or had otherwise.
+        // A copy of an old approval appended later is at a new index, so the commit that
+        // put it there (a hand-made one) answers for it, not the one that signed the
+        // original.
+        let new: Vec<(usize, Event)> = after
+            .into_iter()
+            .enumerate()
+            .filter(|(i, e)| before.get(*i) != Some(e))
+            .collect();
         added.push((entry.oid, new));
     }
     Ok(added)
@@ -598,10 +606,11 @@ fn events_in(snapshot: &crate::record::Snapshot, file: &ReleaseFile) -> Result<V
     )
 }
 
-/// The commit that added `event`: the newest one, if it was added more than once.
-fn commit_of(commits: &[(Oid, Vec<Event>)], event: &Event) -> Option<Oid> {
+/// The commit that added the event at `index` of the release file, as it is there: the
+/// newest one, if that index was written more than once.
+fn commit_of(commits: &[(Oid, Vec<(usize, Event)>)], index: usize, event: &Event) -> Option<Oid> {
     commits
         .iter()
-        .find(|(_, added)| added.contains(event))
+        .find(|(_, added)| added.iter().any(|(i, e)| *i == index && e == event))
         .map(|(oid, _)| *oid)
 }

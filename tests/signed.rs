@@ -816,3 +816,42 @@ fn a_key_literal_with_no_agent_says_so_and_records_nothing() {
     );
     assert!(!s.events(HEX).contains(&"approved".to_string()));
 }
+
+#[test]
+fn a_copy_of_a_signed_approval_appended_by_hand_is_answered_for_by_the_commit_that_added_it() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    ok(&c.dev.run(&["verify"]));
+    // Someone with push access appends a byte-for-byte copy of alice's approval (as if
+    // from an earlier visit) in a commit of their own.
+    edit_on_remote(&s, &origin, |text| {
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("event: approved"))
+            .expect("alice's approval");
+        let start = (0..=at)
+            .rev()
+            .find(|i| lines[*i].trim_start().starts_with("- "))
+            .expect("the event's first line");
+        let indent = &lines[start][..lines[start].len() - lines[start].trim_start().len()];
+        let end = (at + 1..lines.len())
+            .find(|i| {
+                lines[*i].starts_with(&format!("{indent}- ")) || !lines[*i].starts_with(indent)
+            })
+            .unwrap_or(lines.len());
+        assert_eq!(end, lines.len(), "events are the file's last key");
+        let copy = lines[start..end].join("\n");
+        format!("{}\n{copy}\n", text.trim_end())
+    });
+    let run = c.dev.run(&["verify"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("no record commit added it"),
+        "{}",
+        run.stdout
+    );
+}
