@@ -570,8 +570,11 @@ fn started_source(store: &Store, file: &ReleaseFile) -> Result<Source> {
     ))
 }
 
+/// A record commit, and the events it wrote with their places in the release file.
+type Added = (Oid, Vec<(usize, Event)>);
+
 /// For each record commit of the release, the events it added, with their indices.
-fn commits_adding(store: &Store, file: &ReleaseFile) -> Result<Vec<(Oid, Vec<(usize, Event)>)>> {
+fn commits_adding(store: &Store, file: &ReleaseFile) -> Result<Vec<Added>> {
     let ours = |e: &crate::record::LogEntry| e.trailer(trailer::RELEASE) == Some(&file.release);
     let mut added = Vec::new();
     for entry in store.log_where(None, &ours)? {
@@ -608,7 +611,7 @@ fn events_in(snapshot: &crate::record::Snapshot, file: &ReleaseFile) -> Result<V
 
 /// The commit that added the event at `index` of the release file, as it is there: the
 /// newest one, if that index was written more than once.
-fn commit_of(commits: &[(Oid, Vec<(usize, Event)>)], index: usize, event: &Event) -> Option<Oid> {
+fn commit_of(commits: &[Added], index: usize, event: &Event) -> Option<Oid> {
     commits
         .iter()
         .find(|(_, added)| added.iter().any(|(i, e)| *i == index && e == event))
