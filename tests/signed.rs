@@ -307,23 +307,9 @@ fn verify_catches_an_approval_tampered_with_on_the_remote_by_hand() {
     ok(&approve(&c.alice));
     ok(&c.dev.run(&["verify"]));
     // Someone with push access edits the approval on the remote.
-    let elsewhere = s.env.path().join("elsewhere");
-    git(
-        s.env.path(),
-        &[
-            "clone",
-            "-q",
-            "-b",
-            "relctl/records",
-            &origin.to_string_lossy(),
-            "elsewhere",
-        ],
-    );
-    let file = elsewhere.join(relctl::format::release_path("checkout", &release(HEX)));
-    let text = std::fs::read_to_string(&file).expect("the release file");
-    std::fs::write(&file, text.replace("by: alice@acme.io", "by: bob@acme.io")).expect("edit");
-    git(&elsewhere, &["commit", "-q", "-am", "fix approver"]);
-    git(&elsewhere, &["push", "-q", "origin", "relctl/records"]);
+    edit_on_remote(&s, &origin, |text| {
+        text.replace("by: alice@acme.io", "by: bob@acme.io")
+    });
     let run = c.dev.run(&["verify"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
