@@ -145,3 +145,38 @@ fn declining_at_the_prompt_rejects_with_exit_3() {
     assert_eq!(exit_code(s.env.path()), 3, "{}", tmux.screen());
     assert_eq!(s.platform.deploys().len(), 2, "production untouched");
 }
+
+#[test]
+fn ctrl_c_at_the_prompt_is_recorded_as_interrupted_and_resume_asks_again() {
+    let s = Setup::new(APPROVAL, CANARY);
+    let alice = s.env.operator("alice@acme.io");
+    let tmux = Tmux::start(
+        s.env.path(),
+        alice.home(),
+        &["promote", "--artifact", &artifact(HEX)],
+    );
+    tmux.keep_screen();
+    tmux.wait_for_screen("as alice@acme.io?");
+    tmux.keys("C-c");
+    assert_eq!(exit_code(s.env.path()), 130, "{}", tmux.screen());
+    let screen = tmux.screen();
+    assert!(screen.contains("was interrupted"), "{screen}");
+    assert!(!screen.contains("read interrupted"), "{screen}");
+    let record = s.record_file(&relctl::format::release_path(
+        "checkout",
+        &crate::common::setup::release(HEX),
+    ));
+    assert!(record.contains("interrupted"), "{record}");
+    assert_eq!(s.platform.deploys().len(), 2, "production untouched");
+
+    std::fs::remove_file(s.env.path().join("exit")).expect("the first exit file");
+    let again = Tmux::start(
+        s.env.path(),
+        alice.home(),
+        &["resume", &crate::common::setup::release(HEX)],
+    );
+    again.wait_for_screen("as alice@acme.io?");
+    again.keys("y");
+    assert_eq!(exit_code(s.env.path()), 0, "{}", again.screen());
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+}

@@ -308,3 +308,28 @@ fn on_a_terminal_the_demo_says_you_approved_at_the_prompt() {
     );
     assert!(!screen.contains("no terminal to ask you on"), "{screen}");
 }
+
+#[test]
+fn ctrl_c_at_the_demo_prompt_does_not_offer_a_resume_that_cannot_work() {
+    let env = TestEnv::new();
+    let tmux = crate::terminal::Tmux::start(env.path(), env.home(), &["demo", "--dir", "records"]);
+    tmux.keep_screen();
+    tmux.wait_for_screen("into production as you@demo.relctl?");
+    tmux.keys("C-c");
+    assert_eq!(
+        crate::terminal::exit_code(env.path()),
+        130,
+        "{}",
+        tmux.screen()
+    );
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("its simulated service stopped with it"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("cannot be resumed without that service"),
+        "{screen}"
+    );
+    assert!(!screen.contains("relctl resume demo-d44b793b9686"), "{screen}");
+}

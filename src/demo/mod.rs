@@ -154,6 +154,11 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         }),
         (Err(_), _) => {}
     }
+    if let Err(e) = &outcome
+        && exit_of(e) == Exit::Interrupted
+    {
+        return Err(interrupted(&dir, &plan_path));
+    }
     say("");
     let status = cmd::status::Args {
         env: None,
@@ -175,6 +180,22 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         Err(e) if exit_of(&e) == Exit::Rejected => Ok(()),
         other => other,
     }
+}
+
+/// The demo stopped by Ctrl-C: its simulated service stops with it, so unlike a real
+/// promotion nothing can resume the release; say so, and where its record stays.
+fn interrupted(dir: &Path, plan_path: &Path) -> anyhow::Error {
+    let dir = walkthrough::shell_word(&dir.display().to_string());
+    let plan = walkthrough::shell_word(&plan_path.display().to_string());
+    Error::new(
+        Exit::Interrupted,
+        "the demo was interrupted; its simulated service stopped with it",
+    )
+    .with_hint(format!(
+        "the release cannot be resumed without that service; its record stays in {dir} \
+         (`relctl --plan {plan} history`), and `relctl demo` starts again"
+    ))
+    .into()
 }
 
 /// How production's approval was given.

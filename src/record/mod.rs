@@ -9,6 +9,7 @@ mod remote;
 mod shared;
 mod store;
 mod waiting;
+pub use waiting::signalled_while_waiting;
 
 pub use libgit2::{read_without_hash_checks, start_git};
 pub use log::LogEntry;

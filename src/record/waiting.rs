@@ -27,6 +27,11 @@ const GLANCE: Duration = Duration::from_millis(25);
 /// the command is ending, and nothing it does from then on waits for the remote.
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
+/// Whether a SIGINT or SIGTERM came while this process waited for the remote.
+pub fn signalled_while_waiting() -> bool {
+    SIGNALLED.load(Ordering::SeqCst)
+}
+
 /// What became of work done on a thread of its own.
 pub(super) enum Waited<T> {
     Done(T),

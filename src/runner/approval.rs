@@ -132,10 +132,20 @@ impl Runner<'_> {
             gate.have.len(),
             gate.approval.min
         );
-        let answer = tokio::task::spawn_blocking(move || crate::ui::confirm(&question))
+        let answer = match tokio::task::spawn_blocking(move || crate::ui::confirm(&question))
             .await
             .context("asking for approval")?
-            .context("asking for approval")?;
+        {
+            Ok(answer) => answer,
+            // Only SIGINT and SIGTERM have handlers, so a read they cut short is the
+            // person at the terminal (or the system) stopping the run.
+            Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                return Err(
+                    Error::new(Exit::Interrupted, "interrupted at the approval prompt").into(),
+                );
+            }
+            Err(e) => return Err(e).context("asking for approval"),
+        };
         if answer {
             self.record_event(
                 Some(env),

@@ -472,10 +472,13 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
             .context("listening for SIGINT")?;
         tokio::select! {
             result = runner.run() => match result {
-                // Interrupted while it waited for the records remote, which is not
-                // asked again: where the run stood is recorded in this clone.
+                // Stopped by a signal that the run saw first: at the approval prompt,
+                // or while it waited for the records remote, which is not asked again
+                // (where the run stood is recorded in this clone).
                 Err(err) if crate::error::exit_of(&err) == Exit::Interrupted => {
-                    runner.store.keep_local("interrupted while waiting for the records remote");
+                    if crate::record::signalled_while_waiting() {
+                        runner.store.keep_local("interrupted while waiting for the records remote");
+                    }
                     runner.interrupted()
                 }
                 result => result,
