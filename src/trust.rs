@@ -17,6 +17,10 @@ use crate::plan::{Approval, Plan};
 use crate::record::Store;
 use crate::signing::{self, Problem};
 
+/// What is said of an approval whose record commit the records remote does not have.
+pub const UNPUSHED: &str =
+    "not yet on the records remote (in this clone only; the next command that writes pushes it)";
+
 /// What checking one approval at a signed gate found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -32,6 +36,9 @@ pub struct Verdict {
     pub fingerprint: Option<String>,
     /// `None`: it counts.
     pub refused: Option<Refusal>,
+    /// Its record commit is in this clone only, not yet on the records remote (made
+    /// with `--offline`, or a push that did not get through).
+    pub unpushed: bool,
 }
 
 /// Why an approval at a signed gate does not count.
@@ -210,6 +217,10 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
             commit,
             fingerprint: None,
             refused: None,
+            unpushed: match commit {
+                Some(commit) => !store.on_remote(commit)?,
+                None => false,
+            },
         };
         let Some(allowed) = allowed_by(approval) else {
             continue;
@@ -364,6 +375,20 @@ pub fn counted(file: &ReleaseFile, verdicts: &[Verdict]) -> ReleaseFile {
     file
 }
 
+/// The record commit that changed the release's source commit after it started, if
+/// one did: every approval at a signed gate of it is void, those still to come included.
+pub fn moved_source(store: &Store, file: &ReleaseFile) -> Result<Option<Oid>> {
+    Ok(match started_source(store, file)? {
+        Source::Changed(commit) => Some(commit),
+        Source::At(_) => None,
+    })
+}
+
+/// Why an approval at a release whose source commit moved does not count.
+pub fn moved_reason(commit: Oid) -> String {
+    format!("the release's source commit was changed after it started (commit {commit})")
+}
+
 /// The folded state counting only the approvals that verify, and every verdict.
 pub fn state(
     store: &Store,
@@ -414,9 +439,7 @@ struct Anchor {
 impl Anchor {
     fn find(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Anchor> {
         let at = match started_source(store, file)? {
-            Source::Changed(commit) => Err(Refusal::Anchor(format!(
-                "the release's source commit was changed after it started (commit {commit})"
-            ))),
+            Source::Changed(commit) => Err(Refusal::Anchor(moved_reason(commit))),
             Source::At(None) => Err(Refusal::NoAllowedSigners(
                 "the release has no recorded source commit to read them at".into(),
             )),

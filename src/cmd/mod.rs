@@ -112,9 +112,34 @@ fn refreshed(
             store.branch(),
             store.path().display()
         )),
-        Freshness::Local | Freshness::Fetched | Freshness::CheckedOut { .. } => {}
+        Freshness::Fetched => {
+            let unpushed = store.unpushed()?;
+            if unpushed > 0 {
+                ctx.printer.warn(&not_pushed(&store, &remote, unpushed));
+            }
+        }
+        Freshness::Local | Freshness::CheckedOut { .. } => {}
     }
     Ok((store, freshness))
+}
+
+/// What a reader says when this clone holds record commits the remote lacks (recorded
+/// with `--offline`, or a push that did not get through): what is shown includes them,
+/// the remote does not. A reader does not push them (docs/record.md, "Reading it
+/// while commits wait to be pushed").
+fn not_pushed(store: &crate::record::Store, remote: &str, unpushed: usize) -> String {
+    let push_now = match (store.shared_url(), store.remote()) {
+        (None, Some(name)) => format!(
+            "; to push them now: git -C {} push {name} {}",
+            store.path().display(),
+            store.branch()
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "{unpushed} record commit(s) here are not on {remote} yet (an approval made with --offline, say): \
+         what is shown includes them, {remote} does not; the next relctl command that writes pushes them{push_now}"
+    )
 }
 
 /// The record the organisation's views read (`status --all`, `releases`): the records
