@@ -109,9 +109,21 @@ pub fn required(plan: &Plan) -> bool {
     })
 }
 
-/// What is wrong with the allowed-signers files of the plan's signed gates at HEAD of
-/// the plan's repository (missing, or lines that do not parse), one problem a line.
-pub fn allowed_signers_problems(plan: &Plan) -> Vec<String> {
+/// What `relctl validate` finds of the allowed-signers files of the plan's signed gates.
+#[derive(Debug, Default)]
+pub struct SignersChecked {
+    /// Missing at HEAD, or lines that do not parse (at HEAD or in the working tree).
+    pub problems: Vec<String>,
+    /// A working-tree copy that is not what is committed: it does not count yet.
+    pub warnings: Vec<String>,
+    /// Which copy was checked, one line a file.
+    pub checked: Vec<String>,
+}
+
+/// The allowed-signers files of the plan's signed gates, checked as committed at HEAD of
+/// the plan's repository (what a release started now would read at its source commit)
+/// and as they are in the working tree, when that differs.
+pub fn allowed_signers_problems(plan: &Plan) -> SignersChecked {
     let mut paths: Vec<&str> = Vec::new();
     for env in &plan.environments {
         for step in std::iter::once(None).chain((0..env.steps.len()).map(Some)) {
@@ -122,8 +134,9 @@ pub fn allowed_signers_problems(plan: &Plan) -> Vec<String> {
             }
         }
     }
+    let mut found = SignersChecked::default();
     if paths.is_empty() {
-        return Vec::new();
+        return found;
     }
     let dir = crate::identity::plan_dir(plan);
     let head = git2::Repository::discover(&dir).ok().and_then(|repo| {
@@ -131,29 +144,61 @@ pub fn allowed_signers_problems(plan: &Plan) -> Vec<String> {
         Some((repo, head))
     });
     let Some((repo, head)) = head else {
-        return vec![format!(
+        found.problems.push(format!(
             "the signed gates read their allowed signers through git, and {} is not in a git repository with a commit",
             dir.display()
-        )];
+        ));
+        return found;
     };
-    let mut problems = Vec::new();
+    let short = head.to_string().chars().take(12).collect::<String>();
+    let malformed = |bytes: &[u8], path: &str, suffix: &str| -> Vec<String> {
+        match crate::allowed_signers::parse(bytes) {
+            Ok(_) => Vec::new(),
+            Err(malformed) => malformed
+                .iter()
+                .map(|m| format!("{path}:{}: {}{suffix}", m.line, m.what))
+                .collect(),
+        }
+    };
     for path in paths {
+        let working = repo
+            .workdir()
+            .and_then(|dir| std::fs::read(dir.join(path)).ok());
+        let uncommitted = " (in the working tree, not committed)";
         match read_at(&repo, head, path) {
-            Err(why) => problems.push(format!(
-                "{path}: not in the plan's repository at HEAD ({why}); the signed gates read it through git, so commit it"
-            )),
+            Err(why) => {
+                let tree = match working {
+                    Some(_) => "; the working tree has it, uncommitted",
+                    None => "",
+                };
+                found.problems.push(format!(
+                    "{path}: not in the plan's repository at HEAD ({why}){tree}; the signed gates read it through git, so commit it"
+                ));
+                if let Some(bytes) = &working {
+                    found.problems.extend(malformed(bytes, path, uncommitted));
+                }
+            }
             Ok(bytes) => {
-                if let Err(malformed) = crate::allowed_signers::parse(&bytes) {
-                    problems.extend(
-                        malformed
-                            .iter()
-                            .map(|m| format!("{path}:{}: {}", m.line, m.what)),
-                    );
+                found.problems.extend(malformed(&bytes, path, ""));
+                found
+                    .checked
+                    .push(format!("{path}: checked as committed at HEAD ({short})"));
+                match working {
+                    None if repo.workdir().is_some() => found.warnings.push(format!(
+                        "{path} is deleted in the working tree; the copy committed at HEAD ({short}) was checked, and is what a release started now reads"
+                    )),
+                    Some(work) if work != bytes => {
+                        found.problems.extend(malformed(&work, path, uncommitted));
+                        found.warnings.push(format!(
+                            "{path} in the working tree differs from the copy committed at HEAD ({short}): a release reads the one committed at its source commit, so the change counts only once it is committed (and on the trusted branch); both copies were checked"
+                        ));
+                    }
+                    _ => {}
                 }
             }
         }
     }
-    problems
+    found
 }
 
 /// The signed gate an approval event is for, `None` when its gate is not signed.

@@ -296,3 +296,23 @@ fn check_compares_the_release_with_the_baseline_once_read_only() {
         check.stdout
     );
 }
+
+#[test]
+fn zz_explore_budget_refusal() {
+    let prometheus = serving("explore-burning", 0.5);
+    let s = setup_with_steps(&prometheus.url(), &query_budget("explore-burning"), CANARY);
+    let run = s.promote(HEX, &[]);
+    eprintln!("PROMOTE {} {}", run.code, run.stderr);
+    for args in [
+        vec!["status"],
+        vec!["releases"],
+        vec!["status", "--all"],
+        vec!["history", &crate::common::setup::release(HEX)],
+    ] {
+        let r = s.relctl(&args);
+        eprintln!("== {args:?} -> {}\n{}\n{}", r.code, r.stdout, r.stderr);
+    }
+    let r = s.relctl(&["resume", &crate::common::setup::release(HEX)]);
+    eprintln!("== resume -> {}\n{}\n{}", r.code, r.stdout, r.stderr);
+    panic!("explore");
+}

@@ -933,3 +933,80 @@ fn verify_names_a_moved_source_commit_of_a_release_with_no_approvals_yet() {
         );
     }
 }
+
+#[test]
+fn validate_says_which_allowed_signers_it_checked_and_names_a_working_tree_copy_that_is_not_committed()
+ {
+    let s = project(None);
+    let c = cast(&s);
+    let committed =
+        std::fs::read_to_string(s.env.path().join(".relctl/allowed_signers")).expect("the file");
+    let run = s.relctl(&["validate"]);
+    ok(&run);
+    assert!(
+        run.stderr
+            .contains(".relctl/allowed_signers: checked as committed at HEAD ("),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("working tree"), "{}", run.stderr);
+    // bob added, not committed: valid, and said not to count yet.
+    s.env.write(
+        ".relctl/allowed_signers",
+        format!("{committed}{}", c.bob.allowed()),
+    );
+    let run = s.relctl(&["validate"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains(
+            ".relctl/allowed_signers in the working tree differs from the copy committed at HEAD ("
+        ) && run
+            .stderr
+            .contains("so the change counts only once it is committed"),
+        "{}",
+        run.stderr
+    );
+    // A malformed working-tree copy is named by line, as not committed.
+    s.env
+        .write(".relctl/allowed_signers", format!("{committed}garbage\n"));
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            ".relctl/allowed_signers:4: no key after the principals (in the working tree, not committed)"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Deleted in the working tree: the committed copy was checked, and that is said.
+    std::fs::remove_file(s.env.path().join(".relctl/allowed_signers")).expect("remove");
+    let run = s.relctl(&["validate"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains(
+            ".relctl/allowed_signers is deleted in the working tree; the copy committed at HEAD ("
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn validate_names_an_allowed_signers_file_written_but_never_committed() {
+    let s = project(None);
+    let here = s.env.path().to_path_buf();
+    let alice = person(&s, "alice@acme.io", true, &here);
+    s.env.write(
+        ".relctl/allowed_signers",
+        format!("{}garbage\n", alice.allowed()),
+    );
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for expected in [
+        ".relctl/allowed_signers: not in the plan's repository at HEAD",
+        "the working tree has it, uncommitted",
+        ".relctl/allowed_signers:2: no key after the principals (in the working tree, not committed)",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+}
