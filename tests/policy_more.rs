@@ -297,22 +297,82 @@ fn check_compares_the_release_with_the_baseline_once_read_only() {
     );
 }
 
+/// The usual fixture with `query_budget(version)` on dev, the first environment, instead
+/// of production: a promote it refuses records `started` and `budget_checked` only.
+fn budget_on_dev(prometheus: &Prometheus, version: &str) -> Setup {
+    let s = setup_with_steps(&prometheus.url(), &query_budget(version), CANARY);
+    let plan = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
+    let budget = format!("    error_budget:\n{}", query_budget(version));
+    assert!(plan.contains(&budget), "{plan}");
+    let dev = "  - name: dev\n    deploy: platform\n";
+    s.env.write(
+        "release.yaml",
+        plan.replace(&budget, "")
+            .replace(dev, &format!("{dev}{budget}")),
+    );
+    s
+}
+
 #[test]
-fn zz_explore_budget_refusal() {
-    let prometheus = serving("explore-burning", 0.5);
-    let s = setup_with_steps(&prometheus.url(), &query_budget("explore-burning"), CANARY);
+fn a_release_refused_by_its_error_budget_says_so_and_goes_on_once_the_budget_recovers() {
+    let prometheus = serving("refused-burning", 0.5);
+    let s = budget_on_dev(prometheus, "refused-burning");
     let run = s.promote(HEX, &[]);
-    eprintln!("PROMOTE {} {}", run.code, run.stderr);
-    for args in [
-        vec!["status"],
-        vec!["releases"],
-        vec!["status", "--all"],
-        vec!["history", &crate::common::setup::release(HEX)],
-    ] {
-        let r = s.relctl(&args);
-        eprintln!("== {args:?} -> {}\n{}\n{}", r.code, r.stdout, r.stderr);
-    }
-    let r = s.relctl(&["resume", &crate::common::setup::release(HEX)]);
-    eprintln!("== resume -> {}\n{}\n{}", r.code, r.stdout, r.stderr);
-    panic!("explore");
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert_eq!(s.events(HEX), ["started", "budget_checked"]);
+    // Nothing holds an environment: status shows none as under way.
+    let status = s.relctl(&["status"]);
+    ok(&status);
+    assert!(!status.stdout.contains("in progress"), "{}", status.stdout);
+    // releases says where it was refused, and why, in JSON.
+    let releases = s.relctl(&["releases"]);
+    ok(&releases);
+    assert!(
+        releases.stdout.contains("REFUSED") && releases.stdout.contains("dev (error budget, "),
+        "{}",
+        releases.stdout
+    );
+    let json = s.relctl(&["releases", "--output", "json"]);
+    ok(&json);
+    let listed: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    let refused = &listed["releases"][0]["refused"];
+    assert_eq!(refused["env"], "dev", "{}", json.stdout);
+    assert_eq!(refused["rule"], "error-budget");
+    assert!(
+        refused["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("burn rate 5m 500×")),
+        "{}",
+        json.stdout
+    );
+    // resume reads the budget again: refused again, and recorded again.
+    let resume = s.relctl(&["resume", &crate::common::setup::release(HEX)]);
+    assert_eq!(resume.code, 6, "{}", resume.stderr);
+    assert!(
+        resume
+            .stderr
+            .contains("cannot enter dev: -49900% of the error budget"),
+        "{}",
+        resume.stderr
+    );
+    assert_eq!(
+        s.events(HEX),
+        ["started", "budget_checked", "budget_checked"]
+    );
+    // The budget recovers (here: the ratio it reads is now a healthy service's).
+    serving("refused-recovered", 0.0);
+    let plan = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("the plan");
+    s.env.write(
+        "release.yaml",
+        plan.replace("refused-burning", "refused-recovered"),
+    );
+    ok(&s.promote(HEX, &[]));
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    let releases = s.relctl(&["releases"]);
+    ok(&releases);
+    assert!(
+        !releases.stdout.contains("(error budget"),
+        "{}",
+        releases.stdout
+    );
 }
