@@ -851,6 +851,15 @@ fn an_approval_made_offline_is_said_to_be_missing_from_the_remote_until_it_is_pu
     ok(&c
         .alice
         .run(&["--offline", "approve", &release(HEX), "--env", "production"]));
+    let offline = c.dev.run(&["--offline", "status"]);
+    ok(&offline);
+    assert!(
+        offline
+            .stderr
+            .contains("with 1 commit(s) made here that origin does not have yet"),
+        "{}",
+        offline.stderr
+    );
     let not_on_remote = "1 record commit(s) here are not on origin yet";
     let status = c.dev.run(&["status"]);
     ok(&status);

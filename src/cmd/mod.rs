@@ -102,9 +102,16 @@ fn refreshed(
             "could not reach {remote} ({why}): showing the record {}, {unpushed} commit(s) not pushed",
             as_of(*time)
         )),
-        Freshness::Offline { as_of: time, .. } => ctx.printer.status(&format!(
-            "--offline: showing the record {}",
-            as_of(*time)
+        Freshness::Offline {
+            as_of: time,
+            unpushed,
+        } => ctx.printer.status(&format!(
+            "--offline: showing the record {}{}",
+            as_of(*time),
+            match unpushed {
+                0 => String::new(),
+                n => format!(", with {n} commit(s) made here that {remote} does not have yet"),
+            }
         )),
         Freshness::CheckedOut { behind } if *behind > 0 => ctx.printer.warn(&format!(
             "the records branch `{}` is checked out in {}, so relctl leaves it as it is: \
