@@ -215,7 +215,7 @@ fn previous_live<'e>(
 /// Each metric of the environment's analysis steps, measured once now against its
 /// provider, as the analysis' first round would measure it. Shown, not counted in the
 /// verdict: promote enters, and the analysis decides during the run. A metric that
-/// compares the canary with the baseline needs a run's samples and is not measured.
+/// compares the canary with the baseline is compared once over the analysis' span.
 fn analysis_gates(
     runner: &anyhow::Result<Runner<'_>>,
     rt: &tokio::runtime::Runtime,
