@@ -86,6 +86,13 @@ pub fn format(d: Duration) -> String {
     out
 }
 
+/// `t` minus `d`, or `None` when that is before the first time chrono can hold.
+pub fn before(t: DateTime<Utc>, d: Duration) -> Option<DateTime<Utc>> {
+    chrono::TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_sub_signed(d))
+}
+
 /// `t` plus `d`, or `None` when that is past the last time chrono can hold.
 pub fn after(t: DateTime<Utc>, d: Duration) -> Option<DateTime<Utc>> {
     chrono::TimeDelta::from_std(d)

@@ -17,6 +17,10 @@ use crate::plan::{Approval, Plan};
 use crate::record::Store;
 use crate::signing::{self, Problem};
 
+/// What is said of an approval whose record commit the records remote does not have.
+pub const UNPUSHED: &str =
+    "not yet on the records remote (in this clone only; the next command that writes pushes it)";
+
 /// What checking one approval at a signed gate found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -32,6 +36,9 @@ pub struct Verdict {
     pub fingerprint: Option<String>,
     /// `None`: it counts.
     pub refused: Option<Refusal>,
+    /// Its record commit is in this clone only, not yet on the records remote (made
+    /// with `--offline`, or a push that did not get through).
+    pub unpushed: bool,
 }
 
 /// Why an approval at a signed gate does not count.
@@ -102,9 +109,21 @@ pub fn required(plan: &Plan) -> bool {
     })
 }
 
-/// What is wrong with the allowed-signers files of the plan's signed gates at HEAD of
-/// the plan's repository (missing, or lines that do not parse), one problem a line.
-pub fn allowed_signers_problems(plan: &Plan) -> Vec<String> {
+/// What `relctl validate` finds of the allowed-signers files of the plan's signed gates.
+#[derive(Debug, Default)]
+pub struct SignersChecked {
+    /// Missing at HEAD, or lines that do not parse (at HEAD or in the working tree).
+    pub problems: Vec<String>,
+    /// A working-tree copy that is not what is committed: it does not count yet.
+    pub warnings: Vec<String>,
+    /// Which copy was checked, one line a file.
+    pub checked: Vec<String>,
+}
+
+/// The allowed-signers files of the plan's signed gates, checked as committed at HEAD of
+/// the plan's repository (what a release started now would read at its source commit)
+/// and as they are in the working tree, when that differs.
+pub fn allowed_signers_problems(plan: &Plan) -> SignersChecked {
     let mut paths: Vec<&str> = Vec::new();
     for env in &plan.environments {
         for step in std::iter::once(None).chain((0..env.steps.len()).map(Some)) {
@@ -115,8 +134,9 @@ pub fn allowed_signers_problems(plan: &Plan) -> Vec<String> {
             }
         }
     }
+    let mut found = SignersChecked::default();
     if paths.is_empty() {
-        return Vec::new();
+        return found;
     }
     let dir = crate::identity::plan_dir(plan);
     let head = git2::Repository::discover(&dir).ok().and_then(|repo| {
@@ -124,29 +144,61 @@ pub fn allowed_signers_problems(plan: &Plan) -> Vec<String> {
         Some((repo, head))
     });
     let Some((repo, head)) = head else {
-        return vec![format!(
+        found.problems.push(format!(
             "the signed gates read their allowed signers through git, and {} is not in a git repository with a commit",
             dir.display()
-        )];
+        ));
+        return found;
     };
-    let mut problems = Vec::new();
+    let short = head.to_string().chars().take(12).collect::<String>();
+    let malformed = |bytes: &[u8], path: &str, suffix: &str| -> Vec<String> {
+        match crate::allowed_signers::parse(bytes) {
+            Ok(_) => Vec::new(),
+            Err(malformed) => malformed
+                .iter()
+                .map(|m| format!("{path}:{}: {}{suffix}", m.line, m.what))
+                .collect(),
+        }
+    };
     for path in paths {
+        let working = repo
+            .workdir()
+            .and_then(|dir| std::fs::read(dir.join(path)).ok());
+        let uncommitted = " (in the working tree, not committed)";
         match read_at(&repo, head, path) {
-            Err(why) => problems.push(format!(
-                "{path}: not in the plan's repository at HEAD ({why}); the signed gates read it through git, so commit it"
-            )),
+            Err(why) => {
+                let tree = match working {
+                    Some(_) => "; the working tree has it, uncommitted",
+                    None => "",
+                };
+                found.problems.push(format!(
+                    "{path}: not in the plan's repository at HEAD ({why}){tree}; the signed gates read it through git, so commit it"
+                ));
+                if let Some(bytes) = &working {
+                    found.problems.extend(malformed(bytes, path, uncommitted));
+                }
+            }
             Ok(bytes) => {
-                if let Err(malformed) = crate::allowed_signers::parse(&bytes) {
-                    problems.extend(
-                        malformed
-                            .iter()
-                            .map(|m| format!("{path}:{}: {}", m.line, m.what)),
-                    );
+                found.problems.extend(malformed(&bytes, path, ""));
+                found
+                    .checked
+                    .push(format!("{path}: checked as committed at HEAD ({short})"));
+                match working {
+                    None if repo.workdir().is_some() => found.warnings.push(format!(
+                        "{path} is deleted in the working tree; the copy committed at HEAD ({short}) was checked, and is what a release started now reads"
+                    )),
+                    Some(work) if work != bytes => {
+                        found.problems.extend(malformed(&work, path, uncommitted));
+                        found.warnings.push(format!(
+                            "{path} in the working tree differs from the copy committed at HEAD ({short}): a release reads the one committed at its source commit, so the change counts only once it is committed (and on the trusted branch); both copies were checked"
+                        ));
+                    }
+                    _ => {}
                 }
             }
         }
     }
-    problems
+    found
 }
 
 /// The signed gate an approval event is for, `None` when its gate is not signed.
@@ -210,6 +262,10 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
             commit,
             fingerprint: None,
             refused: None,
+            unpushed: match commit {
+                Some(commit) => !store.on_remote(commit)?,
+                None => false,
+            },
         };
         let Some(allowed) = allowed_by(approval) else {
             continue;
@@ -364,6 +420,20 @@ pub fn counted(file: &ReleaseFile, verdicts: &[Verdict]) -> ReleaseFile {
     file
 }
 
+/// The record commit that changed the release's source commit after it started, if
+/// one did: every approval at a signed gate of it is void, those still to come included.
+pub fn moved_source(store: &Store, file: &ReleaseFile) -> Result<Option<Oid>> {
+    Ok(match started_source(store, file)? {
+        Source::Changed(commit) => Some(commit),
+        Source::At(_) => None,
+    })
+}
+
+/// Why an approval at a release whose source commit moved does not count.
+pub fn moved_reason(commit: Oid) -> String {
+    format!("the release's source commit was changed after it started (commit {commit})")
+}
+
 /// The folded state counting only the approvals that verify, and every verdict.
 pub fn state(
     store: &Store,
@@ -414,9 +484,7 @@ struct Anchor {
 impl Anchor {
     fn find(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Anchor> {
         let at = match started_source(store, file)? {
-            Source::Changed(commit) => Err(Refusal::Anchor(format!(
-                "the release's source commit was changed after it started (commit {commit})"
-            ))),
+            Source::Changed(commit) => Err(Refusal::Anchor(moved_reason(commit))),
             Source::At(None) => Err(Refusal::NoAllowedSigners(
                 "the release has no recorded source commit to read them at".into(),
             )),

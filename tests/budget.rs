@@ -64,10 +64,10 @@ fn setup(url: &str, budget: &str) -> Setup {
 }
 
 /// A canary that reads the budget again before it goes to full weight.
-const CANARY_CHECKED: &str =
+pub(crate) const CANARY_CHECKED: &str =
     "      - deploy: { weight: 10 }\n      - error_budget: {}\n      - deploy: {}\n";
 
-fn setup_with_steps(url: &str, budget: &str, steps: &str) -> Setup {
+pub(crate) fn setup_with_steps(url: &str, budget: &str, steps: &str) -> Setup {
     Setup::with_plan(|platform| {
         plan(platform, &format!("    error_budget:\n{budget}"), steps)
         .replace(
@@ -83,7 +83,7 @@ fn sloth(service: &str) -> String {
     )
 }
 
-fn production_deploys(s: &Setup) -> usize {
+pub(crate) fn production_deploys(s: &Setup) -> usize {
     s.platform
         .deploys()
         .iter()
@@ -91,7 +91,7 @@ fn production_deploys(s: &Setup) -> usize {
         .count()
 }
 
-fn history(s: &Setup) -> Run {
+pub(crate) fn history(s: &Setup) -> Run {
     s.relctl(&["history", &release(HEX)])
 }
 

@@ -28,6 +28,7 @@ mod notes;
 mod notify;
 mod org_view;
 mod outside_text;
+mod policy_more;
 mod promote;
 mod record_sync;
 mod reliability;

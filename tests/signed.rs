@@ -841,3 +841,181 @@ fn a_copy_of_a_signed_approval_appended_by_hand_is_answered_for_by_the_commit_th
         run.stdout
     );
 }
+
+#[test]
+fn an_approval_made_offline_is_said_to_be_missing_from_the_remote_until_it_is_pushed() {
+    let (s, _origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    ok(&c
+        .alice
+        .run(&["--offline", "approve", &release(HEX), "--env", "production"]));
+    let offline = c.dev.run(&["--offline", "status"]);
+    ok(&offline);
+    assert!(
+        offline
+            .stderr
+            .contains("with 1 commit(s) made here that origin does not have yet"),
+        "{}",
+        offline.stderr
+    );
+    let not_on_remote = "1 record commit(s) here are not on origin yet";
+    let status = c.dev.run(&["status"]);
+    ok(&status);
+    assert!(status.stderr.contains(not_on_remote), "{}", status.stderr);
+    assert!(
+        status.stderr.contains("to push them now: git -C ")
+            && status.stderr.contains(" push origin relctl/records"),
+        "{}",
+        status.stderr
+    );
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    ok(&verify);
+    assert!(
+        verify
+            .stdout
+            .contains("verified; not yet on the records remote (in this clone only"),
+        "{}",
+        verify.stdout
+    );
+    assert!(
+        verify.stderr.contains("1 of them are only in this clone")
+            && !verify.stderr.contains("every signature verifies\n"),
+        "{}",
+        verify.stderr
+    );
+    let history = c.dev.run(&["history", &release(HEX)]);
+    ok(&history);
+    assert!(
+        history
+            .stdout
+            .contains("verified; not yet on the records remote"),
+        "{}",
+        history.stdout
+    );
+    // Pushed as the hint says: nothing is left to say.
+    s.env.git(&["push", "-q", "origin", "relctl/records"]);
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    ok(&verify);
+    assert!(
+        !verify.stdout.contains("not yet on")
+            && !verify.stderr.contains("not on origin")
+            && verify
+                .stderr
+                .contains("1 signed approval(s) checked; every signature verifies"),
+        "{}\n{}",
+        verify.stdout,
+        verify.stderr
+    );
+}
+
+#[test]
+fn verify_names_a_moved_source_commit_of_a_release_with_no_approvals_yet() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    let reviewed = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    start(&c.dev);
+    ok(&c.dev.run(&["verify", &release(HEX)]));
+    s.env.git(&["checkout", "-q", "-b", "evil"]);
+    commit_allowed(&s, &c.mallory.allowed_as("alice@acme.io"));
+    let evil = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    s.env.git(&["checkout", "-q", "main"]);
+    edit_on_remote(&s, &origin, |text| text.replace(&reviewed, &evil));
+    for args in [vec!["verify", &release(HEX)], vec!["verify"]] {
+        let run = c.dev.run(&args);
+        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains(&format!(
+                "FAIL  {}  no approvals yet  the release's source commit was changed after it started",
+                release(HEX)
+            )),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stderr
+                .contains("1 release(s) had their source commit changed after they started"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn validate_says_which_allowed_signers_it_checked_and_names_a_working_tree_copy_that_is_not_committed()
+ {
+    let s = project(None);
+    let c = cast(&s);
+    let committed =
+        std::fs::read_to_string(s.env.path().join(".relctl/allowed_signers")).expect("the file");
+    let run = s.relctl(&["validate"]);
+    ok(&run);
+    assert!(
+        run.stderr
+            .contains(".relctl/allowed_signers: checked as committed at HEAD ("),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("working tree"), "{}", run.stderr);
+    // bob added, not committed: valid, and said not to count yet.
+    s.env.write(
+        ".relctl/allowed_signers",
+        format!("{committed}{}", c.bob.allowed()),
+    );
+    let run = s.relctl(&["validate"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains(
+            ".relctl/allowed_signers in the working tree differs from the copy committed at HEAD ("
+        ) && run
+            .stderr
+            .contains("so the change counts only once it is committed"),
+        "{}",
+        run.stderr
+    );
+    // A malformed working-tree copy is named by line, as not committed.
+    s.env
+        .write(".relctl/allowed_signers", format!("{committed}garbage\n"));
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            ".relctl/allowed_signers:4: no key after the principals (in the working tree, not committed)"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Deleted in the working tree: the committed copy was checked, and that is said.
+    std::fs::remove_file(s.env.path().join(".relctl/allowed_signers")).expect("remove");
+    let run = s.relctl(&["validate"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains(
+            ".relctl/allowed_signers is deleted in the working tree; the copy committed at HEAD ("
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn validate_names_an_allowed_signers_file_written_but_never_committed() {
+    let s = project(None);
+    let here = s.env.path().to_path_buf();
+    let alice = person(&s, "alice@acme.io", true, &here);
+    s.env.write(
+        ".relctl/allowed_signers",
+        format!("{}garbage\n", alice.allowed()),
+    );
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for expected in [
+        ".relctl/allowed_signers: not in the plan's repository at HEAD",
+        "the working tree has it, uncommitted",
+        ".relctl/allowed_signers:2: no key after the principals (in the working tree, not committed)",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+}

@@ -382,6 +382,17 @@ pub fn comparison_line(
     index: u32,
     count: u32,
 ) -> String {
+    format!(
+        "{} {} {} {index}/{count}",
+        metric.name,
+        comparison_summary(metric, c),
+        phase.mark()
+    )
+}
+
+/// What one comparison found, without the metric's name: `High: canary - baseline 0.12
+/// in [0.05, 0.2] at 98%, 30 canary and 30 baseline points`.
+pub fn comparison_summary(metric: &Metric, c: &Comparison) -> String {
     let verdict = match c.result {
         Classification::High => "High",
         Classification::Low => "Low",
@@ -412,11 +423,8 @@ pub fn comparison_line(
         ""
     };
     format!(
-        "{} {verdict}:{shift} {} canary and {} baseline {points}{too_few} {} {index}/{count}",
-        metric.name,
-        c.canary_points,
-        c.baseline_points,
-        phase.mark()
+        "{verdict}:{shift} {} canary and {} baseline {points}{too_few}",
+        c.canary_points, c.baseline_points,
     )
 }
 

@@ -10,5 +10,5 @@ mod judge;
 pub use compare::{Classification, Comparison, compare, finite_or_null, range_step, window_points};
 pub use judge::{
     Measurement, MetricVerdict, Phase, Reason, RunVerdict, Tally, Verdict, assess_metric,
-    assess_run, comparison_line, judge_comparison, judge_value, summary_line,
+    assess_run, comparison_line, comparison_summary, judge_comparison, judge_value, summary_line,
 };

@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 
 use crate::analysis::Phase;
 use crate::plan::{Analysis, Environment, Plan, StepKind};
+use crate::runner::budget::BudgetRead;
 use crate::runner::context::{Deployable, Scope};
-use crate::runner::{Header, Options};
+use crate::runner::{Header, Options, Runner};
 use crate::ui::OutputMode;
 
 /// Show what would block a promotion into an environment, changing nothing
@@ -74,7 +75,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let now = crate::clock::now();
     let targets = [env.name.clone()];
     let mut gates = Vec::new();
-    let verdict = match &release {
+    let mut verdict = match &release {
         Some(id) => {
             let inputs = Inputs {
                 plan: &plan,
@@ -109,8 +110,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             }
         }
     };
-    gates.push(lock_gate(&envs, env, release.as_deref()));
-    gates.extend(approval_gates(env));
     let target = match (&artifact, &release) {
         (Some(artifact), Some(id)) => Some(Deployable {
             release: id.clone(),
@@ -127,12 +126,38 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         _ => None,
     };
     let baseline = envs.get(&env.name).and_then(|f| f.live.clone());
+    let lock = lock_gate(&envs, env, release.as_deref());
     drop(snapshot);
-    gates.extend(analysis_gates(
+    // One runner, recording nothing, for what is measured: the budget and the analyses.
+    let runner = super::release::runner(
         ctx,
         &plan,
-        env,
         store,
+        header(&plan, target.as_ref()),
+        Options::default(),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if env.error_budget.is_some() {
+        let (gate, blocked) = budget_gate(&runner, &rt, env);
+        gates.push(gate);
+        // Promote reads the budget as it is about to enter, after every other policy.
+        if let (Some(why), Decision::Enter { .. }) = (blocked, &verdict) {
+            verdict = Decision::Blocked {
+                env: env.name.clone(),
+                rule: Rule::ErrorBudget,
+                reason: why,
+            };
+        }
+    }
+    gates.push(lock);
+    gates.extend(approval_gates(env));
+    gates.extend(analysis_gates(
+        &runner,
+        &rt,
+        &plan,
+        env,
         target,
         baseline.as_ref(),
     ));
@@ -190,12 +215,12 @@ fn previous_live<'e>(
 /// Each metric of the environment's analysis steps, measured once now against its
 /// provider, as the analysis' first round would measure it. Shown, not counted in the
 /// verdict: promote enters, and the analysis decides during the run. A metric that
-/// compares the canary with the baseline needs a run's samples and is not measured.
+/// compares the canary with the baseline is compared once over the analysis' span.
 fn analysis_gates(
-    ctx: &Context,
+    runner: &anyhow::Result<Runner<'_>>,
+    rt: &tokio::runtime::Runtime,
     plan: &Plan,
     env: &Environment,
-    store: crate::record::Store,
     target: Option<Deployable>,
     baseline: Option<&engine::Live>,
 ) -> Vec<Gate> {
@@ -218,30 +243,88 @@ fn analysis_gates(
             detail: "no release to measure (give --artifact)".into(),
         }];
     };
-    let header = Header {
-        release: target.release.clone(),
-        app: plan.app.clone(),
-        artifact: target.artifact.clone(),
-        digest: target.digest.clone(),
-        version: target.version.clone(),
-        source_commit: None,
-        source_commit_time: None,
-        notes: None,
-    };
-    let measured =
-        super::release::runner(ctx, plan, store, header, Options::default()).and_then(|runner| {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            Ok(rt.block_on(measure(&runner, env, &steps, &target, baseline)))
-        });
-    measured.unwrap_or_else(|e| {
-        vec![Gate {
+    match runner {
+        Ok(runner) => rt.block_on(measure(runner, env, &steps, &target, baseline)),
+        Err(e) => vec![Gate {
             gate: "analysis".into(),
             verdict: "error",
             detail: format!("{e:#}"),
-        }]
-    })
+        }],
+    }
+}
+
+/// The environment's error budget, read and judged as promote reads it before entering,
+/// recorded nowhere; and why it says no.
+fn budget_gate(
+    runner: &anyhow::Result<Runner<'_>>,
+    rt: &tokio::runtime::Runtime,
+    env: &Environment,
+) -> (Gate, Option<String>) {
+    let gate = Rule::ErrorBudget.name().to_string();
+    let read = match runner {
+        Ok(runner) => rt.block_on(runner.judge_budget(&env.name)),
+        Err(e) => {
+            let why = format!("its error budget could not be read: {e:#}");
+            return (
+                Gate {
+                    gate,
+                    verdict: "blocks",
+                    detail: why.clone(),
+                },
+                Some(why),
+            );
+        }
+    };
+    match read {
+        Some(BudgetRead {
+            blocked: Some(why), ..
+        }) => (
+            Gate {
+                gate,
+                verdict: "blocks",
+                detail: why.clone(),
+            },
+            Some(why),
+        ),
+        Some(read) => (
+            Gate {
+                gate,
+                verdict: "pass",
+                detail: read.summary,
+            },
+            None,
+        ),
+        None => (
+            Gate {
+                gate,
+                verdict: "pass",
+                detail: String::new(),
+            },
+            None,
+        ),
+    }
+}
+
+/// The header of the release asked about (an empty one when there is none: the budget
+/// does not depend on it).
+fn header(plan: &Plan, target: Option<&Deployable>) -> Header {
+    let target = target.cloned().unwrap_or_else(|| Deployable {
+        release: String::new(),
+        artifact: String::new(),
+        name: String::new(),
+        digest: String::new(),
+        version: String::new(),
+    });
+    Header {
+        release: target.release,
+        app: plan.app.clone(),
+        artifact: target.artifact,
+        digest: target.digest,
+        version: target.version,
+        source_commit: None,
+        source_commit_time: None,
+        notes: None,
+    }
 }
 
 async fn measure(
@@ -266,11 +349,7 @@ async fn measure(
         for metric in &analysis.metrics {
             let gate = format!("analysis (step {}): {}", index + 1, metric.name);
             if metric.compare.is_some() {
-                gates.push(Gate {
-                    gate,
-                    verdict: "skipped",
-                    detail: "compares the canary with the baseline over a run".into(),
-                });
+                gates.push(compare_gate(runner, metric, &scope, analysis, gate).await);
                 continue;
             }
             let m = runner.measure_now(metric, &scope).await;
@@ -290,6 +369,44 @@ async fn measure(
         }
     }
     gates
+}
+
+/// A baseline comparison made once, over the span the analysis would run for, ending
+/// now. Before promote deploys it, the release has rarely served in the environment: its
+/// side is then empty and the comparison is no data, said as such.
+async fn compare_gate(
+    runner: &Runner<'_>,
+    metric: &crate::plan::Metric,
+    scope: &Scope<'_>,
+    analysis: &Analysis,
+    gate: String,
+) -> Gate {
+    let window = analysis.interval * analysis.count.max(1);
+    let (m, compared) = runner.compare_now(metric, scope, window).await;
+    let verdict = match m.phase {
+        Phase::Successful => "pass",
+        Phase::Failed => "fails",
+        Phase::Inconclusive => "unsure",
+        Phase::Error => "error",
+    };
+    let over = format!("over the last {}", crate::duration::format(window));
+    let detail = match (compared, m.message) {
+        (_, Some(message)) => format!("{over}: {message}"),
+        (Some(c), None) if c.canary_points == 0 => format!(
+            "{over}: {}: the release has not served here yet; promote compares it during the rollout",
+            crate::analysis::comparison_summary(metric, &c)
+        ),
+        (Some(c), None) => format!(
+            "{over}: {}",
+            crate::analysis::comparison_summary(metric, &c)
+        ),
+        (None, None) => over,
+    };
+    Gate {
+        gate,
+        verdict,
+        detail,
+    }
 }
 
 fn policy_gate(rule: Rule, blocking: &[(Rule, String)]) -> Gate {

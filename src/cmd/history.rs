@@ -43,7 +43,7 @@ fn of_app(e: &crate::record::LogEntry, app: &str) -> bool {
 /// and whether it verified.
 fn signature_line(v: &crate::trust::Verdict) -> String {
     let key = v.fingerprint.as_deref().unwrap_or("no key");
-    match &v.refused {
+    let line = match &v.refused {
         None => format!("signed by {} with {key}: verified", v.by),
         Some(why) if v.verified() => {
             format!(
@@ -52,6 +52,10 @@ fn signature_line(v: &crate::trust::Verdict) -> String {
             )
         }
         Some(why) => format!("signature with {key}: not verified: {why}"),
+    };
+    match v.unpushed {
+        true => format!("{line}; {}", crate::trust::UNPUSHED),
+        false => line,
     }
 }
 

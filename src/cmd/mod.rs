@@ -102,9 +102,16 @@ fn refreshed(
             "could not reach {remote} ({why}): showing the record {}, {unpushed} commit(s) not pushed",
             as_of(*time)
         )),
-        Freshness::Offline { as_of: time, .. } => ctx.printer.status(&format!(
-            "--offline: showing the record {}",
-            as_of(*time)
+        Freshness::Offline {
+            as_of: time,
+            unpushed,
+        } => ctx.printer.status(&format!(
+            "--offline: showing the record {}{}",
+            as_of(*time),
+            match unpushed {
+                0 => String::new(),
+                n => format!(", with {n} commit(s) made here that {remote} does not have yet"),
+            }
         )),
         Freshness::CheckedOut { behind } if *behind > 0 => ctx.printer.warn(&format!(
             "the records branch `{}` is checked out in {}, so relctl leaves it as it is: \
@@ -112,9 +119,34 @@ fn refreshed(
             store.branch(),
             store.path().display()
         )),
-        Freshness::Local | Freshness::Fetched | Freshness::CheckedOut { .. } => {}
+        Freshness::Fetched => {
+            let unpushed = store.unpushed()?;
+            if unpushed > 0 {
+                ctx.printer.warn(&not_pushed(&store, &remote, unpushed));
+            }
+        }
+        Freshness::Local | Freshness::CheckedOut { .. } => {}
     }
     Ok((store, freshness))
+}
+
+/// What a reader says when this clone holds record commits the remote lacks (recorded
+/// with `--offline`, or a push that did not get through): what is shown includes them,
+/// the remote does not. A reader does not push them (docs/record.md, "Reading it
+/// while commits wait to be pushed").
+fn not_pushed(store: &crate::record::Store, remote: &str, unpushed: usize) -> String {
+    let push_now = match (store.shared_url(), store.remote()) {
+        (None, Some(name)) => format!(
+            "; to push them now: git -C {} push {name} {}",
+            store.path().display(),
+            store.branch()
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "{unpushed} record commit(s) here are not on {remote} yet (an approval made with --offline, say): \
+         what is shown includes them, {remote} does not; the next relctl command that writes pushes them{push_now}"
+    )
 }
 
 /// The record the organisation's views read (`status --all`, `releases`): the records

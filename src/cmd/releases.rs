@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::Context;
 use super::status::{RecordsArgs, unknown};
-use crate::engine::{EnvFile, ReleaseFile};
+use crate::engine::{EnvFile, ReleaseFile, refused_by_budget as refused};
 use crate::format;
 use crate::ui::OutputMode;
 
@@ -109,6 +109,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                     "created": time(l.created),
                     "live": l.live,
                     "rejected": l.rejected,
+                    "refused": refused(&l.file).map(|(env, at, summary)| json!({
+                        "env": env,
+                        "rule": crate::engine::Rule::ErrorBudget.name(),
+                        "at": time(Some(at)),
+                        "summary": summary,
+                    })),
                 })
             })
             .collect();
@@ -128,11 +134,21 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                     .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
                 list(&l.live),
                 list(&l.rejected),
+                refused(&l.file).map_or("-".into(), |(env, at, _)| {
+                    format!("{env} (error budget, {})", at.format("%Y-%m-%d %H:%M UTC"))
+                }),
             ]
         })
         .collect();
     let text = crate::ui::table::table(
-        &["RELEASE", "VERSION", "CREATED", "LIVE IN", "REJECTED IN"],
+        &[
+            "RELEASE",
+            "VERSION",
+            "CREATED",
+            "LIVE IN",
+            "REJECTED IN",
+            "REFUSED",
+        ],
         &cells,
     );
     ctx.printer.data(&crate::text::visible(&text))

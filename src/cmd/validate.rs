@@ -18,7 +18,8 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
     let json = ctx.printer.mode() == OutputMode::Json;
     match result {
         Ok(plan) => {
-            let problems = crate::trust::allowed_signers_problems(&plan);
+            let signers = crate::trust::allowed_signers_problems(&plan);
+            let problems = signers.problems;
             if !problems.is_empty() {
                 if json {
                     for message in &problems {
@@ -36,6 +37,13 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
             }
             let warnings = plan::warnings(&plan);
             if json {
+                for message in &signers.warnings {
+                    ctx.printer.json(&json!({
+                        "file": path.display().to_string(),
+                        "message": message,
+                        "severity": "warning",
+                    }))?;
+                }
                 for w in &warnings.list {
                     ctx.printer.json(&json!({
                         "file": path.display().to_string(),
@@ -50,11 +58,18 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<()> {
                     "problems": 0,
                     "file": path.display().to_string(),
                     "environments": plan.environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
-                    "warnings": warnings.list.len(),
+                    "warnings": warnings.list.len() + signers.warnings.len(),
+                    "allowed_signers": signers.checked,
                 }))?;
             } else {
                 for line in warnings.to_string().lines() {
                     ctx.printer.warn(line);
+                }
+                for line in &signers.warnings {
+                    ctx.printer.warn(line);
+                }
+                for line in &signers.checked {
+                    ctx.printer.status(line);
                 }
                 let names: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
                 ctx.printer.status(&format!(

@@ -24,14 +24,32 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         None => crate::format::release_ids(&store.snapshot()?, &plan.app)?,
     };
     let json = ctx.printer.mode() == OutputMode::Json;
-    let (mut checked, mut failed) = (0, 0);
+    let (mut checked, mut failed, mut unpushed, mut moved) = (0, 0, 0, 0);
     let mut text = String::new();
+    let signed = trust::required(&plan);
     for id in &ids {
         let (file, _) = super::release::find(&store, &plan.app, id)?;
-        for verdict in trust::check(&store, &plan, &file)? {
+        let verdicts = trust::check(&store, &plan, &file)?;
+        // With no approval yet, a moved source commit still voids every one to come.
+        if signed
+            && verdicts.is_empty()
+            && let Some(commit) = trust::moved_source(&store, &file)?
+        {
+            moved += 1;
+            let why = trust::moved_reason(commit);
+            if json {
+                ctx.printer.json(&json!({
+                    "release": id, "verified": false, "counted": false, "reason": why,
+                }))?;
+            } else {
+                text.push_str(&format!("FAIL  {id}  no approvals yet  {why}\n"));
+            }
+        }
+        for verdict in verdicts {
             checked += 1;
             let broken = !verdict.verified();
             failed += usize::from(broken);
+            unpushed += usize::from(verdict.unpushed);
             if json {
                 let mut value = json_of(&verdict);
                 value["release"] = json!(id);
@@ -44,19 +62,33 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     if !json {
         ctx.printer.data(&crate::text::visible(&text))?;
     }
-    if failed > 0 {
-        return Err(Error::new(
-            Exit::Failed,
-            format!("{failed} of {checked} signed approval(s) do not verify"),
-        )
+    if failed + moved > 0 {
+        let mut what = Vec::new();
+        if failed > 0 {
+            what.push(format!(
+                "{failed} of {checked} signed approval(s) do not verify"
+            ));
+        }
+        if moved > 0 {
+            what.push(format!(
+                "{moved} release(s) had their source commit changed after they started"
+            ));
+        }
+        let what = what.join("; ");
+        return Err(Error::new(Exit::Failed, what)
         .with_hint("an approval that does not verify was never counted; docs/trust.md says what to look at")
         .into());
     }
-    ctx.printer.status(&if checked == 0 {
-        "no approvals at signed gates to verify".to_string()
-    } else {
-        format!("{checked} signed approval(s) checked; every signature verifies")
-    });
+    match (checked, unpushed) {
+        (0, _) => ctx.printer.status("no approvals at signed gates to verify"),
+        (_, 0) => ctx.printer.status(&format!(
+            "{checked} signed approval(s) checked; every signature verifies"
+        )),
+        _ => ctx.printer.warn(&format!(
+            "{checked} signed approval(s) checked; every signature verifies, but {unpushed} of them \
+             are only in this clone, not yet on the records remote: the next command that writes pushes them"
+        )),
+    }
     Ok(())
 }
 
@@ -71,6 +103,7 @@ pub fn json_of(v: &Verdict) -> serde_json::Value {
         "verified": v.verified(),
         "counted": v.refused.is_none(),
         "reason": v.refused.as_ref().map(ToString::to_string),
+        "pushed": !v.unpushed,
     })
 }
 
@@ -81,6 +114,10 @@ fn line(id: &str, verdict: &Verdict, broken: bool) -> String {
         None => "verified".to_string(),
         Some(why) if broken => why.to_string(),
         Some(why) => format!("verified, not counted: {why}"),
+    };
+    let why = match verdict.unpushed {
+        true => format!("{why}; {}", trust::UNPUSHED),
+        false => why,
     };
     format!("{mark}  {id}  {}  {key}  {why}\n", verdict.describe())
 }

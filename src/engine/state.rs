@@ -94,6 +94,26 @@ impl ReleaseState {
     }
 }
 
+/// A refusal by an environment's error budget that is the release's last word: the
+/// environment, when, and the numbers read. A promote the budget refuses records its
+/// `budget_checked` and nothing after it; whatever a later promote or resume does comes
+/// after, so the refusal then no longer stands (docs/plan.md, "`error_budget`").
+pub fn refused_by_budget(file: &ReleaseFile) -> Option<(&str, DateTime<Utc>, &str)> {
+    let last = file
+        .events
+        .iter()
+        .rev()
+        .find(|e| !matches!(e.kind, EventKind::NotifyFailed { .. }))?;
+    match &last.kind {
+        EventKind::BudgetChecked {
+            verdict, summary, ..
+        } if *verdict != crate::analysis::budget::BudgetVerdict::Pass => {
+            Some((last.env.as_deref()?, last.at, summary.as_str()))
+        }
+        _ => None,
+    }
+}
+
 pub fn fold(file: Option<&ReleaseFile>) -> ReleaseState {
     let mut state = ReleaseState::default();
     for event in file.map(|f| f.events.as_slice()).unwrap_or_default() {

@@ -745,6 +745,33 @@ fn error_budget(node: &Node, d: &mut Diagnostics) -> Option<ErrorBudget> {
             slo: slo?,
         })
     });
+    let pyrra_node = f.get("pyrra");
+    let pyrra = pyrra_node.and_then(|n| {
+        let mut s = Fields::of(n, "`pyrra`", d)?;
+        let metric = s.require("metric", d).and_then(|n| {
+            let metric = read::string(n, "metric", d)?;
+            let mut chars = metric.chars();
+            let name = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+            if !name {
+                d.at(
+                    n.pos,
+                    format!("`metric` must be a Prometheus metric name (`http_requests_total`), found `{metric}`"),
+                );
+                return None;
+            }
+            Some(metric)
+        });
+        let slo = s.require("slo", d).and_then(|n| read::string(n, "slo", d));
+        s.finish(d);
+        Some(BudgetSource::Pyrra {
+            // Pyrra names its rules after the counter without `_total`.
+            metric: metric?.trim_end_matches("_total").to_string(),
+            slo: slo?,
+        })
+    });
     let min_remaining = f
         .get("min_remaining")
         .and_then(|n| percent("min_remaining", n, d));
@@ -758,18 +785,18 @@ fn error_budget(node: &Node, d: &mut Diagnostics) -> Option<ErrorBudget> {
     });
     let pos = f.pos;
     f.finish(d);
-    match (query_node, sloth_node) {
-        (Some(_), Some(_)) => d.at(
+    match [query_node, sloth_node, pyrra_node].iter().flatten().count() {
+        0 => d.at(
             pos,
-            "`error_budget` takes either `error_ratio` or `sloth`, not both",
+            "`error_budget` needs `error_ratio` (a query), `sloth` or `pyrra` (their recording rules)",
         ),
-        (None, None) => d.at(
+        1 => {}
+        _ => d.at(
             pos,
-            "`error_budget` needs `error_ratio` (a query) or `sloth` (its recording rules)",
+            "`error_budget` takes one of `error_ratio`, `sloth` and `pyrra`, not several",
         ),
-        _ => {}
     }
-    let source = query.or(sloth);
+    let source = query.or(sloth).or(pyrra);
     Some(ErrorBudget {
         provider: provider?,
         objective: objective?,

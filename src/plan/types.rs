@@ -337,6 +337,9 @@ pub enum BudgetSource {
     Query(String),
     /// Sloth's recording rules `slo:sli_error:ratio_rate<window>`.
     Sloth { service: String, slo: String },
+    /// Pyrra's recording rules `<metric>:burnrate<window>` (`metric` without `_total`)
+    /// and its generic `pyrra_availability` for the period.
+    Pyrra { metric: String, slo: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -75,6 +75,16 @@ impl Store {
         self.ahead(self.tip()?, remote_tip)
     }
 
+    /// Whether `commit` is on the remote as of the last fetch or push (with no remote,
+    /// the local branch is the record and it is).
+    pub fn on_remote(&self, commit: Oid) -> Result<bool> {
+        let Some(remote) = self.remote.as_deref() else {
+            return Ok(true);
+        };
+        let remote_tip = self.read_ref(&self.tracking(remote))?;
+        Ok(self.ahead(Some(commit), remote_tip)? == 0)
+    }
+
     /// Brings the local branch up to what the last fetch saw of the remote (a `git
     /// clone` fetches the records branch into its tracking ref and makes no local
     /// branch): deciding without the remote means deciding from the record as of then,

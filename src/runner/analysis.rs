@@ -131,6 +131,21 @@ impl Runner<'_> {
         measured
     }
 
+    /// A baseline comparison made once, read-only, over the `window` just past (`relctl
+    /// check`): the measurement, and the comparison it rests on.
+    pub async fn compare_now(
+        &self,
+        metric: &Metric,
+        scope: &Scope<'_>,
+        window: std::time::Duration,
+    ) -> (Measurement, Option<analysis::Comparison>) {
+        let now = crate::clock::now();
+        let started = crate::duration::before(now, window).unwrap_or(now);
+        let (mut measured, compared) = self.measure(metric, scope, started).await;
+        measured.message = measured.message.map(|m| self.secrets.mask(&m));
+        (measured, compared)
+    }
+
     async fn measure(
         &self,
         metric: &Metric,

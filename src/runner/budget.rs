@@ -11,6 +11,14 @@ use crate::plan::template::{Landing, render};
 use crate::plan::{BUDGET_WINDOW, BudgetSource, ErrorBudget, MetricsProvider, OnError};
 use crate::providers::metrics::{self, Prometheus};
 
+/// An error budget read and judged: the `budget_checked` event that records it, the
+/// numbers in one line, and why it says no.
+pub struct BudgetRead {
+    pub event: EventKind,
+    pub summary: String,
+    pub blocked: Option<String>,
+}
+
 impl Runner<'_> {
     /// Checks `env`'s error budget, if it has one, before entering: records a
     /// `budget_checked` event, and an `overridden` one when `--force` lets a blocking
@@ -38,13 +46,20 @@ impl Runner<'_> {
     /// Reads and judges `env`'s error budget (none: it says yes), records what was read
     /// and decided, and says why it says no.
     pub(super) async fn budget_says_no(&self, env: &str) -> anyhow::Result<Option<String>> {
-        let Some(slo) = self
-            .plan
-            .environment(env)
-            .and_then(|e| e.error_budget.as_ref())
-        else {
+        let Some(read) = self.judge_budget(env).await else {
             return Ok(None);
         };
+        self.record_event(Some(env), read.event)?;
+        Ok(read.blocked)
+    }
+
+    /// Reads and judges `env`'s error budget, recording nothing (`None`: it has none):
+    /// what promote records, and why it says no. `relctl check` asks this too.
+    pub async fn judge_budget(&self, env: &str) -> Option<BudgetRead> {
+        let slo = self
+            .plan
+            .environment(env)
+            .and_then(|e| e.error_budget.as_ref())?;
         let (verdict, remaining, burn_rates, summary, blocked) =
             match self.read_budget(env, slo).await {
                 Ok((period, ratios)) => {
@@ -79,9 +94,9 @@ impl Runner<'_> {
                     )
                 }
             };
-        self.record_event(
-            Some(env),
-            EventKind::BudgetChecked {
+        Some(BudgetRead {
+            summary: summary.clone(),
+            event: EventKind::BudgetChecked {
                 objective: slo.objective_percent(),
                 period: crate::duration::format(slo.period),
                 remaining,
@@ -89,8 +104,8 @@ impl Runner<'_> {
                 verdict,
                 summary,
             },
-        )?;
-        Ok(blocked)
+            blocked,
+        })
     }
 
     /// The error ratio over the period, and over each of the short windows.
@@ -119,7 +134,7 @@ impl Runner<'_> {
         let period = crate::duration::format(slo.period);
         let mut ratios = Vec::with_capacity(budget::WINDOWS.len());
         for window in budget::WINDOWS.iter().copied().chain([period.as_str()]) {
-            let query = query(&slo.source, window);
+            let query = query(slo, window);
             let value = metrics::instant(client, &prom, &query, None, &self.secrets)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -140,7 +155,7 @@ pub fn describe(slo: &ErrorBudget) -> serde_json::Value {
         .iter()
         .copied()
         .chain([period.as_str()])
-        .map(|window| query(&slo.source, window))
+        .map(|window| query(slo, window))
         .collect();
     serde_json::json!({
         "objective": slo.objective_percent(),
@@ -150,20 +165,66 @@ pub fn describe(slo: &ErrorBudget) -> serde_json::Value {
     })
 }
 
-/// The query that reads the error ratio over `window` (`5m`, `30d`). Sloth's recording
-/// rules are `slo:sli_error:ratio_rate<window>`, labelled with the service and the SLO.
-pub fn query(source: &BudgetSource, window: &str) -> String {
-    match source {
+/// The query that reads the error ratio over `window`: one of `budget::WINDOWS`, or the
+/// SLO's period as `duration::format` writes it (`30d`).
+///
+/// Sloth's recording rules are `slo:sli_error:ratio_rate<window>`, labelled with the
+/// service and the SLO. Pyrra's are `<metric>:burnrate<window>` labelled `slo`, over
+/// windows it scales with the SLO's period (the workbook's 5m, 30m, 1h and 6h are its
+/// windows for 28d; for 30d they are 5m, 32m, 1h4m and 6h26m); over the period itself
+/// Pyrra records an availability, `pyrra_availability` (its generic rules).
+pub fn query(slo: &ErrorBudget, window: &str) -> String {
+    let is_period = window == crate::duration::format(slo.period);
+    match &slo.source {
         BudgetSource::Query(query) => query.replace(BUDGET_WINDOW, window),
         BudgetSource::Sloth { service, slo } => format!(
             "max(slo:sli_error:ratio_rate{window}{{sloth_service=\"{}\",sloth_slo=\"{}\"}})",
             label(service),
             label(slo)
         ),
+        BudgetSource::Pyrra { slo: name, .. } if is_period => {
+            format!("1 - min(pyrra_availability{{slo=\"{}\"}})", label(name))
+        }
+        BudgetSource::Pyrra { metric, slo: name } => format!(
+            "max({metric}:burnrate{}{{slo=\"{}\"}})",
+            pyrra_window(slo.period, window),
+            label(name)
+        ),
     }
+}
+
+/// Pyrra's window for the workbook's `window` under an SLO of `period`: scaled from its
+/// 28-day windows and rounded to the minute, as Pyrra names its rules.
+fn pyrra_window(period: std::time::Duration, window: &str) -> String {
+    const DAYS_28_MS: u128 = 28 * 24 * 3600 * 1000;
+    let base_ms = crate::duration::parse(window)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    let scaled_ms = period.as_millis() * base_ms / DAYS_28_MS;
+    let minutes = (scaled_ms + 30_000) / 60_000;
+    let minutes = u64::try_from(minutes).unwrap_or(u64::MAX / 60);
+    crate::duration::format(std::time::Duration::from_secs(minutes * 60))
 }
 
 /// A label value inside double quotes.
 fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pyrra_window;
+    use std::time::Duration;
+
+    const DAY: u64 = 86_400;
+
+    #[test]
+    fn pyrra_windows_scale_with_the_period_as_pyrra_names_its_rules() {
+        let at = |days: u64| {
+            ["5m", "30m", "1h", "6h"].map(|w| pyrra_window(Duration::from_secs(days * DAY), w))
+        };
+        assert_eq!(at(28), ["5m", "30m", "1h", "6h"]);
+        assert_eq!(at(30), ["5m", "32m", "1h4m", "6h26m"]);
+        assert_eq!(at(7), ["1m", "8m", "15m", "1h30m"]);
+    }
 }

@@ -249,6 +249,7 @@ fn format_duration(d: Duration) -> String {
 /// Each target's status and time spent there, from the release's record.
 pub fn rows(file: &ReleaseFile, targets: &[String], now: DateTime<Utc>) -> Vec<Row> {
     let state = engine::fold(Some(file));
+    let refused = engine::refused_by_budget(file).map(|(env, _, _)| env);
     targets
         .iter()
         .map(|env| {
@@ -257,6 +258,9 @@ pub fn rows(file: &ReleaseFile, targets: &[String], now: DateTime<Utc>) -> Vec<R
                 Some(Outcome::Live) => "live",
                 Some(Outcome::RolledBack) => "rolled back",
                 Some(Outcome::Aborted) => "aborted",
+                None if !run.entered && refused == Some(env.as_str()) => {
+                    "refused by its error budget"
+                }
                 None if !run.entered => "not started",
                 None if run.awaiting.is_some() => "awaiting approval",
                 None if run.inconclusive.is_some() => "paused (inconclusive)",
