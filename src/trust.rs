@@ -47,6 +47,9 @@ pub enum Refusal {
     /// (named): it was revoked since.
     Revoked(String, Problem),
     Signature(Problem),
+    /// A later record commit (named) changed or removed what the release file had
+    /// recorded, saying what: the release acted on is not the one approved.
+    Rewritten(Oid, String),
     NotApprover(String),
     SelfApproval,
 }
@@ -62,6 +65,10 @@ impl std::fmt::Display for Refusal {
                 "{problem} at {at}, the tip of the plan repository's trusted branch (a key removed there no longer counts)"
             ),
             Refusal::Signature(problem) => problem.fmt(f),
+            Refusal::Rewritten(commit, what) => write!(
+                f,
+                "the release's record was rewritten after it: record commit {commit} {what}"
+            ),
             Refusal::NotApprover(why) => f.write_str(why),
             Refusal::SelfApproval => f.write_str(
                 "self-approval: signed by the principal (or with the key) that started the release (allow_self: false)",
@@ -169,7 +176,8 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     if approvals.is_empty() {
         return Ok(Vec::new());
     }
-    let anchor = Anchor::find(store, plan, file)?;
+    let history = crate::rewrites::walk(store, file)?;
+    let anchor = Anchor::find(plan, file, &history);
     // Each gate's file, read once at both commits; the start is checked against the
     // first gate's.
     let mut files: Vec<(&str, Result<Allowed, Refusal>)> = Vec::new();
@@ -188,14 +196,11 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
             .map(|(_, allowed)| allowed)
     };
     let commits = commits_adding(store, file)?;
-    let start = file
-        .events
-        .first()
-        .and_then(|first| commit_of(&commits, 0, first));
-    let starter = match (start, files.first()) {
-        (Some(oid), Some((_, Ok(allowed)))) => signer_of(store, oid, &allowed.source)?,
-        _ => Starter::default(),
+    let allowed_first = match files.first() {
+        Some((_, Ok(allowed))) => Some(allowed.source.as_slice()),
+        _ => None,
     };
+    let starter = starter(store, &history, file, allowed_first)?;
     let mut verdicts = Vec::with_capacity(approvals.len());
     for (index, event, approval) in approvals {
         let EventKind::Approved { step, by, .. } = &event.kind else {
@@ -214,7 +219,10 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
         let Some(allowed) = allowed_by(approval) else {
             continue;
         };
-        verdict.refused = refusal(store, approval, allowed, &starter, file, &mut verdict)?;
+        verdict.refused = match verdict.commit.and_then(|c| history.after(c)) {
+            Some(rewrite) => Some(Refusal::Rewritten(rewrite.commit, rewrite.what.clone())),
+            None => refusal(store, approval, allowed, &starter, &mut verdict)?,
+        };
         verdicts.push(verdict);
     }
     Ok(verdicts)
@@ -226,7 +234,6 @@ fn refusal(
     approval: &Approval,
     allowed: &Result<Allowed, Refusal>,
     starter: &Starter,
-    file: &ReleaseFile,
     verdict: &mut Verdict,
 ) -> Result<Option<Refusal>> {
     let Some(commit) = verdict.commit else {
@@ -248,7 +255,6 @@ fn refusal(
     {
         return Ok(Some(Refusal::Revoked(allowed.trusted_ref.clone(), problem)));
     }
-    let started_by = file.events.first().map(|e| e.actor.as_str());
     if let Err(why) = approver_allowed(approval, &verdict.by, None) {
         return Ok(Some(Refusal::NotApprover(why)));
     }
@@ -257,7 +263,7 @@ fn refusal(
         let same_principal = starter
             .principals
             .iter()
-            .chain(started_by.map(str::to_string).iter())
+            .chain(starter.actor.iter())
             .any(|p| same_person(p, &verdict.by));
         if same_key || same_principal {
             return Ok(Some(Refusal::SelfApproval));
@@ -277,7 +283,8 @@ pub fn refusal_before(
     by: &str,
     public: Option<&str>,
 ) -> Result<Option<String>> {
-    let allowed = match Anchor::find(store, plan, file)?.allowed(approval) {
+    let history = crate::rewrites::walk(store, file)?;
+    let allowed = match Anchor::find(plan, file, &history).allowed(approval) {
         Ok(allowed) => allowed,
         Err(refusal) => return Ok(Some(refusal.to_string())),
     };
@@ -309,16 +316,11 @@ pub fn refusal_before(
         }
     }
     if !approval.allow_self {
-        let commits = commits_adding(store, file)?;
-        let starter = match file.events.first().and_then(|e| commit_of(&commits, 0, e)) {
-            Some(oid) => signer_of(store, oid, &allowed.source)?,
-            None => Starter::default(),
-        };
-        let started_by = file.events.first().map(|e| e.actor.clone());
+        let starter = starter(store, &history, file, Some(&allowed.source))?;
         if starter
             .principals
             .iter()
-            .chain(started_by.iter())
+            .chain(starter.actor.iter())
             .any(|p| same_person(p, by))
         {
             return Ok(Some(Refusal::SelfApproval.to_string()));
@@ -327,15 +329,11 @@ pub fn refusal_before(
     Ok(None)
 }
 
-/// Whether the record commit that started the release is signed; `None` when no
-/// record commit added its start.
+/// Whether the record commit that started the release (the one that first wrote its
+/// file) is signed; `None` when no record commit wrote it.
 pub fn start_signed(store: &Store, file: &ReleaseFile) -> Result<Option<bool>> {
-    let Some(first) = file.events.first() else {
-        return Ok(None);
-    };
-    let commits = commits_adding(store, file)?;
-    match commit_of(&commits, 0, first) {
-        Some(oid) => Ok(Some(store.signature_of(oid)?.is_some())),
+    match crate::rewrites::walk(store, file)?.first {
+        Some((oid, _)) => Ok(Some(store.signature_of(oid)?.is_some())),
         None => Ok(None),
     }
 }
@@ -374,11 +372,31 @@ pub fn state(
     Ok((engine::fold(Some(&counted(file, &verdicts))), verdicts))
 }
 
-/// Who signed the release's start, as far as the allowed signers say.
+/// Who started the release: the actor its first record commit wrote (an edit since
+/// changes nothing here), and who signed that commit, as far as the allowed signers say.
 #[derive(Debug, Default)]
 struct Starter {
+    actor: Option<String>,
     fingerprint: Option<String>,
     principals: Vec<String>,
+}
+
+fn starter(
+    store: &Store,
+    history: &crate::rewrites::History,
+    file: &ReleaseFile,
+    allowed: Option<&[u8]>,
+) -> Result<Starter> {
+    let (commit, first) = match &history.first {
+        Some((commit, first)) => (Some(*commit), first),
+        None => (None, file),
+    };
+    let mut starter = match (commit, allowed) {
+        (Some(commit), Some(allowed)) => signer_of(store, commit, allowed)?,
+        _ => Starter::default(),
+    };
+    starter.actor = first.events.first().map(|e| e.actor.clone());
+    Ok(starter)
 }
 
 fn signer_of(store: &Store, commit: Oid, allowed: &[u8]) -> Result<Starter> {
@@ -388,6 +406,7 @@ fn signer_of(store: &Store, commit: Oid, allowed: &[u8]) -> Result<Starter> {
     // Only a signature that holds says who started it.
     Ok(match signing::signer(allowed, &data, &signature)? {
         Some((fingerprint, principals)) => Starter {
+            actor: None,
             fingerprint: Some(fingerprint),
             principals,
         },
@@ -412,8 +431,8 @@ struct Anchor {
 }
 
 impl Anchor {
-    fn find(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Anchor> {
-        let at = match started_source(store, file)? {
+    fn find(plan: &Plan, file: &ReleaseFile, history: &crate::rewrites::History) -> Anchor {
+        let at = match started_source(history, file) {
             Source::Changed(commit) => Err(Refusal::Anchor(format!(
                 "the release's source commit was changed after it started (commit {commit})"
             ))),
@@ -422,7 +441,7 @@ impl Anchor {
             )),
             Source::At(Some(source)) => on_trusted(plan, &source),
         };
-        Ok(Anchor { at })
+        Anchor { at }
     }
 
     /// `approval`'s allowed-signers file at both commits.
@@ -536,38 +555,19 @@ enum Source {
     Changed(Oid),
 }
 
-/// Walks the records branch from its first commit: the release file's source commit
-/// (top level and in the `started` event) where the file first appears, and the first
-/// commit after that changes either, however it was made.
-fn started_source(store: &Store, file: &ReleaseFile) -> Result<Source> {
-    let path = crate::format::release_path(&file.app, &file.release);
-    let mut original: Option<Option<String>> = None;
-    let mut last_blob = None;
-    for entry in store.log(None)?.iter().rev() {
-        let (snapshot, _) = store.snapshot_at(entry.oid)?;
-        let blob = snapshot.blob_id(&path)?;
-        if blob.is_some() && blob == last_blob {
-            continue;
-        }
-        last_blob = blob;
-        let Some(at) = crate::format::read_release(&snapshot, &file.app, &file.release)
-            .ok()
-            .flatten()
-        else {
-            continue;
-        };
-        let started = match at.events.first().map(|e| &e.kind) {
-            Some(EventKind::Started { source_commit, .. }) => source_commit.clone(),
-            _ => at.source_commit.clone(),
-        };
-        let first = original.get_or_insert_with(|| at.source_commit.clone());
-        if at.source_commit != *first || started != *first {
-            return Ok(Source::Changed(entry.oid));
-        }
+/// The release's source commit as the commit that first wrote its file gave it (top
+/// level and in the `started` event alike), or the commit that changed either.
+fn started_source(history: &crate::rewrites::History, file: &ReleaseFile) -> Source {
+    if let Some(rewrite) = history.moved_source() {
+        return Source::Changed(rewrite.commit);
     }
-    Ok(Source::At(
-        original.unwrap_or_else(|| file.source_commit.clone()),
-    ))
+    match &history.first {
+        Some((commit, first)) => match crate::rewrites::source_of(first) {
+            (top, started) if top != started => Source::Changed(*commit),
+            (top, _) => Source::At(top.map(str::to_string)),
+        },
+        None => Source::At(file.source_commit.clone()),
+    }
 }
 
 /// A record commit, and the events it wrote with their places in the release file.
