@@ -329,6 +329,19 @@ pub fn refusal_before(
     Ok(None)
 }
 
+/// The record commits that changed or removed what `file` had recorded, for a plan
+/// with signed gates (empty otherwise: the walk is only paid where it counts).
+pub fn rewrites(
+    store: &Store,
+    plan: &Plan,
+    file: &ReleaseFile,
+) -> Result<Vec<crate::rewrites::Rewrite>> {
+    if !required(plan) {
+        return Ok(Vec::new());
+    }
+    Ok(crate::rewrites::walk(store, file)?.rewrites)
+}
+
 /// Whether the record commit that started the release (the one that first wrote its
 /// file) is signed; `None` when no record commit wrote it.
 pub fn start_signed(store: &Store, file: &ReleaseFile) -> Result<Option<bool>> {
@@ -468,45 +481,58 @@ impl Anchor {
     }
 }
 
-/// The tip of the plan repository's trusted branch: the current branch's upstream,
-/// else `origin/<current branch>`, else the local HEAD.
+/// The tip of the plan repository's trusted branch (docs/trust.md): a fixed setting,
+/// never what the checking clone has checked out.
 #[derive(Debug, Clone)]
 pub struct Trusted {
     pub name: String,
     pub tip: Oid,
 }
 
-/// The trusted branch of the repository `repo`, `None` when it has no commit.
-pub fn trusted(repo: &git2::Repository) -> Option<Trusted> {
-    let head = repo.head().ok()?;
-    let tip_of = |reference: &git2::Reference<'_>| reference.peel_to_commit().ok().map(|c| c.id());
-    if head.is_branch()
-        && let Ok(name) = head.shorthand()
-    {
-        if let Ok(upstream) = repo
-            .find_branch(name, git2::BranchType::Local)
-            .and_then(|b| b.upstream())
-            && let (Ok(Some(upstream_name)), Some(tip)) = (upstream.name(), tip_of(upstream.get()))
-        {
-            return Some(Trusted {
-                name: upstream_name.to_string(),
-                tip,
-            });
-        }
-        let remote = format!("origin/{name}");
-        if let Ok(branch) = repo.find_branch(&remote, git2::BranchType::Remote)
-            && let Some(tip) = tip_of(branch.get())
-        {
-            return Some(Trusted { name: remote, tip });
-        }
-        return Some(Trusted {
+/// The git setting that names the trusted branch (`origin/main`).
+pub const TRUSTED_SETTING: &str = "relctl.trustedBranch";
+
+/// The trusted branch of the repository `repo`: `relctl.trustedBranch` when set, else
+/// the remote's default branch (`origin/HEAD`), else `origin/main` or `origin/master`;
+/// in a repository without `origin`, the local `main` or `master`. `Err` says why
+/// there is none.
+pub fn trusted(repo: &git2::Repository) -> Result<Trusted, String> {
+    // Branches only, spelt out: a tag named `origin/main` (which a fetch brings) is not
+    // the branch.
+    let tip_of = |name: &str| {
+        [format!("refs/remotes/{name}"), format!("refs/heads/{name}")]
+            .iter()
+            .find_map(|full| repo.find_reference(full).ok()?.peel_to_commit().ok())
+            .map(|c| c.id())
+    };
+    let found = |name: &str| {
+        tip_of(name).map(|tip| Trusted {
             name: name.to_string(),
-            tip: tip_of(&head)?,
+            tip,
+        })
+    };
+    if let Ok(name) = repo.config().and_then(|c| c.get_string(TRUSTED_SETTING)) {
+        return found(&name).ok_or_else(|| {
+            format!("{TRUSTED_SETTING} names {name}, which is not a branch of the plan's repository")
         });
     }
-    Some(Trusted {
-        name: "HEAD".into(),
-        tip: tip_of(&head)?,
+    if let Ok(head) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Ok(Some(target)) = head.symbolic_target()
+        && let Some(name) = target.strip_prefix("refs/remotes/")
+        && let Some(trusted) = found(name)
+    {
+        return Ok(trusted);
+    }
+    let names: &[&str] = if repo.find_remote("origin").is_ok() {
+        &["origin/main", "origin/master"]
+    } else {
+        &["main", "master"]
+    };
+    names.iter().find_map(|name| found(name)).ok_or_else(|| {
+        format!(
+            "the plan's repository has no trusted branch ({}); name one with `git config {TRUSTED_SETTING} BRANCH`",
+            names.join(", ")
+        )
     })
 }
 
@@ -520,7 +546,7 @@ fn on_trusted(plan: &Plan, source: &str) -> Result<(git2::Repository, Oid, Trust
         ))
     };
     let repo = git2::Repository::discover(&dir).map_err(|_| unreadable())?;
-    let trusted = trusted(&repo).ok_or_else(unreadable)?;
+    let trusted = trusted(&repo).map_err(Refusal::NoAllowedSigners)?;
     let not_on = || Refusal::Anchor(format!("source commit {source} is not on {}", trusted.name));
     let oid = Oid::from_str(source).map_err(|_| not_on())?;
     let contained = oid == trusted.tip

@@ -361,3 +361,27 @@ pub fn check_own(
     ))
     .into())
 }
+
+/// Every entry (live, and each previous one) of `app`'s environment files for `envs`
+/// that disagrees with its release, as `(file, release, why)`; only `release`'s when
+/// given.
+pub fn entries_disagreeing<'e>(
+    snapshot: &Snapshot,
+    app: &str,
+    envs: impl Iterator<Item = &'e str>,
+    release: Option<&str>,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let mut found = Vec::new();
+    for env in envs {
+        let file = read_env(snapshot, app, env)?;
+        for live in file.live.iter().chain(&file.previous) {
+            if release.is_some_and(|r| r != live.release) {
+                continue;
+            }
+            if let Some(why) = entry_disagrees(snapshot, app, live)? {
+                found.push((env_file(snapshot, app, env)?, live.release.clone(), why));
+            }
+        }
+    }
+    Ok(found)
+}

@@ -21,7 +21,7 @@ pub mod scan;
 pub mod summary;
 
 pub use files::{
-    check_artifact, check_entry, check_own, entry_disagrees, env_file, id_disagrees, is_named,
+    check_artifact, check_entry, check_own, entries_disagreeing, entry_disagrees, env_file, id_disagrees, is_named,
     read_env, read_envs, read_release, release_blob, release_file,
 };
 pub use glance::Glances;
