@@ -72,7 +72,9 @@ pub fn walk(store: &Store, file: &ReleaseFile) -> Result<History> {
         };
         let Some(before) = &last else {
             if let Some(now) = &now {
-                history.first.get_or_insert_with(|| (entry.oid, now.clone()));
+                history
+                    .first
+                    .get_or_insert_with(|| (entry.oid, now.clone()));
                 last = Some(now.clone());
             }
             continue;
@@ -167,10 +169,7 @@ fn changed(before: &ReleaseFile, after: &ReleaseFile) -> Option<String> {
             describe(after.events.len(), &gone[0])
         );
         if let Some(last) = gone.last().filter(|_| gone.len() > 1) {
-            what.push_str(&format!(
-                " to {}",
-                describe(before.events.len() - 1, last)
-            ));
+            what.push_str(&format!(" to {}", describe(before.events.len() - 1, last)));
         }
         return Some(what);
     }

@@ -219,7 +219,9 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
         let Some(allowed) = allowed_by(approval) else {
             continue;
         };
-        verdict.refused = match verdict.commit.and_then(|c| history.after(c)) {
+        // A moved source commit is said as such, by the anchor (for every approval).
+        let rewrite = verdict.commit.and_then(|c| history.after(c));
+        verdict.refused = match rewrite.filter(|r| !r.source) {
             Some(rewrite) => Some(Refusal::Rewritten(rewrite.commit, rewrite.what.clone())),
             None => refusal(store, approval, allowed, &starter, &mut verdict)?,
         };
@@ -513,7 +515,9 @@ pub fn trusted(repo: &git2::Repository) -> Result<Trusted, String> {
     };
     if let Ok(name) = repo.config().and_then(|c| c.get_string(TRUSTED_SETTING)) {
         return found(&name).ok_or_else(|| {
-            format!("{TRUSTED_SETTING} names {name}, which is not a branch of the plan's repository")
+            format!(
+                "{TRUSTED_SETTING} names {name}, which is not a branch of the plan's repository"
+            )
         });
     }
     if let Ok(head) = repo.find_reference("refs/remotes/origin/HEAD")

@@ -250,11 +250,7 @@ pub fn check_artifact(
 /// The blob release `id` of `app` is stored as, wherever the record keeps it (under
 /// `apps/<app>/`, or at the top of a record not yet moved there): the same bytes keep
 /// the same id across relctl's own move (src/format/legacy.rs).
-pub fn release_blob(
-    snapshot: &Snapshot,
-    app: &str,
-    id: &str,
-) -> anyhow::Result<Option<git2::Oid>> {
+pub fn release_blob(snapshot: &Snapshot, app: &str, id: &str) -> anyhow::Result<Option<git2::Oid>> {
     for path in [
         release_path(app, id),
         legacy::release_path(id),
@@ -302,14 +298,16 @@ pub fn entry_disagrees(
     let Some(own) = read_release(snapshot, app, &live.release)? else {
         return Ok(None);
     };
-    Ok((own.artifact != live.artifact || own.digest != live.digest).then(|| {
-        format!(
-            "it gives {} the artifact {}, its release file {}",
-            live.release,
-            crate::text::visible(&live.artifact),
-            crate::text::visible(&own.artifact)
-        )
-    }))
+    Ok(
+        (own.artifact != live.artifact || own.digest != live.digest).then(|| {
+            format!(
+                "it gives {} the artifact {}, its release file {}",
+                live.release,
+                crate::text::visible(&live.artifact),
+                crate::text::visible(&own.artifact)
+            )
+        }),
+    )
 }
 
 /// A release an environment file names is deployed only as its own release file gives
@@ -333,7 +331,7 @@ pub fn check_entry(
         ),
     )
     .with_hint(format!(
-        "the file was changed outside relctl: `git log -p {branch} -- {path}` shows who changed it; put the last good version back with a commit on {branch}"
+        "it or the release's own file was changed outside relctl: `git log -p {branch} -- {path}` and `relctl verify` show who changed what; put the last good version back with a commit on {branch}"
     ))
     .into())
 }
