@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, quick, release};
 use crate::common::{git, ok};
-use crate::signed::{approve, cast, refused, start, with_remote};
+use crate::signed::{approve, cast, person, refused, start, with_remote};
 
 /// Files of `origin`'s records branch edited by hand in a clone of their own (`dir`
 /// under the project) and pushed as one plain unsigned commit; its id.
@@ -338,4 +338,79 @@ fn the_trusted_branch_does_not_follow_a_detached_head() {
     let resume = c.dev.run(&["resume", &release(HEX)]);
     assert_eq!(resume.code, 4, "{}", resume.stderr);
     assert_eq!(s.platform.running("production"), None);
+}
+
+#[test]
+fn an_offline_approval_from_a_visit_that_is_over_is_dropped_not_carried_into_the_next() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    let other = s.env.path().join("other");
+    let bob = person(&s, "bob@acme.io", true, &other);
+    let allowed: String = [&c.dev, &c.alice, &bob]
+        .iter()
+        .map(|p| p.allowed())
+        .collect();
+    crate::signed::commit_allowed(&s, &allowed);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "main",
+            &origin.to_string_lossy(),
+            "other",
+        ],
+    );
+    ok(&bob.run(&["status"]));
+    ok(&bob.run(&["--offline", "approve", &release(HEX), "--env", "production"]));
+    // Meanwhile alice rejects it, and dev brings it back on purpose: a second visit.
+    let run = c.alice.run(&[
+        "reject",
+        &release(HEX),
+        "--env",
+        "production",
+        "--reason",
+        "not this one",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let run = c.dev.run(&[
+        "promote",
+        "--artifact",
+        &artifact(HEX),
+        "--force",
+        "--reason",
+        "again",
+    ]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    // bob's clone catches up: his approval of the first visit is dropped, and said so.
+    let run = bob.run(&["status"]);
+    ok(&run);
+    assert!(
+        run.stderr.contains("approved by bob@acme.io of ")
+            && run.stderr.contains(
+                "made while offline is dropped: meanwhile the release was rejected by alice@acme.io"
+            ),
+        "{}",
+        run.stderr
+    );
+    // It was not carried over: bob's approve now records an approval of this visit.
+    let run = bob.run(&["approve", &release(HEX), "--env", "production"]);
+    ok(&run);
+    assert!(
+        !run.stderr.contains("already approved by you"),
+        "{}",
+        run.stderr
+    );
+    let history = c.dev.run(&["history", &release(HEX)]);
+    assert_eq!(
+        history.stdout.matches("approved by bob@acme.io").count(),
+        1,
+        "{}",
+        history.stdout
+    );
 }

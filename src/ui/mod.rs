@@ -161,11 +161,7 @@ impl Printer {
     }
 
     pub fn warn(&self, message: &str) {
-        let _ = writeln!(
-            io::stderr(),
-            "{} {message}",
-            style("warning:").yellow().bold().for_stderr()
-        );
+        warn(message);
     }
 
     /// The one error format: `error: …`, `  caused by: …` per cause, then `hint: …`.
@@ -287,4 +283,13 @@ mod tests {
         assert!(resolve_no_input(false, pipe, env(&[])));
         assert!(resolve_no_input(true, tty, env(&[])));
     }
+}
+
+/// A warning on stderr, for code that has no printer at hand (the record's replay).
+pub fn warn(message: &str) {
+    let _ = writeln!(
+        io::stderr(),
+        "{} {message}",
+        style("warning:").yellow().bold().for_stderr()
+    );
 }
