@@ -24,7 +24,7 @@ pub struct Rewrite {
 }
 
 /// The release file's history on the records branch.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct History {
     /// The file as the commit that first wrote it wrote it, and that commit.
     pub first: Option<(Oid, ReleaseFile)>,
@@ -50,9 +50,31 @@ impl History {
     }
 }
 
+/// The walks this process made, by branch tip and release: a command asks several
+/// times (counting, `history`'s marks, the start's signature) of the same tip.
+type Walked = HashMap<(Option<Oid>, String, String), History>;
+static WALKED: std::sync::Mutex<Option<Walked>> = std::sync::Mutex::new(None);
+
 /// Walks the records branch from its first commit, reading release `file.release` only
 /// where its bytes changed.
 pub fn walk(store: &Store, file: &ReleaseFile) -> Result<History> {
+    let key = (
+        store.snapshot()?.tip(),
+        file.app.clone(),
+        file.release.clone(),
+    );
+    let recall = |walked: &mut Option<Walked>| walked.get_or_insert_default().get(&key).cloned();
+    if let Some(history) = WALKED.lock().ok().as_deref_mut().and_then(recall) {
+        return Ok(history);
+    }
+    let history = walk_uncached(store, file)?;
+    if let Ok(mut walked) = WALKED.lock() {
+        walked.get_or_insert_default().insert(key, history.clone());
+    }
+    Ok(history)
+}
+
+fn walk_uncached(store: &Store, file: &ReleaseFile) -> Result<History> {
     let mut history = History::default();
     let mut last_blob = None;
     let mut last: Option<ReleaseFile> = None;
