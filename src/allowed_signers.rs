@@ -4,6 +4,7 @@
 //! [comment]`, `#` comments and blank lines allowed.
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 
 /// One line that gives a key to principals.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,9 @@ pub struct Entry {
     /// `namespaces="…"`: `None` when every namespace is allowed.
     pub namespaces: Option<Vec<String>>,
     pub cert_authority: bool,
+    /// `valid-after="…"` and `valid-before="…"`, as OpenSSH reads them.
+    pub valid_after: Option<DateTime<Utc>>,
+    pub valid_before: Option<DateTime<Utc>>,
     pub keytype: String,
     pub key: String,
 }
@@ -75,6 +79,7 @@ fn entry(line: &str) -> Result<Entry, String> {
     }
     let mut next = field(&mut rest).map_err(|_| "an unclosed `\"` in the options")?;
     let (mut namespaces, mut cert_authority) = (None, false);
+    let (mut valid_after, mut valid_before) = (None, None);
     if !is_keytype(&next) {
         if next.is_empty() {
             return Err("no key after the principals".into());
@@ -94,8 +99,9 @@ fn entry(line: &str) -> Result<Entry, String> {
                             .collect(),
                     );
                 }
-                ("valid-after" | "valid-before", Some(value)) => {
-                    quoted(value, name)?;
+                ("valid-after", Some(value)) => valid_after = Some(time(quoted(value, name)?)?),
+                ("valid-before", Some(value)) => {
+                    valid_before = Some(time(quoted(value, name)?)?);
                 }
                 _ => return Err(format!("unknown option `{option}`")),
             }
@@ -123,6 +129,8 @@ fn entry(line: &str) -> Result<Entry, String> {
         principals,
         namespaces,
         cert_authority,
+        valid_after,
+        valid_before,
         keytype,
         key,
     })
@@ -166,6 +174,42 @@ fn split_options(options: &str) -> Result<Vec<String>, String> {
     }
     list.push(current);
     Ok(list)
+}
+
+/// OpenSSH's `YYYYMMDD[HHMM[SS]]`, in UTC with a trailing `Z`, else in local time.
+fn time(value: &str) -> Result<DateTime<Utc>, String> {
+    let bad = || format!("`{value}` is not a time as YYYYMMDD[HHMM[SS]][Z]");
+    let (digits, utc) = match value.strip_suffix(['Z', 'z']) {
+        Some(digits) => (digits, true),
+        None => (value, false),
+    };
+    let full = match digits.len() {
+        8 => format!("{digits}000000"),
+        12 => format!("{digits}00"),
+        14 => digits.to_string(),
+        _ => return Err(bad()),
+    };
+    let naive = chrono::NaiveDateTime::parse_from_str(&full, "%Y%m%d%H%M%S").map_err(|_| bad())?;
+    if utc {
+        return Ok(naive.and_utc());
+    }
+    naive
+        .and_local_timezone(chrono::Local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(bad)
+}
+
+/// Why `entry`'s key is not valid at `now` (expired, or not yet valid), if it is not.
+pub fn out_of_date(entry: &Entry, now: DateTime<Utc>) -> Option<String> {
+    let shown = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%SZ").to_string();
+    if let Some(before) = entry.valid_before.filter(|b| now >= *b) {
+        return Some(format!("expired at {} (valid-before)", shown(&before)));
+    }
+    if let Some(after) = entry.valid_after.filter(|a| now < *a) {
+        return Some(format!("not valid before {} (valid-after)", shown(&after)));
+    }
+    None
 }
 
 fn quoted<'a>(value: &'a str, name: &str) -> Result<&'a str, String> {

@@ -296,25 +296,57 @@ pub fn refusal_before(
             words.next().unwrap_or_default(),
             words.next().unwrap_or_default(),
         );
-        let gives = |bytes: &[u8]| {
-            crate::allowed_signers::parse(bytes).is_ok_and(|entries| {
-                entries.iter().any(|e| {
+        // Whether the file gives the key to `by`: `Err` when only by lines out of date.
+        let gives = |bytes: &[u8]| -> Result<bool, String> {
+            let entries = crate::allowed_signers::parse(bytes).unwrap_or_default();
+            let lines: Vec<_> = entries
+                .iter()
+                .filter(|e| {
                     (e.keytype.as_str(), e.key.as_str()) == key
                         && crate::allowed_signers::admits(e, by)
                 })
-            })
+                .collect();
+            let now = crate::clock::now();
+            if lines.is_empty() {
+                return Ok(false);
+            }
+            match lines
+                .iter()
+                .map(|e| crate::allowed_signers::out_of_date(e, now))
+                .collect::<Option<Vec<String>>>()
+            {
+                Some(why) => Err(why.join("; ")),
+                None => Ok(true),
+            }
         };
-        if !gives(&allowed.source) {
-            return Ok(Some(format!(
-                "your signing key is not one {} gives to {by} (at the release's source commit)",
-                approval.allowed_signers
-            )));
-        }
-        if !gives(&allowed.trusted) {
-            return Ok(Some(format!(
-                "your signing key is not one {} gives to {by} at {}, the tip of the plan repository's trusted branch",
-                approval.allowed_signers, allowed.trusted_ref
-            )));
+        for (bytes, at) in [
+            (
+                &allowed.source,
+                "at the release's source commit".to_string(),
+            ),
+            (
+                &allowed.trusted,
+                format!(
+                    "at {}, the tip of the plan repository's trusted branch",
+                    allowed.trusted_ref
+                ),
+            ),
+        ] {
+            match gives(bytes) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Ok(Some(format!(
+                        "your signing key is not one {} gives to {by} ({at})",
+                        approval.allowed_signers
+                    )));
+                }
+                Err(why) => {
+                    return Ok(Some(format!(
+                        "{} gives your signing key to {by} with a time limit, and it is {why} ({at}): an approval signed with it would not count",
+                        approval.allowed_signers
+                    )));
+                }
+            }
         }
     }
     if !approval.allow_self {

@@ -414,3 +414,27 @@ fn an_offline_approval_from_a_visit_that_is_over_is_dropped_not_carried_into_the
         history.stdout
     );
 }
+
+#[test]
+fn approve_refuses_a_key_whose_allowed_signers_line_has_expired_and_says_so() {
+    let s = crate::signed::project(None);
+    let c = cast(&s);
+    let expired = c.alice.allowed().replacen(
+        "namespaces=\"git\"",
+        "namespaces=\"git\",valid-before=\"20200101Z\"",
+        1,
+    );
+    crate::signed::commit_allowed(&s, &format!("{}{expired}", c.dev.allowed()));
+    start(&c.dev);
+    let run = approve(&c.alice);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("with a time limit, and it is expired at 2020-01-01"),
+        "{}",
+        run.stderr
+    );
+    let resume = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(resume.code, 4, "{}", resume.stderr);
+    assert_eq!(s.platform.running("production"), None);
+}
