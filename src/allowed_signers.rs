@@ -55,6 +55,30 @@ pub fn parse(text: &[u8]) -> Result<Vec<Entry>, Vec<Malformed>> {
     }
 }
 
+/// `text` with every line's principals in lower case, as relctl compares identities
+/// (README, "Identity"): ssh-keygen, which checks the signatures, compares principals
+/// as they are written, so it is given the file and the principal both folded. Keys,
+/// options and comments are left as they are.
+pub fn folded(text: &[u8]) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return text.to_vec();
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        let mut rest = body;
+        match field(&mut rest) {
+            Ok(principals) if !body.is_empty() && !body.starts_with('#') => {
+                out.push_str(&line[..line.len() - body.len()]);
+                out.push_str(&principals.to_lowercase());
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out.into_bytes()
+}
+
 /// The problems of a file at `path`, one `path:LINE: what` each, joined by "; ".
 pub fn describe(path: &str, malformed: &[Malformed]) -> String {
     malformed
@@ -239,7 +263,10 @@ pub fn admits(entry: &Entry, principal: &str) -> bool {
             .namespaces
             .as_ref()
             .is_none_or(|ns| ns.iter().any(|n| matches(n, "git")))
-        && entry.principals.iter().any(|p| matches(p, principal))
+        && entry
+            .principals
+            .iter()
+            .any(|p| matches(&p.to_lowercase(), &principal.to_lowercase()))
 }
 
 /// OpenSSH's pattern match: `*` any run, `?` any one character.

@@ -438,3 +438,18 @@ fn approve_refuses_a_key_whose_allowed_signers_line_has_expired_and_says_so() {
     assert_eq!(resume.code, 4, "{}", resume.stderr);
     assert_eq!(s.platform.running("production"), None);
 }
+
+#[test]
+fn principals_ignore_case_as_identities_do() {
+    let s = crate::signed::project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    // alice's own key, her address written otherwise.
+    let run = c.alice.run_as(
+        "Alice@Acme.IO",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    ok(&run);
+    ok(&c.dev.run(&["resume", &release(HEX)]));
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+}
