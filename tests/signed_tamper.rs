@@ -8,14 +8,12 @@ use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, quick, release};
 use crate::common::{git, ok};
 use crate::signed::{approve, cast, person, refused, start, with_remote};
 
+/// A file of the records branch and how it is edited.
+type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String);
+
 /// Files of `origin`'s records branch edited by hand in a clone of their own (`dir`
 /// under the project) and pushed as one plain unsigned commit; its id.
-fn hand_edit(
-    s: &Setup,
-    origin: &Path,
-    dir: &str,
-    edits: &[(&str, &dyn Fn(&str) -> String)],
-) -> String {
+fn hand_edit(s: &Setup, origin: &Path, dir: &str, edits: &[Edit<'_>]) -> String {
     let clone = s.env.path().join(dir);
     git(
         s.env.path(),

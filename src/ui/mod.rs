@@ -222,6 +222,15 @@ impl Printer {
     }
 }
 
+/// A warning on stderr, for code that has no printer at hand (the record's replay).
+pub fn warn(message: &str) {
+    let _ = writeln!(
+        io::stderr(),
+        "{} {message}",
+        style("warning:").yellow().bold().for_stderr()
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,13 +292,4 @@ mod tests {
         assert!(resolve_no_input(false, pipe, env(&[])));
         assert!(resolve_no_input(true, tty, env(&[])));
     }
-}
-
-/// A warning on stderr, for code that has no printer at hand (the record's replay).
-pub fn warn(message: &str) {
-    let _ = writeln!(
-        io::stderr(),
-        "{} {message}",
-        style("warning:").yellow().bold().for_stderr()
-    );
 }
