@@ -50,26 +50,32 @@ impl History {
     }
 }
 
-/// The walks this process made, by branch tip and release: a command asks several
-/// times (counting, `history`'s marks, the start's signature) of the same tip.
-type Walked = HashMap<(Option<Oid>, String, String), History>;
+/// The last walk this process made of each release, with the branch tip it read: a
+/// command asks several times (counting, `history`'s marks, the start's signature) of
+/// the same tip.
+type Walked = HashMap<(String, String), (Option<Oid>, History)>;
 static WALKED: std::sync::Mutex<Option<Walked>> = std::sync::Mutex::new(None);
 
 /// Walks the records branch from its first commit, reading release `file.release` only
 /// where its bytes changed.
 pub fn walk(store: &Store, file: &ReleaseFile) -> Result<History> {
-    let key = (
-        store.snapshot()?.tip(),
-        file.app.clone(),
-        file.release.clone(),
-    );
-    let recall = |walked: &mut Option<Walked>| walked.get_or_insert_default().get(&key).cloned();
+    let tip = store.snapshot()?.tip();
+    let key = (file.app.clone(), file.release.clone());
+    let recall = |walked: &mut Option<Walked>| {
+        walked
+            .get_or_insert_default()
+            .get(&key)
+            .filter(|(at, _)| *at == tip)
+            .map(|(_, history)| history.clone())
+    };
     if let Some(history) = WALKED.lock().ok().as_deref_mut().and_then(recall) {
         return Ok(history);
     }
     let history = walk_uncached(store, file)?;
     if let Ok(mut walked) = WALKED.lock() {
-        walked.get_or_insert_default().insert(key, history.clone());
+        walked
+            .get_or_insert_default()
+            .insert(key, (tip, history.clone()));
     }
     Ok(history)
 }
