@@ -4,6 +4,7 @@
 //! [comment]`, `#` comments and blank lines allowed.
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 
 /// One line that gives a key to principals.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,9 @@ pub struct Entry {
     /// `namespaces="…"`: `None` when every namespace is allowed.
     pub namespaces: Option<Vec<String>>,
     pub cert_authority: bool,
+    /// `valid-after="…"` and `valid-before="…"`, as OpenSSH reads them.
+    pub valid_after: Option<DateTime<Utc>>,
+    pub valid_before: Option<DateTime<Utc>>,
     pub keytype: String,
     pub key: String,
 }
@@ -51,6 +55,30 @@ pub fn parse(text: &[u8]) -> Result<Vec<Entry>, Vec<Malformed>> {
     }
 }
 
+/// `text` with every line's principals in lower case, as relctl compares identities
+/// (README, "Identity"): ssh-keygen, which checks the signatures, compares principals
+/// as they are written, so it is given the file and the principal both folded. Keys,
+/// options and comments are left as they are.
+pub fn folded(text: &[u8]) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return text.to_vec();
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        let mut rest = body;
+        match field(&mut rest) {
+            Ok(principals) if !body.is_empty() && !body.starts_with('#') => {
+                out.push_str(&line[..line.len() - body.len()]);
+                out.push_str(&principals.to_lowercase());
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out.into_bytes()
+}
+
 /// The problems of a file at `path`, one `path:LINE: what` each, joined by "; ".
 pub fn describe(path: &str, malformed: &[Malformed]) -> String {
     malformed
@@ -75,6 +103,7 @@ fn entry(line: &str) -> Result<Entry, String> {
     }
     let mut next = field(&mut rest).map_err(|_| "an unclosed `\"` in the options")?;
     let (mut namespaces, mut cert_authority) = (None, false);
+    let (mut valid_after, mut valid_before) = (None, None);
     if !is_keytype(&next) {
         if next.is_empty() {
             return Err("no key after the principals".into());
@@ -94,8 +123,9 @@ fn entry(line: &str) -> Result<Entry, String> {
                             .collect(),
                     );
                 }
-                ("valid-after" | "valid-before", Some(value)) => {
-                    quoted(value, name)?;
+                ("valid-after", Some(value)) => valid_after = Some(time(quoted(value, name)?)?),
+                ("valid-before", Some(value)) => {
+                    valid_before = Some(time(quoted(value, name)?)?);
                 }
                 _ => return Err(format!("unknown option `{option}`")),
             }
@@ -123,6 +153,8 @@ fn entry(line: &str) -> Result<Entry, String> {
         principals,
         namespaces,
         cert_authority,
+        valid_after,
+        valid_before,
         keytype,
         key,
     })
@@ -168,6 +200,42 @@ fn split_options(options: &str) -> Result<Vec<String>, String> {
     Ok(list)
 }
 
+/// OpenSSH's `YYYYMMDD[HHMM[SS]]`, in UTC with a trailing `Z`, else in local time.
+fn time(value: &str) -> Result<DateTime<Utc>, String> {
+    let bad = || format!("`{value}` is not a time as YYYYMMDD[HHMM[SS]][Z]");
+    let (digits, utc) = match value.strip_suffix(['Z', 'z']) {
+        Some(digits) => (digits, true),
+        None => (value, false),
+    };
+    let full = match digits.len() {
+        8 => format!("{digits}000000"),
+        12 => format!("{digits}00"),
+        14 => digits.to_string(),
+        _ => return Err(bad()),
+    };
+    let naive = chrono::NaiveDateTime::parse_from_str(&full, "%Y%m%d%H%M%S").map_err(|_| bad())?;
+    if utc {
+        return Ok(naive.and_utc());
+    }
+    naive
+        .and_local_timezone(chrono::Local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(bad)
+}
+
+/// Why `entry`'s key is not valid at `now` (expired, or not yet valid), if it is not.
+pub fn out_of_date(entry: &Entry, now: DateTime<Utc>) -> Option<String> {
+    let shown = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%SZ").to_string();
+    if let Some(before) = entry.valid_before.filter(|b| now >= *b) {
+        return Some(format!("expired at {} (valid-before)", shown(&before)));
+    }
+    if let Some(after) = entry.valid_after.filter(|a| now < *a) {
+        return Some(format!("not valid before {} (valid-after)", shown(&after)));
+    }
+    None
+}
+
 fn quoted<'a>(value: &'a str, name: &str) -> Result<&'a str, String> {
     value
         .strip_prefix('"')
@@ -195,7 +263,10 @@ pub fn admits(entry: &Entry, principal: &str) -> bool {
             .namespaces
             .as_ref()
             .is_none_or(|ns| ns.iter().any(|n| matches(n, "git")))
-        && entry.principals.iter().any(|p| matches(p, principal))
+        && entry
+            .principals
+            .iter()
+            .any(|p| matches(&p.to_lowercase(), &principal.to_lowercase()))
 }
 
 /// OpenSSH's pattern match: `*` any run, `?` any one character.

@@ -38,6 +38,33 @@ impl Identity {
     }
 }
 
+/// An actor with whitespace or a control character in it (a newline would start a
+/// second trailer line in a record commit, naming someone else) is refused wherever it
+/// came from, before anything is recorded (exit 2).
+pub fn check_actor(plan: &Plan) -> Result<(), Error> {
+    let identity = Identity::resolve(plan);
+    let Some(bad) = identity
+        .actor
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control())
+    else {
+        return Ok(());
+    };
+    let from = match identity.source {
+        ActorSource::Env => "RELCTL_ACTOR",
+        ActorSource::Git => "git's user.email",
+        ActorSource::GithubActions => "GITHUB_ACTOR",
+        ActorSource::GitlabCi => "GITLAB_USER_EMAIL",
+        ActorSource::None | ActorSource::Other => "the identity",
+    };
+    Err(Error::usage(format!(
+        "{from} is {:?}, which holds {}: an actor is one word, with no whitespace or control characters",
+        identity.actor,
+        bad.escape_debug()
+    ))
+    .with_hint(format!("set {from} to your email address alone")))
+}
+
 /// The refusal of something that `needs` an identity when none is known (exit 2).
 pub fn unknown(needs: &str) -> Error {
     Error::usage(format!(

@@ -24,6 +24,7 @@ pub mod notes;
 pub mod plan;
 pub mod providers;
 pub mod record;
+pub mod rewrites;
 pub mod runner;
 pub mod signing;
 pub mod text;

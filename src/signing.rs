@@ -144,7 +144,7 @@ impl std::fmt::Display for Problem {
 /// Whether `signature` signs `data` with a key `allowed` (an allowed-signers file's
 /// bytes) gives `principal`.
 pub fn check(allowed: &[u8], principal: &str, data: &[u8], signature: &str) -> Result<Checked> {
-    let files = Files::write(allowed, signature)?;
+    let files = Files::write(&crate::allowed_signers::folded(allowed), signature)?;
     let Some(fingerprint) = files.good(data)? else {
         return Ok(Checked {
             fingerprint: None,
@@ -160,7 +160,7 @@ pub fn check(allowed: &[u8], principal: &str, data: &[u8], signature: &str) -> R
             "-f",
             &files.signers(),
             "-I",
-            principal,
+            &principal.to_lowercase(),
             "-s",
             &files.sig(),
         ],
@@ -189,7 +189,7 @@ pub fn signer(
     data: &[u8],
     signature: &str,
 ) -> Result<Option<(String, Vec<String>)>> {
-    let files = Files::write(allowed, signature)?;
+    let files = Files::write(&crate::allowed_signers::folded(allowed), signature)?;
     let Some(fingerprint) = files.good(data)? else {
         return Ok(None);
     };

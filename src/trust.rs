@@ -54,6 +54,9 @@ pub enum Refusal {
     /// (named): it was revoked since.
     Revoked(String, Problem),
     Signature(Problem),
+    /// A later record commit (named) changed or removed what the release file had
+    /// recorded, saying what: the release acted on is not the one approved.
+    Rewritten(Oid, String),
     NotApprover(String),
     SelfApproval,
 }
@@ -69,6 +72,10 @@ impl std::fmt::Display for Refusal {
                 "{problem} at {at}, the tip of the plan repository's trusted branch (a key removed there no longer counts)"
             ),
             Refusal::Signature(problem) => problem.fmt(f),
+            Refusal::Rewritten(commit, what) => write!(
+                f,
+                "the release's record was rewritten after it: record commit {commit} {what}"
+            ),
             Refusal::NotApprover(why) => f.write_str(why),
             Refusal::SelfApproval => f.write_str(
                 "self-approval: signed by the principal (or with the key) that started the release (allow_self: false)",
@@ -221,7 +228,8 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     if approvals.is_empty() {
         return Ok(Vec::new());
     }
-    let anchor = Anchor::find(store, plan, file)?;
+    let history = crate::rewrites::walk(store, file)?;
+    let anchor = Anchor::find(plan, file, &history);
     // Each gate's file, read once at both commits; the start is checked against the
     // first gate's.
     let mut files: Vec<(&str, Result<Allowed, Refusal>)> = Vec::new();
@@ -240,14 +248,11 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
             .map(|(_, allowed)| allowed)
     };
     let commits = commits_adding(store, file)?;
-    let start = file
-        .events
-        .first()
-        .and_then(|first| commit_of(&commits, 0, first));
-    let starter = match (start, files.first()) {
-        (Some(oid), Some((_, Ok(allowed)))) => signer_of(store, oid, &allowed.source)?,
-        _ => Starter::default(),
+    let allowed_first = match files.first() {
+        Some((_, Ok(allowed))) => Some(allowed.source.as_slice()),
+        _ => None,
     };
+    let starter = starter(store, &history, file, allowed_first)?;
     let mut verdicts = Vec::with_capacity(approvals.len());
     for (index, event, approval) in approvals {
         let EventKind::Approved { step, by, .. } = &event.kind else {
@@ -270,7 +275,12 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
         let Some(allowed) = allowed_by(approval) else {
             continue;
         };
-        verdict.refused = refusal(store, approval, allowed, &starter, file, &mut verdict)?;
+        // A moved source commit is said as such, by the anchor (for every approval).
+        let rewrite = verdict.commit.and_then(|c| history.after(c));
+        verdict.refused = match rewrite.filter(|r| !r.source) {
+            Some(rewrite) => Some(Refusal::Rewritten(rewrite.commit, rewrite.what.clone())),
+            None => refusal(store, approval, allowed, &starter, &mut verdict)?,
+        };
         verdicts.push(verdict);
     }
     Ok(verdicts)
@@ -282,7 +292,6 @@ fn refusal(
     approval: &Approval,
     allowed: &Result<Allowed, Refusal>,
     starter: &Starter,
-    file: &ReleaseFile,
     verdict: &mut Verdict,
 ) -> Result<Option<Refusal>> {
     let Some(commit) = verdict.commit else {
@@ -304,7 +313,6 @@ fn refusal(
     {
         return Ok(Some(Refusal::Revoked(allowed.trusted_ref.clone(), problem)));
     }
-    let started_by = file.events.first().map(|e| e.actor.as_str());
     if let Err(why) = approver_allowed(approval, &verdict.by, None) {
         return Ok(Some(Refusal::NotApprover(why)));
     }
@@ -313,7 +321,7 @@ fn refusal(
         let same_principal = starter
             .principals
             .iter()
-            .chain(started_by.map(str::to_string).iter())
+            .chain(starter.actor.iter())
             .any(|p| same_person(p, &verdict.by));
         if same_key || same_principal {
             return Ok(Some(Refusal::SelfApproval));
@@ -333,7 +341,8 @@ pub fn refusal_before(
     by: &str,
     public: Option<&str>,
 ) -> Result<Option<String>> {
-    let allowed = match Anchor::find(store, plan, file)?.allowed(approval) {
+    let history = crate::rewrites::walk(store, file)?;
+    let allowed = match Anchor::find(plan, file, &history).allowed(approval) {
         Ok(allowed) => allowed,
         Err(refusal) => return Ok(Some(refusal.to_string())),
     };
@@ -343,38 +352,65 @@ pub fn refusal_before(
             words.next().unwrap_or_default(),
             words.next().unwrap_or_default(),
         );
-        let gives = |bytes: &[u8]| {
-            crate::allowed_signers::parse(bytes).is_ok_and(|entries| {
-                entries.iter().any(|e| {
+        // Whether the file gives the key to `by`: `Err` when only by lines out of date.
+        let gives = |bytes: &[u8]| -> Result<bool, String> {
+            let entries = crate::allowed_signers::parse(bytes).unwrap_or_default();
+            let lines: Vec<_> = entries
+                .iter()
+                .filter(|e| {
                     (e.keytype.as_str(), e.key.as_str()) == key
                         && crate::allowed_signers::admits(e, by)
                 })
-            })
+                .collect();
+            let now = crate::clock::now();
+            if lines.is_empty() {
+                return Ok(false);
+            }
+            match lines
+                .iter()
+                .map(|e| crate::allowed_signers::out_of_date(e, now))
+                .collect::<Option<Vec<String>>>()
+            {
+                Some(why) => Err(why.join("; ")),
+                None => Ok(true),
+            }
         };
-        if !gives(&allowed.source) {
-            return Ok(Some(format!(
-                "your signing key is not one {} gives to {by} (at the release's source commit)",
-                approval.allowed_signers
-            )));
-        }
-        if !gives(&allowed.trusted) {
-            return Ok(Some(format!(
-                "your signing key is not one {} gives to {by} at {}, the tip of the plan repository's trusted branch",
-                approval.allowed_signers, allowed.trusted_ref
-            )));
+        for (bytes, at) in [
+            (
+                &allowed.source,
+                "at the release's source commit".to_string(),
+            ),
+            (
+                &allowed.trusted,
+                format!(
+                    "at {}, the tip of the plan repository's trusted branch",
+                    allowed.trusted_ref
+                ),
+            ),
+        ] {
+            match gives(bytes) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Ok(Some(format!(
+                        "your signing key is not one {} gives to {by} ({at})",
+                        approval.allowed_signers
+                    )));
+                }
+                Err(why) => {
+                    return Ok(Some(format!(
+                        "{} gives your signing key to {by} with a time limit, and it is {why} ({at}): an approval signed with it would not count",
+                        approval.allowed_signers
+                    )));
+                }
+            }
         }
     }
     if !approval.allow_self {
-        let commits = commits_adding(store, file)?;
-        let starter = match file.events.first().and_then(|e| commit_of(&commits, 0, e)) {
-            Some(oid) => signer_of(store, oid, &allowed.source)?,
-            None => Starter::default(),
-        };
-        let started_by = file.events.first().map(|e| e.actor.clone());
+        let starter = starter(store, &history, file, Some(&allowed.source))?;
         if starter
             .principals
             .iter()
-            .chain(started_by.iter())
+            .chain(starter.actor.iter())
             .any(|p| same_person(p, by))
         {
             return Ok(Some(Refusal::SelfApproval.to_string()));
@@ -383,15 +419,24 @@ pub fn refusal_before(
     Ok(None)
 }
 
-/// Whether the record commit that started the release is signed; `None` when no
-/// record commit added its start.
+/// The record commits that changed or removed what `file` had recorded, for a plan
+/// with signed gates (empty otherwise: the walk is only paid where it counts).
+pub fn rewrites(
+    store: &Store,
+    plan: &Plan,
+    file: &ReleaseFile,
+) -> Result<Vec<crate::rewrites::Rewrite>> {
+    if !required(plan) {
+        return Ok(Vec::new());
+    }
+    Ok(crate::rewrites::walk(store, file)?.rewrites)
+}
+
+/// Whether the record commit that started the release (the one that first wrote its
+/// file) is signed; `None` when no record commit wrote it.
 pub fn start_signed(store: &Store, file: &ReleaseFile) -> Result<Option<bool>> {
-    let Some(first) = file.events.first() else {
-        return Ok(None);
-    };
-    let commits = commits_adding(store, file)?;
-    match commit_of(&commits, 0, first) {
-        Some(oid) => Ok(Some(store.signature_of(oid)?.is_some())),
+    match crate::rewrites::walk(store, file)?.first {
+        Some((oid, _)) => Ok(Some(store.signature_of(oid)?.is_some())),
         None => Ok(None),
     }
 }
@@ -420,15 +465,6 @@ pub fn counted(file: &ReleaseFile, verdicts: &[Verdict]) -> ReleaseFile {
     file
 }
 
-/// The record commit that changed the release's source commit after it started, if
-/// one did: every approval at a signed gate of it is void, those still to come included.
-pub fn moved_source(store: &Store, file: &ReleaseFile) -> Result<Option<Oid>> {
-    Ok(match started_source(store, file)? {
-        Source::Changed(commit) => Some(commit),
-        Source::At(_) => None,
-    })
-}
-
 /// Why an approval at a release whose source commit moved does not count.
 pub fn moved_reason(commit: Oid) -> String {
     format!("the release's source commit was changed after it started (commit {commit})")
@@ -444,11 +480,31 @@ pub fn state(
     Ok((engine::fold(Some(&counted(file, &verdicts))), verdicts))
 }
 
-/// Who signed the release's start, as far as the allowed signers say.
+/// Who started the release: the actor its first record commit wrote (an edit since
+/// changes nothing here), and who signed that commit, as far as the allowed signers say.
 #[derive(Debug, Default)]
 struct Starter {
+    actor: Option<String>,
     fingerprint: Option<String>,
     principals: Vec<String>,
+}
+
+fn starter(
+    store: &Store,
+    history: &crate::rewrites::History,
+    file: &ReleaseFile,
+    allowed: Option<&[u8]>,
+) -> Result<Starter> {
+    let (commit, first) = match &history.first {
+        Some((commit, first)) => (Some(*commit), first),
+        None => (None, file),
+    };
+    let mut starter = match (commit, allowed) {
+        (Some(commit), Some(allowed)) => signer_of(store, commit, allowed)?,
+        _ => Starter::default(),
+    };
+    starter.actor = first.events.first().map(|e| e.actor.clone());
+    Ok(starter)
 }
 
 fn signer_of(store: &Store, commit: Oid, allowed: &[u8]) -> Result<Starter> {
@@ -458,6 +514,7 @@ fn signer_of(store: &Store, commit: Oid, allowed: &[u8]) -> Result<Starter> {
     // Only a signature that holds says who started it.
     Ok(match signing::signer(allowed, &data, &signature)? {
         Some((fingerprint, principals)) => Starter {
+            actor: None,
             fingerprint: Some(fingerprint),
             principals,
         },
@@ -482,15 +539,15 @@ struct Anchor {
 }
 
 impl Anchor {
-    fn find(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Anchor> {
-        let at = match started_source(store, file)? {
+    fn find(plan: &Plan, file: &ReleaseFile, history: &crate::rewrites::History) -> Anchor {
+        let at = match started_source(history, file) {
             Source::Changed(commit) => Err(Refusal::Anchor(moved_reason(commit))),
             Source::At(None) => Err(Refusal::NoAllowedSigners(
                 "the release has no recorded source commit to read them at".into(),
             )),
             Source::At(Some(source)) => on_trusted(plan, &source),
         };
-        Ok(Anchor { at })
+        Anchor { at }
     }
 
     /// `approval`'s allowed-signers file at both commits.
@@ -517,45 +574,60 @@ impl Anchor {
     }
 }
 
-/// The tip of the plan repository's trusted branch: the current branch's upstream,
-/// else `origin/<current branch>`, else the local HEAD.
+/// The tip of the plan repository's trusted branch (docs/trust.md): a fixed setting,
+/// never what the checking clone has checked out.
 #[derive(Debug, Clone)]
 pub struct Trusted {
     pub name: String,
     pub tip: Oid,
 }
 
-/// The trusted branch of the repository `repo`, `None` when it has no commit.
-pub fn trusted(repo: &git2::Repository) -> Option<Trusted> {
-    let head = repo.head().ok()?;
-    let tip_of = |reference: &git2::Reference<'_>| reference.peel_to_commit().ok().map(|c| c.id());
-    if head.is_branch()
-        && let Ok(name) = head.shorthand()
-    {
-        if let Ok(upstream) = repo
-            .find_branch(name, git2::BranchType::Local)
-            .and_then(|b| b.upstream())
-            && let (Ok(Some(upstream_name)), Some(tip)) = (upstream.name(), tip_of(upstream.get()))
-        {
-            return Some(Trusted {
-                name: upstream_name.to_string(),
-                tip,
-            });
-        }
-        let remote = format!("origin/{name}");
-        if let Ok(branch) = repo.find_branch(&remote, git2::BranchType::Remote)
-            && let Some(tip) = tip_of(branch.get())
-        {
-            return Some(Trusted { name: remote, tip });
-        }
-        return Some(Trusted {
+/// The git setting that names the trusted branch (`origin/main`).
+pub const TRUSTED_SETTING: &str = "relctl.trustedBranch";
+
+/// The trusted branch of the repository `repo`: `relctl.trustedBranch` when set, else
+/// the remote's default branch (`origin/HEAD`), else `origin/main` or `origin/master`;
+/// in a repository without `origin`, the local `main` or `master`. `Err` says why
+/// there is none.
+pub fn trusted(repo: &git2::Repository) -> Result<Trusted, String> {
+    // Branches only, spelt out: a tag named `origin/main` (which a fetch brings) is not
+    // the branch.
+    let tip_of = |name: &str| {
+        [format!("refs/remotes/{name}"), format!("refs/heads/{name}")]
+            .iter()
+            .find_map(|full| repo.find_reference(full).ok()?.peel_to_commit().ok())
+            .map(|c| c.id())
+    };
+    let found = |name: &str| {
+        tip_of(name).map(|tip| Trusted {
             name: name.to_string(),
-            tip: tip_of(&head)?,
+            tip,
+        })
+    };
+    if let Ok(name) = repo.config().and_then(|c| c.get_string(TRUSTED_SETTING)) {
+        return found(&name).ok_or_else(|| {
+            format!(
+                "{TRUSTED_SETTING} names {name}, which is not a branch of the plan's repository"
+            )
         });
     }
-    Some(Trusted {
-        name: "HEAD".into(),
-        tip: tip_of(&head)?,
+    if let Ok(head) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Ok(Some(target)) = head.symbolic_target()
+        && let Some(name) = target.strip_prefix("refs/remotes/")
+        && let Some(trusted) = found(name)
+    {
+        return Ok(trusted);
+    }
+    let names: &[&str] = if repo.find_remote("origin").is_ok() {
+        &["origin/main", "origin/master"]
+    } else {
+        &["main", "master"]
+    };
+    names.iter().find_map(|name| found(name)).ok_or_else(|| {
+        format!(
+            "the plan's repository has no trusted branch ({}); name one with `git config {TRUSTED_SETTING} BRANCH`",
+            names.join(", ")
+        )
     })
 }
 
@@ -569,7 +641,7 @@ fn on_trusted(plan: &Plan, source: &str) -> Result<(git2::Repository, Oid, Trust
         ))
     };
     let repo = git2::Repository::discover(&dir).map_err(|_| unreadable())?;
-    let trusted = trusted(&repo).ok_or_else(unreadable)?;
+    let trusted = trusted(&repo).map_err(Refusal::NoAllowedSigners)?;
     let not_on = || Refusal::Anchor(format!("source commit {source} is not on {}", trusted.name));
     let oid = Oid::from_str(source).map_err(|_| not_on())?;
     let contained = oid == trusted.tip
@@ -604,38 +676,19 @@ enum Source {
     Changed(Oid),
 }
 
-/// Walks the records branch from its first commit: the release file's source commit
-/// (top level and in the `started` event) where the file first appears, and the first
-/// commit after that changes either, however it was made.
-fn started_source(store: &Store, file: &ReleaseFile) -> Result<Source> {
-    let path = crate::format::release_path(&file.app, &file.release);
-    let mut original: Option<Option<String>> = None;
-    let mut last_blob = None;
-    for entry in store.log(None)?.iter().rev() {
-        let (snapshot, _) = store.snapshot_at(entry.oid)?;
-        let blob = snapshot.blob_id(&path)?;
-        if blob.is_some() && blob == last_blob {
-            continue;
-        }
-        last_blob = blob;
-        let Some(at) = crate::format::read_release(&snapshot, &file.app, &file.release)
-            .ok()
-            .flatten()
-        else {
-            continue;
-        };
-        let started = match at.events.first().map(|e| &e.kind) {
-            Some(EventKind::Started { source_commit, .. }) => source_commit.clone(),
-            _ => at.source_commit.clone(),
-        };
-        let first = original.get_or_insert_with(|| at.source_commit.clone());
-        if at.source_commit != *first || started != *first {
-            return Ok(Source::Changed(entry.oid));
-        }
+/// The release's source commit as the commit that first wrote its file gave it (top
+/// level and in the `started` event alike), or the commit that changed either.
+fn started_source(history: &crate::rewrites::History, file: &ReleaseFile) -> Source {
+    if let Some(rewrite) = history.moved_source() {
+        return Source::Changed(rewrite.commit);
     }
-    Ok(Source::At(
-        original.unwrap_or_else(|| file.source_commit.clone()),
-    ))
+    match &history.first {
+        Some((commit, first)) => match crate::rewrites::source_of(first) {
+            (top, started) if top != started => Source::Changed(*commit),
+            (top, _) => Source::At(top.map(str::to_string)),
+        },
+        None => Source::At(file.source_commit.clone()),
+    }
 }
 
 /// A record commit, and the events it wrote with their places in the release file.

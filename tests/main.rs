@@ -39,6 +39,7 @@ mod runbook;
 mod secrets;
 mod shared_records;
 mod signed;
+mod signed_tamper;
 mod snapshots_cli;
 mod terminal;
 mod tls;

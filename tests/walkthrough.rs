@@ -331,5 +331,8 @@ fn ctrl_c_at_the_demo_prompt_does_not_offer_a_resume_that_cannot_work() {
         screen.contains("cannot be resumed without that service"),
         "{screen}"
     );
-    assert!(!screen.contains("relctl resume demo-d44b793b9686"), "{screen}");
+    assert!(
+        !screen.contains("relctl resume demo-d44b793b9686"),
+        "{screen}"
+    );
 }

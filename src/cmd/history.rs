@@ -70,6 +70,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     if let Some(id) = &args.release {
         let (file, _) = super::release::find(&store, &plan.app, id)?;
         let verdicts = crate::trust::check(&store, &plan, &file)?;
+        let rewrites = crate::trust::rewrites(&store, &plan, &file)?;
         let start_signed = if crate::trust::required(&plan) {
             crate::trust::start_signed(&store, &file)?
         } else {
@@ -82,6 +83,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             }
             if let Some(signed) = start_signed {
                 value["start_signed"] = json!(signed);
+            }
+            if !rewrites.is_empty() {
+                value["rewritten"] = rewrites
+                    .iter()
+                    .map(|r| json!({"commit": r.commit.to_string(), "what": r.what}))
+                    .collect();
             }
             return ctx.printer.json(&value);
         }
@@ -118,6 +125,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             if let Some(verdict) = verdicts.iter().find(|v| v.index == index) {
                 text.push_str(&format!("{:<34}{}\n", "", signature_line(verdict)));
             }
+        }
+        for rewrite in &rewrites {
+            text.push_str(&format!(
+                "REWRITTEN  record commit {} {} (not an append by relctl: approvals given before it do not count)\n",
+                rewrite.commit, rewrite.what
+            ));
         }
         return ctx.printer.data(&crate::text::visible(&text));
     }

@@ -29,7 +29,9 @@ use crate::ui::Printer;
 
 /// The plan named by `--plan`, loaded and checked.
 pub fn load_plan(ctx: &Context) -> anyhow::Result<crate::plan::Plan> {
-    crate::plan::load(&plan_path(ctx)?)
+    let plan = crate::plan::load(&plan_path(ctx)?)?;
+    crate::identity::check_actor(&plan)?;
+    Ok(plan)
 }
 
 /// The plan file a command uses: `--plan` (or `RELCTL_PLAN`), else the nearest

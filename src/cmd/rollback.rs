@@ -309,6 +309,7 @@ fn decide(
     };
     let to = target(snapshot, app, file, env, wanted, &rolled_back, &candidates)?;
     only_the_plans_artifact(snapshot, plan, env, &to, &candidates)?;
+    format::check_entry(snapshot, &format::env_file(snapshot, app, env)?, app, &to)?;
     let header = header_of(snapshot, app, file, &rolled_back, &to)?;
     Ok(Decision::Roll {
         header,

@@ -24,28 +24,24 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         None => crate::format::release_ids(&store.snapshot()?, &plan.app)?,
     };
     let json = ctx.printer.mode() == OutputMode::Json;
-    let (mut checked, mut failed, mut unpushed, mut moved) = (0, 0, 0, 0);
+    let (mut checked, mut failed, mut unpushed) = (0, 0, 0);
     let mut text = String::new();
-    let signed = trust::required(&plan);
+    // What changed the record outside relctl: rewritten release files, environment
+    // entries that disagree with their releases.
+    let mut changed = Vec::new();
+    let mut only = None;
     for id in &ids {
         let (file, _) = super::release::find(&store, &plan.app, id)?;
-        let verdicts = trust::check(&store, &plan, &file)?;
-        // With no approval yet, a moved source commit still voids every one to come.
-        if signed
-            && verdicts.is_empty()
-            && let Some(commit) = trust::moved_source(&store, &file)?
-        {
-            moved += 1;
-            let why = trust::moved_reason(commit);
-            if json {
-                ctx.printer.json(&json!({
-                    "release": id, "verified": false, "counted": false, "reason": why,
-                }))?;
-            } else {
-                text.push_str(&format!("FAIL  {id}  no approvals yet  {why}\n"));
-            }
+        if args.release.is_some() {
+            only = Some(file.release.clone());
         }
-        for verdict in verdicts {
+        for rewrite in trust::rewrites(&store, &plan, &file)? {
+            changed.push((
+                json!({"release": id, "rewritten_by": rewrite.commit.to_string(), "what": rewrite.what}),
+                format!("FAIL  {id}  record commit {} {}\n", rewrite.commit, rewrite.what),
+            ));
+        }
+        for verdict in trust::check(&store, &plan, &file)? {
             checked += 1;
             let broken = !verdict.verified();
             failed += usize::from(broken);
@@ -59,23 +55,46 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             }
         }
     }
+    let envs = plan.environments.iter().map(|e| e.name.as_str());
+    for (path, release, why) in
+        crate::format::entries_disagreeing(&store.snapshot()?, &plan.app, envs, only.as_deref())?
+    {
+        changed.push((
+            json!({"release": release, "environment_file": path, "what": why}),
+            format!("FAIL  {release}  {path} disagrees with the release: {why}\n"),
+        ));
+    }
+    for (value, line) in &changed {
+        if json {
+            ctx.printer.json(value)?;
+        } else {
+            text.push_str(line);
+        }
+    }
     if !json {
         ctx.printer.data(&crate::text::visible(&text))?;
     }
-    if failed + moved > 0 {
-        let mut what = Vec::new();
-        if failed > 0 {
-            what.push(format!(
-                "{failed} of {checked} signed approval(s) do not verify"
-            ));
-        }
-        if moved > 0 {
-            what.push(format!(
-                "{moved} release(s) had their source commit changed after they started"
-            ));
-        }
-        let what = what.join("; ");
-        return Err(Error::new(Exit::Failed, what)
+    if !changed.is_empty() {
+        return Err(Error::new(
+            Exit::Failed,
+            format!(
+                "{} change(s) to the record made outside relctl{}",
+                changed.len(),
+                if failed > 0 {
+                    format!("; {failed} of {checked} signed approval(s) do not verify")
+                } else {
+                    String::new()
+                }
+            ),
+        )
+        .with_hint("`git log -p` on the records branch shows each change; docs/trust.md says what to look at")
+        .into());
+    }
+    if failed > 0 {
+        return Err(Error::new(
+            Exit::Failed,
+            format!("{failed} of {checked} signed approval(s) do not verify"),
+        )
         .with_hint("an approval that does not verify was never counted; docs/trust.md says what to look at")
         .into());
     }

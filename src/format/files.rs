@@ -246,3 +246,140 @@ pub fn check_artifact(
     ))
     .into())
 }
+
+/// The blob release `id` of `app` is stored as, wherever the record keeps it (under
+/// `apps/<app>/`, or at the top of a record not yet moved there): the same bytes keep
+/// the same id across relctl's own move (src/format/legacy.rs).
+pub fn release_blob(snapshot: &Snapshot, app: &str, id: &str) -> anyhow::Result<Option<git2::Oid>> {
+    for path in [
+        release_path(app, id),
+        legacy::release_path(id),
+        legacy::flat_release_path(id),
+    ] {
+        if let Some(blob) = snapshot.blob_id(&path)? {
+            return Ok(Some(blob));
+        }
+    }
+    Ok(None)
+}
+
+/// Why `digest` and `artifact` cannot be release `id`'s: the id names the first hex
+/// digits of its digest, and the artifact is pinned by that digest. `None` when they
+/// agree.
+pub fn id_disagrees(id: &str, artifact: &str, digest: &str) -> Option<String> {
+    let hex = id.rsplit_once('-').map_or(id, |(_, hex)| hex);
+    let digest_hex = digest.strip_prefix("sha256:").unwrap_or_default();
+    if hex.is_empty() || !digest_hex.starts_with(hex) {
+        return Some(format!(
+            "digest {} is not release {id}'s (its id names sha256:{hex}…)",
+            crate::text::visible(digest)
+        ));
+    }
+    if !artifact.ends_with(&format!("@{digest}")) {
+        return Some(format!(
+            "artifact {} is not pinned by its digest {}",
+            crate::text::visible(artifact),
+            crate::text::visible(digest)
+        ));
+    }
+    None
+}
+
+/// Why an environment file's entry `live` disagrees with its release (the id's digest,
+/// and the release's own file when the record has it), `None` when it agrees.
+pub fn entry_disagrees(
+    snapshot: &Snapshot,
+    app: &str,
+    live: &crate::engine::Live,
+) -> anyhow::Result<Option<String>> {
+    if let Some(why) = id_disagrees(&live.release, &live.artifact, &live.digest) {
+        return Ok(Some(why));
+    }
+    let Some(own) = read_release(snapshot, app, &live.release)? else {
+        return Ok(None);
+    };
+    Ok(
+        (own.artifact != live.artifact || own.digest != live.digest).then(|| {
+            format!(
+                "it gives {} the artifact {}, its release file {}",
+                live.release,
+                crate::text::visible(&live.artifact),
+                crate::text::visible(&own.artifact)
+            )
+        }),
+    )
+}
+
+/// A release an environment file names is deployed only as its own release file gives
+/// it: an entry that disagrees (edited by hand) is an error naming the file, and
+/// nothing is deployed. `path` is the environment file.
+pub fn check_entry(
+    snapshot: &Snapshot,
+    path: &str,
+    app: &str,
+    live: &crate::engine::Live,
+) -> anyhow::Result<()> {
+    let Some(why) = entry_disagrees(snapshot, app, live)? else {
+        return Ok(());
+    };
+    let branch = snapshot.branch();
+    Err(Error::new(
+        Exit::Failed,
+        format!(
+            "the record file {branch}:{path} disagrees with release {}: {why}; nothing was deployed",
+            live.release
+        ),
+    )
+    .with_hint(format!(
+        "it or the release's own file was changed outside relctl: `git log -p {branch} -- {path}` and `relctl verify` show who changed what; put the last good version back with a commit on {branch}"
+    ))
+    .into())
+}
+
+/// The same check for a release's own file (`release`, with the `artifact` and `digest`
+/// it gives): its digest must be the one its id names.
+pub fn check_own(
+    snapshot: &Snapshot,
+    app: &str,
+    release: &str,
+    artifact: &str,
+    digest: &str,
+) -> anyhow::Result<()> {
+    let Some(why) = id_disagrees(release, artifact, digest) else {
+        return Ok(());
+    };
+    let branch = snapshot.branch();
+    let path = release_file(snapshot, app, release)?;
+    Err(Error::new(
+        Exit::Failed,
+        format!("the record file {branch}:{path}: {why}; nothing was deployed"),
+    )
+    .with_hint(format!(
+        "the file was changed outside relctl: `git log -p {branch} -- {path}` shows who changed it"
+    ))
+    .into())
+}
+
+/// Every entry (live, and each previous one) of `app`'s environment files for `envs`
+/// that disagrees with its release, as `(file, release, why)`; only `release`'s when
+/// given.
+pub fn entries_disagreeing<'e>(
+    snapshot: &Snapshot,
+    app: &str,
+    envs: impl Iterator<Item = &'e str>,
+    release: Option<&str>,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let mut found = Vec::new();
+    for env in envs {
+        let file = read_env(snapshot, app, env)?;
+        for live in file.live.iter().chain(&file.previous) {
+            if release.is_some_and(|r| r != live.release) {
+                continue;
+            }
+            if let Some(why) = entry_disagrees(snapshot, app, live)? {
+                found.push((env_file(snapshot, app, env)?, live.release.clone(), why));
+            }
+        }
+    }
+    Ok(found)
+}

@@ -21,7 +21,8 @@ pub mod scan;
 pub mod summary;
 
 pub use files::{
-    check_artifact, env_file, is_named, read_env, read_envs, read_release, release_file,
+    check_artifact, check_entry, check_own, entries_disagreeing, entry_disagrees, env_file,
+    id_disagrees, is_named, read_env, read_envs, read_release, release_blob, release_file,
 };
 pub use glance::Glances;
 pub use journal::{Author, Header, record};

@@ -14,7 +14,7 @@ pub use waiting::signalled_while_waiting;
 pub use libgit2::{read_without_hash_checks, start_git};
 pub use log::LogEntry;
 pub use remote::Freshness;
-pub use store::{Appended, Change, Commit, Signer, Snapshot, Store, Sync};
+pub use store::{Appended, Change, Commit, Resolver, Signer, Snapshot, Store, Sync};
 
 #[cfg(test)]
 mod tests;

@@ -616,6 +616,11 @@ impl Store {
                 .write_tree_to(&self.repo)
                 .and_then(|tree| self.repo.find_tree(tree))
                 .with_context(context)?;
+            // A commit whose change the resolver dropped (a decision on a visit that is
+            // over) would be an empty commit saying it recorded something: it goes.
+            if tree.id() == head.tree_id() {
+                continue;
+            }
             let message = String::from_utf8_lossy(commit.message_raw_bytes());
             // A new parent breaks the old signature: a signed commit is signed again
             // when it is this store's signer's own; anyone else's goes on unsigned, and

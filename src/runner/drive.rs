@@ -327,9 +327,7 @@ impl Runner<'_> {
         let baseline = file.live.clone();
         if let Some(live) = &baseline {
             let app = &self.header.app;
-            self.check_artifact(&live.release, &live.artifact, &|s| {
-                crate::format::env_file(s, app, env)
-            })?;
+            self.check_live(live, &|s| crate::format::env_file(s, app, env))?;
         }
         self.record(
             Some(env),
@@ -431,13 +429,13 @@ impl Runner<'_> {
             crate::format::release_file(s, app, release)
         })?;
         let snapshot = self.store.snapshot()?;
+        let header = &self.header;
+        crate::format::check_own(&snapshot, app, release, &header.artifact, &header.digest)?;
         let envs =
             crate::format::read_envs(&snapshot, app, self.opts.targets.iter().map(String::as_str))?;
         for (env, file) in &envs {
             if let Some(live) = &file.live {
-                self.check_artifact(&live.release, &live.artifact, &|s| {
-                    crate::format::env_file(s, app, env)
-                })?;
+                self.check_live(live, &|s| crate::format::env_file(s, app, env))?;
             }
         }
         Ok(())

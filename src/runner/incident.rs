@@ -251,7 +251,7 @@ impl Runner<'_> {
         from: &dyn Fn(&crate::record::Snapshot) -> anyhow::Result<String>,
         hint: &str,
     ) -> anyhow::Result<()> {
-        self.check_artifact(&to.release, &to.artifact, from)?;
+        self.check_live(to, from)?;
         let env = self
             .plan
             .environment(env_name)

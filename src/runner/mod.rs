@@ -143,6 +143,19 @@ impl<'a> Runner<'a> {
         )
     }
 
+    /// `live`, read from the environment file `from` names, must be the plan's artifact
+    /// and agree with its release's own file (format::check_entry).
+    fn check_live(
+        &self,
+        live: &crate::engine::Live,
+        from: &dyn Fn(&crate::record::Snapshot) -> anyhow::Result<String>,
+    ) -> anyhow::Result<()> {
+        self.check_artifact(&live.release, &live.artifact, from)?;
+        let snapshot = self.store.snapshot()?;
+        let path = from(&snapshot)?;
+        crate::format::check_entry(&snapshot, &path, &self.header.app, live)
+    }
+
     fn own_deployable(&self) -> Deployable {
         let name = self
             .header

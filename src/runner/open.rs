@@ -27,10 +27,18 @@ pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
             Store::open(&dir, branch, remote)?
         }
     };
-    let store = signing(store, plan)?.resolving(Box::new(crate::format::resolve));
+    let store = signing(store, plan)?.resolving(resolver());
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
+}
+
+/// How this process's stores settle a replay onto a remote tip that moved
+/// (format::resolve), saying on stderr what it dropped.
+fn resolver() -> crate::record::Resolver {
+    Box::new(|before, ours, theirs, paths| {
+        crate::format::resolve(before, ours, theirs, paths, &crate::ui::warn)
+    })
 }
 
 /// Under a plan whose gates ask for signatures, every commit is signed with the
@@ -61,7 +69,7 @@ pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
         }
     };
     // A reader may replay unpushed commits onto the remote's tip: as a writer does.
-    let store = signing(store, plan)?.resolving(Box::new(crate::format::resolve));
+    let store = signing(store, plan)?.resolving(resolver());
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)

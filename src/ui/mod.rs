@@ -161,11 +161,7 @@ impl Printer {
     }
 
     pub fn warn(&self, message: &str) {
-        let _ = writeln!(
-            io::stderr(),
-            "{} {message}",
-            style("warning:").yellow().bold().for_stderr()
-        );
+        warn(message);
     }
 
     /// The one error format: `error: …`, `  caused by: …` per cause, then `hint: …`.
@@ -224,6 +220,15 @@ impl Printer {
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Some(bar)
     }
+}
+
+/// A warning on stderr, for code that has no printer at hand (the record's replay).
+pub fn warn(message: &str) {
+    let _ = writeln!(
+        io::stderr(),
+        "{} {message}",
+        style("warning:").yellow().bold().for_stderr()
+    );
 }
 
 #[cfg(test)]
