@@ -46,6 +46,9 @@ pub struct EnvRun {
     /// An analysis step that ended inconclusive and waits for a person.
     pub inconclusive: Option<usize>,
     pub live_since: Option<DateTime<Utc>>,
+    /// Each flag step's flag and its state before the step changed it, from the step's
+    /// intent: what its undo puts back.
+    pub flags_before: BTreeMap<usize, (String, serde_json::Value)>,
 }
 
 impl EnvRun {
@@ -140,7 +143,11 @@ fn apply(state: &mut ReleaseState, event: &Event) {
                 ..EnvRun::default()
             };
         }
-        EventKind::Intent { step, .. } => {
+        EventKind::Intent { step, request, .. } => {
+            if let (Some(flag), Some(before)) = (request["flag"].as_str(), request.get("before")) {
+                run.flags_before
+                    .insert(*step, (flag.to_string(), before.clone()));
+            }
             run.in_flight = Some((*step, event.at));
             run.intended.insert(*step);
             run.inconclusive = None;
