@@ -8,7 +8,7 @@ use std::net::TcpListener;
 
 use serde_json::json;
 
-use crate::common::setup::{HEX, SECRET, artifact, release};
+use crate::common::setup::{HEX, OLD, SECRET, artifact, release};
 use crate::common::unleash::Unleash;
 use crate::common::{Run, Setup};
 
@@ -307,4 +307,102 @@ fn validate_refuses_a_flag_step_in_an_environment_the_provider_does_not_map() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn rollback_flags_only_turns_the_flag_off_and_leaves_the_code_live() {
+    let (r, flag) = ramp_rig();
+    let run = r.promote();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        r.unleash.exposure(&flag),
+        (true, vec!["flexibleRollout 100".to_string()])
+    );
+    let run = r.relctl(&[
+        "rollback",
+        "--env",
+        "production",
+        "--flags-only",
+        "--reason",
+        "checkout errors",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        r.unleash.exposure(&flag),
+        (false, vec![]),
+        "clients see the flag as it was before the release: off, no strategy"
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("put back {flag} in production in"))
+            && run.stderr.contains("stays live (nothing redeployed)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(HEX), 100)),
+        "the code stayed"
+    );
+    let record = r.record();
+    assert!(record.contains("event: flags_restored"), "{record}");
+    let status = r.relctl(&["status", "--env", "production"]);
+    assert!(
+        status.stdout.contains(&release(HEX)),
+        "still live: {}",
+        status.stdout
+    );
+    // Again: nothing left to put back.
+    let again = r.relctl(&["rollback", "--env", "production", "--flags-only"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("nothing done"), "{}", again.stderr);
+}
+
+#[test]
+fn rollback_puts_the_flags_back_before_it_redeploys_what_was_live() {
+    let unleash = Unleash::shared();
+    let flag = unleash.new_flag("rollback");
+    let url = unleash.url.clone();
+    // v1 went live under a plan without flags; v2's plan ramps the flag.
+    let r = rig(unleash, &url, "production: production", "");
+    let v1 = r.relctl(&["promote", "--artifact", &artifact(OLD), "--version", "v1"]);
+    assert_eq!(v1.code, 0, "{}", v1.stderr);
+    r.s.env.write(
+        "release.yaml",
+        plan(
+            &r.s.platform.url(),
+            &url,
+            "production: production",
+            &ramp(&flag),
+        ),
+    );
+    let run = r.promote();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = r.relctl(&["rollback", "--env", "production", "--reason", "bad"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
+    assert_eq!(
+        r.s.platform.running("production"),
+        Some((artifact(OLD), 100))
+    );
+    let events: Vec<(String, Option<usize>)> = steps_of(&r.record())
+        .into_iter()
+        .skip_while(|(e, _)| e != "rollback_started")
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "rollback_started",
+            "undone",
+            "undone",
+            "undone",
+            "undone",
+            "rolled_back"
+        ],
+        "{}",
+        r.record()
+    );
+    let undone: Vec<Option<usize>> = events[1..5].iter().map(|(_, s)| *s).collect();
+    assert_eq!(undone, [Some(6), Some(4), Some(2), Some(1)], "flags first");
 }

@@ -200,8 +200,12 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             run.rollback_failed = None;
         }
         EventKind::RollbackFailed { error, .. } => run.rollback_failed = Some(error.clone()),
-        EventKind::Undone { step, .. } => {
-            run.undone.insert(*step);
+        // A flag that could not be put back is still to be put back (by the next
+        // rollback); any other undo is tried once.
+        EventKind::Undone { step, error, .. } => {
+            if error.is_none() || !run.flags_before.contains_key(step) {
+                run.undone.insert(*step);
+            }
         }
         EventKind::RolledBack { .. } => run.outcome = Some(Outcome::RolledBack),
         EventKind::Aborted { .. } => {
@@ -223,6 +227,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         | EventKind::Extended { .. }
         | EventKind::Overridden { .. }
         | EventKind::BudgetChecked { .. }
+        | EventKind::FlagsRestored { .. }
         | EventKind::NotifyFailed { .. } => {}
     }
 }

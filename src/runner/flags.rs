@@ -108,15 +108,58 @@ impl Runner<'_> {
         }
     }
 
+    /// `relctl rollback --flags-only`: puts back the flags this release changed in
+    /// `env_name` and records that its code stayed. `None` when there was nothing to put
+    /// back; else the flags, and how long since `start`. A flag that could not be put
+    /// back is exit 1 (it stays to be put back by the next try).
+    pub async fn restore_flags_only(
+        &self,
+        env_name: &str,
+        reason: &str,
+        start: Instant,
+    ) -> anyhow::Result<Option<(Vec<String>, std::time::Duration)>> {
+        let snapshot = self.store.snapshot()?;
+        let file = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
+        drop(snapshot);
+        let run = crate::engine::fold(file.as_ref()).env(env_name);
+        let outcomes = self.restore_flags(env_name, &run, false).await?;
+        if outcomes.is_empty() {
+            return Ok(None);
+        }
+        let failed: Vec<&str> = outcomes.iter().filter_map(|(_, e)| e.as_deref()).collect();
+        if !failed.is_empty() {
+            return Err(crate::error::Error::new(
+                crate::error::Exit::Failed,
+                format!("putting the flags back in {env_name} failed: {}", failed.join("; ")),
+            )
+            .with_hint(format!(
+                "run `relctl rollback --env {env_name} --flags-only` again; the record says which were put back"
+            ))
+            .into());
+        }
+        let took = start.elapsed();
+        let flags: Vec<String> = outcomes.into_iter().map(|(name, _)| name).collect();
+        self.record_event(
+            Some(env_name),
+            EventKind::FlagsRestored {
+                reason: reason.to_string(),
+                flags: flags.clone(),
+                ms: took.as_millis() as u64,
+            },
+        )?;
+        Ok(Some((flags, took)))
+    }
+
     /// Puts back every flag the release's steps in `env_name` changed (those not put
     /// back yet), each to its state before the first of them, and records each step
-    /// undone; with `skip`, records them skipped. The flags restored.
+    /// undone; with `skip`, records them skipped. Each flag, and why it could not be
+    /// put back if it could not.
     pub(super) async fn restore_flags(
         &self,
         env_name: &str,
         run: &EnvRun,
         skip: bool,
-    ) -> anyhow::Result<Vec<String>> {
+    ) -> anyhow::Result<Vec<(String, Option<String>)>> {
         let env = self
             .plan
             .environment(env_name)
@@ -155,8 +198,8 @@ impl Runner<'_> {
                 };
                 result.err().map(|e| self.secrets.mask(&e))
             };
-            if error.is_none() && !skip {
-                restored.push(name.to_string());
+            if !skip {
+                restored.push((name.to_string(), error.clone()));
             }
             for index in indices.into_iter().rev() {
                 self.record_event(
