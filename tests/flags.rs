@@ -126,6 +126,17 @@ fn steps_of(record: &str) -> Vec<(String, Option<usize>)> {
 fn a_flag_ramps_to_100_percent_with_analyses_between_and_each_change_recorded() {
     let (r, flag) = ramp_rig();
     assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
+    let plan = r.relctl(&["plan", "--artifact", &artifact(HEX)]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    for percent in [5, 25, 100] {
+        assert!(
+            plan.stdout.contains(&format!(
+                "flag {flag} {percent}% (flag provider unleash, its environment production;"
+            )),
+            "{}",
+            plan.stdout
+        );
+    }
     let run = r.promote();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
@@ -146,6 +157,20 @@ fn a_flag_ramps_to_100_percent_with_analyses_between_and_each_change_recorded() 
         "the token is never recorded"
     );
     assert!(!run.stderr.contains(&r.unleash.admin), "{}", run.stderr);
+    let status = r.relctl(&["status"]);
+    assert!(
+        status
+            .stdout
+            .contains(&format!("flags in production: {flag} on at 100%")),
+        "{}",
+        status.stdout
+    );
+    let json = r.relctl(&["status", "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("status JSON");
+    assert_eq!(
+        json["environments"][0]["flags"],
+        json!([{ "flag": flag, "state": "on at 100%", "enabled": true }])
+    );
 }
 
 #[test]
@@ -348,8 +373,11 @@ fn rollback_flags_only_turns_the_flag_off_and_leaves_the_code_live() {
     assert!(record.contains("event: flags_restored"), "{record}");
     let status = r.relctl(&["status", "--env", "production"]);
     assert!(
-        status.stdout.contains(&release(HEX)),
-        "still live: {}",
+        status.stdout.contains(&release(HEX))
+            && status
+                .stdout
+                .contains(&format!("flags in production: {flag} off")),
+        "still live, the flag off: {}",
         status.stdout
     );
     // Again: nothing left to put back.

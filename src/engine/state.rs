@@ -49,6 +49,9 @@ pub struct EnvRun {
     /// Each flag step's flag and its state before the step changed it, from the step's
     /// intent: what its undo puts back.
     pub flags_before: BTreeMap<usize, (String, serde_json::Value)>,
+    /// Each flag this visit changed, as the record last knew it: what its step made it,
+    /// or, once put back, what it was before.
+    pub flag_states: BTreeMap<String, serde_json::Value>,
 }
 
 impl EnvRun {
@@ -152,7 +155,10 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             run.intended.insert(*step);
             run.inconclusive = None;
         }
-        EventKind::StepDone { step, .. } => {
+        EventKind::StepDone { step, detail, .. } => {
+            if let (Some(flag), Some(after)) = (detail["flag"].as_str(), detail.get("after")) {
+                run.flag_states.insert(flag.to_string(), after.clone());
+            }
             run.done.insert(*step);
             run.in_flight = None;
             run.failed = None;
@@ -203,6 +209,9 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         // A flag that could not be put back is still to be put back (by the next
         // rollback); any other undo is tried once.
         EventKind::Undone { step, error, .. } => {
+            if let (None, Some((flag, before))) = (error, run.flags_before.get(step)) {
+                run.flag_states.insert(flag.clone(), before.clone());
+            }
             if error.is_none() || !run.flags_before.contains_key(step) {
                 run.undone.insert(*step);
             }
