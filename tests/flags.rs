@@ -434,3 +434,40 @@ fn rollback_puts_the_flags_back_before_it_redeploys_what_was_live() {
     let undone: Vec<Option<usize>> = events[1..5].iter().map(|(_, s)| *s).collect();
     assert_eq!(undone, [Some(6), Some(4), Some(2), Some(1)], "flags first");
 }
+
+#[test]
+fn the_demo_ramps_a_flag_then_pulls_the_kill_switch_with_nothing_installed() {
+    let env = crate::common::TestEnv::new();
+    let dir = env.path().join("records");
+    let run = env.run(&["demo", "--dir", dir.to_str().unwrap_or_default()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ten = run.stderr.find("flag new-checkout 10% done");
+    let hundred = run.stderr.find("flag new-checkout 100% done");
+    let killed = run.stderr.find("flags put back in");
+    assert!(
+        ten.is_some() && ten < hundred && hundred < killed,
+        "the ramp, then the kill switch: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("put back new-checkout in production in"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("flags in production: new-checkout off"),
+        "{}",
+        run.stdout
+    );
+    let production = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("production"))
+        .unwrap_or_default();
+    assert!(
+        production.contains("v2.0.0"),
+        "the code stayed: {}",
+        run.stdout
+    );
+}
