@@ -42,9 +42,8 @@ const FLAG: &str = "new-checkout";
 fn plan(url: &str, flags: bool) -> String {
     let (provider, ramp) = if flags {
         (
-            format!(
-                "  flags:\n    unleash:\n      type: unleash\n      url: \"{{{{ vars.api }}}}/unleash\"\n      token: demo-admin-token\n      environments: {{ production: production }}\n"
-            ),
+            "  flags:\n    unleash:\n      type: unleash\n      url: \"{{ vars.api }}/unleash\"\n      token: demo-admin-token\n      environments: { production: production }\n"
+                .to_string(),
             format!(
                 "      - flag: {{ name: {FLAG}, rollout: 10 }}\n      - analysis: health\n      - flag: {{ name: {FLAG}, rollout: 100 }}\n"
             ),
