@@ -304,3 +304,47 @@ fn urlencoding(segment: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_says_whether_the_flag_is_on_and_at_what_rollout() {
+        let rollout = |r: &str| {
+            strategy(&json!({ "name": "flexibleRollout", "parameters": { "rollout": r } }))
+        };
+        let state = |enabled, strategies| FlagState {
+            enabled,
+            strategies,
+        };
+        assert_eq!(state(false, vec![]).summary(), "off");
+        assert_eq!(state(true, vec![rollout("25")]).summary(), "on at 25%");
+        assert_eq!(state(false, vec![rollout("5")]).summary(), "off at 5%");
+        assert_eq!(
+            state(true, vec![rollout("5"), rollout("100")]).summary(),
+            "on (2 strategies)"
+        );
+    }
+
+    #[test]
+    fn a_strategy_is_kept_without_its_id_and_with_every_list_present() {
+        let read = json!({
+            "id": "07dc", "featureName": "f", "sortOrder": 1, "name": "flexibleRollout",
+            "parameters": { "rollout": "10" }, "constraints": [], "variants": [], "title": null,
+        });
+        let added = json!({ "name": "flexibleRollout", "parameters": { "rollout": "10" } });
+        assert_eq!(
+            strategy(&read),
+            strategy(&added),
+            "the same strategy, however Unleash spelt it"
+        );
+        assert!(strategy(&read).get("id").is_none());
+    }
+
+    #[test]
+    fn names_are_one_path_segment() {
+        assert_eq!(urlencoding("new-checkout_2.x~"), "new-checkout_2.x~");
+        assert_eq!(urlencoding("a/b c"), "a%2Fb%20c");
+    }
+}
