@@ -471,3 +471,31 @@ fn the_demo_ramps_a_flag_then_pulls_the_kill_switch_with_nothing_installed() {
         run.stdout
     );
 }
+
+#[test]
+fn a_kill_switch_that_unleash_refuses_is_exit_1_and_the_next_one_puts_the_flag_back() {
+    let (r, flag) = ramp_rig();
+    let run = r.promote();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let refused =
+        r.s.env
+            .run_with(&["rollback", "--env", "production", "--flags-only"], |c| {
+                c.env(ADMIN_SECRET, "*:*.not-a-token-unleash-knows");
+            });
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&format!(
+            "putting the flags back in production failed: flag `{flag}`: Unleash at {} refused the token",
+            r.unleash.url
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        r.unleash.exposure(&flag),
+        (true, vec!["flexibleRollout 100".to_string()])
+    );
+    let run = r.relctl(&["rollback", "--env", "production", "--flags-only"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
+}
