@@ -112,6 +112,10 @@ pub fn examples(command: Option<&str>) -> &'static [Example] {
                 "relctl rollback --env production --no-undo",
                 "skip the undo of the release's http and exec steps",
             ),
+            (
+                "relctl rollback --env production --flags-only",
+                "the kill switch: put the release's feature flags back, keep its code",
+            ),
         ],
         Some("check") => &[
             (

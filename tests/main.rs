@@ -17,6 +17,7 @@ mod docs;
 mod engine_truth;
 mod escaping;
 mod first_hour;
+mod flags;
 mod generated;
 mod github;
 mod hang;

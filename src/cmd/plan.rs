@@ -357,6 +357,15 @@ fn step_request(
         StepKind::ErrorBudget => {
             json!({ "error_budget": env.error_budget.as_ref().map(runner::budget::describe) })
         }
+        StepKind::Flag(flag) => {
+            let provider = plan.flag_provider(flag);
+            json!({
+                "flag": flag.name,
+                "change": flag.action(),
+                "provider": provider.map(|(name, _)| name),
+                "environment": provider.and_then(|(_, p)| p.environment(&env.name)),
+            })
+        }
         StepKind::Approval(own) => {
             let approval = own.as_ref().or(env.approval.as_ref());
             json!({ "approvers": approval.map(|a| a.approvers.clone()), "min": approval.map(|a| a.min) })
@@ -443,6 +452,15 @@ fn line(a: &Value) -> String {
         }
         "analysis" => analysis_lines(&a["request"]),
         "error_budget" => budget_lines(&a["request"]["error_budget"]),
+        "flag" => {
+            let r = &a["request"];
+            format!(
+                "{} (flag provider {}, its environment {}; what it was before is recorded and put back on a rollback)",
+                r["change"].as_str().unwrap_or_default(),
+                r["provider"].as_str().unwrap_or("?"),
+                r["environment"].as_str().unwrap_or("?")
+            )
+        }
         _ => {
             let r = &a["request"];
             if let Some(url) = r["url"].as_str() {

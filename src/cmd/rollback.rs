@@ -28,8 +28,12 @@ pub struct Args {
     pub reason: Option<String>,
 
     /// Skip the `undo` of the rolled-back release's steps (recorded)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "flags_only")]
     pub no_undo: bool,
+
+    /// Only put back the feature flags the release changed (the kill switch); its code stays live (recorded)
+    #[arg(long, conflicts_with = "to")]
+    pub flags_only: bool,
 }
 
 /// How often the environment may change under a rollback before it gives up.
@@ -53,6 +57,7 @@ enum Decision {
 const THIS_CLONE: &str = "this clone's record";
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
     let plan = super::load_plan(ctx)?;
     let windows = &super::environment(&plan, &args.env)?.windows;
     let env = &args.env;
@@ -71,6 +76,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let _turn = one_at_a_time(ctx, &plan, env)?;
+    if args.flags_only {
+        return flags_only(ctx, &plan, env, &reason, &rt, start);
+    }
     // The environment's lock when this rollback first looked: the one `--to` takes over.
     let mut first_seen = None;
     for _ in 0..ATTEMPTS {
@@ -142,6 +150,82 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     )
     .with_hint("`relctl status` shows what is happening there; run the rollback again")
     .into())
+}
+
+/// `--flags-only`: the flags of the release in `env` (the one under way, else the one
+/// live) go back to what they were before it; nothing is redeployed, nothing locked.
+fn flags_only(
+    ctx: &Context,
+    plan: &crate::plan::Plan,
+    env: &str,
+    reason: &str,
+    rt: &tokio::runtime::Runtime,
+    start: std::time::Instant,
+) -> anyhow::Result<()> {
+    let push = runner::push_policy();
+    let store = runner::open_store(plan)?;
+    if let Some(error) = store.sync()?.error {
+        ctx.printer
+            .warn(&format!("{error}; deciding from the local record"));
+    }
+    let snapshot = store.snapshot()?;
+    let file = format::read_env(&snapshot, &plan.app, env)?;
+    let release = (file.lock.as_ref().map(|l| l.release.clone()))
+        .or_else(|| file.live.as_ref().map(|l| l.release.clone()))
+        .ok_or_else(|| {
+            Error::new(
+                Exit::Failed,
+                format!("nothing is live in {env}: there are no flags to put back"),
+            )
+        })?;
+    let Some(record) = format::read_release(&snapshot, &plan.app, &release)? else {
+        return Err(Error::new(
+            Exit::Failed,
+            format!(
+                "{release} is in {env} but the record has no file for it: its flags are unknown"
+            ),
+        )
+        .into());
+    };
+    drop(snapshot);
+    let header = release::header_of(&record);
+    let runner = release::runner(ctx, plan, store, header, Options::default())?;
+    let result = rt
+        .block_on(runner.restore_flags_only(env, reason, start))
+        .and_then(|restored| {
+            let json = ctx.printer.mode() == OutputMode::Json;
+            match restored {
+                None if json => ctx.printer.json(&json!({
+                    "summary": true, "outcome": "no_flags", "exit": 0, "env": env, "release": release,
+                })),
+                None => {
+                    ctx.printer.status(&format!(
+                        "{release} changed no flag in {env} that is not put back already; nothing done"
+                    ));
+                    Ok(())
+                }
+                Some((flags, took)) if json => ctx.printer.json(&json!({
+                    "summary": true, "outcome": "flags_restored", "exit": 0, "env": env,
+                    "release": release, "flags": flags, "ms": took.as_millis() as u64,
+                })),
+                Some((flags, took)) => {
+                    ctx.printer.status(&format!(
+                        "put back {} in {env} in {:.2} s; {release} stays live (nothing redeployed)",
+                        flags.join(", "),
+                        took.as_secs_f64()
+                    ));
+                    Ok(())
+                }
+            }
+        });
+    runner::push::after_run(
+        result,
+        &runner.store,
+        ctx.printer,
+        runner.github.as_ref(),
+        push,
+        false,
+    )
 }
 
 /// Rollbacks of one environment from one repository run one after the other: each holds

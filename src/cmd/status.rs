@@ -62,6 +62,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             if let Some(env) = plan.environment(name) {
                 closed(&mut row, env, crate::clock::now());
             }
+            let shown = file.lock.as_ref().map(|l| &l.release);
+            if let Some(release) = shown.or(file.live.as_ref().map(|l| &l.release)) {
+                let record = format::read_release(&snapshot, &plan.app, release)?;
+                let flags = flags_of(&engine::fold(record.as_ref()).env(name));
+                if !flags.is_empty() {
+                    row["flags"] = json!(flags);
+                }
+            }
             Ok(row)
         })
         .collect::<anyhow::Result<Vec<Value>>>()?;
@@ -82,15 +90,37 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     ];
     let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(&keys, r)).collect();
     let mut text = crate::ui::table::table(&columns, &cells);
-    let next: Vec<&str> = rows
+    let mut next: Vec<String> = rows
         .iter()
         .flat_map(|r| [r["next"].as_str(), r["closed"].as_str()])
         .flatten()
+        .map(str::to_string)
         .collect();
+    for r in &rows {
+        let flags = r["flags"].as_array().cloned().unwrap_or_default();
+        if flags.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = flags
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["flag"].as_str().unwrap_or("?"),
+                    f["state"].as_str().unwrap_or("?")
+                )
+            })
+            .collect();
+        next.push(format!(
+            "flags in {}: {}",
+            r["env"].as_str().unwrap_or("?"),
+            shown.join(", ")
+        ));
+    }
     if !next.is_empty() {
         text.push('\n');
         for line in next {
-            text.push_str(line);
+            text.push_str(&line);
             text.push('\n');
         }
     }
@@ -267,6 +297,19 @@ const HOLDINGS: [&str; 7] = [
     "rolling back",
     "in progress",
 ];
+
+/// The flags a release's steps changed in an environment, as the record last knew them:
+/// `{flag, state, enabled}` (`state` as `on at 25%`, `off`).
+fn flags_of(run: &engine::EnvRun) -> Vec<Value> {
+    run.flag_states
+        .iter()
+        .filter_map(|(flag, state)| {
+            let state: crate::providers::flags::FlagState =
+                serde_json::from_value(state.clone()).ok()?;
+            Some(json!({ "flag": flag, "state": state.summary(), "enabled": state.enabled }))
+        })
+        .collect()
+}
 
 /// Where `release` (holding `env`'s lock) stands in `env`, from its release file;
 /// `steps` is how many steps the plan gives `env`.

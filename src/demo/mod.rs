@@ -3,6 +3,7 @@
 //! through the same code paths a real plan uses.
 
 mod sim;
+mod unleash;
 mod walkthrough;
 
 use std::path::{Path, PathBuf};
@@ -32,8 +33,24 @@ fn digest(version: &str) -> String {
     hex::encode(Sha256::digest(format!("{IMAGE}:{version}").as_bytes()))
 }
 
-/// The demo's plan, pointed at the simulator; like release.example.yaml, smaller.
-fn plan(url: &str) -> String {
+/// The feature flag the demo's v2.0.0 ramps in production, and the kill switch turns off.
+const FLAG: &str = "new-checkout";
+
+/// The demo's plan, pointed at the simulator; like release.example.yaml, smaller. With
+/// `flags`, production ends with a flag ramp (10% → analysis → 100%) against the
+/// simulated Unleash; the stage-setting release goes out without it.
+fn plan(url: &str, flags: bool) -> String {
+    let (provider, ramp) = if flags {
+        (
+            "  flags:\n    unleash:\n      type: unleash\n      url: \"{{ vars.api }}/unleash\"\n      token: demo-admin-token\n      environments: { production: production }\n"
+                .to_string(),
+            format!(
+                "      - flag: {{ name: {FLAG}, rollout: 10 }}\n      - analysis: health\n      - flag: {{ name: {FLAG}, rollout: 100 }}\n"
+            ),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     format!(
         r#"# The plan relctl demo wrote: a real plan, pointed at the simulated service.
 version: 1
@@ -56,7 +73,7 @@ providers:
       type: http
       request: {{ url: "{{{{ vars.api }}}}/stats/{{{{ release.version }}}}" }}
       value: '.error_rate'
-environments:
+{provider}environments:
   - name: dev
     deploy: platform
   - name: staging
@@ -73,7 +90,7 @@ environments:
       - deploy: {{ weight: 50 }}
       - pause: 1s
       - deploy: {{}}
-analyses:
+{ramp}analyses:
   health:
     interval: 1s
     count: 3
@@ -100,8 +117,11 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
     let sim = Simulator::start(&runtime).context("starting the simulated service")?;
     let plan_path = dir.join("release.yaml");
     prepare_repo(&dir)?;
-    std::fs::write(&plan_path, plan(&sim.url()))
-        .with_context(|| format!("writing {}", plan_path.display()))?;
+    let write_plan = |flags| {
+        std::fs::write(&plan_path, plan(&sim.url(), flags))
+            .with_context(|| format!("writing {}", plan_path.display()))
+    };
+    write_plan(false)?;
     let say = |text: &str| ctx.printer.status(text);
     say(&format!(
         "relctl demo: a simulated service on {} and a records repository in {}",
@@ -115,6 +135,10 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
 
     say("\n── setting the stage: v1.0.0 goes live in dev, staging and production");
     release(&demo_ctx, "v1.0.0", true)?;
+    say(&format!(
+        "\n── the plan grows a feature flag: production ramps `{FLAG}` 10% → analysis → 100% after the deploy"
+    ));
+    write_plan(true)?;
     if options.serve {
         return serve(&sim, &plan_path, ctx, &runtime);
     }
@@ -159,6 +183,9 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
     {
         return Err(interrupted(&dir, &plan_path));
     }
+    if outcome.is_ok() {
+        kill_switch(&demo_ctx)?;
+    }
     say("");
     let status = cmd::status::Args {
         env: None,
@@ -196,6 +223,25 @@ fn interrupted(dir: &Path, plan_path: &Path) -> anyhow::Error {
          (`relctl --plan {plan} history`), and `relctl demo` starts again"
     ))
     .into()
+}
+
+/// The kill switch: `new-checkout` goes back to what it was before v2.0.0 (off), and
+/// v2.0.0's code stays live, as `relctl rollback --env production --flags-only` does.
+fn kill_switch(ctx: &Context) -> anyhow::Result<()> {
+    ctx.printer.status(&format!(
+        "\n── the kill switch: `{FLAG}` misbehaves; `relctl rollback --env production --flags-only` \
+         puts the flag back as it was before v2.0.0 and leaves its code live"
+    ));
+    cmd::rollback::run(
+        cmd::rollback::Args {
+            env: "production".into(),
+            to: None,
+            reason: Some(format!("{FLAG} misbehaves")),
+            no_undo: false,
+            flags_only: true,
+        },
+        ctx,
+    )
 }
 
 /// How production's approval was given.

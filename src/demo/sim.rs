@@ -1,6 +1,7 @@
 //! The simulated service behind `relctl demo`: a deploy API whose rollouts take a few
 //! hundred milliseconds and report the running digest, and request/error counters per
-//! version, as JSON for relctl's http metric provider and in Prometheus text format.
+//! version, as JSON for relctl's http metric provider and in Prometheus text format;
+//! and, under `/unleash`, a simulated Unleash for the plan's flags (unleash.rs).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -51,7 +52,8 @@ impl Simulator {
             .route("/deployments/{env}", get(deployment))
             .route("/stats/{version}", get(stats))
             .route("/metrics", get(metrics))
-            .with_state(world.clone());
+            .with_state(world.clone())
+            .nest("/unleash", super::unleash::router());
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         runtime.spawn(async move {

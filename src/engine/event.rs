@@ -200,6 +200,14 @@ pub enum EventKind {
     Unlocked {
         reason: String,
     },
+    /// `relctl rollback --flags-only`: the flags the release changed here were put back
+    /// as they were before it (each step's `undone` says how that went); its code stayed.
+    FlagsRestored {
+        reason: String,
+        flags: Vec<String>,
+        /// From the command's start to the last flag put back.
+        ms: u64,
+    },
     /// A notify hook could not be told about an event: a warning, never a failure.
     NotifyFailed {
         /// The hook's URL, masked.
@@ -287,6 +295,11 @@ impl EventKind {
             EventKind::Interrupted { .. } => "interrupted".into(),
             EventKind::Aborted { reason } => format!("aborted: {reason}"),
             EventKind::Unlocked { reason } => format!("lock broken: {reason}"),
+            EventKind::FlagsRestored { flags, ms, reason } => format!(
+                "flags put back in {} ({}), the code stayed: {reason}",
+                millis(*ms),
+                flags.join(", ")
+            ),
             EventKind::NotifyFailed { hook, error } => {
                 format!("notifying {hook} failed: {error}")
             }
@@ -317,6 +330,7 @@ impl EventKind {
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::Aborted { .. } => "aborted",
             EventKind::Unlocked { .. } => "unlocked",
+            EventKind::FlagsRestored { .. } => "flags_restored",
             EventKind::NotifyFailed { .. } => "notify_failed",
         }
     }

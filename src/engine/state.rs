@@ -46,6 +46,12 @@ pub struct EnvRun {
     /// An analysis step that ended inconclusive and waits for a person.
     pub inconclusive: Option<usize>,
     pub live_since: Option<DateTime<Utc>>,
+    /// Each flag step's flag and its state before the step changed it, from the step's
+    /// intent: what its undo puts back.
+    pub flags_before: BTreeMap<usize, (String, serde_json::Value)>,
+    /// Each flag this visit changed, as the record last knew it: what its step made it,
+    /// or, once put back, what it was before.
+    pub flag_states: BTreeMap<String, serde_json::Value>,
 }
 
 impl EnvRun {
@@ -160,12 +166,19 @@ fn apply(state: &mut ReleaseState, event: &Event) {
                 ..EnvRun::default()
             };
         }
-        EventKind::Intent { step, .. } => {
+        EventKind::Intent { step, request, .. } => {
+            if let (Some(flag), Some(before)) = (request["flag"].as_str(), request.get("before")) {
+                run.flags_before
+                    .insert(*step, (flag.to_string(), before.clone()));
+            }
             run.in_flight = Some((*step, event.at));
             run.intended.insert(*step);
             run.inconclusive = None;
         }
-        EventKind::StepDone { step, .. } => {
+        EventKind::StepDone { step, detail, .. } => {
+            if let (Some(flag), Some(after)) = (detail["flag"].as_str(), detail.get("after")) {
+                run.flag_states.insert(flag.to_string(), after.clone());
+            }
             run.done.insert(*step);
             run.in_flight = None;
             run.failed = None;
@@ -213,8 +226,15 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             run.rollback_failed = None;
         }
         EventKind::RollbackFailed { error, .. } => run.rollback_failed = Some(error.clone()),
-        EventKind::Undone { step, .. } => {
-            run.undone.insert(*step);
+        // A flag that could not be put back is still to be put back (by the next
+        // rollback); any other undo is tried once.
+        EventKind::Undone { step, error, .. } => {
+            if let (None, Some((flag, before))) = (error, run.flags_before.get(step)) {
+                run.flag_states.insert(flag.clone(), before.clone());
+            }
+            if error.is_none() || !run.flags_before.contains_key(step) {
+                run.undone.insert(*step);
+            }
         }
         EventKind::RolledBack { .. } => run.outcome = Some(Outcome::RolledBack),
         EventKind::Aborted { .. } => {
@@ -236,6 +256,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         | EventKind::Extended { .. }
         | EventKind::Overridden { .. }
         | EventKind::BudgetChecked { .. }
+        | EventKind::FlagsRestored { .. }
         | EventKind::NotifyFailed { .. } => {}
     }
 }

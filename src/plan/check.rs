@@ -136,6 +136,7 @@ fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
             StepKind::Analysis(name) if !plan.analyses.contains_key(&name.raw) => {
                 unknown(d, name, "analysis", plan.analyses.keys());
             }
+            StepKind::Flag(flag) => flag_step(plan, env, step.pos, flag, d),
             StepKind::Approval(None) if env.approval.is_none() => {
                 d.at(step.pos, format!("an `approval` step needs approvers: give them here or in environment `{}`'s `approval`", env.name));
             }
@@ -149,6 +150,46 @@ fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
             format!("environment `{}` ends at weight {w}; its last `deploy` step must be at full weight", env.name),
         ),
         _ => {}
+    }
+}
+
+/// A flag step names a provider the plan has (or the plan has only one), which maps the
+/// step's environment to one of its own.
+fn flag_step(plan: &Plan, env: &Environment, pos: Pos, flag: &FlagStep, d: &mut Diagnostics) {
+    let provider = match (&flag.provider, plan.flag_provider(flag)) {
+        (_, Some((_, provider))) => provider,
+        (Some(name), None) => {
+            return unknown(d, name, "flag provider", plan.flag_providers.keys());
+        }
+        (None, None) if plan.flag_providers.is_empty() => {
+            return d.at(
+                pos,
+                format!(
+                    "flag step `{}` needs a flag provider and the plan defines none (`providers.flags`)",
+                    flag.name
+                ),
+            );
+        }
+        (None, None) => {
+            let names: Vec<&str> = plan.flag_providers.keys().map(String::as_str).collect();
+            return d.at(
+                pos,
+                format!(
+                    "flag step `{}` must say which flag provider (`provider: …`): the plan defines {}",
+                    flag.name,
+                    names.join(", ")
+                ),
+            );
+        }
+    };
+    if provider.environment(&env.name).is_none() {
+        d.at(
+            pos,
+            format!(
+                "flag step `{}` is in environment `{}`, which the flag provider's `environments` does not map to an environment of its own",
+                flag.name, env.name
+            ),
+        );
     }
 }
 

@@ -71,7 +71,7 @@ pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> 
         .get("record")
         .map_or_else(|| Some(default_record()), |n| record(n, d));
     let vars = f.get("vars").map(|n| vars(n, d)).unwrap_or_default();
-    let (deploy_providers, metrics_providers) = f
+    let (deploy_providers, metrics_providers, flag_providers) = f
         .get("providers")
         .map(|n| providers(n, d))
         .unwrap_or_default();
@@ -108,6 +108,7 @@ pub fn plan(root: &Node, path: PathBuf, digest: String, d: &mut Diagnostics) -> 
         vars,
         deploy_providers,
         metrics_providers,
+        flag_providers,
         environments,
         analyses,
         notify,
@@ -219,6 +220,7 @@ fn vars(node: &Node, d: &mut Diagnostics) -> BTreeMap<String, String> {
 type ProviderMaps = (
     BTreeMap<String, DeployProvider>,
     BTreeMap<String, MetricsProvider>,
+    BTreeMap<String, FlagProvider>,
 );
 
 fn providers(node: &Node, d: &mut Diagnostics) -> ProviderMaps {
@@ -237,6 +239,7 @@ fn providers(node: &Node, d: &mut Diagnostics) -> ProviderMaps {
     };
     let deploy_nodes = named("deploy", &mut f, d);
     let metrics_nodes = named("metrics", &mut f, d);
+    let flag_nodes = named("flags", &mut f, d);
     f.finish(d);
     let deploy = deploy_nodes
         .iter()
@@ -246,7 +249,88 @@ fn providers(node: &Node, d: &mut Diagnostics) -> ProviderMaps {
         .iter()
         .filter_map(|(name, n)| Some((name.clone(), metrics_provider(name, n, d)?)))
         .collect();
-    (deploy, metrics)
+    let flags = flag_nodes
+        .iter()
+        .filter_map(|(name, n)| Some((name.clone(), flag_provider(name, n, d)?)))
+        .collect();
+    (deploy, metrics, flags)
+}
+
+fn flag_provider(name: &str, node: &Node, d: &mut Diagnostics) -> Option<FlagProvider> {
+    let mut f = Fields::of(node, format!("flag provider `{name}`"), d)?;
+    provider_type(&mut f, &["unleash"], d)?;
+    let url = f.require("url", d).and_then(|n| read::text(n, "url", d));
+    let token = f
+        .require("token", d)
+        .and_then(|n| read::text(n, "token", d));
+    let project = f.get("project").map_or(Some("default".to_string()), |n| {
+        read::string(n, "project", d)
+    });
+    let environments = f.require("environments", d).and_then(|n| {
+        let entries = read::entries(n, "environments", d)?;
+        let mut map = BTreeMap::new();
+        for (k, v) in entries {
+            map.insert(key_text(k), read::string(v, &key_text(k), d)?);
+        }
+        Some(map)
+    });
+    let timeout = f
+        .get("timeout")
+        .and_then(|n| read::duration_within(n, "timeout", CALL_TIMEOUT, d));
+    f.finish(d);
+    Some(FlagProvider::Unleash(Unleash {
+        url: url?,
+        token: token?,
+        project: project?,
+        environments: environments?,
+        timeout: timeout.unwrap_or(FLAG_TIMEOUT),
+    }))
+}
+
+/// How long one call to a flag provider may take: a kill switch must not hang.
+const FLAG_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn flag_step(node: &Node, d: &mut Diagnostics) -> Option<FlagStep> {
+    let mut f = Fields::of(node, "a `flag` step", d)?;
+    let provider = f.get("provider").and_then(|n| read::text(n, "provider", d));
+    let name = f
+        .require("name", d)
+        .and_then(|n| read::string(n, "name", d));
+    let enabled = f
+        .get("enabled")
+        .and_then(|n| read::boolean(n, "enabled", d));
+    let rollout = f.get("rollout").and_then(|n| {
+        let r = read::uint(n, "rollout", d)?;
+        if r > 100 {
+            d.at(
+                n.pos,
+                format!("`rollout` is a percentage from 0 to 100, found {r}"),
+            );
+            return None;
+        }
+        Some(r as u8)
+    });
+    let stickiness = f
+        .get("stickiness")
+        .and_then(|n| read::string(n, "stickiness", d));
+    let group_id = f.get("groupId").and_then(|n| read::string(n, "groupId", d));
+    let pos = f.pos;
+    f.finish(d);
+    if enabled.is_none() && rollout.is_none() {
+        d.at(
+            pos,
+            "a `flag` step needs `enabled` or `rollout` (or both): what is the flag to become?",
+        );
+        return None;
+    }
+    Some(FlagStep {
+        provider,
+        name: name?,
+        enabled,
+        rollout,
+        stickiness,
+        group_id,
+    })
 }
 
 fn provider_type(
@@ -529,7 +613,7 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
     })
 }
 
-const STEP_KINDS: [&str; 7] = [
+const STEP_KINDS: [&str; 8] = [
     "deploy",
     "pause",
     "analysis",
@@ -537,6 +621,7 @@ const STEP_KINDS: [&str; 7] = [
     "http",
     "exec",
     "error_budget",
+    "flag",
 ];
 
 fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
@@ -616,6 +701,7 @@ fn step(node: &Node, d: &mut Diagnostics) -> Option<Step> {
             f.finish(d);
             StepKind::Exec(ExecStep { exec: exec?, undo })
         }
+        "flag" => StepKind::Flag(flag_step(value, d)?),
         other => {
             let hint = super::diag::did_you_mean(other, STEP_KINDS)
                 .map(|c| format!(" (did you mean `{c}`?)"))

@@ -28,6 +28,7 @@ pub struct Plan {
     pub vars: BTreeMap<String, String>,
     pub deploy_providers: BTreeMap<String, DeployProvider>,
     pub metrics_providers: BTreeMap<String, MetricsProvider>,
+    pub flag_providers: BTreeMap<String, FlagProvider>,
     pub environments: Vec<Environment>,
     pub analyses: BTreeMap<String, Analysis>,
     pub notify: Vec<Notify>,
@@ -115,6 +116,34 @@ pub enum MetricsProvider {
     },
 }
 
+/// Where feature flags are switched (`providers.flags`).
+#[derive(Debug, Clone)]
+pub enum FlagProvider {
+    Unleash(Unleash),
+}
+
+/// Unleash's Admin API: its base URL, a token (admin or personal, usually from
+/// `secret.*`), the project the flags are in, and which Unleash environment each relctl
+/// environment is.
+#[derive(Debug, Clone)]
+pub struct Unleash {
+    pub url: Text,
+    pub token: Text,
+    pub project: String,
+    /// relctl environment → Unleash environment.
+    pub environments: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+impl FlagProvider {
+    /// The Unleash environment relctl's `env` is, if the provider maps it.
+    pub fn environment(&self, env: &str) -> Option<&str> {
+        match self {
+            FlagProvider::Unleash(u) => u.environments.get(env).map(String::as_str),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Auth {
     Bearer(Text),
@@ -156,6 +185,40 @@ pub enum StepKind {
     Exec(ExecStep),
     /// The environment's `error_budget` read again: a gate that rolls back when it says no.
     ErrorBudget,
+    /// A feature flag switched in the environment; its undo restores what it was.
+    Flag(FlagStep),
+}
+
+/// `flag: { name, enabled?, rollout?, stickiness?, groupId? }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlagStep {
+    /// The flag provider; `None` when the plan has exactly one.
+    pub provider: Option<Text>,
+    pub name: String,
+    /// On or off; with a `rollout` and no `enabled`, on.
+    pub enabled: Option<bool>,
+    /// The percentage of a gradual rollout (Unleash's `flexibleRollout`).
+    pub rollout: Option<u8>,
+    pub stickiness: Option<String>,
+    pub group_id: Option<String>,
+}
+
+impl FlagStep {
+    /// Whether the flag is to be on once the step is done.
+    pub fn turns_on(&self) -> bool {
+        self.enabled.unwrap_or(true)
+    }
+
+    /// What the step does, as the record and `relctl plan` say it: `flag new-checkout
+    /// 25%`, `flag new-checkout on`, `flag new-checkout off`.
+    pub fn action(&self) -> String {
+        match (self.turns_on(), self.rollout) {
+            (true, Some(r)) => format!("flag {} {r}%", self.name),
+            (false, Some(r)) => format!("flag {} off ({r}% when on)", self.name),
+            (true, None) => format!("flag {} on", self.name),
+            (false, None) => format!("flag {} off", self.name),
+        }
+    }
 }
 
 impl StepKind {
@@ -169,6 +232,7 @@ impl StepKind {
             StepKind::Http(_) => StepAction::Http,
             StepKind::Exec(_) => StepAction::Exec,
             StepKind::ErrorBudget => StepAction::ErrorBudget,
+            StepKind::Flag(_) => StepAction::Flag,
         }
     }
 
@@ -188,6 +252,7 @@ pub enum StepAction {
     Http,
     Exec,
     ErrorBudget,
+    Flag,
 }
 
 impl StepAction {
@@ -200,6 +265,7 @@ impl StepAction {
             StepAction::Http => "http",
             StepAction::Exec => "exec",
             StepAction::ErrorBudget => "error_budget",
+            StepAction::Flag => "flag",
         }
     }
 
@@ -215,6 +281,7 @@ impl StepAction {
             StepAction::Http,
             StepAction::Exec,
             StepAction::ErrorBudget,
+            StepAction::Flag,
         ]
         .into_iter()
         .find(|a| a.name() == word)
@@ -446,5 +513,21 @@ impl Analysis {
 impl Plan {
     pub fn environment(&self, name: &str) -> Option<&Environment> {
         self.environments.iter().find(|e| e.name == name)
+    }
+
+    /// The provider a flag step uses: the one it names, else the plan's only one.
+    pub fn flag_provider(&self, step: &FlagStep) -> Option<(&str, &FlagProvider)> {
+        match &step.provider {
+            Some(name) => self
+                .flag_providers
+                .get_key_value(&name.raw)
+                .map(|(k, v)| (k.as_str(), v)),
+            None if self.flag_providers.len() == 1 => self
+                .flag_providers
+                .iter()
+                .next()
+                .map(|(k, v)| (k.as_str(), v)),
+            None => None,
+        }
     }
 }

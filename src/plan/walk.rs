@@ -34,6 +34,14 @@ pub fn templates(plan: &Plan) -> Vec<(&Text, Scope)> {
             MetricsProvider::Http { request: r, .. } => request(r, &mut out),
         }
     }
+    for provider in plan.flag_providers.values() {
+        match provider {
+            FlagProvider::Unleash(u) => {
+                out.push((&u.url, Scope::Step));
+                out.push((&u.token, Scope::Step));
+            }
+        }
+    }
     for env in &plan.environments {
         for step in &env.steps {
             match &step.kind {

@@ -407,6 +407,16 @@ fn no_answer(err: reqwest::Error, timeout: Duration) -> NoAnswer {
         return timed_out(timeout);
     }
     let retry = !(err.is_builder() || err.is_redirect());
+    NoAnswer {
+        message: error_chain(err),
+        retry,
+        timed_out: false,
+    }
+}
+
+/// A request error and its causes, without the URL: "error sending request: client
+/// error (Connect): tcp connect error: Connection refused (os error 111)".
+pub fn error_chain(err: reqwest::Error) -> String {
     let err = err.without_url();
     let mut parts = vec![err.to_string()];
     let mut source = std::error::Error::source(&err);
@@ -417,11 +427,7 @@ fn no_answer(err: reqwest::Error, timeout: Duration) -> NoAnswer {
         }
         source = cause.source();
     }
-    NoAnswer {
-        message: parts.join(": "),
-        retry,
-        timed_out: false,
-    }
+    parts.join(": ")
 }
 
 fn into_response(answer: Answer, attempts: u32, secrets: &Secrets) -> Response {

@@ -3,6 +3,7 @@
 //! anything here is called; everything it returns is already masked.
 
 pub mod exec;
+pub mod flags;
 pub mod http;
 pub mod metrics;
 pub mod notify;

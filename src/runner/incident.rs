@@ -188,9 +188,11 @@ impl Runner<'_> {
         .into())
     }
 
-    /// Runs the `undo` of every completed `http`/`exec` step of `run` not undone yet, in
+    /// Puts back the flags the release changed (first: the fastest lever), then runs
+    /// the `undo` of every completed `http`/`exec` step of `run` not undone yet, in
     /// reverse order, each recorded; with `skip`, records each as skipped instead.
     async fn undo(&self, env_name: &str, run: &EnvRun, skip: bool) -> anyhow::Result<()> {
+        self.restore_flags(env_name, run, skip).await?;
         let env = self
             .plan
             .environment(env_name)

@@ -3,7 +3,7 @@
 //! record, so a resumed or concurrent run sees what really happened.
 //!
 //! `drive.rs` runs the decision loop, `approval.rs` waits at a gate, `run_step.rs`
-//! runs one step, `incident.rs` rolls back, `report.rs` tells the hooks, GitHub
+//! runs one step, `incident.rs` rolls back, `flags.rs` switches flags and puts them back, `report.rs` tells the hooks, GitHub
 //! Actions and the terminal how it went;
 //! `surroundings.rs` is what the process environment says, read once; `open.rs`
 //! opens the plan's record; `steps.rs` prepares and performs a step through the
@@ -15,6 +15,7 @@ mod approval;
 pub mod budget;
 pub mod context;
 mod drive;
+mod flags;
 pub mod incident;
 mod open;
 pub mod push;

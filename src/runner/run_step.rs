@@ -45,6 +45,9 @@ impl Runner<'_> {
         if matches!(step.kind, StepKind::ErrorBudget) {
             return self.budget_step(env_name, index).await;
         }
+        if let StepKind::Flag(flag) = &step.kind {
+            return self.flag_step(env_name, index, flag, run, &scope).await;
+        }
         let provider = self.plan.deploy_providers.get(&env.deploy.raw);
         let prepared = steps::prepare(
             &scope,
@@ -195,7 +198,7 @@ impl Runner<'_> {
         }
     }
 
-    fn step_failed(
+    pub(super) fn step_failed(
         &self,
         env: &str,
         index: usize,

@@ -213,7 +213,8 @@ pub fn step_weight(env: &Environment, index: usize) -> u8 {
 
 /// Step `index` of `env` made concrete for `scope` (made with `step_weight`), as
 /// promote performs it and `relctl plan` shows it; `None` for an analysis (the
-/// analysis runner's, src/runner/analysis.rs) and for a deploy without `provider`.
+/// analysis runner's, src/runner/analysis.rs), an error budget, a flag (src/runner/flags.rs)
+/// and for a deploy without `provider`.
 pub fn prepare(
     scope: &Scope,
     env: &Environment,
@@ -228,7 +229,7 @@ pub fn prepare(
         StepKind::Approval(_) => Ok(Prepared::Nothing),
         StepKind::Http(h) => http_call(scope, &h.call, Some(key)),
         StepKind::Exec(e) => command(scope, &e.exec).map(Prepared::Exec),
-        StepKind::Analysis(_) | StepKind::ErrorBudget => return None,
+        StepKind::Analysis(_) | StepKind::ErrorBudget | StepKind::Flag(_) => return None,
     })
 }
 

@@ -17,6 +17,7 @@ pub mod setup;
 pub mod silent;
 pub mod snapshot;
 pub mod tls;
+pub mod unleash;
 pub mod wait;
 
 pub use setup::Setup;

@@ -1,0 +1,217 @@
+//! Flag steps: read the flag's state, record it with the intent, switch the flag through
+//! its provider (src/providers/flags.rs) and record what it became; and their undo,
+//! which puts back the state recorded before the release changed the flag. A rollback
+//! restores flags before anything else: a flag flip takes a moment, a redeploy minutes.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use serde_json::json;
+
+use super::Runner;
+use super::context::Scope;
+use super::steps::StepError;
+use crate::engine::{EnvRun, EventKind};
+use crate::plan::template::{Landing, render};
+use crate::plan::{FlagProvider, FlagStep, StepKind};
+use crate::providers::flags::{Change, FlagState, Unleash};
+
+impl Runner<'_> {
+    /// The Unleash a flag step of `scope.env` talks to, its templates rendered.
+    fn unleash<'s>(&'s self, scope: &Scope, flag: &FlagStep) -> Result<Unleash<'s>, StepError> {
+        let Some((name, FlagProvider::Unleash(u))) = self.plan.flag_provider(flag) else {
+            return Err(StepError::provider(format!(
+                "flag `{}`: the plan has no flag provider for it",
+                flag.name
+            )));
+        };
+        let environment = u.environments.get(scope.env).ok_or_else(|| {
+            StepError::provider(format!(
+                "flag `{}`: flag provider `{name}` maps no Unleash environment to `{}`",
+                flag.name, scope.env
+            ))
+        })?;
+        let ctx = scope.value();
+        let url = render(&u.url, Landing::Url, &ctx).map_err(StepError::provider)?;
+        let token = render(&u.token, Landing::Text, &ctx).map_err(StepError::provider)?;
+        Ok(Unleash {
+            client: self
+                .client()
+                .map_err(|e| StepError::provider(format!("{e:#}")))?,
+            url: url.trim_end_matches('/').to_string(),
+            token,
+            project: u.project.clone(),
+            environment: environment.clone(),
+            timeout: u.timeout,
+            secrets: &self.secrets,
+        })
+    }
+
+    /// Runs flag step `index`: the flag's state before is read (or, resumed, taken from
+    /// the recorded intent) and recorded, then the flag is changed. A flag that cannot
+    /// be read or changed stops the release (exit 1) with Unleash's answer.
+    pub(super) async fn flag_step(
+        &self,
+        env_name: &str,
+        index: usize,
+        flag: &FlagStep,
+        run: &EnvRun,
+        scope: &Scope<'_>,
+    ) -> anyhow::Result<()> {
+        let action = flag.action();
+        let unleash = match self.unleash(scope, flag) {
+            Ok(u) => u,
+            Err(e) => return self.step_failed(env_name, index, &action, e),
+        };
+        let resumed = matches!(run.in_flight, Some((i, _)) if i == index)
+            && run.flags_before.contains_key(&index);
+        if !resumed {
+            let before = match unleash.read(&flag.name).await {
+                Ok(state) => state,
+                Err(e) => {
+                    return self.step_failed(env_name, index, &action, StepError::provider(e.0));
+                }
+            };
+            self.record_event(
+                Some(env_name),
+                EventKind::Intent {
+                    step: index,
+                    action: action.clone(),
+                    request: json!({
+                        "flag": flag.name,
+                        "unleash": { "url": self.secrets.mask(&unleash.url), "project": unleash.project, "environment": unleash.environment },
+                        "change": { "enabled": flag.turns_on(), "rollout": flag.rollout, "stickiness": flag.stickiness, "groupId": flag.group_id },
+                        "before": before,
+                    }),
+                },
+            )?;
+        }
+        let t0 = Instant::now();
+        let change = Change {
+            enabled: flag.turns_on(),
+            rollout: flag.rollout,
+            stickiness: flag.stickiness.clone(),
+            group_id: flag.group_id.clone(),
+        };
+        match unleash.apply(&flag.name, &change).await {
+            Ok(after) => self.record_event(
+                Some(env_name),
+                EventKind::StepDone {
+                    step: index,
+                    action,
+                    detail: json!({ "flag": flag.name, "after": after, "state": after.summary() }),
+                    ms: t0.elapsed().as_millis() as u64,
+                },
+            ),
+            Err(e) => self.step_failed(env_name, index, &action, StepError::provider(e.0)),
+        }
+    }
+
+    /// `relctl rollback --flags-only`: puts back the flags this release changed in
+    /// `env_name` and records that its code stayed. `None` when there was nothing to put
+    /// back; else the flags, and how long since `start`. A flag that could not be put
+    /// back is exit 1 (it stays to be put back by the next try).
+    pub async fn restore_flags_only(
+        &self,
+        env_name: &str,
+        reason: &str,
+        start: Instant,
+    ) -> anyhow::Result<Option<(Vec<String>, std::time::Duration)>> {
+        let snapshot = self.store.snapshot()?;
+        let file = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
+        drop(snapshot);
+        let run = crate::engine::fold(file.as_ref()).env(env_name);
+        let outcomes = self.restore_flags(env_name, &run, false).await?;
+        if outcomes.is_empty() {
+            return Ok(None);
+        }
+        let failed: Vec<&str> = outcomes.iter().filter_map(|(_, e)| e.as_deref()).collect();
+        if !failed.is_empty() {
+            return Err(crate::error::Error::new(
+                crate::error::Exit::Failed,
+                format!("putting the flags back in {env_name} failed: {}", failed.join("; ")),
+            )
+            .with_hint(format!(
+                "run `relctl rollback --env {env_name} --flags-only` again; the record says which were put back"
+            ))
+            .into());
+        }
+        let took = start.elapsed();
+        let flags: Vec<String> = outcomes.into_iter().map(|(name, _)| name).collect();
+        self.record_event(
+            Some(env_name),
+            EventKind::FlagsRestored {
+                reason: reason.to_string(),
+                flags: flags.clone(),
+                ms: took.as_millis() as u64,
+            },
+        )?;
+        Ok(Some((flags, took)))
+    }
+
+    /// Puts back every flag the release's steps in `env_name` changed (those not put
+    /// back yet), each to its state before the first of them, and records each step
+    /// undone; with `skip`, records them skipped. Each flag, and why it could not be
+    /// put back if it could not.
+    pub(super) async fn restore_flags(
+        &self,
+        env_name: &str,
+        run: &EnvRun,
+        skip: bool,
+    ) -> anyhow::Result<Vec<(String, Option<String>)>> {
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        // Flag → its steps to undo, the first one's state before (what goes back).
+        let mut flags: BTreeMap<&str, (Vec<usize>, &FlagStep, &serde_json::Value)> =
+            BTreeMap::new();
+        for (index, (name, before)) in &run.flags_before {
+            if run.undone.contains(index) {
+                continue;
+            }
+            let Some(StepKind::Flag(step)) = env.steps.get(*index).map(|s| &s.kind) else {
+                continue;
+            };
+            flags
+                .entry(name.as_str())
+                .or_insert((Vec::new(), step, before))
+                .0
+                .push(*index);
+        }
+        let own = self.own_deployable();
+        let mut restored = Vec::new();
+        for (name, (indices, step, before)) in flags {
+            let error = if skip {
+                None
+            } else {
+                let scope = self.scope(env_name, &own, run.baseline.as_ref(), indices[0], 0);
+                let result = match self.unleash(&scope, step) {
+                    Ok(unleash) => match serde_json::from_value::<FlagState>(before.clone()) {
+                        Ok(state) => unleash.restore(name, &state).await.map_err(|e| e.0),
+                        Err(e) => Err(format!(
+                            "flag `{name}`: the state recorded before the release cannot be read: {e}"
+                        )),
+                    },
+                    Err(e) => Err(e.message),
+                };
+                result.err().map(|e| self.secrets.mask(&e))
+            };
+            if !skip {
+                restored.push((name.to_string(), error.clone()));
+            }
+            for index in indices.into_iter().rev() {
+                self.record_event(
+                    Some(env_name),
+                    EventKind::Undone {
+                        step: index,
+                        error: error.clone(),
+                        skipped: skip,
+                    },
+                )?;
+            }
+        }
+        Ok(restored)
+    }
+}
