@@ -493,7 +493,9 @@ impl Store {
         // Decide on what others pushed, not on a stale local view.
         let mut seen = match self.fetch(remote)? {
             Fetched::Tip(tip) => tip,
-            Fetched::Unreachable(why) => return self.append_local(build, Some(why)),
+            Fetched::Unreachable(why) | Fetched::Busy(why) => {
+                return self.append_local(build, Some(why));
+            }
         };
         self.integrate(seen)?;
         let mut backoff = Backoff::default();
@@ -522,7 +524,7 @@ impl Store {
                 };
                 let now = match self.fetch(remote)? {
                     Fetched::Tip(tip) => tip,
-                    Fetched::Unreachable(fetch_why) => {
+                    Fetched::Unreachable(fetch_why) | Fetched::Busy(fetch_why) => {
                         return Ok(Some(Appended::local(oid, Some(fetch_why))));
                     }
                 };
