@@ -130,7 +130,7 @@ pub fn record(
                 update(&mut file)?;
                 if file != before {
                     let path = env_path(&header.app, env);
-                    let content = encode(&file, &path)?;
+                    let content = super::rejected::encode(&file, &path)?;
                     files::written(&content, &file);
                     changes.push(Change { content, path });
                 }

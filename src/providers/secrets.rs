@@ -13,29 +13,45 @@ pub const MASK: &str = "***";
 
 /// The URL with the password in its userinfo (`user:password@`) replaced by `MASK`; the
 /// user name and everything else are left as written. Over http(s), a user name given
-/// alone (`https://TOKEN@host/…`, how many forges take a token) is masked too. A URL
-/// without a scheme (git's `git@host:path`) has no password to hide and is returned as
-/// it is.
+/// alone (`https://TOKEN@host/…`, how many forges take a token) is masked too. git's
+/// scp-like form is masked the same way (`ci:TOKEN@host:path`); given a user name alone
+/// (`git@host:path`), it has no password to hide and is returned as it is.
 pub fn mask_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some((before, userinfo, after)) = url_userinfo(url) else {
         return url.to_string();
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:{MASK}@{host}{path}")
-        }
-        Some((user, host))
-            if !user.is_empty()
-                && (scheme.eq_ignore_ascii_case("https")
-                    || scheme.eq_ignore_ascii_case("http")) =>
-        {
-            format!("{scheme}://{MASK}@{host}{path}")
-        }
-        _ => url.to_string(),
+    let http = before.eq_ignore_ascii_case("https://") || before.eq_ignore_ascii_case("http://");
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{before}{user}:{MASK}@{after}"),
+        None if !userinfo.is_empty() && http => format!("{before}{MASK}@{after}"),
+        None => url.to_string(),
     }
+}
+
+/// The password in a URL's userinfo (`user:password@`), if it has one.
+pub fn url_password(url: &str) -> Option<&str> {
+    let (_, userinfo, _) = url_userinfo(url)?;
+    let (_, password) = userinfo.split_once(':')?;
+    Some(password).filter(|password| !password.is_empty())
+}
+
+/// A URL cut around its userinfo: (what comes before it, the userinfo without its `@`,
+/// what comes after the `@`). With a scheme, the userinfo is the authority's part before
+/// its last `@`; in git's scp-like form (`[user[:password]@]host:path`, no scheme), the
+/// part before the last `@` ahead of the path's first `/`. None when there is none.
+pub fn url_userinfo(url: &str) -> Option<(&str, &str, &str)> {
+    let (start, end) = match url.find("://") {
+        Some(at) => {
+            let start = at + "://".len();
+            let end = url[start..]
+                .find(['/', '?', '#'])
+                .map_or(url.len(), |i| start + i);
+            (start, end)
+        }
+        None => (0, url.find('/').unwrap_or(url.len())),
+    };
+    let at = start + url[start..end].rfind('@')?;
+    Some((&url[..start], &url[start..at], &url[at + 1..]))
 }
 
 /// The shortest secret relctl accepts: a shorter one would be found in ordinary words
@@ -547,6 +563,12 @@ mod tests {
             ),
             ("https://host/a@b:c", "https://host/a@b:c"),
             ("git@github.com:acme/app", "git@github.com:acme/app"),
+            (
+                "ci:s3cr3t@example.invalid:org/records.git",
+                "ci:***@example.invalid:org/records.git",
+            ),
+            ("ci:t@k@host:a/b@c", "ci:***@host:a/b@c"),
+            ("/srv/git/a:b@c/records.git", "/srv/git/a:b@c/records.git"),
         ] {
             assert_eq!(mask_url_password(url), shown, "{url}");
         }

@@ -121,11 +121,7 @@ impl HttpConfig {
 pub(super) fn credential_secrets(http: &HttpConfig, token: Option<&str>, url: &str) -> Secrets {
     let mut values = http.secrets();
     values.extend(token.map(str::to_string));
-    values.extend(
-        Url::parse(url)
-            .and_then(|u| u.password)
-            .filter(|p| !p.is_empty()),
-    );
+    values.extend(crate::providers::secrets::url_password(url).map(str::to_string));
     Secrets::from_values(values.into_iter().map(|value| ("git credential", value)))
 }
 

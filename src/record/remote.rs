@@ -5,7 +5,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, Utc};
@@ -20,12 +20,27 @@ use super::waiting::{self, ANSWER, WHOLE, Waited};
 use crate::error::{Error, Exit};
 use crate::providers::secrets::Secrets;
 
+/// How long a fetch waits for a lock in this clone that another process holds (a
+/// ref being updated by another relctl sharing the clone, as commands of several
+/// repositories sharing one `record.url` do) before saying the clone is busy.
+const CLONE_BUSY_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Whether `err` is a lock file of this repository held by another process. libgit2
+/// says so with `Locked`, except when a fetch updates its refs, where only its message
+/// ("failed to lock file '…' for writing") does.
+fn held_lock(err: &git2::Error) -> bool {
+    err.code() == ErrorCode::Locked || err.message().starts_with("failed to lock file ")
+}
+
 /// What a fetch saw of the remote branch.
 pub(super) enum Fetched {
     /// Its tip, `None` when the remote has no such branch yet.
     Tip(Option<Oid>),
     /// Why the remote could not be reached.
     Unreachable(String),
+    /// Why this clone could not take the fetch in: a lock of it stayed held by another
+    /// process (`busy`). The command goes on as with an unreachable remote.
+    Busy(String),
 }
 
 /// How current a reader's view of the branch is, after `refresh`.
@@ -177,7 +192,7 @@ impl Store {
         let fetched = self.away(&remote, timeout, "fetching from", Store::fetch_here)?;
         let tip = match fetched {
             Some(Fetched::Tip(tip)) => tip,
-            Some(Fetched::Unreachable(why)) => return stale(why),
+            Some(Fetched::Unreachable(why) | Fetched::Busy(why)) => return stale(why),
             None => {
                 return stale(format!(
                     "no answer from remote `{remote}` within {} s",
@@ -322,7 +337,7 @@ impl Store {
         while moved < MAX_ATTEMPTS {
             let remote_tip = match self.fetch(remote)? {
                 Fetched::Tip(tip) => tip,
-                Fetched::Unreachable(why) => {
+                Fetched::Unreachable(why) | Fetched::Busy(why) => {
                     self.catch_up_with_last_fetch(remote)?;
                     return Ok(Sync {
                         pushed: 0,
@@ -418,8 +433,12 @@ impl Store {
                     ))
                 })
         };
-        if let Fetched::Unreachable(why) = &fetched {
-            self.give_up(name, why);
+        match &fetched {
+            Fetched::Unreachable(why) => self.give_up(name, why),
+            // Each later fetch would wait as long again: the command's commits stay
+            // here, and the next command pushes them.
+            Fetched::Busy(why) => self.keep_local(why),
+            Fetched::Tip(_) => {}
         }
         Ok(fetched)
     }
@@ -455,7 +474,24 @@ impl Store {
             .custom_headers(&headers)
             .update_fetchhead(false)
             .download_tags(AutotagOption::None);
-        if let Err(err) = remote.fetch(&[&refspec], Some(&mut options), Some("relctl: fetch")) {
+        // Another relctl (or git) on this machine updating a ref of this clone holds
+        // its lock for a moment: wait for it rather than call the remote unreachable.
+        let began = Instant::now();
+        let mut backoff = Backoff::default();
+        let fetched = loop {
+            match remote.fetch(&[&refspec], Some(&mut options), Some("relctl: fetch")) {
+                Err(err) if held_lock(&err) && began.elapsed() < CLONE_BUSY_PATIENCE => {
+                    backoff.wait();
+                }
+                done => break done,
+            }
+        };
+        if let Err(err) = fetched {
+            if held_lock(&err) {
+                let why = self.busy(&access.mask(err.message()));
+                tracing::debug!(remote = name, error = why, "clone busy");
+                return Ok(Fetched::Busy(why));
+            }
             let why = access.explain(&err);
             tracing::debug!(remote = name, url = access.url, error = why, "fetch failed");
             return Ok(Fetched::Unreachable(format!(
@@ -488,6 +524,19 @@ impl Store {
         self.stamp_fetch(name);
         tracing::debug!(remote = name, ?tip, "fetched");
         Ok(Fetched::Tip(tip))
+    }
+
+    /// Why a fetch did not land when a lock in this clone stayed held for
+    /// `CLONE_BUSY_PATIENCE`; `held` is libgit2's message, which names the lock file.
+    fn busy(&self, held: &str) -> String {
+        format!(
+            "{} was busy for {} s ({}): another relctl or git on this machine is using it; \
+             if none is running, one that was killed left the lock file behind, and \
+             removing it lets relctl fetch again",
+            self.path().display(),
+            CLONE_BUSY_PATIENCE.as_secs(),
+            held.trim_end_matches([' ', ':']),
+        )
     }
 
     /// The remote's branch no longer contains what this clone last saw there

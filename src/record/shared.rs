@@ -67,18 +67,16 @@ fn cache_root() -> Result<PathBuf> {
 }
 
 /// `url` without what may be a credential: the user name and password of a
-/// `scheme://user:password@host/…` URL (some servers take a token as the user name).
-/// An scp-like `user@host:path` has no password and is kept as it is.
+/// `scheme://user:password@host/…` URL (some servers take a token as the user name),
+/// and of an scp-like `user:password@host:path`. An scp-like `user@host:path` has no
+/// password and is kept as it is.
 fn without_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    format!("{scheme}://{host}{path}")
+    match crate::providers::secrets::url_userinfo(url) {
+        Some((before, userinfo, after)) if !before.is_empty() || userinfo.contains(':') => {
+            format!("{before}{after}")
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// The clone's directory name: readable host and path, then a hash of the URL
@@ -241,6 +239,10 @@ mod tests {
             "git@github.com:acme/records.git"
         );
         assert!(dir_name("/srv/git/records.git").starts_with("srv_git_records.git-"));
+        // scp-like, with a password: neither reaches the directory's name.
+        let name = dir_name("ci:s3cr3t@git.example.com:platform/records.git");
+        assert!(!name.contains("s3cr3t"), "{name}");
+        assert_eq!(name, dir_name("git.example.com:platform/records.git"));
     }
 
     #[test]

@@ -97,6 +97,10 @@ pub struct Snapshot<'r> {
     branch: &'r str,
     tip: Option<Oid>,
     tree: Option<Tree<'r>>,
+    /// The directory a lookup last went into, and its tree: the files of one directory
+    /// (an app's environments, read one after the other by `status --all`) are looked up
+    /// from it rather than from the top through `apps/`.
+    last_dir: RefCell<Option<(String, Tree<'r>)>>,
 }
 
 /// A whole file written at `path` ("releases/x.yaml").
@@ -333,6 +337,7 @@ impl Store {
                 branch: &self.branch,
                 tip: Some(oid),
                 tree: Some(tree),
+                last_dir: RefCell::default(),
             },
             parent,
         ))
@@ -472,6 +477,7 @@ impl Store {
             branch: &self.branch,
             tip,
             tree,
+            last_dir: RefCell::default(),
         })
     }
 
@@ -493,7 +499,9 @@ impl Store {
         // Decide on what others pushed, not on a stale local view.
         let mut seen = match self.fetch(remote)? {
             Fetched::Tip(tip) => tip,
-            Fetched::Unreachable(why) => return self.append_local(build, Some(why)),
+            Fetched::Unreachable(why) | Fetched::Busy(why) => {
+                return self.append_local(build, Some(why));
+            }
         };
         self.integrate(seen)?;
         let mut backoff = Backoff::default();
@@ -522,7 +530,7 @@ impl Store {
                 };
                 let now = match self.fetch(remote)? {
                     Fetched::Tip(tip) => tip,
-                    Fetched::Unreachable(fetch_why) => {
+                    Fetched::Unreachable(fetch_why) | Fetched::Busy(fetch_why) => {
                         return Ok(Some(Appended::local(oid, Some(fetch_why))));
                     }
                 };
@@ -766,7 +774,7 @@ impl Store {
     }
 }
 
-impl Snapshot<'_> {
+impl<'r> Snapshot<'r> {
     /// The records branch this is a view of, for messages.
     pub fn branch(&self) -> &str {
         self.branch
@@ -787,20 +795,50 @@ impl Snapshot<'_> {
 
     /// The blob id of a file at the tip, `None` if there is no such file.
     pub fn blob_id(&self, path: &str) -> Result<Option<Oid>> {
-        let Some(tree) = &self.tree else {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let Some(tree) = self.dir_tree(dir)? else {
             return Ok(None);
         };
-        let entry = match tree.get_path(Path::new(path)) {
-            Ok(entry) => entry,
-            Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
-            Err(err) => {
-                return Err(err).with_context(|| format!("looking up {path} in the record"));
-            }
+        let Some(entry) = tree.get_name(name) else {
+            return Ok(None);
         };
         if entry.kind() != Some(ObjectType::Blob) {
             bail!("{path} in the record is not a file");
         }
         Ok(Some(entry.id()))
+    }
+
+    /// The tree of directory `dir` ("" for the top); `None` when there is no such
+    /// directory. The last one is kept for the next lookup (`last_dir`).
+    fn dir_tree(&self, dir: &str) -> Result<Option<Tree<'r>>> {
+        let Some(tree) = &self.tree else {
+            return Ok(None);
+        };
+        let dir = dir.trim_matches('/');
+        if dir.is_empty() {
+            return Ok(Some(tree.clone()));
+        }
+        if let Some((last, kept)) = &*self.last_dir.borrow()
+            && last == dir
+        {
+            return Ok(Some(kept.clone()));
+        }
+        let entry = match tree.get_path(Path::new(dir)) {
+            Ok(entry) => entry,
+            Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
+            Err(err) => {
+                return Err(err).with_context(|| format!("looking up {dir}/ in the record"));
+            }
+        };
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok(None);
+        }
+        let found = self
+            .repo
+            .find_tree(entry.id())
+            .with_context(|| format!("reading {dir}/ from the record"))?;
+        *self.last_dir.borrow_mut() = Some((dir.to_string(), found.clone()));
+        Ok(Some(found))
     }
 
     /// The bytes of the blob `id`, the file at `path` (named in errors).
@@ -823,29 +861,8 @@ impl Snapshot<'_> {
     }
 
     fn entries(&self, dir: &str, kind: ObjectType) -> Result<Vec<String>> {
-        let Some(tree) = &self.tree else {
+        let Some(tree) = self.dir_tree(dir)? else {
             return Ok(Vec::new());
-        };
-        let dir = dir.trim_matches('/');
-        let listed;
-        let tree = if dir.is_empty() {
-            tree
-        } else {
-            let entry = match tree.get_path(Path::new(dir)) {
-                Ok(entry) => entry,
-                Err(err) if err.code() == ErrorCode::NotFound => return Ok(Vec::new()),
-                Err(err) => {
-                    return Err(err).with_context(|| format!("looking up {dir}/ in the record"));
-                }
-            };
-            if entry.kind() != Some(ObjectType::Tree) {
-                return Ok(Vec::new());
-            }
-            listed = self
-                .repo
-                .find_tree(entry.id())
-                .with_context(|| format!("reading {dir}/ from the record"))?;
-            &listed
         };
         Ok(tree
             .iter()
