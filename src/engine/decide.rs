@@ -32,6 +32,14 @@ pub enum Decision {
         approval: Approval,
         have: Vec<String>,
     },
+    /// Run wave `wave` of an environment with targets: every target of it not live yet
+    /// runs the environment's steps, at most the wave's `parallel` at once, once the
+    /// wave before has soaked (`not_before`).
+    Wave {
+        env: String,
+        wave: usize,
+        not_before: Option<DateTime<Utc>>,
+    },
     /// Every step is done: mark the release live here.
     MarkLive { env: String },
     /// A gate failed or a person rejected: undo and redeploy what was live before.
@@ -177,6 +185,9 @@ pub fn next(i: &Inputs) -> Decision {
         {
             return missing;
         }
+        if !env.targets.is_empty() {
+            return wave(env, &run);
+        }
         for (index, step) in env.steps.iter().enumerate() {
             if run.done.contains(&index) {
                 continue;
@@ -200,6 +211,42 @@ pub fn next(i: &Inputs) -> Decision {
         };
     }
     Decision::Done
+}
+
+/// Inside an environment with targets: the first wave with a target not live yet, else
+/// the environment is live.
+fn wave(env: &Environment, run: &EnvRun) -> Decision {
+    for (index, wave) in env.waves.iter().enumerate() {
+        let live = |name: &str| {
+            run.targets
+                .get(name)
+                .is_some_and(|t| t.outcome == Some(Outcome::Live))
+        };
+        if wave.targets.iter().all(|t| live(&t.raw)) {
+            continue;
+        }
+        // The wave before has soaked once its last target has been live that long.
+        let not_before = index
+            .checked_sub(1)
+            .and_then(|before| env.waves.get(before))
+            .and_then(|before| {
+                let soak = before.soak?;
+                let last = before
+                    .targets
+                    .iter()
+                    .filter_map(|t| run.targets.get(&t.raw)?.live_since)
+                    .max()?;
+                crate::duration::after(last, soak)
+            });
+        return Decision::Wave {
+            env: env.name.clone(),
+            wave: index,
+            not_before,
+        };
+    }
+    Decision::MarkLive {
+        env: env.name.clone(),
+    }
 }
 
 /// Every policy rule that stands between this release and `env_name`, lifted or not.

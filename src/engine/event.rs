@@ -10,6 +10,11 @@ pub struct Event {
     pub actor: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
+    /// The environment's target the event is about (docs/plan.md, "`targets` and
+    /// `waves`"); absent for an environment without targets and for the environment's
+    /// own events (entered, live, rolled back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     #[serde(flatten)]
     pub kind: EventKind,
     /// The relctl version and the plan's sha256 that produced the event.
@@ -429,6 +434,7 @@ mod tests {
             actor: "a@b.io".into(),
             actor_source: None,
             env: Some("production".into()),
+            target: None,
             kind: EventKind::Measured {
                 step: 1,
                 metric: "latency".into(),

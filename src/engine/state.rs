@@ -46,6 +46,9 @@ pub struct EnvRun {
     /// An analysis step that ended inconclusive and waits for a person.
     pub inconclusive: Option<usize>,
     pub live_since: Option<DateTime<Utc>>,
+    /// Each target's own run (its steps, failures and `live`), for an environment with
+    /// targets: events that name a target fold here, not into the environment's run.
+    pub targets: BTreeMap<String, EnvRun>,
 }
 
 impl EnvRun {
@@ -129,7 +132,10 @@ fn apply(state: &mut ReleaseState, event: &Event) {
     }
     state.interrupted = matches!(event.kind, EventKind::Interrupted { .. });
     let Some(env) = &event.env else { return };
-    let run = state.envs.entry(env.clone()).or_default();
+    let mut run = state.envs.entry(env.clone()).or_default();
+    if let Some(target) = &event.target {
+        run = run.targets.entry(target.clone()).or_default();
+    }
     match &event.kind {
         EventKind::Entered { baseline } => {
             // A fresh visit (e.g. after a rollback and --force) starts clean.

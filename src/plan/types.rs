@@ -133,6 +133,45 @@ pub struct Environment {
     pub windows: Vec<Window>,
     pub error_budget: Option<ErrorBudget>,
     pub rollback_on_failure: bool,
+    /// The places the environment is made of (regions, clusters); empty for an
+    /// environment that is one place. Every step runs once per target.
+    pub targets: Vec<Target>,
+    /// The targets in the order they are promoted: every target stands in one wave.
+    pub waves: Vec<Wave>,
+}
+
+/// One place of an environment (docs/plan.md, "`targets` and `waves`").
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub pos: Pos,
+    /// `target.vars.*` in templates: the plan's own text, trusted as `vars.*` is.
+    pub vars: BTreeMap<String, String>,
+    /// Its own deploy provider, else the environment's `deploy`.
+    pub deploy: Option<Text>,
+}
+
+/// Targets promoted together: at most `parallel` at once; the next wave starts when
+/// every target of this one is live and, with `soak`, has been for that long.
+#[derive(Debug, Clone)]
+pub struct Wave {
+    pub pos: Pos,
+    pub targets: Vec<Text>,
+    pub parallel: u32,
+    pub soak: Option<Duration>,
+}
+
+impl Environment {
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.name == name)
+    }
+
+    /// The deploy provider's name for `target` (its own, else the environment's).
+    pub fn deploy_of<'a>(&'a self, target: Option<&'a Target>) -> &'a Text {
+        target
+            .and_then(|t| t.deploy.as_ref())
+            .unwrap_or(&self.deploy)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -90,7 +90,14 @@ impl Runner<'_> {
                         self.lost_the_race(e, &env, &mut lock_deadline)?;
                     }
                 }
-                Decision::Step { env, index } => self.step(&env, index, &state.env(&env)).await?,
+                Decision::Step { env, index } => {
+                    self.step(&env, index, &state.env(&env), None).await?
+                }
+                Decision::Wave {
+                    env,
+                    wave,
+                    not_before,
+                } => self.wave(&env, wave, not_before, &state.env(&env)).await?,
                 Decision::AwaitApproval {
                     env,
                     step,

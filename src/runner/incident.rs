@@ -205,7 +205,7 @@ impl Runner<'_> {
             if !run.done.contains(&index) || run.undone.contains(&index) {
                 continue;
             }
-            let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0);
+            let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0, None);
             let prepared = match &step.kind {
                 StepKind::Http(h) => match &h.undo {
                     Some(undo) => steps::http_call(&scope, undo, Some(visit.undo_key(index))),
@@ -266,7 +266,7 @@ impl Runner<'_> {
             backoff: &self.backoff,
         };
         let target = Deployable::from(to);
-        let scope = self.scope(env_name, &target, Some(to), env.steps.len(), 100);
+        let scope = self.scope(env_name, &target, Some(to), env.steps.len(), 100, None);
         let spinner = self
             .printer
             .spinner(format!("{env_name:<12} rolling back to {}", to.release));

@@ -23,6 +23,7 @@ mod run_step;
 pub mod steps;
 mod surroundings;
 pub mod turn;
+mod waves;
 
 pub use crate::format::{Author, Header};
 pub use drive::{drive, lift_hint};
@@ -186,8 +187,24 @@ impl<'a> Runner<'a> {
         kind: EventKind,
         update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let (event, appended) =
-            crate::format::record(&self.store, &self.author, &self.header, env, kind, update)?;
+        self.record_in((env, None), kind, update)
+    }
+
+    /// `record`, for an event about one target of an environment.
+    fn record_in(
+        &self,
+        (env, target): (Option<&str>, Option<&str>),
+        kind: EventKind,
+        update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let (event, appended) = crate::format::record_at(
+            &self.store,
+            &self.author,
+            &self.header,
+            (env, target),
+            kind,
+            update,
+        )?;
         if let Some(github) = &self.github {
             github.event(&event);
         }
@@ -208,6 +225,11 @@ impl<'a> Runner<'a> {
         self.record(env, kind, &mut |_| Ok(()))
     }
 
+    /// Records one event of a step in `env`, for `target` when it has targets.
+    fn record_step(&self, env: &str, target: Option<&str>, kind: EventKind) -> anyhow::Result<()> {
+        self.record_in((Some(env), target), kind, &mut |_| Ok(()))
+    }
+
     fn scope<'s>(
         &'s self,
         env: &'s str,
@@ -215,6 +237,7 @@ impl<'a> Runner<'a> {
         baseline: Option<&'s Live>,
         step: usize,
         weight: u8,
+        place: Option<&'s crate::plan::Target>,
     ) -> Scope<'s> {
         Scope {
             plan: self.plan,
@@ -225,6 +248,7 @@ impl<'a> Runner<'a> {
             step,
             weight,
             response: None,
+            place,
         }
     }
 }

@@ -1,0 +1,145 @@
+//! An environment with targets, one wave at a time: every target of the wave not live
+//! yet runs the environment's steps in order, at most the wave's `parallel` at once,
+//! each recording its own events; a target is marked live when its steps are done.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+
+use super::Runner;
+use crate::engine::{EnvRun, EventKind, Outcome};
+use crate::plan::{Environment, Target};
+
+type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+impl Runner<'_> {
+    /// Runs wave `wave` of `env_name` (after the one before has soaked, `not_before`).
+    /// Every target of the wave is given its chance; the first failure is the result.
+    pub(super) async fn wave(
+        &self,
+        env_name: &str,
+        wave: usize,
+        not_before: Option<DateTime<Utc>>,
+        run: &EnvRun,
+    ) -> anyhow::Result<()> {
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        let spec = env.waves.get(wave).context("the plan lost a wave")?;
+        if let Some(at) = not_before {
+            let left = at
+                .signed_duration_since(crate::clock::now())
+                .to_std()
+                .unwrap_or_default();
+            if !left.is_zero() {
+                self.printer.status(&format!(
+                    "{env_name}: wave {} soaks for {} before wave {}",
+                    wave,
+                    crate::duration::format(left),
+                    wave + 1
+                ));
+                tokio::time::sleep(left).await;
+            }
+        }
+        let targets: Vec<&Target> = spec
+            .targets
+            .iter()
+            .filter_map(|name| env.target(&name.raw))
+            .filter(|t| target_run(run, t).outcome != Some(Outcome::Live))
+            .collect();
+        self.printer.status(&format!(
+            "{env_name}: wave {}/{}: {} ({} at a time)",
+            wave + 1,
+            env.waves.len(),
+            targets
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            spec.parallel
+        ));
+        let runs = targets
+            .into_iter()
+            .map(|target| {
+                let future: Pending<'_, anyhow::Result<()>> =
+                    Box::pin(self.target_steps(env, target, run));
+                future
+            })
+            .collect();
+        let results = bounded(runs, spec.parallel as usize).await;
+        results.into_iter().collect()
+    }
+
+    /// One target's steps, from where its own events left it, then its `live`.
+    async fn target_steps(
+        &self,
+        env: &Environment,
+        target: &Target,
+        run: &EnvRun,
+    ) -> anyhow::Result<()> {
+        let own = target_run(run, target);
+        for index in 0..env.steps.len() {
+            if own.done.contains(&index) {
+                continue;
+            }
+            self.step(&env.name, index, &own, Some(target)).await?;
+        }
+        self.record_step(&env.name, Some(&target.name), EventKind::Live)
+    }
+}
+
+/// A target's run as its steps see it: its own events, with the environment's visit
+/// and baseline (which the environment's `entered` recorded).
+fn target_run(run: &EnvRun, target: &Target) -> EnvRun {
+    EnvRun {
+        entered: run.entered,
+        visit: run.visit,
+        baseline: run.baseline.clone(),
+        ..run.targets.get(&target.name).cloned().unwrap_or_default()
+    }
+}
+
+/// Runs `futures` at most `limit` at a time, in their order, on the current task, and
+/// returns their results in that order. The runner is one task on one thread, so the
+/// targets of a wave share it: each waits on the platform while another records.
+async fn bounded<'a, T: 'a>(futures: Vec<Pending<'a, T>>, limit: usize) -> Vec<T> {
+    let gate = tokio::sync::Semaphore::new(limit.max(1));
+    let gate = &gate;
+    let mut slots: Vec<Option<Pending<'_, T>>> = futures
+        .into_iter()
+        .map(|future| {
+            let queued: Pending<'_, T> = Box::pin(async move {
+                // Never closed: acquiring fails only on a closed semaphore.
+                let _permit = gate.acquire().await;
+                future.await
+            });
+            Some(queued)
+        })
+        .collect();
+    let mut results: Vec<Option<T>> = slots.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for (slot, result) in slots.iter_mut().zip(results.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => {
+                        *result = Some(value);
+                        *slot = None;
+                    }
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}

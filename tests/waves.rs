@@ -1,0 +1,270 @@
+//! An environment of many targets promoted in waves: the plan's `targets` and `waves`,
+//! their validation, what `relctl plan` shows, and a promotion against the platform
+//! double that runs every step once per target, wave after wave, a bounded number at
+//! once, each call with its own idempotency key.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::common::TestEnv;
+use crate::common::platform::Platform;
+use crate::common::setup::{HEX, Setup, artifact, release};
+
+/// Target names `t01`…`tNN`.
+fn names(count: usize) -> Vec<String> {
+    (1..=count).map(|i| format!("t{i:02}")).collect()
+}
+
+/// `production` with `count` targets (each with a `region` var) in waves of `size`
+/// targets, `parallel` at a time; `extra` goes at environment level.
+fn plan(platform: &Platform, count: usize, size: usize, parallel: u32, extra: &str) -> String {
+    let targets: String = names(count)
+        .iter()
+        .map(|t| format!("      - {{ name: {t}, vars: {{ region: r-{t} }} }}\n"))
+        .collect();
+    let waves: String = names(count)
+        .chunks(size)
+        .map(|chunk| {
+            format!(
+                "      - {{ targets: [{}], parallel: {parallel} }}\n",
+                chunk.join(", ")
+            )
+        })
+        .collect();
+    format!(
+        r#"version: 1
+app: checkout
+artifact: {{ name: ghcr.io/acme/checkout }}
+vars: {{ api: "{url}" }}
+providers:
+  deploy:
+    regional:
+      type: http
+      request:
+        method: POST
+        url: "{{{{ vars.api }}}}/deploy/{{{{ env.name }}}}.{{{{ target.name }}}}"
+        headers: {{ Authorization: "Bearer {{{{ secret.DEPLOY_TOKEN }}}}" }}
+        body: {{ image: "{{{{ artifact.ref }}}}", weight: "{{{{ step.weight }}}}", region: "{{{{ target.vars.region }}}}" }}
+        timeout: 5s
+        retries: 0
+environments:
+  - name: production
+    deploy: regional
+{extra}    targets:
+{targets}    waves:
+{waves}"#,
+        url = platform.url()
+    )
+}
+
+fn deploy_calls(platform: &Platform) -> Vec<crate::common::platform::Request> {
+    platform
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/deploy/"))
+        .collect()
+}
+
+#[test]
+fn twelve_targets_in_three_waves_go_live_four_at_a_time_each_call_with_its_own_key() {
+    let setup = Setup::with_plan(|p| plan(p, 12, 4, 4, ""));
+    // Long enough that calls made together overlap at the platform.
+    setup.platform.slow_deploys(Duration::from_millis(400));
+    let run = setup.promote(HEX, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let calls = deploy_calls(&setup.platform);
+    let paths: Vec<&str> = calls.iter().map(|r| r.path.as_str()).collect();
+    let expected: BTreeSet<String> = names(12)
+        .iter()
+        .map(|t| format!("/deploy/production.{t}"))
+        .collect();
+    assert_eq!(calls.len(), 12, "one deploy per target: {paths:?}");
+    assert_eq!(
+        paths.iter().map(|p| p.to_string()).collect::<BTreeSet<_>>(),
+        expected
+    );
+    // Each target's own vars reached its call.
+    for call in &calls {
+        let target = call.path.trim_start_matches("/deploy/production.");
+        assert_eq!(call.body["region"], format!("r-{target}"), "{call:?}");
+    }
+    let keys: BTreeSet<&str> = calls
+        .iter()
+        .filter_map(|r| r.header("idempotency-key"))
+        .collect();
+    assert_eq!(keys.len(), 12, "a key per target: {keys:?}");
+    // Wave by wave: no call of a wave before every call of the wave before it.
+    let wave_of = |path: &str| {
+        let n: usize = path
+            .trim_start_matches("/deploy/production.t")
+            .parse()
+            .unwrap_or(99);
+        (n - 1) / 4
+    };
+    let waves: Vec<usize> = paths.iter().map(|p| wave_of(p)).collect();
+    let mut sorted = waves.clone();
+    sorted.sort();
+    assert_eq!(waves, sorted, "calls in wave order: {paths:?}");
+    let most = setup.platform.most_concurrent_deploys();
+    assert!(
+        (2..=4).contains(&most),
+        "at most 4 at once, and more than one: {most}"
+    );
+
+    // One record: the environment is live, its lock released; every target's events
+    // name it.
+    let env_file = setup.record_file("apps/checkout/environments/production.yaml");
+    assert!(
+        env_file.contains(&format!("release: {}", release(HEX))),
+        "{env_file}"
+    );
+    assert!(env_file.contains("lock: null"), "{env_file}");
+    let release_file = setup.record_file(&relctl::format::release_path("checkout", &release(HEX)));
+    for t in names(12) {
+        assert!(
+            release_file.contains(&format!("target: {t}")),
+            "{t} in {release_file}"
+        );
+    }
+    let events = setup.events(HEX);
+    assert_eq!(
+        events.iter().filter(|e| *e == "live").count(),
+        13,
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_target_whose_call_fails_stops_the_run_and_resume_finishes_only_what_is_left() {
+    let setup = Setup::with_plan(|p| plan(p, 4, 2, 2, ""));
+    // Wave 1 goes through; the first call of wave 2 fails.
+    setup.platform.fail_next_deploys(&[200, 200, 500]);
+    let run = setup.promote(HEX, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("target t03"), "{}", run.stderr);
+    let lock = setup.record_file("apps/checkout/environments/production.yaml");
+    assert!(!lock.contains("lock: null"), "the lock is kept: {lock}");
+
+    let resumed = setup.relctl(&["resume", &release(HEX)]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    let paths: Vec<String> = deploy_calls(&setup.platform)
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    // Wave 1's targets are not deployed again; t03 is retried with the same key.
+    assert_eq!(
+        paths.iter().filter(|p| p.ends_with(".t01")).count(),
+        1,
+        "{paths:?}"
+    );
+    let t03_keys: BTreeSet<String> = deploy_calls(&setup.platform)
+        .iter()
+        .filter(|r| r.path.ends_with(".t03"))
+        .filter_map(|r| r.header("idempotency-key").map(str::to_string))
+        .collect();
+    assert_eq!(
+        t03_keys.len(),
+        1,
+        "the retry sends the same key: {t03_keys:?}"
+    );
+    assert_eq!(paths.len(), 5, "{paths:?}");
+}
+
+#[test]
+fn plan_shows_the_waves_and_each_targets_call() {
+    let setup = Setup::with_plan(|p| plan(p, 4, 2, 2, "    requires: { soak: 0s }\n"));
+    let run = setup.relctl(&["plan", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("wave 1/2: t01, t02 (2 at a time)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("wave 2/2: t03, t04"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("production/t04 step 1 deploy POST"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("/deploy/production.t04"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// `relctl validate` on `plan`: its exit code and stderr.
+fn validate(plan: &str) -> (i32, String) {
+    let env = TestEnv::new();
+    env.write("release.yaml", plan);
+    let run = env.run(&["validate"]);
+    (run.code, run.stderr)
+}
+
+#[test]
+fn mistakes_in_targets_and_waves_are_reported_with_their_place() {
+    let platform = Platform::start();
+    let good = plan(&platform, 3, 3, 2, "");
+    let (code, stderr) = validate(&good);
+    assert_eq!(code, 0, "{stderr}");
+
+    let cases = [
+        (
+            "      - { targets: [t01, t02, t03], parallel: 2 }\n",
+            "      - { targets: [t01, t02, t09], parallel: 2 }\n",
+            "unknown target `t09`",
+        ),
+        (
+            "      - { targets: [t01, t02, t03], parallel: 2 }\n",
+            "      - { targets: [t01, t02], parallel: 2 }\n      - { targets: [t02, t03] }\n",
+            "target `t02` stands in two waves of environment `production`",
+        ),
+        (
+            "      - { name: t03, vars: { region: r-t03 } }\n",
+            "      - { name: t02, vars: { region: r-t03 } }\n",
+            "target `t02` of environment `production` is defined twice",
+        ),
+        (
+            "parallel: 2 }",
+            "parallel: 0 }",
+            "`parallel` must be 1 or more",
+        ),
+    ];
+    for (from, to, message) in cases {
+        let broken = good.replacen(from, to, 1);
+        assert_ne!(broken, good, "{from}");
+        let (code, stderr) = validate(&broken);
+        assert_eq!(code, 2, "{message}: {stderr}");
+        assert!(stderr.contains(message), "{message}: {stderr}");
+        assert!(stderr.contains("release.yaml:"), "names the file: {stderr}");
+    }
+    // The place: the wave's line and column.
+    let broken = good.replacen("t02, t03], parallel", "t02, t09], parallel", 1);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("t09"))
+        .map(|i| i + 1)
+        .unwrap_or_default();
+    let (_, stderr) = validate(&broken);
+    assert!(
+        stderr.contains(&format!("release.yaml:{line}:")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_environment_without_targets_is_recorded_as_before() {
+    let setup = Setup::new("", "      - deploy: {}\n");
+    let run = setup.promote(HEX, &["--to", "dev"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let release_file = setup.record_file(&relctl::format::release_path("checkout", &release(HEX)));
+    assert!(!release_file.contains("target:"), "{release_file}");
+    let keys: Vec<String> = setup
+        .platform
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("idempotency-key").map(str::to_string))
+        .collect();
+    assert_eq!(keys, vec![format!("{}/dev/1/0", release(HEX))]);
+}
