@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common::TestEnv;
 use crate::common::platform::Platform;
-use crate::common::setup::{HEX, Setup, artifact, release};
+use crate::common::setup::{HEX, OLD, Setup, artifact, release};
 
 /// Target names `t01`…`tNN`.
 fn names(count: usize) -> Vec<String> {
@@ -16,8 +16,20 @@ fn names(count: usize) -> Vec<String> {
 }
 
 /// `production` with `count` targets (each with a `region` var) in waves of `size`
-/// targets, `parallel` at a time; `extra` goes at environment level.
+/// targets, `parallel` at a time; `extra` goes at environment level, `after` (whole
+/// environments) after it.
 fn plan(platform: &Platform, count: usize, size: usize, parallel: u32, extra: &str) -> String {
+    plan_then(platform, count, size, parallel, extra, "")
+}
+
+fn plan_then(
+    platform: &Platform,
+    count: usize,
+    size: usize,
+    parallel: u32,
+    extra: &str,
+    after: &str,
+) -> String {
     let targets: String = names(count)
         .iter()
         .map(|t| format!("      - {{ name: {t}, vars: {{ region: r-{t} }} }}\n"))
@@ -47,12 +59,20 @@ providers:
         body: {{ image: "{{{{ artifact.ref }}}}", weight: "{{{{ step.weight }}}}", region: "{{{{ target.vars.region }}}}" }}
         timeout: 5s
         retries: 0
+    single:
+      type: http
+      request:
+        method: POST
+        url: "{{{{ vars.api }}}}/deploy/{{{{ env.name }}}}"
+        body: {{ image: "{{{{ artifact.ref }}}}", weight: "{{{{ step.weight }}}}" }}
+        timeout: 5s
+        retries: 0
 environments:
   - name: production
     deploy: regional
 {extra}    targets:
 {targets}    waves:
-{waves}"#,
+{waves}{after}"#,
         url = platform.url()
     )
 }
@@ -133,42 +153,6 @@ fn twelve_targets_in_three_waves_go_live_four_at_a_time_each_call_with_its_own_k
         13,
         "{events:?}"
     );
-}
-
-#[test]
-fn a_target_whose_call_fails_stops_the_run_and_resume_finishes_only_what_is_left() {
-    let setup = Setup::with_plan(|p| plan(p, 4, 2, 2, ""));
-    // Wave 1 goes through; the first call of wave 2 fails.
-    setup.platform.fail_next_deploys(&[200, 200, 500]);
-    let run = setup.promote(HEX, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("target t03"), "{}", run.stderr);
-    let lock = setup.record_file("apps/checkout/environments/production.yaml");
-    assert!(!lock.contains("lock: null"), "the lock is kept: {lock}");
-
-    let resumed = setup.relctl(&["resume", &release(HEX)]);
-    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
-    let paths: Vec<String> = deploy_calls(&setup.platform)
-        .iter()
-        .map(|r| r.path.clone())
-        .collect();
-    // Wave 1's targets are not deployed again; t03 is retried with the same key.
-    assert_eq!(
-        paths.iter().filter(|p| p.ends_with(".t01")).count(),
-        1,
-        "{paths:?}"
-    );
-    let t03_keys: BTreeSet<String> = deploy_calls(&setup.platform)
-        .iter()
-        .filter(|r| r.path.ends_with(".t03"))
-        .filter_map(|r| r.header("idempotency-key").map(str::to_string))
-        .collect();
-    assert_eq!(
-        t03_keys.len(),
-        1,
-        "the retry sends the same key: {t03_keys:?}"
-    );
-    assert_eq!(paths.len(), 5, "{paths:?}");
 }
 
 #[test]
@@ -267,4 +251,157 @@ fn an_environment_without_targets_is_recorded_as_before() {
         .filter_map(|r| r.header("idempotency-key").map(str::to_string))
         .collect();
     assert_eq!(keys, vec![format!("{}/dev/1/0", release(HEX))]);
+}
+
+/// Six targets in three waves of two, two at a time, under `policy`, with `after`
+/// environments; OLD is live everywhere first.
+fn failing_in_wave_two(policy: &str, after: &str) -> Setup {
+    let extra = format!("    on_target_failure: {policy}\n");
+    let setup = Setup::with_plan(|p| plan_then(p, 6, 2, 2, &extra, after));
+    let first = setup.promote(OLD, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    setup.platform.fail_next_deploy_to("production.t03", 500);
+    setup
+}
+
+/// The targets deploy calls went to with `image`, in order.
+fn deployed(setup: &Setup, image: &str) -> Vec<String> {
+    deploy_calls(&setup.platform)
+        .iter()
+        .filter(|r| r.body["image"] == image)
+        .filter_map(|r| {
+            r.path
+                .strip_prefix("/deploy/production.")
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+fn production(setup: &Setup) -> String {
+    setup.record_file("apps/checkout/environments/production.yaml")
+}
+
+#[test]
+fn under_rollback_a_failing_target_takes_back_every_target_that_received_the_release() {
+    let setup = failing_in_wave_two("rollback", "");
+    let run = setup.promote(HEX, &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("target t03 failed"), "{}", run.stderr);
+    let mut new = deployed(&setup, &artifact(HEX));
+    new.sort();
+    assert_eq!(new, ["t01", "t02", "t03", "t04"], "wave 3 never started");
+    let mut back: Vec<String> = deployed(&setup, &artifact(OLD))
+        .into_iter()
+        .skip(6) // the first promotion's
+        .collect();
+    back.sort();
+    assert_eq!(
+        back,
+        ["t01", "t02", "t03", "t04"],
+        "each target that got it goes back"
+    );
+    let file = production(&setup);
+    assert!(
+        file.contains(&format!("release: {}", release(OLD))),
+        "{file}"
+    );
+    assert!(file.contains("lock: null"), "{file}");
+    assert!(
+        file.contains(&format!("- {}", release(HEX))),
+        "rejected: {file}"
+    );
+    let events = setup.events(HEX);
+    assert!(events.contains(&"target_failed".to_string()), "{events:?}");
+    let release_file = setup.record_file(&relctl::format::release_path("checkout", &release(HEX)));
+    assert!(release_file.contains("policy: rollback"), "{release_file}");
+    // The rollback redeploys are keyed per target too.
+    let keys: BTreeSet<String> = deploy_calls(&setup.platform)
+        .iter()
+        .filter(|r| r.body["image"] == artifact(OLD).as_str())
+        .skip(6)
+        .filter_map(|r| r.header("idempotency-key").map(str::to_string))
+        .collect();
+    assert_eq!(keys.len(), 4, "{keys:?}");
+}
+
+#[test]
+fn under_stop_a_failing_target_keeps_the_lock_and_resume_ends_as_an_uninterrupted_run() {
+    let setup = failing_in_wave_two("stop", "");
+    let run = setup.promote(HEX, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("target t03"), "{}", run.stderr);
+    let file = production(&setup);
+    assert!(
+        file.contains(&format!("lock:\n  release: {}", release(HEX))),
+        "the lock is kept: {file}"
+    );
+    assert!(
+        !deployed(&setup, &artifact(HEX))
+            .iter()
+            .any(|t| t == "t05" || t == "t06"),
+        "wave 3 waits"
+    );
+
+    let resumed = setup.relctl(&["resume", &release(HEX)]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    let new = deployed(&setup, &artifact(HEX));
+    let mut once: Vec<&String> = new.iter().collect();
+    once.sort();
+    assert_eq!(
+        once,
+        ["t01", "t02", "t03", "t03", "t04", "t05", "t06"],
+        "only t03 is tried again"
+    );
+    let file = production(&setup);
+    assert!(
+        file.contains(&format!("release: {}", release(HEX))),
+        "{file}"
+    );
+    assert!(file.contains("lock: null"), "{file}");
+    assert!(!file.contains("targets_not_live"), "{file}");
+}
+
+const AFTER: &str = "  - name: after\n    deploy: single\n";
+
+#[test]
+fn under_continue_the_others_go_live_and_the_next_environment_waits_for_all_of_them() {
+    let setup = failing_in_wave_two("continue", AFTER);
+    let run = setup.promote(HEX, &["--to", "production"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not in its targets t03"),
+        "{}",
+        run.stderr
+    );
+    let mut new = deployed(&setup, &artifact(HEX));
+    new.sort();
+    assert_eq!(new, ["t01", "t02", "t03", "t04", "t05", "t06"]);
+    let file = production(&setup);
+    assert!(
+        file.contains(&format!("release: {}", release(HEX))),
+        "{file}"
+    );
+    assert!(file.contains("targets_not_live:\n- t03"), "{file}");
+    assert!(file.contains("lock: null"), "{file}");
+
+    let next = setup.promote(HEX, &[]);
+    assert_eq!(next.code, 6, "{}", next.stderr);
+    assert!(
+        next.stderr.contains("not in its targets t03"),
+        "{}",
+        next.stderr
+    );
+}
+
+#[test]
+fn under_continue_a_plan_may_let_the_next_environment_take_a_partly_live_one() {
+    let after = format!("{AFTER}    requires: {{ all_targets: false }}\n");
+    let setup = failing_in_wave_two("continue", &after);
+    let run = setup.promote(HEX, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after_file = setup.record_file("apps/checkout/environments/after.yaml");
+    assert!(
+        after_file.contains(&format!("release: {}", release(HEX))),
+        "{after_file}"
+    );
 }

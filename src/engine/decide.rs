@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::event::EnvFile;
 use super::state::{EnvRun, Outcome, ReleaseState};
-use crate::plan::{Approval, Environment, Plan, StepKind};
+use crate::plan::{Approval, Environment, Plan, StepKind, TargetFailure};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -186,6 +186,19 @@ pub fn next(i: &Inputs) -> Decision {
             return missing;
         }
         if !env.targets.is_empty() {
+            let rollback = run
+                .targets
+                .iter()
+                .find_map(|(name, t)| match &t.target_failed {
+                    Some((TargetFailure::Rollback, error)) => Some((name, error)),
+                    _ => None,
+                });
+            if let Some((name, error)) = rollback {
+                return Decision::RollBack {
+                    env: env_name.clone(),
+                    reason: format!("target {name} failed: {error}"),
+                };
+            }
             return wave(env, &run);
         }
         for (index, step) in env.steps.iter().enumerate() {
@@ -217,10 +230,12 @@ pub fn next(i: &Inputs) -> Decision {
 /// the environment is live.
 fn wave(env: &Environment, run: &EnvRun) -> Decision {
     for (index, wave) in env.waves.iter().enumerate() {
+        // Live, or failed and left behind (`on_target_failure: continue`).
         let live = |name: &str| {
-            run.targets
-                .get(name)
-                .is_some_and(|t| t.outcome == Some(Outcome::Live))
+            run.targets.get(name).is_some_and(|t| {
+                t.outcome == Some(Outcome::Live)
+                    || matches!(t.target_failed, Some((TargetFailure::Continue, _)))
+            })
         };
         if wave.targets.iter().all(|t| live(&t.raw)) {
             continue;
@@ -269,10 +284,23 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
             .get(&previous.name)
             .and_then(|f| f.live.as_ref())
             .filter(|l| l.release == i.release);
+        let partly = live.and_then(|_| {
+            let missing = &i.envs.get(&previous.name)?.targets_not_live;
+            (!missing.is_empty() && !env.accepts_partial).then_some(missing)
+        });
         match (live, env.soak) {
             (None, _) => rules.push((
                 Rule::Order,
                 format!("{} is not live in {} yet", i.release, previous.name),
+            )),
+            (Some(_), _) if partly.is_some() => rules.push((
+                Rule::Order,
+                format!(
+                    "{} is live in {} but not in its targets {}; `requires: {{ all_targets: false }}` lets {env_name} take it",
+                    i.release,
+                    previous.name,
+                    partly.map(|m| m.join(", ")).unwrap_or_default()
+                ),
             )),
             (Some(live), Some(soak)) => {
                 let soaked = i

@@ -49,6 +49,8 @@ pub struct EnvRun {
     /// Each target's own run (its steps, failures and `live`), for an environment with
     /// targets: events that name a target fold here, not into the environment's run.
     pub targets: BTreeMap<String, EnvRun>,
+    /// This target failed, under which recorded policy, and why (cleared by a retry).
+    pub target_failed: Option<(crate::plan::TargetFailure, String)>,
 }
 
 impl EnvRun {
@@ -147,6 +149,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             };
         }
         EventKind::Intent { step, .. } => {
+            run.target_failed = None;
             run.in_flight = Some((*step, event.at));
             run.intended.insert(*step);
             run.inconclusive = None;
@@ -165,6 +168,9 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             } else {
                 run.failed = Some(error.clone());
             }
+        }
+        EventKind::TargetFailed { policy, error } => {
+            run.target_failed = Some((*policy, error.clone()));
         }
         EventKind::Measured {
             step,

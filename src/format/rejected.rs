@@ -99,6 +99,7 @@ mod tests {
                 since: t("2026-11-01T10:00:00Z"),
             }),
             rejected: rejected.iter().map(|r| r.to_string()).collect(),
+            targets_not_live: Vec::new(),
             rolled_back: note.map(|reason| RollbackNote {
                 from: "checkout-9e518f301a8d".into(),
                 to: "checkout-4f2a9c1be0d3".into(),

@@ -474,11 +474,18 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         .get("steps")
         .and_then(|n| read::list(n, "steps", d))
         .map(|items| items.iter().filter_map(|n| step(n, d)).collect::<Vec<_>>());
+    let mut accepts_partial = false;
     let soak = f.get("requires").and_then(|n| {
         let mut r = Fields::of(n, "`requires`", d)?;
         let soak = r
             .get("soak")
             .and_then(|s| read::duration_within(s, "soak", SOAK, d));
+        if let Some(all) = r
+            .get("all_targets")
+            .and_then(|b| read::boolean(b, "all_targets", d))
+        {
+            accepts_partial = !all;
+        }
         r.finish(d);
         soak
     });
@@ -518,6 +525,17 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         .and_then(|n| read::list(n, "waves", d))
         .map(|items| items.iter().filter_map(|n| wave(n, d)).collect())
         .unwrap_or_default();
+    let on_target_failure = f
+        .get("on_target_failure")
+        .and_then(|n| {
+            let choices = [
+                ("rollback", TargetFailure::Rollback),
+                ("stop", TargetFailure::Stop),
+                ("continue", TargetFailure::Continue),
+            ];
+            read::choice(n, "on_target_failure", &choices, d)
+        })
+        .unwrap_or(TargetFailure::Rollback);
     let pos = f.pos;
     if let Some(n) = waves_node
         && targets.is_empty()
@@ -561,6 +579,8 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         rollback_on_failure,
         targets,
         waves,
+        on_target_failure,
+        accepts_partial,
     })
 }
 

@@ -138,6 +138,33 @@ pub struct Environment {
     pub targets: Vec<Target>,
     /// The targets in the order they are promoted: every target stands in one wave.
     pub waves: Vec<Wave>,
+    /// What a target that fails does to the others.
+    pub on_target_failure: TargetFailure,
+    /// `requires: { all_targets: false }`: this environment may be entered when the
+    /// one before it is live in only some of its targets.
+    pub accepts_partial: bool,
+}
+
+/// What happens when one target of an environment fails (`on_target_failure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetFailure {
+    /// Every target that received the release goes back to what was live before.
+    Rollback,
+    /// The run stops where it is and keeps the lock (exit 1); `resume` retries.
+    Stop,
+    /// The other targets carry on; the environment ends partly live.
+    Continue,
+}
+
+impl TargetFailure {
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetFailure::Rollback => "rollback",
+            TargetFailure::Stop => "stop",
+            TargetFailure::Continue => "continue",
+        }
+    }
 }
 
 /// One place of an environment (docs/plan.md, "`targets` and `waves`").

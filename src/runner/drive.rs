@@ -113,7 +113,7 @@ impl Runner<'_> {
                     self.await_approval(&gate, &state, &mut approval_deadline)
                         .await?;
                 }
-                Decision::MarkLive { env } => self.mark_live(&env)?,
+                Decision::MarkLive { env } => self.mark_live(&env, &state.env(&env))?,
                 Decision::RollBack { env, reason } => {
                     return self.roll_back(&env, &state.env(&env), &reason).await;
                 }
@@ -371,7 +371,24 @@ impl Runner<'_> {
         )
     }
 
-    fn mark_live(&self, env: &str) -> anyhow::Result<()> {
+    fn mark_live(&self, env: &str, run: &engine::EnvRun) -> anyhow::Result<()> {
+        // Targets left behind by `on_target_failure: continue`.
+        let targets = self.plan.environment(env).map(|e| e.targets.as_slice());
+        let not_live: Vec<String> = targets
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| {
+                run.targets.get(&t.name).and_then(|t| t.outcome) != Some(engine::Outcome::Live)
+            })
+            .map(|t| t.name.clone())
+            .collect();
+        if !not_live.is_empty() {
+            self.printer.warn(&format!(
+                "{} is live in {env} but not in its targets {} (on_target_failure: continue)",
+                self.release(),
+                not_live.join(", ")
+            ));
+        }
         let target = self.own_deployable();
         let release = self.release().to_string();
         let actor = self.author.actor.clone();
@@ -391,6 +408,7 @@ impl Runner<'_> {
             });
             f.lock = None;
             f.rolled_back = None;
+            f.targets_not_live = not_live.clone();
             // Brought back on purpose (`--force`) and live: a rollback may go back to it.
             f.rejected.retain(|r| *r != release);
             Ok(())

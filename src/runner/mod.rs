@@ -22,6 +22,7 @@ mod report;
 mod run_step;
 pub mod steps;
 mod surroundings;
+mod targets;
 pub mod turn;
 mod waves;
 

@@ -2,6 +2,7 @@
 //! yet runs the environment's steps in order, at most the wave's `parallel` at once,
 //! each recording its own events; a target is marked live when its steps are done.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
@@ -11,9 +12,10 @@ use chrono::{DateTime, Utc};
 
 use super::Runner;
 use crate::engine::{EnvRun, EventKind, Outcome};
-use crate::plan::{Environment, Target};
+use crate::error::Exit;
+use crate::plan::{Environment, Target, TargetFailure};
 
-type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+pub(super) type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 impl Runner<'_> {
     /// Runs wave `wave` of `env_name` (after the one before has soaked, `not_before`).
@@ -62,39 +64,81 @@ impl Runner<'_> {
                 .join(", "),
             spec.parallel
         ));
+        // Once a target has failed, no other target of the wave starts unless the plan
+        // says to carry on; those under way finish their step.
+        let failed = Cell::new(false);
         let runs = targets
             .into_iter()
             .map(|target| {
-                let future: Pending<'_, anyhow::Result<()>> =
-                    Box::pin(self.target_steps(env, target, run));
+                let future: Pending<'_, anyhow::Result<Ended>> =
+                    Box::pin(self.target_steps(env, target, run, &failed));
                 future
             })
             .collect();
-        let results = bounded(runs, spec.parallel as usize).await;
-        results.into_iter().collect()
+        let mut first_failure = None;
+        for result in bounded(runs, spec.parallel as usize).await {
+            if let Ended::Failed(e) = result? {
+                first_failure.get_or_insert(e);
+            }
+        }
+        match (first_failure, env.on_target_failure) {
+            // `stop` ends the run here with the lock kept: exit 1, `resume` retries.
+            (Some(e), TargetFailure::Stop) => Err(e),
+            // `rollback`: the next decision rolls the environment back; `continue`: the
+            // next wave goes on without the target.
+            _ => Ok(()),
+        }
     }
 
-    /// One target's steps, from where its own events left it, then its `live`.
+    /// One target's steps, from where its own events left it, then its `live`. A step
+    /// that fails is the target's failure, recorded with the plan's policy.
     async fn target_steps(
         &self,
         env: &Environment,
         target: &Target,
         run: &EnvRun,
-    ) -> anyhow::Result<()> {
+        failed: &Cell<bool>,
+    ) -> anyhow::Result<Ended> {
         let own = target_run(run, target);
+        let policy = env.on_target_failure;
         for index in 0..env.steps.len() {
             if own.done.contains(&index) {
                 continue;
             }
-            self.step(&env.name, index, &own, Some(target)).await?;
+            if failed.get() && policy != TargetFailure::Continue {
+                return Ok(Ended::NotStarted);
+            }
+            let Err(e) = self.step(&env.name, index, &own, Some(target)).await else {
+                continue;
+            };
+            if crate::error::exit_of(&e) != Exit::Failed {
+                return Err(e);
+            }
+            failed.set(true);
+            let error = e.to_string();
+            self.record_step(
+                &env.name,
+                Some(&target.name),
+                EventKind::TargetFailed { policy, error },
+            )?;
+            return Ok(Ended::Failed(e));
         }
-        self.record_step(&env.name, Some(&target.name), EventKind::Live)
+        self.record_step(&env.name, Some(&target.name), EventKind::Live)?;
+        Ok(Ended::Live)
     }
+}
+
+/// How one target's turn in a wave ended.
+enum Ended {
+    Live,
+    Failed(anyhow::Error),
+    /// Another target failed first and the plan does not carry on.
+    NotStarted,
 }
 
 /// A target's run as its steps see it: its own events, with the environment's visit
 /// and baseline (which the environment's `entered` recorded).
-fn target_run(run: &EnvRun, target: &Target) -> EnvRun {
+pub(super) fn target_run(run: &EnvRun, target: &Target) -> EnvRun {
     EnvRun {
         entered: run.entered,
         visit: run.visit,
@@ -106,7 +150,7 @@ fn target_run(run: &EnvRun, target: &Target) -> EnvRun {
 /// Runs `futures` at most `limit` at a time, in their order, on the current task, and
 /// returns their results in that order. The runner is one task on one thread, so the
 /// targets of a wave share it: each waits on the platform while another records.
-async fn bounded<'a, T: 'a>(futures: Vec<Pending<'a, T>>, limit: usize) -> Vec<T> {
+pub(super) async fn bounded<'a, T: 'a>(futures: Vec<Pending<'a, T>>, limit: usize) -> Vec<T> {
     let gate = tokio::sync::Semaphore::new(limit.max(1));
     let gate = &gate;
     let mut slots: Vec<Option<Pending<'_, T>>> = futures

@@ -57,6 +57,8 @@ struct Inner {
     answered: BTreeMap<String, Value>,
     /// The deploys the platform carried out, as (environment, image, weight).
     applied: Vec<(String, String, u64)>,
+    /// Deploys to these paths (`/deploy/{env}`) fail once each with the status given.
+    fail_once_at: BTreeMap<String, u16>,
     /// How long each deploy call takes to answer (`slow_deploys`).
     deploy_delay: std::time::Duration,
     /// Deploy calls being answered now, and the most there ever were at once.
@@ -192,6 +194,11 @@ impl Platform {
         self.lock().applied.clone()
     }
 
+    /// The next deploy to `/deploy/{env}` fails with `status`; later ones behave.
+    pub fn fail_next_deploy_to(&self, env: &str, status: u16) {
+        self.lock().fail_once_at.insert(env.to_string(), status);
+    }
+
     /// Every deploy call takes `delay` to answer, as a real platform takes time to act:
     /// long enough for calls made at once to overlap.
     pub fn slow_deploys(&self, delay: std::time::Duration) {
@@ -276,7 +283,11 @@ fn answer_deploy(state: &Shared, env: String, headers: &HeaderMap, body: &Bytes)
     if let Some(answer) = key.as_ref().and_then(|k| inner.answered.get(k)) {
         return Json(answer.clone()).into_response();
     }
-    if let Some(status) = inner.deploy_faults.pop_front()
+    let fault = match inner.fail_once_at.remove(&env) {
+        Some(status) => Some(status),
+        None => inner.deploy_faults.pop_front(),
+    };
+    if let Some(status) = fault
         && status != 200
     {
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
