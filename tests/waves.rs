@@ -405,3 +405,59 @@ fn under_continue_a_plan_may_let_the_next_environment_take_a_partly_live_one() {
         "{after_file}"
     );
 }
+
+/// Each target's events, as (target, event) sorted: what a run leaves in the record,
+/// whatever order concurrent targets wrote it in.
+fn per_target_events(setup: &Setup) -> Vec<(String, String)> {
+    let text = setup.record_file(&relctl::format::release_path("checkout", &release(HEX)));
+    let file: serde_json::Value = serde_saphyr::from_str(&text).unwrap_or_default();
+    let mut events: Vec<(String, String)> = file["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["target"].as_str().unwrap_or("-").to_string(),
+                e["event"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    events.sort();
+    events
+}
+
+#[test]
+fn sigkill_in_the_middle_of_a_wave_then_resume_ends_as_an_uninterrupted_run() {
+    let whole = Setup::with_plan(|p| plan(p, 6, 2, 2, ""));
+    assert_eq!(whole.promote(HEX, &[]).code, 0);
+    let expected = per_target_events(&whole);
+    // started, entered, then 3 commits per target: wave 2 is commits 9 to 14.
+    for k in [9, 10, 11, 13] {
+        let setup = Setup::with_plan(|p| plan(p, 6, 2, 2, ""));
+        let run = setup
+            .env
+            .run_with(&["promote", "--artifact", &artifact(HEX)], |c| {
+                crate::common::setup::quick(c);
+                c.env("RELCTL_FAULT_CRASH_AFTER", k.to_string());
+            });
+        assert_ne!(run.code, 0, "k={k}: the process was meant to die");
+        assert_eq!(setup.events(HEX).len(), k, "k={k}");
+        let resumed = setup.relctl(&["resume", &release(HEX)]);
+        assert_eq!(resumed.code, 0, "k={k}: {}", resumed.stderr);
+        assert_eq!(per_target_events(&setup), expected, "k={k}");
+        for t in names(6) {
+            assert_eq!(
+                setup.platform.running(&format!("production.{t}")),
+                Some((artifact(HEX), 100)),
+                "k={k}: {t}"
+            );
+        }
+        // A call repeated after the crash is the same call: same target, same key.
+        let calls = deploy_calls(&setup.platform);
+        let keys: BTreeSet<(String, String)> = calls
+            .iter()
+            .filter_map(|r| Some((r.path.clone(), r.header("idempotency-key")?.to_string())))
+            .collect();
+        assert_eq!(keys.len(), 6, "k={k}: one key per target: {keys:?}");
+    }
+}
