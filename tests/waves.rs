@@ -461,3 +461,32 @@ fn sigkill_in_the_middle_of_a_wave_then_resume_ends_as_an_uninterrupted_run() {
         assert_eq!(keys.len(), 6, "k={k}: one key per target: {keys:?}");
     }
 }
+
+#[test]
+fn rollback_of_an_environment_with_targets_takes_every_target_back() {
+    let setup = Setup::with_plan(|p| plan(p, 6, 3, 3, ""));
+    assert_eq!(setup.promote(OLD, &[]).code, 0);
+    assert_eq!(setup.promote(HEX, &[]).code, 0);
+    setup.platform.slow_deploys(Duration::from_millis(300));
+    let run = setup.relctl(&["rollback", "--env", "production", "--reason", "5xx"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for t in names(6) {
+        assert_eq!(
+            setup.platform.running(&format!("production.{t}")),
+            Some((artifact(OLD), 100)),
+            "{t}"
+        );
+    }
+    let back: Vec<_> = deploy_calls(&setup.platform).into_iter().skip(12).collect();
+    assert_eq!(back.len(), 6, "one redeploy per target");
+    let keys: BTreeSet<&str> = back
+        .iter()
+        .filter_map(|r| r.header("idempotency-key"))
+        .collect();
+    assert_eq!(keys.len(), 6, "{keys:?}");
+    let most = setup.platform.most_concurrent_deploys();
+    assert!((2..=3).contains(&most), "bounded by the widest wave: {most}");
+    let file = production(&setup);
+    assert!(file.contains(&format!("release: {}", release(OLD))), "{file}");
+    assert!(file.contains("lock: null"), "{file}");
+}
