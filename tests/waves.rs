@@ -485,8 +485,62 @@ fn rollback_of_an_environment_with_targets_takes_every_target_back() {
         .collect();
     assert_eq!(keys.len(), 6, "{keys:?}");
     let most = setup.platform.most_concurrent_deploys();
-    assert!((2..=3).contains(&most), "bounded by the widest wave: {most}");
+    assert!(
+        (2..=3).contains(&most),
+        "bounded by the widest wave: {most}"
+    );
     let file = production(&setup);
-    assert!(file.contains(&format!("release: {}", release(OLD))), "{file}");
+    assert!(
+        file.contains(&format!("release: {}", release(OLD))),
+        "{file}"
+    );
     assert!(file.contains("lock: null"), "{file}");
+}
+
+#[test]
+fn status_counts_the_targets_live_and_shows_each_on_request_and_in_json() {
+    let setup = failing_in_wave_two("stop", "");
+    assert_eq!(setup.promote(HEX, &[]).code, 1);
+    let run = setup.relctl(&["status"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("3/6 targets live"), "{}", run.stdout);
+    assert!(!run.stdout.contains("TARGET"), "{}", run.stdout);
+
+    let table = setup.relctl(&["status", "--targets"]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let line = |t: &str| {
+        table
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(t))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        line("t01"),
+        ["production", "t01", "1", &release(HEX), "live"]
+    );
+    assert_eq!(
+        line("t03"),
+        ["production", "t03", "2", &release(OLD), "failed"]
+    );
+    assert_eq!(
+        line("t05"),
+        ["production", "t05", "3", &release(OLD), "waiting"]
+    );
+
+    let json = setup.relctl(&["status", "--output", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_default();
+    let production = &value["environments"][0];
+    assert_eq!(production["targets_live"], "3/6 targets live", "{value}");
+    assert_eq!(production["targets"].as_array().map(Vec::len), Some(6));
+    assert_eq!(production["targets"][2]["state"], "failed");
+
+    assert_eq!(setup.relctl(&["resume", &release(HEX)]).code, 0);
+    let after = setup.relctl(&["status"]);
+    assert!(
+        after.stdout.contains("6/6 targets live"),
+        "{}",
+        after.stdout
+    );
 }

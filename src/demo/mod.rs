@@ -159,6 +159,7 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         env: None,
         all: false,
         app: None,
+        targets: false,
         records: cmd::status::RecordsArgs {
             records: None,
             branch: None,

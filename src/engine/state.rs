@@ -60,7 +60,8 @@ impl EnvRun {
     pub fn waiting_at(&self) -> Option<Option<usize>> {
         let gate = self.awaiting?;
         let passed = match gate {
-            None => !self.done.is_empty() || self.in_flight.is_some(),
+            // In an environment with targets, its steps are its targets'.
+            None => !self.done.is_empty() || self.in_flight.is_some() || !self.targets.is_empty(),
             Some(step) => self.done.contains(&step),
         };
         (!passed).then_some(gate)
