@@ -544,3 +544,45 @@ fn status_counts_the_targets_live_and_shows_each_on_request_and_in_json() {
         after.stdout
     );
 }
+
+#[test]
+fn rollback_of_one_target_leaves_the_others_live() {
+    let setup = Setup::with_plan(|p| plan(p, 4, 2, 2, ""));
+    assert_eq!(setup.promote(OLD, &[]).code, 0);
+    assert_eq!(setup.promote(HEX, &[]).code, 0);
+    let run = setup.relctl(&["rollback", "--env", "production", "--target", "t02"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rolled production/t02 back"),
+        "{}",
+        run.stderr
+    );
+    for (t, image) in [("t01", HEX), ("t02", OLD), ("t03", HEX), ("t04", HEX)] {
+        assert_eq!(
+            setup.platform.running(&format!("production.{t}")),
+            Some((artifact(image), 100)),
+            "{t}"
+        );
+    }
+    let file = production(&setup);
+    assert!(
+        file.contains(&format!("release: {}", release(HEX))),
+        "{file}"
+    );
+    assert!(file.contains("targets_not_live:\n- t02"), "{file}");
+    assert!(file.contains("lock: null"), "{file}");
+    let status = setup.relctl(&["status"]);
+    assert!(
+        status.stdout.contains("3/4 targets live"),
+        "{}",
+        status.stdout
+    );
+
+    let unknown = setup.relctl(&["rollback", "--env", "production", "--target", "t09"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("t01, t02, t03, t04"),
+        "{}",
+        unknown.stderr
+    );
+}

@@ -27,20 +27,22 @@ impl Runner<'_> {
     /// rolled back (its completed steps undone unless `skip_undo`, marked rejected
     /// there); `preempted` says it is a release under way, which is marked aborted. The
     /// environment must still be as `seen` when the rollback takes it, else [`Changed`].
+    /// `only` rolls back one target of the environment (`--target`): the environment
+    /// stays live with the release, that target listed in `targets_not_live`.
     pub async fn rollback_env(
         &self,
         env_name: &str,
         to: &Live,
         seen: &EnvFile,
-        preempted: bool,
-        skip_undo: bool,
+        (preempted, skip_undo): (bool, bool),
+        only: Option<&str>,
         reason: &str,
     ) -> anyhow::Result<Duration> {
         let start = Instant::now();
         let actor = self.author.actor.clone();
         let own = self.header.release.clone();
-        self.record(
-            Some(env_name),
+        self.record_in(
+            (Some(env_name), only),
             EventKind::RollbackStarted {
                 reason: reason.to_string(),
             },
@@ -76,17 +78,26 @@ impl Runner<'_> {
             self.undo(env_name, &run, skip_undo, None).await?;
             self.redeploy(env_name, &run, to, &from, hint, None).await?;
         } else {
-            // Every target goes back to `to`, whatever this release did there.
+            // Every target (or the one asked for) goes back to `to`, whatever this
+            // release did there.
             let back = super::targets::Back {
                 to: Some(to),
                 reason,
                 skip_undo,
                 every: true,
+                only: only.is_some(),
                 from: &from,
                 hint,
             };
-            self.roll_back_targets(env, &run, &back, env.targets.iter().collect())
-                .await?;
+            let targets = env
+                .targets
+                .iter()
+                .filter(|t| only.is_none_or(|o| o == t.name))
+                .collect();
+            self.roll_back_targets(env, &run, &back, targets).await?;
+            if only.is_some() {
+                return Ok(start.elapsed());
+            }
         }
         let took = start.elapsed();
         let back_to = to.clone();
@@ -158,6 +169,7 @@ impl Runner<'_> {
                 reason,
                 skip_undo: false,
                 every: false,
+                only: false,
                 from: &from,
                 hint: &hint,
             };

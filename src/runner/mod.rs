@@ -192,7 +192,7 @@ impl<'a> Runner<'a> {
     }
 
     /// `record`, for an event about one target of an environment.
-    fn record_in(
+    pub(crate) fn record_in(
         &self,
         (env, target): (Option<&str>, Option<&str>),
         kind: EventKind,

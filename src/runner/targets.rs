@@ -17,6 +17,9 @@ pub(super) struct Back<'a> {
     /// Redeploy `to` to every target (`relctl rollback`), not only to those a deploy
     /// of this release may have reached.
     pub every: bool,
+    /// One target rolled back on its own (`relctl rollback --target`): its last event
+    /// frees the environment's lock and lists it in `targets_not_live`.
+    pub only: bool,
     /// The record file that gives `to`, for the artifact check.
     pub from: &'a dyn Fn(&crate::record::Snapshot) -> anyhow::Result<String>,
     /// What to do when a redeploy fails.
@@ -83,14 +86,26 @@ impl Runner<'_> {
             self.redeploy(&env.name, &own, to, back.from, back.hint, Some(target))
                 .await?;
         }
-        self.record_step(
-            &env.name,
-            Some(&target.name),
+        let own_release = self.header.release.clone();
+        let name = target.name.clone();
+        self.record_in(
+            (Some(&env.name), Some(&target.name)),
             EventKind::RolledBack {
                 to: back.to.map(|l| l.release.clone()),
                 reason: back.reason.to_string(),
                 ms: None,
                 nothing_deployed: !deployed && !back.every,
+            },
+            &mut |f| {
+                if back.only {
+                    if f.lock.as_ref().is_some_and(|l| l.release == own_release) {
+                        f.lock = None;
+                    }
+                    if !f.targets_not_live.contains(&name) {
+                        f.targets_not_live.push(name.clone());
+                    }
+                }
+                Ok(())
             },
         )
     }
