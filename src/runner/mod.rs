@@ -8,7 +8,8 @@
 //! `surroundings.rs` is what the process environment says, read once; `open.rs`
 //! opens the plan's record; `steps.rs` prepares and performs a step through the
 //! providers, `analysis.rs` an analysis; `context.rs` is what templates see;
-//! `push.rs` what a run does about an unpushed record.
+//! `push.rs` what a run does about an unpushed record; `waves.rs` runs an environment's
+//! targets wave by wave and `targets.rs` rolls them back.
 
 pub mod analysis;
 mod approval;
