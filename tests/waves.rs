@@ -383,6 +383,11 @@ fn under_continue_the_others_go_live_and_the_next_environment_waits_for_all_of_t
     );
     assert!(file.contains("targets_not_live:\n- t03"), "{file}");
     assert!(file.contains("lock: null"), "{file}");
+    // Left behind, the failed target went back to what was live before.
+    assert_eq!(
+        setup.platform.running("production.t03"),
+        Some((artifact(OLD), 100))
+    );
 
     let next = setup.promote(HEX, &[]);
     assert_eq!(next.code, 6, "{}", next.stderr);
@@ -584,5 +589,63 @@ fn rollback_of_one_target_leaves_the_others_live() {
         unknown.stderr.contains("t01, t02, t03, t04"),
         "{}",
         unknown.stderr
+    );
+}
+
+#[test]
+fn an_analysis_judges_each_targets_canary_on_its_own() {
+    let setup = Setup::with_plan(|p| {
+        let metrics = format!(
+            r#"  metrics:
+    stats: {{ type: http, request: {{ url: "{api}/stats/{{{{ release.version }}}}-{{{{ target.name }}}}" }}, value: '.error_rate' }}
+"#,
+            api = p.url()
+        );
+        let text = plan(
+            p,
+            3,
+            3,
+            3,
+            "    on_target_failure: continue\n    steps:\n      - deploy: { weight: 10 }\n      - analysis: health\n      - deploy: {}\n",
+        );
+        let text = text.replacen("environments:", &format!("{metrics}environments:"), 1);
+        format!(
+            "{text}analyses:\n  health:\n    interval: 0s\n    count: 1\n    metrics:\n      - name: errors\n        provider: stats\n        max: 0.05\n"
+        )
+    });
+    for (target, rate) in [("t01", 0.01), ("t02", 0.01), ("t03", 0.5)] {
+        setup.platform.set_stats(
+            &format!("v2-{target}"),
+            serde_json::json!({ "error_rate": rate }),
+        );
+    }
+    let run = setup.promote(HEX, &["--version", "v2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not in its targets t03"),
+        "{}",
+        run.stderr
+    );
+    // t03's canary never went to full weight; the others did.
+    let weights: Vec<(String, u64)> = deploy_calls(&setup.platform)
+        .iter()
+        .map(|r| {
+            (
+                r.path.trim_start_matches("/deploy/production.").to_string(),
+                r.body["weight"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    for t in ["t01", "t02"] {
+        assert!(weights.contains(&(t.to_string(), 100)), "{t}: {weights:?}");
+    }
+    assert!(!weights.contains(&("t03".to_string(), 100)), "{weights:?}");
+    let release_file = setup.record_file(&relctl::format::release_path("checkout", &release(HEX)));
+    let measured_t03 = release_file
+        .split("\n- ")
+        .any(|e| e.contains("event: measured") && e.contains("target: t03"));
+    assert!(
+        measured_t03,
+        "each target's measurements name it: {release_file}"
     );
 }

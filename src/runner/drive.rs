@@ -179,13 +179,15 @@ impl Runner<'_> {
         // The first of them says what the other person did: `abort` records `aborted`
         // before it rolls back, `rollback` starts rolling back before it marks a
         // release under way aborted.
+        // A target's own rollback is this run's (`on_target_failure: continue`).
         let event = since.iter().find(|e| {
-            matches!(
-                e.kind,
-                EventKind::Aborted { .. }
-                    | EventKind::RollbackStarted { .. }
-                    | EventKind::RolledBack { .. }
-            )
+            e.target.is_none()
+                && matches!(
+                    e.kind,
+                    EventKind::Aborted { .. }
+                        | EventKind::RollbackStarted { .. }
+                        | EventKind::RolledBack { .. }
+                )
         })?;
         let what = match (&event.kind, event.env.as_deref()) {
             (EventKind::Aborted { reason }, _) => format!("aborted ({reason})"),

@@ -121,10 +121,56 @@ impl Runner<'_> {
                 Some(&target.name),
                 EventKind::TargetFailed { policy, error },
             )?;
+            if policy == TargetFailure::Continue {
+                // Left behind, the target goes back to what was live before rather
+                // than keep a canary that failed.
+                self.left_behind(env, target, run).await?;
+            }
             return Ok(Ended::Failed(e));
         }
         self.record_step(&env.name, Some(&target.name), EventKind::Live)?;
         Ok(Ended::Live)
+    }
+}
+
+impl Runner<'_> {
+    /// A target that failed under `on_target_failure: continue`: its steps undone and
+    /// what was live before redeployed to it (when something was), recorded as its own
+    /// `rolled_back`; the environment's other targets carry on.
+    async fn left_behind(
+        &self,
+        env: &Environment,
+        target: &Target,
+        run: &EnvRun,
+    ) -> anyhow::Result<()> {
+        let snapshot = self.store.snapshot()?;
+        let file = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
+        drop(snapshot);
+        // This run's events of the target, its failure among them.
+        let now = crate::engine::fold(file.as_ref()).env(&env.name);
+        let run = EnvRun {
+            targets: now.targets,
+            ..run.clone()
+        };
+        let own = self.release();
+        let from =
+            |s: &crate::record::Snapshot| crate::format::release_file(s, &self.header.app, own);
+        let hint = format!(
+            "the other targets carry on; `relctl rollback --env {} --target {}` tries again",
+            env.name, target.name
+        );
+        let back = super::targets::Back {
+            to: run.baseline.as_ref().filter(|_| env.rollback_on_failure),
+            reason: "the target failed (on_target_failure: continue)",
+            skip_undo: false,
+            every: false,
+            only: false,
+            from: &from,
+            hint: &hint,
+        };
+        self.roll_back_targets(env, &run, &back, vec![target])
+            .await
+            .map(|_| ())
     }
 }
 
