@@ -64,8 +64,8 @@ impl Runner<'_> {
                 .join(", "),
             spec.parallel
         ));
-        // Once a target has failed, no other target of the wave starts unless the plan
-        // says to carry on; those under way finish their step.
+        // Once a target has failed, no target of the wave starts another step unless
+        // the plan says to carry on; a step under way finishes and is recorded.
         let failed = Cell::new(false);
         let runs = targets
             .into_iter()
@@ -106,7 +106,7 @@ impl Runner<'_> {
                 continue;
             }
             if failed.get() && policy != TargetFailure::Continue {
-                return Ok(Ended::NotStarted);
+                return Ok(Ended::Held);
             }
             let Err(e) = self.step(&env.name, index, &own, Some(target)).await else {
                 continue;
@@ -178,8 +178,8 @@ impl Runner<'_> {
 enum Ended {
     Live,
     Failed(anyhow::Error),
-    /// Another target failed first and the plan does not carry on.
-    NotStarted,
+    /// Another target failed and the plan does not carry on: this one went no further.
+    Held,
 }
 
 /// A target's run as its steps see it: its own events, with the environment's visit
