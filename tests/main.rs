@@ -47,5 +47,6 @@ mod terminal;
 mod tls;
 mod validate;
 mod walkthrough;
+mod waves;
 mod windows;
 mod wire;

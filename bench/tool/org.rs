@@ -31,6 +31,7 @@ fn event(at: chrono::DateTime<Utc>, env: Option<&str>, kind: EventKind) -> Event
         at,
         actor: ACTOR.to_string(),
         env: env.map(str::to_string),
+        target: None,
         kind,
         relctl: env!("CARGO_PKG_VERSION").to_string(),
         plan: "0".repeat(64),

@@ -345,6 +345,7 @@ async fn measure(
             step: *index,
             weight: crate::runner::steps::step_weight(env, *index),
             response: None,
+            place: None,
         };
         for metric in &analysis.metrics {
             let gate = format!("analysis (step {}): {}", index + 1, metric.name);

@@ -11,7 +11,7 @@ use crate::engine::{
     self, Decision, EnvFile, Event, EventKind, Live, ReleaseFile, ReleaseState, Rule, decide,
 };
 use crate::format;
-use crate::plan::{Approval, Environment, Plan, StepKind, template};
+use crate::plan::{Approval, Environment, Plan, StepKind, Target, template};
 use crate::providers::Secrets;
 use crate::runner::context::{Deployable, Scope};
 use crate::runner::{self, steps};
@@ -150,6 +150,7 @@ fn decided_env(decision: &Decision) -> Option<&str> {
         | Decision::Busy { env, .. }
         | Decision::Enter { env }
         | Decision::Step { env, .. }
+        | Decision::Wave { env, .. }
         | Decision::AwaitApproval { env, .. }
         | Decision::MarkLive { env }
         | Decision::RollBack { env, .. } => Some(env),
@@ -197,7 +198,8 @@ impl Walk<'_> {
                 self.record(&env, EventKind::Entered { baseline });
                 self.lifted.clear();
             }
-            Decision::Step { env, index } => return self.step(&env, index),
+            Decision::Step { env, index } => return self.step(&env, index, None),
+            Decision::Wave { env, wave, .. } => return self.wave(&env, wave),
             Decision::AwaitApproval {
                 env,
                 step,
@@ -215,11 +217,12 @@ impl Walk<'_> {
 
     /// Step `index` as promote would prepare it (an approval step is shown where the
     /// engine waits at it), then done.
-    fn step(&mut self, env_name: &str, index: usize) -> bool {
+    fn step(&mut self, env_name: &str, index: usize, place: Option<&Target>) -> bool {
         let Some(env) = self.plan.environment(env_name) else {
             return false;
         };
         let run = self.state.env(env_name);
+        let on = place.map(|t| t.name.as_str());
         let scope = Scope {
             plan: self.plan,
             secrets: self.secrets,
@@ -229,6 +232,7 @@ impl Walk<'_> {
             step: index,
             weight: steps::step_weight(env, index),
             response: None,
+            place,
         };
         let action = env.steps[index].kind.name();
         if !matches!(env.steps[index].kind, StepKind::Approval(_))
@@ -237,12 +241,15 @@ impl Walk<'_> {
                 index,
                 &scope,
                 // The walk has entered the environment in memory: its visit is promote's.
-                steps::Visit::recorded(&self.target.release, env_name, &run),
+                steps::Visit::recorded(&self.target.release, env_name, &run).of_target(on),
             )
         {
-            self.show(
-                json!({ "env": env_name, "step": index + 1, "action": action, "request": request }),
-            );
+            let mut shown =
+                json!({ "env": env_name, "step": index + 1, "action": action, "request": request });
+            if let Some(target) = on {
+                shown["target"] = json!(target);
+            }
+            self.show(shown);
         }
         let done = EventKind::StepDone {
             step: index,
@@ -250,7 +257,34 @@ impl Walk<'_> {
             detail: Value::Null,
             ms: 0,
         };
-        self.record(env_name, done);
+        self.record_at(env_name, on, done);
+        true
+    }
+
+    /// A wave of an environment with targets: which targets, how many at a time, then
+    /// each target's steps as promote would prepare them for it.
+    fn wave(&mut self, env_name: &str, wave: usize) -> bool {
+        let plan = self.plan;
+        let Some(env) = plan.environment(env_name) else {
+            return false;
+        };
+        let Some(spec) = env.waves.get(wave) else {
+            return false;
+        };
+        let names: Vec<&str> = spec.targets.iter().map(|t| t.raw.as_str()).collect();
+        let mut shown = json!({ "env": env_name, "action": "wave", "wave": wave + 1, "waves": env.waves.len(), "targets": names, "parallel": spec.parallel });
+        if let Some(soak) = spec.soak {
+            shown["soak"] = json!(crate::duration::format(soak));
+        }
+        self.show(shown);
+        for target in spec.targets.iter().filter_map(|t| env.target(&t.raw)) {
+            for index in 0..env.steps.len() {
+                if !self.step(env_name, index, Some(target)) {
+                    return false;
+                }
+            }
+            self.record_at(env_name, Some(&target.name), EventKind::Live);
+        }
         true
     }
 
@@ -318,10 +352,16 @@ impl Walk<'_> {
 
     /// Records `kind` in `env`, in memory.
     fn record(&mut self, env: &str, kind: EventKind) {
+        self.record_at(env, None, kind);
+    }
+
+    /// Records `kind` in `env`, about `target` when it is one target's, in memory.
+    fn record_at(&mut self, env: &str, target: Option<&str>, kind: EventKind) {
         self.state.then(&Event {
             at: self.now,
             actor: String::new(),
             env: Some(env.to_string()),
+            target: target.map(str::to_string),
             kind,
             relctl: String::new(),
             plan: String::new(),
@@ -426,7 +466,10 @@ fn budget_lines(r: &Value) -> String {
 }
 
 fn line(a: &Value) -> String {
-    let env = a["env"].as_str().unwrap_or_default();
+    let env = match a["target"].as_str() {
+        Some(target) => format!("{}/{target}", a["env"].as_str().unwrap_or_default()),
+        None => a["env"].as_str().unwrap_or_default().to_string(),
+    };
     let step = a["step"]
         .as_u64()
         .map(|s| format!("step {s} "))
@@ -441,6 +484,25 @@ fn line(a: &Value) -> String {
         "skip" => "already live".into(),
         "roll back" => format!("would roll back: {}", a["why"].as_str().unwrap_or_default()),
         "live" => "mark live".into(),
+        "wave" => {
+            let names: Vec<&str> = a["targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let soak = a["soak"]
+                .as_str()
+                .map(|s| format!(", then soak {s}"))
+                .unwrap_or_default();
+            format!(
+                "wave {}/{}: {} ({} at a time{soak})",
+                a["wave"],
+                a["waves"],
+                names.join(", "),
+                a["parallel"]
+            )
+        }
         "approval" => {
             // An environment's approval says it at the top; an approval step in its request.
             let r = if a["request"].is_object() {

@@ -34,6 +34,9 @@ pub struct Args {
     /// Only put back the feature flags the release changed (the kill switch); its code stays live (recorded)
     #[arg(long, conflicts_with = "to")]
     pub flags_only: bool,
+    /// Roll back only this target of the environment; the others stay as they are
+    #[arg(long, value_name = "NAME", conflicts_with = "flags_only")]
+    pub target: Option<String>,
 }
 
 /// How often the environment may change under a rollback before it gives up.
@@ -61,6 +64,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     let windows = &super::environment(&plan, &args.env)?.windows;
     let env = &args.env;
+    if let Some(target) = &args.target {
+        one_target(&plan, env, target)?;
+    }
     let mut reason = args.reason.clone().unwrap_or_else(|| "rollback".into());
     // An incident does not wait for a window: the rollback goes on, and says so.
     if let Some(closed) = crate::engine::window::closed(windows, crate::clock::now()) {
@@ -106,6 +112,20 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         // A rollback that took the environment while this one was deciding is running:
         // `--to` takes over only what was there before it was run.
         let take_over = args.to.is_some() && file.lock == *seen;
+        if let (Some(target), Some(lock)) = (&args.target, &file.lock) {
+            return Err(Error::new(
+                Exit::Busy,
+                format!(
+                    "{env} is locked by {}: its target {target} cannot be rolled back alone now",
+                    lock.release
+                ),
+            )
+            .with_hint(format!(
+                "`relctl rollback --env {env}` takes every target back; or let {} finish",
+                lock.release
+            ))
+            .into());
+        }
         let (header, to, preempted) =
             match decide(&snapshot, &plan, &file, env, take_over, to.as_deref())? {
                 Decision::Roll {
@@ -124,8 +144,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
-        let result =
-            rt.block_on(runner.rollback_env(env, &to, &file, preempted, args.no_undo, &reason));
+        let result = rt.block_on(runner.rollback_env(
+            env,
+            &to,
+            &file,
+            (preempted, args.no_undo),
+            args.target.as_deref(),
+            &reason,
+        ));
         if let Err(e) = &result
             && e.chain().any(|c| c.is::<Changed>())
         {
@@ -134,7 +160,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         }
         // A rollback never waits for the remote before it deploys; under CI, what it
         // recorded must still reach the remote before the job's workspace goes.
-        let finished = finish(ctx, &runner, env, &header.release, &to, result);
+        let shown = match &args.target {
+            Some(target) => format!("{env}/{target}"),
+            None => env.to_string(),
+        };
+        let finished = finish(ctx, &runner, &shown, &header.release, &to, result);
         return runner::push::after_run(
             finished,
             &runner.store,
@@ -226,6 +256,27 @@ fn flags_only(
         push,
         false,
     )
+}
+
+/// `--target` names a target of the environment: exit 2 otherwise, listing them.
+fn one_target(plan: &crate::plan::Plan, env: &str, target: &str) -> anyhow::Result<()> {
+    let environment = super::environment(plan, env)?;
+    if environment.target(target).is_some() {
+        return Ok(());
+    }
+    let names: Vec<&str> = environment
+        .targets
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    let hint = if names.is_empty() {
+        format!("{env} has no targets: `relctl rollback --env {env}` rolls it back")
+    } else {
+        format!("its targets: {}", names.join(", "))
+    };
+    Err(Error::usage(format!("{env} has no target `{target}`"))
+        .with_hint(hint)
+        .into())
 }
 
 /// Rollbacks of one environment from one repository run one after the other: each holds

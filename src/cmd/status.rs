@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::Context;
 use crate::engine::{self, EnvFile, ReleaseFile};
 use crate::format;
+use crate::plan::Environment;
 use crate::record::Freshness;
 use crate::ui::OutputMode;
 
@@ -22,6 +23,10 @@ pub struct Args {
     /// Only this app, in the organisation's view (implies --all)
     #[arg(long, value_name = "APP")]
     pub app: Option<String>,
+
+    /// Also a table of each target of environments with targets (always in JSON)
+    #[arg(long)]
+    pub targets: bool,
 
     #[command(flatten)]
     pub records: RecordsArgs,
@@ -53,7 +58,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let rows = names
         .iter()
         .map(|name| {
-            let steps = plan.environment(name).map_or(0, |e| e.steps.len());
+            // An environment with targets stands at a wave, not a step (its targets' rows).
+            let steps = plan
+                .environment(name)
+                .filter(|e| e.targets.is_empty())
+                .map_or(0, |e| e.steps.len());
             let file = format::read_env(&snapshot, &plan.app, name)?;
             let mut row = row(name, &file, &mut |release| {
                 let holder = format::read_release(&snapshot, &plan.app, release)?;
@@ -61,6 +70,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             })?;
             if let Some(env) = plan.environment(name) {
                 closed(&mut row, env, crate::clock::now());
+                if !env.targets.is_empty() {
+                    let holder = match &file.lock {
+                        Some(lock) => format::read_release(&snapshot, &plan.app, &lock.release)?,
+                        None => None,
+                    };
+                    targets(&mut row, env, &file, holder.as_ref());
+                }
             }
             let shown = file.lock.as_ref().map(|l| &l.release);
             if let Some(release) = shown.or(file.live.as_ref().map(|l| &l.release)) {
@@ -90,6 +106,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     ];
     let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(&keys, r)).collect();
     let mut text = crate::ui::table::table(&columns, &cells);
+    if args.targets {
+        text.push_str(&target_table(&rows));
+    }
     let mut next: Vec<String> = rows
         .iter()
         .flat_map(|r| [r["next"].as_str(), r["closed"].as_str()])
@@ -332,6 +351,95 @@ fn holding_of(release: Option<&ReleaseFile>, env: &str, steps: usize) -> Holding
         "in progress"
     };
     (what, run.position(steps))
+}
+
+/// An environment with targets: each target's release and state (`targets`), how many
+/// run the release that is live or being promoted (`targets_live`, `3/12`), said in
+/// `state` too. A release holding the lock is read from its own events; otherwise the
+/// environment's `live` runs everywhere but in `targets_not_live`.
+fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&ReleaseFile>) {
+    let live = file.live.as_ref().map(|l| l.release.as_str());
+    let run = holder.map(|h| (h.release.as_str(), engine::fold(Some(h)).env(&env.name)));
+    let wave_of = |name: &str| {
+        env.waves
+            .iter()
+            .position(|w| w.targets.iter().any(|t| t.raw == name))
+            .map(|w| w + 1)
+    };
+    let mut count = 0;
+    let rows: Vec<Value> = env
+        .targets
+        .iter()
+        .map(|t| {
+            let (release, state) = match &run {
+                Some((holding, run)) if run.entered => {
+                    let own = run.targets.get(&t.name);
+                    match target_state(own) {
+                        "live" => (Some(*holding), "live"),
+                        state => (live, state),
+                    }
+                }
+                _ if file.targets_not_live.contains(&t.name) => (None, "not live"),
+                _ => (live, if live.is_some() { "live" } else { "empty" }),
+            };
+            if state == "live" {
+                count += 1;
+            }
+            json!({ "target": t.name, "wave": wave_of(&t.name), "release": release, "state": state })
+        })
+        .collect();
+    let summary = format!("{count}/{} targets live", env.targets.len());
+    if let Some(state) = row["state"].as_str() {
+        row["state"] = json!(format!("{state} ({summary})"));
+    }
+    row["targets_live"] = json!(summary);
+    row["targets"] = json!(rows);
+}
+
+/// Where one target stands in the run of the release holding the lock.
+fn target_state(own: Option<&engine::EnvRun>) -> &'static str {
+    let Some(own) = own else {
+        return "waiting";
+    };
+    match (
+        own.outcome,
+        &own.target_failed,
+        own.rollback_failed.is_some(),
+    ) {
+        (Some(engine::Outcome::Live), _, _) => "live",
+        (Some(engine::Outcome::RolledBack), _, _) => "rolled back",
+        (_, _, true) => "rollback failed",
+        (_, Some(_), _) => "failed",
+        _ if own.failed.is_some() || own.gate_failed.is_some() => "failed",
+        _ if own.in_flight.is_some() || !own.done.is_empty() => "in progress",
+        _ => "waiting",
+    }
+}
+
+/// `status --targets`: one line per target of each environment with targets.
+fn target_table(rows: &[Value]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .flat_map(|r| {
+            let env = r["env"].as_str().unwrap_or_default().to_string();
+            r["targets"].as_array().into_iter().flatten().map(move |t| {
+                vec![
+                    env.clone(),
+                    t["target"].as_str().unwrap_or("-").to_string(),
+                    t["wave"].as_u64().map_or("-".into(), |w| w.to_string()),
+                    t["release"].as_str().unwrap_or("-").to_string(),
+                    t["state"].as_str().unwrap_or("-").to_string(),
+                ]
+            })
+        })
+        .collect();
+    if cells.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n{}",
+        crate::ui::table::table(&["ENV", "TARGET", "WAVE", "RELEASE", "STATE"], &cells)
+    )
 }
 
 /// Whether the environment's deployment windows let a promotion in now: `closed` says

@@ -191,6 +191,7 @@ pub fn run(options: Options, ctx: &Context) -> anyhow::Result<()> {
         env: None,
         all: false,
         app: None,
+        targets: false,
         records: cmd::status::RecordsArgs {
             records: None,
             branch: None,
@@ -239,6 +240,7 @@ fn kill_switch(ctx: &Context) -> anyhow::Result<()> {
             reason: Some(format!("{FLAG} misbehaves")),
             no_undo: false,
             flags_only: true,
+            target: None,
         },
         ctx,
     )

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::event::EnvFile;
 use super::state::{EnvRun, Outcome, ReleaseState};
-use crate::plan::{Approval, Environment, Plan, StepKind};
+use crate::plan::{Approval, Environment, Plan, StepKind, TargetFailure};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -31,6 +31,14 @@ pub enum Decision {
         step: Option<usize>,
         approval: Approval,
         have: Vec<String>,
+    },
+    /// Run wave `wave` of an environment with targets: every target of it not live yet
+    /// runs the environment's steps, at most the wave's `parallel` at once, once the
+    /// wave before has soaked (`not_before`).
+    Wave {
+        env: String,
+        wave: usize,
+        not_before: Option<DateTime<Utc>>,
     },
     /// Every step is done: mark the release live here.
     MarkLive { env: String },
@@ -177,6 +185,22 @@ pub fn next(i: &Inputs) -> Decision {
         {
             return missing;
         }
+        if !env.targets.is_empty() {
+            let rollback = run
+                .targets
+                .iter()
+                .find_map(|(name, t)| match &t.target_failed {
+                    Some((TargetFailure::Rollback, error)) => Some((name, error)),
+                    _ => None,
+                });
+            if let Some((name, error)) = rollback {
+                return Decision::RollBack {
+                    env: env_name.clone(),
+                    reason: format!("target {name} failed: {error}"),
+                };
+            }
+            return wave(env, &run);
+        }
         for (index, step) in env.steps.iter().enumerate() {
             if run.done.contains(&index) {
                 continue;
@@ -202,6 +226,44 @@ pub fn next(i: &Inputs) -> Decision {
     Decision::Done
 }
 
+/// Inside an environment with targets: the first wave with a target not live yet, else
+/// the environment is live.
+fn wave(env: &Environment, run: &EnvRun) -> Decision {
+    for (index, wave) in env.waves.iter().enumerate() {
+        // Live, or failed and left behind (`on_target_failure: continue`).
+        let live = |name: &str| {
+            run.targets.get(name).is_some_and(|t| {
+                t.outcome == Some(Outcome::Live)
+                    || matches!(t.target_failed, Some((TargetFailure::Continue, _)))
+            })
+        };
+        if wave.targets.iter().all(|t| live(&t.raw)) {
+            continue;
+        }
+        // The wave before has soaked once its last target has been live that long.
+        let not_before = index
+            .checked_sub(1)
+            .and_then(|before| env.waves.get(before))
+            .and_then(|before| {
+                let soak = before.soak?;
+                let last = before
+                    .targets
+                    .iter()
+                    .filter_map(|t| run.targets.get(&t.raw)?.live_since)
+                    .max()?;
+                crate::duration::after(last, soak)
+            });
+        return Decision::Wave {
+            env: env.name.clone(),
+            wave: index,
+            not_before,
+        };
+    }
+    Decision::MarkLive {
+        env: env.name.clone(),
+    }
+}
+
 /// Every policy rule that stands between this release and `env_name`, lifted or not.
 pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
     let mut rules = Vec::new();
@@ -222,10 +284,23 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
             .get(&previous.name)
             .and_then(|f| f.live.as_ref())
             .filter(|l| l.release == i.release);
+        let partly = live.and_then(|_| {
+            let missing = &i.envs.get(&previous.name)?.targets_not_live;
+            (!missing.is_empty() && !env.accepts_partial).then_some(missing)
+        });
         match (live, env.soak) {
             (None, _) => rules.push((
                 Rule::Order,
                 format!("{} is not live in {} yet", i.release, previous.name),
+            )),
+            (Some(_), _) if partly.is_some() => rules.push((
+                Rule::Order,
+                format!(
+                    "{} is live in {} but not in its targets {}; `requires: {{ all_targets: false }}` lets {env_name} take it",
+                    i.release,
+                    previous.name,
+                    partly.map(|m| m.join(", ")).unwrap_or_default()
+                ),
             )),
             (Some(live), Some(soak)) => {
                 let soaked = i

@@ -10,6 +10,11 @@ pub struct Event {
     pub actor: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
+    /// The environment's target the event is about (docs/plan.md, "`targets` and
+    /// `waves`"); absent for an environment without targets and for the environment's
+    /// own events (entered, live, rolled back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     #[serde(flatten)]
     pub kind: EventKind,
     /// The relctl version and the plan's sha256 that produced the event.
@@ -120,6 +125,12 @@ pub enum EventKind {
         action: String,
         error: String,
         gate: bool,
+    },
+    /// A target of the environment failed (its `step_failed` says how), and what the
+    /// plan's `on_target_failure` makes of it.
+    TargetFailed {
+        policy: crate::plan::TargetFailure,
+        error: String,
     },
     /// One measurement of one metric during an analysis step.
     Measured {
@@ -249,6 +260,18 @@ impl EventKind {
                 error,
                 ..
             } => format!("step {} {action} failed: {error}", step + 1),
+            EventKind::TargetFailed { policy, .. } => match policy {
+                crate::plan::TargetFailure::Rollback => {
+                    "target failed: the environment is rolled back (on_target_failure: rollback)"
+                        .into()
+                }
+                crate::plan::TargetFailure::Stop => {
+                    "target failed: the run stops here (on_target_failure: stop)".into()
+                }
+                crate::plan::TargetFailure::Continue => {
+                    "target failed: the others carry on (on_target_failure: continue)".into()
+                }
+            },
             EventKind::Measured { summary, .. } => summary.clone(),
             EventKind::Inconclusive { step, reason } => {
                 format!("analysis at step {} inconclusive: {reason}", step + 1)
@@ -317,6 +340,7 @@ impl EventKind {
             EventKind::Intent { .. } => "intent",
             EventKind::StepDone { .. } => "step_done",
             EventKind::StepFailed { .. } => "step_failed",
+            EventKind::TargetFailed { .. } => "target_failed",
             EventKind::Measured { .. } => "measured",
             EventKind::Inconclusive { .. } => "inconclusive",
             EventKind::AwaitingApproval { .. } => "awaiting_approval",
@@ -371,6 +395,10 @@ pub struct EnvFile {
     /// Releases that may not come back here without `--force`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<String>,
+    /// Targets the live release did not reach (`on_target_failure: continue`): they
+    /// still run what was live before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets_not_live: Vec<String>,
     /// The last `relctl rollback` here, until a release goes live again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolled_back: Option<RollbackNote>,
@@ -443,6 +471,7 @@ mod tests {
             actor: "a@b.io".into(),
             actor_source: None,
             env: Some("production".into()),
+            target: None,
             kind: EventKind::Measured {
                 step: 1,
                 metric: "latency".into(),

@@ -52,6 +52,11 @@ pub struct EnvRun {
     /// Each flag this visit changed, as the record last knew it: what its step made it,
     /// or, once put back, what it was before.
     pub flag_states: BTreeMap<String, serde_json::Value>,
+    /// Each target's own run (its steps, failures and `live`), for an environment with
+    /// targets: events that name a target fold here, not into the environment's run.
+    pub targets: BTreeMap<String, EnvRun>,
+    /// This target failed, under which recorded policy, and why (cleared by a retry).
+    pub target_failed: Option<(crate::plan::TargetFailure, String)>,
 }
 
 impl EnvRun {
@@ -61,7 +66,8 @@ impl EnvRun {
     pub fn waiting_at(&self) -> Option<Option<usize>> {
         let gate = self.awaiting?;
         let passed = match gate {
-            None => !self.done.is_empty() || self.in_flight.is_some(),
+            // In an environment with targets, its steps are its targets'.
+            None => !self.done.is_empty() || self.in_flight.is_some() || !self.targets.is_empty(),
             Some(step) => self.done.contains(&step),
         };
         (!passed).then_some(gate)
@@ -155,7 +161,10 @@ fn apply(state: &mut ReleaseState, event: &Event) {
     }
     state.interrupted = matches!(event.kind, EventKind::Interrupted { .. });
     let Some(env) = &event.env else { return };
-    let run = state.envs.entry(env.clone()).or_default();
+    let mut run = state.envs.entry(env.clone()).or_default();
+    if let Some(target) = &event.target {
+        run = run.targets.entry(target.clone()).or_default();
+    }
     match &event.kind {
         EventKind::Entered { baseline } => {
             // A fresh visit (e.g. after a rollback and --force) starts clean.
@@ -167,6 +176,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             };
         }
         EventKind::Intent { step, request, .. } => {
+            run.target_failed = None;
             if let (Some(flag), Some(before)) = (request["flag"].as_str(), request.get("before")) {
                 run.flags_before
                     .insert(*step, (flag.to_string(), before.clone()));
@@ -192,6 +202,9 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             } else {
                 run.failed = Some(error.clone());
             }
+        }
+        EventKind::TargetFailed { policy, error } => {
+            run.target_failed = Some((*policy, error.clone()));
         }
         EventKind::Measured {
             step,

@@ -47,6 +47,7 @@ fn event(env: Option<&str>, kind: EventKind, actor: &str) -> Event {
         at: t(10, 0),
         actor: actor.into(),
         env: env.map(str::to_string),
+        target: None,
         kind,
         relctl: "0".into(),
         plan: "x".into(),

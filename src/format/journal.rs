@@ -68,6 +68,18 @@ pub fn record(
     kind: EventKind,
     update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
 ) -> anyhow::Result<(Event, Appended)> {
+    record_at(store, author, header, (env, None), kind, update)
+}
+
+/// `record`, for an event about one target of `env` (`(env, Some(target))`).
+pub fn record_at(
+    store: &Store,
+    author: &Author,
+    header: &Header,
+    (env, target): (Option<&str>, Option<&str>),
+    kind: EventKind,
+    update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
+) -> anyhow::Result<(Event, Appended)> {
     let mut written = None;
     let mut unmoved = false;
     let mut append = |unmoved: &mut bool| {
@@ -83,6 +95,7 @@ pub fn record(
                 at: now,
                 actor: author.actor.clone(),
                 env: env.map(str::to_string),
+                target: target.map(str::to_string),
                 kind: kind.clone(),
                 relctl: env!("CARGO_PKG_VERSION").to_string(),
                 plan: author.plan_digest.clone(),

@@ -75,6 +75,7 @@ pub fn encode(file: &EnvFile, path: &str) -> anyhow::Result<Vec<u8>> {
         previous: file.previous.clone(),
         lock: file.lock.clone(),
         rejected: Vec::new(),
+        targets_not_live: Vec::new(),
         rolled_back: None,
     };
     let mut bytes = super::files::encode(&head, path)?;
@@ -88,10 +89,17 @@ pub fn encode(file: &EnvFile, path: &str) -> anyhow::Result<Vec<u8>> {
     }
     #[derive(serde::Serialize)]
     struct Tail<'a> {
-        rolled_back: &'a RollbackNote,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        targets_not_live: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rolled_back: Option<&'a RollbackNote>,
     }
-    if let Some(note) = &file.rolled_back {
-        bytes.extend(super::files::encode(&Tail { rolled_back: note }, path)?);
+    if !file.targets_not_live.is_empty() || file.rolled_back.is_some() {
+        let tail = Tail {
+            targets_not_live: &file.targets_not_live,
+            rolled_back: file.rolled_back.as_ref(),
+        };
+        bytes.extend(super::files::encode(&tail, path)?);
     }
     Ok(bytes)
 }
@@ -143,6 +151,7 @@ mod tests {
                 since: t("2026-11-01T10:00:00Z"),
             }),
             rejected: rejected.iter().map(|r| r.to_string()).collect(),
+            targets_not_live: Vec::new(),
             rolled_back: note.map(|reason| RollbackNote {
                 from: "checkout-9e518f301a8d".into(),
                 to: "checkout-4f2a9c1be0d3".into(),
@@ -202,6 +211,15 @@ mod tests {
             file(&[], Some("error rate")),
             file(&[], None),
             file(&["a", "checkout-1", "x-1-2-3", "NaNa"], Some("")),
+            // Targets a release did not reach come between the list and the note.
+            EnvFile {
+                targets_not_live: vec!["eu-west".into(), "us-east".into()],
+                ..file(&["checkout-9e518f301a8d"], Some("p99 up"))
+            },
+            EnvFile {
+                targets_not_live: vec!["eu-west".into()],
+                ..file(&["checkout-9e518f301a8d"], None)
+            },
             // Names the serializer quotes: it writes the whole file.
             file(
                 &["checkout-1", "123", "true", "null", "a b", "x: y", "a_b"],

@@ -120,6 +120,7 @@ fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
             plan.deploy_providers.keys(),
         );
     }
+    targets(plan, env, d);
     let mut last_weight = None;
     for step in &env.steps {
         match &step.kind {
@@ -156,6 +157,17 @@ fn environment(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
 /// A flag step names a provider the plan has (or the plan has only one), which maps the
 /// step's environment to one of its own.
 fn flag_step(plan: &Plan, env: &Environment, pos: Pos, flag: &FlagStep, d: &mut Diagnostics) {
+    // Every step of an environment with targets runs once per target, and a flag is
+    // one per environment (docs/plan.md, "Targets and waves").
+    if !env.targets.is_empty() {
+        return d.at(
+            pos,
+            format!(
+                "flag step `{}` is in environment `{}`, which has targets: a flag is one per environment, so ramp it in an environment without targets",
+                flag.name, env.name
+            ),
+        );
+    }
     let provider = match (&flag.provider, plan.flag_provider(flag)) {
         (_, Some((_, provider))) => provider,
         (Some(name), None) => {
@@ -190,6 +202,74 @@ fn flag_step(plan: &Plan, env: &Environment, pos: Pos, flag: &FlagStep, d: &mut 
                 flag.name, env.name
             ),
         );
+    }
+}
+
+/// An environment's targets and waves: names once each, every target in exactly one
+/// wave, providers that exist, and no approval step (an approval is asked once for the
+/// environment, before its first wave).
+fn targets(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
+    let mut names = HashSet::new();
+    for target in &env.targets {
+        if !names.insert(target.name.as_str()) {
+            d.at(
+                target.pos,
+                format!(
+                    "target `{}` of environment `{}` is defined twice",
+                    target.name, env.name
+                ),
+            );
+        }
+        if let Some(deploy) = &target.deploy
+            && !plan.deploy_providers.contains_key(&deploy.raw)
+        {
+            unknown(d, deploy, "deploy provider", plan.deploy_providers.keys());
+        }
+    }
+    let mut placed: HashSet<&str> = HashSet::new();
+    for wave in &env.waves {
+        if wave.targets.is_empty() {
+            d.at(wave.pos, "a wave needs at least one target");
+        }
+        for name in &wave.targets {
+            if env.target(&name.raw).is_none() {
+                let defined = env.targets.iter().map(|t| &t.name);
+                unknown(d, name, "target", defined);
+            } else if !placed.insert(name.raw.as_str()) {
+                d.at(
+                    name.pos,
+                    format!(
+                        "target `{}` stands in two waves of environment `{}`; each target belongs to one wave",
+                        name.raw, env.name
+                    ),
+                );
+            }
+        }
+    }
+    for target in &env.targets {
+        if !placed.contains(target.name.as_str()) {
+            d.at(
+                target.pos,
+                format!(
+                    "target `{}` of environment `{}` stands in no wave: it would never be promoted",
+                    target.name, env.name
+                ),
+            );
+        }
+    }
+    if env.targets.is_empty() {
+        return;
+    }
+    for step in &env.steps {
+        if matches!(step.kind, StepKind::Approval(_)) {
+            d.at(
+                step.pos,
+                format!(
+                    "environment `{}` has targets: its steps run once per target, so it asks for approval once with the environment's `approval`, not an `approval` step",
+                    env.name
+                ),
+            );
+        }
     }
 }
 

@@ -558,11 +558,18 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         .get("steps")
         .and_then(|n| read::list(n, "steps", d))
         .map(|items| items.iter().filter_map(|n| step(n, d)).collect::<Vec<_>>());
+    let mut accepts_partial = false;
     let soak = f.get("requires").and_then(|n| {
         let mut r = Fields::of(n, "`requires`", d)?;
         let soak = r
             .get("soak")
             .and_then(|s| read::duration_within(s, "soak", SOAK, d));
+        if let Some(all) = r
+            .get("all_targets")
+            .and_then(|b| read::boolean(b, "all_targets", d))
+        {
+            accepts_partial = !all;
+        }
         r.finish(d);
         soak
     });
@@ -592,7 +599,51 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
             on
         })
         .unwrap_or(true);
+    let targets: Vec<Target> = f
+        .get("targets")
+        .and_then(|n| read::list(n, "targets", d))
+        .map(|items| items.iter().filter_map(|n| target(n, d)).collect())
+        .unwrap_or_default();
+    let waves_node = f.get("waves");
+    let mut waves: Vec<Wave> = waves_node
+        .and_then(|n| read::list(n, "waves", d))
+        .map(|items| items.iter().filter_map(|n| wave(n, d)).collect())
+        .unwrap_or_default();
+    let on_target_failure = f
+        .get("on_target_failure")
+        .and_then(|n| {
+            let choices = [
+                ("rollback", TargetFailure::Rollback),
+                ("stop", TargetFailure::Stop),
+                ("continue", TargetFailure::Continue),
+            ];
+            read::choice(n, "on_target_failure", &choices, d)
+        })
+        .unwrap_or(TargetFailure::Rollback);
     let pos = f.pos;
+    if let Some(n) = waves_node
+        && targets.is_empty()
+    {
+        d.at(
+            n.pos,
+            "`waves` group `targets`: this environment lists none",
+        );
+    }
+    if waves_node.is_none() && !targets.is_empty() {
+        // Without `waves`, one wave of every target, one at a time.
+        waves.push(Wave {
+            pos,
+            targets: targets
+                .iter()
+                .map(|t| Text {
+                    raw: t.name.clone(),
+                    pos: t.pos,
+                })
+                .collect(),
+            parallel: 1,
+            soak: None,
+        });
+    }
     f.finish(d);
     let steps = steps.unwrap_or_else(|| {
         vec![Step {
@@ -610,6 +661,64 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         windows,
         error_budget,
         rollback_on_failure,
+        targets,
+        waves,
+        on_target_failure,
+        accepts_partial,
+    })
+}
+
+fn target(node: &Node, d: &mut Diagnostics) -> Option<Target> {
+    let mut f = Fields::of(node, "a target", d)?;
+    let name = f
+        .require("name", d)
+        .and_then(|n| read::name(n, "target", d));
+    if let Some(name) = &name {
+        f.rename(format!("target `{}`", name.escape_debug()));
+    }
+    let vars = f.get("vars").map(|n| vars(n, d)).unwrap_or_default();
+    let deploy = f.get("deploy").and_then(|n| read::text(n, "deploy", d));
+    let pos = f.pos;
+    f.finish(d);
+    Some(Target {
+        name: name?,
+        pos,
+        vars,
+        deploy,
+    })
+}
+
+fn wave(node: &Node, d: &mut Diagnostics) -> Option<Wave> {
+    let mut f = Fields::of(node, "a wave", d)?;
+    let targets = f
+        .require("targets", d)
+        .and_then(|n| read::list(n, "targets", d))
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|n| read::text(n, "targets", d))
+                .collect::<Vec<_>>()
+        });
+    let parallel = match f.get("parallel") {
+        None => Some(1),
+        Some(n) => read::uint(n, "parallel", d).and_then(|p| {
+            if p == 0 {
+                d.at(n.pos, "`parallel` must be 1 or more");
+                return None;
+            }
+            Some(p)
+        }),
+    };
+    let soak = f
+        .get("soak")
+        .and_then(|s| read::duration_within(s, "soak", SOAK, d));
+    let pos = f.pos;
+    f.finish(d);
+    Some(Wave {
+        pos,
+        targets: targets?,
+        parallel: parallel?,
+        soak,
     })
 }
 

@@ -208,7 +208,7 @@ pub fn check_query(text: &Text) -> Vec<String> {
 /// are. runner/context.rs marks their values so.
 pub fn is_trusted(name: &str) -> bool {
     let head = name.split('.').next().unwrap_or(name);
-    matches!(head, "app" | "vars" | "env" | "secret" | "step")
+    matches!(head, "app" | "vars" | "env" | "secret" | "step" | "target")
 }
 
 /// A piece of a template: literal text, or a tag (`{{ … }}`, `{% … %}`, `{# … #}`)
@@ -330,6 +330,12 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
             };
         }
         "env" => &["name"],
+        // A target's vars differ from target to target and a provider serves many
+        // environments: a `target.vars.*` no target defines fails when it is rendered.
+        "target" if rest == "name" || rest == "vars" || rest.starts_with("vars.") => {
+            return Ok(());
+        }
+        "target" => &["name", "vars"],
         "release" => &["id", "version"],
         "artifact" => &["ref", "name", "digest"],
         "step" => &["index", "weight"],
@@ -342,7 +348,7 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
         }
         _ => {
             let tops = [
-                "app", "vars", "secret", "env", "release", "artifact", "step", "baseline",
+                "app", "vars", "secret", "env", "release", "artifact", "step", "baseline", "target",
             ];
             let hint = super::diag::did_you_mean(head, tops)
                 .map(|c| format!(" (did you mean `{c}`?)"))

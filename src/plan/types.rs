@@ -162,6 +162,72 @@ pub struct Environment {
     pub windows: Vec<Window>,
     pub error_budget: Option<ErrorBudget>,
     pub rollback_on_failure: bool,
+    /// The places the environment is made of (regions, clusters); empty for an
+    /// environment that is one place. Every step runs once per target.
+    pub targets: Vec<Target>,
+    /// The targets in the order they are promoted: every target stands in one wave.
+    pub waves: Vec<Wave>,
+    /// What a target that fails does to the others.
+    pub on_target_failure: TargetFailure,
+    /// `requires: { all_targets: false }`: this environment may be entered when the
+    /// one before it is live in only some of its targets.
+    pub accepts_partial: bool,
+}
+
+/// What happens when one target of an environment fails (`on_target_failure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetFailure {
+    /// Every target that received the release goes back to what was live before.
+    Rollback,
+    /// The run stops where it is and keeps the lock (exit 1); `resume` retries.
+    Stop,
+    /// The other targets carry on; the environment ends partly live.
+    Continue,
+}
+
+impl TargetFailure {
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetFailure::Rollback => "rollback",
+            TargetFailure::Stop => "stop",
+            TargetFailure::Continue => "continue",
+        }
+    }
+}
+
+/// One place of an environment (docs/plan.md, "`targets` and `waves`").
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub pos: Pos,
+    /// `target.vars.*` in templates: the plan's own text, trusted as `vars.*` is.
+    pub vars: BTreeMap<String, String>,
+    /// Its own deploy provider, else the environment's `deploy`.
+    pub deploy: Option<Text>,
+}
+
+/// Targets promoted together: at most `parallel` at once; the next wave starts when
+/// every target of this one is live and, with `soak`, has been for that long.
+#[derive(Debug, Clone)]
+pub struct Wave {
+    pub pos: Pos,
+    pub targets: Vec<Text>,
+    pub parallel: u32,
+    pub soak: Option<Duration>,
+}
+
+impl Environment {
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.name == name)
+    }
+
+    /// The deploy provider's name for `target` (its own, else the environment's).
+    pub fn deploy_of<'a>(&'a self, target: Option<&'a Target>) -> &'a Text {
+        target
+            .and_then(|t| t.deploy.as_ref())
+            .unwrap_or(&self.deploy)
+    }
 }
 
 #[derive(Debug, Clone)]

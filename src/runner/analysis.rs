@@ -74,8 +74,9 @@ impl Runner<'_> {
                 let index = history[i].iter().filter(|p| **p != Phase::Error).count() as u32 + 1;
                 let summary =
                     self.measured_line(metric, &measurement, comparison.as_ref(), index, analysis);
-                self.record_event(
-                    Some(env),
+                self.record_step(
+                    env,
+                    scope.target_name(),
                     EventKind::Measured {
                         step,
                         metric: metric.name.clone(),
@@ -260,12 +261,13 @@ impl Runner<'_> {
     /// Records an inconclusive analysis and pauses the release (exit 4).
     pub(super) fn inconclusive(
         &self,
-        env: &str,
+        (env, on): (&str, Option<&str>),
         step: usize,
         reason: String,
     ) -> anyhow::Result<()> {
-        self.record_event(
-            Some(env),
+        self.record_step(
+            env,
+            on,
             EventKind::Inconclusive {
                 step,
                 reason: reason.clone(),

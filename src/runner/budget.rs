@@ -115,7 +115,7 @@ impl Runner<'_> {
         slo: &ErrorBudget,
     ) -> Result<(f64, Vec<(String, f64)>), String> {
         let target = self.own_deployable();
-        let scope = self.scope(env, &target, None, 0, 100);
+        let scope = self.scope(env, &target, None, 0, 100, None);
         let ctx = scope.value();
         let Some(MetricsProvider::Prometheus { url, timeout, auth }) =
             self.plan.metrics_providers.get(&slo.provider.raw)

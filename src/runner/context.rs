@@ -43,6 +43,8 @@ pub struct Scope<'a> {
     pub step: usize,
     pub weight: u8,
     pub response: Option<&'a serde_json::Value>,
+    /// The environment's target the step runs for (`target.*`), if it has targets.
+    pub place: Option<&'a crate::plan::Target>,
 }
 
 impl Scope<'_> {
@@ -93,6 +95,13 @@ impl Scope<'_> {
             ),
             ("baseline", baseline),
         ];
+        if let Some(place) = self.place {
+            let vars = Value::from_pairs(place.vars.iter().map(|(k, v)| (k.as_str(), trusted(v))));
+            names.push((
+                "target",
+                map(vec![("name", trusted(&place.name)), ("vars", vars)]),
+            ));
+        }
         if let Some(response) = self.response {
             names.push(("response", Value::from(minijinja::value::Serde(response))));
         }
@@ -101,7 +110,7 @@ impl Scope<'_> {
 
     /// The RELCTL_* variables an `exec` command gets.
     pub fn exec_env(&self) -> Vec<(String, String)> {
-        vec![
+        let mut env = vec![
             ("RELCTL_APP".into(), self.plan.app.clone()),
             ("RELCTL_ENV".into(), self.env.to_string()),
             ("RELCTL_RELEASE".into(), self.target.release.clone()),
@@ -114,6 +123,15 @@ impl Scope<'_> {
                 "RELCTL_BASELINE".into(),
                 self.baseline.map(|b| b.release.clone()).unwrap_or_default(),
             ),
-        ]
+        ];
+        if let Some(place) = self.place {
+            env.push(("RELCTL_TARGET".into(), place.name.clone()));
+        }
+        env
+    }
+
+    /// The target's name, for the events the step records.
+    pub fn target_name(&self) -> Option<&str> {
+        self.place.map(|t| t.name.as_str())
     }
 }

@@ -90,7 +90,14 @@ impl Runner<'_> {
                         self.lost_the_race(e, &env, &mut lock_deadline)?;
                     }
                 }
-                Decision::Step { env, index } => self.step(&env, index, &state.env(&env)).await?,
+                Decision::Step { env, index } => {
+                    self.step(&env, index, &state.env(&env), None).await?
+                }
+                Decision::Wave {
+                    env,
+                    wave,
+                    not_before,
+                } => self.wave(&env, wave, not_before, &state.env(&env)).await?,
                 Decision::AwaitApproval {
                     env,
                     step,
@@ -106,7 +113,7 @@ impl Runner<'_> {
                     self.await_approval(&gate, &state, &mut approval_deadline)
                         .await?;
                 }
-                Decision::MarkLive { env } => self.mark_live(&env)?,
+                Decision::MarkLive { env } => self.mark_live(&env, &state.env(&env))?,
                 Decision::RollBack { env, reason } => {
                     return self.roll_back(&env, &state.env(&env), &reason).await;
                 }
@@ -172,13 +179,15 @@ impl Runner<'_> {
         // The first of them says what the other person did: `abort` records `aborted`
         // before it rolls back, `rollback` starts rolling back before it marks a
         // release under way aborted.
+        // A target's own rollback is this run's (`on_target_failure: continue`).
         let event = since.iter().find(|e| {
-            matches!(
-                e.kind,
-                EventKind::Aborted { .. }
-                    | EventKind::RollbackStarted { .. }
-                    | EventKind::RolledBack { .. }
-            )
+            e.target.is_none()
+                && matches!(
+                    e.kind,
+                    EventKind::Aborted { .. }
+                        | EventKind::RollbackStarted { .. }
+                        | EventKind::RolledBack { .. }
+                )
         })?;
         let what = match (&event.kind, event.env.as_deref()) {
             (EventKind::Aborted { reason }, _) => format!("aborted ({reason})"),
@@ -362,7 +371,24 @@ impl Runner<'_> {
         )
     }
 
-    fn mark_live(&self, env: &str) -> anyhow::Result<()> {
+    fn mark_live(&self, env: &str, run: &engine::EnvRun) -> anyhow::Result<()> {
+        // Targets left behind by `on_target_failure: continue`.
+        let targets = self.plan.environment(env).map(|e| e.targets.as_slice());
+        let not_live: Vec<String> = targets
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| {
+                run.targets.get(&t.name).and_then(|t| t.outcome) != Some(engine::Outcome::Live)
+            })
+            .map(|t| t.name.clone())
+            .collect();
+        if !not_live.is_empty() {
+            self.printer.warn(&format!(
+                "{} is live in {env} but not in its targets {} (on_target_failure: continue)",
+                self.release(),
+                not_live.join(", ")
+            ));
+        }
         let target = self.own_deployable();
         let release = self.release().to_string();
         let actor = self.author.actor.clone();
@@ -382,6 +408,7 @@ impl Runner<'_> {
             });
             f.lock = None;
             f.rolled_back = None;
+            f.targets_not_live = not_live.clone();
             // Brought back on purpose (`--force`) and live: a rollback may go back to it.
             f.rejected.retain(|r| *r != release);
             Ok(())

@@ -62,7 +62,7 @@ impl Runner<'_> {
         let action = flag.action();
         let unleash = match self.unleash(scope, flag) {
             Ok(u) => u,
-            Err(e) => return self.step_failed(env_name, index, &action, e),
+            Err(e) => return self.step_failed((env_name, None), index, &action, e),
         };
         let resumed = matches!(run.in_flight, Some((i, _)) if i == index)
             && run.flags_before.contains_key(&index);
@@ -70,7 +70,12 @@ impl Runner<'_> {
             let before = match unleash.read(&flag.name).await {
                 Ok(state) => state,
                 Err(e) => {
-                    return self.step_failed(env_name, index, &action, StepError::provider(e.0));
+                    return self.step_failed(
+                        (env_name, None),
+                        index,
+                        &action,
+                        StepError::provider(e.0),
+                    );
                 }
             };
             self.record_event(
@@ -104,7 +109,7 @@ impl Runner<'_> {
                     ms: t0.elapsed().as_millis() as u64,
                 },
             ),
-            Err(e) => self.step_failed(env_name, index, &action, StepError::provider(e.0)),
+            Err(e) => self.step_failed((env_name, None), index, &action, StepError::provider(e.0)),
         }
     }
 
@@ -186,7 +191,7 @@ impl Runner<'_> {
             let error = if skip {
                 None
             } else {
-                let scope = self.scope(env_name, &own, run.baseline.as_ref(), indices[0], 0);
+                let scope = self.scope(env_name, &own, run.baseline.as_ref(), indices[0], 0, None);
                 let result = match self.unleash(&scope, step) {
                     Ok(unleash) => match serde_json::from_value::<FlagState>(before.clone()) {
                         Ok(state) => unleash.restore(name, &state).await.map_err(|e| e.0),

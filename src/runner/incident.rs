@@ -14,7 +14,7 @@ use super::steps::{self, Prepared, Tools, Visit};
 use crate::engine::{self, EnvFile, EnvRun, EventKind, Live, Lock, RollbackNote};
 use crate::error::{Error, Exit};
 use crate::format;
-use crate::plan::StepKind;
+use crate::plan::{Environment, StepKind, Target};
 
 /// The environment moved between `relctl rollback`'s decision and its first commit
 /// (another rollback, a release entering): the caller decides again on the new tip.
@@ -27,20 +27,22 @@ impl Runner<'_> {
     /// rolled back (its completed steps undone unless `skip_undo`, marked rejected
     /// there); `preempted` says it is a release under way, which is marked aborted. The
     /// environment must still be as `seen` when the rollback takes it, else [`Changed`].
+    /// `only` rolls back one target of the environment (`--target`): the environment
+    /// stays live with the release, that target listed in `targets_not_live`.
     pub async fn rollback_env(
         &self,
         env_name: &str,
         to: &Live,
         seen: &EnvFile,
-        preempted: bool,
-        skip_undo: bool,
+        (preempted, skip_undo): (bool, bool),
+        only: Option<&str>,
         reason: &str,
     ) -> anyhow::Result<Duration> {
         let start = Instant::now();
         let actor = self.author.actor.clone();
         let own = self.header.release.clone();
-        self.record(
-            Some(env_name),
+        self.record_in(
+            (Some(env_name), only),
             EventKind::RollbackStarted {
                 reason: reason.to_string(),
             },
@@ -66,15 +68,37 @@ impl Runner<'_> {
         let run = engine::fold(format::read_release(&snapshot, &self.header.app, &own)?.as_ref())
             .env(env_name);
         drop(snapshot);
-        self.undo(env_name, &run, skip_undo).await?;
-        self.redeploy(
-            env_name,
-            &run,
-            to,
-            &|s| format::env_file(s, &self.header.app, env_name),
-            "the environment's lock is held by the rollback; run the same rollback again",
-        )
-        .await?;
+        let from = |s: &crate::record::Snapshot| format::env_file(s, &self.header.app, env_name);
+        let hint = "the environment's lock is held by the rollback; run the same rollback again";
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        if env.targets.is_empty() {
+            self.undo(env_name, &run, skip_undo, None).await?;
+            self.redeploy(env_name, &run, to, &from, hint, None).await?;
+        } else {
+            // Every target (or the one asked for) goes back to `to`, whatever this
+            // release did there.
+            let back = super::targets::Back {
+                to: Some(to),
+                reason,
+                skip_undo,
+                every: true,
+                only: only.is_some(),
+                from: &from,
+                hint,
+            };
+            let targets = env
+                .targets
+                .iter()
+                .filter(|t| only.is_none_or(|o| o == t.name))
+                .collect();
+            self.roll_back_targets(env, &run, &back, targets).await?;
+            if only.is_some() {
+                return Ok(start.elapsed());
+            }
+        }
         let took = start.elapsed();
         let back_to = to.clone();
         let by = self.author.actor.clone();
@@ -99,6 +123,7 @@ impl Runner<'_> {
                     ..back_to.clone()
                 });
                 f.lock = None;
+                f.targets_not_live.clear();
                 rejected_here(f, &own, &back_to.release, &by, reason);
                 Ok(())
             },
@@ -127,25 +152,37 @@ impl Runner<'_> {
                 },
             )?;
         }
-        self.undo(env_name, run, false).await?;
-        // A deploy whose intent was recorded may have reached the platform, whatever
-        // relctl made of its answer (a digest it did not confirm, a wait that failed):
-        // the canary may be running, so what was live before goes back.
-        let deployed =
-            env.steps.iter().enumerate().any(|(i, s)| {
-                matches!(s.kind, StepKind::Deploy { .. }) && run.intended.contains(&i)
-            });
+        let hint = format!(
+            "`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path",
+            self.release()
+        );
+        let own = self.release();
+        let from = |s: &crate::record::Snapshot| format::release_file(s, &self.header.app, own);
+        let deployed = if env.targets.is_empty() {
+            self.undo(env_name, run, false, None).await?;
+            deployed(env, run)
+        } else {
+            // Every target that received the release goes back, as promote went: a
+            // bounded number at once.
+            let back = super::targets::Back {
+                to: run.baseline.as_ref().filter(|_| env.rollback_on_failure),
+                reason,
+                skip_undo: false,
+                every: false,
+                only: false,
+                from: &from,
+                hint: &hint,
+            };
+            self.roll_back_targets(env, run, &back, super::targets::received(env, run))
+                .await?
+        };
         let mut to = None;
         match (&run.baseline, deployed && env.rollback_on_failure) {
             (Some(baseline), true) => {
-                let hint = format!(
-                    "`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path",
-                    self.release()
-                );
-                let own = self.release();
-                let from =
-                    |s: &crate::record::Snapshot| format::release_file(s, &self.header.app, own);
-                self.redeploy(env_name, run, baseline, &from, &hint).await?;
+                if env.targets.is_empty() {
+                    self.redeploy(env_name, run, baseline, &from, &hint, None)
+                        .await?;
+                }
                 to = Some(baseline.release.clone());
             }
             (None, true) => self.printer.warn(&format!(
@@ -191,14 +228,21 @@ impl Runner<'_> {
     /// Puts back the flags the release changed (first: the fastest lever), then runs
     /// the `undo` of every completed `http`/`exec` step of `run` not undone yet, in
     /// reverse order, each recorded; with `skip`, records each as skipped instead.
-    async fn undo(&self, env_name: &str, run: &EnvRun, skip: bool) -> anyhow::Result<()> {
+    pub(super) async fn undo(
+        &self,
+        env_name: &str,
+        run: &EnvRun,
+        skip: bool,
+        place: Option<&Target>,
+    ) -> anyhow::Result<()> {
         self.restore_flags(env_name, run, skip).await?;
         let env = self
             .plan
             .environment(env_name)
             .context("the plan lost an environment")?;
         let own = self.own_deployable();
-        let visit = Visit::recorded(self.release(), env_name, run);
+        let on = place.map(|t| t.name.as_str());
+        let visit = Visit::recorded(self.release(), env_name, run).of_target(on);
         let tools = Tools {
             client: self.client()?,
             backoff: &self.backoff,
@@ -207,7 +251,7 @@ impl Runner<'_> {
             if !run.done.contains(&index) || run.undone.contains(&index) {
                 continue;
             }
-            let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0);
+            let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0, place);
             let prepared = match &step.kind {
                 StepKind::Http(h) => match &h.undo {
                     Some(undo) => steps::http_call(&scope, undo, Some(visit.undo_key(index))),
@@ -230,8 +274,9 @@ impl Runner<'_> {
                 };
                 result.err().map(|e| self.secrets.mask(&e.message))
             };
-            self.record_event(
-                Some(env_name),
+            self.record_step(
+                env_name,
+                on,
                 EventKind::Undone {
                     step: index,
                     error,
@@ -245,14 +290,16 @@ impl Runner<'_> {
     /// Redeploys `to` at full weight, for both kinds of rollback of `run`'s visit; a
     /// failure is recorded (the environment stays locked by the rollback) and is exit 1
     /// with `hint`.
-    async fn redeploy(
+    pub(super) async fn redeploy(
         &self,
         env_name: &str,
         run: &EnvRun,
         to: &Live,
         from: &dyn Fn(&crate::record::Snapshot) -> anyhow::Result<String>,
         hint: &str,
+        place: Option<&Target>,
     ) -> anyhow::Result<()> {
+        let on = place.map(|t| t.name.as_str());
         self.check_live(to, from)?;
         let env = self
             .plan
@@ -261,18 +308,24 @@ impl Runner<'_> {
         let provider = self
             .plan
             .deploy_providers
-            .get(&env.deploy.raw)
+            .get(&env.deploy_of(place).raw)
             .context("the plan lost a deploy provider")?;
         let tools = Tools {
             client: self.client()?,
             backoff: &self.backoff,
         };
         let target = Deployable::from(to);
-        let scope = self.scope(env_name, &target, Some(to), env.steps.len(), 100);
+        let scope = self.scope(env_name, &target, Some(to), env.steps.len(), 100, place);
+        let shown = match on {
+            Some(target) => format!("{env_name}/{target}"),
+            None => env_name.to_string(),
+        };
         let spinner = self
             .printer
-            .spinner(format!("{env_name:<12} rolling back to {}", to.release));
-        let key = Visit::recorded(self.release(), env_name, run).rollback_key(&to.release);
+            .spinner(format!("{shown:<12} rolling back to {}", to.release));
+        let key = Visit::recorded(self.release(), env_name, run)
+            .of_target(on)
+            .rollback_key(&to.release);
         let result = match steps::deploy(&scope, provider, key) {
             Ok(prepared) => steps::perform(prepared, &scope, Some(provider), &tools, None).await,
             Err(e) => Err(e),
@@ -282,8 +335,9 @@ impl Runner<'_> {
             return Ok(());
         };
         let error = self.secrets.mask(&e.message);
-        self.record_event(
-            Some(env_name),
+        self.record_step(
+            env_name,
+            on,
             EventKind::RollbackFailed {
                 to: to.release.clone(),
                 error: error.clone(),
@@ -291,11 +345,21 @@ impl Runner<'_> {
         )?;
         Err(Error::new(
             Exit::Failed,
-            format!("rolling {env_name} back to {} failed: {error}", to.release),
+            format!("rolling {shown} back to {} failed: {error}", to.release),
         )
         .with_hint(hint)
         .into())
     }
+}
+
+/// Whether a deploy of `run` may have reached the platform: a deploy whose intent was
+/// recorded may have, whatever relctl made of its answer (a digest it did not confirm,
+/// a wait that failed), so the canary may be running and what was live before goes back.
+pub(super) fn deployed(env: &Environment, run: &EnvRun) -> bool {
+    env.steps
+        .iter()
+        .enumerate()
+        .any(|(i, s)| matches!(s.kind, StepKind::Deploy { .. }) && run.intended.contains(&i))
 }
 
 /// Marks `from` rejected in the environment and notes the rollback to `to`, which

@@ -8,7 +8,8 @@
 //! `surroundings.rs` is what the process environment says, read once; `open.rs`
 //! opens the plan's record; `steps.rs` prepares and performs a step through the
 //! providers, `analysis.rs` an analysis; `context.rs` is what templates see;
-//! `push.rs` what a run does about an unpushed record.
+//! `push.rs` what a run does about an unpushed record; `waves.rs` runs an environment's
+//! targets wave by wave and `targets.rs` rolls them back.
 
 pub mod analysis;
 mod approval;
@@ -23,7 +24,9 @@ mod report;
 mod run_step;
 pub mod steps;
 mod surroundings;
+mod targets;
 pub mod turn;
+mod waves;
 
 pub use crate::format::{Author, Header};
 pub use drive::{drive, lift_hint};
@@ -200,8 +203,24 @@ impl<'a> Runner<'a> {
         kind: EventKind,
         update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let (event, appended) =
-            crate::format::record(&self.store, &self.author, &self.header, env, kind, update)?;
+        self.record_in((env, None), kind, update)
+    }
+
+    /// `record`, for an event about one target of an environment.
+    pub(crate) fn record_in(
+        &self,
+        (env, target): (Option<&str>, Option<&str>),
+        kind: EventKind,
+        update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let (event, appended) = crate::format::record_at(
+            &self.store,
+            &self.author,
+            &self.header,
+            (env, target),
+            kind,
+            update,
+        )?;
         if let Some(github) = &self.github {
             github.event(&event);
         }
@@ -222,6 +241,11 @@ impl<'a> Runner<'a> {
         self.record(env, kind, &mut |_| Ok(()))
     }
 
+    /// Records one event of a step in `env`, for `target` when it has targets.
+    fn record_step(&self, env: &str, target: Option<&str>, kind: EventKind) -> anyhow::Result<()> {
+        self.record_in((Some(env), target), kind, &mut |_| Ok(()))
+    }
+
     fn scope<'s>(
         &'s self,
         env: &'s str,
@@ -229,6 +253,7 @@ impl<'a> Runner<'a> {
         baseline: Option<&'s Live>,
         step: usize,
         weight: u8,
+        place: Option<&'s crate::plan::Target>,
     ) -> Scope<'s> {
         Scope {
             plan: self.plan,
@@ -239,6 +264,7 @@ impl<'a> Runner<'a> {
             step,
             weight,
             response: None,
+            place,
         }
     }
 }

@@ -20,7 +20,7 @@ impl Runner<'_> {
         if let Some(name) = notify::subscribed(&event.kind, env, last) {
             let target = self.own_deployable();
             let ctx = self
-                .scope(env.unwrap_or_default(), &target, None, 0, 100)
+                .scope(env.unwrap_or_default(), &target, None, 0, 100, None)
                 .value();
             let link = notifier.link(&oid.to_string());
             let message = notify::message(

@@ -10,7 +10,7 @@ use super::context::Scope;
 use super::steps::Tools;
 use crate::engine::{EnvRun, EventKind};
 use crate::error::{Error, Exit};
-use crate::plan::StepKind;
+use crate::plan::{StepKind, Target};
 
 use super::{Runner, analysis, steps};
 
@@ -22,7 +22,9 @@ impl Runner<'_> {
         env_name: &str,
         index: usize,
         run: &EnvRun,
+        place: Option<&Target>,
     ) -> anyhow::Result<()> {
+        let on = place.map(|t| t.name.as_str());
         let env = self
             .plan
             .environment(env_name)
@@ -36,38 +38,46 @@ impl Runner<'_> {
             })?;
         }
         let weight = steps::step_weight(env, index);
-        let scope = self.scope(env_name, &target, run.baseline.as_ref(), index, weight);
+        let scope = self.scope(
+            env_name,
+            &target,
+            run.baseline.as_ref(),
+            index,
+            weight,
+            place,
+        );
         if let StepKind::Analysis(name) = &step.kind {
             return self
                 .analysis_step(env_name, index, &name.raw, run, &scope)
                 .await;
         }
         if matches!(step.kind, StepKind::ErrorBudget) {
-            return self.budget_step(env_name, index).await;
+            return self.budget_step(env_name, index, on).await;
         }
         if let StepKind::Flag(flag) = &step.kind {
             return self.flag_step(env_name, index, flag, run, &scope).await;
         }
-        let provider = self.plan.deploy_providers.get(&env.deploy.raw);
+        let provider = self.plan.deploy_providers.get(&env.deploy_of(place).raw);
         let prepared = steps::prepare(
             &scope,
             env,
             index,
             provider,
-            steps::Visit::recorded(self.release(), env_name, run),
+            steps::Visit::recorded(self.release(), env_name, run).of_target(on),
         )
         .context("the plan lost a deploy provider")?;
         let action = action_of(&step.kind);
         let prepared = match prepared {
             Ok(p) => p,
-            Err(e) => return self.step_failed(env_name, index, &action, e),
+            Err(e) => return self.step_failed((env_name, on), index, &action, e),
         };
         let started = match run.in_flight {
             Some((i, at)) if i == index => at,
             _ => {
                 let request = steps::describe(&prepared, &scope);
-                self.record_event(
-                    Some(env_name),
+                self.record_step(
+                    env_name,
+                    on,
                     EventKind::Intent {
                         step: index,
                         action: action.clone(),
@@ -83,16 +93,21 @@ impl Runner<'_> {
             backoff: &self.backoff,
         };
         let what = shown(&step.kind, &action, started);
+        let place_name = match on {
+            Some(target) => format!("{env_name}/{target}"),
+            None => env_name.to_string(),
+        };
         let spinner = self.printer.spinner(format!(
-            "{env_name:<12} step {}/{} {what}",
+            "{place_name:<12} step {}/{} {what}",
             index + 1,
             env.steps.len()
         ));
         let result = steps::perform(prepared, &scope, provider, &tools, Some(started)).await;
         drop(spinner);
         match result {
-            Ok(detail) => self.record_event(
-                Some(env_name),
+            Ok(detail) => self.record_step(
+                env_name,
+                on,
                 EventKind::StepDone {
                     step: index,
                     action,
@@ -100,7 +115,7 @@ impl Runner<'_> {
                     ms: t0.elapsed().as_millis() as u64,
                 },
             ),
-            Err(e) => self.step_failed(env_name, index, &action, e),
+            Err(e) => self.step_failed((env_name, on), index, &action, e),
         }
     }
 
@@ -119,12 +134,14 @@ impl Runner<'_> {
             .analyses
             .get(name)
             .context("the plan lost an analysis")?;
+        let on = scope.target_name();
         let started = match run.in_flight {
             Some((i, at)) if i == index => at,
             _ => {
                 let request = serde_json::json!({ "analysis": name });
-                self.record_event(
-                    Some(env_name),
+                self.record_step(
+                    env_name,
+                    on,
                     EventKind::Intent {
                         step: index,
                         action: "analysis".into(),
@@ -141,8 +158,9 @@ impl Runner<'_> {
             .analyse(env_name, index, analysis, scope, started, &recorded)
             .await?
         {
-            analysis::Ended::Successful(summary) => self.record_event(
-                Some(env_name),
+            analysis::Ended::Successful(summary) => self.record_step(
+                env_name,
+                on,
                 EventKind::StepDone {
                     step: index,
                     action,
@@ -151,7 +169,7 @@ impl Runner<'_> {
                 },
             ),
             analysis::Ended::Failed(reason) => self.step_failed(
-                env_name,
+                (env_name, on),
                 index,
                 &action,
                 steps::StepError {
@@ -159,16 +177,24 @@ impl Runner<'_> {
                     gate: true,
                 },
             ),
-            analysis::Ended::Inconclusive(reason) => self.inconclusive(env_name, index, reason),
+            analysis::Ended::Inconclusive(reason) => {
+                self.inconclusive((env_name, on), index, reason)
+            }
         }
     }
 
     /// Reads the environment's error budget again (`- error_budget: {}`): one that says
     /// no fails the step as a gate, which rolls the environment back.
-    async fn budget_step(&self, env_name: &str, index: usize) -> anyhow::Result<()> {
+    async fn budget_step(
+        &self,
+        env_name: &str,
+        index: usize,
+        on: Option<&str>,
+    ) -> anyhow::Result<()> {
         let action = StepKind::ErrorBudget.name().to_string();
-        self.record_event(
-            Some(env_name),
+        self.record_step(
+            env_name,
+            on,
             EventKind::Intent {
                 step: index,
                 action: action.clone(),
@@ -177,8 +203,9 @@ impl Runner<'_> {
         )?;
         let t0 = Instant::now();
         match self.budget_says_no(env_name).await? {
-            None => self.record_event(
-                Some(env_name),
+            None => self.record_step(
+                env_name,
+                on,
                 EventKind::StepDone {
                     step: index,
                     action,
@@ -187,7 +214,7 @@ impl Runner<'_> {
                 },
             ),
             Some(why) => self.step_failed(
-                env_name,
+                (env_name, on),
                 index,
                 &action,
                 steps::StepError {
@@ -200,14 +227,15 @@ impl Runner<'_> {
 
     pub(super) fn step_failed(
         &self,
-        env: &str,
+        (env, on): (&str, Option<&str>),
         index: usize,
         action: &str,
         e: steps::StepError,
     ) -> anyhow::Result<()> {
         let error = self.secrets.mask(&e.message);
-        self.record_event(
-            Some(env),
+        self.record_step(
+            env,
+            on,
             EventKind::StepFailed {
                 step: index,
                 action: action.to_string(),
@@ -215,13 +243,17 @@ impl Runner<'_> {
                 gate: e.gate,
             },
         )?;
-        if e.gate {
+        if e.gate && on.is_none() {
             return Ok(()); // the next decision rolls the environment back
         }
+        let place = match on {
+            Some(target) => format!("{env} (target {target})"),
+            None => env.to_string(),
+        };
         Err(Error::new(
             Exit::Failed,
             format!(
-                "{} failed in {env} at step {} ({action}): {error}",
+                "{} failed in {place} at step {} ({action}): {error}",
                 self.release(),
                 index + 1
             ),

@@ -151,6 +151,8 @@ pub struct Visit<'a> {
     pub release: &'a str,
     pub env: &'a str,
     pub number: usize,
+    /// The environment's target, whose keys are its own: `RELEASE/ENV/VISIT/TARGET/…`.
+    pub target: Option<&'a str>,
 }
 
 impl<'a> Visit<'a> {
@@ -160,6 +162,21 @@ impl<'a> Visit<'a> {
             release,
             env,
             number: run.visit,
+            target: None,
+        }
+    }
+
+    /// This visit, for one target of the environment.
+    pub fn of_target(self, target: Option<&'a str>) -> Visit<'a> {
+        Visit { target, ..self }
+    }
+
+    /// `RELEASE/ENV/VISIT`, and `/TARGET` for a target.
+    fn prefix(&self) -> String {
+        let visit = format!("{}/{}/{}", self.release, self.env, self.number);
+        match self.target {
+            Some(target) => format!("{visit}/{target}"),
+            None => visit,
         }
     }
 
@@ -174,7 +191,7 @@ impl<'a> Visit<'a> {
 
     /// Step `index`'s key.
     pub fn step_key(&self, index: usize) -> String {
-        format!("{}/{}/{}/{index}", self.release, self.env, self.number)
+        format!("{}/{index}", self.prefix())
     }
 
     /// The key of the `undo` of step `index`.
@@ -185,10 +202,7 @@ impl<'a> Visit<'a> {
     /// The key of the redeploy of `to` that rolls this visit back (after a failed gate
     /// and by `relctl rollback` alike).
     pub fn rollback_key(&self, to: &str) -> String {
-        format!(
-            "{}/{}/{}/rollback/{to}",
-            self.release, self.env, self.number
-        )
+        format!("{}/rollback/{to}", self.prefix())
     }
 }
 

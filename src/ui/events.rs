@@ -20,7 +20,7 @@ impl Printer {
                 self.stream(&value)
             }
             OutputMode::Plain => {
-                let env = event.env.as_deref().unwrap_or("-");
+                let env = place(event).unwrap_or_else(|| "-".into());
                 self.status(&format!(
                     "{} {release} {env} {}",
                     event.at.format("%Y-%m-%dT%H:%M:%SZ"),
@@ -52,7 +52,7 @@ impl Printer {
                     EventKind::Live => style("●").green().bold().for_stderr(),
                     _ => style("✓").green().for_stderr(),
                 };
-                let env = event.env.as_deref().unwrap_or("");
+                let env = place(event).unwrap_or_default();
                 self.status(&format!(
                     "{mark} {:<12} {}",
                     style(env).bold().for_stderr(),
@@ -62,4 +62,13 @@ impl Printer {
             }
         }
     }
+}
+
+/// Where an event happened: its environment, and `ENV/TARGET` for one of its targets.
+fn place(event: &Event) -> Option<String> {
+    let env = event.env.as_deref()?;
+    Some(match &event.target {
+        Some(target) => format!("{env}/{target}"),
+        None => env.to_string(),
+    })
 }

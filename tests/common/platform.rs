@@ -57,6 +57,13 @@ struct Inner {
     answered: BTreeMap<String, Value>,
     /// The deploys the platform carried out, as (environment, image, weight).
     applied: Vec<(String, String, u64)>,
+    /// Deploys to these paths (`/deploy/{env}`) fail once each with the status given.
+    fail_once_at: BTreeMap<String, u16>,
+    /// How long each deploy call takes to answer (`slow_deploys`).
+    deploy_delay: std::time::Duration,
+    /// Deploy calls being answered now, and the most there ever were at once.
+    deploys_now: usize,
+    deploys_most: usize,
 }
 
 #[derive(Clone)]
@@ -187,6 +194,22 @@ impl Platform {
         self.lock().applied.clone()
     }
 
+    /// The next deploy to `/deploy/{env}` fails with `status`; later ones behave.
+    pub fn fail_next_deploy_to(&self, env: &str, status: u16) {
+        self.lock().fail_once_at.insert(env.to_string(), status);
+    }
+
+    /// Every deploy call takes `delay` to answer, as a real platform takes time to act:
+    /// long enough for calls made at once to overlap.
+    pub fn slow_deploys(&self, delay: std::time::Duration) {
+        self.lock().deploy_delay = delay;
+    }
+
+    /// The most deploy calls the platform was answering at one time.
+    pub fn most_concurrent_deploys(&self) -> usize {
+        self.lock().deploys_most
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -232,6 +255,21 @@ async fn deploy(
     body: Bytes,
 ) -> Response {
     remember(&state, &method, &uri, &headers, &body);
+    let delay = {
+        let mut inner = state.lock().unwrap_or_else(|e| e.into_inner());
+        inner.deploys_now += 1;
+        inner.deploys_most = inner.deploys_most.max(inner.deploys_now);
+        inner.deploy_delay
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let response = answer_deploy(&state, env, &headers, &body);
+    state.lock().unwrap_or_else(|e| e.into_inner()).deploys_now -= 1;
+    response
+}
+
+fn answer_deploy(state: &Shared, env: String, headers: &HeaderMap, body: &Bytes) -> Response {
     let mut inner = state.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((status, raw)) = inner.raw_answers.pop_front() {
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -245,13 +283,17 @@ async fn deploy(
     if let Some(answer) = key.as_ref().and_then(|k| inner.answered.get(k)) {
         return Json(answer.clone()).into_response();
     }
-    if let Some(status) = inner.deploy_faults.pop_front()
+    let fault = match inner.fail_once_at.remove(&env) {
+        Some(status) => Some(status),
+        None => inner.deploy_faults.pop_front(),
+    };
+    if let Some(status) = fault
         && status != 200
     {
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (code, Json(json!({ "error": "scripted fault" }))).into_response();
     }
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let image = body["image"].as_str().unwrap_or_default().to_string();
     let weight = body["weight"].as_u64().unwrap_or(100);
     inner.running.insert(env.clone(), (image.clone(), weight));

@@ -81,8 +81,10 @@ fn prepared(
         step: index,
         weight: step_weight(env, index),
         response: None,
+        place: None,
     };
     let visit = Visit {
+        target: None,
         release: RELEASE,
         env: "production",
         number: 2,
