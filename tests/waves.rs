@@ -666,3 +666,33 @@ fn a_flag_step_in_an_environment_with_targets_is_refused_by_validate() {
     );
     assert!(stderr.contains("release.yaml:"), "names the file: {stderr}");
 }
+
+#[test]
+fn a_failed_target_is_named_in_the_github_summary_and_the_notification() {
+    let hooks = "notify:\n  - url: \"{{ vars.api }}/hooks/all\"\n    events: [failed]\n";
+    let setup = failing_in_wave_two("stop", hooks);
+    let summary = setup.env.path().join("step-summary.md");
+    let run = setup
+        .env
+        .run_with(&["promote", "--artifact", &artifact(HEX)], |c| {
+            crate::common::setup::quick(c);
+            c.env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_STEP_SUMMARY", &summary);
+        });
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let text = std::fs::read_to_string(&summary).unwrap_or_default();
+    assert!(
+        text.contains("**Targets that failed**") && text.contains("| production | t03 | "),
+        "{text}"
+    );
+    assert!(!text.contains("| production | t01 | "), "{text}");
+    let bodies = setup.platform.hook_bodies("all");
+    let failed: Vec<_> = bodies.iter().filter(|b| b["event"] == "failed").collect();
+    assert!(!failed.is_empty(), "{bodies:?}");
+    assert!(
+        failed
+            .iter()
+            .all(|b| b["target"] == "t03" && b["environment"] == "production"),
+        "{failed:?}"
+    );
+}

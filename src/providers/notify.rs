@@ -138,6 +138,10 @@ pub fn subscribed(
 pub struct Message {
     pub release: String,
     pub environment: Option<String>,
+    /// The environment's target the event is about (docs/plan.md, "`targets` and
+    /// `waves`"): absent for an environment without targets and its own events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub event: NotifyEvent,
     pub outcome: String,
     pub summary: String,
@@ -166,11 +170,11 @@ impl Message {
                 .replace('<', "&lt;")
                 .replace('>', "&gt;")
         };
-        let place = self
-            .environment
-            .as_deref()
-            .map(|e| format!(" in {}", escape(e)))
-            .unwrap_or_default();
+        let place = match (&self.environment, &self.target) {
+            (Some(env), Some(target)) => format!(" in {}/{}", escape(env), escape(target)),
+            (Some(env), None) => format!(" in {}", escape(env)),
+            (None, _) => String::new(),
+        };
         let link = if self.link.starts_with("https://") {
             format!("<{}|record>", self.link)
         } else {
@@ -493,6 +497,7 @@ pub fn message(
     Message {
         release: release.to_string(),
         environment: event.env.clone(),
+        target: event.target.clone(),
         event: name,
         outcome: name.outcome().to_string(),
         summary: event.kind.describe(),
@@ -584,6 +589,7 @@ mod tests {
         let m = Message {
             release: "checkout-4f2a9c1be0d3".into(),
             environment: Some("production".into()),
+            target: None,
             event: NotifyEvent::RolledBack,
             outcome: "rolled_back".into(),
             summary: "rolled back to <old> & done".into(),
@@ -598,5 +604,16 @@ mod tests {
             json!({ "text": ":leftwards_arrow_with_hook: *checkout-4f2a9c1be0d3* (1.4.2) rolled back in production: rolled back to &lt;old&gt; &amp; done (<https://github.com/acme/records/commit/abc|record>)" })
         );
         assert_eq!(m.body(NotifyFormat::Json)["event"], "rolled_back");
+        assert!(m.body(NotifyFormat::Json).get("target").is_none());
+        let on_target = Message {
+            target: Some("eu-west".into()),
+            ..m
+        };
+        assert!(
+            on_target.slack_text().contains(" in production/eu-west: "),
+            "{}",
+            on_target.slack_text()
+        );
+        assert_eq!(on_target.body(NotifyFormat::Json)["target"], "eu-west");
     }
 }

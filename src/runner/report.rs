@@ -114,6 +114,10 @@ impl Runner<'_> {
             rows,
             error: error.map(|e| format!("{e:#}")),
             notes: file.as_ref().and_then(|f| f.notes.as_deref()),
+            failed_targets: file
+                .as_ref()
+                .map(|f| crate::ui::github::failed_targets(f, &self.opts.targets))
+                .unwrap_or_default(),
         };
         if let Err(e) = github.finish(&summary) {
             self.printer

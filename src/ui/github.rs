@@ -87,6 +87,51 @@ pub struct StepSummary<'a> {
     /// Why it did not succeed.
     pub error: Option<String>,
     pub notes: Option<&'a str>,
+    /// The targets that failed in this run's environments and are not live since.
+    pub failed_targets: Vec<FailedTarget>,
+}
+
+/// A target of an environment that failed (docs/plan.md, "`targets` and `waves`").
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedTarget {
+    pub env: String,
+    pub target: String,
+    pub error: String,
+}
+
+/// The targets whose last visit of `targets` (environments) ended in `target_failed`
+/// with no `live` of theirs after it.
+pub fn failed_targets(file: &ReleaseFile, targets: &[String]) -> Vec<FailedTarget> {
+    let mut failed: Vec<FailedTarget> = Vec::new();
+    for env in targets {
+        let mine: Vec<&Event> = file
+            .events
+            .iter()
+            .filter(|e| e.env.as_deref() == Some(env.as_str()))
+            .collect();
+        let visit = mine
+            .iter()
+            .rposition(|e| matches!(e.kind, EventKind::Entered { .. }))
+            .unwrap_or(0);
+        for event in &mine[visit..] {
+            let Some(target) = &event.target else {
+                continue;
+            };
+            match &event.kind {
+                EventKind::TargetFailed { error, .. } => {
+                    failed.retain(|f| !(f.env == *env && f.target == *target));
+                    failed.push(FailedTarget {
+                        env: env.clone(),
+                        target: target.clone(),
+                        error: error.clone(),
+                    });
+                }
+                EventKind::Live => failed.retain(|f| !(f.env == *env && f.target == *target)),
+                _ => {}
+            }
+        }
+    }
+    failed
 }
 
 /// `%`, CR and LF are escaped in a workflow command's message; `:` and `,` too in a
@@ -226,6 +271,20 @@ pub fn markdown(summary: &StepSummary) -> String {
     if let Some(error) = &summary.error {
         out.push_str(&format!("> {}\n\n", one_line(error)));
     }
+    if !summary.failed_targets.is_empty() {
+        out.push_str(
+            "**Targets that failed**\n\n| environment | target | error |\n| --- | --- | --- |\n",
+        );
+        for f in &summary.failed_targets {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                cell(&f.env),
+                cell(&f.target),
+                cell(&f.error)
+            ));
+        }
+        out.push('\n');
+    }
     if let Some(notes) = summary.notes {
         out.push_str(&format!(
             "<details><summary>Release notes</summary>\n\n{}\n</details>\n\n",
@@ -326,12 +385,33 @@ mod tests {
             }],
             error: None,
             notes: None,
+            failed_targets: Vec::new(),
         });
         assert_eq!(
             text,
             "### relctl: checkout-4f2a9c1be0d3 (1.4.2) rolled back\n\n\
              | environment | status | duration |\n| --- | --- | --- |\n\
              | production | rolled back to a\\|b | 1m 15s |\n\n"
+        );
+        let text = markdown(&StepSummary {
+            release: "checkout-4f2a9c1be0d3",
+            version: "1.4.2",
+            outcome: RunOutcome::Failed,
+            rows: Vec::new(),
+            error: None,
+            notes: None,
+            failed_targets: vec![FailedTarget {
+                env: "production".into(),
+                target: "eu-west".into(),
+                error: "HTTP 502 | bad gateway".into(),
+            }],
+        });
+        assert!(
+            text.contains(
+                "**Targets that failed**\n\n| environment | target | error |\n| --- | --- | --- |\n\
+                 | production | eu-west | HTTP 502 \\| bad gateway |\n"
+            ),
+            "{text}"
         );
     }
 }
