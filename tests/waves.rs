@@ -696,3 +696,24 @@ fn a_failed_target_is_named_in_the_github_summary_and_the_notification() {
         "{failed:?}"
     );
 }
+
+#[test]
+fn history_names_the_target_of_each_targets_event() {
+    let setup = failing_in_wave_two("stop", "");
+    assert_eq!(setup.promote(HEX, &[]).code, 1);
+    let run = setup.relctl(&["history", &release(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let failed = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("target failed"))
+        .unwrap_or_default();
+    assert!(failed.contains(" production/t03 "), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains(" production/t01 ") && l.contains("live")),
+        "{}",
+        run.stdout
+    );
+}

@@ -112,7 +112,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             text.push_str(&format!(
                 "{}  {:<12} {}  ({})\n",
                 event.at.format("%Y-%m-%d %H:%M:%S"),
-                event.env.as_deref().unwrap_or("-"),
+                crate::ui::events::place(event).unwrap_or_else(|| "-".into()),
                 event.kind.describe(),
                 event.actor
             ));

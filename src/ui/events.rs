@@ -65,7 +65,7 @@ impl Printer {
 }
 
 /// Where an event happened: its environment, and `ENV/TARGET` for one of its targets.
-fn place(event: &Event) -> Option<String> {
+pub fn place(event: &Event) -> Option<String> {
     let env = event.env.as_deref()?;
     Some(match &event.target {
         Some(target) => format!("{env}/{target}"),
