@@ -592,8 +592,9 @@ fn rollback_of_one_target_leaves_the_others_live() {
     );
 }
 
-#[test]
-fn an_analysis_judges_each_targets_canary_on_its_own() {
+/// Three targets in one wave, a canary at 10% judged by an analysis of each target's
+/// own error rate (the double's `/stats/VERSION-TARGET`), t03's failing.
+fn canary_per_target() -> Setup {
     let setup = Setup::with_plan(|p| {
         let metrics = format!(
             r#"  metrics:
@@ -619,6 +620,35 @@ fn an_analysis_judges_each_targets_canary_on_its_own() {
             serde_json::json!({ "error_rate": rate }),
         );
     }
+    setup
+}
+
+#[test]
+fn check_measures_each_targets_canary_once() {
+    let setup = canary_per_target();
+    // Without --version, a release's version is its digest's first 12 hex digits.
+    for (target, rate) in [("t01", 0.01), ("t02", 0.01), ("t03", 0.5)] {
+        setup.platform.set_stats(
+            &format!("{}-{target}", &HEX[..12]),
+            serde_json::json!({ "error_rate": rate }),
+        );
+    }
+    let run = setup.relctl(&["check", "--env", "production", "--artifact", &artifact(HEX)]);
+    let gate = |target: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.contains(&format!("analysis (step 2): errors @ {target}")))
+            .map(|l| l.split_whitespace().nth(6).unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(gate("t01"), "pass", "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(gate("t02"), "pass", "{}", run.stdout);
+    assert_eq!(gate("t03"), "fails", "{}", run.stdout);
+}
+
+#[test]
+fn an_analysis_judges_each_targets_canary_on_its_own() {
+    let setup = canary_per_target();
     let run = setup.promote(HEX, &["--version", "v2"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(

@@ -335,7 +335,17 @@ async fn measure(
     baseline: Option<&engine::Live>,
 ) -> Vec<Gate> {
     let mut gates = Vec::new();
-    for (index, analysis) in steps {
+    // An environment with targets judges each target's canary (docs/plan.md, "`targets`
+    // and `waves`"): each metric is measured once per target, as the run would.
+    let places: Vec<Option<&crate::plan::Target>> = if env.targets.is_empty() {
+        vec![None]
+    } else {
+        env.targets.iter().map(Some).collect()
+    };
+    for ((index, analysis), place) in steps
+        .iter()
+        .flat_map(|step| places.iter().map(move |place| (step, *place)))
+    {
         let scope = Scope {
             plan: runner.plan,
             secrets: &runner.secrets,
@@ -345,10 +355,18 @@ async fn measure(
             step: *index,
             weight: crate::runner::steps::step_weight(env, *index),
             response: None,
-            place: None,
+            place,
         };
         for metric in &analysis.metrics {
-            let gate = format!("analysis (step {}): {}", index + 1, metric.name);
+            let gate = match place {
+                Some(place) => format!(
+                    "analysis (step {}): {} @ {}",
+                    index + 1,
+                    metric.name,
+                    place.name
+                ),
+                None => format!("analysis (step {}): {}", index + 1, metric.name),
+            };
             if metric.compare.is_some() {
                 gates.push(compare_gate(runner, metric, &scope, analysis, gate).await);
                 continue;
