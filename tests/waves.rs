@@ -747,3 +747,39 @@ fn history_names_the_target_of_each_targets_event() {
         run.stdout
     );
 }
+
+#[test]
+fn an_environment_approval_is_asked_once_before_the_first_wave() {
+    let setup = Setup::with_plan(|p| {
+        plan(
+            p,
+            4,
+            2,
+            2,
+            "    approval: { approvers: [\"alice@acme.io\"] }\n",
+        )
+    });
+    let run = setup.promote(HEX, &["--no-input"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        deploy_calls(&setup.platform).is_empty(),
+        "no target before the approval"
+    );
+    let approved = setup.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(approved.code, 0, "{}", approved.stderr);
+    let resumed = setup.relctl(&["resume", &release(HEX)]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    let mut targets = deployed(&setup, &artifact(HEX));
+    targets.sort();
+    assert_eq!(targets, ["t01", "t02", "t03", "t04"], "each target once");
+    let history = setup.relctl(&["history", &release(HEX)]);
+    assert_eq!(
+        history.stdout.matches("approved by alice@acme.io").count(),
+        1,
+        "{}",
+        history.stdout
+    );
+}
