@@ -783,3 +783,26 @@ fn an_environment_approval_is_asked_once_before_the_first_wave() {
         history.stdout
     );
 }
+
+#[test]
+fn the_history_list_names_each_events_target() {
+    let setup = failing_in_wave_two("stop", "");
+    assert_eq!(setup.promote(HEX, &[]).code, 1);
+    let run = setup.relctl(&["history", "--limit", "200"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains(&format!("{} production/t03: target failed", release(HEX)))),
+        "{}",
+        run.stdout
+    );
+    let json = setup.relctl(&["history", "--limit", "200", "--output", "json"]);
+    assert!(
+        json.stdout
+            .lines()
+            .any(|l| l.contains("\"target\":\"t03\"") && l.contains("\"event\":\"target_failed\"")),
+        "{}",
+        json.stdout
+    );
+}

@@ -147,7 +147,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         if json {
             ctx.printer.json(&json!({
                 "commit": e.oid.to_string(), "time": e.time.to_rfc3339(), "actor": e.actor, "summary": e.summary,
-                "release": e.trailer(trailer::RELEASE), "env": e.trailer(trailer::ENV), "event": e.trailer(trailer::EVENT),
+                "release": e.trailer(trailer::RELEASE), "env": e.trailer(trailer::ENV), "target": e.trailer(trailer::TARGET), "event": e.trailer(trailer::EVENT),
             }))?;
         } else {
             text.push_str(&format!(

@@ -148,12 +148,18 @@ pub fn record_at(
                     changes.push(Change { content, path });
                 }
                 trailers.push((trailer::ENV.to_string(), env.to_string()));
+                if let Some(target) = target {
+                    trailers.push((trailer::TARGET.to_string(), target.to_string()));
+                }
             }
             trailers.push((trailer::EVENT.to_string(), kind.name().to_string()));
             trailers.push((trailer::ACTOR.to_string(), author.actor.clone()));
-            let summary = match env {
-                Some(env) => format!("{} {env}: {}", header.release, kind.describe()),
-                None => format!("{}: {}", header.release, kind.describe()),
+            let summary = match (env, target) {
+                (Some(env), Some(target)) => {
+                    format!("{} {env}/{target}: {}", header.release, kind.describe())
+                }
+                (Some(env), None) => format!("{} {env}: {}", header.release, kind.describe()),
+                (None, _) => format!("{}: {}", header.release, kind.describe()),
             };
             written = Some(event);
             Ok(Some(Commit {

@@ -120,6 +120,8 @@ pub mod trailer {
     pub const APP: &str = "Relctl-App";
     pub const RELEASE: &str = "Relctl-Release";
     pub const ENV: &str = "Relctl-Env";
+    /// The environment's target an event is about (docs/plan.md, "`targets` and `waves`").
+    pub const TARGET: &str = "Relctl-Target";
     pub const EVENT: &str = "Relctl-Event";
     pub const ACTOR: &str = "Relctl-Actor";
 }
