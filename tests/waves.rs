@@ -214,6 +214,21 @@ fn mistakes_in_targets_and_waves_are_reported_with_their_place() {
             "parallel: 0 }",
             "`parallel` must be 1 or more",
         ),
+        (
+            "parallel: 2 }",
+            "parallel: -1 }",
+            "`parallel` must be 1 or more",
+        ),
+        (
+            "parallel: 2 }",
+            "parallel: 4294967296 }",
+            "`parallel` must be a whole number from 0 to 4294967295",
+        ),
+        (
+            "      - { targets: [t01, t02, t03], parallel: 2 }\n",
+            "      - { targets: [t01, t01, t02, t03], parallel: 2 }\n",
+            "target `t01` is named twice in one wave",
+        ),
     ];
     for (from, to, message) in cases {
         let broken = good.replacen(from, to, 1);
@@ -222,6 +237,9 @@ fn mistakes_in_targets_and_waves_are_reported_with_their_place() {
         assert_eq!(code, 2, "{message}: {stderr}");
         assert!(stderr.contains(message), "{message}: {stderr}");
         assert!(stderr.contains("release.yaml:"), "names the file: {stderr}");
+        if message.contains("parallel") {
+            assert!(!stderr.contains("stands in no wave"), "{message}: {stderr}");
+        }
     }
     // The place: the wave's line and column.
     let broken = good.replacen("t02, t03], parallel", "t02, t09], parallel", 1);

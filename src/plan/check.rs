@@ -1,7 +1,7 @@
 //! Checks across the whole plan: names that refer to each other, templates (strict:
 //! every name must exist), jq expressions, and rules an environment's steps must keep.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::diag::{Diagnostics, did_you_mean};
 use super::types::*;
@@ -226,8 +226,8 @@ fn targets(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
             unknown(d, deploy, "deploy provider", plan.deploy_providers.keys());
         }
     }
-    let mut placed: HashSet<&str> = HashSet::new();
-    for wave in &env.waves {
+    let mut placed: HashMap<&str, usize> = HashMap::new();
+    for (index, wave) in env.waves.iter().enumerate() {
         if wave.targets.is_empty() {
             d.at(wave.pos, "a wave needs at least one target");
         }
@@ -235,19 +235,26 @@ fn targets(plan: &Plan, env: &Environment, d: &mut Diagnostics) {
             if env.target(&name.raw).is_none() {
                 let defined = env.targets.iter().map(|t| &t.name);
                 unknown(d, name, "target", defined);
-            } else if !placed.insert(name.raw.as_str()) {
-                d.at(
+                continue;
+            }
+            match placed.insert(name.raw.as_str(), index) {
+                None => {}
+                Some(earlier) if earlier == index => d.at(
+                    name.pos,
+                    format!("target `{}` is named twice in one wave", name.raw),
+                ),
+                Some(_) => d.at(
                     name.pos,
                     format!(
                         "target `{}` stands in two waves of environment `{}`; each target belongs to one wave",
                         name.raw, env.name
                     ),
-                );
+                ),
             }
         }
     }
     for target in &env.targets {
-        if !placed.contains(target.name.as_str()) {
+        if !placed.contains_key(target.name.as_str()) {
             d.at(
                 target.pos,
                 format!(

@@ -699,15 +699,17 @@ fn wave(node: &Node, d: &mut Diagnostics) -> Option<Wave> {
                 .filter_map(|n| read::text(n, "targets", d))
                 .collect::<Vec<_>>()
         });
+    // A bad `parallel` is reported here; the wave is kept (at 1), so its targets are
+    // not also reported as standing in no wave.
     let parallel = match f.get("parallel") {
-        None => Some(1),
-        Some(n) => read::uint(n, "parallel", d).and_then(|p| {
-            if p == 0 {
+        None => 1,
+        Some(n) => match n.value {
+            Value::Int(i) if i < 1 => {
                 d.at(n.pos, "`parallel` must be 1 or more");
-                return None;
+                1
             }
-            Some(p)
-        }),
+            _ => read::uint(n, "parallel", d).unwrap_or(1),
+        },
     };
     let soak = f
         .get("soak")
@@ -717,7 +719,7 @@ fn wave(node: &Node, d: &mut Diagnostics) -> Option<Wave> {
     Some(Wave {
         pos,
         targets: targets?,
-        parallel: parallel?,
+        parallel,
         soak,
     })
 }

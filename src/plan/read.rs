@@ -123,7 +123,10 @@ pub fn uint(node: &Node, field: &str, d: &mut Diagnostics) -> Option<u32> {
     match node.value {
         Value::Int(i) if (0..=i64::from(u32::MAX)).contains(&i) => Some(i as u32),
         Value::Int(_) => {
-            d.at(node.pos, format!("`{field}` must be zero or more"));
+            d.at(
+                node.pos,
+                format!("`{field}` must be a whole number from 0 to {}", u32::MAX),
+            );
             None
         }
         _ => {
