@@ -540,6 +540,14 @@ struct Anchor {
 
 impl Anchor {
     fn find(plan: &Plan, file: &ReleaseFile, history: &crate::rewrites::History) -> Anchor {
+        if let Some(merge) = history.merge() {
+            return Anchor {
+                at: Err(Refusal::Anchor(format!(
+                    "the release's record was merged by hand: record commit {} {}, so who started it and what was decided cannot be told",
+                    merge.commit, merge.what
+                ))),
+            };
+        }
         let at = match started_source(history, file) {
             Source::Changed(commit) => Err(Refusal::Anchor(moved_reason(commit))),
             Source::At(None) => Err(Refusal::NoAllowedSigners(
