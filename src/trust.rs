@@ -480,6 +480,44 @@ pub fn state(
     Ok((engine::fold(Some(&counted(file, &verdicts))), verdicts))
 }
 
+/// The signed `approval` steps `state` (folded from the approvals counted) has done
+/// without the approvals counted for them: a `step_done` written by hand, which the
+/// engine does not let past the gate. One line each, for `verify` and `history`.
+pub fn unapproved_steps(plan: &Plan, state: &ReleaseState) -> Vec<String> {
+    let mut found = Vec::new();
+    for env in &plan.environments {
+        let Some(run) = state.envs.get(&env.name) else {
+            continue;
+        };
+        for (index, step) in env.steps.iter().enumerate() {
+            if !matches!(step.kind, crate::plan::StepKind::Approval(_))
+                || !run.done.contains(&index)
+            {
+                continue;
+            }
+            let Some(approval) = env.gate_approval(Some(index)).filter(|a| a.signed) else {
+                continue;
+            };
+            let have = engine::decide::counted_approvals(
+                run,
+                Some(index),
+                approval,
+                state.started_by.as_deref(),
+            );
+            if have.len() < approval.min as usize {
+                found.push(format!(
+                    "step {} (approval) in {} is recorded done with {} of the {} counted approval(s) it needs",
+                    index + 1,
+                    env.name,
+                    have.len(),
+                    approval.min
+                ));
+            }
+        }
+    }
+    found
+}
+
 /// Who started the release: the actor its first record commit wrote (an edit since
 /// changes nothing here), and who signed that commit, as far as the allowed signers say.
 #[derive(Debug, Default)]

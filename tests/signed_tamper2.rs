@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::setup::{HEX, OLD, Setup, artifact, release};
 use crate::common::{git, ok};
-use crate::signed::{approve, cast, refused, start, with_remote};
+use crate::signed::{approve, cast, refused, start, with_remote, with_remote_steps};
 
 const PRODUCTION: &str = "apps/checkout/environments/production.yaml";
 
@@ -144,5 +144,63 @@ fn a_merge_that_brings_in_a_second_start_by_someone_else_does_not_let_the_starte
             .contains(&format!("record commit {merge} merged")),
         "{}",
         verify.stdout
+    );
+}
+
+/// In a plain clone of `origin`'s records branch, `edit` made to `path`, committed
+/// unsigned and pushed; the commit's id.
+fn hand_edit(s: &Setup, origin: &Path, path: &str, edit: impl FnOnce(&str) -> String) -> String {
+    let clone = hack_clone(s, origin, "hack");
+    let file = clone.join(path);
+    let text = std::fs::read_to_string(&file).expect("the record file");
+    let edited = edit(&text);
+    assert_ne!(text, edited, "{path}: the edit changes the file");
+    std::fs::write(&file, edited).expect("edit");
+    git(&clone, &["commit", "-q", "-am", "fix"]);
+    git(&clone, &["push", "-q", "origin", "relctl/records"]);
+    git(&clone, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+const GATED: &str = "      - deploy: { weight: 10 }\n      - approval: {}\n      - deploy: {}\n";
+
+#[test]
+fn a_step_done_forged_for_a_signed_approval_step_does_not_pass_it() {
+    let (s, origin) = with_remote_steps(GATED);
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 10)));
+    // mallory: the step-1 deploy's step_done, copied as the approval step's.
+    hand_edit(&s, &origin, &release_file(HEX), |text| {
+        let done = text.rfind("event: step_done").expect("a step_done");
+        let start = text[..done].rfind("\n- at:").expect("its event") + 1;
+        let end = text[done..]
+            .find("\n- at:")
+            .map_or(text.len(), |i| done + i + 1);
+        let forged = text[start..end]
+            .replace("step: 0", "step: 1")
+            .replace("action: deploy", "action: approval");
+        format!("{text}{forged}")
+    });
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("waiting for approval in production"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 10)));
+    let what = "step 2 (approval) in production is recorded done with 0 of the 1 counted approval(s) it needs";
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(verify.stdout.contains(what), "{}", verify.stdout);
+    let history = c.dev.run(&["history", &release(HEX)]);
+    assert!(
+        history.stdout.contains(&format!("UNAPPROVED  {what}")),
+        "{}",
+        history.stdout
     );
 }

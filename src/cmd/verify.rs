@@ -41,7 +41,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 format!("FAIL  {id}  record commit {} {}\n", rewrite.commit, rewrite.what),
             ));
         }
-        for verdict in trust::check(&store, &plan, &file)? {
+        let (state, verdicts) = trust::state(&store, &plan, &file)?;
+        for what in trust::unapproved_steps(&plan, &state) {
+            changed.push((
+                json!({"release": id, "what": what}),
+                format!("FAIL  {id}  {what}\n"),
+            ));
+        }
+        for verdict in verdicts {
             checked += 1;
             let broken = !verdict.verified();
             failed += usize::from(broken);
