@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::common::setup::{HEX, OLD, Setup, artifact, release};
 use crate::common::{git, ok};
 use crate::signed::{approve, cast, refused, start, with_remote, with_remote_steps};
+use crate::signed_tamper::live_after_approval;
 
 const PRODUCTION: &str = "apps/checkout/environments/production.yaml";
 
@@ -147,18 +148,39 @@ fn a_merge_that_brings_in_a_second_start_by_someone_else_does_not_let_the_starte
     );
 }
 
-/// In a plain clone of `origin`'s records branch, `edit` made to `path`, committed
-/// unsigned and pushed; the commit's id.
-fn hand_edit(s: &Setup, origin: &Path, path: &str, edit: impl FnOnce(&str) -> String) -> String {
+/// In a plain clone of `origin`'s records branch, whatever `change` does to it,
+/// committed unsigned and pushed; the commit's id.
+fn hand_commit(s: &Setup, origin: &Path, change: impl FnOnce(&Path)) -> String {
     let clone = hack_clone(s, origin, "hack");
+    change(&clone);
+    git(&clone, &["add", "-A"]);
+    git(&clone, &["commit", "-q", "-m", "fix"]);
+    git(&clone, &["push", "-q", "origin", "relctl/records"]);
+    git(&clone, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// `edit` made to the file `path` of `clone`.
+fn edit_file(clone: &Path, path: &str, edit: impl FnOnce(&str) -> String) {
     let file = clone.join(path);
     let text = std::fs::read_to_string(&file).expect("the record file");
     let edited = edit(&text);
     assert_ne!(text, edited, "{path}: the edit changes the file");
     std::fs::write(&file, edited).expect("edit");
-    git(&clone, &["commit", "-q", "-am", "fix"]);
-    git(&clone, &["push", "-q", "origin", "relctl/records"]);
-    git(&clone, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// `hand_commit` of one edit.
+fn hand_edit(s: &Setup, origin: &Path, path: &str, edit: impl FnOnce(&str) -> String) -> String {
+    hand_commit(s, origin, |clone| edit_file(clone, path, edit))
+}
+
+/// The event block of `text` (a release file) holding the last match of `marker`.
+fn event_block<'t>(text: &'t str, marker: &str) -> &'t str {
+    let at = text.rfind(marker).expect("the event");
+    let start = text[..at].rfind("\n- at:").expect("its event") + 1;
+    let end = text[at..]
+        .find("\n- at:")
+        .map_or(text.len(), |i| at + i + 1);
+    &text[start..end]
 }
 
 const GATED: &str = "      - deploy: { weight: 10 }\n      - approval: {}\n      - deploy: {}\n";
@@ -175,12 +197,7 @@ fn a_step_done_forged_for_a_signed_approval_step_does_not_pass_it() {
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 10)));
     // mallory: the step-1 deploy's step_done, copied as the approval step's.
     hand_edit(&s, &origin, &release_file(HEX), |text| {
-        let done = text.rfind("event: step_done").expect("a step_done");
-        let start = text[..done].rfind("\n- at:").expect("its event") + 1;
-        let end = text[done..]
-            .find("\n- at:")
-            .map_or(text.len(), |i| done + i + 1);
-        let forged = text[start..end]
+        let forged = event_block(text, "event: step_done")
             .replace("step: 0", "step: 1")
             .replace("action: deploy", "action: approval");
         format!("{text}{forged}")
@@ -203,4 +220,94 @@ fn a_step_done_forged_for_a_signed_approval_step_does_not_pass_it() {
         "{}",
         history.stdout
     );
+}
+
+#[test]
+fn a_rollback_target_with_a_fabricated_release_file_is_refused_under_a_signed_gate() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    live_after_approval(&c, OLD);
+    live_after_approval(&c, HEX);
+    // mallory: a release nobody started (no events), named first among those live before.
+    let evil = "e".repeat(64);
+    let forged = release(&evil);
+    hand_commit(&s, &origin, |clone| {
+        let own = std::fs::read_to_string(clone.join(release_file(OLD))).expect("OLD's file");
+        let head = &own[..own.find("events:").expect("its events")];
+        let fabricated = format!(
+            "{}events: []\n",
+            head.replace(OLD, &evil).replace(&release(OLD), &forged)
+        );
+        let path = clone.join(release_file(&evil));
+        std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
+        std::fs::write(path, fabricated).expect("write");
+        edit_file(clone, PRODUCTION, |t| {
+            let previous = t.find("previous:").expect("a previous entry");
+            let tail = t[previous..]
+                .replace(OLD, &evil)
+                .replace(&release(OLD), &forged);
+            format!("{}{tail}", &t[..previous])
+        });
+    });
+    let run = c
+        .dev
+        .run(&["rollback", "--env", "production", "--reason", "spike"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "relctl/records:{PRODUCTION} names {forged} as live in production"
+        )) && run
+            .stderr
+            .contains("its record does not show it went live in production")
+            && run.stderr.contains("nothing was deployed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    let verify = c.dev.run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify
+            .stdout
+            .contains(&format!("FAIL  {forged}  {PRODUCTION} names it as live")),
+        "{}",
+        verify.stdout
+    );
+}
+
+#[test]
+fn a_forged_live_event_does_not_make_a_release_a_rollback_target_under_a_signed_gate() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    live_after_approval(&c, OLD);
+    // HEX goes to staging only; mallory appends a `live` in production to its record.
+    ok(&c
+        .dev
+        .run(&["promote", "--artifact", &artifact(HEX), "--to", "staging"]));
+    hand_edit(&s, &origin, &release_file(HEX), |text| {
+        let forged = event_block(text, "event: live").replace("env: staging", "env: production");
+        format!("{text}{forged}")
+    });
+    let run = c.dev.run(&[
+        "rollback",
+        "--env",
+        "production",
+        "--to",
+        &release(HEX),
+        "--reason",
+        "spike",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("names {} as live in production", release(HEX)))
+            && run
+                .stderr
+                .contains("production's signed gate with 0 of the 1 counted approval(s)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }

@@ -71,6 +71,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             format!("FAIL  {release}  {path} disagrees with the release: {why}\n"),
         ));
     }
+    for (path, release, why) in
+        crate::went_live::entries_unsupported(&store, &plan, only.as_deref())?
+    {
+        changed.push((
+            json!({"release": release, "environment_file": path, "what": why}),
+            format!("FAIL  {release}  {path} names it as live, but {why}\n"),
+        ));
+    }
     for (value, line) in &changed {
         if json {
             ctx.printer.json(value)?;
