@@ -39,6 +39,9 @@ pub struct Verdict {
     /// Its record commit is in this clone only, not yet on the records remote (made
     /// with `--offline`, or a push that did not get through).
     pub unpushed: bool,
+    /// A rejection rather than an approval: checked the same way, but obeyed whether
+    /// it verifies or not (a rejection only stops the release; docs/trust.md).
+    pub rejection: bool,
 }
 
 /// Why an approval at a signed gate does not count.
@@ -88,6 +91,9 @@ impl Verdict {
     /// Whether the signature holds: counted, or refused only by the plan's policy (not
     /// an approver, self-approval) rather than for the signature.
     pub fn verified(&self) -> bool {
+        if self.rejection {
+            return self.refused.is_none();
+        }
         matches!(
             self.refused,
             None | Some(Refusal::NotApprover(_) | Refusal::SelfApproval)
@@ -96,14 +102,25 @@ impl Verdict {
 
     /// "approval by alice@acme.io in production", for messages.
     pub fn describe(&self) -> String {
+        let what = if self.rejection {
+            "rejection"
+        } else {
+            "approval"
+        };
         match self.step {
-            None => format!("approval by {} in {}", self.by, self.env),
-            Some(step) => format!(
-                "approval by {} in {} (step {})",
-                self.by,
-                self.env,
-                step + 1
+            None => format!("{what} by {} in {}", self.by, self.env),
+            Some(step) => format!("{what} by {} in {} (step {})", self.by, self.env, step + 1),
+        }
+    }
+
+    /// What a command says of it when `refused` holds it.
+    pub fn refused_line(&self, why: &Refusal) -> String {
+        match self.rejection {
+            true => format!(
+                "{} does not verify: {why}; it is obeyed all the same, since a rejection only stops the release",
+                self.describe()
             ),
+            false => format!("{} is not counted: {why}", self.describe()),
         }
     }
 }
@@ -208,13 +225,18 @@ pub fn allowed_signers_problems(plan: &Plan) -> SignersChecked {
     found
 }
 
-/// The signed gate an approval event is for, `None` when its gate is not signed.
+/// The signed gate an approval event is for, `None` when its gate is not signed; for a
+/// rejection (which names no step), the environment's first signed gate.
 fn signed_gate<'p>(plan: &'p Plan, event: &Event) -> Option<&'p Approval> {
-    let EventKind::Approved { step, .. } = &event.kind else {
-        return None;
-    };
     let env = plan.environment(event.env.as_deref()?)?;
-    env.gate_approval(*step).filter(|a| a.signed)
+    match &event.kind {
+        EventKind::Approved { step, .. } => env.gate_approval(*step).filter(|a| a.signed),
+        EventKind::Rejected { .. } => std::iter::once(None)
+            .chain((0..env.steps.len()).map(Some))
+            .filter_map(|gate| env.gate_approval(gate))
+            .find(|a| a.signed),
+        _ => None,
+    }
 }
 
 /// Every approval at a signed gate of `file`, checked.
@@ -255,18 +277,21 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     let starter = starter(store, &history, file, allowed_first)?;
     let mut verdicts = Vec::with_capacity(approvals.len());
     for (index, event, approval) in approvals {
-        let EventKind::Approved { step, by, .. } = &event.kind else {
-            continue;
+        let (step, by, rejection) = match &event.kind {
+            EventKind::Approved { step, by, .. } => (*step, by, false),
+            EventKind::Rejected { by, .. } => (None, by, true),
+            _ => continue,
         };
         let commit = commit_of(&commits, index, event);
         let mut verdict = Verdict {
             index,
             env: event.env.clone().unwrap_or_default(),
-            step: *step,
+            step,
             by: by.clone(),
             commit,
             fingerprint: None,
             refused: None,
+            rejection,
             unpushed: match commit {
                 Some(commit) => !store.on_remote(commit)?,
                 None => false,
@@ -316,7 +341,7 @@ fn refusal(
     if let Err(why) = approver_allowed(approval, &verdict.by, None) {
         return Ok(Some(Refusal::NotApprover(why)));
     }
-    if !approval.allow_self {
+    if !approval.allow_self && !verdict.rejection {
         let same_key = starter.fingerprint.is_some() && starter.fingerprint == checked.fingerprint;
         let same_principal = starter
             .principals
@@ -453,7 +478,7 @@ pub fn unsigned_start(release: &str) -> String {
 pub fn counted(file: &ReleaseFile, verdicts: &[Verdict]) -> ReleaseFile {
     let refused: Vec<usize> = verdicts
         .iter()
-        .filter(|v| v.refused.is_some())
+        .filter(|v| v.refused.is_some() && !v.rejection)
         .map(|v| v.index)
         .collect();
     let mut file = file.clone();

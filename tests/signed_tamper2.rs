@@ -311,3 +311,38 @@ fn a_forged_live_event_does_not_make_a_release_a_rollback_target_under_a_signed_
     );
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }
+
+#[test]
+fn a_forged_unsigned_rejection_is_obeyed_but_said_not_to_verify() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    hand_edit(&s, &origin, &release_file(HEX), |text| {
+        let forged = event_block(text, "event: awaiting_approval").replace(
+            "event: awaiting_approval",
+            "event: rejected\n  by: bob@acme.io\n  reason: forged",
+        );
+        format!("{text}{forged}")
+    });
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("rejection by bob@acme.io in production does not verify: ")
+            && run.stderr.contains("it is obeyed all the same"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), None);
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("rejection by bob@acme.io in production")
+            && verify
+                .stdout
+                .contains("(obeyed: a rejection only stops the release)"),
+        "{}",
+        verify.stdout
+    );
+}

@@ -49,6 +49,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             ));
         }
         for verdict in verdicts {
+            // A rejection is said only when it does not verify (it was obeyed anyway).
+            if verdict.rejection && verdict.verified() {
+                continue;
+            }
             checked += 1;
             let broken = !verdict.verified();
             failed += usize::from(broken);
@@ -137,6 +141,7 @@ pub fn json_of(v: &Verdict) -> serde_json::Value {
         "verified": v.verified(),
         "counted": v.refused.is_none(),
         "reason": v.refused.as_ref().map(ToString::to_string),
+        "rejection": v.rejection,
         "pushed": !v.unpushed,
     })
 }
@@ -146,6 +151,9 @@ fn line(id: &str, verdict: &Verdict, broken: bool) -> String {
     let key = verdict.fingerprint.as_deref().unwrap_or("no key");
     let why = match &verdict.refused {
         None => "verified".to_string(),
+        Some(why) if broken && verdict.rejection => {
+            format!("{why} (obeyed: a rejection only stops the release)")
+        }
         Some(why) if broken => why.to_string(),
         Some(why) => format!("verified, not counted: {why}"),
     };
