@@ -338,11 +338,40 @@ fn a_forged_unsigned_rejection_is_obeyed_but_said_not_to_verify() {
     let verify = c.dev.run(&["verify", &release(HEX)]);
     assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
     assert!(
-        verify.stdout.contains("rejection by bob@acme.io in production")
+        verify
+            .stdout
+            .contains("rejection by bob@acme.io in production")
             && verify
                 .stdout
                 .contains("(obeyed: a rejection only stops the release)"),
         "{}",
         verify.stdout
     );
+}
+
+#[test]
+fn resume_and_verify_name_an_expired_key_as_expired() {
+    let s = crate::signed::project(None);
+    let c = cast(&s);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    // Later, alice's line is given an end date that has passed.
+    let expired = c.alice.allowed().replacen(
+        "namespaces=\"git\"",
+        "namespaces=\"git\",valid-before=\"20200101Z\"",
+        1,
+    );
+    crate::signed::commit_allowed(&s, &format!("{}{expired}", c.dev.allowed()));
+    let said = "with a time limit, and it is expired at 2020-01-01";
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(said) && !run.stderr.contains("not in the allowed signers"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), None);
+    let verify = c.dev.run(&["verify", &release(HEX)]);
+    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(verify.stdout.contains(said), "{}", verify.stdout);
 }
