@@ -375,3 +375,35 @@ fn resume_and_verify_name_an_expired_key_as_expired() {
     assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
     assert!(verify.stdout.contains(said), "{}", verify.stdout);
 }
+
+#[test]
+fn the_force_push_hint_says_to_push_only_from_the_clone_furthest_ahead() {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    start(&c.dev);
+    ok(&approve(&c.alice));
+    let clone = hack_clone(&s, &origin, "elsewhere");
+    git(&clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    git(
+        &clone,
+        &["commit", "-q", "--allow-empty", "-m", "rewritten"],
+    );
+    git(
+        &clone,
+        &["push", "-q", "--force", "origin", "relctl/records"],
+    );
+    let run = c.dev.run(&["status"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let here = s.env.path().display().to_string();
+    assert!(
+        run.stderr.contains("first find the clone furthest ahead")
+            && run.stderr.contains(&format!(
+                "`git -C {} push --force origin relctl/records`",
+                here.trim_end_matches('/')
+            ))
+            && !run.stderr.contains("/ push"),
+        "{}",
+        run.stderr
+    );
+}
