@@ -567,7 +567,7 @@ impl Store {
              +refs/heads/{branch}:refs/remotes/{name}/{branch} && git -C {path} branch -f {branch} \
              {name}/{branch}`",
             branch = self.branch,
-            path = crate::text::visible(&self.path().display().to_string().trim_end_matches('/')),
+            path = crate::text::visible(self.path().display().to_string().trim_end_matches('/')),
         ))
         .into()
     }
