@@ -220,6 +220,12 @@ fn a_step_done_forged_for_a_signed_approval_step_does_not_pass_it() {
         "{}",
         history.stdout
     );
+    // A counted approval of the step lets it go on.
+    ok(&c
+        .alice
+        .run(&["approve", &release(HEX), "--env", "production"]));
+    ok(&c.dev.run(&["resume", &release(HEX)]));
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
 }
 
 #[test]
