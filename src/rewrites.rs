@@ -3,7 +3,9 @@
 //! later commit adds events after the ones already there. This module walks the records
 //! branch for one release and names the commits that did anything else (changed or
 //! removed what was recorded), following relctl's own move of the record under `apps/`
-//! (the same bytes at a new path). docs/trust.md says what a signed gate makes of them.
+//! (the same bytes at a new path), and the merge commits that hold the file (relctl
+//! writes none: a merge may bring in another line's version of it, whichever parent it
+//! names first). docs/trust.md says what a signed gate makes of them.
 
 use std::collections::HashMap;
 
