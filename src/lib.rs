@@ -31,6 +31,7 @@ pub mod text;
 pub mod trust;
 pub mod ui;
 pub mod version;
+pub mod went_live;
 
 use std::process::ExitCode;
 

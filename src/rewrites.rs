@@ -3,7 +3,9 @@
 //! later commit adds events after the ones already there. This module walks the records
 //! branch for one release and names the commits that did anything else (changed or
 //! removed what was recorded), following relctl's own move of the record under `apps/`
-//! (the same bytes at a new path). docs/trust.md says what a signed gate makes of them.
+//! (the same bytes at a new path), and the merge commits that hold the file (relctl
+//! writes none: a merge may bring in another line's version of it, whichever parent it
+//! names first). docs/trust.md says what a signed gate makes of them.
 
 use std::collections::HashMap;
 
@@ -21,6 +23,9 @@ pub struct Rewrite {
     pub what: String,
     /// Whether it changed the source commit (top level or in the `started` event).
     pub source: bool,
+    /// Whether it is a merge: the release's record is then not one line, and which of
+    /// its lines started the release or decided on it cannot be told.
+    pub merge: bool,
 }
 
 /// The release file's history on the records branch.
@@ -47,6 +52,11 @@ impl History {
     /// A rewrite that changed the release's source commit.
     pub fn moved_source(&self) -> Option<&Rewrite> {
         self.rewrites.iter().find(|r| r.source)
+    }
+
+    /// A merge commit that holds the release file in itself or in a parent.
+    pub fn merge(&self) -> Option<&Rewrite> {
+        self.rewrites.iter().find(|r| r.merge)
     }
 }
 
@@ -88,6 +98,26 @@ fn walk_uncached(store: &Store, file: &ReleaseFile) -> Result<History> {
         history.place.insert(entry.oid, place);
         let (snapshot, _) = store.snapshot_at(entry.oid)?;
         let blob = crate::format::release_blob(&snapshot, &file.app, &file.release)?;
+        // relctl writes a line of commits; a merge may bring in a side line's version of
+        // the file (a rejection erased, a second start), whichever parent comes first.
+        if entry.parents.len() > 1 {
+            let mut held = blob.is_some();
+            for parent in &entry.parents {
+                let (at, _) = store.snapshot_at(*parent)?;
+                held |= crate::format::release_blob(&at, &file.app, &file.release)?.is_some();
+            }
+            if held {
+                history.rewrites.push(Rewrite {
+                    commit: entry.oid,
+                    what: format!(
+                        "merged {} lines of the record that hold the release file (relctl writes no merges)",
+                        entry.parents.len()
+                    ),
+                    source: false,
+                    merge: true,
+                });
+            }
+        }
         if blob == last_blob {
             continue;
         }
@@ -120,6 +150,7 @@ fn walk_uncached(store: &Store, file: &ReleaseFile) -> Result<History> {
                 commit: entry.oid,
                 what,
                 source,
+                merge: false,
             });
         }
         if let Some(now) = now {

@@ -124,6 +124,9 @@ pub enum Problem {
     UnknownKey,
     /// A good signature by a key the file gives to these principals, not the one claimed.
     OtherPrincipal(Vec<String>),
+    /// A good signature by a key the file gives the principal only for a time, and that
+    /// time is not now: why (`expired at 2020-01-01 00:00:00Z`).
+    OutOfDate(String),
 }
 
 impl std::fmt::Display for Problem {
@@ -136,6 +139,10 @@ impl std::fmt::Display for Problem {
                 f,
                 "signed by a key the allowed signers give to {}, not to the approver",
                 owners.join(", ")
+            ),
+            Problem::OutOfDate(why) => write!(
+                f,
+                "signed by a key the allowed signers give the approver with a time limit, and it is {why}"
             ),
         }
     }
@@ -170,16 +177,43 @@ pub fn check(allowed: &[u8], principal: &str, data: &[u8], signature: &str) -> R
         None
     } else {
         let owners = files.principals()?;
-        Some(if owners.is_empty() {
-            Problem::UnknownKey
-        } else {
-            Problem::OtherPrincipal(owners)
+        Some(match out_of_date(allowed, principal, &fingerprint) {
+            Some(why) => Problem::OutOfDate(why),
+            None if owners.is_empty() => Problem::UnknownKey,
+            None => Problem::OtherPrincipal(owners),
         })
     };
     Ok(Checked {
         fingerprint: Some(fingerprint),
         problem,
     })
+}
+
+/// Why the lines of `allowed` that give the key with `fingerprint` to `principal` do
+/// not hold now, when there are such lines and none holds.
+fn out_of_date(allowed: &[u8], principal: &str, fingerprint: &str) -> Option<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let now = crate::clock::now();
+    let lines: Vec<_> = crate::allowed_signers::parse(allowed)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| crate::allowed_signers::admits(e, principal))
+        .filter(|e| {
+            base64::engine::general_purpose::STANDARD
+                .decode(&e.key)
+                .is_ok_and(|blob| {
+                    let digest = sha2::Sha256::digest(&blob);
+                    let ours = base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest);
+                    format!("SHA256:{ours}") == fingerprint
+                })
+        })
+        .collect();
+    let why: Option<Vec<String>> = lines
+        .iter()
+        .map(|e| crate::allowed_signers::out_of_date(e, now))
+        .collect();
+    why.filter(|why| !why.is_empty()).map(|why| why.join("; "))
 }
 
 /// Who made a valid `signature` of `data`: the key's fingerprint and the principals

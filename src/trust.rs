@@ -39,6 +39,9 @@ pub struct Verdict {
     /// Its record commit is in this clone only, not yet on the records remote (made
     /// with `--offline`, or a push that did not get through).
     pub unpushed: bool,
+    /// A rejection rather than an approval: checked the same way, but obeyed whether
+    /// it verifies or not (a rejection only stops the release; docs/trust.md).
+    pub rejection: bool,
 }
 
 /// Why an approval at a signed gate does not count.
@@ -88,6 +91,9 @@ impl Verdict {
     /// Whether the signature holds: counted, or refused only by the plan's policy (not
     /// an approver, self-approval) rather than for the signature.
     pub fn verified(&self) -> bool {
+        if self.rejection {
+            return self.refused.is_none();
+        }
         matches!(
             self.refused,
             None | Some(Refusal::NotApprover(_) | Refusal::SelfApproval)
@@ -96,14 +102,25 @@ impl Verdict {
 
     /// "approval by alice@acme.io in production", for messages.
     pub fn describe(&self) -> String {
+        let what = if self.rejection {
+            "rejection"
+        } else {
+            "approval"
+        };
         match self.step {
-            None => format!("approval by {} in {}", self.by, self.env),
-            Some(step) => format!(
-                "approval by {} in {} (step {})",
-                self.by,
-                self.env,
-                step + 1
+            None => format!("{what} by {} in {}", self.by, self.env),
+            Some(step) => format!("{what} by {} in {} (step {})", self.by, self.env, step + 1),
+        }
+    }
+
+    /// What a command says of it when `refused` holds it.
+    pub fn refused_line(&self, why: &Refusal) -> String {
+        match self.rejection {
+            true => format!(
+                "{} does not verify: {why}; it is obeyed all the same, since a rejection only stops the release",
+                self.describe()
             ),
+            false => format!("{} is not counted: {why}", self.describe()),
         }
     }
 }
@@ -208,13 +225,18 @@ pub fn allowed_signers_problems(plan: &Plan) -> SignersChecked {
     found
 }
 
-/// The signed gate an approval event is for, `None` when its gate is not signed.
+/// The signed gate an approval event is for, `None` when its gate is not signed; for a
+/// rejection (which names no step), the environment's first signed gate.
 fn signed_gate<'p>(plan: &'p Plan, event: &Event) -> Option<&'p Approval> {
-    let EventKind::Approved { step, .. } = &event.kind else {
-        return None;
-    };
     let env = plan.environment(event.env.as_deref()?)?;
-    env.gate_approval(*step).filter(|a| a.signed)
+    match &event.kind {
+        EventKind::Approved { step, .. } => env.gate_approval(*step).filter(|a| a.signed),
+        EventKind::Rejected { .. } => std::iter::once(None)
+            .chain((0..env.steps.len()).map(Some))
+            .filter_map(|gate| env.gate_approval(gate))
+            .find(|a| a.signed),
+        _ => None,
+    }
 }
 
 /// Every approval at a signed gate of `file`, checked.
@@ -255,18 +277,21 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     let starter = starter(store, &history, file, allowed_first)?;
     let mut verdicts = Vec::with_capacity(approvals.len());
     for (index, event, approval) in approvals {
-        let EventKind::Approved { step, by, .. } = &event.kind else {
-            continue;
+        let (step, by, rejection) = match &event.kind {
+            EventKind::Approved { step, by, .. } => (*step, by, false),
+            EventKind::Rejected { by, .. } => (None, by, true),
+            _ => continue,
         };
         let commit = commit_of(&commits, index, event);
         let mut verdict = Verdict {
             index,
             env: event.env.clone().unwrap_or_default(),
-            step: *step,
+            step,
             by: by.clone(),
             commit,
             fingerprint: None,
             refused: None,
+            rejection,
             unpushed: match commit {
                 Some(commit) => !store.on_remote(commit)?,
                 None => false,
@@ -316,7 +341,7 @@ fn refusal(
     if let Err(why) = approver_allowed(approval, &verdict.by, None) {
         return Ok(Some(Refusal::NotApprover(why)));
     }
-    if !approval.allow_self {
+    if !approval.allow_self && !verdict.rejection {
         let same_key = starter.fingerprint.is_some() && starter.fingerprint == checked.fingerprint;
         let same_principal = starter
             .principals
@@ -453,7 +478,7 @@ pub fn unsigned_start(release: &str) -> String {
 pub fn counted(file: &ReleaseFile, verdicts: &[Verdict]) -> ReleaseFile {
     let refused: Vec<usize> = verdicts
         .iter()
-        .filter(|v| v.refused.is_some())
+        .filter(|v| v.refused.is_some() && !v.rejection)
         .map(|v| v.index)
         .collect();
     let mut file = file.clone();
@@ -478,6 +503,44 @@ pub fn state(
 ) -> Result<(ReleaseState, Vec<Verdict>)> {
     let verdicts = check(store, plan, file)?;
     Ok((engine::fold(Some(&counted(file, &verdicts))), verdicts))
+}
+
+/// The signed `approval` steps `state` (folded from the approvals counted) has done
+/// without the approvals counted for them: a `step_done` written by hand, which the
+/// engine does not let past the gate. One line each, for `verify` and `history`.
+pub fn unapproved_steps(plan: &Plan, state: &ReleaseState) -> Vec<String> {
+    let mut found = Vec::new();
+    for env in &plan.environments {
+        let Some(run) = state.envs.get(&env.name) else {
+            continue;
+        };
+        for (index, step) in env.steps.iter().enumerate() {
+            if !matches!(step.kind, crate::plan::StepKind::Approval(_))
+                || !run.done.contains(&index)
+            {
+                continue;
+            }
+            let Some(approval) = env.gate_approval(Some(index)).filter(|a| a.signed) else {
+                continue;
+            };
+            let have = engine::decide::counted_approvals(
+                run,
+                Some(index),
+                approval,
+                state.started_by.as_deref(),
+            );
+            if have.len() < approval.min as usize {
+                found.push(format!(
+                    "step {} (approval) in {} is recorded done with {} of the {} counted approval(s) it needs",
+                    index + 1,
+                    env.name,
+                    have.len(),
+                    approval.min
+                ));
+            }
+        }
+    }
+    found
 }
 
 /// Who started the release: the actor its first record commit wrote (an edit since
@@ -540,6 +603,14 @@ struct Anchor {
 
 impl Anchor {
     fn find(plan: &Plan, file: &ReleaseFile, history: &crate::rewrites::History) -> Anchor {
+        if let Some(merge) = history.merge() {
+            return Anchor {
+                at: Err(Refusal::Anchor(format!(
+                    "the release's record was merged by hand: record commit {} {}, so who started it and what was decided cannot be told",
+                    merge.commit, merge.what
+                ))),
+            };
+        }
         let at = match started_source(history, file) {
             Source::Changed(commit) => Err(Refusal::Anchor(moved_reason(commit))),
             Source::At(None) => Err(Refusal::NoAllowedSigners(

@@ -42,6 +42,7 @@ mod secrets;
 mod shared_records;
 mod signed;
 mod signed_tamper;
+mod signed_tamper2;
 mod snapshots_cli;
 mod terminal;
 mod tls;

@@ -72,8 +72,13 @@ pub(crate) fn person(s: &Setup, email: &str, key: bool, dir: &Path) -> Person {
 /// The project: a plan with a signed production gate, `record` in the plan when given,
 /// and `allowed` committed as `.relctl/allowed_signers` (the release's source commit).
 pub(crate) fn project(record: Option<&str>) -> Setup {
+    project_with(record, CANARY)
+}
+
+/// `project`, with `steps` as production's steps.
+pub(crate) fn project_with(record: Option<&str>, steps: &str) -> Setup {
     Setup::with_plan(|p| {
-        let text = plan(p, SIGNED, CANARY);
+        let text = plan(p, SIGNED, steps);
         match record {
             Some(record) => {
                 text.replacen("app: checkout\n", &format!("app: checkout\n{record}"), 1)
@@ -360,7 +365,12 @@ fn a_signed_approval_replayed_onto_a_moved_remote_is_signed_again() {
 
 /// The project with a bare remote `origin` for its record.
 pub(crate) fn with_remote() -> (Setup, PathBuf) {
-    let s = project(Some("record: { remote: origin }\n"));
+    with_remote_steps(CANARY)
+}
+
+/// `with_remote`, with `steps` as production's steps.
+pub(crate) fn with_remote_steps(steps: &str) -> (Setup, PathBuf) {
+    let s = project_with(Some("record: { remote: origin }\n"), steps);
     let origin = s.env.path().join("origin.git");
     s.env.git(&["init", "-q", "--bare", "origin.git"]);
     s.env

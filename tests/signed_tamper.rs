@@ -45,7 +45,7 @@ fn release_file(hex: &str) -> String {
 const PRODUCTION: &str = "apps/checkout/environments/production.yaml";
 
 /// `hex` promoted by dev, approved by alice and resumed: live in production.
-fn live_after_approval(c: &crate::signed::Cast, hex: &str) {
+pub(crate) fn live_after_approval(c: &crate::signed::Cast, hex: &str) {
     let run = c.dev.run(&["promote", "--artifact", &artifact(hex)]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     ok(&c

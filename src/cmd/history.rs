@@ -69,7 +69,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let json = ctx.printer.mode() == OutputMode::Json;
     if let Some(id) = &args.release {
         let (file, _) = super::release::find(&store, &plan.app, id)?;
-        let verdicts = crate::trust::check(&store, &plan, &file)?;
+        let (state, verdicts) = crate::trust::state(&store, &plan, &file)?;
+        let unapproved = crate::trust::unapproved_steps(&plan, &state);
         let rewrites = crate::trust::rewrites(&store, &plan, &file)?;
         let start_signed = if crate::trust::required(&plan) {
             crate::trust::start_signed(&store, &file)?
@@ -89,6 +90,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                     .iter()
                     .map(|r| json!({"commit": r.commit.to_string(), "what": r.what}))
                     .collect();
+            }
+            if !unapproved.is_empty() {
+                value["unapproved_steps"] = json!(unapproved);
             }
             return ctx.printer.json(&value);
         }
@@ -130,6 +134,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             text.push_str(&format!(
                 "REWRITTEN  record commit {} {} (not an append by relctl: approvals given before it do not count)\n",
                 rewrite.commit, rewrite.what
+            ));
+        }
+        for what in &unapproved {
+            text.push_str(&format!(
+                "UNAPPROVED  {what} (a step_done not backed by approvals: the gate still holds)\n"
             ));
         }
         return ctx.printer.data(&crate::text::visible(&text));

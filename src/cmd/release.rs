@@ -259,7 +259,7 @@ pub fn decidable_gate(
         return Err(identity::unknown(&format!("`relctl {}`", verdict.command())).into());
     }
     let run = state.env(&env.name);
-    let gate = waiting_gate(&run).map_err(|stands| {
+    let gate = waiting_gate(env, &run, state.started_by.as_deref()).map_err(|stands| {
         let error = Error::usage(format!(
             "{release} is not waiting for an approval in {}: {stands}",
             env.name
@@ -306,7 +306,11 @@ pub fn gate_approval(env: &Environment, gate: Option<usize>) -> Option<&Approval
 }
 
 /// The gate an environment's run waits at, or where it stands instead.
-fn waiting_gate(run: &EnvRun) -> Result<Option<usize>, String> {
+fn waiting_gate(
+    env: &Environment,
+    run: &EnvRun,
+    started_by: Option<&str>,
+) -> Result<Option<usize>, String> {
     match run.outcome {
         Some(Outcome::Live) => return Err("it is live there".into()),
         Some(Outcome::RolledBack) => return Err("it was rolled back there".into()),
@@ -321,8 +325,19 @@ fn waiting_gate(run: &EnvRun) -> Result<Option<usize>, String> {
             "{by} rejected it there already; it is rolled back by the promote waiting on it or by `relctl resume`"
         ));
     }
+    // A signed approval step recorded done without the approvals counted for it (by
+    // hand) still holds the release (src/engine/decide.rs), so it still takes them.
+    let held = |step: usize| {
+        env.gate_approval(Some(step))
+            .filter(|a| a.signed)
+            .is_some_and(|a| {
+                crate::engine::decide::counted_approvals(run, Some(step), a, started_by).len()
+                    < a.min as usize
+            })
+    };
     match (run.waiting_at(), run.awaiting) {
         (Some(gate), _) => Ok(gate),
+        (None, Some(Some(step))) if held(step) => Ok(Some(step)),
         (None, Some(_)) => Err("it is under way there, past its approval".into()),
         (None, None) => Err("it is under way there and has not asked for an approval".into()),
     }

@@ -127,7 +127,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             .into());
         }
         let (header, to, preempted) =
-            match decide(&snapshot, &plan, &file, env, take_over, to.as_deref())? {
+            match decide(&store, &plan, &file, env, take_over, to.as_deref())? {
                 Decision::Roll {
                     header,
                     to,
@@ -384,7 +384,7 @@ fn only_the_plans_artifact(
 /// same incident deploys nothing: `--to` is how to go further back. `take_over`: a
 /// rollback holding the environment may be taken over (`--to`, on what it first saw).
 fn decide(
-    snapshot: &Snapshot,
+    store: &crate::record::Store,
     plan: &crate::plan::Plan,
     file: &EnvFile,
     env: &str,
@@ -392,6 +392,7 @@ fn decide(
     wanted: Option<&str>,
 ) -> anyhow::Result<Decision> {
     let app = plan.app.as_str();
+    let snapshot = &store.snapshot()?;
     if let Some(lock) = &file.lock
         && !take_over
     {
@@ -444,7 +445,9 @@ fn decide(
     };
     let to = target(snapshot, app, file, env, wanted, &rolled_back, &candidates)?;
     only_the_plans_artifact(snapshot, plan, env, &to, &candidates)?;
-    format::check_entry(snapshot, &format::env_file(snapshot, app, env)?, app, &to)?;
+    let path = format::env_file(snapshot, app, env)?;
+    format::check_entry(snapshot, &path, app, &to)?;
+    crate::went_live::check(store, plan, env, &to.release, &path)?;
     let header = header_of(snapshot, app, file, &rolled_back, &to)?;
     Ok(Decision::Roll {
         header,

@@ -41,7 +41,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 format!("FAIL  {id}  record commit {} {}\n", rewrite.commit, rewrite.what),
             ));
         }
-        for verdict in trust::check(&store, &plan, &file)? {
+        let (state, verdicts) = trust::state(&store, &plan, &file)?;
+        for what in trust::unapproved_steps(&plan, &state) {
+            changed.push((
+                json!({"release": id, "what": what}),
+                format!("FAIL  {id}  {what}\n"),
+            ));
+        }
+        for verdict in verdicts {
+            // A rejection is said only when it does not verify (it was obeyed anyway).
+            if verdict.rejection && verdict.verified() {
+                continue;
+            }
             checked += 1;
             let broken = !verdict.verified();
             failed += usize::from(broken);
@@ -62,6 +73,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         changed.push((
             json!({"release": release, "environment_file": path, "what": why}),
             format!("FAIL  {release}  {path} disagrees with the release: {why}\n"),
+        ));
+    }
+    for (path, release, why) in
+        crate::went_live::entries_unsupported(&store, &plan, only.as_deref())?
+    {
+        changed.push((
+            json!({"release": release, "environment_file": path, "what": why}),
+            format!("FAIL  {release}  {path} names it as live, but {why}\n"),
         ));
     }
     for (value, line) in &changed {
@@ -122,6 +141,7 @@ pub fn json_of(v: &Verdict) -> serde_json::Value {
         "verified": v.verified(),
         "counted": v.refused.is_none(),
         "reason": v.refused.as_ref().map(ToString::to_string),
+        "rejection": v.rejection,
         "pushed": !v.unpushed,
     })
 }
@@ -131,6 +151,9 @@ fn line(id: &str, verdict: &Verdict, broken: bool) -> String {
     let key = verdict.fingerprint.as_deref().unwrap_or("no key");
     let why = match &verdict.refused {
         None => "verified".to_string(),
+        Some(why) if broken && verdict.rejection => {
+            format!("{why} (obeyed: a rejection only stops the release)")
+        }
         Some(why) if broken => why.to_string(),
         Some(why) => format!("verified, not counted: {why}"),
     };

@@ -202,17 +202,19 @@ pub fn next(i: &Inputs) -> Decision {
             return wave(env, &run);
         }
         for (index, step) in env.steps.iter().enumerate() {
-            if run.done.contains(&index) {
-                continue;
+            let done = run.done.contains(&index);
+            // A signed gate is passed only by the approvals counted for it, as the
+            // environment's own is: a `step_done` of it recorded without them (by hand)
+            // does not let the release past it.
+            if let StepKind::Approval(own) = &step.kind
+                && let Some(approval) = own.as_ref().or(env.approval.as_ref())
+                && (!done || approval.signed)
+                && let Some(missing) = missing_approval(i, env_name, &run, Some(index), approval)
+            {
+                return missing;
             }
-            if let StepKind::Approval(own) = &step.kind {
-                let approval = own.as_ref().or(env.approval.as_ref());
-                if let Some(approval) = approval
-                    && let Some(missing) =
-                        missing_approval(i, env_name, &run, Some(index), approval)
-                {
-                    return missing;
-                }
+            if done {
+                continue;
             }
             return Decision::Step {
                 env: env_name.clone(),

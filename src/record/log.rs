@@ -16,6 +16,8 @@ pub struct LogEntry {
     pub actor: String,
     pub summary: String,
     pub trailers: Vec<(String, String)>,
+    /// Its parents, first first: more than one for a merge, which relctl never writes.
+    pub parents: Vec<Oid>,
 }
 
 impl LogEntry {
@@ -85,5 +87,6 @@ fn entry(commit: &git2::Commit<'_>) -> Result<LogEntry> {
         actor: String::from_utf8_lossy(author.name_bytes()).into_owned(),
         summary: message.lines().next().unwrap_or_default().to_string(),
         trailers,
+        parents: commit.parent_ids().collect(),
     })
 }

@@ -559,12 +559,15 @@ impl Store {
         .with_hint(format!(
             "nothing was changed here. relctl only ever adds commits to {branch}, so someone \
              force-pushed it: find out who and why first (docs/trust.md). To put the record back, \
-             push yours again: `git -C {path} push --force {name} {branch}`; to accept the \
-             remote's (dropping those commits): `git -C {path} fetch {name} \
+             first find the clone furthest ahead (every clone that ran relctl since the rewrite \
+             may hold commits the others lack: compare `git log {branch}` in each), and push \
+             from that one only: `git -C {path} push --force {name} {branch}` (a force-push from \
+             a clone that is behind drops the others' commits); to accept the remote's \
+             (dropping this clone's): `git -C {path} fetch {name} \
              +refs/heads/{branch}:refs/remotes/{name}/{branch} && git -C {path} branch -f {branch} \
              {name}/{branch}`",
             branch = self.branch,
-            path = self.path().display(),
+            path = crate::text::visible(self.path().display().to_string().trim_end_matches('/')),
         ))
         .into()
     }

@@ -131,8 +131,7 @@ impl Runner<'_> {
             if let Some(why) = &verdict.refused
                 && told.insert(verdict.index)
             {
-                self.printer
-                    .warn(&format!("{} is not counted: {why}", verdict.describe()));
+                self.printer.warn(&verdict.refused_line(why));
             }
         }
     }

@@ -301,6 +301,8 @@ impl Runner<'_> {
     ) -> anyhow::Result<()> {
         let on = place.map(|t| t.name.as_str());
         self.check_live(to, from)?;
+        let path = from(&self.store.snapshot()?)?;
+        crate::went_live::check(&self.store, self.plan, env_name, &to.release, &path)?;
         let env = self
             .plan
             .environment(env_name)

@@ -1,0 +1,155 @@
+//! Under a signed gate, what an environment file says was live there is taken only as
+//! far as the releases' own records support it (docs/trust.md): a rollback target or a
+//! promotion's baseline must be a release whose record shows it went live in that
+//! environment through the environment's signed gates, with approvals that count, and
+//! was never rewritten. An environment without a signed gate pays nothing.
+
+use anyhow::Result;
+
+use crate::engine::decide::counted_approvals;
+use crate::engine::{Outcome, ReleaseFile};
+use crate::error::{Error, Exit};
+use crate::plan::{Approval, Environment, Plan, StepKind};
+use crate::record::Store;
+use crate::trust::{self, Refusal};
+
+/// The signed gates of `env`: its own (`None`) and its `approval` steps'.
+fn signed_gates(env: &Environment) -> Vec<(Option<usize>, &Approval)> {
+    let own = env.approval.as_ref().map(|a| (None, a));
+    let steps = env
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.kind, StepKind::Approval(_)))
+        .filter_map(|(i, _)| env.gate_approval(Some(i)).map(|a| (Some(i), a)));
+    own.into_iter()
+        .chain(steps)
+        .filter(|(_, a)| a.signed)
+        .collect()
+}
+
+/// Why release `file` (`None`: it has no release file) is not one that went live in
+/// `env` through its signed gates, `None` when it is or `env` has no signed gate.
+pub fn unsupported(
+    store: &Store,
+    plan: &Plan,
+    env: &Environment,
+    file: Option<&ReleaseFile>,
+) -> Result<Option<String>> {
+    let gates = signed_gates(env);
+    if gates.is_empty() {
+        return Ok(None);
+    }
+    let Some(file) = file else {
+        return Ok(Some("the record holds no release file for it".into()));
+    };
+    if let Some(rewrite) = crate::rewrites::walk(store, file)?.rewrites.first() {
+        return Ok(Some(format!(
+            "its record was rewritten: record commit {} {}",
+            rewrite.commit, rewrite.what
+        )));
+    }
+    // A key revoked since still stood when the release went live there.
+    let verdicts: Vec<_> = trust::check(store, plan, file)?
+        .into_iter()
+        .map(|mut v| {
+            if matches!(v.refused, Some(Refusal::Revoked(..))) {
+                v.refused = None;
+            }
+            v
+        })
+        .collect();
+    let state = crate::engine::fold(Some(&trust::counted(file, &verdicts)));
+    let run = state.env(&env.name);
+    if run.outcome != Some(Outcome::Live) {
+        return Ok(Some(never_live(&env.name)));
+    }
+    for (step, approval) in gates {
+        let have = counted_approvals(&run, step, approval, state.started_by.as_deref());
+        if have.len() < approval.min as usize {
+            let gate = match step {
+                None => format!("{}'s signed gate", env.name),
+                Some(step) => format!("the signed approval step {} in {}", step + 1, env.name),
+            };
+            return Ok(Some(format!(
+                "it went live in {} past {gate} with {} of the {} counted approval(s) it needs",
+                env.name,
+                have.len(),
+                approval.min
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// `release`, named by the environment file `path` as live (or live before) in `env`,
+/// must be one its record shows went live there through `env`'s signed gates; else an
+/// error (exit 1) naming both, and nothing is deployed.
+pub fn check(store: &Store, plan: &Plan, env: &str, release: &str, path: &str) -> Result<()> {
+    let Some(environment) = plan.environment(env) else {
+        return Ok(());
+    };
+    if signed_gates(environment).is_empty() {
+        return Ok(());
+    }
+    let snapshot = store.snapshot()?;
+    let file = crate::format::read_release(&snapshot, &plan.app, release)?;
+    let Some(why) = unsupported(store, plan, environment, file.as_ref())? else {
+        return Ok(());
+    };
+    let branch = snapshot.branch();
+    Err(Error::new(
+        Exit::Failed,
+        format!(
+            "the record file {branch}:{path} names {release} as live in {env}, but {env} has a signed gate and {why}; nothing was deployed"
+        ),
+    )
+    .with_hint(format!(
+        "it or the release's own file was changed outside relctl: `relctl verify` and `git log -p {branch} -- {path}` show what; `relctl rollback --env {env} --to RELEASE` picks another release that went live there"
+    ))
+    .into())
+}
+
+fn never_live(env: &str) -> String {
+    format!("its record does not show it went live in {env}")
+}
+
+/// The entries (live, and live before) of the environment files of `plan`'s environments
+/// with a signed gate whose release's record has no `live` event there, or no record:
+/// (environment file, release, why), for `verify`. `only`: this release's entries only.
+pub fn entries_unsupported(
+    store: &Store,
+    plan: &Plan,
+    only: Option<&str>,
+) -> Result<Vec<(String, String, String)>> {
+    let snapshot = store.snapshot()?;
+    let mut found = Vec::new();
+    for env in plan
+        .environments
+        .iter()
+        .filter(|e| !signed_gates(e).is_empty())
+    {
+        let file = crate::format::read_env(&snapshot, &plan.app, &env.name)?;
+        for live in file.live.iter().chain(&file.previous) {
+            if only.is_some_and(|r| r != live.release) {
+                continue;
+            }
+            let own = crate::format::read_release(&snapshot, &plan.app, &live.release)?;
+            let went_live = own.as_ref().is_some_and(|own| {
+                own.events.iter().any(|e| {
+                    e.env.as_deref() == Some(env.name.as_str())
+                        && matches!(e.kind, crate::engine::EventKind::Live)
+                })
+            });
+            if !went_live {
+                let why = match own {
+                    None => "the record holds no release file for it".to_string(),
+                    Some(_) => never_live(&env.name),
+                };
+                let path = crate::format::env_file(&snapshot, &plan.app, &env.name)?;
+                found.push((path, live.release.clone(), why));
+            }
+        }
+    }
+    Ok(found)
+}
