@@ -39,7 +39,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             ctx.printer.warn(&format!("{e}; promote would stop here"));
             Secrets::from_values(names.iter().map(|n| (n.clone(), format!("<{n}>"))))
         }
-    };
+    }
+    .with("url credentials", template::url_credentials(&plan));
     let (store, _) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);

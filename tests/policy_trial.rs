@@ -1,0 +1,107 @@
+//! Release policy as a stranger tried it: credentials written into a provider's URL are
+//! secrets, masked wherever the provider's answers appear.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+
+use crate::budget::{history, setup_with_steps};
+use crate::common::Setup;
+use crate::common::platform::echoed;
+use crate::common::setup::{CANARY, HEX, artifact, release};
+
+const PASSWORD: &str = "hunter2secret";
+
+/// A loopback "Prometheus" answering every request 500, its body echoing the request's
+/// `Authorization` header and the password as is. Returns its `host:port`.
+fn echoing_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let addr = listener.local_addr().expect("the bound address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut auth = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("authorization")
+                {
+                    auth = value.trim().to_string();
+                }
+                line.clear();
+            }
+            let body = format!("denied: auth {auth} for admin:{PASSWORD} ({PASSWORD})");
+            let answer = format!(
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = (&stream).write_all(answer.as_bytes());
+        }
+    });
+    addr.to_string()
+}
+
+fn budget() -> &'static str {
+    "      provider: prom\n      objective: 99.9\n      period: 30d\n      sloth: { service: checkout, slo: availability }\n"
+}
+
+/// Everything relctl wrote for `s`: the runs' output and the records branch's patches.
+fn assert_nothing_shows(s: &Setup, secret: &str, outputs: &[String]) {
+    let records = s
+        .env
+        .git(&["log", "-p", "--format=%H%n%B", "relctl/records"]);
+    let all = format!("{}\n{records}", outputs.join("\n"));
+    assert!(!all.contains(secret), "the credential as is:\n{all}");
+    for (how, encoded) in echoed(secret) {
+        assert!(!all.contains(&encoded), "the credential ({how}):\n{all}");
+    }
+    use base64::Engine as _;
+    for user in ["admin:", ""] {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}{secret}"));
+        assert!(
+            !all.contains(basic.trim_end_matches('=')),
+            "Basic credentials `{basic}`:\n{all}"
+        );
+    }
+}
+
+#[test]
+fn credentials_in_a_prometheus_url_are_masked_like_secrets() {
+    for userinfo in [format!("admin:{PASSWORD}"), PASSWORD.to_string()] {
+        let url = format!("http://{userinfo}@{}", echoing_server());
+        let s = setup_with_steps(&url, budget(), CANARY);
+        let promote = s.promote(HEX, &["--output", "json"]);
+        assert_eq!(promote.code, 6, "{}", promote.stderr);
+        assert!(
+            promote.stderr.contains("could not be read"),
+            "{}",
+            promote.stderr
+        );
+        assert!(promote.stderr.contains("500"), "{}", promote.stderr);
+        assert!(
+            promote.stderr.contains("***"),
+            "the echo is shown, masked: {}",
+            promote.stderr
+        );
+        let check = s.relctl(&[
+            "check",
+            "--env",
+            "production",
+            "--artifact",
+            &artifact(HEX),
+            "--output",
+            "json",
+        ]);
+        let history = history(&s);
+        let releases = s.relctl(&["releases", "--output", "json"]);
+        let shown = s.relctl(&["history", &release(HEX), "--output", "json"]);
+        let mut outputs = Vec::new();
+        for run in [&promote, &check, &history, &releases, &shown] {
+            outputs.push(run.stdout.clone());
+            outputs.push(run.stderr.clone());
+        }
+        assert_nothing_shows(&s, PASSWORD, &outputs);
+    }
+}
