@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
-use crate::budget::{history, setup_with_steps};
+use crate::budget::{history, production_deploys, serving, setup_with_steps};
 use crate::common::Setup;
 use crate::common::platform::echoed;
 use crate::common::setup::{CANARY, HEX, artifact, release};
@@ -104,4 +104,48 @@ fn credentials_in_a_prometheus_url_are_masked_like_secrets() {
         }
         assert_nothing_shows(&s, PASSWORD, &outputs);
     }
+}
+
+/// An error budget whose query is `{{ window }}`'s Sloth ratio for `version`, times 0,
+/// plus `offset`: a number Prometheus really answers, of the plan's choosing.
+fn offset_budget(version: &str, offset: &str, extra: &str) -> String {
+    let query = format!(
+        r#"0 * slo:sli_error:ratio_rate{{{{ window }}}}{{sloth_service="{version}"}} + {offset}"#
+    );
+    format!(
+        "      provider: prom\n      objective: 99.9\n      period: 30d\n      error_ratio: '{query}'\n{extra}"
+    )
+}
+
+#[test]
+fn an_error_ratio_outside_zero_to_one_is_unreadable_and_blocks() {
+    let prometheus = serving("outside", 0.0);
+    for offset in ["-0.5", "7", "1/0"] {
+        let s = setup_with_steps(
+            &prometheus.url(),
+            &offset_budget("outside", offset, ""),
+            CANARY,
+        );
+        let run = s.promote(HEX, &[]);
+        assert_eq!(run.code, 6, "{offset}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("its error budget could not be read")
+                && run.stderr.contains("which is not an error ratio"),
+            "{offset}: {}",
+            run.stderr
+        );
+        assert_eq!(production_deploys(&s), 0, "{offset}");
+    }
+    // `on_error: pass` lets it through, and the record says why.
+    let s = setup_with_steps(
+        &prometheus.url(),
+        &offset_budget("outside", "-0.5", "      on_error: pass\n"),
+        CANARY,
+    );
+    let run = s.promote(HEX, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        history(&s).stdout.contains("not an error ratio"),
+        "the reason is recorded"
+    );
 }

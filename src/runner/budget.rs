@@ -138,8 +138,17 @@ impl Runner<'_> {
             let value = metrics::instant(client, &prom, &query, None, &self.secrets)
                 .await
                 .map_err(|e| e.to_string())?;
-            match value.filter(|v| v.is_finite()) {
-                Some(ratio) => ratios.push((window.to_string(), ratio)),
+            match value {
+                Some(ratio) if (0.0..=1.0).contains(&ratio) => {
+                    ratios.push((window.to_string(), ratio))
+                }
+                // An error ratio is a share of requests: anything else is a wrong query.
+                Some(ratio) => {
+                    return Err(format!(
+                        "`{query}` gave {ratio}, which is not an error ratio (a share of \
+                         requests, from 0 to 1)"
+                    ));
+                }
                 None => return Err(format!("no data for `{query}`")),
             }
         }
