@@ -149,3 +149,63 @@ fn an_error_ratio_outside_zero_to_one_is_unreadable_and_blocks() {
         "the reason is recorded"
     );
 }
+
+/// Production waits for an approval and reads its error budget from Sloth's rules for
+/// `version`.
+fn approved_budget(version: &str) -> String {
+    format!(
+        "      provider: prom\n      objective: 99.9\n      period: 30d\n      sloth: {{ service: {version}, slo: availability }}\n    approval: {{ approvers: [\"*@sre.acme.io\"] }}\n"
+    )
+}
+
+#[test]
+fn a_budget_that_burns_during_the_approval_wait_stops_the_approved_release() {
+    let version = "burns-while-waiting";
+    let prometheus = serving(version, 0.0);
+    let s = setup_with_steps(&prometheus.url(), &approved_budget(version), CANARY);
+    let run = s.promote(HEX, &[]);
+    assert_eq!(run.code, 4, "awaits approval: {}", run.stderr);
+
+    // While it waits, the service starts burning its budget fast.
+    serving(version, 0.5);
+    for window in ["5m", "1h"] {
+        prometheus.wait_for(
+            &format!(r#"slo:sli_error:ratio_rate{window}{{sloth_service="{version}"}}"#),
+            |s| s.len() == 1 && s[0].value > 0.05,
+            std::time::Duration::from_secs(60),
+        );
+    }
+
+    // `check` says what resume would then do, and exits as it would.
+    let check = s.relctl(&[
+        "check",
+        "--env",
+        "production",
+        "--artifact",
+        &artifact(HEX),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(check.code, 6, "{}\n{}", check.stdout, check.stderr);
+    let json: serde_json::Value = serde_json::from_str(check.stdout.trim()).unwrap_or_default();
+    assert_eq!(json["verdict"], "blocked", "{}", check.stdout);
+    let reason = json["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("once approved, resume would stop") && reason.contains("burning"),
+        "{reason}"
+    );
+
+    let approve = s.relctl_as(
+        "bob@sre.acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(approve.code, 0, "{}", approve.stderr);
+    let resume = s.relctl_as("dev@acme.io", &["resume", &release(HEX)]);
+    assert_eq!(resume.code, 6, "{}", resume.stderr);
+    assert!(
+        resume.stderr.contains("cannot enter production") && resume.stderr.contains("burning"),
+        "{}",
+        resume.stderr
+    );
+    assert_eq!(production_deploys(&s), 0, "nothing deployed into the burn");
+}

@@ -43,6 +43,18 @@ impl Runner<'_> {
         )
     }
 
+    /// Reads `env`'s error budget again before its first deploy when the environment
+    /// waits for an approval: the wait may have been long, and an approved release does
+    /// not deploy into a budget that started burning meanwhile.
+    pub(super) async fn check_budget_after_approval(&self, env: &str) -> anyhow::Result<()> {
+        match self.plan.environment(env) {
+            Some(e) if e.approval.is_some() && e.error_budget.is_some() => {
+                self.check_budget(env).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Reads and judges `env`'s error budget (none: it says yes), records what was read
     /// and decided, and says why it says no.
     pub(super) async fn budget_says_no(&self, env: &str) -> anyhow::Result<Option<String>> {

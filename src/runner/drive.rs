@@ -91,13 +91,21 @@ impl Runner<'_> {
                     }
                 }
                 Decision::Step { env, index } => {
+                    if index == 0 {
+                        self.check_budget_after_approval(&env).await?;
+                    }
                     self.step(&env, index, &state.env(&env), None).await?
                 }
                 Decision::Wave {
                     env,
                     wave,
                     not_before,
-                } => self.wave(&env, wave, not_before, &state.env(&env)).await?,
+                } => {
+                    if wave == 0 {
+                        self.check_budget_after_approval(&env).await?;
+                    }
+                    self.wave(&env, wave, not_before, &state.env(&env)).await?
+                }
                 Decision::AwaitApproval {
                     env,
                     step,
