@@ -209,3 +209,31 @@ fn a_budget_that_burns_during_the_approval_wait_stops_the_approved_release() {
     );
     assert_eq!(production_deploys(&s), 0, "nothing deployed into the burn");
 }
+
+#[test]
+fn check_refuses_a_digest_whose_release_id_another_digest_holds() {
+    let s = Setup::new("", CANARY);
+    assert_eq!(s.promote(HEX, &[]).code, 0);
+    // The same first 12 hex characters, another digest.
+    let other = format!("{}{}", &HEX[..12], "d".repeat(52));
+    let check = s.relctl(&[
+        "check",
+        "--env",
+        "production",
+        "--artifact",
+        &artifact(&other),
+    ]);
+    let promote = s.promote(&other, &[]);
+    assert_eq!(promote.code, 2, "{}", promote.stderr);
+    assert_eq!(check.code, 2, "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check.stderr.contains("that id is taken by"),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        check.stdout.is_empty(),
+        "no verdict shown: {}",
+        check.stdout
+    );
+}

@@ -71,6 +71,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         Some(id) => format::read_release(&snapshot, &plan.app, id)?,
         None => None,
     };
+    // Another digest's release under the same id is refused, as promote refuses it.
+    if let (Some(file), Some(artifact)) = (&file, &artifact) {
+        super::release::same_digest(file, artifact)?;
+    }
     let state = engine::fold(file.as_ref());
     let now = crate::clock::now();
     let targets = [env.name.clone()];
