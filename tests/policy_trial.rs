@@ -237,3 +237,29 @@ fn check_refuses_a_digest_whose_release_id_another_digest_holds() {
         check.stdout
     );
 }
+
+#[test]
+fn plan_shows_the_queries_of_the_entry_budget_gate() {
+    let s = setup_with_steps("http://127.0.0.1:9", budget(), CANARY);
+    let run = s.relctl(&["plan", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let entry = run
+        .stdout
+        .lines()
+        .position(|l| l.contains("before entering, read"))
+        .unwrap_or_else(|| panic!("no entry gate shown:\n{}", run.stdout));
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[entry].trim_start().starts_with("production")
+            && lines[entry].contains("error_budget 99.9% over 30d from prom"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[entry + 1].contains(
+            r#"slo:sli_error:ratio_rate5m{sloth_service="checkout",sloth_slo="availability"}"#
+        ),
+        "{}",
+        run.stdout
+    );
+}

@@ -195,6 +195,19 @@ impl Walk<'_> {
                 }
             }
             Decision::Enter { env } => {
+                // The budget is read as promote enters: its queries, never read here.
+                if let Some(slo) = self
+                    .plan
+                    .environment(&env)
+                    .and_then(|e| e.error_budget.as_ref())
+                {
+                    self.show(json!({
+                        "env": env,
+                        "action": "error_budget",
+                        "gate": "entry",
+                        "request": { "error_budget": runner::budget::describe(slo) },
+                    }));
+                }
                 let baseline = self.envs.get(&env).and_then(|f| f.live.clone());
                 self.record(&env, EventKind::Entered { baseline });
                 self.lifted.clear();
@@ -514,6 +527,10 @@ fn line(a: &Value) -> String {
             format!("needs {} approval(s) from {}", r["min"], r["approvers"])
         }
         "analysis" => analysis_lines(&a["request"]),
+        "error_budget" if a["gate"] == "entry" => format!(
+            "before entering, read (not here: `relctl check` reads it): {}",
+            budget_lines(&a["request"]["error_budget"])
+        ),
         "error_budget" => budget_lines(&a["request"]["error_budget"]),
         "flag" => {
             let r = &a["request"];
