@@ -7,6 +7,7 @@ use std::net::TcpListener;
 use crate::budget::{history, production_deploys, serving, setup_with_steps};
 use crate::common::Setup;
 use crate::common::platform::echoed;
+use crate::common::setup::QUICK;
 use crate::common::setup::{CANARY, HEX, artifact, release};
 
 const PASSWORD: &str = "hunter2secret";
@@ -262,4 +263,57 @@ fn plan_shows_the_queries_of_the_entry_budget_gate() {
         "{}",
         run.stdout
     );
+}
+
+/// Ctrl-C while `--wait-window` waits to take a release live in staging further: the
+/// request to go on is recorded, so `resume` goes on toward production (and is held by
+/// its window, exit 6), as the hint says.
+#[test]
+fn resume_after_ctrl_c_in_a_window_wait_goes_on_toward_the_waiting_environment() {
+    let now = chrono::Utc::now();
+    let closed = format!(
+        "    windows:\n      deny:\n        - {{ name: change freeze, from: \"{}\", to: \"{}\" }}\n",
+        (now - chrono::Duration::hours(1)).to_rfc3339(),
+        (now + chrono::Duration::hours(1)).to_rfc3339()
+    );
+    let s = Setup::new(&closed, CANARY);
+    assert_eq!(s.promote(HEX, &["--to", "staging"]).code, 0);
+    let log = s.env.path().join("waiting.stderr");
+    let stderr = std::fs::File::create(&log).expect("a log file in the test's directory");
+    let hex = artifact(HEX);
+    let mut waiting = s
+        .env
+        .std_command()
+        .args(["promote", "--artifact", &hex, "--wait-window=1h"])
+        .envs(QUICK)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("start relctl");
+    crate::common::wait::wait_until("promote waits for production's window", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("waiting for it to open"))
+    });
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &waiting.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let code = waiting.wait().expect("promote ends").code();
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(code, Some(130), "{said}");
+    assert!(said.contains("relctl resume"), "{said}");
+
+    let resume = s.relctl(&["resume", &release(HEX)]);
+    assert_eq!(
+        resume.code, 6,
+        "goes on toward production: {}",
+        resume.stderr
+    );
+    assert!(
+        resume.stderr.contains("cannot enter production"),
+        "{}",
+        resume.stderr
+    );
+    assert_eq!(production_deploys(&s), 0);
 }

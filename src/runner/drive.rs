@@ -437,6 +437,11 @@ impl Runner<'_> {
             .into());
         };
         let state = engine::fold(Some(&file));
+        // Stopped while waiting to go further than the record says (`--wait-window`
+        // into the next environment): the request is recorded, so resume goes on.
+        if let Some(targets) = self.further(&state.targets) {
+            self.record_event(None, EventKind::Extended { targets })?;
+        }
         let (env, step) = match state.current() {
             Some((env, run)) => (Some(env.to_string()), run.in_flight.map(|(s, _)| s)),
             None => (None, None),
