@@ -317,3 +317,35 @@ fn resume_after_ctrl_c_in_a_window_wait_goes_on_toward_the_waiting_environment()
     );
     assert_eq!(production_deploys(&s), 0);
 }
+
+#[test]
+fn validate_refuses_a_fractional_objective_and_other_templates_in_error_ratio() {
+    let fraction = "      provider: prom\n      objective: 0.999\n      period: 30d\n      sloth: { service: checkout, slo: availability }\n";
+    let s = setup_with_steps("http://127.0.0.1:9", fraction, CANARY);
+    let run = s.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`objective` is a percentage (99.9 for 99.9%), found 0.999"),
+        "{}",
+        run.stderr
+    );
+    for query in [
+        "rate(errors{env=\"{{ env.name }}\"}[{{ window }}])",
+        "rate(errors[{{ window }}]) {% if true %}{% endif %}",
+        "rate(errors[{{ window | upper }}])",
+    ] {
+        let budget = format!(
+            "      provider: prom\n      objective: 99.9\n      period: 30d\n      error_ratio: '{query}'\n"
+        );
+        let s = setup_with_steps("http://127.0.0.1:9", &budget, CANARY);
+        let run = s.relctl(&["validate"]);
+        assert_eq!(run.code, 2, "{query}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("`error_ratio` may use no template but `{{ window }}`"),
+            "{query}: {}",
+            run.stderr
+        );
+    }
+}

@@ -190,6 +190,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             }
             None => {}
         }
+        gates.push(gate);
     }
     gates.push(lock);
     gates.extend(approval_gates(env));
