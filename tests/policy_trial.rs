@@ -349,3 +349,35 @@ fn validate_refuses_a_fractional_objective_and_other_templates_in_error_ratio() 
         );
     }
 }
+
+#[test]
+fn a_one_off_end_that_summer_time_skips_is_the_first_moment_after_the_change() {
+    // 02:30 does not exist in Berlin on 28 March 2027: clocks go from 02:00 to 03:00.
+    let skipped = r#"    windows:
+      zone: Europe/Berlin
+      deny:
+        - { name: night work, from: "2027-03-28T01:00", to: "2027-03-28T02:30" }
+"#;
+    let s = Setup::new(skipped, CANARY);
+    let artifact = artifact(HEX);
+    // 01:30 in Berlin (winter time).
+    let run = s.relctl_at(
+        "2027-03-28T00:30:00Z",
+        &["promote", "--artifact", &artifact],
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "production is closed (deny window \"night work\") until Sun 2027-03-28 03:00 Europe/Berlin"
+        ),
+        "{}",
+        run.stderr
+    );
+    // 03:00 summer time (01:00 UTC) it is open.
+    let run = s.relctl_at(
+        "2027-03-28T01:00:00Z",
+        &["promote", "--artifact", &artifact],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(production_deploys(&s), 2);
+}
