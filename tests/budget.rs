@@ -44,7 +44,7 @@ fn shared() -> &'static (TestService, Prometheus) {
 }
 
 /// `version` serves traffic at `ratio` errors, and every window's rule has a number for it.
-fn serving(version: &str, ratio: f64) -> &'static Prometheus {
+pub(crate) fn serving(version: &str, ratio: f64) -> &'static Prometheus {
     let (service, prometheus) = shared();
     service.set_traffic(version, 100, ratio);
     for window in WINDOWS {

@@ -31,6 +31,7 @@ mod org_speed;
 mod org_view;
 mod outside_text;
 mod policy_more;
+mod policy_trial;
 mod promote;
 mod record_sync;
 mod reliability;

@@ -10,6 +10,10 @@ pub const WINDOWS: [&str; 4] = ["5m", "30m", "1h", "6h"];
 /// A burn rate that blocks when both of its windows exceed it: (long, short, rate).
 pub const THRESHOLDS: [(&str, &str, f64); 2] = [("1h", "5m", 14.4), ("6h", "30m", 6.0)];
 
+/// How far apart two figures may be and still count as equal: floating point makes
+/// 0.0005 of a 0.001 budget 49.999999999994% left, which is the 50% floor, not below it.
+const TOLERANCE: f64 = 1e-9;
+
 /// How fast the budget burns over one window: the error ratio over the budget's ratio.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Burn {
@@ -61,7 +65,7 @@ pub fn judge(
             .map_or(0.0, |b| b.rate)
     };
     let mut why = Vec::new();
-    if remaining < min_remaining {
+    if remaining < min_remaining - TOLERANCE {
         why.push(format!(
             "{} of the error budget is left, below the {} floor",
             percent(remaining),
@@ -69,7 +73,8 @@ pub fn judge(
         ));
     }
     for (long, short, threshold) in THRESHOLDS {
-        if rate(long) > threshold && rate(short) > threshold {
+        let above = |rate: f64| rate > threshold + TOLERANCE * threshold;
+        if above(rate(long)) && above(rate(short)) {
             why.push(format!(
                 "burning {} over {long} and {} over {short} (both above {threshold}×)",
                 times(rate(long)),
@@ -167,5 +172,16 @@ mod tests {
         let low = judge(0.999, 0.25, 0.0008, &ratios([0.0; 4]));
         assert!(low.blocked.is_some_and(|w| w.contains("20% of the error budget is left, below the 25% floor")));
         assert_eq!(judge(0.999, 0.0, 0.0005, &ratios([0.0; 4])).blocked, None);
+    }
+
+    #[test]
+    fn a_figure_at_its_threshold_does_not_block() {
+        // 1 - 0.0005 / 0.001 is 0.49999999999994 in floating point: the 50% floor itself.
+        assert_eq!(judge(0.999, 0.5, 0.0005, &ratios([0.0; 4])).blocked, None);
+        // 0.0144 / 0.001 is 14.4× exactly as shown: at the threshold, not above it.
+        let at = judge(0.999, 0.0, 0.0, &ratios([0.0144, 0.0, 0.0144, 0.0]));
+        assert_eq!(at.blocked, None);
+        let above = judge(0.999, 0.0, 0.0, &ratios([0.0145, 0.0, 0.0145, 0.0]));
+        assert!(above.blocked.is_some());
     }
 }

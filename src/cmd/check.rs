@@ -71,6 +71,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         Some(id) => format::read_release(&snapshot, &plan.app, id)?,
         None => None,
     };
+    // Another digest's release under the same id is refused, as promote refuses it.
+    if let (Some(file), Some(artifact)) = (&file, &artifact) {
+        super::release::same_digest(file, artifact)?;
+    }
     let state = engine::fold(file.as_ref());
     let now = crate::clock::now();
     let targets = [env.name.clone()];
@@ -139,17 +143,54 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let mut awaiting = None;
+    if let Decision::AwaitApproval {
+        step: None,
+        approval,
+        have,
+        ..
+    } = &verdict
+    {
+        awaiting = Some(format!(
+            "waits for {} approval{} ({} so far)",
+            approval.min,
+            if approval.min == 1 { "" } else { "s" },
+            have.len()
+        ));
+    }
     if env.error_budget.is_some() {
-        let (gate, blocked) = budget_gate(&runner, &rt, env);
-        gates.push(gate);
-        // Promote reads the budget as it is about to enter, after every other policy.
-        if let (Some(why), Decision::Enter { .. }) = (blocked, &verdict) {
-            verdict = Decision::Blocked {
-                env: env.name.clone(),
-                rule: Rule::ErrorBudget,
-                reason: why,
-            };
+        let (mut gate, blocked) = budget_gate(&runner, &rt, env);
+        // Promote reads the budget as it is about to enter, after every other policy,
+        // and again before the first deploy after the environment's approval.
+        let read_next = match &verdict {
+            Decision::Enter { .. } => true,
+            Decision::AwaitApproval { step: None, .. } => true,
+            Decision::Step { index: 0, .. } | Decision::Wave { wave: 0, .. } => {
+                env.approval.is_some()
+            }
+            _ => false,
+        };
+        match blocked {
+            Some(why) if read_next => {
+                let reason = match &awaiting {
+                    Some(waits) => format!("{waits}; once approved, resume would stop: {why}"),
+                    None => why,
+                };
+                verdict = Decision::Blocked {
+                    env: env.name.clone(),
+                    rule: Rule::ErrorBudget,
+                    reason,
+                };
+            }
+            Some(why) => {
+                gate.verdict = "skipped";
+                gate.detail = format!(
+                    "not read again at this point of the rollout (only before entering and after its approval): {why}"
+                );
+            }
+            None => {}
         }
+        gates.push(gate);
     }
     gates.push(lock);
     gates.extend(approval_gates(env));
@@ -169,7 +210,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             Some(Exit::Busy),
         ),
         Decision::Done => ("live", format!("already live in {}", env.name), None),
-        _ => ("pass", "nothing blocks".to_string(), None),
+        _ => match &awaiting {
+            Some(waits) => (
+                "pass",
+                format!("{waits}; once approved, nothing blocks"),
+                None,
+            ),
+            None => ("pass", "nothing blocks".to_string(), None),
+        },
     };
     if ctx.printer.mode() == OutputMode::Json {
         ctx.printer.json(&json!({

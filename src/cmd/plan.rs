@@ -39,7 +39,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             ctx.printer.warn(&format!("{e}; promote would stop here"));
             Secrets::from_values(names.iter().map(|n| (n.clone(), format!("<{n}>"))))
         }
-    };
+    }
+    .with("url credentials", template::url_credentials(&plan));
     let (store, _) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
     let id = artifact.release_id(&plan.app);
@@ -194,6 +195,19 @@ impl Walk<'_> {
                 }
             }
             Decision::Enter { env } => {
+                // The budget is read as promote enters: its queries, never read here.
+                if let Some(slo) = self
+                    .plan
+                    .environment(&env)
+                    .and_then(|e| e.error_budget.as_ref())
+                {
+                    self.show(json!({
+                        "env": env,
+                        "action": "error_budget",
+                        "gate": "entry",
+                        "request": { "error_budget": runner::budget::describe(slo) },
+                    }));
+                }
                 let baseline = self.envs.get(&env).and_then(|f| f.live.clone());
                 self.record(&env, EventKind::Entered { baseline });
                 self.lifted.clear();
@@ -513,6 +527,10 @@ fn line(a: &Value) -> String {
             format!("needs {} approval(s) from {}", r["min"], r["approvers"])
         }
         "analysis" => analysis_lines(&a["request"]),
+        "error_budget" if a["gate"] == "entry" => format!(
+            "before entering, read (not here: `relctl check` reads it): {}",
+            budget_lines(&a["request"]["error_budget"])
+        ),
         "error_budget" => budget_lines(&a["request"]["error_budget"]),
         "flag" => {
             let r = &a["request"];

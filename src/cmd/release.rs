@@ -198,7 +198,7 @@ fn closest<'a>(given: &str, ids: &'a [String]) -> Option<&'a str> {
 
 /// Every secret the plan uses, read now: a missing one stops the run before anything changes.
 pub fn secrets(plan: &Plan) -> anyhow::Result<Secrets> {
-    Ok(Secrets::from_env(template::secret_names(plan))?)
+    Ok(template::secrets(plan)?)
 }
 
 pub fn interactive(ctx: &Context) -> bool {

@@ -175,8 +175,7 @@ fn weekly_edges(
                 let at = midnight
                     .checked_add(jiff::SignedDuration::from_secs(week * WEEK + offset))
                     .ok()
-                    .and_then(|dt| dt.to_zoned(w.zone.clone()).ok())
-                    .and_then(|z| crate::plan::instant(z.timestamp()));
+                    .and_then(|dt| crate::plan::wall_instant(dt, &w.zone));
                 edges.extend(at);
             }
         }

@@ -909,6 +909,15 @@ fn error_budget(node: &Node, d: &mut Diagnostics) -> Option<ErrorBudget> {
             );
             return None;
         }
+        // An objective below 50% leaves half the requests to fail: a fraction
+        // (`0.999`) written for a percentage.
+        if key == "objective" && x < 50.0 {
+            d.at(
+                n.pos,
+                format!("`objective` is a percentage (99.9 for 99.9%), found {x}: that allows {}% of requests to fail", 100.0 - x),
+            );
+            return None;
+        }
         Some(x / 100.0)
     };
     let objective = f
@@ -920,6 +929,16 @@ fn error_budget(node: &Node, d: &mut Diagnostics) -> Option<ErrorBudget> {
     let query_node = f.get("error_ratio");
     let query = query_node.and_then(|n| {
         let query = read::string(n, "error_ratio", d)?;
+        // `{{ window }}` is the one name read in it; any other template text would be
+        // sent to Prometheus as it is written.
+        let rest = query.replace(BUDGET_WINDOW, "");
+        if let Some(other) = ["{{", "{%", "{#"].iter().find(|t| rest.contains(**t)) {
+            d.at(
+                n.pos,
+                format!("`error_ratio` may use no template but `{BUDGET_WINDOW}` (written just so), found `{other}…` in `{query}`"),
+            );
+            return None;
+        }
         if !query.contains(BUDGET_WINDOW) {
             d.at(
                 n.pos,

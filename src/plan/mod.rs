@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 pub use diag::Diagnostics;
 pub use find::find;
 pub use types::*;
-pub use windows::instant;
+pub use windows::{instant, wall_instant};
 
 use crate::error::Error;
 

@@ -377,6 +377,37 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
     }
 }
 
+/// Every secret the plan uses, read from the environment now (a missing one is an
+/// error), and the credentials written into its URLs (`http://user:password@host`,
+/// `http://TOKEN@host`), masked alike wherever a provider's text appears.
+pub fn secrets(plan: &super::Plan) -> Result<crate::providers::Secrets, crate::error::Error> {
+    let secrets = crate::providers::Secrets::from_env(secret_names(plan))?;
+    Ok(secrets.with("url credentials", url_credentials(plan)))
+}
+
+/// The credentials in the plan's http(s) URLs: in any of its templates' text, and in its
+/// `vars` (a URL kept there and used as `{{ vars.prom }}`).
+pub fn url_credentials(plan: &super::Plan) -> Vec<String> {
+    let texts = super::walk::templates(plan)
+        .into_iter()
+        .map(|(text, _)| text.raw.as_str())
+        .chain(plan.vars.values().map(String::as_str))
+        .chain(
+            plan.environments
+                .iter()
+                .flat_map(|e| e.targets.iter().flat_map(|t| t.vars.values()))
+                .map(String::as_str),
+        );
+    let mut out: Vec<String> = texts
+        .filter_map(crate::providers::secrets::url_credentials)
+        .filter(|credential| credential.chars().count() >= crate::providers::secrets::MIN_LEN)
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The names of every `secret.*` the plan's templates use: all must be set before a run.
 pub fn secret_names(plan: &super::Plan) -> std::collections::BTreeSet<String> {
     let env = environment(Landing::Text);

@@ -323,10 +323,7 @@ fn time(node: &Node, field: &str, zone: &TimeZone, d: &mut Diagnostics) -> Optio
             .ok()
             .map(|d| d.to_datetime(civil::Time::midnight()))
     });
-    match local
-        .and_then(|l| l.to_zoned(zone.clone()).ok())
-        .and_then(|z| instant(z.timestamp()))
-    {
+    match local.and_then(|l| wall_instant(l, zone)) {
         Some(t) => Some(t),
         None => {
             d.at(
@@ -339,6 +336,22 @@ fn time(node: &Node, field: &str, zone: &TimeZone, d: &mut Diagnostics) -> Optio
             None
         }
     }
+}
+
+/// `local`, a wall-clock time in `zone`, as an instant. A time a change of offset skips
+/// (02:30 on the night summer time begins in Berlin) is the first moment after the
+/// change (03:00), as docs/plan.md ("A window") says.
+pub fn wall_instant(local: civil::DateTime, zone: &TimeZone) -> Option<DateTime<Utc>> {
+    let ambiguous = zone.to_ambiguous_timestamp(local);
+    let t = match ambiguous.offset() {
+        jiff::tz::AmbiguousOffset::Gap { after, .. } => {
+            // Read with the offset after the change, the time falls before it.
+            let before_change = after.to_timestamp(local).ok()?;
+            zone.following(before_change).next()?.timestamp()
+        }
+        _ => ambiguous.compatible().ok()?,
+    };
+    instant(t)
 }
 
 pub fn instant(t: jiff::Timestamp) -> Option<DateTime<Utc>> {

@@ -35,6 +35,22 @@ pub fn url_password(url: &str) -> Option<&str> {
     Some(password).filter(|password| !password.is_empty())
 }
 
+/// The credentials written into an http(s) URL: its password (`user:password@`), or a
+/// user name given alone (`https://TOKEN@host`, a token). Masked like `secret.*` values
+/// wherever a provider's text appears (see `Secrets::with`).
+pub fn url_credentials(url: &str) -> Option<&str> {
+    let url = url.trim();
+    let (before, userinfo, _) = url_userinfo(url)?;
+    if !(before.eq_ignore_ascii_case("https://") || before.eq_ignore_ascii_case("http://")) {
+        return None;
+    }
+    match userinfo.split_once(':') {
+        Some((_, password)) => Some(password),
+        None => Some(userinfo),
+    }
+    .filter(|credential| !credential.is_empty())
+}
+
 /// A URL cut around its userinfo: (what comes before it, the userinfo without its `@`,
 /// what comes after the `@`). With a scheme, the userinfo is the authority's part before
 /// its last `@`; in git's scp-like form (`[user[:password]@]host:path`, no scheme), the
@@ -169,6 +185,23 @@ impl Secrets {
             base64,
             shortest,
         }
+    }
+
+    /// These secrets and more values to mask, under `name` (never rendered: no template
+    /// can name them). A value already known is not added twice.
+    pub fn with<I, V>(&self, name: &str, more: I) -> Secrets
+    where
+        I: IntoIterator<Item = V>,
+        V: Into<String>,
+    {
+        let mut pairs: Vec<(String, String)> = self.values.clone();
+        for value in more {
+            let value = value.into();
+            if !pairs.iter().any(|(_, v)| *v == value) {
+                pairs.push((name.to_string(), value));
+            }
+        }
+        Secrets::from_values(pairs)
     }
 
     /// The value of one secret, for rendering templates (`secret.NAME`).
@@ -571,6 +604,20 @@ mod tests {
             ("/srv/git/a:b@c/records.git", "/srv/git/a:b@c/records.git"),
         ] {
             assert_eq!(mask_url_password(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_credentials_of_an_http_url_are_its_password_or_its_lone_user() {
+        for (url, credentials) in [
+            ("http://admin:hunter2@prom:9090", Some("hunter2")),
+            ("https://TOKEN123@prom/x", Some("TOKEN123")),
+            ("http://me:@host", None),
+            ("http://prom:9090/a@b", None),
+            ("git@github.com:acme/app", None),
+            ("ssh://git@host/app", None),
+        ] {
+            assert_eq!(url_credentials(url), credentials, "{url}");
         }
     }
 

@@ -43,6 +43,18 @@ impl Runner<'_> {
         )
     }
 
+    /// Reads `env`'s error budget again before its first deploy when the environment
+    /// waits for an approval: the wait may have been long, and an approved release does
+    /// not deploy into a budget that started burning meanwhile.
+    pub(super) async fn check_budget_after_approval(&self, env: &str) -> anyhow::Result<()> {
+        match self.plan.environment(env) {
+            Some(e) if e.approval.is_some() && e.error_budget.is_some() => {
+                self.check_budget(env).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Reads and judges `env`'s error budget (none: it says yes), records what was read
     /// and decided, and says why it says no.
     pub(super) async fn budget_says_no(&self, env: &str) -> anyhow::Result<Option<String>> {
@@ -138,8 +150,17 @@ impl Runner<'_> {
             let value = metrics::instant(client, &prom, &query, None, &self.secrets)
                 .await
                 .map_err(|e| e.to_string())?;
-            match value.filter(|v| v.is_finite()) {
-                Some(ratio) => ratios.push((window.to_string(), ratio)),
+            match value {
+                Some(ratio) if (0.0..=1.0).contains(&ratio) => {
+                    ratios.push((window.to_string(), ratio))
+                }
+                // An error ratio is a share of requests: anything else is a wrong query.
+                Some(ratio) => {
+                    return Err(format!(
+                        "`{query}` gave {ratio}, which is not an error ratio (a share of \
+                         requests, from 0 to 1)"
+                    ));
+                }
                 None => return Err(format!("no data for `{query}`")),
             }
         }

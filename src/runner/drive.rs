@@ -91,13 +91,21 @@ impl Runner<'_> {
                     }
                 }
                 Decision::Step { env, index } => {
+                    if index == 0 {
+                        self.check_budget_after_approval(&env).await?;
+                    }
                     self.step(&env, index, &state.env(&env), None).await?
                 }
                 Decision::Wave {
                     env,
                     wave,
                     not_before,
-                } => self.wave(&env, wave, not_before, &state.env(&env)).await?,
+                } => {
+                    if wave == 0 {
+                        self.check_budget_after_approval(&env).await?;
+                    }
+                    self.wave(&env, wave, not_before, &state.env(&env)).await?
+                }
                 Decision::AwaitApproval {
                     env,
                     step,
@@ -428,6 +436,11 @@ impl Runner<'_> {
             .into());
         };
         let state = engine::fold(Some(&file));
+        // Stopped while waiting to go further than the record says (`--wait-window`
+        // into the next environment): the request is recorded, so resume goes on.
+        if let Some(targets) = self.further(&state.targets) {
+            self.record_event(None, EventKind::Extended { targets })?;
+        }
         let (env, step) = match state.current() {
             Some((env, run)) => (Some(env.to_string()), run.in_flight.map(|(s, _)| s)),
             None => (None, None),

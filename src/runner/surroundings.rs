@@ -29,7 +29,7 @@ impl Surroundings {
     /// run before anything changes.
     pub fn read(plan: &Plan) -> anyhow::Result<Self> {
         Ok(Surroundings {
-            secrets: Secrets::from_env(crate::plan::template::secret_names(plan))?,
+            secrets: crate::plan::template::secrets(plan)?,
             ci: ci_link(),
             github: crate::ui::github::Actions::from_env(),
             backoff: RetryDelay::from_env(),
