@@ -783,3 +783,19 @@ fn an_environment_approval_is_asked_once_before_the_first_wave() {
         history.stdout
     );
 }
+
+#[test]
+fn after_stop_status_says_which_target_stopped_the_release_and_how_to_go_on() {
+    let setup = failing_in_wave_two("stop", "");
+    let run = setup.promote(HEX, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let status = setup.relctl(&["status"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stdout.contains("stopped: target t03 failed"),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("relctl resume"), "{}", status.stdout);
+    assert!(!status.stdout.contains("in progress"), "{}", status.stdout);
+}

@@ -390,10 +390,39 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
         .collect();
     let summary = format!("{count}/{} targets live", env.targets.len());
     if let Some(state) = row["state"].as_str() {
-        row["state"] = json!(format!("{state} ({summary})"));
+        row["state"] = json!(match stopped_by(&rows, holder, state) {
+            Some(stopped) => format!("{stopped} ({summary})"),
+            None => format!("{state} ({summary})"),
+        });
     }
     row["targets_live"] = json!(summary);
     row["targets"] = json!(rows);
+}
+
+/// A release `in progress` in which a target failed and none is still running was
+/// stopped there (`on_target_failure: stop`): said with the target and how to go on.
+fn stopped_by(rows: &[Value], holder: Option<&ReleaseFile>, state: &str) -> Option<String> {
+    let holder = holder.filter(|_| state.starts_with("in progress"))?;
+    if rows.iter().any(|r| r["state"] == "in progress") {
+        return None;
+    }
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["state"] == "failed")
+        .filter_map(|r| r["target"].as_str())
+        .collect();
+    let noun = if failed.len() == 1 {
+        "target"
+    } else {
+        "targets"
+    };
+    (!failed.is_empty()).then(|| {
+        format!(
+            "stopped: {noun} {} failed; `relctl resume {}` continues",
+            failed.join(", "),
+            holder.release
+        )
+    })
 }
 
 /// Where one target stands in the run of the release holding the lock.
