@@ -356,7 +356,8 @@ fn holding_of(release: Option<&ReleaseFile>, env: &str, steps: usize) -> Holding
 /// An environment with targets: each target's release and state (`targets`), how many
 /// run the release that is live or being promoted (`targets_live`, `3/12`), said in
 /// `state` too. A release holding the lock is read from its own events; otherwise the
-/// environment's `live` runs everywhere but in `targets_not_live`.
+/// environment's `live` runs everywhere but in `targets_not_live`, which still run the
+/// release live before it.
 fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&ReleaseFile>) {
     let live = file.live.as_ref().map(|l| l.release.as_str());
     let run = holder.map(|h| (h.release.as_str(), engine::fold(Some(h)).env(&env.name)));
@@ -379,7 +380,10 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
                         state => (live, state),
                     }
                 }
-                _ if file.targets_not_live.contains(&t.name) => (None, "not live"),
+                _ if file.targets_not_live.contains(&t.name) => (
+                    file.previous.first().map(|p| p.release.as_str()),
+                    "not live",
+                ),
                 _ => (live, if live.is_some() { "live" } else { "empty" }),
             };
             if state == "live" {
