@@ -824,3 +824,44 @@ fn the_history_list_names_each_events_target() {
         json.stdout
     );
 }
+
+#[test]
+fn after_stop_status_says_which_target_stopped_the_release_and_how_to_go_on() {
+    let setup = failing_in_wave_two("stop", "");
+    let run = setup.promote(HEX, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let status = setup.relctl(&["status"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stdout.contains("stopped: target t03 failed"),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("relctl resume"), "{}", status.stdout);
+    assert!(!status.stdout.contains("in progress"), "{}", status.stdout);
+}
+
+#[test]
+fn a_target_left_behind_under_continue_shows_the_release_it_still_runs() {
+    let setup = failing_in_wave_two("continue", "");
+    assert_eq!(setup.promote(HEX, &[]).code, 0);
+    let table = setup.relctl(&["status", "--targets"]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let t03: Vec<&str> = table
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("t03"))
+        .map(|l| l.split_whitespace().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        t03,
+        ["production", "t03", "2", &release(OLD), "not", "live"],
+        "{}",
+        table.stdout
+    );
+    let json = setup.relctl(&["status", "--output", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_default();
+    let t03 = &value["environments"][0]["targets"][2];
+    assert_eq!(t03["state"], "not live", "{value}");
+    assert_eq!(t03["release"], release(OLD).as_str(), "{value}");
+}

@@ -356,7 +356,8 @@ fn holding_of(release: Option<&ReleaseFile>, env: &str, steps: usize) -> Holding
 /// An environment with targets: each target's release and state (`targets`), how many
 /// run the release that is live or being promoted (`targets_live`, `3/12`), said in
 /// `state` too. A release holding the lock is read from its own events; otherwise the
-/// environment's `live` runs everywhere but in `targets_not_live`.
+/// environment's `live` runs everywhere but in `targets_not_live`, which still run the
+/// release live before it.
 fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&ReleaseFile>) {
     let live = file.live.as_ref().map(|l| l.release.as_str());
     let run = holder.map(|h| (h.release.as_str(), engine::fold(Some(h)).env(&env.name)));
@@ -379,7 +380,10 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
                         state => (live, state),
                     }
                 }
-                _ if file.targets_not_live.contains(&t.name) => (None, "not live"),
+                _ if file.targets_not_live.contains(&t.name) => (
+                    file.previous.first().map(|p| p.release.as_str()),
+                    "not live",
+                ),
                 _ => (live, if live.is_some() { "live" } else { "empty" }),
             };
             if state == "live" {
@@ -390,10 +394,39 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
         .collect();
     let summary = format!("{count}/{} targets live", env.targets.len());
     if let Some(state) = row["state"].as_str() {
-        row["state"] = json!(format!("{state} ({summary})"));
+        row["state"] = json!(match stopped_by(&rows, holder, state) {
+            Some(stopped) => format!("{stopped} ({summary})"),
+            None => format!("{state} ({summary})"),
+        });
     }
     row["targets_live"] = json!(summary);
     row["targets"] = json!(rows);
+}
+
+/// A release `in progress` in which a target failed and none is still running was
+/// stopped there (`on_target_failure: stop`): said with the target and how to go on.
+fn stopped_by(rows: &[Value], holder: Option<&ReleaseFile>, state: &str) -> Option<String> {
+    let holder = holder.filter(|_| state.starts_with("in progress"))?;
+    if rows.iter().any(|r| r["state"] == "in progress") {
+        return None;
+    }
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["state"] == "failed")
+        .filter_map(|r| r["target"].as_str())
+        .collect();
+    let noun = if failed.len() == 1 {
+        "target"
+    } else {
+        "targets"
+    };
+    (!failed.is_empty()).then(|| {
+        format!(
+            "stopped: {noun} {} failed; `relctl resume {}` continues",
+            failed.join(", "),
+            holder.release
+        )
+    })
 }
 
 /// Where one target stands in the run of the release holding the lock.
