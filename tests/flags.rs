@@ -499,3 +499,80 @@ fn a_kill_switch_that_unleash_refuses_is_exit_1_and_the_next_one_puts_the_flag_b
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
 }
+
+#[test]
+fn a_token_that_an_error_answer_splits_at_its_cut_shows_nowhere() {
+    let token = "*:*.d4c539d14bcf6bd0a1b2c3d4e5f60718";
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    let body = format!("{}{token}", "x".repeat(180));
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let answer = format!(
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    let s = Setup::with_plan(|platform| {
+        plan(
+            &platform.url(),
+            &url,
+            "production: production",
+            "      - flag: { name: new-checkout, rollout: 5 }\n",
+        )
+    });
+    let run = s.env.run_with(
+        &["promote", "--artifact", &artifact(HEX), "--version", "v2"],
+        |c| {
+            c.env("DEPLOY_TOKEN", SECRET).env(ADMIN_SECRET, token);
+        },
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("refused the token"), "{}", run.stderr);
+    let record = s.env.git(&["log", "-p", "relctl/records"]);
+    // No run of 8 of the token's characters, wherever the cut fell.
+    for start in 0..token.len() - 8 {
+        let piece = &token[start..start + 8];
+        assert!(!run.stderr.contains(piece), "{piece} in {}", run.stderr);
+        assert!(!run.stdout.contains(piece), "{piece} in {}", run.stdout);
+        assert!(!record.contains(piece), "{piece} in the record");
+    }
+}
+
+#[test]
+fn a_flag_whose_strategies_hold_a_secret_is_left_alone_and_the_secret_recorded_nowhere() {
+    let unleash = Unleash::shared();
+    let flag = unleash.new_flag("secret");
+    unleash.add_strategy(
+        &flag,
+        json!({
+            "name": "flexibleRollout",
+            "parameters": { "rollout": "5", "stickiness": "default", "groupId": unleash.admin.clone() }
+        }),
+    );
+    let url = unleash.url.clone();
+    let r = rig(
+        unleash,
+        &url,
+        "production: production",
+        &format!("      - flag: {{ name: {flag}, rollout: 25 }}\n"),
+    );
+    let run = r.promote();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("its strategies in Unleash hold a secret of this plan"),
+        "{}",
+        run.stderr
+    );
+    let admin = r.unleash.admin.clone();
+    let record = r.s.env.git(&["log", "-p", "relctl/records"]);
+    assert!(!record.contains(&admin), "the token is in the record");
+    assert!(!run.stderr.contains(&admin) && !run.stdout.contains(&admin));
+}

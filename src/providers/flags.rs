@@ -145,10 +145,11 @@ impl Unleash<'_> {
         if status.is_success() {
             return Ok(answer);
         }
+        // Masked before it is cut: a secret the cut would split is hidden whole.
         let said = answer["message"]
             .as_str()
             .map(str::to_string)
-            .unwrap_or_else(|| super::secrets::head(text.trim(), 200));
+            .unwrap_or_else(|| super::secrets::head(&self.secrets.mask(text.trim()), 200));
         let code = status.as_u16();
         Err(fail(match code {
             401 | 403 => format!(
@@ -191,12 +192,21 @@ impl Unleash<'_> {
     }
 
     /// The flag's state in the environment.
+    /// A state holding a secret the plan knows is refused: relctl records a flag's state
+    /// before it changes it (to put it back), and a secret never reaches the record.
     pub async fn read(&self, flag: &str) -> Result<FlagState, FlagError> {
         let (enabled, strategies) = self.read_raw(flag).await?;
-        Ok(FlagState {
+        let state = FlagState {
             enabled,
             strategies: strategies.iter().map(strategy).collect(),
-        })
+        };
+        let text = serde_json::to_string(&state.strategies).unwrap_or_default();
+        if self.secrets.mask(&text) != text {
+            return Err(FlagError(format!(
+                "flag `{flag}`: its strategies in Unleash hold a secret of this plan; relctl records a flag's state before it changes it, so it leaves this flag alone (take the secret out of the flag's strategies)"
+            )));
+        }
+        Ok(state)
     }
 
     async fn switch(&self, flag: &str, on: bool) -> Result<(), FlagError> {
