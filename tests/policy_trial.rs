@@ -13,8 +13,12 @@ use crate::common::setup::{CANARY, HEX, artifact, release};
 const PASSWORD: &str = "hunter2secret";
 
 /// A loopback "Prometheus" answering every request 500, its body echoing the request's
-/// `Authorization` header and the password as is. Returns its `host:port`.
+/// `Authorization` header and `password` as is. Returns its `host:port`.
 fn echoing_server() -> String {
+    echoing(PASSWORD)
+}
+
+fn echoing(password: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
     let addr = listener.local_addr().expect("the bound address");
     std::thread::spawn(move || {
@@ -33,7 +37,7 @@ fn echoing_server() -> String {
                 }
                 line.clear();
             }
-            let body = format!("denied: auth {auth} for admin:{PASSWORD} ({PASSWORD})");
+            let body = format!("denied: auth {auth} for admin:{password} ({password})");
             let answer = format!(
                 "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
@@ -380,4 +384,41 @@ fn a_one_off_end_that_summer_time_skips_is_the_first_moment_after_the_change() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(production_deploys(&s), 2);
+}
+
+#[test]
+fn a_percent_encoded_password_in_a_url_is_masked_as_it_is_sent() {
+    // Written `p%40ssw0rdXY`, sent (and echoed) as `p@ssw0rdXY`.
+    let url = format!("http://admin:p%40ssw0rdXY@{}", echoing("p@ssw0rdXY"));
+    let s = setup_with_steps(&url, budget(), CANARY);
+    let promote = s.promote(HEX, &["--output", "json"]);
+    assert_eq!(promote.code, 6, "{}", promote.stderr);
+    let releases = s.relctl(&["releases", "--output", "json"]);
+    let outputs = vec![
+        promote.stdout.clone(),
+        promote.stderr.clone(),
+        releases.stdout.clone(),
+        releases.stderr.clone(),
+    ];
+    assert_nothing_shows(&s, "p@ssw0rdXY", &outputs);
+}
+
+#[test]
+fn a_password_in_a_url_too_short_to_mask_is_refused() {
+    let url = format!("http://admin:ab@{}", echoing("ab"));
+    let s = setup_with_steps(&url, budget(), CANARY);
+    let promote = s.promote(HEX, &[]);
+    assert_eq!(promote.code, 2, "{}", promote.stderr);
+    assert!(
+        promote
+            .stderr
+            .contains("a password written into a URL of the plan is shorter than 6 characters"),
+        "{}",
+        promote.stderr
+    );
+    assert!(
+        !promote.stderr.contains("YWRtaW46YWI"),
+        "{}",
+        promote.stderr
+    );
 }

@@ -382,13 +382,53 @@ fn check_name(name: &str, scope: Scope, vars: &BTreeMap<String, String>) -> Resu
 /// `http://TOKEN@host`), masked alike wherever a provider's text appears.
 pub fn secrets(plan: &super::Plan) -> Result<crate::providers::Secrets, crate::error::Error> {
     let secrets = crate::providers::Secrets::from_env(secret_names(plan))?;
+    let min = crate::providers::secrets::MIN_LEN;
+    if url_texts(plan).any(|text| {
+        crate::providers::secrets::url_userinfo(text.trim())
+            .and_then(|(_, userinfo, _)| userinfo.split_once(':'))
+            .is_some_and(|(_, password)| {
+                let password = percent_decoded(password);
+                !password.is_empty() && password.chars().count() < min
+            })
+            && crate::providers::secrets::url_credentials(text).is_some()
+    }) {
+        return Err(crate::error::Error::usage(format!(
+            "a password written into a URL of the plan is shorter than {min} characters: relctl could not mask it safely"
+        ))
+        .with_hint("use a longer password, or keep it out of the URL: `{{ secret.NAME }}` in the provider's auth or headers"));
+    }
     Ok(secrets.with("url credentials", url_credentials(plan)))
 }
 
-/// The credentials in the plan's http(s) URLs: in any of its templates' text, and in its
-/// `vars` (a URL kept there and used as `{{ vars.prom }}`).
-pub fn url_credentials(plan: &super::Plan) -> Vec<String> {
-    let texts = super::walk::templates(plan)
+/// `%XX` escapes decoded, as an HTTP client decodes a URL's userinfo before it sends it.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The text of the plan's templates and of its (and its targets') `vars`: where a URL
+/// with credentials may be written.
+fn url_texts(plan: &super::Plan) -> impl Iterator<Item = &str> {
+    super::walk::templates(plan)
         .into_iter()
         .map(|(text, _)| text.raw.as_str())
         .chain(plan.vars.values().map(String::as_str))
@@ -397,11 +437,18 @@ pub fn url_credentials(plan: &super::Plan) -> Vec<String> {
                 .iter()
                 .flat_map(|e| e.targets.iter().flat_map(|t| t.vars.values()))
                 .map(String::as_str),
-        );
+        )
+}
+
+/// The credentials in the plan's http(s) URLs: in any of its templates' text, and in its
+/// `vars` (a URL kept there and used as `{{ vars.prom }}`); each as written and, when it
+/// holds `%XX` escapes, as sent (decoded).
+pub fn url_credentials(plan: &super::Plan) -> Vec<String> {
+    let texts = url_texts(plan);
     let mut out: Vec<String> = texts
         .filter_map(crate::providers::secrets::url_credentials)
+        .flat_map(|credential| [credential.to_string(), percent_decoded(credential)])
         .filter(|credential| credential.chars().count() >= crate::providers::secrets::MIN_LEN)
-        .map(str::to_string)
         .collect();
     out.sort();
     out.dedup();
