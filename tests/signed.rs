@@ -305,9 +305,7 @@ fn without_a_signing_key_approve_says_what_to_configure() {
 
 #[test]
 fn verify_catches_an_approval_tampered_with_on_the_remote_by_hand() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     ok(&approve(&c.alice));
     ok(&c.dev.run(&["verify"]));
@@ -333,9 +331,7 @@ fn verify_catches_an_approval_tampered_with_on_the_remote_by_hand() {
 
 #[test]
 fn a_signed_approval_replayed_onto_a_moved_remote_is_signed_again() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     // alice approves offline; meanwhile another clone records a release.
     ok(&c
@@ -361,6 +357,15 @@ fn a_signed_approval_replayed_onto_a_moved_remote_is_signed_again() {
     ok(&run);
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
     ok(&c.dev.run(&["verify", &release(HEX)]));
+}
+
+/// `with_remote` with the `cast` in place and the plan pushed to `origin`: where most
+/// signed tests begin.
+pub(crate) fn cast_on_remote() -> (Setup, PathBuf, Cast) {
+    let (s, origin) = with_remote();
+    let c = cast(&s);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    (s, origin, c)
 }
 
 /// The project with a bare remote `origin` for its record.
@@ -487,9 +492,7 @@ pub(crate) fn edit_on_remote(s: &Setup, origin: &Path, edit: impl FnOnce(String)
 
 #[test]
 fn a_source_commit_moved_by_hand_to_a_commit_that_lists_an_attackers_key_voids_the_approvals() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     let reviewed = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
     start(&c.dev);
     ok(&approve(&c.alice));
@@ -637,9 +640,7 @@ fn an_offline_approval_is_pushed_on_top_of_one_made_meanwhile_and_both_count() {
 
 #[test]
 fn a_force_pushed_records_branch_is_named_as_such_and_verify_does_not_check_a_stale_record() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     ok(&approve(&c.alice));
     // Someone drops alice's approval from the remote with a force-push.
@@ -822,9 +823,7 @@ fn a_key_literal_with_no_agent_says_so_and_records_nothing() {
 
 #[test]
 fn a_copy_of_a_signed_approval_appended_by_hand_is_answered_for_by_the_commit_that_added_it() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     ok(&approve(&c.alice));
     ok(&c.dev.run(&["verify"]));
@@ -929,9 +928,7 @@ fn an_approval_made_offline_is_said_to_be_missing_from_the_remote_until_it_is_pu
 
 #[test]
 fn verify_names_a_moved_source_commit_of_a_release_with_no_approvals_yet() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     let reviewed = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
     start(&c.dev);
     ok(&c.dev.run(&["verify", &release(HEX)]));

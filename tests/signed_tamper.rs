@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, quick, release};
 use crate::common::{git, ok};
-use crate::signed::{approve, cast, person, refused, start, with_remote};
+use crate::signed::{approve, cast, cast_on_remote, person, refused, start, with_remote};
 
 /// A file of the records branch and how it is edited.
 type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String);
@@ -65,9 +65,7 @@ fn cut_after_approval(text: &str) -> String {
 
 #[test]
 fn an_approval_does_not_survive_a_rollback_whose_events_were_deleted_by_hand() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     live_after_approval(&c, OLD);
     live_after_approval(&c, HEX);
     ok(&c
@@ -125,9 +123,7 @@ fn an_approval_does_not_survive_a_rollback_whose_events_were_deleted_by_hand() {
 
 #[test]
 fn an_artifact_swapped_after_approval_under_the_same_id_is_not_deployed() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     ok(&approve(&c.alice));
     // Same first 12 hex digits (the id), another digest.
@@ -160,9 +156,7 @@ fn an_artifact_swapped_after_approval_under_the_same_id_is_not_deployed() {
 
 #[test]
 fn an_approval_given_before_the_release_was_edited_by_hand_is_not_counted() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     ok(&approve(&c.alice));
     let forged = hand_edit(
@@ -182,9 +176,7 @@ fn an_approval_given_before_the_release_was_edited_by_hand_is_not_counted() {
 
 #[test]
 fn a_release_whose_digest_is_not_its_ids_is_not_deployed() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     ok(&approve(&c.alice));
     let other = "c".repeat(64);
@@ -208,9 +200,7 @@ fn a_release_whose_digest_is_not_its_ids_is_not_deployed() {
 
 #[test]
 fn a_starter_who_renames_the_start_by_hand_still_may_not_approve_it() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     // alice, an approver, starts the release, then makes the start someone else's.
     start(&c.alice);
     let forged = hand_edit(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::setup::{HEX, OLD, Setup, artifact, release};
 use crate::common::{git, ok};
-use crate::signed::{approve, cast, refused, start, with_remote, with_remote_steps};
+use crate::signed::{approve, cast, cast_on_remote, refused, start, with_remote_steps};
 use crate::signed_tamper::live_after_approval;
 
 const PRODUCTION: &str = "apps/checkout/environments/production.yaml";
@@ -65,9 +65,7 @@ fn merge_side_first(clone: &Path, side: &str, from: &str, paths: &[&str]) -> Str
 
 #[test]
 fn a_merge_that_brings_back_the_record_from_before_a_rejection_does_not_count_the_approval() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     ok(&approve(&c.alice));
     let approved = remote_tip(&origin);
@@ -102,9 +100,7 @@ fn a_merge_that_brings_back_the_record_from_before_a_rejection_does_not_count_th
 
 #[test]
 fn a_merge_that_brings_in_a_second_start_by_someone_else_does_not_let_the_starter_approve() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     let run = c.dev.run(&["promote", "--artifact", &artifact(OLD)]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     ok(&c.dev.run(&["abort", &release(OLD), "--reason", "not now"]));
@@ -230,9 +226,7 @@ fn a_step_done_forged_for_a_signed_approval_step_does_not_pass_it() {
 
 #[test]
 fn a_rollback_target_with_a_fabricated_release_file_is_refused_under_a_signed_gate() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     live_after_approval(&c, OLD);
     live_after_approval(&c, HEX);
     // mallory: a release nobody started (no events), named first among those live before.
@@ -284,9 +278,7 @@ fn a_rollback_target_with_a_fabricated_release_file_is_refused_under_a_signed_ga
 
 #[test]
 fn a_forged_live_event_does_not_make_a_release_a_rollback_target_under_a_signed_gate() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     live_after_approval(&c, OLD);
     // HEX goes to staging only; mallory appends a `live` in production to its record.
     ok(&c
@@ -320,9 +312,7 @@ fn a_forged_live_event_does_not_make_a_release_a_rollback_target_under_a_signed_
 
 #[test]
 fn a_forged_unsigned_rejection_is_obeyed_but_said_not_to_verify() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     hand_edit(&s, &origin, &release_file(HEX), |text| {
         let forged = event_block(text, "event: awaiting_approval").replace(
@@ -384,9 +374,7 @@ fn resume_and_verify_name_an_expired_key_as_expired() {
 
 #[test]
 fn the_force_push_hint_says_to_push_only_from_the_clone_furthest_ahead() {
-    let (s, origin) = with_remote();
-    let c = cast(&s);
-    s.env.git(&["push", "-q", "origin", "main"]);
+    let (s, origin, c) = cast_on_remote();
     start(&c.dev);
     ok(&approve(&c.alice));
     let clone = hack_clone(&s, &origin, "elsewhere");
