@@ -387,7 +387,7 @@ pub fn secrets(plan: &super::Plan) -> Result<crate::providers::Secrets, crate::e
         crate::providers::secrets::url_userinfo(text.trim())
             .and_then(|(_, userinfo, _)| userinfo.split_once(':'))
             .is_some_and(|(_, password)| {
-                let password = percent_decoded(password);
+                let password = crate::providers::secrets::percent_decoded(password);
                 !password.is_empty() && password.chars().count() < min
             })
             && crate::providers::secrets::url_credentials(text).is_some()
@@ -398,31 +398,6 @@ pub fn secrets(plan: &super::Plan) -> Result<crate::providers::Secrets, crate::e
         .with_hint("use a longer password, or keep it out of the URL: `{{ secret.NAME }}` in the provider's auth or headers"));
     }
     Ok(secrets.with("url credentials", url_credentials(plan)))
-}
-
-/// `%XX` escapes decoded, as an HTTP client decodes a URL's userinfo before it sends it.
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The text of the plan's templates and of its (and its targets') `vars`: where a URL
@@ -447,7 +422,12 @@ pub fn url_credentials(plan: &super::Plan) -> Vec<String> {
     let texts = url_texts(plan);
     let mut out: Vec<String> = texts
         .filter_map(crate::providers::secrets::url_credentials)
-        .flat_map(|credential| [credential.to_string(), percent_decoded(credential)])
+        .flat_map(|credential| {
+            [
+                credential.to_string(),
+                crate::providers::secrets::percent_decoded(credential),
+            ]
+        })
         .filter(|credential| credential.chars().count() >= crate::providers::secrets::MIN_LEN)
         .collect();
     out.sort();

@@ -482,6 +482,26 @@ fn percent_encoded(text: &[u8], bytes: &[u8]) -> Option<usize> {
     Some(at)
 }
 
+/// `%HH` escapes decoded, as an HTTP client decodes a URL's userinfo before it sends it.
+pub fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1..).and_then(hex_byte)) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn hex_byte(text: &[u8]) -> Option<u8> {
     let pair = std::str::from_utf8(text.get(..2)?).ok()?;
     u8::from_str_radix(pair, 16).ok()
