@@ -62,6 +62,9 @@ pub enum Refusal {
     Rewritten(Oid, String),
     NotApprover(String),
     SelfApproval,
+    /// The key signed another principal's approval (named) at the same gate in the same
+    /// visit: one key is one person, however many principals the file gives it.
+    SameKey(String),
 }
 
 impl std::fmt::Display for Refusal {
@@ -82,6 +85,10 @@ impl std::fmt::Display for Refusal {
             Refusal::NotApprover(why) => f.write_str(why),
             Refusal::SelfApproval => f.write_str(
                 "self-approval: signed by the principal (or with the key) that started the release (allow_self: false)",
+            ),
+            Refusal::SameKey(first) => write!(
+                f,
+                "signed with the key that already approved here as {first}: one key counts once at a gate, whatever principals the allowed signers give it"
             ),
         }
     }
@@ -308,7 +315,45 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
         };
         verdicts.push(verdict);
     }
+    one_key_one_approval(file, &mut verdicts);
     Ok(verdicts)
+}
+
+/// At each gate, in each visit of its environment (an `entered` event starts one), an
+/// approval counts only if no approval counted before it there was signed with the same
+/// key: `dave@acme.io,dave@sre.acme.io <key>` in the allowed signers is one approver.
+fn one_key_one_approval(file: &ReleaseFile, verdicts: &mut [Verdict]) {
+    // (env, step, fingerprint) → the principal whose approval that key signed.
+    let mut seen: Vec<(&str, Option<usize>, String, String)> = Vec::new();
+    let mut next = 0;
+    for (index, event) in file.events.iter().enumerate() {
+        if let (EventKind::Entered { .. }, Some(env)) = (&event.kind, &event.env) {
+            seen.retain(|(e, ..)| *e != env.as_str());
+        }
+        while next < verdicts.len() && verdicts[next].index < index {
+            next += 1;
+        }
+        let Some(verdict) = verdicts.get_mut(next).filter(|v| v.index == index) else {
+            continue;
+        };
+        if verdict.rejection || verdict.refused.is_some() {
+            continue;
+        }
+        let Some(fingerprint) = verdict.fingerprint.clone() else {
+            continue;
+        };
+        let env = event.env.as_deref().unwrap_or_default();
+        match seen
+            .iter()
+            .find(|(e, step, f, _)| *e == env && *step == verdict.step && *f == fingerprint)
+        {
+            Some((.., first)) if !same_person(first, &verdict.by) => {
+                verdict.refused = Some(Refusal::SameKey(first.clone()));
+            }
+            Some(_) => {}
+            None => seen.push((env, verdict.step, fingerprint, verdict.by.clone())),
+        }
+    }
 }
 
 /// Why `verdict`'s approval does not count, if it does not; its fingerprint filled in.
@@ -657,9 +702,11 @@ pub struct Trusted {
 pub const TRUSTED_SETTING: &str = "relctl.trustedBranch";
 
 /// The trusted branch of the repository `repo`: `relctl.trustedBranch` when set, else
-/// the remote's default branch (`origin/HEAD`), else `origin/main` or `origin/master`;
-/// in a repository without `origin`, the local `main` or `master`. `Err` says why
-/// there is none.
+/// the remote's default branch (`origin/HEAD`); in a repository without `origin`, the
+/// local `main` or `master`. A clone of a remote that did not record its default branch
+/// (a CI checkout made by `git init` and `git fetch`) is not guessed for: anyone who may
+/// push a branch could create `origin/main` where the default is another (docs/trust.md).
+/// `Err` says why there is none.
 pub fn trusted(repo: &git2::Repository) -> Result<Trusted, String> {
     // Branches only, spelt out: a tag named `origin/main` (which a fetch brings) is not
     // the branch.
@@ -682,24 +729,30 @@ pub fn trusted(repo: &git2::Repository) -> Result<Trusted, String> {
             )
         });
     }
-    if let Ok(head) = repo.find_reference("refs/remotes/origin/HEAD")
-        && let Ok(Some(target)) = head.symbolic_target()
-        && let Some(name) = target.strip_prefix("refs/remotes/")
-        && let Some(trusted) = found(name)
-    {
-        return Ok(trusted);
+    if repo.find_remote("origin").is_ok() {
+        let head = repo.find_reference("refs/remotes/origin/HEAD");
+        let default = head
+            .as_ref()
+            .ok()
+            .and_then(|h| h.symbolic_target().ok().flatten())
+            .and_then(|t| t.strip_prefix("refs/remotes/"));
+        return match default {
+            Some(name) => found(name).ok_or_else(|| {
+                format!("origin/HEAD names {name}, which this clone has not fetched")
+            }),
+            None => Err(format!(
+                "this clone does not know the remote's default branch (no origin/HEAD), and relctl does not guess it; name the trusted branch with `git config {TRUSTED_SETTING} origin/main` (or `git remote set-head origin --auto`)"
+            )),
+        };
     }
-    let names: &[&str] = if repo.find_remote("origin").is_ok() {
-        &["origin/main", "origin/master"]
-    } else {
-        &["main", "master"]
-    };
-    names.iter().find_map(|name| found(name)).ok_or_else(|| {
-        format!(
-            "the plan's repository has no trusted branch ({}); name one with `git config {TRUSTED_SETTING} BRANCH`",
-            names.join(", ")
-        )
-    })
+    ["main", "master"]
+        .iter()
+        .find_map(|name| found(name))
+        .ok_or_else(|| {
+            format!(
+                "the plan's repository has no trusted branch (no origin remote, no main or master); name one with `git config {TRUSTED_SETTING} BRANCH`"
+            )
+        })
 }
 
 /// The plan's repository, `source` and the trusted branch, when `source` is on it.

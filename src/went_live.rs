@@ -153,3 +153,144 @@ pub fn entries_unsupported(
     }
     Ok(found)
 }
+
+/// The record commits that changed what an environment with a signed gate says is live
+/// or was live before (`live`, `previous`) otherwise than relctl does: only the commit
+/// that appends a release's `live` event there makes it live (the one live before
+/// moving to the front of `previous`), and only one appending a `rolled_back` event
+/// there makes its `to` live again (leaving `previous`). A hand edit that drops, adds or
+/// reorders an entry would change where `rollback` goes (docs/trust.md). For `verify`:
+/// (environment file, commit, what changed). `only`: the edits naming this release.
+pub fn edits_unexplained(
+    store: &Store,
+    plan: &Plan,
+    only: Option<&str>,
+) -> Result<Vec<(String, git2::Oid, String)>> {
+    let envs: Vec<&str> = plan
+        .environments
+        .iter()
+        .filter(|e| !signed_gates(e).is_empty())
+        .map(|e| e.name.as_str())
+        .collect();
+    if envs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    for entry in store.log(None)? {
+        let (at, parent) = store.snapshot_at(entry.oid)?;
+        let before = match parent {
+            Some(parent) => Some(store.snapshot_at(parent)?.0),
+            None => None,
+        };
+        for env in &envs {
+            let path = crate::format::env_file(&at, &plan.app, env)?;
+            let bytes = |s: &crate::record::Snapshot| -> Result<Option<Vec<u8>>> {
+                let path = crate::format::env_file(s, &plan.app, env)?;
+                s.read(&path)
+            };
+            let old_bytes = match &before {
+                Some(before) => bytes(before)?,
+                None => None,
+            };
+            if bytes(&at)? == old_bytes {
+                continue;
+            }
+            let new = crate::format::read_env(&at, &plan.app, env)?;
+            let old = match &before {
+                Some(before) => crate::format::read_env(before, &plan.app, env)?,
+                None => crate::engine::EnvFile::default(),
+            };
+            let names = |f: &crate::engine::EnvFile| -> (Option<String>, Vec<String>) {
+                (
+                    f.live.as_ref().map(|l| l.release.clone()),
+                    f.previous.iter().map(|p| p.release.clone()).collect(),
+                )
+            };
+            let (old_live, old_previous) = names(&old);
+            let (new_live, new_previous) = names(&new);
+            if (&old_live, &old_previous) == (&new_live, &new_previous) {
+                continue;
+            }
+            if only.is_some_and(|r| {
+                !old_live
+                    .iter()
+                    .chain(&old_previous)
+                    .chain(&new_live)
+                    .chain(&new_previous)
+                    .any(|n| n == r)
+            }) {
+                continue;
+            }
+            let event = appended_event(&entry, &at, before.as_ref(), &plan.app)?;
+            let explained = event.as_ref().is_some_and(|(release, event)| {
+                if event.env.as_deref() != Some(*env) || event.target.is_some() {
+                    return false;
+                }
+                let made_live = match &event.kind {
+                    crate::engine::EventKind::Live => release.clone(),
+                    crate::engine::EventKind::RolledBack { to: Some(to), .. } => to.clone(),
+                    _ => return false,
+                };
+                let mut previous = old_previous.clone();
+                // As the commands do it: EnvFile::push_previous, then a rollback's retain.
+                if let Some(old) = old_live.as_ref().filter(|o| **o != made_live) {
+                    previous.insert(0, old.clone());
+                    previous.truncate(crate::engine::event::PREVIOUS_KEPT);
+                }
+                if matches!(event.kind, crate::engine::EventKind::RolledBack { .. }) {
+                    previous.retain(|p| *p != made_live);
+                }
+                new_live.as_deref() == Some(made_live.as_str()) && previous == new_previous
+            });
+            if !explained {
+                let show = |live: &Option<String>, previous: &[String]| {
+                    format!(
+                        "live {}, before it [{}]",
+                        live.as_deref().unwrap_or("nothing"),
+                        previous.join(", ")
+                    )
+                };
+                found.push((
+                    path,
+                    entry.oid,
+                    format!(
+                        "record commit {} changed {env}'s live releases from {} to {} without the event that would (a change made by hand: `rollback` goes by this list)",
+                        entry.oid,
+                        show(&old_live, &old_previous),
+                        show(&new_live, &new_previous)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The one event `entry` appended to the release its trailer names, with that release,
+/// when it appended exactly one (as every record commit does).
+fn appended_event(
+    entry: &crate::record::LogEntry,
+    at: &crate::record::Snapshot,
+    before: Option<&crate::record::Snapshot>,
+    app: &str,
+) -> Result<Option<(String, crate::engine::Event)>> {
+    if entry.parents.len() > 1 {
+        return Ok(None);
+    }
+    let Some(release) = entry.trailer(crate::format::trailer::RELEASE) else {
+        return Ok(None);
+    };
+    let Some(now) = crate::format::read_release(at, app, release)? else {
+        return Ok(None);
+    };
+    let then = match before {
+        Some(before) => crate::format::read_release(before, app, release)?
+            .map(|f| f.events)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if now.events.len() != then.len() + 1 || now.events[..then.len()] != then[..] {
+        return Ok(None);
+    }
+    Ok(now.events.last().cloned().map(|e| (release.to_string(), e)))
+}

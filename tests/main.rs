@@ -44,6 +44,7 @@ mod shared_records;
 mod signed;
 mod signed_tamper;
 mod signed_tamper2;
+mod signed_tamper3;
 mod snapshots_cli;
 mod terminal;
 mod tls;

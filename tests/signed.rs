@@ -377,9 +377,17 @@ pub(crate) fn with_remote() -> (Setup, PathBuf) {
 pub(crate) fn with_remote_steps(steps: &str) -> (Setup, PathBuf) {
     let s = project_with(Some("record: { remote: origin }\n"), steps);
     let origin = s.env.path().join("origin.git");
-    s.env.git(&["init", "-q", "--bare", "origin.git"]);
+    s.env
+        .git(&["init", "-q", "--bare", "-b", "main", "origin.git"]);
     s.env
         .git(&["remote", "add", "origin", &origin.to_string_lossy()]);
+    // The remote's default branch known, as a clone of it would know it (docs/trust.md:
+    // without it, no approval at a signed gate counts).
+    s.env.git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/main",
+    ]);
     s.env
         .write(".gitignore", "origin.git/\nelsewhere/\nother/\n");
     (s, origin)
@@ -404,7 +412,7 @@ fn hash_commit(dir: &Path, raw: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn fingerprint_of(p: &Person) -> String {
+pub(crate) fn fingerprint_of(p: &Person) -> String {
     let out = std::process::Command::new("ssh-keygen")
         .args(["-l", "-f"])
         .arg(p.op.home().join(".ssh/id_ed25519.pub"))

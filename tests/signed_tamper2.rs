@@ -146,7 +146,7 @@ fn a_merge_that_brings_in_a_second_start_by_someone_else_does_not_let_the_starte
 
 /// In a plain clone of `origin`'s records branch, whatever `change` does to it,
 /// committed unsigned and pushed; the commit's id.
-fn hand_commit(s: &Setup, origin: &Path, change: impl FnOnce(&Path)) -> String {
+pub(crate) fn hand_commit(s: &Setup, origin: &Path, change: impl FnOnce(&Path)) -> String {
     let clone = hack_clone(s, origin, "hack");
     change(&clone);
     git(&clone, &["add", "-A"]);
@@ -156,7 +156,7 @@ fn hand_commit(s: &Setup, origin: &Path, change: impl FnOnce(&Path)) -> String {
 }
 
 /// `edit` made to the file `path` of `clone`.
-fn edit_file(clone: &Path, path: &str, edit: impl FnOnce(&str) -> String) {
+pub(crate) fn edit_file(clone: &Path, path: &str, edit: impl FnOnce(&str) -> String) {
     let file = clone.join(path);
     let text = std::fs::read_to_string(&file).expect("the record file");
     let edited = edit(&text);
@@ -165,7 +165,12 @@ fn edit_file(clone: &Path, path: &str, edit: impl FnOnce(&str) -> String) {
 }
 
 /// `hand_commit` of one edit.
-fn hand_edit(s: &Setup, origin: &Path, path: &str, edit: impl FnOnce(&str) -> String) -> String {
+pub(crate) fn hand_edit(
+    s: &Setup,
+    origin: &Path,
+    path: &str,
+    edit: impl FnOnce(&str) -> String,
+) -> String {
     hand_commit(s, origin, |clone| edit_file(clone, path, edit))
 }
 

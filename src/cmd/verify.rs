@@ -83,6 +83,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             format!("FAIL  {release}  {path} names it as live, but {why}\n"),
         ));
     }
+    for (path, commit, why) in crate::went_live::edits_unexplained(&store, &plan, only.as_deref())?
+    {
+        changed.push((
+            json!({"environment_file": path, "changed_by": commit.to_string(), "what": why}),
+            format!("FAIL  {path}  {why}\n"),
+        ));
+    }
     for (value, line) in &changed {
         if json {
             ctx.printer.json(value)?;

@@ -525,6 +525,8 @@ fn approver_patterns() {
         allow_self: false,
         signed: false,
         allowed_signers: String::new(),
+        signed_set: false,
+        allowed_signers_set: false,
     };
     assert!(approver_allowed(&approval, "ALICE@acme.io", None).is_ok());
     assert!(approver_allowed(&approval, "x@sre.acme.io", None).is_ok());

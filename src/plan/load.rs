@@ -574,6 +574,7 @@ fn environment(node: &Node, d: &mut Diagnostics) -> Option<Environment> {
         soak
     });
     let approval = f.get("approval").and_then(|n| approval(n, d));
+    let steps = steps.map(|steps| inherit_signing(steps, approval.as_ref()));
     let mut windows: Vec<Window> = f
         .get("freeze")
         .and_then(|n| read::list(n, "freeze", d))
@@ -833,6 +834,26 @@ fn http_call(f: &mut Fields, d: &mut Diagnostics) -> Option<HttpCall> {
     })
 }
 
+/// An `approval` step with its own keys in an environment whose gate is signed is signed
+/// too, against the same file, unless it says otherwise: a step that names its own
+/// approvers must not quietly let self-asserted identities through (docs/plan.md).
+fn inherit_signing(mut steps: Vec<Step>, env: Option<&Approval>) -> Vec<Step> {
+    let Some(env) = env.filter(|a| a.signed) else {
+        return steps;
+    };
+    for step in &mut steps {
+        if let StepKind::Approval(Some(own)) = &mut step.kind {
+            if !own.signed_set {
+                own.signed = true;
+            }
+            if !own.allowed_signers_set {
+                own.allowed_signers = env.allowed_signers.clone();
+            }
+        }
+    }
+    steps
+}
+
 fn approval(node: &Node, d: &mut Diagnostics) -> Option<Approval> {
     let mut f = Fields::of(node, "`approval`", d)?;
     let approvers = f.require("approvers", d).and_then(|n| {
@@ -890,6 +911,8 @@ fn approval(node: &Node, d: &mut Diagnostics) -> Option<Approval> {
         min: min.unwrap_or(1),
         allow_self: allow_self.unwrap_or(true),
         signed: signed.unwrap_or(false),
+        signed_set: signed.is_some(),
+        allowed_signers_set: allowed_signers.is_some(),
         allowed_signers: allowed_signers
             .unwrap_or_else(|| super::types::DEFAULT_ALLOWED_SIGNERS.to_string()),
     })

@@ -383,6 +383,10 @@ pub struct Approval {
     pub signed: bool,
     /// That file, a path in the plan's repository read at the release's source commit.
     pub allowed_signers: String,
+    /// Whether the plan wrote `signed` (and `allowed_signers`) here: an `approval`
+    /// step's own keys that leave them out take the environment's (docs/plan.md).
+    pub signed_set: bool,
+    pub allowed_signers_set: bool,
 }
 
 impl Environment {
