@@ -192,28 +192,33 @@ pub fn check(allowed: &[u8], principal: &str, data: &[u8], signature: &str) -> R
 /// Why the lines of `allowed` that give the key with `fingerprint` to `principal` do
 /// not hold now, when there are such lines and none holds.
 fn out_of_date(allowed: &[u8], principal: &str, fingerprint: &str) -> Option<String> {
-    use base64::Engine as _;
-    use sha2::Digest as _;
     let now = crate::clock::now();
     let lines: Vec<_> = crate::allowed_signers::parse(allowed)
         .unwrap_or_default()
         .into_iter()
         .filter(|e| crate::allowed_signers::admits(e, principal))
-        .filter(|e| {
-            base64::engine::general_purpose::STANDARD
-                .decode(&e.key)
-                .is_ok_and(|blob| {
-                    let digest = sha2::Sha256::digest(&blob);
-                    let ours = base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest);
-                    format!("SHA256:{ours}") == fingerprint
-                })
-        })
+        .filter(|e| key_fingerprint(&e.key).is_some_and(|f| f == fingerprint))
         .collect();
     let why: Option<Vec<String>> = lines
         .iter()
         .map(|e| crate::allowed_signers::out_of_date(e, now))
         .collect();
     why.filter(|why| !why.is_empty()).map(|why| why.join("; "))
+}
+
+/// The fingerprint ssh-keygen gives a public key (`SHA256:…`), from its base64 blob
+/// (the second word of `ssh-ed25519 AAAA… comment`).
+pub fn key_fingerprint(base64_blob: &str) -> Option<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(base64_blob)
+        .ok()?;
+    let digest = sha2::Sha256::digest(&blob);
+    Some(format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+    ))
 }
 
 /// Who made a valid `signature` of `data`: the key's fingerprint and the principals

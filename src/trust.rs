@@ -319,6 +319,29 @@ pub fn check(store: &Store, plan: &Plan, file: &ReleaseFile) -> Result<Vec<Verdi
     Ok(verdicts)
 }
 
+/// The principal whose approval, counted at `env`'s gate `step` in its current visit,
+/// was signed with the key `fingerprint`, when that is someone other than `by`: an
+/// approval `by` signed with it would not count (`one_key_one_approval`).
+pub fn key_counted_as(
+    file: &ReleaseFile,
+    verdicts: &[Verdict],
+    (env, step): (&str, Option<usize>),
+    fingerprint: &str,
+    by: &str,
+) -> Option<String> {
+    let visit_start = file
+        .events
+        .iter()
+        .rposition(|e| matches!(e.kind, EventKind::Entered { .. }) && e.env.as_deref() == Some(env))
+        .unwrap_or(0);
+    verdicts
+        .iter()
+        .filter(|v| v.index > visit_start && v.env == env && v.step == step)
+        .filter(|v| v.refused.is_none() && !v.rejection)
+        .find(|v| v.fingerprint.as_deref() == Some(fingerprint) && !same_person(&v.by, by))
+        .map(|v| v.by.clone())
+}
+
 /// At each gate, in each visit of its environment (an `entered` event starts one), an
 /// approval counts only if no approval counted before it there was signed with the same
 /// key: `dave@acme.io,dave@sre.acme.io <key>` in the allowed signers is one approver.
@@ -723,6 +746,25 @@ pub fn trusted(repo: &git2::Repository) -> Result<Trusted, String> {
         })
     };
     if let Ok(name) = repo.config().and_then(|c| c.get_string(TRUSTED_SETTING)) {
+        // `origin/HEAD` is the remote's default branch only as the symbolic ref a clone
+        // makes; a plain ref of that name is a branch someone pushed as `HEAD`.
+        if name == "HEAD" || name.ends_with("/HEAD") {
+            let symbolic = repo
+                .find_reference(&format!("refs/remotes/{name}"))
+                .ok()
+                .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string));
+            return match symbolic
+                .as_deref()
+                .and_then(|t| t.strip_prefix("refs/remotes/"))
+            {
+                Some(target) => found(target).ok_or_else(|| {
+                    format!("{name} names {target}, which this clone has not fetched")
+                }),
+                None => Err(format!(
+                    "{TRUSTED_SETTING} names {name}, which is not the remote's default branch here (not a symbolic ref); name the branch itself"
+                )),
+            };
+        }
         return found(&name).ok_or_else(|| {
             format!(
                 "{TRUSTED_SETTING} names {name}, which is not a branch of the plan's repository"
@@ -741,7 +783,7 @@ pub fn trusted(repo: &git2::Repository) -> Result<Trusted, String> {
                 format!("origin/HEAD names {name}, which this clone has not fetched")
             }),
             None => Err(format!(
-                "this clone does not know the remote's default branch (no origin/HEAD), and relctl does not guess it; name the trusted branch with `git config {TRUSTED_SETTING} origin/main` (or `git remote set-head origin --auto`)"
+                "this clone does not know the remote's default branch (no origin/HEAD), and relctl does not guess it; ask the remote with `git remote set-head origin --auto`, or name the branch whose allowed signers are trusted with `git config {TRUSTED_SETTING} origin/BRANCH`"
             )),
         };
     }

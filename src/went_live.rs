@@ -7,7 +7,7 @@
 use anyhow::Result;
 
 use crate::engine::decide::counted_approvals;
-use crate::engine::{Outcome, ReleaseFile};
+use crate::engine::{EventKind, Outcome, ReleaseFile};
 use crate::error::{Error, Exit};
 use crate::plan::{Approval, Environment, Plan, StepKind};
 use crate::record::Store;
@@ -49,9 +49,32 @@ pub fn unsupported(
             rewrite.commit, rewrite.what
         )));
     }
-    // A key revoked since still stood when the release went live there.
-    let verdicts: Vec<_> = trust::check(store, plan, file)?
+    let verdicts = trust::check(store, plan, file)?;
+    if let Some((_, why)) = live_unapproved(plan, file, &verdicts)
         .into_iter()
+        .find(|(e, _)| *e == env.name)
+    {
+        return Ok(Some(why));
+    }
+    let state = crate::engine::fold(Some(&trust::counted(file, &verdicts)));
+    if state.env(&env.name).outcome != Some(Outcome::Live) {
+        return Ok(Some(never_live(&env.name)));
+    }
+    Ok(None)
+}
+
+/// The environments with a signed gate where `file`'s record says the release went live
+/// without the approvals those gates count (a `live` event written by hand, say), with
+/// why: (environment, why). `verdicts` are `trust::check`'s for `file`.
+pub fn live_unapproved(
+    plan: &Plan,
+    file: &ReleaseFile,
+    verdicts: &[trust::Verdict],
+) -> Vec<(String, String)> {
+    // A key revoked since still stood when the release went live there.
+    let verdicts: Vec<_> = verdicts
+        .iter()
+        .cloned()
         .map(|mut v| {
             if matches!(v.refused, Some(Refusal::Revoked(..))) {
                 v.refused = None;
@@ -60,26 +83,43 @@ pub fn unsupported(
         })
         .collect();
     let state = crate::engine::fold(Some(&trust::counted(file, &verdicts)));
-    let run = state.env(&env.name);
-    if run.outcome != Some(Outcome::Live) {
-        return Ok(Some(never_live(&env.name)));
-    }
-    for (step, approval) in gates {
-        let have = counted_approvals(&run, step, approval, state.started_by.as_deref());
-        if have.len() < approval.min as usize {
-            let gate = match step {
-                None => format!("{}'s signed gate", env.name),
-                Some(step) => format!("the signed approval step {} in {}", step + 1, env.name),
-            };
-            return Ok(Some(format!(
-                "it went live in {} past {gate} with {} of the {} counted approval(s) it needs",
-                env.name,
-                have.len(),
-                approval.min
-            )));
+    let mut found = Vec::new();
+    for env in &plan.environments {
+        // The visit that went live: the last `live` there, after the last `entered`
+        // (a later visit not yet live is judged when it goes live).
+        let here = |e: &crate::engine::Event| {
+            e.env.as_deref() == Some(env.name.as_str()) && e.target.is_none()
+        };
+        let last = |kind: fn(&EventKind) -> bool| {
+            file.events.iter().rposition(|e| here(e) && kind(&e.kind))
+        };
+        let live = last(|k| matches!(k, EventKind::Live));
+        let entered = last(|k| matches!(k, EventKind::Entered { .. }));
+        if live.is_none() || live < entered {
+            continue;
+        }
+        let run = state.env(&env.name);
+        for (step, approval) in signed_gates(env) {
+            let have = counted_approvals(&run, step, approval, state.started_by.as_deref());
+            if have.len() < approval.min as usize {
+                let gate = match step {
+                    None => format!("{}'s signed gate", env.name),
+                    Some(step) => format!("the signed approval step {} in {}", step + 1, env.name),
+                };
+                found.push((
+                    env.name.clone(),
+                    format!(
+                        "it went live in {} past {gate} with {} of the {} counted approval(s) it needs",
+                        env.name,
+                        have.len(),
+                        approval.min
+                    ),
+                ));
+                break;
+            }
         }
     }
-    Ok(None)
+    found
 }
 
 /// `release`, named by the environment file `path` as live (or live before) in `env`,
@@ -135,17 +175,20 @@ pub fn entries_unsupported(
                 continue;
             }
             let own = crate::format::read_release(&snapshot, &plan.app, &live.release)?;
-            let went_live = own.as_ref().is_some_and(|own| {
-                own.events.iter().any(|e| {
-                    e.env.as_deref() == Some(env.name.as_str())
-                        && matches!(e.kind, crate::engine::EventKind::Live)
-                })
-            });
-            if !went_live {
-                let why = match own {
-                    None => "the record holds no release file for it".to_string(),
-                    Some(_) => never_live(&env.name),
-                };
+            let why = match &own {
+                None => Some("the record holds no release file for it".to_string()),
+                Some(own)
+                    if !own.events.iter().any(|e| {
+                        e.env.as_deref() == Some(env.name.as_str())
+                            && matches!(e.kind, EventKind::Live)
+                    }) =>
+                {
+                    Some(never_live(&env.name))
+                }
+                // An approval that does not count is said for the release itself.
+                Some(_) => None,
+            };
+            if let Some(why) = why {
                 let path = crate::format::env_file(&snapshot, &plan.app, &env.name)?;
                 found.push((path, live.release.clone(), why));
             }

@@ -412,7 +412,7 @@ fn hash_commit(dir: &Path, raw: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-pub(crate) fn fingerprint_of(p: &Person) -> String {
+fn fingerprint_of(p: &Person) -> String {
     let out = std::process::Command::new("ssh-keygen")
         .args(["-l", "-f"])
         .arg(p.op.home().join(".ssh/id_ed25519.pub"))

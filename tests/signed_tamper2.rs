@@ -175,7 +175,7 @@ pub(crate) fn hand_edit(
 }
 
 /// The event block of `text` (a release file) holding the last match of `marker`.
-fn event_block<'t>(text: &'t str, marker: &str) -> &'t str {
+pub(crate) fn event_block<'t>(text: &'t str, marker: &str) -> &'t str {
     let at = text.rfind(marker).expect("the event");
     let start = text[..at].rfind("\n- at:").expect("its event") + 1;
     let end = text[at..]

@@ -5,11 +5,9 @@
 
 use crate::common::ok;
 use crate::common::setup::{HEX, OLD, artifact, release};
-use crate::signed::{
-    approve, cast, cast_on_remote, commit_allowed, fingerprint_of, start, with_remote_steps,
-};
+use crate::signed::{approve, cast, cast_on_remote, commit_allowed, start, with_remote_steps};
 use crate::signed_tamper::live_after_approval;
-use crate::signed_tamper2::{edit_file, hand_commit};
+use crate::signed_tamper2::{edit_file, event_block, hand_commit};
 
 const PRODUCTION: &str = "apps/checkout/environments/production.yaml";
 const THIRD: &str = "aaaaaaaaaaaa0000000000000000000000000000000000000000000000000000";
@@ -62,26 +60,22 @@ fn one_key_given_two_principals_is_one_approval() {
         "carol@acme.io",
         &["approve", &release(HEX), "--env", "production"],
     );
-    assert_eq!(twice.code, 0, "{}", twice.stderr);
+    assert_eq!(twice.code, 6, "{}", twice.stderr);
+    assert!(
+        twice.stderr.contains(
+            "approval refused: it would not count: signed with the key that already approved here as alice@acme.io"
+        ),
+        "{}",
+        twice.stderr
+    );
     let run = c.dev.run(&["resume", &release(HEX)]);
     assert_eq!(run.code, 4, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("signed with the key that already approved here as alice@acme.io"),
-        "{}",
-        run.stderr
-    );
     assert_eq!(s.platform.running("production"), None);
-    let verify = c.dev.run(&["verify", &release(HEX)]);
-    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
-    let fingerprint = fingerprint_of(&c.alice);
+    let history = c.dev.run(&["history", &release(HEX)]);
     assert!(
-        verify.stdout.contains(&format!(
-            "FAIL  {}  approval by carol@acme.io in production  {fingerprint}  signed with the key that already approved here as alice@acme.io",
-            release(HEX)
-        )),
+        !history.stdout.contains("carol@acme.io"),
         "{}",
-        verify.stdout
+        history.stdout
     );
 }
 
@@ -140,5 +134,64 @@ fn verify_catches_an_earlier_release_dropped_from_the_environment_file_by_hand()
         )),
         "{}",
         verify.stdout
+    );
+}
+
+#[test]
+fn a_live_event_written_by_hand_takes_the_release_no_further_and_verify_fails_it() {
+    let (s, origin, c) = cast_on_remote();
+    live_after_approval(&c, OLD);
+    start(&c.dev);
+    // mallory: OLD's `live` in production, appended to HEX's record (no approval counts).
+    let old_file = relctl::format::release_path("checkout", &release(OLD));
+    let hex_file = relctl::format::release_path("checkout", &release(HEX));
+    hand_commit(&s, &origin, |clone| {
+        let old = std::fs::read_to_string(clone.join(&old_file)).expect("OLD's file");
+        let forged = event_block(&old, "event: live").to_string();
+        edit_file(clone, &hex_file, |t| format!("{t}{forged}"));
+    });
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "the record of {} says it went live in production, but production has a signed gate and it went live in production past production's signed gate with 0 of the 1 counted approval(s) it needs",
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+    let verify = c.dev.run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains(&format!(
+            "FAIL  {}  it went live in production past production's signed gate with 0 of the 1",
+            release(HEX)
+        )),
+        "{}",
+        verify.stdout
+    );
+}
+
+#[test]
+fn a_branch_pushed_as_head_is_not_the_remotes_default_branch() {
+    let (s, _origin, c) = cast_on_remote();
+    start(&c.dev);
+    // `git push origin evil:refs/heads/HEAD`, fetched by a clone that never had the
+    // symbolic ref: a plain `origin/HEAD` naming mallory's commit.
+    s.env
+        .git(&["symbolic-ref", "--delete", "refs/remotes/origin/HEAD"]);
+    let tip = s.env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    s.env.git(&["update-ref", "refs/remotes/origin/HEAD", &tip]);
+    s.env
+        .git(&["config", "relctl.trustedBranch", "origin/HEAD"]);
+    let run = approve(&c.alice);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "relctl.trustedBranch names origin/HEAD, which is not the remote's default branch here"
+        ),
+        "{}",
+        run.stderr
     );
 }

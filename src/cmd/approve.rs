@@ -38,7 +38,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let id = file.release.clone();
     // At a signed gate an approval that does not verify is as good as none: it may be
     // given again, signed.
-    let (state, _) = crate::trust::state(&store, &plan, &file)?;
+    let (state, verdicts) = crate::trust::state(&store, &plan, &file)?;
     let author = release::author(&plan);
     let gate = release::decidable_gate(env, &id, &state, &author, Verdict::Approve)?;
     if let Some(earlier) = crate::engine::rolled_back_before(&plan, &state, &env.name) {
@@ -62,14 +62,27 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         // An approval known not to count is not recorded: it would only look like one.
         let key = crate::signing::configured(&crate::identity::plan_dir(&plan))?;
         let public = key.as_ref().and_then(crate::signing::Key::public);
-        if let Some(why) = crate::trust::refusal_before(
-            &store,
-            &plan,
-            &file,
-            approval,
-            &author.actor,
-            public.as_deref(),
-        )? {
+        let same_key = public
+            .as_deref()
+            .and_then(|p| p.split_whitespace().nth(1))
+            .and_then(crate::signing::key_fingerprint)
+            .and_then(|fingerprint| {
+                let at = (env.name.as_str(), gate);
+                crate::trust::key_counted_as(&file, &verdicts, at, &fingerprint, &author.actor)
+            })
+            .map(|first| crate::trust::Refusal::SameKey(first).to_string());
+        let refused = match same_key {
+            Some(why) => Some(why),
+            None => crate::trust::refusal_before(
+                &store,
+                &plan,
+                &file,
+                approval,
+                &author.actor,
+                public.as_deref(),
+            )?,
+        };
+        if let Some(why) = refused {
             return Err(Error::new(
                 Exit::Blocked,
                 format!("approval refused: it would not count: {why}"),

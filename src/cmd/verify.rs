@@ -48,6 +48,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 format!("FAIL  {id}  {what}\n"),
             ));
         }
+        for (_, why) in crate::went_live::live_unapproved(&plan, &file, &verdicts) {
+            changed.push((
+                json!({"release": id, "what": why}),
+                format!("FAIL  {id}  {why}\n"),
+            ));
+        }
         for verdict in verdicts {
             // A rejection is said only when it does not verify (it was obeyed anyway).
             if verdict.rejection && verdict.verified() {

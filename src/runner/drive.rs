@@ -37,6 +37,12 @@ impl Runner<'_> {
                 Some(file) if crate::trust::required(self.plan) => {
                     let (state, verdicts) = crate::trust::state(&self.store, self.plan, file)?;
                     self.tell_refused(&verdicts, &mut told);
+                    // Going on from an environment the record says it went live in
+                    // needs that to have been through its signed gates (docs/trust.md).
+                    let unapproved = crate::went_live::live_unapproved(self.plan, file, &verdicts);
+                    if let Some((env, why)) = unapproved.first() {
+                        return Err(self.live_unapproved(file, env, why));
+                    }
                     state
                 }
                 _ => engine::fold(release.as_ref()),
@@ -127,6 +133,24 @@ impl Runner<'_> {
                 }
             }
         }
+    }
+
+    /// The release's record says it went live in `env` without the approvals its signed
+    /// gates count: nothing more is done (exit 1).
+    fn live_unapproved(&self, file: &engine::ReleaseFile, env: &str, why: &str) -> anyhow::Error {
+        let branch = self.store.branch();
+        Error::new(
+            Exit::Failed,
+            format!(
+                "the record of {} says it went live in {env}, but {env} has a signed gate and {why}; nothing was deployed",
+                file.release
+            ),
+        )
+        .with_hint(format!(
+            "its record was changed outside relctl: `relctl verify {}` and `git log -p {branch}` show what",
+            file.release
+        ))
+        .into()
     }
 
     /// Says once why each approval a signed gate does not count was refused.
