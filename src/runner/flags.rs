@@ -235,15 +235,24 @@ impl Runner<'_> {
             .plan
             .environment(env_name)
             .context("the plan lost an environment")?;
-        // Flag → its steps to undo, the first one's state before (what goes back).
-        let mut flags: BTreeMap<&str, (Vec<usize>, &FlagStep, &serde_json::Value)> =
+        // Flag → its steps to undo, the first one's state before (what goes back). A
+        // plan changed since names the flag's provider no more: its only one is used.
+        let mut flags: BTreeMap<&str, (Vec<usize>, FlagStep, &serde_json::Value)> =
             BTreeMap::new();
         for (index, (name, before)) in &run.flags_before {
             if run.undone.contains(index) {
                 continue;
             }
-            let Some(StepKind::Flag(step)) = env.steps.get(*index).map(|s| &s.kind) else {
-                continue;
+            let step = match env.steps.get(*index).map(|s| &s.kind) {
+                Some(StepKind::Flag(step)) if step.name == *name => step.clone(),
+                _ => FlagStep {
+                    provider: None,
+                    name: name.clone(),
+                    enabled: None,
+                    rollout: None,
+                    stickiness: None,
+                    group_id: None,
+                },
             };
             flags
                 .entry(name.as_str())
@@ -255,7 +264,7 @@ impl Runner<'_> {
         let mut restored = Vec::new();
         for (name, (indices, step, before)) in flags {
             let scope = self.scope(env_name, &own, run.baseline.as_ref(), indices[0], 0, None);
-            let result = match self.unleash(&scope, step) {
+            let result = match self.unleash(&scope, &step) {
                 Ok(unleash) => match serde_json::from_value::<FlagState>(before.clone()) {
                     Ok(state) => unleash.restore(name, &state).await.map_err(|e| e.0),
                     Err(e) => Err(format!(
