@@ -38,8 +38,10 @@ fn spawn(r: &Rig, args: &[&str]) -> Child {
 }
 
 fn approve(r: &Rig) {
-    let run =
-        r.s.relctl_as("alice@acme.io", &["approve", &release(HEX), "--env", "production"]);
+    let run = r.s.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
@@ -91,7 +93,9 @@ fn the_kill_switch_holds_against_a_promote_still_running_in_another_process() {
     assert!(
         run.stderr.contains("the kill switch was pulled by")
             && run.stderr.contains("(checkout errors)")
-            && run.stderr.contains(&format!("`relctl abort {}`", release(HEX))),
+            && run
+                .stderr
+                .contains(&format!("`relctl abort {}`", release(HEX))),
         "{}",
         run.stderr
     );
@@ -221,14 +225,22 @@ fn the_kill_switch_acts_on_the_live_release_whose_flag_is_on() {
     let run = kill_switch(&r);
     assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
     assert!(
-        run.stderr.contains(&format!(
-            "put back {flag} in production in"
-        )) && run.stderr.contains(&format!(
-            "as before {0}; {0} stays live (nothing redeployed)",
-            release(OLD)
-        )),
+        run.stderr
+            .contains(&format!("put back {flag} in production in"))
+            && run.stderr.contains(&format!(
+                "as before {0}; {0} stays live (nothing redeployed)",
+                release(OLD)
+            )),
         "{}",
         run.stderr
+    );
+    let status = r.relctl(&["status", "--env", "production"]);
+    assert!(
+        status.stdout.contains(&format!(
+            "flags in production: {flag} off (as recorded: Unleash is not read)"
+        )),
+        "the live release's flags show while another is under way: {}",
+        status.stdout
     );
 }
 
@@ -253,7 +265,11 @@ fn a_restore_records_the_state_it_found_and_names_a_flag_changed_by_hand() {
         "{}",
         run.stderr
     );
-    assert_eq!(r.unleash.exposure(&flag), (false, vec![]), "put back all the same");
+    assert_eq!(
+        r.unleash.exposure(&flag),
+        (false, vec![]),
+        "put back all the same"
+    );
     let record = r.record();
     let found = record
         .split("event: undone")
@@ -266,4 +282,65 @@ fn a_restore_records_the_state_it_found_and_names_a_flag_changed_by_hand() {
         found.contains("found:") && found.contains("remoteAddress"),
         "{record}"
     );
+}
+
+/// `relctl validate` of the flag rig's plan with `environments` and `steps`.
+fn validate(environments: &str, steps: &str) -> crate::common::Run {
+    let s = crate::common::Setup::with_plan(|platform| {
+        plan(&platform.url(), "http://127.0.0.1:1", environments, steps)
+    });
+    s.relctl(&["validate"])
+}
+
+#[test]
+fn validate_refuses_two_environments_mapped_to_one_unleash_environment() {
+    let run = validate(
+        "staging: production, production: production",
+        "      - flag: { name: new-checkout, rollout: 5 }\n",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("release.yaml:")
+            && run.stderr.contains(
+                "flag provider `unleash`: `environments.production` maps to Unleash environment `production`, as `environments.staging` does"
+            ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn validate_refuses_an_empty_flag_name_and_one_with_a_newline() {
+    for (name, wrong) in [
+        ("\"\"", "is empty"),
+        ("\"new\\ncheckout\"", "holds a control character"),
+    ] {
+        let run = validate(
+            "production: production",
+            &format!("      - flag: {{ name: {name}, rollout: 5 }}\n"),
+        );
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("a `flag` step's `name` {wrong}")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn validate_says_only_what_is_wrong_with_a_rollout() {
+    for rollout in ["101", "'5'"] {
+        let run = validate(
+            "production: production",
+            &format!("      - flag: {{ name: new-checkout, rollout: {rollout} }}\n"),
+        );
+        assert_eq!(run.code, 2, "{rollout}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains("needs `enabled` or `rollout`"),
+            "{rollout}: {}",
+            run.stderr
+        );
+    }
 }

@@ -78,13 +78,22 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                     targets(&mut row, env, &file, holder.as_ref());
                 }
             }
-            let shown = file.lock.as_ref().map(|l| &l.release);
-            if let Some(release) = shown.or(file.live.as_ref().map(|l| &l.release)) {
+            // The flags of the release under way, then of the one live (whose flags stay
+            // on while another is under way), as the record knows them.
+            let mut flags: Vec<Value> = Vec::new();
+            for release in
+                (file.lock.iter().map(|l| &l.release)).chain(file.live.iter().map(|l| &l.release))
+            {
                 let record = format::read_release(&snapshot, &plan.app, release)?;
-                let flags = flags_of(&engine::fold(record.as_ref()).env(name));
-                if !flags.is_empty() {
-                    row["flags"] = json!(flags);
+                for flag in flags_of(&engine::fold(record.as_ref()).env(name)) {
+                    if !flags.iter().any(|f| f["flag"] == flag["flag"]) {
+                        flags.push(flag);
+                    }
                 }
+            }
+            if !flags.is_empty() {
+                row["flags"] = json!(flags);
+                row["flags_as"] = json!("recorded");
             }
             Ok(row)
         })
@@ -131,7 +140,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             })
             .collect();
         next.push(format!(
-            "flags in {}: {}",
+            "flags in {}: {} (as recorded: Unleash is not read)",
             r["env"].as_str().unwrap_or("?"),
             shown.join(", ")
         ));

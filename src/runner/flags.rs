@@ -63,7 +63,12 @@ impl Runner<'_> {
     ) -> anyhow::Result<()> {
         let action = flag.action();
         if let Some(pulled) = &run.kill_switch {
-            return self.flag_refused(env_name, index, &action, kill_switch(self.release(), env_name, pulled, flag));
+            return self.flag_refused(
+                env_name,
+                index,
+                &action,
+                kill_switch(self.release(), env_name, pulled, flag),
+            );
         }
         let unleash = match self.unleash(scope, flag) {
             Ok(u) => u,
@@ -114,7 +119,12 @@ impl Runner<'_> {
         let after = match unleash.apply(&flag.name, &change).await {
             Ok(after) => after,
             Err(e) => {
-                return self.step_failed((env_name, None), index, &action, StepError::provider(e.0));
+                return self.step_failed(
+                    (env_name, None),
+                    index,
+                    &action,
+                    StepError::provider(e.0),
+                );
             }
         };
         // A kill switch pulled while the flag was being changed put it back from under
@@ -126,7 +136,12 @@ impl Runner<'_> {
             {
                 self.printer.warn(&self.secrets.mask(&e.0));
             }
-            return self.flag_refused(env_name, index, &action, kill_switch(self.release(), env_name, pulled, flag));
+            return self.flag_refused(
+                env_name,
+                index,
+                &action,
+                kill_switch(self.release(), env_name, pulled, flag),
+            );
         }
         self.record_event(
             Some(env_name),
@@ -237,8 +252,7 @@ impl Runner<'_> {
             .context("the plan lost an environment")?;
         // Flag → its steps to undo, the first one's state before (what goes back). A
         // plan changed since names the flag's provider no more: its only one is used.
-        let mut flags: BTreeMap<&str, (Vec<usize>, FlagStep, &serde_json::Value)> =
-            BTreeMap::new();
+        let mut flags: BTreeMap<&str, (Vec<usize>, FlagStep, &serde_json::Value)> = BTreeMap::new();
         for (index, (name, before)) in &run.flags_before {
             if run.undone.contains(index) {
                 continue;
