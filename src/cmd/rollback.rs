@@ -27,11 +27,11 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 
-    /// Skip the `undo` of the rolled-back release's steps (recorded)
+    /// Skip the `undo` of the rolled-back release's http/exec steps (recorded); flags are put back all the same
     #[arg(long, conflicts_with = "flags_only")]
     pub no_undo: bool,
 
-    /// Only put back the feature flags the release changed (the kill switch); its code stays live (recorded)
+    /// Only put back the feature flags of the release whose flags are on (the kill switch); nothing is redeployed (recorded)
     #[arg(long, conflicts_with = "to")]
     pub flags_only: bool,
     /// Roll back only this target of the environment; the others stay as they are
