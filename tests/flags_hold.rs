@@ -344,3 +344,25 @@ fn validate_says_only_what_is_wrong_with_a_rollout() {
         );
     }
 }
+
+#[test]
+fn a_token_with_a_trailing_newline_is_named_not_taken_for_an_outage() {
+    let (r, flag) = ramp_rig();
+    let token = format!("{}\n", r.unleash.admin);
+    let run = r.s.env.run_with(
+        &["promote", "--artifact", &artifact(HEX), "--version", "v2"],
+        |c| {
+            c.env("DEPLOY_TOKEN", crate::common::setup::SECRET)
+                .env(ADMIN_SECRET, &token);
+        },
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "flag `{flag}`: flag provider `unleash`'s token: header `Authorization` may not carry control characters: rendered from `{{{{ secret.{ADMIN_SECRET} }}}}`"
+        )) && !run.stderr.contains("did not answer"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&r.unleash.admin), "{}", run.stderr);
+}

@@ -13,7 +13,7 @@ use super::Runner;
 use super::context::Scope;
 use super::steps::StepError;
 use crate::engine::{EnvRun, EventKind};
-use crate::plan::template::{Landing, render};
+use crate::plan::template::{Landing, render, render_header};
 use crate::plan::{FlagProvider, FlagStep, StepKind};
 use crate::providers::flags::{Change, FlagState, Unleash};
 
@@ -34,7 +34,14 @@ impl Runner<'_> {
         })?;
         let ctx = scope.value();
         let url = render(&u.url, Landing::Url, &ctx).map_err(StepError::provider)?;
-        let token = render(&u.token, Landing::Text, &ctx).map_err(StepError::provider)?;
+        // A token with a line break (a secret file's last newline) is a plan error to
+        // name, not an Unleash that does not answer.
+        let token = render_header("Authorization", &u.token, &ctx).map_err(|e| {
+            StepError::provider(format!(
+                "flag `{}`: flag provider `{name}`'s token: {e}",
+                flag.name
+            ))
+        })?;
         Ok(Unleash {
             client: self
                 .client()
