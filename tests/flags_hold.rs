@@ -366,3 +366,19 @@ fn a_token_with_a_trailing_newline_is_named_not_taken_for_an_outage() {
     );
     assert!(!run.stderr.contains(&r.unleash.admin), "{}", run.stderr);
 }
+
+#[test]
+fn a_kill_switch_on_an_archived_flag_says_it_is_archived() {
+    let (r, flag) = ramp_rig();
+    let run = r.promote();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    r.unleash.archive(&flag);
+    let run = r.relctl(&["rollback", "--env", "production", "--flags-only"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("flag `{flag}`: the flag is archived in Unleash")),
+        "{}",
+        run.stderr
+    );
+}

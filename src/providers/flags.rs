@@ -167,12 +167,34 @@ impl Unleash<'_> {
                 "Unleash at {} refused the token (HTTP {code}: {said}); it needs an admin or personal token with access to project `{}`",
                 self.url, self.project
             ),
+            404 if self.archived(flag).await => format!(
+                "the flag is archived in Unleash: clients see it off, and relctl cannot change or put it back (revive it in Unleash first, or take its steps out of the plan)"
+            ),
             404 => format!(
                 "Unleash has no flag `{flag}` in project `{}` (HTTP 404: {said})",
                 self.project
             ),
             _ => format!("Unleash answered {method} {url} with HTTP {code}: {said}"),
         }))
+    }
+
+    /// Whether Unleash holds `flag` archived: its check of a new flag's name says so.
+    async fn archived(&self, flag: &str) -> bool {
+        let answer = self
+            .client
+            .post(format!("{}/api/admin/features/validate", self.url))
+            .header("Authorization", &self.token)
+            .timeout(self.timeout)
+            .json(&json!({ "name": flag }))
+            .send()
+            .await;
+        match answer {
+            Ok(r) if r.status().as_u16() == 409 => r
+                .text()
+                .await
+                .is_ok_and(|t| t.to_lowercase().contains("archived")),
+            _ => false,
+        }
     }
 
     /// The flag's state in the environment, with its strategies' ids (to change them).
