@@ -382,3 +382,23 @@ fn a_kill_switch_on_an_archived_flag_says_it_is_archived() {
         run.stderr
     );
 }
+
+#[test]
+fn a_full_rollback_of_the_first_release_puts_its_flags_back_before_it_refuses() {
+    let (r, flag) = ramp_rig();
+    let run = r.promote();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = r.relctl(&["rollback", "--env", "production", "--reason", "bad"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("put back {flag} in production in"))
+            && run.stderr.contains(&format!(
+                "nothing was live in production before {}",
+                release(HEX)
+            )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
+}

@@ -126,22 +126,40 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             ))
             .into());
         }
-        let (header, to, preempted) =
-            match decide(&store, &plan, &file, env, take_over, to.as_deref())? {
-                Decision::Roll {
-                    header,
-                    to,
-                    preempted,
-                } => (header, to, preempted),
-                Decision::Done { live, note } => {
-                    done(ctx, env, &live, &note)?;
-                    return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+        let decided = decide(&store, &plan, &file, env, take_over, to.as_deref());
+        let decided = match decided {
+            // Nothing to redeploy (the first release there, say): the flags, the fastest
+            // lever, go back all the same before the refusal.
+            Err(refused)
+                if args.to.is_none()
+                    && crate::error::exit_of(&refused) == Exit::Failed
+                    && (file.lock.is_some() || file.live.is_some()) =>
+            {
+                drop(snapshot);
+                drop(store);
+                if let Err(e) = flags_only(ctx, &plan, env, &reason, &rt, start) {
+                    ctx.printer
+                        .warn(&format!("the flags could not be put back either: {e:#}"));
                 }
-                Decision::Running { lock } => {
-                    running(ctx, env, &lock)?;
-                    return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
-                }
-            };
+                return Err(refused);
+            }
+            decided => decided?,
+        };
+        let (header, to, preempted) = match decided {
+            Decision::Roll {
+                header,
+                to,
+                preempted,
+            } => (header, to, preempted),
+            Decision::Done { live, note } => {
+                done(ctx, env, &live, &note)?;
+                return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+            }
+            Decision::Running { lock } => {
+                running(ctx, env, &lock)?;
+                return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+            }
+        };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         let result = rt.block_on(runner.rollback_env(
