@@ -402,3 +402,47 @@ fn a_full_rollback_of_the_first_release_puts_its_flags_back_before_it_refuses() 
     );
     assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
 }
+
+#[test]
+fn check_reads_each_flag_through_its_provider() {
+    let unleash = Unleash::shared();
+    let flag = unleash.new_flag("check");
+    let url = unleash.url.clone();
+    let r = rig(
+        unleash,
+        &url,
+        "production: production",
+        &format!(
+            "      - flag: {{ name: {flag}, rollout: 5 }}\n      - flag: {{ name: no-such-flag-for-check, rollout: 5 }}\n"
+        ),
+    );
+    let run = r.relctl(&["check", "--env", "production"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.contains(&format!("flag {name} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line(&flag).contains("pass") && line(&flag).contains("off now"),
+        "{}",
+        run.stdout
+    );
+    let missing = line("no-such-flag-for-check");
+    assert!(
+        missing.contains("error")
+            && missing.contains("Unleash has no flag `no-such-flag-for-check`"),
+        "{}",
+        run.stdout
+    );
+    let refused = r.s.env.run_with(&["check", "--env", "production"], |c| {
+        c.env(ADMIN_SECRET, "*:*.not-a-token-unleash-knows");
+    });
+    assert!(
+        refused.stdout.contains("refused the token"),
+        "{}",
+        refused.stdout
+    );
+}

@@ -161,6 +161,19 @@ impl Runner<'_> {
         )
     }
 
+    /// The state of the flag step `flag` switches in `env_name`, read now and recorded
+    /// nowhere (`relctl check`): what a flag step would meet first (the token, the flag,
+    /// the environment), or why it would stop.
+    pub async fn flag_now(&self, env_name: &str, flag: &FlagStep) -> Result<FlagState, String> {
+        let own = self.own_deployable();
+        let scope = self.scope(env_name, &own, None, 0, 0, None);
+        let unleash = self.unleash(&scope, flag).map_err(|e| e.message)?;
+        unleash
+            .read(&flag.name)
+            .await
+            .map_err(|e| self.secrets.mask(&e.0))
+    }
+
     /// The release's run in `env_name` as the record holds it now.
     fn recorded_run(&self, env_name: &str) -> anyhow::Result<EnvRun> {
         let snapshot = self.store.snapshot()?;
