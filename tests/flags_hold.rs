@@ -236,9 +236,9 @@ fn the_kill_switch_acts_on_the_live_release_whose_flag_is_on() {
     );
     let status = r.relctl(&["status", "--env", "production"]);
     assert!(
-        status.stdout.contains(&format!(
-            "flags in production: {flag} off (as recorded: Unleash is not read)"
-        )),
+        status
+            .stdout
+            .contains(&format!("flags in production: {flag} off (Unleash now)")),
         "the live release's flags show while another is under way: {}",
         status.stdout
     );
@@ -444,5 +444,35 @@ fn check_reads_each_flag_through_its_provider() {
         refused.stdout.contains("refused the token"),
         "{}",
         refused.stdout
+    );
+}
+
+#[test]
+fn status_reads_each_flag_from_unleash_and_says_when_it_changed_outside_relctl() {
+    let (r, flag) = ramp_rig();
+    let run = r.promote();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    r.unleash.switch(&flag, false);
+    let status = r.relctl(&["status", "--env", "production"]);
+    assert!(
+        status.stdout.contains(&format!(
+            "flags in production: {flag} off at 100% (recorded: on at 100%; changed outside relctl) (Unleash now)"
+        )),
+        "{}",
+        status.stdout
+    );
+    // Without the token, what the record says, labelled, and why.
+    let blind =
+        r.s.relctl(&["status", "--env", "production", "--output", "json"]);
+    assert_eq!(blind.code, 0, "{}", blind.stderr);
+    let json: serde_json::Value = serde_json::from_str(&blind.stdout).expect("status JSON");
+    let row = &json["environments"][0];
+    assert_eq!(row["flags_as"], "recorded", "{row}");
+    assert_eq!(row["flags"][0]["state"], "on at 100%", "{row}");
+    assert!(
+        row["flags"][0]["unread"]
+            .as_str()
+            .is_some_and(|why| why.contains(ADMIN_SECRET)),
+        "{row}"
     );
 }

@@ -134,10 +134,14 @@ impl Runner<'_> {
                 );
             }
         };
-        // A kill switch pulled while the flag was being changed put it back from under
-        // this step: it is put back again, as the kill switch left it.
+        // A kill switch (or a rollback) that put the flag back while it was being changed
+        // did so from under this step: it is put back again, as that left it.
         let now = self.recorded_run(env_name)?;
-        if let (Some(pulled), Some(left)) = (&now.kill_switch, now.flag_states.get(&flag.name)) {
+        let pulled = (now.kill_switch.clone()).or_else(|| {
+            now.rolling_back
+                .then(|| "a rollback put the flags back".to_string())
+        });
+        if let (Some(pulled), Some(left)) = (&pulled, now.flag_states.get(&flag.name)) {
             if let Ok(left) = serde_json::from_value::<FlagState>(left.clone())
                 && let Err(e) = unleash.restore(&flag.name, &left).await
             {
@@ -279,14 +283,7 @@ impl Runner<'_> {
             }
             let step = match env.steps.get(*index).map(|s| &s.kind) {
                 Some(StepKind::Flag(step)) if step.name == *name => step.clone(),
-                _ => FlagStep {
-                    provider: None,
-                    name: name.clone(),
-                    enabled: None,
-                    rollout: None,
-                    stickiness: None,
-                    group_id: None,
-                },
+                _ => FlagStep::named(name),
             };
             flags
                 .entry(name.as_str())
