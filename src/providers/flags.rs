@@ -167,9 +167,7 @@ impl Unleash<'_> {
                 "Unleash at {} refused the token (HTTP {code}: {said}); it needs an admin or personal token with access to project `{}`",
                 self.url, self.project
             ),
-            404 if self.archived(flag).await => format!(
-                "the flag is archived in Unleash: clients see it off, and relctl cannot change or put it back (revive it in Unleash first, or take its steps out of the plan)"
-            ),
+            404 if self.archived(flag).await => "the flag is archived in Unleash: clients see it off, and relctl cannot change or put it back (revive it in Unleash first, or take its steps out of the plan)".to_string(),
             404 => format!(
                 "Unleash has no flag `{flag}` in project `{}` (HTTP 404: {said})",
                 self.project
