@@ -134,24 +134,15 @@ impl Runner<'_> {
                 );
             }
         };
-        // A kill switch (or a rollback) that put the flag back while it was being changed
-        // did so from under this step: it is put back again, as that left it.
-        let now = self.recorded_run(env_name)?;
-        let pulled = (now.kill_switch.clone()).or_else(|| {
-            now.rolling_back
-                .then(|| "a rollback put the flags back".to_string())
-        });
-        if let (Some(pulled), Some(left)) = (&pulled, now.flag_states.get(&flag.name)) {
-            if let Ok(left) = serde_json::from_value::<FlagState>(left.clone())
-                && let Err(e) = unleash.restore(&flag.name, &left).await
-            {
-                self.printer.warn(&self.secrets.mask(&e.0));
-            }
+        if let Some(pulled) = self
+            .pulled_meanwhile(env_name, &unleash, &flag.name)
+            .await?
+        {
             return self.flag_refused(
                 env_name,
                 index,
                 &action,
-                kill_switch(self.release(), env_name, pulled, flag),
+                kill_switch(self.release(), env_name, &pulled, flag),
             );
         }
         self.record_event(
@@ -163,6 +154,31 @@ impl Runner<'_> {
                 ms: t0.elapsed().as_millis() as u64,
             },
         )
+    }
+
+    /// A kill switch (or a rollback) that put flag `name` back while a step was changing
+    /// it did so from under the step: the flag is put back again, as that left it, and
+    /// what pulled it is returned.
+    async fn pulled_meanwhile(
+        &self,
+        env_name: &str,
+        unleash: &Unleash<'_>,
+        name: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let now = self.recorded_run(env_name)?;
+        let pulled = (now.kill_switch.clone()).or_else(|| {
+            now.rolling_back
+                .then(|| "a rollback put the flags back".to_string())
+        });
+        let (Some(pulled), Some(left)) = (pulled, now.flag_states.get(name)) else {
+            return Ok(None);
+        };
+        if let Ok(left) = serde_json::from_value::<FlagState>(left.clone())
+            && let Err(e) = unleash.restore(name, &left).await
+        {
+            self.printer.warn(&self.secrets.mask(&e.0));
+        }
+        Ok(Some(pulled))
     }
 
     /// The state of the flag step `flag` switches in `env_name`, read now and recorded
