@@ -476,3 +476,43 @@ fn status_reads_each_flag_from_unleash_and_says_when_it_changed_outside_relctl()
         "{row}"
     );
 }
+
+#[test]
+fn after_a_release_without_flags_goes_live_the_kill_switch_still_reaches_the_one_before() {
+    let (r, flag) = ramp_rig();
+    for version in ["v1", "v1-25"] {
+        r.s.platform
+            .set_stats(version, json!({ "error_rate": 0.0 }));
+    }
+    let a = r.relctl(&["promote", "--artifact", &artifact(OLD), "--version", "v1"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    r.s.env.write(
+        "release.yaml",
+        plan(
+            &r.s.platform.url(),
+            &r.unleash.url,
+            "production: production",
+            "",
+        ),
+    );
+    let b = r.promote();
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let status = r.relctl(&["status", "--env", "production"]);
+    assert!(
+        status.stdout.contains(&format!(
+            "flags in production: {flag} on at 100% (Unleash now)"
+        )),
+        "{}",
+        status.stdout
+    );
+    let run = kill_switch(&r);
+    assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
+    assert!(
+        run.stderr.contains(&format!(
+            "as before {0}; nothing redeployed ({0} is not live in production)",
+            release(OLD)
+        )),
+        "{}",
+        run.stderr
+    );
+}

@@ -81,15 +81,23 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 }
             }
             // The flags of the release under way, then of the one live (whose flags stay
-            // on while another is under way), as the record knows them.
+            // on while another is under way), then of the one live before it if its flags
+            // are not put back (`rollback --flags-only` acts on it), as the record knows
+            // them. One before only: status reads no more release files than that.
             let mut flags: Vec<Value> = Vec::new();
-            for release in
-                (file.lock.iter().map(|l| &l.release)).chain(file.live.iter().map(|l| &l.release))
+            let current = (file.lock.iter().map(|l| (&l.release, true)))
+                .chain(file.live.iter().map(|l| (&l.release, true)));
+            for (release, always) in
+                current.chain(file.previous.iter().take(1).map(|l| (&l.release, false)))
             {
                 let Some(record) = format::read_release(&snapshot, &plan.app, release)? else {
                     continue;
                 };
-                for flag in flags_of(&engine::fold(Some(&record)).env(name)) {
+                let run = engine::fold(Some(&record)).env(name);
+                if !always && !run.flags_to_put_back() {
+                    continue;
+                }
+                for flag in flags_of(&run) {
                     if !flags.iter().any(|f| f["flag"] == flag["flag"]) {
                         flags.push(flag);
                     }
