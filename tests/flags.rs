@@ -12,11 +12,11 @@ use crate::common::setup::{HEX, OLD, SECRET, artifact, release};
 use crate::common::unleash::Unleash;
 use crate::common::{Run, Setup};
 
-const ADMIN_SECRET: &str = "UNLEASH_TOKEN";
+pub(crate) const ADMIN_SECRET: &str = "UNLEASH_TOKEN";
 
 /// A plan whose production deploys, then runs `steps` (YAML list items, indented by 6);
 /// `at5` and `at25` are analyses reading the platform's stats for `v2` and `v2-25`.
-fn plan(api: &str, unleash_url: &str, environments: &str, steps: &str) -> String {
+pub(crate) fn plan(api: &str, unleash_url: &str, environments: &str, steps: &str) -> String {
     format!(
         r#"version: 1
 app: checkout
@@ -59,18 +59,18 @@ environments:
     )
 }
 
-fn ramp(flag: &str) -> String {
+pub(crate) fn ramp(flag: &str) -> String {
     format!(
         "      - exec: {{ command: [\"true\"], undo: {{ command: [\"true\"] }} }}\n      - flag: {{ name: {flag}, rollout: 5 }}\n      - analysis: at5\n      - flag: {{ name: {flag}, rollout: 25 }}\n      - analysis: at25\n      - flag: {{ name: {flag}, rollout: 100 }}\n"
     )
 }
 
-struct Rig {
-    s: Setup,
-    unleash: Unleash,
+pub(crate) struct Rig {
+    pub(crate) s: Setup,
+    pub(crate) unleash: Unleash,
 }
 
-fn rig(unleash: Unleash, url: &str, environments: &str, steps: &str) -> Rig {
+pub(crate) fn rig(unleash: Unleash, url: &str, environments: &str, steps: &str) -> Rig {
     let s = Setup::with_plan(|platform| plan(&platform.url(), url, environments, steps));
     s.platform.set_stats("v2", json!({ "error_rate": 0.0 }));
     s.platform.set_stats("v2-25", json!({ "error_rate": 0.0 }));
@@ -78,7 +78,7 @@ fn rig(unleash: Unleash, url: &str, environments: &str, steps: &str) -> Rig {
 }
 
 /// A plan ramping its own new flag in production against the shared Unleash.
-fn ramp_rig() -> (Rig, String) {
+pub(crate) fn ramp_rig() -> (Rig, String) {
     let unleash = Unleash::shared();
     let flag = unleash.new_flag("ramp");
     let url = unleash.url.clone();
@@ -89,7 +89,7 @@ fn ramp_rig() -> (Rig, String) {
 }
 
 impl Rig {
-    fn relctl(&self, args: &[&str]) -> Run {
+    pub(crate) fn relctl(&self, args: &[&str]) -> Run {
         let token = self.unleash.admin.clone();
         self.s.env.run_with(args, |c| {
             c.env("DEPLOY_TOKEN", SECRET)
@@ -98,18 +98,18 @@ impl Rig {
         })
     }
 
-    fn promote(&self) -> Run {
+    pub(crate) fn promote(&self) -> Run {
         self.relctl(&["promote", "--artifact", &artifact(HEX), "--version", "v2"])
     }
 
-    fn record(&self) -> String {
+    pub(crate) fn record(&self) -> String {
         self.s
             .record_file(&relctl::format::release_path("checkout", &release(HEX)))
     }
 }
 
 /// The `(event, step)` of each event of a release file, in order.
-fn steps_of(record: &str) -> Vec<(String, Option<usize>)> {
+pub(crate) fn steps_of(record: &str) -> Vec<(String, Option<usize>)> {
     let mut out: Vec<(String, Option<usize>)> = Vec::new();
     for line in record.lines() {
         let line = line.trim().trim_start_matches("- ");

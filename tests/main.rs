@@ -18,6 +18,7 @@ mod engine_truth;
 mod escaping;
 mod first_hour;
 mod flags;
+mod flags_hold;
 mod generated;
 mod github;
 mod hang;

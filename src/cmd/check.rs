@@ -202,6 +202,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         target,
         baseline.as_ref(),
     ));
+    gates.extend(flag_gates(&runner, &rt, env));
     let (word, reason, exit) = match &verdict {
         Decision::Blocked { reason, .. } => ("blocked", reason.clone(), Some(Exit::Blocked)),
         Decision::Busy { holder, .. } => (
@@ -299,6 +300,41 @@ fn analysis_gates(
             detail: format!("{e:#}"),
         }],
     }
+}
+
+/// Each flag the environment's steps switch, read now as its first flag step would read
+/// it (the token, the flag, the Unleash environment): shown, not counted in the exit.
+fn flag_gates(
+    runner: &anyhow::Result<Runner<'_>>,
+    rt: &tokio::runtime::Runtime,
+    env: &Environment,
+) -> Vec<Gate> {
+    let mut seen = std::collections::BTreeSet::new();
+    let flags = env.steps.iter().filter_map(|s| match &s.kind {
+        StepKind::Flag(flag) if seen.insert(flag.name.clone()) => Some(flag),
+        _ => None,
+    });
+    flags
+        .map(|flag| {
+            let gate = format!("flag {}", flag.name);
+            let read = match runner {
+                Ok(runner) => rt.block_on(runner.flag_now(&env.name, flag)),
+                Err(e) => Err(format!("{e:#}")),
+            };
+            match read {
+                Ok(state) => Gate {
+                    gate,
+                    verdict: "pass",
+                    detail: format!("{} now; its flag provider answers", state.summary()),
+                },
+                Err(e) => Gate {
+                    gate,
+                    verdict: "error",
+                    detail: e,
+                },
+            }
+        })
+        .collect()
 }
 
 /// The environment's error budget, read and judged as promote reads it before entering,

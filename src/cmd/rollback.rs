@@ -27,11 +27,11 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 
-    /// Skip the `undo` of the rolled-back release's steps (recorded)
+    /// Skip the `undo` of the rolled-back release's http/exec steps (recorded); flags are put back all the same
     #[arg(long, conflicts_with = "flags_only")]
     pub no_undo: bool,
 
-    /// Only put back the feature flags the release changed (the kill switch); its code stays live (recorded)
+    /// Only put back the feature flags of the release whose flags are on (the kill switch); nothing is redeployed (recorded)
     #[arg(long, conflicts_with = "to")]
     pub flags_only: bool,
     /// Roll back only this target of the environment; the others stay as they are
@@ -126,22 +126,40 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             ))
             .into());
         }
-        let (header, to, preempted) =
-            match decide(&store, &plan, &file, env, take_over, to.as_deref())? {
-                Decision::Roll {
-                    header,
-                    to,
-                    preempted,
-                } => (header, to, preempted),
-                Decision::Done { live, note } => {
-                    done(ctx, env, &live, &note)?;
-                    return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+        let decided = decide(&store, &plan, &file, env, take_over, to.as_deref());
+        let decided = match decided {
+            // Nothing to redeploy (the first release there, say): the flags, the fastest
+            // lever, go back all the same before the refusal.
+            Err(refused)
+                if args.to.is_none()
+                    && crate::error::exit_of(&refused) == Exit::Failed
+                    && (file.lock.is_some() || file.live.is_some()) =>
+            {
+                drop(snapshot);
+                drop(store);
+                if let Err(e) = flags_only(ctx, &plan, env, &reason, &rt, start) {
+                    ctx.printer
+                        .warn(&format!("the flags could not be put back either: {e:#}"));
                 }
-                Decision::Running { lock } => {
-                    running(ctx, env, &lock)?;
-                    return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
-                }
-            };
+                return Err(refused);
+            }
+            decided => decided?,
+        };
+        let (header, to, preempted) = match decided {
+            Decision::Roll {
+                header,
+                to,
+                preempted,
+            } => (header, to, preempted),
+            Decision::Done { live, note } => {
+                done(ctx, env, &live, &note)?;
+                return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+            }
+            Decision::Running { lock } => {
+                running(ctx, env, &lock)?;
+                return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+            }
+        };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         let result = rt.block_on(runner.rollback_env(
@@ -182,8 +200,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     .into())
 }
 
-/// `--flags-only`: the flags of the release in `env` (the one under way, else the one
-/// live) go back to what they were before it; nothing is redeployed, nothing locked.
+/// `--flags-only`: the flags of the release in `env` whose flags are on go back to what
+/// they were before it — the one under way, else the one live, else the most recent one
+/// live there before — the first of them with a flag not put back yet; nothing is
+/// redeployed, nothing locked.
 fn flags_only(
     ctx: &Context,
     plan: &crate::plan::Plan,
@@ -200,26 +220,56 @@ fn flags_only(
     }
     let snapshot = store.snapshot()?;
     let file = format::read_env(&snapshot, &plan.app, env)?;
-    let release = (file.lock.as_ref().map(|l| l.release.clone()))
-        .or_else(|| file.live.as_ref().map(|l| l.release.clone()))
-        .ok_or_else(|| {
-            Error::new(
-                Exit::Failed,
-                format!("nothing is live in {env}: there are no flags to put back"),
-            )
-        })?;
-    let Some(record) = format::read_release(&snapshot, &plan.app, &release)? else {
+    let live = file.live.as_ref().map(|l| l.release.clone());
+    let mut candidates: Vec<String> = Vec::new();
+    let in_env = (file.lock.iter().map(|l| &l.release))
+        .chain(file.live.iter().map(|l| &l.release))
+        .chain(file.previous.iter().map(|l| &l.release));
+    for release in in_env {
+        if !candidates.contains(release) {
+            candidates.push(release.clone());
+        }
+    }
+    let Some(first) = candidates.first().cloned() else {
         return Err(Error::new(
             Exit::Failed,
-            format!(
-                "{release} is in {env} but the record has no file for it: its flags are unknown"
-            ),
+            format!("nothing is live in {env}: there are no flags to put back"),
         )
         .into());
     };
+    let mut chosen = None;
+    for release in &candidates {
+        if let Some(record) = format::read_release(&snapshot, &plan.app, release)?
+            && engine::fold(Some(&record)).env(env).flags_to_put_back()
+        {
+            chosen = Some(record);
+            break;
+        }
+    }
+    let record = match chosen {
+        Some(record) => record,
+        None => match format::read_release(&snapshot, &plan.app, &first)? {
+            Some(record) => record,
+            None => {
+                return Err(Error::new(
+                    Exit::Failed,
+                    format!(
+                        "{first} is in {env} but the record has no file for it: its flags are unknown"
+                    ),
+                )
+                .into());
+            }
+        },
+    };
     drop(snapshot);
+    let release = record.release.clone();
     let header = release::header_of(&record);
     let runner = release::runner(ctx, plan, store, header, Options::default())?;
+    let code = if live.as_deref() == Some(release.as_str()) {
+        format!("{release} stays live (nothing redeployed)")
+    } else {
+        format!("nothing redeployed ({release} is not live in {env})")
+    };
     let result = rt
         .block_on(runner.restore_flags_only(env, reason, start))
         .and_then(|restored| {
@@ -230,7 +280,8 @@ fn flags_only(
                 })),
                 None => {
                     ctx.printer.status(&format!(
-                        "{release} changed no flag in {env} that is not put back already; nothing done"
+                        "no release in {env} changed a flag that is not put back already ({}); nothing done",
+                        candidates.join(", ")
                     ));
                     Ok(())
                 }
@@ -240,7 +291,7 @@ fn flags_only(
                 })),
                 Some((flags, took)) => {
                     ctx.printer.status(&format!(
-                        "put back {} in {env} in {:.2} s; {release} stays live (nothing redeployed)",
+                        "put back {} in {env} in {:.2} s, as before {release}; {code}",
                         flags.join(", "),
                         took.as_secs_f64()
                     ));

@@ -55,7 +55,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     let (store, freshness) = super::read_record(ctx, &plan)?;
     let snapshot = store.snapshot()?;
-    let rows = names
+    // Per environment with flags, the release whose record names them (to read them).
+    let mut flagged: Vec<(String, crate::runner::Header)> = Vec::new();
+    let mut rows = names
         .iter()
         .map(|name| {
             // An environment with targets stands at a wave, not a step (its targets' rows).
@@ -78,17 +80,41 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                     targets(&mut row, env, &file, holder.as_ref());
                 }
             }
-            let shown = file.lock.as_ref().map(|l| &l.release);
-            if let Some(release) = shown.or(file.live.as_ref().map(|l| &l.release)) {
-                let record = format::read_release(&snapshot, &plan.app, release)?;
-                let flags = flags_of(&engine::fold(record.as_ref()).env(name));
-                if !flags.is_empty() {
-                    row["flags"] = json!(flags);
+            // The flags of the release under way, then of the one live (whose flags stay
+            // on while another is under way), then of the one live before it if its flags
+            // are not put back (`rollback --flags-only` acts on it), as the record knows
+            // them. One before only: status reads no more release files than that.
+            let mut flags: Vec<Value> = Vec::new();
+            let current = (file.lock.iter().map(|l| (&l.release, true)))
+                .chain(file.live.iter().map(|l| (&l.release, true)));
+            for (release, always) in
+                current.chain(file.previous.iter().take(1).map(|l| (&l.release, false)))
+            {
+                let Some(record) = format::read_release(&snapshot, &plan.app, release)? else {
+                    continue;
+                };
+                let run = engine::fold(Some(&record)).env(name);
+                if !always && !run.flags_to_put_back() {
+                    continue;
                 }
+                for flag in flags_of(&run) {
+                    if !flags.iter().any(|f| f["flag"] == flag["flag"]) {
+                        flags.push(flag);
+                    }
+                }
+                if !flags.is_empty() && !flagged.iter().any(|(e, _)| e == name) {
+                    flagged.push((name.to_string(), super::release::header_of(&record)));
+                }
+            }
+            if !flags.is_empty() {
+                row["flags"] = json!(flags);
+                row["flags_as"] = json!("recorded");
             }
             Ok(row)
         })
         .collect::<anyhow::Result<Vec<Value>>>()?;
+    drop(snapshot);
+    read_flags(ctx, &plan, &flagged, &mut rows);
     let unpushed = store.unpushed().unwrap_or(0);
     if ctx.printer.mode() == OutputMode::Json {
         return ctx.printer.json(&json!({
@@ -123,15 +149,28 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let shown: Vec<String> = flags
             .iter()
             .map(|f| {
-                format!(
-                    "{} {}",
+                let (flag, state) = (
                     f["flag"].as_str().unwrap_or("?"),
-                    f["state"].as_str().unwrap_or("?")
-                )
+                    f["state"].as_str().unwrap_or("?"),
+                );
+                match (f["unread"].as_str(), f["recorded"].as_str()) {
+                    (Some(why), _) => {
+                        format!("{flag} {state} (as recorded; Unleash not read: {why})")
+                    }
+                    (None, Some(was)) => {
+                        format!("{flag} {state} (recorded: {was}; changed outside relctl)")
+                    }
+                    (None, None) => format!("{flag} {state}"),
+                }
             })
             .collect();
+        let now = if r["flags_as"] == "unleash" {
+            " (Unleash now)"
+        } else {
+            ""
+        };
         next.push(format!(
-            "flags in {}: {}",
+            "flags in {}: {}{now}",
             r["env"].as_str().unwrap_or("?"),
             shown.join(", ")
         ));
@@ -316,6 +355,84 @@ const HOLDINGS: [&str; 7] = [
     "rolling back",
     "in progress",
 ];
+
+/// How long status waits for the flag providers, all flags together: past it, a flag
+/// shows as recorded.
+const FLAG_READ: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Each recorded flag of `rows` read now from its provider: `state` and `enabled` become
+/// what it says (with `recorded` when that differs), or stay as recorded with `unread`
+/// saying why; `flags_as` is `unleash` when every flag of the row was read.
+fn read_flags(
+    ctx: &Context,
+    plan: &crate::plan::Plan,
+    flagged: &[(String, crate::runner::Header)],
+    rows: &mut [Value],
+) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + FLAG_READ;
+    for row in rows.iter_mut() {
+        let Some((env, header)) = flagged.iter().find(|(e, _)| row["env"] == e.as_str()) else {
+            continue;
+        };
+        let runner = crate::runner::open_store_to_read(plan).and_then(|store| {
+            super::release::runner(ctx, plan, store, header.clone(), Default::default())
+        });
+        let mut all = true;
+        for f in row["flags"].as_array_mut().into_iter().flatten() {
+            let name = f["flag"].as_str().unwrap_or_default().to_string();
+            let read = match &runner {
+                Ok(runner) => rt.block_on(async {
+                    let step = flag_step(plan, env, &name);
+                    tokio::time::timeout_at(deadline, runner.flag_now(env, &step))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(format!(
+                                "no answer within {}",
+                                crate::duration::format(FLAG_READ)
+                            ))
+                        })
+                }),
+                Err(e) => Err(format!("{e:#}")),
+            };
+            match read {
+                Ok(state) => {
+                    if f["state"] != state.summary().as_str() {
+                        f["recorded"] = f["state"].clone();
+                    }
+                    f["state"] = json!(state.summary());
+                    f["enabled"] = json!(state.enabled);
+                }
+                Err(why) => {
+                    all = false;
+                    f["unread"] = json!(why);
+                }
+            }
+        }
+        row["flags_as"] = json!(if all { "unleash" } else { "recorded" });
+    }
+}
+
+/// The flag step of `env` that switches `name` (its provider), else one naming only it
+/// (the plan's only flag provider).
+fn flag_step(plan: &crate::plan::Plan, env: &str, name: &str) -> crate::plan::FlagStep {
+    let steps = plan
+        .environment(env)
+        .map(|e| e.steps.as_slice())
+        .unwrap_or_default();
+    steps
+        .iter()
+        .find_map(|s| match &s.kind {
+            crate::plan::StepKind::Flag(f) if f.name == name => Some(f.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| crate::plan::FlagStep::named(name))
+}
 
 /// The flags a release's steps changed in an environment, as the record last knew them:
 /// `{flag, state, enabled}` (`state` as `on at 25%`, `off`).

@@ -182,6 +182,10 @@ pub enum EventKind {
         /// Not run: `relctl rollback --no-undo` said to leave it.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         skipped: bool,
+        /// A flag step's: the flag's state found just before it was put back (it
+        /// differs from what the release left when someone changed it by hand).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        found: Option<serde_json::Value>,
     },
     /// The rollback's redeploy of `to` failed; the environment stays locked by it.
     RollbackFailed {

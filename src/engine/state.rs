@@ -52,6 +52,9 @@ pub struct EnvRun {
     /// Each flag this visit changed, as the record last knew it: what its step made it,
     /// or, once put back, what it was before.
     pub flag_states: BTreeMap<String, serde_json::Value>,
+    /// `relctl rollback --flags-only` put this visit's flags back: who, when and why.
+    /// The visit's later flag steps do not turn them on again (README, "Feature flags").
+    pub kill_switch: Option<String>,
     /// Each target's own run (its steps, failures and `live`), for an environment with
     /// targets: events that name a target fold here, not into the environment's run.
     pub targets: BTreeMap<String, EnvRun>,
@@ -71,6 +74,11 @@ impl EnvRun {
             Some(step) => self.done.contains(&step),
         };
         (!passed).then_some(gate)
+    }
+
+    /// Whether a flag step of this visit changed a flag not put back yet.
+    pub fn flags_to_put_back(&self) -> bool {
+        self.flags_before.keys().any(|i| !self.undone.contains(i))
     }
 
     /// Where the run stands among `steps` steps: the step under way, else the next
@@ -269,7 +277,13 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         | EventKind::Extended { .. }
         | EventKind::Overridden { .. }
         | EventKind::BudgetChecked { .. }
-        | EventKind::FlagsRestored { .. }
         | EventKind::NotifyFailed { .. } => {}
+        EventKind::FlagsRestored { reason, .. } => {
+            run.kill_switch = Some(format!(
+                "the kill switch was pulled by {} at {} ({reason})",
+                event.actor,
+                event.at.format("%Y-%m-%d %H:%M:%S UTC")
+            ));
+        }
     }
 }

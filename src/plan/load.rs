@@ -268,9 +268,22 @@ fn flag_provider(name: &str, node: &Node, d: &mut Diagnostics) -> Option<FlagPro
     });
     let environments = f.require("environments", d).and_then(|n| {
         let entries = read::entries(n, "environments", d)?;
-        let mut map = BTreeMap::new();
+        let mut map: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in entries {
-            map.insert(key_text(k), read::string(v, &key_text(k), d)?);
+            let unleash = read::string(v, &key_text(k), d)?;
+            // One Unleash environment for two of relctl's: the kill switch of one would
+            // switch the other's flags behind its record's back.
+            if let Some((other, _)) = map.iter().find(|(_, u)| **u == unleash) {
+                d.at(
+                    v.pos,
+                    format!(
+                        "flag provider `{name}`: `environments.{}` maps to Unleash environment `{unleash}`, as `environments.{other}` does: each relctl environment needs its own (a flag switched in one would switch in the other)",
+                        key_text(k)
+                    ),
+                );
+                return None;
+            }
+            map.insert(key_text(k), unleash);
         }
         Some(map)
     });
@@ -293,9 +306,25 @@ const FLAG_TIMEOUT: Duration = Duration::from_secs(10);
 fn flag_step(node: &Node, d: &mut Diagnostics) -> Option<FlagStep> {
     let mut f = Fields::of(node, "a `flag` step", d)?;
     let provider = f.get("provider").and_then(|n| read::text(n, "provider", d));
-    let name = f
-        .require("name", d)
-        .and_then(|n| read::string(n, "name", d));
+    let name = f.require("name", d).and_then(|n| {
+        let name = read::string(n, "name", d)?;
+        let wrong = if name.trim().is_empty() {
+            Some("is empty")
+        } else if name.chars().any(char::is_control) {
+            Some("holds a control character (a newline, a tab)")
+        } else {
+            None
+        };
+        if let Some(wrong) = wrong {
+            d.at(
+                n.pos,
+                format!("a `flag` step's `name` {wrong}: it names a flag in Unleash"),
+            );
+            return None;
+        }
+        Some(name)
+    });
+    let asked = f.get("enabled").is_some() || f.get("rollout").is_some();
     let enabled = f
         .get("enabled")
         .and_then(|n| read::boolean(n, "enabled", d));
@@ -317,10 +346,13 @@ fn flag_step(node: &Node, d: &mut Diagnostics) -> Option<FlagStep> {
     let pos = f.pos;
     f.finish(d);
     if enabled.is_none() && rollout.is_none() {
-        d.at(
-            pos,
-            "a `flag` step needs `enabled` or `rollout` (or both): what is the flag to become?",
-        );
+        // Given but wrong is said where it is wrong; only nothing asked is said here.
+        if !asked {
+            d.at(
+                pos,
+                "a `flag` step needs `enabled` or `rollout` (or both): what is the flag to become?",
+            );
+        }
         return None;
     }
     Some(FlagStep {

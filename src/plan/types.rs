@@ -270,6 +270,19 @@ pub struct FlagStep {
 }
 
 impl FlagStep {
+    /// A step naming only `name`, through the plan's only flag provider: how a flag the
+    /// record names is reached when the plan no longer has the step that switched it.
+    pub fn named(name: &str) -> FlagStep {
+        FlagStep {
+            provider: None,
+            name: name.to_string(),
+            enabled: None,
+            rollout: None,
+            stickiness: None,
+            group_id: None,
+        }
+    }
+
     /// Whether the flag is to be on once the step is done.
     pub fn turns_on(&self) -> bool {
         self.enabled.unwrap_or(true)

@@ -45,6 +45,17 @@ impl FlagState {
             (_, n) => format!("{state} ({n} strategies)"),
         }
     }
+
+    /// How `now` differs from `self` in a few words: `on at 5%, now off`, or, when the
+    /// summaries agree, that the strategies changed.
+    pub fn change_to(&self, now: &FlagState) -> String {
+        let (was, is) = (self.summary(), now.summary());
+        if was == is {
+            format!("{was}, its strategies changed since")
+        } else {
+            format!("{was}, now {is}")
+        }
+    }
 }
 
 /// What a flag step asks for.
@@ -156,12 +167,32 @@ impl Unleash<'_> {
                 "Unleash at {} refused the token (HTTP {code}: {said}); it needs an admin or personal token with access to project `{}`",
                 self.url, self.project
             ),
+            404 if self.archived(flag).await => "the flag is archived in Unleash: clients see it off, and relctl cannot change or put it back (revive it in Unleash first, or take its steps out of the plan)".to_string(),
             404 => format!(
                 "Unleash has no flag `{flag}` in project `{}` (HTTP 404: {said})",
                 self.project
             ),
             _ => format!("Unleash answered {method} {url} with HTTP {code}: {said}"),
         }))
+    }
+
+    /// Whether Unleash holds `flag` archived: its check of a new flag's name says so.
+    async fn archived(&self, flag: &str) -> bool {
+        let answer = self
+            .client
+            .post(format!("{}/api/admin/features/validate", self.url))
+            .header("Authorization", &self.token)
+            .timeout(self.timeout)
+            .json(&json!({ "name": flag }))
+            .send()
+            .await;
+        match answer {
+            Ok(r) if r.status().as_u16() == 409 => r
+                .text()
+                .await
+                .is_ok_and(|t| t.to_lowercase().contains("archived")),
+            _ => false,
+        }
     }
 
     /// The flag's state in the environment, with its strategies' ids (to change them).
@@ -196,17 +227,19 @@ impl Unleash<'_> {
     /// before it changes it (to put it back), and a secret never reaches the record.
     pub async fn read(&self, flag: &str) -> Result<FlagState, FlagError> {
         let (enabled, strategies) = self.read_raw(flag).await?;
+        self.recordable(enabled, &strategies).ok_or_else(|| FlagError(format!(
+            "flag `{flag}`: its strategies in Unleash hold a secret of this plan; relctl records a flag's state before it changes it, so it leaves this flag alone (take the secret out of the flag's strategies)"
+        )))
+    }
+
+    /// The state read, unless it holds a secret of the plan (which is never recorded).
+    fn recordable(&self, enabled: bool, strategies: &[Value]) -> Option<FlagState> {
         let state = FlagState {
             enabled,
             strategies: strategies.iter().map(strategy).collect(),
         };
         let text = serde_json::to_string(&state.strategies).unwrap_or_default();
-        if self.secrets.mask(&text) != text {
-            return Err(FlagError(format!(
-                "flag `{flag}`: its strategies in Unleash hold a secret of this plan; relctl records a flag's state before it changes it, so it leaves this flag alone (take the secret out of the flag's strategies)"
-            )));
-        }
-        Ok(state)
+        (self.secrets.mask(&text) == text).then_some(state)
     }
 
     async fn switch(&self, flag: &str, on: bool) -> Result<(), FlagError> {
@@ -271,8 +304,14 @@ impl Unleash<'_> {
 
     /// Puts the flag back as `before` was: off first when it was off, its strategies
     /// as they were, on last when it was on. Reads it again and says when it differs.
-    pub async fn restore(&self, flag: &str, before: &FlagState) -> Result<(), FlagError> {
+    /// The state it found just before (`None` when that holds a secret of the plan).
+    pub async fn restore(
+        &self,
+        flag: &str,
+        before: &FlagState,
+    ) -> Result<Option<FlagState>, FlagError> {
         let (enabled, strategies) = self.read_raw(flag).await?;
+        let found = self.recordable(enabled, &strategies);
         if !before.enabled && enabled {
             self.switch(flag, false).await?;
         }
@@ -298,7 +337,7 @@ impl Unleash<'_> {
                 after.summary()
             )));
         }
-        Ok(())
+        Ok(found)
     }
 }
 

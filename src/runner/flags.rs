@@ -13,7 +13,7 @@ use super::Runner;
 use super::context::Scope;
 use super::steps::StepError;
 use crate::engine::{EnvRun, EventKind};
-use crate::plan::template::{Landing, render};
+use crate::plan::template::{Landing, render, render_header};
 use crate::plan::{FlagProvider, FlagStep, StepKind};
 use crate::providers::flags::{Change, FlagState, Unleash};
 
@@ -34,7 +34,14 @@ impl Runner<'_> {
         })?;
         let ctx = scope.value();
         let url = render(&u.url, Landing::Url, &ctx).map_err(StepError::provider)?;
-        let token = render(&u.token, Landing::Text, &ctx).map_err(StepError::provider)?;
+        // A token with a line break (a secret file's last newline) is a plan error to
+        // name, not an Unleash that does not answer.
+        let token = render_header("Authorization", &u.token, &ctx).map_err(|e| {
+            StepError::provider(format!(
+                "flag `{}`: flag provider `{name}`'s token: {e}",
+                flag.name
+            ))
+        })?;
         Ok(Unleash {
             client: self
                 .client()
@@ -50,7 +57,9 @@ impl Runner<'_> {
 
     /// Runs flag step `index`: the flag's state before is read (or, resumed, taken from
     /// the recorded intent) and recorded, then the flag is changed. A flag that cannot
-    /// be read or changed stops the release (exit 1) with Unleash's answer.
+    /// be read or changed stops the release (exit 1) with Unleash's answer; so does a
+    /// kill switch pulled on this visit, and a flag someone changed since the release's
+    /// last step on it (nothing is changed then).
     pub(super) async fn flag_step(
         &self,
         env_name: &str,
@@ -60,6 +69,14 @@ impl Runner<'_> {
         scope: &Scope<'_>,
     ) -> anyhow::Result<()> {
         let action = flag.action();
+        if let Some(pulled) = &run.kill_switch {
+            return self.flag_refused(
+                env_name,
+                index,
+                &action,
+                kill_switch(self.release(), env_name, pulled, flag),
+            );
+        }
         let unleash = match self.unleash(scope, flag) {
             Ok(u) => u,
             Err(e) => return self.step_failed((env_name, None), index, &action, e),
@@ -78,6 +95,13 @@ impl Runner<'_> {
                     );
                 }
             };
+            if let Some(left) = run.flag_states.get(&flag.name)
+                && let Ok(left) = serde_json::from_value::<FlagState>(left.clone())
+                && left != before
+            {
+                let refusal = drifted(self.release(), env_name, &flag.name, &left, &before);
+                return self.flag_refused(env_name, index, &action, refusal);
+            }
             self.record_event(
                 Some(env_name),
                 EventKind::Intent {
@@ -99,18 +123,114 @@ impl Runner<'_> {
             stickiness: flag.stickiness.clone(),
             group_id: flag.group_id.clone(),
         };
-        match unleash.apply(&flag.name, &change).await {
-            Ok(after) => self.record_event(
-                Some(env_name),
-                EventKind::StepDone {
-                    step: index,
-                    action,
-                    detail: json!({ "flag": flag.name, "after": after, "state": after.summary() }),
-                    ms: t0.elapsed().as_millis() as u64,
-                },
-            ),
-            Err(e) => self.step_failed((env_name, None), index, &action, StepError::provider(e.0)),
+        let after = match unleash.apply(&flag.name, &change).await {
+            Ok(after) => after,
+            Err(e) => {
+                return self.step_failed(
+                    (env_name, None),
+                    index,
+                    &action,
+                    StepError::provider(e.0),
+                );
+            }
+        };
+        if let Some(pulled) = self
+            .pulled_meanwhile(env_name, &unleash, &flag.name)
+            .await?
+        {
+            return self.flag_refused(
+                env_name,
+                index,
+                &action,
+                kill_switch(self.release(), env_name, &pulled, flag),
+            );
         }
+        self.record_event(
+            Some(env_name),
+            EventKind::StepDone {
+                step: index,
+                action,
+                detail: json!({ "flag": flag.name, "after": after, "state": after.summary() }),
+                ms: t0.elapsed().as_millis() as u64,
+            },
+        )
+    }
+
+    /// A kill switch (or a rollback) that put flag `name` back while a step was changing
+    /// it did so from under the step: the flag is put back again, as that left it, and
+    /// what pulled it is returned.
+    async fn pulled_meanwhile(
+        &self,
+        env_name: &str,
+        unleash: &Unleash<'_>,
+        name: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let now = self.recorded_run(env_name)?;
+        let pulled = (now.kill_switch.clone()).or_else(|| {
+            now.rolling_back
+                .then(|| "a rollback put the flags back".to_string())
+        });
+        let (Some(pulled), Some(left)) = (pulled, now.flag_states.get(name)) else {
+            return Ok(None);
+        };
+        if let Ok(left) = serde_json::from_value::<FlagState>(left.clone())
+            && let Err(e) = unleash.restore(name, &left).await
+        {
+            self.printer.warn(&self.secrets.mask(&e.0));
+        }
+        Ok(Some(pulled))
+    }
+
+    /// The state of the flag step `flag` switches in `env_name`, read now and recorded
+    /// nowhere (`relctl check`): what a flag step would meet first (the token, the flag,
+    /// the environment), or why it would stop.
+    pub async fn flag_now(&self, env_name: &str, flag: &FlagStep) -> Result<FlagState, String> {
+        let own = self.own_deployable();
+        let scope = self.scope(env_name, &own, None, 0, 0, None);
+        let unleash = self.unleash(&scope, flag).map_err(|e| e.message)?;
+        unleash
+            .read(&flag.name)
+            .await
+            .map_err(|e| self.secrets.mask(&e.0))
+    }
+
+    /// The release's run in `env_name` as the record holds it now.
+    fn recorded_run(&self, env_name: &str) -> anyhow::Result<EnvRun> {
+        let snapshot = self.store.snapshot()?;
+        let file = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
+        Ok(crate::engine::fold(file.as_ref()).env(env_name))
+    }
+
+    /// Stops the release at a flag step it will not run: recorded as the step's failure
+    /// (the lock is kept, as for any failed step), exit 1 with what to do.
+    fn flag_refused(
+        &self,
+        env_name: &str,
+        index: usize,
+        action: &str,
+        (why, hint): (String, String),
+    ) -> anyhow::Result<()> {
+        let why = self.secrets.mask(&why);
+        self.record_step(
+            env_name,
+            None,
+            EventKind::StepFailed {
+                step: index,
+                action: action.to_string(),
+                error: why.clone(),
+                gate: false,
+            },
+        )?;
+        Err(crate::error::Error::new(
+            crate::error::Exit::Failed,
+            format!(
+                "{} stopped in {env_name} at step {} ({action}): {why}",
+                self.release(),
+                index + 1
+            ),
+        )
+        .with_hint(hint)
+        .into())
     }
 
     /// `relctl rollback --flags-only`: puts back the flags this release changed in
@@ -127,7 +247,7 @@ impl Runner<'_> {
         let file = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
         drop(snapshot);
         let run = crate::engine::fold(file.as_ref()).env(env_name);
-        let outcomes = self.restore_flags(env_name, &run, false).await?;
+        let outcomes = self.restore_flags(env_name, &run).await?;
         if outcomes.is_empty() {
             return Ok(None);
         }
@@ -157,27 +277,29 @@ impl Runner<'_> {
 
     /// Puts back every flag the release's steps in `env_name` changed (those not put
     /// back yet), each to its state before the first of them, and records each step
-    /// undone; with `skip`, records them skipped. Each flag, and why it could not be
-    /// put back if it could not.
+    /// undone with the state found just before (a flag someone changed by hand since
+    /// is put back all the same, with a warning naming it). Never skipped: a flag left
+    /// on by a rollback is out of every later command's reach. Each flag, and why it
+    /// could not be put back if it could not.
     pub(super) async fn restore_flags(
         &self,
         env_name: &str,
         run: &EnvRun,
-        skip: bool,
     ) -> anyhow::Result<Vec<(String, Option<String>)>> {
         let env = self
             .plan
             .environment(env_name)
             .context("the plan lost an environment")?;
-        // Flag → its steps to undo, the first one's state before (what goes back).
-        let mut flags: BTreeMap<&str, (Vec<usize>, &FlagStep, &serde_json::Value)> =
-            BTreeMap::new();
+        // Flag → its steps to undo, the first one's state before (what goes back). A
+        // plan changed since names the flag's provider no more: its only one is used.
+        let mut flags: BTreeMap<&str, (Vec<usize>, FlagStep, &serde_json::Value)> = BTreeMap::new();
         for (index, (name, before)) in &run.flags_before {
             if run.undone.contains(index) {
                 continue;
             }
-            let Some(StepKind::Flag(step)) = env.steps.get(*index).map(|s| &s.kind) else {
-                continue;
+            let step = match env.steps.get(*index).map(|s| &s.kind) {
+                Some(StepKind::Flag(step)) if step.name == *name => step.clone(),
+                _ => FlagStep::named(name),
             };
             flags
                 .entry(name.as_str())
@@ -188,35 +310,81 @@ impl Runner<'_> {
         let own = self.own_deployable();
         let mut restored = Vec::new();
         for (name, (indices, step, before)) in flags {
-            let error = if skip {
-                None
-            } else {
-                let scope = self.scope(env_name, &own, run.baseline.as_ref(), indices[0], 0, None);
-                let result = match self.unleash(&scope, step) {
-                    Ok(unleash) => match serde_json::from_value::<FlagState>(before.clone()) {
-                        Ok(state) => unleash.restore(name, &state).await.map_err(|e| e.0),
-                        Err(e) => Err(format!(
-                            "flag `{name}`: the state recorded before the release cannot be read: {e}"
-                        )),
-                    },
-                    Err(e) => Err(e.message),
-                };
-                result.err().map(|e| self.secrets.mask(&e))
+            let scope = self.scope(env_name, &own, run.baseline.as_ref(), indices[0], 0, None);
+            let result = match self.unleash(&scope, &step) {
+                Ok(unleash) => match serde_json::from_value::<FlagState>(before.clone()) {
+                    Ok(state) => unleash.restore(name, &state).await.map_err(|e| e.0),
+                    Err(e) => Err(format!(
+                        "flag `{name}`: the state recorded before the release cannot be read: {e}"
+                    )),
+                },
+                Err(e) => Err(e.message),
             };
-            if !skip {
-                restored.push((name.to_string(), error.clone()));
+            let (found, error) = match result {
+                Ok(found) => (found, None),
+                Err(e) => (None, Some(self.secrets.mask(&e))),
+            };
+            let left = run
+                .flag_states
+                .get(name)
+                .and_then(|v| serde_json::from_value::<FlagState>(v.clone()).ok());
+            if let (Some(found), Some(left)) = (&found, &left)
+                && found != left
+            {
+                self.printer.warn(&format!(
+                    "flag `{name}` in {env_name} was changed by hand since {} left it ({}); put back as it was before the release all the same",
+                    self.release(),
+                    left.change_to(found)
+                ));
             }
+            restored.push((name.to_string(), error.clone()));
+            let found = found.map(|f| json!(f));
             for index in indices.into_iter().rev() {
                 self.record_event(
                     Some(env_name),
                     EventKind::Undone {
                         step: index,
                         error: error.clone(),
-                        skipped: skip,
+                        skipped: false,
+                        found: found.clone(),
                     },
                 )?;
             }
         }
         Ok(restored)
     }
+}
+
+/// Why a flag step does not run after the kill switch, and what to do instead.
+fn kill_switch(release: &str, env_name: &str, pulled: &str, flag: &FlagStep) -> (String, String) {
+    (
+        format!(
+            "{pulled}; flag `{}` stays as it left it, and no later flag step of this release turns a flag on again",
+            flag.name
+        ),
+        format!(
+            "`relctl rollback --env {env_name}` takes the code back too, `relctl abort {release}` ends the release; to expose the flags again on purpose, end it and promote it again with `--force --reason TEXT`"
+        ),
+    )
+}
+
+/// Why a flag step does not change a flag someone changed since the release's last step
+/// on it, and what to do.
+fn drifted(
+    release: &str,
+    env_name: &str,
+    name: &str,
+    left: &FlagState,
+    now: &FlagState,
+) -> (String, String) {
+    (
+        format!(
+            "flag `{name}` was changed outside this release: its last step left it {}; relctl changed nothing",
+            left.change_to(now)
+        ),
+        format!(
+            "to go on with the ramp, put the flag back as the release left it ({}) and run `relctl resume {release}`; to keep the change, `relctl abort {release}` or `relctl rollback --env {env_name}` (they put the flag back as it was before the release)",
+            left.summary()
+        ),
+    )
 }

@@ -225,9 +225,10 @@ impl Runner<'_> {
         .into())
     }
 
-    /// Puts back the flags the release changed (first: the fastest lever), then runs
-    /// the `undo` of every completed `http`/`exec` step of `run` not undone yet, in
-    /// reverse order, each recorded; with `skip`, records each as skipped instead.
+    /// Puts back the flags the release changed (first: the fastest lever; even with
+    /// `skip`), then runs the `undo` of every completed `http`/`exec` step of `run` not
+    /// undone yet, in reverse order, each recorded; with `skip`, records each as
+    /// skipped instead.
     pub(super) async fn undo(
         &self,
         env_name: &str,
@@ -235,7 +236,7 @@ impl Runner<'_> {
         skip: bool,
         place: Option<&Target>,
     ) -> anyhow::Result<()> {
-        self.restore_flags(env_name, run, skip).await?;
+        self.restore_flags(env_name, run).await?;
         let env = self
             .plan
             .environment(env_name)
@@ -281,6 +282,7 @@ impl Runner<'_> {
                     step: index,
                     error,
                     skipped: skip,
+                    found: None,
                 },
             )?;
         }

@@ -110,6 +110,15 @@ impl Unleash {
         );
     }
 
+    /// Archives `flag`, as a person would when it is done with.
+    pub fn archive(&self, flag: &str) {
+        self.admin_call(
+            reqwest::Method::DELETE,
+            &format!("/api/admin/projects/{PROJECT}/features/{flag}"),
+            None,
+        );
+    }
+
     /// Turns `flag` on or off in `ENVIRONMENT`.
     pub fn switch(&self, flag: &str, on: bool) {
         let what = if on { "on" } else { "off" };
