@@ -148,7 +148,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             env,
             &to,
             &file,
-            (preempted, args.no_undo),
+            (preempted, args.no_undo, args.to.is_some()),
             args.target.as_deref(),
             &reason,
         ));

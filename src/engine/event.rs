@@ -392,6 +392,10 @@ pub struct EnvFile {
     pub previous: Vec<Live>,
     #[serde(default)]
     pub lock: Option<Lock>,
+    /// What each target runs and ran before, in an environment with targets (absent in
+    /// files written before it was recorded; src/format/targets.rs reads both).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub targets: crate::format::targets::Targets,
     /// Releases that may not come back here without `--force`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<String>,

@@ -128,7 +128,15 @@ impl Runner<'_> {
             }
             return Ok(Ended::Failed(e));
         }
-        self.record_step(&env.name, Some(&target.name), EventKind::Live)?;
+        let all: Vec<&str> = env.targets.iter().map(|t| t.name.as_str()).collect();
+        self.record_in(
+            (Some(&env.name), Some(&target.name)),
+            EventKind::Live,
+            &mut |f| {
+                crate::format::targets::runs(f, &all, &target.name, self.release());
+                Ok(())
+            },
+        )?;
         Ok(Ended::Live)
     }
 }
@@ -161,6 +169,7 @@ impl Runner<'_> {
         );
         let back = super::targets::Back {
             to: run.baseline.as_ref().filter(|_| env.rollback_on_failure),
+            chosen: false,
             reason: "the target failed (on_target_failure: continue)",
             skip_undo: false,
             every: false,

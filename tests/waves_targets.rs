@@ -1,0 +1,154 @@
+//! Targets whose releases differ: what each target runs is recorded, so a rollback
+//! takes each back to what it ran itself, status shows each one's own release, and a
+//! target added or removed in the plan is said so; what `relctl plan` shows of a
+//! target's own provider and templates.
+
+use crate::common::setup::{HEX, OLD, Setup, artifact, release};
+use crate::waves::{deployed, failing_in_wave_two, plan_then, production};
+
+/// A third release, after OLD and HEX.
+const NEW: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+
+/// The words of `status --targets`' line for `target`.
+fn status_line(setup: &Setup, target: &str) -> Vec<String> {
+    let table = setup.relctl(&["status", "--targets"]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    table
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(target))
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// OLD live on six targets; HEX live but for t03 (left on OLD by `continue`); NEW, the
+/// release promoted next, is to fail on `fails`.
+fn t03_left_on_old(fails: Option<&str>) -> Setup {
+    let setup = failing_in_wave_two("continue", "");
+    assert_eq!(setup.promote(HEX, &[]).code, 0);
+    assert_eq!(
+        setup.platform.running("production.t03"),
+        Some((artifact(OLD), 100))
+    );
+    if let Some(target) = fails {
+        setup.platform.fail_next_deploy_to(target, 500);
+    }
+    setup
+}
+
+#[test]
+fn a_rollback_of_the_environment_takes_each_target_back_to_what_it_ran_itself() {
+    let setup = t03_left_on_old(None);
+    assert_eq!(setup.promote(NEW, &[]).code, 0);
+    let run = setup.relctl(&["rollback", "--env", "production", "--reason", "5xx"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // t03 never ran HEX (it failed there): it goes back to OLD, the others to HEX.
+    assert_eq!(
+        deployed(&setup, &artifact(HEX))
+            .iter()
+            .filter(|t| *t == "t03")
+            .count(),
+        1
+    );
+    for (t, hex) in [("t01", HEX), ("t03", OLD), ("t06", HEX)] {
+        assert_eq!(
+            setup.platform.running(&format!("production.{t}")),
+            Some((artifact(hex), 100)),
+            "{t}"
+        );
+    }
+    assert_eq!(
+        status_line(&setup, "t03"),
+        ["production", "t03", "2", &release(OLD), "not", "live"]
+    );
+    assert_eq!(
+        status_line(&setup, "t01"),
+        ["production", "t01", "1", &release(HEX), "live"]
+    );
+    let file = production(&setup);
+    assert!(file.contains("targets_not_live:\n- t03"), "{file}");
+}
+
+#[test]
+fn an_automatic_rollback_takes_each_target_that_received_the_release_back_to_its_own() {
+    let setup = t03_left_on_old(Some("production.t04"));
+    setup.env.write(
+        "release.yaml",
+        plan_then(
+            &setup.platform,
+            6,
+            2,
+            2,
+            "    on_target_failure: rollback\n",
+            "",
+        ),
+    );
+    let run = setup.promote(NEW, &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    for (t, hex) in [
+        ("t01", HEX),
+        ("t03", OLD),
+        ("t04", HEX),
+        ("t05", HEX),
+        ("t06", HEX),
+    ] {
+        assert_eq!(
+            setup.platform.running(&format!("production.{t}")),
+            Some((artifact(hex), 100)),
+            "{t}"
+        );
+    }
+    // HEX, which failed on t03, was never sent there again; wave 3 was not touched.
+    assert_eq!(
+        deployed(&setup, &artifact(HEX))
+            .iter()
+            .filter(|t| *t == "t03")
+            .count(),
+        1
+    );
+    let new = deployed(&setup, &artifact(NEW));
+    assert!(new.contains(&"t03".to_string()), "{new:?}");
+    assert!(!new.contains(&"t05".to_string()), "{new:?}");
+    assert_eq!(
+        deployed(&setup, &artifact(HEX))
+            .iter()
+            .filter(|t| *t == "t06")
+            .count(),
+        1
+    );
+    assert_eq!(
+        status_line(&setup, "t03"),
+        ["production", "t03", "2", &release(OLD), "not", "live"]
+    );
+}
+
+#[test]
+fn an_environment_file_without_targets_reads_as_before() {
+    let setup = t03_left_on_old(None);
+    // As a file written before each target's release was recorded.
+    let path = "apps/checkout/environments/production.yaml";
+    setup.edit_record(path, |text| {
+        let start = text.find("targets:\n").expect("targets recorded");
+        let end = text[start..]
+            .find("\nrejected:")
+            .or_else(|| text[start..].find("\ntargets_not_live:"))
+            .expect("a key after targets")
+            + start
+            + 1;
+        format!("{}{}", &text[..start], &text[end..])
+    });
+    assert_eq!(
+        status_line(&setup, "t03"),
+        ["production", "t03", "2", &release(OLD), "not", "live"]
+    );
+    assert_eq!(
+        status_line(&setup, "t02"),
+        ["production", "t02", "1", &release(HEX), "live"]
+    );
+    let run = setup.relctl(&["rollback", "--env", "production", "--target", "t02"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        setup.platform.running("production.t02"),
+        Some((artifact(OLD), 100))
+    );
+}
