@@ -152,3 +152,50 @@ fn an_environment_file_without_targets_reads_as_before() {
         Some((artifact(OLD), 100))
     );
 }
+
+#[test]
+fn rolling_back_a_target_already_back_says_there_is_nothing_to_do() {
+    let setup = t03_left_on_old(None);
+    let first = setup.relctl(&["rollback", "--env", "production", "--target", "t02"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let calls = setup.platform.requests().len();
+    let events = setup.events(HEX).len();
+    for target in ["t02", "t03"] {
+        let again = setup.relctl(&["rollback", "--env", "production", "--target", target]);
+        assert_eq!(again.code, 0, "{}", again.stderr);
+        let said = format!("{}{}", again.stdout, again.stderr);
+        assert!(said.contains("nothing to roll back"), "{said}");
+        assert!(said.contains(&release(OLD)), "{said}");
+    }
+    assert_eq!(setup.platform.requests().len(), calls, "no call");
+    assert_eq!(setup.events(HEX).len(), events, "no event recorded");
+}
+
+#[test]
+fn rolling_back_a_stopped_release_leaves_the_targets_it_never_reached() {
+    let setup = failing_in_wave_two("stop", "");
+    assert_eq!(setup.promote(HEX, &[]).code, 1);
+    let before = deployed(&setup, &artifact(OLD)).len();
+    let run = setup.relctl(&["rollback", "--env", "production", "--reason", "stuck"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut back: Vec<String> = deployed(&setup, &artifact(OLD))
+        .into_iter()
+        .skip(before)
+        .collect();
+    back.sort();
+    // Wave 3 (t05, t06) never received it: no call goes there.
+    assert_eq!(back, ["t01", "t02", "t03", "t04"]);
+    for t in ["t01", "t05"] {
+        assert_eq!(
+            setup.platform.running(&format!("production.{t}")),
+            Some((artifact(OLD), 100)),
+            "{t}"
+        );
+    }
+    let status = setup.relctl(&["status"]);
+    assert!(
+        status.stdout.contains("6/6 targets live"),
+        "{}",
+        status.stdout
+    );
+}

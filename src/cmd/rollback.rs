@@ -143,6 +143,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 }
             };
         drop(snapshot);
+        if let Some(target) = &args.target
+            && let Some(runs) = not_running(&file, target, &header.release)
+        {
+            nothing_to_do(ctx, env, target, &header.release, runs.as_deref())?;
+            return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+        }
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         let result = rt.block_on(runner.rollback_env(
             env,
@@ -570,6 +576,35 @@ fn done(ctx: &Context, env: &str, live: &Live, note: &RollbackNote) -> anyhow::R
     ));
     ctx.printer.status(&format!(
         "hint: to go further back, name the release: relctl rollback --env {env} --to RELEASE"
+    ));
+    Ok(())
+}
+
+/// What `target` runs (`Some(None)`: nothing relctl deployed) when that is not
+/// `release`, the one a rollback would take it back from; `None` when it runs it.
+fn not_running(file: &EnvFile, target: &str, release: &str) -> Option<Option<String>> {
+    let runs = format::targets::of(file, target).release;
+    (runs.as_deref() != Some(release)).then_some(runs)
+}
+
+/// The target does not run the release a rollback would take it back from (it was
+/// rolled back alone already, or left behind): say so, deploy and record nothing.
+fn nothing_to_do(
+    ctx: &Context,
+    env: &str,
+    target: &str,
+    release: &str,
+    runs: Option<&str>,
+) -> anyhow::Result<()> {
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(&json!({
+            "summary": true, "outcome": "nothing_to_do", "exit": 0, "env": env,
+            "target": target, "release": runs, "from": release,
+        }));
+    }
+    let runs = runs.map_or("nothing relctl deployed".to_string(), |r| r.to_string());
+    ctx.printer.status(&format!(
+        "{env}/{target} runs {runs}, not {release}: nothing to roll back; nothing deployed"
     ));
     Ok(())
 }
