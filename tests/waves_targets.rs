@@ -3,6 +3,7 @@
 //! target added or removed in the plan is said so; what `relctl plan` shows of a
 //! target's own provider and templates.
 
+use crate::common::platform::Platform;
 use crate::common::setup::{HEX, OLD, Setup, artifact, release};
 use crate::waves::{deployed, failing_in_wave_two, plan_then, production};
 
@@ -198,4 +199,99 @@ fn rolling_back_a_stopped_release_leaves_the_targets_it_never_reached() {
         "{}",
         status.stdout
     );
+}
+
+/// `production` with three targets: `eu` on the environment's provider, `us` on its own
+/// HTTP provider, `ex` on its own command; `cluster` is the var each target's calls
+/// name, `us_vars` what `us` defines.
+fn own_providers(platform: &Platform, us_vars: &str) -> String {
+    format!(
+        r#"version: 1
+app: checkout
+artifact: {{ name: ghcr.io/acme/checkout }}
+providers:
+  deploy:
+    regional:
+      type: http
+      request:
+        method: POST
+        url: "{url}/deploy/{{{{ target.vars.cluster }}}}"
+        body: {{ image: "{{{{ artifact.ref }}}}" }}
+    legacy:
+      type: http
+      request:
+        method: PUT
+        url: "{url}/legacy/{{{{ target.vars.cluster }}}}"
+        body: {{ image: "{{{{ artifact.ref }}}}" }}
+    shell:
+      type: exec
+      command: ["echo", "deploying", "{{{{ target.vars.cluster }}}}"]
+      timeout: 10s
+environments:
+  - name: production
+    deploy: regional
+    targets:
+      - {{ name: eu, vars: {{ cluster: c-eu }} }}
+      - {{ name: us, vars: {us_vars}, deploy: legacy }}
+      - {{ name: ex, vars: {{ cluster: c-ex }}, deploy: shell }}
+    waves:
+      - {{ targets: [eu, us, ex] }}
+"#,
+        url = platform.url()
+    )
+}
+
+#[test]
+fn plan_shows_each_targets_own_deploy_provider() {
+    let setup = Setup::with_plan(|p| own_providers(p, "{ cluster: c-us }"));
+    let run = setup.relctl(&["plan", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = |target: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.contains(&format!("production/{target} step 1 deploy")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("eu").contains("POST") && line("eu").contains("/deploy/c-eu"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        line("us").contains("PUT") && line("us").contains("/legacy/c-us"),
+        "{}",
+        run.stdout
+    );
+    assert!(line("ex").contains("echo deploying c-ex"), "{}", run.stdout);
+    assert!(!line("ex").contains("POST"), "{}", run.stdout);
+}
+
+#[test]
+fn plan_refuses_a_targets_template_it_cannot_render_naming_the_name() {
+    let setup = Setup::with_plan(|p| own_providers(p, "{ region: us-1 }"));
+    let run = setup.relctl(&["plan", "--artifact", &artifact(HEX)]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("production/us"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`target.vars.cluster`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn validate_refuses_a_template_in_a_targets_vars() {
+    let setup = Setup::with_plan(|p| own_providers(p, "{ cluster: \"{{ secret.PW }}\" }"));
+    let run = setup.relctl(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("release.yaml:27:38"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`vars.cluster` of target `us`"),
+        "{}",
+        run.stderr
+    );
+    let promote = setup.promote(HEX, &[]);
+    assert_eq!(promote.code, 2, "{}", promote.stderr);
+    assert!(setup.platform.requests().is_empty());
 }

@@ -10,6 +10,7 @@ use crate::artifact::Artifact;
 use crate::engine::{
     self, Decision, EnvFile, Event, EventKind, Live, ReleaseFile, ReleaseState, Rule, decide,
 };
+use crate::error::Error;
 use crate::format;
 use crate::plan::{Approval, Environment, Plan, StepKind, Target, template};
 use crate::providers::Secrets;
@@ -66,15 +67,38 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         crate::clock::now(),
     );
     if ctx.printer.mode() == OutputMode::Json {
-        return ctx
-            .printer
-            .json(&json!({ "release": id, "actions": actions }));
+        ctx.printer
+            .json(&json!({ "release": id, "actions": actions }))?;
+    } else {
+        let mut text = format!("plan for {id} ({}):\n", artifact);
+        for a in &actions {
+            text.push_str(&format!("  {}\n", line(a)));
+        }
+        ctx.printer.data(&text)?;
     }
-    let mut text = format!("plan for {id} ({}):\n", artifact);
-    for a in &actions {
-        text.push_str(&format!("  {}\n", line(a)));
-    }
-    ctx.printer.data(&text)
+    unprepared(&actions)
+}
+
+/// A step that cannot be prepared (a template naming what a target or the plan does not
+/// define) is exit 2 after the plan is shown: promote would fail there.
+fn unprepared(actions: &[Value]) -> anyhow::Result<()> {
+    let Some((a, error)) = actions
+        .iter()
+        .find_map(|a| a["request"]["error"].as_str().map(|e| (a, e)))
+    else {
+        return Ok(());
+    };
+    let place = match a["target"].as_str() {
+        Some(target) => format!("{}/{target}", a["env"].as_str().unwrap_or_default()),
+        None => a["env"].as_str().unwrap_or_default().to_string(),
+    };
+    Err(Error::usage(format!(
+        "{place} step {} {}: {error}",
+        a["step"],
+        a["action"].as_str().unwrap_or_default()
+    ))
+    .with_hint("promote would fail at this step: define the name (a target's own `vars`, the plan's `vars`) or correct the template")
+    .into())
 }
 
 /// What the record says about the release and the environments.
@@ -426,7 +450,7 @@ fn step_request(
         }
         // Deploy, pause, http and exec: prepared as promote prepares them.
         _ => {
-            let provider = plan.deploy_providers.get(&env.deploy.raw);
+            let provider = plan.deploy_providers.get(&env.deploy_of(scope.place).raw);
             prepared(steps::prepare(scope, env, index, provider, visit)?, scope)
         }
     })
