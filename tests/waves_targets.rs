@@ -295,3 +295,92 @@ fn validate_refuses_a_template_in_a_targets_vars() {
     assert_eq!(promote.code, 2, "{}", promote.stderr);
     assert!(setup.platform.requests().is_empty());
 }
+
+/// The six-target plan under `policy` without `t03` (`drop`), or with a `t07` in a wave
+/// of its own (`add`).
+fn changed_plan(setup: &Setup, policy: &str, drop: bool, add: bool) {
+    let extra = format!("    on_target_failure: {policy}\n");
+    let mut text = plan_then(&setup.platform, 6, 2, 2, &extra, "");
+    if drop {
+        text = text
+            .replace("      - { name: t03, vars: { region: r-t03 } }\n", "")
+            .replace("[t03, t04]", "[t04]");
+    }
+    if add {
+        text = text
+            .replace(
+                "    waves:\n",
+                "      - { name: t07, vars: { region: r-t07 } }\n    waves:\n",
+            )
+            .replace(
+                "      - { targets: [t05, t06], parallel: 2 }\n",
+                "      - { targets: [t05, t06], parallel: 2 }\n      - { targets: [t07] }\n",
+            );
+        assert!(text.contains("[t07]"), "{text}");
+    }
+    setup.env.write("release.yaml", text);
+}
+
+#[test]
+fn a_target_removed_from_the_plan_during_a_release_is_said_and_recorded() {
+    let setup = failing_in_wave_two("stop", "");
+    assert_eq!(setup.promote(HEX, &[]).code, 1);
+    changed_plan(&setup, "stop", true, false);
+    let run = setup.relctl(&["resume", &release(HEX)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("production/t03 is no longer in the plan"),
+        "{}",
+        run.stderr
+    );
+    assert!(setup.events(HEX).contains(&"target_dropped".to_string()));
+    let status = setup.relctl(&["status"]);
+    assert!(
+        status.stdout.contains("5/5 targets live"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        !production(&setup).contains("t03"),
+        "{}",
+        production(&setup)
+    );
+}
+
+#[test]
+fn a_target_added_after_the_release_went_live_is_not_live_until_promoted_again() {
+    let setup = failing_in_wave_two("rollback", "");
+    changed_plan(&setup, "rollback", false, true);
+    assert_eq!(
+        status_line(&setup, "t07"),
+        ["production", "t07", "4", "-", "not", "live"]
+    );
+    let status = setup.relctl(&["status"]);
+    assert!(
+        status.stdout.contains("6/7 targets live"),
+        "{}",
+        status.stdout
+    );
+    let before = setup.platform.requests().len();
+    let run = setup.promote(OLD, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let calls: Vec<String> = setup.platform.requests()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(calls, ["/deploy/production.t07"], "only the target added");
+    let status = setup.relctl(&["status"]);
+    assert!(
+        status.stdout.contains("7/7 targets live"),
+        "{}",
+        status.stdout
+    );
+    let again = setup.promote(OLD, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        setup.platform.requests().len(),
+        before + 1,
+        "nothing more to do"
+    );
+}

@@ -219,6 +219,11 @@ pub enum EventKind {
         /// From the command's start to the last flag put back.
         ms: u64,
     },
+    /// With `target`: a target the release acted on was removed from the plan before
+    /// the environment went live; it went live without it.
+    TargetDropped {
+        reason: String,
+    },
     /// A notify hook could not be told about an event: a warning, never a failure.
     NotifyFailed {
         /// The hook's URL, masked.
@@ -326,6 +331,7 @@ impl EventKind {
             EventKind::NotifyFailed { hook, error } => {
                 format!("notifying {hook} failed: {error}")
             }
+            EventKind::TargetDropped { reason } => format!("target dropped: {reason}"),
         }
     }
 
@@ -356,6 +362,7 @@ impl EventKind {
             EventKind::Unlocked { .. } => "unlocked",
             EventKind::FlagsRestored { .. } => "flags_restored",
             EventKind::NotifyFailed { .. } => "notify_failed",
+            EventKind::TargetDropped { .. } => "target_dropped",
         }
     }
 }

@@ -162,6 +162,11 @@ fn apply(state: &mut ReleaseState, event: &Event) {
     state.interrupted = matches!(event.kind, EventKind::Interrupted { .. });
     let Some(env) = &event.env else { return };
     let mut run = state.envs.entry(env.clone()).or_default();
+    if let (EventKind::TargetDropped { .. }, Some(target)) = (&event.kind, &event.target) {
+        // No longer the environment's: its events say nothing of the release there.
+        run.targets.remove(target);
+        return;
+    }
     if let Some(target) = &event.target {
         run = run.targets.entry(target.clone()).or_default();
     }
@@ -270,6 +275,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         | EventKind::Overridden { .. }
         | EventKind::BudgetChecked { .. }
         | EventKind::FlagsRestored { .. }
+        | EventKind::TargetDropped { .. }
         | EventKind::NotifyFailed { .. } => {}
     }
 }

@@ -211,7 +211,10 @@ impl Runner<'_> {
                 if format::targets::recorded(f) {
                     f.targets_not_live = not_live(f, env);
                 }
+                // A visit for targets added since leaves the release live where it was.
+                let live_here = f.live.as_ref().is_some_and(|l| l.release == release);
                 match &to {
+                    _ if live_here => {}
                     Some(to) => rejected_here(f, &release, to, &by, reason),
                     None if !f.rejected.contains(&release) => f.rejected.push(release.clone()),
                     None => {}

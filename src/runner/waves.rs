@@ -47,11 +47,16 @@ impl Runner<'_> {
                 tokio::time::sleep(left).await;
             }
         }
+        let snapshot = self.store.snapshot()?;
+        let file = crate::format::read_env(&snapshot, &self.header.app, env_name)?;
+        drop(snapshot);
+        // A target that runs the release already (this visit is for one added since).
         let targets: Vec<&Target> = spec
             .targets
             .iter()
             .filter_map(|name| env.target(&name.raw))
             .filter(|t| target_run(run, t).outcome != Some(Outcome::Live))
+            .filter(|t| !crate::engine::decide::runs_already(&file, &t.name, self.release()))
             .collect();
         self.printer.status(&format!(
             "{env_name}: wave {}/{}: {} ({} at a time)",
