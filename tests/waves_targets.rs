@@ -362,6 +362,18 @@ fn a_target_added_after_the_release_went_live_is_not_live_until_promoted_again()
         "{}",
         status.stdout
     );
+    let plan = setup.relctl(&["plan", "--artifact", &artifact(OLD)]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains("production/t07 step 1 deploy"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("production/t01 step"),
+        "{}",
+        plan.stdout
+    );
     let before = setup.platform.requests().len();
     let run = setup.promote(OLD, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);

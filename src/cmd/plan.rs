@@ -309,13 +309,23 @@ impl Walk<'_> {
         let Some(spec) = env.waves.get(wave) else {
             return false;
         };
-        let names: Vec<&str> = spec.targets.iter().map(|t| t.raw.as_str()).collect();
+        // A target that runs the release already (a visit for one added since) is
+        // left alone, as promote leaves it.
+        let file = self.envs.get(env_name).cloned().unwrap_or_default();
+        let release = self.target.release.clone();
+        let targets: Vec<&Target> = spec
+            .targets
+            .iter()
+            .filter_map(|t| env.target(&t.raw))
+            .filter(|t| !crate::engine::decide::runs_already(&file, &t.name, &release))
+            .collect();
+        let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
         let mut shown = json!({ "env": env_name, "action": "wave", "wave": wave + 1, "waves": env.waves.len(), "targets": names, "parallel": spec.parallel });
         if let Some(soak) = spec.soak {
             shown["soak"] = json!(crate::duration::format(soak));
         }
         self.show(shown);
-        for target in spec.targets.iter().filter_map(|t| env.target(&t.raw)) {
+        for target in targets {
             for index in 0..env.steps.len() {
                 if !self.step(env_name, index, Some(target)) {
                     return false;

@@ -377,6 +377,11 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
                     let own = run.targets.get(&t.name);
                     match target_state(own) {
                         "live" => (Some(holding.to_string()), "live"),
+                        // Live on a visit before this one (this visit is for a target
+                        // added since).
+                        "waiting" if ran(&t.name).as_deref() == Some(*holding) => {
+                            (Some(holding.to_string()), "live")
+                        }
                         state => (ran(&t.name), state),
                     }
                 }
