@@ -396,3 +396,31 @@ fn a_target_added_after_the_release_went_live_is_not_live_until_promoted_again()
         "nothing more to do"
     );
 }
+
+#[test]
+fn a_rollback_of_one_target_takes_it_back_to_what_it_ran_and_says_so() {
+    let setup = t03_left_on_old(None);
+    assert_eq!(setup.promote(NEW, &[]).code, 0);
+    let run = setup.relctl(&["rollback", "--env", "production", "--target", "t03"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "rolled production/t03 back from {} to {}",
+            release(NEW),
+            release(OLD)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        setup.platform.running("production.t03"),
+        Some((artifact(OLD), 100))
+    );
+    assert_eq!(
+        deployed(&setup, &artifact(HEX))
+            .iter()
+            .filter(|t| *t == "t03")
+            .count(),
+        1
+    );
+}
