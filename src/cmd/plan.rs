@@ -317,7 +317,7 @@ impl Walk<'_> {
             .targets
             .iter()
             .filter_map(|t| env.target(&t.raw))
-            .filter(|t| !crate::engine::decide::runs_already(&file, &t.name, &release))
+            .filter(|t| !crate::format::targets::runs_already(&file, &t.name, &release))
             .collect();
         let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
         let mut shown = json!({ "env": env_name, "action": "wave", "wave": wave + 1, "waves": env.waves.len(), "targets": names, "parallel": spec.parallel });

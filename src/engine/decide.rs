@@ -252,7 +252,7 @@ fn wave(env: &Environment, run: &EnvRun, file: &EnvFile, release: &str) -> Decis
             run.targets.get(name).is_some_and(|t| {
                 t.outcome == Some(Outcome::Live)
                     || matches!(t.target_failed, Some((TargetFailure::Continue, _)))
-            }) || runs_already(file, name, release)
+            }) || crate::format::targets::runs_already(file, name, release)
         };
         if wave.targets.iter().all(|t| live(&t.raw)) {
             continue;
@@ -279,13 +279,6 @@ fn wave(env: &Environment, run: &EnvRun, file: &EnvFile, release: &str) -> Decis
     Decision::MarkLive {
         env: env.name.clone(),
     }
-}
-
-/// Whether the environment file says `target` runs `release` (as a target of a visit
-/// before this one).
-pub fn runs_already(file: &EnvFile, target: &str, release: &str) -> bool {
-    crate::format::targets::recorded(file)
-        && crate::format::targets::of(file, target).release.as_deref() == Some(release)
 }
 
 /// Every policy rule that stands between this release and `env_name`, lifted or not.

@@ -59,6 +59,12 @@ pub fn recorded(file: &EnvFile) -> bool {
     !file.targets.is_empty()
 }
 
+/// Whether `file` records that `target` runs `release` (a file without `targets:`
+/// records nothing of the kind: as before, no target counts as running it already).
+pub fn runs_already(file: &EnvFile, target: &str, release: &str) -> bool {
+    recorded(file) && of(file, target).release.as_deref() == Some(release)
+}
+
 /// `target` now runs `release` (its steps are done, or it was taken back to it). The
 /// first entry written into a file without `targets:` writes one for each of `all` (the
 /// environment's targets), as the file said them.

@@ -388,7 +388,7 @@ impl Runner<'_> {
             .iter()
             .filter(|t| {
                 run.targets.get(&t.name).and_then(|t| t.outcome) != Some(engine::Outcome::Live)
-                    && !engine::decide::runs_already(&file, &t.name, self.release())
+                    && !crate::format::targets::runs_already(&file, &t.name, self.release())
             })
             .map(|t| t.name.clone())
             .collect();

@@ -56,7 +56,7 @@ impl Runner<'_> {
             .iter()
             .filter_map(|name| env.target(&name.raw))
             .filter(|t| target_run(run, t).outcome != Some(Outcome::Live))
-            .filter(|t| !crate::engine::decide::runs_already(&file, &t.name, self.release()))
+            .filter(|t| !crate::format::targets::runs_already(&file, &t.name, self.release()))
             .collect();
         self.printer.status(&format!(
             "{env_name}: wave {}/{}: {} ({} at a time)",
