@@ -52,5 +52,6 @@ mod tls;
 mod validate;
 mod walkthrough;
 mod waves;
+mod waves_targets;
 mod windows;
 mod wire;

@@ -11,18 +11,24 @@ use crate::common::platform::Platform;
 use crate::common::setup::{HEX, OLD, Setup, artifact, release};
 
 /// Target names `t01`…`tNN`.
-fn names(count: usize) -> Vec<String> {
+pub(crate) fn names(count: usize) -> Vec<String> {
     (1..=count).map(|i| format!("t{i:02}")).collect()
 }
 
 /// `production` with `count` targets (each with a `region` var) in waves of `size`
 /// targets, `parallel` at a time; `extra` goes at environment level, `after` (whole
 /// environments) after it.
-fn plan(platform: &Platform, count: usize, size: usize, parallel: u32, extra: &str) -> String {
+pub(crate) fn plan(
+    platform: &Platform,
+    count: usize,
+    size: usize,
+    parallel: u32,
+    extra: &str,
+) -> String {
     plan_then(platform, count, size, parallel, extra, "")
 }
 
-fn plan_then(
+pub(crate) fn plan_then(
     platform: &Platform,
     count: usize,
     size: usize,
@@ -77,7 +83,7 @@ environments:
     )
 }
 
-fn deploy_calls(platform: &Platform) -> Vec<crate::common::platform::Request> {
+pub(crate) fn deploy_calls(platform: &Platform) -> Vec<crate::common::platform::Request> {
     platform
         .requests()
         .into_iter()
@@ -273,7 +279,7 @@ fn an_environment_without_targets_is_recorded_as_before() {
 
 /// Six targets in three waves of two, two at a time, under `policy`, with `after`
 /// environments; OLD is live everywhere first.
-fn failing_in_wave_two(policy: &str, after: &str) -> Setup {
+pub(crate) fn failing_in_wave_two(policy: &str, after: &str) -> Setup {
     let extra = format!("    on_target_failure: {policy}\n");
     let setup = Setup::with_plan(|p| plan_then(p, 6, 2, 2, &extra, after));
     let first = setup.promote(OLD, &[]);
@@ -283,7 +289,7 @@ fn failing_in_wave_two(policy: &str, after: &str) -> Setup {
 }
 
 /// The targets deploy calls went to with `image`, in order.
-fn deployed(setup: &Setup, image: &str) -> Vec<String> {
+pub(crate) fn deployed(setup: &Setup, image: &str) -> Vec<String> {
     deploy_calls(&setup.platform)
         .iter()
         .filter(|r| r.body["image"] == image)
@@ -295,7 +301,7 @@ fn deployed(setup: &Setup, image: &str) -> Vec<String> {
         .collect()
 }
 
-fn production(setup: &Setup) -> String {
+pub(crate) fn production(setup: &Setup) -> String {
     setup.record_file("apps/checkout/environments/production.yaml")
 }
 

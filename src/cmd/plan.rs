@@ -10,6 +10,7 @@ use crate::artifact::Artifact;
 use crate::engine::{
     self, Decision, EnvFile, Event, EventKind, Live, ReleaseFile, ReleaseState, Rule, decide,
 };
+use crate::error::Error;
 use crate::format;
 use crate::plan::{Approval, Environment, Plan, StepKind, Target, template};
 use crate::providers::Secrets;
@@ -66,15 +67,38 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         crate::clock::now(),
     );
     if ctx.printer.mode() == OutputMode::Json {
-        return ctx
-            .printer
-            .json(&json!({ "release": id, "actions": actions }));
+        ctx.printer
+            .json(&json!({ "release": id, "actions": actions }))?;
+    } else {
+        let mut text = format!("plan for {id} ({}):\n", artifact);
+        for a in &actions {
+            text.push_str(&format!("  {}\n", line(a)));
+        }
+        ctx.printer.data(&text)?;
     }
-    let mut text = format!("plan for {id} ({}):\n", artifact);
-    for a in &actions {
-        text.push_str(&format!("  {}\n", line(a)));
-    }
-    ctx.printer.data(&text)
+    unprepared(&actions)
+}
+
+/// A step that cannot be prepared (a template naming what a target or the plan does not
+/// define) is exit 2 after the plan is shown: promote would fail there.
+fn unprepared(actions: &[Value]) -> anyhow::Result<()> {
+    let Some((a, error)) = actions
+        .iter()
+        .find_map(|a| a["request"]["error"].as_str().map(|e| (a, e)))
+    else {
+        return Ok(());
+    };
+    let place = match a["target"].as_str() {
+        Some(target) => format!("{}/{target}", a["env"].as_str().unwrap_or_default()),
+        None => a["env"].as_str().unwrap_or_default().to_string(),
+    };
+    Err(Error::usage(format!(
+        "{place} step {} {}: {error}",
+        a["step"],
+        a["action"].as_str().unwrap_or_default()
+    ))
+    .with_hint("promote would fail at this step: define the name (a target's own `vars`, the plan's `vars`) or correct the template")
+    .into())
 }
 
 /// What the record says about the release and the environments.
@@ -285,13 +309,23 @@ impl Walk<'_> {
         let Some(spec) = env.waves.get(wave) else {
             return false;
         };
-        let names: Vec<&str> = spec.targets.iter().map(|t| t.raw.as_str()).collect();
+        // A target that runs the release already (a visit for one added since) is
+        // left alone, as promote leaves it.
+        let file = self.envs.get(env_name).cloned().unwrap_or_default();
+        let release = self.target.release.clone();
+        let targets: Vec<&Target> = spec
+            .targets
+            .iter()
+            .filter_map(|t| env.target(&t.raw))
+            .filter(|t| !crate::format::targets::runs_already(&file, &t.name, &release))
+            .collect();
+        let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
         let mut shown = json!({ "env": env_name, "action": "wave", "wave": wave + 1, "waves": env.waves.len(), "targets": names, "parallel": spec.parallel });
         if let Some(soak) = spec.soak {
             shown["soak"] = json!(crate::duration::format(soak));
         }
         self.show(shown);
-        for target in spec.targets.iter().filter_map(|t| env.target(&t.raw)) {
+        for target in targets {
             for index in 0..env.steps.len() {
                 if !self.step(env_name, index, Some(target)) {
                     return false;
@@ -426,7 +460,7 @@ fn step_request(
         }
         // Deploy, pause, http and exec: prepared as promote prepares them.
         _ => {
-            let provider = plan.deploy_providers.get(&env.deploy.raw);
+            let provider = plan.deploy_providers.get(&env.deploy_of(scope.place).raw);
             prepared(steps::prepare(scope, env, index, provider, visit)?, scope)
         }
     })

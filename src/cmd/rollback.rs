@@ -160,13 +160,26 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
             }
         };
+        if let Some(target) = &args.target
+            && let Some(runs) = not_running(&file, target, &header.release)
+        {
+            nothing_to_do(ctx, env, target, &header.release, runs.as_deref())?;
+            return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+        }
+        // One target goes back to what it ran itself before, unless `--to` says.
+        let to = match &args.target {
+            Some(target) if args.to.is_none() => {
+                own_previous(&snapshot, &plan.app, &file, target)?.unwrap_or(to)
+            }
+            _ => to,
+        };
         drop(snapshot);
         let runner = release::runner(ctx, &plan, store, header.clone(), Options::default())?;
         let result = rt.block_on(runner.rollback_env(
             env,
             &to,
             &file,
-            (preempted, args.no_undo),
+            (preempted, args.no_undo, args.to.is_some()),
             args.target.as_deref(),
             &reason,
         ));
@@ -621,6 +634,50 @@ fn done(ctx: &Context, env: &str, live: &Live, note: &RollbackNote) -> anyhow::R
     ));
     ctx.printer.status(&format!(
         "hint: to go further back, name the release: relctl rollback --env {env} --to RELEASE"
+    ));
+    Ok(())
+}
+
+/// What `target` runs (`Some(None)`: nothing relctl deployed) when that is not
+/// `release`, the one a rollback would take it back from; `None` when it runs it.
+fn not_running(file: &EnvFile, target: &str, release: &str) -> Option<Option<String>> {
+    let runs = format::targets::of(file, target).release;
+    (runs.as_deref() != Some(release)).then_some(runs)
+}
+
+/// What `target` ran before the release it runs, as the environment file records it
+/// (the first not rolled back there); `None` when it records nothing.
+fn own_previous(
+    snapshot: &Snapshot,
+    app: &str,
+    file: &EnvFile,
+    target: &str,
+) -> anyhow::Result<Option<Live>> {
+    let ran = format::targets::of(file, target);
+    let Some(id) = ran.previous.iter().find(|p| !file.rejected.contains(p)) else {
+        return Ok(None);
+    };
+    Ok(format::targets::live_of(snapshot, app, file, id)?.map(|(live, _)| live))
+}
+
+/// The target does not run the release a rollback would take it back from (it was
+/// rolled back alone already, or left behind): say so, deploy and record nothing.
+fn nothing_to_do(
+    ctx: &Context,
+    env: &str,
+    target: &str,
+    release: &str,
+    runs: Option<&str>,
+) -> anyhow::Result<()> {
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(&json!({
+            "summary": true, "outcome": "nothing_to_do", "exit": 0, "env": env,
+            "target": target, "release": runs, "from": release,
+        }));
+    }
+    let runs = runs.map_or("nothing relctl deployed".to_string(), |r| r.to_string());
+    ctx.printer.status(&format!(
+        "{env}/{target} runs {runs}, not {release}: nothing to roll back; nothing deployed"
     ));
     Ok(())
 }

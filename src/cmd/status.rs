@@ -472,11 +472,11 @@ fn holding_of(release: Option<&ReleaseFile>, env: &str, steps: usize) -> Holding
 
 /// An environment with targets: each target's release and state (`targets`), how many
 /// run the release that is live or being promoted (`targets_live`, `3/12`), said in
-/// `state` too. A release holding the lock is read from its own events; otherwise the
-/// environment's `live` runs everywhere but in `targets_not_live`, which still run the
-/// release live before it.
+/// `state` too. A release holding the lock is read from its own events; otherwise each
+/// target runs what the environment file records for it (src/format/targets.rs).
 fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&ReleaseFile>) {
     let live = file.live.as_ref().map(|l| l.release.as_str());
+    let ran = |name: &str| crate::format::targets::of(file, name).release;
     let run = holder.map(|h| (h.release.as_str(), engine::fold(Some(h)).env(&env.name)));
     let wave_of = |name: &str| {
         env.waves
@@ -493,15 +493,20 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
                 Some((holding, run)) if run.entered => {
                     let own = run.targets.get(&t.name);
                     match target_state(own) {
-                        "live" => (Some(*holding), "live"),
-                        state => (live, state),
+                        "live" => (Some(holding.to_string()), "live"),
+                        // Live on a visit before this one (this visit is for a target
+                        // added since).
+                        "waiting" if ran(&t.name).as_deref() == Some(*holding) => {
+                            (Some(holding.to_string()), "live")
+                        }
+                        state => (ran(&t.name), state),
                     }
                 }
-                _ if file.targets_not_live.contains(&t.name) => (
-                    file.previous.first().map(|p| p.release.as_str()),
-                    "not live",
-                ),
-                _ => (live, if live.is_some() { "live" } else { "empty" }),
+                _ => match ran(&t.name) {
+                    Some(release) if Some(release.as_str()) == live => (Some(release), "live"),
+                    _ if live.is_none() => (None, "empty"),
+                    release => (release, "not live"),
+                },
             };
             if state == "live" {
                 count += 1;

@@ -106,8 +106,9 @@ pub fn next(i: &Inputs) -> Decision {
         };
         let file = i.envs.get(env_name).cloned().unwrap_or_default();
         let run = i.state.env(env_name);
+        let behind = targets_behind(env, &file, i.release);
         match run.outcome {
-            Some(Outcome::Live) => continue,
+            Some(Outcome::Live) if !behind => continue,
             Some(Outcome::RolledBack) | Some(Outcome::Aborted)
                 if !i.lifted.contains(&Rule::RejectedBefore) =>
             {
@@ -138,7 +139,7 @@ pub fn next(i: &Inputs) -> Decision {
         }
         let live_here = file.live.as_ref().is_some_and(|l| l.release == i.release);
         if !run.entered || run.outcome.is_some() {
-            if live_here {
+            if live_here && !behind {
                 continue;
             }
             if let Some(blocked) = gates(i, env_name) {
@@ -199,7 +200,7 @@ pub fn next(i: &Inputs) -> Decision {
                     reason: format!("target {name} failed: {error}"),
                 };
             }
-            return wave(env, &run);
+            return wave(env, &run, &file, i.release);
         }
         for (index, step) in env.steps.iter().enumerate() {
             let done = run.done.contains(&index);
@@ -228,16 +229,30 @@ pub fn next(i: &Inputs) -> Decision {
     Decision::Done
 }
 
+/// Whether `release` is live in `env` but a target of the plan never received it: one
+/// added to the plan since (the file records what each target runs, and lists none for
+/// it). Promoting the release again visits the environment for those targets alone.
+/// A target left behind (`targets_not_live`) is not one: it waits for a later release.
+fn targets_behind(env: &Environment, file: &EnvFile, release: &str) -> bool {
+    file.live.as_ref().is_some_and(|l| l.release == release)
+        && crate::format::targets::recorded(file)
+        && env.targets.iter().any(|t| {
+            !file.targets_not_live.contains(&t.name)
+                && crate::format::targets::of(file, &t.name).release.as_deref() != Some(release)
+        })
+}
+
 /// Inside an environment with targets: the first wave with a target not live yet, else
-/// the environment is live.
-fn wave(env: &Environment, run: &EnvRun) -> Decision {
+/// the environment is live. A target that runs the release already (the environment
+/// file says so: this visit is for a target added since) counts as live.
+fn wave(env: &Environment, run: &EnvRun, file: &EnvFile, release: &str) -> Decision {
     for (index, wave) in env.waves.iter().enumerate() {
         // Live, or failed and left behind (`on_target_failure: continue`).
         let live = |name: &str| {
             run.targets.get(name).is_some_and(|t| {
                 t.outcome == Some(Outcome::Live)
                     || matches!(t.target_failed, Some((TargetFailure::Continue, _)))
-            })
+            }) || crate::format::targets::runs_already(file, name, release)
         };
         if wave.targets.iter().all(|t| live(&t.raw)) {
             continue;

@@ -223,6 +223,11 @@ pub enum EventKind {
         /// From the command's start to the last flag put back.
         ms: u64,
     },
+    /// With `target`: a target the release acted on was removed from the plan before
+    /// the environment went live; it went live without it.
+    TargetDropped {
+        reason: String,
+    },
     /// A notify hook could not be told about an event: a warning, never a failure.
     NotifyFailed {
         /// The hook's URL, masked.
@@ -330,6 +335,7 @@ impl EventKind {
             EventKind::NotifyFailed { hook, error } => {
                 format!("notifying {hook} failed: {error}")
             }
+            EventKind::TargetDropped { reason } => format!("target dropped: {reason}"),
         }
     }
 
@@ -360,6 +366,7 @@ impl EventKind {
             EventKind::Unlocked { .. } => "unlocked",
             EventKind::FlagsRestored { .. } => "flags_restored",
             EventKind::NotifyFailed { .. } => "notify_failed",
+            EventKind::TargetDropped { .. } => "target_dropped",
         }
     }
 }
@@ -396,6 +403,10 @@ pub struct EnvFile {
     pub previous: Vec<Live>,
     #[serde(default)]
     pub lock: Option<Lock>,
+    /// What each target runs and ran before, in an environment with targets (absent in
+    /// files written before it was recorded; src/format/targets.rs reads both).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub targets: crate::format::targets::Targets,
     /// Releases that may not come back here without `--force`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<String>,

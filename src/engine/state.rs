@@ -170,6 +170,11 @@ fn apply(state: &mut ReleaseState, event: &Event) {
     state.interrupted = matches!(event.kind, EventKind::Interrupted { .. });
     let Some(env) = &event.env else { return };
     let mut run = state.envs.entry(env.clone()).or_default();
+    if let (EventKind::TargetDropped { .. }, Some(target)) = (&event.kind, &event.target) {
+        // No longer the environment's: its events say nothing of the release there.
+        run.targets.remove(target);
+        return;
+    }
     if let Some(target) = &event.target {
         run = run.targets.entry(target.clone()).or_default();
     }
@@ -277,6 +282,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         | EventKind::Extended { .. }
         | EventKind::Overridden { .. }
         | EventKind::BudgetChecked { .. }
+        | EventKind::TargetDropped { .. }
         | EventKind::NotifyFailed { .. } => {}
         EventKind::FlagsRestored { reason, .. } => {
             run.kill_switch = Some(format!(

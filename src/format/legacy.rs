@@ -315,6 +315,7 @@ mod tests {
                 since: t("2026-11-01T00:00:00Z"),
             }),
             rejected: vec!["a-000000000009".into()],
+            targets: Default::default(),
             targets_not_live: Vec::new(),
             rolled_back: None,
         };

@@ -4,7 +4,7 @@
 //! which apps, environments and releases the record holds (`listing`), records
 //! written before `apps/` (`legacy`: read as the apps they name, moved by one commit),
 //! and the fast readers built on knowing exactly how relctl writes them (`rejected`,
-//! `summary`, `scan`). Commands, the runner, notes and
+//! `summary`, `scan`), and what each target of an environment runs (`targets`). Commands, the runner, notes and
 //! reports ask this module; nothing else knows the layout. The types of the files'
 //! contents are the engine's (`ReleaseFile`, `EnvFile`, src/engine/event.rs); the git
 //! store underneath (src/record/) knows nothing of them.
@@ -19,6 +19,7 @@ mod rejected;
 mod replay;
 pub mod scan;
 pub mod summary;
+pub mod targets;
 
 pub use files::{
     check_artifact, check_entry, check_own, entries_disagreeing, entry_disagrees, env_file,

@@ -74,6 +74,7 @@ pub fn encode(file: &EnvFile, path: &str) -> anyhow::Result<Vec<u8>> {
         live: file.live.clone(),
         previous: file.previous.clone(),
         lock: file.lock.clone(),
+        targets: file.targets.clone(),
         rejected: Vec::new(),
         targets_not_live: Vec::new(),
         rolled_back: None,
@@ -151,6 +152,7 @@ mod tests {
                 since: t("2026-11-01T10:00:00Z"),
             }),
             rejected: rejected.iter().map(|r| r.to_string()).collect(),
+            targets: Default::default(),
             targets_not_live: Vec::new(),
             rolled_back: note.map(|reason| RollbackNote {
                 from: "checkout-9e518f301a8d".into(),

@@ -709,7 +709,13 @@ fn target(node: &Node, d: &mut Diagnostics) -> Option<Target> {
     if let Some(name) = &name {
         f.rename(format!("target `{}`", name.escape_debug()));
     }
-    let vars = f.get("vars").map(|n| vars(n, d)).unwrap_or_default();
+    let vars = f
+        .get("vars")
+        .map(|n| {
+            untemplated(n, name.as_deref().unwrap_or("?"), d);
+            vars(n, d)
+        })
+        .unwrap_or_default();
     let deploy = f.get("deploy").and_then(|n| read::text(n, "deploy", d));
     let pos = f.pos;
     f.finish(d);
@@ -719,6 +725,29 @@ fn target(node: &Node, d: &mut Diagnostics) -> Option<Target> {
         vars,
         deploy,
     })
+}
+
+/// A target's vars are plain text, put into templates as they are: a template in one
+/// (`{{ secret.PW }}`) would reach the platform as those characters, so it is refused.
+fn untemplated(node: &Node, target: &str, d: &mut Diagnostics) {
+    let Value::Map(entries) = &node.value else {
+        return;
+    };
+    for (key, value) in entries {
+        let Value::Str(text) = &value.value else {
+            continue;
+        };
+        if text.contains("{{") || text.contains("{%") {
+            d.at(
+                value.pos,
+                format!(
+                    "`vars.{}` of target `{}` holds a template: a target's vars are plain text, never rendered; put the template where the var is used (a provider's url, headers or body)",
+                    key_text(key),
+                    target.escape_debug()
+                ),
+            );
+        }
+    }
 }
 
 fn wave(node: &Node, d: &mut Diagnostics) -> Option<Wave> {

@@ -457,7 +457,13 @@ pub fn secret_names(plan: &super::Plan) -> std::collections::BTreeSet<String> {
 pub fn render(text: &Text, landing: Landing, ctx: &minijinja::Value) -> Result<String, String> {
     environment(landing)
         .render_str(&text.raw, ctx)
-        .map_err(|e| format!("cannot render `{}`: {}", text.raw, describe(&e)))
+        .map_err(|e| {
+            format!(
+                "cannot render `{}`: {}",
+                text.raw,
+                describe(&e, &text.raw, ctx)
+            )
+        })
 }
 
 /// Renders the value of header `name`. No value, trusted or not, may bring a control
@@ -489,7 +495,13 @@ pub fn render_body(body: &Body, ctx: &minijinja::Value) -> Result<serde_json::Va
                 let value = env
                     .compile_expression(expr)
                     .and_then(|e| e.eval(ctx))
-                    .map_err(|e| format!("cannot render `{}`: {}", text.raw, describe(&e)))?;
+                    .map_err(|e| {
+                        format!(
+                            "cannot render `{}`: {}",
+                            text.raw,
+                            describe(&e, &text.raw, ctx)
+                        )
+                    })?;
                 serde_json::to_value(&value)
                     .map_err(|e| format!("cannot render `{}`: {e}", text.raw))?
             }
@@ -515,13 +527,37 @@ fn single_expression(raw: &str) -> Option<&str> {
     (!inner.contains("{{") && !inner.contains("}}")).then_some(inner.trim())
 }
 
-fn describe(err: &minijinja::Error) -> String {
+/// Why `raw` did not render: for an undefined name, which one (`target.vars.cluster`
+/// that a target does not define, say).
+fn describe(err: &minijinja::Error, raw: &str, ctx: &minijinja::Value) -> String {
     match err.kind() {
-        minijinja::ErrorKind::UndefinedError => "a name in it is undefined".into(),
+        minijinja::ErrorKind::UndefinedError => match undefined_name(raw, ctx) {
+            Some(name) => format!("undefined name `{name}`"),
+            None => "a name in it is undefined".into(),
+        },
         _ => err
             .detail()
             .map_or_else(|| err.kind().to_string(), str::to_string),
     }
+}
+
+/// The first name `raw` uses that `ctx` does not define, field by field.
+fn undefined_name(raw: &str, ctx: &minijinja::Value) -> Option<String> {
+    let env = environment(Landing::Text);
+    let names = match env.template_from_str(raw) {
+        Ok(template) => template.undeclared_variables(true),
+        // A single expression (a body leaf), as a template.
+        Err(_) => return None,
+    };
+    let mut names: Vec<String> = names.into_iter().collect();
+    names.sort();
+    names.into_iter().find(|name| {
+        let mut value = ctx.clone();
+        name.split('.').any(|field| {
+            value = value.get_attr(field).unwrap_or(minijinja::Value::UNDEFINED);
+            value.is_undefined()
+        })
+    })
 }
 
 #[cfg(test)]

@@ -403,16 +403,20 @@ impl Runner<'_> {
     }
 
     fn mark_live(&self, env: &str, run: &engine::EnvRun) -> anyhow::Result<()> {
-        // Targets left behind by `on_target_failure: continue`.
+        // Targets left behind by `on_target_failure: continue` (not those that ran the
+        // release on a visit before this one).
         let targets = self.plan.environment(env).map(|e| e.targets.as_slice());
+        let file = crate::format::read_env(&self.store.snapshot()?, &self.header.app, env)?;
         let not_live: Vec<String> = targets
             .unwrap_or_default()
             .iter()
             .filter(|t| {
                 run.targets.get(&t.name).and_then(|t| t.outcome) != Some(engine::Outcome::Live)
+                    && !crate::format::targets::runs_already(&file, &t.name, self.release())
             })
             .map(|t| t.name.clone())
             .collect();
+        self.dropped(env, run, targets.unwrap_or_default())?;
         if !not_live.is_empty() {
             self.printer.warn(&format!(
                 "{} is live in {env} but not in its targets {} (on_target_failure: continue)",
@@ -444,6 +448,40 @@ impl Runner<'_> {
             f.rejected.retain(|r| *r != release);
             Ok(())
         })
+    }
+
+    /// Targets this visit acted on that the plan no longer lists (removed while the
+    /// release was under way): said, and recorded as `target_dropped`, before the
+    /// environment is marked live without them; the environment file forgets them.
+    fn dropped(
+        &self,
+        env: &str,
+        run: &engine::EnvRun,
+        targets: &[crate::plan::Target],
+    ) -> anyhow::Result<()> {
+        let gone: Vec<&String> = run
+            .targets
+            .keys()
+            .filter(|name| !targets.iter().any(|t| &t.name == *name))
+            .collect();
+        for name in gone {
+            self.printer.warn(&format!(
+                "{env}/{name} is no longer in the plan: {} goes live in {env} without it (it runs what its last deploy left)",
+                self.release()
+            ));
+            self.record_in(
+                (Some(env), Some(name)),
+                EventKind::TargetDropped {
+                    reason: "removed from the plan while the release was under way".into(),
+                },
+                &mut |f| {
+                    f.targets.remove(name.as_str());
+                    f.targets_not_live.retain(|t| t != name);
+                    Ok(())
+                },
+            )?;
+        }
+        Ok(())
     }
 
     /// Records that the run was interrupted, where it stood.

@@ -28,13 +28,14 @@ impl Runner<'_> {
     /// there); `preempted` says it is a release under way, which is marked aborted. The
     /// environment must still be as `seen` when the rollback takes it, else [`Changed`].
     /// `only` rolls back one target of the environment (`--target`): the environment
-    /// stays live with the release, that target listed in `targets_not_live`.
+    /// stays live with the release, that target listed in `targets_not_live`. Each
+    /// target goes back to what it ran itself before, unless `to` was `chosen` (`--to`).
     pub async fn rollback_env(
         &self,
         env_name: &str,
         to: &Live,
         seen: &EnvFile,
-        (preempted, skip_undo): (bool, bool),
+        (preempted, skip_undo, chosen): (bool, bool, bool),
         only: Option<&str>,
         reason: &str,
     ) -> anyhow::Result<Duration> {
@@ -78,10 +79,11 @@ impl Runner<'_> {
             self.undo(env_name, &run, skip_undo, None).await?;
             self.redeploy(env_name, &run, to, &from, hint, None).await?;
         } else {
-            // Every target (or the one asked for) goes back to `to`, whatever this
-            // release did there.
+            // Every target (or the one asked for) that runs the release or received it
+            // goes back to what it ran before.
             let back = super::targets::Back {
                 to: Some(to),
+                chosen,
                 reason,
                 skip_undo,
                 every: true,
@@ -123,7 +125,7 @@ impl Runner<'_> {
                     ..back_to.clone()
                 });
                 f.lock = None;
-                f.targets_not_live.clear();
+                f.targets_not_live = not_live(f, env);
                 rejected_here(f, &own, &back_to.release, &by, reason);
                 Ok(())
             },
@@ -166,6 +168,7 @@ impl Runner<'_> {
             // bounded number at once.
             let back = super::targets::Back {
                 to: run.baseline.as_ref().filter(|_| env.rollback_on_failure),
+                chosen: false,
                 reason,
                 skip_undo: false,
                 every: false,
@@ -205,7 +208,13 @@ impl Runner<'_> {
                 if f.lock.as_ref().is_some_and(|l| l.release == release) {
                     f.lock = None;
                 }
+                if format::targets::recorded(f) {
+                    f.targets_not_live = not_live(f, env);
+                }
+                // A visit for targets added since leaves the release live where it was.
+                let live_here = f.live.as_ref().is_some_and(|l| l.release == release);
                 match &to {
+                    _ if live_here => {}
                     Some(to) => rejected_here(f, &release, to, &by, reason),
                     None if !f.rejected.contains(&release) => f.rejected.push(release.clone()),
                     None => {}
@@ -364,6 +373,16 @@ pub(super) fn deployed(env: &Environment, run: &EnvRun) -> bool {
         .iter()
         .enumerate()
         .any(|(i, s)| matches!(s.kind, StepKind::Deploy { .. }) && run.intended.contains(&i))
+}
+
+/// The targets of `env` that do not run what is live, as the file records them; none
+/// in a file that does not (an environment without targets, or one written before).
+fn not_live(f: &EnvFile, env: &Environment) -> Vec<String> {
+    if !format::targets::recorded(f) {
+        return Vec::new();
+    }
+    let all: Vec<&str> = env.targets.iter().map(|t| t.name.as_str()).collect();
+    format::targets::not_live(f, &all)
 }
 
 /// Marks `from` rejected in the environment and notes the rollback to `to`, which

@@ -47,11 +47,16 @@ impl Runner<'_> {
                 tokio::time::sleep(left).await;
             }
         }
+        let snapshot = self.store.snapshot()?;
+        let file = crate::format::read_env(&snapshot, &self.header.app, env_name)?;
+        drop(snapshot);
+        // A target that runs the release already (this visit is for one added since).
         let targets: Vec<&Target> = spec
             .targets
             .iter()
             .filter_map(|name| env.target(&name.raw))
             .filter(|t| target_run(run, t).outcome != Some(Outcome::Live))
+            .filter(|t| !crate::format::targets::runs_already(&file, &t.name, self.release()))
             .collect();
         self.printer.status(&format!(
             "{env_name}: wave {}/{}: {} ({} at a time)",
@@ -128,7 +133,15 @@ impl Runner<'_> {
             }
             return Ok(Ended::Failed(e));
         }
-        self.record_step(&env.name, Some(&target.name), EventKind::Live)?;
+        let all: Vec<&str> = env.targets.iter().map(|t| t.name.as_str()).collect();
+        self.record_in(
+            (Some(&env.name), Some(&target.name)),
+            EventKind::Live,
+            &mut |f| {
+                crate::format::targets::runs(f, &all, &target.name, self.release());
+                Ok(())
+            },
+        )?;
         Ok(Ended::Live)
     }
 }
@@ -161,6 +174,7 @@ impl Runner<'_> {
         );
         let back = super::targets::Back {
             to: run.baseline.as_ref().filter(|_| env.rollback_on_failure),
+            chosen: false,
             reason: "the target failed (on_target_failure: continue)",
             skip_undo: false,
             every: false,
