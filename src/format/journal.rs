@@ -142,6 +142,7 @@ pub fn record_at(
                 let before = file.clone();
                 update(&mut file)?;
                 if file != before {
+                    super::rejected::bound(&mut file);
                     let path = env_path(&header.app, env);
                     let content = super::rejected::encode(&file, &path)?;
                     files::written(&content, &file);

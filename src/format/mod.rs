@@ -31,4 +31,5 @@ pub use layout::{
     summary_beside, trailer,
 };
 pub use listing::{apps, environments, release_ids};
+pub use rejected::rejected;
 pub use replay::resolve;

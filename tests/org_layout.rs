@@ -1,0 +1,177 @@
+//! The record at organisation scale: an environment file that does not grow with every
+//! release rolled back there, and apps spread over shard directories.
+
+use serde_json::Value;
+
+use crate::common::ok;
+use crate::common::platform::Platform;
+use crate::common::setup::{OLD, Setup, artifact, release};
+
+/// The bound on the environment file's `rejected` list (src/format/rejected.rs).
+const KEPT: usize = 20;
+
+/// `checkout` straight to one environment, `production`, against the platform double.
+fn production_only(platform: &Platform) -> String {
+    format!(
+        r#"version: 1
+app: checkout
+artifact: {{ name: ghcr.io/acme/checkout }}
+providers:
+  deploy:
+    platform:
+      type: http
+      request:
+        method: POST
+        url: "{url}/deploy/{{{{ env.name }}}}"
+        headers: {{ Authorization: "Bearer {{{{ secret.DEPLOY_TOKEN }}}}" }}
+        body: {{ image: "{{{{ artifact.ref }}}}", weight: "{{{{ step.weight }}}}", release: "{{{{ release.id }}}}" }}
+        timeout: 5s
+environments:
+  - name: production
+    deploy: platform
+"#,
+        url = platform.url()
+    )
+}
+
+/// A digest of its own for each `i`: its two hex digits, 32 times.
+fn digest(i: usize) -> String {
+    format!("{i:02x}").repeat(32)
+}
+
+/// The names production's file lists as rejected there.
+fn listed_rejected(s: &Setup) -> Vec<String> {
+    let text = s.record_file(&relctl::format::env_path("checkout", "production"));
+    let mut lines = text.lines().skip_while(|l| *l != "rejected:").skip(1);
+    let mut names = Vec::new();
+    while let Some(name) = lines.next().and_then(|l| l.strip_prefix("- ")) {
+        names.push(name.to_string());
+    }
+    names
+}
+
+fn json(run: &crate::common::Run) -> Value {
+    ok(run);
+    serde_json::from_str(run.stdout.trim()).expect("one JSON object")
+}
+
+/// Whether `relctl releases` says `hex`'s release was rejected in production.
+fn shown_rejected(s: &Setup, hex: &str) -> bool {
+    let listed = json(&s.relctl(&["--output", "json", "releases", "--limit", "100"]));
+    let releases = listed["releases"].as_array().expect("a list").clone();
+    let own = releases
+        .iter()
+        .find(|r| r["release"] == release(hex))
+        .unwrap_or_else(|| panic!("{} is listed: {listed}", release(hex)));
+    own["rejected"] == serde_json::json!(["production"])
+}
+
+/// The first release rolled back, then more than the file keeps: the file names only
+/// the latest, and the first is still refused as it was, from its own record.
+#[test]
+fn a_release_rejected_long_ago_is_still_refused() {
+    let s = Setup::with_plan(production_only);
+    ok(&s.promote(OLD, &["--version", "1.0.0"]));
+    let first = digest(1);
+    ok(&s.promote(&first, &["--version", "1.1.0"]));
+    ok(&s.relctl(&["rollback", "--env", "production", "--reason", "pager"]));
+    for i in 2..=KEPT + 2 {
+        ok(&s.promote(&digest(i), &["--version", &format!("1.{i}.0")]));
+        ok(&s.relctl(&["rollback", "--env", "production", "--reason", "pager"]));
+    }
+    let listed = listed_rejected(&s);
+    assert_eq!(listed.len(), KEPT, "{listed:?}");
+    assert!(!listed.contains(&release(&first)), "{listed:?}");
+    assert_eq!(listed.last(), Some(&release(&digest(KEPT + 2))));
+
+    // A rollback does not go back to it, by name, as before.
+    let calls = s.platform.deploys().len();
+    let run = s.relctl(&["rollback", "--env", "production", "--to", &release(&first)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: {} was rolled back in production: a rollback does not go back to it",
+            release(&first)
+        )),
+        "{}",
+        run.stderr
+    );
+    // plan and promote still see the rule, and promote is refused (exit 6).
+    let plan = s.relctl(&["plan", "--artifact", &artifact(&first)]);
+    ok(&plan);
+    assert!(
+        plan.stdout.contains("would block (rejected-before)"),
+        "{}",
+        plan.stdout
+    );
+    let promote = s.promote(&first, &[]);
+    assert_eq!(promote.code, 6, "{}", promote.stderr);
+    assert!(
+        promote.stderr.contains(&format!(
+            "{} was rolled back in production before",
+            release(&first)
+        )),
+        "{}",
+        promote.stderr
+    );
+    assert_eq!(s.platform.deploys().len(), calls, "nothing deployed");
+    // `releases` still says where it was rejected.
+    assert!(shown_rejected(&s, &first));
+    assert!(!shown_rejected(&s, OLD));
+
+    // Brought back on purpose and live, it is no longer rejected there: a later
+    // rollback may go back to it.
+    ok(&s.promote(&first, &["--force", "--reason", "fixed upstream"]));
+    assert!(!shown_rejected(&s, &first));
+    ok(&s.promote(&digest(200), &["--version", "2.0.0"]));
+    let back = s.relctl(&["rollback", "--env", "production"]);
+    ok(&back);
+    assert_eq!(
+        s.platform.deploys().last().map(|d| d.1.clone()),
+        Some(artifact(&first))
+    );
+}
+
+/// An environment file written before the bound, naming every release ever rolled
+/// back there, reads as before and is cut to the latest names by the next write;
+/// what it named is still refused.
+#[test]
+fn a_long_list_from_before_the_bound_reads_and_is_cut_on_the_next_write() {
+    let s = Setup::with_plan(production_only);
+    ok(&s.promote(OLD, &["--version", "1.0.0"]));
+    let first = digest(1);
+    ok(&s.promote(&first, &["--version", "1.1.0"]));
+    ok(&s.relctl(&["rollback", "--env", "production", "--reason", "pager"]));
+    let path = relctl::format::env_path("checkout", "production");
+    // As an older relctl left it: many more names after this one.
+    s.edit_record(&path, |text| {
+        let mut text = text.to_string();
+        for i in 0..3 * KEPT {
+            text = text.replacen(
+                &format!("- {}\n", release(&first)),
+                &format!("- {}\n- checkout-{:012x}\n", release(&first), 0xabc000 + i),
+                1,
+            );
+        }
+        text
+    });
+    assert_eq!(listed_rejected(&s).len(), 3 * KEPT + 1);
+    let status = s.relctl(&["status"]);
+    ok(&status);
+    assert!(status.stdout.contains(&release(OLD)), "{}", status.stdout);
+
+    ok(&s.promote(&digest(2), &["--version", "1.2.0"]));
+    let listed = listed_rejected(&s);
+    assert_eq!(listed.len(), KEPT, "{listed:?}");
+    assert!(!listed.contains(&release(&first)), "{listed:?}");
+    let run = s.relctl(&["rollback", "--env", "production", "--to", &release(&first)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("was rolled back in production: a rollback does not go back to it"),
+        "{}",
+        run.stderr
+    );
+    let promote = s.promote(&first, &[]);
+    assert_eq!(promote.code, 6, "{}", promote.stderr);
+}
