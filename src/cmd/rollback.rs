@@ -529,10 +529,10 @@ fn target(
 }
 
 /// The first of `candidates` not `rejected` there.
-fn first_not<'c>(
-    candidates: &'c [Live],
+fn first_not(
+    candidates: &[Live],
     rejected: impl Fn(&str) -> anyhow::Result<bool>,
-) -> anyhow::Result<Option<&'c Live>> {
+) -> anyhow::Result<Option<&Live>> {
     for live in candidates {
         if !rejected(&live.release)? {
             return Ok(Some(live));
