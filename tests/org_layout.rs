@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::apps::{NEWER, fixture_plans, live, pair};
 use crate::common::ok;
 use crate::common::platform::Platform;
 use crate::common::setup::{OLD, Setup, artifact, release};
@@ -174,4 +175,165 @@ fn a_long_list_from_before_the_bound_reads_and_is_cut_on_the_next_write() {
     );
     let promote = s.promote(&first, &[]);
     assert_eq!(promote.code, 6, "{}", promote.stderr);
+}
+
+/// The records branch in the layout before the shards (tests/fixtures/records-apps/).
+fn unsharded_fixture() -> crate::common::TestEnv {
+    let env = crate::common::TestEnv::new();
+    env.init_repo();
+    let bundle = crate::common::repo_root().join("tests/fixtures/records-apps/two-apps.bundle");
+    let bundle = bundle.to_str().expect("a UTF-8 path");
+    env.git(&["fetch", "-q", bundle, "relctl/records:relctl/records"]);
+    fixture_plans(&env);
+    env
+}
+
+/// `status --all --output json` as (app, env, release) rows.
+fn everything(env: &crate::common::TestEnv) -> Vec<(String, String, String)> {
+    let all = json(&env.run(&["status", "--all", "--output", "json"]));
+    all["environments"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let cell = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+            (cell("app"), cell("env"), cell("release"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_history() {
+    let env = unsharded_fixture();
+    let old_tip = env.git(&["rev-parse", "relctl/records"]).trim().to_string();
+    let checkout = vec![
+        pair("dev", "checkout-a2a2a2a2a2a2"),
+        pair("staging", "checkout-a1a1a1a1a1a1"),
+    ];
+    let payments = vec![
+        pair("dev", "payments-b1b1b1b1b1b1"),
+        pair("staging", "payments-b1b1b1b1b1b1"),
+    ];
+    let row = |app: &str, env: &str, release: &str| {
+        (app.to_string(), env.to_string(), release.to_string())
+    };
+    let org = vec![
+        row("checkout", "dev", "checkout-a2a2a2a2a2a2"),
+        row("checkout", "staging", "checkout-a1a1a1a1a1a1"),
+        row("payments", "dev", "payments-b1b1b1b1b1b1"),
+        row("payments", "staging", "payments-b1b1b1b1b1b1"),
+    ];
+    // Read as it is: each app's state, the organisation's view, releases and history.
+    assert_eq!(live(&env, "release.yaml"), checkout);
+    assert_eq!(live(&env, "payments/release.yaml"), payments);
+    assert_eq!(everything(&env), org);
+    let listed = json(&env.run(&["--output", "json", "releases", "--app", "checkout"]));
+    let ids: Vec<&str> = listed["releases"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|r| r["release"].as_str())
+        .collect();
+    assert_eq!(ids, ["checkout-a2a2a2a2a2a2", "checkout-a1a1a1a1a1a1"]);
+    assert_eq!(
+        listed["releases"][0]["rejected"],
+        serde_json::json!(["staging"])
+    );
+    let refused = env.run(&["rollback", "--env", "staging", "--to", "checkout-a2a2"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let history = env.run(&["history", "checkout-a1a1a1a1a1a1"]);
+    ok(&history);
+    assert!(
+        history.stdout.contains("version 1.0.0"),
+        "{}",
+        history.stdout
+    );
+    assert_eq!(env.git(&["rev-parse", "relctl/records"]).trim(), old_tip);
+
+    // The next write moves every app into its shard first, by one commit of its own.
+    let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
+    ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
+    let new = env.git(&[
+        "rev-list",
+        "--reverse",
+        &format!("{old_tip}..relctl/records"),
+    ]);
+    let migration = new.lines().next().expect("new commits");
+    assert_eq!(
+        env.git(&["rev-parse", &format!("{migration}^")]).trim(),
+        old_tip
+    );
+    let message = env.git(&["show", "-s", "--format=%B", migration]);
+    assert!(
+        message.starts_with(
+            "moved the apps into shard directories, apps/<xx>/<app>/: checkout (2 releases, 2 environments), payments (1 release, 2 environments)"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("Relctl-Event: migrated"), "{message}");
+    assert!(message.contains("Relctl-App: checkout"), "{message}");
+    assert!(message.contains("Relctl-App: payments"), "{message}");
+    assert_eq!(
+        env.git(&["ls-tree", "--name-only", "relctl/records", "apps/"])
+            .trim(),
+        "apps/c7\napps/df"
+    );
+    // The same blobs at their new places: git follows a file across the move.
+    for (old, new) in [
+        (
+            "apps/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml",
+            relctl::format::release_path("checkout", "checkout-a1a1a1a1a1a1"),
+        ),
+        (
+            "apps/payments/environments/staging.yaml",
+            relctl::format::env_path("payments", "staging"),
+        ),
+    ] {
+        assert_eq!(
+            env.git(&["rev-parse", &format!("{migration}:{new}")]),
+            env.git(&["rev-parse", &format!("{old_tip}:{old}")])
+        );
+    }
+    let followed = env.git(&[
+        "log",
+        "--follow",
+        "--format=%s",
+        "relctl/records",
+        "--",
+        &relctl::format::release_path("checkout", "checkout-a1a1a1a1a1a1"),
+    ]);
+    assert!(
+        followed.contains("checkout-a1a1a1a1a1a1: started 1.0.0 for dev → staging"),
+        "{followed}"
+    );
+    // Each app as it was, the new release live in dev; still rejected where it was.
+    let id = format!("checkout-{}", &NEWER[..12]);
+    assert_eq!(
+        live(&env, "release.yaml"),
+        vec![pair("dev", &id), pair("staging", "checkout-a1a1a1a1a1a1")]
+    );
+    assert_eq!(live(&env, "payments/release.yaml"), payments);
+    let mut org = org;
+    org[0] = row("checkout", "dev", &id);
+    assert_eq!(everything(&env), org);
+    let refused = env.run(&["rollback", "--env", "staging", "--to", "checkout-a2a2"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    // Moved once: the next write (by the other app) moves nothing.
+    let image = format!("ghcr.io/acme/payments@sha256:{NEWER}");
+    ok(&env.run(&[
+        "--plan",
+        "payments/release.yaml",
+        "promote",
+        "--artifact",
+        &image,
+        "--env",
+        "dev",
+    ]));
+    let migrated = env.git(&[
+        "log",
+        "--format=%H",
+        "--grep=Relctl-Event: migrated",
+        "relctl/records",
+    ]);
+    assert_eq!(migrated.lines().count(), 1, "{migrated}");
 }
