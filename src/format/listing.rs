@@ -153,10 +153,32 @@ mod tests {
         assert!(environments(&snapshot, "svc-b").expect("envs").is_empty());
         assert!(release_ids(&snapshot, "svc-c").expect("ids").is_empty());
         drop(snapshot);
+        // Apps of the unsharded layout, one named like a shard, are listed beside them.
+        write(
+            &store,
+            &[
+                &layout::unsharded::release_path("old", "old-4f2a9c1be0d3"),
+                &layout::unsharded::env_path("ab", "dev"),
+            ],
+        );
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert_eq!(
+            apps(&snapshot).expect("apps"),
+            ["ab", "old", "svc-a", "svc-b"]
+        );
+        assert_eq!(environments(&snapshot, "ab").expect("envs"), ["dev"]);
+        assert_eq!(
+            release_ids(&snapshot, "old").expect("ids"),
+            ["old-4f2a9c1be0d3"]
+        );
+        drop(snapshot);
         // A record written before apps/ names its apps by its release ids.
         write(&store, &["releases/4f/legacy-4f2a9c1be0d3.yaml"]);
         let snapshot = store.snapshot().expect("a snapshot");
-        assert_eq!(apps(&snapshot).expect("apps"), ["legacy", "svc-a", "svc-b"]);
+        assert_eq!(
+            apps(&snapshot).expect("apps"),
+            ["ab", "legacy", "old", "svc-a", "svc-b"]
+        );
         assert_eq!(
             release_ids(&snapshot, "legacy").expect("ids"),
             ["legacy-4f2a9c1be0d3"]

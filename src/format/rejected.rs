@@ -1,8 +1,8 @@
-//! Reading an environment file with its `rejected` list taken out by lines. The list
-//! names every release ever rolled back there (15,000 names, about 300 KB, after 100,000
-//! releases of which 15 in 100 fail), so it is most of the file, and the YAML parser
-//! spends thousands of instructions on each name: at 100,000 releases it made `status`
-//! mostly parsing. relctl writes it as `rejected:` at the top level followed by one
+//! Reading an environment file with its `rejected` list taken out by lines. A file
+//! written before the list was bounded (below) names every release ever rolled back
+//! there (15,000 names, about 300 KB, after 100,000 releases of which 15 in 100 fail),
+//! so the list is most of the file, and the YAML parser spends thousands of
+//! instructions on each name: at 100,000 releases it made `status` mostly parsing. relctl writes it as `rejected:` at the top level followed by one
 //! `- <release id>` line per release; when the list is exactly that, those lines are
 //! read here and the rest of the file goes to the parser. Anything else (a quoted name,
 //! another layout, a file written by hand) goes to the parser whole. Writing is the
@@ -27,8 +27,9 @@ use crate::record::Snapshot;
 /// releases, BENCHMARKS.md).
 pub const KEPT: usize = 20;
 
-/// `file`'s list cut to the latest `KEPT` names (the list is oldest first).
-pub(super) fn bound(file: &mut EnvFile) {
+/// `file`'s list cut to the latest `KEPT` names (the list is oldest first), as every
+/// write of an environment file leaves it.
+pub fn bound(file: &mut EnvFile) {
     let over = file.rejected.len().saturating_sub(KEPT);
     file.rejected.drain(..over);
 }
