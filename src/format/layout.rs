@@ -39,8 +39,23 @@ pub fn app_dir(app: &str) -> String {
 /// The shard directory under `apps/` of an app: the first two hex digits of the
 /// SHA-256 of its name (`checkout` is in `apps/c7/`).
 pub fn app_shard(app: &str) -> String {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
     use sha2::Digest as _;
-    hex::encode(&sha2::Sha256::digest(app.as_bytes())[..1])
+    // Every path of an app needs it, and `status --all` makes thousands of paths: each
+    // app's digest is taken once a process (it was a tenth of a view's instructions).
+    static KNOWN: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let mut known = KNOWN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(shard) = known.get(app) {
+        return shard.clone();
+    }
+    let shard = hex::encode(&sha2::Sha256::digest(app.as_bytes())[..1]);
+    known.insert(app.to_string(), shard.clone());
+    shard
 }
 
 /// Whether an entry of `apps/` named `name` is written as a shard directory is: two
