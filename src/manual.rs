@@ -366,7 +366,7 @@ pub const FILES: [(&str, &str); 5] = [
     ),
     (
         "relctl/records",
-        "the records branch of the plan's git repository (record.repo, record.branch): apps/APP/environments/ENV.yaml and apps/APP/releases/XX/RELEASE.yaml (docs/record.md)",
+        "the records branch of the plan's git repository (record.repo, record.branch): apps/XX/APP/environments/ENV.yaml and apps/XX/APP/releases/YY/RELEASE.yaml (docs/record.md)",
     ),
     (
         ".git/relctl-report.cache",

@@ -8,7 +8,7 @@ use crate::common::platform::Platform;
 use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, plan, quick, release};
 use crate::common::{Run, TestEnv, git, ok, repo_root};
 
-const NEWER: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+pub const NEWER: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
 /// The records branch written by relctl 0.1.0 (tests/fixtures/records-0.1.0/README.md).
 fn fixture(bundle: &str) -> std::path::PathBuf {
@@ -19,7 +19,7 @@ fn fixture(bundle: &str) -> std::path::PathBuf {
 
 /// The fixture's plans (`checkout` at the top, `payments` beside it), deploying by
 /// appending "<env> <image>" to `deploys.log`.
-fn fixture_plans(env: &TestEnv) {
+pub fn fixture_plans(env: &TestEnv) {
     let log = env.path().join("deploys.log");
     let log = log.to_str().expect("a UTF-8 temp path");
     for (path, app) in [
@@ -65,7 +65,7 @@ fn json(run: &Run) -> Value {
 }
 
 /// (env, release) of each row of `relctl status --output json`.
-fn live(env: &TestEnv, plan: &str) -> Vec<(String, String)> {
+pub fn live(env: &TestEnv, plan: &str) -> Vec<(String, String)> {
     let status = json(&env.run(&["--plan", plan, "--output", "json", "status"]));
     status["environments"]
         .as_array()
@@ -80,7 +80,7 @@ fn live(env: &TestEnv, plan: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn pair(env: &str, release: &str) -> (String, String) {
+pub fn pair(env: &str, release: &str) -> (String, String) {
     (env.to_string(), release.to_string())
 }
 
@@ -150,7 +150,7 @@ fn a_record_from_relctl_0_1_0_is_read_and_moved_by_one_commit_with_its_history()
         "apps"
     );
     // The same blobs: git follows a release file across the move.
-    let file = "apps/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml";
+    let file = "apps/c7/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml";
     assert_eq!(
         env.git(&["rev-parse", &format!("{migration}:{file}")]),
         env.git(&[
@@ -161,7 +161,7 @@ fn a_record_from_relctl_0_1_0_is_read_and_moved_by_one_commit_with_its_history()
     assert_eq!(
         env.git(&[
             "rev-parse",
-            &format!("{migration}:apps/checkout/environments/staging.yaml")
+            &format!("{migration}:apps/c7/checkout/environments/staging.yaml")
         ]),
         env.git(&["rev-parse", &format!("{old_tip}:environments/staging.yaml")])
     );
@@ -287,7 +287,7 @@ fn a_record_two_apps_shared_before_apps_is_split_by_the_app_of_each_release() {
     // Split, the files hold one app's releases each.
     let staging = env.git(&[
         "show",
-        "relctl/records:apps/checkout/environments/staging.yaml",
+        "relctl/records:apps/c7/checkout/environments/staging.yaml",
     ]);
     assert!(!staging.contains("payments"), "{staging}");
     let log = std::fs::read_to_string(env.path().join("deploys.log")).unwrap_or_default();
@@ -302,7 +302,7 @@ fn a_record_naming_another_artifact_is_an_error_and_never_deployed() {
     let s = Setup::new("", CANARY);
     ok(&s.promote(OLD, &[]));
     ok(&s.promote(HEX, &[]));
-    let path = "apps/checkout/environments/production.yaml";
+    let path = "apps/c7/checkout/environments/production.yaml";
     s.edit_record(path, |text| {
         text.replace(
             &artifact(OLD),
@@ -486,7 +486,7 @@ fn a_monorepo_s_apps_keep_their_own_state_and_roll_back_to_their_own_image() {
     assert_eq!(
         env.git(&["ls-tree", "--name-only", "relctl/records", "apps/"])
             .trim(),
-        "apps/svc-a\napps/svc-b"
+        "apps/64\napps/8a"
     );
     let apps = env.git(&[
         "log",
@@ -561,7 +561,7 @@ fn a_plan_claiming_another_plans_app_stops_before_it_records_anything() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("relctl/records:apps/svc-a/environments/dev.yaml"),
+            .contains("relctl/records:apps/64/svc-a/environments/dev.yaml"),
         "{}",
         run.stderr
     );

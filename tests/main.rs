@@ -28,6 +28,7 @@ mod incident;
 mod metrics;
 mod notes;
 mod notify;
+mod org_layout;
 mod org_speed;
 mod org_view;
 mod outside_text;

@@ -636,7 +636,7 @@ fn eight_apps_promoting_at_once_through_one_remote_lose_no_event() {
             &records,
             &[
                 "show",
-                &format!("relctl/records:apps/{app}/releases/4f/{id}.yaml"),
+                &format!("relctl/records:{}", relctl::format::release_path(app, &id)),
             ],
         );
         let events = file
@@ -711,14 +711,14 @@ fn a_records_url_that_cannot_be_reached_never_shows_its_token() {
 fn one_record_file_edited_badly_does_not_hide_the_other_apps() {
     let org = org();
     org.s
-        .edit_record("apps/payments/environments/staging.yaml", |_| {
+        .edit_record("apps/df/payments/environments/staging.yaml", |_| {
             "live: [unclosed\n".to_string()
         });
     let run = org.relctl("checkout", &["status", "--all"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("apps/payments/environments/staging.yaml"),
+            .contains("apps/df/payments/environments/staging.yaml"),
         "{}",
         run.stderr
     );

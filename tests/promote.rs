@@ -65,14 +65,14 @@ fn three_environments_end_to_end() {
     assert_eq!(
         files.lines().collect::<Vec<_>>(),
         [
-            "apps/checkout/environments/dev.yaml",
-            "apps/checkout/environments/production.yaml",
-            "apps/checkout/environments/staging.yaml",
-            &format!("apps/checkout/releases/4f/{id}.yaml"),
-            "apps/checkout/releases/4f/summary.tsv",
+            "apps/c7/checkout/environments/dev.yaml",
+            "apps/c7/checkout/environments/production.yaml",
+            "apps/c7/checkout/environments/staging.yaml",
+            &format!("apps/c7/checkout/releases/4f/{id}.yaml"),
+            "apps/c7/checkout/releases/4f/summary.tsv",
         ]
     );
-    let production = s.record_file("apps/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {id}")),
         "{production}"

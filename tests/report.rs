@@ -131,7 +131,10 @@ fn report_cache_follows_the_record_and_survives_damage() {
     let s = history();
     // Records without summaries (an older relctl's): the files are read, and cached.
     edit_records(&s, |tree| {
-        crate::common::git(tree, &["rm", "-q", "apps/checkout/releases/*/summary.tsv"]);
+        crate::common::git(
+            tree,
+            &["rm", "-q", "apps/c7/checkout/releases/*/summary.tsv"],
+        );
     });
     let figures = |r: &Value| {
         (
@@ -175,7 +178,7 @@ fn lead_times_need_only_the_records() {
         "source_commit_time",
         "relctl/records",
         "--",
-        "apps/checkout/releases/",
+        "apps/c7/checkout/releases/",
     ]);
     let mut times: Vec<&str> = recorded.lines().collect();
     times.sort_unstable();
@@ -229,7 +232,10 @@ fn release_files_written_before_release_directories_are_read_and_moved_with_the_
     // Put the record where records kept it before apps/ and before the release
     // directories: environments/<env>.yaml and releases/<id>.yaml, without summaries.
     edit_records(&s, |tree| {
-        crate::common::git(tree, &["mv", "apps/checkout/environments", "environments"]);
+        crate::common::git(
+            tree,
+            &["mv", "apps/c7/checkout/environments", "environments"],
+        );
         for hex in [OLD, HEX] {
             let id = crate::common::setup::release(hex);
             let sharded = relctl::format::release_path("checkout", &id);

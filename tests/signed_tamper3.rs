@@ -9,7 +9,7 @@ use crate::signed::{approve, cast, cast_on_remote, commit_allowed, start, with_r
 use crate::signed_tamper::live_after_approval;
 use crate::signed_tamper2::{edit_file, event_block, hand_commit};
 
-const PRODUCTION: &str = "apps/checkout/environments/production.yaml";
+const PRODUCTION: &str = "apps/c7/checkout/environments/production.yaml";
 const THIRD: &str = "aaaaaaaaaaaa0000000000000000000000000000000000000000000000000000";
 
 #[test]

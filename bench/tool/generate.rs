@@ -2,10 +2,10 @@
 //!
 //! Three real promotions through the platform double (a baseline, a healthy release, a
 //! canary that fails its analysis and is rolled back) give templates: their
-//! `apps/bench/releases/<xx>/<id>.yaml`, read back with relctl's own types. Each generated release is a
+//! `apps/<xx>/bench/releases/<yy>/<id>.yaml`, read back with relctl's own types. Each generated release is a
 //! template with its identity, baselines and times changed, serialised as relctl does,
-//! and `apps/bench/environments/<env>.yaml` is folded from the same events as relctl folds them
-//! (what is live, the earlier live releases it keeps, the rejected ones). The files go in
+//! and `apps/<xx>/bench/environments/<env>.yaml` is folded from the same events as relctl folds them
+//! (what is live, the earlier live releases it keeps, the latest rejected ones). The files go in
 //! through `Store::append` many per commit, not one commit per event, or 100,000
 //! releases would take hours. The last release is then promoted for real by the relctl
 //! binary, so the branch ends with real event commits.
@@ -420,9 +420,12 @@ impl Envs {
     fn changes(self) -> anyhow::Result<Vec<Change>> {
         let mut changes = Vec::new();
         for (env, file) in &self.files {
+            // The latest rejections only, as relctl keeps them.
+            let mut file = file.clone();
+            format::bound_rejected(&mut file);
             changes.push(Change {
                 path: format::env_path(APP, env),
-                content: encode(file)?,
+                content: encode(&file)?,
             });
         }
         Ok(changes)

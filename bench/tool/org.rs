@@ -207,7 +207,8 @@ pub fn generate(dir: &Path, apps: usize, releases: usize) -> anyhow::Result<Valu
             });
             file.live = Some(Live { since: end, ..back });
         }
-        for (env, file) in &envs {
+        for (env, file) in &mut envs {
+            format::bound_rejected(file);
             let content = encode(file)?;
             bytes += content.len();
             root.add(&format::env_path(&app, env), repo.blob(&content)?);

@@ -69,17 +69,19 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             {
                 continue;
             }
-            let where_ = |pick: &dyn Fn(&EnvFile) -> bool| {
+            let where_ = |pick: &dyn Fn(&str, &EnvFile) -> bool| {
                 files
                     .iter()
-                    .filter(|(_, f)| pick(f))
+                    .filter(|(name, f)| pick(name, f))
                     .map(|(name, _)| name.clone())
                     .collect::<Vec<_>>()
             };
             listed.push(Listed {
                 created: file.events.first().map(|e| e.at),
-                live: where_(&|f| f.live.as_ref().is_some_and(|l| l.release == id)),
-                rejected: where_(&|f| f.rejected.contains(&id)),
+                live: where_(&|_, f| f.live.as_ref().is_some_and(|l| l.release == id)),
+                rejected: where_(&|env, f| {
+                    f.rejected.contains(&id) || crate::engine::rejected_in(&file, env)
+                }),
                 file,
             });
         }

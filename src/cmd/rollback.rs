@@ -531,9 +531,9 @@ fn target(
     rolled_back: &str,
     candidates: &[Live],
 ) -> anyhow::Result<Live> {
-    let rejected = |id: &str| file.rejected.iter().any(|r| r == id);
+    let rejected = |id: &str| format::rejected(snapshot, app, file, env, id);
     Ok(match wanted {
-        Some(wanted) if rejected(wanted) => {
+        Some(wanted) if rejected(wanted)? => {
             return Err(Error::usage(format!(
                 "{wanted} was rolled back in {env}: a rollback does not go back to it"
             ))
@@ -542,18 +542,24 @@ fn target(
             ))
             .into());
         }
-        Some(wanted) => match candidates.iter().find(|l| l.release == wanted) {
-            Some(live) => Some(live.clone()),
-            None => live_long_ago(snapshot, app, env, wanted)?.filter(|l| l.release != *rolled_back),
-        }
-        .ok_or_else(|| {
+        Some(wanted) => {
+            let found = match candidates.iter().find(|l| l.release == wanted) {
+                Some(live) => Some(live.clone()),
+                None => {
+                    live_long_ago(snapshot, app, env, wanted)?.filter(|l| l.release != *rolled_back)
+                }
+            };
+            if let Some(live) = found {
+                return Ok(live);
+            }
             // Only what `--to` would accept: never a release rolled back there.
-            let known: Vec<&str> = candidates
-                .iter()
-                .map(|l| l.release.as_str())
-                .filter(|r| !rejected(r))
-                .collect();
-            Error::usage(format!(
+            let mut known = Vec::new();
+            for live in candidates {
+                if !rejected(&live.release)? {
+                    known.push(live.release.as_str());
+                }
+            }
+            return Err(Error::usage(format!(
                 "{wanted} was never live in {env} before {rolled_back}"
             ))
             .with_hint(match (known.is_empty(), candidates.is_empty()) {
@@ -563,11 +569,9 @@ fn target(
                     "every release live there before was rolled back there; to redeploy one on purpose: relctl promote --env {env} --artifact REF --force --reason TEXT"
                 ),
             })
-        })?,
-        None => match (
-            candidates.iter().find(|l| !rejected(&l.release)),
-            candidates.first(),
-        ) {
+            .into());
+        }
+        None => match (first_not(candidates, rejected)?, candidates.first()) {
             (Some(live), _) => live.clone(),
             (None, Some(_)) => {
                 return Err(Error::new(
@@ -586,6 +590,19 @@ fn target(
             }
         },
     })
+}
+
+/// The first of `candidates` not `rejected` there.
+fn first_not(
+    candidates: &[Live],
+    rejected: impl Fn(&str) -> anyhow::Result<bool>,
+) -> anyhow::Result<Option<&Live>> {
+    for live in candidates {
+        if !rejected(&live.release)? {
+            return Ok(Some(live));
+        }
+    }
+    Ok(None)
 }
 
 /// The identity of the release rolled back: its record's, or what the environment's

@@ -289,7 +289,11 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
     };
     let env = &i.plan.environments[position];
     let file = i.envs.get(env_name);
-    if file.is_some_and(|f| f.rejected.iter().any(|r| r == i.release)) {
+    // The environment's file names the latest rejections there; the release's own
+    // record says it of every one (src/format/rejected.rs).
+    if file.is_some_and(|f| f.rejected.iter().any(|r| r == i.release))
+        || i.state.rejected_in.contains(env_name)
+    {
         rules.push((
             Rule::RejectedBefore,
             format!("{} was rejected in {env_name} before", i.release),

@@ -9,4 +9,4 @@ mod tests;
 pub mod window;
 pub use decide::{Decision, Inputs, Rule, next, rolled_back_before};
 pub use event::{ActorSource, EnvFile, Event, EventKind, Live, Lock, ReleaseFile, RollbackNote};
-pub use state::{EnvRun, Outcome, ReleaseState, fold, refused_by_budget};
+pub use state::{EnvRun, Outcome, ReleaseState, fold, refused_by_budget, rejected_in};

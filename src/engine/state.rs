@@ -98,6 +98,10 @@ pub struct ReleaseState {
     pub envs: BTreeMap<String, EnvRun>,
     pub interrupted: bool,
     pub aborted: bool,
+    /// The environments this release was rolled back or rejected in and has not gone
+    /// live in since: a rollback does not go back to it there, and a promotion there
+    /// needs `--force` (the rule `rejected-before`).
+    pub rejected_in: BTreeSet<String>,
 }
 
 impl ReleaseState {
@@ -130,6 +134,31 @@ pub fn refused_by_budget(file: &ReleaseFile) -> Option<(&str, DateTime<Utc>, &st
         } if *verdict != crate::analysis::budget::BudgetVerdict::Pass => {
             Some((last.env.as_deref()?, last.at, summary.as_str()))
         }
+        _ => None,
+    }
+}
+
+/// Whether release `file` was rolled back or rejected in `env` and has not gone live
+/// there since (`ReleaseState::rejected_in`, without folding the rest).
+pub fn rejected_in(file: &ReleaseFile, env: &str) -> bool {
+    file.events
+        .iter()
+        .filter(|e| e.env.as_deref() == Some(env))
+        .filter_map(rejection)
+        .next_back()
+        .unwrap_or(false)
+}
+
+/// What an event says of its release being rejected in its environment: `Some(true)`
+/// for a rollback or a rejection of the environment (not of one target), `Some(false)`
+/// for going live there, `None` for anything else.
+fn rejection(event: &Event) -> Option<bool> {
+    if event.target.is_some() {
+        return None;
+    }
+    match event.kind {
+        EventKind::RolledBack { .. } | EventKind::Rejected { .. } => Some(true),
+        EventKind::Live => Some(false),
         _ => None,
     }
 }
@@ -169,6 +198,15 @@ fn apply(state: &mut ReleaseState, event: &Event) {
     }
     state.interrupted = matches!(event.kind, EventKind::Interrupted { .. });
     let Some(env) = &event.env else { return };
+    match rejection(event) {
+        Some(true) => {
+            state.rejected_in.insert(env.clone());
+        }
+        Some(false) => {
+            state.rejected_in.remove(env);
+        }
+        None => {}
+    }
     let mut run = state.envs.entry(env.clone()).or_default();
     if let (EventKind::TargetDropped { .. }, Some(target)) = (&event.kind, &event.target) {
         // No longer the environment's: its events say nothing of the release there.

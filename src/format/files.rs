@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::layout::{env_path, legacy, release_path};
+use super::layout::{env_path, legacy, release_path, unsharded};
 use super::rejected;
 use crate::engine::{EnvFile, ReleaseFile};
 use crate::error::{Error, Exit};
@@ -131,9 +131,10 @@ pub(super) fn read_release_at(
     app: &str,
     id: &str,
 ) -> anyhow::Result<Option<(String, ReleaseFile)>> {
-    let path = release_path(app, id);
-    if let Some(file) = decode(snapshot, &path)? {
-        return Ok(Some((path, file)));
+    for path in [release_path(app, id), unsharded::release_path(app, id)] {
+        if let Some(file) = decode(snapshot, &path)? {
+            return Ok(Some((path, file)));
+        }
     }
     Ok(read_legacy_release(snapshot, id)?.filter(|(_, file)| file.app == app))
 }
@@ -160,8 +161,10 @@ pub fn read_env(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<Env
         environment: env.to_string(),
         ..EnvFile::default()
     };
-    if let Some(file) = read_env_at(snapshot, &env_path(app, env))? {
-        return Ok(file);
+    for path in [env_path(app, env), unsharded::env_path(app, env)] {
+        if let Some(file) = read_env_at(snapshot, &path)? {
+            return Ok(file);
+        }
     }
     let Some(shared) = read_env_at(snapshot, &legacy::env_path(env))? else {
         return Ok(empty());
@@ -193,9 +196,10 @@ pub fn read_envs<'a>(
 pub fn env_file(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<String> {
     let path = env_path(app, env);
     if snapshot.blob_id(&path)?.is_none() {
-        let old = legacy::env_path(env);
-        if snapshot.blob_id(&old)?.is_some() {
-            return Ok(old);
+        for old in [unsharded::env_path(app, env), legacy::env_path(env)] {
+            if snapshot.blob_id(&old)?.is_some() {
+                return Ok(old);
+            }
         }
     }
     Ok(path)
@@ -248,11 +252,12 @@ pub fn check_artifact(
 }
 
 /// The blob release `id` of `app` is stored as, wherever the record keeps it (under
-/// `apps/<app>/`, or at the top of a record not yet moved there): the same bytes keep
+/// `apps/<xx>/<app>/`, or where an older layout put it): the same bytes keep
 /// the same id across relctl's own move (src/format/legacy.rs).
 pub fn release_blob(snapshot: &Snapshot, app: &str, id: &str) -> anyhow::Result<Option<git2::Oid>> {
     for path in [
         release_path(app, id),
+        unsharded::release_path(app, id),
         legacy::release_path(id),
         legacy::flat_release_path(id),
     ] {

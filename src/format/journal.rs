@@ -84,8 +84,8 @@ pub fn record_at(
     let mut unmoved = false;
     let mut append = |unmoved: &mut bool| {
         store.append(&mut |snapshot| {
-            // A record written before `apps/` is moved first, by a commit of its own.
-            if super::legacy::present(snapshot)? {
+            // A record in an older layout is moved first, by a commit of its own.
+            if super::legacy::present(snapshot, &header.app)? {
                 *unmoved = true;
                 return Ok(None);
             }
@@ -142,6 +142,7 @@ pub fn record_at(
                 let before = file.clone();
                 update(&mut file)?;
                 if file != before {
+                    super::rejected::bound(&mut file);
                     let path = env_path(&header.app, env);
                     let content = super::rejected::encode(&file, &path)?;
                     files::written(&content, &file);

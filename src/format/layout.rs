@@ -1,18 +1,22 @@
 //! Where the record's files are on the records branch, and the trailers each record
 //! commit carries: the one place that knows the branch's layout.
 //!
-//! The record is keyed by app: everything an app's releases write is under
-//! `apps/<app>/`, so releases of different apps never share a file.
+//! The record is keyed by app: everything an app's releases write is under its own
+//! directory, so releases of different apps never share a file. The apps are spread
+//! over 256 shard directories, `apps/<xx>/` (`xx`: the first two hex digits of the
+//! SHA-256 of the app's name), so that a commit rewrites a few small trees rather than
+//! one entry per app in the record.
 //!
 //! ```text
-//! apps/<app>/environments/<env>.yaml
-//! apps/<app>/releases/<xx>/<id>.yaml
-//! apps/<app>/releases/<xx>/summary.tsv
+//! apps/<xx>/<app>/environments/<env>.yaml
+//! apps/<xx>/<app>/releases/<yy>/<id>.yaml
+//! apps/<xx>/<app>/releases/<yy>/summary.tsv
 //! ```
 //!
-//! Records written before that keep the same files at the top of the branch
-//! (`environments/`, `releases/`: see `legacy`); they are read as the apps their
-//! files name, and moved under `apps/` by the next write (src/format/legacy.rs).
+//! Records written before that keep the same files in two older layouts: directly
+//! under `apps/<app>/` (`unsharded`), or at the top of the branch (`environments/`,
+//! `releases/`: `legacy`). Both are read as the apps their files name, and moved into
+//! the shards by the next write (src/format/legacy.rs).
 
 /// The directory holding one directory per app.
 pub const APPS: &str = "apps";
@@ -27,30 +31,62 @@ const RELEASES: &str = "releases";
 /// The directory of an app's environment files.
 const ENVIRONMENTS: &str = "environments";
 
-/// Everything the record holds for `app`: `apps/<app>`.
+/// Everything the record holds for `app`: `apps/<xx>/<app>` (`app_shard`).
 pub fn app_dir(app: &str) -> String {
-    format!("{APPS}/{app}")
+    format!("{APPS}/{}/{app}", app_shard(app))
 }
 
-/// The directory of `app`'s release files: `apps/<app>/releases`.
+/// The shard directory under `apps/` of an app: the first two hex digits of the
+/// SHA-256 of its name (`checkout` is in `apps/c7/`).
+pub fn app_shard(app: &str) -> String {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use sha2::Digest as _;
+    // Every path of an app needs it, and `status --all` makes thousands of paths: each
+    // app's digest is taken once a process (it was a tenth of a view's instructions).
+    static KNOWN: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let mut known = KNOWN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(shard) = known.get(app) {
+        return shard.clone();
+    }
+    let shard = hex::encode(&sha2::Sha256::digest(app.as_bytes())[..1]);
+    known.insert(app.to_string(), shard.clone());
+    shard
+}
+
+/// Whether an entry of `apps/` named `name` is written as a shard directory is: two
+/// lowercase hex digits. (An app of the unsharded layout may have such a name too:
+/// a shard is told from it by what it holds, src/format/listing.rs.)
+pub fn is_shard_name(name: &str) -> bool {
+    name.len() == 2
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The directory of `app`'s release files: `apps/<xx>/<app>/releases`.
 pub fn releases_dir(app: &str) -> String {
-    format!("{APPS}/{app}/{RELEASES}")
+    format!("{}/{RELEASES}", app_dir(app))
 }
 
-/// The directory of `app`'s environment files: `apps/<app>/environments`.
+/// The directory of `app`'s environment files: `apps/<xx>/<app>/environments`.
 pub fn environments_dir(app: &str) -> String {
-    format!("{APPS}/{app}/{ENVIRONMENTS}")
+    format!("{}/{ENVIRONMENTS}", app_dir(app))
 }
 
-/// A release's file: `apps/<app>/releases/<xx>/<id>.yaml`, `xx` the first two hex
-/// digits of the digest its id ends with (`checkout-4f2a9c1be0d3` is in
-/// `apps/checkout/releases/4f/`). Spread over 256 directories, a commit rewrites a few
-/// small trees, not one entry per release.
+/// A release's file: `apps/<xx>/<app>/releases/<yy>/<id>.yaml`, `yy` the first two
+/// hex digits of the digest its id ends with (`checkout-4f2a9c1be0d3` is in
+/// `apps/c7/checkout/releases/4f/`). Spread over 256 directories, a commit rewrites a
+/// few small trees, not one entry per release.
 pub fn release_path(app: &str, id: &str) -> String {
     format!("{}/{}/{id}.yaml", releases_dir(app), shard(id))
 }
 
-/// An environment's file for one app: `apps/<app>/environments/<env>.yaml`.
+/// An environment's file for one app: `apps/<xx>/<app>/environments/<env>.yaml`.
 pub fn env_path(app: &str, env: &str) -> String {
     format!("{}/{env}.yaml", environments_dir(app))
 }
@@ -91,6 +127,35 @@ pub fn summary_beside(release_path: &str) -> Option<String> {
     let (dir, _) = release_path.rsplit_once('/')?;
     let parent = dir.rsplit_once('/').map_or(dir, |(_, last)| last);
     (parent != RELEASES).then(|| format!("{dir}/{SUMMARY_FILE}"))
+}
+
+/// The layout before the apps were sharded: each app's files directly under
+/// `apps/<app>/`. Read until the next write moves them (src/format/legacy.rs).
+pub mod unsharded {
+    use super::{APPS, ENVIRONMENTS, RELEASES, shard};
+
+    pub fn app_dir(app: &str) -> String {
+        format!("{APPS}/{app}")
+    }
+
+    pub fn releases_dir(app: &str) -> String {
+        format!("{APPS}/{app}/{RELEASES}")
+    }
+
+    pub fn environments_dir(app: &str) -> String {
+        format!("{APPS}/{app}/{ENVIRONMENTS}")
+    }
+
+    pub fn release_path(app: &str, id: &str) -> String {
+        format!("{}/{}/{id}.yaml", releases_dir(app), shard(id))
+    }
+
+    pub fn env_path(app: &str, env: &str) -> String {
+        format!("{}/{env}.yaml", environments_dir(app))
+    }
+
+    /// The names an app's directory holds in this layout.
+    pub const HOLDS: [&str; 2] = [ENVIRONMENTS, RELEASES];
 }
 
 /// The layout before the record was keyed by app: one app's files at the top of the
@@ -134,12 +199,18 @@ mod tests {
     fn paths_are_keyed_by_app() {
         assert_eq!(
             release_path("checkout", "checkout-4f2a9c1be0d3"),
-            "apps/checkout/releases/4f/checkout-4f2a9c1be0d3.yaml"
+            "apps/c7/checkout/releases/4f/checkout-4f2a9c1be0d3.yaml"
         );
         assert_eq!(
             env_path("checkout", "production"),
+            "apps/c7/checkout/environments/production.yaml"
+        );
+        assert_eq!(
+            unsharded::env_path("checkout", "production"),
             "apps/checkout/environments/production.yaml"
         );
+        assert!(is_shard_name("c7") && is_shard_name("af"));
+        assert!(!is_shard_name("AF") && !is_shard_name("checkout") && !is_shard_name("a"));
         assert_eq!(app_of_id("svc-b-4f2a9c1be0d3"), Some("svc-b"));
         assert_eq!(app_of_id("nodash"), None);
     }

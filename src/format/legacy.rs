@@ -1,7 +1,13 @@
-//! Records written before the record was keyed by app: `environments/<env>.yaml` and
-//! `releases/…` at the top of the branch. They are read as the apps their files name
-//! (a release file's `app:`; an environment file's entries name releases), and the
-//! next write moves them under `apps/<app>/` in one commit of their own (`migrate`).
+//! Records written in an older layout (src/format/layout.rs), and their move into
+//! today's by one commit of its own on the next write (`migrate`):
+//!
+//! - before the record was keyed by app: `environments/<env>.yaml` and `releases/…` at
+//!   the top of the branch. They are read as the apps their files name (a release
+//!   file's `app:`; an environment file's entries name releases);
+//! - before the apps were sharded: each app's files directly under `apps/<app>/`. An
+//!   entry of `apps/` is such an app's directory unless it is a shard: named by two
+//!   hex digits, and holding only apps whose names hash to it (`unsharded_apps`). Its
+//!   files move as they are, the same bytes, to `apps/<xx>/<app>/`.
 //!
 //! An environment file holding releases of several apps (two plans that shared one
 //! record before it was keyed by app) is split by the app of each release: each app
@@ -20,11 +26,68 @@ use crate::engine::EnvFile;
 use crate::record::{Change, Commit, Snapshot, Store};
 
 /// Whether the record still has files at its top, outside `apps/`.
-pub fn present(snapshot: &Snapshot) -> anyhow::Result<bool> {
+pub fn at_top(snapshot: &Snapshot) -> anyhow::Result<bool> {
     Ok(snapshot
         .dirs("")?
         .iter()
         .any(|d| d == old::ENVIRONMENTS || d == old::RELEASES))
+}
+
+/// Whether `app` writing must move the record first: files at its top, or an app's
+/// directory directly under `apps/`. Looks at the top and at `apps/` only (an app of
+/// the unsharded layout named by two hex digits is seen when it is `app` itself, or
+/// when the move runs for another reason), so every event can afford it.
+pub fn present(snapshot: &Snapshot, app: &str) -> anyhow::Result<bool> {
+    if at_top(snapshot)? {
+        return Ok(true);
+    }
+    let entries = snapshot.dirs(layout::APPS)?;
+    if entries.iter().any(|e| !layout::is_shard_name(e)) {
+        return Ok(true);
+    }
+    Ok(entries.iter().any(|e| e == app) && unsharded(snapshot, app)?)
+}
+
+/// Whether the entry `name` of `apps/` is an app's directory of the unsharded layout
+/// rather than a shard: a shard is named by two hex digits and holds only apps whose
+/// names hash to it.
+fn unsharded(snapshot: &Snapshot, name: &str) -> anyhow::Result<bool> {
+    Ok(shard_apps(snapshot, name)?.is_none())
+}
+
+/// The apps the entry `name` of `apps/` holds when it is a shard, `None` when it is an
+/// app's directory of the unsharded layout.
+fn shard_apps(snapshot: &Snapshot, name: &str) -> anyhow::Result<Option<Vec<String>>> {
+    if !layout::is_shard_name(name) {
+        return Ok(None);
+    }
+    let held = snapshot.dirs(&format!("{}/{name}", layout::APPS))?;
+    Ok((!held.iter().any(|app| layout::app_shard(app) != name)).then_some(held))
+}
+
+/// The apps under `apps/`: those of the unsharded layout (`apps/<app>/`), and those in
+/// shards (`apps/<xx>/<app>/`).
+pub fn split_apps(snapshot: &Snapshot) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let mut unsharded = Vec::new();
+    let mut sharded = Vec::new();
+    for entry in snapshot.dirs(layout::APPS)? {
+        match shard_apps(snapshot, &entry)? {
+            Some(held) => sharded.extend(held),
+            None => unsharded.push(entry),
+        }
+    }
+    Ok((unsharded, sharded))
+}
+
+/// Every file under `dir`, as paths relative to it.
+fn files_under(snapshot: &Snapshot, dir: &str) -> anyhow::Result<Vec<String>> {
+    let mut files = snapshot.list(dir)?;
+    for sub in snapshot.dirs(dir)? {
+        for file in files_under(snapshot, &format!("{dir}/{sub}"))? {
+            files.push(format!("{sub}/{file}"));
+        }
+    }
+    Ok(files)
 }
 
 /// Every release id under the top-level `releases/` (sharded or not).
@@ -148,10 +211,12 @@ fn split_env_with(
 /// `app`, the app writing. Nothing happens to a record already moved.
 pub fn migrate(store: &Store, author: &Author, app: &str) -> anyhow::Result<()> {
     store.append(&mut |snapshot| {
-        if !present(snapshot)? {
+        if !present(snapshot, app)? {
             return Ok(None);
         }
-        let moved = moves(snapshot, app)?;
+        let top = at_top(snapshot)?;
+        let mut moved = moves(snapshot, app)?;
+        unshard_moves(snapshot, &mut moved)?;
         let mut summary = Vec::new();
         for (name, (releases, envs)) in &moved.apps {
             summary.push(format!(
@@ -165,12 +230,16 @@ pub fn migrate(store: &Store, author: &Author, app: &str) -> anyhow::Result<()> 
             trailers.push((trailer::APP.to_string(), name.clone()));
         }
         trailers.push((trailer::ACTOR.to_string(), author.actor.clone()));
+        let what = if top {
+            format!("moved the record under {}/", layout::APPS)
+        } else {
+            format!(
+                "moved the apps into shard directories, {}/<xx>/<app>/",
+                layout::APPS
+            )
+        };
         Ok(Some(Commit {
-            summary: format!(
-                "moved the record under {}/: {}",
-                layout::APPS,
-                summary.join(", ")
-            ),
+            summary: format!("{what}: {}", summary.join(", ")),
             trailers,
             actor: author.actor.clone(),
             changes: moved.changes,
@@ -185,6 +254,43 @@ struct Moves {
     changes: Vec<Change>,
     removed: Vec<String>,
     apps: BTreeMap<String, (usize, usize)>,
+}
+
+/// The files of every app of the unsharded layout, the same bytes, at the same place
+/// under the app's shard; a file already there (written since) is kept.
+fn unshard_moves(snapshot: &Snapshot, moves: &mut Moves) -> anyhow::Result<()> {
+    for app in split_apps(snapshot)?.0 {
+        let from = layout::unsharded::app_dir(&app);
+        let to = layout::app_dir(&app);
+        let counts = moves.apps.entry(app.clone()).or_default();
+        for file in files_under(snapshot, &from)? {
+            let path = format!("{from}/{file}");
+            let Some(bytes) = snapshot.read(&path)? else {
+                continue;
+            };
+            moves.removed.push(path);
+            let dest = format!("{to}/{file}");
+            if snapshot.blob_id(&dest)?.is_some() {
+                continue;
+            }
+            match file.split_once('/') {
+                Some((dir, name)) if dir == layout::unsharded::HOLDS[0] => {
+                    counts.1 += usize::from(layout::name_of(name).is_some());
+                }
+                Some((dir, rest)) if dir == layout::unsharded::HOLDS[1] => {
+                    let name = rest.rsplit('/').next().unwrap_or(rest);
+                    counts.0 +=
+                        usize::from(name != SUMMARY_FILE && layout::name_of(name).is_some());
+                }
+                _ => {}
+            }
+            moves.changes.push(Change {
+                path: dest,
+                content: bytes,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn moves(snapshot: &Snapshot, writer: &str) -> anyhow::Result<Moves> {

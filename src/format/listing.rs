@@ -1,18 +1,19 @@
-//! Which apps, environments and releases the record holds: the directories under
-//! `apps/`, and the apps named by a record not yet moved there.
+//! Which apps, environments and releases the record holds: the app directories in the
+//! shards of `apps/`, and the apps of a record in an older layout (src/format/legacy.rs).
 
 use std::collections::BTreeSet;
 
-use super::layout::{self, APPS, legacy as old};
+use super::layout::{self, legacy as old, unsharded};
 use super::legacy;
 use crate::record::Snapshot;
 
-/// Every app the record holds, sorted: each `apps/<app>/`, and the apps named by the
-/// release files of a record not yet moved under `apps/` (by their ids, which are
-/// `<app>-<12 hex digits>`).
+/// Every app the record holds, sorted: each `apps/<xx>/<app>/`, each `apps/<app>/` of
+/// a record not yet sharded, and the apps named by the release files of a record not
+/// yet moved under `apps/` (by their ids, which are `<app>-<12 hex digits>`).
 pub fn apps(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
-    let mut apps: BTreeSet<String> = snapshot.dirs(APPS)?.into_iter().collect();
-    if legacy::present(snapshot)? {
+    let (unsharded, sharded) = legacy::split_apps(snapshot)?;
+    let mut apps: BTreeSet<String> = sharded.into_iter().chain(unsharded).collect();
+    if legacy::at_top(snapshot)? {
         for id in legacy::release_ids(snapshot)? {
             if let Some(app) = layout::app_of_id(&id) {
                 apps.insert(app.to_string());
@@ -22,17 +23,16 @@ pub fn apps(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
     Ok(apps.into_iter().collect())
 }
 
-/// The environments the record has a file for under `app`, sorted: those of
-/// `apps/<app>/environments/`, or, in a record not yet moved under `apps/`, the
-/// top-level environment files that hold one of `app`'s releases.
+/// The environments the record has a file for under `app`, sorted: those of its
+/// `environments/` directory (in its shard, or directly under `apps/` in a record not
+/// yet sharded), or, in a record not yet moved under `apps/`, the top-level environment
+/// files that hold one of `app`'s releases.
 pub fn environments(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
-    let mut names: BTreeSet<String> = snapshot
-        .list(&layout::environments_dir(app))?
-        .iter()
-        .filter_map(|f| layout::name_of(f))
-        .map(str::to_string)
-        .collect();
-    if names.is_empty() && legacy::present(snapshot)? {
+    let mut names = names_in(snapshot, &layout::environments_dir(app))?;
+    if names.is_empty() {
+        names = names_in(snapshot, &unsharded::environments_dir(app))?;
+    }
+    if names.is_empty() && legacy::at_top(snapshot)? {
         for name in snapshot.list(old::ENVIRONMENTS)? {
             let Some(env) = layout::name_of(&name) else {
                 continue;
@@ -45,6 +45,16 @@ pub fn environments(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String
     Ok(names.into_iter().collect())
 }
 
+/// The environments named by the files of `dir`.
+fn names_in(snapshot: &Snapshot, dir: &str) -> anyhow::Result<BTreeSet<String>> {
+    Ok(snapshot
+        .list(dir)?
+        .iter()
+        .filter_map(|f| layout::name_of(f))
+        .map(str::to_string)
+        .collect())
+}
+
 fn empty(env: &str) -> crate::engine::EnvFile {
     crate::engine::EnvFile {
         environment: env.to_string(),
@@ -52,13 +62,29 @@ fn empty(env: &str) -> crate::engine::EnvFile {
     }
 }
 
-/// The ids of `app`'s releases, sorted: the release files under
-/// `apps/<app>/releases/`, or, in a record not yet moved there, the top-level release
-/// files whose ids name `app`. Reads the shard directories only, no release file.
+/// The ids of `app`'s releases, sorted: the release files of its `releases/` directory
+/// (in its shard, or directly under `apps/` in a record not yet sharded), or, in a
+/// record not yet moved under `apps/`, the top-level release files whose ids name
+/// `app`. Reads the shard directories only, no release file.
 pub fn release_ids(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
-    let dir = layout::releases_dir(app);
+    let mut ids = ids_in(snapshot, &layout::releases_dir(app))?;
+    if ids.is_empty() {
+        ids = ids_in(snapshot, &unsharded::releases_dir(app))?;
+    }
+    if ids.is_empty() && legacy::at_top(snapshot)? {
+        ids.extend(
+            legacy::release_ids(snapshot)?
+                .into_iter()
+                .filter(|id| layout::app_of_id(id) == Some(app)),
+        );
+    }
+    Ok(ids.into_iter().collect())
+}
+
+/// The release ids of the files in the shards of the release directory `dir`.
+fn ids_in(snapshot: &Snapshot, dir: &str) -> anyhow::Result<BTreeSet<String>> {
     let mut ids = BTreeSet::new();
-    for shard in snapshot.dirs(&dir)? {
+    for shard in snapshot.dirs(dir)? {
         for name in snapshot.list(&format!("{dir}/{shard}"))? {
             if name != layout::SUMMARY_FILE
                 && let Some(id) = layout::name_of(&name)
@@ -67,14 +93,7 @@ pub fn release_ids(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>
             }
         }
     }
-    if ids.is_empty() && legacy::present(snapshot)? {
-        ids.extend(
-            legacy::release_ids(snapshot)?
-                .into_iter()
-                .filter(|id| layout::app_of_id(id) == Some(app)),
-        );
-    }
-    Ok(ids.into_iter().collect())
+    Ok(ids)
 }
 
 #[cfg(test)]
@@ -134,10 +153,32 @@ mod tests {
         assert!(environments(&snapshot, "svc-b").expect("envs").is_empty());
         assert!(release_ids(&snapshot, "svc-c").expect("ids").is_empty());
         drop(snapshot);
+        // Apps of the unsharded layout, one named like a shard, are listed beside them.
+        write(
+            &store,
+            &[
+                &layout::unsharded::release_path("old", "old-4f2a9c1be0d3"),
+                &layout::unsharded::env_path("ab", "dev"),
+            ],
+        );
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert_eq!(
+            apps(&snapshot).expect("apps"),
+            ["ab", "old", "svc-a", "svc-b"]
+        );
+        assert_eq!(environments(&snapshot, "ab").expect("envs"), ["dev"]);
+        assert_eq!(
+            release_ids(&snapshot, "old").expect("ids"),
+            ["old-4f2a9c1be0d3"]
+        );
+        drop(snapshot);
         // A record written before apps/ names its apps by its release ids.
         write(&store, &["releases/4f/legacy-4f2a9c1be0d3.yaml"]);
         let snapshot = store.snapshot().expect("a snapshot");
-        assert_eq!(apps(&snapshot).expect("apps"), ["legacy", "svc-a", "svc-b"]);
+        assert_eq!(
+            apps(&snapshot).expect("apps"),
+            ["ab", "legacy", "old", "svc-a", "svc-b"]
+        );
         assert_eq!(
             release_ids(&snapshot, "legacy").expect("ids"),
             ["legacy-4f2a9c1be0d3"]

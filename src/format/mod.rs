@@ -1,8 +1,8 @@
 //! The record's format: which files the records branch holds and where (`layout`:
-//! everything keyed by app, under `apps/<app>/`), what a release file and an
+//! everything keyed by app, under `apps/<xx>/<app>/`), what a release file and an
 //! environment file contain and how they are read and written (`files`, `journal`),
 //! which apps, environments and releases the record holds (`listing`), records
-//! written before `apps/` (`legacy`: read as the apps they name, moved by one commit),
+//! in older layouts (`legacy`: read as the apps they name, moved by one commit),
 //! and the fast readers built on knowing exactly how relctl writes them (`rejected`,
 //! `summary`, `scan`), and what each target of an environment runs (`targets`). Commands, the runner, notes and
 //! reports ask this module; nothing else knows the layout. The types of the files'
@@ -32,4 +32,5 @@ pub use layout::{
     summary_beside, trailer,
 };
 pub use listing::{apps, environments, release_ids};
+pub use rejected::{bound as bound_rejected, rejected};
 pub use replay::resolve;

@@ -1,8 +1,8 @@
-//! Reading an environment file with its `rejected` list taken out by lines. The list
-//! names every release ever rolled back there (15,000 names, about 300 KB, after 100,000
-//! releases of which 15 in 100 fail), so it is most of the file, and the YAML parser
-//! spends thousands of instructions on each name: at 100,000 releases it made `status`
-//! mostly parsing. relctl writes it as `rejected:` at the top level followed by one
+//! Reading an environment file with its `rejected` list taken out by lines. A file
+//! written before the list was bounded (below) names every release ever rolled back
+//! there (15,000 names, about 300 KB, after 100,000 releases of which 15 in 100 fail),
+//! so the list is most of the file, and the YAML parser spends thousands of
+//! instructions on each name: at 100,000 releases it made `status` mostly parsing. relctl writes it as `rejected:` at the top level followed by one
 //! `- <release id>` line per release; when the list is exactly that, those lines are
 //! read here and the rest of the file goes to the parser. Anything else (a quoted name,
 //! another layout, a file written by hand) goes to the parser whole. Writing is the
@@ -10,8 +10,46 @@
 //! serializer spent about 1,300 instructions on each name, so a list of names that YAML
 //! reads as their text is written here by lines, the rest of the file by the serializer
 //! (`encode`), giving the same bytes.
+//!
+//! The list is bounded: it keeps the latest `KEPT` names, and a file written before the
+//! bound (with every release ever rolled back there) is cut to them the next time it is
+//! written. Whether a release was rejected in an environment is decided by `rejected`:
+//! the list, or else the release's own file, which records every rollback and
+//! rejection of it (`engine::rejected_in`). That read is one small file the command
+//! reads anyway (the release it promotes, or the one a rollback goes back to).
 
 use crate::engine::{EnvFile, RollbackNote};
+use crate::record::Snapshot;
+
+/// How many of the releases rejected in an environment its file names, the latest.
+/// Every event in the environment reads and rewrites the file, so a list that kept
+/// every one made each event slower with every release rolled back (300 KB at 100,000
+/// releases, BENCHMARKS.md).
+pub const KEPT: usize = 20;
+
+/// `file`'s list cut to the latest `KEPT` names (the list is oldest first), as every
+/// write of an environment file leaves it.
+pub fn bound(file: &mut EnvFile) {
+    let over = file.rejected.len().saturating_sub(KEPT);
+    file.rejected.drain(..over);
+}
+
+/// Whether release `id` of `app` was rolled back or rejected in `env` (whose file is
+/// `file`) and has not gone live there since: named by the file's list, or by its own
+/// release file.
+pub fn rejected(
+    snapshot: &Snapshot,
+    app: &str,
+    file: &EnvFile,
+    env: &str,
+    id: &str,
+) -> anyhow::Result<bool> {
+    if file.rejected.iter().any(|r| r == id) {
+        return Ok(true);
+    }
+    Ok(super::files::read_release(snapshot, app, id)?
+        .is_some_and(|release| crate::engine::rejected_in(&release, env)))
+}
 
 const KEY: &str = "rejected:\n";
 

@@ -53,13 +53,23 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
         .find_commit(tip)
         .and_then(|c| c.tree())
         .with_context(|| format!("reading the tip of {branch}"))?;
-    let dir = layout::releases_dir(scan.app);
-    let (mut files, mut summaries) = match tree.get_path(Path::new(&dir)) {
-        Ok(entry) => release_files(&repo, entry.id())
-            .with_context(|| format!("reading {dir}/ in the record"))?,
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Default::default(),
-        Err(e) => return Err(e).with_context(|| format!("reading {dir}/ in the record")),
-    };
+    // In its shard, or directly under apps/ in a record not yet sharded.
+    let mut found = Default::default();
+    for dir in [
+        layout::releases_dir(scan.app),
+        layout::unsharded::releases_dir(scan.app),
+    ] {
+        match tree.get_path(Path::new(&dir)) {
+            Ok(entry) => {
+                found = release_files(&repo, entry.id())
+                    .with_context(|| format!("reading {dir}/ in the record"))?;
+                break;
+            }
+            Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {dir}/ in the record")),
+        }
+    }
+    let (mut files, mut summaries) = found;
     // A record not yet moved under apps/: the app's releases at its top.
     match tree.get_path(Path::new(layout::legacy::RELEASES)) {
         Ok(entry) => {
@@ -488,11 +498,15 @@ fn live_before(
     env: &str,
     start: DateTime<Utc>,
 ) -> HashSet<String> {
-    let text = [env_path(app, env), layout::legacy::env_path(env)]
-        .iter()
-        .find_map(|path| tree.get_path(Path::new(path)).ok())
-        .and_then(|entry| repo.find_blob(entry.id()).ok())
-        .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok());
+    let text = [
+        env_path(app, env),
+        layout::unsharded::env_path(app, env),
+        layout::legacy::env_path(env),
+    ]
+    .iter()
+    .find_map(|path| tree.get_path(Path::new(path)).ok())
+    .and_then(|entry| repo.find_blob(entry.id()).ok())
+    .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok());
     let Some(text) = text else {
         return HashSet::new();
     };

@@ -49,7 +49,7 @@ pub fn env_file(repo: &Path, env: &str) -> EnvFile {
     let text = show(
         repo,
         "relctl/records",
-        &format!("apps/checkout/environments/{env}.yaml"),
+        &relctl::format::env_path("checkout", env),
     )
     .unwrap_or_else(|| panic!("no state file for {env} in {}", repo.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{env}'s state: {e}\n{text}"))
