@@ -84,7 +84,11 @@ pub fn live_unapproved(
         .collect();
     let state = crate::engine::fold(Some(&trust::counted(file, &verdicts)));
     let mut found = Vec::new();
-    for env in &plan.environments {
+    for env in plan
+        .environments
+        .iter()
+        .filter(|e| !signed_gates(e).is_empty())
+    {
         // The visit that went live: the last `live` there, after the last `entered`
         // (a later visit not yet live is judged when it goes live).
         let here = |e: &crate::engine::Event| {
@@ -95,7 +99,27 @@ pub fn live_unapproved(
         };
         let live = last(|k| matches!(k, EventKind::Live));
         let entered = last(|k| matches!(k, EventKind::Entered { .. }));
-        if live.is_none() || live < entered {
+        let Some(live) = live.filter(|l| Some(*l) >= entered) else {
+            continue;
+        };
+        // A visit that was rejected, rolled back or aborted is over: no `live` follows
+        // in it (going live again takes a new visit), whatever approvals it had.
+        let ended = file.events[entered.map_or(0, |e| e + 1)..live]
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Aborted { .. } => Some("aborted"),
+                EventKind::Rejected { .. } if here(e) => Some("rejected there"),
+                EventKind::RolledBack { .. } if here(e) => Some("rolled back there"),
+                _ => None,
+            });
+        if let Some(ended) = ended {
+            found.push((
+                env.name.clone(),
+                format!(
+                    "its record says it went live in {} after it was {ended} on the same visit, which relctl never does",
+                    env.name
+                ),
+            ));
             continue;
         }
         let run = state.env(&env.name);

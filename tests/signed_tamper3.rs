@@ -195,3 +195,35 @@ fn a_branch_pushed_as_head_is_not_the_remotes_default_branch() {
         run.stderr
     );
 }
+
+#[test]
+fn a_live_event_written_by_hand_after_an_abort_does_not_reuse_the_visits_approval() {
+    let (s, origin, c) = cast_on_remote();
+    live_after_approval(&c, OLD);
+    start(&c.dev);
+    // A real approval, then the release is aborted: the visit is over.
+    ok(&approve(&c.alice));
+    ok(&c
+        .dev
+        .run(&["abort", &release(HEX), "--reason", "not today"]));
+    let old_file = relctl::format::release_path("checkout", &release(OLD));
+    let hex_file = relctl::format::release_path("checkout", &release(HEX));
+    hand_commit(&s, &origin, |clone| {
+        let old = std::fs::read_to_string(clone.join(&old_file)).expect("OLD's file");
+        let forged = event_block(&old, "event: live").to_string();
+        edit_file(clone, &hex_file, |t| format!("{t}{forged}"));
+    });
+    let verify = c.dev.run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains(&format!(
+            "FAIL  {}  its record says it went live in production after it was aborted on the same visit",
+            release(HEX)
+        )),
+        "{}",
+        verify.stdout
+    );
+    let run = c.dev.run(&["resume", &release(HEX)]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+}
