@@ -424,3 +424,61 @@ fn a_rollback_of_one_target_takes_it_back_to_what_it_ran_and_says_so() {
         1
     );
 }
+
+#[test]
+fn a_rollback_to_a_release_that_failed_on_a_target_leaves_that_target_alone() {
+    let setup = t03_left_on_old(None);
+    assert_eq!(setup.promote(NEW, &[]).code, 0);
+    let run = setup.relctl(&[
+        "rollback",
+        "--env",
+        "production",
+        "--to",
+        &release(HEX),
+        "--reason",
+        "5xx",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "production/t03 is left on {}: {} never went live there",
+            release(NEW),
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+    // HEX failed on t03: it is never sent there; the others go back to HEX.
+    assert_eq!(
+        deployed(&setup, &artifact(HEX))
+            .iter()
+            .filter(|t| *t == "t03")
+            .count(),
+        1
+    );
+    assert_eq!(
+        setup.platform.running("production.t01"),
+        Some((artifact(HEX), 100))
+    );
+    assert_ne!(
+        setup.platform.running("production.t03"),
+        Some((artifact(HEX), 100))
+    );
+    let one = setup.relctl(&[
+        "rollback",
+        "--env",
+        "production",
+        "--target",
+        "t03",
+        "--to",
+        &release(HEX),
+        "--reason",
+        "5xx",
+    ]);
+    assert_ne!(
+        setup.platform.running("production.t03"),
+        Some((artifact(HEX), 100)),
+        "{}",
+        one.stderr
+    );
+}

@@ -79,7 +79,7 @@ impl Runner<'_> {
             if !runs_it && own.intended.is_empty() {
                 continue;
             }
-            let way = self.way_back(&snapshot, &file, env, &own, &ran, back)?;
+            let way = self.way_back(&snapshot, &file, (env, target), &own, &ran, back)?;
             ways.push((target, way));
         }
         drop(snapshot);
@@ -104,7 +104,7 @@ impl Runner<'_> {
         &self,
         snapshot: &crate::record::Snapshot,
         file: &EnvFile,
-        env: &Environment,
+        (env, target): (&Environment, &Target),
         own: &EnvRun,
         ran: &TargetLive,
         back: &Back<'_>,
@@ -115,7 +115,21 @@ impl Runner<'_> {
         let runs_it = ran.release.as_deref() == Some(self.release());
         let reached = super::incident::deployed(env, own) || (runs_it && back.every);
         let id = if back.chosen {
-            Some(to.release.clone()).filter(|_| reached || runs_it)
+            if !(reached || runs_it) {
+                None
+            } else if self.failed_on(snapshot, &to.release, &env.name, &target.name)? {
+                // `--to` never sends a target a release that did not go live there.
+                self.printer.warn(&format!(
+                    "{}/{} is left on {}: {} never went live there (it failed or was left behind)",
+                    env.name,
+                    target.name,
+                    ran.release.as_deref().unwrap_or("what it runs"),
+                    to.release
+                ));
+                None
+            } else {
+                Some(to.release.clone())
+            }
         } else if runs_it {
             let rejected = |id: &String| file.rejected.contains(id);
             ran.previous.iter().find(|p| !rejected(p)).cloned()
@@ -137,6 +151,28 @@ impl Runner<'_> {
                 None => (to.clone(), (back.from)(snapshot)?),
             },
         ))
+    }
+
+    /// Whether `release`'s record shows it on `target` of `env` without ever going live
+    /// there: it failed there, or `on_target_failure: continue` left the target behind.
+    fn failed_on(
+        &self,
+        snapshot: &crate::record::Snapshot,
+        release: &str,
+        env: &str,
+        target: &str,
+    ) -> anyhow::Result<bool> {
+        let Some(file) = crate::format::read_release(snapshot, &self.header.app, release)? else {
+            return Ok(false);
+        };
+        let mut there = file
+            .events
+            .iter()
+            .filter(|e| e.env.as_deref() == Some(env) && e.target.as_deref() == Some(target))
+            .peekable();
+        let visited = there.peek().is_some();
+        let went_live = there.any(|e| matches!(e.kind, crate::engine::EventKind::Live));
+        Ok(visited && !went_live)
     }
 
     async fn roll_back_target(
