@@ -482,3 +482,91 @@ fn a_rollback_to_a_release_that_failed_on_a_target_leaves_that_target_alone() {
         one.stderr
     );
 }
+
+/// Three targets, `t01` alone then `t02` and `t03` together, two steps each, under
+/// `on_target_failure: stop`. `t02` deploys by a command that, while a file `hold`
+/// exists, finishes its step only once the record says a target failed: so it has done
+/// one step when the run stops (the pattern is bracketed so that the plan's own copy,
+/// which the record keeps, does not match it).
+fn stop_with_a_partner_part_way(platform: &Platform) -> String {
+    format!(
+        r#"version: 1
+app: checkout
+artifact: {{ name: ghcr.io/acme/checkout }}
+providers:
+  deploy:
+    regional:
+      type: http
+      request:
+        method: POST
+        url: "{url}/deploy/production.{{{{ target.name }}}}"
+        body: {{ image: "{{{{ artifact.ref }}}}", weight: "{{{{ step.weight }}}}" }}
+        retries: 0
+    held:
+      type: exec
+      command:
+        - sh
+        - -c
+        - 'i=0; while [ -e hold ] && ! git grep -q "event: target_[f]ailed" relctl/records -- && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done'
+      timeout: 30s
+environments:
+  - name: production
+    deploy: regional
+    on_target_failure: stop
+    targets:
+      - {{ name: t01 }}
+      - {{ name: t02, deploy: held }}
+      - {{ name: t03 }}
+    waves:
+      - {{ targets: [t01] }}
+      - {{ targets: [t02, t03], parallel: 2 }}
+    steps:
+      - deploy: {{ weight: 10 }}
+      - deploy: {{}}
+  - name: dr
+    deploy: regional
+"#,
+        url = platform.url()
+    )
+}
+
+#[test]
+fn after_stop_status_says_stopped_though_a_target_of_the_wave_is_part_way() {
+    let setup = Setup::with_plan(stop_with_a_partner_part_way);
+    let first = setup.promote(OLD, &["--to", "production"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    setup.env.write("hold", "");
+    setup.platform.fail_next_deploy_to("production.t03", 500);
+    let run = setup.promote(HEX, &["--to", "production"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    let status = setup.relctl(&["status", "--env", "production"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stdout.contains(&format!(
+            "stopped: target t03 failed; `relctl resume {}` continues",
+            release(HEX)
+        )),
+        "{}",
+        status.stdout
+    );
+    assert!(!status.stdout.contains("in progress"), "{}", status.stdout);
+    // t02 did its first step and went no further: it is not running.
+    assert_eq!(
+        status_line(&setup, "t02"),
+        ["production", "t02", "2", &release(OLD), "stopped"]
+    );
+    assert_eq!(
+        status_line(&setup, "t03"),
+        ["production", "t03", "2", &release(OLD), "failed"]
+    );
+    let json = setup.relctl(&["status", "--env", "production", "--output", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_default();
+    let row = &value["environments"][0];
+    assert_eq!(row["kind"], "locked", "{value}");
+    assert_eq!(
+        row["standing"],
+        format!("locked (stopped): {}", release(HEX)).as_str(),
+        "{value}"
+    );
+}

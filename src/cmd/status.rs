@@ -346,13 +346,14 @@ pub(super) fn unknown(what: &str, name: &str, known: &[String]) -> crate::error:
 type Holding = (&'static str, Option<usize>);
 
 /// Every word `holding_of` may say, for reading one back from the view's cache.
-const HOLDINGS: [&str; 7] = [
+const HOLDINGS: [&str; 8] = [
     "interrupted",
     "rollback failed",
     "awaiting approval",
     "paused (inconclusive)",
     "paused (failed)",
     "rolling back",
+    "stopped",
     "in progress",
 ];
 
@@ -464,10 +465,23 @@ fn holding_of(release: Option<&ReleaseFile>, env: &str, steps: usize) -> Holding
         "paused (failed)"
     } else if run.rolling_back {
         "rolling back"
+    } else if stopped(&run) {
+        "stopped"
     } else {
         "in progress"
     };
     (what, run.position(steps))
+}
+
+/// Whether a run in an environment with targets was stopped by a target that failed
+/// under `on_target_failure: stop`: no target starts another step after it, and none
+/// has one under way.
+fn stopped(run: &engine::EnvRun) -> bool {
+    let targets = run.targets.values();
+    targets
+        .clone()
+        .any(|t| matches!(t.target_failed, Some((crate::plan::TargetFailure::Stop, _))))
+        && targets.clone().all(|t| t.in_flight.is_none())
 }
 
 /// An environment with targets: each target's release and state (`targets`), how many
@@ -478,6 +492,7 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
     let live = file.live.as_ref().map(|l| l.release.as_str());
     let ran = |name: &str| crate::format::targets::of(file, name).release;
     let run = holder.map(|h| (h.release.as_str(), engine::fold(Some(h)).env(&env.name)));
+    let halted = run.as_ref().is_some_and(|(_, run)| stopped(run));
     let wave_of = |name: &str| {
         env.waves
             .iter()
@@ -492,7 +507,7 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
             let (release, state) = match &run {
                 Some((holding, run)) if run.entered => {
                     let own = run.targets.get(&t.name);
-                    match target_state(own) {
+                    match target_state(own, halted) {
                         "live" => (Some(holding.to_string()), "live"),
                         // Live on a visit before this one (this visit is for a target
                         // added since).
@@ -525,13 +540,10 @@ fn targets(row: &mut Value, env: &Environment, file: &EnvFile, holder: Option<&R
     row["targets"] = json!(rows);
 }
 
-/// A release `in progress` in which a target failed and none is still running was
-/// stopped there (`on_target_failure: stop`): said with the target and how to go on.
+/// A release `stopped` by a target that failed (`on_target_failure: stop`): said with
+/// the targets that failed and how to go on.
 fn stopped_by(rows: &[Value], holder: Option<&ReleaseFile>, state: &str) -> Option<String> {
-    let holder = holder.filter(|_| state.starts_with("in progress"))?;
-    if rows.iter().any(|r| r["state"] == "in progress") {
-        return None;
-    }
+    let holder = holder.filter(|_| state.starts_with("stopped"))?;
     let failed: Vec<&str> = rows
         .iter()
         .filter(|r| r["state"] == "failed")
@@ -551,8 +563,9 @@ fn stopped_by(rows: &[Value], holder: Option<&ReleaseFile>, state: &str) -> Opti
     })
 }
 
-/// Where one target stands in the run of the release holding the lock.
-fn target_state(own: Option<&engine::EnvRun>) -> &'static str {
+/// Where one target stands in the run of the release holding the lock; `halted`: that
+/// run was stopped by a failed target, so a target part-way is not running (`stopped`).
+fn target_state(own: Option<&engine::EnvRun>, halted: bool) -> &'static str {
     let Some(own) = own else {
         return "waiting";
     };
@@ -566,6 +579,7 @@ fn target_state(own: Option<&engine::EnvRun>) -> &'static str {
         (_, _, true) => "rollback failed",
         (_, Some(_), _) => "failed",
         _ if own.failed.is_some() || own.gate_failed.is_some() => "failed",
+        _ if own.in_flight.is_none() && !own.done.is_empty() && halted => "stopped",
         _ if own.in_flight.is_some() || !own.done.is_empty() => "in progress",
         _ => "waiting",
     }
