@@ -570,3 +570,32 @@ fn after_stop_status_says_stopped_though_a_target_of_the_wave_is_part_way() {
         "{value}"
     );
 }
+
+#[test]
+fn plan_after_a_target_was_added_shows_it_once_then_the_next_environment() {
+    let dr = "  - name: dr\n    deploy: single\n";
+    let setup = Setup::with_plan(|p| plan_then(p, 6, 2, 2, "", dr));
+    assert_eq!(setup.promote(OLD, &[]).code, 0);
+    let text = plan_then(&setup.platform, 6, 2, 2, "", dr)
+        .replace(
+            "    waves:\n",
+            "      - { name: t07, vars: { region: r-t07 } }\n    waves:\n",
+        )
+        .replace("[t05, t06]", "[t05, t06, t07]");
+    setup.env.write("release.yaml", text);
+    let run = setup.relctl(&["plan", "--artifact", &artifact(OLD)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let t07 = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("production/t07 step 1"))
+        .count();
+    assert_eq!(t07, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("dr ")),
+        "{}",
+        run.stdout
+    );
+}

@@ -332,6 +332,11 @@ impl Walk<'_> {
                 }
             }
             self.record_at(env_name, Some(&target.name), EventKind::Live);
+            // As promote records it in the environment file: the target runs the
+            // release (what tells a visit for targets added since that it is done).
+            let all: Vec<&str> = env.targets.iter().map(|t| t.name.as_str()).collect();
+            let file = self.envs.entry(env_name.to_string()).or_default();
+            crate::format::targets::runs(file, &all, &target.name, &release);
         }
         true
     }
