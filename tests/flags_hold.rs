@@ -533,7 +533,7 @@ fn the_kill_switch_pulled_again_puts_back_a_flag_turned_on_again_by_hand() {
             .contains(&format!("warning: flag `{flag}` in production is on"))
             && again
                 .stderr
-                .contains("now, but the kill switch left it off")
+                .contains("now, but relctl had put it back to off")
             && !again.stderr.contains("nothing done"),
         "{}",
         again.stderr

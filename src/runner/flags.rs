@@ -348,7 +348,7 @@ impl Runner<'_> {
             match now {
                 Ok(now) if now == left => continue,
                 Ok(now) => self.printer.warn(&format!(
-                    "flag `{name}` in {env_name} is {} now, but the kill switch left it {} (as before {}): putting it back again",
+                    "flag `{name}` in {env_name} is {} now, but relctl had put it back to {} (as before {}): putting it back again",
                     now.summary(),
                     left.summary(),
                     self.release()
