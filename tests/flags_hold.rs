@@ -516,3 +516,100 @@ fn after_a_release_without_flags_goes_live_the_kill_switch_still_reaches_the_one
         run.stderr
     );
 }
+
+#[test]
+fn the_kill_switch_pulled_again_puts_back_a_flag_turned_on_again_by_hand() {
+    let (r, flag) = ramp_rig();
+    let run = r.promote();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    kill_switch(&r);
+    assert_eq!(r.unleash.exposure(&flag), (false, vec![]));
+    r.unleash.switch(&flag, true);
+    assert!(r.unleash.exposure(&flag).0, "on again by hand");
+    let again = kill_switch(&r);
+    assert!(
+        again
+            .stderr
+            .contains(&format!("warning: flag `{flag}` in production is on"))
+            && again
+                .stderr
+                .contains("now, but relctl had put it back to off")
+            && !again.stderr.contains("nothing done"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(r.unleash.exposure(&flag), (false, vec![]), "off again");
+    assert_eq!(
+        r.record().matches("event: flags_restored").count(),
+        2,
+        "the second pull is recorded"
+    );
+    // Now it is as the kill switch left it: nothing to do, said so.
+    let third = kill_switch(&r);
+    assert!(third.stderr.contains("nothing done"), "{}", third.stderr);
+}
+
+#[test]
+fn a_flag_whose_strategies_hold_a_secret_in_hex_or_upper_case_is_left_alone() {
+    let admin = Unleash::shared().admin;
+    let hex: String = admin.bytes().map(|b| format!("{b:02x}")).collect();
+    for (form, encoded) in [("hex", hex), ("upper case", admin.to_uppercase())] {
+        let unleash = Unleash::shared();
+        let flag = unleash.new_flag("secret");
+        unleash.add_strategy(
+            &flag,
+            json!({
+                "name": "flexibleRollout",
+                "parameters": { "rollout": "5", "stickiness": "default", "groupId": encoded.clone() }
+            }),
+        );
+        let url = unleash.url.clone();
+        let r = rig(
+            unleash,
+            &url,
+            "production: production",
+            &format!("      - flag: {{ name: {flag}, rollout: 25 }}\n"),
+        );
+        let run = r.promote();
+        assert_eq!(run.code, 1, "{form}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("its strategies in Unleash hold a secret of this plan"),
+            "{form}: {}",
+            run.stderr
+        );
+        let record = r.s.env.git(&["log", "-p", "relctl/records"]);
+        assert!(
+            !record.contains(&encoded),
+            "{form}: the secret is in the record"
+        );
+    }
+}
+
+#[test]
+fn validate_refuses_a_flag_name_with_whitespace_around_it_and_a_negative_rollout() {
+    for name in ["\" new-checkout\"", "\"new-checkout \""] {
+        let run = validate(
+            "production: production",
+            &format!("      - flag: {{ name: {name}, rollout: 5 }}\n"),
+        );
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("a `flag` step's `name` starts or ends with whitespace"),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+    let run = validate(
+        "production: production",
+        "      - flag: { name: new-checkout, rollout: -1 }\n",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`rollout` is a percentage from 0 to 100, found -1"),
+        "{}",
+        run.stderr
+    );
+}

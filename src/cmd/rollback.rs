@@ -215,8 +215,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
 
 /// `--flags-only`: the flags of the release in `env` whose flags are on go back to what
 /// they were before it — the one under way, else the one live, else the most recent one
-/// live there before — the first of them with a flag not put back yet; nothing is
-/// redeployed, nothing locked.
+/// live there before — the first of them with a flag not put back yet, else the first
+/// whose flags were put back (each of its flags not as that left it is put back again);
+/// nothing is redeployed, nothing locked.
 fn flags_only(
     ctx: &Context,
     plan: &crate::plan::Plan,
@@ -250,16 +251,22 @@ fn flags_only(
         )
         .into());
     };
-    let mut chosen = None;
+    // Else the first one whose flags were put back: a flag of it turned on again since
+    // is put back again.
+    let (mut chosen, mut restored) = (None, None);
     for release in &candidates {
-        if let Some(record) = format::read_release(&snapshot, &plan.app, release)?
-            && engine::fold(Some(&record)).env(env).flags_to_put_back()
-        {
-            chosen = Some(record);
-            break;
+        if let Some(record) = format::read_release(&snapshot, &plan.app, release)? {
+            let run = engine::fold(Some(&record)).env(env);
+            if run.flags_to_put_back() {
+                chosen = Some(record);
+                break;
+            }
+            if restored.is_none() && !run.flags_before.is_empty() {
+                restored = Some(record);
+            }
         }
     }
-    let record = match chosen {
+    let record = match chosen.or(restored) {
         Some(record) => record,
         None => match format::read_release(&snapshot, &plan.app, &first)? {
             Some(record) => record,
@@ -293,7 +300,7 @@ fn flags_only(
                 })),
                 None => {
                     ctx.printer.status(&format!(
-                        "no release in {env} changed a flag that is not put back already ({}); nothing done",
+                        "no release in {env} changed a flag that is not put back already, and each flag is as it was put back ({}); nothing done",
                         candidates.join(", ")
                     ));
                     Ok(())

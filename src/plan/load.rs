@@ -312,6 +312,8 @@ fn flag_step(node: &Node, d: &mut Diagnostics) -> Option<FlagStep> {
             Some("is empty")
         } else if name.chars().any(char::is_control) {
             Some("holds a control character (a newline, a tab)")
+        } else if name.trim() != name {
+            Some("starts or ends with whitespace")
         } else {
             None
         };
@@ -329,8 +331,12 @@ fn flag_step(node: &Node, d: &mut Diagnostics) -> Option<FlagStep> {
         .get("enabled")
         .and_then(|n| read::boolean(n, "enabled", d));
     let rollout = f.get("rollout").and_then(|n| {
-        let r = read::uint(n, "rollout", d)?;
-        if r > 100 {
+        // Below 0 as above 100: the same message, not a whole number's range.
+        let r = match n.value {
+            Value::Int(i) if i < 0 => i,
+            _ => i64::from(read::uint(n, "rollout", d)?),
+        };
+        if !(0..=100).contains(&r) {
             d.at(
                 n.pos,
                 format!("`rollout` is a percentage from 0 to 100, found {r}"),

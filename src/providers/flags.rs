@@ -232,14 +232,15 @@ impl Unleash<'_> {
         )))
     }
 
-    /// The state read, unless it holds a secret of the plan (which is never recorded).
+    /// The state read, unless it holds a secret of the plan in any form (which is never
+    /// recorded).
     fn recordable(&self, enabled: bool, strategies: &[Value]) -> Option<FlagState> {
         let state = FlagState {
             enabled,
             strategies: strategies.iter().map(strategy).collect(),
         };
         let text = serde_json::to_string(&state.strategies).unwrap_or_default();
-        (self.secrets.mask(&text) == text).then_some(state)
+        (!self.secrets.appear_in(&text)).then_some(state)
     }
 
     async fn switch(&self, flag: &str, on: bool) -> Result<(), FlagError> {

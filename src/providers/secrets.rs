@@ -243,6 +243,23 @@ impl Secrets {
         out
     }
 
+    /// Whether `text` holds a secret in any encoding `mask` hides, or in another case
+    /// (`S3CR3T`, and each encoding of that), or hex-encoded (either case): for what must
+    /// never be recorded at all, where a form `mask` leaves alone counts too.
+    pub fn appear_in(&self, text: &str) -> bool {
+        if self.mask(text) != text {
+            return true;
+        }
+        let folded = Secrets::from_values(self.values.iter().flat_map(|(name, value)| {
+            [
+                (name.clone(), value.to_lowercase()),
+                (name.clone(), hex::encode(value.as_bytes())),
+            ]
+        }));
+        let lower = text.to_lowercase();
+        folded.mask(&lower) != lower
+    }
+
     /// Where the longest secret starting at `at` ends, in any of its forms.
     fn match_at(&self, text: &str, at: usize) -> Option<usize> {
         let mut best = None;
@@ -680,6 +697,20 @@ mod tests {
         assert_eq!(s.mask("a 8J-YgH5-Pj4_Pw b"), "a *** b");
         assert_eq!(s.mask("a 8J+YgH5+Pj4/Pw== b"), "a *** b");
         assert_eq!(s.mask(r#"[\ud83d\uDE00~~>>??]"#), "[***]");
+    }
+
+    #[test]
+    fn a_secret_appears_in_another_case_and_in_hex_too() {
+        let s = Secrets::from_values([("T", "s3cr3t-Value")]);
+        for text in [
+            "x S3CR3T-VALUE y",
+            "x 7333637233742d56616c7565 y",
+            "7333637233742D56616C7565",
+            "s3cr3t%2DValue",
+        ] {
+            assert!(s.appear_in(text), "{text}");
+        }
+        assert!(!s.appear_in("nothing here, 733363"));
     }
 
     #[test]

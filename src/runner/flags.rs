@@ -247,7 +247,10 @@ impl Runner<'_> {
         let file = crate::format::read_release(&snapshot, &self.header.app, self.release())?;
         drop(snapshot);
         let run = crate::engine::fold(file.as_ref()).env(env_name);
-        let outcomes = self.restore_flags(env_name, &run).await?;
+        let mut outcomes = self.restore_flags(env_name, &run).await?;
+        if outcomes.is_empty() {
+            outcomes = self.restore_drifted(env_name, &run).await?;
+        }
         if outcomes.is_empty() {
             return Ok(None);
         }
@@ -286,47 +289,14 @@ impl Runner<'_> {
         env_name: &str,
         run: &EnvRun,
     ) -> anyhow::Result<Vec<(String, Option<String>)>> {
-        let env = self
-            .plan
-            .environment(env_name)
-            .context("the plan lost an environment")?;
-        // Flag → its steps to undo, the first one's state before (what goes back). A
-        // plan changed since names the flag's provider no more: its only one is used.
-        let mut flags: BTreeMap<&str, (Vec<usize>, FlagStep, &serde_json::Value)> = BTreeMap::new();
-        for (index, (name, before)) in &run.flags_before {
-            if run.undone.contains(index) {
-                continue;
-            }
-            let step = match env.steps.get(*index).map(|s| &s.kind) {
-                Some(StepKind::Flag(step)) if step.name == *name => step.clone(),
-                _ => FlagStep::named(name),
-            };
-            flags
-                .entry(name.as_str())
-                .or_insert((Vec::new(), step, before))
-                .0
-                .push(*index);
-        }
-        let own = self.own_deployable();
         let mut restored = Vec::new();
-        for (name, (indices, step, before)) in flags {
-            let scope = self.scope(env_name, &own, run.baseline.as_ref(), indices[0], 0, None);
-            let result = match self.unleash(&scope, &step) {
-                Ok(unleash) => match serde_json::from_value::<FlagState>(before.clone()) {
-                    Ok(state) => unleash.restore(name, &state).await.map_err(|e| e.0),
-                    Err(e) => Err(format!(
-                        "flag `{name}`: the state recorded before the release cannot be read: {e}"
-                    )),
-                },
-                Err(e) => Err(e.message),
-            };
-            let (found, error) = match result {
-                Ok(found) => (found, None),
-                Err(e) => (None, Some(self.secrets.mask(&e))),
-            };
+        for (name, (indices, step, before)) in self.flags_of(env_name, run, false)? {
+            let (found, error) = self
+                .put_back(env_name, run, &name, indices[0], &step, before)
+                .await;
             let left = run
                 .flag_states
-                .get(name)
+                .get(&name)
                 .and_then(|v| serde_json::from_value::<FlagState>(v.clone()).ok());
             if let (Some(found), Some(left)) = (&found, &left)
                 && found != left
@@ -337,7 +307,7 @@ impl Runner<'_> {
                     left.change_to(found)
                 ));
             }
-            restored.push((name.to_string(), error.clone()));
+            restored.push((name.clone(), error.clone()));
             let found = found.map(|f| json!(f));
             for index in indices.into_iter().rev() {
                 self.record_event(
@@ -352,6 +322,110 @@ impl Runner<'_> {
             }
         }
         Ok(restored)
+    }
+
+    /// The kill switch again, once every flag of the release in `env_name` was put back:
+    /// each flag Unleash no longer holds as the restore left it (turned on again by
+    /// hand, say) is put back again, with a warning naming it, what it is now and what
+    /// the restore left. Each flag put back again, and why it could not be if it could
+    /// not (one that cannot even be read counts: its state is unknown).
+    async fn restore_drifted(
+        &self,
+        env_name: &str,
+        run: &EnvRun,
+    ) -> anyhow::Result<Vec<(String, Option<String>)>> {
+        let own = self.own_deployable();
+        let mut again = Vec::new();
+        for (name, (indices, step, before)) in self.flags_of(env_name, run, true)? {
+            let Ok(left) = serde_json::from_value::<FlagState>(before.clone()) else {
+                continue;
+            };
+            let scope = self.scope(env_name, &own, run.baseline.as_ref(), indices[0], 0, None);
+            let now = match self.unleash(&scope, &step) {
+                Ok(unleash) => unleash.read(&name).await.map_err(|e| e.0),
+                Err(e) => Err(e.message),
+            };
+            match now {
+                Ok(now) if now == left => continue,
+                Ok(now) => self.printer.warn(&format!(
+                    "flag `{name}` in {env_name} is {} now, but relctl had put it back to {} (as before {}): putting it back again",
+                    now.summary(),
+                    left.summary(),
+                    self.release()
+                )),
+                Err(e) => {
+                    again.push((name, Some(self.secrets.mask(&e))));
+                    continue;
+                }
+            }
+            let (_, error) = self
+                .put_back(env_name, run, &name, indices[0], &step, before)
+                .await;
+            again.push((name, error));
+        }
+        Ok(again)
+    }
+
+    /// The flags the release's steps in `env_name` changed — those not put back yet, or,
+    /// with `all`, every one: each flag's steps, the step to reach its provider with (a
+    /// plan changed since names the flag's provider no more: its only one is used), and
+    /// its state before the first of them (what goes back).
+    #[allow(clippy::type_complexity)]
+    fn flags_of<'r>(
+        &self,
+        env_name: &str,
+        run: &'r EnvRun,
+        all: bool,
+    ) -> anyhow::Result<BTreeMap<String, (Vec<usize>, FlagStep, &'r serde_json::Value)>> {
+        let env = self
+            .plan
+            .environment(env_name)
+            .context("the plan lost an environment")?;
+        let mut flags: BTreeMap<String, (Vec<usize>, FlagStep, &serde_json::Value)> =
+            BTreeMap::new();
+        for (index, (name, before)) in &run.flags_before {
+            if !all && run.undone.contains(index) {
+                continue;
+            }
+            let step = match env.steps.get(*index).map(|s| &s.kind) {
+                Some(StepKind::Flag(step)) if step.name == *name => step.clone(),
+                _ => FlagStep::named(name),
+            };
+            flags
+                .entry(name.clone())
+                .or_insert((Vec::new(), step, before))
+                .0
+                .push(*index);
+        }
+        Ok(flags)
+    }
+
+    /// Puts flag `name` back to `before` through the provider of `step` (step `index`):
+    /// the state it found just before, and why it could not, if it could not.
+    async fn put_back(
+        &self,
+        env_name: &str,
+        run: &EnvRun,
+        name: &str,
+        index: usize,
+        step: &FlagStep,
+        before: &serde_json::Value,
+    ) -> (Option<FlagState>, Option<String>) {
+        let own = self.own_deployable();
+        let scope = self.scope(env_name, &own, run.baseline.as_ref(), index, 0, None);
+        let result = match self.unleash(&scope, step) {
+            Ok(unleash) => match serde_json::from_value::<FlagState>(before.clone()) {
+                Ok(state) => unleash.restore(name, &state).await.map_err(|e| e.0),
+                Err(e) => Err(format!(
+                    "flag `{name}`: the state recorded before the release cannot be read: {e}"
+                )),
+            },
+            Err(e) => Err(e.message),
+        };
+        match result {
+            Ok(found) => (found, None),
+            Err(e) => (None, Some(self.secrets.mask(&e))),
+        }
     }
 }
 
