@@ -429,6 +429,41 @@ fn a_rollback_of_one_target_takes_it_back_to_what_it_ran_and_says_so() {
 fn a_rollback_to_a_release_that_failed_on_a_target_leaves_that_target_alone() {
     let setup = t03_left_on_old(None);
     assert_eq!(setup.promote(NEW, &[]).code, 0);
+    let events = || {
+        setup
+            .relctl(&["history", "--limit", "500", "--output", "json"])
+            .stdout
+            .lines()
+            .count()
+    };
+    let before = events();
+    let one = setup.relctl(&[
+        "rollback",
+        "--env",
+        "production",
+        "--target",
+        "t03",
+        "--to",
+        &release(HEX),
+        "--reason",
+        "5xx",
+    ]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert!(
+        one.stderr.contains(&format!(
+            "production/t03 is left on {}: {} never went live there (it failed or was left behind); nothing deployed",
+            release(NEW),
+            release(HEX)
+        )),
+        "{}\n{}",
+        one.stdout,
+        one.stderr
+    );
+    assert_ne!(
+        setup.platform.running("production.t03"),
+        Some((artifact(HEX), 100))
+    );
+    assert_eq!(events(), before, "nothing recorded");
     let run = setup.relctl(&[
         "rollback",
         "--env",
@@ -463,23 +498,6 @@ fn a_rollback_to_a_release_that_failed_on_a_target_leaves_that_target_alone() {
     assert_ne!(
         setup.platform.running("production.t03"),
         Some((artifact(HEX), 100))
-    );
-    let one = setup.relctl(&[
-        "rollback",
-        "--env",
-        "production",
-        "--target",
-        "t03",
-        "--to",
-        &release(HEX),
-        "--reason",
-        "5xx",
-    ]);
-    assert_ne!(
-        setup.platform.running("production.t03"),
-        Some((artifact(HEX), 100)),
-        "{}",
-        one.stderr
     );
 }
 

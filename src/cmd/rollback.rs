@@ -166,6 +166,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             nothing_to_do(ctx, env, target, &header.release, runs.as_deref())?;
             return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
         }
+        if let (Some(target), Some(_)) = (&args.target, &args.to) {
+            let never = format::read_release(&snapshot, &plan.app, &to.release)?
+                .is_some_and(|r| format::targets::never_live_on(&r, env, target));
+            if never {
+                left_alone(ctx, env, target, &to.release, &file)?;
+                return runner::push::ensure_pushed(&store, ctx.printer, push, THIS_CLONE);
+            }
+        }
         // One target goes back to what it ran itself before, unless `--to` says.
         let to = match &args.target {
             Some(target) if args.to.is_none() => {
@@ -702,6 +710,29 @@ fn nothing_to_do(
     let runs = runs.map_or("nothing relctl deployed".to_string(), |r| r.to_string());
     ctx.printer.status(&format!(
         "{env}/{target} runs {runs}, not {release}: nothing to roll back; nothing deployed"
+    ));
+    Ok(())
+}
+
+/// `--to` names a release that never went live on `target` (it failed there, or was
+/// left behind): the target is left as it is, and nothing is deployed or recorded.
+fn left_alone(
+    ctx: &Context,
+    env: &str,
+    target: &str,
+    to: &str,
+    file: &EnvFile,
+) -> anyhow::Result<()> {
+    let runs = format::targets::of(file, target).release;
+    if ctx.printer.mode() == OutputMode::Json {
+        return ctx.printer.json(&json!({
+            "summary": true, "outcome": "nothing_to_do", "exit": 0, "env": env,
+            "target": target, "release": runs, "to": to,
+        }));
+    }
+    let runs = runs.unwrap_or_else(|| "nothing relctl deployed".to_string());
+    ctx.printer.status(&format!(
+        "{env}/{target} is left on {runs}: {to} never went live there (it failed or was left behind); nothing deployed"
     ));
     Ok(())
 }

@@ -55,6 +55,20 @@ pub fn of(file: &EnvFile, target: &str) -> TargetLive {
 
 /// Whether `file` records what its targets run (`targets:`), rather than saying it as a
 /// file written before it did.
+/// Whether `release`'s own record shows it on `target` of `env` without ever going live
+/// there: it failed there, or `on_target_failure: continue` left the target behind. A
+/// rollback never sends it there (README, "Targets and waves").
+pub fn never_live_on(release: &crate::engine::ReleaseFile, env: &str, target: &str) -> bool {
+    let mut there = release
+        .events
+        .iter()
+        .filter(|e| e.env.as_deref() == Some(env) && e.target.as_deref() == Some(target))
+        .peekable();
+    let visited = there.peek().is_some();
+    let went_live = there.any(|e| matches!(e.kind, crate::engine::EventKind::Live));
+    visited && !went_live
+}
+
 pub fn recorded(file: &EnvFile) -> bool {
     !file.targets.is_empty()
 }

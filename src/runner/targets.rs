@@ -162,17 +162,10 @@ impl Runner<'_> {
         env: &str,
         target: &str,
     ) -> anyhow::Result<bool> {
-        let Some(file) = crate::format::read_release(snapshot, &self.header.app, release)? else {
-            return Ok(false);
-        };
-        let mut there = file
-            .events
-            .iter()
-            .filter(|e| e.env.as_deref() == Some(env) && e.target.as_deref() == Some(target))
-            .peekable();
-        let visited = there.peek().is_some();
-        let went_live = there.any(|e| matches!(e.kind, crate::engine::EventKind::Live));
-        Ok(visited && !went_live)
+        Ok(
+            crate::format::read_release(snapshot, &self.header.app, release)?
+                .is_some_and(|file| crate::format::targets::never_live_on(&file, env, target)),
+        )
     }
 
     async fn roll_back_target(
