@@ -197,15 +197,20 @@ fn rollback_no_undo_still_puts_the_flags_back() {
     );
 }
 
-#[test]
-fn the_kill_switch_acts_on_the_live_release_whose_flag_is_on() {
-    let (r, flag) = ramp_rig();
+/// Release A (OLD, v1) ramped to 100% and live in production, its analyses passing.
+fn release_a_live(r: &Rig) {
     for version in ["v1", "v1-25"] {
         r.s.platform
             .set_stats(version, json!({ "error_rate": 0.0 }));
     }
     let a = r.relctl(&["promote", "--artifact", &artifact(OLD), "--version", "v1"]);
     assert_eq!(a.code, 0, "{}", a.stderr);
+}
+
+#[test]
+fn the_kill_switch_acts_on_the_live_release_whose_flag_is_on() {
+    let (r, flag) = ramp_rig();
+    release_a_live(&r);
     assert_eq!(
         r.unleash.exposure(&flag),
         (true, vec!["flexibleRollout 100".to_string()])
@@ -480,12 +485,7 @@ fn status_reads_each_flag_from_unleash_and_says_when_it_changed_outside_relctl()
 #[test]
 fn after_a_release_without_flags_goes_live_the_kill_switch_still_reaches_the_one_before() {
     let (r, flag) = ramp_rig();
-    for version in ["v1", "v1-25"] {
-        r.s.platform
-            .set_stats(version, json!({ "error_rate": 0.0 }));
-    }
-    let a = r.relctl(&["promote", "--artifact", &artifact(OLD), "--version", "v1"]);
-    assert_eq!(a.code, 0, "{}", a.stderr);
+    release_a_live(&r);
     r.s.env.write(
         "release.yaml",
         plan(

@@ -10,6 +10,17 @@ use crate::signed_tamper::live_after_approval;
 use crate::signed_tamper2::{edit_file, event_block, hand_commit};
 
 const PRODUCTION: &str = "apps/c7/checkout/environments/production.yaml";
+/// mallory: OLD's `live` in production appended to HEX's record, pushed by hand.
+fn forge_live(s: &crate::common::setup::Setup, origin: &std::path::Path) {
+    let old_file = relctl::format::release_path("checkout", &release(OLD));
+    let hex_file = relctl::format::release_path("checkout", &release(HEX));
+    hand_commit(s, origin, |clone| {
+        let old = std::fs::read_to_string(clone.join(&old_file)).expect("OLD's file");
+        let forged = event_block(&old, "event: live").to_string();
+        edit_file(clone, &hex_file, |t| format!("{t}{forged}"));
+    });
+}
+
 const THIRD: &str = "aaaaaaaaaaaa0000000000000000000000000000000000000000000000000000";
 
 #[test]
@@ -143,13 +154,7 @@ fn a_live_event_written_by_hand_takes_the_release_no_further_and_verify_fails_it
     live_after_approval(&c, OLD);
     start(&c.dev);
     // mallory: OLD's `live` in production, appended to HEX's record (no approval counts).
-    let old_file = relctl::format::release_path("checkout", &release(OLD));
-    let hex_file = relctl::format::release_path("checkout", &release(HEX));
-    hand_commit(&s, &origin, |clone| {
-        let old = std::fs::read_to_string(clone.join(&old_file)).expect("OLD's file");
-        let forged = event_block(&old, "event: live").to_string();
-        edit_file(clone, &hex_file, |t| format!("{t}{forged}"));
-    });
+    forge_live(&s, &origin);
     let run = c.dev.run(&["resume", &release(HEX)]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
@@ -206,13 +211,7 @@ fn a_live_event_written_by_hand_after_an_abort_does_not_reuse_the_visits_approva
     ok(&c
         .dev
         .run(&["abort", &release(HEX), "--reason", "not today"]));
-    let old_file = relctl::format::release_path("checkout", &release(OLD));
-    let hex_file = relctl::format::release_path("checkout", &release(HEX));
-    hand_commit(&s, &origin, |clone| {
-        let old = std::fs::read_to_string(clone.join(&old_file)).expect("OLD's file");
-        let forged = event_block(&old, "event: live").to_string();
-        edit_file(clone, &hex_file, |t| format!("{t}{forged}"));
-    });
+    forge_live(&s, &origin);
     let verify = c.dev.run(&["verify"]);
     assert_eq!(verify.code, 1, "{}\n{}", verify.stdout, verify.stderr);
     assert!(
