@@ -104,7 +104,7 @@ fn record(plan: &Plan) -> anyhow::Result<Record> {
 fn plan() -> Option<Plan> {
     let cwd = std::env::current_dir().ok()?;
     let path = crate::plan::find(plan_path(std::env::args_os()).as_deref(), &cwd).ok()?;
-    crate::plan::load(&path).ok()
+    crate::plan::load_with(&path, crate::plan::Jq::Parse).ok()
 }
 
 /// The plan a command line names: its `--plan`, else `RELCTL_PLAN`, as the global

@@ -55,7 +55,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             let (plan, artifact) = super::plan_and_artifact(ctx, reference)?;
             (plan, Some(artifact))
         }
-        None => (super::load_plan(ctx)?, None),
+        None => (super::load_plan_to_run(ctx)?, None),
     };
     let release = artifact.as_ref().map(|a| a.release_id(&plan.app));
     let env = super::environment(&plan, &args.env)?;

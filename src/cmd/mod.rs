@@ -27,9 +27,22 @@ use anyhow::Context as _;
 use crate::cli::Command;
 use crate::ui::Printer;
 
-/// The plan named by `--plan`, loaded and checked.
+/// The plan named by `--plan`, loaded and checked, its jq expressions parsed but not
+/// compiled: a command that runs none of them (`status`, `history`), or runs one only
+/// after its deploy call (`rollback`, `abort`), does not pay for compiling them all.
 pub fn load_plan(ctx: &Context) -> anyhow::Result<crate::plan::Plan> {
-    let plan = crate::plan::load(&plan_path(ctx)?)?;
+    load_plan_as(ctx, crate::plan::Jq::Parse)
+}
+
+/// The plan for a command that runs a release forward (`promote`, `resume`, `check`,
+/// `plan`): its jq expressions compiled too, so a filter jaq does not define stops the
+/// command before it acts, as `validate` reports it.
+pub fn load_plan_to_run(ctx: &Context) -> anyhow::Result<crate::plan::Plan> {
+    load_plan_as(ctx, crate::plan::Jq::Compile)
+}
+
+fn load_plan_as(ctx: &Context, jq: crate::plan::Jq) -> anyhow::Result<crate::plan::Plan> {
+    let plan = crate::plan::load_with(&plan_path(ctx)?, jq)?;
     crate::identity::check_actor(&plan)?;
     Ok(plan)
 }
@@ -59,7 +72,7 @@ pub fn plan_and_artifact(
     ctx: &Context,
     reference: &str,
 ) -> anyhow::Result<(crate::plan::Plan, crate::artifact::Artifact)> {
-    let plan = load_plan(ctx)?;
+    let plan = load_plan_to_run(ctx)?;
     let artifact = crate::artifact::Artifact::parse(reference, &plan.artifact_name)?;
     Ok((plan, artifact))
 }

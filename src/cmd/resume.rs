@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
-    let plan = super::load_plan(ctx)?;
+    let plan = super::load_plan_to_run(ctx)?;
     release::check_identity(&plan, "resume")?;
     let store = runner::open_store(&plan)?;
     let wait_approval = release::duration_flag("--wait-approval", args.wait_approval.as_deref())?;

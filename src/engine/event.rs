@@ -339,6 +339,54 @@ impl EventKind {
         }
     }
 
+    /// Whether a command may end its work on the release with this event, leaving it at
+    /// rest: the outcomes (live, rolled back, rejected, aborted, interrupted, a lock
+    /// broken, flags put back), the pauses (awaiting approval, an inconclusive
+    /// analysis), the failures that stop a run or a rollback (a step or target that
+    /// failed, a failed undo or redeploy), an approval `relctl approve` records, an error
+    /// budget read (one that says no ends the run), and a failed notification, which is
+    /// recorded after a run's last event. The others are always followed by another event
+    /// of the same command: `started`, `extended` and `overridden` by `entered`, `intent`
+    /// by its step's end, `step_done` and `measured` by the next step or the outcome,
+    /// `rollback_started` and a successful `undone` by the rollback's end, `target_dropped`
+    /// by `live`. Only a command stopped by what it cannot record (a crash, a lock lost
+    /// to another clone, a record changed by hand) ends after one of them.
+    ///
+    /// The record writes a release's line in its directory's summary only with these
+    /// events and those the line holds (src/format/journal.rs), so a release at rest has
+    /// a line naming its file; a line left behind by an event in between names an older
+    /// file, and `report` reads the file instead (src/format/scan.rs).
+    pub fn may_end_work(&self) -> bool {
+        match self {
+            EventKind::Started { .. }
+            | EventKind::Extended { .. }
+            | EventKind::Overridden { .. }
+            | EventKind::Entered { .. }
+            | EventKind::Intent { .. }
+            | EventKind::StepDone { .. }
+            | EventKind::Measured { .. }
+            | EventKind::RollbackStarted { .. }
+            | EventKind::Undone { error: None, .. }
+            | EventKind::TargetDropped { .. } => false,
+            EventKind::BudgetChecked { .. }
+            | EventKind::StepFailed { .. }
+            | EventKind::TargetFailed { .. }
+            | EventKind::Inconclusive { .. }
+            | EventKind::AwaitingApproval { .. }
+            | EventKind::Approved { .. }
+            | EventKind::Rejected { .. }
+            | EventKind::Live
+            | EventKind::Undone { error: Some(_), .. }
+            | EventKind::RollbackFailed { .. }
+            | EventKind::RolledBack { .. }
+            | EventKind::Interrupted { .. }
+            | EventKind::Aborted { .. }
+            | EventKind::Unlocked { .. }
+            | EventKind::FlagsRestored { .. }
+            | EventKind::NotifyFailed { .. } => true,
+        }
+    }
+
     /// The snake_case name used in trailers, notifications and JSON output.
     pub fn name(&self) -> &'static str {
         match self {

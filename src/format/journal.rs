@@ -1,13 +1,13 @@
-//! Appending an event to the record: the release file (and the summary beside it)
-//! and the environment's file rewritten in one commit, with the trailers that say what
-//! it records.
+//! Appending an event to the record: the release file (and, for the events that
+//! settle its line, the summary beside it) and the environment's file rewritten in one
+//! commit, with the trailers that say what it records.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::files::{self, encode, read_env, read_release_at};
 use super::layout::{env_path, release_path, summary_beside, trailer};
-use super::summary::{self, ReleaseLine};
+use super::summary::{self, Mark, ReleaseLine};
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
 
@@ -123,7 +123,11 @@ pub fn record_at(
             let content = encode(&release, &path)?;
             files::written(&content, &release);
             let mut changes = Vec::with_capacity(3);
-            if let Some(summary_path) = summary_beside(&path) {
+            // The summary (the largest file in a big record) is written again only by
+            // the events its line holds and those a command may end with, so the line of
+            // a release at rest names its file.
+            let summarised = Mark::of_kind(&kind).is_some() || kind.may_end_work();
+            if let Some(summary_path) = summary_beside(&path).filter(|_| summarised) {
                 changes.push(summary_change(
                     snapshot,
                     summary_path,

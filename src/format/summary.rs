@@ -3,7 +3,8 @@
 //! commit keeps one line per release in `releases/<xx>/summary.tsv` beside the release files,
 //! each naming the blob it summarises, so that a report made in a fresh clone reads
 //! 256 small files rather than every release file; a line whose blob is not the file's
-//! (written by hand, or by an older relctl) is ignored and the file read instead.
+//! (written by hand, by an older relctl, or left by an event that leaves the line as it
+//! was: see `EventKind::may_end_work`) is ignored and the file read instead.
 //! `report` keeps its local cache in the same line format.
 
 use chrono::{DateTime, Utc};
@@ -28,6 +29,16 @@ impl Mark {
             "entered" => Some(Mark::Entered),
             "live" => Some(Mark::Live),
             "rolled_back" => Some(Mark::RolledBack),
+            _ => None,
+        }
+    }
+
+    /// The mark an event of `kind` puts in a release's line, if any.
+    pub fn of_kind(kind: &EventKind) -> Option<Mark> {
+        match kind {
+            EventKind::Entered { .. } => Some(Mark::Entered),
+            EventKind::Live => Some(Mark::Live),
+            EventKind::RolledBack { .. } => Some(Mark::RolledBack),
             _ => None,
         }
     }
@@ -66,15 +77,7 @@ impl ReleaseLine {
         let events = file
             .events
             .iter()
-            .filter_map(|e| {
-                let mark = match e.kind {
-                    EventKind::Entered { .. } => Mark::Entered,
-                    EventKind::Live => Mark::Live,
-                    EventKind::RolledBack { .. } => Mark::RolledBack,
-                    _ => return None,
-                };
-                Some((e.env.clone()?, mark, e.at))
-            })
+            .filter_map(|e| Some((e.env.clone()?, Mark::of_kind(&e.kind)?, e.at)))
             .collect();
         ReleaseLine {
             source_commit: file.source_commit.clone(),

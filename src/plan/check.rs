@@ -24,7 +24,7 @@ pub fn warnings(plan: &Plan, d: &mut Diagnostics) {
     }
 }
 
-pub fn plan(plan: &Plan, d: &mut Diagnostics) {
+pub fn plan(plan: &Plan, d: &mut Diagnostics, jq: super::Jq) {
     let mut seen = HashSet::new();
     for env in &plan.environments {
         if !seen.insert(env.name.as_str()) {
@@ -54,8 +54,12 @@ pub fn plan(plan: &Plan, d: &mut Diagnostics) {
             d.at(text.pos, problem);
         }
     }
+    let check = match jq {
+        super::Jq::Compile => jq::check,
+        super::Jq::Parse => jq::check_syntax,
+    };
     for expr in walk::jq_expressions(plan) {
-        if let Err(e) = jq::check(&expr.raw) {
+        if let Err(e) = check(&expr.raw) {
             d.at(expr.pos, e);
         }
     }

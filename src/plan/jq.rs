@@ -59,7 +59,8 @@ fn bounded(code: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Compiled expressions, by their text: the plan's are compiled when it is checked, and
+/// Compiled expressions, by their text: compiled when first checked or run (a command
+/// that runs none, a rollback up to its deploy call or `status`, compiles none), and
 /// each deploy's wait, digest check and measurement runs one again, so compiling (most
 /// of it jaq's standard library, about half a millisecond) happens once per expression
 /// and thread. Errors are not kept: they are compiled again, to be reported again.
@@ -139,6 +140,18 @@ fn describe_load(code: &str, errs: jaq_core::load::Errors<&str, ()>) -> String {
 /// Checks that an expression compiles.
 pub fn check(code: &str) -> Result<(), String> {
     compiled(code).map(|_| ())
+}
+
+/// Checks that an expression parses, without compiling it: a syntax error is reported
+/// as `check` reports it, a filter jaq does not define only when it is compiled. A few
+/// microseconds, where compiling is about a thousand times that.
+pub fn check_syntax(code: &str) -> Result<(), String> {
+    bounded(code)?;
+    let arena = Arena::default();
+    Loader::new(std::iter::empty())
+        .load(&arena, File { code, path: () })
+        .map(|_| ())
+        .map_err(|errs| describe_load(code, errs))
 }
 
 /// Runs an expression on a JSON value and returns every output.
@@ -233,6 +246,19 @@ mod tests {
         assert_eq!(eval_bool(".x == 1", &json!({"x": 1})), Ok(true));
         assert!(check(".x ==").is_err());
         assert!(check(".x ==").is_err());
+    }
+
+    #[test]
+    fn parsing_alone_finds_what_compiling_finds_but_unknown_filters() {
+        for code in [".state ==", "[.a", ".a | )", "\"open"] {
+            assert_eq!(check_syntax(code), check(code), "{code}");
+            assert!(check_syntax(code).is_err(), "{code}");
+        }
+        assert!(check_syntax(r#".state == "ready" and (.digest | test("sha"))"#).is_ok());
+        assert!(check_syntax("nosuchfn(1)").is_ok());
+        assert!(check("nosuchfn(1)").is_err());
+        let deep = format!("{}.a{}", "(".repeat(100), ")".repeat(100));
+        assert_eq!(check_syntax(&deep), check(&deep));
     }
 
     #[test]

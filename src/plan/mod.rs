@@ -65,10 +65,29 @@ pub fn valid_app(app: &str) -> bool {
         && app.len() <= APP_MAX
 }
 
-/// Read, parse and check a plan. On failure the error carries every problem.
+/// How a plan's jq expressions are checked when it is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jq {
+    /// Compiled, so that a filter jaq does not define is a problem of the plan too:
+    /// `validate`, and the commands that go on to run them (src/cmd/mod.rs,
+    /// `load_plan_to_run`), so a bad expression stops them before they act.
+    Compile,
+    /// Parsed only (a syntax error is still a problem of the plan); each is compiled
+    /// when first run. Compiling them all, most of it jaq's standard library, was about
+    /// a tenth of a rollback's work before its deploy call, and `status` runs none.
+    Parse,
+}
+
+/// Read, parse and check a plan, its jq expressions compiled. On failure the error
+/// carries every problem.
 pub fn load(path: &Path) -> anyhow::Result<Plan> {
+    load_with(path, Jq::Compile)
+}
+
+/// `load`, checking the jq expressions as `jq` says.
+pub fn load_with(path: &Path, jq: Jq) -> anyhow::Result<Plan> {
     let bytes = read(path)?;
-    parse(path, &bytes).map_err(|d| Error::usage(describe(&d)).into())
+    parse_with(path, &bytes, jq).map_err(|d| Error::usage(describe(&d)).into())
 }
 
 /// The plan file's bytes, or a usage error that says how to point at one.
@@ -132,8 +151,14 @@ fn placeholders(root: &yaml::Node, d: &mut Diagnostics) {
     }
 }
 
-/// Parse and check plan bytes; `path` is used for messages and the record.
+/// Parse and check plan bytes, its jq expressions compiled; `path` is used for
+/// messages and the record.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Plan, Diagnostics> {
+    parse_with(path, bytes, Jq::Compile)
+}
+
+/// `parse`, checking the jq expressions as `jq` says.
+pub fn parse_with(path: &Path, bytes: &[u8], jq: Jq) -> Result<Plan, Diagnostics> {
     let mut d = Diagnostics::new(path);
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
     let root = match yaml::parse(bytes) {
@@ -145,7 +170,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Plan, Diagnostics> {
     };
     let plan = load::plan(&root, path.to_path_buf(), digest, &mut d);
     if let Some(plan) = &plan {
-        check::plan(plan, &mut d);
+        check::plan(plan, &mut d, jq);
     }
     placeholders(&root, &mut d);
     match plan {

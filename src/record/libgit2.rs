@@ -24,6 +24,7 @@ const TREE_CACHE_LIMIT: usize = 64 << 20;
 /// Must run before any other git call and while the process has a single thread: it
 /// sets an environment variable for the moment libgit2 starts, then puts it back.
 pub fn start_git() {
+    keep_freed_memory();
     let mut first = false;
     let user = DEFERRED.get_or_init(|| {
         first = true;
@@ -67,6 +68,24 @@ pub fn start_git() {
                 None => std::env::remove_var("SSL_CERT_FILE"),
             }
         }
+    }
+}
+
+/// zlib allocates its window (about 256 KiB to deflate, 40 KiB to inflate) for every
+/// object libgit2 writes or reads and frees it after; with glibc's defaults each free
+/// gives the memory back to the system (the heap's top trimmed, `brk`) and the next
+/// object takes it again: about 1,300 `brk` calls in a promotion. Kept instead (a
+/// process of relctl's lifetime and size holds a few MiB more at most). Setting the
+/// trim threshold stops glibc from raising its `mmap` threshold as blocks are freed,
+/// so that one is set too, at the highest glibc would raise it to: a large tree or
+/// file read again and again is not mapped and unmapped each time.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets the allocator's thresholds; it is called before any
+    // other thread starts (start_git's contract).
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
     }
 }
 
