@@ -36,6 +36,7 @@ mod policy_more;
 mod policy_trial;
 mod promote;
 mod record_sync;
+mod record_writes;
 mod reliability;
 mod report;
 mod rollback_gates;
