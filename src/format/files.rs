@@ -99,10 +99,14 @@ mod decoded {
 /// `file`, about to be written as `content`: the next read of that blob (the next event's,
 /// on the tip this commit makes) need not parse it again. relctl writes only what reads
 /// back as the same value (src/format/journal.rs), so this is what the parse would give.
-pub(super) fn written<T: Clone + Send + Sync + 'static>(content: &[u8], file: &T) {
-    if let Ok(id) = git2::Oid::hash_object(git2::ObjectType::Blob, content) {
-        decoded::keep(id, file);
-    }
+/// The blob id `content` will have.
+pub(super) fn written<T: Clone + Send + Sync + 'static>(
+    content: &[u8],
+    file: &T,
+) -> Result<git2::Oid, git2::Error> {
+    let id = git2::Oid::hash_object(git2::ObjectType::Blob, content)?;
+    decoded::keep(id, file);
+    Ok(id)
 }
 
 pub fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {

@@ -11,16 +11,15 @@ use super::summary::{self, Mark, ReleaseLine};
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
 
-/// The summary file beside a release file, with the release's line for `content`.
+/// The summary file beside a release file, with the release's line for the file
+/// written as `blob`.
 pub fn summary_change(
     snapshot: &Snapshot,
     path: String,
     id: &str,
     release: &ReleaseFile,
-    content: &[u8],
+    blob: git2::Oid,
 ) -> anyhow::Result<Change> {
-    let blob = git2::Oid::hash_object(git2::ObjectType::Blob, content)
-        .with_context(|| format!("hashing the record file for {id}"))?;
     // A summary that is not text is rebuilt: it is only ever a shortcut.
     let old = snapshot
         .read(&path)?
@@ -121,7 +120,8 @@ pub fn record_at(
                 });
             release.events.push(event.clone());
             let content = encode(&release, &path)?;
-            files::written(&content, &release);
+            let blob = files::written(&content, &release)
+                .with_context(|| format!("hashing the record file for {}", header.release))?;
             let mut changes = Vec::with_capacity(3);
             // The summary (the largest file in a big record) is written again only by
             // the events its line holds and those a command may end with, so the line of
@@ -133,7 +133,7 @@ pub fn record_at(
                     summary_path,
                     &header.release,
                     &release,
-                    &content,
+                    blob,
                 )?);
             }
             changes.push(Change { content, path });
@@ -149,7 +149,8 @@ pub fn record_at(
                     super::rejected::bound(&mut file);
                     let path = env_path(&header.app, env);
                     let content = super::rejected::encode(&file, &path)?;
-                    files::written(&content, &file);
+                    // Only a cache of what was decoded: a hash that fails costs a parse.
+                    let _ = files::written(&content, &file);
                     changes.push(Change { content, path });
                 }
                 trailers.push((trailer::ENV.to_string(), env.to_string()));
