@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::common::Run;
-use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, OLD, Setup, release};
 
 const APPROVAL: &str =
     "    approval: { approvers: [\"*@sre.acme.io\"], min: 1, allow_self: false }\n";

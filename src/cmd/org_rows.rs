@@ -60,8 +60,10 @@ impl RowLock<'static> {
     }
 }
 
-/// A line of the view: a row, or an environment whose file could not be read.
+/// A line of the view: a row, or an environment whose file could not be read. Nearly
+/// every line is a row: boxing it would cost an allocation each.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Line<'a> {
     Row(Row<'a>),
     Unreadable(String),
