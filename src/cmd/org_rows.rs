@@ -195,8 +195,14 @@ fn header() -> String {
 /// lock's by, release and since, next.
 const FIELDS: usize = 15;
 
-/// The rows kept for each app, with the tree of the app's directory they were made from.
-pub type Kept<'t> = HashMap<&'t str, (Oid, Vec<Line<'t>>)>;
+/// What a cache file keeps: each app's rows, with the tree of the app's directory they
+/// were made from; and, for a view of one app, the lines of the others as they are (not
+/// read, to be written back).
+#[derive(Default)]
+pub struct Kept<'t> {
+    pub rows: HashMap<&'t str, (Oid, Vec<Line<'t>>)>,
+    pub others: HashMap<&'t str, &'t str>,
+}
 
 /// The cache file of the repository whose shared git directory is `common_dir`; empty
 /// when there is none or it cannot be read.
@@ -204,93 +210,134 @@ pub fn read(common_dir: &Path) -> String {
     std::fs::read_to_string(common_dir.join(CACHE_FILE)).unwrap_or_default()
 }
 
-/// The rows `text` (a cache file) keeps; none at all unless every line of it reads.
-pub fn parse(text: &str) -> Kept<'_> {
-    parse_all(text).unwrap_or_default()
+/// The rows `text` (a cache file) keeps, of app `only` when given; none at all unless
+/// every line read reads, and the file ends as it is written.
+pub fn parse<'t>(text: &'t str, only: Option<&str>) -> Kept<'t> {
+    parse_all(text, only).unwrap_or_default()
 }
 
-fn parse_all(text: &str) -> Option<Kept<'_>> {
+fn parse_all<'t>(text: &'t str, only: Option<&str>) -> Option<Kept<'t>> {
     // Every line ends with a line break, the last one too.
-    let mut lines = text.strip_suffix('\n')?.split('\n');
-    if lines.next()? != header() {
-        return None;
-    }
-    let mut kept: Kept = HashMap::new();
+    let body = text.strip_prefix(header().as_str())?.strip_prefix('\n')?;
+    let body = body.strip_suffix('\n')?;
+    let mut kept = Kept::default();
     let mut rows = 0usize;
     let mut last: Option<(&str, &str)> = None;
-    while let Some(line) = lines.next() {
+    // Where the lines of the app being read started, in `body`.
+    let mut block = 0;
+    let mut at = 0;
+    for line in body.split('\n') {
+        let start = at;
+        at += line.len() + 1;
         if let Some(count) = line.strip_prefix("end\t") {
-            return (count.parse() == Ok(rows) && lines.next().is_none()).then_some(kept);
+            // The end line is the last one.
+            return (count.parse() == Ok(rows) && at > body.len()).then_some(kept);
         }
-        let mut fields = line.split('\t');
-        let mut field = || fields.next().and_then(unescape);
-        let (Some(Some(Cow::Borrowed(app))), Some(Some(Cow::Borrowed(tree)))) = (field(), field())
-        else {
-            return None;
-        };
-        let mut f: [Option<Cow<str>>; FIELDS - 2] = Default::default();
-        for slot in &mut f {
-            *slot = field()?;
-        }
-        if fields.next().is_some() {
-            return None;
-        }
-        let [
-            env,
-            release,
-            version,
-            digest,
-            since,
-            state,
-            kind,
-            standing,
-            who,
-            by,
-            locked,
-            at,
-            next,
-        ] = f;
-        let lock = match (by, locked, at) {
-            (Some(by), Some(release), Some(since)) => Some(RowLock { by, release, since }),
-            (None, None, None) => None,
-            _ => return None,
-        };
-        let row = Row {
-            env: env?,
-            release,
-            version,
-            digest,
-            since,
-            state: state?,
-            kind: kind?,
-            standing: standing?,
-            who,
-            lock,
-            next,
-        };
+        rows += 1;
+        let (app, rest) = line.split_once('\t')?;
+        let (tree, rest) = rest.split_once('\t')?;
         if last != Some((app, tree)) {
             // An app's rows are together, made from one tree.
-            if kept.contains_key(app) {
+            if kept.rows.contains_key(app) || kept.others.contains_key(app) {
                 return None;
             }
-            kept.insert(app, (Oid::from_str(tree).ok()?, Vec::new()));
             last = Some((app, tree));
+            block = start;
+            if only.is_none_or(|o| o == app) {
+                kept.rows
+                    .insert(app, (Oid::from_str(tree).ok()?, Vec::new()));
+            }
         }
-        kept.get_mut(app)?.1.push(Line::Row(row));
-        rows += 1;
+        if only.is_some_and(|o| o != app) {
+            kept.others.insert(app, &body[block..at.min(body.len())]);
+            continue;
+        }
+        let row = parse_row(rest)?;
+        kept.rows.get_mut(app)?.1.push(Line::Row(row));
     }
     // No end line: the file was cut short.
     None
 }
 
+/// A row's fields after the app and the tree, split in one pass over the line.
+fn parse_row(line: &str) -> Option<Row<'_>> {
+    let mut f: [Option<Cow<str>>; FIELDS - 2] = Default::default();
+    let mut n = 0;
+    let mut start = 0;
+    let mut escaped = false;
+    let bytes = line.as_bytes();
+    for i in 0..=bytes.len() {
+        match bytes.get(i) {
+            Some(b'\\') => escaped = true,
+            Some(b'\t') | None => {
+                let field = &line[start..i];
+                *f.get_mut(n)? = if escaped {
+                    unescape(field)?
+                } else {
+                    Some(Cow::Borrowed(field))
+                };
+                n += 1;
+                start = i + 1;
+                escaped = false;
+            }
+            Some(_) => {}
+        }
+    }
+    if n != f.len() {
+        return None;
+    }
+    let [
+        env,
+        release,
+        version,
+        digest,
+        since,
+        state,
+        kind,
+        standing,
+        who,
+        by,
+        locked,
+        at,
+        next,
+    ] = f;
+    let lock = match (by, locked, at) {
+        (Some(by), Some(release), Some(since)) => Some(RowLock { by, release, since }),
+        (None, None, None) => None,
+        _ => return None,
+    };
+    Some(Row {
+        env: env?,
+        release,
+        version,
+        digest,
+        since,
+        state: state?,
+        kind: kind?,
+        standing: standing?,
+        who,
+        lock,
+        next,
+    })
+}
+
 /// Keeps `apps` (each app's name, the tree of its directory, its rows) for the next
 /// view, through a temporary file and a rename, so that a reader never sees half of
 /// it. A cache that cannot be written only costs the next view time.
-pub fn save<'a>(common_dir: &Path, apps: impl Iterator<Item = (&'a str, Oid, &'a [Line<'a>])>) {
+/// `others` are lines of other apps as a cache file had them (`Kept::others`).
+pub fn save<'a>(
+    common_dir: &Path,
+    apps: impl Iterator<Item = (&'a str, Oid, &'a [Line<'a>])>,
+    others: impl Iterator<Item = &'a str>,
+) {
     let path = common_dir.join(CACHE_FILE);
     let mut text = header();
     text.push('\n');
     let mut rows = 0;
+    for lines in others {
+        text.push_str(lines);
+        rows += lines.matches('\n').count();
+    }
     for (app, tree, lines) in apps {
         // Kept only under a name that needs no escaping (the file's apps are read as
         // they are written).
@@ -416,22 +463,35 @@ mod tests {
             row(None, false),
             row(Some("\\N"), false),
         ];
-        save(dir.path(), [("checkout", tree, &lines[..])].into_iter());
+        let other = "payments\t4f2a9c1be0d3a7f6e5c4b3a29180706050403021\tdev\n";
+        save(
+            dir.path(),
+            [("checkout", tree, &lines[..])].into_iter(),
+            [other].into_iter(),
+        );
         let text = read(dir.path());
-        let kept = parse(&text);
-        assert_eq!(kept.len(), 1);
-        assert_eq!(kept["checkout"], (tree, lines));
+        let kept = parse(&text, Some("checkout"));
+        assert_eq!(kept.rows.len(), 1);
+        assert_eq!(kept.rows["checkout"], (tree, lines.clone()));
+        // A view of one app does not read the others' lines, and keeps them as they are.
+        assert_eq!(kept.others["payments"], other);
+        assert!(parse(&text, None).rows.is_empty());
+        let text = text.replacen(other, "", 1).replacen("end\t4", "end\t3", 1);
+        assert_eq!(parse(&text, None).rows["checkout"], (tree, lines));
         // Cut short anywhere, or with another header: nothing is read.
         for cut in [text.len() - 1, text.len() - 8, text.len() / 2] {
             assert!(
-                parse(&text[..cut]).is_empty(),
-                "{cut} of {}: {:?}",
-                text.len(),
+                parse(&text[..cut], None).rows.is_empty(),
+                "{:?}",
                 &text[..cut]
             );
         }
-        assert!(parse(&text.replacen("rows 1", "rows 0", 1)).is_empty());
-        assert!(parse(&text.replacen("\\N", "\\x", 1)).is_empty());
+        assert!(
+            parse(&text.replacen("rows 1", "rows 0", 1), None)
+                .rows
+                .is_empty()
+        );
+        assert!(parse(&text.replacen("\\N", "\\x", 1), None).rows.is_empty());
     }
 
     #[test]

@@ -247,7 +247,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         return Err(unknown("app", app, &apps).into());
     }
     let cache = org_rows::read(store.common_dir());
-    let mut kept = org_rows::parse(&cache);
+    let mut kept = org_rows::parse(&cache, args.app.as_deref());
     // Each app shown: its name, the tree its rows were made from when they may be kept,
     // and its rows.
     let mut shown: Vec<(&str, Option<git2::Oid>, Vec<Line>)> = Vec::new();
@@ -257,27 +257,26 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         .filter(|a| args.app.as_ref().is_none_or(|w| w == *a))
     {
         let tree = format::app_tree(&snapshot, app)?;
-        match (tree, kept.remove(app.as_str())) {
+        match (tree, kept.rows.remove(app.as_str())) {
             (Some(tree), Some((was, lines))) if was == tree => {
                 shown.push((app, Some(tree), lines));
             }
-            (tree, _) => {
+            (tree, was) => {
                 let (lines, own) = app_lines(ctx, &snapshot, app)?;
                 let tree = tree.filter(|_| own);
-                changed |= tree.is_some();
+                changed |= tree.is_some() || was.is_some();
                 shown.push((app, tree, lines));
             }
         }
     }
     // A view of every app keeps only theirs; one of a single app keeps the others'.
-    changed |= args.app.is_none() && !kept.is_empty();
+    changed |= !kept.rows.is_empty();
     if changed {
-        let others = kept.iter().filter(|_| args.app.is_some());
         org_rows::save(
             store.common_dir(),
             (shown.iter())
-                .filter_map(|(app, tree, lines)| Some((*app, (*tree)?, lines.as_slice())))
-                .chain(others.map(|(app, (tree, lines))| (*app, *tree, lines.as_slice()))),
+                .filter_map(|(app, tree, lines)| Some((*app, (*tree)?, lines.as_slice()))),
+            kept.others.values().copied(),
         );
     }
     let lines: Vec<(&str, &Line)> = shown
