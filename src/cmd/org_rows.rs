@@ -221,19 +221,17 @@ fn parse_all<'t>(text: &'t str, only: Option<&str>) -> Option<Kept<'t>> {
     let body = text.strip_prefix(header().as_str())?.strip_prefix('\n')?;
     let body = body.strip_suffix('\n')?;
     let mut kept = Kept::default();
-    let mut rows = 0usize;
     let mut last: Option<(&str, &str)> = None;
     // Where the lines of the app being read started, in `body`.
     let mut block = 0;
     let mut at = 0;
-    for line in body.split('\n') {
+    for (rows, line) in body.split('\n').enumerate() {
         let start = at;
         at += line.len() + 1;
         if let Some(count) = line.strip_prefix("end\t") {
             // The end line is the last one.
             return (count.parse() == Ok(rows) && at > body.len()).then_some(kept);
         }
-        rows += 1;
         let (app, rest) = line.split_once('\t')?;
         let (tree, rest) = rest.split_once('\t')?;
         if last != Some((app, tree)) {
