@@ -262,7 +262,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
                 shown.push((app, Some(tree), lines));
             }
             (tree, was) => {
-                let (lines, own) = app_lines(ctx, &snapshot, app)?;
+                let (lines, own) = app_lines(ctx, &snapshot, app, args.env.as_deref())?;
                 let tree = tree.filter(|_| own);
                 changed |= tree.is_some() || was.is_some();
                 shown.push((app, tree, lines));
@@ -330,11 +330,13 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
 
 /// `app`'s rows, one per environment the record has a file for, made from its files;
 /// and whether every file they were made from is in the app's directory (so that they
-/// may be kept by its tree).
+/// may be kept by its tree). A file that cannot be read is warned about when the view
+/// shows its environment (`shown`: all, or only that one).
 fn app_lines(
     ctx: &Context,
     snapshot: &crate::record::Snapshot,
     app: &str,
+    shown: Option<&str>,
 ) -> anyhow::Result<(Vec<Line<'static>>, bool)> {
     let envs = format::environments(snapshot, app)?;
     let mut own = !envs.is_empty();
@@ -348,7 +350,9 @@ fn app_lines(
                 file
             }
             Err(err) => {
-                ctx.printer.warn(&format!("{err:#}"));
+                if shown.is_none_or(|e| e == env) {
+                    ctx.printer.warn(&format!("{err:#}"));
+                }
                 own = false;
                 lines.push(Line::Unreadable(env));
                 continue;
@@ -358,8 +362,16 @@ fn app_lines(
             let (holder, in_dir) = format::glance_release(snapshot, app, release)?;
             own &= in_dir;
             Ok(holding_of(holder.as_ref(), &env, 0))
-        })?;
-        lines.push(Line::Row(made));
+        });
+        match made {
+            Ok(made) => lines.push(Line::Row(made)),
+            // An environment the view does not show does not fail it.
+            Err(_) if shown.is_some_and(|e| e != env) => {
+                own = false;
+                lines.push(Line::Unreadable(env));
+            }
+            Err(err) => return Err(err),
+        }
     }
     Ok((lines, own))
 }
