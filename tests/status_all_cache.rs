@@ -309,6 +309,29 @@ fn filters_by_app_and_environment_are_right_with_a_warm_cache() {
             paid.as_str()
         ]
     );
+
+    // A file edited badly by hand fails the views that show it, and only those.
+    s.edit_record(&relctl::format::env_path("payments", "dev"), |_| {
+        "live: [\n".to_string()
+    });
+    let records = dir.to_string_lossy().into_owned();
+    let shown = |env: &str| {
+        s.env
+            .run(&["status", "--all", "--records", &records, "--env", env])
+    };
+    for _ in 0..2 {
+        let run = shown("dev");
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("payments/environments/dev.yaml"),
+            "{}",
+            run.stderr
+        );
+        let run = shown("staging");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stderr.contains("dev.yaml"), "{}", run.stderr);
+        assert!(run.stdout.contains(&paid), "{}", run.stdout);
+    }
 }
 
 #[test]
