@@ -49,6 +49,7 @@ mod signed_tamper;
 mod signed_tamper2;
 mod signed_tamper3;
 mod snapshots_cli;
+mod status_all_cache;
 mod terminal;
 mod tls;
 mod validate;

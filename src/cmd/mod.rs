@@ -9,6 +9,7 @@ pub mod history;
 pub mod init;
 pub mod man;
 pub mod notes;
+mod org_rows;
 pub mod plan;
 pub mod promote;
 pub mod reject;

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::Context;
+use super::org_rows::{self, Line, Row, RowLock};
 use crate::engine::{self, EnvFile, ReleaseFile};
 use crate::format;
 use crate::plan::Environment;
@@ -66,10 +67,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 .filter(|e| e.targets.is_empty())
                 .map_or(0, |e| e.steps.len());
             let file = format::read_env(&snapshot, &plan.app, name)?;
-            let mut row = row(name, &file, &mut |release| {
+            let made = row(name, &file, &mut |release| {
                 let holder = format::read_release(&snapshot, &plan.app, release)?;
                 Ok(holding_of(holder.as_ref(), name, steps))
             })?;
+            let mut row = row_value(&made, &file);
             if let Some(env) = plan.environment(name) {
                 closed(&mut row, env, crate::clock::now());
                 if !env.targets.is_empty() {
@@ -227,7 +229,8 @@ fn view(freshness: &Freshness) -> Value {
     }
 }
 
-/// `status --all`: one row per app and environment the record holds.
+/// `status --all`: one row per app and environment the record holds. Each app's rows
+/// are kept by the tree of its directory for the next view (src/cmd/org_rows.rs).
 fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     let (store, freshness, _) = super::org_record(
         ctx,
@@ -243,52 +246,50 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     {
         return Err(unknown("app", app, &apps).into());
     }
-    let mut glances = format::Glances::open(store.common_dir());
-    let mut rows = Vec::new();
-    let mut seen_env = args.env.is_none();
-    let mut unreadable = 0;
+    let cache = org_rows::read(store.common_dir());
+    let mut kept = org_rows::parse(&cache, args.app.as_deref());
+    // Each app shown: its name, the tree its rows were made from when they may be kept,
+    // and its rows.
+    let mut shown: Vec<(&str, Option<git2::Oid>, Vec<Line>)> = Vec::new();
+    let mut changed = false;
     for app in apps
         .iter()
         .filter(|a| args.app.as_ref().is_none_or(|w| w == *a))
     {
-        for env in format::environments(&snapshot, app)? {
-            if args.env.as_ref().is_some_and(|e| *e != env) {
-                continue;
+        let tree = format::app_tree(&snapshot, app)?;
+        match (tree, kept.rows.remove(app.as_str())) {
+            (Some(tree), Some((was, lines))) if was == tree => {
+                shown.push((app, Some(tree), lines));
             }
-            seen_env = true;
-            // One file edited badly by hand must not hide every other app: its row says
-            // so, and the command fails once the view is printed.
-            let file = match glances.env(&snapshot, app, &env) {
-                Ok(file) => file,
-                Err(err) => {
-                    ctx.printer.warn(&format!("{err:#}"));
-                    unreadable += 1;
-                    rows.push(json!({
-                        "app": app, "env": env, "kind": "unreadable",
-                        "standing": "unreadable: see the warning above",
-                    }));
-                    continue;
-                }
-            };
-            let mut row = row(&env, &file, &mut |release| {
-                let note = glances.release_note(&snapshot, app, release, &env, |holder| {
-                    let (what, step) = holding_of(holder, &env, 0);
-                    step.map_or(what.to_string(), |s| format!("{what}\t{s}"))
-                })?;
-                let (what, step) = note.split_once('\t').unwrap_or((note.as_str(), ""));
-                let what = HOLDINGS
-                    .iter()
-                    .find(|w| **w == what)
-                    .copied()
-                    .unwrap_or("in progress");
-                Ok((what, step.parse().ok()))
-            })?;
-            row["app"] = app.as_str().into();
-            rows.push(row);
+            (tree, was) => {
+                let (lines, own) = app_lines(ctx, &snapshot, app, args.env.as_deref())?;
+                let tree = tree.filter(|_| own);
+                changed |= tree.is_some() || was.is_some();
+                shown.push((app, tree, lines));
+            }
         }
     }
-    glances.save();
-    if !seen_env && let Some(env) = &args.env {
+    // A view of every app keeps only theirs; one of a single app keeps the others'.
+    changed |= !kept.rows.is_empty();
+    if changed {
+        org_rows::save(
+            store.common_dir(),
+            (shown.iter())
+                .filter_map(|(app, tree, lines)| Some((*app, (*tree)?, lines.as_slice()))),
+            kept.others.values().copied(),
+        );
+    }
+    let lines: Vec<(&str, &Line)> = shown
+        .iter()
+        .flat_map(|(app, _, lines)| lines.iter().map(move |l| (*app, l)))
+        .filter(|(_, l)| args.env.as_ref().is_none_or(|e| e == l.env()))
+        .collect();
+    if lines.is_empty()
+        && let Some(env) = &args.env
+        && !shown
+            .iter()
+            .any(|(_, _, lines)| lines.iter().any(|l| l.env() == env))
+    {
         let mut envs = Vec::new();
         for app in &apps {
             envs.extend(format::environments(&snapshot, app)?);
@@ -297,15 +298,25 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         envs.dedup();
         return Err(unknown("environment", env, &envs).into());
     }
+    let unreadable = lines
+        .iter()
+        .filter(|(_, l)| matches!(l, Line::Unreadable(_)))
+        .count();
     if ctx.printer.mode() == OutputMode::Json {
-        ctx.printer.json(&json!({
-            "environments": rows,
-            "unpushed": store.unpushed().unwrap_or(0),
-            "remote": store.remote_shown(),
-            "view": view(&freshness),
-        }))?;
+        let mut out = Vec::with_capacity(lines.len() * 400 + 128);
+        out.extend_from_slice(b"{\"environments\":");
+        org_rows::json(&lines, &mut out)?;
+        out.extend_from_slice(b",\"remote\":");
+        serde_json::to_writer(&mut out, &store.remote_shown())?;
+        out.extend_from_slice(b",\"unpushed\":");
+        serde_json::to_writer(&mut out, &store.unpushed().unwrap_or(0))?;
+        out.extend_from_slice(b",\"view\":");
+        serde_json::to_writer(&mut out, &view(&freshness))?;
+        out.extend_from_slice(b"}\n");
+        ctx.printer.data_bytes(&out)?;
     } else {
-        print_all(ctx, &rows)?;
+        ctx.printer
+            .data(&crate::text::visible(&org_rows::table(&lines)))?;
     }
     if unreadable > 0 {
         return Err(crate::error::Error::new(
@@ -317,17 +328,52 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The organisation's view as a table.
-fn print_all(ctx: &Context, rows: &[serde_json::Value]) -> anyhow::Result<()> {
-    let keys = [
-        "app", "env", "release", "version", "since", "standing", "who",
-    ];
-    let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(&keys, r)).collect();
-    let text = crate::ui::table::table(
-        &["APP", "ENV", "RELEASE", "VERSION", "SINCE", "STATE", "WHO"],
-        &cells,
-    );
-    ctx.printer.data(&crate::text::visible(&text))
+/// `app`'s rows, one per environment the record has a file for, made from its files;
+/// and whether every file they were made from is in the app's directory (so that they
+/// may be kept by its tree). A file that cannot be read is warned about when the view
+/// shows its environment (`shown`: all, or only that one).
+fn app_lines(
+    ctx: &Context,
+    snapshot: &crate::record::Snapshot,
+    app: &str,
+    shown: Option<&str>,
+) -> anyhow::Result<(Vec<Line<'static>>, bool)> {
+    let envs = format::environments(snapshot, app)?;
+    let mut own = !envs.is_empty();
+    let mut lines = Vec::with_capacity(envs.len());
+    for env in envs {
+        // One file edited badly by hand must not hide every other app: its row says
+        // so, and the command fails once the view is printed.
+        let file = match format::glance_env(snapshot, app, &env) {
+            Ok((file, in_dir)) => {
+                own &= in_dir;
+                file
+            }
+            Err(err) => {
+                if shown.is_none_or(|e| e == env) {
+                    ctx.printer.warn(&format!("{err:#}"));
+                }
+                own = false;
+                lines.push(Line::Unreadable(env));
+                continue;
+            }
+        };
+        let made = row(&env, &file, &mut |release| {
+            let (holder, in_dir) = format::glance_release(snapshot, app, release)?;
+            own &= in_dir;
+            Ok(holding_of(holder.as_ref(), &env, 0))
+        });
+        match made {
+            Ok(made) => lines.push(Line::Row(made)),
+            // An environment the view does not show does not fail it.
+            Err(_) if shown.is_some_and(|e| e != env) => {
+                own = false;
+                lines.push(Line::Unreadable(env));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok((lines, own))
 }
 
 /// An app or environment `--app` or `--env` named that the record does not hold: exit 2.
@@ -344,18 +390,6 @@ pub(super) fn unknown(what: &str, name: &str, known: &[String]) -> crate::error:
 /// Where the release holding an environment's lock stands there, in `status`'s words,
 /// and the step it is at when in progress.
 type Holding = (&'static str, Option<usize>);
-
-/// Every word `holding_of` may say, for reading one back from the view's cache.
-const HOLDINGS: [&str; 8] = [
-    "interrupted",
-    "rollback failed",
-    "awaiting approval",
-    "paused (inconclusive)",
-    "paused (failed)",
-    "rolling back",
-    "stopped",
-    "in progress",
-];
 
 /// How long status waits for the flag providers, all flags together: past it, a flag
 /// shows as recorded.
@@ -635,7 +669,7 @@ fn row(
     name: &str,
     file: &EnvFile,
     holding: &mut dyn FnMut(&str) -> anyhow::Result<Holding>,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<Row<'static>> {
     let live = file.live.as_ref();
     let mut state = match (&file.rolled_back, live) {
         (Some(note), _) => format!("rolled back (from {})", note.from),
@@ -694,17 +728,38 @@ fn row(
         }
         who = Some(lock.by.clone());
     }
-    Ok(json!({
-        "env": name,
-        "release": live.map(|l| l.release.clone()),
-        "version": live.map(|l| l.version.clone()),
-        "digest": live.map(|l| l.digest.clone()),
-        "since": live.map(|l| l.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        "state": state,
-        "kind": kind,
-        "standing": standing,
-        "who": who.filter(|w| !w.is_empty()),
+    Ok(Row {
+        env: name.to_string().into(),
+        release: live.map(|l| l.release.clone().into()),
+        version: live.map(|l| l.version.clone().into()),
+        digest: live.map(|l| l.digest.clone().into()),
+        since: live.map(|l| {
+            (l.since)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                .into()
+        }),
+        state: state.into(),
+        kind: kind.into(),
+        standing: standing.into(),
+        who: who.filter(|w| !w.is_empty()).map(Into::into),
+        lock: file.lock.as_ref().map(RowLock::of),
+        next: next.map(Into::into),
+    })
+}
+
+/// A row as `status --output json` shows it, the environment's lock as its file says.
+fn row_value(row: &Row, file: &EnvFile) -> Value {
+    json!({
+        "env": row.env,
+        "release": row.release,
+        "version": row.version,
+        "digest": row.digest,
+        "since": row.since,
+        "state": row.state,
+        "kind": row.kind,
+        "standing": row.standing,
+        "who": row.who,
         "lock": file.lock,
-        "next": next,
-    }))
+        "next": row.next,
+    })
 }

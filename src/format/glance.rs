@@ -6,149 +6,36 @@
 //! own followed by indented or `- ` lines, so those lines are left out and the rest
 //! goes to the YAML parser; a file that does not read that way is read whole instead.
 //!
-//! What a file says at a glance is kept between commands by its blob id (a blob never
-//! changes, so neither does what it says), beside the repository's objects in
-//! `relctl-status.cache`: a view of a thousand apps then reads no file that has not
-//! changed since the last one.
-
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-
-use git2::Oid;
+//! A view of every app (`status --all`) keeps what it made of each app by the tree of
+//! the app's directory (src/cmd/org_rows.rs); these readers say whether what they read
+//! came from that directory, so that only what depends on nothing else is kept.
 
 use super::files::{decode_with, read_env, read_release};
 use super::layout::{env_path, release_path};
 use crate::engine::{EnvFile, ReleaseFile};
 use crate::record::Snapshot;
 
-/// Environment files at a glance, by blob id: those kept from earlier views and those
-/// read by this one; and notes the view made of release files, by blob id and
-/// environment (`<blob>:<env>`).
-pub struct Glances {
-    path: PathBuf,
-    kept: HashMap<Oid, EnvFile>,
-    used: HashSet<Oid>,
-    notes: HashMap<String, String>,
-    used_notes: HashSet<String>,
-    changed: bool,
+/// `app`'s file for environment `env` with its `previous` and `rejected` lists left
+/// empty: for views of many environments, never for a decision. `true` with it when it
+/// was read from `app`'s directory (`layout::env_path`), `false` when from a record
+/// not yet moved there (read whole).
+pub fn env(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<(EnvFile, bool)> {
+    if let Some(Glance(file)) = decode_with(snapshot, &env_path(app, env), parse)? {
+        return Ok((file, true));
+    }
+    Ok((read_env(snapshot, app, env)?, false))
 }
 
-const CACHE_FILE: &str = "relctl-status.cache";
-const CACHE_HEADER: &str = "relctl glance 1";
-
-impl Glances {
-    /// The glances kept in the repository whose shared git directory is `common_dir`;
-    /// none when the cache is missing or unreadable (it is only ever a shortcut).
-    pub fn open(common_dir: &Path) -> Glances {
-        let path = common_dir.join(CACHE_FILE);
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let mut lines = text.lines();
-        let (mut kept, mut notes) = (HashMap::new(), HashMap::new());
-        if lines.next() == Some(CACHE_HEADER) {
-            for (key, value) in lines.filter_map(|line| line.split_once('\t')) {
-                if key.contains(':') {
-                    notes.insert(key.to_string(), value.to_string());
-                } else if let (Ok(oid), Ok(file)) =
-                    (Oid::from_str(key), serde_json::from_str(value))
-                {
-                    kept.insert(oid, file);
-                }
-            }
-        }
-        Glances {
-            path,
-            kept,
-            used: HashSet::new(),
-            notes,
-            used_notes: HashSet::new(),
-            changed: false,
-        }
-    }
-
-    /// `app`'s file for environment `env` with its `previous` and `rejected` lists left
-    /// empty: for views of many environments, never for a decision.
-    pub fn env(&mut self, snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<EnvFile> {
-        let path = env_path(app, env);
-        let Some(id) = snapshot.blob_id(&path)? else {
-            // A record not yet moved under `apps/`: its shared file is read whole.
-            return read_env(snapshot, app, env);
-        };
-        self.used.insert(id);
-        if let Some(file) = self.kept.get(&id) {
-            return Ok(file.clone());
-        }
-        let Some(Glance(file)) = decode_with(snapshot, &path, parse)? else {
-            return read_env(snapshot, app, env);
-        };
-        self.kept.insert(id, file.clone());
-        self.changed = true;
-        Ok(file)
-    }
-
-    /// What `make` says of release `id` of `app` for environment `env`, from its file
-    /// (`None` when the record has none): kept by the file's blob id, so it is made
-    /// again only when the file changed. `make` must say it in one line.
-    pub fn release_note(
-        &mut self,
-        snapshot: &Snapshot,
-        app: &str,
-        id: &str,
-        env: &str,
-        make: impl FnOnce(Option<&ReleaseFile>) -> String,
-    ) -> anyhow::Result<String> {
-        let Some(blob) = snapshot.blob_id(&release_path(app, id))? else {
-            return Ok(make(read_release(snapshot, app, id)?.as_ref()));
-        };
-        let key = format!("{blob}:{env}");
-        self.used_notes.insert(key.clone());
-        if let Some(note) = self.notes.get(&key) {
-            return Ok(note.clone());
-        }
-        let note = make(read_release(snapshot, app, id)?.as_ref());
-        if !note.contains('\n') {
-            self.notes.insert(key, note.clone());
-            self.changed = true;
-        }
-        Ok(note)
-    }
-
-    /// Keeps what this view read for the next one, through a temporary file and a
-    /// rename, so that a reader never sees half of it. Glances no view read any more
-    /// are dropped once they outnumber the ones read. A cache that cannot be written
-    /// only costs the next view time.
-    pub fn save(mut self) {
-        let stale = self.kept.len() - self.used.len().min(self.kept.len());
-        if stale > self.used.len() {
-            self.kept.retain(|oid, _| self.used.contains(oid));
-            self.changed = true;
-        }
-        if self.notes.len() > 2 * self.used_notes.len() + 64 {
-            self.notes.retain(|key, _| self.used_notes.contains(key));
-            self.changed = true;
-        }
-        if !self.changed {
-            return;
-        }
-        let mut text = String::with_capacity(self.kept.len() * 400 + 32);
-        text.push_str(CACHE_HEADER);
-        text.push('\n');
-        for (oid, file) in &self.kept {
-            if let Ok(json) = serde_json::to_string(file) {
-                text.push_str(&format!("{oid}\t{json}\n"));
-            }
-        }
-        for (key, note) in &self.notes {
-            text.push_str(&format!("{key}\t{note}\n"));
-        }
-        let temp = self
-            .path
-            .with_extension(format!("{}.tmp", std::process::id()));
-        let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, &self.path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&temp);
-            tracing::debug!("cannot write the status cache {}: {e}", self.path.display());
-        }
-    }
+/// Release `id` of `app`, if the record has it; `true` with it when it was read from
+/// `app`'s directory (`layout::release_path`), `false` when from an older layout or
+/// when there is no such file.
+pub fn release(
+    snapshot: &Snapshot,
+    app: &str,
+    id: &str,
+) -> anyhow::Result<(Option<ReleaseFile>, bool)> {
+    let own = snapshot.blob_id(&release_path(app, id))?.is_some();
+    Ok((read_release(snapshot, app, id)?, own))
 }
 
 /// An environment file read at a glance: its lists are empty whatever the file holds.

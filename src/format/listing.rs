@@ -23,6 +23,14 @@ pub fn apps(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
     Ok(apps.into_iter().collect())
 }
 
+/// The id of the tree of `app`'s directory (`layout::app_dir`), `None` when the record
+/// has none (its files are in an older layout). Everything the record holds for the app
+/// is in that tree, so a view can keep what it made of the app by this id. The trees
+/// above it were read by `apps`: the id comes from its parent's entry, no tree is read.
+pub fn app_tree(snapshot: &Snapshot, app: &str) -> anyhow::Result<Option<git2::Oid>> {
+    snapshot.dir_id(&layout::app_dir(app))
+}
+
 /// The environments the record has a file for under `app`, sorted: those of its
 /// `environments/` directory (in its shard, or directly under `apps/` in a record not
 /// yet sharded), or, in a record not yet moved under `apps/`, the top-level environment

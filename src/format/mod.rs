@@ -25,12 +25,12 @@ pub use files::{
     check_artifact, check_entry, check_own, entries_disagreeing, entry_disagrees, env_file,
     id_disagrees, is_named, read_env, read_envs, read_release, release_blob, release_file,
 };
-pub use glance::Glances;
+pub use glance::{env as glance_env, release as glance_release};
 pub use journal::{Author, Header, record, record_at};
 pub use layout::{
     APPS, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path, releases_dir,
     summary_beside, trailer,
 };
-pub use listing::{apps, environments, release_ids};
+pub use listing::{app_tree, apps, environments, release_ids};
 pub use rejected::{bound as bound_rejected, rejected};
 pub use replay::resolve;

@@ -3,7 +3,7 @@
 //! overwriting each other or touching the user's working tree, index or HEAD.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -97,10 +97,10 @@ pub struct Snapshot<'r> {
     branch: &'r str,
     tip: Option<Oid>,
     tree: Option<Tree<'r>>,
-    /// The directory a lookup last went into, and its tree: the files of one directory
-    /// (an app's environments, read one after the other by `status --all`) are looked up
-    /// from it rather than from the top through `apps/`.
-    last_dir: RefCell<Option<(String, Tree<'r>)>>,
+    /// The directories lookups went into, by path, and their trees: a lookup starts
+    /// from the deepest one read before, so each tree is read once a snapshot (`status
+    /// --all` looks into a thousand apps' directories through the same shard trees).
+    dirs: RefCell<HashMap<String, Tree<'r>>>,
 }
 
 /// A whole file written at `path` ("releases/x.yaml").
@@ -337,7 +337,7 @@ impl Store {
                 branch: &self.branch,
                 tip: Some(oid),
                 tree: Some(tree),
-                last_dir: RefCell::default(),
+                dirs: RefCell::default(),
             },
             parent,
         ))
@@ -477,7 +477,7 @@ impl Store {
             branch: &self.branch,
             tip,
             tree,
-            last_dir: RefCell::default(),
+            dirs: RefCell::default(),
         })
     }
 
@@ -808,8 +808,25 @@ impl<'r> Snapshot<'r> {
         Ok(Some(entry.id()))
     }
 
+    /// The id of the tree of directory `dir`, `None` when there is no such directory.
+    /// Read from its parent's entry: the tree itself is not read.
+    pub fn dir_id(&self, dir: &str) -> Result<Option<Oid>> {
+        let dir = dir.trim_matches('/');
+        let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+        if name.is_empty() {
+            return Ok(self.tree.as_ref().map(Tree::id));
+        }
+        let Some(tree) = self.dir_tree(parent)? else {
+            return Ok(None);
+        };
+        Ok(tree
+            .get_name(name)
+            .filter(|entry| entry.kind() == Some(ObjectType::Tree))
+            .map(|entry| entry.id()))
+    }
+
     /// The tree of directory `dir` ("" for the top); `None` when there is no such
-    /// directory. The last one is kept for the next lookup (`last_dir`).
+    /// directory. Each one read is kept for the next lookup (`dirs`).
     fn dir_tree(&self, dir: &str) -> Result<Option<Tree<'r>>> {
         let Some(tree) = &self.tree else {
             return Ok(None);
@@ -818,26 +835,19 @@ impl<'r> Snapshot<'r> {
         if dir.is_empty() {
             return Ok(Some(tree.clone()));
         }
-        if let Some((last, kept)) = &*self.last_dir.borrow()
-            && last == dir
-        {
+        if let Some(kept) = self.dirs.borrow().get(dir) {
             return Ok(Some(kept.clone()));
         }
-        let entry = match tree.get_path(Path::new(dir)) {
-            Ok(entry) => entry,
-            Err(err) if err.code() == ErrorCode::NotFound => return Ok(None),
-            Err(err) => {
-                return Err(err).with_context(|| format!("looking up {dir}/ in the record"));
-            }
-        };
-        if entry.kind() != Some(ObjectType::Tree) {
+        let Some(id) = self.dir_id(dir)? else {
             return Ok(None);
-        }
+        };
         let found = self
             .repo
-            .find_tree(entry.id())
+            .find_tree(id)
             .with_context(|| format!("reading {dir}/ from the record"))?;
-        *self.last_dir.borrow_mut() = Some((dir.to_string(), found.clone()));
+        self.dirs
+            .borrow_mut()
+            .insert(dir.to_string(), found.clone());
         Ok(Some(found))
     }
 

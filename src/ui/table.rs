@@ -1,12 +1,12 @@
 //! A plain-text table: a header line and one line per row, columns padded to their
 //! widest cell, no trailing spaces.
 
-pub fn table(columns: &[&str], rows: &[Vec<String>]) -> String {
+pub fn table<R: AsRef<[S]>, S: AsRef<str>>(columns: &[&str], rows: &[R]) -> String {
     let widths: Vec<usize> = (0..columns.len())
         .map(|i| {
             rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
+                .filter_map(|r| r.as_ref().get(i))
+                .map(|c| c.as_ref().chars().count())
                 .chain([columns[i].chars().count()])
                 .max()
                 .unwrap_or(0)
@@ -25,7 +25,7 @@ pub fn table(columns: &[&str], rows: &[Vec<String>]) -> String {
     };
     line(&mut columns.iter().copied());
     for row in rows {
-        line(&mut row.iter().map(String::as_str));
+        line(&mut row.as_ref().iter().map(AsRef::as_ref));
     }
     text
 }
