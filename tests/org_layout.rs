@@ -266,7 +266,7 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
     let message = env.git(&["show", "-s", "--format=%B", migration]);
     assert!(
         message.starts_with(
-            "moved the apps into shard directories, apps/<xx>/<app>/: checkout (2 releases, 2 environments), payments (1 release, 2 environments)"
+            "moved the apps into shard directories, apps/<x>/<y>/<app>/: checkout (2 releases, 2 environments), payments (1 release, 2 environments)"
         ),
         "{message}"
     );
@@ -276,7 +276,7 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
     assert_eq!(
         env.git(&["ls-tree", "--name-only", "relctl/records", "apps/"])
             .trim(),
-        "apps/c7\napps/df"
+        "apps/c\napps/d"
     );
     // The same blobs at their new places: git follows a file across the move.
     for (old, new) in [
