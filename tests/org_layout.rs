@@ -179,9 +179,15 @@ fn a_long_list_from_before_the_bound_reads_and_is_cut_on_the_next_write() {
 
 /// The records branch in the layout before the shards (tests/fixtures/records-apps/).
 fn unsharded_fixture() -> crate::common::TestEnv {
+    bundle_fixture("tests/fixtures/records-apps/two-apps.bundle")
+}
+
+/// A repository whose records branch is the bundle at `path` (under the repository's
+/// root), with the fixtures' two plans (`checkout`, `payments`).
+pub fn bundle_fixture(path: &str) -> crate::common::TestEnv {
     let env = crate::common::TestEnv::new();
     env.init_repo();
-    let bundle = crate::common::repo_root().join("tests/fixtures/records-apps/two-apps.bundle");
+    let bundle = crate::common::repo_root().join(path);
     let bundle = bundle.to_str().expect("a UTF-8 path");
     env.git(&["fetch", "-q", bundle, "relctl/records:relctl/records"]);
     fixture_plans(&env);
@@ -189,7 +195,7 @@ fn unsharded_fixture() -> crate::common::TestEnv {
 }
 
 /// `status --all --output json` as (app, env, release) rows.
-fn everything(env: &crate::common::TestEnv) -> Vec<(String, String, String)> {
+pub fn everything(env: &crate::common::TestEnv) -> Vec<(String, String, String)> {
     let all = json(&env.run(&["status", "--all", "--output", "json"]));
     all["environments"]
         .as_array()

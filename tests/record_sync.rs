@@ -631,7 +631,7 @@ fn status_works_while_the_records_branch_is_checked_out() {
 }
 
 /// Commits `edit` of the records branch by hand, in a worktree of its own.
-fn edit_records(dir: &Path, message: &str, edit: impl FnOnce(&Path)) {
+pub fn edit_records(dir: &Path, message: &str, edit: impl FnOnce(&Path)) {
     let tree = dir.join("records-tree");
     let tree_arg = tree.display().to_string();
     git(dir, &["worktree", "add", "-q", &tree_arg, "relctl/records"]);

@@ -500,6 +500,62 @@ mod tests {
         assert_eq!(parts["a"], file);
     }
 
+    fn record(files: &[String]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        git2::Repository::init(dir.path()).expect("git init");
+        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
+        let commit = Commit {
+            summary: "files".into(),
+            trailers: Vec::new(),
+            actor: "tester@example.com".into(),
+            changes: files
+                .iter()
+                .map(|path| Change {
+                    path: path.clone(),
+                    content: b"x: 1\n".to_vec(),
+                })
+                .collect(),
+            removed: Vec::new(),
+        };
+        store
+            .append(&mut |_| Ok(Some(commit.clone())))
+            .expect("a commit");
+        (dir, store)
+    }
+
+    #[test]
+    fn an_older_layout_is_seen_by_the_writes_it_concerns() {
+        use layout::Apps;
+        // Today's shards only: nothing to move.
+        let (_dir, store) = record(&[
+            layout::env_path("checkout", "dev"),
+            layout::env_path("c", "dev"),
+        ]);
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert!(!present(&snapshot, "checkout").expect("present"));
+        assert!(!present(&snapshot, "svc-a").expect("present"));
+        // One level of shards, or an app not named like a shard: any write moves them.
+        for older in [
+            Apps::OneLevel.env_path("checkout", "dev"),
+            Apps::Unsharded.env_path("old", "dev"),
+        ] {
+            let (_dir, store) = record(&[older]);
+            let snapshot = store.snapshot().expect("a snapshot");
+            assert!(present(&snapshot, "svc-a").expect("present"));
+        }
+        // An app named `c` directly under apps/: seen by `c`, and by `checkout`, whose
+        // first-level shard is `apps/c/`; not by `svc-a` (`apps/6/`), which writes
+        // beside it without touching it.
+        let (_dir, store) = record(&[Apps::Unsharded.env_path("c", "dev")]);
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert!(present(&snapshot, "c").expect("present"));
+        assert!(present(&snapshot, "checkout").expect("present"));
+        assert!(!present(&snapshot, "svc-a").expect("present"));
+        let found = split_apps(&snapshot).expect("apps");
+        assert!(found.sharded.is_empty());
+        assert_eq!(found.older, [("c".to_string(), Apps::Unsharded)]);
+    }
+
     #[test]
     fn the_app_line_is_read_from_the_head() {
         assert_eq!(
