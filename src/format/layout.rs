@@ -55,10 +55,12 @@ impl Apps {
 
     /// Everything the record holds for `app` in this layout.
     pub fn app_dir(self, app: &str) -> String {
-        let [x, y] = digits(app);
         match self {
-            Apps::Sharded => format!("{APPS}/{x}/{y}/{app}"),
-            Apps::OneLevel => format!("{APPS}/{x}{y}/{app}"),
+            Apps::Sharded => {
+                let [x, y] = digits(app);
+                format!("{APPS}/{x}/{y}/{app}")
+            }
+            Apps::OneLevel => format!("{APPS}/{}/{app}", one_level_shard(app)),
             Apps::Unsharded => format!("{APPS}/{app}"),
         }
     }
