@@ -27,7 +27,7 @@ fn without_a_terminal_promote_pauses_with_exit_4_and_resume_continues_after_appr
     assert!(s.events(HEX).contains(&"awaiting_approval".to_string()));
     // A paused release keeps its lock.
     assert!(
-        s.record_file("apps/c7/checkout/environments/production.yaml")
+        s.record_file("apps/c/7/checkout/environments/production.yaml")
             .contains(&format!("release: {}", release(HEX)))
     );
 
@@ -186,7 +186,7 @@ fn a_rejection_ends_the_release_with_exit_3() {
     );
     // Nothing was deployed to production, so nothing was redeployed; the lock is free.
     assert_eq!(s.platform.deploys().len(), 2);
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(production.contains("lock: null"), "{production}");
     assert!(
         production.contains(&format!("- {}", release(HEX))),
@@ -283,7 +283,7 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
         ]),
         "{events:?}"
     );
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {}", release(old))),
         "{production}"

@@ -150,7 +150,7 @@ fn a_record_from_relctl_0_1_0_is_read_and_moved_by_one_commit_with_its_history()
         "apps"
     );
     // The same blobs: git follows a release file across the move.
-    let file = "apps/c7/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml";
+    let file = "apps/c/7/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml";
     assert_eq!(
         env.git(&["rev-parse", &format!("{migration}:{file}")]),
         env.git(&[
@@ -161,7 +161,7 @@ fn a_record_from_relctl_0_1_0_is_read_and_moved_by_one_commit_with_its_history()
     assert_eq!(
         env.git(&[
             "rev-parse",
-            &format!("{migration}:apps/c7/checkout/environments/staging.yaml")
+            &format!("{migration}:apps/c/7/checkout/environments/staging.yaml")
         ]),
         env.git(&["rev-parse", &format!("{old_tip}:environments/staging.yaml")])
     );
@@ -287,7 +287,7 @@ fn a_record_two_apps_shared_before_apps_is_split_by_the_app_of_each_release() {
     // Split, the files hold one app's releases each.
     let staging = env.git(&[
         "show",
-        "relctl/records:apps/c7/checkout/environments/staging.yaml",
+        "relctl/records:apps/c/7/checkout/environments/staging.yaml",
     ]);
     assert!(!staging.contains("payments"), "{staging}");
     let log = std::fs::read_to_string(env.path().join("deploys.log")).unwrap_or_default();
@@ -302,7 +302,7 @@ fn a_record_naming_another_artifact_is_an_error_and_never_deployed() {
     let s = Setup::new("", CANARY);
     ok(&s.promote(OLD, &[]));
     ok(&s.promote(HEX, &[]));
-    let path = "apps/c7/checkout/environments/production.yaml";
+    let path = "apps/c/7/checkout/environments/production.yaml";
     s.edit_record(path, |text| {
         text.replace(
             &artifact(OLD),
@@ -486,7 +486,7 @@ fn a_monorepo_s_apps_keep_their_own_state_and_roll_back_to_their_own_image() {
     assert_eq!(
         env.git(&["ls-tree", "--name-only", "relctl/records", "apps/"])
             .trim(),
-        "apps/64\napps/8a"
+        "apps/6\napps/8"
     );
     let apps = env.git(&[
         "log",
@@ -561,7 +561,7 @@ fn a_plan_claiming_another_plans_app_stops_before_it_records_anything() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("relctl/records:apps/64/svc-a/environments/dev.yaml"),
+            .contains("relctl/records:apps/6/4/svc-a/environments/dev.yaml"),
         "{}",
         run.stderr
     );

@@ -39,7 +39,7 @@ fn a_digest_that_shares_a_release_id_is_refused_and_nothing_happens() {
     }
     assert_eq!(s.platform.deploys().len(), 1, "no second deploy");
     assert_eq!(s.env.git(&["rev-parse", "relctl/records"]), before);
-    let dev = s.record_file("apps/c7/checkout/environments/dev.yaml");
+    let dev = s.record_file("apps/c/7/checkout/environments/dev.yaml");
     assert!(dev.contains(HEX) && !dev.contains(&other), "{dev}");
     let plan = s.relctl(&["plan", "--artifact", &artifact(&other)]);
     assert_eq!(plan.code, 2, "{}", plan.stderr);
@@ -92,7 +92,7 @@ fn resume_continues_to_the_furthest_target_a_promote_asked_for() {
     let run = s.relctl(&["resume", &id]);
     ok(&run);
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(production.contains("lock: null"), "{production}");
     assert!(s.events(HEX).contains(&"extended".to_string()));
 }

@@ -125,7 +125,7 @@ fn with_baseline(live_version: &str) -> (TestEnv, Platform) {
     let worktree = env.path().join("records-checkout");
     let worktree_arg = worktree.to_str().expect("a UTF-8 temp path");
     env.git(&["worktree", "add", "-q", worktree_arg, "relctl/records"]);
-    let file = worktree.join("apps/c7/checkout/environments/production.yaml");
+    let file = worktree.join("apps/c/7/checkout/environments/production.yaml");
     let text = std::fs::read_to_string(&file).expect("the environment's record");
     let (live, rest) = text.split_once("version: v1").expect("the live version");
     assert!(live.contains("live:"), "{text}");

@@ -251,7 +251,7 @@ fn reject_refuses_a_release_that_is_not_waiting_and_says_where_it_stands() {
     );
     assert_eq!(s.events(HEX), before, "nothing was recorded");
     assert!(
-        !s.record_file("apps/c7/checkout/environments/production.yaml")
+        !s.record_file("apps/c/7/checkout/environments/production.yaml")
             .contains("rejected"),
         "the live release is not marked rejected"
     );

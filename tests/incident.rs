@@ -35,7 +35,7 @@ fn rollback_restores_the_previous_release() {
         .find(|r| r.path == "/deploy/production")
         .expect("a deploy");
     assert_eq!(last.body["weight"], 100);
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {}", release(OLD))),
         "{production}"
@@ -97,7 +97,7 @@ fn rollback_preempts_a_release_under_way() {
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
     assert!(s.events(HEX).contains(&"aborted".to_string()));
     assert!(
-        s.record_file("apps/c7/checkout/environments/production.yaml")
+        s.record_file("apps/c/7/checkout/environments/production.yaml")
             .contains("lock: null")
     );
     // The preempted release cannot carry on.
@@ -116,7 +116,7 @@ fn rollback_to_a_release_older_than_the_environment_file_remembers() {
         assert_eq!(s.promote(hex, &["--version", &version]).code, 0);
     }
     // The file remembers only the last `kept` releases before the live one.
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert_eq!(
         production.matches("release: ").count(),
         1 + kept,
@@ -315,7 +315,7 @@ fn unlock_breaks_a_lock_on_the_record_and_resume_takes_it_again() {
         "holder is gone",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(production.contains("lock: null"), "{production}");
     assert!(s.events(HEX).last().is_some_and(|e| e == "unlocked"));
     let run = s.relctl(&["unlock", "--env", "production", "--reason", "again"]);
@@ -331,7 +331,7 @@ fn unlock_breaks_a_lock_on_the_record_and_resume_takes_it_again() {
         "it waits for approval again, holding the lock"
     );
     assert!(
-        !s.record_file("apps/c7/checkout/environments/production.yaml")
+        !s.record_file("apps/c/7/checkout/environments/production.yaml")
             .contains("lock: null")
     );
 }

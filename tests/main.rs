@@ -43,6 +43,7 @@ mod rollback_gates;
 mod rollback_races;
 mod runbook;
 mod secrets;
+mod shards_two_levels;
 mod shared_records;
 mod signed;
 mod signed_tamper;

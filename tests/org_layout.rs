@@ -179,9 +179,15 @@ fn a_long_list_from_before_the_bound_reads_and_is_cut_on_the_next_write() {
 
 /// The records branch in the layout before the shards (tests/fixtures/records-apps/).
 fn unsharded_fixture() -> crate::common::TestEnv {
+    bundle_fixture("tests/fixtures/records-apps/two-apps.bundle")
+}
+
+/// A repository whose records branch is the bundle at `path` (under the repository's
+/// root), with the fixtures' two plans (`checkout`, `payments`).
+pub fn bundle_fixture(path: &str) -> crate::common::TestEnv {
     let env = crate::common::TestEnv::new();
     env.init_repo();
-    let bundle = crate::common::repo_root().join("tests/fixtures/records-apps/two-apps.bundle");
+    let bundle = crate::common::repo_root().join(path);
     let bundle = bundle.to_str().expect("a UTF-8 path");
     env.git(&["fetch", "-q", bundle, "relctl/records:relctl/records"]);
     fixture_plans(&env);
@@ -189,7 +195,7 @@ fn unsharded_fixture() -> crate::common::TestEnv {
 }
 
 /// `status --all --output json` as (app, env, release) rows.
-fn everything(env: &crate::common::TestEnv) -> Vec<(String, String, String)> {
+pub fn everything(env: &crate::common::TestEnv) -> Vec<(String, String, String)> {
     let all = json(&env.run(&["status", "--all", "--output", "json"]));
     all["environments"]
         .as_array()
@@ -266,7 +272,7 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
     let message = env.git(&["show", "-s", "--format=%B", migration]);
     assert!(
         message.starts_with(
-            "moved the apps into shard directories, apps/<xx>/<app>/: checkout (2 releases, 2 environments), payments (1 release, 2 environments)"
+            "moved the apps into shard directories, apps/<x>/<y>/<app>/: checkout (2 releases, 2 environments), payments (1 release, 2 environments)"
         ),
         "{message}"
     );
@@ -276,7 +282,7 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
     assert_eq!(
         env.git(&["ls-tree", "--name-only", "relctl/records", "apps/"])
             .trim(),
-        "apps/c7\napps/df"
+        "apps/c\napps/d"
     );
     // The same blobs at their new places: git follows a file across the move.
     for (old, new) in [

@@ -711,14 +711,14 @@ fn a_records_url_that_cannot_be_reached_never_shows_its_token() {
 fn one_record_file_edited_badly_does_not_hide_the_other_apps() {
     let org = org();
     org.s
-        .edit_record("apps/df/payments/environments/staging.yaml", |_| {
+        .edit_record("apps/d/f/payments/environments/staging.yaml", |_| {
             "live: [unclosed\n".to_string()
         });
     let run = org.relctl("checkout", &["status", "--all"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("apps/df/payments/environments/staging.yaml"),
+            .contains("apps/d/f/payments/environments/staging.yaml"),
         "{}",
         run.stderr
     );

@@ -85,7 +85,7 @@ fn an_exec_step_printing_nul_and_escapes_fails_and_rolls_back_on_the_record() {
         .map(String::as_str)
         .collect();
     assert_eq!(tail, ["step_failed", "rollback_started", "rolled_back"]);
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {}", release(OLD))),
         "{production}"

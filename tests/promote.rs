@@ -65,14 +65,14 @@ fn three_environments_end_to_end() {
     assert_eq!(
         files.lines().collect::<Vec<_>>(),
         [
-            "apps/c7/checkout/environments/dev.yaml",
-            "apps/c7/checkout/environments/production.yaml",
-            "apps/c7/checkout/environments/staging.yaml",
-            &format!("apps/c7/checkout/releases/4f/{id}.yaml"),
-            "apps/c7/checkout/releases/4f/summary.tsv",
+            "apps/c/7/checkout/environments/dev.yaml",
+            "apps/c/7/checkout/environments/production.yaml",
+            "apps/c/7/checkout/environments/staging.yaml",
+            &format!("apps/c/7/checkout/releases/4f/{id}.yaml"),
+            "apps/c/7/checkout/releases/4f/summary.tsv",
         ]
     );
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {id}")),
         "{production}"

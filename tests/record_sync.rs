@@ -631,7 +631,7 @@ fn status_works_while_the_records_branch_is_checked_out() {
 }
 
 /// Commits `edit` of the records branch by hand, in a worktree of its own.
-fn edit_records(dir: &Path, message: &str, edit: impl FnOnce(&Path)) {
+pub fn edit_records(dir: &Path, message: &str, edit: impl FnOnce(&Path)) {
     let tree = dir.join("records-tree");
     let tree_arg = tree.display().to_string();
     git(dir, &["worktree", "add", "-q", &tree_arg, "relctl/records"]);
@@ -646,7 +646,7 @@ fn a_corrupt_environment_file_is_named_with_what_to_do() {
     ok(&s.promote(HEX, &["--to", "dev"]));
     edit_records(s.env.path(), "fix dev by hand", |tree| {
         std::fs::write(
-            tree.join("apps/c7/checkout/environments/dev.yaml"),
+            tree.join("apps/c/7/checkout/environments/dev.yaml"),
             "live: [unclosed\n  release: x\n",
         )
         .expect("edit");
@@ -659,7 +659,7 @@ fn a_corrupt_environment_file_is_named_with_what_to_do() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains(
-                "error: cannot read the record file relctl/records:apps/c7/checkout/environments/dev.yaml"
+                "error: cannot read the record file relctl/records:apps/c/7/checkout/environments/dev.yaml"
             ),
             "{}",
             run.stderr
@@ -670,7 +670,7 @@ fn a_corrupt_environment_file_is_named_with_what_to_do() {
             run.stderr
         );
         assert!(
-            run.stderr.contains("hint: it was changed outside relctl: `git show relctl/records:apps/c7/checkout/environments/dev.yaml`"),
+            run.stderr.contains("hint: it was changed outside relctl: `git show relctl/records:apps/c/7/checkout/environments/dev.yaml`"),
             "{}",
             run.stderr
         );

@@ -133,7 +133,7 @@ fn report_cache_follows_the_record_and_survives_damage() {
     edit_records(&s, |tree| {
         crate::common::git(
             tree,
-            &["rm", "-q", "apps/c7/checkout/releases/*/summary.tsv"],
+            &["rm", "-q", "apps/c/7/checkout/releases/*/summary.tsv"],
         );
     });
     let figures = |r: &Value| {
@@ -178,7 +178,7 @@ fn lead_times_need_only_the_records() {
         "source_commit_time",
         "relctl/records",
         "--",
-        "apps/c7/checkout/releases/",
+        "apps/c/7/checkout/releases/",
     ]);
     let mut times: Vec<&str> = recorded.lines().collect();
     times.sort_unstable();
@@ -234,7 +234,7 @@ fn release_files_written_before_release_directories_are_read_and_moved_with_the_
     edit_records(&s, |tree| {
         crate::common::git(
             tree,
-            &["mv", "apps/c7/checkout/environments", "environments"],
+            &["mv", "apps/c/7/checkout/environments", "environments"],
         );
         for hex in [OLD, HEX] {
             let id = crate::common::setup::release(hex);

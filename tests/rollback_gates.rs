@@ -60,7 +60,7 @@ fn a_failing_smoke_test_rolls_back_and_runs_the_undo() {
     );
     let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(record.contains("smoke failed"), "{record}");
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {}", release(OLD))),
         "{production}"

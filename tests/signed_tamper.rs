@@ -42,7 +42,7 @@ fn release_file(hex: &str) -> String {
     relctl::format::release_path("checkout", &release(hex))
 }
 
-const PRODUCTION: &str = "apps/c7/checkout/environments/production.yaml";
+const PRODUCTION: &str = "apps/c/7/checkout/environments/production.yaml";
 
 /// `hex` promoted by dev, approved by alice and resumed: live in production.
 pub(crate) fn live_after_approval(c: &crate::signed::Cast, hex: &str) {

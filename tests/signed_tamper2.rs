@@ -9,7 +9,7 @@ use crate::common::{git, ok};
 use crate::signed::{approve, cast, cast_on_remote, refused, start, with_remote_steps};
 use crate::signed_tamper::live_after_approval;
 
-const PRODUCTION: &str = "apps/c7/checkout/environments/production.yaml";
+const PRODUCTION: &str = "apps/c/7/checkout/environments/production.yaml";
 
 fn release_file(hex: &str) -> String {
     relctl::format::release_path("checkout", &release(hex))

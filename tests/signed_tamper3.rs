@@ -9,7 +9,7 @@ use crate::signed::{approve, cast, cast_on_remote, commit_allowed, start, with_r
 use crate::signed_tamper::live_after_approval;
 use crate::signed_tamper2::{edit_file, event_block, hand_commit};
 
-const PRODUCTION: &str = "apps/c7/checkout/environments/production.yaml";
+const PRODUCTION: &str = "apps/c/7/checkout/environments/production.yaml";
 /// mallory: OLD's `live` in production appended to HEX's record, pushed by hand.
 fn forge_live(s: &crate::common::setup::Setup, origin: &std::path::Path) {
     let old_file = relctl::format::release_path("checkout", &release(OLD));

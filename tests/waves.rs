@@ -140,7 +140,7 @@ fn twelve_targets_in_three_waves_go_live_four_at_a_time_each_call_with_its_own_k
 
     // One record: the environment is live, its lock released; every target's events
     // name it.
-    let env_file = setup.record_file("apps/c7/checkout/environments/production.yaml");
+    let env_file = setup.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(
         env_file.contains(&format!("release: {}", release(HEX))),
         "{env_file}"
@@ -302,7 +302,7 @@ pub(crate) fn deployed(setup: &Setup, image: &str) -> Vec<String> {
 }
 
 pub(crate) fn production(setup: &Setup) -> String {
-    setup.record_file("apps/c7/checkout/environments/production.yaml")
+    setup.record_file("apps/c/7/checkout/environments/production.yaml")
 }
 
 #[test]
@@ -428,7 +428,7 @@ fn under_continue_a_plan_may_let_the_next_environment_take_a_partly_live_one() {
     let setup = failing_in_wave_two("continue", &after);
     let run = setup.promote(HEX, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let after_file = setup.record_file("apps/c7/checkout/environments/after.yaml");
+    let after_file = setup.record_file("apps/c/7/checkout/environments/after.yaml");
     assert!(
         after_file.contains(&format!("release: {}", release(HEX))),
         "{after_file}"

@@ -127,7 +127,7 @@ fn an_automatic_rollback_takes_each_target_that_received_the_release_back_to_its
 fn an_environment_file_without_targets_reads_as_before() {
     let setup = t03_left_on_old(None);
     // As a file written before each target's release was recorded.
-    let path = "apps/c7/checkout/environments/production.yaml";
+    let path = "apps/c/7/checkout/environments/production.yaml";
     setup.edit_record(path, |text| {
         let start = text.find("targets:\n").expect("targets recorded");
         let end = text[start..]

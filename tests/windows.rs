@@ -231,7 +231,7 @@ fn rollback_goes_on_in_a_closed_window_and_the_record_says_so() {
         "{}",
         run.stderr
     );
-    let production = s.record_file("apps/c7/checkout/environments/production.yaml");
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(production.contains(&release(OLD)), "{production}");
     let record = s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     assert!(
@@ -517,7 +517,7 @@ fn ctrl_c_while_waiting_for_a_window_is_exit_130() {
         std::process::Command::new("git")
             .args([
                 "show",
-                "relctl/records:apps/c7/checkout/environments/staging.yaml",
+                "relctl/records:apps/c/7/checkout/environments/staging.yaml",
             ])
             .current_dir(s.env.path())
             .output()

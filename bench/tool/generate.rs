@@ -2,9 +2,9 @@
 //!
 //! Three real promotions through the platform double (a baseline, a healthy release, a
 //! canary that fails its analysis and is rolled back) give templates: their
-//! `apps/<xx>/bench/releases/<yy>/<id>.yaml`, read back with relctl's own types. Each generated release is a
+//! `apps/<x>/<y>/bench/releases/<zz>/<id>.yaml`, read back with relctl's own types. Each generated release is a
 //! template with its identity, baselines and times changed, serialised as relctl does,
-//! and `apps/<xx>/bench/environments/<env>.yaml` is folded from the same events as relctl folds them
+//! and `apps/<x>/<y>/bench/environments/<env>.yaml` is folded from the same events as relctl folds them
 //! (what is live, the earlier live releases it keeps, the latest rejected ones). The files go in
 //! through `Store::append` many per commit, not one commit per event, or 100,000
 //! releases would take hours. The last release is then promoted for real by the relctl

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::layout::{env_path, legacy, release_path, unsharded};
+use super::layout::{Apps, env_path, legacy, release_path};
 use super::rejected;
 use crate::engine::{EnvFile, ReleaseFile};
 use crate::error::{Error, Exit};
@@ -119,8 +119,9 @@ pub fn encode<T: Serialize>(value: &T, path: &str) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("cannot write the record file {path}"))
 }
 
-/// Release `id` of `app`, if the record has it (under `apps/<app>/`, or at the top of
-/// a record not yet moved there, when its file names `app`).
+/// Release `id` of `app`, if the record has it (under its directory in `apps/`, in any
+/// layout there, or at the top of a record not yet moved there, when its file names
+/// `app`).
 pub fn read_release(
     snapshot: &Snapshot,
     app: &str,
@@ -135,7 +136,8 @@ pub(super) fn read_release_at(
     app: &str,
     id: &str,
 ) -> anyhow::Result<Option<(String, ReleaseFile)>> {
-    for path in [release_path(app, id), unsharded::release_path(app, id)] {
+    for layout in Apps::ALL {
+        let path = layout.release_path(app, id);
         if let Some(file) = decode(snapshot, &path)? {
             return Ok(Some((path, file)));
         }
@@ -165,8 +167,8 @@ pub fn read_env(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<Env
         environment: env.to_string(),
         ..EnvFile::default()
     };
-    for path in [env_path(app, env), unsharded::env_path(app, env)] {
-        if let Some(file) = read_env_at(snapshot, &path)? {
+    for layout in Apps::ALL {
+        if let Some(file) = read_env_at(snapshot, &layout.env_path(app, env))? {
             return Ok(file);
         }
     }
@@ -195,18 +197,19 @@ pub fn read_envs<'a>(
         .collect()
 }
 
-/// Where `app`'s file for `env` is read from: under `apps/<app>/`, or at the top of a
-/// record not yet moved there. For messages.
+/// Where `app`'s file for `env` is read from: under its directory in `apps/`, in any
+/// layout there, or at the top of a record not yet moved there. For messages.
 pub fn env_file(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<String> {
-    let path = env_path(app, env);
-    if snapshot.blob_id(&path)?.is_none() {
-        for old in [unsharded::env_path(app, env), legacy::env_path(env)] {
-            if snapshot.blob_id(&old)?.is_some() {
-                return Ok(old);
-            }
+    for path in Apps::ALL
+        .iter()
+        .map(|layout| layout.env_path(app, env))
+        .chain([legacy::env_path(env)])
+    {
+        if snapshot.blob_id(&path)?.is_some() {
+            return Ok(path);
         }
     }
-    Ok(path)
+    Ok(env_path(app, env))
 }
 
 /// Where release `id` of `app` is read from (where it would be written when the
@@ -256,15 +259,15 @@ pub fn check_artifact(
 }
 
 /// The blob release `id` of `app` is stored as, wherever the record keeps it (under
-/// `apps/<xx>/<app>/`, or where an older layout put it): the same bytes keep
+/// `apps/<x>/<y>/<app>/`, or where an older layout put it): the same bytes keep
 /// the same id across relctl's own move (src/format/legacy.rs).
 pub fn release_blob(snapshot: &Snapshot, app: &str, id: &str) -> anyhow::Result<Option<git2::Oid>> {
-    for path in [
-        release_path(app, id),
-        unsharded::release_path(app, id),
-        legacy::release_path(id),
-        legacy::flat_release_path(id),
-    ] {
+    let older = [legacy::release_path(id), legacy::flat_release_path(id)];
+    for path in Apps::ALL
+        .iter()
+        .map(|layout| layout.release_path(app, id))
+        .chain(older)
+    {
         if let Some(blob) = snapshot.blob_id(&path)? {
             return Ok(Some(blob));
         }

@@ -3,22 +3,24 @@
 //!
 //! The record is keyed by app: everything an app's releases write is under its own
 //! directory, so releases of different apps never share a file. The apps are spread
-//! over 256 shard directories, `apps/<xx>/` (`xx`: the first two hex digits of the
-//! SHA-256 of the app's name), so that a commit rewrites a few small trees rather than
-//! one entry per app in the record.
+//! over two levels of 16 shard directories, `apps/<x>/<y>/` (`x` and `y`: the first and
+//! second hex digit of the SHA-256 of the app's name), so that a commit rewrites a few
+//! trees of at most 16 entries above the app's directory, however many apps the record
+//! holds.
 //!
 //! ```text
-//! apps/<xx>/<app>/environments/<env>.yaml
-//! apps/<xx>/<app>/releases/<yy>/<id>.yaml
-//! apps/<xx>/<app>/releases/<yy>/summary.tsv
+//! apps/<x>/<y>/<app>/environments/<env>.yaml
+//! apps/<x>/<y>/<app>/releases/<zz>/<id>.yaml
+//! apps/<x>/<y>/<app>/releases/<zz>/summary.tsv
 //! ```
 //!
-//! Records written before that keep the same files in two older layouts: directly
-//! under `apps/<app>/` (`unsharded`), or at the top of the branch (`environments/`,
-//! `releases/`: `legacy`). Both are read as the apps their files name, and moved into
-//! the shards by the next write (src/format/legacy.rs).
+//! Records written before that keep the same files under an app directory in three
+//! older layouts (`Apps`): one level of 256 shards, `apps/<xx>/<app>/` (`OneLevel`);
+//! directly under `apps/<app>/` (`Unsharded`); or at the top of the branch
+//! (`environments/`, `releases/`: `legacy`). All are read as the apps their files name,
+//! and moved into the two levels by the next write (src/format/legacy.rs).
 
-/// The directory holding one directory per app.
+/// The directory holding the apps' directories.
 pub const APPS: &str = "apps";
 
 /// The top-level entries of the records branch: all that relctl writes there, and the
@@ -31,64 +33,137 @@ const RELEASES: &str = "releases";
 /// The directory of an app's environment files.
 const ENVIRONMENTS: &str = "environments";
 
-/// Everything the record holds for `app`: `apps/<xx>/<app>` (`app_shard`).
-pub fn app_dir(app: &str) -> String {
-    format!("{APPS}/{}/{app}", app_shard(app))
+/// The names an app's directory holds, in every layout under `apps/`.
+pub const APP_HOLDS: [&str; 2] = [ENVIRONMENTS, RELEASES];
+
+/// Where an app's directory is under `apps/`: where relctl writes it (`Sharded`), and
+/// where relctl wrote it before (read until the next write moves it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Apps {
+    /// `apps/<x>/<y>/<app>/`: two levels of 16 shards.
+    Sharded,
+    /// `apps/<xx>/<app>/`: one level of 256 shards.
+    OneLevel,
+    /// `apps/<app>/`: no shards.
+    Unsharded,
 }
 
-/// The shard directory under `apps/` of an app: the first two hex digits of the
-/// SHA-256 of its name (`checkout` is in `apps/c7/`).
-pub fn app_shard(app: &str) -> String {
+impl Apps {
+    /// Every layout under `apps/`, the one relctl writes first: an app is read from the
+    /// first that has it.
+    pub const ALL: [Apps; 3] = [Apps::Sharded, Apps::OneLevel, Apps::Unsharded];
+
+    /// Everything the record holds for `app` in this layout.
+    pub fn app_dir(self, app: &str) -> String {
+        match self {
+            Apps::Sharded => {
+                let [x, y] = digits(app);
+                format!("{APPS}/{x}/{y}/{app}")
+            }
+            Apps::OneLevel => format!("{APPS}/{}/{app}", one_level_shard(app)),
+            Apps::Unsharded => format!("{APPS}/{app}"),
+        }
+    }
+
+    /// The directory of `app`'s release files in this layout.
+    pub fn releases_dir(self, app: &str) -> String {
+        format!("{}/{RELEASES}", self.app_dir(app))
+    }
+
+    /// The directory of `app`'s environment files in this layout.
+    pub fn environments_dir(self, app: &str) -> String {
+        format!("{}/{ENVIRONMENTS}", self.app_dir(app))
+    }
+
+    /// A release's file in this layout (`release_path`).
+    pub fn release_path(self, app: &str, id: &str) -> String {
+        format!("{}/{}/{id}.yaml", self.releases_dir(app), shard(id))
+    }
+
+    /// An environment's file for one app in this layout (`env_path`).
+    pub fn env_path(self, app: &str, env: &str) -> String {
+        format!("{}/{env}.yaml", self.environments_dir(app))
+    }
+}
+
+/// Everything the record holds for `app`: `apps/<x>/<y>/<app>` (`digits`).
+pub fn app_dir(app: &str) -> String {
+    Apps::Sharded.app_dir(app)
+}
+
+/// The first two hex digits of the SHA-256 of an app's name: its shard directories
+/// (`checkout` is in `apps/c/7/`).
+fn digits(app: &str) -> [char; 2] {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
 
     use sha2::Digest as _;
-    // Every path of an app needs it, and `status --all` makes thousands of paths: each
-    // app's digest is taken once a process (it was a tenth of a view's instructions).
-    static KNOWN: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    // Every path of an app needs them, and `status --all` makes thousands of paths:
+    // each app's digest is taken once a process (it was a tenth of a view's instructions).
+    static KNOWN: OnceLock<Mutex<HashMap<String, [char; 2]>>> = OnceLock::new();
     let mut known = KNOWN
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    if let Some(shard) = known.get(app) {
-        return shard.clone();
+    if let Some(digits) = known.get(app) {
+        return *digits;
     }
-    let shard = hex::encode(&sha2::Sha256::digest(app.as_bytes())[..1]);
-    known.insert(app.to_string(), shard.clone());
-    shard
+    let byte = sha2::Sha256::digest(app.as_bytes())[0];
+    let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
+    let digits = [hex(byte >> 4), hex(byte & 0xf)];
+    known.insert(app.to_string(), digits);
+    digits
 }
 
-/// Whether an entry of `apps/` named `name` is written as a shard directory is: two
-/// lowercase hex digits. (An app of the unsharded layout may have such a name too:
-/// a shard is told from it by what it holds, src/format/listing.rs.)
+/// The shard directory of one level of `Apps::OneLevel` that `app` is in (`c7`).
+pub fn one_level_shard(app: &str) -> String {
+    digits(app).iter().collect()
+}
+
+/// The shard directory under `apps/` that `app` is in (`c` for `checkout`).
+pub fn first_shard(app: &str) -> String {
+    digits(app)[0].to_string()
+}
+
+/// Whether a directory named `name` is written as a shard of `Apps::Sharded` is, at
+/// either level: one lowercase hex digit. (An app of `Apps::Unsharded` may have such
+/// a name too: it holds `APP_HOLDS`, a shard holds shards or apps: src/format/legacy.rs.)
 pub fn is_shard_name(name: &str) -> bool {
-    name.len() == 2
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    name.len() == 1 && is_hex(name)
 }
 
-/// The directory of `app`'s release files: `apps/<xx>/<app>/releases`.
+/// Whether an entry of `apps/` named `name` is written as a shard of `Apps::OneLevel`
+/// is: two lowercase hex digits.
+pub fn is_one_level_shard_name(name: &str) -> bool {
+    name.len() == 2 && is_hex(name)
+}
+
+fn is_hex(name: &str) -> bool {
+    name.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The directory of `app`'s release files: `apps/<x>/<y>/<app>/releases`.
 pub fn releases_dir(app: &str) -> String {
-    format!("{}/{RELEASES}", app_dir(app))
+    Apps::Sharded.releases_dir(app)
 }
 
-/// The directory of `app`'s environment files: `apps/<xx>/<app>/environments`.
+/// The directory of `app`'s environment files: `apps/<x>/<y>/<app>/environments`.
 pub fn environments_dir(app: &str) -> String {
-    format!("{}/{ENVIRONMENTS}", app_dir(app))
+    Apps::Sharded.environments_dir(app)
 }
 
-/// A release's file: `apps/<xx>/<app>/releases/<yy>/<id>.yaml`, `yy` the first two
+/// A release's file: `apps/<x>/<y>/<app>/releases/<zz>/<id>.yaml`, `zz` the first two
 /// hex digits of the digest its id ends with (`checkout-4f2a9c1be0d3` is in
-/// `apps/c7/checkout/releases/4f/`). Spread over 256 directories, a commit rewrites a
+/// `apps/c/7/checkout/releases/4f/`). Spread over 256 directories, a commit rewrites a
 /// few small trees, not one entry per release.
 pub fn release_path(app: &str, id: &str) -> String {
-    format!("{}/{}/{id}.yaml", releases_dir(app), shard(id))
+    Apps::Sharded.release_path(app, id)
 }
 
-/// An environment's file for one app: `apps/<xx>/<app>/environments/<env>.yaml`.
+/// An environment's file for one app: `apps/<x>/<y>/<app>/environments/<env>.yaml`.
 pub fn env_path(app: &str, env: &str) -> String {
-    format!("{}/{env}.yaml", environments_dir(app))
+    Apps::Sharded.env_path(app, env)
 }
 
 /// The release id a file name in a release directory stands for, or the environment a
@@ -127,35 +202,6 @@ pub fn summary_beside(release_path: &str) -> Option<String> {
     let (dir, _) = release_path.rsplit_once('/')?;
     let parent = dir.rsplit_once('/').map_or(dir, |(_, last)| last);
     (parent != RELEASES).then(|| format!("{dir}/{SUMMARY_FILE}"))
-}
-
-/// The layout before the apps were sharded: each app's files directly under
-/// `apps/<app>/`. Read until the next write moves them (src/format/legacy.rs).
-pub mod unsharded {
-    use super::{APPS, ENVIRONMENTS, RELEASES, shard};
-
-    pub fn app_dir(app: &str) -> String {
-        format!("{APPS}/{app}")
-    }
-
-    pub fn releases_dir(app: &str) -> String {
-        format!("{APPS}/{app}/{RELEASES}")
-    }
-
-    pub fn environments_dir(app: &str) -> String {
-        format!("{APPS}/{app}/{ENVIRONMENTS}")
-    }
-
-    pub fn release_path(app: &str, id: &str) -> String {
-        format!("{}/{}/{id}.yaml", releases_dir(app), shard(id))
-    }
-
-    pub fn env_path(app: &str, env: &str) -> String {
-        format!("{}/{env}.yaml", environments_dir(app))
-    }
-
-    /// The names an app's directory holds in this layout.
-    pub const HOLDS: [&str; 2] = [ENVIRONMENTS, RELEASES];
 }
 
 /// The layout before the record was keyed by app: one app's files at the top of the
@@ -199,18 +245,26 @@ mod tests {
     fn paths_are_keyed_by_app() {
         assert_eq!(
             release_path("checkout", "checkout-4f2a9c1be0d3"),
-            "apps/c7/checkout/releases/4f/checkout-4f2a9c1be0d3.yaml"
+            "apps/c/7/checkout/releases/4f/checkout-4f2a9c1be0d3.yaml"
         );
         assert_eq!(
             env_path("checkout", "production"),
+            "apps/c/7/checkout/environments/production.yaml"
+        );
+        assert_eq!(
+            Apps::OneLevel.env_path("checkout", "production"),
             "apps/c7/checkout/environments/production.yaml"
         );
         assert_eq!(
-            unsharded::env_path("checkout", "production"),
+            Apps::Unsharded.env_path("checkout", "production"),
             "apps/checkout/environments/production.yaml"
         );
-        assert!(is_shard_name("c7") && is_shard_name("af"));
-        assert!(!is_shard_name("AF") && !is_shard_name("checkout") && !is_shard_name("a"));
+        assert_eq!(first_shard("checkout"), "c");
+        assert_eq!(one_level_shard("checkout"), "c7");
+        assert!(is_shard_name("c") && is_shard_name("0"));
+        assert!(!is_shard_name("C") && !is_shard_name("c7") && !is_shard_name("g"));
+        assert!(is_one_level_shard_name("c7") && is_one_level_shard_name("af"));
+        assert!(!is_one_level_shard_name("AF") && !is_one_level_shard_name("a"));
         assert_eq!(app_of_id("svc-b-4f2a9c1be0d3"), Some("svc-b"));
         assert_eq!(app_of_id("nodash"), None);
     }
@@ -218,8 +272,8 @@ mod tests {
     #[test]
     fn only_release_directories_have_a_summary() {
         assert_eq!(
-            summary_beside("apps/checkout/releases/4f/checkout-4f2a9c1be0d3.yaml").as_deref(),
-            Some("apps/checkout/releases/4f/summary.tsv")
+            summary_beside("apps/c/7/checkout/releases/4f/checkout-4f2a9c1be0d3.yaml").as_deref(),
+            Some("apps/c/7/checkout/releases/4f/summary.tsv")
         );
         assert_eq!(
             summary_beside("releases/4f/checkout-4f2a9c1be0d3.yaml").as_deref(),

@@ -4,10 +4,15 @@
 //! - before the record was keyed by app: `environments/<env>.yaml` and `releases/…` at
 //!   the top of the branch. They are read as the apps their files name (a release
 //!   file's `app:`; an environment file's entries name releases);
-//! - before the apps were sharded: each app's files directly under `apps/<app>/`. An
-//!   entry of `apps/` is such an app's directory unless it is a shard: named by two
-//!   hex digits, and holding only apps whose names hash to it (`unsharded_apps`). Its
-//!   files move as they are, the same bytes, to `apps/<xx>/<app>/`.
+//! - before the apps were sharded: each app's files directly under `apps/<app>/`;
+//! - in one level of shards: `apps/<xx>/<app>/`.
+//!
+//! What an entry of `apps/` is, is told by its name and what it holds (`split_apps`):
+//! named by one hex digit and holding only such names, a shard of today's two levels;
+//! named by two hex digits and holding only apps whose names hash to it, a shard of
+//! one level; otherwise an app's directory (which holds `environments/` and
+//! `releases/`). An app's files move as they are, the same bytes, to
+//! `apps/<x>/<y>/<app>/`.
 //!
 //! An environment file holding releases of several apps (two plans that shared one
 //! record before it was keyed by app) is split by the app of each release: each app
@@ -34,9 +39,13 @@ pub fn at_top(snapshot: &Snapshot) -> anyhow::Result<bool> {
 }
 
 /// Whether `app` writing must move the record first: files at its top, or an app's
-/// directory directly under `apps/`. Looks at the top and at `apps/` only (an app of
-/// the unsharded layout named by two hex digits is seen when it is `app` itself, or
-/// when the move runs for another reason), so every event can afford it.
+/// directory in an older layout under `apps/` (`layout::Apps`). Every event asks, so it
+/// looks at no more than the top, `apps/`, and the one or two entries of `apps/` this
+/// write could share a name with: the first-level shard `app` is written into, and
+/// `apps/<app>` when `app` is named like such a shard. An entry of `apps/` not named
+/// like a first-level shard is an older layout's (a shard of one level, or an app); an
+/// app of `Apps::Unsharded` named by one hex digit is otherwise seen when it writes
+/// itself, or when the move runs for another reason.
 pub fn present(snapshot: &Snapshot, app: &str) -> anyhow::Result<bool> {
     if at_top(snapshot)? {
         return Ok(true);
@@ -45,38 +54,72 @@ pub fn present(snapshot: &Snapshot, app: &str) -> anyhow::Result<bool> {
     if entries.iter().any(|e| !layout::is_shard_name(e)) {
         return Ok(true);
     }
-    Ok(entries.iter().any(|e| e == app) && unsharded(snapshot, app)?)
+    let first = layout::first_shard(app);
+    for name in [first.as_str(), app] {
+        if entries.iter().any(|e| e == name) && is_app_dir(snapshot, name)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
-/// Whether the entry `name` of `apps/` is an app's directory of the unsharded layout
-/// rather than a shard: a shard is named by two hex digits and holds only apps whose
-/// names hash to it.
-fn unsharded(snapshot: &Snapshot, name: &str) -> anyhow::Result<bool> {
-    Ok(shard_apps(snapshot, name)?.is_none())
+/// Whether the entry `name` of `apps/`, named like a first-level shard, is the
+/// directory of an app of `Apps::Unsharded` rather than a shard: a shard holds only
+/// second-level shards, an app's directory holds `layout::APP_HOLDS`.
+fn is_app_dir(snapshot: &Snapshot, name: &str) -> anyhow::Result<bool> {
+    Ok(snapshot
+        .dirs(&format!("{}/{name}", layout::APPS))?
+        .iter()
+        .any(|held| !layout::is_shard_name(held)))
 }
 
-/// The apps the entry `name` of `apps/` holds when it is a shard, `None` when it is an
-/// app's directory of the unsharded layout.
-fn shard_apps(snapshot: &Snapshot, name: &str) -> anyhow::Result<Option<Vec<String>>> {
-    if !layout::is_shard_name(name) {
+/// The apps the entry `name` of `apps/` holds when it is a shard of `Apps::OneLevel`,
+/// `None` when it is an app's directory of `Apps::Unsharded`: such a shard is named by
+/// two hex digits and holds only apps whose names hash to it.
+fn one_level_apps(snapshot: &Snapshot, name: &str) -> anyhow::Result<Option<Vec<String>>> {
+    if !layout::is_one_level_shard_name(name) {
         return Ok(None);
     }
     let held = snapshot.dirs(&format!("{}/{name}", layout::APPS))?;
-    Ok((!held.iter().any(|app| layout::app_shard(app) != name)).then_some(held))
+    Ok((!held.iter().any(|app| layout::one_level_shard(app) != name)).then_some(held))
 }
 
-/// The apps under `apps/`: those of the unsharded layout (`apps/<app>/`), and those in
-/// shards (`apps/<xx>/<app>/`).
-pub fn split_apps(snapshot: &Snapshot) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let mut unsharded = Vec::new();
-    let mut sharded = Vec::new();
+/// The apps under `apps/`, by the layout each is in (`layout::Apps`): an app is in
+/// one only, unless a write went to the two levels while it was left in an older
+/// layout (`present`), and is then listed in both.
+#[derive(Default)]
+pub struct Found {
+    /// `apps/<x>/<y>/<app>/`.
+    pub sharded: Vec<String>,
+    /// `apps/<xx>/<app>/` and `apps/<app>/`, with their layout.
+    pub older: Vec<(String, layout::Apps)>,
+}
+
+/// Every app under `apps/`, in whichever layout (`Found`). Reads `apps/` and the shard
+/// directories, no app's directory.
+pub fn split_apps(snapshot: &Snapshot) -> anyhow::Result<Found> {
+    let mut found = Found::default();
     for entry in snapshot.dirs(layout::APPS)? {
-        match shard_apps(snapshot, &entry)? {
-            Some(held) => sharded.extend(held),
-            None => unsharded.push(entry),
+        if layout::is_shard_name(&entry) {
+            let dir = format!("{}/{entry}", layout::APPS);
+            let seconds = snapshot.dirs(&dir)?;
+            if seconds.iter().all(|s| layout::is_shard_name(s)) {
+                for second in seconds {
+                    found
+                        .sharded
+                        .extend(snapshot.dirs(&format!("{dir}/{second}"))?);
+                }
+                continue;
+            }
+        } else if let Some(held) = one_level_apps(snapshot, &entry)? {
+            found
+                .older
+                .extend(held.into_iter().map(|app| (app, layout::Apps::OneLevel)));
+            continue;
         }
+        found.older.push((entry, layout::Apps::Unsharded));
     }
-    Ok((unsharded, sharded))
+    Ok(found)
 }
 
 /// Every file under `dir`, as paths relative to it.
@@ -205,10 +248,11 @@ fn split_env_with(
     Ok(apps)
 }
 
-/// Moves a record written before `apps/` under `apps/<app>/` with one commit of its
-/// own, `Relctl-Event: migrated`, before `author` writes anything else. Files go with
-/// the app they name; those naming none (an environment file that holds nothing) go to
-/// `app`, the app writing. Nothing happens to a record already moved.
+/// Moves a record written in an older layout into the shards, `apps/<x>/<y>/<app>/`,
+/// with one commit of its own, `Relctl-Event: migrated`, before `author` writes
+/// anything else. Files at the top go with the app they name; those naming none (an
+/// environment file that holds nothing) go to `app`, the app writing. Nothing happens
+/// to a record already moved.
 pub fn migrate(store: &Store, author: &Author, app: &str) -> anyhow::Result<()> {
     store.append(&mut |snapshot| {
         if !present(snapshot, app)? {
@@ -216,7 +260,7 @@ pub fn migrate(store: &Store, author: &Author, app: &str) -> anyhow::Result<()> 
         }
         let top = at_top(snapshot)?;
         let mut moved = moves(snapshot, app)?;
-        unshard_moves(snapshot, &mut moved)?;
+        reshard_moves(snapshot, &mut moved)?;
         let mut summary = Vec::new();
         for (name, (releases, envs)) in &moved.apps {
             summary.push(format!(
@@ -234,7 +278,7 @@ pub fn migrate(store: &Store, author: &Author, app: &str) -> anyhow::Result<()> 
             format!("moved the record under {}/", layout::APPS)
         } else {
             format!(
-                "moved the apps into shard directories, {}/<xx>/<app>/",
+                "moved the apps into shard directories, {}/<x>/<y>/<app>/",
                 layout::APPS
             )
         };
@@ -256,11 +300,11 @@ struct Moves {
     apps: BTreeMap<String, (usize, usize)>,
 }
 
-/// The files of every app of the unsharded layout, the same bytes, at the same place
-/// under the app's shard; a file already there (written since) is kept.
-fn unshard_moves(snapshot: &Snapshot, moves: &mut Moves) -> anyhow::Result<()> {
-    for app in split_apps(snapshot)?.0 {
-        let from = layout::unsharded::app_dir(&app);
+/// The files of every app in an older layout under `apps/`, the same bytes, at the
+/// same place under the app's shards; a file already there (written since) is kept.
+fn reshard_moves(snapshot: &Snapshot, moves: &mut Moves) -> anyhow::Result<()> {
+    for (app, older) in split_apps(snapshot)?.older {
+        let from = older.app_dir(&app);
         let to = layout::app_dir(&app);
         let counts = moves.apps.entry(app.clone()).or_default();
         for file in files_under(snapshot, &from)? {
@@ -274,10 +318,10 @@ fn unshard_moves(snapshot: &Snapshot, moves: &mut Moves) -> anyhow::Result<()> {
                 continue;
             }
             match file.split_once('/') {
-                Some((dir, name)) if dir == layout::unsharded::HOLDS[0] => {
+                Some((dir, name)) if dir == layout::APP_HOLDS[0] => {
                     counts.1 += usize::from(layout::name_of(name).is_some());
                 }
-                Some((dir, rest)) if dir == layout::unsharded::HOLDS[1] => {
+                Some((dir, rest)) if dir == layout::APP_HOLDS[1] => {
                     let name = rest.rsplit('/').next().unwrap_or(rest);
                     counts.0 +=
                         usize::from(name != SUMMARY_FILE && layout::name_of(name).is_some());
@@ -454,6 +498,62 @@ mod tests {
         };
         let parts = split_env_with(file.clone(), &mut |_| Ok("a".into())).expect("split");
         assert_eq!(parts["a"], file);
+    }
+
+    fn record(files: &[String]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        git2::Repository::init(dir.path()).expect("git init");
+        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
+        let commit = Commit {
+            summary: "files".into(),
+            trailers: Vec::new(),
+            actor: "tester@example.com".into(),
+            changes: files
+                .iter()
+                .map(|path| Change {
+                    path: path.clone(),
+                    content: b"x: 1\n".to_vec(),
+                })
+                .collect(),
+            removed: Vec::new(),
+        };
+        store
+            .append(&mut |_| Ok(Some(commit.clone())))
+            .expect("a commit");
+        (dir, store)
+    }
+
+    #[test]
+    fn an_older_layout_is_seen_by_the_writes_it_concerns() {
+        use layout::Apps;
+        // Today's shards only: nothing to move.
+        let (_dir, store) = record(&[
+            layout::env_path("checkout", "dev"),
+            layout::env_path("c", "dev"),
+        ]);
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert!(!present(&snapshot, "checkout").expect("present"));
+        assert!(!present(&snapshot, "svc-a").expect("present"));
+        // One level of shards, or an app not named like a shard: any write moves them.
+        for older in [
+            Apps::OneLevel.env_path("checkout", "dev"),
+            Apps::Unsharded.env_path("old", "dev"),
+        ] {
+            let (_dir, store) = record(&[older]);
+            let snapshot = store.snapshot().expect("a snapshot");
+            assert!(present(&snapshot, "svc-a").expect("present"));
+        }
+        // An app named `c` directly under apps/: seen by `c`, and by `checkout`, whose
+        // first-level shard is `apps/c/`; not by `svc-a` (`apps/6/`), which writes
+        // beside it without touching it.
+        let (_dir, store) = record(&[Apps::Unsharded.env_path("c", "dev")]);
+        let snapshot = store.snapshot().expect("a snapshot");
+        assert!(present(&snapshot, "c").expect("present"));
+        assert!(present(&snapshot, "checkout").expect("present"));
+        assert!(!present(&snapshot, "svc-a").expect("present"));
+        let found = split_apps(&snapshot).expect("apps");
+        assert!(found.sharded.is_empty());
+        assert_eq!(found.older, [("c".to_string(), Apps::Unsharded)]);
     }
 
     #[test]

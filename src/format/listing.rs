@@ -3,16 +3,21 @@
 
 use std::collections::BTreeSet;
 
-use super::layout::{self, legacy as old, unsharded};
+use super::layout::{self, Apps, legacy as old};
 use super::legacy;
 use crate::record::Snapshot;
 
-/// Every app the record holds, sorted: each `apps/<xx>/<app>/`, each `apps/<app>/` of
-/// a record not yet sharded, and the apps named by the release files of a record not
-/// yet moved under `apps/` (by their ids, which are `<app>-<12 hex digits>`).
+/// Every app the record holds, sorted: each `apps/<x>/<y>/<app>/`, each app in an
+/// older layout under `apps/` (`layout::Apps`), and the apps named by the release files
+/// of a record not yet moved under `apps/` (by their ids, which are
+/// `<app>-<12 hex digits>`).
 pub fn apps(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
-    let (unsharded, sharded) = legacy::split_apps(snapshot)?;
-    let mut apps: BTreeSet<String> = sharded.into_iter().chain(unsharded).collect();
+    let found = legacy::split_apps(snapshot)?;
+    let mut apps: BTreeSet<String> = found
+        .sharded
+        .into_iter()
+        .chain(found.older.into_iter().map(|(app, _)| app))
+        .collect();
     if legacy::at_top(snapshot)? {
         for id in legacy::release_ids(snapshot)? {
             if let Some(app) = layout::app_of_id(&id) {
@@ -32,13 +37,16 @@ pub fn app_tree(snapshot: &Snapshot, app: &str) -> anyhow::Result<Option<git2::O
 }
 
 /// The environments the record has a file for under `app`, sorted: those of its
-/// `environments/` directory (in its shard, or directly under `apps/` in a record not
-/// yet sharded), or, in a record not yet moved under `apps/`, the top-level environment
-/// files that hold one of `app`'s releases.
+/// `environments/` directory (in its shards, or where an older layout under `apps/` put
+/// it), or, in a record not yet moved under `apps/`, the top-level environment files
+/// that hold one of `app`'s releases.
 pub fn environments(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
-    let mut names = names_in(snapshot, &layout::environments_dir(app))?;
-    if names.is_empty() {
-        names = names_in(snapshot, &unsharded::environments_dir(app))?;
+    let mut names = BTreeSet::new();
+    for layout in Apps::ALL {
+        names = names_in(snapshot, &layout.environments_dir(app))?;
+        if !names.is_empty() {
+            break;
+        }
     }
     if names.is_empty() && legacy::at_top(snapshot)? {
         for name in snapshot.list(old::ENVIRONMENTS)? {
@@ -71,13 +79,16 @@ fn empty(env: &str) -> crate::engine::EnvFile {
 }
 
 /// The ids of `app`'s releases, sorted: the release files of its `releases/` directory
-/// (in its shard, or directly under `apps/` in a record not yet sharded), or, in a
-/// record not yet moved under `apps/`, the top-level release files whose ids name
-/// `app`. Reads the shard directories only, no release file.
+/// (in its shards, or where an older layout under `apps/` put it), or, in a record not
+/// yet moved under `apps/`, the top-level release files whose ids name `app`. Reads the
+/// release directories only, no release file.
 pub fn release_ids(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
-    let mut ids = ids_in(snapshot, &layout::releases_dir(app))?;
-    if ids.is_empty() {
-        ids = ids_in(snapshot, &unsharded::releases_dir(app))?;
+    let mut ids = BTreeSet::new();
+    for layout in Apps::ALL {
+        ids = ids_in(snapshot, &layout.releases_dir(app))?;
+        if !ids.is_empty() {
+            break;
+        }
     }
     if ids.is_empty() && legacy::at_top(snapshot)? {
         ids.extend(
@@ -161,18 +172,27 @@ mod tests {
         assert!(environments(&snapshot, "svc-b").expect("envs").is_empty());
         assert!(release_ids(&snapshot, "svc-c").expect("ids").is_empty());
         drop(snapshot);
-        // Apps of the unsharded layout, one named like a shard, are listed beside them.
+        // Apps in the older layouts, some named like shards, are listed beside them.
         write(
             &store,
             &[
-                &layout::unsharded::release_path("old", "old-4f2a9c1be0d3"),
-                &layout::unsharded::env_path("ab", "dev"),
+                &Apps::Unsharded.release_path("old", "old-4f2a9c1be0d3"),
+                &Apps::Unsharded.env_path("ab", "dev"),
+                &Apps::Unsharded.env_path("e", "dev"),
+                &Apps::OneLevel.release_path("one", "one-4f2a9c1be0d3"),
+                &Apps::OneLevel.env_path("7", "qa"),
             ],
         );
         let snapshot = store.snapshot().expect("a snapshot");
         assert_eq!(
             apps(&snapshot).expect("apps"),
-            ["ab", "old", "svc-a", "svc-b"]
+            ["7", "ab", "e", "old", "one", "svc-a", "svc-b"]
+        );
+        assert_eq!(environments(&snapshot, "e").expect("envs"), ["dev"]);
+        assert_eq!(environments(&snapshot, "7").expect("envs"), ["qa"]);
+        assert_eq!(
+            release_ids(&snapshot, "one").expect("ids"),
+            ["one-4f2a9c1be0d3"]
         );
         assert_eq!(environments(&snapshot, "ab").expect("envs"), ["dev"]);
         assert_eq!(
@@ -185,7 +205,7 @@ mod tests {
         let snapshot = store.snapshot().expect("a snapshot");
         assert_eq!(
             apps(&snapshot).expect("apps"),
-            ["ab", "legacy", "old", "svc-a", "svc-b"]
+            ["7", "ab", "e", "legacy", "old", "one", "svc-a", "svc-b"]
         );
         assert_eq!(
             release_ids(&snapshot, "legacy").expect("ids"),

@@ -1,5 +1,5 @@
 //! The record's format: which files the records branch holds and where (`layout`:
-//! everything keyed by app, under `apps/<xx>/<app>/`), what a release file and an
+//! everything keyed by app, under `apps/<x>/<y>/<app>/`), what a release file and an
 //! environment file contain and how they are read and written (`files`, `journal`),
 //! which apps, environments and releases the record holds (`listing`), records
 //! in older layouts (`legacy`: read as the apps they name, moved by one commit),

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use git2::Oid;
 
-use super::layout::{self, env_path};
+use super::layout;
 use super::summary::{self, Mark, ReleaseLine};
 use crate::engine::ReleaseFile;
 
@@ -53,12 +53,9 @@ pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<
         .find_commit(tip)
         .and_then(|c| c.tree())
         .with_context(|| format!("reading the tip of {branch}"))?;
-    // In its shard, or directly under apps/ in a record not yet sharded.
+    // In its shards, or where an older layout under apps/ put it.
     let mut found = Default::default();
-    for dir in [
-        layout::releases_dir(scan.app),
-        layout::unsharded::releases_dir(scan.app),
-    ] {
+    for dir in layout::Apps::ALL.map(|l| l.releases_dir(scan.app)) {
         match tree.get_path(Path::new(&dir)) {
             Ok(entry) => {
                 found = release_files(&repo, entry.id())
@@ -498,15 +495,13 @@ fn live_before(
     env: &str,
     start: DateTime<Utc>,
 ) -> HashSet<String> {
-    let text = [
-        env_path(app, env),
-        layout::unsharded::env_path(app, env),
-        layout::legacy::env_path(env),
-    ]
-    .iter()
-    .find_map(|path| tree.get_path(Path::new(path)).ok())
-    .and_then(|entry| repo.find_blob(entry.id()).ok())
-    .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok());
+    let mut paths = layout::Apps::ALL.map(|l| l.env_path(app, env)).to_vec();
+    paths.push(layout::legacy::env_path(env));
+    let text = paths
+        .iter()
+        .find_map(|path| tree.get_path(Path::new(path)).ok())
+        .and_then(|entry| repo.find_blob(entry.id()).ok())
+        .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok());
     let Some(text) = text else {
         return HashSet::new();
     };
