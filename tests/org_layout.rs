@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use crate::apps::{NEWER, fixture_plans, live, pair};
-use crate::common::ok;
 use crate::common::platform::Platform;
 use crate::common::setup::{OLD, Setup, artifact, release};
+use crate::common::{TestEnv, ok};
 
 /// The bound on the environment file's `rejected` list (src/format/rejected.rs).
 const KEPT: usize = 20;
@@ -211,6 +211,47 @@ pub fn everything(env: &crate::common::TestEnv) -> Vec<(String, String, String)>
 #[test]
 fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_history() {
     let env = unsharded_fixture();
+    two_apps_read_then_moved(
+        &env,
+        &[
+            (
+                "apps/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml",
+                "apps/c/7/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml",
+            ),
+            (
+                "apps/payments/environments/staging.yaml",
+                "apps/d/f/payments/environments/staging.yaml",
+            ),
+        ],
+    );
+}
+
+pub fn row(app: &str, env: &str, release: &str) -> (String, String, String) {
+    (app.to_string(), env.to_string(), release.to_string())
+}
+
+/// The commits on the records branch since `tip`, oldest first.
+pub fn commits_since(env: &TestEnv, tip: &str) -> Vec<String> {
+    env.git(&["rev-list", "--reverse", &format!("{tip}..relctl/records")])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every file on the records branch.
+pub fn files(env: &TestEnv) -> Vec<String> {
+    env.git(&["ls-tree", "-r", "--name-only", "relctl/records"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The two apps of the fixtures in older layouts (tests/fixtures/records-apps, directly
+/// under `apps/`; tests/fixtures/records-shards, one level of shards: the same commands
+/// made both) read as they are, then moved into `apps/<x>/<y>/<app>/` by one commit
+/// of the next write, each file's blob unchanged: `paths` pairs a path before the move
+/// with its path after.
+pub fn two_apps_read_then_moved(env: &TestEnv, paths: &[(&str, &str)]) {
     let old_tip = env.git(&["rev-parse", "relctl/records"]).trim().to_string();
     let checkout = vec![
         pair("dev", "checkout-a2a2a2a2a2a2"),
@@ -220,9 +261,6 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
         pair("dev", "payments-b1b1b1b1b1b1"),
         pair("staging", "payments-b1b1b1b1b1b1"),
     ];
-    let row = |app: &str, env: &str, release: &str| {
-        (app.to_string(), env.to_string(), release.to_string())
-    };
     let org = vec![
         row("checkout", "dev", "checkout-a2a2a2a2a2a2"),
         row("checkout", "staging", "checkout-a1a1a1a1a1a1"),
@@ -230,10 +268,19 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
         row("payments", "staging", "payments-b1b1b1b1b1b1"),
     ];
     // Read as it is: each app's state, the organisation's view, releases and history.
-    assert_eq!(live(&env, "release.yaml"), checkout);
-    assert_eq!(live(&env, "payments/release.yaml"), payments);
-    assert_eq!(everything(&env), org);
-    let listed = json(&env.run(&["--output", "json", "releases", "--app", "checkout"]));
+    assert_eq!(live(env, "release.yaml"), checkout);
+    assert_eq!(live(env, "payments/release.yaml"), payments);
+    assert_eq!(everything(env), org);
+    let table = env.run(&["status", "--all"]);
+    ok(&table);
+    assert!(
+        table.stdout.contains("checkout") && table.stdout.contains("payments-b1b1b1b1b1b1"),
+        "{}",
+        table.stdout
+    );
+    let listed = env.run(&["--output", "json", "releases", "--app", "checkout"]);
+    ok(&listed);
+    let listed: serde_json::Value = serde_json::from_str(listed.stdout.trim()).expect("JSON");
     let ids: Vec<&str> = listed["releases"]
         .as_array()
         .expect("a list")
@@ -247,24 +294,24 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
     );
     let refused = env.run(&["rollback", "--env", "staging", "--to", "checkout-a2a2"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
-    let history = env.run(&["history", "checkout-a1a1a1a1a1a1"]);
-    ok(&history);
-    assert!(
-        history.stdout.contains("version 1.0.0"),
-        "{}",
-        history.stdout
-    );
+    let history_reads = || {
+        let history = env.run(&["history", "checkout-a1a1a1a1a1a1"]);
+        ok(&history);
+        assert!(
+            history.stdout.contains("version 1.0.0"),
+            "{}",
+            history.stdout
+        );
+    };
+    history_reads();
+    // Reading wrote nothing.
     assert_eq!(env.git(&["rev-parse", "relctl/records"]).trim(), old_tip);
 
-    // The next write moves every app into its shard first, by one commit of its own.
+    // The next write moves every app into the two levels first, by one commit of its own.
     let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
     ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
-    let new = env.git(&[
-        "rev-list",
-        "--reverse",
-        &format!("{old_tip}..relctl/records"),
-    ]);
-    let migration = new.lines().next().expect("new commits");
+    let new = commits_since(env, &old_tip);
+    let migration = new.first().expect("new commits");
     assert_eq!(
         env.git(&["rev-parse", &format!("{migration}^")]).trim(),
         old_tip
@@ -279,22 +326,36 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
     assert!(message.contains("Relctl-Event: migrated"), "{message}");
     assert!(message.contains("Relctl-App: checkout"), "{message}");
     assert!(message.contains("Relctl-App: payments"), "{message}");
+    // Only the move: the promotion's events come after it.
+    assert!(
+        env.git(&["show", "-s", "--format=%B", &new[1]])
+            .contains("Relctl-Event: started"),
+        "{}",
+        env.git(&["log", "--format=%s", "-3", "relctl/records"])
+    );
+    // Every file under apps/<x>/<y>/<app>/, none left in the one-level shards; a tree
+    // of at most 16 entries at each level above an app.
+    let moved = files(env);
+    assert!(
+        moved
+            .iter()
+            .all(|f| f.starts_with("apps/c/7/checkout/") || f.starts_with("apps/d/f/payments/")),
+        "{moved:?}"
+    );
+    assert!(
+        moved.contains(&format!(
+            "apps/c/7/checkout/releases/9f/checkout-{}.yaml",
+            &NEWER[..12]
+        )),
+        "{moved:?}"
+    );
     assert_eq!(
         env.git(&["ls-tree", "--name-only", "relctl/records", "apps/"])
             .trim(),
         "apps/c\napps/d"
     );
     // The same blobs at their new places: git follows a file across the move.
-    for (old, new) in [
-        (
-            "apps/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml",
-            relctl::format::release_path("checkout", "checkout-a1a1a1a1a1a1"),
-        ),
-        (
-            "apps/payments/environments/staging.yaml",
-            relctl::format::env_path("payments", "staging"),
-        ),
-    ] {
+    for (old, new) in paths {
         assert_eq!(
             env.git(&["rev-parse", &format!("{migration}:{new}")]),
             env.git(&["rev-parse", &format!("{old_tip}:{old}")])
@@ -312,16 +373,17 @@ fn a_record_from_before_the_shards_is_read_and_moved_by_one_commit_with_its_hist
         followed.contains("checkout-a1a1a1a1a1a1: started 1.0.0 for dev → staging"),
         "{followed}"
     );
+    history_reads();
     // Each app as it was, the new release live in dev; still rejected where it was.
     let id = format!("checkout-{}", &NEWER[..12]);
     assert_eq!(
-        live(&env, "release.yaml"),
+        live(env, "release.yaml"),
         vec![pair("dev", &id), pair("staging", "checkout-a1a1a1a1a1a1")]
     );
-    assert_eq!(live(&env, "payments/release.yaml"), payments);
+    assert_eq!(live(env, "payments/release.yaml"), payments);
     let mut org = org;
     org[0] = row("checkout", "dev", &id);
-    assert_eq!(everything(&env), org);
+    assert_eq!(everything(env), org);
     let refused = env.run(&["rollback", "--env", "staging", "--to", "checkout-a2a2"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     // Moved once: the next write (by the other app) moves nothing.
