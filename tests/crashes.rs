@@ -6,7 +6,7 @@ use crate::common::wait::wait_until;
 use std::collections::BTreeMap;
 
 use crate::common::platform::Platform;
-use crate::common::setup::{CANARY, HEX, SECRET, Setup, artifact, release};
+use crate::common::setup::{CANARY, HEX, OLD, SECRET, Setup, artifact, release};
 
 fn wait_for_record(s: &Setup, needle: &str) {
     wait_until(&format!("the record to show `{needle}`"), || {
@@ -125,4 +125,56 @@ fn sigkill_during_a_pause_then_resume_finishes() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
     assert_no_conflicting_duplicates(&s.platform);
+}
+
+/// A `relctl rollback` that dies after taking the environment (its `rollback_started`
+/// committed, the redeploy never recorded) is not papered over by `resume`: it stops
+/// with exit 5 naming the unfinished rollback and records nothing, rather than saying
+/// the release is live there; `rollback --to` takes it over.
+#[test]
+fn resume_after_a_rollback_killed_part_way_does_not_say_the_release_is_live() {
+    let s = Setup::new("", CANARY);
+    assert_eq!(s.promote(OLD, &[]).code, 0);
+    assert_eq!(s.promote(HEX, &[]).code, 0);
+    let killed = s.env.run_with(
+        &["rollback", "--env", "production", "--reason", "5xx spike"],
+        |c| {
+            c.env("DEPLOY_TOKEN", SECRET)
+                .env("RELCTL_FAULT_CRASH_AFTER", "1");
+        },
+    );
+    assert_ne!(killed.code, 0, "the rollback was meant to die");
+    let before = s.events(HEX).len();
+    let resumed = s.relctl(&["resume", &release(HEX)]);
+    assert_eq!(resumed.code, 5, "{}", resumed.stderr);
+    assert!(
+        resumed.stderr.contains("a rollback from")
+            && resumed.stderr.contains("that has not finished")
+            && resumed
+                .stderr
+                .contains("relctl rollback --env production --to RELEASE"),
+        "{}",
+        resumed.stderr
+    );
+    assert!(
+        !resumed.stderr.contains("is live in") && !resumed.stdout.contains("is live in"),
+        "{}{}",
+        resumed.stdout,
+        resumed.stderr
+    );
+    assert_eq!(s.events(HEX).len(), before, "resume recorded nothing");
+    let taken = s.relctl(&[
+        "rollback",
+        "--env",
+        "production",
+        "--to",
+        &release(OLD),
+        "--reason",
+        "taking over",
+    ]);
+    assert_eq!(taken.code, 0, "{}", taken.stderr);
+    assert_eq!(
+        s.platform.running("production").map(|(image, _)| image),
+        Some(artifact(OLD))
+    );
 }

@@ -107,6 +107,24 @@ pub fn next(i: &Inputs) -> Decision {
         let file = i.envs.get(env_name).cloned().unwrap_or_default();
         let run = i.state.env(env_name);
         let behind = targets_behind(env, &file, i.release);
+        // `relctl rollback` started taking this release off here and did not finish (its
+        // process stopped): what runs here is not known, so the release is not said to
+        // be live; the rollback's own command takes it over (README "Interrupts and crashes").
+        if run.outcome == Some(Outcome::Live)
+            && run.rolling_back
+            && let Some(lock) = file.lock.as_ref().filter(|l| l.release == i.release)
+        {
+            return Decision::Busy {
+                env: env_name.clone(),
+                holder: format!(
+                    "a rollback from {} (by {} since {}) that has not finished; if it \
+                     stopped, `relctl rollback --env {env_name} --to RELEASE` takes it over",
+                    i.release,
+                    lock.by,
+                    lock.since.format("%Y-%m-%d %H:%M:%SZ")
+                ),
+            };
+        }
         match run.outcome {
             Some(Outcome::Live) if !behind => continue,
             Some(Outcome::RolledBack) | Some(Outcome::Aborted)
