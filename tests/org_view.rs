@@ -161,10 +161,19 @@ fn an_unknown_release_is_exit_2_with_the_closest_id() {
         &s.relctl(&["history", "4f3a"]),
         &format!("did you mean `{}`?", release(HEX)),
     );
-    // Nothing close: no guess.
-    let run = s.relctl(&["history", "nothing-like-it"]);
-    usage_error(&run, "there is no release `nothing-like-it` in the record");
-    assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
+    // Nothing close, or too little typed to tell: no guess.
+    for given in ["nothing-like-it", "7", "qq", "c7c"] {
+        let run = s.relctl(&["history", given]);
+        usage_error(
+            &run,
+            &format!("there is no release `{given}` in the record"),
+        );
+        assert!(
+            !run.stderr.contains("did you mean"),
+            "{given}: {}",
+            run.stderr
+        );
+    }
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
 }
 

@@ -191,7 +191,9 @@ fn closest<'a>(given: &str, ids: &'a [String]) -> Option<&'a str> {
                 edit_distance(given, &head(id)).min(edit_distance(given, &head(digest_part(id))));
             (distance, id.as_str())
         })
-        .filter(|(d, _)| *d <= 2.max(len / 3))
+        // One mistake in four characters typed, three at most: a guess from one or
+        // two characters would name any release.
+        .filter(|(d, _)| *d <= (len / 4).min(3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, id)| id)
 }
