@@ -150,7 +150,11 @@ fn init_with_a_token_in_the_remote_never_shows_it() {
 fn init_names_the_app_after_the_directory_without_a_remote() {
     for (dir, app) in [
         ("My Service_2", "my-service-2"),
-        ("2fast", "2fast"),
+        // Names YAML would read as a number or a boolean are quoted.
+        ("2fast", "\"2fast\""),
+        ("0", "\"0\""),
+        ("1e5", "\"1e5\""),
+        ("no", "\"no\""),
         ("Überdienst", "berdienst"),
     ] {
         let env = TestEnv::new();

@@ -144,7 +144,18 @@ impl Starter {
                 .as_deref()
                 .unwrap_or("<fill in: who approves production, e.g. you@example.com>"),
         );
-        let text = fill(STARTER, "@APP@", &self.app);
+        // An app named like a number or a boolean (`0`, `1e5`, `no`) would read as one.
+        let plain = self.app.starts_with(|c: char| c.is_ascii_lowercase())
+            && !matches!(
+                self.app.as_str(),
+                "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+            );
+        let app = if plain {
+            self.app.clone()
+        } else {
+            quoted(&self.app)
+        };
+        let text = fill(STARTER, "@APP@", &app);
         let text = fill(&text, "@ARTIFACT@", &artifact);
         let text = fill(&text, "@APPROVER@", &approver);
         text.replace("@DEPLOY@\n", deploy)
