@@ -128,7 +128,7 @@ fn a_view_after_a_promotion_a_rollback_or_a_lock_change_shows_the_new_state() {
 }
 
 #[test]
-fn a_cache_that_is_garbage_cut_short_or_of_another_version_is_not_read() {
+fn a_cache_that_is_garbage_cut_short_edited_or_of_another_version_is_not_read() {
     let s = Setup::new("", CANARY);
     ok(s.promote(HEX, &["--version", "1.1.0"]));
     let dir = s.env.path().to_path_buf();
@@ -136,14 +136,24 @@ fn a_cache_that_is_garbage_cut_short_or_of_another_version_is_not_read() {
     let truth = view(&s, &dir, &["--output", "json"]).stdout;
     let kept = std::fs::read_to_string(&cache).expect("the view keeps a cache");
     // The same rows with another version: what a cache read wrongly would show.
-    let forged = kept.replace("\t1.1.0\t", "\t6.6.6\t");
-    assert_ne!(forged, kept);
+    let edited = kept.replace("\t1.1.0\t", "\t6.6.6\t");
+    assert_ne!(edited, kept);
     let shown = |text: &[u8]| {
         std::fs::write(&cache, text).expect("write the cache");
         view(&s, &dir, &["--output", "json"]).stdout
     };
-    // A cache in the form this relctl writes is read (it is only a shortcut for the
-    // view): so each of the others below would show 6.6.6 if it were read.
+    // Edited by hand, the row's tree id left alone: its end line's sum no longer adds up.
+    assert_eq!(shown(edited.as_bytes()), truth);
+    // The same edit with the sum made again, as `relctl` writes it, is read (it is only
+    // a shortcut for the view): so each of the others below would show 6.6.6 if read.
+    let forged = {
+        use sha2::Digest as _;
+        let end = edited.trim_end().rfind('\n').expect("an end line") + 1;
+        let (body, last) = edited.split_at(end);
+        let count = last.split('\t').nth(1).expect("a count");
+        let sum = hex::encode(&sha2::Sha256::digest(body.as_bytes())[..8]);
+        format!("{body}end\t{count}\t{sum}\n")
+    };
     assert!(shown(forged.as_bytes()).contains("6.6.6"));
     let (header, rest) = forged.split_once('\n').expect("a header");
     let other_versions = [

@@ -11,7 +11,8 @@
 //! not read at all; nothing decides anything from it.
 //!
 //! The file is one line a row, fields separated by tabs (`FIELDS`), each as `escape`
-//! writes it, rows of one app together; then `end` and the number of rows.
+//! writes it, rows of one app together; then `end`, the number of rows and a sum of
+//! the lines before it (`checksum`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -228,9 +229,13 @@ fn parse_all<'t>(text: &'t str, only: Option<&str>) -> Option<Kept<'t>> {
     for (rows, line) in body.split('\n').enumerate() {
         let start = at;
         at += line.len() + 1;
-        if let Some(count) = line.strip_prefix("end\t") {
-            // The end line is the last one.
-            return (count.parse() == Ok(rows) && at > body.len()).then_some(kept);
+        if let Some(end) = line.strip_prefix("end\t") {
+            // The end line is the last one, and sums up every line before it.
+            let (count, sum) = end.split_once('\t')?;
+            return (count.parse() == Ok(rows)
+                && at > body.len()
+                && sum == checksum(&text[..text.len() - line.len() - 1]))
+            .then_some(kept);
         }
         let (app, rest) = line.split_once('\t')?;
         let (tree, rest) = rest.split_once('\t')?;
@@ -375,13 +380,23 @@ pub fn save<'a>(
             rows += 1;
         }
     }
-    text.push_str(&format!("end\t{rows}\n"));
+    let sum = checksum(&text);
+    text.push_str(&format!("end\t{rows}\t{sum}\n"));
     let temp = path.with_extension(format!("{}.tmp", std::process::id()));
     let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, &path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&temp);
         tracing::debug!("cannot write the status cache {}: {e}", path.display());
     }
+}
+
+/// The end line's sum of the lines before it (the first 16 hex digits of their
+/// SHA-256): a file changed anywhere but by `save`, even a row edited by hand with its
+/// tree id left alone, is not read. It keeps out damage, not a forger: whoever may
+/// write the git directory may change what any git command shows.
+fn checksum(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8])
 }
 
 /// A field: `\N` for nothing; else the text with backslashes, tabs and line breaks
@@ -474,7 +489,13 @@ mod tests {
         // A view of one app does not read the others' lines, and keeps them as they are.
         assert_eq!(kept.others["payments"], other);
         assert!(parse(&text, None).rows.is_empty());
-        let text = text.replacen(other, "", 1).replacen("end\t4", "end\t3", 1);
+        // A row edited by hand, its tree id left alone: the sum no longer adds up.
+        let edited = text.replacen("checkout-", "checkout-1", 1);
+        assert_ne!(edited, text);
+        assert!(parse(&edited, None).rows.is_empty());
+        let text = text.replacen(other, "", 1);
+        let body = &text[..text.rfind("end\t").expect("an end line")];
+        let text = format!("{body}end\t3\t{}\n", checksum(body));
         assert_eq!(parse(&text, None).rows["checkout"], (tree, lines));
         // Cut short anywhere, or with another header: nothing is read.
         for cut in [text.len() - 1, text.len() - 8, text.len() / 2] {
