@@ -356,6 +356,31 @@ fn a_record_naming_another_artifact_is_an_error_and_never_deployed() {
     assert_eq!(production, vec![]);
 }
 
+/// Another app's plan under the same name (another artifact) rolling back: refused,
+/// naming the file, with nothing said or done about flags before the refusal.
+#[test]
+fn a_rollback_by_a_plan_of_another_artifact_is_refused_before_touching_flags() {
+    let s = Setup::new("", CANARY);
+    ok(&s.promote(OLD, &[]));
+    ok(&s.promote(HEX, &[]));
+    let plan = std::fs::read_to_string(s.env.path().join("release.yaml")).expect("plan");
+    s.env.write(
+        "release.yaml",
+        plan.replace("ghcr.io/acme/checkout", "ghcr.io/evil/checkout"),
+    );
+    let deploys = s.platform.deploys().len();
+    let run = s.relctl(&["rollback", "--env", "production", "--reason", "takeover"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("which is not this plan's `ghcr.io/evil/checkout`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("flag"), "{}", run.stderr);
+    assert_eq!(s.platform.deploys().len(), deploys);
+}
+
 #[test]
 fn a_release_file_naming_another_artifact_is_never_resumed() {
     let s = Setup::new("", GATED);

@@ -129,11 +129,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let decided = decide(&store, &plan, &file, env, take_over, to.as_deref());
         let decided = match decided {
             // Nothing to redeploy (the first release there, say): the flags, the fastest
-            // lever, go back all the same before the refusal.
+            // lever, go back all the same before the refusal; not for a plan whose
+            // artifact is not the one live there (another app's plan).
             Err(refused)
                 if args.to.is_none()
                     && crate::error::exit_of(&refused) == Exit::Failed
-                    && (file.lock.is_some() || file.live.is_some()) =>
+                    && (file.lock.is_some() || file.live.is_some())
+                    && file
+                        .live
+                        .as_ref()
+                        .is_none_or(|l| format::is_named(&l.artifact, &plan.artifact_name)) =>
             {
                 drop(snapshot);
                 drop(store);
