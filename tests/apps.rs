@@ -138,7 +138,7 @@ fn a_record_from_relctl_0_1_0_is_read_and_moved_by_one_commit_with_its_history()
         "{message}"
     );
     assert!(message.contains("Relctl-App: checkout"), "{message}");
-    // Every old commit is kept; the tree is apps/ only.
+    // Every old commit is kept; the tree is apps/ and the file naming its layout.
     git(
         env.path(),
         &["merge-base", "--is-ancestor", &old_tip, "relctl/records"],
@@ -147,7 +147,7 @@ fn a_record_from_relctl_0_1_0_is_read_and_moved_by_one_commit_with_its_history()
     assert_eq!(
         env.git(&["ls-tree", "--name-only", "relctl/records"])
             .trim(),
-        "apps"
+        format!("apps\n{}", relctl::format::FORMAT)
     );
     // The same blobs: git follows a release file across the move.
     let file = "apps/c/7/checkout/releases/a1/checkout-a1a1a1a1a1a1.yaml";

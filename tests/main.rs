@@ -25,6 +25,7 @@ mod hang;
 mod house;
 mod identity;
 mod incident;
+mod layout_damage;
 mod metrics;
 mod notes;
 mod notify;

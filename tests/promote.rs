@@ -70,6 +70,7 @@ fn three_environments_end_to_end() {
             "apps/c/7/checkout/environments/staging.yaml",
             &format!("apps/c/7/checkout/releases/4f/{id}.yaml"),
             "apps/c/7/checkout/releases/4f/summary.tsv",
+            relctl::format::FORMAT,
         ]
     );
     let production = s.record_file("apps/c/7/checkout/environments/production.yaml");

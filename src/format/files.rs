@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::layout::{Apps, env_path, legacy, release_path};
+use super::layout::{env_path, legacy, release_path};
 use super::rejected;
 use crate::engine::{EnvFile, ReleaseFile};
 use crate::error::{Error, Exit};
@@ -136,7 +136,7 @@ pub(super) fn read_release_at(
     app: &str,
     id: &str,
 ) -> anyhow::Result<Option<(String, ReleaseFile)>> {
-    for layout in Apps::ALL {
+    if let Some(layout) = super::legacy::place(snapshot, app)? {
         let path = layout.release_path(app, id);
         if let Some(file) = decode(snapshot, &path)? {
             return Ok(Some((path, file)));
@@ -167,10 +167,10 @@ pub fn read_env(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<Env
         environment: env.to_string(),
         ..EnvFile::default()
     };
-    for layout in Apps::ALL {
-        if let Some(file) = read_env_at(snapshot, &layout.env_path(app, env))? {
-            return Ok(file);
-        }
+    if let Some(layout) = super::legacy::place(snapshot, app)?
+        && let Some(file) = read_env_at(snapshot, &layout.env_path(app, env))?
+    {
+        return Ok(file);
     }
     let Some(shared) = read_env_at(snapshot, &legacy::env_path(env))? else {
         return Ok(empty());
@@ -200,9 +200,10 @@ pub fn read_envs<'a>(
 /// Where `app`'s file for `env` is read from: under its directory in `apps/`, in any
 /// layout there, or at the top of a record not yet moved there. For messages.
 pub fn env_file(snapshot: &Snapshot, app: &str, env: &str) -> anyhow::Result<String> {
-    for path in Apps::ALL
-        .iter()
+    let placed = super::legacy::place(snapshot, app)?;
+    for path in placed
         .map(|layout| layout.env_path(app, env))
+        .into_iter()
         .chain([legacy::env_path(env)])
     {
         if snapshot.blob_id(&path)?.is_some() {
@@ -263,9 +264,10 @@ pub fn check_artifact(
 /// the same id across relctl's own move (src/format/legacy.rs).
 pub fn release_blob(snapshot: &Snapshot, app: &str, id: &str) -> anyhow::Result<Option<git2::Oid>> {
     let older = [legacy::release_path(id), legacy::flat_release_path(id)];
-    for path in Apps::ALL
-        .iter()
+    let placed = super::legacy::place(snapshot, app)?;
+    for path in placed
         .map(|layout| layout.release_path(app, id))
+        .into_iter()
         .chain(older)
     {
         if let Some(blob) = snapshot.blob_id(&path)? {

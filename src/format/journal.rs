@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::files::{self, encode, read_env, read_release_at};
-use super::layout::{env_path, release_path, summary_beside, trailer};
+use super::layout::{FORMAT, FORMAT_TEXT, env_path, release_path, summary_beside, trailer};
 use super::summary::{self, Mark, ReleaseLine};
 use crate::engine::{EnvFile, Event, EventKind, ReleaseFile};
 use crate::record::{Appended, Change, Commit, Snapshot, Store};
@@ -30,6 +30,15 @@ pub fn summary_change(
         content: summary::with_line(&old, id, line.as_deref()).into_bytes(),
         path,
     })
+}
+
+/// The file naming the branch's layout (`layout::FORMAT`), when the branch lacks it:
+/// written with the first event on it, so relctls that write another layout refuse it.
+pub(super) fn format_change(snapshot: &Snapshot) -> anyhow::Result<Option<Change>> {
+    Ok(snapshot.blob_id(FORMAT)?.is_none().then(|| Change {
+        path: FORMAT.to_string(),
+        content: FORMAT_TEXT.as_bytes().to_vec(),
+    }))
 }
 
 /// Who writes, under which plan: stamped on every event.
@@ -137,6 +146,9 @@ pub fn record_at(
                 )?);
             }
             changes.push(Change { content, path });
+            if let Some(format) = format_change(snapshot)? {
+                changes.push(format);
+            }
             let mut trailers = vec![
                 (trailer::APP.to_string(), header.app.clone()),
                 (trailer::RELEASE.to_string(), header.release.clone()),

@@ -19,13 +19,33 @@
 //! directly under `apps/<app>/` (`Unsharded`); or at the top of the branch
 //! (`environments/`, `releases/`: `legacy`). All are read as the apps their files name,
 //! and moved into the two levels by the next write (src/format/legacy.rs).
+//!
+//! The relctl before the two levels knows only the older layouts: writing to a record
+//! in the two levels, it takes a first-level shard `apps/<x>/` for an app named `x`
+//! and moves it to `apps/<xx>/<x>/` (`xx`: that name's shard of one level), and
+//! relctl's own move before it knew of this took that for an app again, to
+//! `apps/<p>/<q>/<x>/`. An app in such a displaced shard is read where it is
+//! (`Apps::MovedShard`, `Apps::MovedShardTwice`) and moved back by the next write.
 
 /// The directory holding the apps' directories.
 pub const APPS: &str = "apps";
 
+/// The file at the top of the branch that names its layout, written with the first
+/// event of a record in the two levels of shards (and by the move into them). relctl
+/// refuses a branch with a top-level entry it does not know, so every relctl that
+/// writes another layout refuses this one, rather than taking a shard for an app. A
+/// layout that older relctls must not write changes the name.
+pub const FORMAT: &str = "relctl-format-2";
+
+/// What `FORMAT` says to whoever reads the branch.
+pub const FORMAT_TEXT: &str = "\
+This records branch keeps each app's record in apps/<x>/<y>/<app>/ (relctl docs/record.md).
+A relctl that refuses this branch because of this file writes an older layout: upgrade it.
+";
+
 /// The top-level entries of the records branch: all that relctl writes there, and the
 /// top-level directories of a record not yet moved under `apps/`.
-pub const LAYOUT: &[&str] = &[APPS, legacy::ENVIRONMENTS, legacy::RELEASES];
+pub const LAYOUT: &[&str] = &[APPS, FORMAT, legacy::ENVIRONMENTS, legacy::RELEASES];
 
 /// The directory of an app's release files, in its 256 shards.
 const RELEASES: &str = "releases";
@@ -46,12 +66,23 @@ pub enum Apps {
     OneLevel,
     /// `apps/<app>/`: no shards.
     Unsharded,
+    /// `apps/<xx>/<x>/<y>/<app>/`: its first-level shard `x` moved by a relctl that
+    /// took it for an app, into that name's shard of one level.
+    MovedShard,
+    /// `apps/<p>/<q>/<x>/<y>/<app>/`: that shard moved once more, into the two levels.
+    MovedShardTwice,
 }
 
 impl Apps {
     /// Every layout under `apps/`, the one relctl writes first: an app is read from the
     /// first that has it.
-    pub const ALL: [Apps; 3] = [Apps::Sharded, Apps::OneLevel, Apps::Unsharded];
+    pub const ALL: [Apps; 5] = [
+        Apps::Sharded,
+        Apps::OneLevel,
+        Apps::Unsharded,
+        Apps::MovedShard,
+        Apps::MovedShardTwice,
+    ];
 
     /// Everything the record holds for `app` in this layout.
     pub fn app_dir(self, app: &str) -> String {
@@ -62,6 +93,21 @@ impl Apps {
             }
             Apps::OneLevel => format!("{APPS}/{}/{app}", one_level_shard(app)),
             Apps::Unsharded => format!("{APPS}/{app}"),
+            Apps::MovedShard | Apps::MovedShardTwice => {
+                let [x, y] = digits(app);
+                format!("{}/{y}/{app}", self.moved_shard(&x.to_string()))
+            }
+        }
+    }
+
+    /// Where the first-level shard `x` is when it was taken for an app named `x`: in
+    /// that app's place of the layout `OneLevel` (`MovedShard`) or `Sharded`
+    /// (`MovedShardTwice`); `apps/<x>` otherwise.
+    pub fn moved_shard(self, x: &str) -> String {
+        match self {
+            Apps::MovedShard => Apps::OneLevel.app_dir(x),
+            Apps::MovedShardTwice => Apps::Sharded.app_dir(x),
+            _ => format!("{APPS}/{x}"),
         }
     }
 
@@ -258,6 +304,14 @@ mod tests {
         assert_eq!(
             Apps::Unsharded.env_path("checkout", "production"),
             "apps/checkout/environments/production.yaml"
+        );
+        assert_eq!(
+            Apps::MovedShard.env_path("checkout", "production"),
+            "apps/2e/c/7/checkout/environments/production.yaml"
+        );
+        assert_eq!(
+            Apps::MovedShardTwice.env_path("checkout", "production"),
+            "apps/2/e/c/7/checkout/environments/production.yaml"
         );
         assert_eq!(first_shard("checkout"), "c");
         assert_eq!(one_level_shard("checkout"), "c7");

@@ -38,88 +38,224 @@ pub fn at_top(snapshot: &Snapshot) -> anyhow::Result<bool> {
         .any(|d| d == old::ENVIRONMENTS || d == old::RELEASES))
 }
 
-/// Whether `app` writing must move the record first: files at its top, or an app's
-/// directory in an older layout under `apps/` (`layout::Apps`). Every event asks, so it
-/// looks at no more than the top, `apps/`, and the one or two entries of `apps/` this
-/// write could share a name with: the first-level shard `app` is written into, and
-/// `apps/<app>` when `app` is named like such a shard. An entry of `apps/` not named
-/// like a first-level shard is an older layout's (a shard of one level, or an app); an
-/// app of `Apps::Unsharded` named by one hex digit is otherwise seen when it writes
-/// itself, or when the move runs for another reason.
+/// Whether `app` writing must move the record first: files at its top, `app` itself in
+/// an older layout (`place`), or another app there that the move would take. Every
+/// event asks, so in a record already moved it looks at no more than the top, `apps/`,
+/// `app`'s own places and the entries of `apps/` this write could share a name with:
+/// the first-level shard `app` is written into, and `apps/<app>` when `app` is named
+/// like such a shard. The whole of `apps/` is read (`split_apps`) only when an entry of
+/// it is not named like a first-level shard, which only an older layout writes. An app
+/// of `Apps::Unsharded` named by one hex digit, or a shard displaced elsewhere, is
+/// otherwise seen when one of its apps writes, or when the move runs for another reason.
+///
+/// An error when `app` is in two places (`place`): nothing may be written for it.
 pub fn present(snapshot: &Snapshot, app: &str) -> anyhow::Result<bool> {
     if at_top(snapshot)? {
         return Ok(true);
     }
-    let entries = snapshot.dirs(layout::APPS)?;
-    if entries.iter().any(|e| !layout::is_shard_name(e)) {
+    if place(snapshot, app)?.is_some_and(|p| p != layout::Apps::Sharded) {
         return Ok(true);
     }
+    let entries = snapshot.dirs(layout::APPS)?;
     let first = layout::first_shard(app);
     for name in [first.as_str(), app] {
-        if entries.iter().any(|e| e == name) && is_app_dir(snapshot, name)? {
+        if entries.iter().any(|e| e == name)
+            && holds_app(snapshot, &format!("{}/{name}", layout::APPS))?
+        {
+            return Ok(true);
+        }
+    }
+    if entries.iter().all(|e| layout::is_shard_name(e)) {
+        return Ok(false);
+    }
+    Ok(!split_apps(snapshot)?.movable().is_empty())
+}
+
+/// Whether the directory `dir` is an app's: it holds `layout::APP_HOLDS`.
+fn holds_app(snapshot: &Snapshot, dir: &str) -> anyhow::Result<bool> {
+    for held in layout::APP_HOLDS {
+        if snapshot.dir_id(&format!("{dir}/{held}"))?.is_some() {
             return Ok(true);
         }
     }
     Ok(false)
 }
 
-/// Whether the entry `name` of `apps/`, named like a first-level shard, is the
-/// directory of an app of `Apps::Unsharded` rather than a shard: a shard holds only
-/// second-level shards, an app's directory holds `layout::APP_HOLDS`.
-fn is_app_dir(snapshot: &Snapshot, name: &str) -> anyhow::Result<bool> {
-    Ok(snapshot
-        .dirs(&format!("{}/{name}", layout::APPS))?
+/// The layout under `apps/` that `app`'s directory is in (`layout::Apps`), `None` when
+/// it has none there. An app's directory in two places is an error naming both (see
+/// `split`): relctl does not choose between two records of one app, and reads and
+/// writes nothing for it until one is taken away.
+pub fn place(snapshot: &Snapshot, app: &str) -> anyhow::Result<Option<layout::Apps>> {
+    let mut found: Option<layout::Apps> = None;
+    for candidate in layout::Apps::ALL {
+        if holds_app(snapshot, &candidate.app_dir(app))? {
+            if let Some(first) = found {
+                return Err(split(snapshot, app, &[first, candidate]));
+            }
+            found = Some(candidate);
+        }
+    }
+    Ok(found)
+}
+
+/// The error for an app whose directory is in more than one place: written to by a
+/// relctl that did not know the two levels of shards, after it had displaced them
+/// (docs/record.md, "A record split by an older relctl").
+fn split(snapshot: &Snapshot, app: &str, places: &[layout::Apps]) -> anyhow::Error {
+    let dirs: Vec<String> = places
         .iter()
-        .any(|held| !layout::is_shard_name(held)))
+        .map(|p| format!("{}/", p.app_dir(app)))
+        .collect();
+    crate::error::Error::new(
+        crate::error::Exit::Failed,
+        format!(
+            "the record on {} holds app `{app}` in two places, {}: a relctl that did not \
+             know the two levels of shards wrote to it; relctl does not choose between \
+             them, and reads and writes nothing for `{app}` until one is taken away",
+            snapshot.branch(),
+            dirs.join(" and ")
+        ),
+    )
+    .with_hint(format!(
+        "upgrade every clone and CI runner that writes to this record, then keep the \
+         directory that is right and remove the other with one commit on {} \
+         (docs/record.md, \"A record split by an older relctl\")",
+        snapshot.branch()
+    ))
+    .into()
+}
+
+/// The apps under `apps/`, by the layout each is in (`layout::Apps`). An app is in one
+/// only, unless a relctl that did not know the two levels wrote it while another copy
+/// was displaced (`place`): it is then listed once per place.
+#[derive(Default)]
+pub struct Found {
+    /// `apps/<x>/<y>/<app>/`.
+    pub sharded: Vec<String>,
+    /// Every other layout under `apps/`, with the layout.
+    pub older: Vec<(String, layout::Apps)>,
+}
+
+impl Found {
+    /// The apps in more than one place, sorted.
+    pub fn split(&self) -> Vec<String> {
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for app in self.sharded.iter().chain(self.older.iter().map(|(a, _)| a)) {
+            *seen.entry(app).or_default() += 1;
+        }
+        seen.into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(app, _)| app.to_string())
+            .collect()
+    }
+
+    /// The apps in an older layout, each in that one place only: what the move takes.
+    pub fn movable(&self) -> Vec<(String, layout::Apps)> {
+        let split = self.split();
+        self.older
+            .iter()
+            .filter(|(app, _)| !split.contains(app))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Every app under `apps/`, in whichever layout (`Found`). Reads `apps/` and the shard
+/// directories; an app's directory only when it is named by one hex digit, as a shard
+/// displaced by a relctl that took it for an app is (`layout::Apps::MovedShard`). A
+/// directory that is neither a shard nor an app's (it holds no `layout::APP_HOLDS`) is
+/// no app, and left as it is.
+pub fn split_apps(snapshot: &Snapshot) -> anyhow::Result<Found> {
+    use layout::Apps;
+    let mut found = Found::default();
+    for entry in snapshot.dirs(layout::APPS)? {
+        let dir = format!("{}/{entry}", layout::APPS);
+        if layout::is_shard_name(&entry) {
+            for second in snapshot.dirs(&dir)? {
+                if !layout::is_shard_name(&second) {
+                    continue;
+                }
+                let second_dir = format!("{dir}/{second}");
+                for app in snapshot.dirs(&second_dir)? {
+                    let at = format!("{second_dir}/{app}");
+                    apps_at(
+                        snapshot,
+                        &mut found,
+                        &at,
+                        &app,
+                        Apps::Sharded,
+                        Apps::MovedShardTwice,
+                    )?;
+                }
+            }
+            if holds_app(snapshot, &dir)? {
+                found.older.push((entry, Apps::Unsharded));
+            }
+        } else if let Some(held) = one_level_apps(snapshot, &entry)? {
+            for app in held {
+                let at = format!("{dir}/{app}");
+                apps_at(
+                    snapshot,
+                    &mut found,
+                    &at,
+                    &app,
+                    Apps::OneLevel,
+                    Apps::MovedShard,
+                )?;
+            }
+        } else if holds_app(snapshot, &dir)? {
+            found.older.push((entry, Apps::Unsharded));
+        }
+    }
+    Ok(found)
+}
+
+/// The app `name` at `dir`, in the layout `placed`; and when `name` is one hex digit
+/// and `dir` holds such names, the first-level shard `name` displaced there: its apps,
+/// in the layout `displaced`, each where that layout puts it.
+fn apps_at(
+    snapshot: &Snapshot,
+    found: &mut Found,
+    dir: &str,
+    name: &str,
+    placed: layout::Apps,
+    displaced: layout::Apps,
+) -> anyhow::Result<()> {
+    if !layout::is_shard_name(name) {
+        push(found, name.to_string(), placed);
+        return Ok(());
+    }
+    let held = snapshot.dirs(dir)?;
+    if held.iter().any(|h| layout::APP_HOLDS.contains(&h.as_str())) {
+        push(found, name.to_string(), placed);
+    }
+    for second in held.iter().filter(|h| layout::is_shard_name(h)) {
+        for app in snapshot.dirs(&format!("{dir}/{second}"))? {
+            if displaced.app_dir(&app) == format!("{dir}/{second}/{app}") {
+                push(found, app, displaced);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn push(found: &mut Found, app: String, placed: layout::Apps) {
+    if placed == layout::Apps::Sharded {
+        found.sharded.push(app);
+    } else {
+        found.older.push((app, placed));
+    }
 }
 
 /// The apps the entry `name` of `apps/` holds when it is a shard of `Apps::OneLevel`,
-/// `None` when it is an app's directory of `Apps::Unsharded`: such a shard is named by
-/// two hex digits and holds only apps whose names hash to it.
+/// `None` otherwise: such a shard is named by two hex digits and holds only apps whose
+/// names hash to it.
 fn one_level_apps(snapshot: &Snapshot, name: &str) -> anyhow::Result<Option<Vec<String>>> {
     if !layout::is_one_level_shard_name(name) {
         return Ok(None);
     }
     let held = snapshot.dirs(&format!("{}/{name}", layout::APPS))?;
     Ok((!held.iter().any(|app| layout::one_level_shard(app) != name)).then_some(held))
-}
-
-/// The apps under `apps/`, by the layout each is in (`layout::Apps`): an app is in
-/// one only, unless a write went to the two levels while it was left in an older
-/// layout (`present`), and is then listed in both.
-#[derive(Default)]
-pub struct Found {
-    /// `apps/<x>/<y>/<app>/`.
-    pub sharded: Vec<String>,
-    /// `apps/<xx>/<app>/` and `apps/<app>/`, with their layout.
-    pub older: Vec<(String, layout::Apps)>,
-}
-
-/// Every app under `apps/`, in whichever layout (`Found`). Reads `apps/` and the shard
-/// directories, no app's directory.
-pub fn split_apps(snapshot: &Snapshot) -> anyhow::Result<Found> {
-    let mut found = Found::default();
-    for entry in snapshot.dirs(layout::APPS)? {
-        if layout::is_shard_name(&entry) {
-            let dir = format!("{}/{entry}", layout::APPS);
-            let seconds = snapshot.dirs(&dir)?;
-            if seconds.iter().all(|s| layout::is_shard_name(s)) {
-                for second in seconds {
-                    found
-                        .sharded
-                        .extend(snapshot.dirs(&format!("{dir}/{second}"))?);
-                }
-                continue;
-            }
-        } else if let Some(held) = one_level_apps(snapshot, &entry)? {
-            found
-                .older
-                .extend(held.into_iter().map(|app| (app, layout::Apps::OneLevel)));
-            continue;
-        }
-        found.older.push((entry, layout::Apps::Unsharded));
-    }
-    Ok(found)
 }
 
 /// Every file under `dir`, as paths relative to it.
@@ -261,6 +397,9 @@ pub fn migrate(store: &Store, author: &Author, app: &str) -> anyhow::Result<()> 
         let top = at_top(snapshot)?;
         let mut moved = moves(snapshot, app)?;
         reshard_moves(snapshot, &mut moved)?;
+        moved
+            .changes
+            .extend(super::journal::format_change(snapshot)?);
         let mut summary = Vec::new();
         for (name, (releases, envs)) in &moved.apps {
             summary.push(format!(
@@ -301,37 +440,33 @@ struct Moves {
 }
 
 /// The files of every app in an older layout under `apps/`, the same bytes, at the
-/// same place under the app's shards; a file already there (written since) is kept.
+/// same place under the app's shards: only what its directory holds of
+/// `layout::APP_HOLDS` (a directory may also hold a displaced shard, whose apps move on
+/// their own). An app in two places (`Found::split`) stays where it is.
 fn reshard_moves(snapshot: &Snapshot, moves: &mut Moves) -> anyhow::Result<()> {
-    for (app, older) in split_apps(snapshot)?.older {
+    for (app, older) in split_apps(snapshot)?.movable() {
         let from = older.app_dir(&app);
         let to = layout::app_dir(&app);
         let counts = moves.apps.entry(app.clone()).or_default();
-        for file in files_under(snapshot, &from)? {
-            let path = format!("{from}/{file}");
-            let Some(bytes) = snapshot.read(&path)? else {
-                continue;
-            };
-            moves.removed.push(path);
-            let dest = format!("{to}/{file}");
-            if snapshot.blob_id(&dest)?.is_some() {
-                continue;
-            }
-            match file.split_once('/') {
-                Some((dir, name)) if dir == layout::APP_HOLDS[0] => {
-                    counts.1 += usize::from(layout::name_of(name).is_some());
+        for hold in layout::APP_HOLDS {
+            for file in files_under(snapshot, &format!("{from}/{hold}"))? {
+                let path = format!("{from}/{hold}/{file}");
+                let Some(bytes) = snapshot.read(&path)? else {
+                    continue;
+                };
+                let name = file.rsplit('/').next().unwrap_or(&file);
+                let counted = name != SUMMARY_FILE && layout::name_of(name).is_some();
+                if hold == layout::APP_HOLDS[0] {
+                    counts.1 += usize::from(counted);
+                } else {
+                    counts.0 += usize::from(counted);
                 }
-                Some((dir, rest)) if dir == layout::APP_HOLDS[1] => {
-                    let name = rest.rsplit('/').next().unwrap_or(rest);
-                    counts.0 +=
-                        usize::from(name != SUMMARY_FILE && layout::name_of(name).is_some());
-                }
-                _ => {}
+                moves.removed.push(path);
+                moves.changes.push(Change {
+                    path: format!("{to}/{hold}/{file}"),
+                    content: bytes,
+                });
             }
-            moves.changes.push(Change {
-                path: dest,
-                content: bytes,
-            });
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::layout::{self, Apps, legacy as old};
+use super::layout::{self, legacy as old};
 use super::legacy;
 use crate::record::Snapshot;
 
@@ -41,13 +41,10 @@ pub fn app_tree(snapshot: &Snapshot, app: &str) -> anyhow::Result<Option<git2::O
 /// it), or, in a record not yet moved under `apps/`, the top-level environment files
 /// that hold one of `app`'s releases.
 pub fn environments(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
-    let mut names = BTreeSet::new();
-    for layout in Apps::ALL {
-        names = names_in(snapshot, &layout.environments_dir(app))?;
-        if !names.is_empty() {
-            break;
-        }
-    }
+    let mut names = match legacy::place(snapshot, app)? {
+        Some(layout) => names_in(snapshot, &layout.environments_dir(app))?,
+        None => BTreeSet::new(),
+    };
     if names.is_empty() && legacy::at_top(snapshot)? {
         for name in snapshot.list(old::ENVIRONMENTS)? {
             let Some(env) = layout::name_of(&name) else {
@@ -83,13 +80,10 @@ fn empty(env: &str) -> crate::engine::EnvFile {
 /// yet moved under `apps/`, the top-level release files whose ids name `app`. Reads the
 /// release directories only, no release file.
 pub fn release_ids(snapshot: &Snapshot, app: &str) -> anyhow::Result<Vec<String>> {
-    let mut ids = BTreeSet::new();
-    for layout in Apps::ALL {
-        ids = ids_in(snapshot, &layout.releases_dir(app))?;
-        if !ids.is_empty() {
-            break;
-        }
-    }
+    let mut ids = match legacy::place(snapshot, app)? {
+        Some(layout) => ids_in(snapshot, &layout.releases_dir(app))?,
+        None => BTreeSet::new(),
+    };
     if ids.is_empty() && legacy::at_top(snapshot)? {
         ids.extend(
             legacy::release_ids(snapshot)?
@@ -118,6 +112,7 @@ fn ids_in(snapshot: &Snapshot, dir: &str) -> anyhow::Result<BTreeSet<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::layout::Apps;
     use crate::record::{Change, Commit, Store};
 
     fn write(store: &Store, files: &[&str]) {

@@ -28,8 +28,8 @@ pub use files::{
 pub use glance::{env as glance_env, release as glance_release};
 pub use journal::{Author, Header, record, record_at};
 pub use layout::{
-    APPS, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path, releases_dir,
-    summary_beside, trailer,
+    APPS, FORMAT, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path,
+    releases_dir, summary_beside, trailer,
 };
 pub use listing::{app_tree, apps, environments, release_ids};
 pub use rejected::{bound as bound_rejected, rejected};

@@ -421,7 +421,11 @@ impl Store {
             Some(remote) => format!("on remote `{remote}`"),
             None => format!("in {}", self.path().display()),
         };
-        let own: Vec<String> = layout.iter().map(|entry| format!("{entry}/")).collect();
+        let own = match layout {
+            [] => String::new(),
+            [one] => one.to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
         Err(Error::usage(format!(
             "the branch `{}` {place} is not a records branch relctl created: it holds {shown}{more}",
             self.branch
@@ -430,7 +434,7 @@ impl Store {
             "relctl keeps its record on a branch of its own and writes only {} there; \
              set `record.branch` in the plan to a new name (the default is relctl/records) \
              and relctl creates it",
-            own.join(" and ")
+            own
         ))
         .into())
     }

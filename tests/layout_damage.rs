@@ -1,0 +1,280 @@
+//! Records damaged by a relctl that did not know the two levels of shards: it took a
+//! first-level shard `apps/<x>/` for an app and moved it into that name's one-level shard
+//! (tests/fixtures/records-displaced). Today's relctl reads the apps where they were
+//! moved, moves them back by one commit, refuses an app written in two places, and marks
+//! the branch so that such a relctl refuses it (docs/record.md).
+
+use crate::apps::{NEWER, live, pair};
+use crate::common::{TestEnv, ok};
+use crate::org_layout::{bundle_fixture, commits_since, everything, files, row};
+
+use relctl::format::FORMAT;
+
+fn tip(env: &TestEnv) -> String {
+    env.git(&["rev-parse", "relctl/records"]).trim().to_string()
+}
+
+fn deploys(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.path().join("deploys.log")).unwrap_or_default()
+}
+
+fn damaged() -> TestEnv {
+    bundle_fixture("tests/fixtures/records-displaced/damaged.bundle")
+}
+
+/// The organisation's view and checkout's own status as the fixture was left.
+fn reads_as_written(env: &TestEnv) {
+    assert_eq!(
+        live(env, "release.yaml"),
+        vec![
+            pair("dev", "checkout-a2a2a2a2a2a2"),
+            pair("staging", "checkout-a1a1a1a1a1a1")
+        ]
+    );
+    assert_eq!(
+        everything(env),
+        vec![
+            row("checkout", "dev", "checkout-a2a2a2a2a2a2"),
+            row("checkout", "staging", "checkout-a1a1a1a1a1a1"),
+            row("payments", "dev", "payments-b1b1b1b1b1b1"),
+            row("payments", "staging", "payments-b1b1b1b1b1b1"),
+        ]
+    );
+}
+
+#[test]
+fn a_displaced_shard_is_read_where_it_is_and_moved_back_by_the_next_write() {
+    let env = damaged();
+    assert!(
+        files(&env)
+            .iter()
+            .any(|f| f.starts_with("apps/2e/c/7/checkout/environments/")),
+        "{:?}",
+        files(&env)
+    );
+    let before = tip(&env);
+    reads_as_written(&env);
+    let history = env.run(&["history", "checkout-a1"]);
+    ok(&history);
+    assert!(
+        history.stdout.contains("version 1.0.0"),
+        "{}",
+        history.stdout
+    );
+    assert_eq!(tip(&env), before, "reading wrote nothing");
+
+    // The incident path: rolling dev back deploys checkout's previous image.
+    let run = env.run(&["rollback", "--env", "dev", "--reason", "after the damage"]);
+    ok(&run);
+    let a1 = format!("dev ghcr.io/acme/checkout@sha256:{}", "a1".repeat(32));
+    assert_eq!(deploys(&env).trim(), a1);
+    let new = commits_since(&env, &before);
+    let message = env.git(&["show", "-s", "--format=%B", &new[0]]);
+    assert!(
+        message.starts_with(
+            "moved the apps into shard directories, apps/<x>/<y>/<app>/: \
+             checkout (2 releases, 2 environments), payments (1 release, 2 environments)"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("Relctl-Event: migrated"), "{message}");
+    let moved = files(&env);
+    assert!(
+        moved.iter().all(|f| f == FORMAT
+            || f.starts_with("apps/c/7/checkout/")
+            || f.starts_with("apps/d/f/payments/")),
+        "{moved:?}"
+    );
+    // The same blob, so git follows the file across the move.
+    let follow = env.git(&[
+        "log",
+        "--follow",
+        "--format=%s",
+        "relctl/records",
+        "--",
+        "apps/c/7/checkout/environments/staging.yaml",
+    ]);
+    assert!(follow.contains("rolled back"), "{follow}");
+    assert_eq!(
+        live(&env, "release.yaml"),
+        vec![
+            pair("dev", "checkout-a1a1a1a1a1a1"),
+            pair("staging", "checkout-a1a1a1a1a1a1")
+        ]
+    );
+}
+
+/// What relctl did with such a record before it knew of displaced shards: it took the
+/// displaced shard `apps/2e/c/` for an app `c` of one level and moved it once more, to
+/// `apps/2/e/c/`.
+#[test]
+fn a_shard_displaced_twice_is_read_and_moved_back_too() {
+    let env = damaged();
+    crate::record_sync::edit_records(env.path(), "moved apps/2e/c once more", |tree| {
+        std::fs::create_dir_all(tree.join("apps/2/e")).expect("a directory");
+        crate::common::git(tree, &["mv", "apps/2e/c", "apps/2/e/c"]);
+    });
+    assert!(
+        files(&env)
+            .iter()
+            .any(|f| f.starts_with("apps/2/e/c/7/checkout/")),
+        "{:?}",
+        files(&env)
+    );
+    reads_as_written(&env);
+    let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
+    ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
+    let moved = files(&env);
+    assert!(
+        moved
+            .iter()
+            .all(|f| !f.starts_with("apps/2/e/c/") && !f.starts_with("apps/2e/")),
+        "{moved:?}"
+    );
+    let checkout = format!("checkout-{}", &NEWER[..12]);
+    assert_eq!(
+        live(&env, "release.yaml"),
+        vec![
+            pair("dev", &checkout),
+            pair("staging", "checkout-a1a1a1a1a1a1")
+        ]
+    );
+}
+
+#[test]
+fn an_app_written_in_two_places_is_refused_and_nothing_is_written() {
+    let env = bundle_fixture("tests/fixtures/records-displaced/split.bundle");
+    let before = tip(&env);
+    let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
+    for args in [
+        &["status"][..],
+        &["status", "--all"],
+        &["rollback", "--env", "dev", "--reason", "split"],
+        &["promote", "--artifact", &image, "--env", "dev"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(
+                "holds app `checkout` in two places, apps/c7/checkout/ and apps/2e/c/7/checkout/"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("A record split by an older relctl"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    assert_eq!(tip(&env), before, "nothing recorded");
+    assert_eq!(deploys(&env), "", "nothing deployed");
+
+    // Another app writes beside it: its own files move, checkout's stay as they are.
+    let payments = format!("ghcr.io/acme/payments@sha256:{NEWER}");
+    let plan = ["--plan", "payments/release.yaml"];
+    ok(&env.run(
+        &[
+            &plan[..],
+            &["promote", "--artifact", &payments, "--env", "dev"],
+        ]
+        .concat(),
+    ));
+    let after = files(&env);
+    assert!(
+        after.iter().any(|f| f.starts_with("apps/d/f/payments/")),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().any(|f| f.starts_with("apps/c7/checkout/")),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().any(|f| f.starts_with("apps/2e/c/7/checkout/")),
+        "{after:?}"
+    );
+    // …and writes again without moving anything more.
+    let again = tip(&env);
+    ok(&env.run(&[&plan[..], &["rollback", "--env", "dev", "--reason", "r"]].concat()));
+    let message = env.git(&["show", "-s", "--format=%s", &commits_since(&env, &again)[0]]);
+    assert!(!message.starts_with("moved"), "{message}");
+
+    // The repair docs/record.md gives: one commit keeps one copy, the next write moves it.
+    crate::record_sync::edit_records(env.path(), "checkout: keep one record", |tree| {
+        let old = "apps/2e/c/7/checkout";
+        for release in ["a1", "a2"] {
+            let from = format!("{old}/releases/{release}");
+            crate::common::git(tree, &["mv", &from, "apps/c7/checkout/releases/"]);
+        }
+        let staging = format!("{old}/environments/staging.yaml");
+        crate::common::git(tree, &["mv", &staging, "apps/c7/checkout/environments/"]);
+        crate::common::git(tree, &["rm", "-r", "-q", old]);
+    });
+    ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
+    let checkout = format!("checkout-{}", &NEWER[..12]);
+    assert_eq!(
+        live(&env, "release.yaml"),
+        vec![
+            pair("dev", &checkout),
+            pair("staging", "checkout-a1a1a1a1a1a1")
+        ]
+    );
+    assert!(
+        files(&env)
+            .iter()
+            .any(|f| f == "apps/c/7/checkout/releases/a2/checkout-a2a2a2a2a2a2.yaml"),
+        "{:?}",
+        files(&env)
+    );
+}
+
+/// The first event on a branch writes the file naming its layout, in the same commit;
+/// a branch from before it gets it with its next event. An older relctl refuses a branch
+/// with a top-level entry it does not know, as this one does.
+#[test]
+fn the_branch_names_its_layout_so_an_older_relctl_refuses_it() {
+    let env = TestEnv::new();
+    env.init_repo();
+    crate::apps::fixture_plans(&env);
+    let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
+    ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
+    let first = env.git(&["rev-list", "--max-parents=0", "relctl/records"]);
+    let shown = env.git(&["show", "--name-only", "--format=%s", first.trim()]);
+    assert!(shown.contains(FORMAT), "{shown}");
+    let text = env.git(&["show", &format!("relctl/records:{FORMAT}")]);
+    assert!(text.contains("apps/<x>/<y>/<app>/"), "{text}");
+
+    // A branch without it (written before it was) gets it with the next event.
+    crate::record_sync::edit_records(env.path(), "as before the format file", |tree| {
+        crate::common::git(tree, &["rm", "-q", FORMAT]);
+    });
+    let before = tip(&env);
+    ok(&env.run(&["promote", "--artifact", &image, "--env", "staging"]));
+    let new = commits_since(&env, &before);
+    let first = env.git(&["show", "--name-only", "--format=%s", &new[0]]);
+    assert!(
+        first.contains(FORMAT) && !first.starts_with("moved"),
+        "{first}"
+    );
+    assert!(files(&env).iter().any(|f| f == FORMAT));
+
+    // A layout newer than this relctl knows names itself otherwise: refused, as this
+    // layout is by the relctls before it.
+    crate::record_sync::edit_records(env.path(), "a newer layout", |tree| {
+        std::fs::write(tree.join("relctl-format-3"), "newer\n").expect("write");
+        crate::common::git(tree, &["add", "relctl-format-3"]);
+    });
+    let before = tip(&env);
+    for args in [&["status"][..], &["promote", "--artifact", &image]] {
+        let run = env.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("is not a records branch relctl created: it holds relctl-format-3"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(tip(&env), before);
+}
