@@ -278,3 +278,40 @@ fn the_branch_names_its_layout_so_an_older_relctl_refuses_it() {
     }
     assert_eq!(tip(&env), before);
 }
+
+/// A directory under `apps/` that is neither a shard nor an app's (it holds no
+/// `environments/` or `releases/`) is no app: not listed, not moved, and no write
+/// stumbles on it.
+#[test]
+fn a_directory_that_is_no_app_is_left_alone() {
+    let env = TestEnv::new();
+    env.init_repo();
+    crate::apps::fixture_plans(&env);
+    let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
+    ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
+    crate::record_sync::edit_records(env.path(), "notes beside the apps", |tree| {
+        for dir in ["apps/notes", "apps/c/7/notes"] {
+            std::fs::create_dir_all(tree.join(dir)).expect("a directory");
+            std::fs::write(tree.join(dir).join("README.md"), "notes\n").expect("write");
+        }
+        crate::common::git(tree, &["add", "apps"]);
+    });
+    let before = tip(&env);
+    ok(&env.run(&["promote", "--artifact", &image, "--env", "staging"]));
+    let new = commits_since(&env, &before);
+    let first = env.git(&["show", "-s", "--format=%s", &new[0]]);
+    assert!(!first.starts_with("moved"), "{first}");
+    let checkout = format!("checkout-{}", &NEWER[..12]);
+    assert_eq!(
+        everything(&env),
+        vec![
+            row("checkout", "dev", &checkout),
+            row("checkout", "staging", &checkout)
+        ]
+    );
+    let kept = files(&env);
+    assert!(
+        kept.contains(&"apps/notes/README.md".to_string()),
+        "{kept:?}"
+    );
+}
