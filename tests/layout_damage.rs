@@ -202,14 +202,27 @@ fn an_app_written_in_two_places_is_refused_and_nothing_is_written() {
 
     // The repair docs/record.md gives: one commit keeps one copy, the next write moves it.
     crate::record_sync::edit_records(env.path(), "checkout: keep one record", |tree| {
-        let old = "apps/2e/c/7/checkout";
-        for release in ["a1", "a2"] {
-            let from = format!("{old}/releases/{release}");
-            crate::common::git(tree, &["mv", &from, "apps/c7/checkout/releases/"]);
+        // docs/record.md, "A record split by an older relctl", as written there.
+        let recipe = r#"keep=apps/c7/checkout; drop=apps/2e/c/7/checkout
+for f in $(cd "$drop" && git ls-files releases environments | grep -v 'summary\.tsv$'); do
+  [ -e "$keep/$f" ] || { mkdir -p "$(dirname "$keep/$f")" && git mv "$drop/$f" "$keep/$f"; }
+done
+git rm -r -q --ignore-unmatch "$drop/releases" "$drop/environments""#;
+        let docs = std::fs::read_to_string(crate::common::repo_root().join("docs/record.md"))
+            .expect("docs/record.md");
+        for line in recipe.lines() {
+            assert!(docs.contains(line), "docs/record.md no longer has: {line}");
         }
-        let staging = format!("{old}/environments/staging.yaml");
-        crate::common::git(tree, &["mv", &staging, "apps/c7/checkout/environments/"]);
-        crate::common::git(tree, &["rm", "-r", "-q", old]);
+        let run = std::process::Command::new("sh")
+            .args(["-ec", recipe])
+            .current_dir(tree)
+            .output()
+            .expect("sh");
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
     });
     ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
     let checkout = format!("checkout-{}", &NEWER[..12]);
@@ -270,8 +283,11 @@ fn the_branch_names_its_layout_so_an_older_relctl_refuses_it() {
         let run = env.run(args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(
-            run.stderr
-                .contains("is not a records branch relctl created: it holds relctl-format-3"),
+            run.stderr.contains(
+                "is written in a layout this relctl does not know: it holds relctl-format-3, \
+                 where this relctl writes relctl-format-2"
+            ) && run.stderr.contains("upgrade this relctl")
+                && !run.stderr.contains("record.branch"),
             "{}",
             run.stderr
         );

@@ -421,6 +421,32 @@ impl Store {
             Some(remote) => format!("on remote `{remote}`"),
             None => format!("in {}", self.path().display()),
         };
+        // A top-level entry named like one of the layout's own with another number
+        // (`relctl-format-3` where this relctl writes `relctl-format-2`) names a layout
+        // written by another relctl version: a new branch name would fork the record.
+        let numbered = |name: &str| {
+            name.rsplit_once('-')
+                .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .map(|(prefix, _)| prefix.to_string())
+        };
+        if let Some((theirs, ours)) = foreign.iter().find_map(|name| {
+            let prefix = numbered(name)?;
+            let ours = layout
+                .iter()
+                .find(|own| numbered(own).as_ref() == Some(&prefix))?;
+            Some((name, ours))
+        }) {
+            return Err(Error::usage(format!(
+                "the branch `{}` {place} is written in a layout this relctl does not know: \
+                 it holds {theirs}, where this relctl writes {ours}",
+                self.branch
+            ))
+            .with_hint(
+                "a newer relctl wrote it: upgrade this relctl (every clone and CI runner that \
+                 writes to a shared record must be as new as the newest one that wrote it)",
+            )
+            .into());
+        }
         let own = match layout {
             [] => String::new(),
             [one] => one.to_string(),
