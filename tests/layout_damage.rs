@@ -331,3 +331,77 @@ fn a_directory_that_is_no_app_is_left_alone() {
         "{kept:?}"
     );
 }
+
+/// A clone whose relctl did not know the two levels left record commits unpushed (its
+/// remote was down) while another clone's relctl moved the shared record into them.
+/// Upgraded, its next write replays those commits where the record now keeps the app,
+/// instead of writing a second copy of it beside the first.
+#[test]
+fn commits_left_unpushed_in_an_older_layout_are_replayed_where_the_record_moved_the_app() {
+    let remote = TestEnv::new();
+    let bare = remote.path().join("records.git");
+    let bare_arg = bare.to_str().expect("a UTF-8 path");
+    crate::common::git(remote.path(), &["init", "-q", "--bare", bare_arg]);
+    let bundle = crate::common::repo_root().join("tests/fixtures/records-shards/two-apps.bundle");
+    let bundle = bundle.to_str().expect("a UTF-8 path");
+    // The remote had the record up to payments entering staging; the runner's clone
+    // also has the four events after it, in one level of shards, never pushed.
+    crate::common::git(
+        &bare,
+        &["fetch", "-q", bundle, "relctl/records:relctl/records"],
+    );
+    let pushed = crate::common::git(&bare, &["rev-parse", "relctl/records~4"]);
+    crate::common::git(
+        &bare,
+        &["update-ref", "refs/heads/relctl/records", pushed.trim()],
+    );
+
+    let clone = |env: &TestEnv| {
+        env.init_repo();
+        crate::apps::fixture_plans(env);
+        for plan in ["release.yaml", "payments/release.yaml"] {
+            let text = std::fs::read_to_string(env.path().join(plan)).expect("the plan");
+            env.write(
+                plan,
+                text.replacen("\nartifact:", "\nrecord: { remote: origin }\nartifact:", 1),
+            );
+        }
+        env.git(&["remote", "add", "origin", bare_arg]);
+        env.git(&["fetch", "-q", "origin"]);
+    };
+    let runner = TestEnv::new();
+    clone(&runner);
+    runner.git(&["fetch", "-q", bundle, "relctl/records:relctl/records"]);
+    let laptop = TestEnv::new();
+    clone(&laptop);
+    laptop.git(&["branch", "-q", "relctl/records", "origin/relctl/records"]);
+
+    // The laptop's relctl moves the record into the two levels and pushes.
+    let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
+    ok(&laptop.run(&["promote", "--artifact", &image, "--env", "dev"]));
+    let moved = crate::common::git(&bare, &["ls-tree", "-r", "--name-only", "relctl/records"]);
+    assert!(!moved.contains("apps/df/"), "{moved}");
+
+    // The runner, upgraded, writes for checkout: payments' waiting events go first.
+    ok(&runner.run(&["rollback", "--env", "dev", "--reason", "after the upgrade"]));
+    let after = crate::common::git(&bare, &["ls-tree", "-r", "--name-only", "relctl/records"]);
+    assert!(
+        after.lines().all(|f| f == FORMAT
+            || f.starts_with("apps/c/7/checkout/")
+            || f.starts_with("apps/d/f/payments/")),
+        "{after}"
+    );
+    assert!(
+        after.contains("apps/d/f/payments/environments/staging.yaml"),
+        "{after}"
+    );
+    let log = crate::common::git(&bare, &["log", "--format=%s", "relctl/records"]);
+    assert!(log.contains("payments-b1b1b1b1b1b1 staging: live"), "{log}");
+    assert_eq!(
+        live(&laptop, "payments/release.yaml"),
+        vec![
+            pair("dev", "payments-b1b1b1b1b1b1"),
+            pair("staging", "payments-b1b1b1b1b1b1")
+        ]
+    );
+}

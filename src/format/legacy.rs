@@ -258,6 +258,39 @@ fn one_level_apps(snapshot: &Snapshot, name: &str) -> anyhow::Result<Option<Vec<
     Ok((!held.iter().any(|app| layout::one_level_shard(app) != name)).then_some(held))
 }
 
+/// Where a commit replayed onto `ours` writes (src/record/remote.rs): when `ours`
+/// names the two levels of shards (`layout::FORMAT`) and the commit does not (a relctl
+/// that did not know them wrote it, and it waited unpushed while the record was moved),
+/// each app directory of an older layout in the commit or its parent that `ours` has
+/// no longer, (from, to) for its `layout::APP_HOLDS`: its events are replayed where
+/// the record now keeps the app, instead of starting a second copy of it.
+pub fn relocations(
+    before: &Snapshot,
+    theirs: &Snapshot,
+    ours: &Snapshot,
+) -> anyhow::Result<Vec<(String, String)>> {
+    if ours.blob_id(layout::FORMAT)?.is_none() || theirs.blob_id(layout::FORMAT)?.is_some() {
+        return Ok(Vec::new());
+    }
+    let mut moved = Vec::new();
+    let mut older = split_apps(before)?.older;
+    older.extend(split_apps(theirs)?.older);
+    for (app, placed) in older {
+        let from = placed.app_dir(&app);
+        if holds_app(ours, &from)? {
+            continue;
+        }
+        let to = layout::app_dir(&app);
+        for hold in layout::APP_HOLDS {
+            let pair = (format!("{from}/{hold}"), format!("{to}/{hold}"));
+            if !moved.contains(&pair) {
+                moved.push(pair);
+            }
+        }
+    }
+    Ok(moved)
+}
+
 /// Every file under `dir`, as paths relative to it.
 fn files_under(snapshot: &Snapshot, dir: &str) -> anyhow::Result<Vec<String>> {
     let mut files = snapshot.list(dir)?;

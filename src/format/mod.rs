@@ -31,6 +31,7 @@ pub use layout::{
     APPS, FORMAT, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path,
     releases_dir, summary_beside, trailer,
 };
+pub use legacy::relocations;
 pub use listing::{app_tree, apps, environments, release_ids};
 pub use rejected::{bound as bound_rejected, rejected};
 pub use replay::resolve;

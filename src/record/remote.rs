@@ -237,6 +237,7 @@ impl Store {
             given_up: RefCell::new(None),
             signer: None,
             resolver: None,
+            relocator: None,
         }
     }
 
@@ -657,6 +658,13 @@ impl Store {
             };
             let ours = head.tree().with_context(context)?;
             let theirs = commit.tree().with_context(context)?;
+            let (before, theirs) = match self.moved_on_tip(&commit, &head)? {
+                moved if moved.is_empty() => (before, theirs),
+                moved => (
+                    self.relocated(&before, &moved)?,
+                    self.relocated(&theirs, &moved)?,
+                ),
+            };
             let mut index = self
                 .repo
                 .merge_trees(&before, &ours, &theirs, None)
@@ -691,6 +699,54 @@ impl Store {
             head = replayed;
         }
         Ok(Some(head.id()))
+    }
+
+    /// The directories `head` moved since `commit`'s parent, by the store's relocator.
+    fn moved_on_tip(
+        &self,
+        commit: &git2::Commit<'_>,
+        head: &git2::Commit<'_>,
+    ) -> Result<Vec<(String, String)>> {
+        let (Some(relocator), Some(parent)) = (&self.relocator, commit.parent_ids().next()) else {
+            return Ok(Vec::new());
+        };
+        let before = self.snapshot_at(parent)?.0;
+        let theirs = self.snapshot_at(commit.id())?.0;
+        let ours = self.snapshot_at(head.id())?.0;
+        relocator(&before, &theirs, &ours)
+    }
+
+    /// `tree` with every entry under each `from` of `moved` put under its `to`.
+    fn relocated<'t>(
+        &'t self,
+        tree: &git2::Tree<'t>,
+        moved: &[(String, String)],
+    ) -> Result<git2::Tree<'t>> {
+        let context = || format!("moving directories of tree {}", tree.id());
+        let mut index = git2::Index::new().with_context(context)?;
+        index.read_tree(tree).with_context(context)?;
+        let entries: Vec<git2::IndexEntry> = index.iter().collect();
+        for entry in entries {
+            let path = String::from_utf8_lossy(&entry.path).into_owned();
+            let Some(to) = moved.iter().find_map(|(from, to)| {
+                path.strip_prefix(from.as_str())
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .map(|rest| format!("{to}/{rest}"))
+            }) else {
+                continue;
+            };
+            index.remove_path(Path::new(&path)).with_context(context)?;
+            let flags = u16::try_from(to.len()).map_or(0xfff, |len| len.min(0xfff));
+            index
+                .add(&git2::IndexEntry {
+                    flags,
+                    path: to.into_bytes(),
+                    ..entry
+                })
+                .with_context(context)?;
+        }
+        let id = index.write_tree_to(&self.repo).with_context(context)?;
+        self.repo.find_tree(id).with_context(context)
     }
 
     /// Settles the conflicts of `index` (replaying `commit` onto `head`) with the

@@ -55,6 +55,9 @@ pub struct Store {
     /// Merges what a line merge cannot when a local commit is replayed on a remote
     /// tip that moved (see `Resolver`).
     pub(super) resolver: Option<Resolver>,
+    /// Where a replayed commit's directories are on the tip it is replayed onto, when
+    /// the tip moved them (see `Relocator`).
+    pub(super) relocator: Option<Relocator>,
 }
 
 /// Makes the `gpgsig` header of a commit from the commit's bytes.
@@ -66,6 +69,12 @@ pub type Signer = Box<dyn Fn(&[u8]) -> Result<String>>;
 pub type Resolver = Box<
     dyn Fn(&Snapshot<'_>, &Snapshot<'_>, &Snapshot<'_>, &[String]) -> Result<Option<Vec<Change>>>,
 >;
+
+/// Given a replayed commit's parent, the commit itself and the tip it is replayed onto,
+/// the directories the tip keeps elsewhere (from, to): the commit's changes under
+/// `from` are replayed under `to`. Empty when nothing moved.
+pub type Relocator =
+    Box<dyn Fn(&Snapshot<'_>, &Snapshot<'_>, &Snapshot<'_>) -> Result<Vec<(String, String)>>>;
 
 /// What a command means to do with the branch: a reader may find it checked out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +213,7 @@ impl Store {
             given_up: RefCell::new(None),
             signer: None,
             resolver: None,
+            relocator: None,
         };
         store.checked_out = store.is_checked_out()?;
         if access == Access::Write && store.checked_out {
@@ -251,6 +261,12 @@ impl Store {
     /// Merge with `resolver` what a line merge cannot, when local commits are replayed.
     pub fn resolving(mut self, resolver: Resolver) -> Store {
         self.resolver = Some(resolver);
+        self
+    }
+
+    /// Replay local commits under the directories `relocator` says the tip moved them to.
+    pub fn relocating(mut self, relocator: Relocator) -> Store {
+        self.relocator = Some(relocator);
         self
     }
 

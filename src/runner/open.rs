@@ -27,7 +27,9 @@ pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
             Store::open(&dir, branch, remote)?
         }
     };
-    let store = signing(store, plan)?.resolving(resolver());
+    let store = signing(store, plan)?
+        .resolving(resolver())
+        .relocating(Box::new(crate::format::relocations));
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
@@ -69,7 +71,9 @@ pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
         }
     };
     // A reader may replay unpushed commits onto the remote's tip: as a writer does.
-    let store = signing(store, plan)?.resolving(resolver());
+    let store = signing(store, plan)?
+        .resolving(resolver())
+        .relocating(Box::new(crate::format::relocations));
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
