@@ -238,7 +238,6 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         args.records.branch.as_deref(),
     )?;
     // Only read: libgit2 need not hash every file it inflates (src/record/libgit2.rs).
-    crate::record::read_without_hash_checks();
     let snapshot = store.snapshot()?;
     let apps = format::apps(&snapshot)?;
     if let Some(app) = &args.app

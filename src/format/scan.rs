@@ -40,7 +40,6 @@ pub struct Deployment {
 
 /// Every deployment the scan looks for, oldest first.
 pub fn deployments(records: &Path, branch: &str, scan: &Scan) -> anyhow::Result<Vec<Deployment>> {
-    crate::record::read_without_hash_checks();
     let repo = git2::Repository::open(records)
         .with_context(|| format!("opening the records repository {}", records.display()))?;
     let refname = format!("refs/heads/{branch}");
@@ -318,6 +317,54 @@ fn skim(text: &str) -> Option<ReleaseLine> {
         skimmed.events.push((env?.to_string(), mark, at));
     }
     (starts > 0 && keys == starts).then_some(skimmed)
+}
+
+/// Whether a release file's events say the release is rolled back or rejected in
+/// `env` and has not gone live there since (`engine::rejected_in`), read the way `skim`
+/// reads: its environment's own `rolled_back`, `rejected` and `live` events, backwards
+/// from each `event:` key over `target` (an event about one target does not count),
+/// `env` and `actor`. `None` when the file does not look exactly as relctl writes it.
+pub(super) fn skim_rejected_in(text: &str, env: &str) -> Option<bool> {
+    const EVENTS: &str = "\nevents:\n";
+    const EVENT: &str = "\n  event:";
+    let split = memchr::memmem::find(text.as_bytes(), EVENTS.as_bytes())?;
+    let body = &text[split + EVENTS.len() - 1..];
+    let starts = memchr::memmem::find_iter(body.as_bytes(), "\n- ").count();
+    let mut keys = 0;
+    let mut rejected = false;
+    for hit in memchr::memmem::find_iter(body.as_bytes(), EVENT.as_bytes()) {
+        keys += 1;
+        let value = &body[hit + EVENT.len()..];
+        let says = match scalar(value.split_once('\n').map_or(value, |(line, _)| line))? {
+            "rolled_back" | "rejected" => true,
+            "live" => false,
+            _ => continue,
+        };
+        let (mut rest, mut line) = last_line(&body[..hit]);
+        let targeted = line.starts_with("  target:");
+        if targeted {
+            (rest, line) = last_line(rest);
+        }
+        // relctl writes these three with their environment, always.
+        let event_env = scalar(line.strip_prefix("  env:")?)?;
+        if !last_line(rest).1.starts_with("  actor:") {
+            return None;
+        }
+        if !targeted && event_env == env {
+            rejected = says;
+        }
+    }
+    (starts > 0 && keys == starts).then_some(rejected)
+}
+
+/// The values of the top-level `keys` of a release file (in the part before `events:`),
+/// in their order; `None` when one is missing or needs the real parser.
+pub(super) fn skim_head(text: &str, keys: &[&str]) -> Option<Vec<String>> {
+    let split = memchr::memmem::find(text.as_bytes(), b"\nevents:\n")?;
+    let head = &text[..=split];
+    keys.iter()
+        .map(|key| top_level(head, key)?.map(str::to_string))
+        .collect()
 }
 
 /// The value of a top-level `key` in the part before `events:`: `Some(None)` when it
@@ -631,6 +678,67 @@ events:
         assert_eq!(skim("x: 1\nevents:\n- at: \"a\\\"b\"\n"), None);
         assert_eq!(skim("x: 1\nevents:\n- at: 1\n  step: 2\n"), None);
         assert_eq!(skim("release: x\n"), None);
+    }
+
+    /// `skim_rejected_in` says what `engine::rejected_in` says of the parsed file.
+    fn rejection_agrees(text: &str, env: &str) -> bool {
+        let parsed: ReleaseFile = serde_saphyr::from_str(text).expect("the parser reads it");
+        let said = skim_rejected_in(text, env).expect("the fast path reads it");
+        assert_eq!(
+            said,
+            crate::engine::rejected_in(&parsed, env),
+            "{env}: {text}"
+        );
+        said
+    }
+
+    #[test]
+    fn skimming_whether_a_release_is_rejected_agrees_with_the_parser() {
+        // Rolled back in production (after going live), and in staging.
+        assert!(rejection_agrees(FILE, "production"));
+        assert!(rejection_agrees(FILE, "staging"));
+        assert!(!rejection_agrees(FILE, "dev"));
+        // Live again in production after the rollback.
+        let again = format!(
+            "{FILE}- at: \"2026-11-02T00:00:00Z\"\n  actor: me\n  env: production\n  event: live\n  relctl: \"0.1.0\"\n  plan: sha256:1de3\n"
+        );
+        assert!(!rejection_agrees(&again, "production"));
+        // A rollback of one target of production is not the environment's.
+        let target = format!(
+            "{again}- at: \"2026-11-03T00:00:00Z\"\n  actor: me\n  env: production\n  target: eu\n  event: rolled_back\n  reason: x\n  relctl: \"0.1.0\"\n  plan: sha256:1de3\n"
+        );
+        assert!(!rejection_agrees(&target, "production"));
+        // Rejected at an approval.
+        let rejected = format!(
+            "{FILE}- at: \"2026-11-03T00:00:00Z\"\n  actor: me\n  env: dev\n  event: rejected\n  by: me\n  reason: not yet\n  relctl: \"0.1.0\"\n  plan: sha256:1de3\n"
+        );
+        assert!(rejection_agrees(&rejected, "dev"));
+        // Off the layout: the parser decides.
+        let swapped = FILE.replacen(
+            "  env: production\n  event: rolled_back\n",
+            "  event: rolled_back\n  env: production\n",
+            1,
+        );
+        assert_eq!(skim_rejected_in(&swapped, "production"), None);
+        assert_eq!(skim_rejected_in("release: x\n", "production"), None);
+    }
+
+    #[test]
+    fn skimming_the_head_agrees_with_the_parser() {
+        let parsed: ReleaseFile = serde_saphyr::from_str(FILE).expect("parsed");
+        assert_eq!(
+            skim_head(FILE, &["artifact:", "digest:"]),
+            Some(vec![parsed.artifact, parsed.digest])
+        );
+        // A key given twice, missing, or quoted with an escape: the parser decides.
+        let twice = FILE.replacen("\nevents:", "\ndigest: sha256:00\nevents:", 1);
+        assert_eq!(skim_head(&twice, &["digest:"]), None);
+        assert_eq!(skim_head(FILE, &["missing:"]), None);
+        let escaped = FILE.replacen("\nversion:", "\nartifact2: x\nversion:", 1);
+        assert_eq!(
+            skim_head(&escaped, &["artifact:"]).map(|v| v.len()),
+            Some(1)
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod store;
 mod waiting;
 pub use waiting::signalled_while_waiting;
 
-pub use libgit2::{read_without_hash_checks, start_git};
+pub use libgit2::start_git;
 pub use log::LogEntry;
 pub use remote::Freshness;
 pub use store::{Appended, Change, Commit, Resolver, Signer, Snapshot, Store, Sync};
