@@ -145,6 +145,24 @@ pub(super) fn read_release_at(
     Ok(read_legacy_release(snapshot, id)?.filter(|(_, file)| file.app == app))
 }
 
+/// The text of release `id`'s file in `app`'s directory (in whichever layout under
+/// `apps/` it is), for the readers that skim it (src/format/scan.rs); `None` when it
+/// has none there or it is not UTF-8.
+pub(super) fn release_text(
+    snapshot: &Snapshot,
+    app: &str,
+    id: &str,
+) -> anyhow::Result<Option<String>> {
+    let Some(placed) = super::legacy::place(snapshot, app)? else {
+        return Ok(None);
+    };
+    let path = placed.release_path(app, id);
+    let Some(blob) = snapshot.blob_id(&path)? else {
+        return Ok(None);
+    };
+    Ok(String::from_utf8(snapshot.read_blob(blob, &path)?).ok())
+}
+
 /// A release's file at the top of a record not yet moved under `apps/`, whatever app
 /// it names, and the path it is at.
 pub(super) fn read_legacy_release(
@@ -309,16 +327,26 @@ pub fn entry_disagrees(
     if let Some(why) = id_disagrees(&live.release, &live.artifact, &live.digest) {
         return Ok(Some(why));
     }
-    let Some(own) = read_release(snapshot, app, &live.release)? else {
-        return Ok(None);
+    // The two keys at the head of the release's file are all it needs: skimmed, unless
+    // the file does not read the way relctl writes it.
+    let skimmed = release_text(snapshot, app, &live.release)?.and_then(|text| {
+        super::scan::skim_head(&text, &["artifact:", "digest:"])
+            .map(|mut found| (found.remove(0), found.remove(0)))
+    });
+    let (artifact, digest) = match skimmed {
+        Some(found) => found,
+        None => match read_release(snapshot, app, &live.release)? {
+            Some(own) => (own.artifact, own.digest),
+            None => return Ok(None),
+        },
     };
     Ok(
-        (own.artifact != live.artifact || own.digest != live.digest).then(|| {
+        (artifact != live.artifact || digest != live.digest).then(|| {
             format!(
                 "it gives {} the artifact {}, its release file {}",
                 live.release,
                 crate::text::visible(&live.artifact),
-                crate::text::visible(&own.artifact)
+                crate::text::visible(&artifact)
             )
         }),
     )
