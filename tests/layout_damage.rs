@@ -405,3 +405,31 @@ fn commits_left_unpushed_in_an_older_layout_are_replayed_where_the_record_moved_
         ]
     );
 }
+
+/// The views of every app name every app in two places at once, so that one repair
+/// commit can take them all.
+#[test]
+fn the_views_of_every_app_name_every_app_in_two_places() {
+    let env = bundle_fixture("tests/fixtures/records-displaced/split.bundle");
+    crate::record_sync::edit_records(env.path(), "payments written twice", |tree| {
+        std::fs::create_dir_all(tree.join("apps/d/f")).expect("a directory");
+        crate::common::git(tree, &["mv", "apps/df/payments", "apps/d/f/payments"]);
+        crate::common::git(tree, &["checkout", "HEAD", "--", "apps/df/payments"]);
+    });
+    for args in [&["status", "--all"][..], &["releases", "--records", "."]] {
+        let run = env.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        for named in [
+            "`checkout` in two places, apps/c7/checkout/ and apps/2e/c/7/checkout/",
+            "`payments` in two places, apps/d/f/payments/ and apps/df/payments/",
+        ] {
+            assert!(run.stderr.contains(named), "{args:?}: {}", run.stderr);
+        }
+        assert!(
+            run.stderr
+                .contains("take away only the other's environments/ and releases/"),
+            "{}",
+            run.stderr
+        );
+    }
+}

@@ -102,27 +102,73 @@ pub fn place(snapshot: &Snapshot, app: &str) -> anyhow::Result<Option<layout::Ap
 /// relctl that did not know the two levels of shards, after it had displaced them
 /// (docs/record.md, "A record split by an older relctl").
 fn split(snapshot: &Snapshot, app: &str, places: &[layout::Apps]) -> anyhow::Error {
-    let dirs: Vec<String> = places
+    split_many(snapshot, &[(app.to_string(), places.to_vec())])
+}
+
+/// The same error for every app in more than one place (`Found::split`), each named
+/// with its places.
+fn split_many(snapshot: &Snapshot, apps: &[(String, Vec<layout::Apps>)]) -> anyhow::Error {
+    let each: Vec<String> = apps
         .iter()
-        .map(|p| format!("{}/", p.app_dir(app)))
+        .map(|(app, places)| {
+            let dirs: Vec<String> = places
+                .iter()
+                .map(|p| format!("{}/", p.app_dir(app)))
+                .collect();
+            format!("`{app}` in two places, {}", dirs.join(" and "))
+        })
         .collect();
+    let (what, whom) = match apps {
+        [(app, _)] => (format!("app {}", each.join("")), format!("`{app}`")),
+        _ => (format!("apps {}", each.join("; ")), "them".to_string()),
+    };
     crate::error::Error::new(
         crate::error::Exit::Failed,
         format!(
-            "the record on {} holds app `{app}` in two places, {}: a relctl that did not \
-             know the two levels of shards wrote to it; relctl does not choose between \
-             them, and reads and writes nothing for `{app}` until one is taken away",
+            "the record on {} holds {what}: a relctl that did not know the two levels of \
+             shards wrote to it; relctl does not choose between them, and reads and writes \
+             nothing for {whom} until one is taken away",
             snapshot.branch(),
-            dirs.join(" and ")
         ),
     )
     .with_hint(format!(
-        "upgrade every clone and CI runner that writes to this record, then keep the \
-         directory that is right and remove the other with one commit on {} \
-         (docs/record.md, \"A record split by an older relctl\")",
+        "upgrade every clone and CI runner that writes to this record, then keep one \
+         place's files and take away only the other's environments/ and releases/ with \
+         one commit on {}, as docs/record.md shows (\"A record split by an older relctl\")",
         snapshot.branch()
     ))
     .into()
+}
+
+/// An error naming every app `found` has in more than one place, for the commands that
+/// read every app (`status --all`, `releases --records`).
+pub fn check_not_split(snapshot: &Snapshot, found: &Found) -> anyhow::Result<()> {
+    let split: Vec<(String, Vec<layout::Apps>)> = found
+        .split()
+        .into_iter()
+        .map(|app| {
+            let mut places: Vec<layout::Apps> = found
+                .sharded
+                .iter()
+                .filter(|a| **a == app)
+                .map(|_| layout::Apps::Sharded)
+                .collect();
+            places.extend(
+                found
+                    .older
+                    .iter()
+                    .filter(|(a, _)| *a == app)
+                    .map(|(_, p)| *p),
+            );
+            // In the order `place` finds them, so each command names them alike.
+            places.sort_by_key(|p| layout::Apps::ALL.iter().position(|a| a == p));
+            (app, places)
+        })
+        .collect();
+    if split.is_empty() {
+        return Ok(());
+    }
+    Err(split_many(snapshot, &split))
 }
 
 /// The apps under `apps/`, by the layout each is in (`layout::Apps`). An app is in one

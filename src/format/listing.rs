@@ -13,6 +13,7 @@ use crate::record::Snapshot;
 /// `<app>-<12 hex digits>`).
 pub fn apps(snapshot: &Snapshot) -> anyhow::Result<Vec<String>> {
     let found = legacy::split_apps(snapshot)?;
+    legacy::check_not_split(snapshot, &found)?;
     let mut apps: BTreeSet<String> = found
         .sharded
         .into_iter()
