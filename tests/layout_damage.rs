@@ -242,16 +242,22 @@ git rm -r -q --ignore-unmatch "$drop/releases" "$drop/environments""#;
     );
 }
 
-/// The first event on a branch writes the file naming its layout, in the same commit;
-/// a branch from before it gets it with its next event. An older relctl refuses a branch
-/// with a top-level entry it does not know, as this one does.
-#[test]
-fn the_branch_names_its_layout_so_an_older_relctl_refuses_it() {
+/// A record written by today's relctl: checkout promoted to dev; and its image.
+fn checkout_in_dev() -> (TestEnv, String) {
     let env = TestEnv::new();
     env.init_repo();
     crate::apps::fixture_plans(&env);
     let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
     ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
+    (env, image)
+}
+
+/// The first event on a branch writes the file naming its layout, in the same commit;
+/// a branch from before it gets it with its next event. An older relctl refuses a branch
+/// with a top-level entry it does not know, as this one does.
+#[test]
+fn the_branch_names_its_layout_so_an_older_relctl_refuses_it() {
+    let (env, image) = checkout_in_dev();
     let first = env.git(&["rev-list", "--max-parents=0", "relctl/records"]);
     let shown = env.git(&["show", "--name-only", "--format=%s", first.trim()]);
     assert!(shown.contains(FORMAT), "{shown}");
@@ -300,11 +306,7 @@ fn the_branch_names_its_layout_so_an_older_relctl_refuses_it() {
 /// stumbles on it.
 #[test]
 fn a_directory_that_is_no_app_is_left_alone() {
-    let env = TestEnv::new();
-    env.init_repo();
-    crate::apps::fixture_plans(&env);
-    let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
-    ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
+    let (env, image) = checkout_in_dev();
     crate::record_sync::edit_records(env.path(), "notes beside the apps", |tree| {
         for dir in ["apps/notes", "apps/c/7/notes"] {
             std::fs::create_dir_all(tree.join(dir)).expect("a directory");
