@@ -435,3 +435,69 @@ fn the_views_of_every_app_name_every_app_in_two_places() {
         );
     }
 }
+
+/// A clone whose unpushed commits conflict with the remote's (both recorded the same
+/// environment of one app): a read says so, instead of "could not reach", and does not
+/// promise that the next command pushes them.
+#[test]
+fn a_read_on_a_clone_whose_commits_conflict_names_the_conflict() {
+    let remote = TestEnv::new();
+    let bare = remote.path().join("records.git");
+    let bare_arg = bare.to_str().expect("a UTF-8 path");
+    crate::common::git(remote.path(), &["init", "-q", "--bare", bare_arg]);
+    let clone = || {
+        let env = TestEnv::new();
+        env.init_repo();
+        crate::apps::fixture_plans(&env);
+        let text = std::fs::read_to_string(env.path().join("release.yaml")).expect("the plan");
+        env.write(
+            "release.yaml",
+            text.replacen("\nartifact:", "\nrecord: { remote: origin }\nartifact:", 1),
+        );
+        env.git(&["remote", "add", "origin", bare_arg]);
+        env
+    };
+    let (laptop, runner) = (clone(), clone());
+    let image = |hex: &str| format!("ghcr.io/acme/checkout@sha256:{hex}");
+    let older = "a1".repeat(32);
+    ok(&runner.run(&[
+        "--offline",
+        "promote",
+        "--artifact",
+        &image(&older),
+        "--env",
+        "dev",
+    ]));
+    ok(&laptop.run(&["promote", "--artifact", &image(NEWER), "--env", "dev"]));
+
+    let status = runner.run(&["status"]);
+    ok(&status);
+    assert!(
+        status
+            .stderr
+            .contains("record commit(s) made here and not pushed conflict with what")
+            && !status.stderr.contains("could not reach"),
+        "{}",
+        status.stderr
+    );
+    assert!(
+        status.stdout.contains("they conflict with it")
+            && !status
+                .stdout
+                .contains("the next relctl command pushes them"),
+        "{}",
+        status.stdout
+    );
+    let json = runner.run(&["--output", "json", "status"]);
+    ok(&json);
+    let view: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("JSON");
+    assert!(view["view"]["conflict"].is_string(), "{view}");
+    // A write stops on the same conflict, changing nothing, as README's table says.
+    let write = runner.run(&["promote", "--artifact", &image(NEWER), "--env", "dev"]);
+    assert_eq!(write.code, 1, "{}", write.stderr);
+    assert!(
+        write.stderr.contains("conflicts with what origin has"),
+        "{}",
+        write.stderr
+    );
+}

@@ -118,6 +118,11 @@ fn refreshed(
             "could not reach {remote} ({why}): showing the record {}, {unpushed} commit(s) not pushed",
             as_of(*time)
         )),
+        Freshness::Conflict { why, unpushed } => ctx.printer.warn(&format!(
+            "the {unpushed} record commit(s) made here and not pushed conflict with what \
+             {remote} has ({why}): showing this clone's record without {remote}'s newer \
+             commits; every command that records stops until that is settled"
+        )),
         Freshness::Offline {
             as_of: time,
             unpushed,

@@ -185,8 +185,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         }
     }
     if unpushed > 0 {
+        let next = match freshness {
+            Freshness::Conflict { .. } => "they conflict with it (above)",
+            _ => "the next relctl command pushes them",
+        };
         text.push_str(&format!(
-            "\n{unpushed} record commit(s) not pushed to {} yet; the next relctl command pushes them\n",
+            "\n{unpushed} record commit(s) not pushed to {} yet; {next}\n",
             store.remote_shown().as_deref().unwrap_or("the remote")
         ));
     }
@@ -226,6 +230,7 @@ fn view(freshness: &Freshness) -> Value {
         Freshness::Stale { why, as_of, .. } => {
             json!({ "fetched": false, "as_of": as_of, "error": why })
         }
+        Freshness::Conflict { why, .. } => json!({ "fetched": true, "conflict": why }),
     }
 }
 

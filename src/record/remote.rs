@@ -65,6 +65,10 @@ pub enum Freshness {
     /// Fetched, but the branch is checked out here, so it was left where it is,
     /// `behind` commits short of the remote.
     CheckedOut { behind: usize },
+    /// Fetched, but the `unpushed` commits made here conflict with the remote's (`why`):
+    /// the local branch as it is, without the remote's newer commits. Every command that
+    /// records stops on the same conflict until it is settled.
+    Conflict { why: String, unpushed: usize },
 }
 
 pub(super) enum Pushed {
@@ -210,8 +214,11 @@ impl Store {
         }
         match self.integrate(tip) {
             Ok(()) => Ok(Freshness::Fetched),
-            // A conflict is the next writer's to report; a reader shows what is here.
-            Err(err) => stale(format!("{err:#}")),
+            // A reader shows what is here, and says why it is not the remote's.
+            Err(err) => Ok(Freshness::Conflict {
+                why: format!("{err:#}"),
+                unpushed: self.unpushed()?,
+            }),
         }
     }
 
