@@ -438,9 +438,11 @@ fn the_views_of_every_app_name_every_app_in_two_places() {
 
 /// A clone whose unpushed commits conflict with the remote's (both recorded the same
 /// environment of one app): a read says so, instead of "could not reach", and does not
-/// promise that the next command pushes them.
+/// promise that the next command pushes them; a write stops; and docs/record.md's way
+/// to settle it ("Commits that conflict with the remote's") gets the other app's
+/// waiting events onto the remote.
 #[test]
-fn a_read_on_a_clone_whose_commits_conflict_names_the_conflict() {
+fn a_clone_whose_commits_conflict_says_so_and_the_documented_way_settles_it() {
     let remote = TestEnv::new();
     let bare = remote.path().join("records.git");
     let bare_arg = bare.to_str().expect("a UTF-8 path");
@@ -449,26 +451,54 @@ fn a_read_on_a_clone_whose_commits_conflict_names_the_conflict() {
         let env = TestEnv::new();
         env.init_repo();
         crate::apps::fixture_plans(&env);
-        let text = std::fs::read_to_string(env.path().join("release.yaml")).expect("the plan");
-        env.write(
-            "release.yaml",
-            text.replacen("\nartifact:", "\nrecord: { remote: origin }\nartifact:", 1),
-        );
+        for plan in ["release.yaml", "payments/release.yaml"] {
+            let text = std::fs::read_to_string(env.path().join(plan)).expect("the plan");
+            env.write(
+                plan,
+                text.replacen("\nartifact:", "\nrecord: { remote: origin }\nartifact:", 1),
+            );
+        }
         env.git(&["remote", "add", "origin", bare_arg]);
         env
     };
     let (laptop, runner) = (clone(), clone());
-    let image = |hex: &str| format!("ghcr.io/acme/checkout@sha256:{hex}");
-    let older = "a1".repeat(32);
-    ok(&runner.run(&[
-        "--offline",
-        "promote",
-        "--artifact",
-        &image(&older),
-        "--env",
-        "dev",
-    ]));
-    ok(&laptop.run(&["promote", "--artifact", &image(NEWER), "--env", "dev"]));
+    let image = |app: &str, hex: &str| format!("ghcr.io/acme/{app}@sha256:{hex}");
+    let (a1, c3) = ("a1".repeat(32), "c3".repeat(32));
+    let promote = |env: &TestEnv, plan: &str, offline: bool, artifact: &str| {
+        let mut args = vec!["--plan", plan];
+        if offline {
+            args.push("--offline");
+        }
+        args.extend(["promote", "--artifact", artifact, "--env", "dev"]);
+        env.run(&args)
+    };
+    ok(&promote(
+        &laptop,
+        "release.yaml",
+        false,
+        &image("checkout", &a1),
+    ));
+    ok(&runner.run(&["status"]));
+    // The runner records offline: checkout, which the laptop records again meanwhile,
+    // and payments, which nobody else touches.
+    ok(&promote(
+        &runner,
+        "release.yaml",
+        true,
+        &image("checkout", NEWER),
+    ));
+    ok(&promote(
+        &runner,
+        "payments/release.yaml",
+        true,
+        &image("payments", &a1),
+    ));
+    ok(&promote(
+        &laptop,
+        "release.yaml",
+        false,
+        &image("checkout", &c3),
+    ));
 
     let status = runner.run(&["status"]);
     ok(&status);
@@ -492,12 +522,72 @@ fn a_read_on_a_clone_whose_commits_conflict_names_the_conflict() {
     ok(&json);
     let view: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("JSON");
     assert!(view["view"]["conflict"].is_string(), "{view}");
-    // A write stops on the same conflict, changing nothing, as README's table says.
-    let write = runner.run(&["promote", "--artifact", &image(NEWER), "--env", "dev"]);
+    // A write stops on the same conflict, changing nothing, and says where to look.
+    let write = promote(
+        &runner,
+        "payments/release.yaml",
+        false,
+        &image("payments", NEWER),
+    );
     assert_eq!(write.code, 1, "{}", write.stderr);
     assert!(
-        write.stderr.contains("conflicts with what origin has"),
+        write.stderr.contains("conflicts with what origin has")
+            && write
+                .stderr
+                .contains("docs/record.md, \"Commits that conflict with the remote's\""),
         "{}",
         write.stderr
+    );
+
+    // docs/record.md's way, as written there, for payments.
+    let settle = remote.path().join("settle");
+    let settle = settle.to_str().expect("a UTF-8 path");
+    let recipe = r#"git -C "$R" log --format='%h %s' origin/relctl/records..relctl/records   # what waits here
+git -C "$R" branch -f waiting relctl/records                             # kept, by name
+git -C "$R" branch -f relctl/records origin/relctl/records
+git -C "$R" worktree add /tmp/settle relctl/records && cd /tmp/settle
+git cherry-pick $(git log --reverse --format=%h --grep="^Relctl-App: $app\$" origin/relctl/records..waiting)
+cd - && git -C "$R" worktree remove /tmp/settle"#;
+    let docs = std::fs::read_to_string(crate::common::repo_root().join("docs/record.md"))
+        .expect("docs/record.md");
+    for line in recipe.lines() {
+        assert!(docs.contains(line), "docs/record.md no longer has: {line}");
+    }
+    let run = std::process::Command::new("sh")
+        .args(["-ec", &recipe.replace("/tmp/settle", settle)])
+        .env("R", runner.path())
+        .env("app", "payments")
+        .current_dir(runner.path())
+        .output()
+        .expect("sh");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    // The next write pushes payments' waiting events; checkout is the laptop's.
+    ok(&promote(
+        &runner,
+        "payments/release.yaml",
+        false,
+        &image("payments", NEWER),
+    ));
+    let log = crate::common::git(&bare, &["log", "--format=%s", "relctl/records"]);
+    for event in [
+        format!("payments-{} dev: live", &a1[..12]),
+        format!("payments-{} dev: live", &NEWER[..12]),
+        format!("checkout-{} dev: live", &c3[..12]),
+    ] {
+        assert!(log.contains(&event), "{event}: {log}");
+    }
+    assert!(
+        !log.contains(&format!("checkout-{}", &NEWER[..12])),
+        "{log}"
+    );
+    let waiting = runner.git(&["log", "--format=%s", "waiting"]);
+    assert!(
+        waiting.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
+        "{waiting}"
     );
 }

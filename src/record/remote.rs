@@ -842,9 +842,11 @@ impl Store {
         )
         .with_hint(format!(
             "nothing was changed; the local commits not yet pushed are: {}. \
-             Compare with `git log {remote}/{branch}...{branch}`",
+             Compare with `git -C {dir} log {remote}/{branch}...{branch}`; to settle it, \
+             see docs/record.md, \"Commits that conflict with the remote's\"",
             waiting.join("; "),
             branch = self.branch,
+            dir = self.path().display(),
         ))
         .into()
     }
