@@ -539,32 +539,39 @@ fn a_clone_whose_commits_conflict_says_so_and_the_documented_way_settles_it() {
         write.stderr
     );
 
-    // docs/record.md's way, as written there, for payments.
-    let settle = remote.path().join("settle");
-    let settle = settle.to_str().expect("a UTF-8 path");
+    // docs/record.md's way, as written there: first carelessly, naming the app that is
+    // not in conflict (the clone stays as it was), then naming checkout.
     let recipe = r#"git -C "$R" log --format='%h %s' origin/relctl/records..relctl/records   # what waits here
-git -C "$R" branch -f waiting relctl/records                             # kept, by name
-git -C "$R" branch -f relctl/records origin/relctl/records
-git -C "$R" worktree add /tmp/settle relctl/records && cd /tmp/settle
-git cherry-pick $(git log --reverse --format=%h --grep="^Relctl-App: $app\$" origin/relctl/records..waiting)
-cd - && git -C "$R" worktree remove /tmp/settle"#;
+kept=waiting-$(date +%s); git -C "$R" branch "$kept" relctl/records     # all of it, kept
+picks=$(git -C "$R" log --reverse --format=%h --invert-grep --grep="^Relctl-App: $app\$" origin/relctl/records..relctl/records)
+git -C "$R" worktree add --detach "$R.settle" origin/relctl/records
+(cd "$R.settle" && git cherry-pick $picks) && git -C "$R" branch -f relctl/records "$(git -C "$R.settle" rev-parse HEAD)"
+git -C "$R" worktree remove --force "$R.settle""#;
     let docs = std::fs::read_to_string(crate::common::repo_root().join("docs/record.md"))
         .expect("docs/record.md");
     for line in recipe.lines() {
         assert!(docs.contains(line), "docs/record.md no longer has: {line}");
     }
-    let run = std::process::Command::new("sh")
-        .args(["-ec", &recipe.replace("/tmp/settle", settle)])
-        .env("R", runner.path())
-        .env("app", "payments")
-        .current_dir(runner.path())
-        .output()
-        .expect("sh");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let settle = |app: &str, kept: &str| {
+        let run = std::process::Command::new("sh")
+            .args(["-ec", &recipe.replace("$(date +%s)", kept)])
+            .env("R", runner.path())
+            .env("app", app)
+            .current_dir(runner.path())
+            .output()
+            .expect("sh");
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    };
+    let waiting = || runner.git(&["rev-list", "origin/relctl/records..relctl/records"]);
+    let before = waiting();
+    settle("payments", "1");
+    assert_eq!(waiting(), before, "the wrong app changes nothing");
+    settle("checkout", "2");
+    assert_ne!(waiting(), before);
 
     // The next write pushes payments' waiting events; checkout is the laptop's.
     ok(&promote(
@@ -585,9 +592,9 @@ cd - && git -C "$R" worktree remove /tmp/settle"#;
         !log.contains(&format!("checkout-{}", &NEWER[..12])),
         "{log}"
     );
-    let waiting = runner.git(&["log", "--format=%s", "waiting"]);
+    let kept = runner.git(&["log", "--format=%s", "waiting-2"]);
     assert!(
-        waiting.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
-        "{waiting}"
+        kept.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
+        "{kept}"
     );
 }
