@@ -18,6 +18,16 @@ fn deploys(env: &TestEnv) -> String {
     std::fs::read_to_string(env.path().join("deploys.log")).unwrap_or_default()
 }
 
+/// Asserts that a file on the records branch starts with `path` (a file's whole path,
+/// or a directory's).
+fn assert_holds(env: &TestEnv, path: &str) {
+    let files = files(env);
+    assert!(
+        files.iter().any(|f| f.starts_with(path)),
+        "{path}: {files:?}"
+    );
+}
+
 fn damaged() -> TestEnv {
     bundle_fixture("tests/fixtures/records-displaced/damaged.bundle")
 }
@@ -45,13 +55,7 @@ fn reads_as_written(env: &TestEnv) {
 #[test]
 fn a_displaced_shard_is_read_where_it_is_and_moved_back_by_the_next_write() {
     let env = damaged();
-    assert!(
-        files(&env)
-            .iter()
-            .any(|f| f.starts_with("apps/2e/c/7/checkout/environments/")),
-        "{:?}",
-        files(&env)
-    );
+    assert_holds(&env, "apps/2e/c/7/checkout/environments/");
     let before = tip(&env);
     reads_as_written(&env);
     let history = env.run(&["history", "checkout-a1"]);
@@ -114,13 +118,7 @@ fn a_shard_displaced_twice_is_read_and_moved_back_too() {
         std::fs::create_dir_all(tree.join("apps/2/e")).expect("a directory");
         crate::common::git(tree, &["mv", "apps/2e/c", "apps/2/e/c"]);
     });
-    assert!(
-        files(&env)
-            .iter()
-            .any(|f| f.starts_with("apps/2/e/c/7/checkout/")),
-        "{:?}",
-        files(&env)
-    );
+    assert_holds(&env, "apps/2/e/c/7/checkout/");
     reads_as_written(&env);
     let image = format!("ghcr.io/acme/checkout@sha256:{NEWER}");
     ok(&env.run(&["promote", "--artifact", &image, "--env", "dev"]));
@@ -233,12 +231,9 @@ git rm -r -q --ignore-unmatch "$drop/releases" "$drop/environments""#;
             pair("staging", "checkout-a1a1a1a1a1a1")
         ]
     );
-    assert!(
-        files(&env)
-            .iter()
-            .any(|f| f == "apps/c/7/checkout/releases/a2/checkout-a2a2a2a2a2a2.yaml"),
-        "{:?}",
-        files(&env)
+    assert_holds(
+        &env,
+        "apps/c/7/checkout/releases/a2/checkout-a2a2a2a2a2a2.yaml",
     );
 }
 
@@ -334,16 +329,46 @@ fn a_directory_that_is_no_app_is_left_alone() {
     );
 }
 
+/// An empty bare records repository, in a temp dir of its own (kept alive by the
+/// first).
+fn bare_remote() -> (TestEnv, std::path::PathBuf) {
+    let remote = TestEnv::new();
+    let bare = remote.path().join("records.git");
+    let bare_arg = bare.to_str().expect("a UTF-8 path");
+    crate::common::git(remote.path(), &["init", "-q", "--bare", bare_arg]);
+    (remote, bare)
+}
+
+/// A repository with the fixtures' two plans, recording through its remote `origin`,
+/// the bare repository `bare`, fetched.
+fn clone_of(bare: &std::path::Path) -> TestEnv {
+    let env = TestEnv::new();
+    env.init_repo();
+    crate::apps::fixture_plans(&env);
+    for plan in ["release.yaml", "payments/release.yaml"] {
+        let text = std::fs::read_to_string(env.path().join(plan)).expect("the plan");
+        env.write(
+            plan,
+            text.replacen("\nartifact:", "\nrecord: { remote: origin }\nartifact:", 1),
+        );
+    }
+    env.git(&[
+        "remote",
+        "add",
+        "origin",
+        bare.to_str().expect("a UTF-8 path"),
+    ]);
+    env.git(&["fetch", "-q", "origin"]);
+    env
+}
+
 /// A clone whose relctl did not know the two levels left record commits unpushed (its
 /// remote was down) while another clone's relctl moved the shared record into them.
 /// Upgraded, its next write replays those commits where the record now keeps the app,
 /// instead of writing a second copy of it beside the first.
 #[test]
 fn commits_left_unpushed_in_an_older_layout_are_replayed_where_the_record_moved_the_app() {
-    let remote = TestEnv::new();
-    let bare = remote.path().join("records.git");
-    let bare_arg = bare.to_str().expect("a UTF-8 path");
-    crate::common::git(remote.path(), &["init", "-q", "--bare", bare_arg]);
+    let (_remote, bare) = bare_remote();
     let bundle = crate::common::repo_root().join("tests/fixtures/records-shards/two-apps.bundle");
     let bundle = bundle.to_str().expect("a UTF-8 path");
     // The remote had the record up to payments entering staging; the runner's clone
@@ -358,24 +383,9 @@ fn commits_left_unpushed_in_an_older_layout_are_replayed_where_the_record_moved_
         &["update-ref", "refs/heads/relctl/records", pushed.trim()],
     );
 
-    let clone = |env: &TestEnv| {
-        env.init_repo();
-        crate::apps::fixture_plans(env);
-        for plan in ["release.yaml", "payments/release.yaml"] {
-            let text = std::fs::read_to_string(env.path().join(plan)).expect("the plan");
-            env.write(
-                plan,
-                text.replacen("\nartifact:", "\nrecord: { remote: origin }\nartifact:", 1),
-            );
-        }
-        env.git(&["remote", "add", "origin", bare_arg]);
-        env.git(&["fetch", "-q", "origin"]);
-    };
-    let runner = TestEnv::new();
-    clone(&runner);
+    let runner = clone_of(&bare);
     runner.git(&["fetch", "-q", bundle, "relctl/records:relctl/records"]);
-    let laptop = TestEnv::new();
-    clone(&laptop);
+    let laptop = clone_of(&bare);
     laptop.git(&["branch", "-q", "relctl/records", "origin/relctl/records"]);
 
     // The laptop's relctl moves the record into the two levels and pushes.
@@ -443,25 +453,8 @@ fn the_views_of_every_app_name_every_app_in_two_places() {
 /// waiting events onto the remote.
 #[test]
 fn a_clone_whose_commits_conflict_says_so_and_the_documented_way_settles_it() {
-    let remote = TestEnv::new();
-    let bare = remote.path().join("records.git");
-    let bare_arg = bare.to_str().expect("a UTF-8 path");
-    crate::common::git(remote.path(), &["init", "-q", "--bare", bare_arg]);
-    let clone = || {
-        let env = TestEnv::new();
-        env.init_repo();
-        crate::apps::fixture_plans(&env);
-        for plan in ["release.yaml", "payments/release.yaml"] {
-            let text = std::fs::read_to_string(env.path().join(plan)).expect("the plan");
-            env.write(
-                plan,
-                text.replacen("\nartifact:", "\nrecord: { remote: origin }\nartifact:", 1),
-            );
-        }
-        env.git(&["remote", "add", "origin", bare_arg]);
-        env
-    };
-    let (laptop, runner) = (clone(), clone());
+    let (_remote, bare) = bare_remote();
+    let (laptop, runner) = (clone_of(&bare), clone_of(&bare));
     let image = |app: &str, hex: &str| format!("ghcr.io/acme/{app}@sha256:{hex}");
     let (a1, c3) = ("a1".repeat(32), "c3".repeat(32));
     let promote = |env: &TestEnv, plan: &str, offline: bool, artifact: &str| {
