@@ -160,7 +160,22 @@ pub(super) fn release_text(
     let Some(blob) = snapshot.blob_id(&path)? else {
         return Ok(None);
     };
-    Ok(String::from_utf8(snapshot.read_blob(blob, &path)?).ok())
+    // A rollback skims its target's file twice (was it rejected there; does the
+    // environment's entry agree with it): the last one read is kept, by its blob.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(git2::Oid, Option<String>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if let Some(text) = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(kept, _)| *kept == blob)
+            .map(|(_, text)| text.clone())
+    }) {
+        return Ok(text);
+    }
+    let text = String::from_utf8(snapshot.read_blob(blob, &path)?).ok();
+    LAST.set(Some((blob, text.clone())));
+    Ok(text)
 }
 
 /// A release's file at the top of a record not yet moved under `apps/`, whatever app

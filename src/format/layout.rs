@@ -74,8 +74,8 @@ pub enum Apps {
 }
 
 impl Apps {
-    /// Every layout under `apps/`, the one relctl writes first: an app is read from the
-    /// first that has it.
+    /// Every layout under `apps/`, the one relctl writes first. An app's directory is in
+    /// one of them; one in two is refused (src/format/legacy.rs, `place`).
     pub const ALL: [Apps; 5] = [
         Apps::Sharded,
         Apps::OneLevel,

@@ -144,26 +144,10 @@ fn split_many(snapshot: &Snapshot, apps: &[(String, Vec<layout::Apps>)]) -> anyh
 /// read every app (`status --all`, `releases --records`).
 pub fn check_not_split(snapshot: &Snapshot, found: &Found) -> anyhow::Result<()> {
     let split: Vec<(String, Vec<layout::Apps>)> = found
-        .split()
+        .places()
         .into_iter()
-        .map(|app| {
-            let mut places: Vec<layout::Apps> = found
-                .sharded
-                .iter()
-                .filter(|a| **a == app)
-                .map(|_| layout::Apps::Sharded)
-                .collect();
-            places.extend(
-                found
-                    .older
-                    .iter()
-                    .filter(|(a, _)| *a == app)
-                    .map(|(_, p)| *p),
-            );
-            // In the order `place` finds them, so each command names them alike.
-            places.sort_by_key(|p| layout::Apps::ALL.iter().position(|a| a == p));
-            (app, places)
-        })
+        .filter(|(_, places)| places.len() > 1)
+        .map(|(app, places)| (app.to_string(), places))
         .collect();
     if split.is_empty() {
         return Ok(());
@@ -183,25 +167,30 @@ pub struct Found {
 }
 
 impl Found {
-    /// The apps in more than one place, sorted.
-    pub fn split(&self) -> Vec<String> {
-        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-        for app in self.sharded.iter().chain(self.older.iter().map(|(a, _)| a)) {
-            *seen.entry(app).or_default() += 1;
+    /// Each app with the layouts it is in, in the order of `layout::Apps::ALL` (the
+    /// order `place` finds them, so that each command names them alike).
+    pub fn places(&self) -> BTreeMap<&str, Vec<layout::Apps>> {
+        let mut places: BTreeMap<&str, Vec<layout::Apps>> = BTreeMap::new();
+        for app in &self.sharded {
+            places.entry(app).or_default().push(layout::Apps::Sharded);
         }
-        seen.into_iter()
-            .filter(|(_, n)| *n > 1)
-            .map(|(app, _)| app.to_string())
-            .collect()
+        for (app, placed) in &self.older {
+            places.entry(app).or_default().push(*placed);
+        }
+        for each in places.values_mut() {
+            each.sort_by_key(|p| layout::Apps::ALL.iter().position(|a| a == p));
+        }
+        places
     }
 
     /// The apps in an older layout, each in that one place only: what the move takes.
     pub fn movable(&self) -> Vec<(String, layout::Apps)> {
-        let split = self.split();
-        self.older
-            .iter()
-            .filter(|(app, _)| !split.contains(app))
-            .cloned()
+        self.places()
+            .into_iter()
+            .filter_map(|(app, places)| match places.as_slice() {
+                [one] if *one != layout::Apps::Sharded => Some((app.to_string(), *one)),
+                _ => None,
+            })
             .collect()
     }
 }
