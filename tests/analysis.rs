@@ -191,6 +191,19 @@ fn no_traffic_gives_no_data_and_follows_no_data() {
         r.s.platform.running("production"),
         Some((artifact(OLD), 100))
     );
+    // Without --reason the record says none was given; it does not repeat the event.
+    let history = r.s.env.run(&["history", &release(HEX)]);
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    assert!(
+        history.stdout.contains("aborted: no reason given"),
+        "{}",
+        history.stdout
+    );
+    assert!(
+        !history.stdout.contains("aborted: aborted"),
+        "{}",
+        history.stdout
+    );
 }
 
 #[test]

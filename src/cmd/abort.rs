@@ -26,7 +26,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let id = file.release.clone();
-    let reason = args.reason.unwrap_or_else(|| "aborted".into());
+    // Recorded as given; without one the record says so rather than repeating the event.
+    let reason = args
+        .reason
+        .as_deref()
+        .unwrap_or("no reason given")
+        .to_string();
+    let rollback_reason = match &args.reason {
+        Some(why) => format!("aborted: {why}"),
+        None => "aborted".to_string(),
+    };
     let opts = Options {
         targets: state.targets.clone(),
         ..Options::default()
@@ -43,9 +52,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     }
     runner.record(
         current.as_ref().map(|(env, _)| env.as_str()),
-        EventKind::Aborted {
-            reason: reason.clone(),
-        },
+        EventKind::Aborted { reason },
         &mut |_| Ok(()),
     )?;
     let Some((env, run)) = current else {
@@ -58,7 +65,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = match rt.block_on(runner.roll_back(&env, &run, &format!("aborted: {reason}"))) {
+    let result = match rt.block_on(runner.roll_back(&env, &run, &rollback_reason)) {
         Err(e) if crate::error::exit_of(&e) == Exit::Rejected => Ok(()),
         other => other,
     };
