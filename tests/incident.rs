@@ -154,6 +154,9 @@ fn rollback_with_nothing_to_go_back_to_is_exit_1() {
         "{}",
         run.stderr
     );
+    // The plan has no flags: the refusal says nothing about putting flags back.
+    assert!(!run.stderr.contains("flag"), "{}", run.stderr);
+    assert!(!run.stdout.contains("flag"), "{}", run.stdout);
 }
 
 #[test]

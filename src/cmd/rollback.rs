@@ -130,9 +130,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let decided = match decided {
             // Nothing to redeploy (the first release there, say): the flags, the fastest
             // lever, go back all the same before the refusal; not for a plan whose
-            // artifact is not the one live there (another app's plan).
+            // artifact is not the one live there (another app's plan), nor for one
+            // without flags.
             Err(refused)
                 if args.to.is_none()
+                    && !plan.flag_providers.is_empty()
                     && crate::error::exit_of(&refused) == Exit::Failed
                     && (file.lock.is_some() || file.live.is_some())
                     && file
