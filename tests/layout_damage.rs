@@ -447,12 +447,12 @@ fn the_views_of_every_app_name_every_app_in_two_places() {
 }
 
 /// A clone whose unpushed commits conflict with the remote's (both recorded the same
-/// environment of one app): a read says so, instead of "could not reach", and does not
-/// promise that the next command pushes them; a write stops; and docs/record.md's way
-/// to settle it ("Commits that conflict with the remote's") gets the other app's
-/// waiting events onto the remote.
+/// environment of checkout): only checkout stops. Its commits are held apart under a
+/// ref, the other app's waiting commits go on to the remote, a read names the app held,
+/// a write for it stops before deploying, and docs/record.md's way to settle it
+/// ("Commits that conflict with the remote's") lets it record again.
 #[test]
-fn a_clone_whose_commits_conflict_says_so_and_the_documented_way_settles_it() {
+fn a_conflict_holds_back_only_its_own_app_and_the_documented_way_settles_it() {
     let (_remote, bare) = bare_remote();
     let (laptop, runner) = (clone_of(&bare), clone_of(&bare));
     let image = |app: &str, hex: &str| format!("ghcr.io/acme/{app}@sha256:{hex}");
@@ -492,81 +492,36 @@ fn a_clone_whose_commits_conflict_says_so_and_the_documented_way_settles_it() {
         false,
         &image("checkout", &c3),
     ));
+    let held = "refs/relctl/held/relctl/records/checkout";
 
+    // A read: checkout as the remote has it, and a warning naming it.
     let status = runner.run(&["status"]);
     ok(&status);
     assert!(
-        status
-            .stderr
-            .contains("record commit(s) made here and not pushed conflict with what")
-            && !status.stderr.contains("could not reach"),
+        status.stderr.contains(&format!(
+            "record commit(s) of `checkout` made here conflict with what origin has: they are kept at {held}"
+        )) && !status.stderr.contains("could not reach"),
         "{}",
         status.stderr
     );
     assert!(
-        status.stdout.contains("they conflict with it")
-            && !status
-                .stdout
-                .contains("the next relctl command pushes them"),
+        status.stdout.contains(&format!("checkout-{}", &c3[..12])),
         "{}",
         status.stdout
     );
-    let json = runner.run(&["--output", "json", "status"]);
+    let json = runner.run(&["--output", "json", "status", "--all"]);
     ok(&json);
     let view: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("JSON");
-    assert!(view["view"]["conflict"].is_string(), "{view}");
-    // A write stops on the same conflict, changing nothing, and says where to look.
-    let write = promote(
-        &runner,
-        "payments/release.yaml",
-        false,
-        &image("payments", NEWER),
-    );
-    assert_eq!(write.code, 1, "{}", write.stderr);
+    assert_eq!(view["view"]["held"][0]["app"], "checkout", "{view}");
+    assert_eq!(view["view"]["held"][0]["ref"], held, "{view}");
+    assert!(view["view"]["conflict"].is_null(), "{view}");
+    let kept = runner.git(&["log", "--format=%s", held]);
     assert!(
-        write.stderr.contains("conflicts with what origin has")
-            && write
-                .stderr
-                .contains("docs/record.md, \"Commits that conflict with the remote's\""),
-        "{}",
-        write.stderr
+        kept.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
+        "{kept}"
     );
 
-    // docs/record.md's way, as written there: first carelessly, naming the app that is
-    // not in conflict (the clone stays as it was), then naming checkout.
-    let recipe = r#"git -C "$R" log --format='%h %s' origin/relctl/records..relctl/records   # what waits here
-kept=waiting-$(date +%s); git -C "$R" branch "$kept" relctl/records     # all of it, kept
-picks=$(git -C "$R" log --reverse --format=%h --invert-grep --grep="^Relctl-App: $app\$" origin/relctl/records..relctl/records)
-git -C "$R" worktree add --detach "$R.settle" origin/relctl/records
-(cd "$R.settle" && git cherry-pick $picks) && git -C "$R" branch -f relctl/records "$(git -C "$R.settle" rev-parse HEAD)"
-git -C "$R" worktree remove --force "$R.settle""#;
-    let docs = std::fs::read_to_string(crate::common::repo_root().join("docs/record.md"))
-        .expect("docs/record.md");
-    for line in recipe.lines() {
-        assert!(docs.contains(line), "docs/record.md no longer has: {line}");
-    }
-    let settle = |app: &str, kept: &str| {
-        let run = std::process::Command::new("sh")
-            .args(["-ec", &recipe.replace("$(date +%s)", kept)])
-            .env("R", runner.path())
-            .env("app", app)
-            .current_dir(runner.path())
-            .output()
-            .expect("sh");
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-    };
-    let waiting = || runner.git(&["rev-list", "origin/relctl/records..relctl/records"]);
-    let before = waiting();
-    settle("payments", "1");
-    assert_eq!(waiting(), before, "the wrong app changes nothing");
-    settle("checkout", "2");
-    assert_ne!(waiting(), before);
-
-    // The next write pushes payments' waiting events; checkout is the laptop's.
+    // The other app goes on: its waiting events and a new one reach the remote.
     ok(&promote(
         &runner,
         "payments/release.yaml",
@@ -585,9 +540,90 @@ git -C "$R" worktree remove --force "$R.settle""#;
         !log.contains(&format!("checkout-{}", &NEWER[..12])),
         "{log}"
     );
-    let kept = runner.git(&["log", "--format=%s", "waiting-2"]);
+
+    // A write for checkout stops before it deploys, and says where to look; a promote
+    // under --output json ends with its summary line, as every promote does.
+    let before = deploys(&runner);
+    let c4 = image("checkout", &"c4".repeat(32));
+    for args in [
+        &["rollback", "--env", "dev", "--reason", "back"][..],
+        &[
+            "--output",
+            "json",
+            "promote",
+            "--artifact",
+            &c4,
+            "--env",
+            "dev",
+        ],
+    ] {
+        let write = runner.run(args);
+        assert_eq!(write.code, 1, "{}", write.stderr);
+        if args[0] == "--output" {
+            let last: serde_json::Value =
+                serde_json::from_str(write.stdout.lines().last().unwrap_or_default())
+                    .expect("a JSON summary");
+            assert_eq!(last["summary"], true, "{}", write.stdout);
+            assert_eq!(last["exit"], 1, "{}", write.stdout);
+        }
+        assert!(
+            write.stderr.contains(&format!(
+                "record commit(s) of `checkout` made in this clone conflict with what remote `origin` has: they are kept at {held}"
+            )) && write
+                .stderr
+                .contains("docs/record.md, \"Commits that conflict with the remote's\""),
+            "{}",
+            write.stderr
+        );
+    }
+    assert_eq!(deploys(&runner), before, "nothing deployed");
+
+    // docs/record.md's way, as written there.
+    let recipe = r#"held=refs/relctl/held/relctl/records/$app
+git -C "$R" log --format='%h %ci %s' --grep="^Relctl-App: $app\$" relctl/records..$held   # what they recorded
+git -C "$R" branch "held-$app-$(date +%s)" "$held"                       # kept, if you want them
+git -C "$R" update-ref -d "$held""#;
+    let docs = std::fs::read_to_string(crate::common::repo_root().join("docs/record.md"))
+        .expect("docs/record.md");
+    for line in recipe.lines() {
+        assert!(docs.contains(line), "docs/record.md no longer has: {line}");
+    }
+    let run = std::process::Command::new("sh")
+        .args(["-ec", &recipe.replace("$(date +%s)", "1")])
+        .env("R", runner.path())
+        .env("app", "checkout")
+        .current_dir(runner.path())
+        .output()
+        .expect("sh");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&run.stdout)
+            .contains(&format!("checkout-{} dev: live", &NEWER[..12])),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    let kept = runner.git(&["log", "--format=%s", "held-checkout-1"]);
     assert!(
         kept.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
         "{kept}"
     );
+    // Settled: checkout records again, on the remote's record.
+    ok(&promote(
+        &runner,
+        "release.yaml",
+        false,
+        &image("checkout", NEWER),
+    ));
+    let log = crate::common::git(&bare, &["log", "--format=%s", "relctl/records"]);
+    assert!(
+        log.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
+        "{log}"
+    );
+    let status = runner.run(&["status"]);
+    ok(&status);
+    assert!(!status.stderr.contains("conflict"), "{}", status.stderr);
 }

@@ -367,3 +367,47 @@ fn plan_shows_the_actions_with_secrets_masked_and_changes_nothing() {
         "***"
     );
 }
+
+#[test]
+fn promoting_a_release_replaced_since_it_went_live_is_refused_and_forced_deploys_it_again() {
+    let s = Setup::new("", CANARY);
+    assert_eq!(s.promote(OLD, &[]).code, 0);
+    assert_eq!(s.promote(HEX, &[]).code, 0);
+    let deploys = s.platform.deploys().len();
+    // Not live anywhere any more: never said to be.
+    let run = s.promote(OLD, &[]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(!run.stderr.contains("is live in"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} went live in dev before and {} has replaced it since",
+            release(OLD),
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--force --reason"), "{}", run.stderr);
+    assert_eq!(s.platform.deploys().len(), deploys, "nothing deployed");
+    // Forced into production alone: a new visit, deployed through every step.
+    let run = s.promote(
+        OLD,
+        &[
+            "--env",
+            "production",
+            "--force",
+            "--reason",
+            "v2 breaks exports",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(s.platform.running("dev"), Some((artifact(HEX), 100)));
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
+    assert!(
+        production.contains(&format!("release: {}", release(OLD))),
+        "{production}"
+    );
+    let file = s.record_file(&relctl::format::release_path("checkout", &release(OLD)));
+    assert!(file.contains("rule: replaced"), "{file}");
+}

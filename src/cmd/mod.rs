@@ -119,9 +119,9 @@ fn refreshed(
             as_of(*time)
         )),
         Freshness::Conflict { why, unpushed } => ctx.printer.warn(&format!(
-            "the {unpushed} record commit(s) made here and not pushed conflict with what \
-             {remote} has ({why}): showing this clone's record without {remote}'s newer \
-             commits; every command that records stops until that is settled"
+            "{unpushed} record commit(s) made here are not pushed, and one of them conflicts \
+             with what {remote} has ({why}): showing this clone's record without {remote}'s \
+             newer commits; every command that records stops until that is settled"
         )),
         Freshness::Offline {
             as_of: time,
@@ -147,6 +147,16 @@ fn refreshed(
             }
         }
         Freshness::Local | Freshness::CheckedOut { .. } => {}
+    }
+    for held in store.held()? {
+        ctx.printer.warn(&format!(
+            "record commit(s) of `{app}` made here conflict with what {remote} has: they are \
+             kept at {refname}, and `{app}` is shown as {remote} has it; commands that record \
+             for `{app}` stop until that is settled (docs/record.md, \"Commits that conflict \
+             with the remote's\")",
+            app = held.key,
+            refname = held.refname,
+        ));
     }
     Ok((store, freshness))
 }

@@ -59,6 +59,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             Rule::Order,
             Rule::Soak,
             Rule::RejectedBefore,
+            Rule::Replaced,
             Rule::ErrorBudget,
         ]);
     }
@@ -115,7 +116,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     drop(snapshot);
     let runner = release::runner(ctx, &plan, store, header, opts)?;
-    runner.sync()?;
     runner::drive(&runner)
 }
 

@@ -30,6 +30,5 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         ..Options::default()
     };
     let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
-    runner.sync()?;
     runner::drive(&runner)
 }

@@ -123,7 +123,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             "environments": rows,
             "unpushed": unpushed,
             "remote": store.remote_shown(),
-            "view": view(&freshness),
+            "view": view(&freshness, &store.held()?),
         }));
     }
     let columns = [
@@ -220,9 +220,10 @@ fn cell(key: &str, value: Option<&str>) -> Option<String> {
     })
 }
 
-/// How current the record shown is, for `--output json`.
-fn view(freshness: &Freshness) -> Value {
-    match freshness {
+/// How current the record shown is, for `--output json`: with `held`, the apps whose
+/// commits made here conflict with the remote's (shown as the remote has them).
+fn view(freshness: &Freshness, held: &[crate::record::Held]) -> Value {
+    let mut view = match freshness {
         Freshness::Local => json!({ "fetched": null }),
         Freshness::Fetched => json!({ "fetched": true }),
         Freshness::CheckedOut { behind } => json!({ "fetched": true, "behind": behind }),
@@ -231,7 +232,14 @@ fn view(freshness: &Freshness) -> Value {
             json!({ "fetched": false, "as_of": as_of, "error": why })
         }
         Freshness::Conflict { why, .. } => json!({ "fetched": true, "conflict": why }),
+    };
+    if !held.is_empty() {
+        view["held"] = held
+            .iter()
+            .map(|h| json!({ "app": h.key, "ref": h.refname }))
+            .collect();
     }
+    view
 }
 
 /// `status --all`: one row per app and environment the record holds. Each app's rows
@@ -315,7 +323,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         out.extend_from_slice(b",\"unpushed\":");
         serde_json::to_writer(&mut out, &store.unpushed().unwrap_or(0))?;
         out.extend_from_slice(b",\"view\":");
-        serde_json::to_writer(&mut out, &view(&freshness))?;
+        serde_json::to_writer(&mut out, &view(&freshness, &store.held()?))?;
         out.extend_from_slice(b"}\n");
         ctx.printer.data_bytes(&out)?;
     } else {

@@ -55,6 +55,9 @@ pub enum Rule {
     /// A deployment window (`windows`) is closed; `--override-freeze` lifts it too.
     Window,
     RejectedBefore,
+    /// The release went live here before and another release has replaced it since:
+    /// promoting it again is a new visit, taken only with `--force` (README "Promote").
+    Replaced,
     /// The environment's error budget (checked by the runner before it enters).
     ErrorBudget,
 }
@@ -67,6 +70,7 @@ impl Rule {
             Rule::Freeze => "freeze",
             Rule::Window => "window",
             Rule::RejectedBefore => "rejected-before",
+            Rule::Replaced => "replaced",
             Rule::ErrorBudget => "error-budget",
         }
     }
@@ -79,7 +83,7 @@ pub struct Inputs<'a> {
     pub envs: &'a BTreeMap<String, EnvFile>,
     pub targets: &'a [String],
     pub now: DateTime<Utc>,
-    /// Rules lifted for this run (`--force` lifts order, soak, rejected-before and
+    /// Rules lifted for this run (`--force` lifts order, soak, rejected-before, replaced and
     /// error-budget).
     pub lifted: &'a [Rule],
 }
@@ -125,8 +129,11 @@ pub fn next(i: &Inputs) -> Decision {
                 ),
             };
         }
+        // Live here before, and still: nothing to do. Replaced by another release since:
+        // the gates below say so, and `--force` enters again.
+        let replaced = file.live.as_ref().is_some_and(|l| l.release != i.release);
         match run.outcome {
-            Some(Outcome::Live) if !behind => continue,
+            Some(Outcome::Live) if !behind && !replaced => continue,
             Some(Outcome::RolledBack) | Some(Outcome::Aborted)
                 if !i.lifted.contains(&Rule::RejectedBefore) =>
             {
@@ -307,6 +314,20 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
     };
     let env = &i.plan.environments[position];
     let file = i.envs.get(env_name);
+    if i.state.env(env_name).outcome == Some(Outcome::Live)
+        && let Some(live) = file
+            .and_then(|f| f.live.as_ref())
+            .filter(|l| l.release != i.release)
+    {
+        rules.push((
+            Rule::Replaced,
+            format!(
+                "{} went live in {env_name} before and {} has replaced it since; \
+                 `relctl rollback --env {env_name} --to {}` puts it back",
+                i.release, live.release, i.release
+            ),
+        ));
+    }
     // The environment's file names the latest rejections there; the release's own
     // record says it of every one (src/format/rejected.rs).
     if file.is_some_and(|f| f.rejected.iter().any(|r| r == i.release))

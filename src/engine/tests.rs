@@ -934,3 +934,67 @@ fn a_target_the_plan_does_not_have_is_passed_over() {
         Decision::Done
     );
 }
+
+#[test]
+fn a_release_replaced_since_it_went_live_is_not_live_and_enters_again_only_when_forced() {
+    let staging = |since| {
+        vec![
+            event(Some("staging"), EventKind::Entered { baseline: None }, "x"),
+            event(Some("staging"), EventKind::Live, "x"),
+        ]
+        .into_iter()
+        .map(|mut e: Event| {
+            e.at = since;
+            e
+        })
+        .collect::<Vec<_>>()
+    };
+    let newer = "checkout-999999999999";
+    let replaced = [(
+        "staging",
+        EnvFile {
+            environment: "staging".into(),
+            live: Some(live(newer, t(10, 30))),
+            ..EnvFile::default()
+        },
+    )];
+    let d = decide_for(&["staging"], staging(t(9, 0)), &replaced, t(11, 0), &[]);
+    match d {
+        Decision::Blocked {
+            env,
+            rule: Rule::Replaced,
+            reason,
+        } => {
+            assert_eq!(env, "staging");
+            assert!(reason.contains(newer), "{reason}");
+            assert!(
+                reason.contains(&format!("relctl rollback --env staging --to {R}")),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        decide_for(
+            &["staging"],
+            staging(t(9, 0)),
+            &replaced,
+            t(11, 0),
+            &[Rule::Replaced]
+        ),
+        Decision::Enter {
+            env: "staging".into()
+        }
+    );
+    // Still live there: nothing to do, as before.
+    assert_eq!(
+        decide_for(
+            &["staging"],
+            staging(t(9, 0)),
+            &[staging_live(t(9, 0))],
+            t(11, 0),
+            &[]
+        ),
+        Decision::Done
+    );
+}

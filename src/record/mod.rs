@@ -2,6 +2,7 @@
 //! moved only by compare-and-swap and shared by fetch and push. What its files say
 //! is the engine's business; this module promises that nothing recorded is lost.
 
+mod held;
 mod http_config;
 mod libgit2;
 mod log;
@@ -11,6 +12,7 @@ mod store;
 mod waiting;
 pub use waiting::signalled_while_waiting;
 
+pub use held::Held;
 pub use libgit2::start_git;
 pub use log::LogEntry;
 pub use remote::Freshness;

@@ -71,6 +71,23 @@ pub enum Freshness {
     Conflict { why: String, unpushed: usize },
 }
 
+/// One commit replayed (`Store::replay_one`).
+enum Replayed<'r> {
+    Onto(git2::Commit<'r>),
+    Dropped,
+    Conflict(git2::Index),
+}
+
+/// What a replay does with a commit that conflicts with the tip it is replayed onto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Replay {
+    /// Stops: nothing is moved.
+    Stop,
+    /// Holds apart that commit's key and goes on with the others (src/record/held.rs);
+    /// a commit without a key still stops it.
+    HoldApart,
+}
+
 pub(super) enum Pushed {
     Done(Oid),
     /// The remote did not take it, most likely because it moved.
@@ -199,7 +216,8 @@ impl Store {
             Some(Fetched::Unreachable(why) | Fetched::Busy(why)) => return stale(why),
             None => {
                 return stale(format!(
-                    "no answer from remote `{remote}` within {} s",
+                    "no answer from {} within {} s",
+                    self.remote_named(&remote),
                     timeout.as_secs()
                 ));
             }
@@ -245,6 +263,8 @@ impl Store {
             signer: None,
             resolver: None,
             relocator: None,
+            key_trailer: None,
+            writes_for: None,
         }
     }
 
@@ -261,11 +281,16 @@ impl Store {
         let git_dir = self.repo.path().to_path_buf();
         let (branch, layout, remote) = (self.branch.clone(), self.layout, name.to_string());
         let url = self.url.clone();
-        let waited = waiting::wait_for(&format!("{doing} remote `{name}`"), limit, move || {
-            let repo = Repository::open(&git_dir)
-                .with_context(|| format!("opening the git repository at {}", git_dir.display()))?;
-            work(&Store::handle(repo, &branch, &remote, url, layout), &remote)
-        })?;
+        let waited = waiting::wait_for(
+            &format!("{doing} {}", self.remote_named(name)),
+            limit,
+            move || {
+                let repo = Repository::open(&git_dir).with_context(|| {
+                    format!("opening the git repository at {}", git_dir.display())
+                })?;
+                work(&Store::handle(repo, &branch, &remote, url, layout), &remote)
+            },
+        )?;
         match waited {
             Waited::Done(result) => result.map(Some),
             Waited::TimedOut => Ok(None),
@@ -319,6 +344,7 @@ impl Store {
 
     /// Bring the local branch up to date with the remote and push what is waiting.
     pub fn sync(&self) -> Result<Sync> {
+        self.refuse_held()?;
         let Some(remote) = self.remote.as_deref() else {
             return Ok(Sync {
                 pushed: 0,
@@ -386,7 +412,7 @@ impl Store {
                 }
                 Pushed::Rejected(why) => {
                     if refusals.exhausted(remote_tip) {
-                        let why = format!("remote `{remote}` refused the push: {why}");
+                        let why = format!("{} refused the push: {why}", self.remote_named(remote));
                         self.give_up(remote, &why);
                         return Ok(Sync {
                             pushed: 0,
@@ -436,7 +462,8 @@ impl Store {
             self.away(name, WHOLE, "fetching from", Store::fetch_here)?
                 .unwrap_or_else(|| {
                     Fetched::Unreachable(format!(
-                        "remote `{name}` did not finish a fetch within {} s",
+                        "{} did not finish a fetch within {} s",
+                        self.remote_named(name),
                         WHOLE.as_secs()
                     ))
                 })
@@ -503,8 +530,10 @@ impl Store {
             let why = access.explain(&err);
             tracing::debug!(remote = name, url = access.url, error = why, "fetch failed");
             return Ok(Fetched::Unreachable(format!(
-                "cannot fetch {} from remote `{name}` ({}): {why}",
-                self.branch, access.url
+                "cannot fetch {} from {} ({}): {why}",
+                self.branch,
+                self.remote_named(name),
+                access.url
             )));
         }
         // The advertisement, not the tracking ref, says whether the branch exists
@@ -610,18 +639,25 @@ impl Store {
         let _turn = self.take_turn();
         for _ in 0..MAX_ATTEMPTS {
             let local = self.tip()?;
-            let Some(target) = self.rebased(local, remote_tip)? else {
+            let Some(target) = self.rebased(local, remote_tip, Replay::HoldApart)? else {
                 return Ok(());
             };
             if Some(target) == local || self.move_ref(local, target, "catch up with the remote")? {
-                return Ok(());
+                // The replay may have held apart the commits of the key this store
+                // writes for (src/record/held.rs).
+                return self.refuse_held();
             }
         }
         Err(self.kept_moving())
     }
 
     /// The commits of `tip` that `onto` lacks, replayed on `onto`; the new tip.
-    pub(super) fn rebased(&self, tip: Option<Oid>, onto: Option<Oid>) -> Result<Option<Oid>> {
+    pub(super) fn rebased(
+        &self,
+        tip: Option<Oid>,
+        onto: Option<Oid>,
+        replay: Replay,
+    ) -> Result<Option<Oid>> {
         let (tip, onto) = match (tip, onto) {
             (None, onto) => return Ok(onto),
             (tip, None) => return Ok(tip),
@@ -653,59 +689,107 @@ impl Store {
             .with_context(context)?;
         let commits = walk.collect::<Result<Vec<_>, _>>().with_context(context)?;
         let empty = self.empty_tree()?;
-        let mut head = self.repo.find_commit(onto).with_context(context)?;
-        for (i, &oid) in commits.iter().enumerate() {
-            let commit = self.repo.find_commit(oid).with_context(context)?;
-            let before = match commit.parent_count() {
-                0 => empty.clone(),
-                _ => commit
-                    .parent(0)
-                    .and_then(|parent| parent.tree())
-                    .with_context(context)?,
-            };
-            let ours = head.tree().with_context(context)?;
-            let theirs = commit.tree().with_context(context)?;
-            let (before, theirs) = match self.moved_on_tip(&commit, &head)? {
-                moved if moved.is_empty() => (before, theirs),
-                moved => (
-                    self.relocated(&before, &moved)?,
-                    self.relocated(&theirs, &moved)?,
-                ),
-            };
-            let mut index = self
-                .repo
-                .merge_trees(&before, &ours, &theirs, None)
-                .with_context(context)?;
-            if index.has_conflicts() && !self.resolve(&commit, &head, &mut index)? {
-                return Err(self.conflict(&commits, i, &index));
+        let keys: Vec<Option<String>> = (commits.iter())
+            .map(|&oid| Ok(self.key_of(&self.repo.find_commit(oid).with_context(context)?)))
+            .collect::<Result<_>>()?;
+        // Keys whose commits conflict: every commit of each is left out, the ones
+        // before the conflict too (a release entered but never said live would be a
+        // half-told story), so the replay starts again each time one is found.
+        let mut held: Vec<&str> = Vec::new();
+        'replay: loop {
+            let mut head = self.repo.find_commit(onto).with_context(context)?;
+            for (i, &oid) in commits.iter().enumerate() {
+                let key = keys[i].as_deref();
+                if key.is_some_and(|key| held.contains(&key)) {
+                    continue;
+                }
+                let commit = self.repo.find_commit(oid).with_context(context)?;
+                match self.replay_one(&commit, &head, &empty)? {
+                    Replayed::Onto(next) => head = next,
+                    Replayed::Dropped => {}
+                    Replayed::Conflict(index) => {
+                        match key.filter(|_| replay == Replay::HoldApart) {
+                            Some(key) => {
+                                tracing::debug!(%oid, key, "conflicts with the remote: held apart");
+                                held.push(key);
+                                continue 'replay;
+                            }
+                            None => return Err(self.conflict(&commits, i, &index)),
+                        }
+                    }
+                }
             }
-            let tree = index
-                .write_tree_to(&self.repo)
-                .and_then(|tree| self.repo.find_tree(tree))
-                .with_context(context)?;
-            // A commit whose change the resolver dropped (a decision on a visit that is
-            // over) would be an empty commit saying it recorded something: it goes.
-            if tree.id() == head.tree_id() {
-                continue;
+            for key in held {
+                let last = (commits.iter().zip(&keys).rev())
+                    .find(|(_, k)| k.as_deref() == Some(key))
+                    .map(|(&oid, _)| oid);
+                if let Some(last) = last {
+                    self.hold(key, last)?;
+                }
             }
-            let message = String::from_utf8_lossy(commit.message_raw_bytes());
-            // A new parent breaks the old signature: a signed commit is signed again
-            // when it is this store's signer's own; anyone else's goes on unsigned, and
-            // a signed gate then does not count it.
-            let signed =
-                self.signature_of(oid)?.is_some() && self.signs_for(commit.author().name_bytes());
-            let replayed = self.write_commit_object(
-                &commit.author(),
-                &commit.committer(),
-                &message,
-                &tree,
-                &[&head],
-                signed,
-            )?;
-            let replayed = self.repo.find_commit(replayed).with_context(context)?;
-            head = replayed;
+            return Ok(Some(head.id()));
         }
-        Ok(Some(head.id()))
+    }
+
+    /// `commit` replayed onto `head`: the new commit, none when its change is there
+    /// already, or the conflict the store's resolver could not settle.
+    fn replay_one<'r>(
+        &'r self,
+        commit: &git2::Commit<'r>,
+        head: &git2::Commit<'r>,
+        empty: &git2::Tree<'r>,
+    ) -> Result<Replayed<'r>> {
+        let oid = commit.id();
+        let context = || format!("replaying commit {oid} onto {}", head.id());
+        let before = match commit.parent_count() {
+            0 => empty.clone(),
+            _ => commit
+                .parent(0)
+                .and_then(|parent| parent.tree())
+                .with_context(context)?,
+        };
+        let ours = head.tree().with_context(context)?;
+        let theirs = commit.tree().with_context(context)?;
+        let (before, theirs) = match self.moved_on_tip(commit, head)? {
+            moved if moved.is_empty() => (before, theirs),
+            moved => (
+                self.relocated(&before, &moved)?,
+                self.relocated(&theirs, &moved)?,
+            ),
+        };
+        let mut index = self
+            .repo
+            .merge_trees(&before, &ours, &theirs, None)
+            .with_context(context)?;
+        if index.has_conflicts() && !self.resolve(commit, head, &mut index)? {
+            return Ok(Replayed::Conflict(index));
+        }
+        let tree = index
+            .write_tree_to(&self.repo)
+            .and_then(|tree| self.repo.find_tree(tree))
+            .with_context(context)?;
+        // A commit whose change the resolver dropped (a decision on a visit that is
+        // over) would be an empty commit saying it recorded something: it goes.
+        if tree.id() == head.tree_id() {
+            return Ok(Replayed::Dropped);
+        }
+        let message = String::from_utf8_lossy(commit.message_raw_bytes());
+        // A new parent breaks the old signature: a signed commit is signed again
+        // when it is this store's signer's own; anyone else's goes on unsigned, and
+        // a signed gate then does not count it.
+        let signed =
+            self.signature_of(oid)?.is_some() && self.signs_for(commit.author().name_bytes());
+        let replayed = self.write_commit_object(
+            &commit.author(),
+            &commit.committer(),
+            &message,
+            &tree,
+            &[head],
+            signed,
+        )?;
+        Ok(Replayed::Onto(
+            self.repo.find_commit(replayed).with_context(context)?,
+        ))
     }
 
     /// The directories `head` moved since `commit`'s parent, by the store's relocator.
@@ -861,7 +945,8 @@ impl Store {
             self.away(name, WHOLE, "pushing to", Store::push_here)?
                 .unwrap_or_else(|| {
                     Pushed::Failed(format!(
-                        "remote `{name}` did not finish taking a push within {} s",
+                        "{} did not finish taking a push within {} s",
+                        self.remote_named(name),
                         WHOLE.as_secs()
                     ))
                 })
@@ -901,11 +986,21 @@ impl Store {
 
     /// Why a remote on this machine cannot be reached when its path does not exist
     /// (libgit2 would call it an unsupported URL protocol).
+    /// How messages name the remote: the records repository of `record.url` is known
+    /// to its users by that URL, never by the name of the remote in relctl's own clone.
+    pub(super) fn remote_named(&self, name: &str) -> String {
+        match self.url {
+            Some(_) => "the records repository".to_string(),
+            None => format!("remote `{name}`"),
+        }
+    }
+
     fn missing_local(&self, name: &str, url: &str) -> Option<String> {
         let path = self.local_target(url)?;
         (!path.exists()).then(|| {
             format!(
-                "remote `{name}` is the path {}, which does not exist",
+                "{} is the path {}, which does not exist",
+                self.remote_named(name),
                 path.display()
             )
         })
@@ -983,8 +1078,9 @@ impl Store {
             }
             Err(err) => {
                 return Ok(Pushed::Failed(format!(
-                    "cannot push {} to remote `{name}` ({}): {}",
+                    "cannot push {} to {} ({}): {}",
                     self.branch,
+                    self.remote_named(name),
                     access.url,
                     access.explain(&err)
                 )));
@@ -1011,8 +1107,9 @@ impl Store {
         };
         let failed = |what: &str, err: git2::Error| {
             Pushed::Failed(format!(
-                "cannot push {} to remote `{name}` ({}): {what}: {}",
+                "cannot push {} to {} ({}): {what}: {}",
                 self.branch,
+                self.remote_named(name),
                 path.display(),
                 err.message()
             ))
@@ -1027,8 +1124,9 @@ impl Store {
                 .is_ok_and(|head| head.symbolic_target_bytes() == Some(self.refname.as_bytes()))
         {
             return Ok(Pushed::Failed(format!(
-                "cannot push {0} to remote `{name}` ({1}): {0} is checked out there",
+                "cannot push {0} to {1} ({2}): {0} is checked out there",
                 self.branch,
+                self.remote_named(name),
                 path.display()
             )));
         }
@@ -1044,8 +1142,9 @@ impl Store {
             let known = self.repo.odb().is_ok_and(|odb| odb.exists(current));
             if !known || !self.descends(local, current)? {
                 return Ok(Pushed::Rejected(format!(
-                    "{} on remote `{name}` has commits not in the local branch",
-                    self.branch
+                    "{} on {} has commits not in the local branch",
+                    self.branch,
+                    self.remote_named(name)
                 )));
             }
         }
@@ -1066,8 +1165,9 @@ impl Store {
                 ) =>
             {
                 Ok(Pushed::Rejected(format!(
-                    "{} on remote `{name}` moved during the push: {}",
+                    "{} on {} moved during the push: {}",
                     self.branch,
+                    self.remote_named(name),
                     err.message()
                 )))
             }

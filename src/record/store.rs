@@ -58,6 +58,10 @@ pub struct Store {
     /// Where a replayed commit's directories are on the tip it is replayed onto, when
     /// the tip moved them (see `Relocator`).
     pub(super) relocator: Option<Relocator>,
+    /// The trailer whose value groups commits when they are replayed (src/record/held.rs).
+    pub(super) key_trailer: Option<&'static str>,
+    /// The key this store writes for, refused while it is held apart.
+    pub(super) writes_for: Option<String>,
 }
 
 /// Makes the `gpgsig` header of a commit from the commit's bytes.
@@ -214,6 +218,8 @@ impl Store {
             signer: None,
             resolver: None,
             relocator: None,
+            key_trailer: None,
+            writes_for: None,
         };
         store.checked_out = store.is_checked_out()?;
         if access == Access::Write && store.checked_out {
@@ -536,6 +542,7 @@ impl Store {
         &self,
         build: &mut dyn FnMut(&Snapshot<'_>) -> Result<Option<Commit>>,
     ) -> Result<Option<Appended>> {
+        self.refuse_held()?;
         let Some(remote) = self.remote.as_deref().filter(|_| !self.offline) else {
             return self.append_local(build, None);
         };
@@ -592,7 +599,7 @@ impl Store {
                 }
                 if now == seen {
                     if refusals.exhausted(now) {
-                        let why = format!("remote `{remote}` refused the push: {why}");
+                        let why = format!("{} refused the push: {why}", self.remote_named(remote));
                         self.give_up(remote, &why);
                         return Ok(Some(Appended::local(oid, Some(why))));
                     }
@@ -608,7 +615,9 @@ impl Store {
             backoff.wait();
             // Our commit was decided on a stale view (a lock taken elsewhere, say):
             // drop it, replay only the commits that were already waiting, and build again.
-            let replayed = match self.rebased(parent, seen) {
+            // Only our own commit was decided on a stale view: a conflict among those
+            // waiting before it keeps it here, as any push error does.
+            let replayed = match self.rebased(parent, seen, super::remote::Replay::Stop) {
                 Ok(replayed) => replayed,
                 Err(err) => return Ok(Some(Appended::local(oid, Some(format!("{err:#}"))))),
             };
@@ -619,8 +628,9 @@ impl Store {
                 // Another relctl here has committed on top of ours, so ours can no
                 // longer be dropped; it stays local and goes out with the next push.
                 let why = format!(
-                    "remote `{remote}` moved while another relctl was committing to {} here; \
+                    "{} moved while another relctl was committing to {} here; \
                      the commit is kept locally and will be pushed by the next command",
+                    self.remote_named(remote),
                     self.branch
                 );
                 return Ok(Some(Appended::local(oid, Some(why))));

@@ -569,8 +569,14 @@ pub fn drive(runner: &Runner) -> anyhow::Result<()> {
             .context("listening for SIGTERM")?;
         let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
             .context("listening for SIGINT")?;
+        // Catching up with the records remote comes first, inside the run: what stops
+        // it (a remote never reached, an app held apart) ends with the summary too.
+        let run = async {
+            runner.sync()?;
+            runner.run().await
+        };
         tokio::select! {
-            result = runner.run() => match result {
+            result = run => match result {
                 // Stopped by a signal that the run saw first: at the approval prompt,
                 // or while it waited for the records remote, which is not asked again
                 // (where the run stood is recorded in this clone).

@@ -29,7 +29,9 @@ pub fn open_store(plan: &Plan) -> anyhow::Result<Store> {
     };
     let store = signing(store, plan)?
         .resolving(resolver())
-        .relocating(Box::new(crate::format::relocations));
+        .relocating(Box::new(crate::format::relocations))
+        .keyed_by(crate::format::trailer::APP)
+        .writing_for(&plan.app);
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
@@ -73,7 +75,8 @@ pub fn open_store_to_read(plan: &Plan) -> anyhow::Result<Store> {
     // A reader may replay unpushed commits onto the remote's tip: as a writer does.
     let store = signing(store, plan)?
         .resolving(resolver())
-        .relocating(Box::new(crate::format::relocations));
+        .relocating(Box::new(crate::format::relocations))
+        .keyed_by(crate::format::trailer::APP);
     store
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
@@ -92,6 +95,7 @@ pub fn open_records_to_read(place: &str, branch: &str) -> anyhow::Result<Store> 
         Store::open_to_read(Path::new(place), branch, None)?
     };
     store
+        .keyed_by(crate::format::trailer::APP)
         .offline(OFFLINE.load(Ordering::Relaxed))
         .holding_only(crate::format::LAYOUT)
 }

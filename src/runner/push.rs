@@ -144,9 +144,12 @@ pub fn ensure_pushed(
         why = sync.error.or(why);
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
+            let place = match store.shared_url() {
+                Some(url) => format!("the records repository {url}"),
+                None => format!("the records remote `{remote}`"),
+            };
             let message = format!(
-                "{} record commit(s) did not reach the records remote `{remote}` after {} s \
-                 of retrying{}",
+                "{} record commit(s) did not reach {place} after {} s of retrying{}",
                 sync.pending,
                 policy.retry.as_secs(),
                 why.map(|w| format!(": {w}")).unwrap_or_default()
