@@ -380,7 +380,7 @@ fn promoting_a_release_replaced_since_it_went_live_is_refused_and_forced_deploys
     assert!(!run.stderr.contains("is live in"), "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!(
-            "{} went live in dev before and {} has replaced it since",
+            "{} went live in production before and {} has replaced it since",
             release(OLD),
             release(HEX)
         )),

@@ -356,6 +356,15 @@ fn a_signed_approval_replayed_onto_a_moved_remote_is_signed_again() {
     let run = c.alice.run(&["resume", &release(HEX)]);
     ok(&run);
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    // dev runs the other clone's release now: the end of the run does not claim it.
+    assert!(
+        run.stderr.contains(&format!(
+            "{} is live in staging, production\n",
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
     ok(&c.dev.run(&["verify", &release(HEX)]));
 }
 

@@ -129,9 +129,10 @@ pub fn next(i: &Inputs) -> Decision {
                 ),
             };
         }
-        // Live here before, and still: nothing to do. Replaced by another release since:
-        // the gates below say so, and `--force` enters again.
-        let replaced = file.live.as_ref().is_some_and(|l| l.release != i.release);
+        // Live here before, and still: nothing to do. Replaced by another release since,
+        // in the environment the run ends in: the gates below say so, and `--force`
+        // enters again. Passed through on the way further, it stays passed.
+        let replaced = replaced_in_last_target(i, env_name, &file);
         match run.outcome {
             Some(Outcome::Live) if !behind && !replaced => continue,
             Some(Outcome::RolledBack) | Some(Outcome::Aborted)
@@ -314,10 +315,9 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
     };
     let env = &i.plan.environments[position];
     let file = i.envs.get(env_name);
-    if i.state.env(env_name).outcome == Some(Outcome::Live)
-        && let Some(live) = file
-            .and_then(|f| f.live.as_ref())
-            .filter(|l| l.release != i.release)
+    if let Some(live) = file
+        .filter(|f| replaced_in_last_target(i, env_name, f))
+        .and_then(|f| f.live.as_ref())
     {
         rules.push((
             Rule::Replaced,
@@ -387,6 +387,14 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
     }
     rules.extend(window_rule(env, i.now));
     rules
+}
+
+/// Whether the release went live in `env`, the last environment the run goes to, and
+/// another release has replaced it there since (rule `replaced`).
+fn replaced_in_last_target(i: &Inputs, env: &str, file: &EnvFile) -> bool {
+    i.targets.last().is_some_and(|last| last == env)
+        && i.state.env(env).outcome == Some(Outcome::Live)
+        && file.live.as_ref().is_some_and(|l| l.release != i.release)
 }
 
 /// Whether `env`'s deployment windows (a freeze among them) keep every release out at

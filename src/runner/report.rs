@@ -147,9 +147,28 @@ impl Runner<'_> {
             self.printer.status(&format!(
                 "{} is live in {}",
                 self.release(),
-                self.opts.targets.join(", ")
+                self.live_in_targets().join(", ")
             ));
         }
         Ok(())
+    }
+
+    /// The run's targets that the record says run the release now: a target it passed
+    /// through on its way further may run a newer release since.
+    fn live_in_targets(&self) -> Vec<&str> {
+        let targets = self.opts.targets.iter().map(String::as_str);
+        let envs = self.store.snapshot().and_then(|snapshot| {
+            crate::format::read_envs(&snapshot, &self.header.app, targets.clone())
+        });
+        let Ok(envs) = envs else {
+            return targets.collect();
+        };
+        targets
+            .filter(|env| {
+                envs.get(*env)
+                    .and_then(|f| f.live.as_ref())
+                    .is_none_or(|l| l.release == self.release())
+            })
+            .collect()
     }
 }
