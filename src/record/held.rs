@@ -92,7 +92,9 @@ impl Store {
             let Ok(name) = reference.name() else {
                 continue;
             };
-            if let Some(key) = name.strip_prefix(&prefix) {
+            // A branch whose name is this one's and more (`relctl` and `relctl/records`)
+            // has its keys one level further down: not this branch's.
+            if let Some(key) = name.strip_prefix(&prefix).filter(|key| !key.contains('/')) {
                 held.push(Held {
                     key: key.to_string(),
                     refname: name.to_string(),

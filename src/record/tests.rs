@@ -1001,6 +1001,77 @@ fn conflicting_offline_commits_are_kept_and_named() {
     shared.fsck_all();
 }
 
+/// A commit keyed by its `Relctl-App` trailer.
+fn keyed(store: &Store, summary: &str, key: &str, files: &[(&str, &str)]) -> Appended {
+    let mut commit = commit(summary, "tester", files);
+    commit
+        .trailers
+        .push(("Relctl-App".to_string(), key.to_string()));
+    store
+        .append(&mut |_| Ok(Some(commit.clone())))
+        .expect("append")
+        .expect("a commit")
+}
+
+#[test]
+fn a_conflict_holds_back_only_the_commits_of_its_key() {
+    let shared = Shared::new();
+    let (a, b) = (shared.clone("a").keyed_by("Relctl-App"), shared.clone("b"));
+    add(&a, "start", &[("x/env", "free"), ("y/env", "free")]);
+    let away = shared.tmp.path().join("away.git");
+    std::fs::rename(&shared.bare, &away).unwrap();
+    keyed(&a, "a takes x", "x", &[("x/env", "a")]);
+    keyed(&a, "a takes y", "y", &[("y/env", "a")]);
+    let last_x = keyed(&a, "x again", "x", &[("x/notes", "1")]);
+    std::fs::rename(&away, &shared.bare).unwrap();
+    assert!(add(&b, "b takes x", &[("x/env", "b")]).pushed);
+
+    // y's commit goes on to the remote; both of x's are held apart, the one that did
+    // not conflict too.
+    assert_eq!(
+        a.sync().unwrap(),
+        Sync {
+            pushed: 1,
+            pending: 0,
+            error: None
+        }
+    );
+    let summaries: Vec<String> = (a.log(None).unwrap().into_iter())
+        .map(|e| e.summary)
+        .collect();
+    assert_eq!(summaries, ["a takes y", "b takes x", "start"]);
+    let refname = format!("refs/relctl/held/{BRANCH}/x");
+    assert_eq!(
+        a.held().unwrap(),
+        [super::Held {
+            key: "x".into(),
+            refname: refname.clone()
+        }]
+    );
+    assert_eq!(a.read_ref(&refname).unwrap(), Some(last_x.oid));
+    let snap = a.snapshot().unwrap();
+    assert_eq!(text(&snap, "x/env").as_deref(), Some("b"));
+    assert_eq!(text(&snap, "x/notes"), None);
+    drop(snap);
+
+    // Writing for x stops until the ref is gone; writing for y does not.
+    let for_x = shared.clone("a").keyed_by("Relctl-App").writing_for("x");
+    let err = for_x.append(&mut increment("a")).unwrap_err();
+    assert!(
+        format!("{err:#}").contains(&format!("record commit(s) of `x` made in this clone conflict with what remote `origin` has: they are kept at {refname}")),
+        "{err:#}"
+    );
+    assert!(for_x.sync().is_err());
+    let for_y = shared.clone("a").keyed_by("Relctl-App").writing_for("y");
+    assert!(keyed(&for_y, "y again", "y", &[("y/notes", "1")]).pushed);
+    git(
+        &shared.tmp.path().join("a"),
+        &["update-ref", "-d", &refname],
+    );
+    assert!(keyed(&for_x, "x after", "x", &[("x/notes", "2")]).pushed);
+    shared.fsck_all();
+}
+
 #[test]
 fn refresh_brings_a_reader_up_to_date_and_says_how_old_a_failed_view_is() {
     let shared = Shared::new();
