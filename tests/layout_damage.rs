@@ -493,6 +493,8 @@ fn a_conflict_holds_back_only_its_own_app_and_the_documented_way_settles_it() {
         &image("checkout", &c3),
     ));
     let held = "refs/relctl/held/relctl/records/checkout";
+    let remote_log = || crate::common::git(&bare, &["log", "--format=%s", "relctl/records"]);
+    let runner_live = format!("checkout-{} dev: live", &NEWER[..12]);
 
     // A read: checkout as the remote has it, and a warning naming it.
     let status = runner.run(&["status"]);
@@ -516,10 +518,7 @@ fn a_conflict_holds_back_only_its_own_app_and_the_documented_way_settles_it() {
     assert_eq!(view["view"]["held"][0]["ref"], held, "{view}");
     assert!(view["view"]["conflict"].is_null(), "{view}");
     let kept = runner.git(&["log", "--format=%s", held]);
-    assert!(
-        kept.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
-        "{kept}"
-    );
+    assert!(kept.contains(&runner_live), "{kept}");
 
     // The other app goes on: its waiting events and a new one reach the remote.
     ok(&promote(
@@ -528,7 +527,7 @@ fn a_conflict_holds_back_only_its_own_app_and_the_documented_way_settles_it() {
         false,
         &image("payments", NEWER),
     ));
-    let log = crate::common::git(&bare, &["log", "--format=%s", "relctl/records"]);
+    let log = remote_log();
     for event in [
         format!("payments-{} dev: live", &a1[..12]),
         format!("payments-{} dev: live", &NEWER[..12]),
@@ -607,10 +606,7 @@ git -C "$R" update-ref -d "$held""#;
         String::from_utf8_lossy(&run.stdout)
     );
     let kept = runner.git(&["log", "--format=%s", "held-checkout-1"]);
-    assert!(
-        kept.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
-        "{kept}"
-    );
+    assert!(kept.contains(&runner_live), "{kept}");
     // Settled: checkout records again, on the remote's record.
     ok(&promote(
         &runner,
@@ -618,11 +614,8 @@ git -C "$R" update-ref -d "$held""#;
         false,
         &image("checkout", NEWER),
     ));
-    let log = crate::common::git(&bare, &["log", "--format=%s", "relctl/records"]);
-    assert!(
-        log.contains(&format!("checkout-{} dev: live", &NEWER[..12])),
-        "{log}"
-    );
+    let log = remote_log();
+    assert!(log.contains(&runner_live), "{log}");
     let status = runner.run(&["status"]);
     ok(&status);
     assert!(!status.stderr.contains("conflict"), "{}", status.stderr);
