@@ -191,14 +191,18 @@ fn no_traffic_gives_no_data_and_follows_no_data() {
         r.s.platform.running("production"),
         Some((artifact(OLD), 100))
     );
-    // Without --reason the record says none was given; it does not repeat the event.
+    // Without --reason the record's reason is empty, and history makes none up.
     let history = r.s.env.run(&["history", &release(HEX)]);
     assert_eq!(history.code, 0, "{}", history.stderr);
     assert!(
-        history.stdout.contains("aborted: no reason given"),
+        history.stdout.lines().any(|l| l.contains("aborted  (")),
         "{}",
         history.stdout
     );
+    let file =
+        r.s.record_file(&relctl::format::release_path("checkout", &release(HEX)));
+    assert!(file.contains("event: aborted\n"), "{file}");
+    assert!(file.contains("reason: \"\"\n"), "{file}");
     assert!(
         !history.stdout.contains("aborted: aborted"),
         "{}",

@@ -178,3 +178,30 @@ fn resume_after_a_rollback_killed_part_way_does_not_say_the_release_is_live() {
         Some(artifact(OLD))
     );
 }
+
+/// A killed git or relctl can leave the records branch's lock file behind: a command
+/// waits a few seconds for it, then stops with exit 5 naming the file, having deployed
+/// nothing, instead of blaming other writers; once the file is gone it goes on.
+#[test]
+fn a_lock_file_left_by_a_killed_process_is_named_and_nothing_is_deployed() {
+    let s = Setup::new("", CANARY);
+    assert_eq!(s.promote(OLD, &[]).code, 0);
+    let deploys = s.platform.deploys().len();
+    let lock = s.env.path().join(".git/refs/heads/relctl/records.lock");
+    std::fs::write(&lock, "").expect("a lock file");
+    let run = s.promote(HEX, &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "the records branch relctl/records is locked by {}",
+            lock.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("kept moving"), "{}", run.stderr);
+    assert_eq!(s.platform.deploys().len(), deploys, "nothing deployed");
+    std::fs::remove_file(&lock).expect("remove the lock file");
+    assert_eq!(s.promote(HEX, &[]).code, 0);
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+}

@@ -517,6 +517,10 @@ fn a_conflict_holds_back_only_its_own_app_and_the_documented_way_settles_it() {
     assert_eq!(view["view"]["held"][0]["app"], "checkout", "{view}");
     assert_eq!(view["view"]["held"][0]["ref"], held, "{view}");
     assert!(view["view"]["conflict"].is_null(), "{view}");
+    let json = runner.run(&["--output", "json", "releases"]);
+    ok(&json);
+    let view: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("JSON");
+    assert_eq!(view["view"]["held"][0]["app"], "checkout", "{view}");
     let kept = runner.git(&["log", "--format=%s", held]);
     assert!(kept.contains(&runner_live), "{kept}");
 
@@ -581,19 +585,25 @@ fn a_conflict_holds_back_only_its_own_app_and_the_documented_way_settles_it() {
     let recipe = r#"held=refs/relctl/held/relctl/records/$app
 git -C "$R" log --format='%h %ci %s' --grep="^Relctl-App: $app\$" relctl/records..$held   # what they recorded
 git -C "$R" branch "held-$app-$(date +%s)" "$held"                       # kept, if you want them
-git -C "$R" update-ref -d "$held""#;
+git -C "$R" rev-parse -q --verify "$held" >/dev/null && git -C "$R" update-ref -d "$held""#;
     let docs = std::fs::read_to_string(crate::common::repo_root().join("docs/record.md"))
         .expect("docs/record.md");
     for line in recipe.lines() {
         assert!(docs.contains(line), "docs/record.md no longer has: {line}");
     }
-    let run = std::process::Command::new("sh")
-        .args(["-ec", &recipe.replace("$(date +%s)", "1")])
-        .env("R", runner.path())
-        .env("app", "checkout")
-        .current_dir(runner.path())
-        .output()
-        .expect("sh");
+    let settle = |app: &str, flags: &str| {
+        std::process::Command::new("sh")
+            .args([flags, &recipe.replace("$(date +%s)", "1")])
+            .env("R", runner.path())
+            .env("app", app)
+            .current_dir(runner.path())
+            .output()
+            .expect("sh")
+    };
+    // A mistyped app, every line run as pasted: the held ref stays.
+    settle("chekout", "-c");
+    runner.git(&["rev-parse", "--verify", held]);
+    let run = settle("checkout", "-ec");
     assert!(
         run.status.success(),
         "{}",

@@ -26,12 +26,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
     let id = file.release.clone();
-    // Recorded as given; without one the record says so rather than repeating the event.
-    let reason = args
-        .reason
-        .as_deref()
-        .unwrap_or("no reason given")
-        .to_string();
+    // Recorded as given; without one the record's reason is empty, and says no more.
+    let reason = args.reason.clone().unwrap_or_default();
     let rollback_reason = match &args.reason {
         Some(why) => format!("aborted: {why}"),
         None => "aborted".to_string(),

@@ -161,6 +161,34 @@ fn refreshed(
     Ok((store, freshness))
 }
 
+/// How current the record shown is, for `--output json`: with `held`, the apps whose
+/// commits made here conflict with the remote's (shown as the remote has them).
+pub fn view(
+    freshness: &crate::record::Freshness,
+    held: &[crate::record::Held],
+) -> serde_json::Value {
+    use crate::record::Freshness;
+    let mut view = match freshness {
+        Freshness::Local => serde_json::json!({ "fetched": null }),
+        Freshness::Fetched => serde_json::json!({ "fetched": true }),
+        Freshness::CheckedOut { behind } => {
+            serde_json::json!({ "fetched": true, "behind": behind })
+        }
+        Freshness::Offline { as_of, .. } => serde_json::json!({ "fetched": false, "as_of": as_of }),
+        Freshness::Stale { why, as_of, .. } => {
+            serde_json::json!({ "fetched": false, "as_of": as_of, "error": why })
+        }
+        Freshness::Conflict { why, .. } => serde_json::json!({ "fetched": true, "conflict": why }),
+    };
+    if !held.is_empty() {
+        view["held"] = held
+            .iter()
+            .map(|h| serde_json::json!({ "app": h.key, "ref": h.refname }))
+            .collect();
+    }
+    view
+}
+
 /// What a reader says when this clone holds record commits the remote lacks (recorded
 /// with `--offline`, or a push that did not get through): what is shown includes them,
 /// the remote does not. A reader does not push them (docs/record.md, "Reading it

@@ -37,7 +37,7 @@ struct Listed {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
-    let (store, _, plan) = super::org_record(
+    let (store, freshness, plan) = super::org_record(
         ctx,
         args.records.records.as_deref(),
         args.records.branch.as_deref(),
@@ -120,7 +120,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        return ctx.printer.json(&json!({ "releases": releases }));
+        return ctx.printer.json(&json!({
+            "releases": releases,
+            "view": super::view(&freshness, &store.held()?),
+        }));
     }
     let list = |names: &[String]| match names {
         [] => "-".to_string(),

@@ -432,7 +432,7 @@ fn finish(
     ));
     if pending > 0 && !runner.push.under_ci {
         ctx.printer.warn(&format!(
-            "{pending} record commit(s) are not pushed yet; the next relctl command pushes them"
+            "{pending} record commit(s) are not pushed yet; the next relctl command that writes pushes them"
         ));
     }
     Ok(())

@@ -123,7 +123,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             "environments": rows,
             "unpushed": unpushed,
             "remote": store.remote_shown(),
-            "view": view(&freshness, &store.held()?),
+            "view": super::view(&freshness, &store.held()?),
         }));
     }
     let columns = [
@@ -187,7 +187,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     if unpushed > 0 {
         let next = match freshness {
             Freshness::Conflict { .. } => "they conflict with it (above)",
-            _ => "the next relctl command pushes them",
+            _ => "the next relctl command that writes pushes them",
         };
         text.push_str(&format!(
             "\n{unpushed} record commit(s) not pushed to {} yet; {next}\n",
@@ -218,28 +218,6 @@ fn cell(key: &str, value: Option<&str>) -> Option<String> {
             .unwrap_or_else(|_| value.to_string()),
         _ => value.to_string(),
     })
-}
-
-/// How current the record shown is, for `--output json`: with `held`, the apps whose
-/// commits made here conflict with the remote's (shown as the remote has them).
-fn view(freshness: &Freshness, held: &[crate::record::Held]) -> Value {
-    let mut view = match freshness {
-        Freshness::Local => json!({ "fetched": null }),
-        Freshness::Fetched => json!({ "fetched": true }),
-        Freshness::CheckedOut { behind } => json!({ "fetched": true, "behind": behind }),
-        Freshness::Offline { as_of, .. } => json!({ "fetched": false, "as_of": as_of }),
-        Freshness::Stale { why, as_of, .. } => {
-            json!({ "fetched": false, "as_of": as_of, "error": why })
-        }
-        Freshness::Conflict { why, .. } => json!({ "fetched": true, "conflict": why }),
-    };
-    if !held.is_empty() {
-        view["held"] = held
-            .iter()
-            .map(|h| json!({ "app": h.key, "ref": h.refname }))
-            .collect();
-    }
-    view
 }
 
 /// `status --all`: one row per app and environment the record holds. Each app's rows
@@ -323,7 +301,7 @@ fn all(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         out.extend_from_slice(b",\"unpushed\":");
         serde_json::to_writer(&mut out, &store.unpushed().unwrap_or(0))?;
         out.extend_from_slice(b",\"view\":");
-        serde_json::to_writer(&mut out, &view(&freshness, &store.held()?))?;
+        serde_json::to_writer(&mut out, &super::view(&freshness, &store.held()?))?;
         out.extend_from_slice(b"}\n");
         ctx.printer.data_bytes(&out)?;
     } else {

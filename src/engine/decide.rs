@@ -348,10 +348,23 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
             let missing = &i.envs.get(&previous.name)?.targets_not_live;
             (!missing.is_empty() && !env.accepts_partial).then_some(missing)
         });
+        let replaced_before = i
+            .envs
+            .get(&previous.name)
+            .and_then(|f| f.live.as_ref())
+            .filter(|l| {
+                l.release != i.release && i.state.env(&previous.name).outcome == Some(Outcome::Live)
+            });
         match (live, env.soak) {
             (None, _) => rules.push((
                 Rule::Order,
-                format!("{} is not live in {} yet", i.release, previous.name),
+                match replaced_before {
+                    Some(other) => format!(
+                        "{} went live in {} before and {} has replaced it there since",
+                        i.release, previous.name, other.release
+                    ),
+                    None => format!("{} is not live in {} yet", i.release, previous.name),
+                },
             )),
             (Some(_), _) if partly.is_some() => rules.push((
                 Rule::Order,

@@ -325,6 +325,7 @@ impl EventKind {
                 "rolled back (nothing was live before; left as deployed)".into()
             }
             EventKind::Interrupted { .. } => "interrupted".into(),
+            EventKind::Aborted { reason } if reason.is_empty() => "aborted".into(),
             EventKind::Aborted { reason } => format!("aborted: {reason}"),
             EventKind::Unlocked { reason } => format!("lock broken: {reason}"),
             EventKind::FlagsRestored { flags, ms, reason } => format!(

@@ -998,3 +998,31 @@ fn a_release_replaced_since_it_went_live_is_not_live_and_enters_again_only_when_
         Decision::Done
     );
 }
+
+#[test]
+fn the_order_rule_says_when_the_environment_before_runs_a_newer_release_since() {
+    let newer = "checkout-999999999999";
+    let events = vec![
+        event(Some("staging"), EventKind::Entered { baseline: None }, "x"),
+        event(Some("staging"), EventKind::Live, "x"),
+    ];
+    let staging = [(
+        "staging",
+        EnvFile {
+            environment: "staging".into(),
+            live: Some(live(newer, t(10, 30))),
+            ..EnvFile::default()
+        },
+    )];
+    let rules = with_inputs(&["production"], events, &staging, t(11, 0), &[], |i| {
+        blocking_rules(i, "production")
+    });
+    assert!(
+        rules.iter().any(|(rule, why)| *rule == Rule::Order
+            && why
+                == &format!(
+                    "{R} went live in staging before and {newer} has replaced it there since"
+                )),
+        "{rules:?}"
+    );
+}

@@ -131,11 +131,13 @@ impl Store {
             ),
         )
         .with_hint(format!(
-            "see them with `git -C {dir} log --format='%h %s' {remote}/{branch}..{refname}`; \
+            "see them with `git -C {dir} log --format='%h %s' --grep='^{trailer}: {key}$' \
+             {remote}/{branch}..{refname}`; \
              to settle it, see docs/record.md, \"Commits that conflict with the remote's\"; \
              the other apps' records go on as usual",
             dir = self.path().display(),
             branch = self.branch,
+            trailer = self.key_trailer.unwrap_or_default(),
         ))
         .into())
     }

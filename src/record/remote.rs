@@ -23,7 +23,7 @@ use crate::providers::secrets::Secrets;
 /// How long a fetch waits for a lock in this clone that another process holds (a
 /// ref being updated by another relctl sharing the clone, as commands of several
 /// repositories sharing one `record.url` do) before saying the clone is busy.
-const CLONE_BUSY_PATIENCE: Duration = Duration::from_secs(5);
+pub(super) const CLONE_BUSY_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Whether `err` is a lock file of this repository held by another process. libgit2
 /// says so with `Locked`, except when a fetch updates its refs, where only its message
@@ -232,6 +232,8 @@ impl Store {
         }
         match self.integrate(tip) {
             Ok(()) => Ok(Freshness::Fetched),
+            // The branch's lock stayed taken: the view is the clone's, and why is said.
+            Err(err) if crate::error::exit_of(&err) == Exit::Busy => stale(format!("{err:#}")),
             // A reader shows what is here, and says why it is not the remote's.
             Err(err) => Ok(Freshness::Conflict {
                 why: format!("{err:#}"),

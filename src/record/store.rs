@@ -749,26 +749,57 @@ impl Store {
         // The zero id means "must not exist yet": libgit2 checks it under the ref's
         // lock, where a plain create checks before taking the lock and can overwrite.
         let old = expected.unwrap_or(Oid::ZERO_SHA1);
-        match self
-            .repo
-            .reference_matching(&self.refname, new, true, old, &log)
-        {
-            Ok(_) => Ok(true),
-            Err(err)
-                if matches!(
-                    err.code(),
-                    ErrorCode::Exists
-                        | ErrorCode::Modified
-                        | ErrorCode::Locked
-                        | ErrorCode::NotFound
-                ) =>
+        // Another process updating the branch holds its lock for a moment; a lock still
+        // there after a while is a file a killed process left, which no retry removes.
+        let began = std::time::Instant::now();
+        let mut backoff = Backoff::default();
+        loop {
+            match self
+                .repo
+                .reference_matching(&self.refname, new, true, old, &log)
             {
-                Ok(false)
+                Ok(_) => return Ok(true),
+                Err(err) if err.code() == ErrorCode::Locked => {
+                    if began.elapsed() >= super::remote::CLONE_BUSY_PATIENCE {
+                        return Err(self.stale_lock());
+                    }
+                    backoff.wait();
+                }
+                Err(err)
+                    if matches!(
+                        err.code(),
+                        ErrorCode::Exists | ErrorCode::Modified | ErrorCode::NotFound
+                    ) =>
+                {
+                    return Ok(false);
+                }
+                Err(err) => {
+                    return Err(err).with_context(|| {
+                        format!("moving branch {} in {}", self.branch, self.path().display())
+                    });
+                }
             }
-            Err(err) => Err(err).with_context(|| {
-                format!("moving branch {} in {}", self.branch, self.path().display())
-            }),
         }
+    }
+
+    /// The branch's lock file stayed: exit 5, naming it.
+    fn stale_lock(&self) -> anyhow::Error {
+        let file = self.common_dir().join(format!("{}.lock", self.refname));
+        Error::new(
+            Exit::Busy,
+            format!(
+                "the records branch {} is locked by {}: another git or relctl process is \
+                 updating it, or one that was killed left the file behind",
+                self.branch,
+                file.display()
+            ),
+        )
+        .with_hint(format!(
+            "if no git or relctl command is running in {}, remove that file and run the \
+             command again; nothing more was recorded",
+            self.path().display()
+        ))
+        .into()
     }
 
     pub(super) fn empty_tree(&self) -> Result<Tree<'_>> {

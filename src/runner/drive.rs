@@ -221,6 +221,7 @@ impl Runner<'_> {
                 )
         })?;
         let what = match (&event.kind, event.env.as_deref()) {
+            (EventKind::Aborted { reason }, _) if reason.is_empty() => "aborted".to_string(),
             (EventKind::Aborted { reason }, _) => format!("aborted ({reason})"),
             (EventKind::RollbackStarted { reason }, Some(env))
             | (EventKind::RolledBack { reason, .. }, Some(env)) => {
