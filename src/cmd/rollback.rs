@@ -91,7 +91,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         let store = runner::open_store(&plan)?;
         // A record that conflicts with the remote's cannot say what is live: stop (exit
         // 1, naming the commits) rather than roll back from it; `--offline` decides from
-        // this clone's record anyway. A remote that cannot be reached is only a warning.
+        // this clone's record anyway, except for an app whose commits are held apart
+        // (docs/record.md, "Commits that conflict with the remote's"), which stops here
+        // either way. A remote that cannot be reached is only a warning.
         let unreached = store.sync()?.error;
         if let Some(error) = &unreached {
             ctx.printer
