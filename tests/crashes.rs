@@ -205,3 +205,42 @@ fn a_lock_file_left_by_a_killed_process_is_named_and_nothing_is_deployed() {
     assert_eq!(s.promote(HEX, &[]).code, 0);
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
 }
+
+/// The same file left in a clone whose remote moved on: a read shows this clone's record,
+/// saying the remote was fetched but its commits could not be taken in, and why, naming
+/// the file; not that the remote could not be reached.
+#[test]
+fn a_read_with_the_branch_lock_left_behind_says_why_its_view_is_not_the_remotes() {
+    let (s, origin) = crate::signed::with_remote();
+    s.env.git(&["add", "-A"]);
+    s.env
+        .git(&["commit", "-q", "--allow-empty", "-m", "the plan"]);
+    s.env.git(&["push", "-q", "origin", "main"]);
+    assert_eq!(s.promote(OLD, &["--to", "dev"]).code, 0);
+    crate::common::git(
+        s.env.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "main",
+            &origin.to_string_lossy(),
+            "other",
+        ],
+    );
+    let other = crate::signed::person(&s, "dev@acme.io", false, &s.env.path().join("other"));
+    crate::common::ok(&other.run(&["promote", "--artifact", &artifact(HEX), "--to", "dev"]));
+    let lock = s.env.path().join(".git/refs/heads/relctl/records.lock");
+    std::fs::write(&lock, "").expect("a lock file");
+    let run = s.relctl(&["status"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("this clone's records branch could not take its newer commits in")
+            && run.stderr.contains(&lock.display().to_string())
+            && !run.stderr.contains("could not reach"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains(&release(OLD)), "{}", run.stdout);
+}

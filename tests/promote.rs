@@ -387,8 +387,24 @@ fn promoting_a_release_replaced_since_it_went_live_is_refused_and_forced_deploys
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("--force --reason"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "hint: `relctl rollback --env production --to {}` puts it back; to promote anyway: --force --reason TEXT",
+            release(OLD)
+        )),
+        "{}",
+        run.stderr
+    );
     assert_eq!(s.platform.deploys().len(), deploys, "nothing deployed");
+    let plan = s.relctl(&["plan", "--artifact", &artifact(OLD)]);
+    assert!(
+        plan.stdout.contains(&format!(
+            "went live here before; {} runs here now",
+            release(HEX)
+        )) && plan.stdout.contains("would block (replaced)"),
+        "{}",
+        plan.stdout
+    );
     // Forced into production alone: a new visit, deployed through every step.
     let run = s.promote(
         OLD,

@@ -118,6 +118,11 @@ fn refreshed(
             "could not reach {remote} ({why}): showing the record {}, {unpushed} commit(s) not pushed",
             as_of(*time)
         )),
+        Freshness::Locked { why, unpushed } => ctx.printer.warn(&format!(
+            "fetched {remote}, but this clone's records branch could not take its newer \
+             commits in ({why}): showing this clone's record as it is, {unpushed} commit(s) \
+             not pushed"
+        )),
         Freshness::Conflict { why, unpushed } => ctx.printer.warn(&format!(
             "{unpushed} record commit(s) made here are not pushed, and one of them conflicts \
              with what {remote} has ({why}): showing this clone's record without {remote}'s \
@@ -179,6 +184,7 @@ pub fn view(
             serde_json::json!({ "fetched": false, "as_of": as_of, "error": why })
         }
         Freshness::Conflict { why, .. } => serde_json::json!({ "fetched": true, "conflict": why }),
+        Freshness::Locked { why, .. } => serde_json::json!({ "fetched": true, "error": why }),
     };
     if !held.is_empty() {
         view["held"] = held

@@ -157,7 +157,14 @@ pub fn actions(
         });
         let at = decided_env(&decision).and_then(|env| targets.iter().position(|t| t == env));
         for skipped in targets.iter().take(at.unwrap_or(targets.len())).skip(shown) {
-            walk.show(json!({ "env": skipped, "action": "skip", "why": "already live" }));
+            // Passed on the way further, and replaced there since: not said to be live.
+            let why = match walk.envs.get(skipped).and_then(|f| f.live.as_ref()) {
+                Some(live) if live.release != id => {
+                    format!("went live here before; {} runs here now", live.release)
+                }
+                _ => "already live".to_string(),
+            };
+            walk.show(json!({ "env": skipped, "action": "skip", "why": why }));
         }
         shown = shown.max(at.map_or(targets.len(), |p| p + 1));
         if !walk.turn(decision) {
@@ -534,7 +541,7 @@ fn line(a: &Value) -> String {
             a["rule"].as_str().unwrap_or_default(),
             a["why"].as_str().unwrap_or_default()
         ),
-        "skip" => "already live".into(),
+        "skip" => a["why"].as_str().unwrap_or("already live").to_string(),
         "roll back" => format!("would roll back: {}", a["why"].as_str().unwrap_or_default()),
         "live" => "mark live".into(),
         "wave" => {

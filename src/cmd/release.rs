@@ -83,7 +83,7 @@ pub fn duration_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<D
 
 /// The release file and its folded state, or exit 2 when the record has no such release.
 pub fn find(store: &Store, app: &str, id: &str) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
-    find_after(store, app, id, &Ok(crate::record::Sync::default()))
+    find_after(store, app, id, Ok(crate::record::Sync::default()))
 }
 
 /// `find`, after `sync`: when the release is missing and the remote could not be
@@ -93,7 +93,7 @@ pub fn find_after(
     store: &Store,
     app: &str,
     id: &str,
-    sync: &anyhow::Result<crate::record::Sync>,
+    sync: anyhow::Result<crate::record::Sync>,
 ) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
     let snapshot = store.snapshot()?;
     let found = match resolve(&snapshot, app, id)? {
@@ -101,9 +101,11 @@ pub fn find_after(
         None => None,
     };
     let Some(file) = found else {
+        // The remote was reached but this clone cannot take its record in (its commits
+        // conflict, or are held apart): that is the error, not the release's absence.
         let unreached = match sync {
-            Ok(sync) => sync.error.clone(),
-            Err(err) => Some(format!("{err:#}")),
+            Ok(sync) => sync.error,
+            Err(err) => return Err(err),
         };
         let err = match unreached {
             Some(why) => Error::usage(format!(

@@ -22,7 +22,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let wait_approval = release::duration_flag("--wait-approval", args.wait_approval.as_deref())?;
     // The release may have been started from another clone: look on the remote too.
     let sync = store.sync();
-    let (file, state) = release::find_after(&store, &plan.app, &args.release, &sync)?;
+    let (file, state) = release::find_after(&store, &plan.app, &args.release, sync)?;
     let opts = Options {
         targets: state.targets.clone(),
         wait_approval,

@@ -322,9 +322,8 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
         rules.push((
             Rule::Replaced,
             format!(
-                "{} went live in {env_name} before and {} has replaced it since; \
-                 `relctl rollback --env {env_name} --to {}` puts it back",
-                i.release, live.release, i.release
+                "{} went live in {env_name} before and {} has replaced it since",
+                i.release, live.release
             ),
         ));
     }

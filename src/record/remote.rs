@@ -23,7 +23,9 @@ use crate::providers::secrets::Secrets;
 /// How long a fetch waits for a lock in this clone that another process holds (a
 /// ref being updated by another relctl sharing the clone, as commands of several
 /// repositories sharing one `record.url` do) before saying the clone is busy.
-pub(super) const CLONE_BUSY_PATIENCE: Duration = Duration::from_secs(5);
+/// Shorter than a read's wait for the remote (src/cmd/mod.rs, `READ_FETCH_TIMEOUT`), so
+/// that a read names the lock file rather than saying the remote did not answer.
+pub(super) const CLONE_BUSY_PATIENCE: Duration = Duration::from_secs(3);
 
 /// Whether `err` is a lock file of this repository held by another process. libgit2
 /// says so with `Locked`, except when a fetch updates its refs, where only its message
@@ -69,6 +71,9 @@ pub enum Freshness {
     /// the local branch as it is, without the remote's newer commits. Every command that
     /// records stops on the same conflict until it is settled.
     Conflict { why: String, unpushed: usize },
+    /// Fetched, but the branch could not be moved to take the remote's newer commits
+    /// in (`why`: its lock file stayed): the local branch as it is.
+    Locked { why: String, unpushed: usize },
 }
 
 /// One commit replayed (`Store::replay_one`).
@@ -233,7 +238,10 @@ impl Store {
         match self.integrate(tip) {
             Ok(()) => Ok(Freshness::Fetched),
             // The branch's lock stayed taken: the view is the clone's, and why is said.
-            Err(err) if crate::error::exit_of(&err) == Exit::Busy => stale(format!("{err:#}")),
+            Err(err) if crate::error::exit_of(&err) == Exit::Busy => Ok(Freshness::Locked {
+                why: format!("{err:#}"),
+                unpushed: self.unpushed()?,
+            }),
             // A reader shows what is here, and says why it is not the remote's.
             Err(err) => Ok(Freshness::Conflict {
                 why: format!("{err:#}"),

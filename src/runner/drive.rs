@@ -246,11 +246,19 @@ impl Runner<'_> {
 
     /// A policy that says no: exit 6, with how to lift it.
     pub(super) fn blocked(&self, env: &str, rule: Rule, reason: &str) -> anyhow::Error {
+        let hint = match rule {
+            Rule::Replaced => format!(
+                "`relctl rollback --env {env} --to {}` puts it back; {}",
+                self.release(),
+                lift_hint(rule)
+            ),
+            _ => lift_hint(rule).to_string(),
+        };
         Error::new(
             Exit::Blocked,
             format!("{}: cannot enter {env}: {reason}", self.release()),
         )
-        .with_hint(lift_hint(rule))
+        .with_hint(hint)
         .into()
     }
 
