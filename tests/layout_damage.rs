@@ -551,6 +551,13 @@ fn a_conflict_holds_back_only_its_own_app_and_the_documented_way_settles_it() {
     for args in [
         &["rollback", "--env", "dev", "--reason", "back"][..],
         &[
+            "unlock",
+            "--env",
+            "staging",
+            "--reason",
+            "nothing to unlock",
+        ],
+        &[
             "--output",
             "json",
             "promote",

@@ -95,19 +95,16 @@ pub fn find_after(
     id: &str,
     sync: anyhow::Result<crate::record::Sync>,
 ) -> anyhow::Result<(ReleaseFile, ReleaseState)> {
+    // The remote was reached but this clone cannot take its record in (its commits
+    // conflict, or are held apart): that is the error, before anything about the release.
+    let sync = sync?;
     let snapshot = store.snapshot()?;
     let found = match resolve(&snapshot, app, id)? {
         Some(full) => format::read_release(&snapshot, app, &full)?,
         None => None,
     };
     let Some(file) = found else {
-        // The remote was reached but this clone cannot take its record in (its commits
-        // conflict, or are held apart): that is the error, not the release's absence.
-        let unreached = match sync {
-            Ok(sync) => sync.error,
-            Err(err) => return Err(err),
-        };
-        let err = match unreached {
+        let err = match sync.error {
             Some(why) => Error::usage(format!(
                 "there is no release `{id}` in this clone's record, and the records remote \
                  could not be reached to look there: {why}"

@@ -26,7 +26,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let plan = super::load_plan(ctx)?;
     super::environment(&plan, &args.env)?;
     let store = runner::open_store(&plan)?;
-    let _ = store.sync();
+    // An unreachable remote is only a warning later; a record this clone cannot take in
+    // (its commits for this app held apart, or in conflict) stops here, lock or none.
+    store.sync()?;
     let snapshot = store.snapshot()?;
     let Some(lock) = format::read_env(&snapshot, &plan.app, &args.env)?.lock else {
         ctx.printer.status(&format!("{} is not locked", args.env));
