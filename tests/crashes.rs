@@ -217,17 +217,7 @@ fn a_read_with_the_branch_lock_left_behind_says_why_its_view_is_not_the_remotes(
         .git(&["commit", "-q", "--allow-empty", "-m", "the plan"]);
     s.env.git(&["push", "-q", "origin", "main"]);
     assert_eq!(s.promote(OLD, &["--to", "dev"]).code, 0);
-    crate::common::git(
-        s.env.path(),
-        &[
-            "clone",
-            "-q",
-            "-b",
-            "main",
-            &origin.to_string_lossy(),
-            "other",
-        ],
-    );
+    crate::signed::clone_other(&s, &origin);
     let other = crate::signed::person(&s, "dev@acme.io", false, &s.env.path().join("other"));
     crate::common::ok(&other.run(&["promote", "--artifact", &artifact(HEX), "--to", "dev"]));
     let lock = s.env.path().join(".git/refs/heads/relctl/records.lock");

@@ -338,17 +338,7 @@ fn a_signed_approval_replayed_onto_a_moved_remote_is_signed_again() {
         .alice
         .run(&["--offline", "approve", &release(HEX), "--env", "production"]));
     let other = s.env.path().join("other");
-    git(
-        s.env.path(),
-        &[
-            "clone",
-            "-q",
-            "-b",
-            "main",
-            &origin.to_string_lossy(),
-            "other",
-        ],
-    );
+    clone_other(&s, &origin);
     let someone = person(&s, "dev@acme.io", false, &other);
     let run = someone.run(&["promote", "--artifact", &artifact(OLD), "--to", "dev"]);
     ok(&run);
@@ -366,6 +356,15 @@ fn a_signed_approval_replayed_onto_a_moved_remote_is_signed_again() {
         run.stderr
     );
     ok(&c.dev.run(&["verify", &release(HEX)]));
+}
+
+/// A second clone of `origin`'s `main`, in `other/` beside the project: another machine.
+pub(crate) fn clone_other(s: &Setup, origin: &Path) {
+    let origin = origin.to_string_lossy();
+    git(
+        s.env.path(),
+        &["clone", "-q", "-b", "main", &origin, "other"],
+    );
 }
 
 /// `with_remote` with the `cast` in place and the plan pushed to `origin`: where most
@@ -606,17 +605,7 @@ fn an_offline_approval_is_pushed_on_top_of_one_made_meanwhile_and_both_count() {
     s.env.git(&["push", "-q", "origin", "main"]);
     start(&c.dev);
     // bob, in his own clone, reads the record and approves offline.
-    git(
-        s.env.path(),
-        &[
-            "clone",
-            "-q",
-            "-b",
-            "main",
-            &origin.to_string_lossy(),
-            "other",
-        ],
-    );
+    clone_other(&s, &origin);
     ok(&bob.run(&["status"]));
     ok(&bob.run(&["--offline", "approve", &release(HEX), "--env", "production"]));
     // Meanwhile alice approves online.

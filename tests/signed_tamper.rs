@@ -341,17 +341,7 @@ fn an_offline_approval_from_a_visit_that_is_over_is_dropped_not_carried_into_the
     crate::signed::commit_allowed(&s, &allowed);
     s.env.git(&["push", "-q", "origin", "main"]);
     start(&c.dev);
-    git(
-        s.env.path(),
-        &[
-            "clone",
-            "-q",
-            "-b",
-            "main",
-            &origin.to_string_lossy(),
-            "other",
-        ],
-    );
+    crate::signed::clone_other(&s, &origin);
     ok(&bob.run(&["status"]));
     ok(&bob.run(&["--offline", "approve", &release(HEX), "--env", "production"]));
     // Meanwhile alice rejects it, and dev brings it back on purpose: a second visit.
