@@ -270,10 +270,27 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 50)));
     let run = s.relctl_as(
         "dev@acme.io",
-        &["abort", &release(HEX), "--reason", "wrong build"],
+        &[
+            "--output",
+            "json",
+            "abort",
+            &release(HEX),
+            "--reason",
+            "wrong build",
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(s.platform.running("production"), Some((artifact(old), 100)));
+    // It ends with its summary: what it aborted, where, and what runs there now.
+    let summary: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().last().unwrap_or_default()).expect("a summary");
+    assert_eq!(summary["summary"], true, "{}", run.stdout);
+    assert_eq!(summary["outcome"], "aborted", "{}", run.stdout);
+    assert_eq!(summary["exit"], 0);
+    assert_eq!(summary["release"], release(HEX));
+    assert_eq!(summary["env"], "production");
+    assert_eq!(summary["live"], release(old));
+    assert!(summary.get("error").is_none(), "{}", run.stdout);
     let events = s.events(HEX);
     assert!(
         events.ends_with(&[
@@ -291,6 +308,42 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
     assert!(production.contains("lock: null"), "{production}");
     let run = s.relctl(&["abort", "checkout-000000000000"]);
     assert_eq!(run.code, 2);
+}
+
+#[test]
+fn abort_ends_with_a_line_that_says_what_runs_in_the_environment_now() {
+    let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"] }\n      - deploy: {}\n";
+    let s = Setup::new("", steps);
+    let old = crate::common::setup::OLD;
+    assert_eq!(
+        s.relctl_as(
+            "ops@sre.acme.io",
+            &["promote", "--artifact", &artifact(old)]
+        )
+        .code,
+        4
+    );
+    ok(&s.relctl_as(
+        "ops@sre.acme.io",
+        &["approve", &release(old), "--env", "production"],
+    ));
+    ok(&s.relctl_as("ops@sre.acme.io", &["resume", &release(old)]));
+    assert_eq!(
+        s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)])
+            .code,
+        4
+    );
+    let run = s.relctl_as("dev@acme.io", &["abort", &release(HEX)]);
+    ok(&run);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} aborted; production runs {}",
+            release(HEX),
+            release(old)
+        )),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

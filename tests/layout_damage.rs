@@ -575,6 +575,13 @@ fn a_conflict_holds_back_only_its_own_app_and_the_documented_way_settles_it() {
                     .expect("a JSON summary");
             assert_eq!(last["summary"], true, "{}", write.stdout);
             assert_eq!(last["exit"], 1, "{}", write.stdout);
+            assert!(
+                last["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("conflict with what remote `origin` has")),
+                "{}",
+                write.stdout
+            );
         }
         assert!(
             write.stderr.contains(&format!(

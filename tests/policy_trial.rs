@@ -90,6 +90,19 @@ fn credentials_in_a_prometheus_url_are_masked_like_secrets() {
             "the echo is shown, masked: {}",
             promote.stderr
         );
+        // The JSON summary says why, in the same (masked) words, with the hint.
+        let summary: serde_json::Value =
+            serde_json::from_str(promote.stdout.lines().last().unwrap_or_default())
+                .expect("a JSON summary");
+        assert_eq!(summary["outcome"], "blocked", "{}", promote.stdout);
+        assert_eq!(summary["exit"], 6, "{}", promote.stdout);
+        let error = summary["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("could not be read") && error.contains("***"),
+            "{}",
+            promote.stdout
+        );
+        assert!(summary["hint"].is_string(), "{}", promote.stdout);
         let check = s.relctl(&[
             "check",
             "--env",

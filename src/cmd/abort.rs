@@ -6,6 +6,9 @@ use crate::error::{Error, Exit};
 use crate::format;
 use crate::plan::Plan;
 use crate::runner::{self, Options};
+use crate::ui::OutputMode;
+use crate::ui::github::RunOutcome;
+use serde_json::json;
 
 /// Stop a release under way; its environment goes back to what was live before
 #[derive(Debug, clap::Args)]
@@ -52,9 +55,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         &mut |_| Ok(()),
     )?;
     let Some((env, run)) = current else {
+        if ctx.printer.mode() == OutputMode::Json {
+            return ctx.printer.stream(&json!({
+                "summary": true, "release": id, "outcome": "aborted", "exit": 0, "env": null,
+            }));
+        }
         ctx.printer.status(&format!(
-            "{} was not inside any environment; it is marked aborted",
-            id
+            "{id} was not inside any environment; it is marked aborted"
         ));
         return Ok(());
     };
@@ -65,14 +72,59 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         Err(e) if crate::error::exit_of(&e) == Exit::Rejected => Ok(()),
         other => other,
     };
-    runner::push::after_run(
+    let result = runner::push::after_run(
         result,
         &runner.store,
         ctx.printer,
         runner.github.as_ref(),
         runner.push,
         false,
-    )
+    );
+    finish(ctx, &runner, &plan, &id, &env, &result)?;
+    result
+}
+
+/// The line that ends an abort (docs/ci.md, "Output"): what runs in the environment
+/// now; with `--output json`, the summary object, also when the rollback failed.
+fn finish(
+    ctx: &Context,
+    runner: &runner::Runner,
+    plan: &Plan,
+    id: &str,
+    env: &str,
+    result: &anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let live = runner
+        .store
+        .snapshot()
+        .and_then(|s| format::read_env(&s, &plan.app, env))
+        .ok()
+        .and_then(|f| f.live)
+        .map(|l| l.release);
+    if ctx.printer.mode() == OutputMode::Json {
+        let (outcome, exit) = match result {
+            Ok(()) => ("aborted", 0),
+            Err(e) => {
+                let exit = crate::error::exit_of(e);
+                (RunOutcome::of(Some(exit)).name(), exit.code())
+            }
+        };
+        let mut summary = json!({
+            "summary": true, "release": id, "outcome": outcome, "exit": exit, "env": env,
+            "live": live,
+        });
+        if let Err(e) = result {
+            crate::ui::add_error(&mut summary, e);
+        }
+        return ctx.printer.stream(&summary);
+    }
+    if result.is_ok() {
+        ctx.printer.status(&match live {
+            Some(live) => format!("{id} aborted; {env} runs {live}"),
+            None => format!("{id} aborted; no release is live in {env}"),
+        });
+    }
+    Ok(())
 }
 
 /// A release that is not under way but live somewhere is not aborted (there is nothing

@@ -135,13 +135,17 @@ impl Runner<'_> {
                 .as_ref()
                 .err()
                 .map_or(0, |e| crate::error::exit_of(e).code());
-            return self.printer.stream(&serde_json::json!({
+            let mut summary = serde_json::json!({
                 "summary": true,
                 "release": self.release(),
                 "outcome": outcome.name(),
                 "exit": exit,
                 "targets": self.opts.targets,
-            }));
+            });
+            if let Err(e) = result {
+                crate::ui::add_error(&mut summary, e);
+            }
+            return self.printer.stream(&summary);
         }
         if result.is_ok() {
             self.printer.status(&format!(

@@ -187,6 +187,15 @@ pub fn render_error(err: &anyhow::Error) -> String {
     text
 }
 
+/// A failed run's summary object (`--output json`) says why: `error`, the message with
+/// its causes, and `hint` when there is one (docs/ci.md, "Output").
+pub fn add_error(summary: &mut serde_json::Value, err: &anyhow::Error) {
+    summary["error"] = serde_json::json!(format!("{err:#}"));
+    if let Some(hint) = crate::error::hint_of(err) {
+        summary["hint"] = serde_json::json!(hint);
+    }
+}
+
 /// Asks a yes-or-no question on the terminal (no unless answered yes); blocks until
 /// answered.
 pub fn confirm(question: &str) -> Result<bool, dialoguer::Error> {
