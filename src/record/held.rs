@@ -64,6 +64,7 @@ impl Store {
     /// which are no longer on the branch.
     pub(super) fn hold(&self, key: &str, last: Oid) -> Result<()> {
         let refname = self.held_ref(key);
+        self.flush(last)?;
         match self.repo.reference(
             &refname,
             last,

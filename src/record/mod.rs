@@ -6,6 +6,7 @@ mod held;
 mod http_config;
 mod libgit2;
 mod log;
+mod packs;
 mod remote;
 mod shared;
 mod store;

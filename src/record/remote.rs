@@ -4,6 +4,7 @@
 //! the caller decides what an unreachable remote means for its command.
 
 use std::cell::{Cell, RefCell};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -257,8 +258,9 @@ impl Store {
         remote: &str,
         url: Option<String>,
         layout: Option<&'static [&'static str]>,
-    ) -> Store {
-        Store {
+    ) -> Result<Store> {
+        let pending = super::packs::Pending::attach(&repo, &repo.commondir().join("objects"))?;
+        Ok(Store {
             repo,
             branch: branch.to_string(),
             refname: format!("refs/heads/{branch}"),
@@ -275,7 +277,8 @@ impl Store {
             relocator: None,
             key_trailer: None,
             writes_for: None,
-        }
+            pending,
+        })
     }
 
     /// Runs `work` for remote `name` on a thread of its own with a second handle on
@@ -298,7 +301,10 @@ impl Store {
                 let repo = Repository::open(&git_dir).with_context(|| {
                     format!("opening the git repository at {}", git_dir.display())
                 })?;
-                work(&Store::handle(repo, &branch, &remote, url, layout), &remote)
+                work(
+                    &Store::handle(repo, &branch, &remote, url, layout)?,
+                    &remote,
+                )
             },
         )?;
         match waited {
@@ -1159,12 +1165,25 @@ impl Store {
             }
         }
         if let Err(err) = copy_objects(&self.repo, &target, local, current) {
-            return Ok(failed("copying objects", err));
+            return Ok(failed(
+                "copying objects",
+                git2::Error::from_str(&format!("{err:#}")),
+            ));
         }
         let log = "relctl: push";
         let old = current.unwrap_or(Oid::ZERO_SHA1);
         match target.reference_matching(&self.refname, local, true, old, log) {
-            Ok(_) => Ok(Pushed::Done(local)),
+            Ok(_) => {
+                // The remote gathers a pack per push: merge them as a store merges its own.
+                let merged = target
+                    .odb()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|odb| super::packs::merge(&target.commondir().join("objects"), &odb));
+                if let Err(err) = merged {
+                    tracing::debug!("merging the packs of {}: {err:#}", path.display());
+                }
+                Ok(Pushed::Done(local))
+            }
             Err(err)
                 if matches!(
                     err.code(),
@@ -1186,38 +1205,13 @@ impl Store {
     }
 }
 
-/// Objects of `tip` that `to` lacks, children before parents, so an object present
-/// there always has everything below it.
-fn copy_objects(
-    from: &Repository,
-    to: &Repository,
-    tip: Oid,
-    known: Option<Oid>,
-) -> Result<(), git2::Error> {
-    let (source, target) = (from.odb()?, to.odb()?);
-    let copy = |oid: Oid| -> Result<(), git2::Error> {
-        let object = source.read(oid)?;
-        target.write(object.kind(), object.data())?;
-        Ok(())
-    };
-    fn copy_tree(
-        repo: &Repository,
-        target: &git2::Odb<'_>,
-        copy: &dyn Fn(Oid) -> Result<(), git2::Error>,
-        tree: Oid,
-    ) -> Result<(), git2::Error> {
-        if target.exists(tree) {
-            return Ok(());
-        }
-        for entry in repo.find_tree(tree)?.iter() {
-            match entry.kind() {
-                Some(git2::ObjectType::Tree) => copy_tree(repo, target, copy, entry.id())?,
-                Some(git2::ObjectType::Blob) if !target.exists(entry.id()) => copy(entry.id())?,
-                _ => {}
-            }
-        }
-        copy(tree)
-    }
+/// Objects of `tip` that `to` lacks, written there as one pack, so an object present
+/// there always has everything below it (src/record/packs.rs).
+fn copy_objects(from: &Repository, to: &Repository, tip: Oid, known: Option<Oid>) -> Result<()> {
+    let target = to.odb()?;
+    let mut missing = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut lacks = |oid: Oid| seen.insert(oid) && !target.exists(oid);
     let mut walk = from.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     walk.push(tip)?;
@@ -1226,9 +1220,31 @@ fn copy_objects(
     }
     for oid in walk {
         let oid = oid?;
-        copy_tree(from, &target, &copy, from.find_commit(oid)?.tree_id())?;
-        copy(oid)?;
+        let mut trees = vec![from.find_commit(oid)?.tree_id()];
+        while let Some(tree) = trees.pop() {
+            if !lacks(tree) {
+                continue;
+            }
+            missing.push(tree);
+            for entry in from.find_tree(tree)?.iter() {
+                match entry.kind() {
+                    Some(git2::ObjectType::Tree) => trees.push(entry.id()),
+                    Some(git2::ObjectType::Blob) if lacks(entry.id()) => missing.push(entry.id()),
+                    _ => {}
+                }
+            }
+        }
+        if lacks(oid) {
+            missing.push(oid);
+        }
     }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let pack = super::packs::pack_of(&from.odb()?, &missing)?;
+    let mut writer = target.packwriter()?;
+    writer.write_all(&pack)?;
+    writer.commit()?;
     Ok(())
 }
 

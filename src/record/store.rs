@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Tree};
 
+use super::packs::Pending;
 use super::remote::{Fetched, Pushed};
 use crate::error::{Error, Exit};
 
@@ -62,6 +63,27 @@ pub struct Store {
     pub(super) key_trailer: Option<&'static str>,
     /// The key this store writes for, refused while it is held apart.
     pub(super) writes_for: Option<String>,
+    /// Objects written and not yet in a pack (src/record/packs.rs).
+    pub(super) pending: Pending,
+}
+
+impl Drop for Store {
+    /// Merges the small packs this store's writes left (src/record/packs.rs). The
+    /// record is complete without it, so a failure is only a diagnostic.
+    fn drop(&mut self) {
+        if self.pending.wrote()
+            && let Err(err) = self
+                .repo
+                .odb()
+                .map_err(anyhow::Error::from)
+                .and_then(|odb| super::packs::merge(&self.common_dir().join("objects"), &odb))
+        {
+            tracing::debug!(
+                "merging the record's packs in {}: {err:#}",
+                self.path().display()
+            );
+        }
+    }
 }
 
 /// Makes the `gpgsig` header of a commit from the commit's bytes.
@@ -203,6 +225,8 @@ impl Store {
         if !git2::Reference::is_valid_name(&refname) {
             return Err(Error::usage(format!("`{branch}` is not a valid git branch name")).into());
         }
+        let pending = Pending::attach(&repo, &repo.commondir().join("objects"))
+            .with_context(|| format!("opening the git repository at {}", dir.display()))?;
         let mut store = Store {
             repo,
             branch: branch.to_string(),
@@ -220,6 +244,7 @@ impl Store {
             relocator: None,
             key_trailer: None,
             writes_for: None,
+            pending,
         };
         store.checked_out = store.is_checked_out()?;
         if access == Access::Write && store.checked_out {
@@ -328,19 +353,17 @@ impl Store {
 
     /// A commit's SSH signature and the bytes it signs; `None` when it is unsigned.
     pub fn signature_of(&self, oid: Oid) -> Result<Option<(String, Vec<u8>)>> {
-        match self.repo.extract_signature(&oid, None) {
-            Ok((signature, data)) => Ok(Some((
-                String::from_utf8_lossy(&signature).into_owned(),
-                data.to_vec(),
-            ))),
-            Err(err) if err.code() == ErrorCode::NotFound => Ok(None),
-            Err(err) => Err(err).with_context(|| {
-                format!(
-                    "reading the signature of commit {oid} in {}",
-                    self.path().display()
-                )
-            }),
-        }
+        // Read here rather than by libgit2's `extract_signature`, which reads past the
+        // end of an object still in memory (src/record/packs.rs).
+        let context = || {
+            format!(
+                "reading the signature of commit {oid} in {}",
+                self.path().display()
+            )
+        };
+        let odb = self.repo.odb().with_context(context)?;
+        let object = odb.read(oid).with_context(context)?;
+        Ok(split_signature(object.data()))
     }
 
     /// The branch as it was at commit `oid`, and `oid`'s first parent.
@@ -746,6 +769,7 @@ impl Store {
             "relctl: {}",
             one_line(why.lines().next().unwrap_or_default())
         );
+        self.flush(new)?;
         // The zero id means "must not exist yet": libgit2 checks it under the ref's
         // lock, where a plain create checks before taking the lock and can overwrite.
         let old = expected.unwrap_or(Oid::ZERO_SHA1);
@@ -780,6 +804,17 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Puts the objects `tip` needs that were written in memory on disk, as one pack,
+    /// before a ref points at it (src/record/packs.rs).
+    pub(super) fn flush(&self, tip: Oid) -> Result<()> {
+        self.pending.flush(&self.repo, tip).with_context(|| {
+            format!(
+                "writing the record's objects into {}",
+                self.path().display()
+            )
+        })
     }
 
     /// The branch's lock file stayed: exit 5, naming it.
@@ -987,6 +1022,41 @@ fn message(commit: &Commit) -> Result<String> {
         message.push_str(&format!("{key}: {}\n", one_line(value)));
     }
     Ok(message)
+}
+
+/// A commit's `gpgsig` header and the bytes it signs (the commit without that header),
+/// as git reads them; `None` when the commit is not signed.
+pub(super) fn split_signature(commit: &[u8]) -> Option<(String, Vec<u8>)> {
+    let headers = commit
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map_or(commit.len(), |end| end + 1);
+    let mut at = 0;
+    while at < headers {
+        let end = commit[at..headers]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(headers, |n| at + n + 1);
+        if let Some(first) = commit[at..end].strip_prefix(b"gpgsig ") {
+            let mut signature = first.strip_suffix(b"\n").unwrap_or(first).to_vec();
+            let mut next = end;
+            while next < headers && commit[next] == b' ' {
+                let stop = commit[next..headers]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(headers, |n| next + n + 1);
+                let line = &commit[next + 1..stop];
+                signature.push(b'\n');
+                signature.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+                next = stop;
+            }
+            let mut signed = commit[..at].to_vec();
+            signed.extend_from_slice(&commit[next..]);
+            return Some((String::from_utf8_lossy(&signature).into_owned(), signed));
+        }
+        at = end;
+    }
+    None
 }
 
 /// A line break would end the summary or split a trailer; a control character (a NUL

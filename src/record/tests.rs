@@ -1139,3 +1139,119 @@ fn a_branch_holding_other_files_is_refused_and_hand_commits_pass() {
     assert!(err.to_string().contains("it holds Cargo.toml"), "{err}");
     assert!(hint_of(&err).is_some_and(|h| h.contains("record.branch")));
 }
+
+/// The loose object files under `objects/` (none when every commit went in as a pack).
+fn loose_objects(dir: &Path) -> Vec<PathBuf> {
+    let objects = dir.join(".git/objects");
+    let mut loose = Vec::new();
+    for entry in std::fs::read_dir(&objects).expect("objects") {
+        let path = entry.expect("entry").path();
+        let fan_out = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()));
+        if fan_out {
+            loose.extend(
+                std::fs::read_dir(&path)
+                    .expect("fan-out")
+                    .map(|e| e.expect("entry").path()),
+            );
+        }
+    }
+    loose
+}
+
+fn packs(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join(".git/objects/pack"))
+        .expect("objects/pack")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "pack"))
+        })
+        .count()
+}
+
+/// Each commit's objects reach the repository as one pack, not a file per object, and
+/// the small packs that leaves are merged as stores close: git reads every commit, and
+/// the packs stay few however many commands wrote.
+#[test]
+fn commits_are_written_as_packs_and_the_packs_stay_few() {
+    let tmp = TempDir::new().unwrap();
+    let dir = init(tmp.path());
+    let mut most = 0;
+    for i in 0..60 {
+        let store = Store::open(&dir, BRANCH, None).unwrap();
+        add(
+            &store,
+            &format!("commit {i}"),
+            &[
+                (&format!("apps/a/releases/{i}.yaml"), &format!("n: {i}\n")),
+                ("counter", &i.to_string()),
+            ],
+        );
+        drop(store);
+        most = most.max(packs(&dir));
+    }
+    assert_eq!(loose_objects(&dir), Vec::<PathBuf>::new());
+    assert!(most <= 10, "{most} packs at once");
+    fsck(&dir);
+    let store = Store::open(&dir, BRANCH, None).unwrap();
+    assert_line(&store, 60);
+    assert_eq!(
+        git(&dir, &["show", &format!("{BRANCH}:apps/a/releases/0.yaml")]),
+        "n: 0\n"
+    );
+    assert_eq!(git(&dir, &["rev-list", "--count", BRANCH]).trim(), "60");
+}
+
+/// A reader that found the packs before a writer merged them reads on after it: the
+/// objects are in the merged pack, and it looks again.
+#[test]
+fn a_reader_reads_on_across_a_merge_of_the_packs() {
+    let tmp = TempDir::new().unwrap();
+    let dir = init(tmp.path());
+    for i in 0..3 {
+        let store = Store::open(&dir, BRANCH, None).unwrap();
+        add(&store, "file", &[(&format!("f{i}"), &format!("{i}"))]);
+    }
+    let reader = Store::open_to_read(&dir, BRANCH, None).unwrap();
+    let before = reader.snapshot().unwrap();
+    assert_eq!(text(&before, "f0").as_deref(), Some("0"));
+    let packs_before = packs(&dir);
+    for i in 3..12 {
+        let store = Store::open(&dir, BRANCH, None).unwrap();
+        add(&store, "file", &[(&format!("f{i}"), &format!("{i}"))]);
+    }
+    assert!(packs(&dir) < packs_before + 9, "the packs were merged");
+    for i in 0..12 {
+        let now = reader.snapshot().unwrap();
+        assert_eq!(text(&now, &format!("f{i}")), Some(i.to_string()));
+    }
+    assert_eq!(text(&before, "f2").as_deref(), Some("2"));
+    fsck(&dir);
+}
+
+/// A commit's signature and signed bytes are read as libgit2 reads them from disk.
+#[test]
+fn a_signature_is_split_from_its_commit_as_libgit2_splits_it() {
+    let tmp = TempDir::new().unwrap();
+    let repo = Repository::init(tmp.path()).unwrap();
+    let tree = repo.treebuilder(None).unwrap().write().unwrap();
+    let tree = repo.find_tree(tree).unwrap();
+    let who = git2::Signature::now("A", "a@example.com").unwrap();
+    let buffer = repo
+        .commit_create_buffer(&who, &who, "subject\n\nbody\n", &tree, &[])
+        .unwrap();
+    let signature = "-----BEGIN SSH SIGNATURE-----\nAAAA\nBBBB\n-----END SSH SIGNATURE-----";
+    let oid = repo
+        .commit_signed(buffer.as_str().unwrap(), signature, None)
+        .unwrap();
+    let (expected_signature, expected_data) = repo.extract_signature(&oid, None).unwrap();
+    let odb = repo.odb().unwrap();
+    let object = odb.read(oid).unwrap();
+    let (signature, data) = super::store::split_signature(object.data()).expect("signed");
+    assert_eq!(signature.as_bytes(), &*expected_signature);
+    assert_eq!(data, &*expected_data);
+    let unsigned = repo.commit(None, &who, &who, "plain", &tree, &[]).unwrap();
+    assert!(super::store::split_signature(odb.read(unsigned).unwrap().data()).is_none());
+}

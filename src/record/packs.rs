@@ -1,0 +1,460 @@
+//! A commit's objects reach the object database as one pack. libgit2 writes each object
+//! as a file of its own (a temporary file, a link, an unlink), and one record commit is
+//! about ten objects: the changed files and every directory above them. On a busy disk
+//! it is creating those files, not anything relctl computes, that a rollback waits for
+//! before its deploy call (BENCHMARKS.md, "Rollback at 100,000 releases"). So a store
+//! writes its objects into memory, and just before a ref is moved to point at them
+//! (`flush`) into one new pack: two files. When the store is done with a repository it
+//! wrote to, it merges the small packs there (`merge`), so a lookup never walks more
+//! than a few of them.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use git2::{Binding as _, Mempack, ObjectType, Odb, Oid, Repository, Tree};
+
+/// Above the loose (1) and pack (2) backends: every object written goes to memory.
+const IN_MEMORY_FIRST: i32 = 1000;
+
+/// Packs larger than this are left as they are: merging rewrites every object of the
+/// packs merged, and a clone's first pack, or one `git gc` made, is big and needs none.
+const MERGE_BELOW: u64 = 16 << 20;
+
+/// Small packs are merged once this many of them break the geometric progression
+/// (`to_merge`): merging is not worth a command's time for two or three.
+const MERGE_AT: usize = 4;
+
+/// The objects a store has written and not yet flushed.
+pub(super) struct Pending {
+    mempack: Mempack<'static>,
+    /// The repository's objects on disk, without the memory in front of them.
+    disk: Odb<'static>,
+    /// Whether this store wrote a pack: only then does it merge.
+    wrote: Cell<bool>,
+}
+
+impl Pending {
+    /// Puts a memory backend in front of `repo`'s object database (`objects`).
+    pub(super) fn attach(repo: &Repository, objects: &Path) -> Result<Pending> {
+        let odb = repo.odb().context("opening the object database")?;
+        let mempack = odb
+            .add_new_mempack_backend(IN_MEMORY_FIRST)
+            .context("adding an in-memory object backend")?;
+        // SAFETY: `Mempack` is a pointer to a backend that the repository's object
+        // database owns and frees with it (it has no `Drop` of its own); the borrow only
+        // stands for that. The repository keeps its object database until it is freed,
+        // and `Pending` lives in the `Store` that owns the repository and is only used
+        // through it, so the backend outlives every use.
+        let mempack = unsafe { std::mem::transmute::<Mempack<'_>, Mempack<'static>>(mempack) };
+        let disk = Odb::new().context("opening the object database")?;
+        let path = objects
+            .to_str()
+            .context("the repository's path is not UTF-8")?;
+        disk.add_disk_alternate(path)
+            .context("opening the object database")?;
+        Ok(Pending {
+            mempack,
+            disk,
+            wrote: Cell::new(false),
+        })
+    }
+
+    /// Writes what memory holds as one pack, before a ref points at `tip`, and clears
+    /// memory: libgit2 hands out an object read from memory without the terminating
+    /// NUL some of its readers expect (`git_commit_extract_signature`), so an object is
+    /// read from memory only until its commit is flushed.
+    pub(super) fn flush(&self, repo: &Repository, tip: Oid) -> Result<()> {
+        let mut everything = self.held(repo)?;
+        let held = everything.object_count();
+        if held == 0 {
+            return Ok(());
+        }
+        let odb = repo.odb().context("opening the object database")?;
+        let new = self.new_objects(repo, tip)?;
+        let pack = if new.len() == held {
+            pack_of(&odb, &new)?
+        } else {
+            // Memory also holds objects no ref will point at (a commit that lost a
+            // race): libgit2 packs them all, slower, with deltas.
+            let mut pack = git2::Buf::new();
+            everything
+                .write_buf(&mut pack)
+                .context("packing the objects written")?;
+            pack.to_vec()
+        };
+        let mut writer = odb.packwriter().context("writing a pack")?;
+        writer.write_all(&pack).context("writing a pack")?;
+        writer.commit().context("writing a pack")?;
+        // The next flush must see this pack as on disk.
+        self.disk.refresh().context("reading the object database")?;
+        self.wrote.set(true);
+        self.mempack
+            .reset()
+            .context("clearing the objects written")?;
+        Ok(())
+    }
+
+    pub(super) fn wrote(&self) -> bool {
+        self.wrote.get()
+    }
+
+    /// A pack builder holding every object in memory.
+    fn held<'r>(&self, repo: &'r Repository) -> Result<git2::PackBuilder<'r>> {
+        let builder = repo.packbuilder().context("packing the objects written")?;
+        // SAFETY: both are live libgit2 objects (the backend: see `attach`), and the
+        // call only adds the backend's objects to the builder.
+        let code =
+            unsafe { git_mempack_write_thin_pack(self.mempack.raw().cast(), builder.raw().cast()) };
+        if code < 0 {
+            return Err(git2::Error::last_error(code)).context("packing the objects written");
+        }
+        Ok(builder)
+    }
+
+    fn on_disk(&self, oid: Oid) -> bool {
+        self.disk.exists_ext(oid, git2::OdbLookupFlags::NO_REFRESH)
+    }
+
+    /// The objects of `tip` and its ancestors that are not on disk: what changed from
+    /// each commit's first parent, down the paths that changed. An object on disk has
+    /// everything below it on disk too, so the walk stops there.
+    fn new_objects(&self, repo: &Repository, tip: Oid) -> Result<Vec<Oid>> {
+        let (mut new, mut seen) = (Vec::new(), HashSet::new());
+        let mut commits = vec![tip];
+        while let Some(oid) = commits.pop() {
+            if !seen.insert(oid) || self.on_disk(oid) {
+                continue;
+            }
+            let commit = repo.find_commit(oid)?;
+            new.push(oid);
+            let before = match commit.parent_ids().next() {
+                Some(parent) => Some(repo.find_commit(parent)?.tree()?),
+                None => None,
+            };
+            self.new_in_tree(repo, &commit.tree()?, before.as_ref(), &mut seen, &mut new)?;
+            commits.extend(commit.parent_ids());
+        }
+        Ok(new)
+    }
+
+    fn new_in_tree(
+        &self,
+        repo: &Repository,
+        tree: &Tree<'_>,
+        before: Option<&Tree<'_>>,
+        seen: &mut HashSet<Oid>,
+        new: &mut Vec<Oid>,
+    ) -> Result<()> {
+        if before.is_some_and(|b| b.id() == tree.id())
+            || !seen.insert(tree.id())
+            || self.on_disk(tree.id())
+        {
+            return Ok(());
+        }
+        new.push(tree.id());
+        for entry in tree.iter() {
+            let was = before.and_then(|b| b.get_name_bytes(entry.name_bytes()));
+            if was.as_ref().is_some_and(|w| w.id() == entry.id()) {
+                continue;
+            }
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    let below = was
+                        .filter(|w| w.kind() == Some(ObjectType::Tree))
+                        .map(|w| repo.find_tree(w.id()))
+                        .transpose()?;
+                    let sub = repo.find_tree(entry.id())?;
+                    self.new_in_tree(repo, &sub, below.as_ref(), seen, new)?;
+                }
+                Some(ObjectType::Blob) if seen.insert(entry.id()) && !self.on_disk(entry.id()) => {
+                    new.push(entry.id());
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A pack of `objects` as they are, each compressed as fast as zlib can, as git writes
+/// a loose object: no delta search, which costs more than the files it saves.
+pub(super) fn pack_of(odb: &Odb<'_>, objects: &[Oid]) -> Result<Vec<u8>> {
+    let mut pack = Vec::new();
+    pack.extend_from_slice(b"PACK");
+    pack.extend_from_slice(&2u32.to_be_bytes());
+    pack.extend_from_slice(&u32::try_from(objects.len())?.to_be_bytes());
+    for &oid in objects {
+        let object = odb
+            .read(oid)
+            .with_context(|| format!("reading object {oid}"))?;
+        let kind: u8 = match object.kind() {
+            ObjectType::Commit => 1,
+            ObjectType::Tree => 2,
+            ObjectType::Blob => 3,
+            ObjectType::Tag => 4,
+            other => anyhow::bail!("object {oid} is a {other}, which a pack does not hold"),
+        };
+        // The type and the size, seven bits at a time after the first four.
+        let mut size = object.data().len();
+        let mut byte = (kind << 4) | (size & 0x0f) as u8;
+        size >>= 4;
+        while size > 0 {
+            pack.push(byte | 0x80);
+            byte = (size & 0x7f) as u8;
+            size >>= 7;
+        }
+        pack.push(byte);
+        let mut zlib = flate2::write::ZlibEncoder::new(&mut pack, flate2::Compression::fast());
+        zlib.write_all(object.data())?;
+        zlib.finish()?;
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &pack);
+    pack.extend_from_slice(digest.as_ref());
+    Ok(pack)
+}
+
+unsafe extern "C" {
+    /// libgit2's (include/git2/sys/mempack.h, not bound by the git2 crate): adds every
+    /// object of the in-memory backend, and only those, to the pack builder.
+    fn git_mempack_write_thin_pack(
+        backend: *mut std::ffi::c_void,
+        builder: *mut std::ffi::c_void,
+    ) -> std::ffi::c_int;
+}
+
+/// One pack in `objects/pack`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pack {
+    /// The path without its extension: `…/pack-<hash>`.
+    stem: PathBuf,
+    size: u64,
+}
+
+/// Merges the small packs of `repo` into one when enough of them have piled up. Their
+/// objects are copied as they are, deltas and all, one pack after the other: nothing is
+/// compressed again, so it costs about what reading them does. Safe beside readers and
+/// other writers: a pack is removed only once every object in it is in the new one, and
+/// libgit2 and git both look for the packs again when one they knew of is gone.
+pub(super) fn merge(objects: &Path, odb: &git2::Odb<'_>) -> Result<()> {
+    let dir = objects.join("pack");
+    let packs = to_merge(list(&dir)?);
+    if packs.len() < MERGE_AT {
+        return Ok(());
+    }
+    // libgit2 refuses a pack that holds an object twice, and two writers at once can
+    // each have written the same one: a pack sharing an object with one taken before
+    // it waits for a later merge.
+    let mut seen = HashSet::new();
+    let mut taken = Vec::new();
+    for pack in packs {
+        let ids = index_ids(&pack.stem.with_extension("idx"))?;
+        if ids.iter().any(|id| seen.contains(id)) {
+            continue;
+        }
+        seen.extend(ids.iter().copied());
+        taken.push((pack, ids.len()));
+    }
+    if taken.len() < 2 {
+        return Ok(());
+    }
+    let total: usize = taken.iter().map(|(_, n)| n).sum();
+    let mut merged = Vec::new();
+    merged.extend_from_slice(b"PACK");
+    merged.extend_from_slice(&2u32.to_be_bytes());
+    merged.extend_from_slice(&u32::try_from(total)?.to_be_bytes());
+    for (pack, count) in &taken {
+        let path = pack.stem.with_extension("pack");
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let entries = entries(&bytes, *count)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a pack relctl merges", path.display()))?;
+        merged.extend_from_slice(entries);
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &merged);
+    merged.extend_from_slice(digest.as_ref());
+    let mut writer = odb.packwriter().context("writing a pack")?;
+    writer.write_all(&merged).context("writing a pack")?;
+    writer.commit().context("writing a pack")?;
+    for (pack, _) in &taken {
+        // The index first: a reader finds packs by their indexes.
+        for ext in ["idx", "pack", "rev"] {
+            let path = pack.stem.with_extension(ext);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("removing {}", path.display()));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A pack's object entries, between its header and its checksum, when the header says
+/// it is a version 2 or 3 pack of `count` objects. An entry's delta base is named by
+/// its id or by its distance back from the entry, so the entries stay valid wherever
+/// they are copied together.
+fn entries(pack: &[u8], count: usize) -> Option<&[u8]> {
+    let version = pack.get(4..8)?;
+    let declared = u32::from_be_bytes(pack.get(8..12)?.try_into().ok()?);
+    let ok = pack.starts_with(b"PACK")
+        && (version == [0, 0, 0, 2] || version == [0, 0, 0, 3])
+        && usize::try_from(declared).ok() == Some(count);
+    pack.get(12..pack.len().checked_sub(20)?).filter(|_| ok)
+}
+
+/// The packs in `dir` that relctl may merge: with an index, without a `.keep` or
+/// `.promisor` (git's marks for packs to leave alone), and below `MERGE_BELOW`.
+fn list(dir: &Path) -> Result<Vec<Pack>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut packs = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let path = entry.path();
+        let is_pack = path.extension().is_some_and(|e| e == "pack")
+            && path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("pack-"));
+        if !is_pack {
+            continue;
+        }
+        let stem = path.with_extension("");
+        let kept = ["keep", "promisor"]
+            .iter()
+            .any(|ext| stem.with_extension(ext).exists());
+        if kept || !stem.with_extension("idx").exists() {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if meta.len() < MERGE_BELOW {
+            packs.push(Pack {
+                stem,
+                size: meta.len(),
+            });
+        }
+    }
+    Ok(packs)
+}
+
+/// The smallest packs to merge so that, after it, every pack is at least twice the size
+/// of all smaller ones together: a few packs of sizes far apart, never many alike.
+fn to_merge(mut packs: Vec<Pack>) -> Vec<Pack> {
+    packs.sort_by(|a, b| (a.size, &a.stem).cmp(&(b.size, &b.stem)));
+    let (mut split, mut below) = (0, 0);
+    for (i, pack) in packs.iter().enumerate() {
+        if pack.size < 2 * below {
+            split = i + 1;
+        }
+        below += pack.size;
+    }
+    packs.truncate(split);
+    packs
+}
+
+/// The object ids a pack index (version 2) lists.
+fn index_ids(path: &Path) -> Result<Vec<Oid>> {
+    const HEADER: usize = 8 + 256 * 4;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let unreadable = || anyhow::anyhow!("{} is not a pack index relctl reads", path.display());
+    if bytes.get(..8) != Some(&[0xff, b't', b'O', b'c', 0, 0, 0, 2][..]) {
+        return Err(unreadable());
+    }
+    let count = bytes
+        .get(HEADER - 4..HEADER)
+        .and_then(|n| <[u8; 4]>::try_from(n).ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(unreadable)? as usize;
+    let ids = bytes
+        .get(HEADER..HEADER + count * 20)
+        .ok_or_else(unreadable)?;
+    ids.chunks_exact(20)
+        .map(|id| Oid::from_bytes(id).map_err(|_| unreadable()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git2::Buf;
+
+    fn pack(name: &str, size: u64) -> Pack {
+        Pack {
+            stem: PathBuf::from(name),
+            size,
+        }
+    }
+
+    /// A pack of `blobs`, written as a fetch would write it.
+    fn write_pack(repo: &Repository, blobs: &[&str]) {
+        let scratch = Repository::from_odb(Odb::new().unwrap()).unwrap();
+        let in_memory = scratch.odb().unwrap();
+        let _mempack = in_memory.add_new_mempack_backend(1).unwrap();
+        let mut builder = scratch.packbuilder().unwrap();
+        for blob in blobs {
+            let oid = scratch.blob(blob.as_bytes()).unwrap();
+            builder.insert_object(oid, None).unwrap();
+        }
+        let mut pack = Buf::new();
+        builder.write_buf(&mut pack).unwrap();
+        let odb = repo.odb().unwrap();
+        let mut writer = odb.packwriter().unwrap();
+        writer.write_all(&pack).unwrap();
+        writer.commit().unwrap();
+    }
+
+    #[test]
+    fn small_packs_are_merged_and_one_holding_an_object_twice_waits() {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let repo = Repository::init_bare(tmp.path()).unwrap();
+        let objects = tmp.path().join("objects");
+        write_pack(&repo, &["one", "two"]);
+        write_pack(&repo, &["three", "four"]);
+        write_pack(&repo, &["five", "six!"]);
+        write_pack(&repo, &["seven", "eight"]);
+        // Shares "two" with the first.
+        write_pack(&repo, &["two", "nine"]);
+        assert_eq!(list(&objects.join("pack")).unwrap().len(), 5);
+        merge(&objects, &repo.odb().unwrap()).unwrap();
+        assert_eq!(list(&objects.join("pack")).unwrap().len(), 2);
+        let fresh = Repository::open_bare(tmp.path()).unwrap();
+        let odb = fresh.odb().unwrap();
+        for blob in [
+            "one", "two", "three", "four", "five", "six!", "seven", "eight", "nine",
+        ] {
+            let oid = Oid::hash_object(git2::ObjectType::Blob, blob.as_bytes()).unwrap();
+            assert_eq!(odb.read(oid).unwrap().data(), blob.as_bytes(), "{blob}");
+        }
+    }
+
+    #[test]
+    fn packs_far_apart_in_size_are_left_alone() {
+        let packs = vec![pack("a", 100), pack("b", 300), pack("c", 1000)];
+        assert!(to_merge(packs).is_empty());
+    }
+
+    #[test]
+    fn small_packs_alike_are_merged_with_all_smaller_ones() {
+        let packs = vec![
+            pack("big", 10_000),
+            pack("a", 10),
+            pack("b", 12),
+            pack("c", 11),
+            pack("d", 100),
+        ];
+        let merged: Vec<String> = to_merge(packs)
+            .iter()
+            .map(|p| p.stem.display().to_string())
+            .collect();
+        assert_eq!(merged, ["a", "c", "b"]);
+    }
+}
