@@ -235,39 +235,35 @@ fn plan_says_who_an_approval_step_needs() {
     assert!(!out.contains("null"), "{out}");
 }
 
-#[test]
-fn abort_rolls_the_environment_back_to_what_was_live() {
+/// OLD live in production; HEX paused at production's approval with half its traffic.
+fn a_release_paused_at_half_of_production() -> Setup {
     let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"] }\n      - deploy: {}\n";
     let s = Setup::new("", steps);
-    let old = crate::common::setup::OLD;
     assert_eq!(
         s.relctl_as(
             "ops@sre.acme.io",
-            &["promote", "--artifact", &artifact(old)]
+            &["promote", "--artifact", &artifact(OLD)]
         )
         .code,
         4
     );
-    assert_eq!(
-        s.relctl_as(
-            "ops@sre.acme.io",
-            &["approve", &release(old), "--env", "production"]
-        )
-        .code,
-        0
-    );
-    assert_eq!(
-        s.relctl_as("ops@sre.acme.io", &["resume", &release(old)])
-            .code,
-        0
-    );
-    // The new release stops at the approval step with 50% of production's traffic.
+    ok(&s.relctl_as(
+        "ops@sre.acme.io",
+        &["approve", &release(OLD), "--env", "production"],
+    ));
+    ok(&s.relctl_as("ops@sre.acme.io", &["resume", &release(OLD)]));
     assert_eq!(
         s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)])
             .code,
         4
     );
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 50)));
+    s
+}
+
+#[test]
+fn abort_rolls_the_environment_back_to_what_was_live() {
+    let s = a_release_paused_at_half_of_production();
     let run = s.relctl_as(
         "dev@acme.io",
         &[
@@ -280,7 +276,7 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(s.platform.running("production"), Some((artifact(old), 100)));
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
     // It ends with its summary: what it aborted, where, and what runs there now.
     let summary: serde_json::Value =
         serde_json::from_str(run.stdout.lines().last().unwrap_or_default()).expect("a summary");
@@ -289,7 +285,7 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
     assert_eq!(summary["exit"], 0);
     assert_eq!(summary["release"], release(HEX));
     assert_eq!(summary["env"], "production");
-    assert_eq!(summary["live"], release(old));
+    assert_eq!(summary["live"], release(OLD));
     assert!(summary.get("error").is_none(), "{}", run.stdout);
     let events = s.events(HEX);
     assert!(
@@ -302,7 +298,7 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
     );
     let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(
-        production.contains(&format!("release: {}", release(old))),
+        production.contains(&format!("release: {}", release(OLD))),
         "{production}"
     );
     assert!(production.contains("lock: null"), "{production}");
@@ -312,34 +308,14 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
 
 #[test]
 fn abort_ends_with_a_line_that_says_what_runs_in_the_environment_now() {
-    let steps = "      - deploy: { weight: 50 }\n      - approval: { approvers: [\"*@sre.acme.io\"] }\n      - deploy: {}\n";
-    let s = Setup::new("", steps);
-    let old = crate::common::setup::OLD;
-    assert_eq!(
-        s.relctl_as(
-            "ops@sre.acme.io",
-            &["promote", "--artifact", &artifact(old)]
-        )
-        .code,
-        4
-    );
-    ok(&s.relctl_as(
-        "ops@sre.acme.io",
-        &["approve", &release(old), "--env", "production"],
-    ));
-    ok(&s.relctl_as("ops@sre.acme.io", &["resume", &release(old)]));
-    assert_eq!(
-        s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(HEX)])
-            .code,
-        4
-    );
+    let s = a_release_paused_at_half_of_production();
     let run = s.relctl_as("dev@acme.io", &["abort", &release(HEX)]);
     ok(&run);
     assert!(
         run.stderr.contains(&format!(
             "{} aborted; production runs {}",
             release(HEX),
-            release(old)
+            release(OLD)
         )),
         "{}",
         run.stderr
