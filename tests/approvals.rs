@@ -415,3 +415,43 @@ fn a_release_rolled_back_behind_its_gate_can_be_neither_approved_nor_resumed() {
     ]));
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }
+
+/// An abort whose rollback fails says so, and points at the rollback that finishes it
+/// (an aborted release is not resumed); its JSON summary claims nothing about what runs.
+#[test]
+fn an_abort_whose_rollback_fails_points_at_the_rollback_that_finishes_it() {
+    let s = a_release_paused_at_half_of_production();
+    s.platform.fail_next_deploys(&[400]);
+    let run = s.relctl_as("dev@acme.io", &["--output", "json", "abort", &release(HEX)]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is aborted, but the rollback of production did not finish")
+            && run
+                .stderr
+                .contains("`relctl rollback --env production` finishes it"),
+        "{}",
+        run.stderr
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().last().unwrap_or_default()).expect("a summary");
+    assert_eq!(summary["outcome"], "failed", "{}", run.stdout);
+    assert_eq!(summary["live"], serde_json::Value::Null, "{}", run.stdout);
+    assert!(
+        summary["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("rollback --env production"))
+    );
+    // The hint's way finishes it.
+    ok(&s.relctl_as(
+        "dev@acme.io",
+        &[
+            "rollback",
+            "--env",
+            "production",
+            "--reason",
+            "finish the abort",
+        ],
+    ));
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+}

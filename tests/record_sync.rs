@@ -743,3 +743,52 @@ fn resume_and_abort_find_a_release_another_clone_started() {
     ok(&c.relctl("b", &["abort", &release(OLD), "--reason", "not this one"]));
     assert!(c.remote_log().contains("aborted"), "{}", c.remote_log());
 }
+
+/// A clone that has not fetched yet decides what a release is on what the remote holds:
+/// a digest whose release id another clone has recorded for another digest is refused
+/// there too, and the same digest continues the release the other clone recorded.
+#[test]
+fn a_clone_behind_the_remote_sees_a_release_id_another_clone_took() {
+    let c = Clones::new("");
+    ok(&c.relctl(
+        "a",
+        &[
+            "promote",
+            "--artifact",
+            &artifact(HEX),
+            "--to",
+            "dev",
+            "--version",
+            "1.0.0",
+        ],
+    ));
+    let deploys = c.platform.deploys().len();
+    let other = format!("{}{}", &HEX[..12], "d".repeat(52));
+    let run = c.relctl(
+        "b",
+        &[
+            "--output",
+            "json",
+            "promote",
+            "--artifact",
+            &artifact(&other),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("that id is taken by"), "{}", run.stderr);
+    assert_eq!(c.platform.deploys().len(), deploys, "nothing deployed");
+    // The same digest from b continues a's release, with a's version.
+    let run = c.relctl(
+        "b",
+        &["promote", "--artifact", &artifact(HEX), "--to", "staging"],
+    );
+    ok(&run);
+    let status = status_json(&c.relctl("a", &["--output", "json", "status"]));
+    assert_eq!(live_in(&status, "staging"), Some(release(HEX)));
+    assert!(
+        status["environments"].as_array().is_some_and(|rows| rows
+            .iter()
+            .any(|r| r["env"] == "staging" && r["version"] == "1.0.0")),
+        "{status}"
+    );
+}

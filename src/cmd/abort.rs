@@ -70,7 +70,20 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .build()?;
     let result = match rt.block_on(runner.roll_back(&env, &run, &rollback_reason)) {
         Err(e) if crate::error::exit_of(&e) == Exit::Rejected => Ok(()),
-        other => other,
+        // An aborted release is not resumed: the rollback is finished by hand.
+        Err(e) => {
+            let exit = crate::error::exit_of(&e);
+            Err(e.context(
+                Error::new(
+                    exit,
+                    format!("{id} is aborted, but the rollback of {env} did not finish"),
+                )
+                .with_hint(format!(
+                    "`relctl rollback --env {env}` finishes it, once what failed is fixed"
+                )),
+            ))
+        }
+        ok => ok,
     };
     let result = runner::push::after_run(
         result,
@@ -94,11 +107,12 @@ fn finish(
     env: &str,
     result: &anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let live = runner
-        .store
-        .snapshot()
-        .and_then(|s| format::read_env(&s, &plan.app, env))
+    // What runs there now: known only when the rollback finished.
+    let live = result
+        .as_ref()
         .ok()
+        .and_then(|()| runner.store.snapshot().ok())
+        .and_then(|s| format::read_env(&s, &plan.app, env).ok())
         .and_then(|f| f.live)
         .map(|l| l.release);
     if ctx.printer.mode() == OutputMode::Json {

@@ -78,6 +78,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     release::secrets(&plan)?;
     let store = runner::open_store(&plan)?;
     let id = artifact.release_id(&plan.app);
+    // What the release is, decided on what the remote holds: another clone may have
+    // recorded this id, for this digest or another (README, "Artifacts"). A catch-up
+    // that fails is met again, and reported, by the run's own (runner::drive).
+    let _ = store.sync();
     let snapshot = store.snapshot()?;
     let header = match crate::format::read_release(&snapshot, &plan.app, &id)? {
         Some(existing) => {

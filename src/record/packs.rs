@@ -236,45 +236,41 @@ struct Pack {
 
 /// Merges the small packs of `repo` into one when enough of them have piled up. Their
 /// objects are copied as they are, deltas and all, one pack after the other: nothing is
-/// compressed again, so it costs about what reading them does. Safe beside readers and
-/// other writers: a pack is removed only once every object in it is in the new one, and
-/// libgit2 and git both look for the packs again when one they knew of is gone.
-pub(super) fn merge(objects: &Path, odb: &git2::Odb<'_>) -> Result<()> {
-    let dir = objects.join("pack");
+/// compressed again, so it costs about what reading them does. Packs that share objects
+/// (two writers at once can each write the same one, and libgit2 refuses a pack that
+/// holds an object twice) are merged by libgit2's pack builder instead, which is slower.
+/// Safe beside readers and other writers: a pack is removed only once every object in
+/// it is in the new one, and libgit2 and git both look for the packs again when one they
+/// knew of is gone.
+pub(super) fn merge(repo: &Repository) -> Result<()> {
+    let dir = repo.commondir().join("objects").join("pack");
     let packs = to_merge(list(&dir)?);
     if packs.len() < MERGE_AT {
         return Ok(());
     }
-    // libgit2 refuses a pack that holds an object twice, and two writers at once can
-    // each have written the same one: a pack sharing an object with one taken before
-    // it waits for a later merge.
-    let mut seen = HashSet::new();
-    let mut taken = Vec::new();
+    let (mut seen, mut shared, mut taken) = (HashSet::new(), false, Vec::new());
     for pack in packs {
         let ids = index_ids(&pack.stem.with_extension("idx"))?;
-        if ids.iter().any(|id| seen.contains(id)) {
-            continue;
+        let count = ids.len();
+        for id in ids {
+            shared |= !seen.insert(id);
         }
-        seen.extend(ids.iter().copied());
-        taken.push((pack, ids.len()));
+        taken.push((pack, count));
     }
-    if taken.len() < 2 {
-        return Ok(());
-    }
-    let total: usize = taken.iter().map(|(_, n)| n).sum();
-    let mut merged = Vec::new();
-    merged.extend_from_slice(b"PACK");
-    merged.extend_from_slice(&2u32.to_be_bytes());
-    merged.extend_from_slice(&u32::try_from(total)?.to_be_bytes());
-    for (pack, count) in &taken {
-        let path = pack.stem.with_extension("pack");
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let entries = entries(&bytes, *count)
-            .ok_or_else(|| anyhow::anyhow!("{} is not a pack relctl merges", path.display()))?;
-        merged.extend_from_slice(entries);
-    }
-    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &merged);
-    merged.extend_from_slice(digest.as_ref());
+    let merged = if shared {
+        let mut builder = repo.packbuilder().context("starting a pack")?;
+        for &id in &seen {
+            builder
+                .insert_object(id, None)
+                .with_context(|| format!("packing object {id}"))?;
+        }
+        let mut pack = git2::Buf::new();
+        builder.write_buf(&mut pack).context("writing a pack")?;
+        pack.to_vec()
+    } else {
+        concatenated(&taken)?
+    };
+    let odb = repo.odb().context("opening the object database")?;
     let mut writer = odb.packwriter().context("writing a pack")?;
     writer.write_all(&merged).context("writing a pack")?;
     writer.commit().context("writing a pack")?;
@@ -293,6 +289,25 @@ pub(super) fn merge(objects: &Path, odb: &git2::Odb<'_>) -> Result<()> {
     Ok(())
 }
 
+/// One pack of the entries of `packs` (each with its number of objects), in order.
+fn concatenated(packs: &[(Pack, usize)]) -> Result<Vec<u8>> {
+    let total: usize = packs.iter().map(|(_, n)| n).sum();
+    let mut merged = Vec::new();
+    merged.extend_from_slice(b"PACK");
+    merged.extend_from_slice(&2u32.to_be_bytes());
+    merged.extend_from_slice(&u32::try_from(total)?.to_be_bytes());
+    for (pack, count) in packs {
+        let path = pack.stem.with_extension("pack");
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let entries = entries(&bytes, *count)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a pack relctl merges", path.display()))?;
+        merged.extend_from_slice(entries);
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &merged);
+    merged.extend_from_slice(digest.as_ref());
+    Ok(merged)
+}
+
 /// A pack's object entries, between its header and its checksum, when the header says
 /// it is a version 2 or 3 pack of `count` objects. An entry's delta base is named by
 /// its id or by its distance back from the entry, so the entries stay valid wherever
@@ -307,7 +322,8 @@ fn entries(pack: &[u8], count: usize) -> Option<&[u8]> {
 }
 
 /// The packs in `dir` that relctl may merge: with an index, without a `.keep` or
-/// `.promisor` (git's marks for packs to leave alone), and below `MERGE_BELOW`.
+/// `.promisor` (git's marks for packs to leave alone), a `.mtimes` (a cruft pack of
+/// `git gc`) or a `.bitmap`, and below `MERGE_BELOW`.
 fn list(dir: &Path) -> Result<Vec<Pack>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -327,7 +343,7 @@ fn list(dir: &Path) -> Result<Vec<Pack>> {
             continue;
         }
         let stem = path.with_extension("");
-        let kept = ["keep", "promisor"]
+        let kept = ["keep", "promisor", "mtimes", "bitmap"]
             .iter()
             .any(|ext| stem.with_extension(ext).exists());
         if kept || !stem.with_extension("idx").exists() {
@@ -413,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn small_packs_are_merged_and_one_holding_an_object_twice_waits() {
+    fn small_packs_are_merged_also_when_two_hold_the_same_object() {
         let tmp = tempfile::TempDir::new().unwrap();
         let repo = Repository::init_bare(tmp.path()).unwrap();
         let objects = tmp.path().join("objects");
@@ -424,8 +440,8 @@ mod tests {
         // Shares "two" with the first.
         write_pack(&repo, &["two", "nine"]);
         assert_eq!(list(&objects.join("pack")).unwrap().len(), 5);
-        merge(&objects, &repo.odb().unwrap()).unwrap();
-        assert_eq!(list(&objects.join("pack")).unwrap().len(), 2);
+        merge(&repo).unwrap();
+        assert_eq!(list(&objects.join("pack")).unwrap().len(), 1);
         let fresh = Repository::open_bare(tmp.path()).unwrap();
         let odb = fresh.odb().unwrap();
         for blob in [

@@ -1175,11 +1175,7 @@ impl Store {
         match target.reference_matching(&self.refname, local, true, old, log) {
             Ok(_) => {
                 // The remote gathers a pack per push: merge them as a store merges its own.
-                let merged = target
-                    .odb()
-                    .map_err(anyhow::Error::from)
-                    .and_then(|odb| super::packs::merge(&target.commondir().join("objects"), &odb));
-                if let Err(err) = merged {
+                if let Err(err) = super::packs::merge(&target) {
                     tracing::debug!("merging the packs of {}: {err:#}", path.display());
                 }
                 Ok(Pushed::Done(local))

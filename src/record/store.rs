@@ -72,11 +72,7 @@ impl Drop for Store {
     /// record is complete without it, so a failure is only a diagnostic.
     fn drop(&mut self) {
         if self.pending.wrote()
-            && let Err(err) = self
-                .repo
-                .odb()
-                .map_err(anyhow::Error::from)
-                .and_then(|odb| super::packs::merge(&self.common_dir().join("objects"), &odb))
+            && let Err(err) = super::packs::merge(&self.repo)
         {
             tracing::debug!(
                 "merging the record's packs in {}: {err:#}",

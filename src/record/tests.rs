@@ -1255,3 +1255,28 @@ fn a_signature_is_split_from_its_commit_as_libgit2_splits_it() {
     let unsigned = repo.commit(None, &who, &who, "plain", &tree, &[]).unwrap();
     assert!(super::store::split_signature(odb.read(unsigned).unwrap().data()).is_none());
 }
+
+/// A remote on this machine receives a pack per push, and merges them as a store does:
+/// after many pushes from two clones it holds a few packs, all of it readable.
+#[test]
+fn a_remote_on_this_machine_keeps_few_packs_however_many_pushes_it_takes() {
+    let shared = Shared::new();
+    for i in 0..30 {
+        let store = shared.clone(if i % 2 == 0 { "a" } else { "b" });
+        store.sync().expect("sync");
+        add(&store, "file", &[(&format!("f{i}"), &format!("{i}"))]);
+    }
+    let packs = std::fs::read_dir(shared.bare.join("objects/pack"))
+        .expect("objects/pack")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "pack"))
+        })
+        .count();
+    assert!(packs <= 10, "{packs} packs in the remote");
+    shared.fsck_all();
+    assert_eq!(
+        git(&shared.bare, &["rev-list", "--count", BRANCH]).trim(),
+        "30"
+    );
+}
