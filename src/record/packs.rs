@@ -248,6 +248,14 @@ pub(super) fn merge(repo: &Repository) -> Result<()> {
     if packs.len() < MERGE_AT {
         return Ok(());
     }
+    // One merge at a time: two would each copy the same packs, and leave both copies.
+    let Some(_merging) = Merging::take(&dir)? else {
+        return Ok(());
+    };
+    let packs = to_merge(list(&dir)?);
+    if packs.len() < MERGE_AT {
+        return Ok(());
+    }
     let (mut seen, mut shared, mut taken) = (HashSet::new(), false, Vec::new());
     for pack in packs {
         let ids = index_ids(&pack.stem.with_extension("idx"))?;
@@ -287,6 +295,46 @@ pub(super) fn merge(repo: &Repository) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The mark of a merge under way in a pack directory, removed when dropped.
+struct Merging(PathBuf);
+
+impl Merging {
+    /// The mark, or `None` when another process is merging. A mark older than
+    /// `STALE_MERGE` was left by a process killed while merging, and is taken over.
+    fn take(dir: &Path) -> Result<Option<Merging>> {
+        const STALE_MERGE: std::time::Duration = std::time::Duration::from_secs(600);
+        let path = dir.join("relctl-merge.lock");
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(Some(Merging(path))),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = std::fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > STALE_MERGE);
+                    if !stale {
+                        return Ok(None);
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Drop for Merging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// One pack of the entries of `packs` (each with its number of objects), in order.
@@ -450,6 +498,24 @@ mod tests {
             let oid = Oid::hash_object(git2::ObjectType::Blob, blob.as_bytes()).unwrap();
             assert_eq!(odb.read(oid).unwrap().data(), blob.as_bytes(), "{blob}");
         }
+    }
+
+    #[test]
+    fn one_merge_at_a_time_and_a_mark_left_by_a_killed_merge_is_taken_over() {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let repo = Repository::init_bare(tmp.path()).unwrap();
+        let dir = tmp.path().join("objects/pack");
+        for blobs in [["a1", "a2"], ["b1", "b2"], ["c1", "c2"], ["d1", "d2"]] {
+            write_pack(&repo, &blobs);
+        }
+        let mark = std::fs::File::create(dir.join("relctl-merge.lock")).unwrap();
+        merge(&repo).unwrap();
+        assert_eq!(list(&dir).unwrap().len(), 4, "another merge is under way");
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        mark.set_modified(long_ago).unwrap();
+        merge(&repo).unwrap();
+        assert_eq!(list(&dir).unwrap().len(), 1);
+        assert!(!dir.join("relctl-merge.lock").exists());
     }
 
     #[test]
