@@ -86,9 +86,7 @@ impl Pending {
                 .context("packing the objects written")?;
             pack.to_vec()
         };
-        let mut writer = odb.packwriter().context("writing a pack")?;
-        writer.write_all(&pack).context("writing a pack")?;
-        writer.commit().context("writing a pack")?;
+        store(&odb, &pack)?;
         // The next flush must see this pack as on disk.
         self.disk.refresh().context("reading the object database")?;
         self.wrote.set(true);
@@ -183,10 +181,7 @@ impl Pending {
 /// A pack of `objects` as they are, each compressed as fast as zlib can, as git writes
 /// a loose object: no delta search, which costs more than the files it saves.
 pub(super) fn pack_of(odb: &Odb<'_>, objects: &[Oid]) -> Result<Vec<u8>> {
-    let mut pack = Vec::new();
-    pack.extend_from_slice(b"PACK");
-    pack.extend_from_slice(&2u32.to_be_bytes());
-    pack.extend_from_slice(&u32::try_from(objects.len())?.to_be_bytes());
+    let mut pack = header(objects.len())?;
     for &oid in objects {
         let object = odb
             .read(oid)
@@ -212,9 +207,31 @@ pub(super) fn pack_of(odb: &Odb<'_>, objects: &[Oid]) -> Result<Vec<u8>> {
         zlib.write_all(object.data())?;
         zlib.finish()?;
     }
+    Ok(sealed(pack))
+}
+
+/// A version 2 pack's header, for `count` objects.
+fn header(count: usize) -> Result<Vec<u8>> {
+    let mut pack = Vec::new();
+    pack.extend_from_slice(b"PACK");
+    pack.extend_from_slice(&2u32.to_be_bytes());
+    pack.extend_from_slice(&u32::try_from(count)?.to_be_bytes());
+    Ok(pack)
+}
+
+/// `pack` with its checksum, the SHA-1 of everything before it, at its end.
+fn sealed(mut pack: Vec<u8>) -> Vec<u8> {
     let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &pack);
     pack.extend_from_slice(digest.as_ref());
-    Ok(pack)
+    pack
+}
+
+/// Writes `pack` into `odb`: libgit2 indexes it, then moves both files into place.
+pub(super) fn store(odb: &Odb<'_>, pack: &[u8]) -> Result<()> {
+    let mut writer = odb.packwriter().context("writing a pack")?;
+    writer.write_all(pack).context("writing a pack")?;
+    writer.commit().context("writing a pack")?;
+    Ok(())
 }
 
 unsafe extern "C" {
@@ -278,10 +295,7 @@ pub(super) fn merge(repo: &Repository) -> Result<()> {
     } else {
         concatenated(&taken)?
     };
-    let odb = repo.odb().context("opening the object database")?;
-    let mut writer = odb.packwriter().context("writing a pack")?;
-    writer.write_all(&merged).context("writing a pack")?;
-    writer.commit().context("writing a pack")?;
+    store(&repo.odb().context("opening the object database")?, &merged)?;
     for (pack, _) in &taken {
         // The index first: a reader finds packs by their indexes.
         for ext in ["idx", "pack", "rev"] {
@@ -340,10 +354,7 @@ impl Drop for Merging {
 /// One pack of the entries of `packs` (each with its number of objects), in order.
 fn concatenated(packs: &[(Pack, usize)]) -> Result<Vec<u8>> {
     let total: usize = packs.iter().map(|(_, n)| n).sum();
-    let mut merged = Vec::new();
-    merged.extend_from_slice(b"PACK");
-    merged.extend_from_slice(&2u32.to_be_bytes());
-    merged.extend_from_slice(&u32::try_from(total)?.to_be_bytes());
+    let mut merged = header(total)?;
     for (pack, count) in packs {
         let path = pack.stem.with_extension("pack");
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -351,9 +362,7 @@ fn concatenated(packs: &[(Pack, usize)]) -> Result<Vec<u8>> {
             .ok_or_else(|| anyhow::anyhow!("{} is not a pack relctl merges", path.display()))?;
         merged.extend_from_slice(entries);
     }
-    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &merged);
-    merged.extend_from_slice(digest.as_ref());
-    Ok(merged)
+    Ok(sealed(merged))
 }
 
 /// A pack's object entries, between its header and its checksum, when the header says

@@ -4,7 +4,6 @@
 //! the caller decides what an unreachable remote means for its command.
 
 use std::cell::{Cell, RefCell};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -1238,10 +1237,7 @@ fn copy_objects(from: &Repository, to: &Repository, tip: Oid, known: Option<Oid>
         return Ok(());
     }
     let pack = super::packs::pack_of(&from.odb()?, &missing)?;
-    let mut writer = target.packwriter()?;
-    writer.write_all(&pack)?;
-    writer.commit()?;
-    Ok(())
+    super::packs::store(&target, &pack)
 }
 
 /// The last lines a server printed during a push, on one line: why a hook declined.

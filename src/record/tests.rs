@@ -1161,8 +1161,9 @@ fn loose_objects(dir: &Path) -> Vec<PathBuf> {
     loose
 }
 
-fn packs(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join(".git/objects/pack"))
+/// The packs in the repository whose git directory is `git_dir`.
+fn packs(git_dir: &Path) -> usize {
+    std::fs::read_dir(git_dir.join("objects/pack"))
         .expect("objects/pack")
         .filter(|e| {
             e.as_ref()
@@ -1190,7 +1191,7 @@ fn commits_are_written_as_packs_and_the_packs_stay_few() {
             ],
         );
         drop(store);
-        most = most.max(packs(&dir));
+        most = most.max(packs(&dir.join(".git")));
     }
     assert_eq!(loose_objects(&dir), Vec::<PathBuf>::new());
     assert!(most <= 10, "{most} packs at once");
@@ -1217,12 +1218,15 @@ fn a_reader_reads_on_across_a_merge_of_the_packs() {
     let reader = Store::open_to_read(&dir, BRANCH, None).unwrap();
     let before = reader.snapshot().unwrap();
     assert_eq!(text(&before, "f0").as_deref(), Some("0"));
-    let packs_before = packs(&dir);
+    let packs_before = packs(&dir.join(".git"));
     for i in 3..12 {
         let store = Store::open(&dir, BRANCH, None).unwrap();
         add(&store, "file", &[(&format!("f{i}"), &format!("{i}"))]);
     }
-    assert!(packs(&dir) < packs_before + 9, "the packs were merged");
+    assert!(
+        packs(&dir.join(".git")) < packs_before + 9,
+        "the packs were merged"
+    );
     for i in 0..12 {
         let now = reader.snapshot().unwrap();
         assert_eq!(text(&now, &format!("f{i}")), Some(i.to_string()));
@@ -1266,13 +1270,7 @@ fn a_remote_on_this_machine_keeps_few_packs_however_many_pushes_it_takes() {
         store.sync().expect("sync");
         add(&store, "file", &[(&format!("f{i}"), &format!("{i}"))]);
     }
-    let packs = std::fs::read_dir(shared.bare.join("objects/pack"))
-        .expect("objects/pack")
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "pack"))
-        })
-        .count();
+    let packs = packs(&shared.bare);
     assert!(packs <= 10, "{packs} packs in the remote");
     shared.fsck_all();
     assert_eq!(
