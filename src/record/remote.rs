@@ -29,9 +29,13 @@ pub(super) const CLONE_BUSY_PATIENCE: Duration = Duration::from_secs(3);
 
 /// Whether `err` is a lock file of this repository held by another process. libgit2
 /// says so with `Locked`, except when a fetch updates its refs, where only its message
-/// ("failed to lock file '…' for writing") does.
+/// does: "failed to lock file '…' for writing", or "failed to create locked file '…':
+/// File exists" for a tracking ref another fetch is writing.
 fn held_lock(err: &git2::Error) -> bool {
-    err.code() == ErrorCode::Locked || err.message().starts_with("failed to lock file ")
+    let message = err.message();
+    err.code() == ErrorCode::Locked
+        || message.starts_with("failed to lock file ")
+        || (message.starts_with("failed to create locked file ") && message.contains("exists"))
 }
 
 /// What a fetch saw of the remote branch.
@@ -277,6 +281,8 @@ impl Store {
             key_trailer: None,
             writes_for: None,
             pending,
+            #[cfg(test)]
+            before_push: RefCell::new(None),
         })
     }
 
@@ -1519,6 +1525,23 @@ fn proxy<'a>() -> ProxyOptions<'a> {
 #[cfg(test)]
 mod wire_tests {
     use super::*;
+
+    /// A tracking ref another fetch of this clone is writing is a lock to wait for,
+    /// not an unreachable remote.
+    #[test]
+    fn a_tracking_ref_being_written_is_a_held_lock() {
+        let held = |message: &str| held_lock(&git2::Error::from_str(message));
+        assert!(held(
+            "failed to create locked file '/w/.git/refs/remotes/origin/relctl/records.lock': File exists"
+        ));
+        assert!(held(
+            "failed to lock file '/w/.git/FETCH_HEAD.lock' for writing: "
+        ));
+        assert!(!held(
+            "failed to create locked file '/w/x.lock': Permission denied"
+        ));
+        assert!(!held("failed to resolve address for example.invalid"));
+    }
 
     #[test]
     fn a_password_in_a_url_is_not_shown() {

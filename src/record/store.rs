@@ -65,6 +65,9 @@ pub struct Store {
     pub(super) writes_for: Option<String>,
     /// Objects written and not yet in a pack (src/record/packs.rs).
     pub(super) pending: Pending,
+    /// Called just before each push of an append: lets a test act at that moment.
+    #[cfg(test)]
+    pub(super) before_push: RefCell<Option<Box<dyn FnMut()>>>,
 }
 
 impl Drop for Store {
@@ -241,6 +244,8 @@ impl Store {
             key_trailer: None,
             writes_for: None,
             pending,
+            #[cfg(test)]
+            before_push: RefCell::new(None),
         };
         store.checked_out = store.is_checked_out()?;
         if access == Access::Write && store.checked_out {
@@ -584,11 +589,20 @@ impl Store {
         let mut lost = 0;
         while lost < MAX_ATTEMPTS || began.elapsed() < REMOTE_PATIENCE {
             lost += 1;
+            // The turn is held until the commit is on the remote or dropped again: no
+            // other relctl in this clone may build on a commit that was decided on a
+            // stale view (a lock another clone took meanwhile), or that commit could
+            // no longer be dropped and this run would act on a lock only it can see.
+            let turn = self.take_turn();
             let Some((oid, parent)) = self.commit_cas(build)? else {
                 return Ok(None);
             };
             let mut refusals = Refusals::default();
             loop {
+                #[cfg(test)]
+                if let Some(hook) = self.before_push.borrow_mut().as_mut() {
+                    hook();
+                }
                 let why = match self.push(remote)? {
                     Pushed::Done(_) => {
                         return Ok(Some(Appended {
@@ -629,9 +643,6 @@ impl Store {
                 break;
             }
             tracing::debug!(branch = %self.branch, remote, "the remote moved; building again on its tip");
-            // Another writer won: let the writers that collided spread out rather than
-            // race again at once (with eight at once, some lost every round).
-            backoff.wait();
             // Our commit was decided on a stale view (a lock taken elsewhere, say):
             // drop it, replay only the commits that were already waiting, and build again.
             // Only our own commit was decided on a stale view: a conflict among those
@@ -644,18 +655,38 @@ impl Store {
                 bail!("internal error: no tip after rebasing {}", self.branch);
             };
             if !self.move_ref(Some(oid), replayed, "rebuild on the remote tip")? {
-                // Another relctl here has committed on top of ours, so ours can no
-                // longer be dropped; it stays local and goes out with the next push.
-                let why = format!(
-                    "{} moved while another relctl was committing to {} here; \
-                     the commit is kept locally and will be pushed by the next command",
-                    self.remote_named(remote),
-                    self.branch
-                );
-                return Ok(Some(Appended::local(oid, Some(why))));
+                // Something that does not take turns (git itself, a file system without
+                // locks) committed on top of ours, so ours can no longer be dropped. It
+                // was decided on a stale view: nothing may act on it.
+                return Err(self.moved_under_a_refused_commit(remote, oid));
             }
+            drop(turn);
+            // Another writer won: let the writers that collided spread out rather than
+            // race again at once (with eight at once, some lost every round).
+            backoff.wait();
         }
         Err(self.kept_moving())
+    }
+
+    /// The branch moved here while a commit the remote refused was being taken off it.
+    fn moved_under_a_refused_commit(&self, remote: &str, oid: Oid) -> anyhow::Error {
+        Error::new(
+            Exit::Busy,
+            format!(
+                "{} moved on while commit {} was being written, and {} was changed in {} \
+                 meanwhile by something other than relctl, on top of that commit; it stays \
+                 here and nothing was done on it",
+                self.remote_named(remote),
+                &oid.to_string()[..10],
+                self.branch,
+                self.path().display(),
+            ),
+        )
+        .with_hint(
+            "run the command again: the next command pushes the commit, or holds it apart \
+             if it conflicts with the remote's (docs/record.md)",
+        )
+        .into()
     }
 
     fn append_local(

@@ -762,6 +762,120 @@ fn lock_race_across_clones_has_one_winner() {
     shared.fsck_all();
 }
 
+/// Another relctl in the same clone cannot build on a commit while its push is under
+/// way: when the remote refuses that commit (another clone took the lock first), the
+/// commit is dropped, never kept here to be acted on, and the other relctl's commit
+/// goes out on the remote's tip.
+#[test]
+fn a_lock_commit_the_remote_refused_is_dropped_with_another_writer_in_the_clone() {
+    use std::cell::{Cell, RefCell};
+    use std::fs::{OpenOptions, TryLockError};
+    use std::rc::Rc;
+
+    let shared = Shared::new();
+    let (a, b) = (shared.clone("a"), shared.clone("b"));
+    add(&a, "start", &[("counter", "0")]);
+    let dir = a.path().to_path_buf();
+    let turns = a.common_dir().join("relctl.lock");
+    let held = Rc::new(Cell::new(None));
+    let other = Rc::new(RefCell::new(None));
+    let (held_in, other_in) = (held.clone(), other.clone());
+    *a.before_push.borrow_mut() = Some(Box::new(move || {
+        if held_in.get().is_some() {
+            return;
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&turns)
+            .expect("open relctl.lock");
+        held_in.set(Some(matches!(
+            file.try_lock(),
+            Err(TryLockError::WouldBlock)
+        )));
+        // A second relctl of this clone appends now, while a pushes.
+        let dir = dir.clone();
+        *other_in.borrow_mut() = Some(std::thread::spawn(move || {
+            let a2 = Store::open(&dir, BRANCH, Some("origin")).expect("open");
+            let appended = a2
+                .append(&mut increment("a2"))
+                .expect("append")
+                .expect("a commit");
+            appended.pushed
+        }));
+    }));
+    let mut calls = 0;
+    let err = a
+        .append(&mut |snap| {
+            calls += 1;
+            if calls == 1 {
+                // b takes the lock after a looked and before a pushes.
+                assert!(b.append(&mut take_lock("b")).unwrap().unwrap().pushed);
+            }
+            take_lock("a")(snap)
+        })
+        .unwrap_err();
+    assert_eq!(exit_of(&err), Exit::Busy, "{err:#}");
+    assert_eq!(held.get(), Some(true), "the turn is held while pushing");
+    let second = other.borrow_mut().take().expect("the second writer ran");
+    assert!(
+        second.join().expect("the second writer"),
+        "its commit was pushed"
+    );
+
+    let remote = shared.clone("c");
+    remote.sync().unwrap();
+    let snap = remote.snapshot().unwrap();
+    assert_eq!(text(&snap, "lock").as_deref(), Some("b"));
+    assert_eq!(text(&snap, "counter").as_deref(), Some("1"));
+    let summaries: Vec<String> = (remote.log(None).unwrap().into_iter())
+        .map(|e| format!("{} {}", e.summary, e.actor))
+        .collect();
+    assert!(
+        !summaries.iter().any(|s| s.ends_with(" a")),
+        "{summaries:?}"
+    );
+    assert_eq!(a.snapshot().unwrap().tip(), shared.remote_tip());
+    assert_eq!(a.unpushed().unwrap(), 0);
+    shared.fsck_all();
+}
+
+/// When something that does not take turns (git itself) commits on top of a commit
+/// the remote then refuses, that commit can no longer be dropped: the append stops with
+/// exit 5 rather than let its caller act on a view the remote contradicts.
+#[test]
+fn a_refused_commit_that_git_built_on_stops_the_append() {
+    let shared = Shared::new();
+    let (a, b) = (shared.clone("a"), shared.clone("b"));
+    add(&a, "start", &[("counter", "0")]);
+    let dir = a.path().to_path_buf();
+    *a.before_push.borrow_mut() = Some(Box::new(move || {
+        let branch = format!("refs/heads/{BRANCH}");
+        let tip = git(&dir, &["rev-parse", &branch]);
+        let tree = format!("{}^{{tree}}", tip.trim());
+        let other = git(
+            &dir,
+            &["commit-tree", &tree, "-p", tip.trim(), "-m", "by git"],
+        );
+        git(&dir, &["update-ref", &branch, other.trim()]);
+    }));
+    let mut calls = 0;
+    let err = a
+        .append(&mut |snap| {
+            calls += 1;
+            if calls == 1 {
+                assert!(b.append(&mut take_lock("b")).unwrap().unwrap().pushed);
+            }
+            take_lock("a")(snap)
+        })
+        .unwrap_err();
+    assert_eq!(exit_of(&err), Exit::Busy, "{err:#}");
+    assert!(
+        format!("{err:#}").contains("something other than relctl"),
+        "{err:#}"
+    );
+    assert_eq!(calls, 1, "nothing was built on the stale view again");
+}
+
 #[test]
 fn lock_race_in_threads_has_one_winner_each_round() {
     let shared = Shared::new();
