@@ -152,3 +152,69 @@ fn with_the_remote_gone_records_stay_local_and_the_next_command_pushes_them() {
         "the earlier commits reached the remote: {remote_log}"
     );
 }
+
+/// dev runs a command that waits for the file `$GO` (each run is given its own), then
+/// waits for carol's approval, then deploys.
+fn waiting_plan(platform: &Platform) -> String {
+    let script = r#"touch \"$GO.started\"; while [ ! -e \"$GO\" ]; do sleep 0.02; done"#;
+    plan(platform, "", HOLD)
+        .replace(
+            "app: checkout\n",
+            "app: checkout\nrecord: { remote: origin }\n",
+        )
+        .replace(
+            "  - name: dev\n    deploy: platform\n",
+            &format!(
+                "  - name: dev\n    deploy: platform\n    steps:\n      - exec: {{ command: [\"sh\", \"-c\", \"{script}\"], timeout: 60s }}\n      - approval: {{ approvers: [\"carol@example.com\"] }}\n      - deploy: {{}}\n"
+            ),
+        )
+}
+
+/// Two CI jobs promote the same release from two clones at once. The second takes the
+/// environment over at its first record there; the first stops with exit 5 at its next
+/// one, having deployed nothing, and the release is deployed once.
+#[test]
+fn a_release_driven_from_two_clones_at_once_is_driven_by_one() {
+    let env = TestEnv::new();
+    let platform = Platform::start();
+    let clones = env.clones(&[("release.yaml", &waiting_plan(&platform))]);
+    let (go_a, go_b) = (env.path().join("go-a"), env.path().join("go-b"));
+    let started = |go: &std::path::Path| go.with_extension("started").exists();
+    let mut first = env.std_command();
+    first.current_dir(&clones.one).env("GO", &go_a);
+    let first = spawn(first, HEX);
+    crate::common::wait::wait_until("the first run is in its command", || started(&go_a));
+
+    let bob = env.operator("bob@example.com").in_dir(&clones.two);
+    let mut second = bob.std_command();
+    second.env("GO", &go_b);
+    let second = spawn(second, HEX);
+    crate::common::wait::wait_until("the second run is in its command", || started(&go_b));
+    std::fs::write(&go_b, "").expect("let the second run go on");
+    let (code, stderr) = finish(second);
+    assert_eq!(code, 4, "the second run waits for carol: {stderr}");
+
+    std::fs::write(&go_a, "").expect("let the first run go on");
+    let (code, stderr) = finish(first);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: another run took dev over (by bob@example.com)",
+            crate::common::setup::release(HEX)
+        )),
+        "{stderr}"
+    );
+    assert!(platform.deploys().is_empty(), "nothing was deployed yet");
+
+    let carol = env.operator("carol@example.com").in_dir(&clones.two);
+    let id = crate::common::setup::release(HEX);
+    let run = carol.run(&["approve", &id, "--env", "dev"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = bob.run_with(&["resume", &id], |c| {
+        c.env("DEPLOY_TOKEN", SECRET).env("GO", &go_b);
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(platform.deploys().len(), 1, "deployed once");
+    let log = git(&clones.remote, &["log", "--format=%s", "relctl/records"]);
+    assert_eq!(log.matches("dev: step 1 exec done").count(), 1, "{log}");
+}

@@ -143,6 +143,7 @@ pub fn generate(dir: &Path, apps: usize, releases: usize) -> anyhow::Result<Valu
                         release: id.clone(),
                         by: ACTOR.to_string(),
                         since: at,
+                        run: None,
                     });
                     break;
                 }

@@ -66,12 +66,11 @@ pub fn same_digest(file: &ReleaseFile, artifact: &Artifact) -> anyhow::Result<()
     if file.digest == digest {
         return Ok(());
     }
-    Err(Error::usage(format!(
-        "{artifact} is not release {}: that id is taken by {} and the release id holds only the first 12 hex characters of a digest; this digest is {digest}",
-        file.release, file.digest
+    Err(crate::format::digest_taken(
+        &artifact.to_string(),
+        &digest,
+        file,
     ))
-    .with_hint("nothing was deployed or recorded; build the artifact again (any change gives a new digest) and promote that")
-    .into())
 }
 
 /// A duration given on the command line (exit 2 when it does not parse).

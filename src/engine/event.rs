@@ -439,6 +439,10 @@ pub struct Lock {
     pub release: String,
     pub by: String,
     pub since: DateTime<Utc>,
+    /// The run (one relctl process) that holds it for the release (src/runner/claim.rs);
+    /// absent in records written before runs were named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 /// `environments/<name>.yaml`: what is live, what was live before, and the lock.

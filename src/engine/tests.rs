@@ -261,6 +261,7 @@ fn an_environment_locked_by_another_release_is_busy() {
             release: "checkout-000000000000".into(),
             by: "eve".into(),
             since: t(9, 0),
+            run: None,
         }),
         ..EnvFile::default()
     };
@@ -757,6 +758,7 @@ fn its_own_lock_left_behind_is_no_obstacle() {
             release: R.into(),
             by: "dev@acme.io".into(),
             since: t(9, 0),
+            run: None,
         }),
         ..EnvFile::default()
     };

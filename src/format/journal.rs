@@ -65,6 +65,17 @@ pub struct Header {
     pub notes: Option<String>,
 }
 
+/// The release id of `artifact` (`digest`) is taken by `file`, another digest's: the
+/// release id holds only the first 12 hex characters of a digest. Exit 2.
+pub fn digest_taken(artifact: &str, digest: &str, file: &ReleaseFile) -> anyhow::Error {
+    crate::error::Error::usage(format!(
+        "{artifact} is not release {}: that id is taken by {} and the release id holds only the first 12 hex characters of a digest; this digest is {digest}",
+        file.release, file.digest
+    ))
+    .with_hint("nothing was deployed or recorded; build the artifact again (any change gives a new digest) and promote that")
+    .into()
+}
+
 /// Appends one event to a release (and, through `update`, to an environment's state
 /// file) as one commit. `update` runs on the tip it is written onto, so a lock it checks
 /// is checked against the latest record; it may refuse with an error.
@@ -110,23 +121,28 @@ pub fn record_at(
                 ci: author.ci.clone(),
                 actor_source: Some(author.actor_source),
             };
-            let (path, mut release) = read_release_at(snapshot, &header.app, &header.release)?
-                .unwrap_or_else(|| {
-                    (
-                        release_path(&header.app, &header.release),
-                        ReleaseFile {
-                            release: header.release.clone(),
-                            app: header.app.clone(),
-                            artifact: header.artifact.clone(),
-                            digest: header.digest.clone(),
-                            version: header.version.clone(),
-                            source_commit: header.source_commit.clone(),
-                            source_commit_time: header.source_commit_time,
-                            notes: header.notes.clone(),
-                            events: Vec::new(),
-                        },
-                    )
-                });
+            let found = read_release_at(snapshot, &header.app, &header.release)?;
+            // Two runs that each found the id free (a digest sharing its 12 hex characters
+            // promoted at the same moment elsewhere): only the first one's is recorded.
+            if let Some((_, file)) = found.as_ref().filter(|(_, f)| f.digest != header.digest) {
+                return Err(digest_taken(&header.artifact, &header.digest, file));
+            }
+            let (path, mut release) = found.unwrap_or_else(|| {
+                (
+                    release_path(&header.app, &header.release),
+                    ReleaseFile {
+                        release: header.release.clone(),
+                        app: header.app.clone(),
+                        artifact: header.artifact.clone(),
+                        digest: header.digest.clone(),
+                        version: header.version.clone(),
+                        source_commit: header.source_commit.clone(),
+                        source_commit_time: header.source_commit_time,
+                        notes: header.notes.clone(),
+                        events: Vec::new(),
+                    },
+                )
+            });
             release.events.push(event.clone());
             let content = encode(&release, &path)?;
             let blob = files::written(&content, &release)
@@ -250,6 +266,7 @@ mod tests {
                     release: "checkout-4f2a9c1be0d3".into(),
                     by: "tester@example.com".into(),
                     since: crate::clock::now(),
+                    run: None,
                 });
                 Ok(())
             }
@@ -277,5 +294,48 @@ mod tests {
         let snapshot = store.snapshot().expect("a snapshot");
         let release = read_release(&snapshot, "checkout", &header.release).expect("read");
         assert_eq!(release.map(|r| r.events.len()), Some(3));
+    }
+
+    /// A release id another digest took first (two runs that each found it free): the
+    /// event is refused with exit 2 and nothing is written.
+    #[test]
+    fn an_event_under_another_digest_of_a_taken_id_is_refused() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        git2::Repository::init(dir.path()).expect("git init");
+        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
+        let author = Author {
+            actor: "tester@example.com".into(),
+            actor_source: crate::engine::ActorSource::Env,
+            plan_digest: "sha256:00".into(),
+            ci: None,
+        };
+        let first = Header {
+            release: "checkout-4f2a9c1be0d3".into(),
+            app: "checkout".into(),
+            artifact: "ghcr.io/acme/checkout@sha256:4f2a9c1be0d3aa".into(),
+            digest: "sha256:4f2a9c1be0d3aa".into(),
+            version: "1.0.0".into(),
+            source_commit: None,
+            source_commit_time: None,
+            notes: None,
+        };
+        let second = Header {
+            artifact: "ghcr.io/acme/checkout@sha256:4f2a9c1be0d3bb".into(),
+            digest: "sha256:4f2a9c1be0d3bb".into(),
+            ..first.clone()
+        };
+        let started = || EventKind::Extended {
+            targets: vec!["dev".into()],
+        };
+        record(&store, &author, &first, None, started(), &mut |_| Ok(())).expect("record");
+        let tip = store.snapshot().expect("a snapshot").tip();
+        let err = record(&store, &author, &second, None, started(), &mut |_| Ok(()))
+            .expect_err("refused");
+        assert_eq!(crate::error::exit_of(&err), crate::error::Exit::Usage);
+        assert!(
+            format!("{err:#}").contains("that id is taken by sha256:4f2a9c1be0d3aa"),
+            "{err:#}"
+        );
+        assert_eq!(store.snapshot().expect("a snapshot").tip(), tip);
     }
 }

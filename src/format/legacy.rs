@@ -666,6 +666,7 @@ mod tests {
                 release: "a-000000000003".into(),
                 by: "me".into(),
                 since: t("2026-11-01T00:00:00Z"),
+                run: None,
             }),
             rejected: vec!["a-000000000009".into()],
             targets: Default::default(),

@@ -195,6 +195,7 @@ mod tests {
                 release: "checkout-4f2a9c1be0d3".into(),
                 by: "alice@acme.io".into(),
                 since: t("2026-11-01T10:00:00Z"),
+                run: None,
             }),
             rejected: rejected.iter().map(|r| r.to_string()).collect(),
             targets: Default::default(),

@@ -18,6 +18,7 @@ impl Runner<'_> {
     /// all, extended) must stay in this order where a reader sees it whole.
     pub async fn run(&self) -> anyhow::Result<()> {
         self.only_the_plans_artifact()?;
+        self.claim.drive();
         let mut approval_deadline: Option<Instant> = None;
         let mut lock_deadline: Option<Instant> = None;
         let mut window_deadline: Option<Instant> = None;
@@ -206,6 +207,39 @@ impl Runner<'_> {
     /// Someone else rolled back or aborted this release while this run was under way
     /// (`since` are the events recorded since it began; this loop records neither):
     /// exit 3, saying who and when, instead of carrying on or reading it as a policy.
+    /// A record this run tried to make found that another run of the release took its
+    /// lock over (src/runner/claim.rs): said as `taken_over` says it when that run was a
+    /// rollback or an abort, else exit 5. Any other error is returned as it is.
+    pub(super) fn taken_over_by(&self, err: anyhow::Error) -> anyhow::Error {
+        let Some(lost) = err.downcast_ref::<super::claim::Lost>() else {
+            return err;
+        };
+        let since = self.claim.last_recorded();
+        let incident = (self.store.snapshot().ok())
+            .and_then(|s| crate::format::read_release(&s, &self.header.app, self.release()).ok())
+            .flatten()
+            .and_then(|file| {
+                let later: Vec<Event> = (file.events.into_iter())
+                    .filter(|e| since.is_none_or(|t| e.at >= t))
+                    .collect();
+                self.taken_over(&later)
+            });
+        incident.unwrap_or_else(|| {
+            Error::new(
+                Exit::Busy,
+                format!(
+                    "{}: {lost}; this run stopped without acting further",
+                    self.release()
+                ),
+            )
+            .with_hint(
+                "the other run goes on from where this one was (the release was being driven \
+                 from two places at once); `relctl status` shows where each environment stands",
+            )
+            .into()
+        })
+    }
+
     fn taken_over(&self, since: &[Event]) -> Option<anyhow::Error> {
         // The first of them says what the other person did: `abort` records `aborted`
         // before it rolls back, `rollback` starts rolling back before it marks a
@@ -405,6 +439,7 @@ impl Runner<'_> {
                     release: release.clone(),
                     by: actor.clone(),
                     since: crate::clock::now(),
+                    run: None,
                 });
                 Ok(())
             },

@@ -57,6 +57,7 @@ impl Runner<'_> {
                     release: own.clone(),
                     by: actor.clone(),
                     since: crate::clock::now(),
+                    run: None,
                 });
                 Ok(())
             },

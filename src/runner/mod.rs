@@ -8,12 +8,14 @@
 //! `surroundings.rs` is what the process environment says, read once; `open.rs`
 //! opens the plan's record; `steps.rs` prepares and performs a step through the
 //! providers, `analysis.rs` an analysis; `context.rs` is what templates see;
-//! `push.rs` what a run does about an unpushed record; `waves.rs` runs an environment's
+//! `push.rs` what a run does about an unpushed record; `claim.rs` which run holds an
+//! environment; `waves.rs` runs an environment's
 //! targets wave by wave and `targets.rs` rolls them back.
 
 pub mod analysis;
 mod approval;
 pub mod budget;
+mod claim;
 pub mod context;
 mod drive;
 mod flags;
@@ -79,6 +81,8 @@ pub struct Runner<'a> {
     pub github: Option<crate::ui::github::Actions>,
     /// Under CI, a record left unpushed is an error after a bounded retry.
     pub push: push::PushPolicy,
+    /// This run's name in the locks its release holds.
+    claim: claim::Claim,
 }
 
 impl<'a> Runner<'a> {
@@ -109,6 +113,7 @@ impl<'a> Runner<'a> {
             notifier,
             github: surroundings.github,
             push: surroundings.push,
+            claim: claim::Claim::new(),
         })
     }
 
@@ -213,14 +218,31 @@ impl<'a> Runner<'a> {
         kind: EventKind,
         update: &mut dyn FnMut(&mut EnvFile) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let (event, appended) = crate::format::record_at(
+        let release = self.release().to_string();
+        let actor = self.author.actor.clone();
+        let named = Cell::new(false);
+        let mut claiming = |f: &mut EnvFile| {
+            if let Some(lost) = self.claim.lost(&release, &kind, f) {
+                return Err(lost.into());
+            }
+            let before = f.lock.clone();
+            update(f)?;
+            named.set(self.claim.take(&release, &actor, before.as_ref(), f));
+            Ok(())
+        };
+        let recorded = crate::format::record_at(
             &self.store,
             &self.author,
             &self.header,
             (env, target),
-            kind,
-            update,
-        )?;
+            kind.clone(),
+            &mut claiming,
+        );
+        let (event, appended) = match recorded {
+            Err(err) => return Err(self.taken_over_by(err)),
+            Ok(recorded) => recorded,
+        };
+        self.claim.recorded(event.at, named.get());
         if let Some(github) = &self.github {
             github.event(&event);
         }

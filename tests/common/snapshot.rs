@@ -38,6 +38,7 @@ impl Setup {
             ("plan: sha256:", "[plan]"),
             ("source ", "[commit]"),
             ("`", "[commit]"),
+            ("run: ", "[run]"),
         ] {
             text = replace_after(&text, named, 7, |b| b.is_ascii_hexdigit());
         }
