@@ -217,4 +217,47 @@ fn a_release_driven_from_two_clones_at_once_is_driven_by_one() {
     assert_eq!(platform.deploys().len(), 1, "deployed once");
     let log = git(&clones.remote, &["log", "--format=%s", "relctl/records"]);
     assert_eq!(log.matches("dev: step 1 exec done").count(), 1, "{log}");
+    // Bob's run took over from the first, and his `resume` from his run that waited.
+    assert_eq!(log.matches("dev: continued from run ").count(), 2, "{log}");
+}
+
+/// An on-call engineer rolls dev back from another clone while a promote is in the
+/// middle of a step there: the promote stops with exit 3 when its step ends, recording
+/// nothing after the rollback.
+#[test]
+fn a_promote_whose_environment_was_rolled_back_elsewhere_records_nothing_more() {
+    let env = TestEnv::new();
+    let platform = Platform::start();
+    let plan = waiting_plan(&platform).replace(
+        "      - approval: { approvers: [\"carol@example.com\"] }\n",
+        "",
+    );
+    let clones = env.clones(&[("release.yaml", &plan)]);
+    let go = env.path().join("go");
+    let open = env.path().join("open");
+    std::fs::write(&open, "").expect("a file that is there");
+    let mut earlier = env.std_command();
+    earlier.current_dir(&clones.one).env("GO", &open);
+    let (code, stderr) = finish(spawn(earlier, OLD));
+    assert_eq!(code, 0, "{stderr}");
+
+    let mut promote = env.std_command();
+    promote.current_dir(&clones.one).env("GO", &go);
+    let promote = spawn(promote, HEX);
+    crate::common::wait::wait_until("the promote is in its command", || {
+        go.with_extension("started").exists()
+    });
+    let bob = env.operator("bob@example.com").in_dir(&clones.two);
+    let run = bob.run_with(&["rollback", "--env", "dev", "--reason", "errors"], |c| {
+        c.env("DEPLOY_TOKEN", SECRET);
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(&go, "").expect("let the promote go on");
+    let (code, stderr) = finish(promote);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("this run was taken over"), "{stderr}");
+    let log = git(&clones.remote, &["log", "--format=%s", "relctl/records"]);
+    let newest = log.lines().next().unwrap_or_default();
+    assert!(newest.contains("dev: rolled back"), "{log}");
+    assert_eq!(platform.running("dev"), Some((artifact(OLD), 100)), "{log}");
 }

@@ -437,6 +437,8 @@ fn under_continue_a_plan_may_let_the_next_environment_take_a_partly_live_one() {
 
 /// Each target's events, as (target, event) sorted: what a run leaves in the record,
 /// whatever order concurrent targets wrote it in.
+/// The release's events by target, sorted, without the `taken_over` a resume records
+/// where it goes on from the run that died.
 fn per_target_events(setup: &Setup) -> Vec<(String, String)> {
     let text = setup.record_file(&relctl::format::release_path("checkout", &release(HEX)));
     let file: serde_json::Value = serde_saphyr::from_str(&text).unwrap_or_default();
@@ -450,6 +452,7 @@ fn per_target_events(setup: &Setup) -> Vec<(String, String)> {
                 e["event"].as_str().unwrap_or_default().to_string(),
             )
         })
+        .filter(|(_, event)| event != "taken_over")
         .collect();
     events.sort();
     events

@@ -228,6 +228,13 @@ pub enum EventKind {
     TargetDropped {
         reason: String,
     },
+    /// A run of the release went on here from where another run of it was (one that
+    /// died, or one still going elsewhere, which stops at its next record):
+    /// src/runner/claim.rs. `run` is the one it took over from, when the lock named one.
+    TakenOver {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
+    },
     /// A notify hook could not be told about an event: a warning, never a failure.
     NotifyFailed {
         /// The hook's URL, masked.
@@ -328,6 +335,8 @@ impl EventKind {
             EventKind::Aborted { reason } if reason.is_empty() => "aborted".into(),
             EventKind::Aborted { reason } => format!("aborted: {reason}"),
             EventKind::Unlocked { reason } => format!("lock broken: {reason}"),
+            EventKind::TakenOver { run: Some(run) } => format!("continued from run {run}"),
+            EventKind::TakenOver { run: None } => "continued from an earlier run".into(),
             EventKind::FlagsRestored { flags, ms, reason } => format!(
                 "flags put back in {} ({}), the code stayed: {reason}",
                 millis(*ms),
@@ -350,7 +359,7 @@ impl EventKind {
     /// of the same command: `started`, `extended` and `overridden` by `entered`, `intent`
     /// by its step's end, `step_done` and `measured` by the next step or the outcome,
     /// `rollback_started` and a successful `undone` by the rollback's end, `target_dropped`
-    /// by `live`. Only a command stopped by what it cannot record (a crash, a lock lost
+    /// by `live`, `taken_over` by what the run does there. Only a command stopped by what it cannot record (a crash, a lock lost
     /// to another clone, a record changed by hand) ends after one of them.
     ///
     /// The record writes a release's line in its directory's summary only with these
@@ -368,7 +377,8 @@ impl EventKind {
             | EventKind::Measured { .. }
             | EventKind::RollbackStarted { .. }
             | EventKind::Undone { error: None, .. }
-            | EventKind::TargetDropped { .. } => false,
+            | EventKind::TargetDropped { .. }
+            | EventKind::TakenOver { .. } => false,
             EventKind::BudgetChecked { .. }
             | EventKind::StepFailed { .. }
             | EventKind::TargetFailed { .. }
@@ -416,6 +426,7 @@ impl EventKind {
             EventKind::FlagsRestored { .. } => "flags_restored",
             EventKind::NotifyFailed { .. } => "notify_failed",
             EventKind::TargetDropped { .. } => "target_dropped",
+            EventKind::TakenOver { .. } => "taken_over",
         }
     }
 }

@@ -321,6 +321,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         | EventKind::Overridden { .. }
         | EventKind::BudgetChecked { .. }
         | EventKind::TargetDropped { .. }
+        | EventKind::TakenOver { .. }
         | EventKind::NotifyFailed { .. } => {}
         EventKind::FlagsRestored { reason, .. } => {
             run.kill_switch = Some(format!(

@@ -21,22 +21,54 @@ pub struct Claim {
     driving: Cell<bool>,
     held: Cell<bool>,
     last: Cell<Option<DateTime<Utc>>>,
+    /// Decisions in a row made on a view that was gone by the time they were recorded.
+    gone: Cell<u32>,
 }
 
-/// The lock another run of this release took: who holds it now.
+/// Why a run may not record an event where it meant to: another run of its release
+/// took the environment over (`taken`), or the release no longer holds it at all, since
+/// another run of it went on there (the run decided on a view that is gone).
 #[derive(Debug)]
 pub struct Lost {
     pub env: String,
+    /// Who holds the environment now, or made the release live there.
     pub by: String,
+    pub taken: bool,
 }
 
 impl std::fmt::Display for Lost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "another run took {} over (by {})", self.env, self.by)
+        if self.taken {
+            write!(f, "another run took {} over (by {})", self.env, self.by)
+        } else {
+            write!(
+                f,
+                "another run of it went on in {} (by {})",
+                self.env, self.by
+            )
+        }
     }
 }
 
 impl std::error::Error for Lost {}
+
+/// Events a run records only while its release holds the environment: the steps, the
+/// wait at a gate, going live and taking over. Anything else (entering, a budget read,
+/// an interrupt) may come before the lock or after it.
+fn needs_the_lock(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Intent { .. }
+            | EventKind::StepDone { .. }
+            | EventKind::StepFailed { .. }
+            | EventKind::TargetFailed { .. }
+            | EventKind::Measured { .. }
+            | EventKind::Inconclusive { .. }
+            | EventKind::AwaitingApproval { .. }
+            | EventKind::Live
+            | EventKind::TakenOver { .. }
+    )
+}
 
 impl Claim {
     pub fn new() -> Claim {
@@ -45,34 +77,46 @@ impl Claim {
             driving: Cell::new(false),
             held: Cell::new(false),
             last: Cell::new(None),
+            gone: Cell::new(0),
         }
     }
 
-    /// Before `kind` is recorded in `file` for `release`: whether this run was taken
-    /// over. It was when it had held the release's lock and the lock now names another
-    /// run, or, about to deploy, when the release no longer holds the environment at all
-    /// (another run of it went on and let the environment go).
+    /// Before `kind` is recorded in `file` for `release`: whether this run lost the
+    /// environment. It did when it had held the release's lock and the lock now names
+    /// another run; and a run driving the release, about to record a step there, when
+    /// the release no longer holds the environment (another run of it went on).
     pub fn lost(&self, release: &str, kind: &EventKind, file: &EnvFile) -> Option<Lost> {
-        if !self.held.get() {
-            return None;
-        }
-        let lost = |by: &str| {
+        let lost = |by: &str, taken: bool| {
             Some(Lost {
                 env: file.environment.clone(),
                 by: by.to_string(),
+                taken,
             })
         };
         match &file.lock {
             Some(lock) if lock.release == release => match &lock.run {
-                Some(run) if *run != self.run => lost(&lock.by),
+                Some(run) if *run != self.run && self.held.get() => lost(&lock.by, true),
                 _ => None,
             },
-            Some(lock) if matches!(kind, EventKind::Intent { .. }) => lost(&lock.by),
-            None if matches!(kind, EventKind::Intent { .. }) => {
-                lost(file.live.as_ref().map_or("another run", |l| l.by.as_str()))
-            }
-            _ => None,
+            _ if !self.driving.get() || !needs_the_lock(kind) => None,
+            Some(lock) => lost(&lock.by, false),
+            None => lost(file.live.as_ref().map_or("?", |l| l.by.as_str()), false),
         }
+    }
+
+    /// Whether a run driving `release` must take `file`'s environment over before it
+    /// acts there: the release holds it, for another run or none named. `Some(run)` is
+    /// that run.
+    pub fn to_take_over(&self, release: &str, file: Option<&EnvFile>) -> Option<Option<String>> {
+        let lock = file?.lock.as_ref().filter(|l| l.release == release)?;
+        (self.driving.get() && lock.run.as_deref() != Some(self.run.as_str()))
+            .then(|| lock.run.clone())
+    }
+
+    /// Whether this run has held its release's lock: a run that never did and finds its
+    /// view gone decides again rather than stop.
+    pub fn held(&self) -> bool {
+        self.held.get()
     }
 
     /// This run drives the release (promote, resume): it takes its release's lock over
@@ -109,9 +153,16 @@ impl Claim {
     /// in its release's lock.
     pub fn recorded(&self, at: DateTime<Utc>, named: bool) {
         self.last.set(Some(at));
+        self.gone.set(0);
         if named {
             self.held.set(true);
         }
+    }
+
+    /// A decision was made on a view that was gone: how many in a row now.
+    pub fn gone(&self) -> u32 {
+        self.gone.set(self.gone.get().saturating_add(1));
+        self.gone.get()
     }
 
     /// When this run last recorded an event: what others did since is what took it over.
@@ -212,12 +263,54 @@ mod tests {
             version: "1".to_string(),
             since: crate::clock::at("2026-11-01T11:00:00Z"),
         });
-        assert!(claim.lost("app-1", &EventKind::Live, &file).is_none());
+        let interrupted = EventKind::Interrupted { step: None };
+        assert!(claim.lost("app-1", &interrupted, &file).is_none());
+        assert!(claim.lost("app-1", &EventKind::Live, &file).is_some());
         let lost = claim.lost("app-1", &intent(), &file).expect("lost");
         assert_eq!(lost.by, "b@example.com");
+        assert!(!lost.taken);
+        assert_eq!(
+            lost.to_string(),
+            "another run of it went on in production (by b@example.com)"
+        );
         // A lock of another release, at a deploy: stale too.
         let other = locked("app-2", None);
         assert!(claim.lost("app-1", &intent(), &other).is_some());
+    }
+
+    /// A run driving the release takes over where the lock names another run, or none,
+    /// and goes on where it is named itself.
+    #[test]
+    fn a_driving_run_takes_over_before_it_acts() {
+        let claim = Claim::new();
+        let file = locked("app-1", Some("dead0000dead"));
+        assert_eq!(
+            claim.to_take_over("app-1", Some(&file)),
+            None,
+            "not driving"
+        );
+        claim.drive();
+        assert_eq!(
+            claim.to_take_over("app-1", Some(&file)),
+            Some(Some("dead0000dead".to_string()))
+        );
+        assert_eq!(
+            claim.to_take_over("app-1", Some(&locked("app-1", None))),
+            Some(None)
+        );
+        assert_eq!(claim.to_take_over("app-2", Some(&file)), None);
+        assert_eq!(claim.to_take_over("app-1", None), None);
+        let mut mine = file.clone();
+        let before = mine.lock.clone();
+        claim.take("app-1", "b@example.com", before.as_ref(), &mut mine);
+        assert_eq!(claim.to_take_over("app-1", Some(&mine)), None);
+        // Never having held it, the run is not taken over by the lock's other run...
+        assert!(claim.lost("app-1", &intent(), &file).is_none());
+        // ...but a step where its release holds nothing is a view that is gone.
+        let lost = claim
+            .lost("app-1", &intent(), &EnvFile::default())
+            .expect("lost");
+        assert!(!lost.taken);
     }
 
     #[test]

@@ -80,6 +80,22 @@ impl Runner<'_> {
                 self.record_event(None, EventKind::Extended { targets })?;
                 continue;
             }
+            // Acting where another run of the release was (one that died, or one still
+            // going elsewhere): the record says so first, and that run stops at its next
+            // record (src/runner/claim.rs).
+            let acting_in = match &decision {
+                Decision::Step { env, .. }
+                | Decision::Wave { env, .. }
+                | Decision::MarkLive { env }
+                | Decision::RollBack { env, .. } => Some(env.as_str()),
+                _ => None,
+            };
+            if let Some(env) = acting_in
+                && let Some(run) = self.claim.to_take_over(self.release(), envs.get(env))
+            {
+                self.again(self.record_event(Some(env), EventKind::TakenOver { run }))?;
+                continue;
+            }
             match decision {
                 Decision::Done => return Ok(()),
                 Decision::Blocked { env, rule, reason } => {
@@ -101,7 +117,7 @@ impl Runner<'_> {
                     if index == 0 {
                         self.check_budget_after_approval(&env).await?;
                     }
-                    self.step(&env, index, &state.env(&env), None).await?
+                    self.again(self.step(&env, index, &state.env(&env), None).await)?
                 }
                 Decision::Wave {
                     env,
@@ -111,7 +127,7 @@ impl Runner<'_> {
                     if wave == 0 {
                         self.check_budget_after_approval(&env).await?;
                     }
-                    self.wave(&env, wave, not_before, &state.env(&env)).await?
+                    self.again(self.wave(&env, wave, not_before, &state.env(&env)).await)?
                 }
                 Decision::AwaitApproval {
                     env,
@@ -125,10 +141,10 @@ impl Runner<'_> {
                         approval: &approval,
                         have: &have,
                     };
-                    self.await_approval(&gate, &state, &mut approval_deadline)
-                        .await?;
+                    let waited = self.await_approval(&gate, &state, &mut approval_deadline);
+                    self.again(waited.await)?;
                 }
-                Decision::MarkLive { env } => self.mark_live(&env, &state.env(&env))?,
+                Decision::MarkLive { env } => self.again(self.mark_live(&env, &state.env(&env)))?,
                 Decision::RollBack { env, reason } => {
                     return self.roll_back(&env, &state.env(&env), &reason).await;
                 }
@@ -208,12 +224,18 @@ impl Runner<'_> {
     /// (`since` are the events recorded since it began; this loop records neither):
     /// exit 3, saying who and when, instead of carrying on or reading it as a policy.
     /// A record this run tried to make found that another run of the release took its
-    /// lock over (src/runner/claim.rs): said as `taken_over` says it when that run was a
-    /// rollback or an abort, else exit 5. Any other error is returned as it is.
+    /// lock over, or went on without it (src/runner/claim.rs): said as `taken_over` says
+    /// it when that run was a rollback or an abort, else exit 5. Any other error is
+    /// returned as it is.
     pub(super) fn taken_over_by(&self, err: anyhow::Error) -> anyhow::Error {
         let Some(lost) = err.downcast_ref::<super::claim::Lost>() else {
             return err;
         };
+        // A run that never held the lock decided on a view that is gone: the decision
+        // loop reads the record again (`again`).
+        if !self.claim.held() {
+            return err;
+        }
         let since = self.claim.last_recorded();
         let incident = (self.store.snapshot().ok())
             .and_then(|s| crate::format::read_release(&s, &self.header.app, self.release()).ok())
@@ -238,6 +260,30 @@ impl Runner<'_> {
             )
             .into()
         })
+    }
+
+    /// `acted`, except that a run that never held its release's lock and found its view
+    /// of an environment gone (another run of the release went on there) goes on: the
+    /// loop reads the record again and decides on what is there now.
+    fn again(&self, acted: anyhow::Result<()>) -> anyhow::Result<()> {
+        match acted {
+            Err(err) if err.downcast_ref::<super::claim::Lost>().is_some() => {
+                if self.claim.gone() > GONE_RETRIES {
+                    return Err(Error::new(
+                        Exit::Busy,
+                        format!(
+                            "{}: {err}, and kept going on there while this run decided",
+                            self.release()
+                        ),
+                    )
+                    .with_hint("`relctl status` shows where each environment stands")
+                    .into());
+                }
+                tracing::debug!(%err, "another run of the release went on: deciding again");
+                Ok(())
+            }
+            acted => acted,
+        }
     }
 
     fn taken_over(&self, since: &[Event]) -> Option<anyhow::Error> {
@@ -668,3 +714,7 @@ fn driving_alone(runner: &Runner) -> anyhow::Result<Option<std::fs::File>> {
         .into()),
     }
 }
+
+/// How many decisions in a row a run may find gone before it stops (`again`): each one
+/// means another run of the release recorded meanwhile, and that run is driving it.
+const GONE_RETRIES: u32 = 20;

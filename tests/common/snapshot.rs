@@ -39,6 +39,7 @@ impl Setup {
             ("source ", "[commit]"),
             ("`", "[commit]"),
             ("run: ", "[run]"),
+            ("from run ", "[run]"),
         ] {
             text = replace_after(&text, named, 7, |b| b.is_ascii_hexdigit());
         }
