@@ -35,6 +35,8 @@ pub(super) struct Pending {
     disk: Odb<'static>,
     /// Whether this store wrote a pack: only then does it merge.
     wrote: Cell<bool>,
+    /// `objects/` of the repository, where its packs are.
+    objects: PathBuf,
 }
 
 impl Pending {
@@ -60,6 +62,7 @@ impl Pending {
             mempack,
             disk,
             wrote: Cell::new(false),
+            objects: objects.to_path_buf(),
         })
     }
 
@@ -75,18 +78,18 @@ impl Pending {
         }
         let odb = repo.odb().context("opening the object database")?;
         let new = self.new_objects(repo, tip)?;
-        let pack = if new.len() == held {
-            pack_of(&odb, &new)?
+        if new.len() == held {
+            let (pack, index) = pack_of(&odb, &new)?;
+            put(&self.objects, &pack, index)?;
         } else {
             // Memory also holds objects no ref will point at (a commit that lost a
-            // race): libgit2 packs them all, slower, with deltas.
+            // race): libgit2 packs them all, slower, with deltas, and indexes them.
             let mut pack = git2::Buf::new();
             everything
                 .write_buf(&mut pack)
                 .context("packing the objects written")?;
-            pack.to_vec()
-        };
-        store(&odb, &pack)?;
+            store(&odb, &pack)?;
+        }
         // The next flush must see this pack as on disk.
         self.disk.refresh().context("reading the object database")?;
         self.wrote.set(true);
@@ -179,9 +182,12 @@ impl Pending {
 }
 
 /// A pack of `objects` as they are, each compressed as fast as zlib can, as git writes
-/// a loose object: no delta search, which costs more than the files it saves.
-pub(super) fn pack_of(odb: &Odb<'_>, objects: &[Oid]) -> Result<Vec<u8>> {
+/// a loose object: no delta search, which costs more than the files it saves. A tree is
+/// mostly object ids, which do not compress: it is stored as it is, which costs nothing
+/// to compress or to read back. With the pack, what its index lists (`put`).
+pub(super) fn pack_of(odb: &Odb<'_>, objects: &[Oid]) -> Result<(Vec<u8>, Vec<Indexed>)> {
     let mut pack = header(objects.len())?;
+    let mut index = Vec::with_capacity(objects.len());
     for &oid in objects {
         let object = odb
             .read(oid)
@@ -193,6 +199,7 @@ pub(super) fn pack_of(odb: &Odb<'_>, objects: &[Oid]) -> Result<Vec<u8>> {
             ObjectType::Tag => 4,
             other => anyhow::bail!("object {oid} is a {other}, which a pack does not hold"),
         };
+        let offset = pack.len();
         // The type and the size, seven bits at a time after the first four.
         let mut size = object.data().len();
         let mut byte = (kind << 4) | (size & 0x0f) as u8;
@@ -203,11 +210,92 @@ pub(super) fn pack_of(odb: &Odb<'_>, objects: &[Oid]) -> Result<Vec<u8>> {
             size >>= 7;
         }
         pack.push(byte);
-        let mut zlib = flate2::write::ZlibEncoder::new(&mut pack, flate2::Compression::fast());
+        let level = match kind {
+            2 => flate2::Compression::none(),
+            _ => flate2::Compression::fast(),
+        };
+        let mut zlib = flate2::write::ZlibEncoder::new(&mut pack, level);
         zlib.write_all(object.data())?;
         zlib.finish()?;
+        let mut crc = flate2::Crc::new();
+        crc.update(&pack[offset..]);
+        index.push(Indexed {
+            oid,
+            offset: u32::try_from(offset).context("a pack of more than 2 GiB")?,
+            crc: crc.sum(),
+        });
     }
-    Ok(sealed(pack))
+    Ok((sealed(pack), index))
+}
+
+/// One object of a pack, as its index lists it.
+pub(super) struct Indexed {
+    oid: Oid,
+    /// Where its entry begins in the pack (below 2 GiB: no large offsets).
+    offset: u32,
+    /// The CRC-32 of its entry as packed.
+    crc: u32,
+}
+
+/// Writes `pack` and its index (version 2, from `index`) into `objects/pack`, as git
+/// names them: the pack first, then the index, each under a temporary name and renamed,
+/// so a reader sees a pack only once both are whole.
+pub(super) fn put(objects: &Path, pack: &[u8], mut index: Vec<Indexed>) -> Result<()> {
+    let checksum = pack
+        .get(pack.len().saturating_sub(20)..)
+        .unwrap_or_default();
+    let name: String = checksum.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = objects.join("pack");
+    let final_idx = dir.join(format!("pack-{name}.idx"));
+    if final_idx.exists() {
+        return Ok(());
+    }
+    index.sort_by_key(|entry| entry.oid);
+    let mut idx = Vec::with_capacity(1072 + index.len() * 28 + 40);
+    idx.extend_from_slice(b"\xfftOc");
+    idx.extend_from_slice(&2u32.to_be_bytes());
+    let mut fanout = [0u32; 256];
+    for entry in &index {
+        fanout[usize::from(entry.oid.as_bytes()[0])] += 1;
+    }
+    let mut total = 0u32;
+    for count in fanout {
+        total += count;
+        idx.extend_from_slice(&total.to_be_bytes());
+    }
+    for entry in &index {
+        idx.extend_from_slice(entry.oid.as_bytes());
+    }
+    for entry in &index {
+        idx.extend_from_slice(&entry.crc.to_be_bytes());
+    }
+    for entry in &index {
+        idx.extend_from_slice(&entry.offset.to_be_bytes());
+    }
+    idx.extend_from_slice(checksum);
+    let idx = sealed(idx);
+    write_new(&dir, &format!("pack-{name}.pack"), pack)?;
+    write_new(&dir, &format!("pack-{name}.idx"), &idx)
+}
+
+/// Writes `bytes` as `dir/name`, read-only as git keeps packs, through a temporary file.
+fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join(name);
+    let mut temp = tempfile::Builder::new()
+        .prefix("tmp_relctl_")
+        .tempfile_in(dir)
+        .with_context(|| format!("writing a pack in {}", dir.display()))?;
+    temp.write_all(bytes)
+        .and_then(|()| {
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o444))
+        })
+        .with_context(|| format!("writing {}", path.display()))?;
+    temp.persist(&path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// A version 2 pack's header, for `count` objects.

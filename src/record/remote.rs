@@ -1242,8 +1242,11 @@ fn copy_objects(from: &Repository, to: &Repository, tip: Oid, known: Option<Oid>
     if missing.is_empty() {
         return Ok(());
     }
-    let pack = super::packs::pack_of(&from.odb()?, &missing)?;
-    super::packs::store(&target, &pack)
+    let (pack, index) = super::packs::pack_of(&from.odb()?, &missing)?;
+    super::packs::put(&to.commondir().join("objects"), &pack, index)?;
+    // A handle that already looked for these objects must look again.
+    target.refresh().context("reading the object database")?;
+    Ok(())
 }
 
 /// The last lines a server printed during a push, on one line: why a hook declined.

@@ -1392,3 +1392,46 @@ fn a_remote_on_this_machine_keeps_few_packs_however_many_pushes_it_takes() {
         "30"
     );
 }
+
+/// The index relctl writes for a commit's pack is the one git writes for that pack,
+/// byte for byte, and git reads the pack through it.
+#[test]
+fn a_pack_index_relctl_writes_is_the_one_git_writes() {
+    let tmp = TempDir::new().unwrap();
+    let dir = init(tmp.path());
+    let store = Store::open(&dir, BRANCH, None).unwrap();
+    add(&store, "one", &[("a/b/c.yaml", "one\n"), ("counter", "1")]);
+    add(&store, "two", &[("a/b/d.yaml", "two\n"), ("counter", "2")]);
+    let pack_dir = dir.join(".git/objects/pack");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&pack_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "pack") {
+            continue;
+        }
+        let ours = std::fs::read(path.with_extension("idx")).unwrap();
+        let theirs = tmp.path().join("git.idx");
+        let pack = path.to_str().expect("utf-8 path");
+        git(
+            &dir,
+            &["index-pack", "-o", theirs.to_str().expect("utf-8"), pack],
+        );
+        assert_eq!(ours, std::fs::read(&theirs).unwrap(), "{}", path.display());
+        std::fs::remove_file(&theirs).unwrap();
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "one pack a commit");
+    assert!(
+        std::fs::read_dir(&pack_dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("tmp_")),
+        "no temporary file is left"
+    );
+    fsck(&dir);
+    assert_eq!(
+        text(&store.snapshot().unwrap(), "a/b/d.yaml").as_deref(),
+        Some("two\n")
+    );
+}
