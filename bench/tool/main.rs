@@ -10,6 +10,7 @@ mod generate;
 mod org;
 mod platform;
 mod rollback;
+mod seal;
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -65,6 +66,10 @@ enum Cmd {
         #[arg(long, default_value_t = 200)]
         sample: usize,
     },
+    /// Note the records branch's tip and the packs of the repository at DIR
+    Seal { dir: PathBuf },
+    /// Put the repository at DIR back as `seal` found it (branch and packs)
+    Reset { dir: PathBuf },
     /// Time `relctl rollback --env production` against the records at DIR
     Rollback {
         #[arg(long)]
@@ -124,6 +129,8 @@ fn run(command: Cmd) -> anyhow::Result<()> {
             releases,
         } => println!("{}", org::generate(&dir, apps, releases)?),
         Cmd::Verify { dir, sample } => generate::verify(&dir, sample)?,
+        Cmd::Seal { dir } => seal::seal(&dir)?,
+        Cmd::Reset { dir } => seal::reset(&dir)?,
         Cmd::Rollback {
             relctl,
             dir,
