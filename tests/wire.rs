@@ -503,6 +503,37 @@ fn git_s_http_proxy_carries_the_fetch_and_the_push() {
     );
 }
 
+/// A promote through a records remote over https asks it once for what it holds before
+/// deciding what the release is, and once before each commit it pushes: one fetch more
+/// than pushes, not two (its run goes on from the first).
+#[test]
+fn a_promote_fetches_once_before_its_run_and_once_per_commit() {
+    let p = Project::new();
+    let server = https(&p);
+    let one = &p.clones.one;
+    p.serve_through(one, &server.url("origin.git"));
+    git(
+        one,
+        &[
+            "config",
+            "http.sslCAInfo",
+            server.ca.to_str().unwrap_or_default(),
+        ],
+    );
+    let bob = p.env.operator("bob@acme.io");
+    let run = relctl(
+        &bob,
+        one,
+        &[("RELCTL_GIT_TOKEN", TOKEN)],
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    );
+    expect(&run, 0);
+    let commits = p.served_log().lines().count();
+    assert!(commits >= 4, "{}", p.served_log());
+    assert_eq!(server.pushes(), commits, "one push a commit");
+    assert_eq!(server.fetches(), commits + 1, "{}", p.served_log());
+}
+
 /// An SSH server serving the project's remote, and a person whose HOME holds a key
 /// (authorized or not) and, when `known`, the server's host key in known_hosts.
 fn ssh_person(

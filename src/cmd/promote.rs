@@ -80,8 +80,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let id = artifact.release_id(&plan.app);
     // What the release is, decided on what the remote holds: another clone may have
     // recorded this id, for this digest or another (README, "Artifacts"). A catch-up
-    // that fails is met again, and reported, by the run's own (runner::drive).
-    let _ = store.sync();
+    // that fails is reported by the run, which goes on from it rather than fetch again
+    // (runner::drive).
+    let synced = store.sync();
     let snapshot = store.snapshot()?;
     let header = match crate::format::read_release(&snapshot, &plan.app, &id)? {
         Some(existing) => {
@@ -120,6 +121,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     drop(snapshot);
     let runner = release::runner(ctx, &plan, store, header, opts)?;
+    runner.caught_up(synced);
     runner::drive(&runner)
 }
 

@@ -83,6 +83,8 @@ pub struct Runner<'a> {
     pub push: push::PushPolicy,
     /// This run's name in the locks its release holds.
     claim: claim::Claim,
+    /// A sync made just before the run, which its first `sync` goes on from.
+    caught_up: std::cell::RefCell<Option<anyhow::Result<crate::record::Sync>>>,
 }
 
 impl<'a> Runner<'a> {
@@ -114,6 +116,7 @@ impl<'a> Runner<'a> {
             github: surroundings.github,
             push: surroundings.push,
             claim: claim::Claim::new(),
+            caught_up: std::cell::RefCell::new(None),
         })
     }
 
@@ -181,11 +184,21 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// The command synced the store just before the run (`promote`, to know what the
+    /// release is): the run's first `sync` is that one, not a second round trip.
+    pub fn caught_up(&self, synced: anyhow::Result<crate::record::Sync>) {
+        *self.caught_up.borrow_mut() = Some(synced);
+    }
+
     /// Pushes what earlier runs left unpushed and fetches what others recorded. A
     /// remote this clone has never reached is an error: a typo'd URL would otherwise
     /// turn every lock into a local one.
     pub fn sync(&self) -> anyhow::Result<()> {
-        let sync = self.store.sync()?;
+        let caught_up = self.caught_up.borrow_mut().take();
+        let sync = match caught_up {
+            Some(synced) => synced?,
+            None => self.store.sync()?,
+        };
         let Some(error) = sync.error else {
             return Ok(());
         };

@@ -27,6 +27,8 @@ pub struct HttpsGit {
     stop: Arc<AtomicBool>,
     /// The `Authorization` headers of each request, in order.
     seen: Arc<Mutex<Vec<Vec<String>>>>,
+    /// The method and target of each request admitted, in order.
+    lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl HttpsGit {
@@ -37,10 +39,12 @@ impl HttpsGit {
         let addr = listener.local_addr().expect("the bound address");
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::new(Mutex::new(Vec::new()));
         let site = Arc::new(Site {
             root: root.to_path_buf(),
             token: token.to_string(),
             seen: seen.clone(),
+            lines: lines.clone(),
         });
         let stopped = stop.clone();
         std::thread::spawn(move || {
@@ -61,7 +65,28 @@ impl HttpsGit {
             ca,
             stop,
             seen,
+            lines,
         }
+    }
+
+    /// How many fetches the server answered: the git-upload-pack advertisements it gave.
+    pub fn fetches(&self) -> usize {
+        self.lines.lock().map_or(0, |lines| {
+            lines
+                .iter()
+                .filter(|l| l.starts_with("GET ") && l.contains("service=git-upload-pack"))
+                .count()
+        })
+    }
+
+    /// How many pushes the server took: the git-receive-pack requests it answered.
+    pub fn pushes(&self) -> usize {
+        self.lines.lock().map_or(0, |lines| {
+            lines
+                .iter()
+                .filter(|l| l.starts_with("POST ") && l.ends_with("/git-receive-pack"))
+                .count()
+        })
     }
 
     /// The URL of repository `name` (a directory under the root).
@@ -90,6 +115,7 @@ struct Site {
     root: PathBuf,
     token: String,
     seen: Arc<Mutex<Vec<Vec<String>>>>,
+    lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Site {
@@ -161,6 +187,9 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, site: &Site) -> std::io::Res
         seen.push(authorizations.clone());
     }
     let answer = if site.admits(&authorizations) {
+        if let Ok(mut lines) = site.lines.lock() {
+            lines.push(format!("{method} {target}"));
+        }
         cgi(site, &method, &target, header("content-type"), &body)?
     } else {
         b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
