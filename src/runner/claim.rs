@@ -126,20 +126,26 @@ impl Claim {
         self.driving.set(true);
     }
 
-    /// After the event's own change to `file` (the lock was `before`): a lock the
+    /// After the event `kind`'s own change to `file` (the lock was `before`): a lock the
     /// release holds names this run (and `actor`, who now holds it) when this run drives
-    /// the release or the event took the lock. Says whether the lock names this run.
+    /// the release, the event took the lock, or it is an abort or a rollback's start.
+    /// Says whether the lock names this run.
     pub fn take(
         &self,
         release: &str,
         actor: &str,
-        before: Option<&Lock>,
+        (kind, before): (&EventKind, Option<&Lock>),
         file: &mut EnvFile,
     ) -> bool {
-        let taken_now = file.lock.as_ref() != before;
-        let Some(lock) = (file.lock.as_mut())
-            .filter(|l| l.release == release && (self.driving.get() || taken_now))
-        else {
+        // An abort, and a rollback of the release under way, take the environment from
+        // whichever run drives it, so that it records no step after them.
+        let takes = self.driving.get()
+            || file.lock.as_ref() != before
+            || matches!(
+                kind,
+                EventKind::Aborted { .. } | EventKind::RollbackStarted { .. }
+            );
+        let Some(lock) = (file.lock.as_mut()).filter(|l| l.release == release && takes) else {
             return false;
         };
         if lock.run.as_deref() != Some(self.run.as_str()) {
@@ -219,7 +225,12 @@ mod tests {
         let mut file = locked("app-1", Some("dead0000dead"));
         assert!(claim.lost("app-1", &EventKind::Live, &file).is_none());
         let before = file.lock.clone();
-        assert!(claim.take("app-1", "b@example.com", before.as_ref(), &mut file));
+        assert!(claim.take(
+            "app-1",
+            "b@example.com",
+            (&EventKind::Live, before.as_ref()),
+            &mut file
+        ));
         claim.recorded(crate::clock::now(), true);
         let lock = file.lock.as_ref().expect("a lock");
         assert_eq!(lock.run.as_deref(), Some(claim.run.as_str()));
@@ -233,12 +244,22 @@ mod tests {
         claim.drive();
         let mut file = locked("app-1", None);
         let before = file.lock.clone();
-        claim.take("app-1", "a@example.com", before.as_ref(), &mut file);
+        claim.take(
+            "app-1",
+            "a@example.com",
+            (&EventKind::Live, before.as_ref()),
+            &mut file,
+        );
         claim.recorded(crate::clock::now(), true);
         let mut other = file.clone();
         let (taker, before) = (Claim::new(), other.lock.clone());
         taker.drive();
-        taker.take("app-1", "b@example.com", before.as_ref(), &mut other);
+        taker.take(
+            "app-1",
+            "b@example.com",
+            (&EventKind::Live, before.as_ref()),
+            &mut other,
+        );
         let lost = claim.lost("app-1", &EventKind::Live, &other).expect("lost");
         assert_eq!(
             lost.to_string(),
@@ -252,7 +273,12 @@ mod tests {
         claim.drive();
         let mut file = locked("app-1", None);
         let before = file.lock.clone();
-        claim.take("app-1", "a@example.com", before.as_ref(), &mut file);
+        claim.take(
+            "app-1",
+            "a@example.com",
+            (&EventKind::Live, before.as_ref()),
+            &mut file,
+        );
         claim.recorded(crate::clock::now(), true);
         file.lock = None;
         file.live = Some(Live {
@@ -302,7 +328,12 @@ mod tests {
         assert_eq!(claim.to_take_over("app-1", None), None);
         let mut mine = file.clone();
         let before = mine.lock.clone();
-        claim.take("app-1", "b@example.com", before.as_ref(), &mut mine);
+        claim.take(
+            "app-1",
+            "b@example.com",
+            (&EventKind::Live, before.as_ref()),
+            &mut mine,
+        );
         assert_eq!(claim.to_take_over("app-1", Some(&mine)), None);
         // Never having held it, the run is not taken over by the lock's other run...
         assert!(claim.lost("app-1", &intent(), &file).is_none());
@@ -335,7 +366,12 @@ mod tests {
         let claim = Claim::new();
         let mut file = locked("app-1", Some("driver000000"));
         let before = file.lock.clone();
-        assert!(!claim.take("app-1", "sre@example.com", before.as_ref(), &mut file));
+        assert!(!claim.take(
+            "app-1",
+            "sre@example.com",
+            (&EventKind::Live, before.as_ref()),
+            &mut file
+        ));
         assert_eq!(file.lock, before);
         let before = file.lock.clone();
         file.lock = Some(Lock {
@@ -343,9 +379,45 @@ mod tests {
             run: None,
             ..before.clone().expect("a lock")
         });
-        assert!(claim.take("app-1", "sre@example.com", before.as_ref(), &mut file));
+        assert!(claim.take(
+            "app-1",
+            "sre@example.com",
+            (&EventKind::Live, before.as_ref()),
+            &mut file
+        ));
         let lock = file.lock.expect("a lock");
         assert_eq!(lock.run.as_deref(), Some(claim.run.as_str()));
+    }
+
+    /// An abort, or the start of a rollback of the release, takes the environment from
+    /// the run driving it, which then finds itself taken over at its next record.
+    #[test]
+    fn an_abort_takes_the_environment_from_the_run_driving_it() {
+        let driver = Claim::new();
+        driver.drive();
+        let mut file = locked("app-1", None);
+        let before = file.lock.clone();
+        driver.take(
+            "app-1",
+            "a@example.com",
+            (&intent(), before.as_ref()),
+            &mut file,
+        );
+        driver.recorded(crate::clock::now(), true);
+        let abort = Claim::new();
+        let aborted = EventKind::Aborted {
+            reason: "errors".to_string(),
+        };
+        let before = file.lock.clone();
+        assert!(abort.take(
+            "app-1",
+            "sre@example.com",
+            (&aborted, before.as_ref()),
+            &mut file
+        ));
+        let lost = driver.lost("app-1", &intent(), &file).expect("taken over");
+        assert!(lost.taken);
+        assert_eq!(lost.by, "sre@example.com");
     }
 
     #[test]

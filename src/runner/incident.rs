@@ -155,6 +155,14 @@ impl Runner<'_> {
                 },
             )?;
         }
+        // What was deployed is read again now that the rollback holds the environment:
+        // a run of the release elsewhere (an abort's target) may have recorded a step's
+        // intent since `run` was read, and can record none after (src/runner/claim.rs).
+        let run = &engine::fold(
+            format::read_release(&self.store.snapshot()?, &self.header.app, self.release())?
+                .as_ref(),
+        )
+        .env(env_name);
         let hint = format!(
             "`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path",
             self.release()

@@ -240,7 +240,10 @@ impl<'a> Runner<'a> {
             }
             let before = f.lock.clone();
             update(f)?;
-            named.set(self.claim.take(&release, &actor, before.as_ref(), f));
+            named.set(
+                self.claim
+                    .take(&release, &actor, (&kind, before.as_ref()), f),
+            );
             Ok(())
         };
         let recorded = crate::format::record_at(
