@@ -53,11 +53,16 @@ impl Pending {
         // through it, so the backend outlives every use.
         let mempack = unsafe { std::mem::transmute::<Mempack<'_>, Mempack<'static>>(mempack) };
         let disk = Odb::new().context("opening the object database")?;
-        let path = objects
-            .to_str()
-            .context("the repository's path is not UTF-8")?;
-        disk.add_disk_alternate(path)
-            .context("opening the object database")?;
+        // The path as bytes: the git2 crate takes only UTF-8, and a directory's name
+        // need not be.
+        let path =
+            std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(objects.as_os_str()))
+                .context("the repository's path holds a NUL byte")?;
+        // SAFETY: a live object database and a NUL-terminated path that libgit2 copies.
+        let code = unsafe { git_odb_add_disk_alternate(disk.raw().cast(), path.as_ptr()) };
+        if code < 0 {
+            return Err(git2::Error::last_error(code)).context("opening the object database");
+        }
         Ok(Pending {
             mempack,
             disk,
@@ -323,6 +328,13 @@ pub(super) fn store(odb: &Odb<'_>, pack: &[u8]) -> Result<()> {
 }
 
 unsafe extern "C" {
+    /// libgit2's (include/git2/odb.h): adds the objects directory at `path` (bytes, not
+    /// UTF-8 only as the git2 crate's binding takes it) as an alternate.
+    fn git_odb_add_disk_alternate(
+        odb: *mut std::ffi::c_void,
+        path: *const std::ffi::c_char,
+    ) -> std::ffi::c_int;
+
     /// libgit2's (include/git2/sys/mempack.h, not bound by the git2 crate): adds every
     /// object of the in-memory backend, and only those, to the pack builder.
     fn git_mempack_write_thin_pack(

@@ -1435,3 +1435,21 @@ fn a_pack_index_relctl_writes_is_the_one_git_writes() {
         Some("two\n")
     );
 }
+
+/// A repository whose path is not UTF-8 (a directory named in Latin-1, say) records and
+/// reads as any other.
+#[test]
+fn a_repository_whose_path_is_not_utf8_records_and_reads() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&dir).unwrap();
+    let dir = init(&dir);
+    let store = Store::open(&dir, BRANCH, None).unwrap();
+    add(&store, "one", &[("counter", "1")]);
+    add(&store, "two", &[("counter", "2")]);
+    drop(store);
+    let store = Store::open(&dir, BRANCH, None).unwrap();
+    assert_eq!(counter(&store), 2);
+    fsck(&dir);
+}
