@@ -792,3 +792,29 @@ fn a_clone_behind_the_remote_sees_a_release_id_another_clone_took() {
         "{status}"
     );
 }
+
+/// A release file holding an event this relctl does not know was written by a newer
+/// relctl: the error says so and to upgrade, not to revert a change made by hand.
+#[test]
+fn an_event_from_a_newer_relctl_says_to_upgrade_not_to_revert() {
+    let s = Setup::new("", CANARY);
+    ok(&s.promote(HEX, &["--to", "dev"]));
+    let path = relctl::format::release_path("checkout", &release(HEX));
+    edit_records(s.env.path(), "an event of a newer relctl", |tree| {
+        let file = tree.join(&path);
+        let text = std::fs::read_to_string(&file).expect("the release file");
+        let text = text.replacen("event: live", "event: from_the_future", 1);
+        std::fs::write(&file, text).expect("edit");
+    });
+    let run = s.relctl(&["history", &release(HEX)]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("holds an event this relctl (")
+            && run
+                .stderr
+                .contains("upgrade this relctl, and leave the file as it is"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("git revert"), "{}", run.stderr);
+}

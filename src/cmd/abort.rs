@@ -41,19 +41,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     let runner = release::runner(ctx, &plan, store, release::header_of(&file), opts)?;
     runner.sync()?;
-    // Decide on what the remote holds now, not on what this clone had before the sync.
-    let (_, state) = release::find(&runner.store, &plan.app, &id)?;
-    let current = state
-        .current()
-        .map(|(env, run)| (env.to_string(), run.clone()));
-    if current.is_none() {
-        refuse_live(&runner, &plan, &id)?;
-    }
-    runner.record(
-        current.as_ref().map(|(env, _)| env.as_str()),
-        EventKind::Aborted { reason },
-        &mut |_| Ok(()),
-    )?;
+    let current = record_aborted(&runner, &plan, &id, &reason)?;
     let Some((env, run)) = current else {
         if ctx.printer.mode() == OutputMode::Json {
             return ctx.printer.stream(&json!({
@@ -95,6 +83,47 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     );
     finish(ctx, &runner, &plan, &id, &env, &result)?;
     result
+}
+
+/// Records that `id` is aborted, in the environment it is inside: decided on what the
+/// remote holds now, not on what this clone had before the sync, and checked in the
+/// same commit. A run of the release elsewhere may go live there and enter the next
+/// environment meanwhile: then the release no longer holds the environment decided on,
+/// and the abort decides again. Once recorded, that run does nothing more there
+/// (src/runner/claim.rs). The environment and the release's run there, if it is inside
+/// one.
+fn record_aborted(
+    runner: &runner::Runner,
+    plan: &Plan,
+    id: &str,
+    reason: &str,
+) -> anyhow::Result<Option<(String, crate::engine::EnvRun)>> {
+    let mut tries = 0;
+    loop {
+        let (_, state) = release::find(&runner.store, &plan.app, id)?;
+        let current = state
+            .current()
+            .map(|(env, run)| (env.to_string(), run.clone()));
+        if current.is_none() {
+            refuse_live(runner, plan, id)?;
+        }
+        let recorded = runner.record(
+            current.as_ref().map(|(env, _)| env.as_str()),
+            EventKind::Aborted {
+                reason: reason.to_string(),
+            },
+            &mut |f| match &f.lock {
+                Some(lock) if lock.release == id => Ok(()),
+                _ => Err(runner::incident::Changed(f.environment.clone()).into()),
+            },
+        );
+        match recorded {
+            Err(err) if err.downcast_ref::<runner::incident::Changed>().is_some() && tries < 20 => {
+                tries += 1;
+            }
+            recorded => return recorded.map(|()| current),
+        }
+    }
 }
 
 /// The line that ends an abort (docs/ci.md, "Output"): what runs in the environment

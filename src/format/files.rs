@@ -39,7 +39,13 @@ where
     let text = String::from_utf8(bytes)
         .map_err(anyhow::Error::from)
         .context(unreadable(snapshot, path))?;
-    let file = parse(&text).context(unreadable(snapshot, path))?;
+    let file = match parse(&text) {
+        Ok(file) => file,
+        Err(err) if err.to_string().contains("unknown variant") => {
+            return Err(anyhow::Error::from(err).context(newer(snapshot, path)));
+        }
+        Err(err) => return Err(anyhow::Error::from(err).context(unreadable(snapshot, path))),
+    };
     decoded::keep(id, &file);
     Ok(Some(file))
 }
@@ -54,6 +60,23 @@ fn unreadable(snapshot: &Snapshot, path: &str) -> Error {
              (`git revert <commit>` in a worktree of that branch), and push it if the record \
              has a remote",
         branch = snapshot.branch()
+    ))
+}
+
+/// A record file naming an event or a value this relctl does not know: a newer relctl
+/// wrote it (each event names the relctl that wrote it). Nothing is wrong with the file.
+fn newer(snapshot: &Snapshot, path: &str) -> Error {
+    let at = format!("{}:{path}", snapshot.branch());
+    Error::new(
+        Exit::Failed,
+        format!(
+            "cannot read the record file {at}: it holds an event this relctl ({}) does not know",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+    .with_hint(format!(
+        "a newer relctl most likely wrote it (`git show {at}` names the relctl of each event): \
+         upgrade this relctl, and leave the file as it is"
     ))
 }
 
