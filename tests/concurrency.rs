@@ -261,3 +261,44 @@ fn a_promote_whose_environment_was_rolled_back_elsewhere_records_nothing_more() 
     assert!(newest.contains("dev: rolled back"), "{log}");
     assert_eq!(platform.running("dev"), Some((artifact(OLD), 100)), "{log}");
 }
+
+/// A release live in staging on its way to production, whose promote found production
+/// locked by another release, is under way: `abort` stops it (the release is marked
+/// aborted, and goes no further), where it used to say it was "not under way".
+#[test]
+fn a_release_between_two_environments_is_aborted_and_goes_no_further() {
+    let s = crate::common::setup::Setup::new(
+        "    approval: { approvers: [\"carol@example.com\"] }\n",
+        crate::common::setup::CANARY,
+    );
+    let run = s.promote(OLD, &[]);
+    assert_eq!(
+        run.code, 4,
+        "OLD waits at production's gate: {}",
+        run.stderr
+    );
+    let run = s.promote(HEX, &[]);
+    assert_eq!(run.code, 5, "production is OLD's: {}", run.stderr);
+    let id = crate::common::setup::release(HEX);
+    let run = s.relctl(&["abort", &id, "--reason", "bad build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("it is marked aborted"),
+        "{}",
+        run.stderr
+    );
+    let run = s.relctl(&["resume", &id]);
+    assert_ne!(
+        run.code, 0,
+        "an aborted release goes no further: {}",
+        run.stderr
+    );
+    assert!(
+        !s.platform
+            .deploys()
+            .iter()
+            .any(|(env, image, _)| env == "production" && *image == artifact(HEX)),
+        "{:?}",
+        s.platform.deploys()
+    );
+}

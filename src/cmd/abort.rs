@@ -105,7 +105,7 @@ fn record_aborted(
             .current()
             .map(|(env, run)| (env.to_string(), run.clone()));
         if current.is_none() {
-            refuse_live(runner, plan, id)?;
+            refuse_live(runner, plan, id, &state)?;
         }
         let recorded = runner.record(
             current.as_ref().map(|(env, _)| env.as_str()),
@@ -120,6 +120,15 @@ fn record_aborted(
         match recorded {
             Err(err) if err.downcast_ref::<runner::incident::Changed>().is_some() && tries < 20 => {
                 tries += 1;
+            }
+            Ok(()) if current.is_none() && tries < 20 => {
+                // Between two environments (live in one, not yet in the next): a run of
+                // it may have entered the next one meanwhile. If so, it is aborted there.
+                tries += 1;
+                let (_, state) = release::find(&runner.store, &plan.app, id)?;
+                if state.current().is_none() {
+                    return Ok(None);
+                }
             }
             recorded => return recorded.map(|()| current),
         }
@@ -173,7 +182,12 @@ fn finish(
 /// A release that is not under way but live somewhere is not aborted (there is nothing
 /// to stop, and marking it aborted would take nothing out): exit 2, pointing at the
 /// rollback that does take it out.
-fn refuse_live(runner: &runner::Runner, plan: &Plan, id: &str) -> anyhow::Result<()> {
+fn refuse_live(
+    runner: &runner::Runner,
+    plan: &Plan,
+    id: &str,
+    state: &crate::engine::ReleaseState,
+) -> anyhow::Result<()> {
     let snapshot = runner.store.snapshot()?;
     let mut live = Vec::new();
     for env in &plan.environments {
@@ -185,6 +199,23 @@ fn refuse_live(runner: &runner::Runner, plan: &Plan, id: &str) -> anyhow::Result
     let Some(last) = live.last() else {
         return Ok(());
     };
+    // Still on its way: live short of the furthest environment it was asked to reach,
+    // and neither rolled back nor aborted anywhere. A run of it is between two
+    // environments (or waits to enter the next): it is stopped there.
+    let ended = (state.targets.iter()).any(|t| {
+        matches!(
+            state.env(t).outcome,
+            Some(crate::engine::Outcome::RolledBack | crate::engine::Outcome::Aborted)
+        )
+    });
+    if !ended
+        && state
+            .targets
+            .last()
+            .is_some_and(|t| !live.contains(&t.as_str()))
+    {
+        return Ok(());
+    }
     Err(Error::usage(format!(
         "{id} is not under way: it is live in {}; abort stops a release under way",
         live.join(", ")

@@ -76,6 +76,39 @@ pub fn digest_taken(artifact: &str, digest: &str, file: &ReleaseFile) -> anyhow:
     .into()
 }
 
+/// The abort of the whole release (`relctl abort` between two environments) recorded
+/// after it last started, went further or was let past a rule (`--force`): no run of it
+/// enters an environment after that, whatever it decided before it could see it.
+fn aborted_since_started(events: &[Event]) -> Option<&Event> {
+    events
+        .iter()
+        .rev()
+        .take_while(|e| {
+            !matches!(
+                e.kind,
+                EventKind::Started { .. }
+                    | EventKind::Extended { .. }
+                    | EventKind::Overridden { .. }
+            )
+        })
+        .find(|e| e.env.is_none() && matches!(e.kind, EventKind::Aborted { .. }))
+}
+
+fn entering_aborted(release: &str, aborted: &Event) -> anyhow::Error {
+    crate::error::Error::new(
+        crate::error::Exit::Rejected,
+        format!(
+            "{release}: this run was taken over: aborted by {} at {}; it enters no environment",
+            aborted.actor,
+            aborted.at.format("%Y-%m-%d %H:%M:%SZ")
+        ),
+    )
+    .with_hint(
+        "`relctl status` shows where each environment stands, `relctl history` what happened",
+    )
+    .into()
+}
+
 /// Appends one event to a release (and, through `update`, to an environment's state
 /// file) as one commit. `update` runs on the tip it is written onto, so a lock it checks
 /// is checked against the latest record; it may refuse with an error.
@@ -126,6 +159,11 @@ pub fn record_at(
             // promoted at the same moment elsewhere): only the first one's is recorded.
             if let Some((_, file)) = found.as_ref().filter(|(_, f)| f.digest != header.digest) {
                 return Err(digest_taken(&header.artifact, &header.digest, file));
+            }
+            if let (EventKind::Entered { .. }, Some((_, file))) = (&kind, found.as_ref())
+                && let Some(aborted) = aborted_since_started(&file.events)
+            {
+                return Err(entering_aborted(&header.release, aborted));
             }
             let (path, mut release) = found.unwrap_or_else(|| {
                 (
@@ -337,5 +375,78 @@ mod tests {
             "{err:#}"
         );
         assert_eq!(store.snapshot().expect("a snapshot").tip(), tip);
+    }
+
+    /// A release aborted between two environments enters none after it, even by a run
+    /// that decided to before it could see the abort; `--force` past a rule (recorded
+    /// `overridden`) may enter again.
+    #[test]
+    fn a_release_aborted_between_environments_enters_none_after() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        git2::Repository::init(dir.path()).expect("git init");
+        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
+        let author = Author {
+            actor: "tester@example.com".into(),
+            actor_source: crate::engine::ActorSource::Env,
+            plan_digest: "sha256:00".into(),
+            ci: None,
+        };
+        let header = Header {
+            release: "checkout-4f2a9c1be0d3".into(),
+            app: "checkout".into(),
+            artifact: "ghcr.io/acme/checkout@sha256:4f2a9c1be0d3".into(),
+            digest: "sha256:4f2a9c1be0d3".into(),
+            version: "1.0.0".into(),
+            source_commit: None,
+            source_commit_time: None,
+            notes: None,
+        };
+        let mut none = |_: &mut EnvFile| Ok(());
+        let extended = EventKind::Extended {
+            targets: vec!["dev".into(), "staging".into()],
+        };
+        record(&store, &author, &header, None, extended, &mut none).expect("record");
+        let entered = || EventKind::Entered { baseline: None };
+        record(&store, &author, &header, Some("dev"), entered(), &mut none).expect("entered");
+        let aborted = EventKind::Aborted {
+            reason: "bad".into(),
+        };
+        record(&store, &author, &header, None, aborted, &mut none).expect("aborted");
+        let err = record(
+            &store,
+            &author,
+            &header,
+            Some("staging"),
+            entered(),
+            &mut none,
+        )
+        .expect_err("refused");
+        assert_eq!(crate::error::exit_of(&err), crate::error::Exit::Rejected);
+        assert!(
+            format!("{err:#}").contains("aborted by tester@example.com"),
+            "{err:#}"
+        );
+        let overridden = EventKind::Overridden {
+            rule: "rejected_before".into(),
+            reason: "fixed".into(),
+        };
+        record(
+            &store,
+            &author,
+            &header,
+            Some("staging"),
+            overridden,
+            &mut none,
+        )
+        .expect("override");
+        record(
+            &store,
+            &author,
+            &header,
+            Some("staging"),
+            entered(),
+            &mut none,
+        )
+        .expect("entered");
     }
 }
