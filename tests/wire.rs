@@ -45,6 +45,13 @@ impl Project {
         git(dir, &["remote", "set-url", "origin", url]);
     }
 
+    /// Points clone `dir` at `server`'s copy of the remote, trusting its CA in the clone.
+    fn serve_https(&self, dir: &Path, server: &HttpsGit) {
+        self.serve_through(dir, &server.url("origin.git"));
+        let ca = server.ca.to_str().unwrap_or_default();
+        git(dir, &["config", "http.sslCAInfo", ca]);
+    }
+
     /// The records branch's commit subjects on the server, newest first.
     fn served_log(&self) -> String {
         git(
@@ -475,16 +482,8 @@ fn git_s_http_proxy_carries_the_fetch_and_the_push() {
     let server = https(&p);
     let proxy = ConnectProxy::start();
     let one = &p.clones.one;
-    p.serve_through(one, &server.url("origin.git"));
+    p.serve_https(one, &server);
     git(one, &["config", "http.proxy", &proxy.url()]);
-    git(
-        one,
-        &[
-            "config",
-            "http.sslCAInfo",
-            server.ca.to_str().unwrap_or_default(),
-        ],
-    );
     let bob = p.env.operator("bob@acme.io");
     let run = relctl(
         &bob,
@@ -511,15 +510,7 @@ fn a_promote_fetches_once_before_its_run_and_once_per_commit() {
     let p = Project::new();
     let server = https(&p);
     let one = &p.clones.one;
-    p.serve_through(one, &server.url("origin.git"));
-    git(
-        one,
-        &[
-            "config",
-            "http.sslCAInfo",
-            server.ca.to_str().unwrap_or_default(),
-        ],
-    );
+    p.serve_https(one, &server);
     let bob = p.env.operator("bob@acme.io");
     let run = relctl(
         &bob,

@@ -277,8 +277,9 @@ mod tests {
     use crate::engine::Lock;
     use crate::format::files::read_release;
 
-    #[test]
-    fn a_file_read_again_is_the_one_at_the_tip() {
+    /// A repository with an empty records store, an author, and the header of release
+    /// `checkout-4f2a9c1be0d3` for digest `sha256:HEX` (which starts with its 12).
+    fn fixture(hex: &str) -> (tempfile::TempDir, Store, Author, Header) {
         let dir = tempfile::tempdir().expect("a temp dir");
         git2::Repository::init(dir.path()).expect("git init");
         let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
@@ -291,13 +292,19 @@ mod tests {
         let header = Header {
             release: "checkout-4f2a9c1be0d3".into(),
             app: "checkout".into(),
-            artifact: "ghcr.io/acme/checkout@sha256:4f2a9c1be0d3".into(),
-            digest: "sha256:4f2a9c1be0d3".into(),
+            artifact: format!("ghcr.io/acme/checkout@sha256:{hex}"),
+            digest: format!("sha256:{hex}"),
             version: "1.0.0".into(),
             source_commit: None,
             source_commit_time: None,
             notes: None,
         };
+        (dir, store, author, header)
+    }
+
+    #[test]
+    fn a_file_read_again_is_the_one_at_the_tip() {
+        let (_dir, store, author, header) = fixture("4f2a9c1be0d3");
         let lock = |take: bool| {
             move |f: &mut EnvFile| {
                 f.lock = take.then(|| Lock {
@@ -338,25 +345,7 @@ mod tests {
     /// event is refused with exit 2 and nothing is written.
     #[test]
     fn an_event_under_another_digest_of_a_taken_id_is_refused() {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        git2::Repository::init(dir.path()).expect("git init");
-        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
-        let author = Author {
-            actor: "tester@example.com".into(),
-            actor_source: crate::engine::ActorSource::Env,
-            plan_digest: "sha256:00".into(),
-            ci: None,
-        };
-        let first = Header {
-            release: "checkout-4f2a9c1be0d3".into(),
-            app: "checkout".into(),
-            artifact: "ghcr.io/acme/checkout@sha256:4f2a9c1be0d3aa".into(),
-            digest: "sha256:4f2a9c1be0d3aa".into(),
-            version: "1.0.0".into(),
-            source_commit: None,
-            source_commit_time: None,
-            notes: None,
-        };
+        let (_dir, store, author, first) = fixture("4f2a9c1be0d3aa");
         let second = Header {
             artifact: "ghcr.io/acme/checkout@sha256:4f2a9c1be0d3bb".into(),
             digest: "sha256:4f2a9c1be0d3bb".into(),
@@ -382,25 +371,7 @@ mod tests {
     /// `overridden`) may enter again.
     #[test]
     fn a_release_aborted_between_environments_enters_none_after() {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        git2::Repository::init(dir.path()).expect("git init");
-        let store = Store::open(dir.path(), "relctl/records", None).expect("the store");
-        let author = Author {
-            actor: "tester@example.com".into(),
-            actor_source: crate::engine::ActorSource::Env,
-            plan_digest: "sha256:00".into(),
-            ci: None,
-        };
-        let header = Header {
-            release: "checkout-4f2a9c1be0d3".into(),
-            app: "checkout".into(),
-            artifact: "ghcr.io/acme/checkout@sha256:4f2a9c1be0d3".into(),
-            digest: "sha256:4f2a9c1be0d3".into(),
-            version: "1.0.0".into(),
-            source_commit: None,
-            source_commit_time: None,
-            notes: None,
-        };
+        let (_dir, store, author, header) = fixture("4f2a9c1be0d3");
         let mut none = |_: &mut EnvFile| Ok(());
         let extended = EventKind::Extended {
             targets: vec!["dev".into(), "staging".into()],

@@ -218,6 +218,18 @@ mod tests {
         }
     }
 
+    /// A run driving `app-1` that has recorded in production as `actor`: its claim,
+    /// and the environment file naming it in the lock.
+    fn driving(actor: &str) -> (Claim, EnvFile) {
+        let claim = Claim::new();
+        claim.drive();
+        let mut file = locked("app-1", None);
+        let before = file.lock.clone();
+        claim.take("app-1", actor, (&intent(), before.as_ref()), &mut file);
+        claim.recorded(crate::clock::now(), true);
+        (claim, file)
+    }
+
     #[test]
     fn a_run_takes_over_a_lock_its_release_holds_and_keeps_it() {
         let claim = Claim::new();
@@ -240,17 +252,7 @@ mod tests {
 
     #[test]
     fn a_run_whose_lock_names_another_run_was_taken_over() {
-        let claim = Claim::new();
-        claim.drive();
-        let mut file = locked("app-1", None);
-        let before = file.lock.clone();
-        claim.take(
-            "app-1",
-            "a@example.com",
-            (&EventKind::Live, before.as_ref()),
-            &mut file,
-        );
-        claim.recorded(crate::clock::now(), true);
+        let (claim, file) = driving("a@example.com");
         let mut other = file.clone();
         let (taker, before) = (Claim::new(), other.lock.clone());
         taker.drive();
@@ -269,17 +271,7 @@ mod tests {
 
     #[test]
     fn a_run_about_to_deploy_where_its_release_let_go_stops() {
-        let claim = Claim::new();
-        claim.drive();
-        let mut file = locked("app-1", None);
-        let before = file.lock.clone();
-        claim.take(
-            "app-1",
-            "a@example.com",
-            (&EventKind::Live, before.as_ref()),
-            &mut file,
-        );
-        claim.recorded(crate::clock::now(), true);
+        let (claim, mut file) = driving("a@example.com");
         file.lock = None;
         file.live = Some(Live {
             release: "app-1".to_string(),
@@ -393,17 +385,7 @@ mod tests {
     /// the run driving it, which then finds itself taken over at its next record.
     #[test]
     fn an_abort_takes_the_environment_from_the_run_driving_it() {
-        let driver = Claim::new();
-        driver.drive();
-        let mut file = locked("app-1", None);
-        let before = file.lock.clone();
-        driver.take(
-            "app-1",
-            "a@example.com",
-            (&intent(), before.as_ref()),
-            &mut file,
-        );
-        driver.recorded(crate::clock::now(), true);
+        let (driver, mut file) = driving("a@example.com");
         let abort = Claim::new();
         let aborted = EventKind::Aborted {
             reason: "errors".to_string(),
