@@ -23,6 +23,14 @@ use crate::plan::{Environment, StepKind, Target};
 pub struct Changed(pub String);
 
 impl Runner<'_> {
+    /// The runner's release in `env` as the record says now: what a rollback reads once
+    /// it holds the environment, since a run elsewhere may have recorded since.
+    fn run_now(&self, env_name: &str) -> anyhow::Result<engine::EnvRun> {
+        let snapshot = self.store.snapshot()?;
+        let file = format::read_release(&snapshot, &self.header.app, self.release())?;
+        Ok(engine::fold(file.as_ref()).env(env_name))
+    }
+
     /// `relctl rollback`: rolls `env` back to `to`. The runner's own release is the one
     /// rolled back (its completed steps undone unless `skip_undo`, marked rejected
     /// there); `preempted` says it is a release under way, which is marked aborted. The
@@ -66,10 +74,7 @@ impl Runner<'_> {
             let reason = format!("preempted by a rollback of {env_name}: {reason}");
             self.record_event(Some(env_name), EventKind::Aborted { reason })?;
         }
-        let snapshot = self.store.snapshot()?;
-        let run = engine::fold(format::read_release(&snapshot, &self.header.app, &own)?.as_ref())
-            .env(env_name);
-        drop(snapshot);
+        let run = self.run_now(env_name)?;
         let from = |s: &crate::record::Snapshot| format::env_file(s, &self.header.app, env_name);
         let hint = "the environment's lock is held by the rollback; run the same rollback again";
         let env = self
@@ -158,11 +163,7 @@ impl Runner<'_> {
         // What was deployed is read again now that the rollback holds the environment:
         // a run of the release elsewhere (an abort's target) may have recorded a step's
         // intent since `run` was read, and can record none after (src/runner/claim.rs).
-        let run = &engine::fold(
-            format::read_release(&self.store.snapshot()?, &self.header.app, self.release())?
-                .as_ref(),
-        )
-        .env(env_name);
+        let run = &self.run_now(env_name)?;
         let hint = format!(
             "`relctl resume {}` retries the rollback; `relctl rollback --env {env_name}` is the manual path",
             self.release()
