@@ -4,7 +4,7 @@
 use std::process::{Child, Stdio};
 
 use crate::common::platform::Platform;
-use crate::common::setup::{HEX, OLD, SECRET, artifact, plan};
+use crate::common::setup::{HEX, OLD, SECRET, artifact, plan, release};
 use crate::common::{Setup, TestEnv, git};
 
 /// dev holds its lock for a few seconds, so racers started together overlap.
@@ -200,14 +200,14 @@ fn a_release_driven_from_two_clones_at_once_is_driven_by_one() {
     assert!(
         stderr.contains(&format!(
             "{}: another run took dev over (by bob@example.com)",
-            crate::common::setup::release(HEX)
+            release(HEX)
         )),
         "{stderr}"
     );
     assert!(platform.deploys().is_empty(), "nothing was deployed yet");
 
     let carol = env.operator("carol@example.com").in_dir(&clones.two);
-    let id = crate::common::setup::release(HEX);
+    let id = release(HEX);
     let run = carol.run(&["approve", &id, "--env", "dev"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = bob.run_with(&["resume", &id], |c| {
@@ -279,7 +279,7 @@ fn a_release_between_two_environments_is_aborted_and_goes_no_further() {
     );
     let run = s.promote(HEX, &[]);
     assert_eq!(run.code, 5, "production is OLD's: {}", run.stderr);
-    let id = crate::common::setup::release(HEX);
+    let id = release(HEX);
     let run = s.relctl(&["abort", &id, "--reason", "bad build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -287,12 +287,46 @@ fn a_release_between_two_environments_is_aborted_and_goes_no_further() {
         "{}",
         run.stderr
     );
-    let run = s.relctl(&["resume", &id]);
-    assert_ne!(
-        run.code, 0,
-        "an aborted release goes no further: {}",
-        run.stderr
+    // It goes no further: refused by the rule `rejected-before` (exit 6), which says it
+    // was aborted, while production is still OLD's, for resume and promote alike.
+    for run in [s.relctl(&["resume", &id]), s.promote(HEX, &[])] {
+        assert_eq!(
+            run.code, 6,
+            "an aborted release goes no further: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("aborted by tester@example.com")
+                && run.stderr.contains("bad build")
+                && !run.stderr.contains("--wait-lock"),
+            "{}",
+            run.stderr
+        );
+    }
+    // A second abort finds nothing under way, and records nothing.
+    let run = s.relctl(&["abort", &id]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is not under way"), "{}", run.stderr);
+    let aborts =
+        |s: &crate::common::Setup| s.events(HEX).iter().filter(|e| *e == "aborted").count();
+    assert_eq!(aborts(&s), 1, "{:?}", s.events(HEX));
+    // status and releases say so, beside where it is live.
+    let status = s.relctl(&["status"]);
+    assert!(
+        status.stdout.contains(&format!(
+            "{id}, live in dev, staging, was aborted by tester@example.com at "
+        )) && status.stdout.contains("(bad build) and goes no further"),
+        "{}",
+        status.stdout
     );
+    let listed = s.relctl(&["releases", "--output", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed.stdout).expect("json");
+    let mine = listed["releases"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["release"] == id.as_str()))
+        .expect("listed");
+    assert_eq!(mine["aborted"]["by"], "tester@example.com", "{mine}");
+    assert_eq!(mine["aborted"]["reason"], "bad build", "{mine}");
     assert!(
         !s.platform
             .deploys()
@@ -301,4 +335,29 @@ fn a_release_between_two_environments_is_aborted_and_goes_no_further() {
         "{:?}",
         s.platform.deploys()
     );
+    // `--force` takes it on once production is free: the override is recorded, and the
+    // release enters production (to wait at carol's gate there).
+    let run = s.relctl_as(
+        "carol@example.com",
+        &["approve", &release(OLD), "--env", "production"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = s.relctl(&["resume", &release(OLD)]);
+    assert_eq!(run.code, 0, "OLD goes live in production: {}", run.stderr);
+    let run = s.promote(HEX, &["--force", "--reason", "fixed"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let events = s.events(HEX);
+    let tail: Vec<&str> = events
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        ["overridden", "entered", "awaiting_approval"],
+        "{events:?}"
+    );
+    assert_eq!(aborts(&s), 1, "{events:?}");
 }

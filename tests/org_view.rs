@@ -194,7 +194,7 @@ fn releases_lists_newest_first_with_where_each_is_live_and_rejected() {
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
         [
-            "RELEASE", "VERSION", "CREATED", "LIVE", "IN", "REJECTED", "IN", "REFUSED"
+            "RELEASE", "VERSION", "CREATED", "LIVE", "IN", "REJECTED", "IN", "REFUSED", "ABORTED"
         ]
     );
     let rows: Vec<Vec<&str>> = lines[1..]

@@ -85,13 +85,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     result
 }
 
-/// Records that `id` is aborted, in the environment it is inside: decided on what the
-/// remote holds now, not on what this clone had before the sync, and checked in the
-/// same commit. A run of the release elsewhere may go live there and enter the next
-/// environment meanwhile: then the release no longer holds the environment decided on,
-/// and the abort decides again. Once recorded, that run does nothing more there
-/// (src/runner/claim.rs). The environment and the release's run there, if it is inside
-/// one.
+/// Records that `id` is aborted, in the environment it is inside, or as a whole when it
+/// is between two: decided on what the remote holds now, not on what this clone had
+/// before the sync, and checked in the same commit. A run of the release elsewhere may
+/// go live there, or enter the next environment, meanwhile: then the release no longer
+/// stands where the abort decided, and it decides again, so the release is aborted once.
+/// Once recorded, that run does nothing more (src/runner/claim.rs; an abort of the
+/// whole release, src/format/journal.rs). The environment and the release's run there,
+/// if it is inside one.
 fn record_aborted(
     runner: &runner::Runner,
     plan: &Plan,
@@ -105,7 +106,7 @@ fn record_aborted(
             .current()
             .map(|(env, run)| (env.to_string(), run.clone()));
         if current.is_none() {
-            refuse_live(runner, plan, id, &state)?;
+            refuse_ended(runner, plan, id, &state)?;
         }
         let recorded = runner.record(
             current.as_ref().map(|(env, _)| env.as_str()),
@@ -117,19 +118,12 @@ fn record_aborted(
                 _ => Err(runner::incident::Changed(f.environment.clone()).into()),
             },
         );
+        let moved = |err: &anyhow::Error| {
+            err.downcast_ref::<runner::incident::Changed>().is_some()
+                || err.downcast_ref::<format::EnteredMeanwhile>().is_some()
+        };
         match recorded {
-            Err(err) if err.downcast_ref::<runner::incident::Changed>().is_some() && tries < 20 => {
-                tries += 1;
-            }
-            Ok(()) if current.is_none() && tries < 20 => {
-                // Between two environments (live in one, not yet in the next): a run of
-                // it may have entered the next one meanwhile. If so, it is aborted there.
-                tries += 1;
-                let (_, state) = release::find(&runner.store, &plan.app, id)?;
-                if state.current().is_none() {
-                    return Ok(None);
-                }
-            }
+            Err(err) if moved(&err) && tries < 20 => tries += 1,
             recorded => return recorded.map(|()| current),
         }
     }
@@ -179,15 +173,27 @@ fn finish(
     Ok(())
 }
 
-/// A release that is not under way but live somewhere is not aborted (there is nothing
-/// to stop, and marking it aborted would take nothing out): exit 2, pointing at the
-/// rollback that does take it out.
-fn refuse_live(
+/// A release that is not under way is not aborted: one aborted already (between two
+/// environments), and one live somewhere that reached every environment its record
+/// names (there is nothing to stop, and marking it aborted would take nothing out).
+/// Exit 2, pointing at the rollback that does take it out.
+fn refuse_ended(
     runner: &runner::Runner,
     plan: &Plan,
     id: &str,
     state: &crate::engine::ReleaseState,
 ) -> anyhow::Result<()> {
+    if let Some(halt) = &state.aborted {
+        return Err(Error::usage(format!(
+            "{id} is not under way: it was {} and goes no further",
+            halt.describe()
+        ))
+        .with_hint(
+            "`relctl status` shows where it is live; `relctl rollback --env ENV --reason TEXT` \
+             takes it out of one",
+        )
+        .into());
+    }
     let snapshot = runner.store.snapshot()?;
     let mut live = Vec::new();
     for env in &plan.environments {

@@ -34,6 +34,8 @@ struct Listed {
     created: Option<DateTime<Utc>>,
     live: Vec<String>,
     rejected: Vec<String>,
+    /// Aborted between two environments: it goes no further.
+    aborted: Option<crate::engine::state::Halt>,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
@@ -78,6 +80,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             };
             listed.push(Listed {
                 created: file.events.first().map(|e| e.at),
+                aborted: crate::engine::fold(Some(&file)).aborted,
                 live: where_(&|_, f| f.live.as_ref().is_some_and(|l| l.release == id)),
                 rejected: where_(&|env, f| {
                     f.rejected.contains(&id) || crate::engine::rejected_in(&file, env)
@@ -111,6 +114,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                     "created": time(l.created),
                     "live": l.live,
                     "rejected": l.rejected,
+                    "aborted": l.aborted.as_ref().map(super::status::halt_value),
                     "refused": refused(&l.file).map(|(env, at, summary)| json!({
                         "env": env,
                         "rule": crate::engine::Rule::ErrorBudget.name(),
@@ -142,6 +146,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 refused(&l.file).map_or("-".into(), |(env, at, _)| {
                     format!("{env} (error budget, {})", at.format("%Y-%m-%d %H:%M UTC"))
                 }),
+                l.aborted.as_ref().map_or("-".into(), |halt| {
+                    format!("{} ({})", halt.by, halt.at.format("%Y-%m-%d %H:%M UTC"))
+                }),
             ]
         })
         .collect();
@@ -153,6 +160,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             "LIVE IN",
             "REJECTED IN",
             "REFUSED",
+            "ABORTED",
         ],
         &cells,
     );

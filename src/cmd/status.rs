@@ -58,6 +58,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let snapshot = store.snapshot()?;
     // Per environment with flags, the release whose record names them (to read them).
     let mut flagged: Vec<(String, crate::runner::Header)> = Vec::new();
+    // Releases live here that were aborted between two environments, and where.
+    let mut aborted: Vec<(String, Vec<String>, engine::state::Halt)> = Vec::new();
     let mut rows = names
         .iter()
         .map(|name| {
@@ -95,7 +97,20 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 let Some(record) = format::read_release(&snapshot, &plan.app, release)? else {
                     continue;
                 };
-                let run = engine::fold(Some(&record)).env(name);
+                let state = engine::fold(Some(&record));
+                // Live here, but aborted between two environments: it goes no further.
+                if let Some(halt) = &state.aborted
+                    && file.live.as_ref().is_some_and(|l| &l.release == release)
+                {
+                    row["aborted"] = halt_value(halt);
+                    match aborted.iter_mut().find(|(id, _, _)| id == release) {
+                        Some((_, envs, _)) => envs.push(name.to_string()),
+                        None => {
+                            aborted.push((release.clone(), vec![name.to_string()], halt.clone()))
+                        }
+                    }
+                }
+                let run = state.env(name);
                 if !always && !run.flags_to_put_back() {
                     continue;
                 }
@@ -143,6 +158,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         .flatten()
         .map(str::to_string)
         .collect();
+    next.extend(aborted.iter().map(|(release, envs, halt)| {
+        format!(
+            "{release}, live in {}, was {} and goes no further (`relctl promote --force` takes it on)",
+            envs.join(", "),
+            halt.describe()
+        )
+    }));
     for r in &rows {
         let flags = r["flags"].as_array().cloned().unwrap_or_default();
         if flags.is_empty() {
@@ -195,6 +217,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         ));
     }
     ctx.printer.data(&text)
+}
+
+/// An abort of a whole release (`ReleaseState::aborted`) as `status` and `releases`
+/// give it in JSON.
+pub(super) fn halt_value(halt: &engine::state::Halt) -> Value {
+    json!({
+        "by": halt.by,
+        "at": halt.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "reason": halt.reason,
+    })
 }
 
 /// A row's table cells: `-` where the JSON has nothing.

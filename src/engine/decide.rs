@@ -315,6 +315,13 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
     };
     let env = &i.plan.environments[position];
     let file = i.envs.get(env_name);
+    // Aborted between two environments: it goes no further unless forced on.
+    if let Some(halt) = &i.state.aborted {
+        rules.push((
+            Rule::RejectedBefore,
+            format!("{} was {} and goes no further", i.release, halt.describe()),
+        ));
+    }
     if let Some(live) = file
         .filter(|f| replaced_in_last_target(i, env_name, f))
         .and_then(|f| f.live.as_ref())

@@ -97,11 +97,34 @@ pub struct ReleaseState {
     pub targets: Vec<String>,
     pub envs: BTreeMap<String, EnvRun>,
     pub interrupted: bool,
-    pub aborted: bool,
+    /// The abort of the whole release (`relctl abort` while it was between two
+    /// environments) since it last started, went further or was let past the rule
+    /// `rejected-before` (`--force`): no run of it enters an environment while it
+    /// stands (README, "Promoting a release").
+    pub aborted: Option<Halt>,
     /// The environments this release was rolled back or rejected in and has not gone
     /// live in since: a rollback does not go back to it there, and a promotion there
     /// needs `--force` (the rule `rejected-before`).
     pub rejected_in: BTreeSet<String>,
+}
+
+/// Who aborted a release between two environments, when, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Halt {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl Halt {
+    /// `aborted by WHO at TIME`, with the reason when one was given.
+    pub fn describe(&self) -> String {
+        let at = self.at.format("%Y-%m-%d %H:%M:%SZ");
+        match self.reason.as_str() {
+            "" => format!("aborted by {} at {at}", self.by),
+            why => format!("aborted by {} at {at} ({why})", self.by),
+        }
+    }
 }
 
 impl ReleaseState {
@@ -186,15 +209,27 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         state.started_by.get_or_insert_with(|| event.actor.clone());
         state.targets = targets.clone();
         state.interrupted = false;
+        state.aborted = None;
         return;
     }
     if let EventKind::Extended { targets } = &event.kind {
         state.targets = targets.clone();
         state.interrupted = false;
+        state.aborted = None;
         return;
     }
-    if matches!(event.kind, EventKind::Aborted { .. }) {
-        state.aborted = true;
+    match &event.kind {
+        EventKind::Aborted { reason } if event.env.is_none() => {
+            state.aborted = Some(Halt {
+                by: event.actor.clone(),
+                at: event.at,
+                reason: reason.clone(),
+            });
+        }
+        EventKind::Overridden { rule, .. } if rule == super::Rule::RejectedBefore.name() => {
+            state.aborted = None;
+        }
+        _ => {}
     }
     state.interrupted = matches!(event.kind, EventKind::Interrupted { .. });
     let Some(env) = &event.env else { return };

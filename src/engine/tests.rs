@@ -884,6 +884,66 @@ fn an_aborted_or_rolled_back_visit_is_entered_again_only_when_forced() {
     }
 }
 
+/// Aborted between staging and production (live in staging, not yet in production):
+/// it enters production only when forced, and stays stopped until a `--force` past the
+/// rule is recorded (`overridden`) or the release starts again.
+#[test]
+fn a_release_aborted_between_environments_goes_further_only_when_forced() {
+    let aborted = vec![
+        event(Some("staging"), EventKind::Entered { baseline: None }, "x"),
+        event(Some("staging"), EventKind::Live, "x"),
+        event(
+            None,
+            EventKind::Aborted {
+                reason: "bad build".into(),
+            },
+            "ana@acme.io",
+        ),
+    ];
+    // Production is free and staging has soaked: only the abort stands in the way.
+    let envs = [staging_live(t(9, 0))];
+    let blocked = Decision::Blocked {
+        env: "production".into(),
+        rule: Rule::RejectedBefore,
+        reason: format!(
+            "{R} was aborted by ana@acme.io at 2026-11-22 10:00:00Z (bad build) and goes no further"
+        ),
+    };
+    assert_eq!(decide(aborted.clone(), &envs, t(11, 0), &[]), blocked);
+    let enter = Decision::Enter {
+        env: "production".into(),
+    };
+    assert_eq!(
+        decide(aborted.clone(), &envs, t(11, 0), &[Rule::RejectedBefore]),
+        enter
+    );
+    // Another rule's override does not lift it; the rule's own does, as a new start does.
+    let overridden = |rule: Rule| {
+        event(
+            Some("production"),
+            EventKind::Overridden {
+                rule: rule.name().into(),
+                reason: "r".into(),
+            },
+            "x",
+        )
+    };
+    let mut events = aborted.clone();
+    events.push(overridden(Rule::Freeze));
+    assert_eq!(decide(events.clone(), &envs, t(11, 0), &[]), blocked);
+    events.push(overridden(Rule::RejectedBefore));
+    assert_eq!(decide(events, &envs, t(11, 0), &[]), enter);
+    let mut events = aborted;
+    events.push(event(
+        None,
+        EventKind::Extended {
+            targets: vec!["staging".into(), "production".into()],
+        },
+        "x",
+    ));
+    assert_eq!(decide(events, &envs, t(11, 0), &[]), enter);
+}
+
 #[test]
 fn a_broken_lock_makes_the_release_enter_again() {
     let mut events = in_production_approved();

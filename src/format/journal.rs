@@ -76,31 +76,16 @@ pub fn digest_taken(artifact: &str, digest: &str, file: &ReleaseFile) -> anyhow:
     .into()
 }
 
-/// The abort of the whole release (`relctl abort` between two environments) recorded
-/// after it last started, went further or was let past a rule (`--force`): no run of it
-/// enters an environment after that, whatever it decided before it could see it.
-fn aborted_since_started(events: &[Event]) -> Option<&Event> {
-    events
-        .iter()
-        .rev()
-        .take_while(|e| {
-            !matches!(
-                e.kind,
-                EventKind::Started { .. }
-                    | EventKind::Extended { .. }
-                    | EventKind::Overridden { .. }
-            )
-        })
-        .find(|e| e.env.is_none() && matches!(e.kind, EventKind::Aborted { .. }))
-}
-
-fn entering_aborted(release: &str, aborted: &Event) -> anyhow::Error {
+/// A run that decided to enter an environment before the abort of the whole release
+/// (`relctl abort` between two environments) was recorded: it enters none after it
+/// (`ReleaseState::aborted`), whatever it decided before it could see it. Exit 3, as
+/// for any run taken over.
+fn entering_aborted(release: &str, halt: &crate::engine::state::Halt) -> anyhow::Error {
     crate::error::Error::new(
         crate::error::Exit::Rejected,
         format!(
-            "{release}: this run was taken over: aborted by {} at {}; it enters no environment",
-            aborted.actor,
-            aborted.at.format("%Y-%m-%d %H:%M:%SZ")
+            "{release}: this run was taken over: {}; it enters no environment",
+            halt.describe()
         ),
     )
     .with_hint(
@@ -108,6 +93,13 @@ fn entering_aborted(release: &str, aborted: &Event) -> anyhow::Error {
     )
     .into()
 }
+
+/// The abort of the whole release found it inside `0` when it came to be recorded: a
+/// run of it entered the next environment after the abort decided. The abort decides
+/// again (src/cmd/abort.rs), so a release is aborted once, where it is.
+#[derive(Debug, thiserror::Error)]
+#[error("the release entered {0} while the abort was deciding")]
+pub struct EnteredMeanwhile(pub String);
 
 /// Appends one event to a release (and, through `update`, to an environment's state
 /// file) as one commit. `update` runs on the tip it is written onto, so a lock it checks
@@ -160,10 +152,21 @@ pub fn record_at(
             if let Some((_, file)) = found.as_ref().filter(|(_, f)| f.digest != header.digest) {
                 return Err(digest_taken(&header.artifact, &header.digest, file));
             }
-            if let (EventKind::Entered { .. }, Some((_, file))) = (&kind, found.as_ref())
-                && let Some(aborted) = aborted_since_started(&file.events)
-            {
-                return Err(entering_aborted(&header.release, aborted));
+            // The two sides of an abort between environments, checked on the tip.
+            if let Some((_, file)) = found.as_ref() {
+                match (&kind, env) {
+                    (EventKind::Entered { .. }, _) => {
+                        if let Some(halt) = crate::engine::fold(Some(file)).aborted {
+                            return Err(entering_aborted(&header.release, &halt));
+                        }
+                    }
+                    (EventKind::Aborted { .. }, None) => {
+                        if let Some((inside, _)) = crate::engine::fold(Some(file)).current() {
+                            return Err(EnteredMeanwhile(inside.to_string()).into());
+                        }
+                    }
+                    _ => {}
+                }
             }
             let (path, mut release) = found.unwrap_or_else(|| {
                 (
@@ -367,8 +370,9 @@ mod tests {
     }
 
     /// A release aborted between two environments enters none after it, even by a run
-    /// that decided to before it could see the abort; `--force` past a rule (recorded
-    /// `overridden`) may enter again.
+    /// that decided to before it could see the abort; `--force` past the rule
+    /// `rejected-before` (recorded `overridden`) may enter again. A release inside an
+    /// environment is not aborted as a whole.
     #[test]
     fn a_release_aborted_between_environments_enters_none_after() {
         let (_dir, store, author, header) = fixture("4f2a9c1be0d3");
@@ -379,10 +383,28 @@ mod tests {
         record(&store, &author, &header, None, extended, &mut none).expect("record");
         let entered = || EventKind::Entered { baseline: None };
         record(&store, &author, &header, Some("dev"), entered(), &mut none).expect("entered");
-        let aborted = EventKind::Aborted {
+        let aborted = || EventKind::Aborted {
             reason: "bad".into(),
         };
-        record(&store, &author, &header, None, aborted, &mut none).expect("aborted");
+        // Inside dev, the release is aborted there, not as a whole.
+        let tip = store.snapshot().expect("a snapshot").tip();
+        let err =
+            record(&store, &author, &header, None, aborted(), &mut none).expect_err("inside dev");
+        assert!(
+            matches!(err.downcast_ref::<EnteredMeanwhile>(), Some(EnteredMeanwhile(env)) if env == "dev"),
+            "{err:#}"
+        );
+        assert_eq!(store.snapshot().expect("a snapshot").tip(), tip);
+        record(
+            &store,
+            &author,
+            &header,
+            Some("dev"),
+            EventKind::Live,
+            &mut none,
+        )
+        .expect("live");
+        record(&store, &author, &header, None, aborted(), &mut none).expect("aborted");
         let err = record(
             &store,
             &author,
@@ -398,7 +420,7 @@ mod tests {
             "{err:#}"
         );
         let overridden = EventKind::Overridden {
-            rule: "rejected_before".into(),
+            rule: crate::engine::Rule::RejectedBefore.name().into(),
             reason: "fixed".into(),
         };
         record(
