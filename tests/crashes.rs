@@ -81,6 +81,7 @@ fn a_crash_after_any_commit_is_finished_by_resume() {
         .map(|e| clean.platform.running(e))
         .collect();
 
+    let mut resent = 0;
     for k in 1..total {
         let s = Setup::new("", CANARY);
         let run = s
@@ -95,8 +96,15 @@ fn a_crash_after_any_commit_is_finished_by_resume() {
             k,
             "k={k}: the record holds exactly what was committed"
         );
+        let died_in_a_step = s.events(HEX).last().is_some_and(|e| e == "intent");
         let run = s.relctl(&["resume", &release(HEX)]);
         assert_eq!(run.code, 0, "k={k}: {}", run.stderr);
+        // A deploy begun with no outcome recorded is sent again, and resume says so.
+        let said = run
+            .stderr
+            .contains("and no outcome recorded; sent again with the same Idempotency-Key");
+        assert!(!said || died_in_a_step, "k={k}: {}", run.stderr);
+        resent += usize::from(said);
         assert_eq!(outcome(&s.events(HEX)), expected_events, "k={k}");
         let running: Vec<_> = ["dev", "staging", "production"]
             .iter()
@@ -105,6 +113,10 @@ fn a_crash_after_any_commit_is_finished_by_resume() {
         assert_eq!(running, expected_running, "k={k}");
         assert_no_conflicting_duplicates(&s.platform);
     }
+    assert!(
+        resent >= 4,
+        "each deploy step's crash after its intent: {resent}"
+    );
 }
 
 #[test]

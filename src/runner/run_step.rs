@@ -71,8 +71,32 @@ impl Runner<'_> {
             Ok(p) => p,
             Err(e) => return self.step_failed((env_name, on), index, &action, e),
         };
+        let place_name = match on {
+            Some(target) => format!("{env_name}/{target}"),
+            None => env_name.to_string(),
+        };
         let started = match run.in_flight {
-            Some((i, at)) if i == index => at,
+            Some((i, at)) if i == index => {
+                // Begun by a run that stopped before its outcome was recorded: the
+                // platform may have acted on it, so it is done again as it was (a pause
+                // goes on from when it began).
+                let again = match step.kind {
+                    StepKind::Deploy { .. } | StepKind::Http(_) => {
+                        Some("sent again with the same Idempotency-Key")
+                    }
+                    StepKind::Exec(_) => Some("run again"),
+                    _ => None,
+                };
+                if let Some(again) = again {
+                    self.printer.status(&format!(
+                        "{place_name} step {}/{}: begun at {} and no outcome recorded; {again}",
+                        index + 1,
+                        env.steps.len(),
+                        at.format("%Y-%m-%d %H:%M:%SZ")
+                    ));
+                }
+                at
+            }
             _ => {
                 let request = steps::describe(&prepared, &scope);
                 self.record_step(
@@ -93,10 +117,6 @@ impl Runner<'_> {
             backoff: &self.backoff,
         };
         let what = shown(&step.kind, &action, started);
-        let place_name = match on {
-            Some(target) => format!("{env_name}/{target}"),
-            None => env_name.to_string(),
-        };
         let spinner = self.printer.spinner(format!(
             "{place_name:<12} step {}/{} {what}",
             index + 1,
