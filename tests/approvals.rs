@@ -156,6 +156,43 @@ fn wait_approval_polls_until_another_process_approves() {
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
 }
 
+/// A second run that waits at a gate the record already says is waiting (a `resume
+/// --wait-approval` after a promote stopped there) says that it waits, and for how long.
+#[test]
+fn a_run_waiting_at_a_gate_already_recorded_says_it_waits() {
+    let s = Setup::new(APPROVAL, CANARY);
+    let dev = s.env.operator("dev@acme.io");
+    let run = dev.run_with(
+        &["promote", "--artifact", &artifact(HEX)],
+        crate::common::setup::quick,
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let said = s.env.path().join("resume.err");
+    let mut resume = dev.std_command();
+    resume
+        .args(["resume", &release(HEX), "--wait-approval=1m"])
+        .envs(crate::common::setup::QUICK)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&said).expect("a file for stderr"));
+    let mut waiting = resume.spawn().expect("start resume");
+    let line = format!(
+        "{} is waiting for approval in production (0/1 so far); waiting up to 1m",
+        release(HEX)
+    );
+    crate::common::wait::wait_until("resume to say it waits", || {
+        std::fs::read_to_string(&said).is_ok_and(|text| text.contains(&line))
+    });
+    let run = s.relctl_as(
+        "alice@acme.io",
+        &["approve", &release(HEX), "--env", "production"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let status = waiting.wait().expect("resume ends");
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+}
+
 #[test]
 fn a_rejection_ends_the_release_with_exit_3() {
     let s = Setup::new(APPROVAL, CANARY);

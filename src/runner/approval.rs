@@ -64,6 +64,16 @@ impl Runner<'_> {
         let Some(limit) = self.opts.wait_approval else {
             return Err(paused().into());
         };
+        if deadline.is_none() && run.awaiting == Some(step) {
+            // Recorded as waiting by an earlier run: no event line says this one waits.
+            self.printer.status(&format!(
+                "{} is waiting for approval in {env} ({}/{} so far); waiting up to {}",
+                self.release(),
+                gate.have.len(),
+                gate.approval.min,
+                crate::duration::format(limit)
+            ));
+        }
         let deadline = *deadline.get_or_insert_with(|| crate::duration::deadline(limit));
         if Instant::now() >= deadline {
             return Err(paused().into());
