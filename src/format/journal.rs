@@ -94,6 +94,13 @@ fn entering_aborted(release: &str, halt: &crate::engine::state::Halt) -> anyhow:
     .into()
 }
 
+/// A `started` found the release's file there when it came to be recorded: a run of it
+/// elsewhere started it first. The run decides again on that record, so a release is
+/// started once (src/runner/drive.rs).
+#[derive(Debug, thiserror::Error)]
+#[error("the release was started elsewhere while this run decided")]
+pub struct StartedMeanwhile;
+
 /// The abort of the whole release found it inside `0` when it came to be recorded: a
 /// run of it entered the next environment after the abort decided. The abort decides
 /// again (src/cmd/abort.rs), so a release is aborted once, where it is.
@@ -152,9 +159,11 @@ pub fn record_at(
             if let Some((_, file)) = found.as_ref().filter(|(_, f)| f.digest != header.digest) {
                 return Err(digest_taken(&header.artifact, &header.digest, file));
             }
-            // The two sides of an abort between environments, checked on the tip.
+            // A start and the two sides of an abort between environments, checked on
+            // the tip.
             if let Some((_, file)) = found.as_ref() {
                 match (&kind, env) {
+                    (EventKind::Started { .. }, _) => return Err(StartedMeanwhile.into()),
                     (EventKind::Entered { .. }, _) => {
                         if let Some(halt) = crate::engine::fold(Some(file)).aborted {
                             return Err(entering_aborted(&header.release, &halt));
@@ -366,6 +375,27 @@ mod tests {
             format!("{err:#}").contains("that id is taken by sha256:4f2a9c1be0d3aa"),
             "{err:#}"
         );
+        assert_eq!(store.snapshot().expect("a snapshot").tip(), tip);
+    }
+
+    /// A second `started` (two runs that each found the release new) is refused, and
+    /// nothing is written: the release is started once.
+    #[test]
+    fn a_release_is_started_once() {
+        let (_dir, store, author, header) = fixture("4f2a9c1be0d3");
+        let started = || EventKind::Started {
+            artifact: header.artifact.clone(),
+            digest: header.digest.clone(),
+            version: header.version.clone(),
+            source_commit: None,
+            targets: vec!["dev".into()],
+        };
+        let mut none = |_: &mut EnvFile| Ok(());
+        record(&store, &author, &header, None, started(), &mut none).expect("started");
+        let tip = store.snapshot().expect("a snapshot").tip();
+        let err = record(&store, &author, &header, None, started(), &mut none)
+            .expect_err("started already");
+        assert!(err.downcast_ref::<StartedMeanwhile>().is_some(), "{err:#}");
         assert_eq!(store.snapshot().expect("a snapshot").tip(), tip);
     }
 

@@ -71,7 +71,13 @@ impl Runner<'_> {
                 Decision::Done | Decision::Blocked { .. } | Decision::Busy { .. }
             );
             if acts && release.is_none() {
-                self.record_started()?;
+                // Another run may have started it meanwhile: then decide on its record.
+                match self.record_started() {
+                    Err(e)
+                        if e.downcast_ref::<crate::format::StartedMeanwhile>()
+                            .is_some() => {}
+                    started => started?,
+                }
                 continue;
             }
             // Asked to go further than the record says: recorded, so that `resume`
