@@ -806,8 +806,20 @@ fn an_event_from_a_newer_relctl_says_to_upgrade_not_to_revert() {
         let text = text.replacen("event: live", "event: from_the_future", 1);
         std::fs::write(&file, text).expect("edit");
     });
+    let line = s
+        .record_file(&path)
+        .lines()
+        .position(|l| l.contains("event: from_the_future"))
+        .expect("the edited line")
+        + 1;
     let run = s.relctl(&["history", &release(HEX)]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("does not know: `from_the_future`, line {line}")),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("holds an event this relctl (")
             && run
@@ -817,4 +829,6 @@ fn an_event_from_a_newer_relctl_says_to_upgrade_not_to_revert() {
         run.stderr
     );
     assert!(!run.stderr.contains("git revert"), "{}", run.stderr);
+    // Only the line that names it, not the parser's place at the end of the event.
+    assert!(!run.stderr.contains("column"), "{}", run.stderr);
 }

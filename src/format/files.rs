@@ -42,7 +42,7 @@ where
     let file = match parse(&text) {
         Ok(file) => file,
         Err(err) if err.to_string().contains("unknown variant") => {
-            return Err(anyhow::Error::from(err).context(newer(snapshot, path)));
+            return Err(newer(snapshot, path, &text, err));
         }
         Err(err) => return Err(anyhow::Error::from(err).context(unreadable(snapshot, path))),
     };
@@ -65,19 +65,45 @@ fn unreadable(snapshot: &Snapshot, path: &str) -> Error {
 
 /// A record file naming an event or a value this relctl does not know: a newer relctl
 /// wrote it (each event names the relctl that wrote it). Nothing is wrong with the file.
-fn newer(snapshot: &Snapshot, path: &str) -> Error {
+/// The parser places the error where the event ends, so the line that names the
+/// unknown value (`event: NAME`, from the parser's `unknown variant `NAME``) is named
+/// instead of the parser's own position, when it is found.
+fn newer(
+    snapshot: &Snapshot,
+    path: &str,
+    text: &str,
+    parsed: serde_saphyr::Error,
+) -> anyhow::Error {
     let at = format!("{}:{path}", snapshot.branch());
-    Error::new(
+    let message = parsed.to_string();
+    let named = message
+        .split_once("unknown variant `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name)
+        .and_then(|name| {
+            let line = text.lines().position(|l| {
+                l.trim_start_matches([' ', '-'])
+                    .split_once(':')
+                    .is_some_and(|(_, value)| value.trim() == name)
+            })?;
+            Some(format!(": `{name}`, line {}", line + 1))
+        });
+    let error = Error::new(
         Exit::Failed,
         format!(
-            "cannot read the record file {at}: it holds an event this relctl ({}) does not know",
-            env!("CARGO_PKG_VERSION")
+            "cannot read the record file {at}: it holds an event this relctl ({}) does not know{}",
+            env!("CARGO_PKG_VERSION"),
+            named.as_deref().unwrap_or_default()
         ),
     )
     .with_hint(format!(
         "a newer relctl most likely wrote it (`git show {at}` names the relctl of each event): \
          upgrade this relctl, and leave the file as it is"
-    ))
+    ));
+    match named {
+        Some(_) => error.into(),
+        None => anyhow::Error::from(parsed).context(error),
+    }
 }
 
 /// Record files this process has decoded, by blob id. A command reads the same files
