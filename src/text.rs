@@ -24,6 +24,15 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` as one line, for a place that shows one (an event's description, a problem
+/// found in a plan): `visible`, with its line breaks written `\n` as well.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.contains('\n') {
+        return visible(text);
+    }
+    Cow::Owned(visible(text).replace('\n', "\\n"))
+}
+
 /// A control character a terminal or git would act on rather than show.
 fn is_hidden(c: char) -> bool {
     c.is_control() && c != '\n' && c != '\t'
@@ -32,6 +41,13 @@ fn is_hidden(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_writes_line_breaks_as_escapes() {
+        assert_eq!(one_line("plain"), "plain");
+        assert_eq!(one_line("bad\nbuild\r\n"), "bad\\nbuild\\r\\n");
+        assert_eq!(one_line("a\x1b[2Jb"), "a\\x1b[2Jb");
+    }
 
     #[test]
     fn shows_control_characters_as_escapes() {

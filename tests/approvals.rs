@@ -492,3 +492,86 @@ fn an_abort_whose_rollback_fails_points_at_the_rollback_that_finishes_it() {
     ));
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }
+
+/// An abort killed after it recorded the start of its rollback leaves production held
+/// by that rollback: resume and a forced promote wait for it (exit 5) and deploy
+/// nothing, a second abort names it (exit 2), and `relctl rollback` finishes it.
+#[test]
+fn an_abort_killed_in_its_rollback_is_finished_by_the_rollback_alone() {
+    let s = a_release_paused_at_half_of_production();
+    let deploys = s.platform.deploys().len();
+    let run = s.env.run_with(&["abort", &release(HEX)], |c| {
+        crate::common::setup::quick(c);
+        c.env("RELCTL_FAULT_CRASH_AFTER", "2");
+    });
+    assert_ne!(run.code, 0, "the abort was meant to die: {}", run.stderr);
+    let events = s.events(HEX);
+    assert_eq!(
+        events.iter().rev().take(2).collect::<Vec<_>>(),
+        ["rollback_started", "aborted"],
+        "{events:?}"
+    );
+    let resume = s.relctl_as("dev@acme.io", &["resume", &release(HEX)]);
+    let forced = s.relctl_as(
+        "dev@acme.io",
+        &[
+            "promote",
+            "--artifact",
+            &artifact(HEX),
+            "--force",
+            "--reason",
+            "try",
+        ],
+    );
+    for run in [resume, forced] {
+        assert_eq!(run.code, 5, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("that has not finished")
+                && run.stderr.contains(&format!(
+                    "relctl rollback --env production --to {}",
+                    release(OLD)
+                )),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = s.relctl_as("dev@acme.io", &["abort", &release(HEX)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} is aborted already, but the rollback of production did not finish",
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.events(HEX), events, "nothing more recorded");
+    assert_eq!(s.platform.deploys().len(), deploys, "nothing deployed");
+    let back = format!("relctl rollback --env production --to {}", release(OLD));
+    assert!(run.stderr.contains(&back), "{}", run.stderr);
+    let run = s.relctl_as(
+        "ops@sre.acme.io",
+        &[
+            "rollback",
+            "--env",
+            "production",
+            "--to",
+            &release(OLD),
+            "--reason",
+            "finish the abort",
+        ],
+    );
+    ok(&run);
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+    let events = s.events(HEX);
+    assert_eq!(
+        events.iter().filter(|e| *e == "aborted").count(),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("rolled_back"),
+        "{events:?}"
+    );
+}

@@ -361,3 +361,36 @@ fn a_release_between_two_environments_is_aborted_and_goes_no_further() {
     );
     assert_eq!(aborts(&s), 1, "{events:?}");
 }
+
+/// Two on-calls run the same runbook: the second abort finds the release aborted
+/// already, says so with exit 2 and records nothing.
+#[test]
+fn a_second_abort_of_a_release_finds_it_aborted_and_records_nothing() {
+    let s = crate::common::setup::Setup::with_plan(|platform| {
+        plan(platform, "", HOLD).replace(
+            "  - name: dev\n    deploy: platform\n",
+            "  - name: dev\n    deploy: platform\n    approval: { approvers: [\"carol@example.com\"] }\n",
+        )
+    });
+    let run = s.promote(HEX, &[]);
+    assert_eq!(run.code, 4, "HEX waits at dev's gate: {}", run.stderr);
+    let id = release(HEX);
+    let abort = |who: &str| s.relctl_as(who, &["abort", &id, "--reason", "bad build"]);
+    let run = abort("ana@example.com");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = abort("bob@example.com");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{id} is not under way: it was aborted in dev and is live nowhere"
+        )),
+        "{}",
+        run.stderr
+    );
+    let events = s.events(HEX);
+    assert_eq!(
+        events.iter().filter(|e| *e == "aborted").count(),
+        1,
+        "{events:?}"
+    );
+}

@@ -220,3 +220,37 @@ fn verbose_diagnostics_are_not_coloured_in_a_pipe() {
     assert!(run.stderr.contains("DEBUG"), "{}", run.stderr);
     assert!(!run.stderr.contains('\x1b'), "{:?}", run.stderr);
 }
+
+/// A reason holding terminal escapes, a carriage return and a line break (typed, or
+/// pasted from a log) is shown escaped and on one line wherever relctl prints it: the
+/// abort's own lines, the refusal of a later promote, `status` and `history`.
+#[test]
+fn a_hostile_reason_is_shown_escaped_and_on_one_line() {
+    let s = Setup::new(
+        "    approval: { approvers: [\"carol@example.com\"] }\n",
+        "      - deploy: {}\n",
+    );
+    assert_eq!(
+        s.promote(OLD, &[]).code,
+        4,
+        "OLD waits at production's gate"
+    );
+    assert_eq!(s.promote(HEX, &[]).code, 5, "production is OLD's");
+    let id = release(HEX);
+    let reason = "bad\x1b[2J\rFAKE: approved by boss@ops.io\nsecond line";
+    let shown = "bad\\x1b[2J\\rFAKE: approved by boss@ops.io\\nsecond line";
+    let runs = [
+        ("abort", s.relctl(&["abort", &id, "--reason", reason])),
+        ("promote", s.promote(HEX, &[])),
+        ("status", s.relctl(&["status"])),
+        ("history", s.relctl(&["history", &id])),
+    ];
+    for (command, run) in runs {
+        let out = format!("{}{}", run.stdout, run.stderr);
+        assert_no_raw_controls(command, &out);
+        assert!(!out.contains('\r'), "{command}: {out:?}");
+        if command != "abort" {
+            assert!(out.contains(shown), "{command}: {out}");
+        }
+    }
+}

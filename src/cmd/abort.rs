@@ -120,7 +120,7 @@ fn record_aborted(
         );
         let moved = |err: &anyhow::Error| {
             err.downcast_ref::<runner::incident::Changed>().is_some()
-                || err.downcast_ref::<format::EnteredMeanwhile>().is_some()
+                || err.downcast_ref::<format::AbortMoved>().is_some()
         };
         match recorded {
             Err(err) if moved(&err) && tries < 20 => tries += 1,
@@ -173,10 +173,11 @@ fn finish(
     Ok(())
 }
 
-/// A release that is not under way is not aborted: one aborted already (between two
-/// environments), and one live somewhere that reached every environment its record
-/// names (there is nothing to stop, and marking it aborted would take nothing out).
-/// Exit 2, pointing at the rollback that does take it out.
+/// A release that is not under way is not aborted: one aborted already (as a whole, or
+/// in the environment it was in: a second on-call running the same runbook), one rolled
+/// back where its run ended, and one live somewhere that reached every environment its
+/// record names (there is nothing to stop, and marking it aborted would take nothing
+/// out). Exit 2, pointing at the rollback that does take it out.
 fn refuse_ended(
     runner: &runner::Runner,
     plan: &Plan,
@@ -194,6 +195,28 @@ fn refuse_ended(
         )
         .into());
     }
+    // Aborted in an environment whose rollback stopped before it finished: that
+    // rollback is what is left to do.
+    let stuck = state
+        .envs
+        .iter()
+        .find(|(_, run)| run.rolling_back && run.outcome == Some(crate::engine::Outcome::Aborted));
+    if let Some((env, run)) = stuck {
+        // It goes back to what was live before the visit, which `--to` names to take
+        // over a rollback that stopped.
+        let to = run
+            .baseline
+            .as_ref()
+            .map_or("RELEASE", |before| before.release.as_str());
+        return Err(Error::usage(format!(
+            "{id} is aborted already, but the rollback of {env} did not finish"
+        ))
+        .with_hint(format!(
+            "`relctl rollback --env {env} --to {to}` takes it over and finishes it \
+             (`relctl status --env {env}` shows where it stands)"
+        ))
+        .into());
+    }
     let snapshot = runner.store.snapshot()?;
     let mut live = Vec::new();
     for env in &plan.environments {
@@ -202,19 +225,32 @@ fn refuse_ended(
             live.push(env.name.as_str());
         }
     }
+    // Where it was aborted or rolled back, its run ended: the last such environment.
+    let ended = (state.targets.iter())
+        .rev()
+        .find_map(|t| match state.env(t).outcome {
+            Some(crate::engine::Outcome::Aborted) => Some(("aborted", t)),
+            Some(crate::engine::Outcome::RolledBack) => Some(("rolled back", t)),
+            _ => None,
+        });
     let Some(last) = live.last() else {
-        return Ok(());
+        // Live nowhere: under way if it has not ended (it waits to enter its first
+        // environment), which the abort stops.
+        return match ended {
+            None => Ok(()),
+            Some((what, env)) => Err(Error::usage(format!(
+                "{id} is not under way: it was {what} in {env} and is live nowhere"
+            ))
+            .with_hint(format!(
+                "`relctl history {id}` shows what happened; `relctl status` what runs where"
+            ))
+            .into()),
+        };
     };
     // Still on its way: live short of the furthest environment it was asked to reach,
     // and neither rolled back nor aborted anywhere. A run of it is between two
     // environments (or waits to enter the next): it is stopped there.
-    let ended = (state.targets.iter()).any(|t| {
-        matches!(
-            state.env(t).outcome,
-            Some(crate::engine::Outcome::RolledBack | crate::engine::Outcome::Aborted)
-        )
-    });
-    if !ended
+    if ended.is_none()
         && state
             .targets
             .last()

@@ -216,7 +216,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
             store.remote_shown().as_deref().unwrap_or("the remote")
         ));
     }
-    ctx.printer.data(&text)
+    ctx.printer.data(&crate::text::visible(&text))
 }
 
 /// An abort of a whole release (`ReleaseState::aborted`) as `status` and `releases`

@@ -111,18 +111,24 @@ pub fn next(i: &Inputs) -> Decision {
         let file = i.envs.get(env_name).cloned().unwrap_or_default();
         let run = i.state.env(env_name);
         let behind = targets_behind(env, &file, i.release);
-        // `relctl rollback` started taking this release off here and did not finish (its
-        // process stopped): what runs here is not known, so the release is not said to
-        // be live; the rollback's own command takes it over (README "Interrupts and crashes").
-        if run.outcome == Some(Outcome::Live)
+        // `relctl rollback` or `relctl abort` started taking this release off here and
+        // did not finish (its process stopped, or its redeploy failed): what runs here
+        // is not known, so the release is neither live nor to be entered again; the
+        // rollback's own command takes it over (README "Interrupts and crashes").
+        if matches!(run.outcome, Some(Outcome::Live | Outcome::Aborted))
             && run.rolling_back
             && let Some(lock) = file.lock.as_ref().filter(|l| l.release == i.release)
         {
+            // An abort goes back to what was live before the visit.
+            let to = match (run.outcome, &run.baseline) {
+                (Some(Outcome::Aborted), Some(before)) => before.release.as_str(),
+                _ => "RELEASE",
+            };
             return Decision::Busy {
                 env: env_name.clone(),
                 holder: format!(
                     "a rollback from {} (by {} since {}) that has not finished; if it \
-                     stopped, `relctl rollback --env {env_name} --to RELEASE` takes it over",
+                     stopped, `relctl rollback --env {env_name} --to {to}` takes it over",
                     i.release,
                     lock.by,
                     lock.since.format("%Y-%m-%d %H:%M:%SZ")

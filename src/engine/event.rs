@@ -248,6 +248,11 @@ impl EventKind {
     /// read as it happens, in `history`, in notifications and in the record's commit
     /// summaries.
     pub fn describe(&self) -> String {
+        // A reason or an error from outside may hold line breaks and controls.
+        crate::text::one_line(&self.described()).into_owned()
+    }
+
+    fn described(&self) -> String {
         match self {
             EventKind::Started {
                 version, targets, ..

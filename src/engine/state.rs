@@ -122,7 +122,11 @@ impl Halt {
         let at = self.at.format("%Y-%m-%d %H:%M:%SZ");
         match self.reason.as_str() {
             "" => format!("aborted by {} at {at}", self.by),
-            why => format!("aborted by {} at {at} ({why})", self.by),
+            why => format!(
+                "aborted by {} at {at} ({})",
+                self.by,
+                crate::text::one_line(why)
+            ),
         }
     }
 }

@@ -101,12 +101,13 @@ fn entering_aborted(release: &str, halt: &crate::engine::state::Halt) -> anyhow:
 #[error("the release was started elsewhere while this run decided")]
 pub struct StartedMeanwhile;
 
-/// The abort of the whole release found it inside `0` when it came to be recorded: a
-/// run of it entered the next environment after the abort decided. The abort decides
-/// again (src/cmd/abort.rs), so a release is aborted once, where it is.
+/// An abort found the release elsewhere than it decided when it came to be recorded: a
+/// run of it entered the next environment, or another abort (a second on-call running
+/// the same runbook) ended it first. The abort decides again (src/cmd/abort.rs), so a
+/// release is aborted once, where it stands. The words say what moved.
 #[derive(Debug, thiserror::Error)]
-#[error("the release entered {0} while the abort was deciding")]
-pub struct EnteredMeanwhile(pub String);
+#[error("{0} while the abort was deciding")]
+pub struct AbortMoved(pub String);
 
 /// Appends one event to a release (and, through `update`, to an environment's state
 /// file) as one commit. `update` runs on the tip it is written onto, so a lock it checks
@@ -159,8 +160,8 @@ pub fn record_at(
             if let Some((_, file)) = found.as_ref().filter(|(_, f)| f.digest != header.digest) {
                 return Err(digest_taken(&header.artifact, &header.digest, file));
             }
-            // A start and the two sides of an abort between environments, checked on
-            // the tip.
+            // A start, and an abort against what a run of the release did meanwhile,
+            // checked on the tip.
             if let Some((_, file)) = found.as_ref() {
                 match (&kind, env) {
                     (EventKind::Started { .. }, _) => return Err(StartedMeanwhile.into()),
@@ -170,8 +171,19 @@ pub fn record_at(
                         }
                     }
                     (EventKind::Aborted { .. }, None) => {
-                        if let Some((inside, _)) = crate::engine::fold(Some(file)).current() {
-                            return Err(EnteredMeanwhile(inside.to_string()).into());
+                        let state = crate::engine::fold(Some(file));
+                        if let Some((inside, _)) = state.current() {
+                            let moved = format!("the release entered {inside}");
+                            return Err(AbortMoved(moved).into());
+                        }
+                        if state.aborted.is_some() {
+                            return Err(AbortMoved("the release was aborted".into()).into());
+                        }
+                    }
+                    (EventKind::Aborted { .. }, Some(env)) => {
+                        if crate::engine::fold(Some(file)).env(env).outcome.is_some() {
+                            let moved = format!("the release's visit to {env} ended");
+                            return Err(AbortMoved(moved).into());
                         }
                     }
                     _ => {}
@@ -399,6 +411,38 @@ mod tests {
         assert_eq!(store.snapshot().expect("a snapshot").tip(), tip);
     }
 
+    /// A second abort of a release (two on-calls running the same runbook), inside an
+    /// environment or between two, finds it aborted already and writes nothing.
+    #[test]
+    fn a_release_is_aborted_once() {
+        let (_dir, store, author, header) = fixture("4f2a9c1be0d3");
+        let mut none = |_: &mut EnvFile| Ok(());
+        let extended = EventKind::Extended {
+            targets: vec!["dev".into(), "staging".into()],
+        };
+        record(&store, &author, &header, None, extended, &mut none).expect("record");
+        let entered = EventKind::Entered { baseline: None };
+        record(&store, &author, &header, Some("dev"), entered, &mut none).expect("entered");
+        let aborted = || EventKind::Aborted {
+            reason: "bad".into(),
+        };
+        record(&store, &author, &header, Some("dev"), aborted(), &mut none).expect("aborted");
+        let refused = |env: Option<&str>, said: &str| {
+            let tip = store.snapshot().expect("a snapshot").tip();
+            let err = record(&store, &author, &header, env, aborted(), &mut |_| Ok(()))
+                .expect_err("aborted already");
+            assert!(
+                matches!(err.downcast_ref::<AbortMoved>(), Some(AbortMoved(why)) if why == said),
+                "{err:#}"
+            );
+            assert_eq!(store.snapshot().expect("a snapshot").tip(), tip);
+        };
+        refused(Some("dev"), "the release's visit to dev ended");
+        // Between environments, and not aborted as a whole yet: it may be, once.
+        record(&store, &author, &header, None, aborted(), &mut none).expect("as a whole");
+        refused(None, "the release was aborted");
+    }
+
     /// A release aborted between two environments enters none after it, even by a run
     /// that decided to before it could see the abort; `--force` past the rule
     /// `rejected-before` (recorded `overridden`) may enter again. A release inside an
@@ -421,7 +465,7 @@ mod tests {
         let err =
             record(&store, &author, &header, None, aborted(), &mut none).expect_err("inside dev");
         assert!(
-            matches!(err.downcast_ref::<EnteredMeanwhile>(), Some(EnteredMeanwhile(env)) if env == "dev"),
+            matches!(err.downcast_ref::<AbortMoved>(), Some(AbortMoved(why)) if why == "the release entered dev"),
             "{err:#}"
         );
         assert_eq!(store.snapshot().expect("a snapshot").tip(), tip);

@@ -26,9 +26,7 @@ pub use files::{
     id_disagrees, is_named, read_env, read_envs, read_release, release_blob, release_file,
 };
 pub use glance::{env as glance_env, release as glance_release};
-pub use journal::{
-    Author, EnteredMeanwhile, Header, StartedMeanwhile, digest_taken, record, record_at,
-};
+pub use journal::{AbortMoved, Author, Header, StartedMeanwhile, digest_taken, record, record_at};
 pub use layout::{
     APPS, FORMAT, LAYOUT, app_dir, app_of_id, env_path, environments_dir, release_path,
     releases_dir, summary_beside, trailer,

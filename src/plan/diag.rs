@@ -30,7 +30,9 @@ impl Diagnostics {
     pub fn at(&mut self, pos: Pos, message: impl Into<String>) {
         self.list.push(Diagnostic {
             pos: Some(pos),
-            message: one_line(shorten(message.into())),
+            // One line per problem: a message that quotes a multi-line value (a
+            // block-scalar template or jq expression) shows its line breaks escaped.
+            message: crate::text::one_line(&shorten(message.into())).into_owned(),
         });
     }
 
@@ -74,15 +76,6 @@ fn shorten(message: String) -> String {
         "{start}…({} characters left out)…{end}",
         chars - head - tail
     )
-}
-
-/// Each problem is one line of output: a message that quotes a multi-line value (a
-/// block-scalar template or jq expression) shows its line breaks escaped.
-fn one_line(message: String) -> String {
-    if !message.contains(['\n', '\r']) {
-        return message;
-    }
-    message.replace('\r', "\\r").replace('\n', "\\n")
 }
 
 /// The closest of `candidates` to `word`, when close enough to be a likely typo.

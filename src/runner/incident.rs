@@ -70,7 +70,8 @@ impl Runner<'_> {
                 Ok(())
             },
         )?;
-        if preempted {
+        // Under way, unless an abort whose rollback did not finish already ended it.
+        if preempted && self.run_now(env_name)?.outcome.is_none() {
             let reason = format!("preempted by a rollback of {env_name}: {reason}");
             self.record_event(Some(env_name), EventKind::Aborted { reason })?;
         }

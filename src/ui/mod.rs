@@ -156,7 +156,7 @@ impl Printer {
     /// A message for people, on stderr; silent with `--quiet`.
     pub fn status(&self, message: &str) {
         if !self.quiet {
-            let _ = writeln!(io::stderr(), "{message}");
+            let _ = writeln!(io::stderr(), "{}", crate::text::visible(message));
         }
     }
 
@@ -170,18 +170,26 @@ impl Printer {
     }
 }
 
+/// Every part of it `visible`: an error may quote text from outside (a reason, a
+/// server's answer) that a terminal would act on (docs/ci.md, "Output").
 pub fn render_error(err: &anyhow::Error) -> String {
-    let mut text = format!("{} {err}\n", style("error:").red().bold().for_stderr());
+    use crate::text::visible;
+    let mut text = format!(
+        "{} {}\n",
+        style("error:").red().bold().for_stderr(),
+        visible(&err.to_string())
+    );
     for cause in err.chain().skip(1) {
         // A cause from another tool's message may carry its own `error: ` (a parser's).
         let cause = cause.to_string();
         let cause = cause.strip_prefix("error: ").unwrap_or(&cause);
-        text.push_str(&format!("  caused by: {cause}\n"));
+        text.push_str(&format!("  caused by: {}\n", visible(cause)));
     }
     if let Some(hint) = error::hint_of(err) {
         text.push_str(&format!(
-            "{} {hint}\n",
-            style("hint:").cyan().bold().for_stderr()
+            "{} {}\n",
+            style("hint:").cyan().bold().for_stderr(),
+            visible(&hint)
         ));
     }
     text
@@ -235,8 +243,9 @@ impl Printer {
 pub fn warn(message: &str) {
     let _ = writeln!(
         io::stderr(),
-        "{} {message}",
-        style("warning:").yellow().bold().for_stderr()
+        "{} {}",
+        style("warning:").yellow().bold().for_stderr(),
+        crate::text::visible(message)
     );
 }
 
