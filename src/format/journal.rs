@@ -180,11 +180,11 @@ pub fn record_at(
                             return Err(AbortMoved("the release was aborted".into()).into());
                         }
                     }
-                    (EventKind::Aborted { .. }, Some(env)) => {
-                        if crate::engine::fold(Some(file)).env(env).outcome.is_some() {
-                            let moved = format!("the release's visit to {env} ended");
-                            return Err(AbortMoved(moved).into());
-                        }
+                    (EventKind::Aborted { .. }, Some(env))
+                        if crate::engine::fold(Some(file)).env(env).outcome.is_some() =>
+                    {
+                        let moved = format!("the release's visit to {env} ended");
+                        return Err(AbortMoved(moved).into());
                     }
                     _ => {}
                 }

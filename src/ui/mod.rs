@@ -189,7 +189,7 @@ pub fn render_error(err: &anyhow::Error) -> String {
         text.push_str(&format!(
             "{} {}\n",
             style("hint:").cyan().bold().for_stderr(),
-            visible(&hint)
+            visible(hint)
         ));
     }
     text
