@@ -283,7 +283,9 @@ fn a_release_between_two_environments_is_aborted_and_goes_no_further() {
     let run = s.relctl(&["abort", &id, "--reason", "bad build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr.contains("it is marked aborted"),
+        run.stderr.contains(&format!(
+            "{id} was between environments, live in dev, staging; it is marked aborted"
+        )),
         "{}",
         run.stderr
     );

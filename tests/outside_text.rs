@@ -114,7 +114,7 @@ fn history_of_a_misspelt_environment_is_a_usage_error() {
 }
 
 #[test]
-fn a_blank_reason_is_refused_everywhere() {
+fn a_blank_or_overlong_reason_is_refused_everywhere() {
     let s = Setup::new("", "      - deploy: {}\n");
     assert_eq!(s.promote(OLD, &["--to", "dev"]).code, 0);
     let id = release(OLD);
@@ -147,6 +147,16 @@ fn a_blank_reason_is_refused_everywhere() {
             );
         }
     }
+    // A reason longer than a reason: something pasted.
+    let long = "x".repeat(1001);
+    let run = s.relctl(&["abort", &id, "--reason", &long]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--reason is 1001 characters long; at most 1000 are recorded"),
+        "{}",
+        run.stderr
+    );
     // Nothing was deployed or recorded past the first release.
     assert_eq!(s.platform.deploys().len(), 1);
     assert_eq!(s.events(OLD).last().map(String::as_str), Some("live"));

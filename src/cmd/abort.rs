@@ -48,9 +48,19 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 "summary": true, "release": id, "outcome": "aborted", "exit": 0, "env": null,
             }));
         }
-        ctx.printer.status(&format!(
-            "{id} was not inside any environment; it is marked aborted"
-        ));
+        // Where it stays live, as its record says: the abort takes it out of none.
+        let (_, state) = release::find(&runner.store, &plan.app, &id)?;
+        let live: Vec<&str> = (plan.environments.iter())
+            .map(|e| e.name.as_str())
+            .filter(|env| state.env(env).outcome == Some(crate::engine::Outcome::Live))
+            .collect();
+        ctx.printer.status(&match live.as_slice() {
+            [] => format!("{id} was not inside any environment; it is marked aborted"),
+            live => format!(
+                "{id} was between environments, live in {}; it is marked aborted and goes no further (it stays live there)",
+                live.join(", ")
+            ),
+        });
         return Ok(());
     };
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -258,7 +258,12 @@ pub struct Context<'a> {
     pub printer: &'a Printer,
 }
 
-/// A reason is recorded for people to read later: one with no words in it says nothing.
+/// The longest `--reason`, in characters: a reason is a sentence or two, printed in
+/// full by every later refusal and `status` line that quotes it (README, "Promote").
+pub const REASON_MAX: usize = 1000;
+
+/// A reason is recorded for people to read later: one with no words in it says nothing,
+/// and one longer than `REASON_MAX` is not a reason but something pasted.
 fn check_reason(reason: Option<&str>) -> anyhow::Result<()> {
     match reason {
         Some(reason) if reason.trim().is_empty() => Err(crate::error::Error::usage(
@@ -266,6 +271,14 @@ fn check_reason(reason: Option<&str>) -> anyhow::Result<()> {
         )
         .with_hint("give the reason in words, e.g. --reason 'hotfix for INC-123'")
         .into()),
+        Some(reason) if reason.chars().count() > REASON_MAX => {
+            Err(crate::error::Error::usage(format!(
+                "--reason is {} characters long; at most {REASON_MAX} are recorded",
+                reason.chars().count()
+            ))
+            .with_hint("say why in a sentence and link to the rest, e.g. --reason 'INC-123: see the incident log'")
+            .into())
+        }
         _ => Ok(()),
     }
 }
