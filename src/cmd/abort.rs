@@ -111,12 +111,12 @@ fn record_aborted(
 ) -> anyhow::Result<Option<(String, crate::engine::EnvRun)>> {
     let mut tries = 0;
     loop {
-        let (_, state) = release::find(&runner.store, &plan.app, id)?;
+        let (file, state) = release::find(&runner.store, &plan.app, id)?;
         let current = state
             .current()
             .map(|(env, run)| (env.to_string(), run.clone()));
         if current.is_none() {
-            refuse_ended(runner, plan, id, &state)?;
+            refuse_ended(runner, plan, &file, &state)?;
         }
         let recorded = runner.record(
             current.as_ref().map(|(env, _)| env.as_str()),
@@ -191,9 +191,10 @@ fn finish(
 fn refuse_ended(
     runner: &runner::Runner,
     plan: &Plan,
-    id: &str,
+    file: &crate::engine::ReleaseFile,
     state: &crate::engine::ReleaseState,
 ) -> anyhow::Result<()> {
+    let id = file.release.as_str();
     if let Some(halt) = &state.aborted {
         return Err(Error::usage(format!(
             "{id} is not under way: it was {} and goes no further",
@@ -236,13 +237,22 @@ fn refuse_ended(
         }
     }
     // Where it was aborted or rolled back, its run ended: the last such environment.
-    let ended = (state.targets.iter())
-        .rev()
-        .find_map(|t| match state.env(t).outcome {
-            Some(crate::engine::Outcome::Aborted) => Some(("aborted", t)),
-            Some(crate::engine::Outcome::RolledBack) => Some(("rolled back", t)),
-            _ => None,
-        });
+    // An aborted visit ends rolled back: its `aborted` since it entered says which.
+    let aborted_in = |env: &str| {
+        (file.events.iter().rev())
+            .filter(|e| e.env.as_deref() == Some(env) && e.target.is_none())
+            .take_while(|e| !matches!(e.kind, EventKind::Entered { .. }))
+            .any(|e| matches!(e.kind, EventKind::Aborted { .. }))
+    };
+    let ended = (state.targets.iter()).rev().find_map(|t| {
+        let what = match state.env(t).outcome {
+            Some(crate::engine::Outcome::Aborted) => "aborted",
+            Some(crate::engine::Outcome::RolledBack) if aborted_in(t) => "aborted",
+            Some(crate::engine::Outcome::RolledBack) => "rolled back",
+            _ => return None,
+        };
+        Some((what, t))
+    });
     let Some(last) = live.last() else {
         // Live nowhere: under way if it has not ended (it waits to enter its first
         // environment), which the abort stops.
