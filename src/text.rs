@@ -6,7 +6,8 @@
 use std::borrow::Cow;
 
 /// `text` with every control character but line feed and tab written visibly: NUL as
-/// `\0`, carriage return as `\r`, ESC as `\x1b`, C1 controls as `\u{9b}`.
+/// `\0`, carriage return as `\r`, ESC as `\x1b`, C1 controls as `\u{9b}`, and the
+/// characters that reorder or hide text as `\u{202e}` (`is_hidden`).
 pub fn visible(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_hidden) {
         return Cow::Borrowed(text);
@@ -33,14 +34,27 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(visible(text).replace('\n', "\\n"))
 }
 
-/// A control character a terminal or git would act on rather than show.
+/// A control character a terminal or git would act on rather than show, or a character
+/// that reorders or hides the text around it (a bidirectional override, a zero-width
+/// space), which would make a line read other than it is.
 fn is_hidden(c: char) -> bool {
-    c.is_control() && c != '\n' && c != '\t'
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
+        )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_would_read_reordered_or_hidden_is_shown_escaped() {
+        assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(visible("a\u{200b}b"), "a\\u{200b}b");
+        assert_eq!(visible("naïve ✓ ünïcode"), "naïve ✓ ünïcode");
+    }
 
     #[test]
     fn one_line_writes_line_breaks_as_escapes() {

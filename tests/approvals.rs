@@ -346,7 +346,10 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
 #[test]
 fn abort_ends_with_a_line_that_says_what_runs_in_the_environment_now() {
     let s = a_release_paused_at_half_of_production();
-    let run = s.relctl_as("dev@acme.io", &["abort", &release(HEX)]);
+    let run = s.relctl_as(
+        "dev@acme.io",
+        &["abort", &release(HEX), "--reason", "errors"],
+    );
     ok(&run);
     assert!(
         run.stderr.contains(&format!(
@@ -354,6 +357,25 @@ fn abort_ends_with_a_line_that_says_what_runs_in_the_environment_now() {
             release(HEX),
             release(OLD)
         )),
+        "{}",
+        run.stderr
+    );
+    // Afterwards, who aborted it, when and why is what a resume or a second abort says.
+    let said = "was aborted in production by dev@acme.io at ";
+    let run = s.relctl_as("ops@sre.acme.io", &["resume", &release(HEX)]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(said) && run.stderr.contains("(errors) before"),
+        "{}",
+        run.stderr
+    );
+    let run = s.relctl_as("ops@sre.acme.io", &["abort", &release(HEX)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(said)
+            && run
+                .stderr
+                .contains("(errors) and is live in dev, staging; abort stops a release under way"),
         "{}",
         run.stderr
     );
@@ -493,6 +515,75 @@ fn an_abort_whose_rollback_fails_points_at_the_rollback_that_finishes_it() {
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }
 
+/// The lock of an abort's rollback that did not finish broken by hand: unlock says the
+/// rollback is what is left to do, resume says who aborted the release, and `--force`
+/// takes it on recorded as an override.
+#[test]
+fn an_unlocked_abort_whose_rollback_did_not_finish_is_taken_on_only_when_forced() {
+    let s = a_release_paused_at_half_of_production();
+    let run = s
+        .env
+        .run_with(&["abort", &release(HEX), "--reason", "errors"], |c| {
+            crate::common::setup::quick(c);
+            c.env("RELCTL_FAULT_CRASH_AFTER", "2");
+        });
+    assert_ne!(run.code, 0, "the abort was meant to die: {}", run.stderr);
+    let run = s.relctl_as(
+        "ops@sre.acme.io",
+        &["unlock", "--env", "production", "--reason", "runner killed"],
+    );
+    ok(&run);
+    assert!(
+        run.stderr.contains(&format!(
+            "its rollback there did not finish, so what runs in production is not known: \
+             `relctl rollback --env production --to {}` finishes it",
+            release(OLD)
+        )),
+        "{}",
+        run.stderr
+    );
+    let run = s.relctl_as("dev@acme.io", &["resume", &release(HEX)]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("was aborted in production by tester@example.com at ")
+            && run.stderr.contains("(errors) before"),
+        "{}",
+        run.stderr
+    );
+    let run = s.relctl_as(
+        "dev@acme.io",
+        &[
+            "promote",
+            "--artifact",
+            &artifact(HEX),
+            "--force",
+            "--reason",
+            "fixed",
+        ],
+    );
+    assert_eq!(run.code, 4, "a new visit waits at the gate: {}", run.stderr);
+    let events = s.events(HEX);
+    let tail: Vec<&str> = events
+        .iter()
+        .rev()
+        .take(5)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "overridden",
+            "entered",
+            "intent",
+            "step_done",
+            "awaiting_approval"
+        ],
+        "{events:?}"
+    );
+}
+
 /// An abort killed after it recorded the start of its rollback leaves production held
 /// by that rollback: resume and a forced promote wait for it (exit 5) and deploy
 /// nothing, a second abort names it (exit 2), and `relctl rollback` finishes it.
@@ -525,6 +616,14 @@ fn an_abort_killed_in_its_rollback_is_finished_by_the_rollback_alone() {
     );
     for run in [resume, forced] {
         assert_eq!(run.code, 5, "{}", run.stderr);
+        // Its own rollback holds production: no other release's commands are offered.
+        assert!(
+            run.stderr
+                .contains("hint: wait with --wait-lock for that rollback to finish")
+                && !run.stderr.contains("relctl resume a "),
+            "{}",
+            run.stderr
+        );
         assert!(
             run.stderr.contains("that has not finished")
                 && run.stderr.contains(&format!(

@@ -384,8 +384,8 @@ fn a_second_abort_of_a_release_finds_it_aborted_and_records_nothing() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!(
-            "{id} is not under way: it was aborted in dev and is live nowhere"
-        )),
+            "{id} is not under way: it was aborted in dev by ana@example.com at "
+        )) && run.stderr.contains("(bad build) and is live nowhere"),
         "{}",
         run.stderr
     );

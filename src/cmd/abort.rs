@@ -237,29 +237,23 @@ fn refuse_ended(
         }
     }
     // Where it was aborted or rolled back, its run ended: the last such environment.
-    // An aborted visit ends rolled back: its `aborted` since it entered says which.
-    let aborted_in = |env: &str| {
-        (file.events.iter().rev())
-            .filter(|e| e.env.as_deref() == Some(env) && e.target.is_none())
-            .take_while(|e| !matches!(e.kind, EventKind::Entered { .. }))
-            .any(|e| matches!(e.kind, EventKind::Aborted { .. }))
-    };
+    // Where its run ended: aborted (who, when, why; kept once the abort's rollback has
+    // finished) or rolled back, in the last such environment.
     let ended = (state.targets.iter()).rev().find_map(|t| {
-        let what = match state.env(t).outcome {
-            Some(crate::engine::Outcome::Aborted) => "aborted",
-            Some(crate::engine::Outcome::RolledBack) if aborted_in(t) => "aborted",
-            Some(crate::engine::Outcome::RolledBack) => "rolled back",
-            _ => return None,
-        };
-        Some((what, t))
+        let run = state.env(t);
+        match (&run.aborted, run.outcome) {
+            (Some(halt), _) => Some(halt.describe_in(Some(t))),
+            (None, Some(crate::engine::Outcome::RolledBack)) => Some(format!("rolled back in {t}")),
+            _ => None,
+        }
     });
     let Some(last) = live.last() else {
         // Live nowhere: under way if it has not ended (it waits to enter its first
         // environment), which the abort stops.
         return match ended {
             None => Ok(()),
-            Some((what, env)) => Err(Error::usage(format!(
-                "{id} is not under way: it was {what} in {env} and is live nowhere"
+            Some(ended) => Err(Error::usage(format!(
+                "{id} is not under way: it was {ended} and is live nowhere"
             ))
             .with_hint(format!(
                 "`relctl history {id}` shows what happened; `relctl status` what runs where"
@@ -278,8 +272,11 @@ fn refuse_ended(
     {
         return Ok(());
     }
+    let ended = ended
+        .map(|ended| format!(" was {ended} and"))
+        .unwrap_or_default();
     Err(Error::usage(format!(
-        "{id} is not under way: it is live in {}; abort stops a release under way",
+        "{id} is not under way: it{ended} is live in {}; abort stops a release under way",
         live.join(", ")
     ))
     .with_hint(format!(

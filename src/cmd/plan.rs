@@ -219,7 +219,7 @@ impl Walk<'_> {
                 );
                 self.lifted.push(rule);
             }
-            Decision::Busy { env, holder } => {
+            Decision::Busy { env, holder, .. } => {
                 self.show(json!({ "env": env, "action": "blocked", "rule": "lock", "why": format!("locked by {holder}") }));
                 if let Some(file) = self.envs.get_mut(&env) {
                     file.lock = None;

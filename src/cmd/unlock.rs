@@ -1,7 +1,7 @@
 //! `relctl unlock`: break a stale environment lock, on the record.
 
 use super::{Context, release};
-use crate::engine::EventKind;
+use crate::engine::{EventKind, Outcome};
 use crate::format;
 use crate::runner;
 
@@ -34,7 +34,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         ctx.printer.status(&format!("{} is not locked", args.env));
         return Ok(());
     };
-    let (file, _) = release::find(&store, &plan.app, &lock.release)?;
+    let (file, state) = release::find(&store, &plan.app, &lock.release)?;
     drop(snapshot);
     let holder = lock.release.clone();
     let kind = EventKind::Unlocked {
@@ -62,13 +62,27 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         github.as_ref(),
         "the unlock",
     )?;
-    ctx.printer.status(&format!(
-        "{} is unlocked; {} held it since {} ({}); `relctl resume {}` takes it again",
+    let held = format!(
+        "{} is unlocked; {} held it since {} ({})",
         args.env,
         lock.release,
         lock.since.format("%Y-%m-%d %H:%M UTC"),
         lock.by,
-        lock.release
-    ));
+    );
+    // A rollback (or an abort's) that did not finish held it: what runs there is not
+    // known until a rollback finishes; resuming the release is not the way on.
+    let run = state.env(&args.env);
+    ctx.printer.status(
+        &if run.rolling_back && run.outcome != Some(Outcome::RolledBack) {
+            let to = (run.baseline.as_ref()).map_or("RELEASE", |before| before.release.as_str());
+            format!(
+                "{held}; its rollback there did not finish, so what runs in {env} is not known: \
+             `relctl rollback --env {env} --to {to}` finishes it",
+                env = args.env
+            )
+        } else {
+            format!("{held}; `relctl resume {}` takes it again", lock.release)
+        },
+    );
     Ok(())
 }

@@ -19,8 +19,13 @@ pub enum Decision {
         rule: Rule,
         reason: String,
     },
-    /// Another release holds the environment (exit 5).
-    Busy { env: String, holder: String },
+    /// Another release holds the environment, or this release's own rollback that has
+    /// not finished (exit 5). `holder` says who; `other` names the other release.
+    Busy {
+        env: String,
+        holder: String,
+        other: Option<String>,
+    },
     /// Take the environment's lock and begin.
     Enter { env: String },
     /// Run step `index` (again, when its outcome was never recorded).
@@ -88,6 +93,16 @@ pub struct Inputs<'a> {
     pub lifted: &'a [Rule],
 }
 
+/// Why a release whose visit to `env` ended (`run`) is not taken there again: who
+/// aborted it, when and why, or that it was rolled back (a failed gate, a rejection,
+/// `relctl rollback`).
+fn ended_in(release: &str, env: &str, run: &EnvRun) -> String {
+    match &run.aborted {
+        Some(halt) => format!("{release} was {} before", halt.describe_in(Some(env))),
+        None => format!("{release} was rolled back in {env} before"),
+    }
+}
+
 /// The environment before `env` (in the plan's order) where the release was rolled back
 /// or aborted after it went on: a release waiting in `env` then cannot go further.
 pub fn rolled_back_before<'p>(plan: &'p Plan, state: &ReleaseState, env: &str) -> Option<&'p str> {
@@ -133,6 +148,7 @@ pub fn next(i: &Inputs) -> Decision {
                     lock.by,
                     lock.since.format("%Y-%m-%d %H:%M:%SZ")
                 ),
+                other: None,
             };
         }
         // Live here before, and still: nothing to do. Replaced by another release since,
@@ -159,7 +175,7 @@ pub fn next(i: &Inputs) -> Decision {
                          cannot go further (`relctl abort {0}` ends it and takes {later} back)",
                         i.release
                     ),
-                    None => format!("{} was rolled back in {env_name} before", i.release),
+                    None => ended_in(i.release, env_name, &run),
                 };
                 return Decision::Blocked {
                     env: env_name.clone(),
@@ -188,6 +204,7 @@ pub fn next(i: &Inputs) -> Decision {
                         lock.by,
                         lock.since.format("%Y-%m-%d %H:%M:%SZ")
                     ),
+                    other: Some(lock.release.clone()),
                 };
             }
             return Decision::Enter {
@@ -342,7 +359,11 @@ pub fn blocking_rules(i: &Inputs, env_name: &str) -> Vec<(Rule, String)> {
     }
     // The environment's file names the latest rejections there; the release's own
     // record says it of every one (src/format/rejected.rs).
-    if file.is_some_and(|f| f.rejected.iter().any(|r| r == i.release))
+    let run = i.state.env(env_name);
+    if run.outcome == Some(Outcome::Aborted) {
+        // Aborted here, its rollback not finished (or its lock broken since).
+        rules.push((Rule::RejectedBefore, ended_in(i.release, env_name, &run)));
+    } else if file.is_some_and(|f| f.rejected.iter().any(|r| r == i.release))
         || i.state.rejected_in.contains(env_name)
     {
         rules.push((

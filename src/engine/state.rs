@@ -41,6 +41,9 @@ pub struct EnvRun {
     pub rollback_failed: Option<String>,
     pub undone: BTreeSet<usize>,
     pub outcome: Option<Outcome>,
+    /// This visit was aborted (`relctl abort`, or a rollback that took over from it):
+    /// who, when and why; kept once its rollback has finished.
+    pub aborted: Option<Halt>,
     /// Measurements so far of each analysis step: (metric, phase), oldest first.
     pub measurements: BTreeMap<usize, Vec<(String, crate::analysis::Phase)>>,
     /// An analysis step that ended inconclusive and waits for a person.
@@ -119,14 +122,28 @@ pub struct Halt {
 impl Halt {
     /// `aborted by WHO at TIME`, with the reason when one was given.
     pub fn describe(&self) -> String {
+        self.describe_in(None)
+    }
+
+    /// `aborted in ENV by WHO at TIME (WHY)`, for an abort in an environment.
+    pub fn describe_in(&self, env: Option<&str>) -> String {
         let at = self.at.format("%Y-%m-%d %H:%M:%SZ");
+        let place = env.map(|env| format!(" in {env}")).unwrap_or_default();
         match self.reason.as_str() {
-            "" => format!("aborted by {} at {at}", self.by),
+            "" => format!("aborted{place} by {} at {at}", self.by),
             why => format!(
-                "aborted by {} at {at} ({})",
+                "aborted{place} by {} at {at} ({})",
                 self.by,
                 crate::text::one_line(why)
             ),
+        }
+    }
+
+    fn of(event: &Event, reason: &str) -> Halt {
+        Halt {
+            by: event.actor.clone(),
+            at: event.at,
+            reason: reason.to_string(),
         }
     }
 }
@@ -224,11 +241,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
     }
     match &event.kind {
         EventKind::Aborted { reason } if event.env.is_none() => {
-            state.aborted = Some(Halt {
-                by: event.actor.clone(),
-                at: event.at,
-                reason: reason.clone(),
-            });
+            state.aborted = Some(Halt::of(event, reason));
         }
         EventKind::Overridden { rule, .. } if rule == super::Rule::RejectedBefore.name() => {
             state.aborted = None;
@@ -340,9 +353,10 @@ fn apply(state: &mut ReleaseState, event: &Event) {
             }
         }
         EventKind::RolledBack { .. } => run.outcome = Some(Outcome::RolledBack),
-        EventKind::Aborted { .. } => {
+        EventKind::Aborted { reason } => {
             if run.entered && run.outcome.is_none() {
                 run.outcome = Some(Outcome::Aborted);
+                run.aborted = Some(Halt::of(event, reason));
             }
         }
         EventKind::Interrupted { step } => {

@@ -272,7 +272,7 @@ fn an_environment_locked_by_another_release_is_busy() {
         &[],
     );
     assert!(
-        matches!(d, Decision::Busy { ref env, ref holder } if env == "production" && holder.starts_with("checkout-000000000000")),
+        matches!(d, Decision::Busy { ref env, ref holder, .. } if env == "production" && holder.starts_with("checkout-000000000000")),
         "{d:?}"
     );
 }
@@ -853,16 +853,22 @@ fn a_rejection_is_rolled_back_before_a_failed_gate_is() {
 
 #[test]
 fn an_aborted_or_rolled_back_visit_is_entered_again_only_when_forced() {
-    for end in [
-        EventKind::Aborted {
-            reason: "stop".into(),
-        },
-        EventKind::RolledBack {
-            to: None,
-            reason: "error-rate".into(),
-            ms: None,
-            nothing_deployed: false,
-        },
+    for (end, said) in [
+        (
+            EventKind::Aborted {
+                reason: "stop".into(),
+            },
+            "was aborted in production by x at 2026-11-22 10:00:00Z (stop) before",
+        ),
+        (
+            EventKind::RolledBack {
+                to: None,
+                reason: "error-rate".into(),
+                ms: None,
+                nothing_deployed: false,
+            },
+            "was rolled back in production before",
+        ),
     ] {
         let mut events = in_production();
         events.push(event(Some("production"), end, "x"));
@@ -872,7 +878,7 @@ fn an_aborted_or_rolled_back_visit_is_entered_again_only_when_forced() {
             Decision::Blocked {
                 env: "production".into(),
                 rule: Rule::RejectedBefore,
-                reason: format!("{R} was rolled back in production before"),
+                reason: format!("{R} {said}"),
             }
         );
         assert_eq!(

@@ -108,8 +108,8 @@ impl Runner<'_> {
                     self.wait_for_window(&env, rule, &reason, &mut window_deadline)
                         .await?;
                 }
-                Decision::Busy { env, holder } => {
-                    self.wait_for_lock(&env, &holder, &mut lock_deadline)
+                Decision::Busy { env, holder, other } => {
+                    self.wait_for_lock(&env, (&holder, other.as_deref()), &mut lock_deadline)
                         .await?;
                 }
                 Decision::Enter { env } => {
@@ -388,21 +388,26 @@ impl Runner<'_> {
     async fn wait_for_lock(
         &self,
         env: &str,
-        holder: &str,
+        (holder, other): (&str, Option<&str>),
         deadline: &mut Option<Instant>,
     ) -> anyhow::Result<()> {
         let Some(limit) = self.opts.wait_lock else {
+            // Another release's lock: what its people do with it. This release's own
+            // rollback that has not finished: `holder` says how to take it over.
+            let hint = match other {
+                Some(other) => format!(
+                    "wait with --wait-lock; a release paused or failed there goes on with \
+                     `relctl resume {other}` or ends with `relctl abort {other}` \
+                     (`relctl status` shows which); only if no relctl runs it any more: \
+                     `relctl unlock --env {env} --reason TEXT`"
+                ),
+                None => "wait with --wait-lock for that rollback to finish; \
+                         `relctl status` shows it"
+                    .to_string(),
+            };
             return Err(
                 Error::new(Exit::Busy, format!("{env} is locked by {holder}"))
-                    .with_hint({
-                        let holder_id = holder.split_whitespace().next().unwrap_or(holder);
-                        format!(
-                            "wait with --wait-lock; a release paused or failed there goes on with \
-                         `relctl resume {holder_id}` or ends with `relctl abort {holder_id}` \
-                         (`relctl status` shows which); only if no relctl runs it any more: \
-                         `relctl unlock --env {env} --reason TEXT`"
-                        )
-                    })
+                    .with_hint(hint)
                     .into(),
             );
         };
