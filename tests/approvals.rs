@@ -134,7 +134,7 @@ fn approving_a_release_that_is_not_waiting_is_a_usage_error() {
 fn wait_approval_polls_until_another_process_approves() {
     let s = Setup::new(APPROVAL, CANARY);
     let dev = s.env.operator("dev@acme.io");
-    let mut waiting = spawn(
+    let waiting = spawn(
         dev.std_command(),
         &[
             "promote",
@@ -146,12 +146,18 @@ fn wait_approval_polls_until_another_process_approves() {
     crate::common::wait::wait_until("promote to reach the approval gate", || {
         s.env.records_log().contains("awaiting approval")
     });
+    approved_it_goes_live(&s, waiting);
+}
+
+/// Alice approves HEX's gate in production: the run `waiting` there goes on and HEX is
+/// live.
+fn approved_it_goes_live(s: &Setup, mut waiting: std::process::Child) {
     let run = s.relctl_as(
         "alice@acme.io",
         &["approve", &release(HEX), "--env", "production"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let status = waiting.wait().expect("promote ends");
+    let status = waiting.wait().expect("the waiting run ends");
     assert_eq!(status.code(), Some(0));
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
 }
@@ -175,7 +181,7 @@ fn a_run_waiting_at_a_gate_already_recorded_says_it_waits() {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&said).expect("a file for stderr"));
-    let mut waiting = resume.spawn().expect("start resume");
+    let waiting = resume.spawn().expect("start resume");
     let line = format!(
         "{} is waiting for approval in production (0/1 so far); waiting up to 1m",
         release(HEX)
@@ -183,14 +189,7 @@ fn a_run_waiting_at_a_gate_already_recorded_says_it_waits() {
     crate::common::wait::wait_until("resume to say it waits", || {
         std::fs::read_to_string(&said).is_ok_and(|text| text.contains(&line))
     });
-    let run = s.relctl_as(
-        "alice@acme.io",
-        &["approve", &release(HEX), "--env", "production"],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let status = waiting.wait().expect("resume ends");
-    assert_eq!(status.code(), Some(0));
-    assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
+    approved_it_goes_live(&s, waiting);
 }
 
 #[test]
@@ -515,12 +514,9 @@ fn an_abort_whose_rollback_fails_points_at_the_rollback_that_finishes_it() {
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }
 
-/// The lock of an abort's rollback that did not finish broken by hand: unlock says the
-/// rollback is what is left to do, resume says who aborted the release, and `--force`
-/// takes it on recorded as an override.
-#[test]
-fn an_unlocked_abort_whose_rollback_did_not_finish_is_taken_on_only_when_forced() {
-    let s = a_release_paused_at_half_of_production();
+/// HEX aborted (by the tester, "errors") by a process killed right after it recorded the
+/// start of its rollback, before it redeployed anything.
+fn abort_killed_in_its_rollback(s: &Setup) {
     let run = s
         .env
         .run_with(&["abort", &release(HEX), "--reason", "errors"], |c| {
@@ -528,6 +524,16 @@ fn an_unlocked_abort_whose_rollback_did_not_finish_is_taken_on_only_when_forced(
             c.env("RELCTL_FAULT_CRASH_AFTER", "2");
         });
     assert_ne!(run.code, 0, "the abort was meant to die: {}", run.stderr);
+    assert_eq!(s.last_events(HEX, 2), ["aborted", "rollback_started"]);
+}
+
+/// The lock of an abort's rollback that did not finish broken by hand: unlock says the
+/// rollback is what is left to do, resume says who aborted the release, and `--force`
+/// takes it on recorded as an override.
+#[test]
+fn an_unlocked_abort_whose_rollback_did_not_finish_is_taken_on_only_when_forced() {
+    let s = a_release_paused_at_half_of_production();
+    abort_killed_in_its_rollback(&s);
     let run = s.relctl_as(
         "ops@sre.acme.io",
         &["unlock", "--env", "production", "--reason", "runner killed"],
@@ -563,24 +569,15 @@ fn an_unlocked_abort_whose_rollback_did_not_finish_is_taken_on_only_when_forced(
         ],
     );
     assert_eq!(run.code, 4, "a new visit waits at the gate: {}", run.stderr);
-    let events = s.events(HEX);
-    let tail: Vec<&str> = events
-        .iter()
-        .rev()
-        .take(5)
-        .rev()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        tail,
+        s.last_events(HEX, 5),
         [
             "overridden",
             "entered",
             "intent",
             "step_done",
             "awaiting_approval"
-        ],
-        "{events:?}"
+        ]
     );
 }
 
@@ -591,17 +588,8 @@ fn an_unlocked_abort_whose_rollback_did_not_finish_is_taken_on_only_when_forced(
 fn an_abort_killed_in_its_rollback_is_finished_by_the_rollback_alone() {
     let s = a_release_paused_at_half_of_production();
     let deploys = s.platform.deploys().len();
-    let run = s.env.run_with(&["abort", &release(HEX)], |c| {
-        crate::common::setup::quick(c);
-        c.env("RELCTL_FAULT_CRASH_AFTER", "2");
-    });
-    assert_ne!(run.code, 0, "the abort was meant to die: {}", run.stderr);
+    abort_killed_in_its_rollback(&s);
     let events = s.events(HEX);
-    assert_eq!(
-        events.iter().rev().take(2).collect::<Vec<_>>(),
-        ["rollback_started", "aborted"],
-        "{events:?}"
-    );
     let resume = s.relctl_as("dev@acme.io", &["resume", &release(HEX)]);
     let forced = s.relctl_as(
         "dev@acme.io",

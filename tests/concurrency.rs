@@ -348,20 +348,11 @@ fn a_release_between_two_environments_is_aborted_and_goes_no_further() {
     assert_eq!(run.code, 0, "OLD goes live in production: {}", run.stderr);
     let run = s.promote(HEX, &["--force", "--reason", "fixed"]);
     assert_eq!(run.code, 4, "{}", run.stderr);
-    let events = s.events(HEX);
-    let tail: Vec<&str> = events
-        .iter()
-        .rev()
-        .take(3)
-        .rev()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        tail,
-        ["overridden", "entered", "awaiting_approval"],
-        "{events:?}"
+        s.last_events(HEX, 3),
+        ["overridden", "entered", "awaiting_approval"]
     );
-    assert_eq!(aborts(&s), 1, "{events:?}");
+    assert_eq!(aborts(&s), 1, "{:?}", s.events(HEX));
 }
 
 /// Two on-calls run the same runbook: the second abort finds the release aborted

@@ -76,15 +76,10 @@ fn an_exec_step_printing_nul_and_escapes_fails_and_rolls_back_on_the_record() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_no_raw_controls("stderr", &run.stderr);
     assert!(run.stderr.contains(r"smoke\0failed"), "{}", run.stderr);
-    let events = s.events(HEX);
-    let tail: Vec<&str> = events
-        .iter()
-        .rev()
-        .take(3)
-        .rev()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(tail, ["step_failed", "rollback_started", "rolled_back"]);
+    assert_eq!(
+        s.last_events(HEX, 3),
+        ["step_failed", "rollback_started", "rolled_back"]
+    );
     let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
     assert!(
         production.contains(&format!("release: {}", release(OLD))),

@@ -129,6 +129,12 @@ impl Setup {
         self.env.git(&["show", &format!("relctl/records:{path}")])
     }
 
+    /// The last `n` event names of a release, oldest first.
+    pub fn last_events(&self, hex: &str, n: usize) -> Vec<String> {
+        let events = self.events(hex);
+        events[events.len().saturating_sub(n)..].to_vec()
+    }
+
     /// Event names of a release, oldest first, from its record file.
     pub fn events(&self, hex: &str) -> Vec<String> {
         self.record_file(&relctl::format::release_path("checkout", &release(hex)))
