@@ -139,6 +139,12 @@ fn an_unknown_release_is_exit_2_with_the_closest_id() {
             run.stderr
         );
     }
+    // An empty id (a variable that was not set) is said to be empty, with no guess.
+    for args in [vec!["resume", ""], vec!["abort", " "]] {
+        let run = s.relctl(&args);
+        usage_error(&run, "the release id is empty");
+        assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
+    }
     // rollback --to lists the releases it would go back to instead.
     let run = s.relctl(&[
         "rollback",

@@ -163,6 +163,10 @@ pub fn resolve(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<Op
 
 /// The error for a release the record does not hold, with the closest id it does.
 fn missing(snapshot: &Snapshot, app: &str, given: &str) -> anyhow::Result<Error> {
+    if given.trim().is_empty() {
+        return Ok(Error::usage("the release id is empty")
+            .with_hint("`relctl releases` lists the releases the record holds"));
+    }
     let ids = format::release_ids(snapshot, app)?;
     let close = closest(given, &ids)
         .map(|c| format!("; did you mean `{c}`?"))
