@@ -138,6 +138,16 @@ fn sigkill_during_a_pause_then_resume_finishes() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(s.platform.running("production"), Some((artifact(HEX), 100)));
     assert_no_conflicting_duplicates(&s.platform);
+    // The pause is recorded as long as it lasted from when it began, not from the resume.
+    let log = s.env.records_log();
+    let done = log
+        .lines()
+        .find_map(|l| l.split_once("production: step 2 pause done in "))
+        .map(|(_, took)| took.to_string());
+    assert!(
+        done.as_deref().is_some_and(|took| took.ends_with(" s")),
+        "{log}"
+    );
 }
 
 /// A `relctl rollback` that dies after taking the environment (its `rollback_started`

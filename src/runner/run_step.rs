@@ -124,6 +124,12 @@ impl Runner<'_> {
         ));
         let result = steps::perform(prepared, &scope, provider, &tools, Some(started)).await;
         drop(spinner);
+        // A pause lasts from when it began, whichever run began it; anything else took
+        // what this run's attempt took.
+        let ms = match step.kind {
+            StepKind::Pause(_) => (crate::clock::now() - started).num_milliseconds().max(0) as u64,
+            _ => t0.elapsed().as_millis() as u64,
+        };
         match result {
             Ok(detail) => self.record_step(
                 env_name,
@@ -132,7 +138,7 @@ impl Runner<'_> {
                     step: index,
                     action,
                     detail,
-                    ms: t0.elapsed().as_millis() as u64,
+                    ms,
                 },
             ),
             Err(e) => self.step_failed((env_name, on), index, &action, e),
