@@ -596,4 +596,49 @@ fn a_plan_claiming_another_plans_app_stops_before_it_records_anything() {
         "nothing recorded"
     );
     assert_eq!(platform.deploys().len(), deploys, "nothing deployed");
+
+    // svc-a's own promote of its next release dies holding dev: the other plan can
+    // neither break that lock nor abort, approve, reject or resume svc-a's releases.
+    let next = "ghcr.io/acme/svc-a@sha256:".to_string() + HEX;
+    let run = env.run_with(
+        &[
+            "--plan",
+            "svc-a/release.yaml",
+            "promote",
+            "--artifact",
+            &next,
+        ],
+        |c| {
+            quick(c);
+            c.env("RELCTL_FAULT_CRASH_AFTER", "2");
+        },
+    );
+    assert_ne!(run.code, 0, "the promote was meant to die: {}", run.stderr);
+    let before = env.git(&["rev-parse", "relctl/records"]);
+    let svc_a_next = format!("svc-a-{}", &HEX[..12]);
+    for args in [
+        vec!["unlock", "--env", "dev", "--reason", "take over"],
+        vec!["abort", &svc_a_next, "--reason", "take over"],
+        vec!["resume", &svc_a_next],
+        vec!["approve", &svc_a_next, "--env", "dev"],
+        vec!["reject", &svc_a_next, "--env", "dev", "--reason", "no"],
+    ] {
+        let mut all = vec!["--plan", "evil/release.yaml"];
+        all.extend(&args);
+        let run = env.run_with(&all, quick);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "{svc_a_next} is `{next}`, not this plan's artifact `ghcr.io/evil/svc-a`"
+            )) && run.stderr.contains("nothing was recorded"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        env.git(&["rev-parse", "relctl/records"]),
+        before,
+        "nothing recorded"
+    );
+    assert_eq!(platform.deploys().len(), deploys, "nothing deployed");
 }

@@ -117,6 +117,30 @@ pub fn find_after(
     Ok((file, state))
 }
 
+/// A release this plan may act on: one of its own artifact. A plan that claims another
+/// plan's `app` (another team's, or one copied) finds that app's releases are another
+/// artifact's, and records nothing about them, as promote and rollback refuse to deploy
+/// (README, "The record"). Exit 1, naming the plan, since the record is not at fault.
+pub fn owned(plan: &crate::plan::Plan, file: &ReleaseFile) -> anyhow::Result<()> {
+    if format::is_named(&file.artifact, &plan.artifact_name) {
+        return Ok(());
+    }
+    Err(Error::new(
+        crate::error::Exit::Failed,
+        format!(
+            "{} is `{}`, not this plan's artifact `{}`: the plan {} names app `{}`, whose \
+             record holds another artifact's releases; nothing was recorded",
+            file.release,
+            crate::text::visible(&file.artifact),
+            plan.artifact_name,
+            plan.path.display(),
+            file.app
+        ),
+    )
+    .with_hint("check `app:` in the plan: an app's record is acted on only through the plan of its own artifact")
+    .into())
+}
+
 /// The release of `app` that `given` stands for, as every command taking a release
 /// reads it: the id itself, else the one id of the app's that begins with `given`, else
 /// the one whose digest part (after the app's name) does (`4f2a` for
