@@ -514,6 +514,53 @@ fn an_abort_whose_rollback_fails_points_at_the_rollback_that_finishes_it() {
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }
 
+/// A release paused in production whose lock was broken by hand (`relctl unlock`, as
+/// after a runner was killed), then aborted: the abort takes production again and rolls
+/// back what was deployed there, so the record and the platform agree on what runs.
+#[test]
+fn an_abort_after_an_unlock_rolls_back_what_was_deployed() {
+    let s = a_release_paused_at_half_of_production();
+    let run = s.relctl_as(
+        "ops@sre.acme.io",
+        &["unlock", "--env", "production", "--reason", "runner killed"],
+    );
+    ok(&run);
+    assert!(
+        run.stderr.contains(&format!(
+            "what its run deployed in production stays there until `relctl resume {0}` \
+             takes it again or `relctl abort {0}` rolls it back",
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+    let run = s.relctl_as(
+        "ops@sre.acme.io",
+        &["abort", &release(HEX), "--reason", "bad canary"],
+    );
+    ok(&run);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} aborted; production runs {}",
+            release(HEX),
+            release(OLD)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
+    assert_eq!(
+        s.last_events(HEX, 3),
+        ["aborted", "rollback_started", "rolled_back"]
+    );
+    let production = s.record_file("apps/c/7/checkout/environments/production.yaml");
+    assert!(production.contains("lock: null"), "{production}");
+    assert!(
+        production.contains(&format!("release: {}", release(OLD))),
+        "{production}"
+    );
+}
+
 /// HEX aborted (by the tester, "errors") by a process killed right after it recorded the
 /// start of its rollback, before it redeployed anything.
 fn abort_killed_in_its_rollback(s: &Setup) {

@@ -114,11 +114,15 @@ fn record_aborted(
     loop {
         let (file, state) = release::find(&runner.store, &plan.app, id)?;
         let current = state
-            .current()
+            .unfinished()
             .map(|(env, run)| (env.to_string(), run.clone()));
         if current.is_none() {
             refuse_ended(runner, plan, &file, &state)?;
         }
+        // A visit whose lock was broken (`relctl unlock`) is taken again for its rollback,
+        // unless another release holds the environment now.
+        let unlocked = current.as_ref().is_some_and(|(_, run)| !run.entered);
+        let actor = runner.author.actor.clone();
         let recorded = runner.record(
             current.as_ref().map(|(env, _)| env.as_str()),
             EventKind::Aborted {
@@ -126,6 +130,28 @@ fn record_aborted(
             },
             &mut |f| match &f.lock {
                 Some(lock) if lock.release == id => Ok(()),
+                None if unlocked => {
+                    f.lock = Some(crate::engine::Lock {
+                        release: id.to_string(),
+                        by: actor.clone(),
+                        since: crate::clock::now(),
+                        run: None,
+                    });
+                    Ok(())
+                }
+                Some(lock) if unlocked => Err(Error::new(
+                    Exit::Busy,
+                    format!(
+                        "{id}'s lock on {} was broken, and {} holds it now (by {}): what {id} \
+                         deployed there is for that release's run to replace",
+                        f.environment, lock.release, lock.by
+                    ),
+                )
+                .with_hint(format!(
+                    "`relctl status --env {}` shows what runs there",
+                    f.environment
+                ))
+                .into()),
                 _ => Err(runner::incident::Changed(f.environment.clone()).into()),
             },
         );

@@ -81,6 +81,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
              `relctl rollback --env {env} --to {to}` finishes it",
                 env = args.env
             )
+        } else if !run.intended.is_empty() {
+            // Its steps there may have deployed: that stays until the release is taken on.
+            format!(
+                "{held}; what its run deployed in {env} stays there until `relctl resume {id}` \
+                 takes it again or `relctl abort {id}` rolls it back",
+                env = args.env,
+                id = lock.release
+            )
         } else {
             format!("{held}; `relctl resume {}` takes it again", lock.release)
         },

@@ -79,6 +79,13 @@ impl EnvRun {
         (!passed).then_some(gate)
     }
 
+    /// A visit not over: inside the environment, or out of it with its lock broken
+    /// (`relctl unlock`) after a step of it began, which the platform may have acted on.
+    /// An abort rolls it back.
+    pub fn unfinished(&self) -> bool {
+        self.outcome.is_none() && (self.entered || !self.intended.is_empty())
+    }
+
     /// Whether a flag step of this visit changed a flag not put back yet.
     pub fn flags_to_put_back(&self) -> bool {
         self.flags_before.keys().any(|i| !self.undone.contains(i))
@@ -151,6 +158,15 @@ impl Halt {
 impl ReleaseState {
     pub fn env(&self, name: &str) -> EnvRun {
         self.envs.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The environment whose visit is not over (`EnvRun::unfinished`), if any: where an
+    /// abort stops the release.
+    pub fn unfinished(&self) -> Option<(&str, &EnvRun)> {
+        self.envs
+            .iter()
+            .find(|(_, run)| run.unfinished())
+            .map(|(name, run)| (name.as_str(), run))
     }
 
     /// The environment this release is inside (lock held, not finished), if any.
@@ -354,7 +370,7 @@ fn apply(state: &mut ReleaseState, event: &Event) {
         }
         EventKind::RolledBack { .. } => run.outcome = Some(Outcome::RolledBack),
         EventKind::Aborted { reason } => {
-            if run.entered && run.outcome.is_none() {
+            if run.unfinished() {
                 run.outcome = Some(Outcome::Aborted);
                 run.aborted = Some(Halt::of(event, reason));
             }

@@ -172,7 +172,7 @@ pub fn record_at(
                     }
                     (EventKind::Aborted { .. }, None) => {
                         let state = crate::engine::fold(Some(file));
-                        if let Some((inside, _)) = state.current() {
+                        if let Some((inside, _)) = state.unfinished() {
                             let moved = format!("the release entered {inside}");
                             return Err(AbortMoved(moved).into());
                         }
