@@ -236,26 +236,74 @@ fn ctrl_c_while_a_command_waits_for_a_silent_remote_exits_130_having_recorded_no
     assert!(!s.events(HEX).contains(&"approved".to_string()));
 }
 
-#[test]
-fn a_push_the_remote_declines_is_reported_as_refused_with_the_reason_it_gave() {
-    let s = shared("");
-    let hook = s
-        .env
-        .path()
-        .join("origin.git")
-        .join("hooks")
-        .join("pre-receive");
-    std::fs::write(
-        &hook,
-        "#!/bin/sh\necho 'records are frozen for the audit' >&2\nexit 1\n",
-    )
-    .expect("write the hook");
+/// Writes the hook `name` of the records remote origin.git, executable.
+fn origin_hook(s: &Setup, name: &str, script: &str) {
+    let hook = s.env.path().join("origin.git").join("hooks").join(name);
+    std::fs::write(&hook, script).expect("write the hook");
     let chmod = std::process::Command::new("chmod")
         .arg("+x")
         .arg(&hook)
         .status()
         .expect("chmod");
     assert!(chmod.success());
+}
+
+const FROZEN: &str = "#!/bin/sh\necho 'records are frozen for the audit' >&2\nexit 1\n";
+
+/// A records remote on this machine (a path, as on a shared disk) runs its hooks for
+/// relctl's pushes as for any push: a `post-receive` sees each one, and a `pre-receive`
+/// that declines is reported as refused with its reason, the record kept here.
+#[test]
+fn a_records_remote_on_this_machine_runs_its_hooks_for_relctls_pushes() {
+    let s = shared("");
+    let seen = s.env.path().join("received");
+    origin_hook(
+        &s,
+        "post-receive",
+        &format!("#!/bin/sh\ncat >> '{}'\n", seen.display()),
+    );
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let received = std::fs::read_to_string(&seen).expect("the post-receive hook ran");
+    assert!(received.contains("refs/heads/relctl/records"), "{received}");
+    assert!(records_at_origin_has(&s, "dev: live"));
+
+    origin_hook(&s, "pre-receive", FROZEN);
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("remote `origin` refused the push: ")
+            && run.stderr.contains("pre-receive hook declined")
+            && run.stderr.contains("records are frozen for the audit"),
+        "{}",
+        run.stderr
+    );
+    assert!(!records_at_origin_has(&s, &release(HEX)));
+    // Under CI a record that cannot leave the runner fails the job.
+    let run = s.env.run_with(
+        &["promote", "--artifact", &artifact(HEX), "--to", "dev"],
+        |c| {
+            quick(c);
+            c.env("CI", "true")
+                .env("RELCTL_PUSH_RETRY", "0s")
+                .timeout(HANG);
+        },
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+}
+
+#[test]
+fn a_push_the_remote_declines_is_reported_as_refused_with_the_reason_it_gave() {
+    let s = shared("");
+    origin_hook(&s, "pre-receive", FROZEN);
     let daemon = GitDaemon::start(s.env.path());
     silence(&s, &daemon.url("origin.git"));
     let run = bounded(

@@ -3,6 +3,7 @@
 //! is the engine's business; this module promises that nothing recorded is lost.
 
 mod held;
+mod hooked;
 mod http_config;
 mod libgit2;
 mod log;

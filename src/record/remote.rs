@@ -1118,7 +1118,8 @@ impl Store {
     }
 
     /// A push to a repository on this machine, done as a server would: copy the
-    /// missing objects, then move its ref only if it is still where it was.
+    /// missing objects, then move its ref only if it is still where it was. One that
+    /// runs hooks on a push gets a `git push` instead (src/record/hooked.rs).
     fn push_direct(&self, name: &str, path: &std::path::Path) -> Result<Pushed> {
         let Some(local) = self.tip()? else {
             bail!(
@@ -1150,6 +1151,17 @@ impl Store {
                 self.remote_named(name),
                 path.display()
             )));
+        }
+        // Hooks that a push runs there run for relctl's pushes too.
+        if super::hooked::receives_with_hooks(&target) {
+            let shown = self.remote_named(name);
+            return Ok(super::hooked::push(
+                self.repo.path(),
+                path,
+                local,
+                &self.refname,
+                &shown,
+            ));
         }
         let current = match target.refname_to_id(&self.refname) {
             Ok(oid) => Some(oid),

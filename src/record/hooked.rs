@@ -1,0 +1,106 @@
+//! A push to a records repository on this machine that runs hooks when it receives
+//! (a `pre-receive` that enforces a policy, a `post-receive` that notifies): made with
+//! `git push`, so its hooks run as for any push, where a push relctl makes itself
+//! (src/record/remote.rs, `push_direct`) would pass them by (README, "Sharing records
+//! through a remote").
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use git2::{Oid, Repository};
+
+use super::remote::Pushed;
+
+/// The hooks git runs in a repository that receives a push.
+const RECEIVE_HOOKS: [&str; 7] = [
+    "pre-receive",
+    "update",
+    "proc-receive",
+    "reference-transaction",
+    "push-to-checkout",
+    "post-receive",
+    "post-update",
+];
+
+/// Whether `target` has a hook git would run on receiving a push: an executable file of
+/// one of those names in its hooks directory (`core.hooksPath`, else `hooks/` in it).
+pub(super) fn receives_with_hooks(target: &Repository) -> bool {
+    let dir = hooks_dir(target);
+    RECEIVE_HOOKS.iter().any(|name| executable(&dir.join(name)))
+}
+
+fn hooks_dir(target: &Repository) -> PathBuf {
+    let configured = target
+        .config()
+        .ok()
+        .and_then(|c| c.get_path("core.hooksPath").ok());
+    match configured {
+        // A relative hooks path is taken from where git runs the hooks: the top of a
+        // working tree, or the git directory of a bare repository.
+        Some(path) if path.is_relative() => target.workdir().unwrap_or(target.path()).join(path),
+        Some(path) => path,
+        None => target.path().join("hooks"),
+    }
+}
+
+fn executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// `git push --porcelain TARGET LOCAL:REFNAME` from the git directory `from`: a
+/// fast-forward only, which the receiving git makes only if the branch is still where
+/// it told the push it was. `shown` names the target in messages.
+pub(super) fn push(from: &Path, target: &Path, local: Oid, refname: &str, shown: &str) -> Pushed {
+    let output = Command::new("git")
+        .arg("--git-dir")
+        .arg(from)
+        .args(["push", "--porcelain", "--quiet"])
+        .arg(target)
+        .arg(format!("{local}:{refname}"))
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output();
+    let output = match output {
+        Ok(output) => output,
+        Err(err) => {
+            return Pushed::Failed(format!(
+                "cannot push to {shown} ({}): it runs hooks on a push, so relctl pushes to it with \
+                 `git push`, and git could not be run: {err}",
+                target.display()
+            ));
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // `FLAG\tFROM:TO\tSUMMARY (REASON)` for the ref; `!` is a ref not updated.
+    let line = stdout
+        .lines()
+        .find(|l| l.split('\t').nth(1).is_some_and(|r| r.ends_with(refname)));
+    let said = said(&stderr);
+    match line.map(|l| (l.chars().next(), l.rsplit('\t').next().unwrap_or(l))) {
+        Some((Some(' ' | '*' | '+' | '='), _)) if output.status.success() => Pushed::Done(local),
+        // Not a fast-forward (the branch moved there), or declined by a hook: the
+        // caller reads the remote again, and says why when it keeps refusing.
+        Some((Some('!'), summary)) => Pushed::Rejected(match said {
+            Some(said) => format!("{refname}: {summary}; the remote said: {said}"),
+            None => format!("{refname}: {summary}"),
+        }),
+        _ => Pushed::Failed(format!(
+            "cannot push to {shown} ({}): git push exited with {}: {}",
+            target.display(),
+            output.status,
+            said.unwrap_or_else(|| stderr.trim().to_string())
+        )),
+    }
+}
+
+/// What the receiving side printed (`remote: …` lines), on one line.
+fn said(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("remote:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    (!lines.is_empty()).then(|| crate::text::one_line(&lines.join("; ")).into_owned())
+}
