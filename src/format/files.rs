@@ -333,9 +333,10 @@ pub fn check_artifact(
         ),
     )
     .with_hint(format!(
-        "relctl deploys only the plan's `artifact.name`; the file was changed outside relctl \
-         or written for another app: `git log -p {branch} -- {path}` shows who changed it; put \
-         the last good version back with a commit on {branch}",
+        "relctl deploys only the plan's `artifact.name`; if the plan's `app:` names another \
+         app (the record holds that app's artifact), fix the plan; else the file was changed \
+         outside relctl or written for another app: `git log -p {branch} -- {path}` shows who \
+         changed it; put the last good version back with a commit on {branch}",
         branch = snapshot.branch()
     ))
     .into())
