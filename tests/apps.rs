@@ -393,21 +393,25 @@ fn a_release_file_naming_another_artifact_is_never_resumed() {
             &format!("ghcr.io/acme/payments@sha256:{HEX}"),
         )
     });
-    ok(&s.relctl_as(
+    let deploys = s.platform.deploys().len();
+    let commits = s.env.records_log();
+    // Neither approved nor resumed: each names the file.
+    let approve = s.relctl_as(
         "lead@example.com",
         &["approve", &release(HEX), "--env", "production"],
-    ));
-    let deploys = s.platform.deploys().len();
-    let run = s.relctl(&["resume", &release(HEX)]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
-            "error: the record file relctl/records:{path} gives release"
-        )),
-        "{}",
-        run.stderr
     );
+    for run in [approve, s.relctl(&["resume", &release(HEX)])] {
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "error: the record file relctl/records:{path} gives release"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
     assert_eq!(s.platform.deploys().len(), deploys);
+    assert_eq!(s.env.records_log(), commits, "nothing recorded");
 }
 
 #[test]
@@ -629,8 +633,11 @@ fn a_plan_claiming_another_plans_app_stops_before_it_records_anything() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains(&format!(
-                "{svc_a_next} is `{next}`, not this plan's artifact `ghcr.io/evil/svc-a`"
-            )) && run.stderr.contains("nothing was recorded"),
+                "gives release {svc_a_next} the artifact `{next}`, which is not this plan's \
+                 `ghcr.io/evil/svc-a`"
+            )) && run
+                .stderr
+                .contains("if the plan's `app:` names another app"),
             "{args:?}: {}",
             run.stderr
         );

@@ -268,6 +268,7 @@ fn a_records_remote_on_this_machine_runs_its_hooks_for_relctls_pushes() {
         &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("not pushed"), "{}", run.stderr);
     let received = std::fs::read_to_string(&seen).expect("the post-receive hook ran");
     assert!(received.contains("refs/heads/relctl/records"), "{received}");
     assert!(records_at_origin_has(&s, "dev: live"));
@@ -298,6 +299,27 @@ fn a_records_remote_on_this_machine_runs_its_hooks_for_relctls_pushes() {
         },
     );
     assert_eq!(run.code, 7, "{}", run.stderr);
+}
+
+/// A records remote on this machine whose hook hangs: the push is given up after its
+/// 60 seconds with a warning, the promotion goes on, and the record stays here.
+#[test]
+fn a_hook_that_hangs_on_a_records_remote_on_this_machine_is_given_up() {
+    let s = shared("");
+    origin_hook(&s, "pre-receive", "#!/bin/sh\nexec sleep 600\n");
+    let run = bounded(
+        &s,
+        None,
+        &["promote", "--artifact", &artifact(OLD), "--to", "dev"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did not finish") && run.stderr.contains("within 60 s"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.platform.running("dev"), Some((artifact(OLD), 100)));
+    assert!(!records_at_origin_has(&s, "dev: live"));
 }
 
 #[test]

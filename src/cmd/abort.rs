@@ -28,7 +28,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     // The release may have been started from another clone: look on the remote too.
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &plan.app, &args.release, sync)?;
-    release::owned(&plan, &file)?;
+    release::owned(&store, &plan, &file)?;
     let id = file.release.clone();
     // Recorded as given; without one the record's reason is empty, and says no more.
     let reason = args.reason.clone().unwrap_or_default();

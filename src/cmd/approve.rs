@@ -35,7 +35,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let sync = store.sync();
     let (file, _) = release::find_after(&store, &plan.app, &args.release, sync)?;
-    release::owned(&plan, &file)?;
+    release::owned(&store, &plan, &file)?;
     let id = file.release.clone();
     // At a signed gate an approval that does not verify is as good as none: it may be
     // given again, signed.

@@ -34,7 +34,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     let store = runner::open_store(&plan)?;
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &plan.app, &args.release, sync)?;
-    release::owned(&plan, &file)?;
+    release::owned(&store, &plan, &file)?;
     let author = release::author(&plan);
     let release_id = file.release.clone();
     let gate = release::decidable_gate(env, &release_id, &state, &author, Verdict::Reject)?;

@@ -119,26 +119,22 @@ pub fn find_after(
 
 /// A release this plan may act on: one of its own artifact. A plan that claims another
 /// plan's `app` (another team's, or one copied) finds that app's releases are another
-/// artifact's, and records nothing about them, as promote and rollback refuse to deploy
-/// (README, "The record"). Exit 1, naming the plan, since the record is not at fault.
-pub fn owned(plan: &crate::plan::Plan, file: &ReleaseFile) -> anyhow::Result<()> {
+/// artifact's, as does one whose release file was edited to name another artifact; it
+/// records nothing about them, as promote and rollback deploy nothing (README, "The
+/// record"). Exit 1, naming the file, whose hint says to check the plan first.
+pub fn owned(store: &Store, plan: &crate::plan::Plan, file: &ReleaseFile) -> anyhow::Result<()> {
     if format::is_named(&file.artifact, &plan.artifact_name) {
         return Ok(());
     }
-    Err(Error::new(
-        crate::error::Exit::Failed,
-        format!(
-            "{} is `{}`, not this plan's artifact `{}`: the plan {} names app `{}`, whose \
-             record holds another artifact's releases; nothing was recorded",
-            file.release,
-            crate::text::visible(&file.artifact),
-            plan.artifact_name,
-            plan.path.display(),
-            file.app
-        ),
+    let snapshot = store.snapshot()?;
+    let path = format::release_file(&snapshot, &file.app, &file.release)?;
+    format::check_artifact(
+        &snapshot,
+        &path,
+        &file.release,
+        &file.artifact,
+        &plan.artifact_name,
     )
-    .with_hint("check `app:` in the plan: an app's record is acted on only through the plan of its own artifact")
-    .into())
 }
 
 /// The release of `app` that `given` stands for, as every command taking a release

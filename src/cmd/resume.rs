@@ -23,7 +23,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     // The release may have been started from another clone: look on the remote too.
     let sync = store.sync();
     let (file, state) = release::find_after(&store, &plan.app, &args.release, sync)?;
-    release::owned(&plan, &file)?;
+    release::owned(&store, &plan, &file)?;
     let opts = Options {
         targets: state.targets.clone(),
         wait_approval,

@@ -35,7 +35,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         return Ok(());
     };
     let (file, state) = release::find(&store, &plan.app, &lock.release)?;
-    release::owned(&plan, &file)?;
+    release::owned(&store, &plan, &file)?;
     drop(snapshot);
     let holder = lock.release.clone();
     let kind = EventKind::Unlocked {

@@ -319,10 +319,16 @@ impl Store {
     }
 
     /// Whether remote `name` (its push URL with `push`) is a path on this machine,
-    /// which is read and written directly rather than waited for.
+    /// which is read and written directly rather than waited for. A push to one that
+    /// runs hooks on receiving is waited for, as across the network: a hook may hang.
     fn on_this_machine(&self, name: &str, push: bool) -> Result<bool> {
         let (_, url) = self.reach(name, push)?;
-        Ok(self.local_target(&url).is_some())
+        Ok(match self.local_target(&url) {
+            Some(path) if push => !Repository::open(&path)
+                .is_ok_and(|target| super::hooked::receives_with_hooks(&target)),
+            Some(_) => true,
+            None => false,
+        })
     }
 
     /// Remote `name` and the URL it is reached by (its push URL with `push`): the
