@@ -561,6 +561,44 @@ fn an_abort_after_an_unlock_rolls_back_what_was_deployed() {
     );
 }
 
+/// The same, but another release took production after the unlock: what HEX deployed
+/// there was replaced, so the abort rolls nothing back there (never over the newer
+/// release) and marks HEX aborted as a whole.
+#[test]
+fn an_abort_after_an_unlock_leaves_an_environment_another_release_took_since() {
+    let s = a_release_paused_at_half_of_production();
+    let run = s.relctl_as(
+        "ops@sre.acme.io",
+        &["unlock", "--env", "production", "--reason", "runner killed"],
+    );
+    ok(&run);
+    let third = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    let run = s.relctl_as("dev@acme.io", &["promote", "--artifact", &artifact(third)]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(
+        s.platform.running("production"),
+        Some((artifact(third), 50))
+    );
+    let run = s.relctl_as(
+        "ops@sre.acme.io",
+        &["abort", &release(HEX), "--reason", "bad"],
+    );
+    ok(&run);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} was between environments, live in dev, staging; it is marked aborted",
+            release(HEX)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        s.platform.running("production"),
+        Some((artifact(third), 50))
+    );
+    assert_eq!(s.last_events(HEX, 2), ["unlocked", "aborted"]);
+}
+
 /// HEX aborted (by the tester, "errors") by a process killed right after it recorded the
 /// start of its rollback, before it redeployed anything.
 fn abort_killed_in_its_rollback(s: &Setup) {
@@ -574,58 +612,43 @@ fn abort_killed_in_its_rollback(s: &Setup) {
     assert_eq!(s.last_events(HEX, 2), ["aborted", "rollback_started"]);
 }
 
-/// The lock of an abort's rollback that did not finish broken by hand: unlock says the
-/// rollback is what is left to do, resume says who aborted the release, and `--force`
-/// takes it on recorded as an override.
+/// The lock of an abort's rollback that did not finish is not broken by hand: unlock
+/// refuses (exit 2, nothing recorded), naming the rollback that takes it over, which
+/// does.
 #[test]
-fn an_unlocked_abort_whose_rollback_did_not_finish_is_taken_on_only_when_forced() {
+fn unlock_of_a_rollback_that_did_not_finish_names_the_rollback_that_finishes_it() {
     let s = a_release_paused_at_half_of_production();
     abort_killed_in_its_rollback(&s);
+    let commits = s.env.records_log();
     let run = s.relctl_as(
         "ops@sre.acme.io",
         &["unlock", "--env", "production", "--reason", "runner killed"],
     );
-    ok(&run);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let finish = format!("relctl rollback --env production --to {}", release(OLD));
     assert!(
         run.stderr.contains(&format!(
-            "its rollback there did not finish, so what runs in production is not known: \
-             `relctl rollback --env production --to {}` finishes it",
-            release(OLD)
-        )),
+            "production is held by a rollback of {} that did not finish",
+            release(HEX)
+        )) && run.stderr.contains(&finish),
         "{}",
         run.stderr
     );
-    let run = s.relctl_as("dev@acme.io", &["resume", &release(HEX)]);
-    assert_eq!(run.code, 6, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("was aborted in production by tester@example.com at ")
-            && run.stderr.contains("(errors) before"),
-        "{}",
-        run.stderr
-    );
+    assert_eq!(s.env.records_log(), commits, "nothing recorded");
     let run = s.relctl_as(
-        "dev@acme.io",
+        "ops@sre.acme.io",
         &[
-            "promote",
-            "--artifact",
-            &artifact(HEX),
-            "--force",
+            "rollback",
+            "--env",
+            "production",
+            "--to",
+            &release(OLD),
             "--reason",
-            "fixed",
+            "finish it",
         ],
     );
-    assert_eq!(run.code, 4, "a new visit waits at the gate: {}", run.stderr);
-    assert_eq!(
-        s.last_events(HEX, 5),
-        [
-            "overridden",
-            "entered",
-            "intent",
-            "step_done",
-            "awaiting_approval"
-        ]
-    );
+    ok(&run);
+    assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
 }
 
 /// An abort killed after it recorded the start of its rollback leaves production held

@@ -113,9 +113,12 @@ fn record_aborted(
     let mut tries = 0;
     loop {
         let (file, state) = release::find(&runner.store, &plan.app, id)?;
+        let snapshot = runner.store.snapshot()?;
+        let file_of = |env: &str| format::read_env(&snapshot, &plan.app, env);
         let current = state
-            .unfinished()
+            .unfinished(id, &file_of)?
             .map(|(env, run)| (env.to_string(), run.clone()));
+        drop(snapshot);
         if current.is_none() {
             refuse_ended(runner, plan, &file, &state)?;
         }

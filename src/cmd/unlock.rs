@@ -36,6 +36,26 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     };
     let (file, state) = release::find(&store, &plan.app, &lock.release)?;
     release::owned(&store, &plan, &file)?;
+    // A rollback (or an abort's) that did not finish holds it: what runs there is not
+    // known until a rollback finishes, and once the lock is gone nothing would say so.
+    // Taking that rollback over is the way on, never breaking its lock.
+    let run = state.env(&args.env);
+    if run.rolling_back && run.outcome != Some(Outcome::RolledBack) {
+        let to = (run.baseline.as_ref()).map_or("RELEASE", |before| before.release.as_str());
+        return Err(crate::error::Error::usage(format!(
+            "{} is held by a rollback of {} that did not finish (by {} since {}): what runs \
+             there is not known until it finishes; its lock is not broken",
+            args.env,
+            lock.release,
+            lock.by,
+            lock.since.format("%Y-%m-%d %H:%M UTC"),
+        ))
+        .with_hint(format!(
+            "`relctl rollback --env {env} --to {to}` takes that rollback over and finishes it",
+            env = args.env
+        ))
+        .into());
+    }
     drop(snapshot);
     let holder = lock.release.clone();
     let kind = EventKind::Unlocked {
@@ -70,28 +90,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
         lock.since.format("%Y-%m-%d %H:%M UTC"),
         lock.by,
     );
-    // A rollback (or an abort's) that did not finish held it: what runs there is not
-    // known until a rollback finishes; resuming the release is not the way on.
-    let run = state.env(&args.env);
-    ctx.printer.status(
-        &if run.rolling_back && run.outcome != Some(Outcome::RolledBack) {
-            let to = (run.baseline.as_ref()).map_or("RELEASE", |before| before.release.as_str());
-            format!(
-                "{held}; its rollback there did not finish, so what runs in {env} is not known: \
-             `relctl rollback --env {env} --to {to}` finishes it",
-                env = args.env
-            )
-        } else if !run.intended.is_empty() {
-            // Its steps there may have deployed: that stays until the release is taken on.
-            format!(
-                "{held}; what its run deployed in {env} stays there until `relctl resume {id}` \
+    ctx.printer.status(&if !run.intended.is_empty() {
+        // Its steps there may have deployed: that stays until the release is taken on.
+        format!(
+            "{held}; what its run deployed in {env} stays there until `relctl resume {id}` \
                  takes it again or `relctl abort {id}` rolls it back",
-                env = args.env,
-                id = lock.release
-            )
-        } else {
-            format!("{held}; `relctl resume {}` takes it again", lock.release)
-        },
-    );
+            env = args.env,
+            id = lock.release
+        )
+    } else {
+        format!("{held}; `relctl resume {}` takes it again", lock.release)
+    });
     Ok(())
 }

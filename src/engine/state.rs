@@ -86,6 +86,15 @@ impl EnvRun {
         self.outcome.is_none() && (self.entered || !self.intended.is_empty())
     }
 
+    /// A visit out of the environment (its lock broken) that the environment has moved
+    /// on from since: another release went live there, or holds it. What this visit
+    /// deployed was replaced; there is nothing of it to roll back there.
+    pub fn superseded(&self, file: &super::EnvFile, release: &str) -> bool {
+        !self.entered
+            && (file.live != self.baseline
+                || file.lock.as_ref().is_some_and(|l| l.release != release))
+    }
+
     /// Whether a flag step of this visit changed a flag not put back yet.
     pub fn flags_to_put_back(&self) -> bool {
         self.flags_before.keys().any(|i| !self.undone.contains(i))
@@ -160,13 +169,20 @@ impl ReleaseState {
         self.envs.get(name).cloned().unwrap_or_default()
     }
 
-    /// The environment whose visit is not over (`EnvRun::unfinished`), if any: where an
-    /// abort stops the release.
-    pub fn unfinished(&self) -> Option<(&str, &EnvRun)> {
-        self.envs
-            .iter()
-            .find(|(_, run)| run.unfinished())
-            .map(|(name, run)| (name.as_str(), run))
+    /// The environment whose visit is not over (`EnvRun::unfinished`) and not
+    /// superseded (`EnvRun::superseded`, read from `file_of`), if any: where an abort
+    /// stops the release.
+    pub fn unfinished(
+        &self,
+        release: &str,
+        file_of: &dyn Fn(&str) -> anyhow::Result<super::EnvFile>,
+    ) -> anyhow::Result<Option<(&str, &EnvRun)>> {
+        for (name, run) in self.envs.iter().filter(|(_, run)| run.unfinished()) {
+            if run.entered || !run.superseded(&file_of(name)?, release) {
+                return Ok(Some((name.as_str(), run)));
+            }
+        }
+        Ok(None)
     }
 
     /// The environment this release is inside (lock held, not finished), if any.

@@ -172,7 +172,8 @@ pub fn record_at(
                     }
                     (EventKind::Aborted { .. }, None) => {
                         let state = crate::engine::fold(Some(file));
-                        if let Some((inside, _)) = state.unfinished() {
+                        let file_of = |env: &str| read_env(snapshot, &header.app, env);
+                        if let Some((inside, _)) = state.unfinished(&header.release, &file_of)? {
                             let moved = format!("the release entered {inside}");
                             return Err(AbortMoved(moved).into());
                         }
