@@ -209,7 +209,7 @@ fn not_pushed(store: &crate::record::Store, remote: &str, unpushed: usize) -> St
         _ => String::new(),
     };
     format!(
-        "{unpushed} record commit(s) here are not on {remote} yet (an approval made with --offline, say): \
+        "{unpushed} record commit(s) here are not on {remote} yet (made with --offline, while the remote was down, or refused by it): \
          what is shown includes them, {remote} does not; the next relctl command that writes pushes them{push_now}"
     )
 }

@@ -1270,11 +1270,21 @@ fn copy_objects(from: &Repository, to: &Repository, tip: Oid, known: Option<Oid>
 /// The last lines a server printed during a push, on one line: why a hook declined.
 fn remote_said(output: &[u8]) -> Option<String> {
     const KEPT: usize = 5;
+    // git's own progress, which a receiving git prints on the same channel as a hook.
+    const PROGRESS: [&str; 7] = [
+        "Resolving deltas",
+        "Counting objects",
+        "Compressing objects",
+        "Writing objects",
+        "Receiving objects",
+        "Enumerating objects",
+        "Total ",
+    ];
     let text = String::from_utf8_lossy(output);
     let lines: Vec<&str> = text
         .split(['\n', '\r'])
         .map(str::trim)
-        .filter(|line| !line.is_empty())
+        .filter(|line| !line.is_empty() && !PROGRESS.iter().any(|p| line.starts_with(p)))
         .collect();
     let last = &lines[lines.len().saturating_sub(KEPT)..];
     (!last.is_empty()).then(|| {
@@ -1593,6 +1603,16 @@ mod wire_tests {
         assert_eq!(
             keyscan("ssh://github.com/acme/app.git"),
             "ssh-keyscan github.com >> ~/.ssh/known_hosts"
+        );
+    }
+
+    /// What a hook printed is said without git's progress lines around it.
+    #[test]
+    fn what_the_remote_said_leaves_out_gits_progress() {
+        let printed = b"Resolving deltas:  92% (23/25)\rResolving deltas: 100% (25/25), done.\nrecords are frozen for the audit\nTotal 3 (delta 0)\n";
+        assert_eq!(
+            remote_said(printed).as_deref(),
+            Some("records are frozen for the audit")
         );
     }
 }
