@@ -586,7 +586,8 @@ fn an_abort_after_an_unlock_leaves_an_environment_another_release_took_since() {
     ok(&run);
     assert!(
         run.stderr.contains(&format!(
-            "{} was between environments, live in dev, staging; it is marked aborted",
+            "{} is marked aborted and goes no further; it is live nowhere; what it deployed \
+             in production was replaced by another release since",
             release(HEX)
         )),
         "{}",

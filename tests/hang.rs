@@ -322,6 +322,45 @@ fn a_hook_that_hangs_on_a_records_remote_on_this_machine_is_given_up() {
     assert!(!records_at_origin_has(&s, "dev: live"));
 }
 
+/// Ctrl-C while a hooked records remote on this machine takes a push: relctl ends at
+/// once (exit 130), and the push ends with it, hook and all, so it cannot land after
+/// the command said its record stays here.
+#[test]
+fn ctrl_c_during_a_hooked_push_on_this_machine_ends_the_push_too() {
+    let s = shared("");
+    let pid = s.env.path().join("hook.pid");
+    origin_hook(
+        &s,
+        "pre-receive",
+        &format!("#!/bin/sh\necho $$ > '{}'\nexec sleep 600\n", pid.display()),
+    );
+    let promote = s
+        .env
+        .std_command()
+        .args(["promote", "--artifact", &artifact(OLD), "--to", "dev"])
+        .envs(crate::common::setup::QUICK)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promote");
+    crate::common::wait::wait_until("the hook to run", || {
+        std::fs::read_to_string(&pid).is_ok_and(|p| p.trim().parse::<u32>().is_ok())
+    });
+    interrupt(&promote);
+    let run = finish_within(promote, HANG);
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    let hook = std::fs::read_to_string(&pid).expect("the hook's pid");
+    let alive = || {
+        std::process::Command::new("kill")
+            .args(["-0", hook.trim()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    crate::common::wait::wait_until("the hook to end with the push", || !alive());
+}
+
 #[test]
 fn a_push_the_remote_declines_is_reported_as_refused_with_the_reason_it_gave() {
     let s = shared("");

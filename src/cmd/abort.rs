@@ -49,16 +49,31 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
                 "summary": true, "release": id, "outcome": "aborted", "exit": 0, "env": null,
             }));
         }
-        // Where it stays live, as its record says: the abort takes it out of none.
+        // Where it stays live, as the environments' files say: the abort takes it out
+        // of none. A visit another release replaced since (its lock broken) is said too.
         let (_, state) = release::find(&runner.store, &plan.app, &id)?;
-        let live: Vec<&str> = (plan.environments.iter())
-            .map(|e| e.name.as_str())
-            .filter(|env| state.env(env).outcome == Some(crate::engine::Outcome::Live))
-            .collect();
+        let snapshot = runner.store.snapshot()?;
+        let (mut live, mut replaced) = (Vec::new(), Vec::new());
+        for env in &plan.environments {
+            let file = format::read_env(&snapshot, &plan.app, &env.name)?;
+            let run = state.env(&env.name);
+            if file.live.as_ref().is_some_and(|l| l.release == id) {
+                live.push(env.name.as_str());
+            } else if run.unfinished() && run.superseded(&file, &id) {
+                replaced.push(env.name.as_str());
+            }
+        }
+        let replaced = match replaced.as_slice() {
+            [] => String::new(),
+            envs => format!(
+                "; what it deployed in {} was replaced by another release since",
+                envs.join(", ")
+            ),
+        };
         ctx.printer.status(&match live.as_slice() {
-            [] => format!("{id} was not inside any environment; it is marked aborted"),
+            [] => format!("{id} is marked aborted and goes no further; it is live nowhere{replaced}"),
             live => format!(
-                "{id} was between environments, live in {}; it is marked aborted and goes no further (it stays live there)",
+                "{id} was between environments, live in {}; it is marked aborted and goes no further (it stays live there){replaced}",
                 live.join(", ")
             ),
         });

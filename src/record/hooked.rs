@@ -8,6 +8,7 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use git2::{Oid, Repository};
@@ -57,6 +58,23 @@ fn executable(path: &Path) -> bool {
 /// Ctrl-C, given up for the rest of the command when it fails; src/record/remote.rs).
 const LIMIT: Duration = Duration::from_secs(60);
 
+/// The process group of the `git push` under way (0: none), so that a command
+/// interrupted while it waits ends it with its hooks, rather than leave a push that may
+/// still land after the command said its record stays here (src/record/waiting.rs).
+static PUSHING: AtomicI32 = AtomicI32::new(0);
+
+/// Ends the `git push` under way, if any, with everything it started.
+pub(super) fn end_push() {
+    let group = PUSHING.swap(0, Ordering::SeqCst);
+    if group > 0 {
+        // SAFETY: kill(2) with a negative pid signals a process group; the group's
+        // leader is the push this process started and has not reaped yet.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+}
+
 /// `git push --porcelain TARGET LOCAL:REFNAME` from the git directory `from`: a
 /// fast-forward only, which the receiving git makes only if the branch is still where
 /// it told the push it was. `shown` names the target in messages.
@@ -87,6 +105,9 @@ pub(super) fn push(from: &Path, target: &Path, local: Oid, refname: &str, shown:
         Ok(child) => child,
         Err(err) => return failed(format!("could not be run: {err}")),
     };
+    if let Ok(group) = i32::try_from(child.id()) {
+        PUSHING.store(group, Ordering::SeqCst);
+    }
     // Read as it goes, so a hook that prints a lot cannot stall the push on a full pipe.
     let read = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
@@ -115,13 +136,7 @@ pub(super) fn push(from: &Path, target: &Path, local: Oid, refname: &str, shown:
             Ok(Some(status)) => break status,
             Ok(None) if began.elapsed() < LIMIT => std::thread::sleep(Duration::from_millis(10)),
             Ok(None) => {
-                if let Ok(group) = i32::try_from(child.id()) {
-                    // SAFETY: kill(2) with a negative pid signals the process group
-                    // whose leader is the child, which is not reaped yet.
-                    unsafe {
-                        libc::kill(-group, libc::SIGKILL);
-                    }
-                }
+                end_push();
                 let _ = child.kill();
                 let _ = child.wait();
                 return failed(format!(
@@ -132,6 +147,7 @@ pub(super) fn push(from: &Path, target: &Path, local: Oid, refname: &str, shown:
             Err(err) => return failed(format!("could not be waited for: {err}")),
         }
     };
+    PUSHING.store(0, Ordering::SeqCst);
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
     let stdout = String::from_utf8_lossy(&stdout);

@@ -41,6 +41,8 @@ pub(super) enum Waited<T> {
 
 /// The error of a command stopped while it waited for the remote (exit 130).
 pub(super) fn interrupted(what: &str) -> anyhow::Error {
+    // A push to a hooked remote on this machine is a process of its own: it ends too.
+    super::hooked::end_push();
     Error::new(Exit::Interrupted, format!("interrupted while {what}"))
         .with_hint(
             "what was recorded stays in this clone; the next relctl command pushes it to \
