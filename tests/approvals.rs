@@ -1,8 +1,8 @@
 //! Approval gates: without a terminal, by another process, waiting, rejecting, and the
 //! rules on who may approve.
 
-use crate::common::ok;
 use crate::common::setup::{CANARY, HEX, OLD, Setup, artifact, release, spawn};
+use crate::common::{Run, ok};
 
 const APPROVAL: &str = "    approval: { approvers: [\"alice@acme.io\", \"*@sre.acme.io\"], min: 1, allow_self: false }\n";
 
@@ -342,14 +342,9 @@ fn abort_rolls_the_environment_back_to_what_was_live() {
     assert_eq!(run.code, 2);
 }
 
-#[test]
-fn abort_ends_with_a_line_that_says_what_runs_in_the_environment_now() {
-    let s = a_release_paused_at_half_of_production();
-    let run = s.relctl_as(
-        "dev@acme.io",
-        &["abort", &release(HEX), "--reason", "errors"],
-    );
-    ok(&run);
+/// An abort of HEX succeeded, and its last line says production runs OLD again.
+fn aborted_back_to_old(run: &Run) {
+    ok(run);
     assert!(
         run.stderr.contains(&format!(
             "{} aborted; production runs {}",
@@ -359,6 +354,16 @@ fn abort_ends_with_a_line_that_says_what_runs_in_the_environment_now() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn abort_ends_with_a_line_that_says_what_runs_in_the_environment_now() {
+    let s = a_release_paused_at_half_of_production();
+    let run = s.relctl_as(
+        "dev@acme.io",
+        &["abort", &release(HEX), "--reason", "errors"],
+    );
+    aborted_back_to_old(&run);
     // Afterwards, who aborted it, when and why is what a resume or a second abort says.
     let said = "was aborted in production by dev@acme.io at ";
     let run = s.relctl_as("ops@sre.acme.io", &["resume", &release(HEX)]);
@@ -538,16 +543,7 @@ fn an_abort_after_an_unlock_rolls_back_what_was_deployed() {
         "ops@sre.acme.io",
         &["abort", &release(HEX), "--reason", "bad canary"],
     );
-    ok(&run);
-    assert!(
-        run.stderr.contains(&format!(
-            "{} aborted; production runs {}",
-            release(HEX),
-            release(OLD)
-        )),
-        "{}",
-        run.stderr
-    );
+    aborted_back_to_old(&run);
     assert_eq!(s.platform.running("production"), Some((artifact(OLD), 100)));
     assert_eq!(
         s.last_events(HEX, 3),

@@ -253,17 +253,13 @@ fn refuse_ended(
     }
     // Aborted in an environment whose rollback stopped before it finished: that
     // rollback is what is left to do.
-    let stuck = state
-        .envs
-        .iter()
-        .find(|(_, run)| run.rolling_back && run.outcome == Some(crate::engine::Outcome::Aborted));
+    let stuck = state.envs.iter().find(|(_, run)| {
+        run.rollback_unfinished() && run.outcome == Some(crate::engine::Outcome::Aborted)
+    });
     if let Some((env, run)) = stuck {
         // It goes back to what was live before the visit, which `--to` names to take
         // over a rollback that stopped.
-        let to = run
-            .baseline
-            .as_ref()
-            .map_or("RELEASE", |before| before.release.as_str());
+        let to = run.back_to();
         return Err(Error::usage(format!(
             "{id} is aborted already, but the rollback of {env} did not finish"
         ))

@@ -1,7 +1,7 @@
 //! `relctl unlock`: break a stale environment lock, on the record.
 
 use super::{Context, release};
-use crate::engine::{EventKind, Outcome};
+use crate::engine::EventKind;
 use crate::format;
 use crate::runner;
 
@@ -40,8 +40,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<()> {
     // known until a rollback finishes, and once the lock is gone nothing would say so.
     // Taking that rollback over is the way on, never breaking its lock.
     let run = state.env(&args.env);
-    if run.rolling_back && run.outcome != Some(Outcome::RolledBack) {
-        let to = (run.baseline.as_ref()).map_or("RELEASE", |before| before.release.as_str());
+    if run.rollback_unfinished() {
+        let to = run.back_to();
         return Err(crate::error::Error::usage(format!(
             "{} is held by a rollback of {} that did not finish (by {} since {}): what runs \
              there is not known until it finishes; its lock is not broken",

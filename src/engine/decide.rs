@@ -131,12 +131,12 @@ pub fn next(i: &Inputs) -> Decision {
         // is not known, so the release is neither live nor to be entered again; the
         // rollback's own command takes it over (README "Interrupts and crashes").
         if matches!(run.outcome, Some(Outcome::Live | Outcome::Aborted))
-            && run.rolling_back
+            && run.rollback_unfinished()
             && let Some(lock) = file.lock.as_ref().filter(|l| l.release == i.release)
         {
             // An abort goes back to what was live before the visit.
-            let to = match (run.outcome, &run.baseline) {
-                (Some(Outcome::Aborted), Some(before)) => before.release.as_str(),
+            let to = match run.outcome {
+                Some(Outcome::Aborted) => run.back_to(),
                 _ => "RELEASE",
             };
             return Decision::Busy {

@@ -86,6 +86,18 @@ impl EnvRun {
         self.outcome.is_none() && (self.entered || !self.intended.is_empty())
     }
 
+    /// A rollback of this visit began and has not finished (no `rolled_back` since):
+    /// what runs in the environment is not known until one does.
+    pub fn rollback_unfinished(&self) -> bool {
+        self.rolling_back && self.outcome != Some(Outcome::RolledBack)
+    }
+
+    /// What a rollback of this visit goes back to, as commands name it for `--to`: the
+    /// release live before the visit, else `RELEASE`.
+    pub fn back_to(&self) -> &str {
+        (self.baseline.as_ref()).map_or("RELEASE", |before| before.release.as_str())
+    }
+
     /// A visit out of the environment (its lock broken) that the environment has moved
     /// on from since: another release went live there, or holds it. What this visit
     /// deployed was replaced; there is nothing of it to roll back there.
